@@ -1,0 +1,138 @@
+"""Diagnostics: stable codes, source positions, hints and the one `suggest()` helper.
+
+This module sits at the bottom of the package and imports nothing of ours.
+
+>>> d = Diagnostic("SEM201", "unknown term 'net_revenu'", Span("glossary/sales.yml", 12, 7),
+...                hint=suggest("net_revenu", ["net_revenue", "order_count"]))
+>>> print(d.render())
+glossary/sales.yml:12:7: SEM201 unknown term 'net_revenu'
+  help: did you mean 'net_revenue'?
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+Severity = Literal["error", "warning"]
+
+#: Every code we emit, with a one-line meaning. docs/errors.md explains each one;
+#: a test keeps the two in step.
+CODES: dict[str, str] = {
+    # SEM1xx: files and schema
+    "SEM101": "file is not valid YAML",
+    "SEM102": "file does not follow the schema (unknown key, missing key, wrong type)",
+    "SEM103": "the same id is defined twice",
+    "SEM104": "an expression in a file is not valid SQL",
+    "SEM105": "project configuration is missing or invalid",
+    # SEM2xx: references
+    "SEM201": "unknown term",
+    "SEM202": "unknown entity",
+    "SEM203": "unknown column",
+    "SEM204": "invalid relationship path",
+    "SEM205": "derived metrics form a cycle",
+    "SEM206": "a label or synonym names two terms in one language",
+    "SEM207": "entity is unreachable: no relationship connects it to the model",
+    "SEM208": "invalid metric, dimension or segment definition",
+    "SEM209": "invalid relationship",
+    # SEM3xx: query planning
+    "SEM301": "query is not valid SQL",
+    "SEM302": "not a business query",
+    "SEM303": "unknown name in query",
+    "SEM304": "ambiguous name in query",
+    "SEM305": "expression mixes metrics and dimensions, or aggregates raw values",
+    "SEM306": "no join path from a metric's entity to a dimension",
+    "SEM307": "several join paths are equally short",
+    "SEM308": "invalid time grain",
+    "SEM309": "parameter has no value",
+    "SEM310": "GROUP BY disagrees with the selected dimensions",
+    "SEM311": "invalid ORDER BY, LIMIT or OFFSET",
+    "SEM312": "unknown SQL dialect",
+    # SEM4xx: execution and publication
+    "SEM401": "table is missing from the database",
+    "SEM402": "column is missing from the table",
+    "SEM403": "column type does not match the model",
+    "SEM404": "query failed in the engine",
+    "SEM405": "demo data could not be generated",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """Where something is: a file (or `<query>`) and a 1-based line and column."""
+
+    file: str
+    line: int = 0
+    col: int = 0
+
+    def __str__(self) -> str:
+        if self.line <= 0:
+            return self.file
+        return f"{self.file}:{self.line}:{self.col}"
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """One problem found, with its stable code, its place and a hint to fix it."""
+
+    code: str
+    message: str
+    span: Span | None = None
+    hint: str | None = None
+    severity: Severity = "error"
+
+    def render(self) -> str:
+        """The problem as `path:line:col: CODE message`, then `help: ...`."""
+        where = f"{self.span}: " if self.span else ""
+        kind = "" if self.severity == "error" else "warning: "
+        text = f"{where}{kind}{self.code} {self.message}"
+        if self.hint:
+            text += f"\n  help: {self.hint}"
+        return text
+
+    def as_dict(self) -> dict[str, object]:
+        """A JSON-ready form, for `--format json`."""
+        return {
+            "code": self.code,
+            "severity": self.severity,
+            "message": self.message,
+            "file": self.span.file if self.span else None,
+            "line": self.span.line if self.span else None,
+            "col": self.span.col if self.span else None,
+            "hint": self.hint,
+        }
+
+
+class SemanticError(Exception):
+    """Raised with one or more diagnostics; the CLI prints them without a traceback."""
+
+    def __init__(self, diagnostics: Diagnostic | Iterable[Diagnostic]) -> None:
+        if isinstance(diagnostics, Diagnostic):
+            diagnostics = [diagnostics]
+        self.diagnostics: tuple[Diagnostic, ...] = tuple(diagnostics)
+        super().__init__("\n".join(d.render() for d in self.diagnostics))
+
+    @property
+    def code(self) -> str:
+        """The code of the first diagnostic (handy in tests)."""
+        return self.diagnostics[0].code
+
+
+def error(code: str, message: str, span: Span | None = None, hint: str | None = None) -> SemanticError:
+    """Build a `SemanticError` holding a single diagnostic."""
+    return SemanticError(Diagnostic(code, message, span, hint))
+
+
+def suggest(name: str, candidates: Iterable[str], *, limit: int = 3) -> str | None:
+    """A "did you mean" hint naming the closest candidates, or None when none is close."""
+    pool = sorted(set(candidates))
+    lowered = {c.lower(): c for c in pool}
+    close = difflib.get_close_matches(name.lower(), list(lowered), n=limit, cutoff=0.6)
+    if not close:
+        return None
+    names = [f"'{lowered[c]}'" for c in close]
+    if len(names) == 1:
+        return f"did you mean {names[0]}?"
+    return f"did you mean {', '.join(names[:-1])} or {names[-1]}?"

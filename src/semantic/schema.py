@@ -1,0 +1,179 @@
+"""The file formats, as pydantic models: `semantic.yml`, `models/*.yml`, `glossary/*.yml`.
+
+These classes describe exactly what a modeler may write; unknown keys are refused.
+They carry no behaviour: `files` reads YAML into them, `model` builds the catalog.
+
+>>> ColumnSpec(type="bigint").type
+'bigint'
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+Id = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=128),
+    Field(description="A stable snake_case id: lower-case letters, digits and underscores."),
+]
+Language = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")]
+LangText = dict[Language, str]
+Cardinality = Literal["many_to_one", "one_to_one", "one_to_many"]
+Grain = Literal["day", "week", "month", "quarter", "year"]
+Status = Literal["draft", "approved", "deprecated"]
+Confidentiality = Literal["public", "internal", "confidential", "restricted"]
+GRAINS: tuple[Grain, ...] = ("day", "week", "month", "quarter", "year")
+
+
+class Strict(BaseModel):
+    """Base of every file schema: unknown keys are errors, objects are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- models/*.yml ---------------------------------------------------------------------------
+
+
+class ColumnSpec(Strict):
+    """A physical column: its SQL type and what it holds."""
+
+    type: str | None = Field(None, description="SQL type, e.g. bigint, varchar, decimal(15,2), date.")
+    description: str | None = None
+
+
+class RelationshipSpec(Strict):
+    """A join from this entity to another, with its cardinality and (composite) join keys."""
+
+    to: Id = Field(description="The target entity id.")
+    cardinality: Cardinality
+    keys: dict[str, str] = Field(
+        min_length=1, description="This entity's columns mapped to the target entity's columns."
+    )
+    name: Id | None = Field(None, description="Defaults to the target entity id.")
+    description: str | None = None
+
+
+class EntitySpec(Strict):
+    """A table, view or file with its columns, primary key and relationships."""
+
+    table: str | None = Field(None, description="Physical table name; defaults to the entity id.")
+    description: str | None = None
+    primary_key: list[str] = Field(default_factory=list)
+    columns: dict[str, ColumnSpec] = Field(min_length=1)
+    relationships: list[RelationshipSpec] = Field(default_factory=list)
+
+
+class ModelFile(Strict):
+    """A file under `models/`."""
+
+    entities: dict[Id, EntitySpec]
+
+
+# --- glossary/*.yml -------------------------------------------------------------------------
+
+
+class DimensionSpec(Strict):
+    """A dimension: an expression over one entity's columns."""
+
+    entity: Id
+    expr: str
+    path: list[str] = Field(
+        default_factory=list,
+        description="Hops `entity.relationship` the join path must end with (role-playing).",
+    )
+
+
+class TimeDimensionSpec(DimensionSpec):
+    """A time dimension: a date or timestamp expression, truncatable to its grains."""
+
+    grains: list[Grain] = Field(default_factory=lambda: list(GRAINS))
+
+
+class MetricSpec(Strict):
+    """An aggregate over one entity (`entity` + `expr`), or an expression over other metrics."""
+
+    entity: Id | None = None
+    expr: str
+
+
+class SegmentSpec(Strict):
+    """A named boolean condition over one entity's columns."""
+
+    entity: Id
+    condition: str
+    path: list[str] = Field(default_factory=list)
+
+
+MEANINGS = ("dimension", "time_dimension", "metric", "segment")
+
+
+class TermSpec(Strict):
+    """A business term: names per language, governance, and exactly one meaning."""
+
+    label: LangText = Field(min_length=1)
+    synonyms: dict[Language, list[str]] = Field(default_factory=dict)
+    definition: LangText = Field(default_factory=dict)
+    owners: list[str] = Field(default_factory=list)
+    status: Status = "draft"
+    confidentiality: Confidentiality = "internal"
+    tags: list[str] = Field(default_factory=list)
+    dimension: DimensionSpec | None = None
+    time_dimension: TimeDimensionSpec | None = None
+    metric: MetricSpec | None = None
+    segment: SegmentSpec | None = None
+
+    @model_validator(mode="after")
+    def _one_meaning(self) -> TermSpec:
+        given = [m for m in MEANINGS if getattr(self, m) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                f"a term has exactly one of {', '.join(MEANINGS)}; found "
+                + (", ".join(given) if given else "none")
+            )
+        return self
+
+
+class GlossaryFile(Strict):
+    """A file under `glossary/`: one domain of terms."""
+
+    domain: Id
+    label: LangText = Field(default_factory=dict)
+    description: LangText = Field(default_factory=dict)
+    terms: dict[Id, TermSpec] = Field(default_factory=dict)
+
+
+# --- semantic.yml ---------------------------------------------------------------------------
+
+
+class TpchGenerator(Strict):
+    """Generate TPC-H data with the `tpchgen-cli` package when the files are missing."""
+
+    scale: float = Field(0.01, gt=0)
+
+
+class GenerateSpec(Strict):
+    """How missing data files are made."""
+
+    tpch: TpchGenerator
+
+
+class DataSpec(Strict):
+    """Where the embedded engine finds each entity's table: `<dir>/<table>.<format>`."""
+
+    dir: str = Field("data", description="Folder of data files; `{scale}` is replaced.")
+    format: Literal["parquet", "csv"] = "parquet"
+    generate: GenerateSpec | None = None
+
+
+class ProjectFile(Strict):
+    """`semantic.yml`: the project configuration at the root of a project."""
+
+    name: str
+    description: str | None = None
+    languages: list[Language] = Field(default_factory=lambda: ["en"], min_length=1)
+    dialect: str = "duckdb"
+    models: str = "models"
+    glossary: str = "glossary"
+    data: DataSpec | None = None
