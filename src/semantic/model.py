@@ -1,0 +1,594 @@
+"""The catalog: entities, relationships, terms and the name index, checked for consistency.
+
+`build_model` turns validated files into one immutable `Model` and reports every broken
+reference at once, each with its file:line:col.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ParseError
+
+from semantic.errors import Diagnostic, Span, suggest
+from semantic.files import Document
+from semantic.names import normalize_name
+from semantic.schema import GlossaryFile, ModelFile, ProjectFile
+
+Kind = Literal["dimension", "time_dimension", "metric", "segment"]
+Cardinality = Literal["many_to_one", "one_to_one", "one_to_many"]
+#: The dialect that expressions in files are written in.
+FILE_DIALECT = "duckdb"
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """A physical column of an entity."""
+
+    name: str
+    type: str | None
+    description: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Edge:
+    """One direction of a relationship: from `source` to `target` joining on `keys`.
+
+    `to_one` is true when each `source` row matches at most one `target` row, so the join
+    can never multiply the source's rows.
+    """
+
+    source: str
+    name: str
+    target: str
+    cardinality: Cardinality
+    keys: tuple[tuple[str, str], ...]
+    declared: bool
+
+    @property
+    def to_one(self) -> bool:
+        """Whether following this edge keeps the source's grain."""
+        return self.cardinality in ("many_to_one", "one_to_one")
+
+    @property
+    def hop(self) -> str:
+        """The edge as written in a term's `path`: `source.name`."""
+        return f"{self.source}.{self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class Entity:
+    """A table, view or file and what is known about it."""
+
+    id: str
+    table: str
+    description: str | None
+    primary_key: tuple[str, ...]
+    columns: Mapping[str, Column]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """A business term and its physical meaning.
+
+    `expr` is the parsed expression (a dimension's value, a metric's aggregate or formula,
+    a segment's condition). A derived metric has no entity; `refs` names the metrics it uses.
+    """
+
+    id: str
+    kind: Kind
+    domain: str
+    labels: Mapping[str, str]
+    synonyms: Mapping[str, tuple[str, ...]]
+    definition: Mapping[str, str]
+    owners: tuple[str, ...]
+    status: str
+    confidentiality: str
+    tags: tuple[str, ...]
+    entity: str | None
+    expr: exp.Expression
+    path: tuple[str, ...] = ()
+    grains: tuple[str, ...] = ()
+    refs: tuple[str, ...] = ()
+    span: Span = field(default_factory=lambda: Span("<unknown>"))
+
+    @property
+    def is_metric(self) -> bool:
+        """Metrics aggregate; everything else describes rows."""
+        return self.kind == "metric"
+
+    @property
+    def is_derived(self) -> bool:
+        """A metric computed from other metrics rather than from rows."""
+        return self.kind == "metric" and self.entity is None
+
+    def label(self, language: str) -> str:
+        """The label in `language`, else the first label, else the id."""
+        return self.labels.get(language) or next(iter(self.labels.values()), self.id)
+
+
+@dataclass(frozen=True, slots=True)
+class Domain:
+    """A group of terms, one per glossary file."""
+
+    id: str
+    labels: Mapping[str, str]
+    description: Mapping[str, str]
+    terms: tuple[str, ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class NameEntry:
+    """One way of naming a term: its id, or a label or synonym in a language."""
+
+    term: str
+    how: Literal["id", "label", "synonym"]
+    language: str | None
+    text: str
+
+
+@dataclass(frozen=True)
+class Model:
+    """The whole vocabulary, immutable once built."""
+
+    name: str
+    languages: tuple[str, ...]
+    dialect: str
+    entities: Mapping[str, Entity]
+    edges: Mapping[str, tuple[Edge, ...]]
+    terms: Mapping[str, Term]
+    domains: Mapping[str, Domain]
+    names: Mapping[str, tuple[NameEntry, ...]]
+    #: memo of path searches (see `resolve.find_path`); the model itself never changes
+    path_cache: dict[object, object] = field(default_factory=dict, compare=False, repr=False)
+
+
+def build_model(
+    config: ProjectFile,
+    models: Sequence[Document[ModelFile]],
+    glossaries: Sequence[Document[GlossaryFile]],
+) -> tuple[Model, list[Diagnostic]]:
+    """Build the catalog and collect every reference problem (the model is usable for what
+    is valid)."""
+    builder = _Builder(config)
+    for doc in models:
+        builder.add_entities(doc)
+    builder.link_relationships()
+    for doc in glossaries:
+        builder.add_domain(doc)
+    builder.check_terms()
+    return builder.finish(), builder.diagnostics
+
+
+class _Builder:
+    def __init__(self, config: ProjectFile) -> None:
+        self.config = config
+        self.diagnostics: list[Diagnostic] = []
+        self.entities: dict[str, Entity] = {}
+        self.entity_docs: dict[str, Document[ModelFile]] = {}
+        self.edges: dict[str, list[Edge]] = {}
+        self.terms: dict[str, Term] = {}
+        self.term_docs: dict[str, Document[GlossaryFile]] = {}
+        self.domains: dict[str, Domain] = {}
+
+    def report(self, code: str, message: str, span: Span, hint: str | None = None) -> None:
+        self.diagnostics.append(Diagnostic(code, message, span, hint))
+
+    # --- entities and relationships --------------------------------------------------------
+
+    def add_entities(self, doc: Document[ModelFile]) -> None:
+        for eid, spec in doc.data.entities.items():
+            span = doc.span(("entities", eid))
+            if eid in self.entities:
+                first = self.entities[eid].span
+                self.report("SEM103", f"entity '{eid}' is defined twice", span, f"first defined at {first}")
+                continue
+            columns = {
+                name: Column(name, c.type, c.description) for name, c in spec.columns.items()
+            }
+            for i, key in enumerate(spec.primary_key):
+                if key not in columns:
+                    self.report(
+                        "SEM203",
+                        f"primary key column '{key}' is not a column of entity '{eid}'",
+                        doc.span(("entities", eid, "primary_key", i)),
+                        suggest(key, columns),
+                    )
+            self.entities[eid] = Entity(
+                eid, spec.table or eid, spec.description, tuple(spec.primary_key), columns, span
+            )
+            self.entity_docs[eid] = doc
+            self.edges.setdefault(eid, [])
+
+    def link_relationships(self) -> None:
+        reverse: list[Edge] = []
+        for eid, doc in self.entity_docs.items():
+            spec = doc.data.entities[eid]
+            source = self.entities[eid]
+            for i, rel in enumerate(spec.relationships):
+                where = ("entities", eid, "relationships", i)
+                name = rel.name or rel.to
+                if rel.to not in self.entities:
+                    self.report(
+                        "SEM202",
+                        f"relationship of '{eid}' points to unknown entity '{rel.to}'",
+                        doc.span((*where, "to"), value=True),
+                        suggest(rel.to, self.entities),
+                    )
+                    continue
+                target = self.entities[rel.to]
+                ok = True
+                for src, tgt in rel.keys.items():
+                    for ent, col in ((source, src), (target, tgt)):
+                        if col not in ent.columns:
+                            ok = False
+                            self.report(
+                                "SEM203",
+                                f"join key '{col}' is not a column of entity '{ent.id}'",
+                                doc.span((*where, "keys", src)),
+                                suggest(col, ent.columns),
+                            )
+                if any(e.name == name for e in self.edges[eid]):
+                    ok = False
+                    self.report(
+                        "SEM209",
+                        f"entity '{eid}' has two relationships named '{name}'",
+                        doc.span(where),
+                        "give each relationship to the same entity its own `name`",
+                    )
+                if not ok:
+                    continue
+                keys = tuple(rel.keys.items())
+                self.edges[eid].append(Edge(eid, name, rel.to, rel.cardinality, keys, True))
+                back = {"many_to_one": "one_to_many", "one_to_many": "many_to_one"}.get(
+                    rel.cardinality, "one_to_one"
+                )
+                reverse.append(
+                    Edge(rel.to, eid, eid, back, tuple((t, s) for s, t in keys), False)  # type: ignore[arg-type]
+                )
+        for edge in reverse:
+            taken = {e.name for e in self.edges[edge.source]}
+            name = edge.name if edge.name not in taken else f"{edge.name}_{len(taken)}"
+            self.edges[edge.source].append(
+                Edge(edge.source, name, edge.target, edge.cardinality, edge.keys, False)
+            )
+        if len(self.entities) > 1:
+            for eid, entity in self.entities.items():
+                if not self.edges[eid]:
+                    self.diagnostics.append(
+                        Diagnostic(
+                            "SEM207",
+                            f"entity '{eid}' has no relationship to any other entity",
+                            entity.span,
+                            "declare a relationship so its terms can be combined with others",
+                            severity="warning",
+                        )
+                    )
+
+    # --- glossary --------------------------------------------------------------------------
+
+    def add_domain(self, doc: Document[GlossaryFile]) -> None:
+        data = doc.data
+        if data.domain in self.domains:
+            self.report(
+                "SEM103",
+                f"domain '{data.domain}' is defined twice",
+                doc.span(("domain",), value=True),
+                f"first defined at {self.domains[data.domain].span}",
+            )
+            return
+        ids: list[str] = []
+        for tid, spec in data.terms.items():
+            span = doc.span(("terms", tid))
+            if tid in self.terms:
+                self.report(
+                    "SEM103", f"term '{tid}' is defined twice", span, f"first defined at {self.terms[tid].span}"
+                )
+                continue
+            kind: Kind = next(m for m in ("dimension", "time_dimension", "metric", "segment") if getattr(spec, m))  # type: ignore[assignment]
+            meaning = getattr(spec, kind)
+            text = meaning.condition if kind == "segment" else meaning.expr
+            key = "condition" if kind == "segment" else "expr"
+            expr_span = doc.span(("terms", tid, kind, key), value=True)
+            try:
+                parsed = sqlglot.parse_one(text, read=FILE_DIALECT)
+            except ParseError as exc:
+                err = exc.errors[0] if exc.errors else {}
+                col = expr_span.col + max(int(err.get("col", 1)) - 1, 0)
+                self.report(
+                    "SEM104",
+                    f"{key} of term '{tid}' is not valid SQL: {err.get('description', exc)}",
+                    Span(expr_span.file, expr_span.line, col) if expr_span.line else expr_span,
+                    "write a SQL expression, e.g. sum(l_extendedprice * (1 - l_discount))",
+                )
+                continue
+            self.terms[tid] = Term(
+                id=tid,
+                kind=kind,
+                domain=data.domain,
+                labels=dict(spec.label),
+                synonyms={lang: tuple(v) for lang, v in spec.synonyms.items()},
+                definition=dict(spec.definition),
+                owners=tuple(spec.owners),
+                status=spec.status,
+                confidentiality=spec.confidentiality,
+                tags=tuple(spec.tags),
+                entity=getattr(meaning, "entity", None),
+                expr=parsed,
+                path=tuple(getattr(meaning, "path", ()) or ()),
+                grains=tuple(getattr(meaning, "grains", ()) or ()),
+                span=span,
+            )
+            self.term_docs[tid] = doc
+            ids.append(tid)
+        self.domains[data.domain] = Domain(
+            data.domain, dict(data.label), dict(data.description), tuple(ids), doc.span(("domain",), value=True)
+        )
+
+    def check_terms(self) -> None:
+        broken: set[str] = set()
+        for tid, term in list(self.terms.items()):
+            if not self._check_term(term):
+                broken.add(tid)
+        for tid in broken:
+            del self.terms[tid]
+        self._check_cycles()
+        self._check_names()
+
+    def _span(self, term: Term, *path: str | int, value: bool = False) -> Span:
+        return self.term_docs[term.id].span(("terms", term.id, term.kind, *path), value=value)
+
+    def _check_term(self, term: Term) -> bool:
+        """Check one term's references; derived metrics get their `refs` filled in."""
+        if term.is_derived:
+            return self._check_derived(term)
+        assert term.entity is not None
+        if term.entity not in self.entities:
+            self.report(
+                "SEM202",
+                f"term '{term.id}' is defined on unknown entity '{term.entity}'",
+                self._span(term, "entity", value=True),
+                suggest(term.entity, self.entities),
+            )
+            return False
+        ok = self._check_columns(term)
+        has_agg = term.expr.find(exp.AggFunc) is not None
+        if term.is_metric and not has_agg:
+            ok = False
+            self.report(
+                "SEM208",
+                f"metric '{term.id}' on entity '{term.entity}' has no aggregate",
+                self._span(term, "expr", value=True),
+                "aggregate the rows, e.g. sum(...), count(*), avg(...); or drop `entity` to "
+                "define the metric from other metrics",
+            )
+        elif term.is_metric and _columns_outside_aggregates(term.expr):
+            ok = False
+            self.report(
+                "SEM208",
+                f"metric '{term.id}' uses columns outside an aggregate",
+                self._span(term, "expr", value=True),
+                "put every column inside an aggregate function",
+            )
+        elif not term.is_metric and has_agg:
+            ok = False
+            self.report(
+                "SEM208",
+                f"{term.kind.replace('_', ' ')} '{term.id}' must not aggregate",
+                self._span(term, "condition" if term.kind == "segment" else "expr", value=True),
+                "describe one row; define a metric to aggregate",
+            )
+        return self._check_path(term) and ok
+
+    def _check_columns(self, term: Term) -> bool:
+        assert term.entity is not None
+        ok = True
+        key = "condition" if term.kind == "segment" else "expr"
+        for column in term.expr.find_all(exp.Column):
+            qualifier = column.table
+            entity = self.entities[term.entity]
+            if qualifier:
+                if not term.is_metric:
+                    ok = False
+                    self.report(
+                        "SEM208",
+                        f"{term.kind.replace('_', ' ')} '{term.id}' may only use columns of "
+                        f"'{term.entity}', not '{column.sql()}'",
+                        self._span(term, key, value=True),
+                        "define the term on the other entity and pin its `path`",
+                    )
+                    continue
+                if qualifier not in self.entities:
+                    ok = False
+                    self.report(
+                        "SEM202",
+                        f"unknown entity '{qualifier}' in metric '{term.id}'",
+                        self._span(term, key, value=True),
+                        suggest(qualifier, self.entities),
+                    )
+                    continue
+                entity = self.entities[qualifier]
+            if column.name not in entity.columns:
+                ok = False
+                self.report(
+                    "SEM203",
+                    f"unknown column '{column.name}' of entity '{entity.id}' in term '{term.id}'",
+                    self._span(term, key, value=True),
+                    suggest(column.name, entity.columns) or f"columns of {entity.id}: "
+                    + ", ".join(list(entity.columns)[:8]),
+                )
+        return ok
+
+    def _check_path(self, term: Term) -> bool:
+        ok = True
+        previous: Edge | None = None
+        for i, hop in enumerate(term.path):
+            source, _, name = hop.partition(".")
+            edge = next((e for e in self.edges.get(source, []) if e.name == name), None)
+            if edge is None:
+                known = [e.hop for es in self.edges.values() for e in es]
+                self.report(
+                    "SEM204",
+                    f"path of term '{term.id}' names unknown relationship '{hop}'",
+                    self._span(term, "path", i),
+                    suggest(hop, known) or "write hops as entity.relationship",
+                )
+                return False
+            if previous is not None and previous.target != edge.source:
+                self.report(
+                    "SEM204",
+                    f"path of term '{term.id}' is broken: '{previous.hop}' leads to "
+                    f"'{previous.target}', not '{edge.source}'",
+                    self._span(term, "path", i),
+                )
+                ok = False
+            previous = edge
+        if ok and previous is not None and previous.target != term.entity:
+            self.report(
+                "SEM204",
+                f"path of term '{term.id}' ends at '{previous.target}', not at its entity "
+                f"'{term.entity}'",
+                self._span(term, "path", len(term.path) - 1),
+            )
+            ok = False
+        return ok
+
+    def _check_derived(self, term: Term) -> bool:
+        ok = True
+        refs: list[str] = []
+        if term.expr.find(exp.AggFunc) is not None:
+            self.report(
+                "SEM208",
+                f"metric '{term.id}' has no entity, so it combines other metrics and must "
+                "not aggregate rows",
+                self._span(term, "expr", value=True),
+                "add `entity:` to aggregate rows of one entity",
+            )
+            return False
+        metrics = [t for t, x in self.terms.items() if x.is_metric]
+        for column in term.expr.find_all(exp.Column):
+            name = column.sql(dialect=FILE_DIALECT) if column.table else column.name
+            other = self.terms.get(name)
+            if other is None:
+                ok = False
+                self.report(
+                    "SEM201",
+                    f"unknown term '{name}' in metric '{term.id}'",
+                    self._span(term, "expr", value=True),
+                    suggest(name, metrics),
+                )
+            elif not other.is_metric:
+                ok = False
+                self.report(
+                    "SEM208",
+                    f"metric '{term.id}' uses '{name}', which is a {other.kind.replace('_', ' ')}, "
+                    "not a metric",
+                    self._span(term, "expr", value=True),
+                    "a metric without entity combines metrics only",
+                )
+            elif name not in refs:
+                refs.append(name)
+        self.terms[term.id] = replace(term, refs=tuple(refs))
+        return ok
+
+    def _check_cycles(self) -> None:
+        state: dict[str, int] = {}  # 1: visiting, 2: done
+
+        def visit(tid: str, trail: list[str]) -> None:
+            if state.get(tid) == 2:
+                return
+            if state.get(tid) == 1:
+                cycle = trail[trail.index(tid) :] + [tid]
+                term = self.terms[tid]
+                self.report(
+                    "SEM205",
+                    f"derived metrics form a cycle: {' -> '.join(cycle)}",
+                    self._span(term, "expr", value=True),
+                    "a metric cannot depend on itself",
+                )
+                return
+            state[tid] = 1
+            for ref in self.terms[tid].refs:
+                if ref in self.terms:
+                    visit(ref, [*trail, tid])
+            state[tid] = 2
+
+        for tid, term in self.terms.items():
+            if term.is_derived:
+                visit(tid, [])
+        for tid in [t for t in self.terms if state.get(t) == 1]:
+            del self.terms[tid]
+
+    def _check_names(self) -> None:
+        seen: dict[tuple[str | None, str], NameEntry] = {}
+        ids = {normalize_name(t): t for t in self.terms}
+        for tid, term in self.terms.items():
+            entries = [NameEntry(tid, "label", lang, text) for lang, text in term.labels.items()]
+            entries += [
+                NameEntry(tid, "synonym", lang, text)
+                for lang, texts in term.synonyms.items()
+                for text in texts
+            ]
+            for entry in entries:
+                key = normalize_name(entry.text)
+                clash = ids.get(key)
+                other = seen.get((entry.language, key))
+                if clash is not None and clash != tid:
+                    self._name_clash(entry, f"the id of term '{clash}'")
+                elif other is not None and other.term != tid:
+                    self._name_clash(entry, f"the {other.how} of term '{other.term}'")
+                else:
+                    seen[(entry.language, key)] = entry
+            for lang in [*term.labels, *term.synonyms]:
+                if lang not in self.config.languages:
+                    self.diagnostics.append(
+                        Diagnostic(
+                            "SEM206",
+                            f"term '{tid}' has names in language '{lang}', which the project "
+                            "does not list",
+                            term.span,
+                            f"add '{lang}' to `languages` in semantic.yml",
+                            severity="warning",
+                        )
+                    )
+
+    def _name_clash(self, entry: NameEntry, other: str) -> None:
+        term = self.terms[entry.term]
+        self.report(
+            "SEM206",
+            f"{entry.how} '{entry.text}' ({entry.language}) of term '{entry.term}' is also {other}",
+            term.span,
+            "in one language a label or synonym must name one term only",
+        )
+
+    def finish(self) -> Model:
+        names: dict[str, list[NameEntry]] = {}
+        for tid, term in self.terms.items():
+            names.setdefault(normalize_name(tid), []).append(NameEntry(tid, "id", None, tid))
+            for lang, text in term.labels.items():
+                names.setdefault(normalize_name(text), []).append(NameEntry(tid, "label", lang, text))
+            for lang, texts in term.synonyms.items():
+                for text in texts:
+                    names.setdefault(normalize_name(text), []).append(
+                        NameEntry(tid, "synonym", lang, text)
+                    )
+        return Model(
+            name=self.config.name,
+            languages=tuple(self.config.languages),
+            dialect=self.config.dialect,
+            entities=self.entities,
+            edges={k: tuple(v) for k, v in self.edges.items()},
+            terms=self.terms,
+            domains=self.domains,
+            names={k: tuple(v) for k, v in names.items()},
+        )
+
+
+def _columns_outside_aggregates(expr: exp.Expression) -> bool:
+    return any(column.find_ancestor(exp.AggFunc) is None for column in expr.find_all(exp.Column))

@@ -1,0 +1,201 @@
+"""Names to terms, and entities to join paths. Pure functions over a `Model`; no SQL here.
+
+Path rule (documented in docs/query-language.md): a metric reaches a dimension's entity only
+through to-one relationships (many_to_one or one_to_one), so the metric's rows are never
+multiplied. Among those paths, the ones that end with the term's pinned `path` are the
+candidates. The shortest candidate is taken when every other candidate provably reaches the
+same row (its join keys trace back to the same columns); otherwise the choice is ambiguous
+and refused.
+"""
+
+from __future__ import annotations
+
+from semantic.errors import Span, error, suggest
+from semantic.model import Edge, Model, Term
+from semantic.names import normalize_name
+
+Path = tuple[Edge, ...]
+#: Longest join path searched; real models are much shallower.
+MAX_DEPTH = 8
+
+
+def resolve_name(model: Model, text: str, span: Span | None = None) -> Term:
+    """The term that `text` names (id, label or synonym in any language), or a SEM303/SEM304
+    error with candidates."""
+    entries = model.names.get(normalize_name(text), ())
+    ids = {e.term for e in entries}
+    if len(ids) == 1:
+        return model.terms[next(iter(ids))]
+    by_id = [e for e in entries if e.how == "id"]
+    if by_id:
+        return model.terms[by_id[0].term]
+    if not entries:
+        raise error("SEM303", f"unknown term '{text}'", span, _unknown_hint(model, text))
+    listing = ", ".join(
+        sorted(f"'{e.term}' ({e.how}{' in ' + e.language if e.language else ''})" for e in entries)
+    )
+    raise error(
+        "SEM304",
+        f"'{text}' is ambiguous: it names {listing}",
+        span,
+        "write the term id instead: " + " or ".join(sorted(ids)),
+    )
+
+
+def _unknown_hint(model: Model, text: str) -> str | None:
+    for entity in model.entities.values():
+        if text in entity.columns or text == entity.id:
+            what = f"column of entity '{entity.id}'" if text in entity.columns else "an entity"
+            users = [
+                t.id
+                for t in model.terms.values()
+                if t.entity == entity.id and any(c.name == text for c in _columns(t))
+            ]
+            also = f"; terms using it: {', '.join(sorted(users))}" if users else ""
+            return f"'{text}' is a physical {what}: business queries use glossary terms{also}"
+    pool = list(model.terms) + [e.text for es in model.names.values() for e in es]
+    return suggest(text, pool)
+
+
+def _columns(term: Term) -> list[object]:
+    from sqlglot import exp
+
+    return list(term.expr.find_all(exp.Column))
+
+
+def find_path(model: Model, start: str, target: str, pinned: tuple[str, ...] = ()) -> Path:
+    """The join path from entity `start` to entity `target` that keeps `start`'s grain.
+
+    `pinned` lists the hops (`entity.relationship`) the path must end with. Raises SEM306 when
+    no to-one path exists and SEM307 when the shortest is not provably the only meaning.
+    """
+    key = (start, target, pinned)
+    cached = model.path_cache.get(key)
+    if cached is None:
+        cached = _choose_path(model, start, target, pinned)
+        model.path_cache[key] = cached
+    if isinstance(cached, Exception):
+        raise cached
+    return cached  # type: ignore[return-value]
+
+
+def _choose_path(model: Model, start: str, target: str, pinned: tuple[str, ...]) -> Path | Exception:
+    candidates = [
+        p for p in _to_one_paths(model, start, target) if _ends_with(p, pinned)
+    ]
+    if not candidates:
+        return _no_path(model, start, target, pinned)
+    candidates.sort(key=lambda p: (len(p), [e.hop for e in p]))
+    best = candidates[0]
+    others = [p for p in candidates[1:] if not _equivalent(model, best, p)]
+    if others:
+        listing = "; ".join(describe_path(start, p) for p in [best, *others])
+        return error(
+            "SEM307",
+            f"several join paths lead from '{start}' to '{target}' with different meanings: {listing}",
+            None,
+            "pin the path in the term with `path:`, e.g. path: ["
+            + ", ".join(e.hop for e in best[-1:])
+            + "]",
+        )
+    return best
+
+
+def _to_one_paths(model: Model, start: str, target: str) -> list[Path]:
+    found: list[Path] = []
+
+    def walk(entity: str, trail: Path, seen: frozenset[str]) -> None:
+        if entity == target:
+            found.append(trail)
+            return
+        if len(trail) >= MAX_DEPTH:
+            return
+        for edge in model.edges.get(entity, ()):
+            if edge.to_one and edge.target not in seen:
+                walk(edge.target, (*trail, edge), seen | {edge.target})
+
+    walk(start, (), frozenset({start}))
+    return found
+
+
+def _ends_with(path: Path, pinned: tuple[str, ...]) -> bool:
+    if not pinned:
+        return True
+    hops = tuple(e.hop for e in path)
+    return len(hops) >= len(pinned) and hops[len(hops) - len(pinned) :] == pinned
+
+
+def _trace(model: Model, path: Path) -> tuple[str, ...] | None:
+    """The start entity's columns that the end entity's primary key equals along `path`, or
+    None when some key is not carried through the joins."""
+    carried: dict[str, str] = {}
+    for i, edge in enumerate(path):
+        step = {}
+        for src, tgt in edge.keys:
+            origin = src if i == 0 else carried.get(src)
+            if origin is not None:
+                step[tgt] = origin
+        carried = step
+    end = model.entities[path[-1].target] if path else None
+    if end is None or not end.primary_key:
+        return None
+    if not all(col in carried for col in end.primary_key):
+        return None
+    return tuple(carried[col] for col in end.primary_key)
+
+
+def _equivalent(model: Model, a: Path, b: Path) -> bool:
+    """Whether two paths from one entity surely reach the same row (given key integrity)."""
+    if a == b:
+        return True
+    common = 0
+    while common < min(len(a), len(b)) and a[len(a) - 1 - common] == b[len(b) - 1 - common]:
+        common += 1
+    for shared in {common, 0}:
+        head_a, head_b = a[: len(a) - shared], b[: len(b) - shared]
+        if not head_a or not head_b:
+            continue
+        trace_a, trace_b = _trace(model, head_a), _trace(model, head_b)
+        if trace_a is not None and trace_a == trace_b:
+            return True
+    return False
+
+
+def _no_path(model: Model, start: str, target: str, pinned: tuple[str, ...]) -> Exception:
+    fan = _any_path(model, start, target)
+    if fan is not None:
+        many = next(e for e in fan if not e.to_one)
+        return error(
+            "SEM306",
+            f"'{target}' lies on the many side of '{start}' ({many.source} -> {many.target} is "
+            f"{many.cardinality.replace('_', '-')}): aggregating '{start}' by it would count "
+            f"rows of '{start}' more than once",
+            None,
+            f"use a metric of '{target}' or of an entity on its side",
+        )
+    suffix = f" ending with {', '.join(pinned)}" if pinned else ""
+    return error(
+        "SEM306",
+        f"no join path from '{start}' to '{target}'{suffix}",
+        None,
+        "declare the relationship in models/ or check the term's `path`",
+    )
+
+
+def _any_path(model: Model, start: str, target: str) -> Path | None:
+    frontier: list[tuple[str, Path]] = [(start, ())]
+    seen = {start}
+    while frontier:
+        entity, trail = frontier.pop(0)
+        if entity == target:
+            return trail
+        for edge in model.edges.get(entity, ()):
+            if edge.target not in seen:
+                seen.add(edge.target)
+                frontier.append((edge.target, (*trail, edge)))
+    return None
+
+
+def describe_path(start: str, path: Path) -> str:
+    """A path in words: `lineitem -> orders -> customer`."""
+    return " -> ".join([start, *(e.target if e.name == e.target else f"{e.target} ({e.name})" for e in path)])
