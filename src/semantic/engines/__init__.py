@@ -1,0 +1,1 @@
+"""Execution engines: where compiled SQL runs."""

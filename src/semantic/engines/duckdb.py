@@ -1,0 +1,98 @@
+"""The embedded default engine: DuckDB over the project's data files.
+
+Each entity's table is a view over `<data dir>/<table>.<format>`, so compiled SQL runs
+unchanged against the files here and against real tables elsewhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+from sqlglot import exp
+
+from semantic.errors import Diagnostic, Span, error, suggest
+from semantic.model import Model
+
+
+class DuckDBEngine:
+    """An in-memory DuckDB connection with a view per entity."""
+
+    def __init__(self, model: Model, data_dir: Path, fmt: str = "parquet") -> None:
+        self.model = model
+        self.data_dir = data_dir
+        self.fmt = fmt
+        self.connection = duckdb.connect(":memory:")
+        self._register()
+
+    def _register(self) -> None:
+        reader = "read_parquet" if self.fmt == "parquet" else "read_csv_auto"
+        for entity in self.model.entities.values():
+            path = self.data_dir / f"{entity.table.split('.')[-1]}.{self.fmt}"
+            if not path.exists():
+                continue
+            table = exp.to_table(entity.table)
+            if table.db:
+                self.connection.execute(
+                    exp.Create(this=exp.Table(this=table.args["db"]), kind="SCHEMA", exists=True).sql("duckdb")
+                )
+            source = exp.select("*").from_(exp.func(reader, exp.Literal.string(str(path))))
+            view = exp.Create(this=table, kind="VIEW", expression=source, replace=True)
+            self.connection.execute(view.sql("duckdb"))
+
+    def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> pa.Table:
+        """Run `sql` with named parameters bound (never pasted into the text)."""
+        try:
+            return self.connection.sql(sql, params=dict(params) if params else None).to_arrow_table()
+        except duckdb.Error as exc:
+            raise error("SEM404", f"DuckDB could not run the query: {str(exc).splitlines()[0]}",
+                        None, "run `semantic check --data` to compare the model with the data") from None
+
+    def check_schema(self) -> list[Diagnostic]:
+        """Tables and columns of the model that the data lacks or types that differ."""
+        found: list[Diagnostic] = []
+        for entity in self.model.entities.values():
+            try:
+                described = self.connection.execute(
+                    f"DESCRIBE {exp.to_table(entity.table).sql('duckdb')}"
+                ).fetchall()
+            except duckdb.Error:
+                found.append(Diagnostic("SEM401", f"table '{entity.table}' of entity '{entity.id}' "
+                                        f"is missing from {self.data_dir}", entity.span,
+                                        "generate or copy the data, or fix `table:`"))
+                continue
+            actual = {str(row[0]): str(row[1]) for row in described}
+            for column in entity.columns.values():
+                if column.name not in actual:
+                    found.append(Diagnostic("SEM402", f"column '{column.name}' of entity "
+                                            f"'{entity.id}' is missing from table '{entity.table}'",
+                                            entity.span, suggest(column.name, actual)))
+                elif column.type and not types_compatible(column.type, actual[column.name]):
+                    found.append(Diagnostic("SEM403", f"column '{entity.id}.{column.name}' is "
+                                            f"{actual[column.name]} in the data, not {column.type}",
+                                            entity.span, "fix the type in models/"))
+        return found
+
+
+_FAMILIES = {
+    "integer": {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
+                "UINTEGER", "UBIGINT", "INT"},
+    "number": {"DECIMAL", "NUMERIC", "DOUBLE", "FLOAT", "REAL"},
+    "text": {"VARCHAR", "TEXT", "STRING", "CHAR"},
+    "date": {"DATE"},
+    "timestamp": {"TIMESTAMP", "TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ", "DATETIME"},
+    "boolean": {"BOOLEAN", "BOOL"},
+}
+
+
+def _family(type_text: str) -> str:
+    base = type_text.upper().split("(")[0].strip()
+    return next((f for f, names in _FAMILIES.items() if base in names), base)
+
+
+def types_compatible(declared: str, actual: str) -> bool:
+    """Whether a declared type and the engine's type are of one family (precision aside)."""
+    return _family(declared) == _family(actual)

@@ -1,0 +1,171 @@
+"""The Python API: load a project, compile and run business queries.
+
+>>> project = Project.load(".")
+>>> print(project.compile("SELECT order_count"))
+SELECT
+  COUNT(*) AS order_count
+FROM orders AS orders
+>>> project.query("SELECT order_count WHERE order_date.year = DATE '1995-01-01'").to_pylist()
+[{'order_count': 2263}]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from semantic.engines.datagen import ensure_tpch
+from semantic.engines.duckdb import DuckDBEngine
+from semantic.errors import Diagnostic, SemanticError, Span, error
+from semantic.files import Document, read_file
+from semantic.model import Model, build_model
+from semantic.plan import Plan, describe_plan, plan_query
+from semantic.query import parse_query
+from semantic.render import dialect_of, render_sql
+from semantic.resolve import find_path
+from semantic.schema import GlossaryFile, ModelFile, ProjectFile
+
+CONFIG_FILE = "semantic.yml"
+
+
+def find_root(start: Path) -> Path:
+    """The nearest folder at or above `start` holding a `semantic.yml`."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if (folder / CONFIG_FILE).is_file():
+            return folder
+    raise error("SEM105", f"no {CONFIG_FILE} in {start} or any folder above it", Span(str(start)),
+                "run from a project folder or pass --project PATH")
+
+
+@dataclass
+class Project:
+    """A loaded project: its configuration, its validated model and where its data is."""
+
+    root: Path
+    config: ProjectFile
+    model: Model
+    warnings: list[Diagnostic] = field(default_factory=list)
+
+    @classmethod
+    def load(cls, path: str | Path = ".") -> Project:
+        """Load and check the project at `path`; raise SemanticError listing every error."""
+        project, diagnostics = cls.inspect(path)
+        errors = [d for d in diagnostics if d.severity == "error"]
+        if errors or project is None:
+            raise SemanticError(errors)
+        return project
+
+    @classmethod
+    def inspect(cls, path: str | Path = ".") -> tuple[Project | None, list[Diagnostic]]:
+        """Load what can be loaded and return every diagnostic (for `semantic check`)."""
+        root = find_root(Path(path))
+        config_doc, diagnostics = read_file(root / CONFIG_FILE, ProjectFile, CONFIG_FILE)
+        if config_doc is None:
+            return None, diagnostics
+        config = config_doc.data
+        models: list[Document[ModelFile]] = []
+        glossaries: list[Document[GlossaryFile]] = []
+        for folder, schema, bucket in (
+            (config.models, ModelFile, models),
+            (config.glossary, GlossaryFile, glossaries),
+        ):
+            files = sorted((root / folder).glob("*.yml")) + sorted((root / folder).glob("*.yaml"))
+            if not files:
+                diagnostics.append(Diagnostic("SEM105", f"no YAML files in {folder}/",
+                                              config_doc.span((), value=True),
+                                              f"create {folder}/ or set `{folder}:` in {CONFIG_FILE}"))
+            for file in files:
+                doc, problems = read_file(file, schema, str(file.relative_to(root)))  # type: ignore[arg-type]
+                diagnostics += problems
+                if doc is not None:
+                    bucket.append(doc)  # type: ignore[attr-defined]
+        model, problems = build_model(config, models, glossaries)
+        diagnostics += problems
+        diagnostics += _check_metric_paths(model)
+        project = cls(root, config, model, [d for d in diagnostics if d.severity == "warning"])
+        return project, diagnostics
+
+    # --- compiling -----------------------------------------------------------------------
+
+    def plan(self, query: str) -> Plan:
+        """The plan of a business query: which aggregates, joins and filters."""
+        return plan_query(self.model, parse_query(self.model, query))
+
+    def compile(self, query: str, dialect: str | None = None, *, pretty: bool = True) -> str:
+        """The SQL of a business query in `dialect` (the project's default when None)."""
+        target = dialect or self.config.dialect
+        dialect_of(target)
+        return render_sql(self.plan(query), target, pretty=pretty)
+
+    def explain(self, query: str) -> str:
+        """The plan of a business query in plain words."""
+        return describe_plan(self.plan(query))
+
+    # --- running -------------------------------------------------------------------------
+
+    @cached_property
+    def data_dir(self) -> Path:
+        """The folder of the embedded engine's data files."""
+        data = self.config.data
+        if data is None:
+            raise error("SEM105", f"{CONFIG_FILE} has no `data:` section", Span(CONFIG_FILE),
+                        "add data: {dir: data} to run queries on the embedded engine")
+        scale = data.generate.tpch.scale if data.generate else ""
+        return (self.root / data.dir.replace("{scale}", f"{scale:g}" if scale else "")).resolve()
+
+    def prepare_data(self) -> bool:
+        """Generate the demo data if the project says how and it is missing; True if made."""
+        data = self.config.data
+        if data is None or data.generate is None:
+            return False
+        return ensure_tpch(self.data_dir, data.generate.tpch.scale, data.format)
+
+    @cached_property
+    def engine(self) -> DuckDBEngine:
+        """The embedded DuckDB engine, with the data generated on first use."""
+        self.prepare_data()
+        assert self.config.data is not None
+        return DuckDBEngine(self.model, self.data_dir, self.config.data.format)
+
+    def query(self, query: str, params: Mapping[str, Any] | None = None) -> pa.Table:
+        """Run a business query on the embedded engine and return an Arrow table."""
+        plan = self.plan(query)
+        bound = dict(params or {})
+        missing = [p for p in plan.params if p not in bound]
+        if missing:
+            raise error("SEM309", f"parameter ${missing[0]} has no value", Span("<query>", 1, 1),
+                        f"pass --param {missing[0]}=VALUE")
+        sql = render_sql(plan, "duckdb", pretty=False)
+        return self.engine.execute(sql, {p: bound[p] for p in plan.params})
+
+    def check(self, *, data: bool = False) -> list[Diagnostic]:
+        """Every problem of the project; with `data`, also compare the model with the data."""
+        _, diagnostics = Project.inspect(self.root)
+        if data:
+            diagnostics += self.engine.check_schema()
+        return diagnostics
+
+
+def _check_metric_paths(model: Model) -> list[Diagnostic]:
+    """Metrics that use a column of another entity need a to-one path to it."""
+    from sqlglot import exp
+
+    found = []
+    for term in model.terms.values():
+        if not term.is_metric or term.entity is None:
+            continue
+        for column in term.expr.find_all(exp.Column):
+            if column.table and column.table in model.entities:
+                try:
+                    find_path(model, term.entity, column.table)
+                except SemanticError as exc:
+                    first = exc.diagnostics[0]
+                    found.append(Diagnostic("SEM204", f"metric '{term.id}': {first.message}",
+                                            term.span, first.hint))
+    return found

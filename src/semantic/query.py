@@ -1,0 +1,355 @@
+"""Parse a business query and resolve its names into a small, typed `BusinessQuery`.
+
+>>> from semantic.project import Project
+>>> q = parse_query(Project.load(".").model, "SELECT customer_region, net_revenue WHERE market_segment = 'BUILDING'")
+>>> [c.name for c in q.columns], [c.is_metric for c in q.columns]
+(['customer_region', 'net_revenue'], [False, True])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ParseError, TokenError
+
+from semantic.errors import SemanticError, Span, error
+from semantic.model import Model, Term
+from semantic.resolve import resolve_name
+from semantic.schema import GRAINS
+
+QUERY_FILE = "<query>"
+#: The dialect business queries are written in.
+QUERY_DIALECT = "duckdb"
+
+
+# sqlglot's compiled classes cannot be subclassed, so references are marker functions:
+# `__ref__('term', 'order_date', 'year')`. A business query cannot name them (SEM302).
+REF = "__ref__"
+
+
+def make_ref(kind: str, ident: str, grain: str | None = None) -> exp.Anonymous:
+    """A reference of `kind` ('term', 'key' or 'measure') to `ident`, inside a query tree."""
+    args = [exp.Literal.string(kind), exp.Literal.string(ident)]
+    if grain:
+        args.append(exp.Literal.string(grain))
+    return exp.Anonymous(this=REF, expressions=args)
+
+
+@dataclass(frozen=True, slots=True)
+class Ref:
+    """What a reference node points at."""
+
+    kind: str
+    ident: str
+    grain: str | None
+
+
+def ref_of(node: exp.Expression) -> Ref | None:
+    """The reference that `node` is, or None."""
+    if not isinstance(node, exp.Anonymous) or node.this != REF:
+        return None
+    args = [a.name for a in node.expressions]
+    return Ref(args[0], args[1], args[2] if len(args) > 2 else None)
+
+
+def find_refs(tree: exp.Expression, kind: str) -> list[Ref]:
+    """Every reference of `kind` in `tree`, in order."""
+    found = []
+    for node in tree.find_all(exp.Anonymous):
+        ref = ref_of(node)
+        if ref is not None and ref.kind == kind:
+            found.append(ref)
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class OutputColumn:
+    """A selected column: its output name and expression over term references."""
+
+    name: str
+    expr: exp.Expression
+    is_metric: bool
+
+
+@dataclass(frozen=True, slots=True)
+class OrderItem:
+    """Sort by output column `column` or, when it is None, by the metric expression `expr`."""
+
+    column: int | None
+    expr: exp.Expression | None
+    desc: bool
+    nulls_first: bool | None
+
+
+@dataclass(frozen=True, slots=True)
+class BusinessQuery:
+    """What the analyst asked, in terms, with no SQL decisions made yet."""
+
+    columns: tuple[OutputColumn, ...]
+    filters: tuple[exp.Expression, ...]
+    having: tuple[exp.Expression, ...]
+    order: tuple[OrderItem, ...]
+    limit: int | None
+    offset: int | None
+    params: tuple[str, ...]
+
+
+def parse_query(model: Model, text: str) -> BusinessQuery:
+    """Parse `text` and resolve every name, or raise a SemanticError (SEM3xx)."""
+    select = _parse_select(text)
+    resolver = _Resolver(model, text)
+    columns = tuple(resolver.output(item) for item in select.expressions)
+    if not columns:
+        raise error("SEM302", "the query selects nothing", Span(QUERY_FILE, 1, 1))
+    filters: list[exp.Expression] = []
+    having: list[exp.Expression] = []
+    for clause in (select.args.get("where"), select.args.get("having")):
+        if clause is None:
+            continue
+        for condition in _conjuncts(clause.this):
+            resolved = resolver.resolve(condition)
+            kinds = resolver.kinds(resolved, condition)
+            if "metric" in kinds and "row" in kinds:
+                raise error(
+                    "SEM305",
+                    f"condition '{condition.sql(QUERY_DIALECT)}' mixes metrics and dimensions",
+                    resolver.span(condition),
+                    "split it with AND: conditions on dimensions filter rows, conditions on "
+                    "metrics filter groups",
+                )
+            (having if "metric" in kinds else filters).append(resolved)
+    _check_group_by(select, columns, resolver)
+    order = tuple(_order_item(o, columns, resolver) for o in (select.args.get("order") or exp.Order()).expressions)
+    return BusinessQuery(
+        columns=columns,
+        filters=tuple(filters),
+        having=tuple(having),
+        order=order,
+        limit=_count(select, "limit"),
+        offset=_count(select, "offset"),
+        params=tuple(dict.fromkeys(resolver.params)),
+    )
+
+
+def _parse_select(text: str) -> exp.Select:
+    try:
+        statements = [s for s in sqlglot.parse(text, read=QUERY_DIALECT) if s is not None]
+    except (ParseError, TokenError) as exc:
+        errors = getattr(exc, "errors", None) or [{}]
+        first = errors[0]
+        span = Span(QUERY_FILE, int(first.get("line", 1) or 1), int(first.get("col", 1) or 1))
+        detail = first.get("description") or str(exc).splitlines()[0]
+        raise error("SEM301", f"the query is not valid SQL: {detail}", span,
+                    "write SELECT <terms> [WHERE ...] [ORDER BY ...] [LIMIT n]") from None
+    if len(statements) != 1:
+        raise error("SEM302", f"expected one query, found {len(statements)} statements",
+                    Span(QUERY_FILE, 1, 1), "send one SELECT at a time")
+    statement = statements[0]
+    if not isinstance(statement, exp.Select):
+        raise error("SEM302", f"only SELECT is allowed, not {statement.key.upper()}",
+                    Span(QUERY_FILE, 1, 1),
+                    "a business query reads the glossary's terms; it cannot change anything")
+    refused = {
+        "from_": "FROM: the compiler finds the tables itself",
+        "joins": "JOIN: the compiler finds the join paths itself",
+        "with_": "WITH",
+        "distinct": "DISTINCT: results are already one row per group",
+        "qualify": "QUALIFY",
+        "windows": "WINDOW",
+    }
+    for arg, what in refused.items():
+        if statement.args.get(arg):
+            raise error("SEM302", f"{what.split(':')[0]} is not part of a business query",
+                        Span(QUERY_FILE, 1, 1),
+                        what.split(": ", 1)[1] if ": " in what else "remove it")
+    for node in statement.walk():
+        if node is not statement and isinstance(node, (exp.Select, exp.Subquery, exp.Union)):
+            raise error("SEM302", "subqueries are not part of a business query",
+                        Span(QUERY_FILE, 1, 1), "use terms, filters and metrics instead")
+        if isinstance(node, exp.Window):
+            raise error("SEM302", "window functions are not part of a business query",
+                        Span(QUERY_FILE, 1, 1), "define a cumulative metric in the glossary")
+        if isinstance(node, exp.Star):
+            raise error("SEM302", "SELECT * is not allowed", Span(QUERY_FILE, 1, 1),
+                        "name the terms you want")
+    return statement
+
+
+def _conjuncts(condition: exp.Expression) -> Iterator[exp.Expression]:
+    if isinstance(condition, exp.And):
+        yield from _conjuncts(condition.this)
+        yield from _conjuncts(condition.expression)
+    elif isinstance(condition, exp.Paren) and isinstance(condition.this, exp.And):
+        yield from _conjuncts(condition.this)
+    else:
+        yield condition
+
+
+class _Resolver:
+    def __init__(self, model: Model, text: str) -> None:
+        self.model = model
+        self.text = text
+        self.params: list[str] = []
+
+    def span(self, node: exp.Expression) -> Span:
+        """The query position of `node` (its first identifier with a known position)."""
+        for ident in node.find_all(exp.Identifier):
+            if ident.meta.get("line"):
+                return Span(QUERY_FILE, int(ident.meta["line"]), int(ident.meta["start"]) + 1 - self._line_start(int(ident.meta["line"])))
+        return Span(QUERY_FILE, 1, 1)
+
+    def _line_start(self, line: int) -> int:
+        start = 0
+        for _ in range(line - 1):
+            start = self.text.index("\n", start) + 1
+        return start
+
+    def term(self, column: exp.Column) -> exp.Expression:
+        parts = [p.name for p in column.parts]
+        if len(parts) == 1:
+            term = resolve_name(self.model, parts[0], self.span(column))
+            return make_ref("term", term.id)
+        if len(parts) == 2:
+            head, grain = parts
+            term = self._qualifier_term(head, column)
+            if term.kind != "time_dimension":
+                raise error("SEM308", f"'{head}' is a {term.kind.replace('_', ' ')}, so it has no "
+                            f"grain '{grain}'", self.span(column),
+                            "grains apply to time dimensions only")
+            lowered = grain.lower()
+            if lowered not in term.grains:
+                allowed = ", ".join(term.grains)
+                hint = f"'{term.id}' has grains {allowed}" if lowered in GRAINS else (
+                    f"grains are {', '.join(GRAINS)}")
+                raise error("SEM308", f"'{term.id}' has no grain '{grain}'", self.span(column), hint)
+            return make_ref("term", term.id, lowered)
+        raise error("SEM302", f"'{column.sql(QUERY_DIALECT)}' looks like a physical name",
+                    self.span(column), "business queries name glossary terms only")
+
+    def _qualifier_term(self, head: str, column: exp.Column) -> Term:
+        try:
+            return resolve_name(self.model, head, self.span(column))
+        except SemanticError:
+            if head in self.model.entities or any(e.table == head for e in self.model.entities.values()):
+                raise error("SEM302", f"'{column.sql(QUERY_DIALECT)}' is a physical column",
+                            self.span(column),
+                            "business queries name glossary terms only; see `semantic terms`") from None
+            raise
+
+    def resolve(self, node: exp.Expression) -> exp.Expression:
+        """A copy of `node` with every name replaced by a term reference."""
+
+        def swap(n: exp.Expression) -> exp.Expression:
+            if isinstance(n, exp.Column):
+                return self.term(n)
+            if isinstance(n, exp.Anonymous) and n.name.casefold() == REF:
+                raise error("SEM302", f"{REF} is reserved", Span(QUERY_FILE, 1, 1), "remove it")
+            if isinstance(n, exp.Placeholder):
+                if not n.name:
+                    raise error("SEM309", "anonymous parameters are not supported",
+                                Span(QUERY_FILE, 1, 1), "name them: $region")
+                self.params.append(n.name)
+            return n
+
+        return node.copy().transform(swap, copy=False)
+
+    def kinds(self, resolved: exp.Expression, original: exp.Expression) -> set[str]:
+        """Which sides an expression touches: 'metric', 'row' (dimensions and segments)."""
+        kinds = {
+            "metric" if self.model.terms[ref.ident].is_metric else "row"
+            for ref in find_refs(resolved, "term")
+        }
+        aggregate = resolved.find(exp.AggFunc)
+        if aggregate is not None:
+            raise error("SEM305", f"'{original.sql(QUERY_DIALECT)}' "
+                        "aggregates in the query", self.span(original),
+                        "metrics are aggregated already; define a new metric in the glossary "
+                        "for another aggregate")
+        return kinds
+
+    def output(self, item: exp.Expression) -> OutputColumn:
+        if isinstance(item, exp.Alias):
+            name, inner = item.alias, item.this
+        else:
+            inner = item
+            name = ".".join(p.name for p in item.parts) if isinstance(item, exp.Column) else item.sql(QUERY_DIALECT)
+        resolved = self.resolve(inner)
+        kinds = self.kinds(resolved, inner)
+        if not kinds:
+            raise error("SEM305", f"'{inner.sql(QUERY_DIALECT)}' uses no term",
+                        self.span(inner), "select dimensions and metrics of the glossary")
+        if len(kinds) > 1:
+            raise error("SEM305", f"'{inner.sql(QUERY_DIALECT)}' mixes metrics and dimensions",
+                        self.span(inner),
+                        "select the dimension and the metric as separate columns")
+        return OutputColumn(name, resolved, "metric" in kinds)
+
+
+def _match_output(
+    node: exp.Expression, columns: tuple[OutputColumn, ...], resolver: _Resolver, clause: str
+) -> int | exp.Expression:
+    """The output column that `node` (a position, an alias or an expression) designates, or
+    the resolved expression when it designates none."""
+    if isinstance(node, exp.Literal) and not node.is_string:
+        position = int(node.name) if node.name.isdigit() else 0
+        if not 1 <= position <= len(columns):
+            raise error("SEM311", f"{clause} position {node.name} is not between 1 and {len(columns)}",
+                        Span(QUERY_FILE, 1, 1), "count the selected columns from 1")
+        return position - 1
+    if isinstance(node, exp.Column) and not node.table:
+        for i, column in enumerate(columns):
+            if column.name.casefold() == node.name.casefold():
+                return i
+    resolved = resolver.resolve(node)
+    for i, column in enumerate(columns):
+        if column.expr == resolved:
+            return i
+    return resolved
+
+
+def _check_group_by(select: exp.Select, columns: tuple[OutputColumn, ...], resolver: _Resolver) -> None:
+    group = select.args.get("group")
+    if group is None:
+        return
+    given: set[int] = set()
+    for node in group.expressions:
+        match = _match_output(node, columns, resolver, "GROUP BY")
+        if isinstance(match, exp.Expression) or columns[match].is_metric:
+            raise error("SEM310", f"GROUP BY '{node.sql(QUERY_DIALECT)}' is not a selected dimension",
+                        resolver.span(node),
+                        "GROUP BY is optional: the selected dimensions are the groups")
+        given.add(match)
+    missing = [c.name for i, c in enumerate(columns) if not c.is_metric and i not in given]
+    if missing:
+        raise error("SEM310", f"GROUP BY leaves out selected dimension(s) {', '.join(missing)}",
+                    Span(QUERY_FILE, 1, 1),
+                    "GROUP BY is optional: the selected dimensions are the groups")
+
+
+def _order_item(ordered: exp.Ordered, columns: tuple[OutputColumn, ...], resolver: _Resolver) -> OrderItem:
+    desc = bool(ordered.args.get("desc"))
+    nulls_first = ordered.args.get("nulls_first")
+    match = _match_output(ordered.this, columns, resolver, "ORDER BY")
+    if isinstance(match, int):
+        return OrderItem(match, None, desc, nulls_first)
+    kinds = resolver.kinds(match, ordered.this)
+    if kinds != {"metric"}:
+        raise error("SEM311", f"ORDER BY '{ordered.this.sql(QUERY_DIALECT)}' is not a selected column",
+                    resolver.span(ordered.this),
+                    "select the dimension to sort by it; a metric may be sorted by without "
+                    "being selected")
+    return OrderItem(None, match, desc, nulls_first)
+
+
+def _count(select: exp.Select, arg: str) -> int | None:
+    node = select.args.get(arg)
+    if node is None:
+        return None
+    value = node.expression if isinstance(node, (exp.Limit, exp.Offset)) else node
+    if isinstance(value, exp.Literal) and not value.is_string and value.name.isdigit():
+        return int(value.name)
+    raise error("SEM311", f"{arg.upper()} takes a whole number, not '{value.sql(QUERY_DIALECT)}'",
+                Span(QUERY_FILE, 1, 1), f"write {arg.upper()} 10")
