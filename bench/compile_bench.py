@@ -1,0 +1,140 @@
+"""Compile-time benchmark: what a business query costs on top of sqlglot itself.
+
+Run from the repository root:
+
+    .venv/bin/python bench/compile_bench.py [--repeat N] [--dialect D]
+
+The project at the repository root is loaded once. For each query, every stage is timed
+N times after a warm-up, and the median and 95th percentile are printed in microseconds:
+
+- sg parse     `sqlglot.parse_one` of the query text
+- sg floor     `sqlglot.parse_one` of the query text and generating it back
+- parse        `semantic.query.parse_query` (parse and resolve names)
+- plan         `semantic.plan.plan_query`
+- render       `semantic.render.render_sql` (pretty=True)
+- sg gen out   generating the final tree alone: `build_tree(plan).sql(...)`, tree built once
+- compile      `Project.compile`, the whole thing
+- overhead     median compile - median sg parse - median sg gen out: our own work
+
+This is not a test; it only prints. See docs/benchmarks.md for a recorded run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.metadata
+import platform
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import sqlglot
+import sqlglot.parser
+
+from semantic.plan import plan_query
+from semantic.project import Project
+from semantic.query import QUERY_DIALECT, parse_query
+from semantic.render import build_tree, render_sql
+
+ROOT = Path(__file__).resolve().parents[1]
+
+QUERIES: dict[str, str] = {
+    "Q1": "SELECT return_flag, line_status, quantity, gross_revenue, net_revenue, charge, "
+    "average_quantity, average_price, average_discount, line_count "
+    "WHERE ship_date <= DATE '1998-09-02' ORDER BY return_flag, line_status",
+    "Q3": "SELECT order_key, net_revenue, order_date, ship_priority "
+    "WHERE market_segment = 'BUILDING' AND order_date < DATE '1995-03-15' "
+    "AND ship_date > DATE '1995-03-15' ORDER BY net_revenue DESC, order_date LIMIT 10",
+    "Q5": "SELECT customer_nation, net_revenue WHERE customer_region = 'ASIA' "
+    "AND supplier_nation = customer_nation AND order_date >= DATE '1994-01-01' "
+    "AND order_date < DATE '1995-01-01' ORDER BY net_revenue DESC",
+    "Q6": "SELECT discount_amount WHERE ship_date >= DATE '1994-01-01' "
+    "AND ship_date < DATE '1995-01-01' AND discount BETWEEN 0.05 AND 0.07 AND line_quantity < 24",
+    "Q10": "SELECT customer_key, customer_name, net_revenue, customer_account_balance, "
+    "customer_nation, customer_address, customer_phone, customer_comment "
+    "WHERE order_date >= DATE '1993-10-01' AND order_date < DATE '1994-01-01' "
+    "AND return_flag = 'R' ORDER BY net_revenue DESC LIMIT 20",
+    "Q5-fr": "SELECT \"Pays client\", \"Chiffre d'affaires net\" WHERE \"Région client\" = 'ASIA' "
+    "AND \"Pays fournisseur\" = \"Pays client\" AND \"Date de commande\" >= DATE '1994-01-01' "
+    "AND \"Date de commande\" < DATE '1995-01-01' ORDER BY 2 DESC",
+    "multi-entity": "SELECT customer_region, order_count, order_value, line_count, net_revenue, "
+    "average_order_value",
+}
+
+STAGES = ("sg parse", "sg floor", "parse", "plan", "render", "sg gen out", "compile")
+
+
+def measure(fn: Callable[[], object], repeat: int) -> tuple[float, float]:
+    """Median and 95th percentile of `fn`'s run time in microseconds, after a warm-up."""
+    for _ in range(max(10, repeat // 10)):
+        fn()
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter_ns()
+        fn()
+        samples.append(time.perf_counter_ns() - start)
+    samples.sort()
+    p95 = samples[min(len(samples) - 1, round(0.95 * (len(samples) - 1)))]
+    return statistics.median(samples) / 1000, p95 / 1000
+
+
+def machine() -> str:
+    """Platform, Python, sqlglot and whether its compiled (sqlglotc) modules are loaded."""
+    try:
+        sqlglotc = f"sqlglotc {importlib.metadata.version('sqlglotc')}"
+    except importlib.metadata.PackageNotFoundError:
+        sqlglotc = "sqlglotc not installed"
+    compiled = (sqlglot.parser.__file__ or "").endswith((".so", ".pyd"))
+    loaded = "compiled parser loaded" if compiled else "pure-Python parser"
+    return (
+        f"{platform.platform()} ({platform.machine()}), {platform.python_implementation()} "
+        f"{platform.python_version()}, sqlglot {sqlglot.__version__}, {sqlglotc} ({loaded})"
+    )
+
+
+def bench(project: Project, text: str, dialect: str, repeat: int) -> dict[str, tuple[float, float]]:
+    """Every stage of one query, timed."""
+    model = project.model
+    query = parse_query(model, text)
+    plan = plan_query(model, query)
+    tree = build_tree(plan)
+    stages: dict[str, Callable[[], object]] = {
+        "sg parse": lambda: sqlglot.parse_one(text, read=QUERY_DIALECT),
+        "sg floor": lambda: sqlglot.parse_one(text, read=QUERY_DIALECT).sql(
+            dialect=dialect, pretty=True
+        ),
+        "parse": lambda: parse_query(model, text),
+        "plan": lambda: plan_query(model, query),
+        "render": lambda: render_sql(plan, dialect, pretty=True),
+        "sg gen out": lambda: tree.sql(dialect=dialect, pretty=True),
+        "compile": lambda: project.compile(text, dialect, pretty=True),
+    }
+    return {name: measure(fn, repeat) for name, fn in stages.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=300, help="timed runs per stage")
+    parser.add_argument("--dialect", default=None, help="target dialect (project default)")
+    args = parser.parse_args()
+
+    project = Project.load(ROOT)
+    dialect = args.dialect or project.config.dialect
+    print(f"machine: {machine()}")
+    print(f"dialect: {dialect}, repeat: {args.repeat}; times in µs, median / p95\n")
+
+    header = ["query", *STAGES, "our overhead"]
+    rows = []
+    for name, text in QUERIES.items():
+        times = bench(project, text, dialect, args.repeat)
+        overhead = times["compile"][0] - times["sg parse"][0] - times["sg gen out"][0]
+        rows.append([name, *(f"{m:.0f} / {p:.0f}" for m, p in times.values()), f"{overhead:.0f}"])
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        print("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in
+                        enumerate(zip(row, widths, strict=True))))
+
+
+if __name__ == "__main__":
+    main()

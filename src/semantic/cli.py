@@ -1,0 +1,265 @@
+"""The `semantic` command: thin shells over the Python API.
+
+Each command parses its arguments, calls one library function and prints. Errors are
+printed as `path:line:col: CODE message` with a hint; no traceback unless --debug.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import decimal
+import io
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import pyarrow as pa
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from semantic.errors import Diagnostic, SemanticError
+from semantic.project import Project
+
+app = typer.Typer(
+    name="semantic",
+    help="A business glossary that compiles to SQL.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+
+class State:
+    project_path: Path = Path(".")
+    debug: bool = False
+
+
+state = State()
+
+
+class OutputFormat(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+class CheckFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+ProjectOption = Annotated[
+    Path, typer.Option("--project", "-p", help="Project folder (default: nearest semantic.yml).")
+]
+
+
+@app.callback()
+def main_options(
+    project: ProjectOption = Path("."),
+    debug: Annotated[bool, typer.Option("--debug", help="Show Python tracebacks.")] = False,
+) -> None:
+    """A business glossary that compiles to SQL."""
+    state.project_path = project
+    state.debug = debug
+
+
+@contextmanager
+def _reported() -> Iterator[None]:
+    """Print SemanticErrors as diagnostics and exit 1; anything else is a bug."""
+    try:
+        yield
+    except SemanticError as exc:
+        if state.debug:
+            raise
+        _print_diagnostics(exc.diagnostics)
+        raise typer.Exit(1) from None
+    except (typer.Exit, typer.Abort):
+        raise
+    except Exception as exc:
+        if state.debug:
+            raise
+        err.print(f"internal error: {type(exc).__name__}: {exc}", markup=False, highlight=False)
+        err.print("  help: rerun with --debug and report the traceback", markup=False)
+        raise typer.Exit(2) from None
+
+
+def _print_diagnostics(diagnostics: tuple[Diagnostic, ...] | list[Diagnostic]) -> None:
+    for d in diagnostics:
+        err.print(d.render(), markup=False, highlight=False)
+
+
+def _read_query(text: str) -> str:
+    return sys.stdin.read() if text == "-" else text
+
+
+def _params(values: list[str] | None) -> dict[str, Any]:
+    bound: dict[str, Any] = {}
+    for item in values or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise typer.BadParameter(f"'{item}' is not NAME=VALUE", param_hint="--param")
+        bound[name.lstrip("$")] = _typed(value)
+    return bound
+
+
+def _typed(value: str) -> Any:
+    for convert in (int, decimal.Decimal):
+        try:
+            return convert(value)
+        except (ValueError, decimal.InvalidOperation):
+            continue
+    return value
+
+
+QueryArg = Annotated[str, typer.Argument(help="The business query ('-' reads standard input).")]
+ParamOption = Annotated[
+    list[str] | None, typer.Option("--param", help="Bind a parameter: --param region=ASIA.")
+]
+
+
+@app.command()
+def check(
+    fmt: Annotated[CheckFormat, typer.Option("--format", help="text or json.")] = CheckFormat.text,
+    data: Annotated[bool, typer.Option("--data", help="Also compare the model with the data.")] = False,
+) -> None:
+    """Validate every model and glossary file; exit 1 on any error."""
+    with _reported():
+        project, diagnostics = Project.inspect(state.project_path)
+        if data and project is not None and not any(d.severity == "error" for d in diagnostics):
+            diagnostics += project.engine.check_schema()
+        errors = [d for d in diagnostics if d.severity == "error"]
+        if fmt is CheckFormat.json:
+            out.print_json(json.dumps({"ok": not errors, "diagnostics": [d.as_dict() for d in diagnostics]}))
+        else:
+            _print_diagnostics(diagnostics)
+            if project is not None and not errors:
+                model = project.model
+                err.print(f"ok: {len(model.entities)} entities, {len(model.terms)} terms, "
+                          f"{len(diagnostics)} warning(s)", markup=False, highlight=False)
+            else:
+                err.print(f"{len(errors)} error(s)", markup=False, highlight=False)
+        if errors:
+            raise typer.Exit(1)
+
+
+@app.command()
+def compile(  # noqa: A001 - the command is called compile
+    query: QueryArg,
+    dialect: Annotated[str | None, typer.Option("--dialect", "-d", help="Any sqlglot dialect.")] = None,
+) -> None:
+    """Print the SQL of a business query."""
+    with _reported():
+        project = Project.load(state.project_path)
+        out.print(project.compile(_read_query(query), dialect), markup=False, highlight=False)
+
+
+@app.command()
+def query(
+    query: QueryArg,
+    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="table, csv or json.")] = OutputFormat.table,
+    param: ParamOption = None,
+) -> None:
+    """Run a business query on the embedded DuckDB engine and print the result."""
+    with _reported():
+        project = Project.load(state.project_path)
+        if project.config.data and project.config.data.generate and not project.data_dir.exists():
+            err.print(f"generating demo data in {project.data_dir} ...", markup=False, highlight=False)
+        result = project.query(_read_query(query), _params(param))
+        _print_result(result, fmt)
+
+
+@app.command()
+def terms(
+    language: Annotated[str | None, typer.Option("--language", "-l", help="Label language.")] = None,
+    kind: Annotated[str | None, typer.Option("--kind", help="dimension, time_dimension, metric or segment.")] = None,
+    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="table, csv or json.")] = OutputFormat.table,
+) -> None:
+    """List the glossary's terms with their labels in one language."""
+    with _reported():
+        project = Project.load(state.project_path)
+        lang = language or project.model.languages[0]
+        rows = [
+            {
+                "id": t.id,
+                "kind": t.kind,
+                "label": t.label(lang),
+                "synonyms": ", ".join(t.synonyms.get(lang, ())),
+                "domain": t.domain,
+                "status": t.status,
+                "definition": t.definition.get(lang, ""),
+            }
+            for t in sorted(project.model.terms.values(), key=lambda t: (t.domain, t.id))
+            if kind is None or t.kind == kind
+        ]
+        _print_result(pa.Table.from_pylist(rows) if rows else pa.table({"id": pa.array([], pa.string())}), fmt)
+
+
+def _print_result(result: pa.Table, fmt: OutputFormat) -> None:
+    rows = result.to_pylist()
+    names = result.column_names
+    if fmt is OutputFormat.csv:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\r\n")
+        writer.writerow(names)
+        for row in rows:
+            writer.writerow([_csv_value(row[n]) for n in names])
+        sys.stdout.write(buffer.getvalue())
+    elif fmt is OutputFormat.json:
+        sys.stdout.write(json.dumps(rows, default=_json_value, ensure_ascii=False, indent=2) + "\n")
+    else:
+        table = Table(*names, show_lines=False)
+        for row in rows:
+            table.add_row(*(_display(row[n]) for n in names))
+        out.print(table)
+        err.print(f"{len(rows)} row(s)", markup=False, highlight=False)
+
+
+def _csv_value(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return str(value)
+
+
+_JSON: dict[type, Callable[[Any], Any]] = {
+    decimal.Decimal: lambda v: int(v) if v == v.to_integral_value() else float(v),
+    dt.date: lambda v: v.isoformat(),
+    dt.datetime: lambda v: v.isoformat(),
+}
+
+
+def _json_value(value: Any) -> Any:
+    for kind, convert in _JSON.items():
+        if isinstance(value, kind):
+            return convert(value)
+    return str(value)
+
+
+def _display(value: Any) -> str:
+    if value is None:
+        return "∅"
+    if isinstance(value, float):
+        return f"{value:,.4f}"
+    if isinstance(value, decimal.Decimal):
+        return f"{value:,}"
+    return str(value)
+
+
+def main() -> None:
+    """Entry point of the `semantic` script."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

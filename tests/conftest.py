@@ -1,0 +1,20 @@
+"""Shared fixtures: the default TPC-H project, with its scale-0.01 data generated once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from semantic.project import Project
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+@pytest.fixture(scope="session")
+def project() -> Project:
+    """The repository's own project (TPC-H, English and French), data ready."""
+    loaded = Project.load(ROOT)
+    loaded.prepare_data()
+    return loaded
