@@ -82,6 +82,7 @@ def read_file(path: Path, schema: type[S], name: str) -> tuple[Document[S] | Non
         mark = exc.problem_mark or exc.context_mark
         span = Span(name, mark.line + 1, mark.column + 1) if mark else Span(name)
         problem = " ".join(str(exc.problem or exc.context or "invalid YAML").split())
+        problem = problem.split(" with value ")[0]  # ruamel prints whole duplicated subtrees
         hint = "each key may appear once in a mapping" if "duplicate" in problem else (
             "check indentation, colons and quotes near this place"
         )

@@ -153,10 +153,16 @@ def build_model(
     config: ProjectFile,
     models: Sequence[Document[ModelFile]],
     glossaries: Sequence[Document[GlossaryFile]],
+    *,
+    complete: bool = True,
 ) -> tuple[Model, list[Diagnostic]]:
     """Build the catalog and collect every reference problem (the model is usable for what
-    is valid)."""
-    builder = _Builder(config)
+    is valid).
+
+    `complete` is False when some file could not be read: references to what it may have
+    defined are then not reported, so the one real error is not buried under its echoes.
+    """
+    builder = _Builder(config, complete)
     for doc in models:
         builder.add_entities(doc)
     builder.link_relationships()
@@ -167,8 +173,10 @@ def build_model(
 
 
 class _Builder:
-    def __init__(self, config: ProjectFile) -> None:
+    def __init__(self, config: ProjectFile, complete: bool) -> None:
         self.config = config
+        self.complete = complete
+        self.broken: set[str] = set()  # terms defined but invalid: no echo errors about them
         self.diagnostics: list[Diagnostic] = []
         self.entities: dict[str, Entity] = {}
         self.entity_docs: dict[str, Document[ModelFile]] = {}
@@ -178,6 +186,8 @@ class _Builder:
         self.domains: dict[str, Domain] = {}
 
     def report(self, code: str, message: str, span: Span, hint: str | None = None) -> None:
+        if not self.complete and code in ("SEM201", "SEM202"):
+            return
         self.diagnostics.append(Diagnostic(code, message, span, hint))
 
     # --- entities and relationships --------------------------------------------------------
@@ -307,6 +317,7 @@ class _Builder:
                     Span(expr_span.file, expr_span.line, col) if expr_span.line else expr_span,
                     "write a SQL expression, e.g. sum(l_extendedprice * (1 - l_discount))",
                 )
+                self.broken.add(tid)
                 continue
             self.terms[tid] = Term(
                 id=tid,
@@ -338,6 +349,7 @@ class _Builder:
                 broken.add(tid)
         for tid in broken:
             del self.terms[tid]
+        self.broken |= broken
         self._check_cycles()
         self._check_names()
 
@@ -475,7 +487,9 @@ class _Builder:
         for column in term.expr.find_all(exp.Column):
             name = column.sql(dialect=FILE_DIALECT) if column.table else column.name
             other = self.terms.get(name)
-            if other is None:
+            if other is None and name in self.broken:
+                ok = False
+            elif other is None:
                 ok = False
                 self.report(
                     "SEM201",

@@ -85,7 +85,8 @@ class Project:
                 diagnostics += problems
                 if doc is not None:
                     bucket.append(doc)  # type: ignore[attr-defined]
-        model, problems = build_model(config, models, glossaries)
+        complete = not any(d.code in ("SEM101", "SEM102") for d in diagnostics)
+        model, problems = build_model(config, models, glossaries, complete=complete)
         diagnostics += problems
         diagnostics += _check_metric_paths(model)
         project = cls(root, config, model, [d for d in diagnostics if d.severity == "warning"])

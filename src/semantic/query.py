@@ -195,11 +195,18 @@ class _Resolver:
         self.params: list[str] = []
 
     def span(self, node: exp.Expression) -> Span:
-        """The query position of `node` (its first identifier with a known position)."""
-        for ident in node.find_all(exp.Identifier):
-            if ident.meta.get("line"):
-                return Span(QUERY_FILE, int(ident.meta["line"]), int(ident.meta["start"]) + 1 - self._line_start(int(ident.meta["line"])))
-        return Span(QUERY_FILE, 1, 1)
+        """The query position of `node`: where its first identifier starts."""
+        starts = [
+            (int(i.meta["start"]), int(i.meta["line"]))
+            for i in node.find_all(exp.Identifier)
+            if i.meta.get("line")
+        ]
+        if not starts:
+            return Span(QUERY_FILE, 1, 1)
+        start, line = min(starts)
+        if node.find(exp.Identifier) is not None and start > 0 and self.text[start - 1] == '"':
+            start -= 1
+        return Span(QUERY_FILE, line, start + 1 - self._line_start(line))
 
     def _line_start(self, line: int) -> int:
         start = 0

@@ -46,7 +46,9 @@ class DuckDBEngine:
     def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> pa.Table:
         """Run `sql` with named parameters bound (never pasted into the text)."""
         try:
-            return self.connection.sql(sql, params=dict(params) if params else None).to_arrow_table()
+            # a cursor of its own, so a result left open elsewhere on the connection is no matter
+            with self.connection.cursor() as cursor:
+                return cursor.sql(sql, params=dict(params) if params else None).to_arrow_table()
         except duckdb.Error as exc:
             raise error("SEM404", f"DuckDB could not run the query: {str(exc).splitlines()[0]}",
                         None, "run `semantic check --data` to compare the model with the data") from None

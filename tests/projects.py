@@ -1,0 +1,23 @@
+"""Tiny projects written into a temporary folder, for error and soundness tests."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+CONFIG = """\
+name: tiny
+languages: [en, fr]
+data:
+  dir: data
+"""
+
+
+def write_project(root: Path, files: dict[str, str], config: str = CONFIG) -> Path:
+    """Write `semantic.yml` and the given files (path -> YAML text, dedented) under `root`."""
+    (root / "semantic.yml").write_text(config)
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"))
+    return root
