@@ -5,8 +5,8 @@ Run from the repository root:
     .venv/bin/python bench/compile_bench.py [--repeat N] [--dialect D]
 
 The project at the repository root is loaded once. For each query, every stage is timed
-N times after a warm-up (the stages taking turns), and the median and 95th percentile are
-printed in microseconds:
+N times in a row after a warm-up, and the median and 95th percentile are printed in
+microseconds:
 
 - sg parse     `sqlglot.parse_one` of the query text
 - sg floor     `sqlglot.parse_one` of the query text and generating it back
@@ -66,27 +66,18 @@ QUERIES: dict[str, str] = {
 STAGES = ("sg parse", "sg floor", "parse", "plan", "render", "sg gen out", "compile")
 
 
-def measure(stages: dict[str, Callable[[], object]], repeat: int) -> dict[str, tuple[float, float]]:
-    """Median and 95th percentile run time of each stage in microseconds, after a warm-up.
-
-    The stages take turns within each repetition, so that a drift of the machine's speed
-    affects them alike and the differences between them stay meaningful.
-    """
-    samples: dict[str, list[int]] = {name: [] for name in stages}
+def measure(fn: Callable[[], object], repeat: int) -> tuple[float, float]:
+    """Median and 95th percentile of `fn`'s run time in microseconds, after a warm-up."""
     for _ in range(max(10, repeat // 10)):
-        for fn in stages.values():
-            fn()
+        fn()
+    samples = []
     for _ in range(repeat):
-        for name, fn in stages.items():
-            start = time.perf_counter_ns()
-            fn()
-            samples[name].append(time.perf_counter_ns() - start)
-    times = {}
-    for name, ns in samples.items():
-        ns.sort()
-        p95 = ns[min(len(ns) - 1, round(0.95 * (len(ns) - 1)))]
-        times[name] = (statistics.median(ns) / 1000, p95 / 1000)
-    return times
+        start = time.perf_counter_ns()
+        fn()
+        samples.append(time.perf_counter_ns() - start)
+    samples.sort()
+    p95 = samples[min(len(samples) - 1, round(0.95 * (len(samples) - 1)))]
+    return statistics.median(samples) / 1000, p95 / 1000
 
 
 def machine() -> str:
@@ -120,7 +111,7 @@ def bench(project: Project, text: str, dialect: str, repeat: int) -> dict[str, t
         "sg gen out": lambda: tree.sql(dialect=dialect, pretty=True),
         "compile": lambda: project.compile(text, dialect, pretty=True),
     }
-    return measure(stages, repeat)
+    return {name: measure(fn, repeat) for name, fn in stages.items()}
 
 
 def main() -> None:

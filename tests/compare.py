@@ -57,4 +57,6 @@ def _parse(cell: str) -> Any:
 
 def as_answer(rows: list[Row]) -> list[Row]:
     """Rows as an answer file holds them: floats compared as decimals of their text."""
-    return [tuple(decimal.Decimal(repr(v)) if isinstance(v, float) else v for v in row) for row in rows]
+    return [
+        tuple(decimal.Decimal(repr(v)) if isinstance(v, float) else v for v in row) for row in rows
+    ]

@@ -67,7 +67,9 @@ def test_a_valid_project_has_no_error(tmp_path: Path) -> None:
 
 
 def test_malformed_yaml_names_file_line_and_column(tmp_path: Path) -> None:
-    write_project(tmp_path, {"models/m.yml": MODEL, "glossary/g.yml": "domain: sales\nterms:\n  a: [b\n"})
+    write_project(
+        tmp_path, {"models/m.yml": MODEL, "glossary/g.yml": "domain: sales\nterms:\n  a: [b\n"}
+    )
     (d,) = diagnostics(tmp_path)
     assert d.code == "SEM101"
     assert str(d.span).startswith("glossary/g.yml:4:")
@@ -75,18 +77,26 @@ def test_malformed_yaml_names_file_line_and_column(tmp_path: Path) -> None:
 
 
 def test_duplicate_yaml_key_is_an_error(tmp_path: Path) -> None:
-    write_project(tmp_path, {"models/m.yml": MODEL + "  orders:\n    columns: {x: {}}\n",
-                             "glossary/g.yml": GLOSSARY})
+    write_project(
+        tmp_path,
+        {"models/m.yml": MODEL + "  orders:\n    columns: {x: {}}\n", "glossary/g.yml": GLOSSARY},
+    )
     (d,) = diagnostics(tmp_path)
     assert d.code == "SEM101" and "duplicate" in d.message and d.span and d.span.line == 17
 
 
 def test_unknown_key_suggests_the_right_one(tmp_path: Path) -> None:
-    write_project(tmp_path, {
-        "models/m.yml": MODEL.replace("primary_key: [id]\n    columns:\n      id: {type: integer}\n      region",
-                                      "primary_key: [id]\n    colums: {}\n    columns:\n      id: {type: integer}\n      region"),
-        "glossary/g.yml": GLOSSARY,
-    })
+    write_project(
+        tmp_path,
+        {
+            "models/m.yml": MODEL.replace(
+                "primary_key: [id]\n    columns:\n      id: {type: integer}\n      region",
+                "primary_key: [id]\n    colums: {}\n    columns:\n"
+                "      id: {type: integer}\n      region",
+            ),
+            "glossary/g.yml": GLOSSARY,
+        },
+    )
     (d,) = diagnostics(tmp_path)
     assert d.render() == (
         "models/m.yml:4:5: SEM102 unknown key 'colums' in entities.customers\n"
@@ -95,8 +105,10 @@ def test_unknown_key_suggests_the_right_one(tmp_path: Path) -> None:
 
 
 def test_wrong_enum_value_lists_the_allowed_ones(tmp_path: Path) -> None:
-    write_project(tmp_path, {"models/m.yml": MODEL.replace("many_to_one", "many_to_many"),
-                             "glossary/g.yml": GLOSSARY})
+    write_project(
+        tmp_path,
+        {"models/m.yml": MODEL.replace("many_to_one", "many_to_many"), "glossary/g.yml": GLOSSARY},
+    )
     (d,) = diagnostics(tmp_path)
     assert d.code == "SEM102" and str(d.span) == "models/m.yml:15:22"
     assert d.hint and "many_to_one" in d.hint
@@ -110,16 +122,24 @@ def test_broken_references_are_all_reported_with_positions(tmp_path: Path) -> No
     )
     write_project(tmp_path, {"models/m.yml": MODEL, "glossary/g.yml": glossary})
     text = rendered(tmp_path)
-    assert "glossary/g.yml:5:42: SEM203 unknown column 'regoin' of entity 'customers' in term 'region'" in text
+    assert (
+        "glossary/g.yml:5:42: SEM203 unknown column 'regoin' of entity 'customers' in term 'region'"
+        in text
+    )
     assert "help: did you mean 'region'?" in text
-    assert "glossary/g.yml:13:22: SEM202 term 'order_count' is defined on unknown entity 'order'" in text
+    assert (
+        "glossary/g.yml:13:22: SEM202 term 'order_count' is defined on unknown entity 'order'"
+        in text
+    )
     assert "help: did you mean 'orders'?" in text
     assert "glossary/g.yml:16:20: SEM201 unknown term 'revenu' in metric 'turnover'" in text
     assert {d.code for d in diagnostics(tmp_path)} == {"SEM201", "SEM202", "SEM203"}
 
 
 def test_relationship_to_unknown_entity_and_column(tmp_path: Path) -> None:
-    model = MODEL.replace("to: customers", "to: customer").replace("{customer_id: id}", "{customer: id}")
+    model = MODEL.replace("to: customers", "to: customer").replace(
+        "{customer_id: id}", "{customer: id}"
+    )
     write_project(tmp_path, {"models/m.yml": model, "glossary/g.yml": GLOSSARY})
     (d,) = diagnostics(tmp_path)
     assert d.code == "SEM202" and str(d.span) == "models/m.yml:14:13"
@@ -130,15 +150,24 @@ def test_relationship_to_unknown_entity_and_column(tmp_path: Path) -> None:
 
 
 def test_duplicate_term_across_files(tmp_path: Path) -> None:
-    other = "domain: other\nterms:\n  revenue:\n    label: {en: Sales}\n    metric: {entity: orders, expr: sum(amount)}\n"
-    write_project(tmp_path, {"models/m.yml": MODEL, "glossary/g.yml": GLOSSARY, "glossary/h.yml": other})
+    other = (
+        "domain: other\nterms:\n  revenue:\n    label: {en: Sales}\n"
+        "    metric: {entity: orders, expr: sum(amount)}\n"
+    )
+    write_project(
+        tmp_path, {"models/m.yml": MODEL, "glossary/g.yml": GLOSSARY, "glossary/h.yml": other}
+    )
     (d,) = diagnostics(tmp_path)
     assert d.code == "SEM103" and str(d.span) == "glossary/h.yml:3:3"
     assert d.hint == "first defined at glossary/g.yml:6:3"
 
 
 def test_cycle_in_derived_metrics(tmp_path: Path) -> None:
-    glossary = GLOSSARY + "  a: {label: {en: A}, metric: {expr: b + 1}}\n  b: {label: {en: B}, metric: {expr: a * 2}}\n"
+    glossary = (
+        GLOSSARY
+        + "  a: {label: {en: A}, metric: {expr: b + 1}}\n"
+        + "  b: {label: {en: B}, metric: {expr: a * 2}}\n"
+    )
     write_project(tmp_path, {"models/m.yml": MODEL, "glossary/g.yml": glossary})
     codes = [d.code for d in diagnostics(tmp_path)]
     assert codes == ["SEM205"]
@@ -196,7 +225,12 @@ def tiny(tmp_path: Path) -> Project:
     [
         ("SELECT revenu", "SEM303", "<query>:1:8", "did you mean 'revenue'"),
         ("SELECT region,\n  revenu", "SEM303", "<query>:2:3", "did you mean 'revenue'"),
-        ("SELECT volume", "SEM304", "<query>:1:8", "write the term id instead: order_count or revenue"),
+        (
+            "SELECT volume",
+            "SEM304",
+            "<query>:1:8",
+            "write the term id instead: order_count or revenue",
+        ),
         ("SELECT amount", "SEM303", "<query>:1:8", "physical column of entity 'orders'"),
         ("SELECT orders.amount", "SEM302", "<query>:1:8", "glossary terms only"),
         ("SELECT revenue FROM orders", "SEM302", "<query>:1:1", "finds the tables itself"),
@@ -206,7 +240,12 @@ def tiny(tmp_path: Path) -> Project:
         ("SELECT region + revenue", "SEM305", "<query>:1:8", "separate columns"),
         ("SELECT sum(revenue)", "SEM305", "<query>:1:12", "aggregated already"),
         ("SELECT region", "SEM305", "<query>:1:1", "add a metric"),
-        ("SELECT region, revenue WHERE region = 'A' OR revenue > 1", "SEM305", "<query>:1:30", "split it"),
+        (
+            "SELECT region, revenue WHERE region = 'A' OR revenue > 1",
+            "SEM305",
+            "<query>:1:30",
+            "split it",
+        ),
         ("SELECT region.month, revenue", "SEM308", "<query>:1:8", "time dimensions only"),
         ("SELECT region, revenue GROUP BY revenue", "SEM310", "<query>:1:33", "optional"),
         ("SELECT region, revenue ORDER BY 3", "SEM311", "<query>:1:1", "from 1"),
@@ -226,7 +265,10 @@ def test_query_errors(tiny: Project, query: str, code: str, where: str, fragment
 def test_unknown_dialect(tiny: Project) -> None:
     with pytest.raises(SemanticError) as caught:
         tiny.compile("SELECT revenue", dialect="postgress")
-    assert caught.value.code == "SEM312" and caught.value.diagnostics[0].hint == "did you mean 'postgres'?"
+    assert (
+        caught.value.code == "SEM312"
+        and caught.value.diagnostics[0].hint == "did you mean 'postgres'?"
+    )
 
 
 # --- the command line -----------------------------------------------------------------------
@@ -235,7 +277,13 @@ runner = CliRunner()
 
 
 def test_cli_prints_diagnostics_without_traceback(tmp_path: Path) -> None:
-    write_project(tmp_path, {"models/m.yml": MODEL, "glossary/g.yml": GLOSSARY.replace("expr: region}", "expr: regoin}")})
+    write_project(
+        tmp_path,
+        {
+            "models/m.yml": MODEL,
+            "glossary/g.yml": GLOSSARY.replace("expr: region}", "expr: regoin}"),
+        },
+    )
     result = runner.invoke(app, ["--project", str(tmp_path), "check"])
     assert result.exit_code == 1
     assert "glossary/g.yml:5:42: SEM203 unknown column 'regoin'" in result.stderr
@@ -244,8 +292,13 @@ def test_cli_prints_diagnostics_without_traceback(tmp_path: Path) -> None:
     report = json.loads(result.stdout)
     assert result.exit_code == 1 and report["ok"] is False
     assert report["diagnostics"][0] | {"message": None} == {
-        "code": "SEM203", "severity": "error", "message": None, "file": "glossary/g.yml",
-        "line": 5, "col": 42, "hint": "did you mean 'region'?",
+        "code": "SEM203",
+        "severity": "error",
+        "message": None,
+        "file": "glossary/g.yml",
+        "line": 5,
+        "col": 42,
+        "hint": "did you mean 'region'?",
     }
 
 
@@ -253,4 +306,7 @@ def test_cli_query_error_exit_code(tmp_path: Path) -> None:
     write_project(tmp_path, {"models/m.yml": MODEL, "glossary/g.yml": GLOSSARY})
     result = runner.invoke(app, ["--project", str(tmp_path), "compile", "SELECT revenu"])
     assert result.exit_code == 1
-    assert result.stderr == "<query>:1:8: SEM303 unknown term 'revenu'\n  help: did you mean 'revenue'?\n"
+    assert (
+        result.stderr
+        == "<query>:1:8: SEM303 unknown term 'revenu'\n  help: did you mean 'revenue'?\n"
+    )

@@ -14,7 +14,7 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -45,13 +45,13 @@ class State:
 state = State()
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
 
 
-class CheckFormat(str, Enum):
+class CheckFormat(StrEnum):
     text = "text"
     json = "json"
 
@@ -128,7 +128,9 @@ ParamOption = Annotated[
 @app.command()
 def check(
     fmt: Annotated[CheckFormat, typer.Option("--format", help="text or json.")] = CheckFormat.text,
-    data: Annotated[bool, typer.Option("--data", help="Also compare the model with the data.")] = False,
+    data: Annotated[
+        bool, typer.Option("--data", help="Also compare the model with the data.")
+    ] = False,
 ) -> None:
     """Validate every model and glossary file; exit 1 on any error."""
     with _reported():
@@ -137,13 +139,19 @@ def check(
             diagnostics += project.engine.check_schema()
         errors = [d for d in diagnostics if d.severity == "error"]
         if fmt is CheckFormat.json:
-            out.print_json(json.dumps({"ok": not errors, "diagnostics": [d.as_dict() for d in diagnostics]}))
+            out.print_json(
+                json.dumps({"ok": not errors, "diagnostics": [d.as_dict() for d in diagnostics]})
+            )
         else:
             _print_diagnostics(diagnostics)
             if project is not None and not errors:
                 model = project.model
-                err.print(f"ok: {len(model.entities)} entities, {len(model.terms)} terms, "
-                          f"{len(diagnostics)} warning(s)", markup=False, highlight=False)
+                err.print(
+                    f"ok: {len(model.entities)} entities, {len(model.terms)} terms, "
+                    f"{len(diagnostics)} warning(s)",
+                    markup=False,
+                    highlight=False,
+                )
             else:
                 err.print(f"{len(errors)} error(s)", markup=False, highlight=False)
         if errors:
@@ -153,7 +161,9 @@ def check(
 @app.command()
 def compile(  # noqa: A001 - the command is called compile
     query: QueryArg,
-    dialect: Annotated[str | None, typer.Option("--dialect", "-d", help="Any sqlglot dialect.")] = None,
+    dialect: Annotated[
+        str | None, typer.Option("--dialect", "-d", help="Any sqlglot dialect.")
+    ] = None,
 ) -> None:
     """Print the SQL of a business query."""
     with _reported():
@@ -164,23 +174,41 @@ def compile(  # noqa: A001 - the command is called compile
 @app.command()
 def query(
     query: QueryArg,
-    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="table, csv or json.")] = OutputFormat.table,
+    fmt: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="table, csv or json.")
+    ] = OutputFormat.table,
     param: ParamOption = None,
 ) -> None:
     """Run a business query on the embedded DuckDB engine and print the result."""
     with _reported():
         project = Project.load(state.project_path)
         if project.config.data and project.config.data.generate and not project.data_dir.exists():
-            err.print(f"generating demo data in {project.data_dir} ...", markup=False, highlight=False)
+            err.print(
+                f"generating demo data in {project.data_dir} ...", markup=False, highlight=False
+            )
         result = project.query(_read_query(query), _params(param))
         _print_result(result, fmt)
 
 
 @app.command()
+def explain(query: QueryArg) -> None:
+    """Say in words how a business query is computed: aggregates, join paths, filters."""
+    with _reported():
+        project = Project.load(state.project_path)
+        out.print(project.explain(_read_query(query)), markup=False, highlight=False)
+
+
+@app.command()
 def terms(
-    language: Annotated[str | None, typer.Option("--language", "-l", help="Label language.")] = None,
-    kind: Annotated[str | None, typer.Option("--kind", help="dimension, time_dimension, metric or segment.")] = None,
-    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="table, csv or json.")] = OutputFormat.table,
+    language: Annotated[
+        str | None, typer.Option("--language", "-l", help="Label language.")
+    ] = None,
+    kind: Annotated[
+        str | None, typer.Option("--kind", help="dimension, time_dimension, metric or segment.")
+    ] = None,
+    fmt: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="table, csv or json.")
+    ] = OutputFormat.table,
 ) -> None:
     """List the glossary's terms with their labels in one language."""
     with _reported():
@@ -199,7 +227,9 @@ def terms(
             for t in sorted(project.model.terms.values(), key=lambda t: (t.domain, t.id))
             if kind is None or t.kind == kind
         ]
-        _print_result(pa.Table.from_pylist(rows) if rows else pa.table({"id": pa.array([], pa.string())}), fmt)
+        _print_result(
+            pa.Table.from_pylist(rows) if rows else pa.table({"id": pa.array([], pa.string())}), fmt
+        )
 
 
 def _print_result(result: pa.Table, fmt: OutputFormat) -> None:

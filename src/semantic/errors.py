@@ -120,7 +120,9 @@ class SemanticError(Exception):
         return self.diagnostics[0].code
 
 
-def error(code: str, message: str, span: Span | None = None, hint: str | None = None) -> SemanticError:
+def error(
+    code: str, message: str, span: Span | None = None, hint: str | None = None
+) -> SemanticError:
     """Build a `SemanticError` holding a single diagnostic."""
     return SemanticError(Diagnostic(code, message, span, hint))
 

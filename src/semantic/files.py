@@ -48,9 +48,11 @@ class Document(Generic[S]):
 def locate(tree: Any, path: Path_, *, value: bool = False) -> tuple[int, int]:
     """1-based (line, col) of the node at `path` in a ruamel tree, or of its nearest parent."""
     node = tree
-    line, col = (getattr(tree.lc, "line", 0) + 1, getattr(tree.lc, "col", 0) + 1) if hasattr(
-        tree, "lc"
-    ) else (1, 1)
+    line, col = (
+        (getattr(tree.lc, "line", 0) + 1, getattr(tree.lc, "col", 0) + 1)
+        if hasattr(tree, "lc")
+        else (1, 1)
+    )
     for i, key in enumerate(path):
         last = i == len(path) - 1
         if isinstance(node, CommentedMap) and key in node:
@@ -70,7 +72,9 @@ def _yaml() -> YAML:
     return yaml
 
 
-def read_file(path: Path, schema: type[S], name: str) -> tuple[Document[S] | None, list[Diagnostic]]:
+def read_file(
+    path: Path, schema: type[S], name: str
+) -> tuple[Document[S] | None, list[Diagnostic]]:
     """Parse and validate one YAML file; on failure return every problem with its position."""
     try:
         text = path.read_text(encoding="utf-8")
@@ -83,8 +87,10 @@ def read_file(path: Path, schema: type[S], name: str) -> tuple[Document[S] | Non
         span = Span(name, mark.line + 1, mark.column + 1) if mark else Span(name)
         problem = " ".join(str(exc.problem or exc.context or "invalid YAML").split())
         problem = problem.split(" with value ")[0]  # ruamel prints whole duplicated subtrees
-        hint = "each key may appear once in a mapping" if "duplicate" in problem else (
-            "check indentation, colons and quotes near this place"
+        hint = (
+            "each key may appear once in a mapping"
+            if "duplicate" in problem
+            else ("check indentation, colons and quotes near this place")
         )
         return None, [Diagnostic("SEM101", f"invalid YAML: {problem}", span, hint)]
     if tree is None:
@@ -96,8 +102,12 @@ def read_file(path: Path, schema: type[S], name: str) -> tuple[Document[S] | Non
     return Document(name, data, tree), []
 
 
-def _schema_diagnostic(err: Any, tree: Any, name: str, schema: type[pydantic.BaseModel]) -> Diagnostic:
-    loc: Path_ = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+def _schema_diagnostic(
+    err: Any, tree: Any, name: str, schema: type[pydantic.BaseModel]
+) -> Diagnostic:
+    loc: Path_ = tuple(
+        p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-"))
+    )
     where = ".".join(str(p) for p in loc[:-1])
     kind = err["type"]
     hint: str | None = None

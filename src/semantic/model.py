@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import Literal, cast
 
 import sqlglot
 from sqlglot import exp
@@ -163,11 +163,11 @@ def build_model(
     defined are then not reported, so the one real error is not buried under its echoes.
     """
     builder = _Builder(config, complete)
-    for doc in models:
-        builder.add_entities(doc)
+    for model_doc in models:
+        builder.add_entities(model_doc)
     builder.link_relationships()
-    for doc in glossaries:
-        builder.add_domain(doc)
+    for glossary_doc in glossaries:
+        builder.add_domain(glossary_doc)
     builder.check_terms()
     return builder.finish(), builder.diagnostics
 
@@ -197,7 +197,9 @@ class _Builder:
             span = doc.span(("entities", eid))
             if eid in self.entities:
                 first = self.entities[eid].span
-                self.report("SEM103", f"entity '{eid}' is defined twice", span, f"first defined at {first}")
+                self.report(
+                    "SEM103", f"entity '{eid}' is defined twice", span, f"first defined at {first}"
+                )
                 continue
             columns = {
                 name: Column(name, c.type, c.description) for name, c in spec.columns.items()
@@ -298,16 +300,21 @@ class _Builder:
             span = doc.span(("terms", tid))
             if tid in self.terms:
                 self.report(
-                    "SEM103", f"term '{tid}' is defined twice", span, f"first defined at {self.terms[tid].span}"
+                    "SEM103",
+                    f"term '{tid}' is defined twice",
+                    span,
+                    f"first defined at {self.terms[tid].span}",
                 )
                 continue
-            kind: Kind = next(m for m in ("dimension", "time_dimension", "metric", "segment") if getattr(spec, m))  # type: ignore[assignment]
+            kind: Kind = next(
+                m for m in ("dimension", "time_dimension", "metric", "segment") if getattr(spec, m)
+            )  # type: ignore[assignment]
             meaning = getattr(spec, kind)
             text = meaning.condition if kind == "segment" else meaning.expr
             key = "condition" if kind == "segment" else "expr"
             expr_span = doc.span(("terms", tid, kind, key), value=True)
             try:
-                parsed = sqlglot.parse_one(text, read=FILE_DIALECT)
+                parsed = cast(exp.Expression, sqlglot.parse_one(text, read=FILE_DIALECT))
             except ParseError as exc:
                 err = exc.errors[0] if exc.errors else {}
                 col = expr_span.col + max(int(err.get("col", 1)) - 1, 0)
@@ -339,7 +346,11 @@ class _Builder:
             self.term_docs[tid] = doc
             ids.append(tid)
         self.domains[data.domain] = Domain(
-            data.domain, dict(data.label), dict(data.description), tuple(ids), doc.span(("domain",), value=True)
+            data.domain,
+            dict(data.label),
+            dict(data.description),
+            tuple(ids),
+            doc.span(("domain",), value=True),
         )
 
     def check_terms(self) -> None:
@@ -432,8 +443,8 @@ class _Builder:
                     "SEM203",
                     f"unknown column '{column.name}' of entity '{entity.id}' in term '{term.id}'",
                     self._span(term, key, value=True),
-                    suggest(column.name, entity.columns) or f"columns of {entity.id}: "
-                    + ", ".join(list(entity.columns)[:8]),
+                    suggest(column.name, entity.columns)
+                    or f"columns of {entity.id}: " + ", ".join(list(entity.columns)[:8]),
                 )
         return ok
 
@@ -586,7 +597,9 @@ class _Builder:
         for tid, term in self.terms.items():
             names.setdefault(normalize_name(tid), []).append(NameEntry(tid, "id", None, tid))
             for lang, text in term.labels.items():
-                names.setdefault(normalize_name(text), []).append(NameEntry(tid, "label", lang, text))
+                names.setdefault(normalize_name(text), []).append(
+                    NameEntry(tid, "label", lang, text)
+                )
             for lang, texts in term.synonyms.items():
                 for text in texts:
                     names.setdefault(normalize_name(text), []).append(

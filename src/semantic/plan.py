@@ -2,7 +2,8 @@
 
 A plan is made of small immutable nodes. Expressions inside them are already physical
 (columns qualified by join aliases) except in `Plan.columns`, `Plan.having` and
-`Plan.order`, which refer to group keys and measures through key and measure references (`query.make_ref`).
+`Plan.order`, which refer to group keys and measures through key and measure
+references (`query.make_ref`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,15 @@ from sqlglot import exp
 
 from semantic.errors import SemanticError, Span, error
 from semantic.model import Edge, Model, Term
-from semantic.query import QUERY_DIALECT, QUERY_FILE, BusinessQuery, OrderItem, find_refs, make_ref, ref_of
+from semantic.query import (
+    QUERY_DIALECT,
+    QUERY_FILE,
+    BusinessQuery,
+    OrderItem,
+    find_refs,
+    make_ref,
+    ref_of,
+)
 from semantic.resolve import describe_path, find_path
 
 
@@ -68,7 +77,9 @@ def plan_query(model: Model, query: BusinessQuery) -> Plan:
     ]
     having = tuple(_expand(model, h) for h in query.having)
     order = tuple(
-        OrderItem(o.column, _expand(model, o.expr) if o.expr is not None else None, o.desc, o.nulls_first)
+        OrderItem(
+            o.column, _expand(model, o.expr) if o.expr is not None else None, o.desc, o.nulls_first
+        )
         for o in query.order
     )
     base: dict[str, list[str]] = {}
@@ -86,7 +97,8 @@ def plan_query(model: Model, query: BusinessQuery) -> Plan:
             "add a metric such as a count; a list of distinct values needs a metric to group",
         )
     aggregates = tuple(
-        _plan_aggregate(model, entity, metrics, keys, query.filters) for entity, metrics in base.items()
+        _plan_aggregate(model, entity, metrics, keys, query.filters)
+        for entity, metrics in base.items()
     )
     return Plan(aggregates, tuple(outputs), having, order, query.limit, query.offset, query.params)
 
@@ -124,7 +136,9 @@ class _Joins:
     the entity or relationship that leads to it: `customer_nation`, `supplier_nation`.
     """
 
-    def __init__(self, model: Model, root: str, needs: list[tuple[Term, str, tuple[str, ...]]]) -> None:
+    def __init__(
+        self, model: Model, root: str, needs: list[tuple[Term, str, tuple[str, ...]]]
+    ) -> None:
         self.model = model
         self.root = root
         self.aliases: dict[tuple[Edge, ...], str] = {(): root}
@@ -148,15 +162,21 @@ class _Joins:
             while alias in self.aliases.values():
                 alias, n = f"{name}_{n}", n + 1
             self.aliases[prefix] = alias
-            self.joins.append(Join(alias, self.aliases[prefix[:-1]], edge, model.entities[edge.target].table))
+            self.joins.append(
+                Join(alias, self.aliases[prefix[:-1]], edge, model.entities[edge.target].table)
+            )
 
     def _find(self, term: Term, target: str, pinned: tuple[str, ...]) -> tuple[Edge, ...]:
         try:
             return find_path(self.model, self.root, target, pinned)
         except SemanticError as exc:
             first = exc.diagnostics[0]
-            raise error(first.code, f"{first.message} (needed for '{term.id}')",
-                        Span(QUERY_FILE, 1, 1), first.hint) from None
+            raise error(
+                first.code,
+                f"{first.message} (needed for '{term.id}')",
+                Span(QUERY_FILE, 1, 1),
+                first.hint,
+            ) from None
 
     def reach(self, term: Term, target: str, pinned: tuple[str, ...]) -> str:
         """The alias of `target` as reached for `term`."""

@@ -6,7 +6,7 @@ SELECT
   COUNT(*) AS order_count
 FROM orders AS orders
 >>> project.query("SELECT order_count WHERE order_date.year = DATE '1995-01-01'").to_pylist()
-[{'order_count': 2263}]
+[{'order_count': 2204}]
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pyarrow as pa
 
@@ -39,8 +39,12 @@ def find_root(start: Path) -> Path:
     for folder in (start, *start.parents):
         if (folder / CONFIG_FILE).is_file():
             return folder
-    raise error("SEM105", f"no {CONFIG_FILE} in {start} or any folder above it", Span(str(start)),
-                "run from a project folder or pass --project PATH")
+    raise error(
+        "SEM105",
+        f"no {CONFIG_FILE} in {start} or any folder above it",
+        Span(str(start)),
+        "run from a project folder or pass --project PATH",
+    )
 
 
 @dataclass
@@ -72,19 +76,24 @@ class Project:
         models: list[Document[ModelFile]] = []
         glossaries: list[Document[GlossaryFile]] = []
         for folder, schema, bucket in (
-            (config.models, ModelFile, models),
-            (config.glossary, GlossaryFile, glossaries),
+            (config.models, ModelFile, cast(list[Document[Any]], models)),
+            (config.glossary, GlossaryFile, cast(list[Document[Any]], glossaries)),
         ):
             files = sorted((root / folder).glob("*.yml")) + sorted((root / folder).glob("*.yaml"))
             if not files:
-                diagnostics.append(Diagnostic("SEM105", f"no YAML files in {folder}/",
-                                              config_doc.span((), value=True),
-                                              f"create {folder}/ or set `{folder}:` in {CONFIG_FILE}"))
+                diagnostics.append(
+                    Diagnostic(
+                        "SEM105",
+                        f"no YAML files in {folder}/",
+                        config_doc.span((), value=True),
+                        f"create {folder}/ or set `{folder}:` in {CONFIG_FILE}",
+                    )
+                )
             for file in files:
-                doc, problems = read_file(file, schema, str(file.relative_to(root)))  # type: ignore[arg-type]
+                doc, problems = read_file(file, schema, str(file.relative_to(root)))
                 diagnostics += problems
                 if doc is not None:
-                    bucket.append(doc)  # type: ignore[attr-defined]
+                    bucket.append(doc)
         complete = not any(d.code in ("SEM101", "SEM102") for d in diagnostics)
         model, problems = build_model(config, models, glossaries, complete=complete)
         diagnostics += problems
@@ -115,8 +124,12 @@ class Project:
         """The folder of the embedded engine's data files."""
         data = self.config.data
         if data is None:
-            raise error("SEM105", f"{CONFIG_FILE} has no `data:` section", Span(CONFIG_FILE),
-                        "add data: {dir: data} to run queries on the embedded engine")
+            raise error(
+                "SEM105",
+                f"{CONFIG_FILE} has no `data:` section",
+                Span(CONFIG_FILE),
+                "add data: {dir: data} to run queries on the embedded engine",
+            )
         scale = data.generate.tpch.scale if data.generate else ""
         return (self.root / data.dir.replace("{scale}", f"{scale:g}" if scale else "")).resolve()
 
@@ -140,8 +153,12 @@ class Project:
         bound = dict(params or {})
         missing = [p for p in plan.params if p not in bound]
         if missing:
-            raise error("SEM309", f"parameter ${missing[0]} has no value", Span("<query>", 1, 1),
-                        f"pass --param {missing[0]}=VALUE")
+            raise error(
+                "SEM309",
+                f"parameter ${missing[0]} has no value",
+                Span("<query>", 1, 1),
+                f"pass --param {missing[0]}=VALUE",
+            )
         sql = render_sql(plan, "duckdb", pretty=False)
         return self.engine.execute(sql, {p: bound[p] for p in plan.params})
 
@@ -167,6 +184,9 @@ def _check_metric_paths(model: Model) -> list[Diagnostic]:
                     find_path(model, term.entity, column.table)
                 except SemanticError as exc:
                     first = exc.diagnostics[0]
-                    found.append(Diagnostic("SEM204", f"metric '{term.id}': {first.message}",
-                                            term.span, first.hint))
+                    found.append(
+                        Diagnostic(
+                            "SEM204", f"metric '{term.id}': {first.message}", term.span, first.hint
+                        )
+                    )
     return found

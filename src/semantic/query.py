@@ -1,7 +1,8 @@
 """Parse a business query and resolve its names into a small, typed `BusinessQuery`.
 
 >>> from semantic.project import Project
->>> q = parse_query(Project.load(".").model, "SELECT customer_region, net_revenue WHERE market_segment = 'BUILDING'")
+>>> model = Project.load(".").model
+>>> q = parse_query(model, "SELECT customer_region, net_revenue WHERE market_segment = 'A'")
 >>> [c.name for c in q.columns], [c.is_metric for c in q.columns]
 (['customer_region', 'net_revenue'], [False, True])
 """
@@ -122,7 +123,10 @@ def parse_query(model: Model, text: str) -> BusinessQuery:
                 )
             (having if "metric" in kinds else filters).append(resolved)
     _check_group_by(select, columns, resolver)
-    order = tuple(_order_item(o, columns, resolver) for o in (select.args.get("order") or exp.Order()).expressions)
+    order = tuple(
+        _order_item(o, columns, resolver)
+        for o in (select.args.get("order") or exp.Order()).expressions
+    )
     return BusinessQuery(
         columns=columns,
         filters=tuple(filters),
@@ -142,16 +146,27 @@ def _parse_select(text: str) -> exp.Select:
         first = errors[0]
         span = Span(QUERY_FILE, int(first.get("line", 1) or 1), int(first.get("col", 1) or 1))
         detail = first.get("description") or str(exc).splitlines()[0]
-        raise error("SEM301", f"the query is not valid SQL: {detail}", span,
-                    "write SELECT <terms> [WHERE ...] [ORDER BY ...] [LIMIT n]") from None
+        raise error(
+            "SEM301",
+            f"the query is not valid SQL: {detail}",
+            span,
+            "write SELECT <terms> [WHERE ...] [ORDER BY ...] [LIMIT n]",
+        ) from None
     if len(statements) != 1:
-        raise error("SEM302", f"expected one query, found {len(statements)} statements",
-                    Span(QUERY_FILE, 1, 1), "send one SELECT at a time")
+        raise error(
+            "SEM302",
+            f"expected one query, found {len(statements)} statements",
+            Span(QUERY_FILE, 1, 1),
+            "send one SELECT at a time",
+        )
     statement = statements[0]
     if not isinstance(statement, exp.Select):
-        raise error("SEM302", f"only SELECT is allowed, not {statement.key.upper()}",
-                    Span(QUERY_FILE, 1, 1),
-                    "a business query reads the glossary's terms; it cannot change anything")
+        raise error(
+            "SEM302",
+            f"only SELECT is allowed, not {statement.key.upper()}",
+            Span(QUERY_FILE, 1, 1),
+            "a business query reads the glossary's terms; it cannot change anything",
+        )
     refused = {
         "from_": "FROM: the compiler finds the tables itself",
         "joins": "JOIN: the compiler finds the join paths itself",
@@ -162,19 +177,34 @@ def _parse_select(text: str) -> exp.Select:
     }
     for arg, what in refused.items():
         if statement.args.get(arg):
-            raise error("SEM302", f"{what.split(':')[0]} is not part of a business query",
-                        Span(QUERY_FILE, 1, 1),
-                        what.split(": ", 1)[1] if ": " in what else "remove it")
+            raise error(
+                "SEM302",
+                f"{what.split(':')[0]} is not part of a business query",
+                Span(QUERY_FILE, 1, 1),
+                what.split(": ", 1)[1] if ": " in what else "remove it",
+            )
     for node in statement.walk():
         if node is not statement and isinstance(node, (exp.Select, exp.Subquery, exp.Union)):
-            raise error("SEM302", "subqueries are not part of a business query",
-                        Span(QUERY_FILE, 1, 1), "use terms, filters and metrics instead")
+            raise error(
+                "SEM302",
+                "subqueries are not part of a business query",
+                Span(QUERY_FILE, 1, 1),
+                "use terms, filters and metrics instead",
+            )
         if isinstance(node, exp.Window):
-            raise error("SEM302", "window functions are not part of a business query",
-                        Span(QUERY_FILE, 1, 1), "define a cumulative metric in the glossary")
+            raise error(
+                "SEM302",
+                "window functions are not part of a business query",
+                Span(QUERY_FILE, 1, 1),
+                "define a cumulative metric in the glossary",
+            )
         if isinstance(node, exp.Star):
-            raise error("SEM302", "SELECT * is not allowed", Span(QUERY_FILE, 1, 1),
-                        "name the terms you want")
+            raise error(
+                "SEM302",
+                "SELECT * is not allowed",
+                Span(QUERY_FILE, 1, 1),
+                "name the terms you want",
+            )
     return statement
 
 
@@ -223,27 +253,44 @@ class _Resolver:
             head, grain = parts
             term = self._qualifier_term(head, column)
             if term.kind != "time_dimension":
-                raise error("SEM308", f"'{head}' is a {term.kind.replace('_', ' ')}, so it has no "
-                            f"grain '{grain}'", self.span(column),
-                            "grains apply to time dimensions only")
+                raise error(
+                    "SEM308",
+                    f"'{head}' is a {term.kind.replace('_', ' ')}, so it has no grain '{grain}'",
+                    self.span(column),
+                    "grains apply to time dimensions only",
+                )
             lowered = grain.lower()
             if lowered not in term.grains:
                 allowed = ", ".join(term.grains)
-                hint = f"'{term.id}' has grains {allowed}" if lowered in GRAINS else (
-                    f"grains are {', '.join(GRAINS)}")
-                raise error("SEM308", f"'{term.id}' has no grain '{grain}'", self.span(column), hint)
+                hint = (
+                    f"'{term.id}' has grains {allowed}"
+                    if lowered in GRAINS
+                    else (f"grains are {', '.join(GRAINS)}")
+                )
+                raise error(
+                    "SEM308", f"'{term.id}' has no grain '{grain}'", self.span(column), hint
+                )
             return make_ref("term", term.id, lowered)
-        raise error("SEM302", f"'{column.sql(QUERY_DIALECT)}' looks like a physical name",
-                    self.span(column), "business queries name glossary terms only")
+        raise error(
+            "SEM302",
+            f"'{column.sql(QUERY_DIALECT)}' looks like a physical name",
+            self.span(column),
+            "business queries name glossary terms only",
+        )
 
     def _qualifier_term(self, head: str, column: exp.Column) -> Term:
         try:
             return resolve_name(self.model, head, self.span(column))
         except SemanticError:
-            if head in self.model.entities or any(e.table == head for e in self.model.entities.values()):
-                raise error("SEM302", f"'{column.sql(QUERY_DIALECT)}' is a physical column",
-                            self.span(column),
-                            "business queries name glossary terms only; see `semantic terms`") from None
+            if head in self.model.entities or any(
+                e.table == head for e in self.model.entities.values()
+            ):
+                raise error(
+                    "SEM302",
+                    f"'{column.sql(QUERY_DIALECT)}' is a physical column",
+                    self.span(column),
+                    "business queries name glossary terms only; see `semantic terms`",
+                ) from None
             raise
 
     def resolve(self, node: exp.Expression) -> exp.Expression:
@@ -256,8 +303,12 @@ class _Resolver:
                 raise error("SEM302", f"{REF} is reserved", Span(QUERY_FILE, 1, 1), "remove it")
             if isinstance(n, exp.Placeholder):
                 if not n.name:
-                    raise error("SEM309", "anonymous parameters are not supported",
-                                Span(QUERY_FILE, 1, 1), "name them: $region")
+                    raise error(
+                        "SEM309",
+                        "anonymous parameters are not supported",
+                        Span(QUERY_FILE, 1, 1),
+                        "name them: $region",
+                    )
                 self.params.append(n.name)
             return n
 
@@ -271,10 +322,13 @@ class _Resolver:
         }
         aggregate = resolved.find(exp.AggFunc)
         if aggregate is not None:
-            raise error("SEM305", f"'{original.sql(QUERY_DIALECT)}' "
-                        "aggregates in the query", self.span(original),
-                        "metrics are aggregated already; define a new metric in the glossary "
-                        "for another aggregate")
+            raise error(
+                "SEM305",
+                f"'{original.sql(QUERY_DIALECT)}' aggregates in the query",
+                self.span(original),
+                "metrics are aggregated already; define a new metric in the glossary "
+                "for another aggregate",
+            )
         return kinds
 
     def output(self, item: exp.Expression) -> OutputColumn:
@@ -282,16 +336,27 @@ class _Resolver:
             name, inner = item.alias, item.this
         else:
             inner = item
-            name = ".".join(p.name for p in item.parts) if isinstance(item, exp.Column) else item.sql(QUERY_DIALECT)
+            name = (
+                ".".join(p.name for p in item.parts)
+                if isinstance(item, exp.Column)
+                else item.sql(QUERY_DIALECT)
+            )
         resolved = self.resolve(inner)
         kinds = self.kinds(resolved, inner)
         if not kinds:
-            raise error("SEM305", f"'{inner.sql(QUERY_DIALECT)}' uses no term",
-                        self.span(inner), "select dimensions and metrics of the glossary")
+            raise error(
+                "SEM305",
+                f"'{inner.sql(QUERY_DIALECT)}' uses no term",
+                self.span(inner),
+                "select dimensions and metrics of the glossary",
+            )
         if len(kinds) > 1:
-            raise error("SEM305", f"'{inner.sql(QUERY_DIALECT)}' mixes metrics and dimensions",
-                        self.span(inner),
-                        "select the dimension and the metric as separate columns")
+            raise error(
+                "SEM305",
+                f"'{inner.sql(QUERY_DIALECT)}' mixes metrics and dimensions",
+                self.span(inner),
+                "select the dimension and the metric as separate columns",
+            )
         return OutputColumn(name, resolved, "metric" in kinds)
 
 
@@ -303,8 +368,12 @@ def _match_output(
     if isinstance(node, exp.Literal) and not node.is_string:
         position = int(node.name) if node.name.isdigit() else 0
         if not 1 <= position <= len(columns):
-            raise error("SEM311", f"{clause} position {node.name} is not between 1 and {len(columns)}",
-                        Span(QUERY_FILE, 1, 1), "count the selected columns from 1")
+            raise error(
+                "SEM311",
+                f"{clause} position {node.name} is not between 1 and {len(columns)}",
+                Span(QUERY_FILE, 1, 1),
+                "count the selected columns from 1",
+            )
         return position - 1
     if isinstance(node, exp.Column) and not node.table:
         for i, column in enumerate(columns):
@@ -317,7 +386,9 @@ def _match_output(
     return resolved
 
 
-def _check_group_by(select: exp.Select, columns: tuple[OutputColumn, ...], resolver: _Resolver) -> None:
+def _check_group_by(
+    select: exp.Select, columns: tuple[OutputColumn, ...], resolver: _Resolver
+) -> None:
     group = select.args.get("group")
     if group is None:
         return
@@ -325,18 +396,26 @@ def _check_group_by(select: exp.Select, columns: tuple[OutputColumn, ...], resol
     for node in group.expressions:
         match = _match_output(node, columns, resolver, "GROUP BY")
         if isinstance(match, exp.Expression) or columns[match].is_metric:
-            raise error("SEM310", f"GROUP BY '{node.sql(QUERY_DIALECT)}' is not a selected dimension",
-                        resolver.span(node),
-                        "GROUP BY is optional: the selected dimensions are the groups")
+            raise error(
+                "SEM310",
+                f"GROUP BY '{node.sql(QUERY_DIALECT)}' is not a selected dimension",
+                resolver.span(node),
+                "GROUP BY is optional: the selected dimensions are the groups",
+            )
         given.add(match)
     missing = [c.name for i, c in enumerate(columns) if not c.is_metric and i not in given]
     if missing:
-        raise error("SEM310", f"GROUP BY leaves out selected dimension(s) {', '.join(missing)}",
-                    Span(QUERY_FILE, 1, 1),
-                    "GROUP BY is optional: the selected dimensions are the groups")
+        raise error(
+            "SEM310",
+            f"GROUP BY leaves out selected dimension(s) {', '.join(missing)}",
+            Span(QUERY_FILE, 1, 1),
+            "GROUP BY is optional: the selected dimensions are the groups",
+        )
 
 
-def _order_item(ordered: exp.Ordered, columns: tuple[OutputColumn, ...], resolver: _Resolver) -> OrderItem:
+def _order_item(
+    ordered: exp.Ordered, columns: tuple[OutputColumn, ...], resolver: _Resolver
+) -> OrderItem:
     desc = bool(ordered.args.get("desc"))
     nulls_first = ordered.args.get("nulls_first")
     match = _match_output(ordered.this, columns, resolver, "ORDER BY")
@@ -344,10 +423,12 @@ def _order_item(ordered: exp.Ordered, columns: tuple[OutputColumn, ...], resolve
         return OrderItem(match, None, desc, nulls_first)
     kinds = resolver.kinds(match, ordered.this)
     if kinds != {"metric"}:
-        raise error("SEM311", f"ORDER BY '{ordered.this.sql(QUERY_DIALECT)}' is not a selected column",
-                    resolver.span(ordered.this),
-                    "select the dimension to sort by it; a metric may be sorted by without "
-                    "being selected")
+        raise error(
+            "SEM311",
+            f"ORDER BY '{ordered.this.sql(QUERY_DIALECT)}' is not a selected column",
+            resolver.span(ordered.this),
+            "select the dimension to sort by it; a metric may be sorted by without being selected",
+        )
     return OrderItem(None, match, desc, nulls_first)
 
 
@@ -358,5 +439,9 @@ def _count(select: exp.Select, arg: str) -> int | None:
     value = node.expression if isinstance(node, (exp.Limit, exp.Offset)) else node
     if isinstance(value, exp.Literal) and not value.is_string and value.name.isdigit():
         return int(value.name)
-    raise error("SEM311", f"{arg.upper()} takes a whole number, not '{value.sql(QUERY_DIALECT)}'",
-                Span(QUERY_FILE, 1, 1), f"write {arg.upper()} 10")
+    raise error(
+        "SEM311",
+        f"{arg.upper()} takes a whole number, not '{value.sql(QUERY_DIALECT)}'",
+        Span(QUERY_FILE, 1, 1),
+        f"write {arg.upper()} 10",
+    )

@@ -10,7 +10,7 @@ metric is ever multiplied by another entity's rows.
 from __future__ import annotations
 
 from sqlglot import exp
-from sqlglot.dialects.dialect import Dialect
+from sqlglot.dialects.dialect import Dialect, Dialects
 from sqlglot.errors import ErrorLevel, SqlglotError
 
 from semantic.errors import Span, error, suggest
@@ -24,10 +24,16 @@ def render_sql(plan: Plan, dialect: str = "duckdb", *, pretty: bool = True) -> s
     """The SQL text of `plan` in `dialect`."""
     tree = build_tree(plan)
     try:
-        return tree.sql(dialect=dialect_of(dialect), pretty=pretty, unsupported_level=ErrorLevel.RAISE)
+        return tree.sql(
+            dialect=dialect_of(dialect), pretty=pretty, unsupported_level=ErrorLevel.RAISE
+        )
     except SqlglotError as exc:
-        raise error("SEM312", f"cannot write this query in dialect '{dialect}': {exc}",
-                    Span("<query>", 1, 1), "try another dialect or a simpler expression") from None
+        raise error(
+            "SEM312",
+            f"cannot write this query in dialect '{dialect}': {exc}",
+            Span("<query>", 1, 1),
+            "try another dialect or a simpler expression",
+        ) from None
 
 
 def dialect_of(name: str) -> Dialect:
@@ -35,15 +41,13 @@ def dialect_of(name: str) -> Dialect:
     try:
         return Dialect.get_or_raise(name)
     except (ValueError, SqlglotError):
-        known = [d.value for d in _dialect_names() if d.value]
-        raise error("SEM312", f"unknown SQL dialect '{name}'", None,
-                    suggest(name, known) or f"known dialects: {', '.join(sorted(known))}") from None
-
-
-def _dialect_names() -> list[exp.Expression]:
-    from sqlglot.dialects.dialect import Dialects
-
-    return list(Dialects)  # type: ignore[arg-type]
+        known = [d.value for d in Dialects if d.value]
+        raise error(
+            "SEM312",
+            f"unknown SQL dialect '{name}'",
+            None,
+            suggest(name, known) or f"known dialects: {', '.join(sorted(known))}",
+        ) from None
 
 
 def build_tree(plan: Plan) -> exp.Select:
@@ -90,7 +94,9 @@ def _flat(plan: Plan, agg: Aggregate) -> exp.Select:
 
     select = _aggregate_select(agg)
     # _aggregate_select selected the keys; the metric columns go in their written order
-    select.set("expressions", [exp.alias_(inline(e), name, quoted=None) for name, e in plan.columns])
+    select.set(
+        "expressions", [exp.alias_(inline(e), name, quoted=None) for name, e in plan.columns]
+    )
     if plan.having:
         select = select.having(*(inline(h) for h in plan.having), copy=False)
     return _finish(select, plan, inline)
@@ -103,10 +109,13 @@ def _combined(plan: Plan) -> exp.Select:
     select = exp.select(copy=False)
     for agg in plan.aggregates:
         cte = _aggregate_select(agg)
-        cte.set("expressions", [
-            *cte.expressions,
-            *(exp.alias_(e, m, quoted=None) for m, e in agg.measures),
-        ])
+        cte.set(
+            "expressions",
+            [
+                *cte.expressions,
+                *(exp.alias_(e, m, quoted=None) for m, e in agg.measures),
+            ],
+        )
         select = select.with_(names[agg.entity], as_=cte, copy=False)
     if key_names:
         union: exp.Expression = exp.select(*key_names).from_(names[plan.aggregates[0].entity])
@@ -114,10 +123,15 @@ def _combined(plan: Plan) -> exp.Select:
             union = exp.union(union, exp.select(*key_names).from_(names[agg.entity]), distinct=True)
         select = select.with_(KEYS_CTE, as_=union, copy=False).from_(KEYS_CTE, copy=False)
         for agg in plan.aggregates:
-            on = exp.and_(*(
-                exp.NullSafeEQ(this=exp.column(k, KEYS_CTE), expression=exp.column(k, names[agg.entity]))
-                for k in key_names
-            ), copy=False)
+            on = exp.and_(
+                *(
+                    exp.NullSafeEQ(
+                        this=exp.column(k, KEYS_CTE), expression=exp.column(k, names[agg.entity])
+                    )
+                    for k in key_names
+                ),
+                copy=False,
+            )
             select = select.join(names[agg.entity], on=on, join_type="left", copy=False)
     else:
         select = select.from_(names[plan.aggregates[0].entity], copy=False)
@@ -133,7 +147,9 @@ def _combined(plan: Plan) -> exp.Select:
 
         return node.copy().transform(swap, copy=False)
 
-    select.set("expressions", [exp.alias_(inline(e), name, quoted=None) for name, e in plan.columns])
+    select.set(
+        "expressions", [exp.alias_(inline(e), name, quoted=None) for name, e in plan.columns]
+    )
     if plan.having:
         select = select.where(*(inline(h) for h in plan.having), copy=False)
     return _finish(select, plan, inline)

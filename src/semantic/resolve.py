@@ -10,6 +10,8 @@ and refused.
 
 from __future__ import annotations
 
+from sqlglot import exp
+
 from semantic.errors import Span, error, suggest
 from semantic.model import Edge, Model, Term
 from semantic.names import normalize_name
@@ -57,9 +59,7 @@ def _unknown_hint(model: Model, text: str) -> str | None:
     return suggest(text, pool)
 
 
-def _columns(term: Term) -> list[object]:
-    from sqlglot import exp
-
+def _columns(term: Term) -> list[exp.Column]:
     return list(term.expr.find_all(exp.Column))
 
 
@@ -79,10 +79,10 @@ def find_path(model: Model, start: str, target: str, pinned: tuple[str, ...] = (
     return cached  # type: ignore[return-value]
 
 
-def _choose_path(model: Model, start: str, target: str, pinned: tuple[str, ...]) -> Path | Exception:
-    candidates = [
-        p for p in _to_one_paths(model, start, target) if _ends_with(p, pinned)
-    ]
+def _choose_path(
+    model: Model, start: str, target: str, pinned: tuple[str, ...]
+) -> Path | Exception:
+    candidates = [p for p in _to_one_paths(model, start, target) if _ends_with(p, pinned)]
     if not candidates:
         return _no_path(model, start, target, pinned)
     candidates.sort(key=lambda p: (len(p), [e.hop for e in p]))
@@ -92,7 +92,8 @@ def _choose_path(model: Model, start: str, target: str, pinned: tuple[str, ...])
         listing = "; ".join(describe_path(start, p) for p in [best, *others])
         return error(
             "SEM307",
-            f"several join paths lead from '{start}' to '{target}' with different meanings: {listing}",
+            f"several join paths lead from '{start}' to '{target}' with different meanings: "
+            + listing,
             None,
             "pin the path in the term with `path:`, e.g. path: ["
             + ", ".join(e.hop for e in best[-1:])
@@ -162,16 +163,18 @@ def _equivalent(model: Model, a: Path, b: Path) -> bool:
 
 
 def _no_path(model: Model, start: str, target: str, pinned: tuple[str, ...]) -> Exception:
-    fan = _any_path(model, start, target)
-    if fan is not None:
-        many = next(e for e in fan if not e.to_one)
+    # with a pinned path, the question is how to reach the entity where the pin begins
+    via = pinned[0].partition(".")[0] if pinned else target
+    fan = _any_path(model, start, via)
+    many = next((e for e in fan or () if not e.to_one), None)
+    if many is not None:
         return error(
             "SEM306",
             f"'{target}' lies on the many side of '{start}' ({many.source} -> {many.target} is "
             f"{many.cardinality.replace('_', '-')}): aggregating '{start}' by it would count "
             f"rows of '{start}' more than once",
             None,
-            f"use a metric of '{target}' or of an entity on its side",
+            f"use a metric of '{via}' or of an entity on its side",
         )
     suffix = f" ending with {', '.join(pinned)}" if pinned else ""
     return error(
@@ -198,4 +201,6 @@ def _any_path(model: Model, start: str, target: str) -> Path | None:
 
 def describe_path(start: str, path: Path) -> str:
     """A path in words: `lineitem -> orders -> customer`."""
-    return " -> ".join([start, *(e.target if e.name == e.target else f"{e.target} ({e.name})" for e in path)])
+    return " -> ".join(
+        [start, *(e.target if e.name == e.target else f"{e.target} ({e.name})" for e in path)]
+    )

@@ -39,7 +39,9 @@ class Strict(BaseModel):
 class ColumnSpec(Strict):
     """A physical column: its SQL type and what it holds."""
 
-    type: str | None = Field(None, description="SQL type, e.g. bigint, varchar, decimal(15,2), date.")
+    type: str | None = Field(
+        None, description="SQL type, e.g. bigint, varchar, decimal(15,2), date."
+    )
     description: str | None = None
 
 

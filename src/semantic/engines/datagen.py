@@ -25,8 +25,12 @@ def tpchgen_executable() -> str:
         return str(beside)
     found = shutil.which("tpchgen-cli")
     if found is None:
-        raise error("SEM405", "tpchgen-cli is not installed", None,
-                    "pip install tpchgen-cli (it comes with `pip install semantic`)")
+        raise error(
+            "SEM405",
+            "tpchgen-cli is not installed",
+            None,
+            "pip install tpchgen-cli (it comes with `pip install semantic`)",
+        )
     return found
 
 
@@ -43,8 +47,12 @@ def ensure_tpch(directory: Path, scale: float, fmt: str = "parquet") -> bool:
         command = [tpchgen_executable(), fmt, "-s", f"{scale:g}", f"--output-dir={staging}"]
         done = subprocess.run(command, capture_output=True, text=True, check=False)
         if done.returncode != 0:
-            raise error("SEM405", f"tpchgen-cli failed: {done.stderr.strip()[:500]}",
-                        Span(str(directory)), "check the scale and the free disk space")
+            raise error(
+                "SEM405",
+                f"tpchgen-cli failed: {done.stderr.strip()[:500]}",
+                Span(str(directory)),
+                "check the scale and the free disk space",
+            )
         if directory.exists():
             shutil.rmtree(directory)
         os.replace(staging, directory)

@@ -14,7 +14,7 @@ import duckdb
 import pyarrow as pa
 from sqlglot import exp
 
-from semantic.errors import Diagnostic, Span, error, suggest
+from semantic.errors import Diagnostic, error, suggest
 from semantic.model import Model
 
 
@@ -37,7 +37,9 @@ class DuckDBEngine:
             table = exp.to_table(entity.table)
             if table.db:
                 self.connection.execute(
-                    exp.Create(this=exp.Table(this=table.args["db"]), kind="SCHEMA", exists=True).sql("duckdb")
+                    exp.Create(
+                        this=exp.Table(this=table.args["db"]), kind="SCHEMA", exists=True
+                    ).sql("duckdb")
                 )
             source = exp.select("*").from_(exp.func(reader, exp.Literal.string(str(path))))
             view = exp.Create(this=table, kind="VIEW", expression=source, replace=True)
@@ -50,8 +52,12 @@ class DuckDBEngine:
             with self.connection.cursor() as cursor:
                 return cursor.sql(sql, params=dict(params) if params else None).to_arrow_table()
         except duckdb.Error as exc:
-            raise error("SEM404", f"DuckDB could not run the query: {str(exc).splitlines()[0]}",
-                        None, "run `semantic check --data` to compare the model with the data") from None
+            raise error(
+                "SEM404",
+                f"DuckDB could not run the query: {str(exc).splitlines()[0]}",
+                None,
+                "run `semantic check --data` to compare the model with the data",
+            ) from None
 
     def check_schema(self) -> list[Diagnostic]:
         """Tables and columns of the model that the data lacks or types that differ."""
@@ -62,26 +68,54 @@ class DuckDBEngine:
                     f"DESCRIBE {exp.to_table(entity.table).sql('duckdb')}"
                 ).fetchall()
             except duckdb.Error:
-                found.append(Diagnostic("SEM401", f"table '{entity.table}' of entity '{entity.id}' "
-                                        f"is missing from {self.data_dir}", entity.span,
-                                        "generate or copy the data, or fix `table:`"))
+                found.append(
+                    Diagnostic(
+                        "SEM401",
+                        f"table '{entity.table}' of entity '{entity.id}' "
+                        f"is missing from {self.data_dir}",
+                        entity.span,
+                        "generate or copy the data, or fix `table:`",
+                    )
+                )
                 continue
             actual = {str(row[0]): str(row[1]) for row in described}
             for column in entity.columns.values():
                 if column.name not in actual:
-                    found.append(Diagnostic("SEM402", f"column '{column.name}' of entity "
-                                            f"'{entity.id}' is missing from table '{entity.table}'",
-                                            entity.span, suggest(column.name, actual)))
+                    found.append(
+                        Diagnostic(
+                            "SEM402",
+                            f"column '{column.name}' of entity "
+                            f"'{entity.id}' is missing from table '{entity.table}'",
+                            entity.span,
+                            suggest(column.name, actual),
+                        )
+                    )
                 elif column.type and not types_compatible(column.type, actual[column.name]):
-                    found.append(Diagnostic("SEM403", f"column '{entity.id}.{column.name}' is "
-                                            f"{actual[column.name]} in the data, not {column.type}",
-                                            entity.span, "fix the type in models/"))
+                    found.append(
+                        Diagnostic(
+                            "SEM403",
+                            f"column '{entity.id}.{column.name}' is "
+                            f"{actual[column.name]} in the data, not {column.type}",
+                            entity.span,
+                            "fix the type in models/",
+                        )
+                    )
         return found
 
 
 _FAMILIES = {
-    "integer": {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
-                "UINTEGER", "UBIGINT", "INT"},
+    "integer": {
+        "TINYINT",
+        "SMALLINT",
+        "INTEGER",
+        "BIGINT",
+        "HUGEINT",
+        "UTINYINT",
+        "USMALLINT",
+        "UINTEGER",
+        "UBIGINT",
+        "INT",
+    },
     "number": {"DECIMAL", "NUMERIC", "DOUBLE", "FLOAT", "REAL"},
     "text": {"VARCHAR", "TEXT", "STRING", "CHAR"},
     "date": {"DATE"},

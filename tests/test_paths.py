@@ -1,0 +1,104 @@
+"""The join path rule: to-one paths only, pinned roles, shortest only when provably the same."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from semantic.errors import SemanticError
+from semantic.project import Project
+from tests.compare import assert_same_rows
+from tests.conftest import ROOT
+
+UNPINNED = """
+domain: test
+terms:
+  nation_name:
+    label: {en: Nation name}
+    dimension: {entity: nation, expr: n_name}
+"""
+
+
+@pytest.fixture
+def with_unpinned(tmp_path: Path, project: Project) -> Project:
+    """The TPC-H project plus a nation dimension that pins no path."""
+    for folder in ("models", "glossary"):
+        shutil.copytree(ROOT / folder, tmp_path / folder)
+    config = (ROOT / "semantic.yml").read_text()
+    (tmp_path / "semantic.yml").write_text(
+        config.replace("data/tpch-sf{scale}", str(project.data_dir))
+    )
+    (tmp_path / "glossary" / "test.yml").write_text(UNPINNED)
+    return Project.load(tmp_path)
+
+
+def test_two_roles_with_different_meanings_are_refused(with_unpinned: Project) -> None:
+    with pytest.raises(SemanticError) as caught:
+        with_unpinned.compile("SELECT nation_name, net_revenue")
+    (d,) = caught.value.diagnostics
+    assert d.code == "SEM307"
+    assert "lineitem -> supplier -> nation" in d.message
+    assert "lineitem -> orders -> customer -> nation" in d.message
+    assert d.hint and "path:" in d.hint
+
+
+def test_a_single_path_needs_no_pin(with_unpinned: Project) -> None:
+    got = with_unpinned.query("SELECT nation_name, customer_count ORDER BY 1")
+    expected = with_unpinned.engine.connection.execute(
+        "SELECT n_name, count(*) FROM customer JOIN nation ON c_nationkey = n_nationkey "
+        "GROUP BY 1 ORDER BY 1"
+    ).fetchall()
+    assert_same_rows([tuple(r.values()) for r in got.to_pylist()], expected)
+
+
+def test_provably_equal_paths_take_the_shortest(project: Project) -> None:
+    """lineitem -> part and lineitem -> partsupp -> part reach the same part (l_partkey)."""
+    (agg,) = project.plan("SELECT part_brand, net_revenue").aggregates
+    assert agg.paths == ("part_brand: lineitem -> part",)
+    (agg,) = project.plan("SELECT supplier_nation, net_revenue").aggregates
+    assert agg.paths == ("supplier_nation: lineitem -> supplier -> nation",)
+
+
+def test_comparing_two_roles_joins_each_role_once(project: Project) -> None:
+    got = project.query(
+        "SELECT supplier_region, line_count WHERE supplier_region = customer_region ORDER BY 1"
+    )
+    expected = project.engine.connection.execute(
+        """SELECT sr.r_name, count(*) FROM lineitem
+        JOIN supplier ON l_suppkey = s_suppkey
+        JOIN nation sn ON s_nationkey = sn.n_nationkey JOIN region sr ON sn.n_regionkey = sr.r_regionkey
+        JOIN orders ON l_orderkey = o_orderkey JOIN customer ON o_custkey = c_custkey
+        JOIN nation cn ON c_nationkey = cn.n_nationkey JOIN region cr ON cn.n_regionkey = cr.r_regionkey
+        WHERE sr.r_name = cr.r_name GROUP BY 1 ORDER BY 1"""
+    ).fetchall()
+    assert_same_rows([tuple(r.values()) for r in got.to_pylist()], expected)
+    assert len(expected) == 5
+
+
+def test_many_side_dimension_is_refused_not_multiplied(project: Project) -> None:
+    for query in (
+        "SELECT ship_mode, order_count",
+        "SELECT order_count WHERE supplier_nation = 'FRANCE'",
+    ):
+        with pytest.raises(SemanticError) as caught:
+            project.compile(query)
+        assert caught.value.code == "SEM306"
+        assert "many side of 'orders'" in caught.value.diagnostics[0].message
+
+
+def test_explain_names_entities_paths_and_filters(project: Project) -> None:
+    text = project.explain(
+        "SELECT customer_region, order_count, net_revenue WHERE market_segment = 'BUILDING'"
+    )
+    assert text.splitlines() == [
+        "aggregate order_count over orders by customer_region",
+        "  path customer_region: orders -> customer -> nation -> region",
+        "  path market_segment: orders -> customer",
+        "  filter customer.c_mktsegment = 'BUILDING'",
+        "aggregate net_revenue over lineitem by customer_region",
+        "  path customer_region: lineitem -> orders -> customer -> nation -> region",
+        "  path market_segment: lineitem -> orders -> customer",
+        "  filter customer.c_mktsegment = 'BUILDING'",
+    ]
