@@ -37,7 +37,8 @@ def internal_imports(path: Path) -> set[str]:
         if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("semantic."):
             found.add(node.module.removeprefix("semantic."))
         elif isinstance(node, ast.Import):
-            found |= {a.name.removeprefix("semantic.") for a in node.names if a.name.startswith("semantic.")}
+            names = [a.name for a in node.names if a.name.startswith("semantic.")]
+            found |= {n.removeprefix("semantic.") for n in names}
     return found
 
 

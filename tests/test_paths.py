@@ -68,9 +68,11 @@ def test_comparing_two_roles_joins_each_role_once(project: Project) -> None:
     expected = project.engine.connection.execute(
         """SELECT sr.r_name, count(*) FROM lineitem
         JOIN supplier ON l_suppkey = s_suppkey
-        JOIN nation sn ON s_nationkey = sn.n_nationkey JOIN region sr ON sn.n_regionkey = sr.r_regionkey
+        JOIN nation sn ON s_nationkey = sn.n_nationkey
+        JOIN region sr ON sn.n_regionkey = sr.r_regionkey
         JOIN orders ON l_orderkey = o_orderkey JOIN customer ON o_custkey = c_custkey
-        JOIN nation cn ON c_nationkey = cn.n_nationkey JOIN region cr ON cn.n_regionkey = cr.r_regionkey
+        JOIN nation cn ON c_nationkey = cn.n_nationkey
+        JOIN region cr ON cn.n_regionkey = cr.r_regionkey
         WHERE sr.r_name = cr.r_name GROUP BY 1 ORDER BY 1"""
     ).fetchall()
     assert_same_rows([tuple(r.values()) for r in got.to_pylist()], expected)
