@@ -220,9 +220,10 @@ def _physical(model: Model, expr: exp.Expression, joins: _Joins) -> exp.Expressi
             return node
         term = model.terms[ref.ident]
         value = _qualify(term.expr, joins, term)
-        if ref.grain and ref.grain != "day":
+        is_date = _is_date(model, term)
+        if ref.grain and not (ref.grain == "day" and is_date):
             value = exp.DateTrunc(this=value, unit=exp.var(ref.grain.upper()))
-            if _is_date(model, term):
+            if is_date:  # truncating a DATE gives a TIMESTAMP in some engines
                 value = exp.cast(value, exp.DataType.Type.DATE)
         if not isinstance(value, (exp.Column, exp.Func, exp.Literal, exp.Paren)):
             value = exp.paren(value, copy=False)
