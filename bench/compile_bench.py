@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.metadata
+import os
 import platform
 import statistics
 import time
@@ -33,10 +34,11 @@ from pathlib import Path
 import sqlglot
 import sqlglot.parser
 
+from semantic.errors import SemanticError
 from semantic.plan import plan_query
 from semantic.project import Project
 from semantic.query import QUERY_DIALECT, parse_query
-from semantic.render import build_tree, render_sql
+from semantic.render import build_tree, dialect_of, render_sql
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -82,15 +84,16 @@ def measure(fn: Callable[[], object], repeat: int) -> tuple[float, float]:
 
 def machine() -> str:
     """Platform, Python, sqlglot and whether its compiled (sqlglotc) modules are loaded."""
+    version = importlib.metadata.version
     try:
-        sqlglotc = f"sqlglotc {importlib.metadata.version('sqlglotc')}"
+        sqlglotc = f"sqlglotc {version('sqlglotc')}"
     except importlib.metadata.PackageNotFoundError:
         sqlglotc = "sqlglotc not installed"
     compiled = (sqlglot.parser.__file__ or "").endswith((".so", ".pyd"))
     loaded = "compiled parser loaded" if compiled else "pure-Python parser"
     return (
-        f"{platform.platform()} ({platform.machine()}), {platform.python_implementation()} "
-        f"{platform.python_version()}, sqlglot {sqlglot.__version__}, {sqlglotc} ({loaded})"
+        f"{platform.platform()} ({os.cpu_count()} CPUs), {platform.python_implementation()} "
+        f"{platform.python_version()}, sqlglot {version('sqlglot')}, {sqlglotc} ({loaded})"
     )
 
 
@@ -122,6 +125,10 @@ def main() -> None:
 
     project = Project.load(ROOT)
     dialect = args.dialect or project.config.dialect
+    try:
+        dialect_of(dialect)
+    except SemanticError as exc:
+        parser.error(exc.diagnostics[0].message)
     print(f"machine: {machine()}")
     print(f"dialect: {dialect}, repeat: {args.repeat}; times in µs, median / p95\n")
 

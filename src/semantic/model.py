@@ -314,7 +314,9 @@ class _Builder:
             key = "condition" if kind == "segment" else "expr"
             expr_span = doc.span(("terms", tid, kind, key), value=True)
             try:
-                parsed = cast(exp.Expression, sqlglot.parse_one(text, read=FILE_DIALECT))
+                parsed = _without_positions(
+                    cast(exp.Expression, sqlglot.parse_one(text, read=FILE_DIALECT))
+                )
             except ParseError as exc:
                 err = exc.errors[0] if exc.errors else {}
                 col = expr_span.col + max(int(err.get("col", 1)) - 1, 0)
@@ -619,3 +621,11 @@ class _Builder:
 
 def _columns_outside_aggregates(expr: exp.Expression) -> bool:
     return any(column.find_ancestor(exp.AggFunc) is None for column in expr.find_all(exp.Column))
+
+
+def _without_positions(tree: exp.Expression) -> exp.Expression:
+    """`tree` without the parser's token positions: term expressions are copied into every
+    compiled query, and sqlglot deep-copies positions on each copy (4x slower)."""
+    for node in tree.walk():
+        node._meta = None
+    return tree

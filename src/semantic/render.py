@@ -9,6 +9,8 @@ metric is ever multiplied by another entity's rows.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect, Dialects
 from sqlglot.errors import ErrorLevel, SqlglotError
@@ -51,31 +53,52 @@ def dialect_of(name: str) -> Dialect:
 
 
 def build_tree(plan: Plan) -> exp.Select:
-    """The sqlglot tree of `plan`."""
+    """The sqlglot tree of `plan`.
+
+    Nodes are built directly rather than through sqlglot's string-accepting builders, which
+    would parse every table name and join.
+    """
     if len(plan.aggregates) == 1:
         return _flat(plan, plan.aggregates[0])
     return _combined(plan)
 
 
-def _aggregate_select(agg: Aggregate) -> exp.Select:
-    select = exp.select(
-        *(exp.alias_(e, name, quoted=None) for name, e in agg.keys),
-        copy=False,
-    ).from_(exp.to_table(agg.table).as_(agg.entity), copy=False)
+def _table(name: str, alias: str | None = None) -> exp.Table:
+    parts = name.split(".")
+    return exp.table_(
+        parts[-1],
+        db=parts[-2] if len(parts) > 1 else None,
+        catalog=parts[-3] if len(parts) > 2 else None,
+        alias=alias,
+    )
+
+
+def _alias(expr: exp.Expression, name: str) -> exp.Alias:
+    return exp.Alias(this=expr, alias=exp.to_identifier(name))
+
+
+def _and(conditions: list[exp.Expression]) -> exp.Expression:
+    return exp.and_(*conditions, copy=False) if len(conditions) > 1 else conditions[0]
+
+
+def _aggregate_select(agg: Aggregate, columns: list[exp.Expression]) -> exp.Select:
+    """SELECT `columns` FROM the entity LEFT JOIN its to-one joins WHERE ... GROUP BY keys."""
+    select = exp.Select(expressions=columns)
+    select.set("from_", exp.From(this=_table(agg.table, agg.entity)))
+    joins = []
     for join in agg.joins:
-        condition = exp.and_(
-            *(
+        on = _and(
+            [
                 exp.column(src, join.parent).eq(exp.column(tgt, join.alias))
                 for src, tgt in join.edge.keys
-            ),
-            copy=False,
+            ]
         )
-        table = exp.to_table(join.table).as_(join.alias)
-        select = select.join(table, on=condition, join_type="left", copy=False)
+        joins.append(exp.Join(this=_table(join.table, join.alias), on=on, side="LEFT"))
+    select.set("joins", joins)
     if agg.filters:
-        select = select.where(*agg.filters, copy=False)
+        select.set("where", exp.Where(this=_and([f.copy() for f in agg.filters])))
     if agg.keys:
-        select = select.group_by(*(e.copy() for _, e in agg.keys), copy=False)
+        select.set("group", exp.Group(expressions=[e.copy() for _, e in agg.keys]))
     return select
 
 
@@ -92,13 +115,9 @@ def _flat(plan: Plan, agg: Aggregate) -> exp.Select:
 
         return node.copy().transform(swap, copy=False)
 
-    select = _aggregate_select(agg)
-    # _aggregate_select selected the keys; the metric columns go in their written order
-    select.set(
-        "expressions", [exp.alias_(inline(e), name, quoted=None) for name, e in plan.columns]
-    )
+    select = _aggregate_select(agg, [_alias(inline(e), name) for name, e in plan.columns])
     if plan.having:
-        select = select.having(*(inline(h) for h in plan.having), copy=False)
+        select.set("having", exp.Having(this=_and([inline(h) for h in plan.having])))
     return _finish(select, plan, inline)
 
 
@@ -106,37 +125,56 @@ def _combined(plan: Plan) -> exp.Select:
     names = {agg.entity: f"{agg.entity}_metrics" for agg in plan.aggregates}
     owner = {m: names[agg.entity] for agg in plan.aggregates for m, _ in agg.measures}
     key_names = [name for name, _ in plan.aggregates[0].keys]
-    select = exp.select(copy=False)
-    for agg in plan.aggregates:
-        cte = _aggregate_select(agg)
-        cte.set(
-            "expressions",
+    ctes = [
+        exp.CTE(
+            this=_aggregate_select(
+                agg,
+                [_alias(e.copy(), k) for k, e in agg.keys]
+                + [_alias(e.copy(), m) for m, e in agg.measures],
+            ),
+            alias=exp.TableAlias(this=exp.to_identifier(names[agg.entity])),
+        )
+        for agg in plan.aggregates
+    ]
+    select = exp.Select()
+    if key_names:
+        branches = [
+            exp.Select(expressions=[exp.column(k) for k in key_names]).from_(
+                _table(names[agg.entity]), copy=False
+            )
+            for agg in plan.aggregates
+        ]
+        union: exp.Query = branches[0]
+        for branch in branches[1:]:
+            union = exp.Union(this=union, expression=branch, distinct=True)
+        ctes.append(exp.CTE(this=union, alias=exp.TableAlias(this=exp.to_identifier(KEYS_CTE))))
+        select.set("from_", exp.From(this=_table(KEYS_CTE)))
+        select.set(
+            "joins",
             [
-                *cte.expressions,
-                *(exp.alias_(e, m, quoted=None) for m, e in agg.measures),
+                exp.Join(
+                    this=_table(names[agg.entity]),
+                    on=_and(
+                        [
+                            exp.NullSafeEQ(
+                                this=exp.column(k, KEYS_CTE),
+                                expression=exp.column(k, names[agg.entity]),
+                            )
+                            for k in key_names
+                        ]
+                    ),
+                    side="LEFT",
+                )
+                for agg in plan.aggregates
             ],
         )
-        select = select.with_(names[agg.entity], as_=cte, copy=False)
-    if key_names:
-        union: exp.Expression = exp.select(*key_names).from_(names[plan.aggregates[0].entity])
-        for agg in plan.aggregates[1:]:
-            union = exp.union(union, exp.select(*key_names).from_(names[agg.entity]), distinct=True)
-        select = select.with_(KEYS_CTE, as_=union, copy=False).from_(KEYS_CTE, copy=False)
-        for agg in plan.aggregates:
-            on = exp.and_(
-                *(
-                    exp.NullSafeEQ(
-                        this=exp.column(k, KEYS_CTE), expression=exp.column(k, names[agg.entity])
-                    )
-                    for k in key_names
-                ),
-                copy=False,
-            )
-            select = select.join(names[agg.entity], on=on, join_type="left", copy=False)
     else:
-        select = select.from_(names[plan.aggregates[0].entity], copy=False)
-        for agg in plan.aggregates[1:]:
-            select = select.join(names[agg.entity], join_type="cross", copy=False)
+        select.set("from_", exp.From(this=_table(names[plan.aggregates[0].entity])))
+        select.set(
+            "joins",
+            [exp.Join(this=_table(names[agg.entity]), kind="CROSS") for agg in plan.aggregates[1:]],
+        )
+    select.set("with_", exp.With(expressions=ctes))
 
     def inline(node: exp.Expression) -> exp.Expression:
         def swap(n: exp.Expression) -> exp.Expression:
@@ -147,28 +185,30 @@ def _combined(plan: Plan) -> exp.Select:
 
         return node.copy().transform(swap, copy=False)
 
-    select.set(
-        "expressions", [exp.alias_(inline(e), name, quoted=None) for name, e in plan.columns]
-    )
+    select.set("expressions", [_alias(inline(e), name) for name, e in plan.columns])
     if plan.having:
-        select = select.where(*(inline(h) for h in plan.having), copy=False)
+        select.set("where", exp.Where(this=_and([inline(h) for h in plan.having])))
     return _finish(select, plan, inline)
 
 
-def _finish(select: exp.Select, plan: Plan, inline: object) -> exp.Select:
+def _finish(
+    select: exp.Select, plan: Plan, inline: Callable[[exp.Expression], exp.Expression]
+) -> exp.Select:
     if plan.order:
-        select = select.order_by(*(_ordered(o, plan, inline) for o in plan.order), copy=False)
+        select.set("order", exp.Order(expressions=[_ordered(o, plan, inline) for o in plan.order]))
     if plan.limit is not None:
-        select = select.limit(plan.limit, copy=False)
+        select.set("limit", exp.Limit(expression=exp.Literal.number(plan.limit)))
     if plan.offset is not None:
-        select = select.offset(plan.offset, copy=False)
+        select.set("offset", exp.Offset(expression=exp.Literal.number(plan.offset)))
     return select
 
 
-def _ordered(item: OrderItem, plan: Plan, inline: object) -> exp.Ordered:
+def _ordered(
+    item: OrderItem, plan: Plan, inline: Callable[[exp.Expression], exp.Expression]
+) -> exp.Ordered:
     if item.column is not None:
         target: exp.Expression = exp.column(plan.columns[item.column][0])
     else:
         assert item.expr is not None
-        target = inline(item.expr)  # type: ignore[operator]
+        target = inline(item.expr)
     return exp.Ordered(this=target, desc=item.desc, nulls_first=item.nulls_first)
