@@ -112,12 +112,12 @@ def parse_query(model: Model, text: str) -> BusinessQuery:
             continue
         for condition in _conjuncts(clause.this):
             resolved = resolver.resolve(condition)
-            kinds = resolver.kinds(resolved, condition)
+            kinds = resolver.kinds(resolved)
             if "metric" in kinds and "row" in kinds:
                 raise error(
                     "SEM305",
-                    f"condition '{condition.sql(QUERY_DIALECT)}' mixes metrics and dimensions",
-                    resolver.span(condition),
+                    f"condition '{show(resolved)}' mixes metrics and dimensions",
+                    resolver.span(resolved),
                     "split it with AND: conditions on dimensions filter rows, conditions on "
                     "metrics filter groups",
                 )
@@ -223,18 +223,24 @@ class _Resolver:
         self.model = model
         self.text = text
         self.params: list[str] = []
+        # Names are resolved in place (copying parsed trees is costly), so the reference
+        # nodes remember where their name was written, by node identity.
+        self.written: dict[int, tuple[int, int]] = {}
 
     def span(self, node: exp.Expression) -> Span:
-        """The query position of `node`: where its first identifier starts."""
+        """The query position of `node`: where its first name starts."""
         starts = [
             (int(i.meta["start"]), int(i.meta["line"]))
             for i in node.find_all(exp.Identifier)
             if i.meta.get("line")
         ]
+        starts += [
+            self.written[id(n)] for n in node.find_all(exp.Anonymous) if id(n) in self.written
+        ]
         if not starts:
             return Span(QUERY_FILE, 1, 1)
         start, line = min(starts)
-        if node.find(exp.Identifier) is not None and start > 0 and self.text[start - 1] == '"':
+        if start > 0 and self.text[start - 1] == '"':
             start -= 1
         return Span(QUERY_FILE, line, start + 1 - self._line_start(line))
 
@@ -294,11 +300,19 @@ class _Resolver:
             raise
 
     def resolve(self, node: exp.Expression) -> exp.Expression:
-        """A copy of `node` with every name replaced by a term reference."""
+        """`node` with every name replaced, in place, by a term reference."""
 
         def swap(n: exp.Expression) -> exp.Expression:
             if isinstance(n, exp.Column):
-                return self.term(n)
+                ref = self.term(n)
+                starts = [
+                    (int(i.meta["start"]), int(i.meta["line"]))
+                    for i in n.find_all(exp.Identifier)
+                    if i.meta.get("line")
+                ]
+                if starts:
+                    self.written[id(ref)] = min(starts)
+                return ref
             if isinstance(n, exp.Anonymous) and n.name.casefold() == REF:
                 raise error("SEM302", f"{REF} is reserved", Span(QUERY_FILE, 1, 1), "remove it")
             if isinstance(n, exp.Placeholder):
@@ -312,9 +326,9 @@ class _Resolver:
                 self.params.append(n.name)
             return n
 
-        return node.copy().transform(swap, copy=False)
+        return node.transform(swap, copy=False)
 
-    def kinds(self, resolved: exp.Expression, original: exp.Expression) -> set[str]:
+    def kinds(self, resolved: exp.Expression) -> set[str]:
         """Which sides an expression touches: 'metric', 'row' (dimensions and segments)."""
         kinds = {
             "metric" if self.model.terms[ref.ident].is_metric else "row"
@@ -324,8 +338,8 @@ class _Resolver:
         if aggregate is not None:
             raise error(
                 "SEM305",
-                f"'{original.sql(QUERY_DIALECT)}' aggregates in the query",
-                self.span(original),
+                f"'{show(resolved)}' aggregates in the query",
+                self.span(resolved),
                 "metrics are aggregated already; define a new metric in the glossary "
                 "for another aggregate",
             )
@@ -342,19 +356,19 @@ class _Resolver:
                 else item.sql(QUERY_DIALECT)
             )
         resolved = self.resolve(inner)
-        kinds = self.kinds(resolved, inner)
+        kinds = self.kinds(resolved)
         if not kinds:
             raise error(
                 "SEM305",
-                f"'{inner.sql(QUERY_DIALECT)}' uses no term",
-                self.span(inner),
+                f"'{show(resolved)}' uses no term",
+                self.span(resolved),
                 "select dimensions and metrics of the glossary",
             )
         if len(kinds) > 1:
             raise error(
                 "SEM305",
-                f"'{inner.sql(QUERY_DIALECT)}' mixes metrics and dimensions",
-                self.span(inner),
+                f"'{show(resolved)}' mixes metrics and dimensions",
+                self.span(resolved),
                 "select the dimension and the metric as separate columns",
             )
         return OutputColumn(name, resolved, "metric" in kinds)
@@ -396,10 +410,11 @@ def _check_group_by(
     for node in group.expressions:
         match = _match_output(node, columns, resolver, "GROUP BY")
         if isinstance(match, exp.Expression) or columns[match].is_metric:
+            shown = show(match) if isinstance(match, exp.Expression) else columns[match].name
             raise error(
                 "SEM310",
-                f"GROUP BY '{node.sql(QUERY_DIALECT)}' is not a selected dimension",
-                resolver.span(node),
+                f"GROUP BY '{shown}' is not a selected dimension",
+                resolver.span(match if isinstance(match, exp.Expression) else node),
                 "GROUP BY is optional: the selected dimensions are the groups",
             )
         given.add(match)
@@ -421,15 +436,27 @@ def _order_item(
     match = _match_output(ordered.this, columns, resolver, "ORDER BY")
     if isinstance(match, int):
         return OrderItem(match, None, desc, nulls_first)
-    kinds = resolver.kinds(match, ordered.this)
+    kinds = resolver.kinds(match)
     if kinds != {"metric"}:
         raise error(
             "SEM311",
-            f"ORDER BY '{ordered.this.sql(QUERY_DIALECT)}' is not a selected column",
-            resolver.span(ordered.this),
+            f"ORDER BY '{show(match)}' is not a selected column",
+            resolver.span(match),
             "select the dimension to sort by it; a metric may be sorted by without being selected",
         )
     return OrderItem(None, match, desc, nulls_first)
+
+
+def show(tree: exp.Expression) -> str:
+    """SQL text of a resolved tree, references shown as the term ids they point at."""
+
+    def swap(node: exp.Expression) -> exp.Expression:
+        ref = ref_of(node)
+        if ref is None:
+            return node
+        return exp.column(ref.grain, ref.ident) if ref.grain else exp.column(ref.ident)
+
+    return tree.transform(swap, copy=True).sql(QUERY_DIALECT)
 
 
 def _count(select: exp.Select, arg: str) -> int | None:
