@@ -114,6 +114,13 @@ class SemanticError(Exception):
         self.diagnostics: tuple[Diagnostic, ...] = tuple(diagnostics)
         super().__init__("\n".join(d.render() for d in self.diagnostics))
 
+    def located(self, span: Span) -> SemanticError:
+        """The same error, placed at `span` where its diagnostics had no place yet."""
+        return SemanticError(
+            Diagnostic(d.code, d.message, d.span or span, d.hint, d.severity)
+            for d in self.diagnostics
+        )
+
     @property
     def code(self) -> str:
         """The code of the first diagnostic (handy in tests)."""

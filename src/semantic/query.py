@@ -127,6 +127,10 @@ def parse_query(model: Model, text: str) -> BusinessQuery:
         _order_item(o, columns, resolver)
         for o in (select.args.get("order") or exp.Order()).expressions
     )
+    for node in select.walk():
+        # positions served the errors above; the planner copies these trees, and sqlglot
+        # deep-copies positions on every copy
+        node._meta = None
     return BusinessQuery(
         columns=columns,
         filters=tuple(filters),
@@ -253,7 +257,10 @@ class _Resolver:
     def term(self, column: exp.Column) -> exp.Expression:
         parts = [p.name for p in column.parts]
         if len(parts) == 1:
-            term = resolve_name(self.model, parts[0], self.span(column))
+            try:
+                term = resolve_name(self.model, parts[0])
+            except SemanticError as exc:
+                raise exc.located(self.span(column)) from None
             return make_ref("term", term.id)
         if len(parts) == 2:
             head, grain = parts
@@ -286,8 +293,8 @@ class _Resolver:
 
     def _qualifier_term(self, head: str, column: exp.Column) -> Term:
         try:
-            return resolve_name(self.model, head, self.span(column))
-        except SemanticError:
+            return resolve_name(self.model, head)
+        except SemanticError as exc:
             if head in self.model.entities or any(
                 e.table == head for e in self.model.entities.values()
             ):
@@ -297,7 +304,7 @@ class _Resolver:
                     self.span(column),
                     "business queries name glossary terms only; see `semantic terms`",
                 ) from None
-            raise
+            raise exc.located(self.span(column)) from None
 
     def resolve(self, node: exp.Expression) -> exp.Expression:
         """`node` with every name replaced, in place, by a term reference."""
