@@ -9,7 +9,8 @@ metric is ever multiplied by another entity's rows.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import cast
 
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect, Dialects
@@ -78,12 +79,14 @@ def _alias(expr: exp.Expression, name: str) -> exp.Alias:
 
 
 def _and(conditions: list[exp.Expression]) -> exp.Expression:
-    return exp.and_(*conditions, copy=False) if len(conditions) > 1 else conditions[0]
+    if len(conditions) == 1:
+        return conditions[0]
+    return cast(exp.Expression, exp.and_(*conditions, copy=False))
 
 
-def _aggregate_select(agg: Aggregate, columns: list[exp.Expression]) -> exp.Select:
+def _aggregate_select(agg: Aggregate, columns: Sequence[exp.Expression]) -> exp.Select:
     """SELECT `columns` FROM the entity LEFT JOIN its to-one joins WHERE ... GROUP BY keys."""
-    select = exp.Select(expressions=columns)
+    select = exp.Select(expressions=list(columns))
     select.set("from_", exp.From(this=_table(agg.table, agg.entity)))
     joins = []
     for join in agg.joins:
