@@ -27,10 +27,10 @@ CASES = {
         "SELECT year(o_orderdate), sum(o_totalprice) FROM orders GROUP BY 1 ORDER BY 1 DESC",
     ),
     "having-on-metric": (
-        "SELECT customer_nation, order_count WHERE order_count > 620 ORDER BY 2 DESC",
+        "SELECT customer_nation, order_count WHERE order_count > 620 ORDER BY 2 DESC, 1",
         "SELECT n_name, count(*) FROM orders JOIN customer ON o_custkey = c_custkey "
         "JOIN nation ON c_nationkey = n_nationkey GROUP BY 1 HAVING count(*) > 620 "
-        "ORDER BY 2 DESC",
+        "ORDER BY 2 DESC, 1",
     ),
     "having-keyword-and-hidden-order": (
         "SELECT market_segment HAVING customer_count > 0 ORDER BY total_account_balance DESC",
