@@ -129,13 +129,17 @@ ParamOption = Annotated[
 def check(
     fmt: Annotated[CheckFormat, typer.Option("--format", help="text or json.")] = CheckFormat.text,
     data: Annotated[
-        bool, typer.Option("--data", help="Also compare the model with the data.")
+        bool, typer.Option("--data", help="Compare with the data, generating demo data if missing.")
     ] = False,
 ) -> None:
-    """Validate every model and glossary file; exit 1 on any error."""
+    """Validate every model and glossary file, and the data when it is there; exit 1 on any
+    error."""
     with _reported():
         project, diagnostics = Project.inspect(state.project_path)
-        if data and project is not None and not any(d.severity == "error" for d in diagnostics):
+        clean = not any(d.severity == "error" for d in diagnostics)
+        if project is not None and clean and (data or project.has_data()):
+            if data:
+                project.prepare_data()
             diagnostics += project.engine.check_schema()
         errors = [d for d in diagnostics if d.severity == "error"]
         if fmt is CheckFormat.json:

@@ -133,6 +133,10 @@ class Project:
         scale = data.generate.tpch.scale if data.generate else ""
         return (self.root / data.dir.replace("{scale}", f"{scale:g}" if scale else "")).resolve()
 
+    def has_data(self) -> bool:
+        """Whether the embedded engine's data folder exists (nothing is generated)."""
+        return self.config.data is not None and self.data_dir.is_dir()
+
     def prepare_data(self) -> bool:
         """Generate the demo data if the project says how and it is missing; True if made."""
         data = self.config.data
@@ -142,10 +146,10 @@ class Project:
 
     @cached_property
     def engine(self) -> DuckDBEngine:
-        """The embedded DuckDB engine, with the data generated on first use."""
-        self.prepare_data()
+        """The embedded DuckDB engine over the data files (see `prepare_data`)."""
+        data_dir = self.data_dir  # SEM105 when the project has no data section
         assert self.config.data is not None
-        return DuckDBEngine(self.model, self.data_dir, self.config.data.format)
+        return DuckDBEngine(self.model, data_dir, self.config.data.format)
 
     def query(self, query: str, params: Mapping[str, Any] | None = None) -> pa.Table:
         """Run a business query on the embedded engine and return an Arrow table."""
@@ -160,12 +164,15 @@ class Project:
                 f"pass --param {missing[0]}=VALUE",
             )
         sql = render_sql(plan, "duckdb", pretty=False)
+        if "engine" not in self.__dict__:  # first query: make the demo data if it is missing
+            self.prepare_data()
         return self.engine.execute(sql, {p: bound[p] for p in plan.params})
 
     def check(self, *, data: bool = False) -> list[Diagnostic]:
         """Every problem of the project; with `data`, also compare the model with the data."""
         _, diagnostics = Project.inspect(self.root)
         if data:
+            self.prepare_data()
             diagnostics += self.engine.check_schema()
         return diagnostics
 
