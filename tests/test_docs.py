@@ -1,0 +1,410 @@
+"""The documentation tells the truth: its queries run, its results and messages are real.
+
+Conventions for fenced code blocks in README.md, docs/query-language.md and docs/errors.md
+(the tag is the word after the opening three backticks):
+
+- `sql`: a business query. Each one is run with `Project.query()` on the default project and
+  must succeed. Bind `$parameters` in an HTML comment on the line just above the fence:
+  `<!-- params: region=ASIA since=1998-01-01 -->` (shell-like NAME=VALUE words; quote a value
+  with spaces: `region="MIDDLE EAST"`; a value that reads as a whole or decimal number is
+  passed as a number, as `semantic query --param` does).
+- `csv`: when the previous fenced block is a `sql` block, its expected result, exactly as
+  `semantic query --format csv` prints it. Rows are compared in order (numbers with a relative
+  tolerance of 1e-9), so give such queries an ORDER BY. A last line `...` means "more rows
+  follow" and only the rows shown are compared.
+- `console` (docs/ only): a shell session. Each line `$ semantic query|compile|explain ...`
+  (with only the options --format/-f, --param, --dialect/-d) is rerun on the default project,
+  and what is printed under it, if anything, is checked: an error's first line
+  (`<query>:1:8: SEM303 unknown term ...`) must be identical, compiled SQL and explanations
+  must be identical, and `--format csv` output is compared like a `csv` block. `\\$` in a
+  command stands for `$`. Other commands are shown, not run.
+- Anything else is shown, not run: `text` for errors from a modified project or a query with
+  its message, `sql-output` for compiled SQL shown without its command, `yaml`, `python`...
+
+docs/errors.md must have exactly one `## SEMnnn ...` heading per code of
+`semantic.errors.CODES`, and no other heading naming a code.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import decimal
+import io
+import math
+import re
+import shlex
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pytest
+
+from semantic.errors import CODES, SemanticError
+from semantic.project import Project
+
+ROOT = Path(__file__).resolve().parents[1]
+QUERY_DOCS = ("README.md", "docs/query-language.md", "docs/errors.md")
+CONSOLE_DOCS = ("docs/query-language.md", "docs/errors.md")
+ERRORS_DOC = ROOT / "docs" / "errors.md"
+
+ACCEPTANCE = {
+    "Q1": "SELECT return_flag, line_status, quantity, gross_revenue, net_revenue, charge, "
+    "average_quantity, average_price, average_discount, line_count "
+    "WHERE ship_date <= DATE '1998-09-02' ORDER BY return_flag, line_status",
+    "Q3": "SELECT order_key, net_revenue, order_date, ship_priority "
+    "WHERE market_segment = 'BUILDING' AND order_date < DATE '1995-03-15' "
+    "AND ship_date > DATE '1995-03-15' ORDER BY net_revenue DESC, order_date LIMIT 10",
+    "Q5": "SELECT customer_nation, net_revenue WHERE customer_region = 'ASIA' "
+    "AND supplier_nation = customer_nation AND order_date >= DATE '1994-01-01' "
+    "AND order_date < DATE '1995-01-01' ORDER BY net_revenue DESC",
+    "Q6": "SELECT discount_amount WHERE ship_date >= DATE '1994-01-01' "
+    "AND ship_date < DATE '1995-01-01' AND discount BETWEEN 0.05 AND 0.07 AND line_quantity < 24",
+    "Q10": "SELECT customer_key, customer_name, net_revenue, customer_account_balance, "
+    "customer_nation, customer_address, customer_phone, customer_comment "
+    "WHERE order_date >= DATE '1993-10-01' AND order_date < DATE '1994-01-01' "
+    "AND return_flag = 'R' ORDER BY net_revenue DESC LIMIT 20",
+}
+
+_FENCE = re.compile(r"^```\s*([\w+-]*)")
+_PARAMS = re.compile(r"^<!--\s*params:(.*?)-->\s*$")
+_CODE_HEADING = re.compile(r"^## (SEM\d{3})\b")
+_ANY_CODE = re.compile(r"\bSEM\d{3}\b")
+
+
+# --- reading the documents -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Block:
+    """One fenced code block: where it is, its tag, its text and the line just above it."""
+
+    file: str
+    line: int
+    tag: str
+    text: str
+    above: str
+
+    @property
+    def where(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+def blocks(name: str) -> list[Block]:
+    """The fenced blocks of the document `name` (relative to ROOT), in order."""
+    path = ROOT / name
+    if not path.exists():
+        return []
+    found: list[Block] = []
+    lines = path.read_text(encoding="utf-8").splitlines()
+    i = 0
+    while i < len(lines):
+        match = _FENCE.match(lines[i])
+        if not match:
+            i += 1
+            continue
+        start, body = i, []
+        i += 1
+        while i < len(lines) and not lines[i].startswith("```"):
+            body.append(lines[i])
+            i += 1
+        above = next((lines[j] for j in range(start - 1, -1, -1) if lines[j].strip()), "")
+        found.append(Block(name, start + 1, match.group(1).lower(), "\n".join(body), above))
+        i += 1
+    return found
+
+
+def typed(value: str) -> Any:
+    """A parameter value as `semantic query --param` passes it: number if it reads as one."""
+    for convert in (int, decimal.Decimal):
+        try:
+            return convert(value)
+        except (ValueError, decimal.InvalidOperation):
+            continue
+    return value
+
+
+def params_of(block: Block) -> dict[str, Any]:
+    match = _PARAMS.match(block.above.strip())
+    if not match:
+        return {}
+    bound = {}
+    for word in shlex.split(match.group(1)):
+        name, sep, value = word.partition("=")
+        assert sep and name, f"{block.where}: '{word}' in the params comment is not NAME=VALUE"
+        bound[name.lstrip("$")] = typed(value)
+    return bound
+
+
+def query_cases() -> Iterator[Any]:
+    for name in QUERY_DOCS:
+        found = blocks(name)
+        for i, block in enumerate(found):
+            if block.tag != "sql":
+                continue
+            following = found[i + 1] if i + 1 < len(found) else None
+            expected = following.text if following and following.tag == "csv" else None
+            yield pytest.param(block, expected, id=block.where)
+
+
+@dataclass(frozen=True)
+class Command:
+    """A `semantic` command of a console block and the output shown under it."""
+
+    where: str
+    argv: tuple[str, ...]
+    output: str
+
+
+def console_cases() -> Iterator[Any]:
+    for name in CONSOLE_DOCS:
+        for block in blocks(name):
+            if block.tag != "console":
+                continue
+            for command in commands(block):
+                yield pytest.param(command, id=f"{command.where} {command.argv[1]}")
+
+
+def commands(block: Block) -> list[Command]:
+    found: list[Command] = []
+    lines = block.text.splitlines()
+    i = 0
+    while i < len(lines):
+        if not lines[i].startswith("$ "):
+            i += 1
+            continue
+        start = i
+        text = lines[i][2:]
+        while text.endswith("\\") and i + 1 < len(lines):
+            i += 1
+            text = text[:-1] + lines[i]
+        i += 1
+        output = []
+        while i < len(lines) and not lines[i].startswith("$ "):
+            output.append(lines[i])
+            i += 1
+        argv = tuple(arg.replace("\\$", "$") for arg in shlex.split(text))
+        if len(argv) > 1 and argv[0] == "semantic":
+            found.append(
+                Command(f"{block.file}:{block.line + 1 + start}", argv, "\n".join(output).strip())
+            )
+    return found
+
+
+# --- running and comparing -----------------------------------------------------------------
+
+
+def rendered(exc: SemanticError) -> str:
+    return "\n".join(d.render() for d in exc.diagnostics)
+
+
+def same_cell(expected: str, actual: Any) -> bool:
+    if actual is None:
+        return expected == ""
+    if isinstance(actual, bool):
+        return expected == str(actual)
+    if isinstance(actual, int | float | decimal.Decimal):
+        try:
+            return math.isclose(float(expected), float(actual), rel_tol=1e-9, abs_tol=1e-12)
+        except ValueError:
+            return False
+    if isinstance(actual, dt.date | dt.datetime):
+        return expected == actual.isoformat()
+    return expected == str(actual)
+
+
+def assert_result(where: str, expected: str, result: pa.Table) -> None:
+    rows = list(csv.reader(io.StringIO(expected.strip() + "\n")))
+    assert rows, f"{where}: empty csv block"
+    header, body = rows[0], rows[1:]
+    assert header == result.column_names, f"{where}: documented columns differ"
+    actual = result.to_pylist()
+    if body and body[-1] == ["..."]:
+        body = body[:-1]
+        assert len(actual) >= len(body), f"{where}: fewer rows than documented"
+        actual = actual[: len(body)]
+    else:
+        assert len(actual) == len(body), f"{where}: {len(actual)} rows, documented {len(body)}"
+    for n, (want, got) in enumerate(zip(body, actual, strict=True), start=1):
+        values = [got[c] for c in result.column_names]
+        assert len(want) == len(values) and all(
+            same_cell(w, v) for w, v in zip(want, values, strict=True)
+        ), f"{where}: row {n} is {values}, documented {want}"
+
+
+def run_command(project: Project, command: Command) -> tuple[str, Any]:
+    """Run a console command through the Python API: ('ok', value) or ('error', text).
+
+    Returns ('skip', None) for what the test does not run."""
+    sub, *rest = command.argv[1:]
+    options: dict[str, str] = {}
+    params: dict[str, Any] = {}
+    positional: list[str] = []
+    i = 0
+    while i < len(rest):
+        arg = rest[i]
+        if arg in ("--format", "-f", "--dialect", "-d") and i + 1 < len(rest):
+            options[arg.lstrip("-")[0]] = rest[i + 1]
+            i += 2
+        elif arg == "--param" and i + 1 < len(rest):
+            name, _, value = rest[i + 1].partition("=")
+            params[name.lstrip("$")] = typed(value)
+            i += 2
+        elif arg.startswith("-"):
+            return "skip", None
+        else:
+            positional.append(arg)
+            i += 1
+    if sub not in ("query", "compile", "explain") or len(positional) != 1:
+        return "skip", None
+    text = positional[0]
+    try:
+        if sub == "query":
+            return "ok", project.query(text, params)
+        if sub == "compile":
+            return "ok", project.compile(text, options.get("d"))
+        return "ok", project.explain(text)
+    except SemanticError as exc:
+        return "error", rendered(exc)
+
+
+# --- fixtures ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def docs_project(request: pytest.FixtureRequest) -> Project:
+    """The `project` fixture of conftest.py when there is one, else the project at ROOT."""
+    try:
+        return request.getfixturevalue("project")
+    except pytest.FixtureLookupError:
+        loaded = Project.load(ROOT)
+        loaded.prepare_data()
+        return loaded
+
+
+# --- (a) queries and results ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("block", "expected"), list(query_cases()))
+def test_documented_query_runs(docs_project: Project, block: Block, expected: str | None) -> None:
+    try:
+        result = docs_project.query(block.text, params_of(block))
+    except SemanticError as exc:
+        pytest.fail(
+            f"{block.where}: documented query fails (tag the block `text` if that is meant):\n"
+            + rendered(exc)
+        )
+    if expected is not None:
+        assert_result(block.where, expected, result)
+
+
+@pytest.mark.parametrize("command", list(console_cases()))
+def test_documented_command_prints_what_is_shown(docs_project: Project, command: Command) -> None:
+    status, value = run_command(docs_project, command)
+    if status == "skip":
+        pytest.skip("not a command this test runs")
+    shown = command.output
+    if _ANY_CODE.search(shown.splitlines()[0] if shown else ""):
+        assert status == "error", f"{command.where}: documented as an error, but it runs"
+        assert value.splitlines()[0] == shown.splitlines()[0], command.where
+        return
+    assert status == "ok", f"{command.where}: documented command fails:\n{value}"
+    if not shown:
+        return
+    if isinstance(value, pa.Table):
+        if command.argv.count("csv") and any(a in ("-f", "--format") for a in command.argv):
+            assert_result(command.where, shown, value)
+        return
+    assert [line.rstrip() for line in value.strip().splitlines()] == [
+        line.rstrip() for line in shown.splitlines()
+    ], f"{command.where}: output differs from the documentation"
+
+
+def test_the_documents_have_runnable_examples() -> None:
+    """Guard against a parser change that silently finds nothing."""
+    cases = list(query_cases())
+    assert sum(c.values[0].file == "docs/query-language.md" for c in cases) >= 20
+    assert sum(c.values[1] is not None for c in cases) >= 10
+    assert len(list(console_cases())) >= 20
+
+
+def test_acceptance_queries_are_documented() -> None:
+    documented = {
+        " ".join(b.text.split()) for b in blocks("docs/query-language.md") if b.tag == "sql"
+    }
+    missing = [name for name, text in ACCEPTANCE.items() if text not in documented]
+    assert not missing, f"TPC-H queries missing from docs/query-language.md: {missing}"
+
+
+# --- (c) key numbers -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("query", "column", "value"),
+    [
+        pytest.param(ACCEPTANCE["Q6"], "discount_amount", "1193053.2253", id="Q6"),
+        pytest.param(ACCEPTANCE["Q5"], "net_revenue", "1000926.6999", id="Q5"),
+        pytest.param(ACCEPTANCE["Q1"], "line_count", "14876", id="Q1"),
+    ],
+)
+def test_key_numbers_are_documented_and_true(
+    docs_project: Project, query: str, column: str, value: str
+) -> None:
+    """The headline numbers are in the document and are what the engine computes."""
+    text = (ROOT / "docs" / "query-language.md").read_text(encoding="utf-8")
+    assert value in text
+    first = docs_project.query(query).to_pylist()[0]
+    assert same_cell(value, first[column])
+
+
+# --- (b) error codes -----------------------------------------------------------------------
+
+
+def test_every_error_code_has_a_heading() -> None:
+    headings = [
+        m.group(1)
+        for line in ERRORS_DOC.read_text(encoding="utf-8").splitlines()
+        if (m := _CODE_HEADING.match(line))
+    ]
+    assert sorted(set(CODES) - set(headings)) == [], "codes without a `## SEMnnn` heading"
+    assert sorted(set(headings) - set(CODES)) == [], "headings naming unknown codes"
+    assert len(headings) == len(set(headings)), "a code has two headings"
+    assert headings == sorted(headings), "keep the codes in order"
+
+
+def test_no_other_heading_names_a_code() -> None:
+    for line in ERRORS_DOC.read_text(encoding="utf-8").splitlines():
+        if line.startswith("#") and _ANY_CODE.search(line):
+            assert _CODE_HEADING.match(line), f"'{line}': write code headings as `## SEMnnn ...`"
+
+
+def slug(heading: str) -> str:
+    """The anchor GitHub gives a heading."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def test_links_between_the_docs_resolve() -> None:
+    for name in ("docs/files.md", "docs/query-language.md", "docs/errors.md"):
+        source = ROOT / name
+        for target, anchor in re.findall(r"\]\(([^)#\s]*)(?:#([^)\s]*))?\)", source.read_text()):
+            if target.startswith(("http:", "https:")):
+                continue
+            path = (source.parent / target).resolve() if target else source
+            assert path.exists(), f"{name}: link to missing {target}"
+            if anchor:
+                headings = [
+                    slug(line.lstrip("#"))
+                    for line in path.read_text(encoding="utf-8").splitlines()
+                    if line.startswith("#")
+                ]
+                assert anchor in headings, f"{name}: no heading #{anchor} in {path.name}"
+
+
+def test_every_code_mentioned_in_the_docs_exists() -> None:
+    for name in ("README.md", "docs/files.md", "docs/query-language.md", "docs/errors.md"):
+        path = ROOT / name
+        if path.exists():
+            unknown = set(_ANY_CODE.findall(path.read_text(encoding="utf-8"))) - set(CODES)
+            assert not unknown, f"{name} mentions unknown codes {sorted(unknown)}"
