@@ -80,10 +80,10 @@ def test_business_query_equals_hand_written_sql(project: Project, name: str) -> 
 
 
 def test_names_ignore_case_accents_and_spaces(project: Project) -> None:
-    a = project.query("SELECT \"CHIFFRE D'AFFAIRES NET\", \"nombre_de_commandes\"").to_pylist()
+    a = project.query('SELECT "CHIFFRE D\'AFFAIRES NET", "nombre_de_commandes"').to_pylist()
     b = project.query("SELECT net_revenue, order_count").to_pylist()
     assert [tuple(r.values()) for r in a] == [tuple(r.values()) for r in b]
-    c = project.query("SELECT \"Region client\", ca ORDER BY 1").to_pylist()
+    c = project.query('SELECT "Region client", ca ORDER BY 1').to_pylist()
     d = project.query("SELECT customer_region, net_revenue ORDER BY 1").to_pylist()
     assert [tuple(r.values()) for r in c] == [tuple(r.values()) for r in d]
 
@@ -132,6 +132,32 @@ def test_segments_filter_rows_on_their_own_entity_or_another(tmp_path: Path) -> 
     rows = project.query("SELECT country, revenue WHERE big_orders ORDER BY 1").to_pylist()
     assert [tuple(r.values()) for r in rows] == [("FR", 450)]
     rows = project.query(
-        "SELECT country, revenue WHERE rich_customers AND NOT \"Grosses commandes\" ORDER BY 1"
+        'SELECT country, revenue WHERE rich_customers AND NOT "Grosses commandes" ORDER BY 1'
     ).to_pylist()
     assert [tuple(r.values()) for r in rows] == [("DE", 99), ("FR", 20)]
+
+
+def test_grain_and_label_keys_across_entities(project: Project) -> None:
+    """Regression: key names such as `order_date.year` or `Région client` in the combined
+    query (union of keys) were once parsed as table.column and failed."""
+    got = project.query(
+        'SELECT order_date.year, "Région client", order_count, net_revenue '
+        "WHERE order_date < DATE '1994-01-01' ORDER BY 1, 2"
+    )
+    expected = project.engine.connection.execute(
+        """
+        WITH o AS (SELECT date_trunc('year', o_orderdate)::DATE AS y, r_name, count(*) AS n
+            FROM orders JOIN customer ON o_custkey = c_custkey
+            JOIN nation ON c_nationkey = n_nationkey JOIN region ON n_regionkey = r_regionkey
+            WHERE o_orderdate < DATE '1994-01-01' GROUP BY 1, 2),
+        l AS (SELECT date_trunc('year', o_orderdate)::DATE AS y, r_name,
+                     sum(l_extendedprice * (1 - l_discount)) AS rev
+            FROM lineitem JOIN orders ON l_orderkey = o_orderkey
+            JOIN customer ON o_custkey = c_custkey
+            JOIN nation ON c_nationkey = n_nationkey JOIN region ON n_regionkey = r_regionkey
+            WHERE o_orderdate < DATE '1994-01-01' GROUP BY 1, 2)
+        SELECT y, r_name, n, rev FROM o JOIN l USING (y, r_name) ORDER BY 1, 2"""
+    ).fetchall()
+    assert got.column_names == ["order_date.year", "Région client", "order_count", "net_revenue"]
+    assert_same_rows([tuple(r.values()) for r in got.to_pylist()], expected)
+    assert len(expected) == 10

@@ -12,7 +12,7 @@ glossary/sales.yml:12:7: SEM201 unknown term 'net_revenu'
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -134,14 +134,34 @@ def error(
     return SemanticError(Diagnostic(code, message, span, hint))
 
 
-def suggest(name: str, candidates: Iterable[str], *, limit: int = 3) -> str | None:
-    """A "did you mean" hint naming the closest candidates, or None when none is close."""
+def suggest(
+    name: str,
+    candidates: Iterable[str],
+    *,
+    limit: int = 3,
+    group: Mapping[str, str] | None = None,
+) -> str | None:
+    """A "did you mean" hint naming the closest candidates, or None when none is close.
+
+    `group` maps candidates that name the same thing (a term's id, labels and synonyms) to
+    one key, so that only the closest name of each is offered.
+    """
     pool = sorted(set(candidates))
-    lowered = {c.lower(): c for c in pool}
-    close = difflib.get_close_matches(name.lower(), list(lowered), n=limit, cutoff=0.6)
-    if not close:
+    if not pool:
         return None
-    names = [f"'{lowered[c]}'" for c in close]
+    lowered = {c.lower(): c for c in pool}
+    close = difflib.get_close_matches(name.lower(), list(lowered), n=len(lowered), cutoff=0.6)
+    names: list[str] = []
+    seen: set[str] = set()
+    for match in close:
+        original = lowered[match]
+        key = group.get(original, original) if group else original
+        if key not in seen:
+            seen.add(key)
+            names.append(f"'{original}'")
+    names = names[:limit]
+    if not names:
+        return None
     if len(names) == 1:
         return f"did you mean {names[0]}?"
     return f"did you mean {', '.join(names[:-1])} or {names[-1]}?"

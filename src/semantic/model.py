@@ -219,7 +219,7 @@ class _Builder:
             self.edges.setdefault(eid, [])
 
     def link_relationships(self) -> None:
-        reverse: list[Edge] = []
+        reverse: list[tuple[Edge, str]] = []
         for eid, doc in self.entity_docs.items():
             spec = doc.data.entities[eid]
             source = self.entities[eid]
@@ -261,12 +261,13 @@ class _Builder:
                 back = {"many_to_one": "one_to_many", "one_to_many": "many_to_one"}.get(
                     rel.cardinality, "one_to_one"
                 )
-                reverse.append(
-                    Edge(rel.to, eid, eid, back, tuple((t, s) for s, t in keys), False)  # type: ignore[arg-type]
-                )
-        for edge in reverse:
+                flipped = tuple((t, s) for s, t in keys)
+                reverse.append((Edge(rel.to, eid, eid, back, flipped, False), name))  # type: ignore[arg-type]
+        for edge, declared_name in reverse:
             taken = {e.name for e in self.edges[edge.source]}
-            name = edge.name if edge.name not in taken else f"{edge.name}_{len(taken)}"
+            # a second relationship from the same entity (bill-to and ship-to customer) gets
+            # a reverse name built from its own name, so it never changes with the others
+            name = edge.name if edge.name not in taken else f"{edge.name}_{declared_name}"
             self.edges[edge.source].append(
                 Edge(edge.source, name, edge.target, edge.cardinality, edge.keys, False)
             )

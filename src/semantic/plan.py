@@ -97,8 +97,7 @@ def plan_query(model: Model, query: BusinessQuery) -> Plan:
             "add a metric such as a count; a list of distinct values needs a metric to group",
         )
     aggregates = tuple(
-        _plan_aggregate(model, entity, metrics, keys, query.filters)
-        for entity, metrics in base.items()
+        _plan_aggregate(model, entity, metrics, keys, query) for entity, metrics in base.items()
     )
     return Plan(aggregates, tuple(outputs), having, order, query.limit, query.offset, query.params)
 
@@ -137,9 +136,14 @@ class _Joins:
     """
 
     def __init__(
-        self, model: Model, root: str, needs: list[tuple[Term, str, tuple[str, ...]]]
+        self,
+        model: Model,
+        root: str,
+        needs: list[tuple[Term, str, tuple[str, ...]]],
+        query: BusinessQuery,
     ) -> None:
         self.model = model
+        self.query = query
         self.root = root
         self.aliases: dict[tuple[Edge, ...], str] = {(): root}
         self.joins: list[Join] = []
@@ -174,7 +178,7 @@ class _Joins:
             raise error(
                 first.code,
                 f"{first.message} (needed for '{term.id}')",
-                Span(QUERY_FILE, 1, 1),
+                self.query.place(term.id),
                 first.hint,
             ) from None
 
@@ -244,12 +248,13 @@ def _plan_aggregate(
     entity: str,
     metrics: list[str],
     keys: list[tuple[str, exp.Expression]],
-    filters: tuple[exp.Expression, ...],
+    query: BusinessQuery,
 ) -> Aggregate:
     used = [model.terms[r.ident] for _, e in keys for r in find_refs(e, "term")]
+    filters = query.filters
     used += [model.terms[r.ident] for f in filters for r in find_refs(f, "term")]
     used += [model.terms[tid] for tid in metrics]
-    joins = _Joins(model, entity, _needs(model, used))
+    joins = _Joins(model, entity, _needs(model, used), query)
     physical_keys = tuple((name, _physical(model, expr, joins)) for name, expr in keys)
     measures = tuple(
         (tid, _qualify(model.terms[tid].expr, joins, model.terms[tid])) for tid in metrics

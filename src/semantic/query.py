@@ -9,8 +9,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 
 import sqlglot
 from sqlglot import exp
@@ -96,6 +97,24 @@ class BusinessQuery:
     limit: int | None
     offset: int | None
     params: tuple[str, ...]
+    text: str = ""
+    #: where each term was first written: (offset in `text`, line)
+    places: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+
+    def place(self, term_id: str) -> Span:
+        """Where the query names `term_id` (the start of the query if it does not)."""
+        start, line = self.places.get(term_id, (0, 1))
+        return query_span(self.text, start, line)
+
+
+def query_span(text: str, start: int, line: int) -> Span:
+    """The line:col of offset `start` (on 1-based `line`) in a query's text."""
+    if start > 0 and text[start - 1] == '"':
+        start -= 1
+    line_start = 0
+    for _ in range(line - 1):
+        line_start = text.index("\n", line_start) + 1
+    return Span(QUERY_FILE, line, start + 1 - line_start)
 
 
 def parse_query(model: Model, text: str) -> BusinessQuery:
@@ -139,7 +158,17 @@ def parse_query(model: Model, text: str) -> BusinessQuery:
         limit=_count(select, "limit"),
         offset=_count(select, "offset"),
         params=tuple(dict.fromkeys(resolver.params)),
+        text=text,
+        places=resolver.places,
     )
+
+
+def _parse_problem(description: str) -> str:
+    """sqlglot's parse error in words for an analyst (no Python class names)."""
+    missing = re.search(r"missing for <class '[\w.]*\.(\w+)'>", description)
+    if missing:
+        return f"{missing.group(1).upper()} is incomplete"
+    return description
 
 
 def _parse_select(text: str) -> exp.Select:
@@ -149,7 +178,7 @@ def _parse_select(text: str) -> exp.Select:
         errors = getattr(exc, "errors", None) or [{}]
         first = errors[0]
         span = Span(QUERY_FILE, int(first.get("line", 1) or 1), int(first.get("col", 1) or 1))
-        detail = first.get("description") or str(exc).splitlines()[0]
+        detail = _parse_problem(first.get("description") or str(exc).splitlines()[0])
         raise error(
             "SEM301",
             f"the query is not valid SQL: {detail}",
@@ -230,6 +259,7 @@ class _Resolver:
         # Names are resolved in place (copying parsed trees is costly), so the reference
         # nodes remember where their name was written, by node identity.
         self.written: dict[int, tuple[int, int]] = {}
+        self.places: dict[str, tuple[int, int]] = {}
 
     def span(self, node: exp.Expression) -> Span:
         """The query position of `node`: where its first name starts."""
@@ -244,15 +274,7 @@ class _Resolver:
         if not starts:
             return Span(QUERY_FILE, 1, 1)
         start, line = min(starts)
-        if start > 0 and self.text[start - 1] == '"':
-            start -= 1
-        return Span(QUERY_FILE, line, start + 1 - self._line_start(line))
-
-    def _line_start(self, line: int) -> int:
-        start = 0
-        for _ in range(line - 1):
-            start = self.text.index("\n", start) + 1
-        return start
+        return query_span(self.text, start, line)
 
     def term(self, column: exp.Column) -> exp.Expression:
         parts = [p.name for p in column.parts]
@@ -318,12 +340,13 @@ class _Resolver:
                     if i.meta.get("line")
                 ]
                 if starts:
-                    self.written[id(ref)] = min(starts)
+                    self.written[id(ref)] = first = min(starts)
+                    self.places.setdefault(ref_of(ref).ident, first)  # type: ignore[union-attr]
                 return ref
             if isinstance(n, exp.Anonymous) and n.name.casefold() == REF:
                 raise error("SEM302", f"{REF} is reserved", Span(QUERY_FILE, 1, 1), "remove it")
             if isinstance(n, exp.Placeholder):
-                if not n.name:
+                if not n.name or n.name == "?":
                     raise error(
                         "SEM309",
                         "anonymous parameters are not supported",
@@ -475,7 +498,7 @@ def _count(select: exp.Select, arg: str) -> int | None:
         return int(value.name)
     raise error(
         "SEM311",
-        f"{arg.upper()} takes a whole number, not '{value.sql(QUERY_DIALECT)}'",
+        f"{arg.upper()} takes a whole number, not {value.sql(QUERY_DIALECT)}",
         Span(QUERY_FILE, 1, 1),
         f"write {arg.upper()} 10",
     )

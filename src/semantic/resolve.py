@@ -55,8 +55,8 @@ def _unknown_hint(model: Model, text: str) -> str | None:
             ]
             also = f"; terms using it: {', '.join(sorted(users))}" if users else ""
             return f"'{text}' is a physical {what}: business queries use glossary terms{also}"
-    pool = list(model.terms) + [e.text for es in model.names.values() for e in es]
-    return suggest(text, pool)
+    group = {e.text: e.term for es in model.names.values() for e in es}
+    return suggest(text, group, group=group)
 
 
 def _columns(term: Term) -> list[exp.Column]:
