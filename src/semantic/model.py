@@ -625,8 +625,10 @@ def _columns_outside_aggregates(expr: exp.Expression) -> bool:
 
 
 def _without_positions(tree: exp.Expression) -> exp.Expression:
-    """`tree` without the parser's token positions: term expressions are copied into every
-    compiled query, and sqlglot deep-copies positions on each copy (4x slower)."""
+    """`tree` without the parser's token positions and empty comment lists: term expressions
+    are copied into every compiled query, and sqlglot deep-copies both on each copy."""
     for node in tree.walk():
         node._meta = None
+        if not node.comments:
+            node.comments = None
     return tree

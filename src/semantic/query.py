@@ -148,8 +148,10 @@ def parse_query(model: Model, text: str) -> BusinessQuery:
     )
     for node in select.walk():
         # positions served the errors above; the planner copies these trees, and sqlglot
-        # deep-copies positions on every copy
+        # deep-copies positions (and empty comment lists) on every copy
         node._meta = None
+        if not node.comments:
+            node.comments = None
     return BusinessQuery(
         columns=columns,
         filters=tuple(filters),
