@@ -114,7 +114,11 @@ def _schema_diagnostic(
     if kind == "extra_forbidden":
         key = str(loc[-1])
         message = f"unknown key '{key}'" + (f" in {where}" if where else "")
-        hint = suggest(key, _allowed_keys(schema, loc[:-1])) or "remove it; see docs/files.md"
+        hint = suggest(key, _allowed_keys(schema, loc[:-1])) or (
+            "a comma inside {...} starts a new key: put the text before it in quotes"
+            if " " in key
+            else "remove it; see docs/files.md"
+        )
         line, col = locate(tree, loc)
     elif kind == "missing":
         message = f"missing key '{loc[-1]}'" + (f" in {where}" if where else "")

@@ -15,7 +15,7 @@ import pyarrow as pa
 from sqlglot import exp
 
 from semantic.errors import Diagnostic, error, suggest
-from semantic.model import Model
+from semantic.model import Column, Model
 
 
 class DuckDBEngine:
@@ -29,7 +29,6 @@ class DuckDBEngine:
         self._register()
 
     def _register(self) -> None:
-        reader = "read_parquet" if self.fmt == "parquet" else "read_csv_auto"
         for entity in self.model.entities.values():
             path = self.data_dir / f"{entity.table.split('.')[-1]}.{self.fmt}"
             if not path.exists():
@@ -41,7 +40,7 @@ class DuckDBEngine:
                         this=exp.Table(this=table.args["db"]), kind="SCHEMA", exists=True
                     ).sql("duckdb")
                 )
-            source = exp.select("*").from_(exp.func(reader, exp.Literal.string(str(path))))
+            source = exp.select("*").from_(_reader(self.fmt, path, entity.columns))
             view = exp.Create(this=table, kind="VIEW", expression=source, replace=True)
             self.connection.execute(view.sql("duckdb"))
 
@@ -101,6 +100,24 @@ class DuckDBEngine:
                         )
                     )
         return found
+
+
+def _reader(fmt: str, path: Path, columns: Mapping[str, Column]) -> exp.Func:
+    """The DuckDB table function reading one data file. CSV columns are read with the types
+    the model declares (a code such as an ISBN would otherwise be guessed a number)."""
+    if fmt == "parquet":
+        return exp.func("read_parquet", exp.Literal.string(str(path)))
+    declared = [
+        exp.PropertyEQ(this=exp.to_identifier(c.name), expression=exp.Literal.string(c.type))
+        for c in columns.values()
+        if c.type
+    ]
+    options = [exp.EQ(this=exp.column("header"), expression=exp.true())]
+    if declared:
+        options.append(
+            exp.EQ(this=exp.column("types"), expression=exp.Struct(expressions=declared))
+        )
+    return exp.func("read_csv", exp.Literal.string(str(path)), *options)
 
 
 _FAMILIES = {
