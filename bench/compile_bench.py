@@ -33,6 +33,7 @@ from pathlib import Path
 
 import sqlglot
 import sqlglot.parser
+from ruamel.yaml import YAML
 
 from semantic.errors import SemanticError
 from semantic.plan import plan_query
@@ -42,25 +43,10 @@ from semantic.render import build_tree, dialect_of, render_sql
 
 ROOT = Path(__file__).resolve().parents[1]
 
+_TPCH = YAML(typ="safe").load(ROOT / "tests" / "fixtures" / "tpch" / "business-queries.yml")
 QUERIES: dict[str, str] = {
-    "Q1": "SELECT return_flag, line_status, quantity, gross_revenue, net_revenue, charge, "
-    "average_quantity, average_price, average_discount, line_count "
-    "WHERE ship_date <= DATE '1998-09-02' ORDER BY return_flag, line_status",
-    "Q3": "SELECT order_key, net_revenue, order_date, ship_priority "
-    "WHERE market_segment = 'BUILDING' AND order_date < DATE '1995-03-15' "
-    "AND ship_date > DATE '1995-03-15' ORDER BY net_revenue DESC, order_date LIMIT 10",
-    "Q5": "SELECT customer_nation, net_revenue WHERE customer_region = 'ASIA' "
-    "AND supplier_nation = customer_nation AND order_date >= DATE '1994-01-01' "
-    "AND order_date < DATE '1995-01-01' ORDER BY net_revenue DESC",
-    "Q6": "SELECT discount_amount WHERE ship_date >= DATE '1994-01-01' "
-    "AND ship_date < DATE '1995-01-01' AND discount BETWEEN 0.05 AND 0.07 AND line_quantity < 24",
-    "Q10": "SELECT customer_key, customer_name, net_revenue, customer_account_balance, "
-    "customer_nation, customer_address, customer_phone, customer_comment "
-    "WHERE order_date >= DATE '1993-10-01' AND order_date < DATE '1994-01-01' "
-    "AND return_flag = 'R' ORDER BY net_revenue DESC LIMIT 20",
-    "Q5-fr": "SELECT \"Pays client\", \"Chiffre d'affaires net\" WHERE \"Région client\" = 'ASIA' "
-    "AND \"Pays fournisseur\" = \"Pays client\" AND \"Date de commande\" >= DATE '1994-01-01' "
-    "AND \"Date de commande\" < DATE '1995-01-01' ORDER BY 2 DESC",
+    **{name.upper().replace("Q0", "Q"): texts["en"] for name, texts in _TPCH.items()},
+    "Q5-fr": _TPCH["q05"]["fr"],
     "multi-entity": "SELECT customer_region, order_count, order_value, line_count, net_revenue, "
     "average_order_value",
 }
@@ -140,8 +126,12 @@ def main() -> None:
         rows.append([name, *(f"{m:.0f} / {p:.0f}" for m, p in times.values()), f"{overhead:.0f}"])
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     for row in [header, *rows]:
-        print("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in
-                        enumerate(zip(row, widths, strict=True))))
+        print(
+            "  ".join(
+                c.ljust(w) if i == 0 else c.rjust(w)
+                for i, (c, w) in enumerate(zip(row, widths, strict=True))
+            )
+        )
 
 
 if __name__ == "__main__":

@@ -42,31 +42,17 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
+from semantic.cli import parse_params
 from semantic.errors import CODES, SemanticError
 from semantic.project import Project
+from tests.test_tpch import CASES
 
 ROOT = Path(__file__).resolve().parents[1]
 QUERY_DOCS = ("README.md", "docs/query-language.md", "docs/errors.md")
 CONSOLE_DOCS = ("docs/query-language.md", "docs/errors.md")
 ERRORS_DOC = ROOT / "docs" / "errors.md"
 
-ACCEPTANCE = {
-    "Q1": "SELECT return_flag, line_status, quantity, gross_revenue, net_revenue, charge, "
-    "average_quantity, average_price, average_discount, line_count "
-    "WHERE ship_date <= DATE '1998-09-02' ORDER BY return_flag, line_status",
-    "Q3": "SELECT order_key, net_revenue, order_date, ship_priority "
-    "WHERE market_segment = 'BUILDING' AND order_date < DATE '1995-03-15' "
-    "AND ship_date > DATE '1995-03-15' ORDER BY net_revenue DESC, order_date LIMIT 10",
-    "Q5": "SELECT customer_nation, net_revenue WHERE customer_region = 'ASIA' "
-    "AND supplier_nation = customer_nation AND order_date >= DATE '1994-01-01' "
-    "AND order_date < DATE '1995-01-01' ORDER BY net_revenue DESC",
-    "Q6": "SELECT discount_amount WHERE ship_date >= DATE '1994-01-01' "
-    "AND ship_date < DATE '1995-01-01' AND discount BETWEEN 0.05 AND 0.07 AND line_quantity < 24",
-    "Q10": "SELECT customer_key, customer_name, net_revenue, customer_account_balance, "
-    "customer_nation, customer_address, customer_phone, customer_comment "
-    "WHERE order_date >= DATE '1993-10-01' AND order_date < DATE '1994-01-01' "
-    "AND return_flag = 'R' ORDER BY net_revenue DESC LIMIT 20",
-}
+ACCEPTANCE = {name.replace("q0", "Q").replace("q", "Q"): en for name, (en, _) in CASES.items()}
 
 _FENCE = re.compile(r"^```\s*([\w+-]*)")
 _PARAMS = re.compile(r"^<!--\s*params:(.*?)-->\s*$")
@@ -116,26 +102,11 @@ def blocks(name: str) -> list[Block]:
     return found
 
 
-def typed(value: str) -> Any:
-    """A parameter value as `semantic query --param` passes it: number if it reads as one."""
-    for convert in (int, decimal.Decimal):
-        try:
-            return convert(value)
-        except (ValueError, decimal.InvalidOperation):
-            continue
-    return value
-
-
 def params_of(block: Block) -> dict[str, Any]:
     match = _PARAMS.match(block.above.strip())
     if not match:
         return {}
-    bound = {}
-    for word in shlex.split(match.group(1)):
-        name, sep, value = word.partition("=")
-        assert sep and name, f"{block.where}: '{word}' in the params comment is not NAME=VALUE"
-        bound[name.lstrip("$")] = typed(value)
-    return bound
+    return parse_params(shlex.split(match.group(1)))
 
 
 def query_cases() -> Iterator[Any]:
@@ -249,8 +220,7 @@ def run_command(project: Project, command: Command) -> tuple[str, Any]:
             options[arg.lstrip("-")[0]] = rest[i + 1]
             i += 2
         elif arg == "--param" and i + 1 < len(rest):
-            name, _, value = rest[i + 1].partition("=")
-            params[name.lstrip("$")] = typed(value)
+            params.update(parse_params([rest[i + 1]]))
             i += 2
         elif arg.startswith("-"):
             return "skip", None

@@ -8,55 +8,15 @@ compares with the official answer file shipped in tests/fixtures/tpch.
 from __future__ import annotations
 
 import pytest
+from ruamel.yaml import YAML
 
 from semantic.project import Project
 from tests.compare import assert_same_rows, read_answer
 from tests.conftest import FIXTURES
 
-CASES = {
-    "q01": (
-        "SELECT return_flag, line_status, quantity, gross_revenue, net_revenue, charge, "
-        "average_quantity, average_price, average_discount, line_count "
-        "WHERE ship_date <= DATE '1998-09-02' ORDER BY return_flag, line_status",
-        'SELECT "Indicateur de retour", "Statut de ligne", "Quantité", '
-        '"Chiffre d\'affaires brut", "Chiffre d\'affaires net", "Montant facturé", '
-        '"Quantité moyenne", "Prix moyen", "Remise moyenne", "Nombre de lignes" '
-        "WHERE \"Date d'expédition\" <= DATE '1998-09-02' ORDER BY 1, 2",
-    ),
-    "q03": (
-        "SELECT order_key, net_revenue, order_date, ship_priority WHERE market_segment = "
-        "'BUILDING' AND order_date < DATE '1995-03-15' AND ship_date > DATE '1995-03-15' "
-        "ORDER BY net_revenue DESC, order_date LIMIT 10",
-        'SELECT "Numéro de commande", CA, "Date de commande", "Priorité d\'expédition" '
-        "WHERE \"Segment de marché\" = 'BUILDING' AND \"date de commande\" < DATE '1995-03-15' "
-        "AND \"Date d'expédition\" > DATE '1995-03-15' ORDER BY CA DESC, 3 LIMIT 10",
-    ),
-    "q05": (
-        "SELECT customer_nation, net_revenue WHERE customer_region = 'ASIA' AND "
-        "supplier_nation = customer_nation AND order_date >= DATE '1994-01-01' AND "
-        "order_date < DATE '1995-01-01' ORDER BY net_revenue DESC",
-        'SELECT "Pays client", "Chiffre d\'affaires net" WHERE "Région client" = \'ASIA\' '
-        'AND "Pays fournisseur" = "Pays client" AND "Date de commande" >= DATE \'1994-01-01\' '
-        "AND \"Date de commande\" < DATE '1995-01-01' ORDER BY 2 DESC",
-    ),
-    "q06": (
-        "SELECT discount_amount WHERE ship_date >= DATE '1994-01-01' AND ship_date < "
-        "DATE '1995-01-01' AND discount BETWEEN 0.05 AND 0.07 AND line_quantity < 24",
-        'SELECT "Montant des remises" WHERE "Date d\'expédition" >= DATE \'1994-01-01\' AND '
-        "\"Date d'expédition\" < DATE '1995-01-01' AND Remise BETWEEN 0.05 AND 0.07 AND "
-        '"Quantité de la ligne" < 24',
-    ),
-    "q10": (
-        "SELECT customer_key, customer_name, net_revenue, customer_account_balance, "
-        "customer_nation, customer_address, customer_phone, customer_comment WHERE order_date "
-        ">= DATE '1993-10-01' AND order_date < DATE '1994-01-01' AND return_flag = 'R' "
-        "ORDER BY net_revenue DESC LIMIT 20",
-        'SELECT "Numéro client", "Nom du client", "Chiffre d\'affaires net", '
-        '"Solde du compte client", "Pays client", "Adresse du client", '
-        '"Téléphone du client", "Commentaire client" WHERE "Date de commande" >= '
-        "DATE '1993-10-01' AND \"Date de commande\" < DATE '1994-01-01' AND "
-        "\"Indicateur de retour\" = 'R' ORDER BY 3 DESC LIMIT 20",
-    ),
+CASES: dict[str, tuple[str, str]] = {
+    name: (texts["en"], texts["fr"])
+    for name, texts in YAML(typ="safe").load(FIXTURES / "tpch" / "business-queries.yml").items()
 }
 
 

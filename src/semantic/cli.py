@@ -100,7 +100,8 @@ def _read_query(text: str) -> str:
     return sys.stdin.read() if text == "-" else text
 
 
-def _params(values: list[str] | None) -> dict[str, Any]:
+def parse_params(values: list[str] | None) -> dict[str, Any]:
+    """`--param` values (`name=value`) as query parameters: numbers when they read as one."""
     bound: dict[str, Any] = {}
     for item in values or []:
         name, sep, value = item.partition("=")
@@ -190,7 +191,7 @@ def query(
             err.print(
                 f"generating demo data in {project.data_dir} ...", markup=False, highlight=False
             )
-        result = project.query(_read_query(query), _params(param))
+        result = project.query(_read_query(query), parse_params(param))
         _print_result(result, fmt)
 
 
