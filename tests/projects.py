@@ -5,6 +5,8 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+import duckdb
+
 CONFIG = """\
 name: tiny
 languages: [en, fr]
@@ -21,3 +23,12 @@ def write_project(root: Path, files: dict[str, str], config: str = CONFIG) -> Pa
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(textwrap.dedent(text).lstrip("\n"))
     return root
+
+
+def write_data(root: Path, tables: dict[str, str]) -> None:
+    """Write each table (name -> a SELECT giving its rows) as `root/data/<name>.parquet`."""
+    data = root / "data"
+    data.mkdir(exist_ok=True)
+    con = duckdb.connect()
+    for name, rows in tables.items():
+        con.execute(f"COPY ({rows}) TO '{data / name}.parquet' (FORMAT parquet)")

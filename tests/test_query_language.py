@@ -8,7 +8,7 @@ import pytest
 
 from semantic.project import Project
 from tests.compare import assert_same_rows
-from tests.projects import write_project
+from tests.projects import write_data, write_project
 
 # (business query, hand-written SQL giving the same rows in the same order)
 CASES = {
@@ -115,18 +115,15 @@ terms:
 
 
 def test_segments_filter_rows_on_their_own_entity_or_another(tmp_path: Path) -> None:
-    import duckdb
-
     write_project(tmp_path, {"models/m.yml": SEGMENTS_MODEL, "glossary/g.yml": SEGMENTS_GLOSSARY})
-    (tmp_path / "data").mkdir()
-    con = duckdb.connect()
-    con.execute(
-        "COPY (SELECT * FROM (VALUES (1, 5000, 'FR'), (2, 10, 'FR'), (3, 2000, 'DE')) "
-        f"t(id, balance, country)) TO '{tmp_path}/data/customers.parquet'"
-    )
-    con.execute(
-        "COPY (SELECT * FROM (VALUES (1, 1, 150), (2, 1, 20), (3, 2, 300), (4, 3, 99)) "
-        f"t(id, customer_id, amount)) TO '{tmp_path}/data/orders.parquet'"
+    write_data(
+        tmp_path,
+        {
+            "customers": "SELECT * FROM (VALUES (1, 5000, 'FR'), (2, 10, 'FR'), (3, 2000, 'DE')) "
+            "t(id, balance, country)",
+            "orders": "SELECT * FROM (VALUES (1, 1, 150), (2, 1, 20), (3, 2, 300), (4, 3, 99)) "
+            "t(id, customer_id, amount)",
+        },
     )
     project = Project.load(tmp_path)
     rows = project.query("SELECT country, revenue WHERE big_orders ORDER BY 1").to_pylist()

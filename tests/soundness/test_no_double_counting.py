@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
-
 from semantic.project import Project
 from tests.compare import assert_same_rows
-from tests.projects import write_project
+from tests.projects import write_data, write_project
 
 
 def test_orders_and_lines_by_region_equal_separate_aggregates(project: Project) -> None:
@@ -84,17 +82,16 @@ def tiny_project(tmp_path: Path) -> Project:
     """Customers A (2 orders, 3 items), B (1 order, no item), C (none); an order without
     customer (1 item)."""
     write_project(tmp_path, {"models/m.yml": TINY_MODEL, "glossary/g.yml": TINY_GLOSSARY})
-    data = tmp_path / "data"
-    data.mkdir()
-    con = duckdb.connect()
-    for table, rows in {
-        "customers": "SELECT * FROM (VALUES (1, 'A'), (2, 'B'), (3, 'C')) t(id, segment)",
-        "orders": "SELECT * FROM (VALUES (10, 1, 100), (11, 1, 50), (12, 2, 70), (13, NULL, 5))"
-        " t(id, customer_id, amount)",
-        "items": "SELECT * FROM (VALUES (10, 1, 30), (10, 2, 40), (11, 1, 20), (13, 1, 9))"
-        " t(order_id, n, price)",
-    }.items():
-        con.execute(f"COPY ({rows}) TO '{data / table}.parquet' (FORMAT parquet)")
+    write_data(
+        tmp_path,
+        {
+            "customers": "SELECT * FROM (VALUES (1, 'A'), (2, 'B'), (3, 'C')) t(id, segment)",
+            "orders": "SELECT * FROM (VALUES (10, 1, 100), (11, 1, 50), (12, 2, 70), (13, NULL, 5))"
+            " t(id, customer_id, amount)",
+            "items": "SELECT * FROM (VALUES (10, 1, 30), (10, 2, 40), (11, 1, 20), (13, 1, 9))"
+            " t(order_id, n, price)",
+        },
+    )
     return Project.load(tmp_path)
 
 
