@@ -50,6 +50,7 @@ CODES: dict[str, str] = {
     "SEM310": "GROUP BY disagrees with the selected dimensions",
     "SEM311": "invalid ORDER BY, LIMIT or OFFSET",
     "SEM312": "unknown SQL dialect",
+    "SEM313": "two output columns have the same name",
     # SEM4xx: execution and publication
     "SEM401": "table is missing from the database",
     "SEM402": "column is missing from the table",

@@ -124,6 +124,16 @@ def parse_query(model: Model, text: str) -> BusinessQuery:
     columns = tuple(resolver.output(item) for item in select.expressions)
     if not columns:
         raise error("SEM302", "the query selects nothing", Span(QUERY_FILE, 1, 1))
+    seen: set[str] = set()
+    for column in columns:
+        if column.name.casefold() in seen:
+            raise error(
+                "SEM313",
+                f"two output columns are named '{column.name}'",
+                resolver.span(column.expr),
+                f"give one an alias: ... AS other_{column.name.replace(' ', '_')}",
+            )
+        seen.add(column.name.casefold())
     filters: list[exp.Expression] = []
     having: list[exp.Expression] = []
     for clause in (select.args.get("where"), select.args.get("having")):
