@@ -11,6 +11,7 @@ from semantic.errors import SemanticError
 from semantic.project import Project
 from tests.compare import assert_same_rows
 from tests.conftest import ROOT
+from tests.projects import write_project
 
 UNPINNED = """
 domain: test
@@ -79,16 +80,41 @@ def test_comparing_two_roles_joins_each_role_once(project: Project) -> None:
     assert len(expected) == 5
 
 
-def test_many_side_dimension_is_refused_not_multiplied(project: Project) -> None:
-    for query in (
-        "SELECT ship_mode, order_count",
-        "SELECT order_count WHERE supplier_nation = 'FRANCE'",
-    ):
-        with pytest.raises(SemanticError) as caught:
-            project.compile(query)
-        (d,) = caught.value.diagnostics
-        assert d.code == "SEM306" and "many side of 'orders'" in d.message
-        assert str(d.span) == ("<query>:1:8" if query.startswith("SELECT ship") else "<query>:1:26")
+def test_many_side_paths_go_down_then_up(project: Project) -> None:
+    """orders -> customer -> nation -> supplier would relate orders to suppliers that merely
+    share the customer's nation: only down-then-up paths are taken."""
+    (agg,) = project.plan("SELECT supplier_nation, order_count").aggregates
+    assert agg.paths == ("supplier_nation: orders -> lineitem -> supplier -> nation",)
+    assert agg.fanout == ("orders -> lineitem is one-to-many",)
+    (agg,) = project.plan("SELECT part_brand, customer_count").aggregates
+    assert agg.paths == ("part_brand: customer -> orders -> lineitem -> part",)
+
+
+def test_many_side_needs_a_primary_key(tmp_path: Path) -> None:
+    model = """
+entities:
+  orders:
+    columns: {id: {type: integer}}
+  lines:
+    primary_key: [order_id, n]
+    columns: {order_id: {type: integer}, n: {type: integer}, mode: {type: varchar}}
+    relationships:
+      - {to: orders, cardinality: many_to_one, keys: {order_id: id}}
+"""
+    glossary = """
+domain: d
+terms:
+  mode: {label: {en: Mode}, dimension: {entity: lines, expr: mode}}
+  order_count: {label: {en: Orders}, metric: {entity: orders, expr: count(*)}}
+"""
+    write_project(tmp_path, {"models/m.yml": model, "glossary/g.yml": glossary})
+    with pytest.raises(SemanticError) as caught:
+        Project.load(tmp_path).compile("SELECT mode, order_count")
+    assert caught.value.diagnostics[0].render() == (
+        "<query>:1:1: SEM306 'orders' has no primary key, so its rows cannot be counted once "
+        "each across a one-to-many join (orders -> lines is one-to-many)\n"
+        "  help: declare primary_key for entity 'orders' in models/"
+    )
 
 
 def test_explain_names_entities_paths_and_filters(project: Project) -> None:

@@ -95,6 +95,8 @@ class Term:
     path: tuple[str, ...] = ()
     grains: tuple[str, ...] = ()
     refs: tuple[str, ...] = ()
+    #: a metric's own condition on rows, naming dimensions and segments by id
+    filter: exp.Expression | None = None
     span: Span = field(default_factory=lambda: Span("<unknown>"))
 
     @property
@@ -329,6 +331,24 @@ class _Builder:
                 )
                 self.broken.add(tid)
                 continue
+            condition = getattr(meaning, "filter", None)
+            parsed_filter = None
+            if condition is not None:
+                filter_span = doc.span(("terms", tid, kind, "filter"), value=True)
+                try:
+                    parsed_filter = _without_positions(
+                        cast(exp.Expression, sqlglot.parse_one(condition, read=FILE_DIALECT))
+                    )
+                except ParseError as exc:
+                    err = exc.errors[0] if exc.errors else {}
+                    self.report(
+                        "SEM104",
+                        f"filter of term '{tid}' is not valid SQL: {err.get('description', exc)}",
+                        filter_span,
+                        "write a condition on terms, e.g. part_type LIKE 'PROMO%'",
+                    )
+                    self.broken.add(tid)
+                    continue
             self.terms[tid] = Term(
                 id=tid,
                 kind=kind,
@@ -344,6 +364,7 @@ class _Builder:
                 expr=parsed,
                 path=tuple(getattr(meaning, "path", ()) or ()),
                 grains=tuple(getattr(meaning, "grains", ()) or ()),
+                filter=parsed_filter,
                 span=span,
             )
             self.term_docs[tid] = doc
@@ -372,6 +393,8 @@ class _Builder:
 
     def _check_term(self, term: Term) -> bool:
         """Check one term's references; derived metrics get their `refs` filled in."""
+        if term.filter is not None and not self._check_filter(term):
+            return False
         if term.is_derived:
             return self._check_derived(term)
         assert term.entity is not None
@@ -483,6 +506,53 @@ class _Builder:
                 self._span(term, "path", len(term.path) - 1),
             )
             ok = False
+        return ok
+
+    def _check_filter(self, term: Term) -> bool:
+        """A metric's filter names dimensions and segments by id (time grains allowed)."""
+        assert term.filter is not None
+        span = self._span(term, "filter", value=True)
+        if term.filter.find(exp.AggFunc) is not None:
+            self.report(
+                "SEM208",
+                f"filter of metric '{term.id}' must not aggregate",
+                span,
+                "a filter keeps or drops rows before aggregation",
+            )
+            return False
+        rows = [t for t, x in self.terms.items() if not x.is_metric]
+        ok = True
+        for column in term.filter.find_all(exp.Column):
+            name = column.table or column.name
+            other = self.terms.get(name)
+            if other is None:
+                if name not in self.broken:
+                    self.report(
+                        "SEM201",
+                        f"unknown term '{name}' in the filter of metric '{term.id}'",
+                        span,
+                        suggest(name, rows),
+                    )
+                ok = False
+            elif other.is_metric:
+                self.report(
+                    "SEM208",
+                    f"the filter of metric '{term.id}' uses metric '{name}'",
+                    span,
+                    "filter on dimensions and segments; define a ratio for metrics",
+                )
+                ok = False
+            elif column.table and (
+                other.kind != "time_dimension" or column.name not in other.grains
+            ):
+                self.report(
+                    "SEM208",
+                    f"'{column.sql()}' in the filter of metric '{term.id}' is "
+                    "not a time dimension grain",
+                    span,
+                    f"grains of '{name}': {', '.join(other.grains) or 'none'}",
+                )
+                ok = False
         return ok
 
     def _check_derived(self, term: Term) -> bool:

@@ -28,7 +28,7 @@ from semantic.resolve import describe_path, find_path
 
 @dataclass(frozen=True, slots=True)
 class Join:
-    """A LEFT JOIN along a to-one edge: `alias` joins `parent` (an alias)."""
+    """A LEFT JOIN along an edge: `alias` joins `parent` (an alias)."""
 
     alias: str
     parent: str
@@ -38,8 +38,14 @@ class Join:
 
 @dataclass(frozen=True, slots=True)
 class Aggregate:
-    """Rows of `entity` joined to-one, filtered, grouped by `keys`, aggregated to `measures`."""
+    """Rows of `entity` joined, filtered, grouped by `keys`, aggregated to `measures`.
 
+    When a join is one-to-many (`fanout` names it), rows of `entity` may repeat; they are
+    then made distinct on `entity_key` and the group keys before aggregating, so that each
+    row of `entity` counts once per group.
+    """
+
+    name: str
     entity: str
     table: str
     joins: tuple[Join, ...]
@@ -47,6 +53,8 @@ class Aggregate:
     measures: tuple[tuple[str, exp.Expression], ...]
     filters: tuple[exp.Expression, ...]
     paths: tuple[str, ...]
+    fanout: tuple[str, ...] = ()
+    entity_key: tuple[exp.Expression, ...] = ()
 
     @property
     def description(self) -> str:
@@ -69,62 +77,111 @@ class Plan:
 
 
 def plan_query(model: Model, query: BusinessQuery) -> Plan:
-    """Group the query's metrics by entity and plan each aggregate's joins and keys."""
+    """Group the query's metrics by entity (and filter) and plan each aggregate."""
     keys = [(c.name, c.expr) for c in query.columns if not c.is_metric]
+    measures = _Measures(model)
     outputs = [
-        (c.name, make_ref("key", c.name) if not c.is_metric else _expand(model, c.expr))
+        (c.name, make_ref("key", c.name) if not c.is_metric else measures.expand(c.expr))
         for c in query.columns
     ]
-    having = tuple(_expand(model, h) for h in query.having)
+    having = tuple(measures.expand(h) for h in query.having)
     order = tuple(
         OrderItem(
-            o.column, _expand(model, o.expr) if o.expr is not None else None, o.desc, o.nulls_first
+            o.column,
+            measures.expand(o.expr) if o.expr is not None else None,
+            o.desc,
+            o.nulls_first,
         )
         for o in query.order
     )
-    base: dict[str, list[str]] = {}
-    for node in [*(e for _, e in outputs), *having, *(o.expr for o in order if o.expr is not None)]:
-        for ref in find_refs(node, "measure"):
-            entity = model.terms[ref.ident].entity
-            assert entity is not None
-            if ref.ident not in base.setdefault(entity, []):
-                base[entity].append(ref.ident)
-    if not base:
+    if not measures.groups:
         raise error(
             "SEM305",
             "the query selects no metric",
             Span(QUERY_FILE, 1, 1),
             "add a metric such as a count; a list of distinct values needs a metric to group",
         )
-    aggregates = tuple(
-        _plan_aggregate(model, entity, metrics, keys, query) for entity, metrics in base.items()
+    names: dict[str, int] = {}
+    aggregates = []
+    for (entity, _), (context, members) in measures.groups.items():
+        names[entity] = names.get(entity, 0) + 1
+        name = f"{entity}_metrics" + (f"_{names[entity]}" if names[entity] > 1 else "")
+        aggregates.append(_plan_aggregate(model, name, entity, members, keys, context, query))
+    return Plan(
+        tuple(aggregates), tuple(outputs), having, order, query.limit, query.offset, query.params
     )
-    return Plan(aggregates, tuple(outputs), having, order, query.limit, query.offset, query.params)
 
 
-def _expand(model: Model, expr: exp.Expression) -> exp.Expression:
-    """Replace metric references by measure references to base metrics, inlining derived
-    metrics."""
+class _Measures:
+    """Base metrics as the query uses them: each under the filters that apply to it.
 
-    def swap(node: exp.Expression) -> exp.Expression:
-        ref = ref_of(node)
-        if ref is not None and ref.kind == "term":
-            return _metric(model, model.terms[ref.ident])
-        return node
+    A base metric used plainly and under `MEASURE(...) FILTER (WHERE ...)` (or inside a
+    metric with its own `filter`) is two measures, aggregated separately.
+    """
 
-    return expr.copy().transform(swap, copy=False)
+    def __init__(self, model: Model) -> None:
+        self.model = model
+        self.aliases: dict[tuple[str, tuple[str, ...]], str] = {}
+        #: (entity, filter key) -> (filters, [(alias, metric id)])
+        self.groups: dict[
+            tuple[str, tuple[str, ...]], tuple[tuple[exp.Expression, ...], list[tuple[str, str]]]
+        ] = {}
+
+    def expand(
+        self, expr: exp.Expression, context: tuple[exp.Expression, ...] = ()
+    ) -> exp.Expression:
+        """`expr` with metrics replaced by measure references, derived metrics inlined."""
+
+        def swap(node: exp.Expression) -> exp.Expression:
+            if isinstance(node, exp.Filter):
+                return exp.paren(self.expand(node.this, (*context, node.expression.this)))
+            ref = ref_of(node)
+            if ref is not None and ref.kind == "term":
+                return self._metric(self.model.terms[ref.ident], context)
+            return node
+
+        return expr.copy().transform(swap, copy=False)
+
+    def _metric(self, term: Term, context: tuple[exp.Expression, ...]) -> exp.Expression:
+        if term.filter is not None:
+            context = (*context, _as_refs(term.filter))
+        if not term.is_derived:
+            return make_ref("measure", self._register(term, context))
+
+        def swap(node: exp.Expression) -> exp.Expression:
+            if isinstance(node, exp.Column):
+                return self._metric(self.model.terms[node.name], context)
+            return node
+
+        return exp.paren(term.expr.copy().transform(swap, copy=False), copy=False)
+
+    def _register(self, term: Term, context: tuple[exp.Expression, ...]) -> str:
+        unique = {c.sql(): c for c in context}
+        key = tuple(sorted(unique))
+        alias = self.aliases.get((term.id, key))
+        if alias is None:
+            taken = set(self.aliases.values())
+            alias, n = term.id, 2
+            while alias in taken:
+                alias, n = f"{term.id}_{n}", n + 1
+            self.aliases[(term.id, key)] = alias
+            assert term.entity is not None
+            group = self.groups.setdefault((term.entity, key), (tuple(unique.values()), []))
+            group[1].append((alias, term.id))
+        return alias
 
 
-def _metric(model: Model, term: Term) -> exp.Expression:
-    if not term.is_derived:
-        return make_ref("measure", term.id)
+def _as_refs(condition: exp.Expression) -> exp.Expression:
+    """A glossary condition naming terms by id (`order_date.year` for a grain) as references."""
 
     def swap(node: exp.Expression) -> exp.Expression:
         if isinstance(node, exp.Column):
-            return _metric(model, model.terms[node.name])
+            if node.table:
+                return make_ref("term", node.table, node.name)
+            return make_ref("term", node.name)
         return node
 
-    return exp.paren(term.expr.copy().transform(swap, copy=False), copy=False)
+    return condition.copy().transform(swap, copy=False)
 
 
 class _Joins:
@@ -172,7 +229,7 @@ class _Joins:
 
     def _find(self, term: Term, target: str, pinned: tuple[str, ...]) -> tuple[Edge, ...]:
         try:
-            return find_path(self.model, self.root, target, pinned)
+            return find_path(self.model, self.root, target, pinned, fan=True)
         except SemanticError as exc:
             first = exc.diagnostics[0]
             raise error(
@@ -245,29 +302,46 @@ def _is_date(model: Model, term: Term) -> bool:
 
 def _plan_aggregate(
     model: Model,
+    name: str,
     entity: str,
-    metrics: list[str],
+    members: list[tuple[str, str]],
     keys: list[tuple[str, exp.Expression]],
+    context: tuple[exp.Expression, ...],
     query: BusinessQuery,
 ) -> Aggregate:
+    filters = (*query.filters, *context)
     used = [model.terms[r.ident] for _, e in keys for r in find_refs(e, "term")]
-    filters = query.filters
     used += [model.terms[r.ident] for f in filters for r in find_refs(f, "term")]
-    used += [model.terms[tid] for tid in metrics]
+    used += [model.terms[tid] for _, tid in members]
     joins = _Joins(model, entity, _needs(model, used), query)
-    physical_keys = tuple((name, _physical(model, expr, joins)) for name, expr in keys)
-    measures = tuple(
-        (tid, _qualify(model.terms[tid].expr, joins, model.terms[tid])) for tid in metrics
+    fanout = tuple(
+        f"{j.edge.source} -> {j.edge.target} is {j.edge.cardinality.replace('_', '-')}"
+        for j in joins.joins
+        if not j.edge.to_one
     )
-    physical_filters = tuple(_physical(model, f, joins) for f in filters)
+    primary_key = model.entities[entity].primary_key
+    if fanout and not primary_key:
+        raise error(
+            "SEM306",
+            f"'{entity}' has no primary key, so its rows cannot be counted once each across "
+            f"a one-to-many join ({fanout[0]})",
+            Span(QUERY_FILE, 1, 1),
+            f"declare primary_key for entity '{entity}' in models/",
+        )
     return Aggregate(
+        name=name,
         entity=entity,
         table=model.entities[entity].table,
         joins=tuple(joins.joins),
-        keys=physical_keys,
-        measures=measures,
-        filters=physical_filters,
+        keys=tuple((key, _physical(model, expr, joins)) for key, expr in keys),
+        measures=tuple(
+            (alias, _qualify(model.terms[tid].expr, joins, model.terms[tid]))
+            for alias, tid in members
+        ),
+        filters=tuple(_physical(model, f, joins) for f in filters),
         paths=tuple(dict.fromkeys(joins.paths)),
+        fanout=fanout,
+        entity_key=tuple(exp.column(c, entity) for c in primary_key) if fanout else (),
     )
 
 
@@ -278,4 +352,8 @@ def describe_plan(plan: Plan) -> str:
         lines.append(f"aggregate {agg.description}")
         lines += [f"  path {p}" for p in agg.paths]
         lines += [f"  filter {f.sql(QUERY_DIALECT)}" for f in agg.filters]
+        if agg.fanout:
+            lines.append(
+                f"  each {agg.entity} row counted once per group ({'; '.join(agg.fanout)})"
+            )
     return "\n".join(lines)

@@ -57,6 +57,19 @@ def ref_of(node: exp.Expression) -> Ref | None:
     return Ref(args[0], args[1], args[2] if len(args) > 2 else None)
 
 
+def _is_measure(node: exp.Expression) -> bool:
+    return isinstance(node, exp.Anonymous) and str(node.this).casefold() == "measure"
+
+
+def _refs_with_nodes(tree: exp.Expression) -> list[tuple[Ref, exp.Anonymous]]:
+    found = []
+    for node in tree.find_all(exp.Anonymous):
+        ref = ref_of(node)
+        if ref is not None and ref.kind == "term":
+            found.append((ref, node))
+    return found
+
+
 def find_refs(tree: exp.Expression, kind: str) -> list[Ref]:
     """Every reference of `kind` in `tree`, in order."""
     found = []
@@ -344,6 +357,10 @@ class _Resolver:
         """`node` with every name replaced, in place, by a term reference."""
 
         def swap(n: exp.Expression) -> exp.Expression:
+            if isinstance(n, exp.Filter) and _is_measure(n.this):
+                return self._filtered(n)
+            if _is_measure(n):
+                return exp.paren(self._measured(n), copy=False)
             if isinstance(n, exp.Column):
                 ref = self.term(n)
                 starts = [
@@ -370,11 +387,54 @@ class _Resolver:
 
         return node.transform(swap, copy=False)
 
+    def _measured(self, call: exp.Expression) -> exp.Expression:
+        """The metric expression inside MEASURE(...), resolved."""
+        args = call.expressions
+        if len(args) != 1:
+            raise error(
+                "SEM305",
+                f"MEASURE takes one metric expression, not {len(args)}",
+                self.span(call),
+                "write MEASURE(net_revenue) FILTER (WHERE ...)",
+            )
+        inner = self.resolve(args[0])
+        if self.kinds(inner) != {"metric"}:
+            raise error(
+                "SEM305",
+                f"MEASURE({show(inner)}) needs a metric",
+                self.span(inner),
+                "MEASURE(...) FILTER (WHERE ...) filters a metric; dimensions are "
+                "filtered with WHERE",
+            )
+        return inner
+
+    def _filtered(self, node: exp.Filter) -> exp.Expression:
+        """`MEASURE(m) FILTER (WHERE c)`: the metric computed on the rows meeting `c`."""
+        inner = self._measured(node.this)
+        condition = self.resolve(node.expression.this)
+        if "metric" in self.kinds(condition):
+            raise error(
+                "SEM305",
+                f"the FILTER of MEASURE({show(inner)}) uses a metric",
+                self.span(condition),
+                "FILTER keeps rows before aggregation: use dimensions and segments",
+            )
+        return exp.Filter(this=exp.paren(inner, copy=False), expression=exp.Where(this=condition))
+
     def kinds(self, resolved: exp.Expression) -> set[str]:
-        """Which sides an expression touches: 'metric', 'row' (dimensions and segments)."""
+        """Which sides an expression touches: 'metric', 'row' (dimensions and segments).
+
+        The condition of a filtered metric is part of the metric, not a row of the result.
+        """
+        inside = {
+            id(node)
+            for f in resolved.find_all(exp.Filter)
+            for node in f.expression.find_all(exp.Anonymous)
+        }
         kinds = {
             "metric" if self.model.terms[ref.ident].is_metric else "row"
-            for ref in find_refs(resolved, "term")
+            for ref, node in _refs_with_nodes(resolved)
+            if id(node) not in inside
         }
         aggregate = resolved.find(exp.AggFunc)
         if aggregate is not None:

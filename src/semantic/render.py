@@ -9,7 +9,7 @@ metric is ever multiplied by another entity's rows.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import cast
 
 from sqlglot import exp
@@ -84,10 +84,17 @@ def _and(conditions: list[exp.Expression]) -> exp.Expression:
     return cast(exp.Expression, exp.and_(*conditions, copy=False))
 
 
-def _aggregate_select(agg: Aggregate, columns: Sequence[exp.Expression]) -> exp.Select:
-    """SELECT `columns` FROM the entity LEFT JOIN its to-one joins WHERE ... GROUP BY keys."""
-    select = exp.Select(expressions=list(columns))
-    select.set("from_", exp.From(this=_table(agg.table, agg.entity)))
+#: alias of the distinct rows of a fanned-out aggregate
+ROWS = "entity_rows"
+
+
+def _source(
+    agg: Aggregate,
+) -> tuple[exp.Select, dict[str, exp.Expression], dict[str, exp.Expression]]:
+    """A SELECT without columns computing `agg`'s groups, and the expressions that its keys
+    and measures have in it."""
+    body = exp.Select()
+    body.set("from_", exp.From(this=_table(agg.table, agg.entity)))
     joins = []
     for join in agg.joins:
         on = _and(
@@ -97,17 +104,46 @@ def _aggregate_select(agg: Aggregate, columns: Sequence[exp.Expression]) -> exp.
             ]
         )
         joins.append(exp.Join(this=_table(join.table, join.alias), on=on, side="LEFT"))
-    select.set("joins", joins)
+    body.set("joins", joins)
     if agg.filters:
-        select.set("where", exp.Where(this=_and([f.copy() for f in agg.filters])))
-    if agg.keys:
-        select.set("group", exp.Group(expressions=[e.copy() for _, e in agg.keys]))
-    return select
+        body.set("where", exp.Where(this=_and([f.copy() for f in agg.filters])))
+    if not agg.fanout:
+        if agg.keys:
+            body.set("group", exp.Group(expressions=[e.copy() for _, e in agg.keys]))
+        return body, dict(agg.keys), dict(agg.measures)
+    # A one-to-many join repeats the entity's rows: keep one row per entity row and group,
+    # carrying the columns the measures read, then aggregate those distinct rows.
+    leaves: dict[str, str] = {}
+
+    def leaf(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Column):
+            return exp.column(leaves.setdefault(node.sql(), f"__value_{len(leaves)}"), ROWS)
+        return node
+
+    measures = {m: e.copy().transform(leaf, copy=False) for m, e in agg.measures}
+    columns = [_alias(k.copy(), f"__key_{i}") for i, k in enumerate(agg.entity_key)]
+    columns += [_alias(e.copy(), name) for name, e in agg.keys]
+    columns += [_alias(column, leaves[text]) for text, column in _columns_by_text(agg).items()]
+    body.set("expressions", columns)
+    body.set("distinct", exp.Distinct())
+    outer = exp.Select()
+    outer.set(
+        "from_",
+        exp.From(this=exp.Subquery(this=body, alias=exp.TableAlias(this=exp.to_identifier(ROWS)))),
+    )
+    keys: dict[str, exp.Expression] = {name: exp.column(name, ROWS) for name, _ in agg.keys}
+    if keys:
+        outer.set("group", exp.Group(expressions=[k.copy() for k in keys.values()]))
+    return outer, keys, measures
+
+
+def _columns_by_text(agg: Aggregate) -> dict[str, exp.Expression]:
+    """Every physical column the measures of `agg` read, by its SQL text."""
+    return {c.sql(): c.copy() for _, e in agg.measures for c in e.find_all(exp.Column)}
 
 
 def _flat(plan: Plan, agg: Aggregate) -> exp.Select:
-    keys = dict(agg.keys)
-    measures = dict(agg.measures)
+    select, keys, measures = _source(agg)
 
     def inline(node: exp.Expression) -> exp.Expression:
         def swap(n: exp.Expression) -> exp.Expression:
@@ -118,32 +154,29 @@ def _flat(plan: Plan, agg: Aggregate) -> exp.Select:
 
         return node.copy().transform(swap, copy=False)
 
-    select = _aggregate_select(agg, [_alias(inline(e), name) for name, e in plan.columns])
+    select.set("expressions", [_alias(inline(e), name) for name, e in plan.columns])
     if plan.having:
         select.set("having", exp.Having(this=_and([inline(h) for h in plan.having])))
     return _finish(select, plan, inline)
 
 
 def _combined(plan: Plan) -> exp.Select:
-    names = {agg.entity: f"{agg.entity}_metrics" for agg in plan.aggregates}
-    owner = {m: names[agg.entity] for agg in plan.aggregates for m, _ in agg.measures}
+    owner = {m: agg.name for agg in plan.aggregates for m, _ in agg.measures}
     key_names = [name for name, _ in plan.aggregates[0].keys]
-    ctes = [
-        exp.CTE(
-            this=_aggregate_select(
-                agg,
-                [_alias(e.copy(), k) for k, e in agg.keys]
-                + [_alias(e.copy(), m) for m, e in agg.measures],
-            ),
-            alias=exp.TableAlias(this=exp.to_identifier(names[agg.entity])),
+    ctes = []
+    for agg in plan.aggregates:
+        body, keys, measures = _source(agg)
+        body.set(
+            "expressions",
+            [_alias(e.copy(), k) for k, e in keys.items()]
+            + [_alias(e.copy(), m) for m, e in measures.items()],
         )
-        for agg in plan.aggregates
-    ]
+        ctes.append(exp.CTE(this=body, alias=exp.TableAlias(this=exp.to_identifier(agg.name))))
     select = exp.Select()
     if key_names:
         branches = [
             exp.Select(expressions=[exp.column(k) for k in key_names]).from_(
-                _table(names[agg.entity]), copy=False
+                _table(agg.name), copy=False
             )
             for agg in plan.aggregates
         ]
@@ -156,12 +189,11 @@ def _combined(plan: Plan) -> exp.Select:
             "joins",
             [
                 exp.Join(
-                    this=_table(names[agg.entity]),
+                    this=_table(agg.name),
                     on=_and(
                         [
                             exp.NullSafeEQ(
-                                this=exp.column(k, KEYS_CTE),
-                                expression=exp.column(k, names[agg.entity]),
+                                this=exp.column(k, KEYS_CTE), expression=exp.column(k, agg.name)
                             )
                             for k in key_names
                         ]
@@ -172,10 +204,10 @@ def _combined(plan: Plan) -> exp.Select:
             ],
         )
     else:
-        select.set("from_", exp.From(this=_table(names[plan.aggregates[0].entity])))
+        select.set("from_", exp.From(this=_table(plan.aggregates[0].name)))
         select.set(
             "joins",
-            [exp.Join(this=_table(names[agg.entity]), kind="CROSS") for agg in plan.aggregates[1:]],
+            [exp.Join(this=_table(agg.name), kind="CROSS") for agg in plan.aggregates[1:]],
         )
     select.set("with_", exp.With(expressions=ctes))
 

@@ -63,16 +63,21 @@ def _columns(term: Term) -> list[exp.Column]:
     return list(term.expr.find_all(exp.Column))
 
 
-def find_path(model: Model, start: str, target: str, pinned: tuple[str, ...] = ()) -> Path:
-    """The join path from entity `start` to entity `target` that keeps `start`'s grain.
+def find_path(
+    model: Model, start: str, target: str, pinned: tuple[str, ...] = (), *, fan: bool = False
+) -> Path:
+    """The join path from entity `start` to entity `target`.
 
-    `pinned` lists the hops (`entity.relationship`) the path must end with. Raises SEM306 when
-    no to-one path exists and SEM307 when the shortest is not provably the only meaning.
+    A path of to-one relationships, which keeps `start`'s grain, is always preferred. With
+    `fan`, when there is none, a path through one-to-many relationships is taken (the caller
+    then counts each row of `start` once per group). `pinned` lists the hops
+    (`entity.relationship`) the path must end with. Raises SEM306 when no path exists and
+    SEM307 when the shortest is not provably the only meaning.
     """
-    key = (start, target, pinned)
+    key = (start, target, pinned, fan)
     cached = model.path_cache.get(key)
     if cached is None:
-        cached = _choose_path(model, start, target, pinned)
+        cached = _choose_path(model, start, target, pinned, fan)
         model.path_cache[key] = cached
     if isinstance(cached, Exception):
         raise cached
@@ -80,13 +85,22 @@ def find_path(model: Model, start: str, target: str, pinned: tuple[str, ...] = (
 
 
 def _choose_path(
-    model: Model, start: str, target: str, pinned: tuple[str, ...]
+    model: Model, start: str, target: str, pinned: tuple[str, ...], fan: bool
 ) -> Path | Exception:
-    candidates = [p for p in _to_one_paths(model, start, target) if _ends_with(p, pinned)]
+    candidates = [p for p in _paths(model, start, target, True) if _ends_with(p, pinned)]
+    fanned = False
+    if not candidates and fan:
+        candidates = [p for p in _paths(model, start, target, False) if _ends_with(p, pinned)]
+        fanned = True
     if not candidates:
         return _no_path(model, start, target, pinned)
     candidates.sort(key=lambda p: (len(p), [e.hop for e in p]))
     best = candidates[0]
+    if fanned:
+        # Through one-to-many joins, a longer path reaches the same rows through more
+        # tables (lineitem -> part or lineitem -> partsupp -> part), which key tracing
+        # cannot always prove: the shortest is taken and only an equally short rival counts.
+        candidates = [p for p in candidates if len(p) == len(best)]
     others = [p for p in candidates[1:] if not _equivalent(model, best, p)]
     if others:
         listing = "; ".join(describe_path(start, p) for p in [best, *others])
@@ -102,7 +116,13 @@ def _choose_path(
     return best
 
 
-def _to_one_paths(model: Model, start: str, target: str) -> list[Path]:
+def _paths(model: Model, start: str, target: str, to_one: bool) -> list[Path]:
+    """Every simple path from `start` to `target`: only to-one edges when `to_one`, else
+    one-to-many edges first (down to finer rows) then to-one edges (up to their parents).
+
+    A path that goes up then down (orders -> customer -> nation -> supplier) relates rows
+    that merely share a parent: never a meaning the query asked for.
+    """
     found: list[Path] = []
 
     def walk(entity: str, trail: Path, seen: frozenset[str]) -> None:
@@ -111,8 +131,10 @@ def _to_one_paths(model: Model, start: str, target: str) -> list[Path]:
             return
         if len(trail) >= MAX_DEPTH:
             return
+        going_up = bool(trail) and trail[-1].to_one
         for edge in model.edges.get(entity, ()):
-            if edge.to_one and edge.target not in seen:
+            allowed = edge.to_one or not (to_one or going_up)
+            if allowed and edge.target not in seen:
                 walk(edge.target, (*trail, edge), seen | {edge.target})
 
     walk(start, (), frozenset({start}))
@@ -149,6 +171,10 @@ def _equivalent(model: Model, a: Path, b: Path) -> bool:
     """Whether two paths from one entity surely reach the same row (given key integrity)."""
     if a == b:
         return True
+    prefix = 0
+    while prefix < min(len(a), len(b)) and a[prefix] == b[prefix]:
+        prefix += 1
+    a, b = a[prefix:], b[prefix:]
     common = 0
     while common < min(len(a), len(b)) and a[len(a) - 1 - common] == b[len(b) - 1 - common]:
         common += 1

@@ -98,6 +98,11 @@ class MetricSpec(Strict):
 
     entity: Id | None = None
     expr: str
+    filter: str | None = Field(
+        None,
+        description="A condition on dimensions and segments (by term id) that the rows must "
+        "meet, e.g. part_type LIKE 'PROMO%'.",
+    )
 
 
 class SegmentSpec(Strict):
