@@ -97,6 +97,8 @@ class Term:
     refs: tuple[str, ...] = ()
     #: a metric's own condition on rows, naming dimensions and segments by id
     filter: exp.Expression | None = None
+    #: value of a group without rows (COUNT metrics: 0)
+    fill_null: exp.Expression | None = None
     span: Span = field(default_factory=lambda: Span("<unknown>"))
 
     @property
@@ -365,6 +367,7 @@ class _Builder:
                 path=tuple(getattr(meaning, "path", ()) or ()),
                 grains=tuple(getattr(meaning, "grains", ()) or ()),
                 filter=parsed_filter,
+                fill_null=_fill_value(meaning, parsed),
                 span=span,
             )
             self.term_docs[tid] = doc
@@ -692,6 +695,17 @@ class _Builder:
 
 def _columns_outside_aggregates(expr: exp.Expression) -> bool:
     return any(column.find_ancestor(exp.AggFunc) is None for column in expr.find_all(exp.Column))
+
+
+def _fill_value(meaning: object, parsed: exp.Expression) -> exp.Expression | None:
+    """What a group with no row shows for a metric: the declared `fill_null`, else 0 for a
+    count (as SQL's COUNT over no rows), else nothing (NULL)."""
+    declared = getattr(meaning, "fill_null", None)
+    if declared is not None:
+        return exp.Literal.number(int(declared) if float(declared).is_integer() else declared)
+    if isinstance(parsed, exp.Count) and getattr(meaning, "entity", None) is not None:
+        return exp.Literal.number(0)
+    return None
 
 
 def _without_positions(tree: exp.Expression) -> exp.Expression:

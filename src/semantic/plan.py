@@ -8,7 +8,7 @@ references (`query.make_ref`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlglot import exp
 
@@ -74,6 +74,8 @@ class Plan:
     limit: int | None
     offset: int | None
     params: tuple[str, ...]
+    #: measure alias -> value shown for a group that has no row for it
+    fills: dict[str, exp.Expression] = field(default_factory=dict)
 
 
 def plan_query(model: Model, query: BusinessQuery) -> Plan:
@@ -107,8 +109,20 @@ def plan_query(model: Model, query: BusinessQuery) -> Plan:
         names[entity] = names.get(entity, 0) + 1
         name = f"{entity}_metrics" + (f"_{names[entity]}" if names[entity] > 1 else "")
         aggregates.append(_plan_aggregate(model, name, entity, members, keys, context, query))
+    fills = {
+        alias: term.fill_null
+        for (tid, _), alias in measures.aliases.items()
+        if (term := model.terms[tid]).fill_null is not None
+    }
     return Plan(
-        tuple(aggregates), tuple(outputs), having, order, query.limit, query.offset, query.params
+        tuple(aggregates),
+        tuple(outputs),
+        having,
+        order,
+        query.limit,
+        query.offset,
+        query.params,
+        fills,
     )
 
 

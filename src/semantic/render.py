@@ -150,6 +150,7 @@ def _flat(plan: Plan, agg: Aggregate) -> exp.Select:
             ref = ref_of(n)
             if ref is None:
                 return n
+            # one aggregate: a group exists only where the metric has rows, no fill needed
             return (keys if ref.kind == "key" else measures)[ref.ident].copy()
 
         return node.copy().transform(swap, copy=False)
@@ -216,7 +217,9 @@ def _combined(plan: Plan) -> exp.Select:
             ref = ref_of(n)
             if ref is None:
                 return n
-            return exp.column(ref.ident, KEYS_CTE if ref.kind == "key" else owner[ref.ident])
+            if ref.kind == "key":
+                return exp.column(ref.ident, KEYS_CTE)
+            return _filled(exp.column(ref.ident, owner[ref.ident]), plan.fills.get(ref.ident))
 
         return node.copy().transform(swap, copy=False)
 
@@ -224,6 +227,13 @@ def _combined(plan: Plan) -> exp.Select:
     if plan.having:
         select.set("where", exp.Where(this=_and([inline(h) for h in plan.having])))
     return _finish(select, plan, inline)
+
+
+def _filled(value: exp.Expression, fill: exp.Expression | None) -> exp.Expression:
+    """`value`, or `fill` where a group has no row for it."""
+    if fill is None:
+        return value
+    return exp.Coalesce(this=value, expressions=[fill.copy()])
 
 
 def _finish(

@@ -103,6 +103,11 @@ class MetricSpec(Strict):
         description="A condition on dimensions and segments (by term id) that the rows must "
         "meet, e.g. part_type LIKE 'PROMO%'.",
     )
+    fill_null: float | None = Field(
+        None,
+        description="The value of a group that has no row for this metric (counts are 0 "
+        "without saying so), e.g. 0 for revenue.",
+    )
 
 
 class SegmentSpec(Strict):
