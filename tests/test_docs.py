@@ -1,6 +1,6 @@
 """The documentation tells the truth: its queries run, its results and messages are real.
 
-Conventions for fenced code blocks in README.md, docs/query-language.md and docs/errors.md
+Conventions for fenced code blocks in README.md and docs/ (query-language, errors, tpch)
 (the tag is the word after the opening three backticks):
 
 - `sql`: a business query. Each one is run with `Project.query()` on the default project and
@@ -48,11 +48,14 @@ from semantic.project import Project
 from tests.test_tpch import CASES
 
 ROOT = Path(__file__).resolve().parents[1]
-QUERY_DOCS = ("README.md", "docs/query-language.md", "docs/errors.md")
+QUERY_DOCS = ("README.md", "docs/query-language.md", "docs/errors.md", "docs/tpch.md")
 CONSOLE_DOCS = ("docs/query-language.md", "docs/errors.md")
 ERRORS_DOC = ROOT / "docs" / "errors.md"
 
-ACCEPTANCE = {name.replace("q0", "Q").replace("q", "Q"): en for name, (en, _) in CASES.items()}
+ACCEPTANCE = {
+    name.replace("q0", "Q").replace("q", "Q"): CASES[name][0]
+    for name in ("q01", "q03", "q05", "q06", "q10")
+}
 
 _FENCE = re.compile(r"^```\s*([\w+-]*)")
 _PARAMS = re.compile(r"^<!--\s*params:(.*?)-->\s*$")
@@ -373,7 +376,13 @@ def test_links_between_the_docs_resolve() -> None:
 
 
 def test_every_code_mentioned_in_the_docs_exists() -> None:
-    for name in ("README.md", "docs/files.md", "docs/query-language.md", "docs/errors.md"):
+    for name in (
+        "README.md",
+        "docs/files.md",
+        "docs/query-language.md",
+        "docs/errors.md",
+        "docs/tpch.md",
+    ):
         path = ROOT / name
         if path.exists():
             unknown = set(_ANY_CODE.findall(path.read_text(encoding="utf-8"))) - set(CODES)

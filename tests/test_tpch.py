@@ -14,9 +14,12 @@ from semantic.project import Project
 from tests.compare import assert_same_rows, read_answer
 from tests.conftest import FIXTURES
 
+QUERIES: dict[str, dict[str, str]] = YAML(typ="safe").load(
+    FIXTURES / "tpch" / "business-queries.yml"
+)
+#: the acceptance queries of the core issue, which also have a French version
 CASES: dict[str, tuple[str, str]] = {
-    name: (texts["en"], texts["fr"])
-    for name, texts in YAML(typ="safe").load(FIXTURES / "tpch" / "business-queries.yml").items()
+    name: (texts["en"], texts["fr"]) for name, texts in QUERIES.items() if "fr" in texts
 }
 
 
@@ -41,10 +44,12 @@ def business_rows(project: Project, query: str) -> list[tuple[object, ...]]:
     return list(zip(*columns, strict=True))
 
 
-@pytest.mark.parametrize("language", ["en", "fr"])
-@pytest.mark.parametrize("name", sorted(CASES))
+@pytest.mark.parametrize(
+    ("name", "language"),
+    [(name, language) for name, texts in sorted(QUERIES.items()) for language in texts],
+)
 def test_business_query_matches_official_query(project: Project, name: str, language: str) -> None:
-    query = CASES[name][0 if language == "en" else 1]
+    query = QUERIES[name][language]
     got = business_rows(project, query)
     assert got, "the business query returned no rows"
     assert_same_rows(got, official_rows(project, name))
