@@ -18,6 +18,7 @@ LAYERS: list[set[str]] = [
     {"plan"},
     {"render"},
     {"engines.datagen", "engines.duckdb", "engines"},
+    {"quality"},
     {"project"},
     {"cli"},
 ]

@@ -141,7 +141,7 @@ def check(
         if project is not None and clean and (data or project.has_data()):
             if data:
                 project.prepare_data()
-            diagnostics += project.engine.check_schema()
+            diagnostics += project.check_data()
         errors = [d for d in diagnostics if d.severity == "error"]
         if fmt is CheckFormat.json:
             out.print_json(

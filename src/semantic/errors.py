@@ -57,6 +57,8 @@ CODES: dict[str, str] = {
     "SEM403": "column type does not match the model",
     "SEM404": "query failed in the engine",
     "SEM405": "demo data could not be generated",
+    "SEM406": "a key that the model says is unique repeats in the data",
+    "SEM407": "foreign keys without a match in the data",
 }
 
 

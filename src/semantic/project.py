@@ -25,6 +25,7 @@ from semantic.errors import Diagnostic, SemanticError, Span, error
 from semantic.files import Document, read_file
 from semantic.model import Model, build_model
 from semantic.plan import Plan, describe_plan, plan_query
+from semantic.quality import check_keys
 from semantic.query import parse_query
 from semantic.render import dialect_of, render_sql
 from semantic.resolve import find_path
@@ -168,12 +169,19 @@ class Project:
             self.prepare_data()
         return self.engine.execute(sql, {p: bound[p] for p in plan.params})
 
+    def check_data(self) -> list[Diagnostic]:
+        """The model compared with the data: tables, columns, types, then keys."""
+        found = self.engine.check_schema()
+        if not any(d.severity == "error" for d in found):
+            found += check_keys(self.model, self.engine.fetch)
+        return found
+
     def check(self, *, data: bool = False) -> list[Diagnostic]:
         """Every problem of the project; with `data`, also compare the model with the data."""
         _, diagnostics = Project.inspect(self.root)
         if data:
             self.prepare_data()
-            diagnostics += self.engine.check_schema()
+            diagnostics += self.check_data()
         return diagnostics
 
 

@@ -112,3 +112,26 @@ def test_rows_without_a_match_are_not_dropped(tmp_path: Path) -> None:
     total = project.query("SELECT order_total").to_pylist()[0]["order_total"]
     by_segment = project.query("SELECT segment, order_total").to_pylist()
     assert total == 225 == sum(r["order_total"] for r in by_segment)
+
+
+def test_duplicate_keys_on_the_one_side_are_reported(tmp_path: Path) -> None:
+    """A customer id that appears twice would double every order joined to it: the model's
+    promise (many_to_one) is checked against the data by `semantic check --data`."""
+    tiny_project(tmp_path)
+    write_data(
+        tmp_path,
+        {
+            "customers": "SELECT * FROM (VALUES (1, 'A'), (1, 'A2'), (2, 'B')) t(id, segment)",
+            "orders": "SELECT * FROM (VALUES (10, 1, 100), (11, 1, 50), (12, 2, 70), "
+            "(13, NULL, 5), (14, 9, 1)) t(id, customer_id, amount)",
+        },
+    )
+    found = {d.code: d for d in Project.load(tmp_path).check(data=True)}
+    assert set(found) == {"SEM406", "SEM407"}
+    assert found["SEM406"].severity == "error"
+    assert found["SEM406"].message.startswith(
+        "1 value(s) of id appear more than once in 'customers' (e.g. 1)"
+    )
+    # order 13 has no customer at all (NULL is not an orphan); order 14 points to customer 9
+    assert found["SEM407"].severity == "warning"
+    assert found["SEM407"].message.startswith("1 row(s) of 'orders' have a customer_id with no")

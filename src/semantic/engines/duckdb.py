@@ -58,6 +58,11 @@ class DuckDBEngine:
                 "run `semantic check --data` to compare the model with the data",
             ) from None
 
+    def fetch(self, sql: str) -> list[tuple[Any, ...]]:
+        """The rows of `sql`, for checks."""
+        with self.connection.cursor() as cursor:
+            return cursor.execute(sql).fetchall()
+
     def check_schema(self) -> list[Diagnostic]:
         """Tables and columns of the model that the data lacks or types that differ."""
         found: list[Diagnostic] = []
