@@ -6,7 +6,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from semantic.cli import app
 from semantic.errors import SemanticError
 from semantic.project import Project
 from tests.compare import assert_same_rows
@@ -122,12 +124,39 @@ def test_explain_names_entities_paths_and_filters(project: Project) -> None:
         "SELECT customer_region, order_count, net_revenue WHERE market_segment = 'BUILDING'"
     )
     assert text.splitlines() == [
-        "aggregate order_count over orders by customer_region",
+        "result: one row per customer_region",
+        "order_count: aggregated over rows of orders (one per o_orderkey)",
         "  path customer_region: orders -> customer -> nation -> region",
         "  path market_segment: orders -> customer",
         "  filter customer.c_mktsegment = 'BUILDING'",
-        "aggregate net_revenue over lineitem by customer_region",
+        "net_revenue: aggregated over rows of lineitem (one per l_orderkey, l_linenumber)",
         "  path customer_region: lineitem -> orders -> customer -> nation -> region",
         "  path market_segment: lineitem -> orders -> customer",
         "  filter customer.c_mktsegment = 'BUILDING'",
     ]
+
+
+def test_explain_says_when_the_many_side_rule_applies() -> None:
+    result = CliRunner().invoke(
+        app,
+        [
+            "--project",
+            str(ROOT),
+            "query",
+            "--explain",
+            "-f",
+            "csv",
+            "SELECT ship_mode, order_count WHERE ship_mode = 'AIR'",
+        ],
+    )
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.splitlines() == [
+        "result: one row per ship_mode",
+        "order_count: aggregated over rows of orders (one per o_orderkey)",
+        "  path ship_mode: orders -> lineitem",
+        "  filter lineitem.l_shipmode = 'AIR'",
+        "  many side: ship_mode (orders -> lineitem is one-to-many): each orders row counts "
+        "once per group; a filter there keeps the rows that have at least one match (semi-join)",
+    ]
+    # orders with at least one line shipped by air, each once
+    assert result.stdout.splitlines() == ["ship_mode,order_count", "AIR,6514"]

@@ -183,15 +183,21 @@ def query(
         OutputFormat, typer.Option("--format", "-f", help="table, csv or json.")
     ] = OutputFormat.table,
     param: ParamOption = None,
+    explain_plan: Annotated[
+        bool, typer.Option("--explain", help="Also say how each metric is computed (stderr).")
+    ] = False,
 ) -> None:
     """Run a business query on the embedded DuckDB engine and print the result."""
     with _reported():
         project = Project.load(state.project_path)
+        text = _read_query(query)
+        if explain_plan:
+            err.print(project.explain(text), markup=False, highlight=False)
         if project.config.data and project.config.data.generate and not project.data_dir.exists():
             err.print(
                 f"generating demo data in {project.data_dir} ...", markup=False, highlight=False
             )
-        result = project.query(_read_query(query), parse_params(param))
+        result = project.query(text, parse_params(param))
         _print_result(result, fmt)
 
 

@@ -55,6 +55,9 @@ class Aggregate:
     paths: tuple[str, ...]
     fanout: tuple[str, ...] = ()
     entity_key: tuple[exp.Expression, ...] = ()
+    #: the query's row filters and group keys (as written) that reach the many side
+    many_side: tuple[str, ...] = ()
+    grain: tuple[str, ...] = ()
 
     @property
     def description(self) -> str:
@@ -219,11 +222,15 @@ class _Joins:
         self.aliases: dict[tuple[Edge, ...], str] = {(): root}
         self.joins: list[Join] = []
         self.paths: list[str] = []
+        #: terms reached through a one-to-many relationship
+        self.fanned: set[str] = set()
         self.chosen: dict[tuple[str, tuple[str, ...]], tuple[Edge, ...]] = {}
         for term, target, pinned in needs:
             self.chosen[(target, pinned)] = path = self._find(term, target, pinned)
             if path:
                 self.paths.append(f"{term.id}: {describe_path(root, path)}")
+                if any(not e.to_one for e in path):
+                    self.fanned.add(term.id)
         prefixes = {p[:i] for p in self.chosen.values() for i in range(1, len(p) + 1)}
         roles: dict[str, int] = {}
         for prefix in prefixes:
@@ -356,18 +363,28 @@ def _plan_aggregate(
         paths=tuple(dict.fromkeys(joins.paths)),
         fanout=fanout,
         entity_key=tuple(exp.column(c, entity) for c in primary_key) if fanout else (),
+        many_side=tuple(t for t in dict.fromkeys(t.id for t in used) if t in joins.fanned),
+        grain=primary_key,
     )
 
 
 def describe_plan(plan: Plan) -> str:
-    """The plan in plain words, one aggregate per paragraph."""
+    """The plan in plain words: for each group of metrics, the rows it aggregates, the join
+    path to every dimension, how many-side dimensions and filters count, and the grain of
+    the result."""
     lines = []
+    keys = [name for name, _ in plan.aggregates[0].keys]
+    lines.append(f"result: one row per {', '.join(keys)}" if keys else "result: one row")
     for agg in plan.aggregates:
-        lines.append(f"aggregate {agg.description}")
+        metrics = ", ".join(m for m, _ in agg.measures)
+        rows = f"one per {', '.join(agg.grain)}" if agg.grain else "no declared key"
+        lines.append(f"{metrics}: aggregated over rows of {agg.entity} ({rows})")
         lines += [f"  path {p}" for p in agg.paths]
         lines += [f"  filter {f.sql(QUERY_DIALECT)}" for f in agg.filters]
         if agg.fanout:
             lines.append(
-                f"  each {agg.entity} row counted once per group ({'; '.join(agg.fanout)})"
+                f"  many side: {', '.join(agg.many_side)} "
+                f"({'; '.join(agg.fanout)}): each {agg.entity} row counts once per group; "
+                "a filter there keeps the rows that have at least one match (semi-join)"
             )
     return "\n".join(lines)
