@@ -31,7 +31,10 @@ def test_reverse_relationships_get_stable_names(tmp_path: Path) -> None:
     write_project(tmp_path, {"models/m.yml": TWO_ROLES, "glossary/g.yml": glossary})
     model = Project.load(tmp_path).model
     back = {e.name: e.keys for e in model.edges["customers"]}
-    assert back == {"orders": (("id", "bill_to"),), "orders_ship_to_customer": (("id", "ship_to"),)}
+    assert back == {
+        "orders_bill_to_customer": (("id", "bill_to"),),
+        "orders_ship_to_customer": (("id", "ship_to"),),
+    }
     assert all(e.cardinality == "one_to_many" for e in model.edges["customers"])
 
 

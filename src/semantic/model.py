@@ -269,9 +269,11 @@ class _Builder:
                 reverse.append((Edge(rel.to, eid, eid, back, flipped, False), name))  # type: ignore[arg-type]
         for edge, declared_name in reverse:
             taken = {e.name for e in self.edges[edge.source]}
-            # a second relationship from the same entity (bill-to and ship-to customer) gets
-            # a reverse name built from its own name, so it never changes with the others
-            name = edge.name if edge.name not in taken else f"{edge.name}_{declared_name}"
+            # the reverse of a named relationship (bill_to_customer) is named after it
+            # (orders_bill_to_customer), so that two roles never share a name and a name
+            # never changes when another relationship is added
+            named = declared_name != edge.source and declared_name != edge.target
+            name = f"{edge.name}_{declared_name}" if named or edge.name in taken else edge.name
             self.edges[edge.source].append(
                 Edge(edge.source, name, edge.target, edge.cardinality, edge.keys, False)
             )

@@ -109,11 +109,21 @@ def _choose_path(
             f"several join paths lead from '{start}' to '{target}' with different meanings: "
             + listing,
             None,
-            "pin the path in the term with `path:`, e.g. path: ["
-            + ", ".join(e.hop for e in best[-1:])
-            + "]",
+            _pin_hint([best, *others]),
         )
     return best
+
+
+def _pin_hint(paths: list[Path]) -> str:
+    """Where the candidate paths part, as a hint to pin one."""
+    at = 0
+    while all(len(p) > at for p in paths) and len({p[at] for p in paths}) == 1:
+        at += 1
+    choices = sorted({p[at].hop for p in paths if len(p) > at})
+    return (
+        f"the paths part at '{paths[0][at].source}': {' or '.join(choices)}; pin one in the "
+        "term's `path:`, or define a metric on the entity that carries the role"
+    )
 
 
 def _paths(model: Model, start: str, target: str, to_one: bool) -> list[Path]:
