@@ -61,6 +61,22 @@ CASES = {
         "JOIN supplier ON l_suppkey = s_suppkey JOIN nation ON s_nationkey = n_nationkey "
         "JOIN region ON n_regionkey = r_regionkey GROUP BY 1 ORDER BY 1",
     ),
+    "distinct-customers-across-a-path": (
+        "SELECT customer_region, customer_count, total_account_balance "
+        "WHERE part_type LIKE 'ECONOMY%' AND ship_date >= DATE '1998-01-01' ORDER BY 1",
+        "SELECT r_name, count(*), sum(c_acctbal) FROM customer "
+        "JOIN nation ON c_nationkey = n_nationkey JOIN region ON n_regionkey = r_regionkey "
+        "WHERE c_custkey IN (SELECT o_custkey FROM orders JOIN lineitem ON l_orderkey = "
+        "o_orderkey JOIN part ON l_partkey = p_partkey WHERE p_type LIKE 'ECONOMY%' "
+        "AND l_shipdate >= DATE '1998-01-01') GROUP BY 1 ORDER BY 1",
+    ),
+    "orders-grouped-by-line-attribute": (
+        "SELECT ship_mode, order_count, order_value, line_count ORDER BY 1",
+        "SELECT l_shipmode, count(DISTINCT o_orderkey), "
+        "(SELECT sum(o_totalprice) FROM orders o2 WHERE o2.o_orderkey IN "
+        "(SELECT l2.l_orderkey FROM lineitem l2 WHERE l2.l_shipmode = l.l_shipmode)), "
+        "count(*) FROM lineitem l JOIN orders ON l_orderkey = o_orderkey GROUP BY 1 ORDER BY 1",
+    ),
     "inventory-by-part-type-in": (
         "SELECT part_size, inventory_value WHERE part_size IN (1, 2) ORDER BY 1",
         "SELECT p_size, sum(ps_supplycost * ps_availqty) "
