@@ -6,7 +6,6 @@ Never weaken these tests (see README.md in this folder).
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 import pytest
 
