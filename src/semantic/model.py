@@ -17,7 +17,7 @@ from sqlglot.errors import ParseError
 from semantic.errors import Diagnostic, Span, suggest
 from semantic.files import Document
 from semantic.names import normalize_name
-from semantic.schema import GlossaryFile, ModelFile, ProjectFile
+from semantic.schema import GlossaryFile, ModelFile, ProjectFile, ShiftSpec, WindowSpec
 
 Kind = Literal["dimension", "time_dimension", "metric", "segment"]
 Cardinality = Literal["many_to_one", "one_to_one", "one_to_many"]
@@ -99,12 +99,20 @@ class Term:
     filter: exp.Expression | None = None
     #: value of a group without rows (COUNT metrics: 0)
     fill_null: exp.Expression | None = None
+    #: a metric summed over a time window, or shifted to an earlier period
+    window: WindowSpec | None = None
+    shift: ShiftSpec | None = None
     span: Span = field(default_factory=lambda: Span("<unknown>"))
 
     @property
     def is_metric(self) -> bool:
         """Metrics aggregate; everything else describes rows."""
         return self.kind == "metric"
+
+    @property
+    def is_over_time(self) -> bool:
+        """A metric computed across periods: a window or a shift."""
+        return self.window is not None or self.shift is not None
 
     @property
     def is_derived(self) -> bool:
@@ -144,6 +152,7 @@ class Model:
     name: str
     languages: tuple[str, ...]
     dialect: str
+    fiscal_year_start: int
     entities: Mapping[str, Entity]
     edges: Mapping[str, tuple[Edge, ...]]
     terms: Mapping[str, Term]
@@ -370,6 +379,8 @@ class _Builder:
                 grains=tuple(getattr(meaning, "grains", ()) or ()),
                 filter=parsed_filter,
                 fill_null=_fill_value(meaning, parsed),
+                window=getattr(meaning, "window", None),
+                shift=getattr(meaning, "shift", None),
                 span=span,
             )
             self.term_docs[tid] = doc
@@ -391,6 +402,7 @@ class _Builder:
             del self.terms[tid]
         self.broken |= broken
         self._check_cycles()
+        self._check_nesting()
         self._check_names()
 
     def _span(self, term: Term, *path: str | int, value: bool = False) -> Span:
@@ -399,6 +411,8 @@ class _Builder:
     def _check_term(self, term: Term) -> bool:
         """Check one term's references; derived metrics get their `refs` filled in."""
         if term.filter is not None and not self._check_filter(term):
+            return False
+        if term.is_over_time and not self._check_over_time(term):
             return False
         if term.is_derived:
             return self._check_derived(term)
@@ -512,6 +526,55 @@ class _Builder:
             )
             ok = False
         return ok
+
+    def _check_over_time(self, term: Term) -> bool:
+        """A window or shift: over other metrics, along a time dimension; a window sums one
+        additive metric (a sum or a count), since other aggregates cannot be added up."""
+        key = "window" if term.window is not None else "shift"
+        spec = term.window or term.shift
+        assert spec is not None
+        span = self._span(term, key, value=True)
+        if term.entity is not None:
+            self.report(
+                "SEM208",
+                f"metric '{term.id}' has a {key} and an entity",
+                span,
+                f"a {key} applies to other metrics: drop `entity` and write expr: <metric id>",
+            )
+            return False
+        time = self.terms.get(spec.time)
+        if time is None or time.kind != "time_dimension":
+            what = "unknown" if time is None else f"a {time.kind.replace('_', ' ')}, not a"
+            self.report(
+                "SEM201" if time is None else "SEM208",
+                f"{key} of metric '{term.id}' runs along '{spec.time}', {what} time dimension",
+                span,
+                suggest(
+                    spec.time, [t for t, x in self.terms.items() if x.kind == "time_dimension"]
+                ),
+            )
+            return False
+        if term.window is not None:
+            names = [c.name for c in term.expr.find_all(exp.Column)]
+            base = self.terms.get(names[0]) if len(names) == 1 else None
+            additive = (
+                base is not None
+                and base.is_metric
+                and not base.is_derived
+                and isinstance(base.expr, exp.Sum | exp.Count)
+                and base.expr.find(exp.Distinct) is None
+            )
+            if not (isinstance(term.expr, exp.Column) and additive):
+                self.report(
+                    "SEM208",
+                    f"the window of metric '{term.id}' must sum one metric "
+                    "that is a sum or a count",
+                    self._span(term, "expr", value=True),
+                    "averages and distinct counts cannot be added up over periods: "
+                    "window their parts and divide",
+                )
+                return False
+        return True
 
     def _check_filter(self, term: Term) -> bool:
         """A metric's filter names dimensions and segments by id (time grains allowed)."""
@@ -628,6 +691,32 @@ class _Builder:
         for tid in [t for t in self.terms if state.get(t) == 1]:
             del self.terms[tid]
 
+    def _check_nesting(self) -> None:
+        """A window or shift over a metric that is itself a window or shift is refused."""
+
+        def inner(tid: str, seen: frozenset[str]) -> str | None:
+            for ref in self.terms[tid].refs:
+                other = self.terms.get(ref)
+                if other is None or ref in seen:
+                    continue
+                if other.is_over_time:
+                    return ref
+                found = inner(ref, seen | {ref})
+                if found:
+                    return found
+            return None
+
+        for tid, term in list(self.terms.items()):
+            if term.is_over_time and (nested := inner(tid, frozenset({tid}))):
+                key = "window" if term.window is not None else "shift"
+                self.report(
+                    "SEM208",
+                    f"metric '{tid}' applies a {key} to '{nested}', which already runs over time",
+                    self._span(term, "expr", value=True),
+                    "apply the window or shift to the base metric",
+                )
+                del self.terms[tid]
+
     def _check_names(self) -> None:
         seen: dict[tuple[str | None, str], NameEntry] = {}
         ids = {normalize_name(t): t for t in self.terms}
@@ -687,6 +776,7 @@ class _Builder:
             name=self.config.name,
             languages=tuple(self.config.languages),
             dialect=self.config.dialect,
+            fiscal_year_start=self.config.fiscal_year_start,
             entities=self.entities,
             edges={k: tuple(v) for k, v in self.edges.items()},
             terms=self.terms,

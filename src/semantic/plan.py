@@ -79,12 +79,36 @@ class Plan:
     params: tuple[str, ...]
     #: measure alias -> value shown for a group that has no row for it
     fills: dict[str, exp.Expression] = field(default_factory=dict)
+    #: metrics computed across periods, from the per-period results
+    over_time: tuple[OverTime, ...] = ()
+    #: conditions on the time dimension of `over_time` metrics: they pick periods (on keys)
+    periods: tuple[exp.Expression, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class OverTime:
+    """A metric computed from other periods' results: a trailing window or a shift.
+
+    `key` is the query's group key holding the time dimension at `grain`; `value` is an
+    expression over measure references, evaluated on the earlier period(s). `boundary` is
+    an expression over the key reference: the earlier period of a shift, or the first
+    period of a window (`inclusive`) or the one just before it.
+    """
+
+    alias: str
+    kind: str
+    time: str
+    key: str
+    grain: str
+    value: exp.Expression
+    boundary: exp.Expression
+    inclusive: bool = True
 
 
 def plan_query(model: Model, query: BusinessQuery) -> Plan:
     """Group the query's metrics by entity (and filter) and plan each aggregate."""
     keys = [(c.name, c.expr) for c in query.columns if not c.is_metric]
-    measures = _Measures(model)
+    measures = _Measures(model, keys, query)
     outputs = [
         (c.name, make_ref("key", c.name) if not c.is_metric else measures.expand(c.expr))
         for c in query.columns
@@ -106,12 +130,14 @@ def plan_query(model: Model, query: BusinessQuery) -> Plan:
             Span(QUERY_FILE, 1, 1),
             "add a metric such as a count; a list of distinct values needs a metric to group",
         )
+    row_filters, periods = _split_period_filters(model, query.filters, measures.over_time)
     names: dict[str, int] = {}
     aggregates = []
     for (entity, _), (context, members) in measures.groups.items():
         names[entity] = names.get(entity, 0) + 1
         name = f"{entity}_metrics" + (f"_{names[entity]}" if names[entity] > 1 else "")
-        aggregates.append(_plan_aggregate(model, name, entity, members, keys, context, query))
+        filters = (*row_filters, *context)
+        aggregates.append(_plan_aggregate(model, name, entity, members, keys, filters, query))
     fills = {
         alias: term.fill_null
         for (tid, _), alias in measures.aliases.items()
@@ -126,7 +152,73 @@ def plan_query(model: Model, query: BusinessQuery) -> Plan:
         query.offset,
         query.params,
         fills,
+        tuple(measures.over_time),
+        periods,
     )
+
+
+def _split_period_filters(
+    model: Model, filters: tuple[exp.Expression, ...], over_time: list[OverTime]
+) -> tuple[tuple[exp.Expression, ...], tuple[exp.Expression, ...]]:
+    """Conditions that only concern the time dimension of a window or shift pick the
+    periods shown: they are kept out of the rows (a window ending in January 1995 must see
+    December 1994) and applied to the period keys instead."""
+    if not over_time:
+        return filters, ()
+    time_of = {ot.time: ot for ot in over_time}
+    rows: list[exp.Expression] = []
+    periods: list[exp.Expression] = []
+    for condition in filters:
+        terms = {r.ident for r in find_refs(condition, "term")}
+        if len(terms) == 1 and (term := next(iter(terms))) in time_of:
+            periods.append(_on_period(condition, time_of[term], model))
+        else:
+            rows.append(condition)
+    return tuple(rows), tuple(periods)
+
+
+def _on_period(condition: exp.Expression, ot: OverTime, model: Model) -> exp.Expression:
+    """`condition` with its time dimension replaced by the period of each result row."""
+
+    def swap(node: exp.Expression) -> exp.Expression:
+        ref = ref_of(node)
+        if ref is None:
+            return node
+        period: exp.Expression = make_ref("key", ot.key)
+        if ref.grain and _RANK[ref.grain] > _RANK[ot.grain]:
+            period = _truncate(period, ref.grain, True, model.fiscal_year_start)
+        return period
+
+    return condition.copy().transform(swap, copy=False)
+
+
+_RANK = {
+    "day": 0,
+    "week": 1,
+    "month": 2,
+    "quarter": 3,
+    "fiscal_quarter": 3,
+    "year": 4,
+    "fiscal_year": 4,
+}
+_MONTHS = {"month": 1, "quarter": 3, "fiscal_quarter": 3, "year": 12, "fiscal_year": 12}
+
+
+def _truncate(
+    value: exp.Expression, grain: str, is_date: bool, fiscal_start: int
+) -> exp.Expression:
+    """`value` truncated to the start of its `grain` period (fiscal grains start in the
+    project's fiscal month)."""
+    shift = fiscal_start - 1 if grain.startswith("fiscal_") else 0
+    unit = grain.removeprefix("fiscal_").upper()
+    if shift:
+        value = exp.DateSub(this=value, expression=exp.Literal.number(shift), unit=exp.var("MONTH"))
+    value = exp.DateTrunc(this=value, unit=exp.var(unit))
+    if shift:
+        value = exp.DateAdd(this=value, expression=exp.Literal.number(shift), unit=exp.var("MONTH"))
+    if is_date:  # truncating a DATE gives a TIMESTAMP in some engines
+        value = exp.cast(value, exp.DataType.Type.DATE)
+    return value
 
 
 class _Measures:
@@ -136,8 +228,13 @@ class _Measures:
     metric with its own `filter`) is two measures, aggregated separately.
     """
 
-    def __init__(self, model: Model) -> None:
+    def __init__(
+        self, model: Model, keys: list[tuple[str, exp.Expression]], query: BusinessQuery
+    ) -> None:
         self.model = model
+        self.keys = keys
+        self.query = query
+        self.over_time: list[OverTime] = []
         self.aliases: dict[tuple[str, tuple[str, ...]], str] = {}
         #: (entity, filter key) -> (filters, [(alias, metric id)])
         self.groups: dict[
@@ -162,6 +259,8 @@ class _Measures:
     def _metric(self, term: Term, context: tuple[exp.Expression, ...]) -> exp.Expression:
         if term.filter is not None:
             context = (*context, _as_refs(term.filter))
+        if term.is_over_time:
+            return make_ref("measure", self._over_time(term, context))
         if not term.is_derived:
             return make_ref("measure", self._register(term, context))
 
@@ -172,20 +271,133 @@ class _Measures:
 
         return exp.paren(term.expr.copy().transform(swap, copy=False), copy=False)
 
+    def _over_time(self, term: Term, context: tuple[exp.Expression, ...]) -> str:
+        """Plan a window or shift of `term`: its base metrics per period, then the rule."""
+        spec = term.window or term.shift
+        assert spec is not None
+        place = self.query.place(term.id)
+        key = next(
+            (
+                (name, ref.grain or "day")
+                for name, expr in self.keys
+                if (ref := ref_of(expr)) is not None and ref.ident == spec.time
+            ),
+            None,
+        )
+        if key is None:
+            raise error(
+                "SEM314",
+                f"metric '{term.id}' runs along '{spec.time}': the query must group by it",
+                place,
+                f"select {spec.time} at a grain, e.g. {spec.time}.month",
+            )
+        name, grain = key
+        value = _metric_value(self, term, context)
+        if term.window is not None:
+            window = term.window
+            limit = window.to_date or window.grain
+            assert limit is not None
+            if _RANK[grain] > _RANK[limit]:
+                raise error(
+                    "SEM314",
+                    f"metric '{term.id}' sums a window of {window.last or ''} "
+                    f"{limit}(s), finer than the query's {spec.time}.{grain}",
+                    place,
+                    f"group by {spec.time} at {limit} or finer",
+                )
+            period = make_ref("key", name)
+            if window.to_date:
+                boundary = _truncate(period, window.to_date, True, self.model.fiscal_year_start)
+            else:
+                assert window.last is not None and window.grain is not None
+                boundary = _earlier(period, window.last, window.grain)
+            ot = OverTime(
+                alias=self._alias(term.id),
+                kind="window",
+                time=spec.time,
+                key=name,
+                grain=grain,
+                value=value,
+                boundary=boundary,
+                inclusive=window.to_date is not None,
+            )
+        else:
+            shift = term.shift
+            assert shift is not None
+            if not _shift_fits(grain, shift.grain, shift.periods):
+                raise error(
+                    "SEM314",
+                    f"metric '{term.id}' shifts by {shift.periods} {shift.grain}(s), which "
+                    f"does not land on a {spec.time}.{grain} period",
+                    place,
+                    f"group by {spec.time}.{shift.grain} or a grain that divides it",
+                )
+            ot = OverTime(
+                alias=self._alias(term.id),
+                kind="shift",
+                time=spec.time,
+                key=name,
+                grain=grain,
+                value=value,
+                boundary=_earlier(make_ref("key", name), shift.periods, shift.grain),
+            )
+        self.over_time.append(ot)
+        return ot.alias
+
+    def _alias(self, base: str) -> str:
+        taken = set(self.aliases.values()) | {ot.alias for ot in self.over_time}
+        alias, n = base, 2
+        while alias in taken:
+            alias, n = f"{base}_{n}", n + 1
+        return alias
+
     def _register(self, term: Term, context: tuple[exp.Expression, ...]) -> str:
         unique = {c.sql(): c for c in context}
         key = tuple(sorted(unique))
         alias = self.aliases.get((term.id, key))
         if alias is None:
-            taken = set(self.aliases.values())
-            alias, n = term.id, 2
-            while alias in taken:
-                alias, n = f"{term.id}_{n}", n + 1
+            alias = self._alias(term.id)
             self.aliases[(term.id, key)] = alias
             assert term.entity is not None
             group = self.groups.setdefault((term.entity, key), (tuple(unique.values()), []))
             group[1].append((alias, term.id))
         return alias
+
+
+def _metric_value(
+    measures: _Measures, term: Term, context: tuple[exp.Expression, ...]
+) -> exp.Expression:
+    """The expression of a window's or shift's metric over measure references."""
+
+    def swap(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Column):
+            return measures._metric(measures.model.terms[node.name], context)
+        return node
+
+    return exp.paren(term.expr.copy().transform(swap, copy=False), copy=False)
+
+
+def _earlier(period: exp.Expression, count: int, grain: str) -> exp.Expression:
+    """The date `count` `grain`s before `period`, as a DATE (quarters as 3 months: not every
+    engine has a quarter interval)."""
+    unit = grain.removeprefix("fiscal_")
+    if unit == "quarter":
+        count, unit = count * 3, "month"
+    earlier = exp.DateSub(
+        this=period, expression=exp.Literal.number(count), unit=exp.var(unit.upper())
+    )
+    return exp.cast(earlier, exp.DataType.Type.DATE)
+
+
+def _shift_fits(grain: str, unit: str, periods: int) -> bool:
+    """Whether shifting a `grain` period start by `periods` `unit`s lands on a period start."""
+    if grain == "day":
+        return True
+    if grain == "week":
+        return unit == "week"
+    if unit in ("day", "week"):
+        return False
+    return (periods * _MONTHS[unit]) % _MONTHS[grain] == 0
 
 
 def _as_refs(condition: exp.Expression) -> exp.Expression:
@@ -304,9 +516,7 @@ def _physical(model: Model, expr: exp.Expression, joins: _Joins) -> exp.Expressi
         value = _qualify(term.expr, joins, term)
         is_date = _is_date(model, term)
         if ref.grain and not (ref.grain == "day" and is_date):
-            value = exp.DateTrunc(this=value, unit=exp.var(ref.grain.upper()))
-            if is_date:  # truncating a DATE gives a TIMESTAMP in some engines
-                value = exp.cast(value, exp.DataType.Type.DATE)
+            value = _truncate(value, ref.grain, is_date, model.fiscal_year_start)
         if not isinstance(value, (exp.Column, exp.Func, exp.Literal, exp.Paren)):
             value = exp.paren(value, copy=False)
         return value
@@ -327,10 +537,9 @@ def _plan_aggregate(
     entity: str,
     members: list[tuple[str, str]],
     keys: list[tuple[str, exp.Expression]],
-    context: tuple[exp.Expression, ...],
+    filters: tuple[exp.Expression, ...],
     query: BusinessQuery,
 ) -> Aggregate:
-    filters = (*query.filters, *context)
     used = [model.terms[r.ident] for _, e in keys for r in find_refs(e, "term")]
     used += [model.terms[r.ident] for f in filters for r in find_refs(f, "term")]
     used += [model.terms[tid] for _, tid in members]

@@ -10,6 +10,7 @@ metric is ever multiplied by another entity's rows.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import cast
 
 from sqlglot import exp
@@ -18,7 +19,7 @@ from sqlglot.errors import ErrorLevel, SqlglotError
 
 from semantic.errors import Span, error, suggest
 from semantic.plan import Aggregate, Plan
-from semantic.query import OrderItem, ref_of
+from semantic.query import OrderItem, find_refs, make_ref, ref_of
 
 KEYS_CTE = "keys"
 
@@ -59,9 +60,150 @@ def build_tree(plan: Plan) -> exp.Select:
     Nodes are built directly rather than through sqlglot's string-accepting builders, which
     would parse every table name and join.
     """
+    if plan.over_time:
+        return _over_time(plan)
     if len(plan.aggregates) == 1:
         return _flat(plan, plan.aggregates[0])
     return _combined(plan)
+
+
+PERIODS = "periods"
+
+
+def _over_time(plan: Plan) -> exp.Select:
+    """Windows and shifts: the per-period results (every key and base measure) in a CTE,
+    joined to themselves on earlier periods."""
+    keys = [name for name, _ in plan.aggregates[0].keys]
+    measures = [m for agg in plan.aggregates for m, _ in agg.measures]
+    per_period = build_tree(
+        replace(
+            plan,
+            columns=tuple(
+                [(k, make_ref("key", k)) for k in keys]
+                + [(m, make_ref("measure", m)) for m in measures]
+            ),
+            having=(),
+            order=(),
+            limit=None,
+            offset=None,
+            over_time=(),
+            periods=(),
+        )
+    )
+    inner_ctes = per_period.args.get("with_")
+    ctes = list(inner_ctes.expressions) if inner_ctes else []
+    per_period.set("with_", None)
+    ctes.append(_cte(PERIODS, per_period))
+    select = exp.Select()
+    select.set("from_", exp.From(this=_table(PERIODS, "current_period")))
+    joins: list[exp.Join] = []
+    source: dict[str, exp.Expression] = {}
+    for ot in plan.over_time:
+        others = [k for k in keys if k != ot.key]
+        now = exp.column(ot.key, "current_period")
+        boundary = _on_keys(ot.boundary, "current_period")
+        if ot.kind == "shift":
+            same = [
+                exp.NullSafeEQ(
+                    this=exp.column(k, "current_period"), expression=exp.column(k, ot.alias)
+                )
+                for k in others
+            ]
+            on = _and([exp.column(ot.key, ot.alias).eq(boundary), *same])
+            joins.append(exp.Join(this=_table(PERIODS, ot.alias), on=on, side="LEFT"))
+            source[ot.alias] = _inline_measures(ot.value, ot.alias, plan)
+            continue
+        # a window: for each current period, the sum over the periods of its window
+        window = exp.column(ot.key, "window_period")
+        lower = window >= boundary if ot.inclusive else window > boundary
+        spans = exp.Select(
+            expressions=[
+                *(_alias(exp.column(k, "current_period"), k) for k in keys),
+                *(
+                    _alias(exp.Sum(this=exp.column(m, "window_period")), m)
+                    for m in _measures_in(ot.value)
+                ),
+            ]
+        )
+        spans.set("from_", exp.From(this=_table(PERIODS, "current_period")))
+        same_window = [
+            exp.NullSafeEQ(
+                this=exp.column(k, "window_period"), expression=exp.column(k, "current_period")
+            )
+            for k in others
+        ]
+        spans.set(
+            "joins",
+            [
+                exp.Join(
+                    this=_table(PERIODS, "window_period"),
+                    on=_and([lower, window.copy() <= now, *same_window]),
+                )
+            ],
+        )
+        spans.set("group", exp.Group(expressions=[exp.column(k, "current_period") for k in keys]))
+        ctes.append(_cte(ot.alias, spans))
+        on = _and(
+            [
+                exp.NullSafeEQ(
+                    this=exp.column(k, "current_period"), expression=exp.column(k, ot.alias)
+                )
+                for k in keys
+            ]
+        )
+        joins.append(exp.Join(this=_table(ot.alias), on=on, side="LEFT"))
+        source[ot.alias] = _inline_measures(ot.value, ot.alias, plan)
+    select.set("joins", joins)
+    select.set("with_", exp.With(expressions=ctes))
+
+    def inline(node: exp.Expression) -> exp.Expression:
+        def swap(n: exp.Expression) -> exp.Expression:
+            ref = ref_of(n)
+            if ref is None:
+                return n
+            if ref.kind == "key":
+                return exp.column(ref.ident, "current_period")
+            if ref.ident in source:
+                return source[ref.ident].copy()
+            return _filled(exp.column(ref.ident, "current_period"), plan.fills.get(ref.ident))
+
+        return node.copy().transform(swap, copy=False)
+
+    select.set("expressions", [_alias(inline(e), name) for name, e in plan.columns])
+    conditions = [inline(c) for c in (*plan.periods, *plan.having)]
+    if conditions:
+        select.set("where", exp.Where(this=_and(conditions)))
+    return _finish(select, plan, inline)
+
+
+def _cte(name: str, query: exp.Expression) -> exp.CTE:
+    return exp.CTE(this=query, alias=exp.TableAlias(this=exp.to_identifier(name)))
+
+
+def _on_keys(expr: exp.Expression, table: str) -> exp.Expression:
+    """`expr` with key references read from the per-period row `table`."""
+
+    def swap(n: exp.Expression) -> exp.Expression:
+        ref = ref_of(n)
+        return exp.column(ref.ident, table) if ref is not None and ref.kind == "key" else n
+
+    return expr.copy().transform(swap, copy=False)
+
+
+def _measures_in(value: exp.Expression) -> list[str]:
+    return [r.ident for r in find_refs(value, "measure")]
+
+
+def _inline_measures(value: exp.Expression, table: str, plan: Plan) -> exp.Expression:
+    """`value` over the measures of the per-period row `table`."""
+
+    def swap(n: exp.Expression) -> exp.Expression:
+        ref = ref_of(n)
+        if ref is None or ref.kind != "measure":
+            return n
+        return _filled(exp.column(ref.ident, table), plan.fills.get(ref.ident))
+
+    return value.copy().transform(swap, copy=False)
 
 
 def _table(name: str, alias: str | None = None) -> exp.Table:

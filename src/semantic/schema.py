@@ -21,10 +21,18 @@ Id = Annotated[
 Language = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")]
 LangText = dict[Language, str]
 Cardinality = Literal["many_to_one", "one_to_one", "one_to_many"]
-Grain = Literal["day", "week", "month", "quarter", "year"]
+Grain = Literal["day", "week", "month", "quarter", "year", "fiscal_quarter", "fiscal_year"]
 Status = Literal["draft", "approved", "deprecated"]
 Confidentiality = Literal["public", "internal", "confidential", "restricted"]
-GRAINS: tuple[Grain, ...] = ("day", "week", "month", "quarter", "year")
+GRAINS: tuple[Grain, ...] = (
+    "day",
+    "week",
+    "month",
+    "quarter",
+    "year",
+    "fiscal_quarter",
+    "fiscal_year",
+)
 
 
 class Strict(BaseModel):
@@ -93,8 +101,34 @@ class TimeDimensionSpec(DimensionSpec):
     grains: list[Grain] = Field(default_factory=lambda: list(GRAINS))
 
 
+class WindowSpec(Strict):
+    """A metric summed over a time window ending at each period of the query."""
+
+    time: Id = Field(description="The time dimension the window runs along.")
+    last: int | None = Field(None, ge=1, description="Trailing periods, the current included.")
+    grain: Grain | None = Field(None, description="The unit of `last`, e.g. month.")
+    to_date: Grain | None = Field(None, description="From the start of this period: year, ...")
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> WindowSpec:
+        if (self.last is None) == (self.to_date is None):
+            raise ValueError("a window has either `last` (with `grain`) or `to_date`")
+        if self.last is not None and self.grain is None:
+            raise ValueError("`last` needs a `grain`, e.g. last: 3, grain: month")
+        return self
+
+
+class ShiftSpec(Strict):
+    """A metric's value some periods earlier (same period last year, previous month)."""
+
+    time: Id = Field(description="The time dimension to shift along.")
+    periods: int = Field(1, ge=1)
+    grain: Grain = Field(description="The unit of `periods`, e.g. year.")
+
+
 class MetricSpec(Strict):
-    """An aggregate over one entity (`entity` + `expr`), or an expression over other metrics."""
+    """An aggregate over one entity (`entity` + `expr`), or an expression over other metrics
+    (optionally summed over a time `window`, or `shift`ed to an earlier period)."""
 
     entity: Id | None = None
     expr: str
@@ -103,6 +137,8 @@ class MetricSpec(Strict):
         description="A condition on dimensions and segments (by term id) that the rows must "
         "meet, e.g. part_type LIKE 'PROMO%'.",
     )
+    window: WindowSpec | None = None
+    shift: ShiftSpec | None = None
     fill_null: float | None = Field(
         None,
         description="The value of a group that has no row for this metric (counts are 0 "
@@ -185,6 +221,9 @@ class ProjectFile(Strict):
     name: str
     description: str | None = None
     languages: list[Language] = Field(default_factory=lambda: ["en"], min_length=1)
+    fiscal_year_start: int = Field(
+        1, ge=1, le=12, description="Month the fiscal year starts in (1 = January)."
+    )
     dialect: str = "duckdb"
     models: str = "models"
     glossary: str = "glossary"
