@@ -807,4 +807,6 @@ def _without_positions(tree: exp.Expression) -> exp.Expression:
         node._meta = None
         if not node.comments:
             node.comments = None
+        if isinstance(node, exp.Div):
+            node.set("safe", True)  # x / 0 is NULL in every dialect (DuckDB gives NaN)
     return tree

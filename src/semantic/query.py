@@ -175,6 +175,8 @@ def parse_query(model: Model, text: str) -> BusinessQuery:
         node._meta = None
         if not node.comments:
             node.comments = None
+        if isinstance(node, exp.Div):
+            node.set("safe", True)  # x / 0 is NULL in every dialect (DuckDB gives NaN)
     return BusinessQuery(
         columns=columns,
         filters=tuple(filters),

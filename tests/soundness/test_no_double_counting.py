@@ -135,3 +135,15 @@ def test_duplicate_keys_on_the_one_side_are_reported(tmp_path: Path) -> None:
     # order 13 has no customer at all (NULL is not an orphan); order 14 points to customer 9
     assert found["SEM407"].severity == "warning"
     assert found["SEM407"].message.startswith("1 row(s) of 'orders' have a customer_id with no")
+
+
+def test_division_by_zero_is_null_not_nan(project: Project) -> None:
+    """Found by the differential test: a ratio of two empty groups (0 revenue / 0 orders,
+    both filled with 0) gave NaN on DuckDB. Division by zero is NULL in every dialect."""
+    got = project.query(
+        "SELECT customer_region, order_count, "
+        "MEASURE(net_revenue) FILTER (WHERE market_segment = 'NONE') "
+        "/ MEASURE(order_count) FILTER (WHERE market_segment = 'NONE') AS ratio ORDER BY 1"
+    ).to_pylist()
+    assert len(got) == 5 and all(r["order_count"] > 0 for r in got)
+    assert [r["ratio"] for r in got] == [None] * 5
