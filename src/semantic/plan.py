@@ -14,6 +14,7 @@ from sqlglot import exp
 
 from semantic.errors import SemanticError, Span, error
 from semantic.model import Edge, Model, Term
+from semantic.nodes import column
 from semantic.query import (
     QUERY_DIALECT,
     QUERY_FILE,
@@ -235,10 +236,11 @@ class _Measures:
         self.keys = keys
         self.query = query
         self.over_time: list[OverTime] = []
-        self.aliases: dict[tuple[str, tuple[str, ...]], str] = {}
-        #: (entity, filter key) -> (filters, [(alias, metric id)])
+        self.aliases: dict[tuple[str, frozenset[exp.Expression]], str] = {}
+        #: (entity, filters) -> (filters, [(alias, metric id)])
         self.groups: dict[
-            tuple[str, tuple[str, ...]], tuple[tuple[exp.Expression, ...], list[tuple[str, str]]]
+            tuple[str, frozenset[exp.Expression]],
+            tuple[tuple[exp.Expression, ...], list[tuple[str, str]]],
         ] = {}
 
     def expand(
@@ -352,14 +354,15 @@ class _Measures:
         return alias
 
     def _register(self, term: Term, context: tuple[exp.Expression, ...]) -> str:
-        unique = {c.sql(): c for c in context}
-        key = tuple(sorted(unique))
+        # conditions compare by structure (sqlglot trees hash and compare by value)
+        unique = tuple(dict.fromkeys(context))
+        key = frozenset(unique)
         alias = self.aliases.get((term.id, key))
         if alias is None:
             alias = self._alias(term.id)
             self.aliases[(term.id, key)] = alias
             assert term.entity is not None
-            group = self.groups.setdefault((term.entity, key), (tuple(unique.values()), []))
+            group = self.groups.setdefault((term.entity, key), (unique, []))
             group[1].append((alias, term.id))
         return alias
 
@@ -483,9 +486,9 @@ def _needs(model: Model, terms: list[Term]) -> list[tuple[Term, str, tuple[str, 
     for term in terms:
         assert term.entity is not None
         found.setdefault((term.entity, term.path), term)
-        for column in term.expr.find_all(exp.Column):
-            if column.table:
-                found.setdefault((column.table, ()), term)
+        for used in term.expr.find_all(exp.Column):
+            if used.table:
+                found.setdefault((used.table, ()), term)
     return [(term, target, pinned) for (target, pinned), term in found.items()]
 
 
@@ -499,7 +502,7 @@ def _qualify(expr: exp.Expression, joins: _Joins, term: Term) -> exp.Expression:
             else:
                 assert term.entity is not None
                 alias = joins.reach(term, term.entity, term.path)
-            return exp.column(node.name, alias)
+            return column(node.name, alias)
         return node
 
     return expr.copy().transform(swap, copy=False)
@@ -571,7 +574,7 @@ def _plan_aggregate(
         filters=tuple(_physical(model, f, joins) for f in filters),
         paths=tuple(dict.fromkeys(joins.paths)),
         fanout=fanout,
-        entity_key=tuple(exp.column(c, entity) for c in primary_key) if fanout else (),
+        entity_key=tuple(column(c, entity) for c in primary_key) if fanout else (),
         many_side=tuple(t for t in dict.fromkeys(t.id for t in used) if t in joins.fanned),
         grain=primary_key,
     )

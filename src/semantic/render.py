@@ -18,6 +18,7 @@ from sqlglot.dialects.dialect import Dialect, Dialects
 from sqlglot.errors import ErrorLevel, SqlglotError
 
 from semantic.errors import Span, error, suggest
+from semantic.nodes import column, identifier
 from semantic.plan import Aggregate, Plan
 from semantic.query import OrderItem, find_refs, make_ref, ref_of
 
@@ -100,36 +101,32 @@ def _over_time(plan: Plan) -> exp.Select:
     source: dict[str, exp.Expression] = {}
     for ot in plan.over_time:
         others = [k for k in keys if k != ot.key]
-        now = exp.column(ot.key, "current_period")
+        now = column(ot.key, "current_period")
         boundary = _on_keys(ot.boundary, "current_period")
         if ot.kind == "shift":
             same = [
-                exp.NullSafeEQ(
-                    this=exp.column(k, "current_period"), expression=exp.column(k, ot.alias)
-                )
+                exp.NullSafeEQ(this=column(k, "current_period"), expression=column(k, ot.alias))
                 for k in others
             ]
-            on = _and([exp.column(ot.key, ot.alias).eq(boundary), *same])
+            on = _and([column(ot.key, ot.alias).eq(boundary), *same])
             joins.append(exp.Join(this=_table(PERIODS, ot.alias), on=on, side="LEFT"))
             source[ot.alias] = _inline_measures(ot.value, ot.alias, plan)
             continue
         # a window: for each current period, the sum over the periods of its window
-        window = exp.column(ot.key, "window_period")
+        window = column(ot.key, "window_period")
         lower = window >= boundary if ot.inclusive else window > boundary
         spans = exp.Select(
             expressions=[
-                *(_alias(exp.column(k, "current_period"), k) for k in keys),
+                *(_alias(column(k, "current_period"), k) for k in keys),
                 *(
-                    _alias(exp.Sum(this=exp.column(m, "window_period")), m)
+                    _alias(exp.Sum(this=column(m, "window_period")), m)
                     for m in _measures_in(ot.value)
                 ),
             ]
         )
         spans.set("from_", exp.From(this=_table(PERIODS, "current_period")))
         same_window = [
-            exp.NullSafeEQ(
-                this=exp.column(k, "window_period"), expression=exp.column(k, "current_period")
-            )
+            exp.NullSafeEQ(this=column(k, "window_period"), expression=column(k, "current_period"))
             for k in others
         ]
         spans.set(
@@ -141,13 +138,11 @@ def _over_time(plan: Plan) -> exp.Select:
                 )
             ],
         )
-        spans.set("group", exp.Group(expressions=[exp.column(k, "current_period") for k in keys]))
+        spans.set("group", exp.Group(expressions=[column(k, "current_period") for k in keys]))
         ctes.append(_cte(ot.alias, spans))
         on = _and(
             [
-                exp.NullSafeEQ(
-                    this=exp.column(k, "current_period"), expression=exp.column(k, ot.alias)
-                )
+                exp.NullSafeEQ(this=column(k, "current_period"), expression=column(k, ot.alias))
                 for k in keys
             ]
         )
@@ -162,10 +157,10 @@ def _over_time(plan: Plan) -> exp.Select:
             if ref is None:
                 return n
             if ref.kind == "key":
-                return exp.column(ref.ident, "current_period")
+                return column(ref.ident, "current_period")
             if ref.ident in source:
                 return source[ref.ident].copy()
-            return _filled(exp.column(ref.ident, "current_period"), plan.fills.get(ref.ident))
+            return _filled(column(ref.ident, "current_period"), plan.fills.get(ref.ident))
 
         return node.copy().transform(swap, copy=False)
 
@@ -185,7 +180,7 @@ def _on_keys(expr: exp.Expression, table: str) -> exp.Expression:
 
     def swap(n: exp.Expression) -> exp.Expression:
         ref = ref_of(n)
-        return exp.column(ref.ident, table) if ref is not None and ref.kind == "key" else n
+        return column(ref.ident, table) if ref is not None and ref.kind == "key" else n
 
     return expr.copy().transform(swap, copy=False)
 
@@ -201,7 +196,7 @@ def _inline_measures(value: exp.Expression, table: str, plan: Plan) -> exp.Expre
         ref = ref_of(n)
         if ref is None or ref.kind != "measure":
             return n
-        return _filled(exp.column(ref.ident, table), plan.fills.get(ref.ident))
+        return _filled(column(ref.ident, table), plan.fills.get(ref.ident))
 
     return value.copy().transform(swap, copy=False)
 
@@ -217,7 +212,7 @@ def _table(name: str, alias: str | None = None) -> exp.Table:
 
 
 def _alias(expr: exp.Expression, name: str) -> exp.Alias:
-    return exp.Alias(this=expr, alias=exp.to_identifier(name))
+    return exp.Alias(this=expr, alias=identifier(name))
 
 
 def _and(conditions: list[exp.Expression]) -> exp.Expression:
@@ -240,10 +235,7 @@ def _source(
     joins = []
     for join in agg.joins:
         on = _and(
-            [
-                exp.column(src, join.parent).eq(exp.column(tgt, join.alias))
-                for src, tgt in join.edge.keys
-            ]
+            [column(src, join.parent).eq(column(tgt, join.alias)) for src, tgt in join.edge.keys]
         )
         joins.append(exp.Join(this=_table(join.table, join.alias), on=on, side="LEFT"))
     body.set("joins", joins)
@@ -255,17 +247,18 @@ def _source(
         return body, dict(agg.keys), dict(agg.measures)
     # A one-to-many join repeats the entity's rows: keep one row per entity row and group,
     # carrying the columns the measures read, then aggregate those distinct rows.
-    leaves: dict[str, str] = {}
+    leaves: dict[tuple[str, str], str] = {}
 
     def leaf(node: exp.Expression) -> exp.Expression:
         if isinstance(node, exp.Column):
-            return exp.column(leaves.setdefault(node.sql(), f"__value_{len(leaves)}"), ROWS)
+            key = (node.table, node.name)
+            return column(leaves.setdefault(key, f"__value_{len(leaves)}"), ROWS)
         return node
 
     measures = {m: e.copy().transform(leaf, copy=False) for m, e in agg.measures}
     columns = [_alias(k.copy(), f"__key_{i}") for i, k in enumerate(agg.entity_key)]
     columns += [_alias(e.copy(), name) for name, e in agg.keys]
-    columns += [_alias(column, leaves[text]) for text, column in _columns_by_text(agg).items()]
+    columns += [_alias(value, leaves[key]) for key, value in _columns_by_key(agg).items()]
     body.set("expressions", columns)
     body.set("distinct", exp.Distinct())
     outer = exp.Select()
@@ -273,15 +266,15 @@ def _source(
         "from_",
         exp.From(this=exp.Subquery(this=body, alias=exp.TableAlias(this=exp.to_identifier(ROWS)))),
     )
-    keys: dict[str, exp.Expression] = {name: exp.column(name, ROWS) for name, _ in agg.keys}
+    keys: dict[str, exp.Expression] = {name: column(name, ROWS) for name, _ in agg.keys}
     if keys:
         outer.set("group", exp.Group(expressions=[k.copy() for k in keys.values()]))
     return outer, keys, measures
 
 
-def _columns_by_text(agg: Aggregate) -> dict[str, exp.Expression]:
-    """Every physical column the measures of `agg` read, by its SQL text."""
-    return {c.sql(): c.copy() for _, e in agg.measures for c in e.find_all(exp.Column)}
+def _columns_by_key(agg: Aggregate) -> dict[tuple[str, str], exp.Expression]:
+    """Every physical column the measures of `agg` read, by (table alias, name)."""
+    return {(c.table, c.name): c.copy() for _, e in agg.measures for c in e.find_all(exp.Column)}
 
 
 def _flat(plan: Plan, agg: Aggregate) -> exp.Select:
@@ -318,7 +311,7 @@ def _combined(plan: Plan) -> exp.Select:
     select = exp.Select()
     if key_names:
         branches = [
-            exp.Select(expressions=[exp.column(k) for k in key_names]).from_(
+            exp.Select(expressions=[column(k) for k in key_names]).from_(
                 _table(agg.name), copy=False
             )
             for agg in plan.aggregates
@@ -335,9 +328,7 @@ def _combined(plan: Plan) -> exp.Select:
                     this=_table(agg.name),
                     on=_and(
                         [
-                            exp.NullSafeEQ(
-                                this=exp.column(k, KEYS_CTE), expression=exp.column(k, agg.name)
-                            )
+                            exp.NullSafeEQ(this=column(k, KEYS_CTE), expression=column(k, agg.name))
                             for k in key_names
                         ]
                     ),
@@ -360,8 +351,8 @@ def _combined(plan: Plan) -> exp.Select:
             if ref is None:
                 return n
             if ref.kind == "key":
-                return exp.column(ref.ident, KEYS_CTE)
-            return _filled(exp.column(ref.ident, owner[ref.ident]), plan.fills.get(ref.ident))
+                return column(ref.ident, KEYS_CTE)
+            return _filled(column(ref.ident, owner[ref.ident]), plan.fills.get(ref.ident))
 
         return node.copy().transform(swap, copy=False)
 
@@ -394,7 +385,7 @@ def _ordered(
     item: OrderItem, plan: Plan, inline: Callable[[exp.Expression], exp.Expression]
 ) -> exp.Ordered:
     if item.column is not None:
-        target: exp.Expression = exp.column(plan.columns[item.column][0])
+        target: exp.Expression = column(plan.columns[item.column][0])
     else:
         assert item.expr is not None
         target = inline(item.expr)
