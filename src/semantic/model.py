@@ -555,8 +555,7 @@ class _Builder:
             )
             return False
         if term.window is not None:
-            names = [c.name for c in term.expr.find_all(exp.Column)]
-            base = self.terms.get(names[0]) if len(names) == 1 else None
+            base = self._single_metric(term)
             additive = (
                 base is not None
                 and base.is_metric
@@ -564,7 +563,7 @@ class _Builder:
                 and isinstance(base.expr, exp.Sum | exp.Count)
                 and base.expr.find(exp.Distinct) is None
             )
-            if not (isinstance(term.expr, exp.Column) and additive):
+            if not additive:
                 self.report(
                     "SEM208",
                     f"the window of metric '{term.id}' must sum one metric "
@@ -575,6 +574,18 @@ class _Builder:
                 )
                 return False
         return True
+
+    def _single_metric(self, term: Term) -> Term | None:
+        """The base metric that `term` names alone, through derived metrics that only add a
+        filter (`expr: net_revenue, filter: ...`), or None."""
+        seen: set[str] = set()
+        current: Term | None = term
+        while current is not None and (current is term or current.is_derived):
+            if current.id in seen or not isinstance(current.expr, exp.Column):
+                return None
+            seen.add(current.id)
+            current = self.terms.get(current.expr.name)
+        return current
 
     def _check_filter(self, term: Term) -> bool:
         """A metric's filter names dimensions and segments by id (time grains allowed)."""

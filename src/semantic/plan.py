@@ -359,7 +359,7 @@ class _Measures:
         key = frozenset(unique)
         alias = self.aliases.get((term.id, key))
         if alias is None:
-            alias = self._alias(term.id)
+            alias = self._alias(f"{term.id}_filtered" if key else term.id)
             self.aliases[(term.id, key)] = alias
             assert term.entity is not None
             group = self.groups.setdefault((term.entity, key), (unique, []))

@@ -206,12 +206,10 @@ def _parse_select(text: str) -> exp.Select:
         first = errors[0]
         span = Span(QUERY_FILE, int(first.get("line", 1) or 1), int(first.get("col", 1) or 1))
         detail = _parse_problem(first.get("description") or str(exc).splitlines()[0])
-        raise error(
-            "SEM301",
-            f"the query is not valid SQL: {detail}",
-            span,
-            "write SELECT <terms> [WHERE ...] [ORDER BY ...] [LIMIT n]",
-        ) from None
+        hint = "write SELECT <terms> [WHERE ...] [ORDER BY ...] [LIMIT n]"
+        if re.search(r"\bFILTER\s*\(", text, re.IGNORECASE):
+            hint = "filter a metric with MEASURE(net_revenue) FILTER (WHERE ...)"
+        raise error("SEM301", f"the query is not valid SQL: {detail}", span, hint) from None
     if len(statements) != 1:
         raise error(
             "SEM302",

@@ -145,6 +145,12 @@ class MetricSpec(Strict):
         "without saying so), e.g. 0 for revenue.",
     )
 
+    @model_validator(mode="after")
+    def _window_or_shift(self) -> MetricSpec:
+        if self.window is not None and self.shift is not None:
+            raise ValueError("a metric has a window or a shift, not both: define one on the other")
+        return self
+
 
 class SegmentSpec(Strict):
     """A named boolean condition over one entity's columns."""
