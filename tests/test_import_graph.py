@@ -15,6 +15,7 @@ LAYERS: list[set[str]] = [
     {"model"},
     {"resolve"},
     {"query"},
+    {"periods"},
     {"plan"},
     {"render"},
     {"engines.datagen", "engines.duckdb", "engines"},

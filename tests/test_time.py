@@ -86,7 +86,7 @@ def test_fiscal_year_starts_in_april(project: Project) -> None:
     ("query", "fragment"),
     [
         ("SELECT revenue_last_3_months", "the query must group by it"),
-        ("SELECT order_date.year, revenue_last_3_months", "finer than the query's"),
+        ("SELECT order_date.year, revenue_last_3_months", "does not line up with periods"),
         ("SELECT order_date.week, revenue_previous_year", "does not land on"),
     ],
 )

@@ -9,12 +9,14 @@ references (`query.make_ref`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from sqlglot import exp
 
 from semantic.errors import SemanticError, Span, error
 from semantic.model import Edge, Model, Term
 from semantic.nodes import column
+from semantic.periods import RANK, aligned, earlier, literal_date, period_start, steps_fit, truncate
 from semantic.query import (
     QUERY_DIALECT,
     QUERY_FILE,
@@ -104,6 +106,9 @@ class OverTime:
     value: exp.Expression
     boundary: exp.Expression
     inclusive: bool = True
+    #: the other group keys, which an earlier period must share (coarser grains of the
+    #: time dimension are not among them: they follow from the period)
+    partition: tuple[str, ...] = ()
 
 
 def plan_query(model: Model, query: BusinessQuery) -> Plan:
@@ -131,7 +136,7 @@ def plan_query(model: Model, query: BusinessQuery) -> Plan:
             Span(QUERY_FILE, 1, 1),
             "add a metric such as a count; a list of distinct values needs a metric to group",
         )
-    row_filters, periods = _split_period_filters(model, query.filters, measures.over_time)
+    row_filters, periods = _split_period_filters(model, query.filters, measures.over_time, query)
     names: dict[str, int] = {}
     aggregates = []
     for (entity, _), (context, members) in measures.groups.items():
@@ -159,11 +164,15 @@ def plan_query(model: Model, query: BusinessQuery) -> Plan:
 
 
 def _split_period_filters(
-    model: Model, filters: tuple[exp.Expression, ...], over_time: list[OverTime]
+    model: Model,
+    filters: tuple[exp.Expression, ...],
+    over_time: list[OverTime],
+    query: BusinessQuery,
 ) -> tuple[tuple[exp.Expression, ...], tuple[exp.Expression, ...]]:
     """Conditions that only concern the time dimension of a window or shift pick the
     periods shown: they are kept out of the rows (a window ending in January 1995 must see
-    December 1994) and applied to the period keys instead."""
+    December 1994) and applied to the period keys instead. Such a condition must keep or
+    drop whole periods, or a plain metric of the same query would change meaning."""
     if not over_time:
         return filters, ()
     time_of = {ot.time: ot for ot in over_time}
@@ -172,10 +181,79 @@ def _split_period_filters(
     for condition in filters:
         terms = {r.ident for r in find_refs(condition, "term")}
         if len(terms) == 1 and (term := next(iter(terms))) in time_of:
-            periods.append(_on_period(condition, time_of[term], model))
+            ot = time_of[term]
+            problem = _cuts_periods(condition, ot, model.fiscal_year_start)
+            if problem:
+                raise error(
+                    "SEM314",
+                    f"with '{ot.alias}', conditions on '{term}' pick whole periods of "
+                    f"{term}.{ot.grain}, but {problem}",
+                    query.place(term),
+                    f"compare {term} with the first day of a period, e.g. "
+                    f"{term} >= DATE '1995-01-01', or use {term}.{ot.grain}",
+                )
+            periods.append(_on_period(condition, ot, model))
         else:
             rows.append(condition)
     return tuple(rows), tuple(periods)
+
+
+#: which side of a period a compared date must sit on, when the time dimension is on the
+#: left (`order_date >= DATE '1995-01-01'`: the date starts a period) or on the right
+_LEFT: dict[type, tuple[str, ...]] = {
+    exp.GTE: ("start",),
+    exp.LT: ("start",),
+    exp.GT: ("end",),
+    exp.LTE: ("end",),
+}
+_RIGHT: dict[type, tuple[str, ...]] = {
+    exp.GTE: ("end",),
+    exp.LT: ("end",),
+    exp.GT: ("start",),
+    exp.LTE: ("start",),
+}
+
+
+def _cuts_periods(condition: exp.Expression, ot: OverTime, fiscal_start: int) -> str | None:
+    """Why `condition` may keep part of a period, or None when it keeps whole periods."""
+    for node in condition.find_all(exp.Anonymous):
+        ref = ref_of(node)
+        if ref is None:
+            continue
+        grain = ref.grain or "day"
+        if RANK[grain] >= RANK[ot.grain]:
+            if not aligned(ot.grain, grain, fiscal_start):
+                return f"periods of {ref.ident}.{grain} do not start on periods of {ot.grain}"
+            continue
+        parent = node.parent
+        dates: list[tuple[exp.Expression, tuple[str, ...]]]
+        if isinstance(parent, exp.Binary) and type(parent) in _LEFT:
+            left = parent.this is node
+            other = parent.expression if left else parent.this
+            dates = [(other, (_LEFT if left else _RIGHT)[type(parent)])]
+        elif isinstance(parent, exp.Between) and parent.this is node:
+            dates = [(parent.args["low"], ("start",)), (parent.args["high"], ("end",))]
+        elif isinstance(parent, exp.EQ):
+            dates = [(parent.expression if parent.this is node else parent.this, ("start", "end"))]
+        elif isinstance(parent, exp.In) and parent.this is node:
+            dates = [(value, ("start", "end")) for value in parent.expressions]
+        else:
+            return f"'{_show(condition)}' is not a comparison with a date"
+        for value, bounds in dates:
+            day = literal_date(value)
+            if day is None:
+                return f"'{_show(condition)}' compares with something that is not a date"
+            for bound in bounds:
+                first = day if bound == "start" else day + timedelta(days=1)
+                if period_start(first, ot.grain, fiscal_start) != first:
+                    return f"{day.isoformat()} falls inside a period of {ot.grain}"
+    return None
+
+
+def _show(condition: exp.Expression) -> str:
+    from semantic.query import show
+
+    return show(condition)
 
 
 def _on_period(condition: exp.Expression, ot: OverTime, model: Model) -> exp.Expression:
@@ -186,40 +264,11 @@ def _on_period(condition: exp.Expression, ot: OverTime, model: Model) -> exp.Exp
         if ref is None:
             return node
         period: exp.Expression = make_ref("key", ot.key)
-        if ref.grain and _RANK[ref.grain] > _RANK[ot.grain]:
-            period = _truncate(period, ref.grain, True, model.fiscal_year_start)
+        if ref.grain and RANK[ref.grain] > RANK[ot.grain]:
+            period = truncate(period, ref.grain, True, model.fiscal_year_start)
         return period
 
     return condition.copy().transform(swap, copy=False)
-
-
-_RANK = {
-    "day": 0,
-    "week": 1,
-    "month": 2,
-    "quarter": 3,
-    "fiscal_quarter": 3,
-    "year": 4,
-    "fiscal_year": 4,
-}
-_MONTHS = {"month": 1, "quarter": 3, "fiscal_quarter": 3, "year": 12, "fiscal_year": 12}
-
-
-def _truncate(
-    value: exp.Expression, grain: str, is_date: bool, fiscal_start: int
-) -> exp.Expression:
-    """`value` truncated to the start of its `grain` period (fiscal grains start in the
-    project's fiscal month)."""
-    shift = fiscal_start - 1 if grain.startswith("fiscal_") else 0
-    unit = grain.removeprefix("fiscal_").upper()
-    if shift:
-        value = exp.DateSub(this=value, expression=exp.Literal.number(shift), unit=exp.var("MONTH"))
-    value = exp.DateTrunc(this=value, unit=exp.var(unit))
-    if shift:
-        value = exp.DateAdd(this=value, expression=exp.Literal.number(shift), unit=exp.var("MONTH"))
-    if is_date:  # truncating a DATE gives a TIMESTAMP in some engines
-        value = exp.cast(value, exp.DataType.Type.DATE)
-    return value
 
 
 class _Measures:
@@ -278,41 +327,33 @@ class _Measures:
         spec = term.window or term.shift
         assert spec is not None
         place = self.query.place(term.id)
-        key = next(
-            (
-                (name, ref.grain or "day")
-                for name, expr in self.keys
-                if (ref := ref_of(expr)) is not None and ref.ident == spec.time
-            ),
-            None,
-        )
-        if key is None:
-            raise error(
-                "SEM314",
-                f"metric '{term.id}' runs along '{spec.time}': the query must group by it",
-                place,
-                f"select {spec.time} at a grain, e.g. {spec.time}.month",
-            )
+        key, partition = self._period_key(term, spec.time, place)
         name, grain = key
+        fiscal = self.model.fiscal_year_start
         value = _metric_value(self, term, context)
         if term.window is not None:
             window = term.window
             limit = window.to_date or window.grain
             assert limit is not None
-            if _RANK[grain] > _RANK[limit]:
+            fits = (
+                aligned(grain, limit, fiscal)
+                if window.to_date
+                else window.last is not None and steps_fit(grain, window.last, limit)
+            )
+            if RANK[grain] > RANK[limit] or not fits:
                 raise error(
                     "SEM314",
                     f"metric '{term.id}' sums a window of {window.last or ''} "
-                    f"{limit}(s), finer than the query's {spec.time}.{grain}",
+                    f"{limit}(s), which does not line up with periods of {spec.time}.{grain}",
                     place,
                     f"group by {spec.time} at {limit} or finer",
                 )
             period = make_ref("key", name)
             if window.to_date:
-                boundary = _truncate(period, window.to_date, True, self.model.fiscal_year_start)
+                boundary = truncate(period, window.to_date, True, self.model.fiscal_year_start)
             else:
                 assert window.last is not None and window.grain is not None
-                boundary = _earlier(period, window.last, window.grain)
+                boundary = earlier(period, window.last, window.grain)
             ot = OverTime(
                 alias=self._alias(term.id),
                 kind="window",
@@ -322,15 +363,16 @@ class _Measures:
                 value=value,
                 boundary=boundary,
                 inclusive=window.to_date is not None,
+                partition=partition,
             )
         else:
             shift = term.shift
             assert shift is not None
-            if not _shift_fits(grain, shift.grain, shift.periods):
+            if not steps_fit(grain, shift.periods, shift.grain):
                 raise error(
                     "SEM314",
                     f"metric '{term.id}' shifts by {shift.periods} {shift.grain}(s), which "
-                    f"does not land on a {spec.time}.{grain} period",
+                    f"does not land on the start of a period of {spec.time}.{grain}",
                     place,
                     f"group by {spec.time}.{shift.grain} or a grain that divides it",
                 )
@@ -341,10 +383,52 @@ class _Measures:
                 key=name,
                 grain=grain,
                 value=value,
-                boundary=_earlier(make_ref("key", name), shift.periods, shift.grain),
+                boundary=earlier(make_ref("key", name), shift.periods, shift.grain),
+                partition=partition,
             )
         self.over_time.append(ot)
         return ot.alias
+
+    def _period_key(
+        self, term: Term, time: str, place: Span
+    ) -> tuple[tuple[str, str], tuple[str, ...]]:
+        """The group key that holds `time` at the finest grain (the period), and the keys
+        that do not involve `time` (which earlier periods must share)."""
+        grains: list[tuple[str, str]] = []
+        partition: list[str] = []
+        for name, expr in self.keys:
+            ref = ref_of(expr)
+            uses_time = any(r.ident == time for r in find_refs(expr, "term"))
+            if ref is not None and ref.ident == time:
+                grains.append((name, ref.grain or "day"))
+            elif uses_time:
+                raise error(
+                    "SEM314",
+                    f"metric '{term.id}' runs along '{time}', which the query also uses in "
+                    f"'{name}': with a window or shift, select {time} as grains only",
+                    place,
+                    f"write {time}.month, {time}.year, ... instead of functions of {time}",
+                )
+            else:
+                partition.append(name)
+        if not grains:
+            raise error(
+                "SEM314",
+                f"metric '{term.id}' runs along '{time}': the query must group by it",
+                place,
+                f"select {time} at a grain, e.g. {time}.month",
+            )
+        finest = min(grains, key=lambda g: RANK[g[1]])
+        for name, grain in grains:
+            if not aligned(finest[1], grain, self.model.fiscal_year_start):
+                raise error(
+                    "SEM314",
+                    f"'{name}' and '{finest[0]}' cut time differently: periods of "
+                    f"{time}.{grain} do not start on periods of {time}.{finest[1]}",
+                    place,
+                    "select grains of one calendar (calendar or fiscal) that nest",
+                )
+        return finest, tuple(partition)
 
     def _alias(self, base: str) -> str:
         taken = set(self.aliases.values()) | {ot.alias for ot in self.over_time}
@@ -378,29 +462,6 @@ def _metric_value(
         return node
 
     return exp.paren(term.expr.copy().transform(swap, copy=False), copy=False)
-
-
-def _earlier(period: exp.Expression, count: int, grain: str) -> exp.Expression:
-    """The date `count` `grain`s before `period`, as a DATE (quarters as 3 months: not every
-    engine has a quarter interval)."""
-    unit = grain.removeprefix("fiscal_")
-    if unit == "quarter":
-        count, unit = count * 3, "month"
-    earlier = exp.DateSub(
-        this=period, expression=exp.Literal.number(count), unit=exp.var(unit.upper())
-    )
-    return exp.cast(earlier, exp.DataType.Type.DATE)
-
-
-def _shift_fits(grain: str, unit: str, periods: int) -> bool:
-    """Whether shifting a `grain` period start by `periods` `unit`s lands on a period start."""
-    if grain == "day":
-        return True
-    if grain == "week":
-        return unit == "week"
-    if unit in ("day", "week"):
-        return False
-    return (periods * _MONTHS[unit]) % _MONTHS[grain] == 0
 
 
 def _as_refs(condition: exp.Expression) -> exp.Expression:
@@ -519,7 +580,7 @@ def _physical(model: Model, expr: exp.Expression, joins: _Joins) -> exp.Expressi
         value = _qualify(term.expr, joins, term)
         is_date = _is_date(model, term)
         if ref.grain and not (ref.grain == "day" and is_date):
-            value = _truncate(value, ref.grain, is_date, model.fiscal_year_start)
+            value = truncate(value, ref.grain, is_date, model.fiscal_year_start)
         if not isinstance(value, (exp.Column, exp.Func, exp.Literal, exp.Paren)):
             value = exp.paren(value, copy=False)
         return value

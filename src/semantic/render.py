@@ -100,7 +100,7 @@ def _over_time(plan: Plan) -> exp.Select:
     joins: list[exp.Join] = []
     source: dict[str, exp.Expression] = {}
     for ot in plan.over_time:
-        others = [k for k in keys if k != ot.key]
+        others = list(ot.partition)
         now = column(ot.key, "current_period")
         boundary = _on_keys(ot.boundary, "current_period")
         if ot.kind == "shift":
@@ -285,8 +285,13 @@ def _flat(plan: Plan, agg: Aggregate) -> exp.Select:
             ref = ref_of(n)
             if ref is None:
                 return n
-            # one aggregate: a group exists only where the metric has rows, no fill needed
-            return (keys if ref.kind == "key" else measures)[ref.ident].copy()
+            if ref.kind == "key":
+                return keys[ref.ident].copy()
+            value = measures[ref.ident].copy()
+            # with group keys, a group exists only where the metric has rows; the grand
+            # total of an empty selection is one row without any, and takes the fill
+            empty = not keys and not isinstance(value, exp.Count)
+            return _filled(value, plan.fills.get(ref.ident) if empty else None)
 
         return node.copy().transform(swap, copy=False)
 
