@@ -107,3 +107,19 @@ def test_window_of_an_average_is_refused(tmp_path: Path) -> None:
     errors = [d for d in Project.inspect(tmp_path)[1] if d.severity == "error"]
     assert [d.code for d in errors] == ["SEM208"]
     assert "must sum one metric that is a sum or a count" in errors[0].message
+
+
+def test_explain_tells_windows_shifts_and_periods(project: Project) -> None:
+    text = project.explain(
+        "SELECT order_date.month, revenue_last_3_months, revenue_growth "
+        "WHERE order_date >= DATE '1994-01-01'"
+    )
+    lines = text.splitlines()
+    assert lines[0] == "result: one row per order_date.month"
+    assert lines[3:] == [
+        "revenue_last_3_months: sum of (net_revenue) over the periods after "
+        "CAST(\"order_date.month\" - INTERVAL 3 MONTH AS DATE) to order_date.month",
+        "revenue_previous_year: (net_revenue) of the period "
+        "CAST(\"order_date.month\" - INTERVAL 1 YEAR AS DATE), by order_date.month",
+        "periods shown: \"order_date.month\" >= CAST('1994-01-01' AS DATE)",
+    ]

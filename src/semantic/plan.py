@@ -285,6 +285,7 @@ class _Measures:
         self.keys = keys
         self.query = query
         self.over_time: list[OverTime] = []
+        self.timed: dict[tuple[str, frozenset[exp.Expression]], str] = {}
         self.aliases: dict[tuple[str, frozenset[exp.Expression]], str] = {}
         #: (entity, filters) -> (filters, [(alias, metric id)])
         self.groups: dict[
@@ -311,7 +312,10 @@ class _Measures:
         if term.filter is not None:
             context = (*context, _as_refs(term.filter))
         if term.is_over_time:
-            return make_ref("measure", self._over_time(term, context))
+            known = self.timed.get((term.id, frozenset(context)))
+            if known is None:
+                known = self.timed[(term.id, frozenset(context))] = self._over_time(term, context)
+            return make_ref("measure", known)
         if not term.is_derived:
             return make_ref("measure", self._register(term, context))
 
@@ -660,4 +664,24 @@ def describe_plan(plan: Plan) -> str:
                 f"({'; '.join(agg.fanout)}): each {agg.entity} row counts once per group; "
                 "a filter there keeps the rows that have at least one match (semi-join)"
             )
+    for ot in plan.over_time:
+        value = _words(ot.value)
+        boundary = _words(ot.boundary)
+        if ot.kind == "shift":
+            lines.append(f"{ot.alias}: {value} of the period {boundary}, by {ot.key}")
+        else:
+            start = f"from {boundary}" if ot.inclusive else f"after {boundary}"
+            lines.append(f"{ot.alias}: sum of {value} over the periods {start} to {ot.key}")
+    lines += [f"periods shown: {_words(p)}" for p in plan.periods]
+    lines += [f"groups kept: {_words(h)}" for h in plan.having]
     return "\n".join(lines)
+
+
+def _words(expr: exp.Expression) -> str:
+    """An expression over key and measure references, with their names."""
+
+    def swap(node: exp.Expression) -> exp.Expression:
+        ref = ref_of(node)
+        return column(ref.ident) if ref is not None else node
+
+    return expr.transform(swap, copy=True).sql(QUERY_DIALECT)
