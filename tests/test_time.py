@@ -40,6 +40,23 @@ def test_windows_and_shift_by_month(project: Project) -> None:
     assert_same_rows([tuple(r.values()) for r in got.to_pylist()], expected)
 
 
+def test_running_total_since_the_first_period(project: Project) -> None:
+    got = project.query(
+        "SELECT order_date.year, cumulative_revenue WHERE order_date >= DATE '1995-01-01' "
+        "ORDER BY 1"
+    )
+    expected = project.engine.connection.execute(
+        """
+        WITH y AS (SELECT date_trunc('year', o_orderdate)::DATE AS year,
+                          sum(l_extendedprice * (1 - l_discount)) AS revenue
+                   FROM lineitem JOIN orders ON l_orderkey = o_orderkey GROUP BY 1),
+        c AS (SELECT year, sum(revenue) OVER (ORDER BY year) AS running FROM y)
+        SELECT * FROM c WHERE year >= DATE '1995-01-01' ORDER BY 1"""
+    ).fetchall()
+    assert len(expected) == 4
+    assert_same_rows([tuple(r.values()) for r in got.to_pylist()], expected)
+
+
 def test_growth_against_last_year_by_year_and_region(project: Project) -> None:
     got = project.query(
         "SELECT order_date.year, customer_region, revenue_growth "

@@ -104,7 +104,7 @@ class OverTime:
     key: str
     grain: str
     value: exp.Expression
-    boundary: exp.Expression
+    boundary: exp.Expression | None
     inclusive: bool = True
     #: the other group keys, which an earlier period must share (coarser grains of the
     #: time dimension are not among them: they follow from the period)
@@ -337,12 +337,11 @@ class _Measures:
         value = _metric_value(self, term, context)
         if term.window is not None:
             window = term.window
-            limit = window.to_date or window.grain
-            assert limit is not None
+            limit = window.to_date or window.grain or grain  # a running total fits any grain
             fits = (
                 aligned(grain, limit, fiscal)
                 if window.to_date
-                else window.last is not None and steps_fit(grain, window.last, limit)
+                else window.last is None or steps_fit(grain, window.last, limit)
             )
             if RANK[grain] > RANK[limit] or not fits:
                 raise error(
@@ -353,10 +352,10 @@ class _Measures:
                     f"group by {spec.time} at {limit} or finer",
                 )
             period = make_ref("key", name)
+            boundary: exp.Expression | None = None
             if window.to_date:
                 boundary = truncate(period, window.to_date, True, self.model.fiscal_year_start)
-            else:
-                assert window.last is not None and window.grain is not None
+            elif window.last is not None and window.grain is not None:
                 boundary = earlier(period, window.last, window.grain)
             ot = OverTime(
                 alias=self._alias(term.id),
@@ -666,11 +665,17 @@ def describe_plan(plan: Plan) -> str:
             )
     for ot in plan.over_time:
         value = _words(ot.value)
-        boundary = _words(ot.boundary)
+        boundary = _words(ot.boundary) if ot.boundary is not None else ""
         if ot.kind == "shift":
             lines.append(f"{ot.alias}: {value} of the period {boundary}, by {ot.key}")
         else:
-            start = f"from {boundary}" if ot.inclusive else f"after {boundary}"
+            start = (
+                "since the first"
+                if ot.boundary is None
+                else f"from {boundary}"
+                if ot.inclusive
+                else f"after {boundary}"
+            )
             lines.append(f"{ot.alias}: sum of {value} over the periods {start} to {ot.key}")
     lines += [f"periods shown: {_words(p)}" for p in plan.periods]
     lines += [f"groups kept: {_words(h)}" for h in plan.having]

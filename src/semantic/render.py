@@ -102,8 +102,9 @@ def _over_time(plan: Plan) -> exp.Select:
     for ot in plan.over_time:
         others = list(ot.partition)
         now = column(ot.key, "current_period")
-        boundary = _on_keys(ot.boundary, "current_period")
+        boundary = _on_keys(ot.boundary, "current_period") if ot.boundary is not None else None
         if ot.kind == "shift":
+            assert boundary is not None
             same = [
                 exp.NullSafeEQ(this=column(k, "current_period"), expression=column(k, ot.alias))
                 for k in others
@@ -114,7 +115,9 @@ def _over_time(plan: Plan) -> exp.Select:
             continue
         # a window: for each current period, the sum over the periods of its window
         window = column(ot.key, "window_period")
-        lower = window >= boundary if ot.inclusive else window > boundary
+        lower = (
+            [] if boundary is None else [window >= boundary if ot.inclusive else window > boundary]
+        )
         spans = exp.Select(
             expressions=[
                 *(_alias(column(k, "current_period"), k) for k in keys),
@@ -134,7 +137,7 @@ def _over_time(plan: Plan) -> exp.Select:
             [
                 exp.Join(
                     this=_table(PERIODS, "window_period"),
-                    on=_and([lower, window.copy() <= now, *same_window]),
+                    on=_and([*lower, window.copy() <= now, *same_window]),
                 )
             ],
         )

@@ -102,7 +102,9 @@ class TimeDimensionSpec(DimensionSpec):
 
 
 class WindowSpec(Strict):
-    """A metric summed over a time window ending at each period of the query."""
+    """A metric summed over a time window ending at each period of the query: the `last`
+    periods, from the start of the `to_date` period, or, with neither, since the beginning
+    (a running total)."""
 
     time: Id = Field(description="The time dimension the window runs along.")
     last: int | None = Field(None, ge=1, description="Trailing periods, the current included.")
@@ -111,8 +113,8 @@ class WindowSpec(Strict):
 
     @model_validator(mode="after")
     def _one_kind(self) -> WindowSpec:
-        if (self.last is None) == (self.to_date is None):
-            raise ValueError("a window has either `last` (with `grain`) or `to_date`")
+        if self.last is not None and self.to_date is not None:
+            raise ValueError("a window has `last` (with `grain`) or `to_date`, not both")
         if self.last is not None and self.grain is None:
             raise ValueError("`last` needs a `grain`, e.g. last: 3, grain: month")
         return self
