@@ -17,6 +17,7 @@ from sqlglot.errors import ParseError
 from semantic.errors import Diagnostic, Span, suggest
 from semantic.files import Document
 from semantic.names import normalize_name
+from semantic.nodes import settle
 from semantic.schema import GlossaryFile, ModelFile, ProjectFile, ShiftSpec, WindowSpec
 
 Kind = Literal["dimension", "time_dimension", "metric", "segment"]
@@ -330,9 +331,7 @@ class _Builder:
             key = "condition" if kind == "segment" else "expr"
             expr_span = doc.span(("terms", tid, kind, key), value=True)
             try:
-                parsed = _without_positions(
-                    cast(exp.Expression, sqlglot.parse_one(text, read=FILE_DIALECT))
-                )
+                parsed = settle(cast(exp.Expression, sqlglot.parse_one(text, read=FILE_DIALECT)))
             except ParseError as exc:
                 err = exc.errors[0] if exc.errors else {}
                 col = expr_span.col + max(int(err.get("col", 1)) - 1, 0)
@@ -349,7 +348,7 @@ class _Builder:
             if condition is not None:
                 filter_span = doc.span(("terms", tid, kind, "filter"), value=True)
                 try:
-                    parsed_filter = _without_positions(
+                    parsed_filter = settle(
                         cast(exp.Expression, sqlglot.parse_one(condition, read=FILE_DIALECT))
                     )
                 except ParseError as exc:
@@ -809,15 +808,3 @@ def _fill_value(meaning: object, parsed: exp.Expression) -> exp.Expression | Non
     if isinstance(parsed, exp.Count) and getattr(meaning, "entity", None) is not None:
         return exp.Literal.number(0)
     return None
-
-
-def _without_positions(tree: exp.Expression) -> exp.Expression:
-    """`tree` without the parser's token positions and empty comment lists: term expressions
-    are copied into every compiled query, and sqlglot deep-copies both on each copy."""
-    for node in tree.walk():
-        node._meta = None
-        if not node.comments:
-            node.comments = None
-        if isinstance(node, exp.Div):
-            node.set("safe", True)  # x / 0 is NULL in every dialect (DuckDB gives NaN)
-    return tree

@@ -35,3 +35,17 @@ def column(name: str, table: str | None = None) -> exp.Column:
     if table is None:
         return exp.Column(this=identifier(name))
     return exp.Column(this=identifier(name), table=identifier(table))
+
+
+def settle(tree: exp.Expression) -> exp.Expression:
+    """A parsed tree made ready to compile, in place: without the parser's token positions
+    and empty comment lists (sqlglot deep-copies both on every copy, and the compiler copies
+    term expressions into each query), and with every division safe (x / 0 is NULL in every
+    dialect; DuckDB would give NaN)."""
+    for node in tree.walk():
+        node._meta = None
+        if not node.comments:
+            node.comments = None
+        if isinstance(node, exp.Div):
+            node.set("safe", True)
+    return tree

@@ -19,6 +19,7 @@ from sqlglot.errors import ParseError, TokenError
 
 from semantic.errors import SemanticError, Span, error
 from semantic.model import Model, Term
+from semantic.nodes import settle
 from semantic.resolve import resolve_name
 from semantic.schema import GRAINS
 
@@ -169,14 +170,7 @@ def parse_query(model: Model, text: str) -> BusinessQuery:
         _order_item(o, columns, resolver)
         for o in (select.args.get("order") or exp.Order()).expressions
     )
-    for node in select.walk():
-        # positions served the errors above; the planner copies these trees, and sqlglot
-        # deep-copies positions (and empty comment lists) on every copy
-        node._meta = None
-        if not node.comments:
-            node.comments = None
-        if isinstance(node, exp.Div):
-            node.set("safe", True)  # x / 0 is NULL in every dialect (DuckDB gives NaN)
+    settle(select)  # positions served the errors above
     return BusinessQuery(
         columns=columns,
         filters=tuple(filters),

@@ -154,18 +154,13 @@ def _over_time(plan: Plan) -> exp.Select:
     select.set("joins", joins)
     select.set("with_", exp.With(expressions=ctes))
 
-    def inline(node: exp.Expression) -> exp.Expression:
-        def swap(n: exp.Expression) -> exp.Expression:
-            ref = ref_of(n)
-            if ref is None:
-                return n
-            if ref.kind == "key":
-                return column(ref.ident, "current_period")
-            if ref.ident in source:
-                return source[ref.ident].copy()
-            return _filled(column(ref.ident, "current_period"), plan.fills.get(ref.ident))
+    def measure(name: str) -> exp.Expression:
+        if name in source:
+            return source[name].copy()
+        return _filled(column(name, "current_period"), plan.fills.get(name))
 
-        return node.copy().transform(swap, copy=False)
+    def inline(node: exp.Expression) -> exp.Expression:
+        return _swap_refs(node, lambda k: column(k, "current_period"), measure)
 
     select.set("expressions", [_alias(inline(e), name) for name, e in plan.columns])
     conditions = [inline(c) for c in (*plan.periods, *plan.having)]
@@ -178,14 +173,27 @@ def _cte(name: str, query: exp.Expression) -> exp.CTE:
     return exp.CTE(this=query, alias=exp.TableAlias(this=exp.to_identifier(name)))
 
 
-def _on_keys(expr: exp.Expression, table: str) -> exp.Expression:
-    """`expr` with key references read from the per-period row `table`."""
+def _swap_refs(
+    node: exp.Expression,
+    key: Callable[[str], exp.Expression] | None = None,
+    measure: Callable[[str], exp.Expression] | None = None,
+) -> exp.Expression:
+    """A copy of `node` with key and measure references replaced by what `key` and
+    `measure` give for their names (left as they are without a function)."""
 
     def swap(n: exp.Expression) -> exp.Expression:
         ref = ref_of(n)
-        return column(ref.ident, table) if ref is not None and ref.kind == "key" else n
+        if ref is None:
+            return n
+        replace_with = key if ref.kind == "key" else measure
+        return replace_with(ref.ident) if replace_with is not None else n
 
-    return expr.copy().transform(swap, copy=False)
+    return node.copy().transform(swap, copy=False)
+
+
+def _on_keys(expr: exp.Expression, table: str) -> exp.Expression:
+    """`expr` with key references read from the per-period row `table`."""
+    return _swap_refs(expr, key=lambda k: column(k, table))
 
 
 def _measures_in(value: exp.Expression) -> list[str]:
@@ -194,14 +202,7 @@ def _measures_in(value: exp.Expression) -> list[str]:
 
 def _inline_measures(value: exp.Expression, table: str, plan: Plan) -> exp.Expression:
     """`value` over the measures of the per-period row `table`."""
-
-    def swap(n: exp.Expression) -> exp.Expression:
-        ref = ref_of(n)
-        if ref is None or ref.kind != "measure":
-            return n
-        return _filled(column(ref.ident, table), plan.fills.get(ref.ident))
-
-    return value.copy().transform(swap, copy=False)
+    return _swap_refs(value, measure=lambda m: _filled(column(m, table), plan.fills.get(m)))
 
 
 def _table(name: str, alias: str | None = None) -> exp.Table:
@@ -283,20 +284,15 @@ def _columns_by_key(agg: Aggregate) -> dict[tuple[str, str], exp.Expression]:
 def _flat(plan: Plan, agg: Aggregate) -> exp.Select:
     select, keys, measures = _source(agg)
 
-    def inline(node: exp.Expression) -> exp.Expression:
-        def swap(n: exp.Expression) -> exp.Expression:
-            ref = ref_of(n)
-            if ref is None:
-                return n
-            if ref.kind == "key":
-                return keys[ref.ident].copy()
-            value = measures[ref.ident].copy()
-            # with group keys, a group exists only where the metric has rows; the grand
-            # total of an empty selection is one row without any, and takes the fill
-            empty = not keys and not isinstance(value, exp.Count)
-            return _filled(value, plan.fills.get(ref.ident) if empty else None)
+    def measure(name: str) -> exp.Expression:
+        value = measures[name].copy()
+        # with group keys, a group exists only where the metric has rows; the grand total
+        # of an empty selection is one row without any, and takes the fill
+        empty = not keys and not isinstance(value, exp.Count)
+        return _filled(value, plan.fills.get(name) if empty else None)
 
-        return node.copy().transform(swap, copy=False)
+    def inline(node: exp.Expression) -> exp.Expression:
+        return _swap_refs(node, lambda k: keys[k].copy(), measure)
 
     select.set("expressions", [_alias(inline(e), name) for name, e in plan.columns])
     if plan.having:
@@ -354,15 +350,11 @@ def _combined(plan: Plan) -> exp.Select:
     select.set("with_", exp.With(expressions=ctes))
 
     def inline(node: exp.Expression) -> exp.Expression:
-        def swap(n: exp.Expression) -> exp.Expression:
-            ref = ref_of(n)
-            if ref is None:
-                return n
-            if ref.kind == "key":
-                return column(ref.ident, KEYS_CTE)
-            return _filled(column(ref.ident, owner[ref.ident]), plan.fills.get(ref.ident))
-
-        return node.copy().transform(swap, copy=False)
+        return _swap_refs(
+            node,
+            lambda k: column(k, KEYS_CTE),
+            lambda m: _filled(column(m, owner[m]), plan.fills.get(m)),
+        )
 
     select.set("expressions", [_alias(inline(e), name) for name, e in plan.columns])
     if plan.having:
