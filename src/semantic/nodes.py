@@ -37,6 +37,21 @@ def column(name: str, table: str | None = None) -> exp.Column:
     return exp.Column(this=identifier(name), table=identifier(table))
 
 
+def table(name: str, alias: str | None = None) -> exp.Table:
+    """The table `name` (`catalog.schema.table` allowed), aliased when `alias` is given.
+
+    >>> table("sales.orders", "o").sql()
+    'sales.orders AS o'
+    """
+    parts = name.split(".")
+    return exp.table_(
+        parts[-1],
+        db=parts[-2] if len(parts) > 1 else None,
+        catalog=parts[-3] if len(parts) > 2 else None,
+        alias=alias,
+    )
+
+
 def settle(tree: exp.Expression) -> exp.Expression:
     """A parsed tree made ready to compile, in place: without the parser's token positions
     and empty comment lists (sqlglot deep-copies both on every copy, and the compiler copies

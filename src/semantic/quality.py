@@ -14,6 +14,7 @@ from sqlglot import exp
 
 from semantic.errors import Diagnostic
 from semantic.model import Edge, Entity, Model
+from semantic.nodes import table
 
 Fetch = Callable[[str], list[tuple[Any, ...]]]
 
@@ -80,7 +81,7 @@ def _duplicates(entity: Entity, columns: Sequence[str]) -> exp.Select:
     )
     repeated = (
         exp.select(*keys, exp.alias_(exp.cast(example, exp.DataType.Type.TEXT), "example"))
-        .from_(_table(entity))
+        .from_(table(entity.table))
         .where(exp.and_(*(k.copy().is_(exp.null()).not_() for k in keys)))
         .group_by(*(k.copy() for k in keys))
         .having(exp.Count(this=exp.Star()) > 1)
@@ -96,8 +97,8 @@ def _orphans(model: Model, edge: Edge) -> exp.Select:
     on = exp.and_(*(exp.column(s, "s").eq(exp.column(t, "t")) for s, t in edge.keys))
     return (
         exp.select(exp.Count(this=exp.Star()))
-        .from_(_table(source, "s"))
-        .join(_table(target, "t"), on=on, join_type="left")
+        .from_(table(source.table, "s"))
+        .join(table(target.table, "t"), on=on, join_type="left")
         .where(
             exp.and_(
                 *(exp.column(s, "s").is_(exp.null()).not_() for s, _ in edge.keys),
@@ -105,8 +106,3 @@ def _orphans(model: Model, edge: Edge) -> exp.Select:
             )
         )
     )
-
-
-def _table(entity: Entity, alias: str | None = None) -> exp.Table:
-    parts = entity.table.split(".")
-    return exp.table_(parts[-1], db=parts[-2] if len(parts) > 1 else None, alias=alias)

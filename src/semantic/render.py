@@ -18,7 +18,7 @@ from sqlglot.dialects.dialect import Dialect, Dialects
 from sqlglot.errors import ErrorLevel, SqlglotError
 
 from semantic.errors import Span, error, suggest
-from semantic.nodes import column, identifier
+from semantic.nodes import column, identifier, table
 from semantic.plan import Aggregate, Plan
 from semantic.query import OrderItem, find_refs, make_ref, ref_of
 
@@ -96,7 +96,7 @@ def _over_time(plan: Plan) -> exp.Select:
     per_period.set("with_", None)
     ctes.append(_cte(PERIODS, per_period))
     select = exp.Select()
-    select.set("from_", exp.From(this=_table(PERIODS, "current_period")))
+    select.set("from_", exp.From(this=table(PERIODS, "current_period")))
     joins: list[exp.Join] = []
     source: dict[str, exp.Expression] = {}
     for ot in plan.over_time:
@@ -110,7 +110,7 @@ def _over_time(plan: Plan) -> exp.Select:
                 for k in others
             ]
             on = _and([column(ot.key, ot.alias).eq(boundary), *same])
-            joins.append(exp.Join(this=_table(PERIODS, ot.alias), on=on, side="LEFT"))
+            joins.append(exp.Join(this=table(PERIODS, ot.alias), on=on, side="LEFT"))
             source[ot.alias] = _inline_measures(ot.value, ot.alias, plan)
             continue
         # a window: for each current period, the sum over the periods of its window
@@ -127,7 +127,7 @@ def _over_time(plan: Plan) -> exp.Select:
                 ),
             ]
         )
-        spans.set("from_", exp.From(this=_table(PERIODS, "current_period")))
+        spans.set("from_", exp.From(this=table(PERIODS, "current_period")))
         same_window = [
             exp.NullSafeEQ(this=column(k, "window_period"), expression=column(k, "current_period"))
             for k in others
@@ -136,7 +136,7 @@ def _over_time(plan: Plan) -> exp.Select:
             "joins",
             [
                 exp.Join(
-                    this=_table(PERIODS, "window_period"),
+                    this=table(PERIODS, "window_period"),
                     on=_and([*lower, window.copy() <= now, *same_window]),
                 )
             ],
@@ -149,7 +149,7 @@ def _over_time(plan: Plan) -> exp.Select:
                 for k in keys
             ]
         )
-        joins.append(exp.Join(this=_table(ot.alias), on=on, side="LEFT"))
+        joins.append(exp.Join(this=table(ot.alias), on=on, side="LEFT"))
         source[ot.alias] = _inline_measures(ot.value, ot.alias, plan)
     select.set("joins", joins)
     select.set("with_", exp.With(expressions=ctes))
@@ -205,16 +205,6 @@ def _inline_measures(value: exp.Expression, table: str, plan: Plan) -> exp.Expre
     return _swap_refs(value, measure=lambda m: _filled(column(m, table), plan.fills.get(m)))
 
 
-def _table(name: str, alias: str | None = None) -> exp.Table:
-    parts = name.split(".")
-    return exp.table_(
-        parts[-1],
-        db=parts[-2] if len(parts) > 1 else None,
-        catalog=parts[-3] if len(parts) > 2 else None,
-        alias=alias,
-    )
-
-
 def _alias(expr: exp.Expression, name: str) -> exp.Alias:
     return exp.Alias(this=expr, alias=identifier(name))
 
@@ -235,13 +225,13 @@ def _source(
     """A SELECT without columns computing `agg`'s groups, and the expressions that its keys
     and measures have in it."""
     body = exp.Select()
-    body.set("from_", exp.From(this=_table(agg.table, agg.entity)))
+    body.set("from_", exp.From(this=table(agg.table, agg.entity)))
     joins = []
     for join in agg.joins:
         on = _and(
             [column(src, join.parent).eq(column(tgt, join.alias)) for src, tgt in join.edge.keys]
         )
-        joins.append(exp.Join(this=_table(join.table, join.alias), on=on, side="LEFT"))
+        joins.append(exp.Join(this=table(join.table, join.alias), on=on, side="LEFT"))
     body.set("joins", joins)
     if agg.filters:
         body.set("where", exp.Where(this=_and([f.copy() for f in agg.filters])))
@@ -316,7 +306,7 @@ def _combined(plan: Plan) -> exp.Select:
     if key_names:
         branches = [
             exp.Select(expressions=[column(k) for k in key_names]).from_(
-                _table(agg.name), copy=False
+                table(agg.name), copy=False
             )
             for agg in plan.aggregates
         ]
@@ -324,12 +314,12 @@ def _combined(plan: Plan) -> exp.Select:
         for branch in branches[1:]:
             union = exp.Union(this=union, expression=branch, distinct=True)
         ctes.append(exp.CTE(this=union, alias=exp.TableAlias(this=exp.to_identifier(KEYS_CTE))))
-        select.set("from_", exp.From(this=_table(KEYS_CTE)))
+        select.set("from_", exp.From(this=table(KEYS_CTE)))
         select.set(
             "joins",
             [
                 exp.Join(
-                    this=_table(agg.name),
+                    this=table(agg.name),
                     on=_and(
                         [
                             exp.NullSafeEQ(this=column(k, KEYS_CTE), expression=column(k, agg.name))
@@ -342,10 +332,10 @@ def _combined(plan: Plan) -> exp.Select:
             ],
         )
     else:
-        select.set("from_", exp.From(this=_table(plan.aggregates[0].name)))
+        select.set("from_", exp.From(this=table(plan.aggregates[0].name)))
         select.set(
             "joins",
-            [exp.Join(this=_table(agg.name), kind="CROSS") for agg in plan.aggregates[1:]],
+            [exp.Join(this=table(agg.name), kind="CROSS") for agg in plan.aggregates[1:]],
         )
     select.set("with_", exp.With(expressions=ctes))
 
