@@ -20,6 +20,7 @@ LAYERS: list[set[str]] = [
     {"render"},
     {"engines.datagen", "engines.duckdb", "engines"},
     {"quality"},
+    {"rdf", "rdf.iris"},
     {"project"},
     {"cli"},
 ]

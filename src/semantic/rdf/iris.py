@@ -1,0 +1,80 @@
+"""IRIs of everything the project publishes, built from stable ids (never from labels).
+
+Every exporter (the vocabulary, R2RML mappings) and the importer use these functions, so
+one project always names the same thing the same way.
+
+>>> iris = Iris("https://data.example.com/tpch/")
+>>> iris.term("net_revenue")
+rdflib.term.URIRef('https://data.example.com/tpch/term/net_revenue')
+>>> iris.column("lineitem", "l_quantity")
+rdflib.term.URIRef('https://data.example.com/tpch/entity/lineitem/column/l_quantity')
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from rdflib import URIRef
+
+#: The namespace of our own vocabulary (classes and properties no standard covers).
+SEMANTIC_NS = "https://w3id.org/semantic-glossary/ns#"
+
+
+def default_base(project_name: str) -> str:
+    """The base IRI used when none is given: a placeholder to replace with the company's."""
+    return f"https://example.org/semantic/{quote(project_name, safe='')}/"
+
+
+@dataclass(frozen=True)
+class Iris:
+    """IRIs under one base (ending with `/` or `#`)."""
+
+    base: str
+
+    def _iri(self, *parts: str) -> URIRef:
+        return URIRef(self.base + "/".join(quote(p, safe="") for p in parts))
+
+    def scheme(self, domain: str) -> URIRef:
+        """A glossary domain, as a skos:ConceptScheme."""
+        return self._iri("domain", domain)
+
+    def term(self, term: str) -> URIRef:
+        """A term, as a skos:Concept."""
+        return self._iri("term", term)
+
+    def entity(self, entity: str) -> URIRef:
+        """An entity, as a dcat:Dataset."""
+        return self._iri("entity", entity)
+
+    def table_schema(self, entity: str) -> URIRef:
+        """The CSVW table schema of an entity."""
+        return self._iri("entity", entity, "schema")
+
+    def column(self, entity: str, column: str) -> URIRef:
+        """A column of an entity, as a csvw:Column."""
+        return self._iri("entity", entity, "column", column)
+
+    def relationship(self, entity: str, name: str) -> URIRef:
+        """A declared relationship of an entity."""
+        return self._iri("entity", entity, "relationship", name)
+
+    def agent(self, owner: str) -> URIRef:
+        """An owner or steward, as a prov:Agent."""
+        return self._iri("agent", owner)
+
+    def quality_metric(self, name: str) -> URIRef:
+        """A dqv:Metric."""
+        return self._iri("quality", name)
+
+    def row_class(self, entity: str) -> URIRef:
+        """The class of the rows of an entity, for data materialised through R2RML."""
+        return self._iri("class", entity)
+
+    def row(self, entity: str) -> str:
+        """The R2RML template prefix of an entity's rows (keys are appended)."""
+        return self.base + "data/" + quote(entity, safe="")
+
+    def property(self, entity: str, name: str) -> URIRef:
+        """A property of an entity's rows: a column or a relationship."""
+        return self._iri("property", entity, name)
