@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Literal, cast
+from typing import Any, Literal, cast
 
 import sqlglot
 from sqlglot import exp
@@ -18,7 +18,14 @@ from semantic.errors import Diagnostic, Span, suggest
 from semantic.files import Document
 from semantic.names import normalize_name
 from semantic.nodes import settle
-from semantic.schema import GlossaryFile, ModelFile, ProjectFile, ShiftSpec, WindowSpec
+from semantic.schema import (
+    GlossaryFile,
+    ModelFile,
+    ProjectFile,
+    QualityRuleSpec,
+    ShiftSpec,
+    WindowSpec,
+)
 
 Kind = Literal["dimension", "time_dimension", "metric", "segment"]
 Cardinality = Literal["many_to_one", "one_to_one", "one_to_many"]
@@ -62,6 +69,20 @@ class Edge:
 
 
 @dataclass(frozen=True, slots=True)
+class QualityRule:
+    """A condition every row of `entity` should meet, in a DQV quality dimension."""
+
+    id: str
+    entity: str
+    dimension: str
+    check: exp.Expression
+    text: str
+    description: str | None
+    threshold: float
+    term: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Entity:
     """A table, view or file and what is known about it."""
 
@@ -71,6 +92,7 @@ class Entity:
     primary_key: tuple[str, ...]
     columns: Mapping[str, Column]
     span: Span
+    quality: tuple[QualityRule, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +125,15 @@ class Term:
     #: a metric summed over a time window, or shifted to an earlier period
     window: WindowSpec | None = None
     shift: ShiftSpec | None = None
+    hidden_labels: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    scope_note: Mapping[str, str] = field(default_factory=dict)
+    examples: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    broader: tuple[str, ...] = ()
+    related: tuple[str, ...] = ()
+    exact_match: tuple[str, ...] = ()
+    close_match: tuple[str, ...] = ()
+    replaced_by: str | None = None
+    quality: tuple[QualityRule, ...] = ()
     span: Span = field(default_factory=lambda: Span("<unknown>"))
 
     @property
@@ -141,7 +172,7 @@ class NameEntry:
     """One way of naming a term: its id, or a label or synonym in a language."""
 
     term: str
-    how: Literal["id", "label", "synonym"]
+    how: Literal["id", "label", "synonym", "misspelling"]
     language: str | None
     text: str
 
@@ -191,6 +222,7 @@ class _Builder:
         self.config = config
         self.complete = complete
         self.broken: set[str] = set()  # terms defined but invalid: no echo errors about them
+        self.pending_quality: dict[str, dict[str, QualityRuleSpec]] = {}
         self.diagnostics: list[Diagnostic] = []
         self.entities: dict[str, Entity] = {}
         self.entity_docs: dict[str, Document[ModelFile]] = {}
@@ -226,11 +258,63 @@ class _Builder:
                         doc.span(("entities", eid, "primary_key", i)),
                         suggest(key, columns),
                     )
+            rules = tuple(
+                rule
+                for rid, rule_spec in spec.quality.items()
+                if (
+                    rule := self._quality_rule(
+                        doc, ("entities", eid, "quality", rid), rid, eid, rule_spec, columns
+                    )
+                )
+                is not None
+            )
             self.entities[eid] = Entity(
-                eid, spec.table or eid, spec.description, tuple(spec.primary_key), columns, span
+                eid,
+                spec.table or eid,
+                spec.description,
+                tuple(spec.primary_key),
+                columns,
+                span,
+                rules,
             )
             self.entity_docs[eid] = doc
             self.edges.setdefault(eid, [])
+
+    def _quality_rule(
+        self,
+        doc: Document[Any],
+        where: tuple[str | int, ...],
+        rid: str,
+        entity: str,
+        spec: QualityRuleSpec,
+        columns: Mapping[str, Column],
+        term: str | None = None,
+    ) -> QualityRule | None:
+        """A quality rule with its SQL check parsed and its columns checked."""
+        span = doc.span((*where, "check"), value=True)
+        try:
+            check = settle(cast(exp.Expression, sqlglot.parse_one(spec.check, read=FILE_DIALECT)))
+        except ParseError as exc:
+            err = exc.errors[0] if exc.errors else {}
+            self.report(
+                "SEM104",
+                f"check of quality rule '{rid}' is not valid SQL: {err.get('description', exc)}",
+                span,
+                "write a condition on the entity's columns, e.g. l_quantity > 0",
+            )
+            return None
+        for used in check.find_all(exp.Column):
+            if used.name not in columns:
+                self.report(
+                    "SEM203",
+                    f"unknown column '{used.name}' in quality rule '{rid}' of '{entity}'",
+                    span,
+                    suggest(used.name, columns),
+                )
+                return None
+        return QualityRule(
+            rid, entity, spec.dimension, check, spec.check, spec.description, spec.threshold, term
+        )
 
     def link_relationships(self) -> None:
         reverse: list[tuple[Edge, str]] = []
@@ -380,9 +464,19 @@ class _Builder:
                 fill_null=_fill_value(meaning, parsed),
                 window=getattr(meaning, "window", None),
                 shift=getattr(meaning, "shift", None),
+                hidden_labels={lang: tuple(v) for lang, v in spec.hidden_labels.items()},
+                scope_note=dict(spec.scope_note),
+                examples={lang: tuple(v) for lang, v in spec.examples.items()},
+                broader=tuple(spec.broader),
+                related=tuple(spec.related),
+                exact_match=tuple(spec.exact_match),
+                close_match=tuple(spec.close_match),
+                replaced_by=spec.replaced_by,
                 span=span,
             )
             self.term_docs[tid] = doc
+            if spec.quality:
+                self.pending_quality[tid] = spec.quality
             ids.append(tid)
         self.domains[data.domain] = Domain(
             data.domain,
@@ -402,6 +496,7 @@ class _Builder:
         self.broken |= broken
         self._check_cycles()
         self._check_nesting()
+        self._check_relations()
         self._check_names()
 
     def _span(self, term: Term, *path: str | int, value: bool = False) -> Span:
@@ -425,6 +520,25 @@ class _Builder:
             )
             return False
         ok = self._check_columns(term)
+        if term.id in self.pending_quality:
+            entity = self.entities[term.entity]
+            rules = tuple(
+                rule
+                for rid, rule_spec in self.pending_quality[term.id].items()
+                if (
+                    rule := self._quality_rule(
+                        self.term_docs[term.id],
+                        ("terms", term.id, "quality", rid),
+                        rid,
+                        entity.id,
+                        rule_spec,
+                        entity.columns,
+                        term.id,
+                    )
+                )
+                is not None
+            )
+            self.terms[term.id] = replace(term, quality=rules)
         has_agg = term.expr.find(exp.AggFunc) is not None
         if term.is_metric and not has_agg:
             ok = False
@@ -701,6 +815,72 @@ class _Builder:
         for tid in [t for t in self.terms if state.get(t) == 1]:
             del self.terms[tid]
 
+    def _check_relations(self) -> None:
+        """Hierarchy, related terms, replacements and external matches."""
+        for tid, term in list(self.terms.items()):
+            doc = self.term_docs[tid]
+            for key in ("broader", "related"):
+                for i, other in enumerate(getattr(term, key)):
+                    if other == tid or other not in self.terms:
+                        what = "itself" if other == tid else f"unknown term '{other}'"
+                        self.report(
+                            "SEM201",
+                            f"{key} of term '{tid}' names {what}",
+                            doc.span(("terms", tid, key, i), value=True),
+                            None if other == tid else suggest(other, self.terms),
+                        )
+            if term.replaced_by is not None:
+                span = doc.span(("terms", tid, "replaced_by"), value=True)
+                if term.replaced_by not in self.terms or term.replaced_by == tid:
+                    self.report(
+                        "SEM201",
+                        f"term '{tid}' is replaced by unknown term '{term.replaced_by}'",
+                        span,
+                        suggest(term.replaced_by, self.terms),
+                    )
+                elif term.status != "deprecated":
+                    self.diagnostics.append(
+                        Diagnostic(
+                            "SEM208",
+                            f"term '{tid}' names a replacement but is {term.status}",
+                            span,
+                            "set status: deprecated, or remove replaced_by",
+                            severity="warning",
+                        )
+                    )
+            for key in ("exact_match", "close_match"):
+                for i, iri in enumerate(getattr(term, key)):
+                    if not _is_absolute_iri(iri):
+                        self.report(
+                            "SEM208",
+                            f"{key} of term '{tid}' is not an absolute IRI: '{iri}'",
+                            doc.span(("terms", tid, key, i), value=True),
+                            "write the full IRI, e.g. http://www.wikidata.org/entity/Q850283",
+                        )
+        # broader terms must not form a cycle
+        state: dict[str, int] = {}
+
+        def visit(tid: str, trail: list[str]) -> None:
+            if state.get(tid) == 2:
+                return
+            if state.get(tid) == 1:
+                cycle = [*trail[trail.index(tid) :], tid]
+                self.report(
+                    "SEM205",
+                    f"broader terms form a cycle: {' -> '.join(cycle)}",
+                    self.terms[tid].span,
+                    "a term cannot be broader than itself",
+                )
+                return
+            state[tid] = 1
+            for parent in self.terms[tid].broader:
+                if parent in self.terms:
+                    visit(parent, [*trail, tid])
+            state[tid] = 2
+
+        for tid in list(self.terms):
+            visit(tid, [])
+
     def _check_nesting(self) -> None:
         """A window or shift over a metric that is itself a window or shift is refused."""
 
@@ -735,6 +915,11 @@ class _Builder:
             entries += [
                 NameEntry(tid, "synonym", lang, text)
                 for lang, texts in term.synonyms.items()
+                for text in texts
+            ]
+            entries += [
+                NameEntry(tid, "misspelling", lang, text)
+                for lang, texts in term.hidden_labels.items()
                 for text in texts
             ]
             for entry in entries:
@@ -777,11 +962,12 @@ class _Builder:
                 names.setdefault(normalize_name(text), []).append(
                     NameEntry(tid, "label", lang, text)
                 )
-            for lang, texts in term.synonyms.items():
-                for text in texts:
-                    names.setdefault(normalize_name(text), []).append(
-                        NameEntry(tid, "synonym", lang, text)
-                    )
+            for how, named in (("synonym", term.synonyms), ("misspelling", term.hidden_labels)):
+                for lang, texts in named.items():
+                    for text in texts:
+                        names.setdefault(normalize_name(text), []).append(
+                            NameEntry(tid, how, lang, text)  # type: ignore[arg-type]
+                        )
         return Model(
             name=self.config.name,
             languages=tuple(self.config.languages),
@@ -808,3 +994,8 @@ def _fill_value(meaning: object, parsed: exp.Expression) -> exp.Expression | Non
     if isinstance(parsed, exp.Count) and getattr(meaning, "entity", None) is not None:
         return exp.Literal.number(0)
     return None
+
+
+def _is_absolute_iri(text: str) -> bool:
+    scheme, colon, rest = text.partition(":")
+    return bool(colon and rest and scheme[:1].isalpha() and " " not in text)

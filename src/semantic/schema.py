@@ -65,6 +65,22 @@ class RelationshipSpec(Strict):
     description: str | None = None
 
 
+QualityDimension = Literal[
+    "completeness", "validity", "uniqueness", "consistency", "accuracy", "timeliness"
+]
+
+
+class QualityRuleSpec(Strict):
+    """A data quality rule: a condition every row should meet, in a quality dimension."""
+
+    dimension: QualityDimension
+    check: str = Field(description="A SQL condition on the entity's columns, true for good rows.")
+    description: str | None = None
+    threshold: float = Field(
+        1.0, ge=0, le=1, description="Share of rows that must pass for the rule to pass."
+    )
+
+
 class EntitySpec(Strict):
     """A table, view or file with its columns, primary key and relationships."""
 
@@ -73,6 +89,9 @@ class EntitySpec(Strict):
     primary_key: list[str] = Field(default_factory=list)
     columns: dict[str, ColumnSpec] = Field(min_length=1)
     relationships: list[RelationshipSpec] = Field(default_factory=list)
+    quality: dict[Id, QualityRuleSpec] = Field(
+        default_factory=dict, description="Quality rules by id."
+    )
 
 
 class ModelFile(Strict):
@@ -175,6 +194,23 @@ class TermSpec(Strict):
     status: Status = "draft"
     confidentiality: Confidentiality = "internal"
     tags: list[str] = Field(default_factory=list)
+    hidden_labels: dict[Language, list[str]] = Field(
+        default_factory=dict, description="Common misspellings: found by search, never shown."
+    )
+    scope_note: LangText = Field(default_factory=dict, description="How to use the term.")
+    examples: dict[Language, list[str]] = Field(default_factory=dict)
+    broader: list[Id] = Field(default_factory=list, description="More general terms (ids).")
+    related: list[Id] = Field(default_factory=list, description="Associated terms (ids).")
+    exact_match: list[str] = Field(
+        default_factory=list, description="IRIs of the same concept in other vocabularies."
+    )
+    close_match: list[str] = Field(
+        default_factory=list, description="IRIs of close concepts in other vocabularies."
+    )
+    replaced_by: Id | None = Field(None, description="The term that replaces a deprecated one.")
+    quality: dict[Id, QualityRuleSpec] = Field(
+        default_factory=dict, description="Quality rules on the term's entity, by id."
+    )
     dimension: DimensionSpec | None = None
     time_dimension: TimeDimensionSpec | None = None
     metric: MetricSpec | None = None
