@@ -86,7 +86,9 @@ def test_quality_rules_are_parsed_and_checked(tmp_path: Path) -> None:
     assert found["SEM203"].hint == "did you mean 'amount'?"
     model = MODEL.replace(
         "    relationships:",
-        "    quality:\n      positive: {dimension: validity, check: amount > 0}\n    relationships:",
+        "    quality:\n"
+        "      positive: {dimension: validity, check: amount > 0}\n"
+        "    relationships:",
     )
     project = Project.load(with_terms(tmp_path, "", model))
     (rule,) = project.model.entities["orders"].quality
