@@ -202,6 +202,35 @@ def query(
 
 
 @app.command()
+def quality(
+    fmt: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="table, csv or json.")
+    ] = OutputFormat.table,
+) -> None:
+    """Measure every quality rule on the data; exit 1 when one falls below its threshold."""
+    with _reported():
+        results = Project.load(state.project_path).quality()
+        rows = [
+            {
+                "rule": r.rule.id,
+                "entity": r.rule.entity,
+                "term": r.rule.term,
+                "dimension": r.rule.dimension,
+                "check": r.rule.text,
+                "rows": r.rows,
+                "failing": r.rows - r.passing,
+                "score": r.score,
+                "threshold": r.rule.threshold,
+                "passed": r.passed,
+            }
+            for r in results
+        ]
+        _print_result(pa.Table.from_pylist(rows) if rows else pa.table({"rule": []}), fmt)
+        if not all(r.passed for r in results):
+            raise typer.Exit(1)
+
+
+@app.command()
 def explain(query: QueryArg) -> None:
     """Say in words how a business query is computed: aggregates, join paths, filters."""
     with _reported():

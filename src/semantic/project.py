@@ -25,7 +25,7 @@ from semantic.errors import Diagnostic, SemanticError, Span, error
 from semantic.files import Document, read_file
 from semantic.model import Model, build_model
 from semantic.plan import Plan, describe_plan, plan_query
-from semantic.quality import check_keys
+from semantic.quality import QualityResult, check_keys, measure_quality
 from semantic.query import parse_query
 from semantic.render import dialect_of, render_sql
 from semantic.resolve import find_path
@@ -175,6 +175,11 @@ class Project:
         if not any(d.severity == "error" for d in found):
             found += check_keys(self.model, self.engine.fetch)
         return found
+
+    def quality(self) -> list[QualityResult]:
+        """Every quality rule of the glossary and the model measured on the data."""
+        self.prepare_data()
+        return measure_quality(self.model, self.engine.fetch)
 
     def check(self, *, data: bool = False) -> list[Diagnostic]:
         """Every problem of the project; with `data`, also compare the model with the data."""

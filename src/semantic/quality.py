@@ -8,12 +8,13 @@ match are legal (those rows are grouped under NULL) but worth knowing about.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlglot import exp
 
 from semantic.errors import Diagnostic
-from semantic.model import Edge, Entity, Model
+from semantic.model import Edge, Entity, Model, QualityRule
 from semantic.nodes import table
 
 Fetch = Callable[[str], list[tuple[Any, ...]]]
@@ -106,3 +107,42 @@ def _orphans(model: Model, edge: Edge) -> exp.Select:
             )
         )
     )
+
+
+@dataclass(frozen=True, slots=True)
+class QualityResult:
+    """How the rows of an entity fare against one quality rule."""
+
+    rule: QualityRule
+    rows: int
+    passing: int
+
+    @property
+    def score(self) -> float:
+        """The share of rows that meet the rule (1.0 for an empty table)."""
+        return self.passing / self.rows if self.rows else 1.0
+
+    @property
+    def passed(self) -> bool:
+        """Whether the share reaches the rule's threshold."""
+        return self.score >= self.rule.threshold
+
+
+def measure_quality(model: Model, fetch: Fetch, dialect: str = "duckdb") -> list[QualityResult]:
+    """Every quality rule of the model measured on the data. A row meets a rule when its
+    check is true (a NULL result does not count as met)."""
+    results = []
+    for entity in model.entities.values():
+        rules = [*entity.quality]
+        rules += [r for t in model.terms.values() for r in t.quality if r.entity == entity.id]
+        for rule in rules:
+            met = exp.Sum(
+                this=exp.Case(
+                    ifs=[exp.If(this=rule.check.copy(), true=exp.Literal.number(1))],
+                    default=exp.Literal.number(0),
+                )
+            )
+            sql = exp.select(exp.Count(this=exp.Star()), met).from_(table(entity.table))
+            ((rows, passing),) = fetch(sql.sql(dialect))
+            results.append(QualityResult(rule, int(rows), int(passing or 0)))
+    return results

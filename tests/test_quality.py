@@ -1,0 +1,73 @@
+"""Quality rules measured on real data, against counts made by hand."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from semantic.cli import app
+from semantic.project import Project
+from tests.conftest import ROOT
+from tests.projects import write_data, write_project
+from tests.test_errors import GLOSSARY, MODEL
+
+
+def test_tpch_rules_pass_and_are_measured_on_every_row(project: Project) -> None:
+    results = {r.rule.id: r for r in project.quality()}
+    assert set(results) == {
+        "quantity_is_positive",
+        "discount_is_a_rate",
+        "received_after_shipping",
+        "total_price_is_positive",
+        "phone_is_well_formed",
+    }
+    lines = project.engine.fetch("SELECT count(*) FROM lineitem")[0][0]
+    assert results["discount_is_a_rate"].rows == lines
+    assert all(r.passed and r.score == 1.0 for r in results.values())
+    assert results["phone_is_well_formed"].rule.term == "customer_phone"
+
+
+def test_failing_rule_counts_nulls_as_not_met_and_exits_non_zero(tmp_path: Path) -> None:
+    model = MODEL.replace(
+        "    relationships:",
+        "    quality:\n"
+        "      positive: {dimension: validity, check: amount > 0, threshold: 0.5}\n"
+        "      strict: {dimension: validity, check: amount > 0}\n"
+        "    relationships:",
+    )
+    write_project(tmp_path, {"models/m.yml": model, "glossary/g.yml": GLOSSARY})
+    # amounts 10, -5, NULL, 7: two of four rows meet `amount > 0` (NULL does not)
+    write_data(
+        tmp_path,
+        {
+            "orders": "SELECT * FROM (VALUES (1, 1, 10), (2, 1, -5), (3, 1, NULL), (4, 1, 7)) "
+            "t(id, customer_id, amount)",
+            "customers": "SELECT * FROM (VALUES (1, 'X')) t(id, region)",
+        },
+    )
+    results = {r.rule.id: r for r in Project.load(tmp_path).quality()}
+    assert (results["positive"].rows, results["positive"].passing) == (4, 2)
+    assert results["positive"].passed and not results["strict"].passed
+    result = CliRunner().invoke(app, ["--project", str(tmp_path), "quality", "-f", "json"])
+    assert result.exit_code == 1
+    rows = {r["rule"]: r for r in json.loads(result.stdout)}
+    assert rows["strict"] | {"check": None} == {
+        "rule": "strict",
+        "entity": "orders",
+        "term": None,
+        "dimension": "validity",
+        "check": None,
+        "rows": 4,
+        "failing": 2,
+        "score": 0.5,
+        "threshold": 1.0,
+        "passed": False,
+    }
+
+
+def test_quality_command_on_the_default_project() -> None:
+    result = CliRunner().invoke(app, ["--project", str(ROOT), "quality", "-f", "csv"])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.count("True") == 5
