@@ -13,7 +13,7 @@ LAYERS: list[set[str]] = [
     {"schema"},
     {"files"},
     {"model"},
-    {"resolve"},
+    {"resolve", "lint"},
     {"query"},
     {"periods"},
     {"plan"},

@@ -24,6 +24,7 @@ from rich.console import Console
 from rich.table import Table
 
 from semantic.errors import Diagnostic, SemanticError
+from semantic.lint import lint_vocabulary
 from semantic.project import Project
 
 app = typer.Typer(
@@ -132,12 +133,17 @@ def check(
     data: Annotated[
         bool, typer.Option("--data", help="Compare with the data, generating demo data if missing.")
     ] = False,
+    lint: Annotated[
+        bool, typer.Option("--lint", help="Also lint the vocabulary (warnings, qSKOS style).")
+    ] = False,
 ) -> None:
     """Validate every model and glossary file, and the data when it is there; exit 1 on any
     error."""
     with _reported():
         project, diagnostics = Project.inspect(state.project_path)
         clean = not any(d.severity == "error" for d in diagnostics)
+        if lint and project is not None:
+            diagnostics += lint_vocabulary(project.model)
         if project is not None and clean and (data or project.has_data()):
             if data:
                 project.prepare_data()

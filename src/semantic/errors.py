@@ -37,6 +37,11 @@ CODES: dict[str, str] = {
     "SEM207": "entity is unreachable: no relationship connects it to the model",
     "SEM208": "invalid metric, dimension or segment definition",
     "SEM209": "invalid relationship",
+    "SEM210": "lint: a term has no label in a configured language",
+    "SEM211": "lint: a term has no definition in a configured language",
+    "SEM212": "lint: an orphan term, with no broader, narrower or related term",
+    "SEM213": "lint: two terms share a label across languages",
+    "SEM214": "lint: a term is both related to and narrower than another",
     # SEM3xx: query planning
     "SEM301": "query is not valid SQL",
     "SEM302": "not a business query",
