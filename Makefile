@@ -28,4 +28,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/compile_bench.py
 
 clean:
-	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-r2rml data .pytest_cache .mypy_cache .ruff_cache

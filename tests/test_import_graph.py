@@ -20,7 +20,8 @@ LAYERS: list[set[str]] = [
     {"render"},
     {"engines.datagen", "engines.duckdb", "engines"},
     {"quality"},
-    {"rdf", "rdf.iris"},
+    {"rdf", "rdf.iris", "rdf.text", "rdf.vocab", "rdf.r2rml"},
+    {"rdf.export"},
     {"project"},
     {"cli"},
 ]
