@@ -77,7 +77,7 @@ def test_a_custom_base_names_everything_under_it(model: Model, base: str, expect
     # Turtle writes IRIs relative to a hierarchical base only; each reads back the same
     assert isomorphic(Graph().parse(data=serialize(graph), format="turtle"), graph)
     ours = {str(n) for triple in graph for n in triple if isinstance(n, URIRef)}
-    ours = {iri for iri in ours if "example" in iri}
+    ours = {iri for iri in ours if "example." in iri or iri.startswith("urn:example")}
     assert ours and all(iri.startswith(expected) for iri in ours)
     assert (URIRef(expected + "term/net_revenue"), RDF.type, SEM.Metric) in graph
 
@@ -187,10 +187,11 @@ def test_domains_are_concept_schemes_of_their_terms(graph: Graph, model: Model) 
         scheme = IRIS.scheme(domain.id)
         titles = set(graph.objects(scheme, DCTERMS.title))
         assert titles == {Literal(text, lang=lang) for lang, text in domain.labels.items()}
-        assert set(graph.objects(scheme, SKOS.hasTopConcept)) == {term(t) for t in domain.terms}
+        tops = {t for t in domain.terms if not model.terms[t].broader}
+        assert set(graph.objects(scheme, SKOS.hasTopConcept)) == {term(t) for t in tops}
         for tid in domain.terms:
             assert (term(tid), SKOS.inScheme, scheme) in graph
-            assert (term(tid), SKOS.topConceptOf, scheme) in graph
+            assert ((term(tid), SKOS.topConceptOf, scheme) in graph) == (tid in tops)
 
 
 def test_owners_are_qualified_attributions(graph: Graph, model: Model) -> None:
@@ -627,3 +628,69 @@ def test_the_missing_french_label_query_finds_them(tmp_path: Path) -> None:
     tiny = export_graph(model)
     query = next(q for q in fenced("sparql") if q.startswith("# Terms whose French"))
     assert run(tiny, query, 1) == {("old_revenue",)} == {(t,) for t in without_french(model)}
+
+
+# --- hierarchy, matches, notes, replacements and quality --------------------------------------
+
+
+def test_hierarchy_goes_both_ways_and_only_roots_are_top_concepts(
+    graph: Graph, model: Model
+) -> None:
+    for t in model.terms.values():
+        for parent in t.broader:
+            assert (term(t.id), SKOS.broader, term(parent)) in graph
+            assert (term(parent), SKOS.narrower, term(t.id)) in graph
+    assert (term("customer_nation"), SKOS.topConceptOf, IRIS.scheme("customers")) not in graph
+    assert (term("customer_region"), SKOS.topConceptOf, IRIS.scheme("customers")) in graph
+
+
+def test_related_matches_notes_and_misspellings(graph: Graph) -> None:
+    assert (term("gross_revenue"), SKOS.related, term("net_revenue")) in graph
+    assert (term("net_revenue"), SKOS.related, term("gross_revenue")) in graph
+    assert (term("order_date"), SKOS.closeMatch, URIRef("https://schema.org/orderDate")) in graph
+    hidden = set(graph.objects(term("net_revenue"), SKOS.hiddenLabel))
+    assert Literal("chiffre d'affaire net", lang="fr") in hidden
+    assert len(set(graph.objects(term("net_revenue"), SKOS.scopeNote))) == 2
+    assert len(set(graph.objects(term("net_revenue"), SKOS.example))) == 1
+
+
+def test_deprecated_term_points_to_its_replacement(graph: Graph) -> None:
+    old, new = term("sales_amount"), term("gross_revenue")
+    assert (old, OWL.deprecated, Literal(True)) in graph
+    assert (old, DCTERMS.isReplacedBy, new) in graph
+    assert (new, DCTERMS.replaces, old) in graph
+
+
+def test_quality_rules_are_dqv_metrics_in_their_dimensions(graph: Graph, model: Model) -> None:
+    dqv = "http://www.w3.org/ns/dqv#"
+    rules = [(e.id, r) for e in model.entities.values() for r in e.quality]
+    rules += [(t.id, r) for t in model.terms.values() for r in t.quality]
+    assert len(rules) == 5
+    for owner, rule in rules:
+        metric = IRIS.quality_metric(owner, rule.id)
+        assert (metric, RDF.type, URIRef(dqv + "Metric")) in graph
+        dimension = IRIS.quality_dimension(rule.dimension)
+        assert (metric, URIRef(dqv + "inDimension"), dimension) in graph
+        assert (dimension, RDF.type, URIRef(dqv + "Dimension")) in graph
+        assert (metric, SEM.check, Literal(rule.text)) in graph
+    assert (
+        term("customer_phone"),
+        SEM.qualityRule,
+        IRIS.quality_metric("customer_phone", "phone_is_well_formed"),
+    ) in graph
+
+
+def test_measurements_carry_the_share_of_rows_that_pass(project: Project) -> None:
+    from semantic.rdf.export import add_measurements
+
+    graph = export_graph(project.model)
+    add_measurements(graph, default_base("tpch"), project.quality())
+    dqv = "http://www.w3.org/ns/dqv#"
+    measurement = IRIS.measurement("lineitem", "discount_is_a_rate")
+    assert (
+        measurement,
+        URIRef(dqv + "isMeasurementOf"),
+        IRIS.quality_metric("lineitem", "discount_is_a_rate"),
+    ) in graph
+    assert (measurement, URIRef(dqv + "computedOn"), IRIS.entity("lineitem")) in graph
+    assert graph.value(measurement, URIRef(dqv + "value")).toPython() == 1.0

@@ -23,6 +23,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from semantic.atomic import write_atomically
 from semantic.errors import Diagnostic, SemanticError
 from semantic.lint import lint_vocabulary
 from semantic.project import Project
@@ -205,6 +206,48 @@ def query(
             )
         result = project.query(text, parse_params(param))
         _print_result(result, fmt)
+
+
+export_app = typer.Typer(help="Publish the vocabulary in standard formats.", no_args_is_help=True)
+app.add_typer(export_app, name="export")
+
+OutputOption = Annotated[
+    Path | None, typer.Option("--output", "-o", help="Write to this file (atomically).")
+]
+BaseOption = Annotated[str | None, typer.Option("--base", help="Base IRI of everything published.")]
+
+
+def _emit(text: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        write_atomically(output, text)
+        err.print(f"wrote {output}", markup=False, highlight=False)
+
+
+@export_app.command("rdf")
+def export_rdf(
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="turtle, json-ld, xml or nt.")
+    ] = "turtle",
+    base: BaseOption = None,
+    output: OutputOption = None,
+    with_quality: Annotated[
+        bool,
+        typer.Option("--quality", help="Also measure the quality rules and export the results."),
+    ] = False,
+) -> None:
+    """The glossary and model as RDF: SKOS, DCAT, CSVW, DQV and PROV."""
+    with _reported():
+        project = Project.load(state.project_path)
+        _emit(project.rdf(fmt, base, quality=with_quality), output)
+
+
+@export_app.command("r2rml")
+def export_r2rml(base: BaseOption = None, output: OutputOption = None) -> None:
+    """An R2RML mapping that turns the entities' rows into RDF in our vocabulary."""
+    with _reported():
+        _emit(Project.load(state.project_path).r2rml(base), output)
 
 
 @app.command()

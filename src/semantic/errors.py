@@ -65,6 +65,7 @@ CODES: dict[str, str] = {
     "SEM405": "demo data could not be generated",
     "SEM406": "a key that the model says is unique repeats in the data",
     "SEM407": "foreign keys without a match in the data",
+    "SEM408": "invalid export option",
 }
 
 

@@ -21,7 +21,7 @@ import pyarrow as pa
 
 from semantic.engines.datagen import ensure_tpch
 from semantic.engines.duckdb import DuckDBEngine
-from semantic.errors import Diagnostic, SemanticError, Span, error
+from semantic.errors import Diagnostic, SemanticError, Span, error, suggest
 from semantic.files import Document, read_file
 from semantic.model import Model, build_model
 from semantic.plan import Plan, describe_plan, plan_query
@@ -180,6 +180,49 @@ class Project:
         """Every quality rule of the glossary and the model measured on the data."""
         self.prepare_data()
         return measure_quality(self.model, self.engine.fetch)
+
+    def rdf(self, fmt: str = "turtle", base: str | None = None, *, quality: bool = False) -> str:
+        """The vocabulary as RDF (SKOS, DCAT, CSVW, DQV, PROV) in `fmt`: turtle, json-ld, xml
+        or nt; with `quality`, the latest quality measurements too."""
+        # rdflib takes a fifth of a second to import: only exports pay for it
+        from semantic.rdf.export import add_measurements, export_graph
+        from semantic.rdf.iris import default_base
+        from semantic.rdf.text import FORMATS, serialize
+
+        if fmt not in FORMATS:
+            raise error(
+                "SEM408",
+                f"unknown RDF format '{fmt}'",
+                None,
+                suggest(fmt, FORMATS) or f"use one of {', '.join(FORMATS)}",
+            )
+        try:
+            graph = export_graph(self.model, base)
+        except ValueError as exc:
+            raise error(
+                "SEM408",
+                str(exc),
+                None,
+                "give an absolute IRI ending with / or #, e.g. https://data.example.com/",
+            ) from None
+        if quality:
+            add_measurements(graph, base or default_base(self.model.name), self.quality())
+        return serialize(graph, fmt)  # type: ignore[arg-type]
+
+    def r2rml(self, base: str | None = None) -> str:
+        """An R2RML mapping (Turtle) that materialises the entities' rows as RDF."""
+        from semantic.rdf.r2rml import r2rml_graph
+        from semantic.rdf.text import serialize
+
+        try:
+            return serialize(r2rml_graph(self.model, base))
+        except ValueError as exc:
+            raise error(
+                "SEM408",
+                str(exc),
+                None,
+                "give an absolute IRI ending with / or #, e.g. https://data.example.com/",
+            ) from None
 
     def check(self, *, data: bool = False) -> list[Diagnostic]:
         """Every problem of the project; with `data`, also compare the model with the data."""

@@ -27,10 +27,11 @@ from rdflib.namespace import CSVW, DCTERMS, OWL, PROV, RDF, RDFS, SKOS
 from rdflib.term import Node
 from sqlglot import exp
 
-from semantic.model import FILE_DIALECT, Edge, Entity, Model, Term
+from semantic.model import FILE_DIALECT, Edge, Entity, Model, QualityRule, Term
+from semantic.quality import QualityResult
 from semantic.rdf.iris import SEMANTIC_NS, Iris, default_base
 from semantic.rdf.text import FORMATS, serialize
-from semantic.rdf.vocab import ACCESS_RIGHT, DCAT, RR, SEM, XSD
+from semantic.rdf.vocab import ACCESS_RIGHT, DCAT, DQV, RR, SEM, XSD
 
 __all__ = ["FORMATS", "export_graph", "serialize", "xsd_datatype"]
 
@@ -117,6 +118,7 @@ PREFIXES = {
     "csvw": CSVW,
     "dcat": DCAT,
     "dct": DCTERMS,
+    "dqv": DQV,
     "owl": OWL,
     "prov": PROV,
     "rdf": RDF,
@@ -143,7 +145,7 @@ def export_graph(model: Model, base: str | None = None) -> Graph:
             domain.id,
             domain.labels,
             domain.description,
-            [t for t in domain.terms if t in model.terms],
+            [t for t in domain.terms if t in model.terms and not model.terms[t].broader],
         )
     reverse: dict[URIRef, Edge] = {}
     for term in model.terms.values():
@@ -156,6 +158,8 @@ def export_graph(model: Model, base: str | None = None) -> Graph:
         graph.add((agent, RDFS.label, Literal(owner)))
     for entity in model.entities.values():
         _add_dataset(graph, iris, entity, language)
+        for rule in entity.quality:
+            _add_quality_rule(graph, iris, iris.entity(entity.id), entity.id, rule)
     for edges in model.edges.values():
         for edge in edges:
             if edge.declared:
@@ -192,8 +196,8 @@ def _add_scheme(
     descriptions: Mapping[str, str],
     terms: Sequence[str],
 ) -> None:
-    """A domain as a skos:ConceptScheme whose top concepts are all its terms (the glossary
-    has no hierarchy yet)."""
+    """A domain as a skos:ConceptScheme; its top concepts are its terms without a broader
+    term."""
     scheme = iris.scheme(domain)
     graph.add((scheme, RDF.type, SKOS.ConceptScheme))
     graph.add((scheme, DCTERMS.identifier, Literal(domain)))
@@ -211,18 +215,81 @@ def _add_term(graph: Graph, iris: Iris, model: Model, term: Term) -> None:
     graph.add((concept, RDF.type, KIND_CLASSES[term.kind]))
     graph.add((concept, DCTERMS.identifier, Literal(term.id)))
     graph.add((concept, SKOS.inScheme, scheme))
-    graph.add((concept, SKOS.topConceptOf, scheme))
+    if not term.broader:
+        graph.add((concept, SKOS.topConceptOf, scheme))
     _add_texts(graph, concept, SKOS.prefLabel, term.labels)
     for language, synonyms in term.synonyms.items():
         for synonym in synonyms:
             if synonym != term.labels.get(language):  # SKOS: labels of one kind per text
                 graph.add((concept, SKOS.altLabel, Literal(synonym, lang=language)))
+    for language, misspellings in term.hidden_labels.items():
+        for misspelling in misspellings:
+            graph.add((concept, SKOS.hiddenLabel, Literal(misspelling, lang=language)))
     _add_texts(graph, concept, SKOS.definition, term.definition)
+    _add_texts(graph, concept, SKOS.scopeNote, term.scope_note)
+    for language, examples in term.examples.items():
+        for example in examples:
+            graph.add((concept, SKOS.example, Literal(example, lang=language)))
     for tag in term.tags:
         graph.add((concept, DCAT.keyword, Literal(tag)))
+    _add_relations(graph, iris, concept, term)
     _add_governance(graph, iris, concept, term)
     _add_meaning(graph, iris, model, concept, term)
     _add_lineage(graph, iris, concept, term)
+    for rule in term.quality:
+        _add_quality_rule(graph, iris, concept, term.id, rule)
+
+
+def _add_relations(graph: Graph, iris: Iris, concept: URIRef, term: Term) -> None:
+    """Hierarchy and associations, both directions; matches to other vocabularies; the
+    replacement of a deprecated term."""
+    for parent in term.broader:
+        graph.add((concept, SKOS.broader, iris.term(parent)))
+        graph.add((iris.term(parent), SKOS.narrower, concept))
+    for other in term.related:
+        graph.add((concept, SKOS.related, iris.term(other)))
+        graph.add((iris.term(other), SKOS.related, concept))
+    for iri in term.exact_match:
+        graph.add((concept, SKOS.exactMatch, URIRef(iri)))
+    for iri in term.close_match:
+        graph.add((concept, SKOS.closeMatch, URIRef(iri)))
+    if term.replaced_by:
+        graph.add((concept, DCTERMS.isReplacedBy, iris.term(term.replaced_by)))
+        graph.add((iris.term(term.replaced_by), DCTERMS.replaces, concept))
+
+
+def _add_quality_rule(
+    graph: Graph, iris: Iris, owner: URIRef, owner_id: str, rule: QualityRule
+) -> None:
+    """A quality rule as a dqv:Metric in its dimension, attached to its term or dataset."""
+    metric = iris.quality_metric(owner_id, rule.id)
+    dimension = iris.quality_dimension(rule.dimension)
+    graph.add((owner, SEM.qualityRule, metric))
+    graph.add((metric, RDF.type, DQV.Metric))
+    graph.add((metric, DCTERMS.identifier, Literal(rule.id)))
+    graph.add((metric, DQV.inDimension, dimension))
+    graph.add((metric, DQV.expectedDataType, XSD.double))
+    graph.add((metric, SEM.check, Literal(rule.text)))
+    graph.add((metric, SEM.threshold, _decimal(str(rule.threshold))))
+    graph.add((metric, DCTERMS.subject, iris.entity(rule.entity)))
+    if rule.description:
+        graph.add((metric, SKOS.definition, Literal(rule.description, lang="en")))
+    graph.add((dimension, RDF.type, DQV.Dimension))
+    graph.add((dimension, SKOS.prefLabel, Literal(rule.dimension, lang="en")))
+
+
+def add_measurements(graph: Graph, base: str, results: Sequence[QualityResult]) -> None:
+    """The latest measurement of each quality rule (the share of rows that pass it) as
+    dqv:QualityMeasurement on the rule's dataset."""
+    iris = Iris(_checked_base(base))
+    for result in results:
+        rule = result.rule
+        owner = rule.term or rule.entity
+        node = iris.measurement(owner, rule.id)
+        graph.add((node, RDF.type, DQV.QualityMeasurement))
+        graph.add((node, DQV.isMeasurementOf, iris.quality_metric(owner, rule.id)))
+        graph.add((node, DQV.computedOn, iris.entity(rule.entity)))
+        graph.add((node, DQV.value, Literal(result.score, datatype=XSD.double)))
 
 
 def _add_governance(graph: Graph, iris: Iris, concept: URIRef, term: Term) -> None:

@@ -63,9 +63,17 @@ class Iris:
         """An owner or steward, as a prov:Agent."""
         return self._iri("agent", owner)
 
-    def quality_metric(self, name: str) -> URIRef:
-        """A dqv:Metric."""
-        return self._iri("quality", name)
+    def quality_metric(self, owner: str, rule: str) -> URIRef:
+        """A quality rule of an entity or a term, as a dqv:Metric."""
+        return self._iri("quality", owner, rule)
+
+    def quality_dimension(self, name: str) -> URIRef:
+        """A quality dimension (completeness, validity, ...), as a dqv:Dimension."""
+        return self._iri("quality", "dimension", name)
+
+    def measurement(self, owner: str, rule: str) -> URIRef:
+        """The latest measurement of a quality rule on the data."""
+        return self._iri("quality", owner, rule, "measurement")
 
     def row_class(self, entity: str) -> URIRef:
         """The class of the rows of an entity, for data materialised through R2RML."""

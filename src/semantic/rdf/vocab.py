@@ -68,6 +68,11 @@ class SEM(namespace.DefinedNamespace):
     cardinality: URIRef  # relationship -> its cardinality in the CardinalityScheme
     reverseOf: URIRef  # relationship followed backwards -> the declared relationship
 
+    # data quality (DQV)
+    qualityRule: URIRef  # term or dataset -> a dqv:Metric that checks its rows
+    check: URIRef  # SQL condition a row must meet to pass a quality rule
+    threshold: URIRef  # share of rows (0 to 1) that must pass a quality rule
+
     # individuals: concept schemes and their concepts, roles
     StatusScheme: URIRef
     Draft: URIRef
@@ -84,6 +89,25 @@ class SEM(namespace.DefinedNamespace):
     OneToMany: URIRef
     Owner: URIRef  # the role of an agent accountable for a term
     Steward: URIRef  # the role of an agent caring for a term's quality and definition
+
+
+class DQV(namespace.DefinedNamespace):
+    """The W3C Data Quality Vocabulary (the terms we use; rdflib does not ship it)."""
+
+    _NS = Namespace("http://www.w3.org/ns/dqv#")
+    _fail = True
+
+    Metric: URIRef
+    Dimension: URIRef
+    Category: URIRef
+    QualityMeasurement: URIRef
+    inDimension: URIRef
+    inCategory: URIRef
+    expectedDataType: URIRef
+    isMeasurementOf: URIRef
+    computedOn: URIRef
+    value: URIRef
+    hasQualityMeasurement: URIRef
 
 
 class RR(namespace.DefinedNamespace):

@@ -1,0 +1,70 @@
+"""`semantic export rdf|r2rml` as a user runs them: files written atomically, real RDF."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from rdflib import Graph, URIRef
+from rdflib.compare import isomorphic
+from rdflib.namespace import RDF, SKOS
+from typer.testing import CliRunner
+
+from semantic.cli import app
+from semantic.project import Project
+from tests.conftest import ROOT
+
+runner = CliRunner()
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, ["--project", str(ROOT), *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("fmt", "parser"), [("turtle", "turtle"), ("json-ld", "json-ld"), ("xml", "xml"), ("nt", "nt")]
+)
+def test_export_rdf_in_every_format_gives_the_same_graph(fmt: str, parser: str) -> None:
+    code, out, err = run("export", "rdf", "--format", fmt, "--base", "https://data.example.com/")
+    assert code == 0, err
+    graph = Graph().parse(data=out, format=parser)
+    concept = URIRef("https://data.example.com/term/net_revenue")
+    assert (concept, RDF.type, SKOS.Concept) in graph
+    code, turtle, _ = run("export", "rdf", "--base", "https://data.example.com/")
+    assert isomorphic(graph, Graph().parse(data=turtle, format="turtle"))
+
+
+def test_export_to_a_file_replaces_it_whole(tmp_path: Path) -> None:
+    target = tmp_path / "out" / "glossary.ttl"
+    target.parent.mkdir()
+    target.write_text("old content")
+    code, _, err = run("export", "rdf", "--output", str(target))
+    assert code == 0 and f"wrote {target}" in err
+    assert target.read_text().startswith("BASE <https://example.org/semantic/tpch/>")
+    assert [p.name for p in target.parent.iterdir()] == ["glossary.ttl"]  # no temporary left
+    code, _, err = run("export", "rdf", "--base", "nope", "--output", str(target))
+    assert code == 1 and "SEM408" in err
+    assert target.read_text().startswith("BASE <https://example.org/")  # untouched
+
+
+def test_export_with_quality_measurements(project: Project) -> None:
+    turtle = project.rdf(quality=True)
+    assert "a dqv:QualityMeasurement ;" in turtle and "dqv:value 1e+00 ;" in turtle
+
+
+def test_export_r2rml_is_a_mapping_per_entity() -> None:
+    code, out, err = run("export", "r2rml")
+    assert code == 0, err
+    graph = Graph().parse(data=out, format="turtle")
+    maps = set(graph.subjects(RDF.type, URIRef("http://www.w3.org/ns/r2rml#TriplesMap")))
+    assert len(maps) == 8
+
+
+def test_unknown_format_is_a_clear_error() -> None:
+    code, _, err = run("export", "rdf", "--format", "turtel")
+    assert code == 1
+    assert err.splitlines() == [
+        "SEM408 unknown RDF format 'turtel'",
+        "  help: did you mean 'turtle'?",
+    ]
