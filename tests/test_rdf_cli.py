@@ -68,3 +68,27 @@ def test_unknown_format_is_a_clear_error() -> None:
         "SEM408 unknown RDF format 'turtel'",
         "  help: did you mean 'turtle'?",
     ]
+
+
+def test_validate_runs_the_shapes_and_refuses_a_broken_graph(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, out, err = run("export", "rdf", "--validate")
+    assert code == 0, err
+    assert out.startswith("BASE <")
+    from semantic.errors import SemanticError
+    from semantic.rdf import export
+
+    real = export.export_graph
+
+    def broken(model: object, base: str | None = None) -> Graph:
+        graph = real(model, base)  # type: ignore[arg-type]
+        concept = URIRef("https://example.org/semantic/tpch/term/net_revenue")
+        graph.remove((concept, URIRef("http://purl.org/dc/terms/identifier"), None))
+        return graph
+
+    monkeypatch.setattr(export, "export_graph", broken)
+    with pytest.raises(SemanticError) as caught:
+        project.rdf(validate=True)
+    assert {d.code for d in caught.value.diagnostics} == {"SEM409"}
+    assert any("term/net_revenue" in d.message for d in caught.value.diagnostics)

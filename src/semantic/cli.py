@@ -236,11 +236,14 @@ def export_rdf(
         bool,
         typer.Option("--quality", help="Also measure the quality rules and export the results."),
     ] = False,
+    validate: Annotated[
+        bool, typer.Option("--validate", help="Check against the SHACL shapes before writing.")
+    ] = False,
 ) -> None:
     """The glossary and model as RDF: SKOS, DCAT, CSVW, DQV and PROV."""
     with _reported():
         project = Project.load(state.project_path)
-        _emit(project.rdf(fmt, base, quality=with_quality), output)
+        _emit(project.rdf(fmt, base, quality=with_quality, validate=validate), output)
 
 
 @export_app.command("r2rml")

@@ -66,6 +66,7 @@ CODES: dict[str, str] = {
     "SEM406": "a key that the model says is unique repeats in the data",
     "SEM407": "foreign keys without a match in the data",
     "SEM408": "invalid export option",
+    "SEM409": "the RDF export does not conform to the SHACL shapes",
 }
 
 

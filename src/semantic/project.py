@@ -15,7 +15,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
+
+if TYPE_CHECKING:
+    from rdflib import Graph
 
 import pyarrow as pa
 
@@ -181,12 +184,18 @@ class Project:
         self.prepare_data()
         return measure_quality(self.model, self.engine.fetch)
 
-    def rdf(self, fmt: str = "turtle", base: str | None = None, *, quality: bool = False) -> str:
+    def rdf(
+        self,
+        fmt: str = "turtle",
+        base: str | None = None,
+        *,
+        quality: bool = False,
+        validate: bool = False,
+    ) -> str:
         """The vocabulary as RDF (SKOS, DCAT, CSVW, DQV, PROV) in `fmt`: turtle, json-ld, xml
-        or nt; with `quality`, the latest quality measurements too."""
+        or nt; with `quality`, the latest quality measurements too; with `validate`, only
+        when it conforms to the shipped SHACL shapes (SEM409 otherwise)."""
         # rdflib takes a fifth of a second to import: only exports pay for it
-        from semantic.rdf.export import add_measurements, export_graph
-        from semantic.rdf.iris import default_base
         from semantic.rdf.text import FORMATS, serialize
 
         if fmt not in FORMATS:
@@ -196,6 +205,32 @@ class Project:
                 None,
                 suggest(fmt, FORMATS) or f"use one of {', '.join(FORMATS)}",
             )
+        graph = self.rdf_graph(base, quality=quality)
+        if validate:
+            from semantic.rdf.validate import validate_graph
+
+            result = validate_graph(graph)
+            if not result.conforms:
+                raise SemanticError(
+                    Diagnostic(
+                        "SEM409",
+                        f"{p.message} ({p.focus_node.n3(graph.namespace_manager)}"
+                        + (f" {p.path}" if p.path is not None else "")
+                        + (f" = {p.value.n3(graph.namespace_manager)}" if p.value else "")
+                        + ")",
+                        None,
+                        "fix the glossary, or report the export bug",
+                    )
+                    for p in result.problems
+                    if p.severity == "violation"
+                )
+        return serialize(graph, fmt)  # type: ignore[arg-type]
+
+    def rdf_graph(self, base: str | None = None, *, quality: bool = False) -> Graph:
+        """The vocabulary as an rdflib graph (see `rdf`)."""
+        from semantic.rdf.export import add_measurements, export_graph
+        from semantic.rdf.iris import default_base
+
         try:
             graph = export_graph(self.model, base)
         except ValueError as exc:
@@ -207,7 +242,7 @@ class Project:
             ) from None
         if quality:
             add_measurements(graph, base or default_base(self.model.name), self.quality())
-        return serialize(graph, fmt)  # type: ignore[arg-type]
+        return graph
 
     def r2rml(self, base: str | None = None) -> str:
         """An R2RML mapping (Turtle) that materialises the entities' rows as RDF."""
