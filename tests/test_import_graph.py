@@ -21,7 +21,8 @@ LAYERS: list[set[str]] = [
     {"engines.datagen", "engines.duckdb", "engines"},
     {"quality"},
     {"rdf", "rdf.iris", "rdf.text", "rdf.vocab", "rdf.r2rml"},
-    {"rdf.export"},
+    {"rdf.export", "rdf.validate"},
+    {"rdf.skos_import"},
     {"project"},
     {"cli"},
 ]
