@@ -98,3 +98,36 @@ def test_quality_rules_are_parsed_and_checked(tmp_path: Path) -> None:
         "amount > 0",
         1.0,
     )
+
+
+def test_a_business_concept_has_no_physical_meaning(tmp_path: Path) -> None:
+    from rdflib.namespace import RDF, SKOS
+
+    from semantic.rdf.export import export_graph
+    from semantic.rdf.iris import Iris, default_base
+    from semantic.rdf.validate import validate_graph
+
+    extra = """
+  customer_value:
+    label: {en: Customer value}
+    definition: {en: What a customer brings over the whole relationship.}
+    related: [revenue]
+    concept: {}
+"""
+    project = Project.load(with_terms(tmp_path, extra))
+    term = project.model.terms["customer_value"]
+    assert term.kind == "concept" and term.entity is None
+    graph = export_graph(project.model)
+    iri = Iris(default_base("tiny")).term("customer_value")
+    assert set(graph.objects(iri, RDF.type)) == {SKOS.Concept}
+    assert validate_graph(graph).conforms
+    broken = extra + (
+        "  valuable:\n    label: {en: Valuable}\n"
+        "    metric: {entity: orders, expr: count(*), filter: customer_value > 1}\n"
+        "  per_value:\n    label: {en: Per value}\n    metric: {expr: revenue / customer_value}\n"
+    )
+    found = sorted(d.message for d in diagnostics(with_terms(tmp_path, broken)))
+    assert found == [
+        "metric 'per_value' uses 'customer_value', which is a concept, not a metric",
+        "the filter of metric 'valuable' uses 'customer_value', a concept without physical meaning",
+    ]

@@ -135,8 +135,8 @@ def test_explain_tells_windows_shifts_and_periods(project: Project) -> None:
     assert lines[0] == "result: one row per order_date.month"
     assert lines[3:] == [
         "revenue_last_3_months: sum of (net_revenue) over the periods after "
-        "CAST(\"order_date.month\" - INTERVAL 3 MONTH AS DATE) to order_date.month",
+        'CAST("order_date.month" - INTERVAL 3 MONTH AS DATE) to order_date.month',
         "revenue_previous_year: (net_revenue) of the period "
-        "CAST(\"order_date.month\" - INTERVAL 1 YEAR AS DATE), by order_date.month",
+        'CAST("order_date.month" - INTERVAL 1 YEAR AS DATE), by order_date.month',
         "periods shown: \"order_date.month\" >= CAST('1994-01-01' AS DATE)",
     ]

@@ -253,6 +253,64 @@ def export_r2rml(base: BaseOption = None, output: OutputOption = None) -> None:
         _emit(Project.load(state.project_path).r2rml(base), output)
 
 
+import_app = typer.Typer(help="Bring vocabularies from other systems.", no_args_is_help=True)
+app.add_typer(import_app, name="import")
+
+
+@import_app.command("skos")
+def import_skos_file(
+    file: Annotated[Path, typer.Argument(help="A SKOS vocabulary: .ttl, .rdf, .jsonld, .nt...")],
+    into: Annotated[
+        Path | None, typer.Option("--into", help="Glossary folder to write to (the project's).")
+    ] = None,
+    domain: Annotated[
+        str | None, typer.Option("--domain", help="Put every concept into this one domain.")
+    ] = None,
+    language: Annotated[
+        str | None, typer.Option("--language", help="Language of literals without a tag.")
+    ] = None,
+    replace: Annotated[
+        bool, typer.Option("--replace", help="Replace existing terms (else they are skipped).")
+    ] = False,
+    fmt: Annotated[CheckFormat, typer.Option("--format", help="text or json report.")] = (
+        CheckFormat.text
+    ),
+) -> None:
+    """Turn a SKOS vocabulary into glossary files, reporting what could not be mapped."""
+    from semantic.rdf.skos_import import glossary_terms, import_skos, write_import
+
+    with _reported():
+        project = Project.load(state.project_path)
+        glossary = into or project.root / project.config.glossary
+        existing = glossary_terms(project.root / project.config.glossary) | glossary_terms(glossary)
+        result = import_skos(
+            file,
+            language=language or project.config.languages[0],
+            existing={} if replace else existing,
+            domain=domain,
+        )
+        written = write_import(result, glossary, replace=replace)
+        if fmt is CheckFormat.json:
+            out.print_json(
+                json.dumps(
+                    {
+                        "written": [str(p) for p in written],
+                        "terms": list(result.terms),
+                        "report": [item.as_dict() for item in result.report],
+                    }
+                )
+            )
+        else:
+            for item in result.report:
+                err.print(item.render(), markup=False, highlight=False)
+            err.print(
+                f"imported {len(result.terms)} term(s) into {len(written)} file(s); "
+                f"{len(result.report)} item(s) reported",
+                markup=False,
+                highlight=False,
+            )
+
+
 @app.command()
 def quality(
     fmt: Annotated[

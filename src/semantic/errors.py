@@ -57,6 +57,7 @@ CODES: dict[str, str] = {
     "SEM312": "unknown SQL dialect",
     "SEM313": "two output columns have the same name",
     "SEM314": "a window or shift cannot be computed at the query's time grain",
+    "SEM315": "a business concept without physical meaning cannot be queried",
     # SEM4xx: execution and publication
     "SEM401": "table is missing from the database",
     "SEM402": "column is missing from the table",

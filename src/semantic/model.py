@@ -27,7 +27,7 @@ from semantic.schema import (
     WindowSpec,
 )
 
-Kind = Literal["dimension", "time_dimension", "metric", "segment"]
+Kind = Literal["dimension", "time_dimension", "metric", "segment", "concept"]
 Cardinality = Literal["many_to_one", "one_to_one", "one_to_many"]
 #: The dialect that expressions in files are written in.
 FILE_DIALECT = "duckdb"
@@ -408,14 +408,24 @@ class _Builder:
                 )
                 continue
             kind: Kind = next(
-                m for m in ("dimension", "time_dimension", "metric", "segment") if getattr(spec, m)
+                m
+                for m in ("dimension", "time_dimension", "metric", "segment", "concept")
+                if getattr(spec, m) is not None
             )  # type: ignore[assignment]
             meaning = getattr(spec, kind)
-            text = meaning.condition if kind == "segment" else meaning.expr
-            key = "condition" if kind == "segment" else "expr"
+            # a concept has no expression: NULL stands for it, and nothing ever compiles it
+            text = {"segment": "condition", "concept": None}.get(kind, "expr")
+            key = text or "expr"
             expr_span = doc.span(("terms", tid, kind, key), value=True)
             try:
-                parsed = settle(cast(exp.Expression, sqlglot.parse_one(text, read=FILE_DIALECT)))
+                parsed = settle(
+                    cast(
+                        exp.Expression,
+                        sqlglot.parse_one(getattr(meaning, key), read=FILE_DIALECT)
+                        if text
+                        else exp.Null(),
+                    )
+                )
             except ParseError as exc:
                 err = exc.errors[0] if exc.errors else {}
                 col = expr_span.col + max(int(err.get("col", 1)) - 1, 0)
@@ -508,6 +518,8 @@ class _Builder:
             return False
         if term.is_over_time and not self._check_over_time(term):
             return False
+        if term.kind == "concept":
+            return True
         if term.is_derived:
             return self._check_derived(term)
         assert term.entity is not None
@@ -725,6 +737,15 @@ class _Builder:
                         span,
                         suggest(name, rows),
                     )
+                ok = False
+            elif other.kind == "concept":
+                self.report(
+                    "SEM208",
+                    f"the filter of metric '{term.id}' uses '{name}', a concept without "
+                    "physical meaning",
+                    span,
+                    "give the concept a meaning (a dimension or segment) to filter on it",
+                )
                 ok = False
             elif other.is_metric:
                 self.report(

@@ -302,6 +302,15 @@ class _Resolver:
                 term = resolve_name(self.model, parts[0])
             except SemanticError as exc:
                 raise exc.located(self.span(column)) from None
+            if term.kind == "concept":
+                raise error(
+                    "SEM315",
+                    f"'{term.id}' is a business concept without physical meaning: it cannot "
+                    "be queried",
+                    self.span(column),
+                    "give it a meaning in the glossary (dimension, time_dimension, metric or "
+                    "segment), or query the terms that measure it",
+                )
             return make_ref("term", term.id)
         if len(parts) == 2:
             head, grain = parts

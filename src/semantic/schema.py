@@ -181,7 +181,12 @@ class SegmentSpec(Strict):
     path: list[str] = Field(default_factory=list)
 
 
-MEANINGS = ("dimension", "time_dimension", "metric", "segment")
+class ConceptSpec(Strict):
+    """A business concept the glossary names and defines but that has no physical meaning
+    (yet): it cannot be queried. Written `concept: {}`."""
+
+
+MEANINGS = ("dimension", "time_dimension", "metric", "segment", "concept")
 
 
 class TermSpec(Strict):
@@ -215,6 +220,9 @@ class TermSpec(Strict):
     time_dimension: TimeDimensionSpec | None = None
     metric: MetricSpec | None = None
     segment: SegmentSpec | None = None
+    concept: ConceptSpec | None = Field(
+        None, description="No physical meaning: a business concept that cannot be queried."
+    )
 
     @model_validator(mode="after")
     def _one_meaning(self) -> TermSpec:

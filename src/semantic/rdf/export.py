@@ -212,7 +212,8 @@ def _add_term(graph: Graph, iris: Iris, model: Model, term: Term) -> None:
     concept = iris.term(term.id)
     scheme = iris.scheme(term.domain)
     graph.add((concept, RDF.type, SKOS.Concept))
-    graph.add((concept, RDF.type, KIND_CLASSES[term.kind]))
+    if term.kind in KIND_CLASSES:  # a plain business concept is only a skos:Concept
+        graph.add((concept, RDF.type, KIND_CLASSES[term.kind]))
     graph.add((concept, DCTERMS.identifier, Literal(term.id)))
     graph.add((concept, SKOS.inScheme, scheme))
     if not term.broader:
@@ -234,8 +235,9 @@ def _add_term(graph: Graph, iris: Iris, model: Model, term: Term) -> None:
         graph.add((concept, DCAT.keyword, Literal(tag)))
     _add_relations(graph, iris, concept, term)
     _add_governance(graph, iris, concept, term)
-    _add_meaning(graph, iris, model, concept, term)
-    _add_lineage(graph, iris, concept, term)
+    if term.kind != "concept":
+        _add_meaning(graph, iris, model, concept, term)
+        _add_lineage(graph, iris, concept, term)
     for rule in term.quality:
         _add_quality_rule(graph, iris, concept, term.id, rule)
 
