@@ -92,3 +92,45 @@ def test_validate_runs_the_shapes_and_refuses_a_broken_graph(
         project.rdf(validate=True)
     assert {d.code for d in caught.value.diagnostics} == {"SEM409"}
     assert any("term/net_revenue" in d.message for d in caught.value.diagnostics)
+
+
+VOCABULARY = """
+@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+@prefix ex: <https://vocab.example.com/> .
+ex:retail a skos:ConceptScheme ; skos:prefLabel "Retail"@en .
+ex:Churn a skos:Concept ; skos:inScheme ex:retail ;
+    skos:prefLabel "Churn rate"@en , "Taux d'attrition"@fr ;
+    skos:definition "Share of customers lost over a period."@en ;
+    skos:broader ex:Kpi .
+ex:Kpi a skos:Concept ; skos:inScheme ex:retail ;
+    skos:prefLabel "Key performance indicator"@en ; ex:owner "bi" .
+"""
+
+
+def test_import_skos_writes_concepts_and_never_overwrites(tmp_path: Path) -> None:
+    import shutil
+
+    for folder in ("models", "glossary"):
+        shutil.copytree(ROOT / folder, tmp_path / folder)
+    shutil.copy(ROOT / "semantic.yml", tmp_path / "semantic.yml")
+    source = tmp_path / "retail.ttl"
+    source.write_text(VOCABULARY)
+    args = ["--project", str(tmp_path), "import", "skos", str(source)]
+    result = runner.invoke(app, [*args, "--format", "json"])
+    assert result.exit_code == 0, result.stderr
+    import json
+
+    report = json.loads(result.stdout)
+    assert report["terms"] == ["churn", "kpi"]
+    assert {(i["kind"], i["subject"]) for i in report["report"]} == {
+        ("concept", "https://vocab.example.com/Churn"),
+        ("concept", "https://vocab.example.com/Kpi"),
+        ("unmapped", "https://vocab.example.com/Kpi"),
+    }
+    written = (tmp_path / "glossary" / "retail.yml").read_text()
+    assert "  churn:\n" in written and "    broader: [kpi]\n" in written
+    project = Project.load(tmp_path)
+    assert project.model.terms["churn"].kind == "concept"
+    again = runner.invoke(app, args)
+    assert again.exit_code == 1 and "SEM103 domain 'retail' is already defined" in again.stderr
+    assert (tmp_path / "glossary" / "retail.yml").read_text() == written
