@@ -234,12 +234,7 @@ class Project:
         try:
             graph = export_graph(self.model, base)
         except ValueError as exc:
-            raise error(
-                "SEM408",
-                str(exc),
-                None,
-                "give an absolute IRI ending with / or #, e.g. https://data.example.com/",
-            ) from None
+            raise _bad_base(exc) from None
         if quality:
             add_measurements(graph, base or default_base(self.model.name), self.quality())
         return graph
@@ -252,12 +247,7 @@ class Project:
         try:
             return serialize(r2rml_graph(self.model, base))
         except ValueError as exc:
-            raise error(
-                "SEM408",
-                str(exc),
-                None,
-                "give an absolute IRI ending with / or #, e.g. https://data.example.com/",
-            ) from None
+            raise _bad_base(exc) from None
 
     def check(self, *, data: bool = False) -> list[Diagnostic]:
         """Every problem of the project; with `data`, also compare the model with the data."""
@@ -266,6 +256,16 @@ class Project:
             self.prepare_data()
             diagnostics += self.check_data()
         return diagnostics
+
+
+def _bad_base(exc: ValueError) -> SemanticError:
+    """An export's refusal of its base IRI, as a diagnostic."""
+    return error(
+        "SEM408",
+        str(exc),
+        None,
+        "give an absolute IRI ending with / or #, e.g. https://data.example.com/",
+    )
 
 
 def _check_metric_paths(model: Model) -> list[Diagnostic]:
