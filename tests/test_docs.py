@@ -216,10 +216,14 @@ def run_command(project: Project, command: Command) -> tuple[str, Any]:
     options: dict[str, str] = {}
     params: dict[str, Any] = {}
     positional: list[str] = []
+    explained = False
     i = 0
     while i < len(rest):
         arg = rest[i]
-        if arg in ("--format", "-f", "--dialect", "-d") and i + 1 < len(rest):
+        if arg == "--explain" and sub == "query":
+            explained = True
+            i += 1
+        elif arg in ("--format", "-f", "--dialect", "-d") and i + 1 < len(rest):
             options[arg.lstrip("-")[0]] = rest[i + 1]
             i += 2
         elif arg == "--param" and i + 1 < len(rest):
@@ -234,6 +238,8 @@ def run_command(project: Project, command: Command) -> tuple[str, Any]:
         return "skip", None
     text = positional[0]
     try:
+        if sub == "query" and explained:
+            return "ok", (project.explain(text), project.query(text, params))
         if sub == "query":
             return "ok", project.query(text, params)
         if sub == "compile":
@@ -286,6 +292,12 @@ def test_documented_command_prints_what_is_shown(docs_project: Project, command:
     assert status == "ok", f"{command.where}: documented command fails:\n{value}"
     if not shown:
         return
+    if isinstance(value, tuple):  # query --explain: the explanation (stderr), then the rows
+        explanation, value = value
+        lines = shown.splitlines()
+        told = explanation.splitlines()
+        assert lines[: len(told)] == told, f"{command.where}: explanation differs"
+        shown = "\n".join(lines[len(told) :])
     if isinstance(value, pa.Table):
         if command.argv.count("csv") and any(a in ("-f", "--format") for a in command.argv):
             assert_result(command.where, shown, value)
