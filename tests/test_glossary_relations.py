@@ -131,3 +131,24 @@ def test_a_business_concept_has_no_physical_meaning(tmp_path: Path) -> None:
         "metric 'per_value' uses 'customer_value', which is a concept, not a metric",
         "the filter of metric 'valuable' uses 'customer_value', a concept without physical meaning",
     ]
+
+
+def test_a_deprecated_term_still_answers_with_a_warning(project: Project) -> None:
+    from typer.testing import CliRunner
+
+    from semantic.cli import app
+    from tests.conftest import ROOT
+
+    query = "SELECT market_segment, sales_amount ORDER BY 1"
+    (warning,) = project.query_warnings(query)
+    assert warning.render() == (
+        "<query>:1:24: warning: SEM215 term 'sales_amount' is deprecated\n"
+        "  help: use 'gross_revenue' instead"
+    )
+    # same numbers as its replacement: deprecation changes the name, not the answer
+    old = project.query(query).column("sales_amount").to_pylist()
+    new = project.query("SELECT market_segment, gross_revenue ORDER BY 1")
+    assert old == new.column("gross_revenue").to_pylist()
+    result = CliRunner().invoke(app, ["--project", str(ROOT), "query", "-f", "csv", query])
+    assert result.exit_code == 0 and "SEM215" in result.stderr
+    assert project.query_warnings("SELECT gross_revenue") == []

@@ -180,7 +180,10 @@ def compile(  # noqa: A001 - the command is called compile
     """Print the SQL of a business query."""
     with _reported():
         project = Project.load(state.project_path)
-        out.print(project.compile(_read_query(query), dialect), markup=False, highlight=False)
+        text = _read_query(query)
+        sql = project.compile(text, dialect)
+        _print_diagnostics(project.query_warnings(text))
+        out.print(sql, markup=False, highlight=False)
 
 
 @app.command()
@@ -205,6 +208,7 @@ def query(
                 f"generating demo data in {project.data_dir} ...", markup=False, highlight=False
             )
         result = project.query(text, parse_params(param))
+        _print_diagnostics(project.query_warnings(text))
         _print_result(result, fmt)
 
 

@@ -42,6 +42,7 @@ CODES: dict[str, str] = {
     "SEM212": "lint: an orphan term, with no broader, narrower or related term",
     "SEM213": "lint: two terms share a label across languages",
     "SEM214": "lint: a term is both related to and narrower than another",
+    "SEM215": "the query uses a deprecated term",
     # SEM3xx: query planning
     "SEM301": "query is not valid SQL",
     "SEM302": "not a business query",

@@ -117,6 +117,10 @@ class Project:
         dialect_of(target)
         return render_sql(self.plan(query), target, pretty=pretty)
 
+    def query_warnings(self, query: str) -> list[Diagnostic]:
+        """What is worth knowing about a query that still compiles: deprecated terms."""
+        return parse_query(self.model, query).warnings(self.model)
+
     def explain(self, query: str) -> str:
         """The plan of a business query in plain words."""
         return describe_plan(self.plan(query))

@@ -17,7 +17,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
-from semantic.errors import SemanticError, Span, error
+from semantic.errors import Diagnostic, SemanticError, Span, error
 from semantic.model import Model, Term
 from semantic.nodes import settle
 from semantic.resolve import resolve_name
@@ -119,6 +119,24 @@ class BusinessQuery:
         """Where the query names `term_id` (the start of the query if it does not)."""
         start, line = self.places.get(term_id, (0, 1))
         return query_span(self.text, start, line)
+
+    def warnings(self, model: Model) -> list[Diagnostic]:
+        """Deprecated terms the query names (SEM215), with their replacement."""
+        found = []
+        for tid in self.places:
+            term = model.terms[tid]
+            if term.status == "deprecated":
+                instead = f"use '{term.replaced_by}' instead" if term.replaced_by else None
+                found.append(
+                    Diagnostic(
+                        "SEM215",
+                        f"term '{tid}' is deprecated",
+                        self.place(tid),
+                        instead or "ask its owners what replaces it",
+                        severity="warning",
+                    )
+                )
+        return found
 
 
 def query_span(text: str, start: int, line: int) -> Span:
