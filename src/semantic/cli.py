@@ -24,9 +24,10 @@ from rich.console import Console
 from rich.table import Table
 
 from semantic.atomic import write_atomically
-from semantic.errors import Diagnostic, SemanticError
+from semantic.errors import Diagnostic, SemanticError, Span
 from semantic.lint import lint_vocabulary
 from semantic.project import Project
+from semantic.query import QueryInput
 
 app = typer.Typer(
     name="semantic",
@@ -98,8 +99,26 @@ def _print_diagnostics(diagnostics: tuple[Diagnostic, ...] | list[Diagnostic]) -
         err.print(d.render(), markup=False, highlight=False)
 
 
-def _read_query(text: str) -> str:
-    return sys.stdin.read() if text == "-" else text
+def _read_query(text: str) -> QueryInput:
+    """The query argument: text, or JSON (`{"select": [...]}`); `-` reads standard input."""
+    if text == "-":
+        text = sys.stdin.read()
+    if not text.lstrip().startswith("{"):
+        return text
+    try:
+        parsed = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SemanticError(
+            Diagnostic(
+                "SEM301",
+                f"the JSON query is not valid JSON: {exc.msg}",
+                Span("<query>", exc.lineno, exc.colno),
+                'write {"select": ["customer_region", "net_revenue"]}',
+            )
+        ) from None
+    if not isinstance(parsed, dict):
+        raise SemanticError(Diagnostic("SEM302", "a JSON query is an object", Span("<query>")))
+    return parsed
 
 
 def parse_params(values: list[str] | None) -> dict[str, Any]:

@@ -29,7 +29,7 @@ from semantic.files import Document, read_file
 from semantic.model import Model, build_model
 from semantic.plan import Plan, describe_plan, plan_query
 from semantic.quality import QualityResult, check_keys, measure_quality
-from semantic.query import parse_query
+from semantic.query import QueryInput, parse_query, query_text
 from semantic.render import dialect_of, render_sql
 from semantic.resolve import find_path
 from semantic.schema import GlossaryFile, ModelFile, ProjectFile
@@ -107,21 +107,21 @@ class Project:
 
     # --- compiling -----------------------------------------------------------------------
 
-    def plan(self, query: str) -> Plan:
+    def plan(self, query: QueryInput) -> Plan:
         """The plan of a business query: which aggregates, joins and filters."""
-        return plan_query(self.model, parse_query(self.model, query))
+        return plan_query(self.model, parse_query(self.model, query_text(query)))
 
-    def compile(self, query: str, dialect: str | None = None, *, pretty: bool = True) -> str:
+    def compile(self, query: QueryInput, dialect: str | None = None, *, pretty: bool = True) -> str:
         """The SQL of a business query in `dialect` (the project's default when None)."""
         target = dialect or self.config.dialect
         dialect_of(target)
         return render_sql(self.plan(query), target, pretty=pretty)
 
-    def query_warnings(self, query: str) -> list[Diagnostic]:
+    def query_warnings(self, query: QueryInput) -> list[Diagnostic]:
         """What is worth knowing about a query that still compiles: deprecated terms."""
-        return parse_query(self.model, query).warnings(self.model)
+        return parse_query(self.model, query_text(query)).warnings(self.model)
 
-    def explain(self, query: str) -> str:
+    def explain(self, query: QueryInput) -> str:
         """The plan of a business query in plain words."""
         return describe_plan(self.plan(query))
 
@@ -159,7 +159,7 @@ class Project:
         assert self.config.data is not None
         return DuckDBEngine(self.model, data_dir, self.config.data.format)
 
-    def query(self, query: str, params: Mapping[str, Any] | None = None) -> pa.Table:
+    def query(self, query: QueryInput, params: Mapping[str, Any] | None = None) -> pa.Table:
         """Run a business query on the embedded engine and return an Arrow table."""
         plan = self.plan(query)
         bound = dict(params or {})

@@ -12,12 +12,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import sqlglot
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
-from semantic.errors import Diagnostic, SemanticError, Span, error
+from semantic.errors import Diagnostic, SemanticError, Span, error, suggest
 from semantic.model import Model, Term
 from semantic.nodes import settle
 from semantic.resolve import resolve_name
@@ -595,3 +597,75 @@ def _count(select: exp.Select, arg: str) -> int | None:
         Span(QUERY_FILE, 1, 1),
         f"write {arg.upper()} 10",
     )
+
+
+class JsonQuery(BaseModel):
+    """A business query as JSON, for programs: each value is written as in the query
+    language (`"customer_region"`, `"net_revenue DESC"`, `"order_date >= DATE '1995-01-01'"`);
+    conditions given as a list are joined with AND."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    select: list[str] = Field(min_length=1)
+    where: str | list[str] | None = None
+    having: str | list[str] | None = None
+    group_by: list[str] | None = None
+    order_by: list[str] | None = None
+    limit: int | None = Field(None, ge=0)
+    offset: int | None = Field(None, ge=0)
+
+
+QueryInput = str | Mapping[str, Any]
+
+
+def query_text(query: QueryInput) -> str:
+    """The text of a business query given as text or as JSON (see `JsonQuery`).
+
+    >>> query_text({"select": ["customer_region", "net_revenue"], "where": ["a = 1", "b"],
+    ...             "order_by": ["net_revenue DESC"], "limit": 5})
+    'SELECT customer_region, net_revenue WHERE a = 1 AND b ORDER BY net_revenue DESC LIMIT 5'
+    """
+    if isinstance(query, str):
+        return query
+    try:
+        spec = JsonQuery.model_validate(query)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "query"
+        keys = list(JsonQuery.model_fields)
+        unknown = first["type"] == "extra_forbidden"
+        raise error(
+            "SEM302",
+            f"invalid JSON query: unknown key '{where}'"
+            if unknown
+            else f"invalid JSON query: {where}: {first['msg']}",
+            Span(QUERY_FILE),
+            (suggest(where, keys) if unknown else None) or "keys: " + ", ".join(keys),
+        ) from None
+
+    def conditions(value: str | list[str] | None) -> list[str]:
+        return [] if value is None else [value] if isinstance(value, str) else value
+
+    try:
+        select = exp.select(*spec.select, dialect=QUERY_DIALECT)
+        if conditions(spec.where):
+            select = select.where(*conditions(spec.where), dialect=QUERY_DIALECT)
+        if spec.group_by:
+            select = select.group_by(*spec.group_by, dialect=QUERY_DIALECT)
+        if conditions(spec.having):
+            select = select.having(*conditions(spec.having), dialect=QUERY_DIALECT)
+        if spec.order_by:
+            select = select.order_by(*spec.order_by, dialect=QUERY_DIALECT)
+        if spec.limit is not None:
+            select = select.limit(spec.limit)
+        if spec.offset is not None:
+            select = select.offset(spec.offset)
+    except (ParseError, TokenError) as exc:
+        detail = re.sub(r" into <class [^>]*>", "", str(exc).splitlines()[0])
+        raise error(
+            "SEM301",
+            f"a part of the JSON query is not valid SQL: {detail}",
+            Span(QUERY_FILE),
+            'each value is an expression of the query language, e.g. "net_revenue DESC"',
+        ) from None
+    return select.sql(QUERY_DIALECT)

@@ -1,0 +1,82 @@
+"""Business queries given as JSON, for programs: the same answers as the query text."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from semantic.cli import app
+from semantic.errors import SemanticError
+from semantic.project import Project
+from tests.conftest import ROOT
+from tests.test_tpch import QUERIES, official_rows
+
+Q3 = {
+    "select": ["order_key", "net_revenue", "order_date", "ship_priority"],
+    "where": [
+        "market_segment = 'BUILDING'",
+        "order_date < DATE '1995-03-15'",
+        "ship_date > DATE '1995-03-15'",
+    ],
+    "order_by": ["net_revenue DESC", "order_date"],
+    "limit": 10,
+}
+
+
+def rows(table: object) -> list[tuple[object, ...]]:
+    return [tuple(r.values()) for r in table.to_pylist()]  # type: ignore[attr-defined]
+
+
+def test_json_query_equals_the_text_query_and_the_official_answer(project: Project) -> None:
+    got = rows(project.query(Q3))
+    assert got == rows(project.query(QUERIES["q03"]["en"]))
+    assert got == official_rows(project, "q03")
+    assert project.compile(Q3) == project.compile(QUERIES["q03"]["en"])
+
+
+def test_json_query_from_the_command_line(project: Project) -> None:
+    query = {
+        "select": ["customer_region", "order_count"],
+        "having": "order_count > 3000",
+        "order_by": ["1"],
+    }
+    result = CliRunner().invoke(
+        app, ["--project", str(ROOT), "query", "-f", "json", json.dumps(query)]
+    )
+    assert result.exit_code == 0, result.stderr
+    expected = project.query(
+        "SELECT customer_region, order_count HAVING order_count > 3000 ORDER BY 1"
+    )
+    assert json.loads(result.stdout) == expected.to_pylist()
+    assert len(expected) == 2
+
+
+@pytest.mark.parametrize(
+    ("query", "code", "fragment"),
+    [
+        ({"select": []}, "SEM302", "select: List should have at least 1 item"),
+        ({"select": ["net_revenue"], "wher": "x"}, "SEM302", "unknown key 'wher'"),
+        ({"select": ["net_revenue"], "limit": -1}, "SEM302", "limit"),
+        (
+            {"select": ["net_revenue"], "order_by": ["net_revenue DESC DESC"]},
+            "SEM301",
+            "Failed to parse 'ORDER BY net_revenue DESC DESC'",
+        ),
+        ({"select": ["net_revenue FROM lineitem"]}, "SEM301", "net_revenue FROM lineitem"),
+        ({"select": ["net_revnue"]}, "SEM303", "unknown term 'net_revnue'"),
+    ],
+)
+def test_json_query_errors(
+    project: Project, query: dict[str, object], code: str, fragment: str
+) -> None:
+    with pytest.raises(SemanticError) as caught:
+        project.compile(query)
+    assert caught.value.code == code and fragment in str(caught.value)
+
+
+def test_invalid_json_on_the_command_line() -> None:
+    result = CliRunner().invoke(app, ["--project", str(ROOT), "compile", '{"select": ['])
+    assert result.exit_code == 1
+    assert result.stderr.startswith("<query>:1:13: SEM301 the JSON query is not valid JSON")
