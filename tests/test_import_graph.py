@@ -11,7 +11,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "semantic"
 LAYERS: list[set[str]] = [
     {"errors", "names", "nodes", "atomic"},
     {"schema"},
-    {"files"},
+    {"files", "jsonschema"},
     {"model"},
     {"resolve", "lint"},
     {"query"},

@@ -26,7 +26,7 @@ from rich.table import Table
 from semantic.atomic import write_atomically
 from semantic.errors import Diagnostic, SemanticError, Span
 from semantic.lint import lint_vocabulary
-from semantic.project import Project
+from semantic.project import Project, find_root
 from semantic.query import QueryInput
 
 app = typer.Typer(
@@ -332,6 +332,21 @@ def import_skos_file(
                 markup=False,
                 highlight=False,
             )
+
+
+@app.command()
+def schema(
+    into: Annotated[
+        Path | None, typer.Option("--into", help="Folder to write to (the project's schemas/).")
+    ] = None,
+) -> None:
+    """Write the JSON Schema of semantic.yml, models/ and glossary/ files, for editors."""
+    from semantic.jsonschema import SCHEMA_DIR, write_schemas
+
+    with _reported():
+        folder = into or find_root(state.project_path) / SCHEMA_DIR
+        for path in write_schemas(folder):
+            err.print(f"wrote {path}", markup=False, highlight=False)
 
 
 @app.command()

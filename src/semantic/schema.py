@@ -192,6 +192,18 @@ MEANINGS = ("dimension", "time_dimension", "metric", "segment", "concept")
 class TermSpec(Strict):
     """A business term: names per language, governance, and exactly one meaning."""
 
+    # editors learn "exactly one meaning" from the JSON Schema too
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        json_schema_extra={
+            "oneOf": [
+                {"required": [m]}
+                for m in ("dimension", "time_dimension", "metric", "segment", "concept")
+            ]
+        },
+    )
+
     label: LangText = Field(min_length=1)
     synonyms: dict[Language, list[str]] = Field(default_factory=dict)
     definition: LangText = Field(default_factory=dict)
