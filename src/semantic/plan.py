@@ -25,6 +25,7 @@ from semantic.query import (
     find_refs,
     make_ref,
     ref_of,
+    show,
 )
 from semantic.resolve import describe_path, find_path
 
@@ -238,22 +239,16 @@ def _cuts_periods(condition: exp.Expression, ot: OverTime, fiscal_start: int) ->
         elif isinstance(parent, exp.In) and parent.this is node:
             dates = [(value, ("start", "end")) for value in parent.expressions]
         else:
-            return f"'{_show(condition)}' is not a comparison with a date"
+            return f"'{show(condition)}' is not a comparison with a date"
         for value, bounds in dates:
             day = literal_date(value)
             if day is None:
-                return f"'{_show(condition)}' compares with something that is not a date"
+                return f"'{show(condition)}' compares with something that is not a date"
             for bound in bounds:
                 first = day if bound == "start" else day + timedelta(days=1)
                 if period_start(first, ot.grain, fiscal_start) != first:
                     return f"{day.isoformat()} falls inside a period of {ot.grain}"
     return None
-
-
-def _show(condition: exp.Expression) -> str:
-    from semantic.query import show
-
-    return show(condition)
 
 
 def _on_period(condition: exp.Expression, ot: OverTime, model: Model) -> exp.Expression:
@@ -539,12 +534,12 @@ class _Joins:
                 first.hint,
             ) from None
 
-    def reach(self, term: Term, target: str, pinned: tuple[str, ...]) -> str:
+    def reach(self, target: str, pinned: tuple[str, ...]) -> str:
         """The alias of `target` as reached for `term`."""
         return self.aliases[self.chosen[(target, pinned)]]
 
 
-def _needs(model: Model, terms: list[Term]) -> list[tuple[Term, str, tuple[str, ...]]]:
+def _needs(terms: list[Term]) -> list[tuple[Term, str, tuple[str, ...]]]:
     """The entities (with pinned paths) that the expressions of `terms` read columns of."""
     found: dict[tuple[str, tuple[str, ...]], Term] = {}
     for term in terms:
@@ -562,10 +557,10 @@ def _qualify(expr: exp.Expression, joins: _Joins, term: Term) -> exp.Expression:
     def swap(node: exp.Expression) -> exp.Expression:
         if isinstance(node, exp.Column):
             if node.table:
-                alias = joins.reach(term, node.table, ())
+                alias = joins.reach(node.table, ())
             else:
                 assert term.entity is not None
-                alias = joins.reach(term, term.entity, term.path)
+                alias = joins.reach(term.entity, term.path)
             return column(node.name, alias)
         return node
 
@@ -610,7 +605,7 @@ def _plan_aggregate(
     used = [model.terms[r.ident] for _, e in keys for r in find_refs(e, "term")]
     used += [model.terms[r.ident] for f in filters for r in find_refs(f, "term")]
     used += [model.terms[tid] for _, tid in members]
-    joins = _Joins(model, entity, _needs(model, used), query)
+    joins = _Joins(model, entity, _needs(used), query)
     fanout = tuple(
         f"{j.edge.source} -> {j.edge.target} is {j.edge.cardinality.replace('_', '-')}"
         for j in joins.joins

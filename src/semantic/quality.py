@@ -40,7 +40,7 @@ def check_keys(model: Model, fetch: Fetch, dialect: str = "duckdb") -> list[Diag
             found.append(
                 Diagnostic(
                     "SEM406",
-                    f"{count} value(s) of {_name(entity, columns)} appear more than once in "
+                    f"{count} value(s) of {_name(columns)} appear more than once in "
                     f"'{entity.table}' (e.g. {example}), yet {why} says each is unique: joins "
                     "to it would multiply rows",
                     entity.span,
@@ -68,7 +68,7 @@ def check_keys(model: Model, fetch: Fetch, dialect: str = "duckdb") -> list[Diag
     return found
 
 
-def _name(entity: Entity, columns: Sequence[str]) -> str:
+def _name(columns: Sequence[str]) -> str:
     inner = ", ".join(columns)
     return f"({inner})" if len(columns) > 1 else inner
 
