@@ -64,23 +64,19 @@ def _is_measure(node: exp.Expression) -> bool:
     return isinstance(node, exp.Anonymous) and str(node.this).casefold() == "measure"
 
 
-def _refs_with_nodes(tree: exp.Expression) -> list[tuple[Ref, exp.Anonymous]]:
+def _ref_nodes(tree: exp.Expression, kind: str) -> list[tuple[Ref, exp.Anonymous]]:
+    """Every reference of `kind` in `tree` with its node, in order."""
     found = []
     for node in tree.find_all(exp.Anonymous):
         ref = ref_of(node)
-        if ref is not None and ref.kind == "term":
+        if ref is not None and ref.kind == kind:
             found.append((ref, node))
     return found
 
 
 def find_refs(tree: exp.Expression, kind: str) -> list[Ref]:
     """Every reference of `kind` in `tree`, in order."""
-    found = []
-    for node in tree.find_all(exp.Anonymous):
-        ref = ref_of(node)
-        if ref is not None and ref.kind == kind:
-            found.append(ref)
-    return found
+    return [ref for ref, _ in _ref_nodes(tree, kind)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -456,7 +452,7 @@ class _Resolver:
         }
         kinds = {
             "metric" if self.model.terms[ref.ident].is_metric else "row"
-            for ref, node in _refs_with_nodes(resolved)
+            for ref, node in _ref_nodes(resolved, "term")
             if id(node) not in inside
         }
         aggregate = resolved.find(exp.AggFunc)
