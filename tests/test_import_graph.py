@@ -18,6 +18,7 @@ LAYERS: list[set[str]] = [
     {"periods"},
     {"plan"},
     {"render"},
+    {"engines.base"},
     {"engines.datagen", "engines.duckdb", "engines"},
     {"quality"},
     {"rdf", "rdf.iris", "rdf.text", "rdf.vocab", "rdf.r2rml"},

@@ -6,7 +6,7 @@ unchanged against the files here and against real tables elsewhere.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,8 @@ from semantic.model import Column, Model
 
 class DuckDBEngine:
     """An in-memory DuckDB connection with a view per entity."""
+
+    dialect = "duckdb"
 
     def __init__(self, model: Model, data_dir: Path, fmt: str = "parquet") -> None:
         self.model = model
@@ -62,6 +64,22 @@ class DuckDBEngine:
         """The rows of `sql`, for checks."""
         with self.connection.cursor() as cursor:
             return cursor.execute(sql).fetchall()
+
+    def publish(self, statements: Sequence[str]) -> None:
+        """Run DDL statements in one transaction: all take effect or none does."""
+        with self.connection.cursor() as cursor:
+            cursor.execute("BEGIN TRANSACTION")
+            try:
+                for statement in statements:
+                    cursor.execute(statement)
+            except BaseException:
+                cursor.execute("ROLLBACK")
+                raise
+            cursor.execute("COMMIT")
+
+    def close(self) -> None:
+        """Release the connection."""
+        self.connection.close()
 
     def check_schema(self) -> list[Diagnostic]:
         """Tables and columns of the model that the data lacks or types that differ."""
