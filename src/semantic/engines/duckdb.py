@@ -19,15 +19,18 @@ from semantic.model import Column, Model
 
 
 class DuckDBEngine:
-    """An in-memory DuckDB connection with a view per entity."""
+    """A DuckDB connection with a view per entity over the data files: in memory by default,
+    or in a database file (`database`) that other programs, BI tools among them, can open."""
 
     dialect = "duckdb"
 
-    def __init__(self, model: Model, data_dir: Path, fmt: str = "parquet") -> None:
+    def __init__(
+        self, model: Model, data_dir: Path, fmt: str = "parquet", database: str = ":memory:"
+    ) -> None:
         self.model = model
         self.data_dir = data_dir
         self.fmt = fmt
-        self.connection = duckdb.connect(":memory:")
+        self.connection = duckdb.connect(database)
         self._register()
 
     def _register(self) -> None:
