@@ -1,0 +1,106 @@
+"""An example business query for each term, with its compiled SQL, for the catalog pages.
+
+The term's own `examples` come first when one compiles. Otherwise one is made up and kept
+only if it compiles: a metric with a dimension it reaches (a time dimension by year first,
+so windows and shifts have the grain they need), a dimension or time dimension with a
+metric that reaches it, a segment as the condition of such a metric. Candidates are tried
+in a stable order (the term's own entity first), so the site is the same at every build.
+
+>>> from semantic.project import Project
+>>> example = example_query(Project.load("."), "order_count")
+>>> example.query
+'SELECT order_date.year, order_count'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from semantic.errors import SemanticError
+from semantic.model import Model, Term
+from semantic.project import Project
+
+#: Grains tried for a time dimension, coarsest first: a year makes the shortest example.
+GRAINS = ("year", "quarter", "month", "week", "day")
+#: Made-up candidates tried per term before giving up (each one is a compilation).
+MAX_TRIES = 60
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    """A business query about a term, and its SQL in the project's dialect."""
+
+    query: str
+    sql: str
+    own: bool  # written by the modeler in the glossary, not made up
+
+
+def example_query(project: Project, term_id: str) -> Example | None:
+    """A business query that uses `term_id` and compiles, or None (a concept has none)."""
+    term = project.model.terms[term_id]
+    if term.kind == "concept":
+        return None
+    for own in term.examples.values():
+        for text in own:
+            sql = _compiled(project, text)
+            if sql is not None:
+                return Example(text, sql, True)
+    for tries, text in enumerate(_candidates(project.model, term)):
+        if tries >= MAX_TRIES:
+            break
+        sql = _compiled(project, text)
+        if sql is not None:
+            return Example(text, sql, False)
+    return None
+
+
+def _compiled(project: Project, text: str) -> str | None:
+    try:
+        return project.compile(text)
+    except SemanticError:
+        return None
+
+
+def _candidates(model: Model, term: Term) -> Iterator[str]:
+    if term.kind == "metric":
+        for dimension in _dimensions(model, term.entity):
+            yield f"SELECT {dimension}, {term.id}"
+        yield f"SELECT {term.id}"
+    elif term.kind == "segment":
+        for metric in _metrics(model, term.entity):
+            yield f"SELECT {metric} WHERE {term.id}"
+    else:
+        selected = (
+            [f"{term.id}.{g}" for g in GRAINS if not term.grains or g in term.grains]
+            if term.kind == "time_dimension"
+            else [term.id]
+        )
+        for metric in _metrics(model, term.entity):
+            for column in selected:
+                yield f"SELECT {column}, {metric}"
+
+
+def _near_first(model: Model, entity: str | None, kinds: tuple[str, ...]) -> list[Term]:
+    """Terms of `kinds` that are queryable, those of `entity` first, then by id."""
+    terms = [
+        t
+        for t in model.terms.values()
+        if t.kind in kinds and t.status != "deprecated" and not t.is_over_time
+    ]
+    return sorted(terms, key=lambda t: (t.entity != entity, t.entity is None, t.id))
+
+
+def _dimensions(model: Model, entity: str | None) -> Iterator[str]:
+    times = _near_first(model, entity, ("time_dimension",))
+    for time in times:
+        for grain in GRAINS:
+            if not time.grains or grain in time.grains:
+                yield f"{time.id}.{grain}"
+    for dimension in _near_first(model, entity, ("dimension",)):
+        yield dimension.id
+
+
+def _metrics(model: Model, entity: str | None) -> Iterator[str]:
+    for metric in _near_first(model, entity, ("metric",)):
+        yield metric.id
