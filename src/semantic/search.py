@@ -14,8 +14,9 @@ The algorithm, which both implementations follow step by step:
    - the whole field equals the query: 100; starts with it: 90 (ids, labels, synonyms only);
    - every query word is a word of the field or the start of one: 70;
    - the query occurs inside the field: 60;
-   - every query word is within a few typos of a field word or of its start (1 typo for words
-     of 4 to 6 letters, 2 from 7 letters, none below): 50 minus 5 per typo, at least 20.
+   - every query word starts a field word or is within a few typos of a field word or of its
+     start (1 typo for words of 4 to 6 letters, 2 from 7 letters, none below): 50 minus 5
+     per typo, at least 20.
    A field's kind then adds its weight: id 15, label 10, synonym 5, definition 0.
 3. Results are ordered by score, highest first, then by id.
 
@@ -32,6 +33,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Literal
 
 from semantic.errors import Span, error, suggest
@@ -236,22 +238,33 @@ def field_score(query: str, words: Sequence[str], key: str, kind: str) -> int:
 
 
 def _closest(word: str, tokens: Sequence[str]) -> int:
-    """The fewest typos between `word` and a token or a token's start, or -1 beyond the
-    allowance for the word's length."""
+    """The fewest typos between `word` and a token or a token's start (0 when a token starts
+    with it), or -1 beyond the allowance for the word's length."""
+    if any(t.startswith(word) for t in tokens):
+        return 0
     allowed = 2 if len(word) >= TWO_TYPOS else 1 if len(word) >= ONE_TYPO else 0
     if allowed == 0:
         return -1
     best = -1
     for token in tokens:
         for candidate in (token, token[: len(word)]):
-            distance = edit_distance(word, candidate)
+            if abs(len(candidate) - len(word)) > allowed:
+                continue
+            distance = _bounded_distance(word, candidate, allowed)
             if distance <= allowed and (best < 0 or distance < best):
                 best = distance
     return best
 
 
-def edit_distance(a: str, b: str) -> int:
-    """Levenshtein distance: insertions, deletions and substitutions to turn `a` into `b`.
+@lru_cache(maxsize=1 << 16)
+def _bounded_distance(a: str, b: str, bound: int) -> int:
+    # definitions repeat their words: each pair is worked out once
+    return edit_distance(a, b, bound)
+
+
+def edit_distance(a: str, b: str, bound: int | None = None) -> int:
+    """Levenshtein distance: insertions, deletions and substitutions to turn `a` into `b`;
+    with `bound`, any value above it once the distance is known to exceed it (faster).
 
     >>> edit_distance("revnue", "revenue")
     1
@@ -263,5 +276,7 @@ def edit_distance(a: str, b: str) -> int:
             current.append(
                 min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb))
             )
+        if bound is not None and min(current) > bound:
+            return bound + 1
         previous = current
     return previous[-1]

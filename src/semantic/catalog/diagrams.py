@@ -54,18 +54,19 @@ def layered_svg(columns: Sequence[Sequence[Box]], arrows: Sequence[Arrow], title
         max([MIN_BOX] + [_box_width(b) for b in column]) if column else MIN_BOX
         for column in ordered
     ]
+    gaps = _gaps(ordered, arrows)
     tallest = max((len(c) for c in ordered), default=1)
     height = MARGIN * 2 + tallest * BOX_HEIGHT + (tallest - 1) * ROW_GAP
     place: dict[str, tuple[float, float, float]] = {}  # id -> x, y, width
     x: float = MARGIN
-    for column, width in zip(ordered, widths, strict=True):
+    for column, width, gap in zip(ordered, widths, gaps, strict=True):
         used = len(column) * BOX_HEIGHT + (len(column) - 1) * ROW_GAP
         y = (height - used) / 2
         for box in column:
             place[box.id] = (x, y, width)
             y += BOX_HEIGHT + ROW_GAP
-        x += width + COLUMN_GAP
-    total_width = x - COLUMN_GAP + MARGIN
+        x += width + gap
+    total_width = x - gaps[-1] + MARGIN
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="diagram" role="img" '
         f'viewBox="0 0 {total_width:.0f} {height:.0f}" width="{total_width:.0f}" '
@@ -75,6 +76,10 @@ def layered_svg(columns: Sequence[Sequence[Box]], arrows: Sequence[Arrow], title
         'markerHeight="7" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" '
         'class="arrowhead"/></marker></defs>',
     ]
+    degree: dict[str, int] = {}
+    for arrow in arrows:
+        for end in (arrow.source, arrow.target):
+            degree[end] = degree.get(end, 0) + 1
     for arrow in arrows:
         if arrow.source not in place or arrow.target not in place:
             continue
@@ -90,10 +95,13 @@ def layered_svg(columns: Sequence[Sequence[Box]], arrows: Sequence[Arrow], title
             f'{x2 - bend:.1f} {y2:.1f} {x2:.1f} {y2:.1f}" marker-end="url(#arrow)"/>'
         )
         if arrow.label:
-            mx, my = (x1 + x2) / 2, (y1 + y2) / 2
+            # by the end where the arrows fan out, not where they meet: labels never overlap
+            at_head = degree[arrow.target] <= degree[arrow.source]
+            x, anchor = (x2 - 10, "end") if at_head else (x1 + 10, "start")
+            y = (y2 if at_head else y1) - 6
             parts.append(
-                f'<text class="edge-label" x="{mx:.1f}" y="{my - 5:.1f}" '
-                f'text-anchor="middle">{escape(arrow.label)}</text>'
+                f'<text class="edge-label" x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}">'
+                f"{escape(arrow.label)}</text>"
             )
     for column in ordered:
         for box in column:
@@ -114,6 +122,18 @@ def layered_svg(columns: Sequence[Sequence[Box]], arrows: Sequence[Arrow], title
             parts.append(f'<g class="node">{inner}</g>')
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _gaps(columns: Sequence[Sequence[Box]], arrows: Sequence[Arrow]) -> list[float]:
+    """The space after each column: room for the longest label of an arrow that ends in the
+    next column."""
+    column_of = {b.id: i for i, c in enumerate(columns) for b in c}
+    gaps = [float(COLUMN_GAP)] * len(columns)
+    for arrow in arrows:
+        if arrow.label and arrow.source in column_of and arrow.target in column_of:
+            before = min(column_of[arrow.source], column_of[arrow.target])
+            gaps[before] = max(gaps[before], len(arrow.label) * CHAR_WIDTH * 0.85 + 40)
+    return gaps
 
 
 def _clip(text: str) -> str:

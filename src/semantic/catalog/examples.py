@@ -63,12 +63,17 @@ def _compiled(project: Project, text: str) -> str | None:
 
 
 def _candidates(model: Model, term: Term) -> Iterator[str]:
+    home = _home(model, term)
     if term.kind == "metric":
-        for dimension in _dimensions(model, term.entity):
+        for spec in (term.window, term.shift):
+            if spec is not None:  # along its own time dimension, at a grain it allows
+                for grain in GRAINS:
+                    yield f"SELECT {spec.time}.{grain}, {term.id}"
+        for dimension in _dimensions(model, home):
             yield f"SELECT {dimension}, {term.id}"
         yield f"SELECT {term.id}"
     elif term.kind == "segment":
-        for metric in _metrics(model, term.entity):
+        for metric in _metrics(model, home):
             yield f"SELECT {metric} WHERE {term.id}"
     else:
         selected = (
@@ -76,9 +81,19 @@ def _candidates(model: Model, term: Term) -> Iterator[str]:
             if term.kind == "time_dimension"
             else [term.id]
         )
-        for metric in _metrics(model, term.entity):
+        for metric in _metrics(model, home):
             for column in selected:
                 yield f"SELECT {column}, {metric}"
+
+
+def _home(model: Model, term: Term, depth: int = 0) -> str | None:
+    """The entity a term is about: its own, or for a derived metric its first metric's."""
+    if term.entity is not None or depth > 8:
+        return term.entity
+    for ref in term.refs:
+        if ref in model.terms:
+            return _home(model, model.terms[ref], depth + 1)
+    return None
 
 
 def _near_first(model: Model, entity: str | None, kinds: tuple[str, ...]) -> list[Term]:

@@ -34,6 +34,7 @@
   }
 
   function closest(word, tokens) {
+    if (tokens.some(function (t) { return t.startsWith(word); })) return 0;
     var length = Array.from(word).length;
     var allowed = length >= TWO_TYPOS ? 2 : length >= ONE_TYPO ? 1 : 0;
     if (allowed === 0) return -1;
