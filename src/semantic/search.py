@@ -105,8 +105,7 @@ def search_index(model: Model) -> dict[str, Any]:
             for text in texts
         ]
         fields += [
-            ["definition", lang, search_key(text), text]
-            for lang, text in term.definition.items()
+            ["definition", lang, search_key(text), text] for lang, text in term.definition.items()
         ]
         entries.append(
             {
@@ -273,9 +272,7 @@ def edit_distance(a: str, b: str, bound: int | None = None) -> int:
     for i, ca in enumerate(a, 1):
         current = [i]
         for j, cb in enumerate(b, 1):
-            current.append(
-                min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb))
-            )
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
         if bound is not None and min(current) > bound:
             return bound + 1
         previous = current

@@ -120,16 +120,16 @@ def term_lineage(model: Model, term_id: str) -> LineageGraph:
             if (source_key, key) not in graph.edges:
                 graph.edges.append((source_key, key))
     for user in term_users(model, term_id):
-        node = _term_node(model, user)
-        graph.nodes.append(node)
-        graph.depth[graph.node_id(node)] = 1
-        graph.edges.append((graph_key, graph.node_id(node)))
+        used_by = _term_node(model, user)
+        graph.nodes.append(used_by)
+        graph.depth[graph.node_id(used_by)] = 1
+        graph.edges.append((graph_key, graph.node_id(used_by)))
     # a node whose depth moved left must stay left of the nodes it feeds
     changed = True
     while changed:
         changed = False
-        for source, target in graph.edges:
-            if graph.depth[source] >= graph.depth[target] and graph.depth[target] <= 0:
-                graph.depth[source] = graph.depth[target] - 1
+        for upstream, downstream in graph.edges:
+            if graph.depth[upstream] >= graph.depth[downstream] <= 0:
+                graph.depth[upstream] = graph.depth[downstream] - 1
                 changed = True
     return graph

@@ -172,7 +172,10 @@ class _Pages:
     def render(self) -> list[tuple[str, str]]:
         """Every file of the site: (path relative to the root, text)."""
         files = [
-            ("assets/site.css", _static("site.css") + HtmlFormatter(style="friendly").get_style_defs(".hl")),
+            (
+                "assets/site.css",
+                _static("site.css") + HtmlFormatter(style="friendly").get_style_defs(".hl"),
+            ),
             ("assets/search.js", _static("search.js")),
             (
                 "assets/search-index.js",
@@ -208,7 +211,9 @@ class _Pages:
                 "labels": d.labels,
                 "description": d.description.get(self.language, ""),
                 "count": len(d.terms),
-                "kinds": _kind_counts([self.model.terms[t] for t in d.terms if t in self.model.terms]),
+                "kinds": _kind_counts(
+                    [self.model.terms[t] for t in d.terms if t in self.model.terms]
+                ),
             }
             for d in sorted(self.model.domains.values(), key=lambda d: d.id)
         ]
@@ -295,9 +300,7 @@ class _Pages:
         }
 
     def _rules(self, rules: Sequence[QualityRule]) -> list[dict[str, Any]]:
-        return [
-            {"rule": r, "result": self.results.get((r.entity, r.id, r.term))} for r in rules
-        ]
+        return [{"rule": r, "result": self.results.get((r.entity, r.id, r.term))} for r in rules]
 
 
 def _static(name: str) -> str:
@@ -310,8 +313,15 @@ def _highlighted(sql: str) -> Markup:
 
 
 def _language_name(code: str) -> str:
-    names = {"en": "English", "fr": "Français", "es": "Español", "de": "Deutsch",
-             "it": "Italiano", "nl": "Nederlands", "pt": "Português"}
+    names = {
+        "en": "English",
+        "fr": "Français",
+        "es": "Español",
+        "de": "Deutsch",
+        "it": "Italiano",
+        "nl": "Nederlands",
+        "pt": "Português",
+    }
     return names.get(code, code)
 
 
@@ -354,14 +364,24 @@ def _mapping(model: Model, term: Term) -> list[tuple[str, Any]]:
     if term.kind == "concept":
         return [("meaning", "a business concept, without a physical expression")]
     if term.entity is not None:
-        rows.append(("entity", Markup('<a href="../{}">{}</a>').format(
-            entity_url(term.entity), term.entity)))
+        rows.append(
+            (
+                "entity",
+                Markup('<a href="../{}">{}</a>').format(entity_url(term.entity), term.entity),
+            )
+        )
         rows.append(("table", model.entities[term.entity].table))
     what = {"segment": "condition"}.get(term.kind, "expression")
     rows.append((what, Markup("<code>{}</code>").format(_sql(term.expr))))
     if term.refs:
-        rows.append(("computed from", Markup(", ").join(
-            Markup('<a href="{}.html">{}</a>').format(r, r) for r in term.refs)))
+        rows.append(
+            (
+                "computed from",
+                Markup(", ").join(
+                    Markup('<a href="{}.html">{}</a>').format(r, r) for r in term.refs
+                ),
+            )
+        )
     if term.path:
         rows.append(("join path", " → ".join(term.path)))
     if term.grains:
@@ -373,8 +393,11 @@ def _mapping(model: Model, term: Term) -> list[tuple[str, Any]]:
     if term.window is not None:
         w = term.window
         text = (
-            f"last {w.last} {w.grain}(s)" if w.last else
-            f"{w.to_date} to date" if w.to_date else "running total"
+            f"last {w.last} {w.grain}(s)"
+            if w.last
+            else f"{w.to_date} to date"
+            if w.to_date
+            else "running total"
         )
         rows.append(("window", f"{text} along {w.time}"))
     if term.shift is not None:
