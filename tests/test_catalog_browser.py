@@ -48,6 +48,8 @@ PARITY_QUERIES = [
     "revnue",
     "net revnue",
     "cutsomer region",
+    "cutsomer regoin",
+    "ordre daet",
     "région",
     "REGION CLIENT",
     "priorite",

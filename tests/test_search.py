@@ -52,6 +52,7 @@ def test_case_accents_spaces_and_apostrophes_do_not_matter(index: dict[str, Any]
 def test_typos_are_forgiven(index: dict[str, Any]) -> None:
     assert top(index, "net revnue")[0] == "net_revenue"
     assert top(index, "cutsomer region")[0] == "customer_region"
+    assert top(index, "cutsomer regoin")[0] == "customer_region"
     # a short word must be exact: "ca" is not a typo of every two-letter word
     assert "net_revenue" not in top(index, "xa net", limit=100)
 
@@ -155,14 +156,18 @@ def test_edit_distance_known_values() -> None:
     assert edit_distance("kitten", "sitting") == 3
     assert edit_distance("", "abc") == 3
     assert edit_distance("same", "same") == 0
+    assert edit_distance("regoin", "region") == 1  # two neighbours swapped: one typo
+    assert edit_distance("ca", "abc") == 3  # optimal string alignment, not Damerau's
 
 
-@given(st.text(max_size=12), st.text(max_size=12))
-def test_edit_distance_is_a_distance(a: str, b: str) -> None:
+@given(st.text("abcd", max_size=9), st.text("abcd", max_size=9), st.integers(0, 3))
+def test_edit_distance_is_a_distance(a: str, b: str, bound: int) -> None:
     d = edit_distance(a, b)
     assert d == edit_distance(b, a)
     assert abs(len(a) - len(b)) <= d <= max(len(a), len(b))
     assert (d == 0) == (a == b)
+    bounded = edit_distance(a, b, bound)
+    assert bounded == d if d <= bound else bounded > bound
 
 
 @given(st.text(alphabet="abcdeéèêàçôùœABCÉÈÀÇ _-'’.,", max_size=30))

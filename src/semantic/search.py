@@ -18,6 +18,7 @@ The algorithm, which both implementations follow step by step:
      start (1 typo for words of 4 to 6 letters, 2 from 7 letters, none below): 50 minus 5
      per typo, at least 20.
    A field's kind then adds its weight: id 15, label 10, synonym 5, definition 0.
+   A typo is a letter added, dropped, changed, or two neighbours swapped.
 3. Results are ordered by score, highest first, then by id.
 
 >>> from semantic.project import Project
@@ -262,18 +263,24 @@ def _bounded_distance(a: str, b: str, bound: int) -> int:
 
 
 def edit_distance(a: str, b: str, bound: int | None = None) -> int:
-    """Levenshtein distance: insertions, deletions and substitutions to turn `a` into `b`;
-    with `bound`, any value above it once the distance is known to exceed it (faster).
+    """Edit distance with transpositions (optimal string alignment): insertions, deletions,
+    substitutions and swaps of two neighbours to turn `a` into `b`; with `bound`, any value
+    above it once the distance is known to exceed it (faster).
 
-    >>> edit_distance("revnue", "revenue")
-    1
+    >>> edit_distance("revnue", "revenue"), edit_distance("regoin", "region")
+    (1, 1)
     """
+    before: list[int] = []
     previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
+    for i in range(1, len(a) + 1):
         current = [i]
-        for j, cb in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            value = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                value = min(value, before[j - 2] + 1)
+            current.append(value)
         if bound is not None and min(current) > bound:
             return bound + 1
-        previous = current
+        before, previous = previous, current
     return previous[-1]

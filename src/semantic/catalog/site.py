@@ -102,7 +102,7 @@ def _check_replaceable(target: Path) -> None:
     ):
         raise error(
             "SEM425",
-            f"{target} exists and is not a site built by `semantic docs build`",
+            "the output folder is not empty and is not a site built by `semantic docs build`",
             Span(str(target)),
             "choose another --output folder, or remove this one yourself",
         )
@@ -111,7 +111,7 @@ def _check_replaceable(target: Path) -> None:
 def _unwritable(target: Path, exc: OSError) -> Exception:
     return error(
         "SEM428",
-        f"cannot write the site to {target}: {exc.strerror or exc}",
+        f"cannot write the site here: {exc.strerror or exc}",
         Span(str(target)),
         "check that the folder is writable, or pass another --output",
     )

@@ -18,16 +18,22 @@
     return s.replace(/[^0-9a-z\u{c0}-\u{10ffff}]+/gu, " ").trim();
   }
 
+  /* optimal string alignment: insertions, deletions, substitutions, neighbour swaps */
   function editDistance(a, b) {
     a = Array.from(a); b = Array.from(b);
-    var previous = [];
+    var before = [], previous = [];
     for (var j = 0; j <= b.length; j++) previous.push(j);
     for (var i = 1; i <= a.length; i++) {
       var current = [i];
       for (j = 1; j <= b.length; j++) {
-        current.push(Math.min(previous[j] + 1, current[j - 1] + 1,
-                              previous[j - 1] + (a[i - 1] !== b[j - 1] ? 1 : 0)));
+        var cost = a[i - 1] === b[j - 1] ? 0 : 1;
+        var value = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost);
+        if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+          value = Math.min(value, before[j - 2] + 1);
+        }
+        current.push(value);
       }
+      before = previous;
       previous = current;
     }
     return previous[previous.length - 1];
