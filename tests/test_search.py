@@ -4,6 +4,7 @@ language, ranked ids > labels > synonyms > definitions."""
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from semantic.names import normalize_name
 from semantic.project import Project
 from semantic.search import edit_distance, find_terms, search, search_index, search_key
 from tests.conftest import ROOT
+from tests.test_docs import blocks
 
 runner = CliRunner()
 BOOKSHOP = ROOT / "examples" / "bookshop"
@@ -216,3 +218,30 @@ def test_cli_refuses_an_empty_search_and_an_unknown_language() -> None:
     with pytest.raises(SemanticError) as caught:
         find_terms(Project.load(ROOT).model, "revenue", "de")
     assert caught.value.code == "SEM427"
+
+
+# --- the documentation ---------------------------------------------------------------------
+
+
+def test_the_search_examples_of_the_catalog_doc_are_true() -> None:
+    """Each `$ semantic search ...` line of docs/catalog.md's console blocks is rerun and
+    prints exactly what the page shows under it (tables at 100 columns)."""
+    commands = 0
+    for block in blocks("docs/catalog.md"):
+        if block.tag != "console":
+            continue
+        lines = block.text.splitlines()
+        for i, line in enumerate(lines):
+            if not line.startswith("$ semantic search "):
+                continue
+            shown = []
+            for after in lines[i + 1 :]:
+                if after.startswith("$ "):
+                    break
+                shown.append(after)
+            args = shlex.split(line.removeprefix("$ semantic "))
+            result = runner.invoke(app, ["--project", str(ROOT), *args], env={"COLUMNS": "100"})
+            assert result.exit_code == 0, (line, result.stderr)
+            assert result.stdout.rstrip("\n").splitlines() == shown, line
+            commands += 1
+    assert commands >= 3
