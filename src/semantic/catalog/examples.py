@@ -4,9 +4,11 @@ The term's own `examples` come first when one compiles. Otherwise one is made up
 only if it compiles: a metric with a dimension it reaches (a time dimension by year first,
 so windows and shifts have the grain they need), a dimension or time dimension with a
 metric that reaches it, a segment as the condition of such a metric. Candidates are tried
-in a stable order (the term's own entity first), so the site is the same at every build.
+in a stable order (the term's own entity first; among time dimensions, the one of the
+broadest entity its rows belong to), so the site is the same at every build.
 
 >>> from semantic.project import Project
+from semantic.resolve import find_path
 >>> example = example_query(Project.load("."), "order_count")
 >>> example.query
 'SELECT order_date.year, order_count'
@@ -20,6 +22,7 @@ from dataclasses import dataclass
 from semantic.errors import SemanticError
 from semantic.model import Model, Term
 from semantic.project import Project
+from semantic.resolve import find_path
 
 #: Grains tried for a time dimension, coarsest first: a year makes the shortest example.
 GRAINS = ("year", "quarter", "month", "week", "day")
@@ -107,13 +110,36 @@ def _near_first(model: Model, entity: str | None, kinds: tuple[str, ...]) -> lis
 
 
 def _dimensions(model: Model, entity: str | None) -> Iterator[str]:
+    """Time dimensions, then dimensions, each that the entity's rows reach through to-one
+    relationships first (the farthest first), then the others."""
     times = _near_first(model, entity, ("time_dimension",))
-    for time in times:
-        for grain in GRAINS:
-            if not time.grains or grain in time.grains:
-                yield f"{time.id}.{grain}"
-    for dimension in _near_first(model, entity, ("dimension",)):
-        yield dimension.id
+    dimensions = _near_first(model, entity, ("dimension",))
+    reached = {t.id: _hops(model, entity, t) for t in [*times, *dimensions]}
+    for terms in (
+        [t for t in times if reached[t.id] >= 0],
+        [t for t in dimensions if reached[t.id] >= 0],
+        [t for t in times if reached[t.id] < 0],
+        [t for t in dimensions if reached[t.id] < 0],
+    ):
+        for term in sorted(terms, key=lambda t: -reached[t.id]):
+            if term.kind == "dimension":
+                yield term.id
+                continue
+            for grain in GRAINS:
+                if not term.grains or grain in term.grains:
+                    yield f"{term.id}.{grain}"
+
+
+def _hops(model: Model, start: str | None, term: Term) -> int:
+    """How many to-one relationships lead from `start` to the term's entity (-1: none), so
+    that the time of the broadest thing a row belongs to comes first (an order line's
+    order date before its ship date)."""
+    if start is None or term.entity is None:
+        return -1
+    try:
+        return len(find_path(model, start, term.entity, term.path))
+    except SemanticError:
+        return -1
 
 
 def _metrics(model: Model, entity: str | None) -> Iterator[str]:
