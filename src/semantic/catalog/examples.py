@@ -1,14 +1,14 @@
 """An example business query for each term, with its compiled SQL, for the catalog pages.
 
 The term's own `examples` come first when one compiles. Otherwise one is made up and kept
-only if it compiles: a metric with a dimension it reaches (a time dimension by year first,
-so windows and shifts have the grain they need), a dimension or time dimension with a
-metric that reaches it, a segment as the condition of such a metric. Candidates are tried
-in a stable order (the term's own entity first; among time dimensions, the one of the
-broadest entity its rows belong to), so the site is the same at every build.
+only if it compiles: a metric with a dimension it reaches (a time dimension by year first;
+a window or shift along its own time dimension, at a grain it allows), a dimension or time
+dimension with a metric that reaches it, a segment as the condition of such a metric.
+Candidates are tried in a stable order (dimensions the metric's rows reach through to-one
+relationships first, the farthest first: an order line's order date before its ship date),
+so the site is the same at every build.
 
 >>> from semantic.project import Project
-from semantic.resolve import find_path
 >>> example = example_query(Project.load("."), "order_count")
 >>> example.query
 'SELECT order_date.year, order_count'
