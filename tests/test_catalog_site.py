@@ -25,6 +25,7 @@ from semantic.errors import SemanticError
 from semantic.project import Project
 from semantic.search import search_index
 from tests.conftest import ROOT
+from tests.projects import write_project
 
 BOOKSHOP = ROOT / "examples" / "bookshop"
 runner = CliRunner()
@@ -316,3 +317,36 @@ def test_cli_docs_build(tmp_path: Path) -> None:
     assert f"open {tmp_path / 's' / 'index.html'}" in result.stderr
     result = runner.invoke(app, ["--project", str(ROOT), "docs", "build", "-o", str(ROOT / "src")])
     assert result.exit_code == 1 and "SEM425" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_term_without_a_compiling_example_is_a_warning(tmp_path: Path) -> None:
+    root = write_project(
+        tmp_path,
+        {
+            "models/m.yml": """
+                entities:
+                  shop:
+                    primary_key: [id]
+                    columns: {id: {type: bigint}, city: {type: varchar}}
+                  note:
+                    primary_key: [id]
+                    columns: {id: {type: bigint}, text: {type: varchar}}
+            """,
+            "glossary/g.yml": """
+                domain: shops
+                terms:
+                  shop_count:
+                    label: {en: Shop count}
+                    metric: {entity: shop, expr: count(*)}
+                  note_text:
+                    label: {en: Note text}
+                    dimension: {entity: note, expr: text}
+            """,
+        },
+    )
+    result = runner.invoke(app, ["--project", str(root), "docs", "build"])
+    assert result.exit_code == 0, result.stderr
+    assert "warning: SEM429 no example query compiles for term 'note_text'" in result.stderr
+    assert "shop_count" not in result.stderr  # SELECT shop_count compiles on its own
+    page = (tmp_path / "site" / "terms" / "note_text.html").read_text(encoding="utf-8")
+    assert "No example query compiles for this term." in page
