@@ -50,6 +50,7 @@ PARITY_QUERIES = [
     "cutsomer region",
     "cutsomer regoin",
     "ordre daet",
+    "nett revenue",
     "région",
     "REGION CLIENT",
     "priorite",

@@ -71,6 +71,11 @@ def test_definitions_are_searched_in_every_language(index: dict[str, Any]) -> No
     assert hits["customer_phone"].language == "fr"
 
 
+def test_known_misspellings_are_found(index: dict[str, Any]) -> None:
+    hit = search(index, "nett revenue")[0]  # a hidden label of net_revenue
+    assert (hit.id, hit.field, hit.score) == ("net_revenue", "hidden_label", 104)
+
+
 def test_entities_are_found_too(index: dict[str, Any]) -> None:
     hit = search(index, "lineitem")[0]
     assert (hit.id, hit.kind, hit.url) == ("lineitem", "entity", "entities/lineitem.html")

@@ -450,7 +450,8 @@ def search(
         table = Table("id", "kind", "label", "matched", show_lines=False)
         table.add_column("text", no_wrap=True, overflow="ellipsis", max_width=60)
         for row in rows:
-            matched = row["matched"] + (f" ({row['language']})" if row["language"] else "")
+            matched = row["matched"].replace("_", " ")
+            matched += f" ({row['language']})" if row["language"] else ""
             table.add_row(row["id"], row["kind"], row["label"], matched, row["text"])
         out.print(table)
         err.print(f"{len(rows)} result(s)", markup=False, highlight=False)

@@ -17,7 +17,8 @@ The algorithm, which both implementations follow step by step:
    - every query word starts a field word or is within a few typos of a field word or of its
      start (1 typo for words of 4 to 6 letters, 2 from 7 letters, none below): 50 minus 5
      per typo, at least 20.
-   A field's kind then adds its weight: id 15, label 10, synonym 5, definition 0.
+   A field's kind then adds its weight: id 15, label 10, synonym 5, hidden label (a known
+   misspelling) 4, definition 0.
    A typo is a letter added, dropped, changed, or two neighbours swapped.
 3. Results are ordered by score, highest first, then by id.
 
@@ -41,10 +42,16 @@ from semantic.errors import Span, error, suggest
 from semantic.model import Model
 from semantic.names import normalize_name
 
-Field = Literal["id", "label", "synonym", "definition"]
+Field = Literal["id", "label", "synonym", "hidden_label", "definition"]
 
 #: Added to a field's match score: a match in an id ranks above one in a label, and so on.
-FIELD_WEIGHT: Mapping[str, int] = {"id": 15, "label": 10, "synonym": 5, "definition": 0}
+FIELD_WEIGHT: Mapping[str, int] = {
+    "id": 15,
+    "label": 10,
+    "synonym": 5,
+    "hidden_label": 4,  # a known misspelling (SKOS hiddenLabel): found, never displayed
+    "definition": 0,
+}
 EXACT, PREFIX, WORDS, INSIDE, FUZZY = 100, 90, 70, 60, 50
 #: Fewest letters of a query word before one typo is forgiven, then two.
 ONE_TYPO, TWO_TYPOS = 4, 7
@@ -103,6 +110,11 @@ def search_index(model: Model) -> dict[str, Any]:
         fields += [
             ["synonym", lang, search_key(text), text]
             for lang, texts in term.synonyms.items()
+            for text in texts
+        ]
+        fields += [
+            ["hidden_label", lang, search_key(text), text]
+            for lang, texts in term.hidden_labels.items()
             for text in texts
         ]
         fields += [

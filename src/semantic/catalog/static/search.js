@@ -4,7 +4,7 @@
 (function () {
   "use strict";
 
-  var FIELD_WEIGHT = { id: 15, label: 10, synonym: 5, definition: 0 };
+  var FIELD_WEIGHT = { id: 15, label: 10, synonym: 5, hidden_label: 4, definition: 0 };
   var EXACT = 100, PREFIX = 90, WORDS = 70, INSIDE = 60, FUZZY = 50;
   var ONE_TYPO = 4, TWO_TYPOS = 7;
   var DEFAULT_LIMIT = 20;
@@ -141,7 +141,7 @@
       link.appendChild(element("span", "badge kind-" + hit.kind, KINDS[hit.kind] || hit.kind));
       link.appendChild(element("code", "hit-id", hit.id));
       item.appendChild(link);
-      var why = hit.matched + (hit.language ? " (" + hit.language + ")" : "");
+      var why = hit.matched.replace("_", " ") + (hit.language ? " (" + hit.language + ")" : "");
       var match = element("div", "hit-match");
       match.appendChild(element("span", "hit-why", why + ": "));
       match.appendChild(element("span", "hit-text", hit.text));
