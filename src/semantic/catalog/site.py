@@ -451,7 +451,7 @@ def relationships_diagram(model: Model, entity: Entity) -> str:
     arrows: list[Arrow] = []
     for edge in model.edges.get(entity.id, ()):
         href = f"{edge.target}.html"
-        caption = f"{model.entities[edge.target].table}"
+        caption = _entity_caption(model.entities[edge.target])
         if edge.to_one:
             box_id = f"r:{edge.target}:{edge.name}"
             right[box_id] = Box(box_id, edge.target, caption, href, "entity")
@@ -460,9 +460,14 @@ def relationships_diagram(model: Model, entity: Entity) -> str:
             box_id = f"l:{edge.target}:{edge.name}"
             left[box_id] = Box(box_id, edge.target, caption, href, "entity")
             arrows.append(Arrow(box_id, "self", f"{_card(edge, reverse=True)}"))
-    centre = [Box("self", entity.id, entity.table, None, "focus")]
+    centre = [Box("self", entity.id, _entity_caption(entity), None, "focus")]
     columns = [c for c in (list(left.values()), centre, list(right.values())) if c]
     return layered_svg(columns, arrows, f"relationships of {entity.id}")
+
+
+def _entity_caption(entity: Entity) -> str:
+    columns = f"{len(entity.columns)} columns"
+    return columns if entity.table == entity.id else f"table {entity.table} · {columns}"
 
 
 def model_diagram(model: Model) -> str:
@@ -486,7 +491,7 @@ def model_diagram(model: Model) -> str:
     for eid in sorted(model.entities):
         entity = model.entities[eid]
         layers.setdefault(level[eid], []).append(
-            Box(eid, eid, f"{len(entity.columns)} columns", f"{eid}.html", "entity")
+            Box(eid, eid, _entity_caption(entity), f"{eid}.html", "entity")
         )
     arrows = [
         Arrow(e.source, e.target, e.name if e.name != e.target else "")
