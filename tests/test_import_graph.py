@@ -25,6 +25,8 @@ LAYERS: list[set[str]] = [
     {"rdf.export", "rdf.validate"},
     {"rdf.skos_import"},
     {"project"},
+    {"search"},
+    {"catalog", "catalog.lineage", "catalog.diagrams", "catalog.examples", "catalog.site"},
     {"cli"},
 ]
 

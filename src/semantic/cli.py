@@ -420,6 +420,72 @@ def terms(
         )
 
 
+class SearchFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+@app.command()
+def search(
+    text: Annotated[str, typer.Argument(help="What to look for: words, a label, an id...")],
+    language: Annotated[
+        str | None,
+        typer.Option("--language", "-l", help="Search and label in this language only."),
+    ] = None,
+    fmt: Annotated[
+        SearchFormat, typer.Option("--format", "-f", help="table or json.")
+    ] = SearchFormat.table,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Most results shown.")] = 20,
+) -> None:
+    """Find terms and entities by id, label, synonym or definition, in every language,
+    forgiving case, accents and typos (the catalog site's search)."""
+    from semantic.search import find_terms
+
+    with _reported():
+        hits = find_terms(Project.load(state.project_path).model, text, language, limit)
+        rows = [hit.as_dict() for hit in hits]
+        if fmt is SearchFormat.json:
+            sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
+            return
+        table = Table("id", "kind", "label", "matched", show_lines=False)
+        table.add_column("text", no_wrap=True, overflow="ellipsis", max_width=60)
+        for row in rows:
+            matched = row["matched"].replace("_", " ")
+            matched += f" ({row['language']})" if row["language"] else ""
+            table.add_row(row["id"], row["kind"], row["label"], matched, row["text"])
+        out.print(table)
+        err.print(f"{len(rows)} result(s)", markup=False, highlight=False)
+
+
+docs_app = typer.Typer(help="The vocabulary as a browsable catalog site.", no_args_is_help=True)
+app.add_typer(docs_app, name="docs")
+
+
+@docs_app.command("build")
+def docs_build(
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Folder of the site (default: the project's site/)."),
+    ] = None,
+    with_quality: Annotated[
+        bool,
+        typer.Option("--quality", help="Measure the quality rules on the data and show results."),
+    ] = False,
+) -> None:
+    """Build the static catalog site: search, a page per term, entity and domain."""
+    from semantic.catalog.site import build_site
+
+    with _reported():
+        report = build_site(Project.load(state.project_path), output, quality=with_quality)
+        _print_diagnostics(report.warnings)
+        err.print(
+            f"wrote {len(report.pages)} files to {report.output}; open "
+            f"{report.output / 'index.html'}",
+            markup=False,
+            highlight=False,
+        )
+
+
 def _print_result(result: pa.Table, fmt: OutputFormat) -> None:
     rows = result.to_pylist()
     names = result.column_names

@@ -69,6 +69,11 @@ CODES: dict[str, str] = {
     "SEM407": "foreign keys without a match in the data",
     "SEM408": "invalid export option",
     "SEM409": "the RDF export does not conform to the SHACL shapes",
+    "SEM425": "the catalog site's output folder holds something else",
+    "SEM426": "a search has nothing to look for",
+    "SEM427": "unknown language",
+    "SEM428": "the catalog site cannot be written",
+    "SEM429": "no example query compiles for a term (catalog site)",
 }
 
 
