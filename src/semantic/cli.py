@@ -474,6 +474,69 @@ def _display(value: Any) -> str:
     return str(value)
 
 
+# --- init, and importing from and exporting to other semantic layers (docs/importing.md) ---
+
+
+def _print_notices(notices: Any, written: list[Path], fmt: CheckFormat, what: str) -> None:
+    if fmt is CheckFormat.json:
+        out.print_json(
+            json.dumps(
+                {"written": [str(p) for p in written], "report": [n.as_dict() for n in notices]}
+            )
+        )
+        return
+    _print_diagnostics([n.diagnostic() for n in notices])
+    err.print(
+        f"{what}: wrote {len(written)} file(s); {len(notices)} item(s) reported",
+        markup=False,
+        highlight=False,
+    )
+
+
+ReportFormat = Annotated[CheckFormat, typer.Option("--format", help="text or json report.")]
+ReplaceOption = Annotated[
+    bool, typer.Option("--replace", help="Overwrite files that exist (else refuse).")
+]
+
+
+@app.command()
+def init(
+    folder: Annotated[Path, typer.Argument(help="Folder of the new project.")] = Path("."),
+    from_duckdb: Annotated[
+        Path | None, typer.Option("--from-duckdb", help="A DuckDB database file to describe.")
+    ] = None,
+    from_files: Annotated[
+        Path | None,
+        typer.Option("--from-files", help="A folder of parquet or CSV files, one per table."),
+    ] = None,
+    name: Annotated[str | None, typer.Option("--name", help="Project name.")] = None,
+    schema: Annotated[
+        str | None, typer.Option("--schema", help="Only the tables of this schema.")
+    ] = None,
+    fmt: ReportFormat = CheckFormat.text,
+) -> None:
+    """Scaffold a new project from an existing database: entities, keys, relationships
+    (declared, or guessed from names and checked on the data) and a draft glossary."""
+    import os
+
+    from semantic.scaffold import duckdb_source, files_source, scaffold
+
+    with _reported():
+        if (from_duckdb is None) == (from_files is None):
+            raise typer.BadParameter("give one of --from-duckdb FILE or --from-files DIR")
+        if from_duckdb is not None:
+            source, data, origin = duckdb_source(from_duckdb), None, str(from_duckdb)
+        else:
+            assert from_files is not None
+            source, file_format = files_source(from_files)
+            where = os.path.relpath(from_files.resolve(), folder.resolve())
+            data, origin = {"dir": where, "format": file_format}, str(from_files)
+        written, notices = scaffold(
+            source, folder, name=name, schema=schema, data=data, origin=origin
+        )
+        _print_notices(notices, written, fmt, "init")
+
+
 def main() -> None:
     """Entry point of the `semantic` script."""
     app()
