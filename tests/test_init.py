@@ -168,7 +168,9 @@ def test_naming_guesses_jaffle_style_ids_and_skips_orphans(tmp_path: Path) -> No
     """`customer_id` -> customers.id; a column whose values have no match is not a key."""
     path = tmp_path / "shop.duckdb"
     con = duckdb.connect(str(path))
-    con.execute("CREATE TABLE customers AS SELECT * FROM (VALUES (1, 'Ann'), (2, 'Bo')) t(id, name)")
+    con.execute(
+        "CREATE TABLE customers AS SELECT * FROM (VALUES (1, 'Ann'), (2, 'Bo')) t(id, name)"
+    )
     con.execute(
         "CREATE TABLE orders AS SELECT * FROM "
         "(VALUES (10, 1, 7, DATE '2024-01-02'), (11, 2, 8, DATE '2024-02-03')) "

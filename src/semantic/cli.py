@@ -537,6 +537,43 @@ def init(
         _print_notices(notices, written, fmt, "init")
 
 
+@import_app.command("dbt")
+def import_dbt_project(
+    path: Annotated[Path, typer.Argument(help="The folder of the dbt project.")],
+    into: Annotated[
+        Path | None, typer.Option("--into", help="Project folder to write to (the project's).")
+    ] = None,
+    replace: ReplaceOption = False,
+    fmt: ReportFormat = CheckFormat.text,
+) -> None:
+    """Turn dbt semantic models and metrics (MetricFlow YAML) into models and glossary files,
+    reporting every construct that could not be carried over. Writes a semantic.yml too
+    when the folder has none."""
+    from semantic.dbt_import import import_dbt
+    from semantic.interchange import write_files
+
+    with _reported():
+        root = into or state.project_path
+        result = import_dbt(path)
+        files = dict(result.files)
+        if not (root / "semantic.yml").exists():
+            files["semantic.yml"] = _new_config(root, result.data)
+        written = write_files(root, files, replace=replace)
+        _print_notices(result.notices, written, fmt, "import dbt")
+
+
+def _new_config(root: Path, data: dict[str, str] | None) -> str:
+    import os
+
+    from semantic.interchange import dump_yaml, flow
+
+    config: dict[str, Any] = {"name": root.resolve().name, "languages": flow(["en"])}
+    if data:
+        where = os.path.relpath(data["dir"], root.resolve())
+        config["data"] = flow({**data, "dir": where})
+    return dump_yaml(config, "yaml-language-server: $schema=schemas/project.schema.json")
+
+
 def main() -> None:
     """Entry point of the `semantic` script."""
     app()

@@ -272,15 +272,15 @@ def guess_keys(source: Source, catalog: Catalog) -> None:
         for target_stems, targets in stems.items():
             if "" in target_stems or not all(s in by_stem for s in target_stems):
                 continue
-            for target in targets:
-                if target == key:
+            for target_key in targets:
+                if target_key == key:
                     continue
-                dst = catalog.tables[target]
+                dst = catalog.tables[target_key]
                 pairs = tuple(
                     (by_stem[s], c) for s, c in zip(target_stems, dst.primary_key, strict=True)
                 )
                 names = ", ".join(f"{a} -> {dst.name}.{b}" for a, b in pairs)
-                link = Link(key, target, pairs, True, f"guessed from names: {names}")
+                link = Link(key, target_key, pairs, True, f"guessed from names: {names}")
                 if _orphans(source, link, catalog.tables) == 0:
                     catalog.links.append(link)
 
@@ -423,9 +423,10 @@ def _glossary(catalog: Catalog) -> dict[str, str]:
         count["metric"] = flow({"entity": table.id, "expr": "count(*)"})
         terms[f"{table.id}_count"] = count
         for column, data_type in table.columns.items():
-            term_id = ids.get((table.id, column))
-            if term_id is None:
+            found = ids.get((table.id, column))
+            if found is None:
                 continue
+            term_id = found
             term = CommentedMap()
             term["label"] = flow({"en": english_label(term_id)})
             term["status"] = "draft"
