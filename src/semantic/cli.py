@@ -562,6 +562,54 @@ def import_dbt_project(
         _print_notices(result.notices, written, fmt, "import dbt")
 
 
+@export_app.command("osi")
+def export_osi_file(
+    output: OutputOption = None,
+    fmt: ReportFormat = CheckFormat.text,
+) -> None:
+    """The models and glossary as Apache Ossie (Open Semantic Interchange) YAML, reporting
+    what OSI cannot carry (kept in a SEMANTIC custom extension)."""
+    from semantic.osi import export_osi
+
+    with _reported():
+        project = Project.load(state.project_path)
+        text, notices = export_osi(project.root, project.config)
+        _emit(text, output)
+        if fmt is CheckFormat.json:
+            err.print_json(json.dumps({"report": [n.as_dict() for n in notices]}))
+        else:
+            _print_diagnostics([n.diagnostic() for n in notices])
+            err.print(
+                f"export osi: {len(notices)} item(s) reported", markup=False, highlight=False
+            )
+
+
+@import_app.command("osi")
+def import_osi_file(
+    file: Annotated[Path, typer.Argument(help="An Apache Ossie (OSI) YAML file.")],
+    into: Annotated[
+        Path | None, typer.Option("--into", help="Project folder to write to (the project's).")
+    ] = None,
+    replace: ReplaceOption = False,
+    fmt: ReportFormat = CheckFormat.text,
+) -> None:
+    """Turn an Apache Ossie (Open Semantic Interchange) semantic model into models and
+    glossary files, reporting every construct that could not be carried over."""
+    from semantic.interchange import dump_yaml, write_files
+    from semantic.osi import import_osi
+
+    with _reported():
+        root = into or state.project_path
+        result = import_osi(file)
+        files = dict(result.files)
+        if not (root / "semantic.yml").exists():
+            files["semantic.yml"] = dump_yaml(
+                result.project, "yaml-language-server: $schema=schemas/project.schema.json"
+            )
+        written = write_files(root, files, replace=replace)
+        _print_notices(result.notices, written, fmt, "import osi")
+
+
 def _new_config(root: Path, data: dict[str, str] | None) -> str:
     import os
 
