@@ -182,6 +182,27 @@ def test_naming_guesses_jaffle_style_ids_and_skips_orphans(tmp_path: Path) -> No
     shop = Project.load(tmp_path / "p")
     assert _relationships(shop) == {("orders", "customers", (("customer_id", "id"),))}
     assert [n.what for n in notices] == ["relationship orders -> customers"]
+    model_lines = (tmp_path / "p" / "models" / "p.yml").read_text().splitlines()
+    assert model_lines[notices[0].line - 1].strip() == "- to: customers"
     assert shop.model.terms["ordered_at"].kind == "time_dimension"
     assert shop.model.terms["name"].kind == "dimension"
     assert len(written) == 5
+
+
+def test_init_from_csv_files_reads_them_with_their_types(tmp_path: Path) -> None:
+    data = tmp_path / "csv"
+    data.mkdir()
+    (data / "stores.csv").write_text("id,city\n1,Lyon\n2,Nantes\n")
+    (data / "sales.csv").write_text(
+        "sale_id,store_id,sold_on,amount\n"
+        "1,1,2024-01-05,10.5\n2,1,2024-02-01,4.25\n3,2,2024-02-03,7.0\n"
+    )
+    result = runner.invoke(app, ["init", str(tmp_path / "p"), "--from-files", str(data)])
+    assert result.exit_code == 0, result.output
+    project = Project.load(tmp_path / "p")
+    assert project.config.data is not None and project.config.data.format == "csv"
+    assert _relationships(project) == {("sales", "stores", (("store_id", "id"),))}
+    assert project.model.entities["sales"].columns["sold_on"].type == "date"
+    assert project.check_data() == []
+    got = project.query("SELECT city, sales_count ORDER BY 1").to_pylist()
+    assert got == [{"city": "Lyon", "sales_count": 2}, {"city": "Nantes", "sales_count": 1}]

@@ -197,7 +197,7 @@ def _stem(table: Table, column: str) -> str | None:
 
 def _unique(source: Source, table: Table, columns: Sequence[str]) -> bool:
     """Whether `columns` are never null and never repeat in the table's rows."""
-    ref = exp.table_(table.name, db=table.schema)
+    ref = exp.table_(table.name, db=table.schema, quoted=True)
     cols = [exp.column(c, quoted=True) for c in columns]
     distinct = (
         exp.select(*cols)
@@ -223,11 +223,13 @@ def _orphans(source: Source, link: Link, tables: dict[str, Table]) -> int:
         *(exp.column(b, "t", quoted=True).eq(exp.column(a, "s", quoted=True)) for a, b in link.keys)
     )
     exists = exp.Exists(
-        this=exp.select("1").from_(exp.table_(dst.name, db=dst.schema).as_("t")).where(match)
+        this=exp.select("1")
+        .from_(exp.table_(dst.name, db=dst.schema, quoted=True).as_("t"))
+        .where(match)
     )
     query = (
         exp.select(exp.func("count", exp.Star()))
-        .from_(exp.table_(src.name, db=src.schema).as_("s"))
+        .from_(exp.table_(src.name, db=src.schema, quoted=True).as_("s"))
         .where(
             exp.and_(
                 *(exp.column(a, "s", quoted=True).is_(exp.null()).not_() for a, _ in link.keys),
@@ -379,6 +381,19 @@ def scaffold_files(
             "keys and relationships.",
         )
     }
+    # each guess is reported at the line of its relationship in the model file
+    lines = files[model_file].splitlines()
+    notices = [
+        Notice(
+            n.file,
+            _line_after(lines, f"# {n.reason} (check it)"),
+            n.what,
+            n.reason,
+            code=n.code,
+            prefix=n.prefix,
+        )
+        for n in notices
+    ]
     files.update(_glossary(catalog))
     config = CommentedMap(name=name, languages=flow(["en"]))
     if data:
@@ -387,6 +402,14 @@ def scaffold_files(
         config, "yaml-language-server: $schema=schemas/project.schema.json"
     )
     return Scaffold(files, tuple(notices))
+
+
+def _line_after(lines: list[str], comment: str) -> int:
+    """The 1-based number of the line after the one that holds `comment`, or 0."""
+    for number, line in enumerate(lines, start=1):
+        if line.strip() == comment:
+            return number + 1
+    return 0
 
 
 def _glossary(catalog: Catalog) -> dict[str, str]:
