@@ -289,3 +289,26 @@ def test_export_needs_a_clean_project(tmp_path: Path) -> None:
 
     with pytest.raises(SemanticError):
         export_osi(tmp_path, ProjectFile(name="x"))
+
+
+def test_bookshop_round_trip_keeps_its_segment_and_spanish(tmp_path: Path) -> None:
+    bookshop = ROOT / "examples" / "bookshop"
+    original = Project.load(bookshop)
+    text, notices = export_osi(bookshop, original.config)
+    assert "segment 'web_sales'" in [n.what for n in notices]
+    (tmp_path / "b.osi.yml").write_text(text)
+    (tmp_path / "semantic.yml").write_text(
+        f"name: bookshop\nlanguages: [en, es]\ndata: {{dir: '{bookshop / 'data'}', format: csv}}\n"
+    )
+    result = runner.invoke(
+        app, ["import", "osi", str(tmp_path / "b.osi.yml"), "--into", str(tmp_path)]
+    )
+    assert result.exit_code == 0, result.output
+    assert _specs(tmp_path) == _specs(bookshop)
+    back = Project.load(tmp_path)
+    for term in original.model.terms.values():
+        if term.is_metric:
+            query = f"SELECT customer_city, {term.id} ORDER BY 1"
+            assert _rows(back, query) == _rows(original, query)
+    query = "SELECT channel, revenue WHERE web_sales ORDER BY 1"
+    assert _rows(back, query) == _rows(original, query) != []
