@@ -138,3 +138,15 @@ def test_what_is_not_a_dbt_project(tmp_path: Path) -> None:
     with pytest.raises(SemanticError) as caught:
         import_dbt(tmp_path)
     assert "no semantic_models" in str(caught.value)
+
+
+def test_an_import_never_defines_a_term_twice(tmp_path: Path) -> None:
+    dbt = write_dbt_project(tmp_path / "dbt")
+    target = tmp_path / "p"
+    (target / "glossary").mkdir(parents=True)
+    mine = "domain: mine\nterms:\n  revenue:\n    label: {en: Mine}\n    concept: {}\n"
+    (target / "glossary" / "mine.yml").write_text(mine)
+    result = runner.invoke(app, ["import", "dbt", str(dbt), "--into", str(target)])
+    assert result.exit_code == 1
+    assert "SEM103 term 'revenue' of glossary/order_items.yml is already defined" in result.stderr
+    assert sorted(p.name for p in (target / "glossary").iterdir()) == ["mine.yml"]

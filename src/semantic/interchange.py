@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from semantic.atomic import write_atomically
@@ -114,9 +115,16 @@ def load_yaml(text: str) -> Any:
     return _yaml().load(text)
 
 
+def _term_ids(text: str) -> set[str]:
+    tree = load_yaml(text)
+    terms = tree.get("terms") if isinstance(tree, Mapping) else None
+    return set(terms) if isinstance(terms, Mapping) else set()
+
+
 def write_files(root: Path, files: Mapping[str, str], *, replace: bool = False) -> list[Path]:
     """Write `files` (path relative to `root` -> text) atomically, one by one; refuse with
-    SEM220, writing nothing, when any exists and `replace` is false."""
+    SEM220, writing nothing, when any exists and `replace` is false, and with SEM103 when a
+    glossary file written defines a term that another glossary file of `root` keeps."""
     existing = [name for name in files if (root / name).exists()]
     if existing and not replace:
         raise SemanticError(
@@ -128,6 +136,30 @@ def write_files(root: Path, files: Mapping[str, str], *, replace: bool = False) 
             )
             for name in existing
         )
+    written_terms: dict[str, str] = {}
+    for name, text in files.items():
+        if name.startswith("glossary/"):
+            written_terms |= dict.fromkeys(_term_ids(text), name)
+    clashes = []
+    for path in sorted((root / "glossary").glob("*.y*ml")):
+        name = f"glossary/{path.name}"
+        if name in files:
+            continue  # replaced as a whole (refused above unless replacing)
+        try:
+            kept = _term_ids(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, YAMLError):  # `semantic check` reports it
+            continue
+        clashes += [
+            Diagnostic(
+                "SEM103",
+                f"term '{term}' of {written_terms[term]} is already defined in {name}",
+                Span(str(path)),
+                "rename or remove one of them, or import into another folder with --into",
+            )
+            for term in sorted(kept & set(written_terms))
+        ]
+    if clashes:
+        raise SemanticError(clashes)
     written = []
     for name, text in sorted(files.items()):
         write_atomically(root / name, text)
