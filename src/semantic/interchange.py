@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import YAMLError
 
 from semantic.atomic import write_atomically
 from semantic.errors import Diagnostic, SemanticError, Span
