@@ -39,3 +39,17 @@ def test_the_dbt_example_imports_as_shown(tmp_path: Path) -> None:
     assert written == {*outputs, "semantic.yml"}
     project = Project.load(tmp_path / "p")
     assert project.compile("SELECT status, completed_total")
+
+
+def test_the_init_excerpt_is_what_init_writes(project: Project, tmp_path: Path) -> None:
+    (excerpt,) = re.findall(r"<!-- init excerpt -->\n```yaml\n(.*?)```", DOC.read_text(), re.S)
+    result = CliRunner().invoke(
+        app, ["init", str(tmp_path / "tpch"), "--from-files", str(project.data_dir)]
+    )
+    assert result.exit_code == 0, result.output
+    written = (tmp_path / "tpch" / "models" / "tpch.yml").read_text().splitlines()
+    position = 0
+    for line in excerpt.splitlines():
+        if line.strip() == "...":
+            continue
+        position = written.index(line, position) + 1  # each line, in this order
