@@ -110,6 +110,7 @@ class _Model:
     time_dimensions: dict[str, str] = field(default_factory=dict)
     agg_time: str | None = None
     columns: dict[str, str | None] = field(default_factory=dict)
+    relationships: list[CommentedMap] = field(default_factory=list)
 
 
 def _yaml_files(folder: Path) -> Iterator[Path]:
@@ -319,7 +320,7 @@ class _Importer:
             rel["keys"] = flow({column: key})
             if unique:
                 rel.yaml_set_start_comment(f"to the unique entity '{ename}'", indent=6)
-            model.node.map.setdefault("__relationships__", CommentedSeq()).append(rel)
+            model.relationships.append(rel)
 
     def dimensions(self, model: _Model) -> None:
         for item in model.node.get("dimensions") or []:
@@ -727,8 +728,9 @@ class _Importer:
         for model in self.models.values():
             entity = CommentedMap()
             entity["table"] = model.table
-            if model.node.get("description"):
-                entity["description"] = " ".join(str(model.node.get("description")).split())
+            described = model.node.get("description") or model.node.get("label")
+            if described:
+                entity["description"] = " ".join(str(described).split())
             keys = list(model.primary.values())
             if keys:
                 entity["primary_key"] = flow(keys)
@@ -737,9 +739,8 @@ class _Importer:
             entity["columns"] = CommentedMap(
                 (c, flow({"type": types[c]}) if c in types else CommentedMap()) for c in columns
             )
-            rels = model.node.map.pop("__relationships__", None)
-            if rels:
-                entity["relationships"] = rels
+            if model.relationships:
+                entity["relationships"] = model.relationships
             entities[model.id] = entity
         self.out.files["models/dbt.yml"] = dump_yaml(
             CommentedMap(entities=entities),
