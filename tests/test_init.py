@@ -104,10 +104,7 @@ def test_init_from_a_duckdb_file(project: Project, tmp_path: Path, constraints: 
     shop = Project.load(tmp_path / "shop")
     assert _relationships(shop) == FOREIGN_KEYS
     keys = {e.id: list(e.primary_key) for e in shop.model.entities.values()}
-    if constraints:
-        assert keys == PRIMARY_KEYS
-    else:  # lineitem's key (order, line number) has no name to guess it from
-        assert keys == {**PRIMARY_KEYS, "lineitem": []}
+    assert keys == PRIMARY_KEYS
     assert all(t.status == "draft" for t in shop.model.terms.values())
     assert shop.model.terms["orders_count"].kind == "metric"
     assert shop.model.terms["orderdate"].kind == "time_dimension"
@@ -206,3 +203,19 @@ def test_init_from_csv_files_reads_them_with_their_types(tmp_path: Path) -> None
     assert project.check_data() == []
     got = project.query("SELECT city, sales_count ORDER BY 1").to_pylist()
     assert got == [{"city": "Lyon", "sales_count": 2}, {"city": "Nantes", "sales_count": 1}]
+
+
+def test_init_finds_the_bookshop_relationships_from_its_csv_files(tmp_path: Path) -> None:
+    """Keys named alike in two tables (`isbn`, `author_id`) join them, as the hand-written
+    bookshop model says."""
+    bookshop = Project.load(Path(__file__).resolve().parents[1] / "examples" / "bookshop")
+    result = runner.invoke(
+        app, ["init", str(tmp_path / "b"), "--from-files", str(bookshop.data_dir)]
+    )
+    assert result.exit_code == 0, result.output
+    scaffolded = Project.load(tmp_path / "b")
+    assert _relationships(scaffolded) == _relationships(bookshop)
+    assert {e.id: e.primary_key for e in scaffolded.model.entities.values()} == {
+        e.id: e.primary_key for e in bookshop.model.entities.values()
+    }
+    assert scaffolded.check_data() == []

@@ -195,6 +195,10 @@ def _stem(table: Table, column: str) -> str | None:
     return None
 
 
+#: a column that numbers the lines of a parent row
+_LINE = re.compile(r"(line|_no$|number$|seq$|position$)")
+
+
 def _unique(source: Source, table: Table, columns: Sequence[str]) -> bool:
     """Whether `columns` are never null and never repeat in the table's rows."""
     ref = exp.table_(table.name, db=table.schema, quoted=True)
@@ -244,6 +248,10 @@ def guess_keys(source: Source, catalog: Catalog) -> None:
     """Add primary keys and foreign keys that names suggest and the data confirms, marked as
     guessed, to tables and links the database did not declare."""
     declared = {link.source for link in catalog.links}
+    seen: dict[str, int] = {}
+    for table in catalog.tables.values():
+        for column in table.columns:
+            seen[column.lower()] = seen.get(column.lower(), 0) + 1
     for table in catalog.tables.values():
         if table.primary_key:
             continue
@@ -253,6 +261,13 @@ def guess_keys(source: Source, catalog: Catalog) -> None:
         # a table of two leading key columns is a link table: partsupp (ps_partkey, ps_suppkey)
         if len(keyish) == 2 and list(table.columns)[:2] == keyish:
             candidates.append(tuple(keyish))
+        # a line of a parent: (l_orderkey, l_linenumber), (order_id, line_no)
+        if keyish:
+            candidates += [(keyish[0], c) for c in table.columns if _LINE.search(c.lower())]
+        # a first column that other tables have too is likely the key they point at (isbn)
+        first = next(iter(table.columns))
+        if seen[first.lower()] > 1:
+            candidates.append((first,))
         for columns in dict.fromkeys(candidates):
             if _unique(source, table, columns):
                 table.primary_key, table.key_guessed = columns, True
@@ -260,19 +275,17 @@ def guess_keys(source: Source, catalog: Catalog) -> None:
     stems: dict[tuple[str, ...], list[str]] = {}
     for key, table in catalog.tables.items():
         if table.primary_key:
-            target = tuple(_stem(table, c) or "" for c in table.primary_key)
+            target = tuple(_link_stem(table, c) for c in table.primary_key)
             stems.setdefault(target, []).append(key)
     for key, table in catalog.tables.items():
         if key in declared:
             continue  # the database declares this table's foreign keys: trust it alone
-        by_stem = {
-            _stem(table, c): c for c in table.columns if _stem(table, c) and c not in _pk(table)
-        }
+        by_stem = {_link_stem(table, c): c for c in table.columns if c not in _pk(table)}
         by_stem.update(
-            {_stem(table, c): c for c in table.primary_key if len(table.primary_key) > 1}
+            {_link_stem(table, c): c for c in table.primary_key if len(table.primary_key) > 1}
         )
         for target_stems, targets in stems.items():
-            if "" in target_stems or not all(s in by_stem for s in target_stems):
+            if not all(s in by_stem for s in target_stems):
                 continue
             for target_key in targets:
                 if target_key == key:
@@ -285,6 +298,12 @@ def guess_keys(source: Source, catalog: Catalog) -> None:
                 link = Link(key, target_key, pairs, True, f"guessed from names: {names}")
                 if _orphans(source, link, catalog.tables) == 0:
                     catalog.links.append(link)
+
+
+def _link_stem(table: Table, column: str) -> str:
+    """What a column names, to match a foreign key with a primary key: the stem of a
+    key-like column, else the column's own name (`isbn` matches `isbn`)."""
+    return _stem(table, column) or f"={column.lower()}"
 
 
 def _pk(table: Table) -> tuple[str, ...]:
