@@ -139,7 +139,12 @@ def read_catalog(source: Source, schema: str | None = None) -> Catalog:
         .order_by("k.table_schema", "k.table_name", "k.constraint_name", "k.ordinal_position")
     )
     constraints: dict[str, tuple[str, str, list[str]]] = {}
-    for name, table_schema, table_name, column, _, kind in source.fetch(usage.sql(source.dialect)):
+    # a foreign key column's place in the key it references (it may list them in another order)
+    places: dict[tuple[str, str], int] = {}
+    rows = source.fetch(usage.sql(source.dialect))
+    for name, table_schema, table_name, column, place, kind in rows:
+        if place is not None:
+            places[(f"{table_schema}.{name}", str(column))] = int(place)
         key = f"{table_schema}.{table_name}"
         entry = constraints.setdefault(f"{table_schema}.{name}", (key, str(kind), []))
         entry[2].append(str(column))
@@ -154,7 +159,11 @@ def read_catalog(source: Source, schema: str | None = None) -> Catalog:
         uq = constraints.get(f"{uq_schema}.{uq_name}")
         if fk is None or uq is None or fk[0] not in catalog.tables or uq[0] not in catalog.tables:
             continue
-        catalog.links.append(Link(fk[0], uq[0], tuple(zip(fk[2], uq[2], strict=True))))
+        key = f"{fk_schema}.{fk_name}"
+        pairs = tuple(
+            (column, uq[2][places.get((key, column), i + 1) - 1]) for i, column in enumerate(fk[2])
+        )
+        catalog.links.append(Link(fk[0], uq[0], pairs))
     return catalog
 
 
