@@ -520,7 +520,7 @@ def scaffold(
             raise SemanticError(
                 Diagnostic(
                     "SEM220",
-                    f"{root / existing} already exists: init never overwrites a project",
+                    f"init never overwrites a project, and {existing} is already here",
                     Span(str(root / existing)),
                     "run init in a new or empty folder",
                 )
