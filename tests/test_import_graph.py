@@ -24,6 +24,8 @@ LAYERS: list[set[str]] = [
     {"rdf", "rdf.iris", "rdf.text", "rdf.vocab", "rdf.r2rml"},
     {"rdf.export", "rdf.validate"},
     {"rdf.skos_import"},
+    {"interchange"},
+    {"scaffold", "dbt_import", "osi"},
     {"project"},
     {"search"},
     {"catalog", "catalog.lineage", "catalog.diagrams", "catalog.examples", "catalog.site"},

@@ -540,6 +540,154 @@ def _display(value: Any) -> str:
     return str(value)
 
 
+# --- init, and importing from and exporting to other semantic layers (docs/importing.md) ---
+
+
+def _print_notices(notices: Any, written: list[Path], fmt: CheckFormat, what: str) -> None:
+    if fmt is CheckFormat.json:
+        out.print_json(
+            json.dumps(
+                {"written": [str(p) for p in written], "report": [n.as_dict() for n in notices]}
+            )
+        )
+        return
+    _print_diagnostics([n.diagnostic() for n in notices])
+    err.print(
+        f"{what}: wrote {len(written)} file(s); {len(notices)} item(s) reported",
+        markup=False,
+        highlight=False,
+    )
+
+
+ReportFormat = Annotated[CheckFormat, typer.Option("--format", help="text or json report.")]
+ReplaceOption = Annotated[
+    bool, typer.Option("--replace", help="Overwrite files that exist (else refuse).")
+]
+
+
+@app.command()
+def init(
+    folder: Annotated[Path, typer.Argument(help="Folder of the new project.")] = Path("."),
+    from_duckdb: Annotated[
+        Path | None, typer.Option("--from-duckdb", help="A DuckDB database file to describe.")
+    ] = None,
+    from_files: Annotated[
+        Path | None,
+        typer.Option("--from-files", help="A folder of parquet or CSV files, one per table."),
+    ] = None,
+    name: Annotated[str | None, typer.Option("--name", help="Project name.")] = None,
+    schema: Annotated[
+        str | None, typer.Option("--schema", help="Only the tables of this schema.")
+    ] = None,
+    fmt: ReportFormat = CheckFormat.text,
+) -> None:
+    """Scaffold a new project from an existing database: entities, keys, relationships
+    (declared, or guessed from names and checked on the data) and a draft glossary."""
+    import os
+
+    from semantic.scaffold import duckdb_source, files_source, scaffold
+
+    with _reported():
+        if (from_duckdb is None) == (from_files is None):
+            raise typer.BadParameter("give one of --from-duckdb FILE or --from-files DIR")
+        if from_duckdb is not None:
+            source, data, origin = duckdb_source(from_duckdb), None, str(from_duckdb)
+        else:
+            assert from_files is not None
+            source, file_format = files_source(from_files)
+            where = os.path.relpath(from_files.resolve(), folder.resolve())
+            data, origin = {"dir": where, "format": file_format}, str(from_files)
+        written, notices = scaffold(
+            source, folder, name=name, schema=schema, data=data, origin=origin
+        )
+        _print_notices(notices, written, fmt, "init")
+
+
+@import_app.command("dbt")
+def import_dbt_project(
+    path: Annotated[Path, typer.Argument(help="The folder of the dbt project.")],
+    into: Annotated[
+        Path | None, typer.Option("--into", help="Project folder to write to (the project's).")
+    ] = None,
+    replace: ReplaceOption = False,
+    fmt: ReportFormat = CheckFormat.text,
+) -> None:
+    """Turn dbt semantic models and metrics (MetricFlow YAML) into models and glossary files,
+    reporting every construct that could not be carried over. Writes a semantic.yml too
+    when the folder has none."""
+    from semantic.dbt_import import import_dbt
+    from semantic.interchange import write_files
+
+    with _reported():
+        root = into or state.project_path
+        result = import_dbt(path)
+        files = dict(result.files)
+        if not (root / "semantic.yml").exists():
+            files["semantic.yml"] = _new_config(root, result.data)
+        written = write_files(root, files, replace=replace)
+        _print_notices(result.notices, written, fmt, "import dbt")
+
+
+@export_app.command("osi")
+def export_osi_file(
+    output: OutputOption = None,
+    fmt: ReportFormat = CheckFormat.text,
+) -> None:
+    """The models and glossary as Apache Ossie (Open Semantic Interchange) YAML, reporting
+    what OSI cannot carry (kept in a SEMANTIC custom extension)."""
+    from semantic.osi import export_osi
+
+    with _reported():
+        project = Project.load(state.project_path)
+        text, notices = export_osi(project.root, project.config)
+        _emit(text, output)
+        if fmt is CheckFormat.json:
+            err.print_json(json.dumps({"report": [n.as_dict() for n in notices]}))
+        else:
+            _print_diagnostics([n.diagnostic() for n in notices])
+            err.print(
+                f"export osi: {len(notices)} item(s) reported", markup=False, highlight=False
+            )
+
+
+@import_app.command("osi")
+def import_osi_file(
+    file: Annotated[Path, typer.Argument(help="An Apache Ossie (OSI) YAML file.")],
+    into: Annotated[
+        Path | None, typer.Option("--into", help="Project folder to write to (the project's).")
+    ] = None,
+    replace: ReplaceOption = False,
+    fmt: ReportFormat = CheckFormat.text,
+) -> None:
+    """Turn an Apache Ossie (Open Semantic Interchange) semantic model into models and
+    glossary files, reporting every construct that could not be carried over."""
+    from semantic.interchange import dump_yaml, write_files
+    from semantic.osi import import_osi
+
+    with _reported():
+        root = into or state.project_path
+        result = import_osi(file)
+        files = dict(result.files)
+        if not (root / "semantic.yml").exists():
+            files["semantic.yml"] = dump_yaml(
+                result.project, "yaml-language-server: $schema=schemas/project.schema.json"
+            )
+        written = write_files(root, files, replace=replace)
+        _print_notices(result.notices, written, fmt, "import osi")
+
+
+def _new_config(root: Path, data: dict[str, str] | None) -> str:
+    import os
+
+    from semantic.interchange import dump_yaml, flow
+
+    config: dict[str, Any] = {"name": root.resolve().name, "languages": flow(["en"])}
+    if data:
+        where = os.path.relpath(data["dir"], root.resolve())
+        config["data"] = flow({**data, "dir": where})
+    return dump_yaml(config, "yaml-language-server: $schema=schemas/project.schema.json")
+
+
 def main() -> None:
     """Entry point of the `semantic` script."""
     app()

@@ -43,6 +43,12 @@ CODES: dict[str, str] = {
     "SEM213": "lint: two terms share a label across languages",
     "SEM214": "lint: a term is both related to and narrower than another",
     "SEM215": "the query uses a deprecated term",
+    "SEM220": "an import or init would overwrite existing files",
+    "SEM221": "the database or folder to scaffold a project from cannot be read",
+    "SEM222": "the dbt project cannot be read",
+    "SEM223": "the OSI (Apache Ossie) file cannot be read",
+    "SEM224": "a construct of the source was not carried over (reported, never dropped silently)",
+    "SEM225": "a key or relationship was guessed from names: check it",
     # SEM3xx: query planning
     "SEM301": "query is not valid SQL",
     "SEM302": "not a business query",

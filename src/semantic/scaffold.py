@@ -1,0 +1,595 @@
+"""`semantic init`: a new project scaffolded from an existing database.
+
+The database is read through its `information_schema` (tables, columns, declared primary
+and foreign keys) with any engine's `fetch`, so the same code serves DuckDB, PostgreSQL and
+the others. Where keys are not declared they are guessed from names and confirmed on the
+data: a key-like column (`id`, `*_id`, TPC-H's `*key`) that is unique and never null is a
+primary key, and a column whose name points at another table's key (`customer_id` ->
+`customers.id`, `o_custkey` -> `customer.c_custkey`) with no orphan value is a foreign key.
+Guesses are written with a comment saying so. The glossary gets a skeleton: a dimension per
+column that is not a key, a time dimension per date, and a count metric per entity, all
+drafts with English labels made from the names.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import duckdb
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from sqlglot import exp
+
+from semantic.errors import Diagnostic, SemanticError, Span, error
+from semantic.interchange import Notice, dump_yaml, english_label, flow, snake_id, write_files
+
+__all__ = [
+    "Catalog",
+    "Link",
+    "Source",
+    "Table",
+    "files_source",
+    "guess_keys",
+    "duckdb_source",
+    "read_catalog",
+    "scaffold",
+    "scaffold_files",
+]
+
+
+class Source(Protocol):
+    """What `init` needs of an engine: its dialect and rows of a query (every `Engine` has
+    both)."""
+
+    dialect: str
+
+    def fetch(self, sql: str) -> list[tuple[Any, ...]]:
+        """The rows of `sql`."""
+        ...
+
+
+@dataclass
+class Table:
+    """A table or view of the database: its columns (name -> type) and primary key."""
+
+    schema: str
+    name: str
+    columns: dict[str, str]
+    primary_key: tuple[str, ...] = ()
+    key_guessed: bool = False
+    #: the entity id of the table in the project
+    id: str = ""
+
+
+@dataclass(frozen=True)
+class Link:
+    """A foreign key from `source` columns to `target` columns; `guessed` when it comes from
+    names (then `reason` says which)."""
+
+    source: str
+    target: str
+    keys: tuple[tuple[str, str], ...]
+    guessed: bool = False
+    reason: str = ""
+
+
+@dataclass
+class Catalog:
+    """What the database says about itself, then what `guess_keys` adds."""
+
+    tables: dict[str, Table] = field(default_factory=dict)
+    links: list[Link] = field(default_factory=list)
+
+
+_SYSTEM_SCHEMAS = ("information_schema", "pg_catalog", "pg_toast")
+
+
+def _info(name: str) -> exp.Table:
+    return exp.table_(name, db="information_schema")
+
+
+def read_catalog(source: Source, schema: str | None = None) -> Catalog:
+    """Tables, columns, primary keys and foreign keys declared in the database (in `schema`
+    only, when given)."""
+    where = (
+        exp.column("table_catalog")
+        .eq(exp.func("current_database"))
+        .and_(exp.column("table_schema").isin(*_SYSTEM_SCHEMAS).not_())
+    )
+    if schema is not None:
+        where = where.and_(exp.column("table_schema").eq(exp.Literal.string(schema)))
+    columns = (
+        exp.select("table_schema", "table_name", "column_name", "data_type")
+        .from_(_info("columns"))
+        .where(where)
+        .order_by("table_schema", "table_name", "ordinal_position")
+    )
+    catalog = Catalog()
+    for table_schema, table_name, column, data_type in source.fetch(columns.sql(source.dialect)):
+        key = f"{table_schema}.{table_name}"
+        table = catalog.tables.setdefault(key, Table(table_schema, table_name, {}))
+        table.columns[column] = str(data_type).lower()
+    if not catalog.tables:
+        raise error(
+            "SEM221",
+            "the database has no tables" + (f" in schema '{schema}'" if schema else ""),
+            None,
+            "point init at a database or folder that holds the tables to describe",
+        )
+    # key columns of primary, unique and foreign key constraints, in key order
+    usage = (
+        exp.select(
+            "k.constraint_name",
+            "k.table_schema",
+            "k.table_name",
+            "k.column_name",
+            "k.position_in_unique_constraint",
+            "c.constraint_type",
+        )
+        .from_(_info("key_column_usage").as_("k"))
+        .join(
+            _info("table_constraints").as_("c"),
+            on="k.constraint_name = c.constraint_name AND k.table_schema = c.table_schema "
+            "AND k.table_name = c.table_name",
+        )
+        .where(exp.column("table_catalog", "k").eq(exp.func("current_database")))
+        .order_by("k.table_schema", "k.table_name", "k.constraint_name", "k.ordinal_position")
+    )
+    constraints: dict[str, tuple[str, str, list[str]]] = {}
+    # a foreign key column's place in the key it references (it may list them in another order)
+    places: dict[tuple[str, str], int] = {}
+    rows = source.fetch(usage.sql(source.dialect))
+    for name, table_schema, table_name, column, place, kind in rows:
+        if place is not None:
+            places[(f"{table_schema}.{name}", str(column))] = int(place)
+        key = f"{table_schema}.{table_name}"
+        entry = constraints.setdefault(f"{table_schema}.{name}", (key, str(kind), []))
+        entry[2].append(str(column))
+    for key, kind, cols in constraints.values():
+        if kind == "PRIMARY KEY" and key in catalog.tables:
+            catalog.tables[key].primary_key = tuple(cols)
+    references = exp.select(
+        "constraint_schema", "constraint_name", "unique_constraint_schema", "unique_constraint_name"
+    ).from_(_info("referential_constraints"))
+    for fk_schema, fk_name, uq_schema, uq_name in source.fetch(references.sql(source.dialect)):
+        fk = constraints.get(f"{fk_schema}.{fk_name}")
+        uq = constraints.get(f"{uq_schema}.{uq_name}")
+        if fk is None or uq is None or fk[0] not in catalog.tables or uq[0] not in catalog.tables:
+            continue
+        key = f"{fk_schema}.{fk_name}"
+        pairs = tuple(
+            (column, uq[2][places.get((key, column), i + 1) - 1]) for i, column in enumerate(fk[2])
+        )
+        catalog.links.append(Link(fk[0], uq[0], pairs))
+    return catalog
+
+
+# --- guessing keys from names, confirmed on the data -----------------------------------------
+
+
+def _singular(name: str) -> str:
+    if name.endswith("ies"):
+        return name[:-3] + "y"
+    if name.endswith(("sses", "shes", "ches", "xes")):
+        return name[:-2]
+    if name.endswith("s") and not name.endswith("ss"):
+        return name[:-1]
+    return name
+
+
+def _prefix(table: Table) -> str:
+    """The prefix every column of the table shares, TPC-H style (`c_` of `c_custkey`), or ''."""
+    heads = {c.split("_", 1)[0] for c in table.columns if "_" in c}
+    if len(heads) == 1 and all("_" in c for c in table.columns):
+        return heads.pop() + "_"
+    return ""
+
+
+def _stem(table: Table, column: str) -> str | None:
+    """What a key-like column names (`customer` for customer_id, `cust` for o_custkey, the
+    table's own singular name for `id`), or None for a column that is not key-like."""
+    name = column.lower()
+    prefix = _prefix(table)
+    if prefix and name.startswith(prefix):
+        name = name[len(prefix) :]
+    if name == "id":
+        return _singular(table.name.lower())
+    if name.endswith("_id"):
+        return name[:-3]
+    if name.endswith("key") and len(name) > 3:
+        return name[:-3].rstrip("_")
+    return None
+
+
+#: a column that numbers the lines of a parent row
+_LINE = re.compile(r"(line|_no$|number$|seq$|position$)")
+
+
+def _unique(source: Source, table: Table, columns: Sequence[str]) -> bool:
+    """Whether `columns` are never null and never repeat in the table's rows."""
+    ref = exp.table_(table.name, db=table.schema, quoted=True)
+    cols = [exp.column(c, quoted=True) for c in columns]
+    distinct = (
+        exp.select(*cols)
+        .from_(ref)
+        .where(exp.and_(*(c.is_(exp.null()).not_() for c in cols)))
+        .distinct()
+    )
+    query = exp.select(
+        exp.select(exp.func("count", exp.Star())).from_(ref).subquery().as_("total"),
+        exp.select(exp.func("count", exp.Star()))
+        .from_(distinct.subquery("d"))
+        .subquery()
+        .as_("keys"),
+    )
+    total, keys = source.fetch(query.sql(source.dialect))[0]
+    return bool(total) and total == keys
+
+
+def _orphans(source: Source, link: Link, tables: dict[str, Table]) -> int:
+    """Rows of the link's source whose key has no match in its target."""
+    src, dst = tables[link.source], tables[link.target]
+    match = exp.and_(
+        *(exp.column(b, "t", quoted=True).eq(exp.column(a, "s", quoted=True)) for a, b in link.keys)
+    )
+    exists = exp.Exists(
+        this=exp.select("1")
+        .from_(exp.table_(dst.name, db=dst.schema, quoted=True).as_("t"))
+        .where(match)
+    )
+    query = (
+        exp.select(exp.func("count", exp.Star()))
+        .from_(exp.table_(src.name, db=src.schema, quoted=True).as_("s"))
+        .where(
+            exp.and_(
+                *(exp.column(a, "s", quoted=True).is_(exp.null()).not_() for a, _ in link.keys),
+                exp.Not(this=exists),
+            )
+        )
+    )
+    return int(source.fetch(query.sql(source.dialect))[0][0])
+
+
+def guess_keys(source: Source, catalog: Catalog) -> None:
+    """Add primary keys and foreign keys that names suggest and the data confirms, marked as
+    guessed, to tables and links the database did not declare."""
+    declared = {link.source for link in catalog.links}
+    seen: dict[str, int] = {}
+    for table in catalog.tables.values():
+        for column in table.columns:
+            seen[column.lower()] = seen.get(column.lower(), 0) + 1
+    for table in catalog.tables.values():
+        if table.primary_key:
+            continue
+        keyish = [c for c in table.columns if _stem(table, c) is not None]
+        own = [c for c in keyish if _stem(table, c) == _singular(table.name.lower())]
+        candidates: list[tuple[str, ...]] = [(c,) for c in own + keyish]
+        # a table of two leading key columns is a link table: partsupp (ps_partkey, ps_suppkey)
+        if len(keyish) == 2 and list(table.columns)[:2] == keyish:
+            candidates.append(tuple(keyish))
+        # a line of a parent: (l_orderkey, l_linenumber), (order_id, line_no)
+        if keyish:
+            candidates += [(keyish[0], c) for c in table.columns if _LINE.search(c.lower())]
+        # a first column that other tables have too is likely the key they point at (isbn)
+        first = next(iter(table.columns))
+        if seen[first.lower()] > 1:
+            candidates.append((first,))
+        for columns in dict.fromkeys(candidates):
+            if _unique(source, table, columns):
+                table.primary_key, table.key_guessed = columns, True
+                break
+    stems: dict[tuple[str, ...], list[str]] = {}
+    for key, table in catalog.tables.items():
+        if table.primary_key:
+            target = tuple(_link_stem(table, c) for c in table.primary_key)
+            stems.setdefault(target, []).append(key)
+    for key, table in catalog.tables.items():
+        if key in declared:
+            continue  # the database declares this table's foreign keys: trust it alone
+        by_stem = {_link_stem(table, c): c for c in table.columns if c not in _pk(table)}
+        by_stem.update(
+            {_link_stem(table, c): c for c in table.primary_key if len(table.primary_key) > 1}
+        )
+        for target_stems, targets in stems.items():
+            if not all(s in by_stem for s in target_stems):
+                continue
+            for target_key in targets:
+                if target_key == key:
+                    continue
+                dst = catalog.tables[target_key]
+                pairs = tuple(
+                    (by_stem[s], c) for s, c in zip(target_stems, dst.primary_key, strict=True)
+                )
+                names = ", ".join(f"{a} -> {dst.name}.{b}" for a, b in pairs)
+                link = Link(key, target_key, pairs, True, f"guessed from names: {names}")
+                if _orphans(source, link, catalog.tables) == 0:
+                    catalog.links.append(link)
+
+
+def _link_stem(table: Table, column: str) -> str:
+    """What a column names, to match a foreign key with a primary key: the stem of a
+    key-like column, else the column's own name (`isbn` matches `isbn`)."""
+    return _stem(table, column) or f"={column.lower()}"
+
+
+def _pk(table: Table) -> tuple[str, ...]:
+    return table.primary_key if len(table.primary_key) == 1 else ()
+
+
+# --- the project's files -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scaffold:
+    """The files of a new project (path -> text) and what is worth telling about them."""
+
+    files: dict[str, str]
+    notices: tuple[Notice, ...]
+
+
+_TIME_TYPES = re.compile(r"^(date|timestamp|datetime)")
+
+
+def _entity_ids(catalog: Catalog) -> None:
+    taken: set[str] = set()
+    many_schemas = len({t.schema for t in catalog.tables.values()}) > 1
+    for table in catalog.tables.values():
+        base = snake_id(f"{table.schema}_{table.name}" if many_schemas else table.name)
+        name, n = base, 2
+        while name in taken:
+            name, n = f"{base}_{n}", n + 1
+        taken.add(name)
+        table.id = name
+
+
+def scaffold_files(
+    catalog: Catalog,
+    *,
+    name: str,
+    data: dict[str, str] | None = None,
+    origin: str = "",
+) -> Scaffold:
+    """`semantic.yml`, `models/<name>.yml` and one glossary file per entity, as text."""
+    _entity_ids(catalog)
+    notices: list[Notice] = []
+    model_name = snake_id(name)
+    model_file = f"models/{model_name}.yml"
+    entities = CommentedMap()
+    links_by_source: dict[str, list[Link]] = {}
+    for link in catalog.links:
+        links_by_source.setdefault(link.source, []).append(link)
+    for key, table in catalog.tables.items():
+        entity = CommentedMap()
+        default_schema = table.schema in ("main", "public")
+        entity["table"] = table.name if default_schema else f"{table.schema}.{table.name}"
+        if table.primary_key:
+            entity["primary_key"] = flow(table.primary_key)
+            if table.key_guessed:
+                entity.yaml_add_eol_comment(
+                    "guessed: unique and never null in the data", "primary_key"
+                )
+        entity["columns"] = CommentedMap(
+            (column, flow({"type": data_type})) for column, data_type in table.columns.items()
+        )
+        relationships = CommentedSeq()
+        targets = [link.target for link in links_by_source.get(key, [])]
+        for link in links_by_source.get(key, []):
+            target = catalog.tables[link.target]
+            rel = CommentedMap()
+            rel["to"] = target.id
+            if targets.count(link.target) > 1:
+                rel["name"] = snake_id("_".join(a for a, _ in link.keys).removesuffix("_id"))
+            unique = set(table.primary_key) == {a for a, _ in link.keys}
+            rel["cardinality"] = "one_to_one" if unique else "many_to_one"
+            rel["keys"] = flow(dict(link.keys))
+            if link.guessed:
+                rel.yaml_set_start_comment(f"{link.reason} (check it)", indent=6)
+                notices.append(
+                    Notice(
+                        model_file,
+                        0,
+                        f"relationship {table.id} -> {target.id}",
+                        link.reason,
+                        code="SEM225",
+                        prefix="guessed: ",
+                    )
+                )
+            relationships.append(rel)
+        if relationships:
+            entity["relationships"] = relationships
+        entities[table.id] = entity
+    files = {
+        model_file: dump_yaml(
+            CommentedMap(entities=entities),
+            f"yaml-language-server: $schema=../schemas/model.schema.json\n"
+            f"Scaffolded by `semantic init`{' from ' + origin if origin else ''}: check the "
+            "keys and relationships.",
+        )
+    }
+    # each guess is reported at the line of its relationship in the model file
+    lines = files[model_file].splitlines()
+    notices = [
+        Notice(
+            n.file,
+            _line_after(lines, f"# {n.reason} (check it)"),
+            n.what,
+            n.reason,
+            code=n.code,
+            prefix=n.prefix,
+        )
+        for n in notices
+    ]
+    files.update(_glossary(catalog))
+    config = CommentedMap(name=name, languages=flow(["en"]))
+    if data:
+        config["data"] = flow(data)
+    files["semantic.yml"] = dump_yaml(
+        config, "yaml-language-server: $schema=schemas/project.schema.json"
+    )
+    return Scaffold(files, tuple(notices))
+
+
+def _line_after(lines: list[str], comment: str) -> int:
+    """The 1-based number of the line after the one that holds `comment`, or 0."""
+    for number, line in enumerate(lines, start=1):
+        if line.strip() == comment:
+            return number + 1
+    return 0
+
+
+def _glossary(catalog: Catalog) -> dict[str, str]:
+    keys: dict[str, set[str]] = {t.id: set(t.primary_key) for t in catalog.tables.values()}
+    for link in catalog.links:
+        keys[catalog.tables[link.source].id] |= {a for a, _ in link.keys}
+    # a column's term id: its name without the table's prefix, or with the entity's name
+    # in front when several tables share it
+    plain: dict[str, list[tuple[Table, str]]] = {}
+    for table in catalog.tables.values():
+        prefix = _prefix(table)
+        for column in table.columns:
+            if column in keys[table.id]:
+                continue
+            plain.setdefault(snake_id(column.removeprefix(prefix)), []).append((table, column))
+    ids: dict[tuple[str, str], str] = {}
+    taken = {f"{t.id}_count" for t in catalog.tables.values()}
+    for base, uses in plain.items():
+        for table, column in uses:
+            term_id = base if len(uses) == 1 else f"{table.id}_{base}"
+            if term_id.startswith(f"{table.id}_{table.id}_"):
+                term_id = term_id.removeprefix(f"{table.id}_")
+            while term_id in taken:
+                term_id = f"{table.id}_{term_id}"
+            taken.add(term_id)
+            ids[(table.id, column)] = term_id
+    files = {}
+    for table in catalog.tables.values():
+        terms = CommentedMap()
+        count = CommentedMap()
+        count["label"] = flow({"en": english_label(f"{table.id}_count")})
+        count["definition"] = flow({"en": f"Number of rows of {table.name}."})
+        count["status"] = "draft"
+        count["metric"] = flow({"entity": table.id, "expr": "count(*)"})
+        terms[f"{table.id}_count"] = count
+        for column, data_type in table.columns.items():
+            found = ids.get((table.id, column))
+            if found is None:
+                continue
+            term_id = found
+            term = CommentedMap()
+            term["label"] = flow({"en": english_label(term_id)})
+            term["status"] = "draft"
+            kind = "time_dimension" if _TIME_TYPES.match(data_type) else "dimension"
+            term[kind] = flow({"entity": table.id, "expr": _column_expr(column)})
+            terms[term_id] = term
+        doc = CommentedMap(domain=table.id, label=flow({"en": english_label(table.id)}))
+        doc["terms"] = terms
+        files[f"glossary/{table.id}.yml"] = dump_yaml(
+            doc,
+            "yaml-language-server: $schema=../schemas/glossary.schema.json\n"
+            "Skeleton written by `semantic init`: give each term a definition, owners and better "
+            "labels, then approve it.",
+        )
+    return files
+
+
+def _column_expr(column: str) -> str:
+    """The column as an expression of the file dialect, quoted only when it must be."""
+    return (
+        exp.column(column).sql("duckdb", identify=False)
+        if re.match(r"^[a-z_][a-z0-9_]*$", column)
+        else exp.column(column, quoted=True).sql("duckdb")
+    )
+
+
+def scaffold(
+    source: Source,
+    root: Path,
+    *,
+    name: str | None = None,
+    schema: str | None = None,
+    data: dict[str, str] | None = None,
+    origin: str = "",
+) -> tuple[list[Path], tuple[Notice, ...]]:
+    """Read the database behind `source`, guess what it does not declare, and write a new
+    project at `root`; refuse (SEM220) when `root` already holds a project or its folders."""
+    for existing in ("semantic.yml", "models", "glossary"):
+        if (root / existing).exists():
+            raise SemanticError(
+                Diagnostic(
+                    "SEM220",
+                    f"init never overwrites a project, and {existing} is already here",
+                    Span(str(root / existing)),
+                    "run init in a new or empty folder",
+                )
+            )
+    catalog = read_catalog(source, schema)
+    guess_keys(source, catalog)
+    result = scaffold_files(catalog, name=name or root.resolve().name, data=data, origin=origin)
+    return write_files(root, result.files), result.notices
+
+
+# --- sources ---------------------------------------------------------------------------------
+
+
+class _DuckDBSource:
+    """A read-only DuckDB connection that answers `fetch`: all `init` needs. (Running the
+    project's queries is the engines' job.)"""
+
+    dialect = "duckdb"
+
+    def __init__(self, connection: duckdb.DuckDBPyConnection) -> None:
+        self.connection = connection
+
+    def fetch(self, sql: str) -> list[tuple[Any, ...]]:
+        """The rows of `sql`."""
+        with self.connection.cursor() as cursor:
+            return cursor.execute(sql).fetchall()
+
+
+def duckdb_source(path: Path) -> Source:
+    """A DuckDB database file, opened read-only (SEM221 when it cannot be)."""
+    if not path.is_file():
+        raise error(
+            "SEM221",
+            f"no DuckDB database at {path}",
+            Span(str(path)),
+            "give the path of an existing .duckdb file",
+        )
+    try:
+        return _DuckDBSource(duckdb.connect(str(path), read_only=True))
+    except duckdb.Error as exc:
+        raise error(
+            "SEM221",
+            f"cannot open {path}: {str(exc).splitlines()[0]}",
+            Span(str(path)),
+            "is it a DuckDB database, and not opened for writing by another program?",
+        ) from None
+
+
+def files_source(folder: Path) -> tuple[Source, str]:
+    """A folder of parquet or CSV files as tables named after the files (in memory), and
+    their format; SEM221 when the folder has none, or both kinds."""
+    formats = {fmt: sorted(folder.glob(f"*.{fmt}")) for fmt in ("parquet", "csv")}
+    found = [fmt for fmt, files in formats.items() if files]
+    if len(found) != 1:
+        raise error(
+            "SEM221",
+            f"{folder} holds "
+            + ("no parquet or CSV file" if not found else "both parquet and CSV files"),
+            Span(str(folder)),
+            "give a folder of .parquet files, or one of .csv files (one file per table)",
+        )
+    fmt = found[0]
+    connection = duckdb.connect()
+    for path in formats[fmt]:
+        reader = exp.func(f"read_{fmt}", exp.Literal.string(str(path)))
+        view = exp.Create(
+            this=exp.to_table(exp.to_identifier(path.stem, quoted=True).sql("duckdb")),
+            kind="VIEW",
+            expression=exp.select("*").from_(reader),
+        )
+        connection.execute(view.sql("duckdb"))
+    return _DuckDBSource(connection), fmt

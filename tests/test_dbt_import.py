@@ -1,0 +1,152 @@
+"""`semantic import dbt`: a jaffle-shop-like dbt project becomes a project whose business
+queries give what MetricFlow's semantics give by hand-written SQL, and whose report names
+every construct it could not carry over, with its file and line."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+from typer.testing import CliRunner
+
+from semantic.cli import app
+from semantic.dbt_import import import_dbt
+from semantic.errors import SemanticError
+from semantic.project import Project
+from tests.compare import assert_same_rows
+from tests.dbt_project import CASES, NOT_CARRIED, write_dbt_project
+
+runner = CliRunner()
+
+
+def _day(value: object) -> object:
+    """A period start as a date (engines give a timestamp at midnight, or a date)."""
+    if isinstance(value, dt.datetime) and value.time() == dt.time():
+        return value.date()
+    return value
+
+
+@pytest.fixture(scope="module")
+def imported(tmp_path_factory: pytest.TempPathFactory) -> tuple[Project, Path, list[dict]]:
+    root = tmp_path_factory.mktemp("dbt")
+    dbt = write_dbt_project(root / "jaffle_shop")
+    target = root / "analytics"
+    result = runner.invoke(
+        app, ["import", "dbt", str(dbt), "--into", str(target), "--format", "json"]
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)["report"]
+    return Project.load(target), dbt / "seeds", report
+
+
+@pytest.mark.parametrize("case", range(len(CASES)))
+def test_imported_metrics_answer_like_metricflow(
+    imported: tuple[Project, Path, list[dict]], case: int
+) -> None:
+    project, seeds, _ = imported
+    query, hand = CASES[case]
+    got = [tuple(map(_day, row.values())) for row in project.query(query).to_pylist()]
+    want = duckdb.connect().execute(hand.format(seeds=seeds)).fetchall()
+    assert len(want) >= 1
+    assert_same_rows(got, want)
+
+
+def test_the_model_has_the_keys_and_joins_of_the_entities(
+    imported: tuple[Project, Path, list[dict]],
+) -> None:
+    project, _, _ = imported
+    model = project.model
+    assert {e.id: e.primary_key for e in model.entities.values()} == {
+        "customers": ("id",),
+        "orders": ("id",),
+        "order_items": ("id",),
+    }
+    joins = {
+        (e.source, e.target, e.keys, e.cardinality)
+        for edges in model.edges.values()
+        for e in edges
+        if e.declared
+    }
+    assert joins == {
+        ("orders", "customers", (("customer_id", "id"),), "many_to_one"),
+        ("order_items", "orders", (("order_id", "id"),), "many_to_one"),
+    }
+    assert project.check_data() == []
+    terms = model.terms
+    assert terms["order_count"].labels == {"en": "Orders"}
+    assert terms["order_count"].definition == {"en": "Number of orders placed."}
+    assert terms["region"].labels == {"en": "Customer region"}
+    assert terms["orders_ordered_at"].kind == "time_dimension"
+    assert terms["orders_ordered_at"].labels == {"en": "Orders ordered at"}
+    assert terms["order_items_ordered_at"].entity == "order_items"
+    assert all(t.status == "draft" for t in terms.values())
+
+
+def test_every_construct_not_carried_over_is_reported_with_its_place(
+    imported: tuple[Project, Path, list[dict]],
+) -> None:
+    project, seeds, report = imported
+    dbt = seeds.parent
+    skipped = [r for r in report if r["message"].startswith("not carried over: ")]
+    found = [(r["file"], r["message"].removeprefix("not carried over: ")) for r in skipped]
+    assert sorted(found) == sorted(NOT_CARRIED)
+    for item in skipped:
+        assert item["hint"] and item["line"] > 0
+        lines = (dbt / item["file"]).read_text().splitlines()
+        # the line reported is the construct's own
+        name = item["message"].split("'")[1]
+        assert name in "\n".join(lines[item["line"] - 4 : item["line"] + 6]), item
+    # and what is reported is not in the glossary
+    for missing in ("revenue_growth", "visit_to_order", "p90_order", "open_balance"):
+        assert missing not in project.model.terms
+    changed = [r["message"] for r in report if r not in skipped]
+    assert changed == [
+        "carried over differently: cumulative metric 'revenue_7_days'",
+        "carried over differently: cumulative metric 'revenue_mtd'",
+    ]
+
+
+def test_the_import_never_overwrites_without_replace(tmp_path: Path) -> None:
+    dbt = write_dbt_project(tmp_path / "dbt")
+    target = tmp_path / "p"
+    first = runner.invoke(app, ["import", "dbt", str(dbt), "--into", str(target)])
+    assert first.exit_code == 0, first.output
+    before = (target / "glossary" / "metrics.yml").read_text()
+    (target / "glossary" / "metrics.yml").write_text(before + "# mine\n")
+    again = runner.invoke(app, ["import", "dbt", str(dbt), "--into", str(target)])
+    assert again.exit_code == 1 and "SEM220" in again.stderr
+    assert (target / "glossary" / "metrics.yml").read_text().endswith("# mine\n")
+    replaced = runner.invoke(app, ["import", "dbt", str(dbt), "--into", str(target), "--replace"])
+    assert replaced.exit_code == 0
+    assert (target / "glossary" / "metrics.yml").read_text() == before
+
+
+def test_what_is_not_a_dbt_project(tmp_path: Path) -> None:
+    with pytest.raises(SemanticError) as caught:
+        import_dbt(tmp_path)
+    assert caught.value.code == "SEM222"
+    (tmp_path / "dbt_project.yml").write_text("name: x\n")
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "a.yml").write_text("semantic_models: [\n")
+    with pytest.raises(SemanticError) as caught:
+        import_dbt(tmp_path)
+    assert caught.value.code == "SEM222" and "models/a.yml:" in str(caught.value)
+    (tmp_path / "models" / "a.yml").write_text("models: []\n")
+    with pytest.raises(SemanticError) as caught:
+        import_dbt(tmp_path)
+    assert "no semantic_models" in str(caught.value)
+
+
+def test_an_import_never_defines_a_term_twice(tmp_path: Path) -> None:
+    dbt = write_dbt_project(tmp_path / "dbt")
+    target = tmp_path / "p"
+    (target / "glossary").mkdir(parents=True)
+    mine = "domain: mine\nterms:\n  revenue:\n    label: {en: Mine}\n    concept: {}\n"
+    (target / "glossary" / "mine.yml").write_text(mine)
+    result = runner.invoke(app, ["import", "dbt", str(dbt), "--into", str(target)])
+    assert result.exit_code == 1
+    assert "SEM103 term 'revenue' of glossary/order_items.yml is already defined" in result.stderr
+    assert sorted(p.name for p in (target / "glossary").iterdir()) == ["mine.yml"]
