@@ -36,7 +36,7 @@ from sqlglot.dialects.dialect import Dialect, NormalizationStrategy
 from semantic.errors import Span, error
 
 Rewrite = Callable[[exp.Expression, str], exp.Expression]
-Shift = Callable[[exp.Expression, int, str], exp.Expression]
+Shift = Callable[[exp.Expression, int, str, bool], exp.Expression]
 
 
 def _fn(name: str, *args: exp.Expression) -> exp.Anonymous:
@@ -62,7 +62,11 @@ def _trunc_sqlite(value: exp.Expression, unit: str) -> exp.Expression:
         return _fn("DATE", value, _text("-6 days"), _text("weekday 1"))
     if unit == "QUARTER":
         month = exp.cast(_fn("STRFTIME", _text("%m"), value.copy()), exp.DataType.Type.INT)
-        back = exp.Mod(this=exp.Paren(this=exp.Sub(this=month, expression=_int(1))), expression=_int(3))
+        back = exp.Paren(
+            this=exp.Mod(
+                this=exp.Paren(this=exp.Sub(this=month, expression=_int(1))), expression=_int(3)
+            )
+        )
         modifier = exp.DPipe(
             this=exp.DPipe(this=_text("-"), expression=back), expression=_text(" months")
         )
@@ -114,21 +118,29 @@ def _trunc_clickhouse(value: exp.Expression, unit: str) -> exp.Expression:
 # --- moving a date by a number of units -----------------------------------------------------
 
 
-def _shift_add(value: exp.Expression, count: int, unit: str) -> exp.Expression:
+_MONTHS = {"MONTH": 1, "QUARTER": 3, "YEAR": 12}
+
+
+def _shift_add(value: exp.Expression, count: int, unit: str, whole: bool) -> exp.Expression:
     """`DATEADD(unit, count, value)`: engines whose month arithmetic clamps like DuckDB's."""
     return exp.DateAdd(this=value, expression=_int(count), unit=exp.var(unit))
 
 
-def _shift_sqlite(value: exp.Expression, count: int, unit: str) -> exp.Expression:
+def _shift_sqlite(value: exp.Expression, count: int, unit: str, whole: bool) -> exp.Expression:
     """SQLite rolls 31 March - 1 month over to 3 March; DuckDB clamps to 28 February. Move the
-    first of the month, add the days back, and keep the earlier of that and the month end."""
+    first of the month, add the days back, and keep the earlier of that and the month end
+    (`whole`: only the month of the result matters, the first of the month will do)."""
     if unit in ("DAY", "WEEK"):
         days = count * (7 if unit == "WEEK" else 1)
         return _fn("DATE", value, _text(f"{days:+d} days"))
-    months = count * (12 if unit == "YEAR" else 3 if unit == "QUARTER" else 1)
+    months = count * _MONTHS[unit]
+    if whole:
+        return _fn("DATE", value, _text("start of month"), _text(f"{months:+d} months"))
     day = exp.cast(_fn("STRFTIME", _text("%d"), value.copy()), exp.DataType.Type.INT)
     days = exp.DPipe(
-        this=exp.DPipe(this=_text("+"), expression=exp.Sub(this=day, expression=_int(1))),
+        this=exp.DPipe(
+            this=_text("+"), expression=exp.Paren(this=exp.Sub(this=day, expression=_int(1)))
+        ),
         expression=_text(" days"),
     )
     moved = _fn("DATE", value.copy(), _text("start of month"), _text(f"{months:+d} months"), days)
@@ -142,12 +154,14 @@ def _shift_sqlite(value: exp.Expression, count: int, unit: str) -> exp.Expressio
     return _fn("MIN", moved, month_end)
 
 
-def _shift_oracle(value: exp.Expression, count: int, unit: str) -> exp.Expression:
+def _shift_oracle(value: exp.Expression, count: int, unit: str, whole: bool) -> exp.Expression:
     """Oracle's ADD_MONTHS maps a month end to a month end (28 Feb + 1 month = 31 Mar):
     move the first of the month instead, add the days back, and clamp to the month end."""
     if unit in ("DAY", "WEEK"):
         return exp.Add(this=value, expression=_int(count * (7 if unit == "WEEK" else 1)))
-    months = count * (12 if unit == "YEAR" else 3 if unit == "QUARTER" else 1)
+    months = count * _MONTHS[unit]
+    if whole:
+        return _fn("ADD_MONTHS", value, _int(months))
     first = _fn("ADD_MONTHS", _fn("TRUNC", value.copy(), _text("MM")), _int(months))
     day = exp.Extract(this=exp.var("DAY"), expression=value.copy())
     moved = exp.Add(this=first, expression=exp.Paren(this=exp.Sub(this=day, expression=_int(1))))
@@ -264,7 +278,7 @@ def adapt(tree: exp.Expression, dialect: str) -> exp.Expression:
     if target is not _NONE:
         # children first, so that a rewritten node is built from rewritten arguments
         for node in reversed(list(tree.walk(bfs=False))):
-            new = _rewrite(node, target, dialect)
+            new = _rewrite(node, target, dialect, node.parent)
             if new is not node:
                 if node is tree:
                     tree = new
@@ -298,15 +312,24 @@ def _unit(node: exp.Expression) -> str:
     return node.text("unit").upper()
 
 
-def _rewrite(node: exp.Expression, target: Target, dialect: str) -> exp.Expression:
+def _rewrite(
+    node: exp.Expression, target: Target, dialect: str, parent: exp.Expression | None
+) -> exp.Expression:
     if isinstance(node, exp.DateTrunc) and target.truncate is not None:
-        return target.truncate(node.this, _unit(node))
+        new = target.truncate(node.this, _unit(node))
+        if _unit(node) in _MONTHS:
+            new.meta["month_start"] = True
+        return new
     if isinstance(node, exp.DateAdd | exp.DateSub) and target.shift is not None:
         count = node.expression
         if not (isinstance(count, exp.Literal) and count.is_int):
             refuse(dialect, "moving a date by a computed amount", "only constant steps are written")
         step = int(count.name) * (-1 if isinstance(node, exp.DateSub) else 1)
-        return target.shift(node.this, step, _unit(node) or "DAY")
+        # a fiscal period: the month moved is then truncated, or was a month start already
+        whole = (isinstance(parent, exp.DateTrunc) and _unit(parent) in _MONTHS) or bool(
+            node.this.meta.get("month_start")
+        )
+        return target.shift(node.this, step, _unit(node) or "DAY", whole)
     if isinstance(node, exp.Year) and target.year is not None:
         return target.year(node)
     if isinstance(node, exp.NullSafeEQ) and target.null_safe_eq is not None:
