@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import cast
 
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect, NormalizationStrategy
@@ -43,7 +44,7 @@ def _fn(name: str, *args: exp.Expression) -> exp.Anonymous:
     return exp.Anonymous(this=name, expressions=list(args))
 
 
-def _int(value: int) -> exp.Literal:
+def _int(value: int) -> exp.Expression:
     return exp.Literal.number(value)
 
 
@@ -137,13 +138,15 @@ def _shift_sqlite(value: exp.Expression, count: int, unit: str, whole: bool) -> 
     if whole:
         return _fn("DATE", value, _text("start of month"), _text(f"{months:+d} months"))
     day = exp.cast(_fn("STRFTIME", _text("%d"), value.copy()), exp.DataType.Type.INT)
-    days = exp.DPipe(
+    plus_days = exp.DPipe(
         this=exp.DPipe(
             this=_text("+"), expression=exp.Paren(this=exp.Sub(this=day, expression=_int(1)))
         ),
         expression=_text(" days"),
     )
-    moved = _fn("DATE", value.copy(), _text("start of month"), _text(f"{months:+d} months"), days)
+    moved = _fn(
+        "DATE", value.copy(), _text("start of month"), _text(f"{months:+d} months"), plus_days
+    )
     month_end = _fn(
         "DATE",
         value.copy(),
@@ -182,7 +185,9 @@ def _year_sqlite(node: exp.Expression) -> exp.Expression:
 def _null_safe_or(node: exp.Expression) -> exp.Expression:
     """`a = b OR (a IS NULL AND b IS NULL)`: what `a IS NOT DISTINCT FROM b` means."""
     a, b = node.this, node.expression
-    both_null = exp.and_(exp.Is(this=a.copy(), expression=exp.Null()), exp.Is(this=b.copy(), expression=exp.Null()))
+    both_null = exp.and_(
+        exp.Is(this=a.copy(), expression=exp.Null()), exp.Is(this=b.copy(), expression=exp.Null())
+    )
     return exp.Paren(this=exp.or_(exp.EQ(this=a, expression=b), exp.Paren(this=both_null)))
 
 
@@ -278,7 +283,7 @@ def adapt(tree: exp.Expression, dialect: str) -> exp.Expression:
     if target is not _NONE:
         # children first, so that a rewritten node is built from rewritten arguments
         for node in reversed(list(tree.walk(bfs=False))):
-            new = _rewrite(node, target, dialect, node.parent)
+            new = _rewrite(cast(exp.Expression, node), target, dialect, node.parent)
             if new is not node:
                 if node is tree:
                     tree = new
@@ -313,7 +318,7 @@ def _unit(node: exp.Expression) -> str:
 
 
 def _rewrite(
-    node: exp.Expression, target: Target, dialect: str, parent: exp.Expression | None
+    node: exp.Expression, target: Target, dialect: str, parent: exp.Expr | None
 ) -> exp.Expression:
     if isinstance(node, exp.DateTrunc) and target.truncate is not None:
         new = target.truncate(node.this, _unit(node))
