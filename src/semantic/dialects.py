@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import cast
 
 from sqlglot import exp
@@ -342,11 +343,16 @@ def _rewrite(
     return node
 
 
+@lru_cache(maxsize=64)
+def _normalization(dialect: str) -> NormalizationStrategy:
+    return Dialect.get_or_raise(dialect).normalization_strategy
+
+
 def _quote_output_names(tree: exp.Expression, dialect: str) -> None:
     """Quote the output aliases that `dialect` would change the case of, so that a column is
     called as in DuckDB (`net_revenue`, not `NET_REVENUE` in Snowflake), and the ORDER BY
     references to them."""
-    strategy = Dialect.get_or_raise(dialect).normalization_strategy
+    strategy = _normalization(dialect)
     if strategy == NormalizationStrategy.UPPERCASE:
         changes: Callable[[str], bool] = lambda name: name != name.upper()  # noqa: E731
     elif strategy == NormalizationStrategy.LOWERCASE:
