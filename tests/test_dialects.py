@@ -258,6 +258,60 @@ def test_odd_output_names_are_quoted(project: Project, dialect: str, aliases: li
         assert sql.count('"Revenue"') == 2  # the alias and the ORDER BY
 
 
+@pytest.mark.parametrize(
+    ("dialect", "expected"),
+    [
+        ("postgres", "EXTRACT(QUARTER FROM orders.o_orderdate) AS q"),
+        ("tsql", "DATEPART(QUARTER, orders.o_orderdate) AS q"),
+        ("oracle", "TO_NUMBER(TO_CHAR(orders.o_orderdate, 'Q')) AS \"q\""),
+        ("sqlite", "(CAST(STRFTIME('%m', orders.o_orderdate) AS INTEGER) + 2) / 3 AS q"),
+        ("mysql", "QUARTER(orders.o_orderdate) AS q"),
+    ],
+)
+def test_date_parts_per_dialect(project: Project, dialect: str, expected: str) -> None:
+    sql = project.compile("SELECT quarter(order_date) AS q, order_count", dialect, pretty=False)
+    assert expected in sql
+
+
+@pytest.mark.parametrize(
+    ("dialect", "dow"),
+    [
+        ("duckdb", "DAYOFWEEK(orders.o_orderdate)"),
+        ("postgres", "EXTRACT(DOW FROM orders.o_orderdate)"),
+        ("snowflake", "DAYOFWEEK(orders.o_orderdate)"),
+        ("mysql", None),  # DAYOFWEEK is 1 = Sunday .. 7
+        ("spark", None),
+        ("bigquery", None),
+        ("trino", None),  # day_of_week is ISO: 1 = Monday
+        ("tsql", None),
+    ],
+)
+def test_day_of_week_keeps_duckdbs_numbering(
+    project: Project, dialect: str, dow: str | None
+) -> None:
+    query = "SELECT dayofweek(order_date) AS dow, order_count"
+    if dow is None:
+        with pytest.raises(SemanticError) as caught:
+            project.compile(query, dialect)
+        assert caught.value.code == "SEM316" and "day of the week" in str(caught.value)
+    else:
+        assert dow in project.compile(query, dialect, pretty=False)
+
+
+@pytest.mark.parametrize(
+    ("dialect", "average"),
+    [
+        ("duckdb", "AVG(lineitem.l_quantity)"),
+        ("postgres", "AVG(lineitem.l_quantity)"),
+        ("tsql", "AVG(CAST(lineitem.l_quantity AS FLOAT))"),
+        ("redshift", "AVG(CAST(lineitem.l_quantity AS DOUBLE PRECISION))"),
+    ],
+)
+def test_averages_are_not_integer_averages(project: Project, dialect: str, average: str) -> None:
+    """T-SQL and Redshift average integers as integers (AVG of 1 and 2 is 1); DuckDB in DOUBLE."""
+    assert average in project.compile("SELECT average_quantity", dialect, pretty=False)
+
+
 # --- dialect constructs, run on DuckDB and SQLite ---------------------------------------------
 
 
@@ -279,6 +333,8 @@ RUN = [
     RATIO.replace("ORDER BY order_priority", "ORDER BY ratio DESC, order_priority"),
     ODD,
     "SELECT order_priority, order_count ORDER BY 1 LIMIT 3 OFFSET 2",
+    "SELECT year(order_date) AS y, quarter(order_date) AS q, month(order_date) AS m, "
+    "day(order_date) AS d, order_count ORDER BY 1, 2, 3, 4",
     # revenue_growth is NULL in the first year, which has no previous year: last both ways
     "SELECT order_date.year, revenue_growth ORDER BY revenue_growth",
     "SELECT order_date.year, revenue_growth ORDER BY revenue_growth DESC",

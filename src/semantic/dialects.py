@@ -9,7 +9,10 @@ meaning in another engine, and a few have no faithful translation at all:
   ClickHouse's weeks start on Sunday, DuckDB's (ISO) on Monday;
 - moving a date by months: T-SQL, SQLite and Oracle have no `DATE_SUB(d, n, unit)`; SQLite
   and Oracle do not clamp 31 March minus one month to 28 February as DuckDB does;
-- `year(d)`: SQLite, Oracle and Teradata have no `YEAR` function;
+- `year(d)`, `quarter(d)`...: SQLite, Oracle and Teradata have no `YEAR`, PostgreSQL and
+  T-SQL no `QUARTER`; `dayofweek(d)` and `week(d)` number days and weeks differently in
+  most engines (refused there);
+- `avg(x)`: T-SQL and Redshift average integers as integers, DuckDB in DOUBLE;
 - null-safe equality: Oracle, Teradata, Exasol and Hive have no `IS NOT DISTINCT FROM`;
   ClickHouse needs `join_use_nulls` for a LEFT JOIN to give NULLs rather than zeros;
 - output names: Snowflake and Oracle upper-case, PostgreSQL lower-case, unquoted aliases.
@@ -175,12 +178,55 @@ def _shift_oracle(value: exp.Expression, count: int, unit: str, whole: bool) -> 
 # --- other functions -----------------------------------------------------------------------
 
 
-def _year_extract(node: exp.Expression) -> exp.Expression:
-    return exp.Extract(this=exp.var("YEAR"), expression=node.this)
+#: DuckDB's date part functions and their EXTRACT unit
+_PARTS: dict[type[exp.Expression], str] = {
+    exp.Year: "YEAR",
+    exp.Month: "MONTH",
+    exp.Day: "DAY",
+    exp.Quarter: "QUARTER",
+}
+_STRFTIME = {"YEAR": "%Y", "MONTH": "%m", "DAY": "%d"}
 
 
-def _year_sqlite(node: exp.Expression) -> exp.Expression:
-    return exp.cast(_fn("STRFTIME", _text("%Y"), node.this), exp.DataType.Type.INT)
+def _part_extract(node: exp.Expression, part: str) -> exp.Expression:
+    """`EXTRACT(part FROM d)`; Oracle has no quarter to extract: `TO_NUMBER(TO_CHAR(d, 'Q'))`."""
+    if part == "QUARTER":
+        return _fn("TO_NUMBER", _fn("TO_CHAR", node.this, _text("Q")))
+    return exp.Extract(this=exp.var(part), expression=node.this)
+
+
+def _part_standard(node: exp.Expression, part: str) -> exp.Expression:
+    """`EXTRACT(part FROM d)` (`DATEPART` in T-SQL): PostgreSQL and T-SQL have no `QUARTER(d)`."""
+    return exp.Extract(this=exp.var(part), expression=node.this)
+
+
+def _part_sqlite(node: exp.Expression, part: str) -> exp.Expression:
+    if part == "QUARTER":  # (month + 2) / 3, an integer division on purpose
+        month = _part_sqlite(exp.Month(this=node.this), "MONTH")
+        return exp.Div(
+            this=exp.Paren(this=exp.Add(this=month, expression=_int(2))),
+            expression=_int(3),
+            typed=True,
+        )
+    return exp.cast(_fn("STRFTIME", _text(_STRFTIME[part]), node.this), exp.DataType.Type.INT)
+
+
+#: DuckDB's week conventions: dayofweek 0 = Sunday .. 6, week = ISO week number
+_WEEK_PARTS: dict[type[exp.Expression], tuple[str, str]] = {
+    exp.DayOfWeek: ("DOW", "the day of the week (DuckDB: 0 = Sunday)"),
+    exp.Week: ("WEEK", "the week number (DuckDB: ISO weeks)"),
+    exp.WeekOfYear: ("WEEK", "the week number (DuckDB: ISO weeks)"),
+}
+
+
+def _average_as_double(node: exp.Expression) -> exp.Expression:
+    """DuckDB averages in DOUBLE; T-SQL and Redshift average integers as integers."""
+    value = node.this
+    if isinstance(value, exp.Distinct):
+        value.set("expressions", [exp.cast(e, exp.DataType.Type.DOUBLE) for e in value.expressions])
+    else:
+        node.set("this", exp.cast(value, exp.DataType.Type.DOUBLE))
+    return node
 
 
 def _null_safe_or(node: exp.Expression) -> exp.Expression:
@@ -205,24 +251,48 @@ class Target:
 
     truncate: Rewrite | None = None
     shift: Shift | None = None
-    year: Callable[[exp.Expression], exp.Expression] | None = None
+    date_part: Callable[[exp.Expression, str], exp.Expression] | None = None
+    #: the week conventions are DuckDB's (True), EXTRACT gives them (False), or neither (None)
+    duckdb_weeks: bool | None = None
+    average_as_double: bool = False
     null_safe_eq: Callable[[exp.Expression], exp.Expression] | None = None
     #: construct -> why the dialect cannot compute it as DuckDB does
     refused: dict[str, str] = field(default_factory=dict)
     #: query settings appended to the outer SELECT (ClickHouse)
     settings: tuple[tuple[str, int], ...] = ()
 
+    @property
+    def rewrites(self) -> bool:
+        """Whether a tree may need changes (DuckDB's own SQL needs none)."""
+        functions = (self.truncate, self.shift, self.date_part, self.null_safe_eq)
+        return (
+            any(f is not None for f in functions)
+            or self.duckdb_weeks is not True
+            or self.average_as_double
+            or bool(self.settings)
+        )
+
 
 _WEEK_UNKNOWN = "its weeks start on a day that depends on a session setting, DuckDB's on Monday"
 _NOT_SQL = "sqlglot reads this language but writes plain SQL for it, not {}"
 _ORACLE = Target(
-    truncate=_trunc_oracle, shift=_shift_oracle, year=_year_extract, null_safe_eq=_null_safe_or
+    truncate=_trunc_oracle, shift=_shift_oracle, date_part=_part_extract, null_safe_eq=_null_safe_or
 )
+_TSQL = Target(
+    truncate=_trunc_tsql, shift=_shift_add, date_part=_part_standard, average_as_double=True
+)
+_POSTGRES = Target(date_part=_part_standard, duckdb_weeks=False)
 
 TARGETS: dict[str, Target] = {
-    "tsql": Target(truncate=_trunc_tsql, shift=_shift_add),
-    "fabric": Target(truncate=_trunc_tsql, shift=_shift_add),
-    "sqlite": Target(truncate=_trunc_sqlite, shift=_shift_sqlite, year=_year_sqlite),
+    "duckdb": Target(duckdb_weeks=True),
+    "postgres": _POSTGRES,
+    "materialize": _POSTGRES,
+    "risingwave": _POSTGRES,
+    "redshift": Target(date_part=_part_standard, duckdb_weeks=False, average_as_double=True),
+    "snowflake": Target(duckdb_weeks=True),
+    "tsql": _TSQL,
+    "fabric": _TSQL,
+    "sqlite": Target(truncate=_trunc_sqlite, shift=_shift_sqlite, date_part=_part_sqlite),
     "oracle": _ORACLE,
     "teradata": _ORACLE,
     "spark": Target(truncate=_trunc_spark),
@@ -281,7 +351,7 @@ def adapt(tree: exp.Expression, dialect: str) -> exp.Expression:
         refuse(dialect, "a query", refused["dialect"])
     if refused:
         _check_refused(tree, dialect, refused)
-    if target is not _NONE:
+    if target.rewrites:
         # children first, so that a rewritten node is built from rewritten arguments
         for node in reversed(list(tree.walk(bfs=False))):
             new = _rewrite(cast(exp.Expression, node), target, dialect, node.parent)
@@ -336,8 +406,16 @@ def _rewrite(
             node.this.meta.get("month_start")
         )
         return target.shift(node.this, step, _unit(node) or "DAY", whole)
-    if isinstance(node, exp.Year) and target.year is not None:
-        return target.year(node)
+    part = _PARTS.get(type(node))
+    if part is not None and target.date_part is not None:
+        return target.date_part(node, part)
+    week_part = _WEEK_PARTS.get(type(node))
+    if week_part is not None and not target.duckdb_weeks:
+        if target.duckdb_weeks is None:
+            refuse(dialect, week_part[1], "its week conventions differ from DuckDB's")
+        return exp.Extract(this=exp.var(week_part[0]), expression=node.this)
+    if isinstance(node, exp.Avg) and target.average_as_double:
+        return _average_as_double(node)
     if isinstance(node, exp.NullSafeEQ) and target.null_safe_eq is not None:
         return target.null_safe_eq(node)
     return node

@@ -17,6 +17,7 @@ import pytest
 from sqlglot import exp
 
 from semantic.dialects import adapt
+from semantic.errors import SemanticError
 from semantic.periods import period_start
 from semantic.project import Project
 from tests.sqlite_db import copy_to_sqlite
@@ -112,3 +113,19 @@ def test_clickhouse_left_joins_give_nulls(project: Project) -> None:
     """Without join_use_nulls a ClickHouse LEFT JOIN fills missing metrics with 0, not NULL."""
     sql = project.compile("SELECT customer_region, order_count, net_revenue", "clickhouse")
     assert sql.rstrip().endswith("SETTINGS join_use_nulls = 1")
+
+
+@pytest.mark.parametrize(("dialect", "cast"), [("tsql", "FLOAT"), ("redshift", "DOUBLE PRECISION")])
+def test_averages_of_integers_are_not_truncated(project: Project, dialect: str, cast: str) -> None:
+    """T-SQL's and Redshift's AVG of an integer column is an integer (AVG of 1, 2 is 1)."""
+    sql = project.compile("SELECT part_brand, MEASURE(average_quantity) AS q", dialect)
+    assert f"AVG(CAST(lineitem.l_quantity AS {cast}))" in sql
+
+
+@pytest.mark.parametrize("dialect", ["mysql", "spark", "bigquery", "trino", "clickhouse"])
+def test_day_of_week_numbering_is_not_changed(project: Project, dialect: str) -> None:
+    """DuckDB's dayofweek is 0 for Sunday; MySQL, Spark and BigQuery count 1..7 from Sunday,
+    Trino and ClickHouse from Monday: refused rather than shifted by a day."""
+    with pytest.raises(SemanticError) as caught:
+        project.compile("SELECT dayofweek(order_date) AS dow, order_count", dialect)
+    assert caught.value.code == "SEM316"
