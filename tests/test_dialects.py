@@ -312,6 +312,12 @@ def test_averages_are_not_integer_averages(project: Project, dialect: str, avera
     assert average in project.compile("SELECT average_quantity", dialect, pretty=False)
 
 
+def test_oracle_date_literals_do_not_depend_on_the_session(project: Project) -> None:
+    """Oracle reads CAST('1995-03-15' AS DATE) with NLS_DATE_FORMAT (DD-MON-RR by default)."""
+    sql = project.compile("SELECT order_count WHERE order_date < DATE '1995-03-15'", "oracle")
+    assert "TO_DATE('1995-03-15', 'YYYY-MM-DD')" in sql and "CAST(" not in sql
+
+
 # --- dialect constructs, run on DuckDB and SQLite ---------------------------------------------
 
 

@@ -31,7 +31,7 @@ are translated by sqlglot itself from the flags the query reader sets; tests pin
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import cast
 
@@ -219,6 +219,20 @@ _WEEK_PARTS: dict[type[exp.Expression], tuple[str, str]] = {
 }
 
 
+def _date_literal_oracle(node: exp.Expression) -> exp.Expression:
+    """Oracle reads `CAST('1995-03-15' AS DATE)` with the session's NLS_DATE_FORMAT."""
+    return _fn("TO_DATE", node.this, _text("YYYY-MM-DD"))
+
+
+def _is_date_literal(node: exp.Expression) -> bool:
+    return (
+        isinstance(node, exp.Cast)
+        and node.to.this == exp.DataType.Type.DATE
+        and isinstance(node.this, exp.Literal)
+        and node.this.is_string
+    )
+
+
 def _average_as_double(node: exp.Expression) -> exp.Expression:
     """DuckDB averages in DOUBLE; T-SQL and Redshift average integers as integers."""
     value = node.this
@@ -255,6 +269,7 @@ class Target:
     #: the week conventions are DuckDB's (True), EXTRACT gives them (False), or neither (None)
     duckdb_weeks: bool | None = None
     average_as_double: bool = False
+    date_literal: Callable[[exp.Expression], exp.Expression] | None = None
     null_safe_eq: Callable[[exp.Expression], exp.Expression] | None = None
     #: construct -> why the dialect cannot compute it as DuckDB does
     refused: dict[str, str] = field(default_factory=dict)
@@ -264,7 +279,13 @@ class Target:
     @property
     def rewrites(self) -> bool:
         """Whether a tree may need changes (DuckDB's own SQL needs none)."""
-        functions = (self.truncate, self.shift, self.date_part, self.null_safe_eq)
+        functions = (
+            self.truncate,
+            self.shift,
+            self.date_part,
+            self.null_safe_eq,
+            self.date_literal,
+        )
         return (
             any(f is not None for f in functions)
             or self.duckdb_weeks is not True
@@ -278,6 +299,7 @@ _NOT_SQL = "sqlglot reads this language but writes plain SQL for it, not {}"
 _ORACLE = Target(
     truncate=_trunc_oracle, shift=_shift_oracle, date_part=_part_extract, null_safe_eq=_null_safe_or
 )
+
 _TSQL = Target(
     truncate=_trunc_tsql, shift=_shift_add, date_part=_part_standard, average_as_double=True
 )
@@ -293,7 +315,7 @@ TARGETS: dict[str, Target] = {
     "tsql": _TSQL,
     "fabric": _TSQL,
     "sqlite": Target(truncate=_trunc_sqlite, shift=_shift_sqlite, date_part=_part_sqlite),
-    "oracle": _ORACLE,
+    "oracle": replace(_ORACLE, date_literal=_date_literal_oracle),
     "teradata": _ORACLE,
     "spark": Target(truncate=_trunc_spark),
     "spark2": Target(truncate=_trunc_spark),
@@ -414,6 +436,8 @@ def _rewrite(
         if target.duckdb_weeks is None:
             refuse(dialect, week_part[1], "its week conventions differ from DuckDB's")
         return exp.Extract(this=exp.var(week_part[0]), expression=node.this)
+    if target.date_literal is not None and _is_date_literal(node):
+        return target.date_literal(node)
     if isinstance(node, exp.Avg) and target.average_as_double:
         return _average_as_double(node)
     if isinstance(node, exp.NullSafeEQ) and target.null_safe_eq is not None:
