@@ -13,6 +13,7 @@ unified diff; after checking the diff, regenerate them all with
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import sqlite3
 
@@ -26,7 +27,7 @@ from semantic.errors import SemanticError
 from semantic.project import Project
 from tests.compare import assert_same_rows
 from tests.conftest import FIXTURES
-from tests.test_docs import QUERY_DOCS, blocks
+from tests.test_docs import QUERY_DOCS, Block, blocks, params_of
 from tests.test_tpch import QUERIES
 
 GOLDENS = FIXTURES / "dialects"
@@ -38,8 +39,12 @@ GOLDEN_DIALECTS = (
 ALL_DIALECTS = sorted(d.value for d in Dialects if d.value)
 
 
+def documented_blocks() -> list[Block]:
+    return [b for name in QUERY_DOCS for b in blocks(name) if b.tag == "sql"]
+
+
 def documented_queries() -> list[str]:
-    return [b.text for name in QUERY_DOCS for b in blocks(name) if b.tag == "sql"]
+    return [b.text for b in documented_blocks()]
 
 
 # --- every dialect, every query ---------------------------------------------------------------
@@ -368,3 +373,20 @@ def test_sqlite_runs_the_tpch_business_queries(
     got = sqlite_db.execute(project.compile(query, "sqlite")).fetchall()
     assert got
     assert_same_rows(got, duckdb_rows(project, query))
+
+
+@pytest.mark.parametrize("block", documented_blocks(), ids=lambda b: b.where)
+def test_sqlite_runs_the_documented_queries(
+    project: Project, sqlite_db: sqlite3.Connection, block: Block
+) -> None:
+    """Every query of README.md and docs/ (windows, shifts, filtered metrics, segments,
+    semi-joins, parameters) gives on SQLite the rows it gives on DuckDB."""
+    params = {
+        k: v.isoformat() if isinstance(v, dt.date) else v for k, v in params_of(block).items()
+    }
+    got = sqlite_db.execute(project.compile(block.text, "sqlite"), params).fetchall()
+    want = [
+        tuple(v.isoformat() if isinstance(v, dt.date) else v for v in row.values())
+        for row in project.query(block.text, params_of(block)).to_pylist()
+    ]
+    assert_same_rows(got, want, ordered="ORDER BY" in block.text.upper())
