@@ -237,20 +237,38 @@ def test_tsql_limit_is_top(project: Project) -> None:
 
 ODD = (
     'SELECT order_priority AS "Priorité d\'expédition", order_count AS "say ""hi""", '
-    'line_count AS "a]b", net_revenue AS Revenue ORDER BY Revenue DESC'
+    'line_count AS "a]b", average_quantity AS Quantité, net_revenue AS Revenue '
+    "ORDER BY Revenue DESC"
 )
 
 
 @pytest.mark.parametrize(
     ("dialect", "aliases"),
     [
-        ("duckdb", ['"Priorité d\'expédition"', '"say ""hi"""', '"a]b"', "AS Revenue"]),
-        ("postgres", ['"Priorité d\'expédition"', '"say ""hi"""', '"a]b"', 'AS "Revenue"']),
-        ("snowflake", ['"Priorité d\'expédition"', '"say ""hi"""', '"a]b"', 'AS "Revenue"']),
-        ("oracle", ['"Priorité d\'expédition"', '"say ""hi"""', '"a]b"', 'AS "Revenue"']),
-        ("tsql", ["[Priorité d'expédition]", '[say "hi"]', "[a]]b]", "AS Revenue"]),
-        ("mysql", ["`Priorité d'expédition`", '`say "hi"`', "`a]b`", "AS Revenue"]),
-        ("bigquery", ["`Priorité d'expédition`", '`say "hi"`', "`a]b`", "AS Revenue"]),
+        (
+            "duckdb",
+            ['"Priorité d\'expédition"', '"say ""hi"""', '"a]b"', "AS Revenue", '"Quantité"'],
+        ),
+        (
+            "postgres",
+            ['"Priorité d\'expédition"', '"say ""hi"""', '"a]b"', 'AS "Revenue"', '"Quantité"'],
+        ),
+        (
+            "snowflake",
+            ['"Priorité d\'expédition"', '"say ""hi"""', '"a]b"', 'AS "Revenue"', '"Quantité"'],
+        ),
+        (
+            "oracle",
+            ['"Priorité d\'expédition"', '"say ""hi"""', '"a]b"', 'AS "Revenue"', '"Quantité"'],
+        ),
+        ("tsql", ["[Priorité d'expédition]", '[say "hi"]', "[a]]b]", "AS Revenue", "[Quantité]"]),
+        ("mysql", ["`Priorité d'expédition`", '`say "hi"`', "`a]b`", "AS Revenue", "`Quantité`"]),
+        ("spark", ["`Priorité d'expédition`", "`Quantité`", "AS Revenue"]),
+        ("trino", ['"Priorité d\'expédition"', '"Quantité"', "AS Revenue"]),
+        (
+            "bigquery",
+            ["`Priorité d'expédition`", '`say "hi"`', "`a]b`", "AS Revenue", "`Quantité`"],
+        ),
     ],
 )
 def test_odd_output_names_are_quoted(project: Project, dialect: str, aliases: list[str]) -> None:

@@ -354,13 +354,18 @@ TARGETS: dict[str, Target] = {
 _NONE = Target()
 
 
-def refuse(dialect: str, construct: str, reason: str) -> None:
+def refuse(
+    dialect: str,
+    construct: str,
+    reason: str,
+    hint: str = "run the query on another engine, or leave the construct out",
+) -> None:
     """Raise SEM316: `construct` cannot be written in `dialect` with DuckDB's meaning."""
     raise error(
         "SEM316",
         f"{construct} cannot be compiled for dialect '{dialect}': {reason}",
         Span("<query>", 1, 1),
-        "run the query on another engine, or leave the construct out",
+        hint,
     )
 
 
@@ -370,7 +375,9 @@ def adapt(tree: exp.Expression, dialect: str) -> exp.Expression:
     target = TARGETS.get(dialect, _NONE)
     refused = target.refused
     if "dialect" in refused:
-        refuse(dialect, "a query", refused["dialect"])
+        refuse(
+            dialect, "a query", refused["dialect"], "compile for a SQL dialect: duckdb, postgres..."
+        )
     if refused:
         _check_refused(tree, dialect, refused)
     if target.rewrites:
