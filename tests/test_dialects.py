@@ -127,13 +127,15 @@ RATIO = "SELECT order_priority, order_count / line_count AS ratio ORDER BY order
         ("tsql", "CAST(COALESCE(orders_metrics.order_count, 0) AS FLOAT) / NULLIF("),
         ("trino", "CAST(COALESCE(orders_metrics.order_count, 0) AS DOUBLE) / NULLIF("),
         ("sqlite", "CAST(COALESCE(orders_metrics.order_count, 0) AS REAL) / COALESCE("),
-        ("mysql", "COALESCE(orders_metrics.order_count, 0) / COALESCE("),
-        ("snowflake", "COALESCE(orders_metrics.order_count, 0) / NULLIF("),
+        ("mysql", "CAST(COALESCE(orders_metrics.order_count, 0) AS DOUBLE) / COALESCE("),
+        ("snowflake", "CAST(COALESCE(orders_metrics.order_count, 0) AS DOUBLE) / NULLIF("),
+        ("druid", "CAST(COALESCE(orders_metrics.order_count, 0) AS DOUBLE) / NULLIF("),
         ("spark", "COALESCE(orders_metrics.order_count, 0) / COALESCE("),
     ],
 )
 def test_division_is_true_division(project: Project, dialect: str, division: str) -> None:
-    """Integer / integer truncates in PostgreSQL, T-SQL, Trino, SQLite: the dividend is cast."""
+    """Integer / integer truncates in PostgreSQL, T-SQL, Trino, SQLite, Druid and keeps 4 or 6
+    decimals in MySQL and Snowflake: the dividend is cast to a floating type, as DuckDB's."""
     assert division in project.compile(RATIO, dialect)
 
 

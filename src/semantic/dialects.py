@@ -270,6 +270,9 @@ class Target:
     duckdb_weeks: bool | None = None
     average_as_double: bool = False
     date_literal: Callable[[exp.Expression], exp.Expression] | None = None
+    #: `/` truncates integers (Druid, Solr) or rounds to a few decimals (MySQL: 4, Snowflake:
+    #: 6) where DuckDB divides in DOUBLE: the dividend is cast to DOUBLE
+    double_division: bool = False
     null_safe_eq: Callable[[exp.Expression], exp.Expression] | None = None
     #: construct -> why the dialect cannot compute it as DuckDB does
     refused: dict[str, str] = field(default_factory=dict)
@@ -290,6 +293,7 @@ class Target:
             any(f is not None for f in functions)
             or self.duckdb_weeks is not True
             or self.average_as_double
+            or self.double_division
             or bool(self.settings)
         )
 
@@ -311,7 +315,7 @@ TARGETS: dict[str, Target] = {
     "materialize": _POSTGRES,
     "risingwave": _POSTGRES,
     "redshift": Target(date_part=_part_standard, duckdb_weeks=False, average_as_double=True),
-    "snowflake": Target(duckdb_weeks=True),
+    "snowflake": Target(duckdb_weeks=True, double_division=True),
     "tsql": _TSQL,
     "fabric": _TSQL,
     "sqlite": Target(truncate=_trunc_sqlite, shift=_shift_sqlite, date_part=_part_sqlite),
@@ -330,7 +334,7 @@ TARGETS: dict[str, Target] = {
         },
     ),
     "bigquery": Target(truncate=_trunc_bigquery),
-    "mysql": Target(truncate=_trunc_mysql),
+    "mysql": Target(truncate=_trunc_mysql, double_division=True),
     "clickhouse": Target(
         truncate=_trunc_clickhouse,
         null_safe_eq=_null_safe_clickhouse,
@@ -339,13 +343,17 @@ TARGETS: dict[str, Target] = {
     "exasol": Target(null_safe_eq=_null_safe_or, refused={"week": _WEEK_UNKNOWN}),
     "drill": Target(refused={"week": "Drill's week truncation is not documented"}),
     "dremio": Target(refused={"week": "Dremio's week truncation is not documented"}),
-    "druid": Target(refused={"date arithmetic": "sqlglot writes DATE_SUB, which Druid lacks"}),
+    "druid": Target(
+        double_division=True,
+        refused={"date arithmetic": "sqlglot writes DATE_SUB, which Druid lacks"},
+    ),
     "solr": Target(
+        double_division=True,
         refused={
             "join": "Solr SQL has no joins",
             "WITH": "Solr SQL has no common table expressions",
             "date arithmetic": "Solr SQL has no DATE_SUB",
-        }
+        },
     ),
     "dax": Target(refused={"dialect": _NOT_SQL.format("DAX")}),
     "prql": Target(refused={"dialect": _NOT_SQL.format("PRQL")}),
@@ -445,6 +453,9 @@ def _rewrite(
         return exp.Extract(this=exp.var(week_part[0]), expression=node.this)
     if target.date_literal is not None and _is_date_literal(node):
         return target.date_literal(node)
+    if isinstance(node, exp.Div) and target.double_division:
+        node.set("this", exp.cast(node.this, exp.DataType.Type.DOUBLE))
+        return node
     if isinstance(node, exp.Avg) and target.average_as_double:
         return _average_as_double(node)
     if isinstance(node, exp.NullSafeEQ) and target.null_safe_eq is not None:

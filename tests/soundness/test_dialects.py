@@ -129,3 +129,11 @@ def test_day_of_week_numbering_is_not_changed(project: Project, dialect: str) ->
     with pytest.raises(SemanticError) as caught:
         project.compile("SELECT dayofweek(order_date) AS dow, order_count", dialect)
     assert caught.value.code == "SEM316"
+
+
+@pytest.mark.parametrize("dialect", ["mysql", "snowflake", "druid"])
+def test_division_is_in_double(project: Project, dialect: str) -> None:
+    """MySQL's 1 / 3 is 0.3333 (div_precision_increment = 4), Snowflake's 0.333333, Druid's 0;
+    DuckDB's is 0.333333333333...: the dividend is cast to DOUBLE."""
+    sql = project.compile("SELECT order_priority, order_count / line_count AS r", dialect)
+    assert "CAST(COALESCE(orders_metrics.order_count, 0) AS DOUBLE) / " in sql
