@@ -18,3 +18,13 @@ def project() -> Project:
     loaded = Project.load(ROOT)
     loaded.prepare_data()
     return loaded
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """`--update-goldens` rewrites the golden SQL files of tests/test_dialects.py."""
+    parser.addoption(
+        "--update-goldens",
+        action="store_true",
+        default=False,
+        help="rewrite tests/fixtures/dialects/<dialect>/<query>.sql from the compiler",
+    )

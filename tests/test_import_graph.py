@@ -15,7 +15,7 @@ LAYERS: list[set[str]] = [
     {"model"},
     {"resolve", "lint"},
     {"query"},
-    {"periods"},
+    {"periods", "dialects"},
     {"plan"},
     {"render"},
     {"engines.base"},

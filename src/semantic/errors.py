@@ -65,6 +65,8 @@ CODES: dict[str, str] = {
     "SEM313": "two output columns have the same name",
     "SEM314": "a window or shift cannot be computed at the query's time grain",
     "SEM315": "a business concept without physical meaning cannot be queried",
+    "SEM316": "a construct cannot be compiled for the dialect with DuckDB's meaning",
+    "SEM317": "sqlglot cannot write a construct of the query in the dialect",
     # SEM4xx: execution and publication
     "SEM401": "table is missing from the database",
     "SEM402": "column is missing from the table",

@@ -17,7 +17,7 @@ from functools import lru_cache
 
 from sqlglot import exp
 
-_SAFE = re.compile(r"^[_a-zA-Z][\w]*$")
+_SAFE = re.compile(r"^[_a-zA-Z][_a-zA-Z0-9]*$")  # ASCII: Spark, Trino, BigQuery want it
 
 
 @lru_cache(maxsize=8192)

@@ -17,6 +17,7 @@ from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect, Dialects
 from sqlglot.errors import ErrorLevel, SqlglotError
 
+from semantic.dialects import adapt
 from semantic.errors import Span, error, suggest
 from semantic.nodes import column, identifier, table
 from semantic.plan import Aggregate, Plan
@@ -27,15 +28,14 @@ KEYS_CTE = "keys"
 
 def render_sql(plan: Plan, dialect: str = "duckdb", *, pretty: bool = True) -> str:
     """The SQL text of `plan` in `dialect`."""
-    tree = build_tree(plan)
+    target = dialect_of(dialect)
+    tree = adapt(build_tree(plan), dialect)
     try:
-        return tree.sql(
-            dialect=dialect_of(dialect), pretty=pretty, unsupported_level=ErrorLevel.RAISE
-        )
+        return tree.sql(dialect=target, pretty=pretty, unsupported_level=ErrorLevel.RAISE)
     except SqlglotError as exc:
         raise error(
-            "SEM312",
-            f"cannot write this query in dialect '{dialect}': {exc}",
+            "SEM317",
+            f"sqlglot cannot write this query in dialect '{dialect}': {exc}",
             Span("<query>", 1, 1),
             "try another dialect or a simpler expression",
         ) from None
