@@ -69,6 +69,11 @@ CODES: dict[str, str] = {
     "SEM407": "foreign keys without a match in the data",
     "SEM408": "invalid export option",
     "SEM409": "the RDF export does not conform to the SHACL shapes",
+    "SEM410": "invalid engine URL or engine name",
+    "SEM411": "cannot connect to the engine",
+    "SEM412": "the engine's driver is not installed",
+    "SEM413": "a password is written in semantic.yml",
+    "SEM414": "the engine cannot do this",
 }
 
 
