@@ -63,7 +63,11 @@ class SparkEngine:
         if remote:
             builder = builder.remote(remote)
         else:
-            builder = builder.master(master).config("spark.ui.enabled", "false")
+            builder = (
+                builder.master(master)
+                .config("spark.ui.enabled", "false")
+                .config("spark.ui.showConsoleProgress", "false")  # no progress bars on stderr
+            )
             if master.startswith("local"):
                 # the data of one machine: a few partitions, not the default two hundred
                 builder = builder.config("spark.sql.shuffle.partitions", "4")
@@ -77,6 +81,8 @@ class SparkEngine:
                 "check that Java 17+ is installed (`java -version`) and the master or Spark "
                 "Connect server is reachable",
             ) from None
+        if not remote:
+            self.session.sparkContext.setLogLevel("ERROR")  # warnings would drown our output
         self._register()
 
     def _register(self) -> None:
