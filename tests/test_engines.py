@@ -308,7 +308,8 @@ def test_a_password_in_semantic_yml_is_refused(tmp_path: Path, url: str, where: 
 
 def test_two_default_engines_are_refused(tmp_path: Path) -> None:
     engines = (
-        "  a:\n    url: 'duckdb:'\n    default: true\n  b:\n    url: spark:local\n    default: true\n"
+        "  a:\n    url: 'duckdb:'\n    default: true\n"
+        "  b:\n    url: spark:local\n    default: true\n"
     )
     with pytest.raises(SemanticError) as caught:
         Project.load(_project_with_engines(tmp_path, engines))

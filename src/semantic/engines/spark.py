@@ -73,6 +73,13 @@ class SparkEngine:
                 builder = builder.config("spark.sql.shuffle.partitions", "4")
         try:
             self.session = builder.getOrCreate()
+        except ImportError as exc:  # Spark Connect's own dependencies
+            raise error(
+                "SEM412",
+                f"Spark Connect needs more packages: {_first_line(exc)}",
+                None,
+                "pip install 'pyspark[connect]'",
+            ) from None
         except Exception as exc:  # pyspark raises many kinds: no Java, no master, no server
             raise error(
                 "SEM411",
