@@ -69,8 +69,13 @@ class SparkEngine:
                 .config("spark.ui.showConsoleProgress", "false")  # no progress bars on stderr
             )
             if master.startswith("local"):
-                # the data of one machine: a few partitions, not the default two hundred
-                builder = builder.config("spark.sql.shuffle.partitions", "4")
+                # the data of one machine: a few partitions, not the default two hundred; and
+                # the loopback address, which needs no host name resolution
+                builder = (
+                    builder.config("spark.sql.shuffle.partitions", "4")
+                    .config("spark.driver.host", "127.0.0.1")
+                    .config("spark.driver.bindAddress", "127.0.0.1")
+                )
         try:
             self.session = builder.getOrCreate()
         except ImportError as exc:  # Spark Connect's own dependencies
