@@ -79,6 +79,18 @@ def test_parameters_are_bound_not_pasted(
     assert got.num_rows == (5 if segment == "BUILDING" else 0)
 
 
+@pytest.mark.parametrize("engine_name", ENGINES)
+def test_an_empty_result_has_duckdb_column_types(
+    project: Project, request: pytest.FixtureRequest, engine_name: str
+) -> None:
+    """Text, dates and counts (averages are decimals on PostgreSQL and Spark, of a scale
+    an empty PostgreSQL result does not tell)."""
+    query = "SELECT customer_region, order_date.month, order_count WHERE market_segment = 'NONE'"
+    got = project.query(query, engine=request.getfixturevalue(engine_name))
+    assert got.num_rows == 0
+    assert got.schema.types == project.query(query).schema.types
+
+
 def test_postgres_placeholders_become_numbered_parameters() -> None:
     text, values = _positional(
         "SELECT a FROM t WHERE b LIKE 'x%' AND c = %(c)s AND d = %(d)s OR e = %(c)s",
