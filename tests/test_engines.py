@@ -434,3 +434,40 @@ def test_engine_examples_of_the_docs(
 
 def test_doc_examples_were_found() -> None:
     assert len(doc_commands()) == 3
+
+
+# --- another project: CSV files, its own tables ----------------------------------------------
+
+BOOKSHOP_QUERIES = [
+    "SELECT customer_city, order_count, revenue ORDER BY 1",
+    "SELECT author_country, revenue ORDER BY 1",
+]
+
+
+@pytest.fixture(scope="module")
+def bookshop() -> Project:
+    return Project.load(ROOT / "examples" / "bookshop")
+
+
+def test_bookshop_csv_files_on_spark(bookshop: Project, spark_engine: SparkEngine) -> None:
+    """Spark reads CSV with the model's types, in a session of its own: the bookshop's
+    `orders` does not replace TPC-H's."""
+    engine = SparkEngine(bookshop.model, bookshop.data_dir, "csv")
+    try:
+        assert engine.check_schema() == []
+        for query in BOOKSHOP_QUERIES:
+            same_result(bookshop, engine, query)
+    finally:
+        engine.close()
+    assert spark_engine.fetch("SELECT count(*) FROM orders") == [(15000,)]
+
+
+def test_bookshop_loaded_into_postgres(bookshop: Project, scratch_schema: str) -> None:
+    engine = PostgresEngine(bookshop.model, scratch_schema)
+    try:
+        bookshop.load_data(engine)
+        assert bookshop.check_data(engine) == []
+        for query in BOOKSHOP_QUERIES:
+            same_result(bookshop, engine, query)
+    finally:
+        engine.close()
