@@ -318,6 +318,14 @@ def test_a_password_in_semantic_yml_is_refused(tmp_path: Path, url: str, where: 
     assert "s3cret" not in problem.render() and "${" in (problem.hint or "")
 
 
+def test_an_unknown_url_in_semantic_yml_is_placed(tmp_path: Path) -> None:
+    root = _project_with_engines(tmp_path, "  warehouse:\n    url: mysql://db/sales\n")
+    with pytest.raises(SemanticError) as caught:
+        Project.load(root)
+    (problem,) = caught.value.diagnostics
+    assert (problem.code, str(problem.span)) == ("SEM410", "semantic.yml:18:10")
+
+
 def test_two_default_engines_are_refused(tmp_path: Path) -> None:
     engines = (
         "  a:\n    url: 'duckdb:'\n    default: true\n"
