@@ -145,6 +145,15 @@ QueryArg = Annotated[str, typer.Argument(help="The business query ('-' reads sta
 ParamOption = Annotated[
     list[str] | None, typer.Option("--param", help="Bind a parameter: --param region=ASIA.")
 ]
+EngineOption = Annotated[
+    str | None,
+    typer.Option(
+        "--engine",
+        "-e",
+        help="An engine of semantic.yml's `engines:`, or a URL: duckdb:, postgresql://..., "
+        "spark:local[*], spark://HOST:7077, sc://HOST:15002.",
+    ),
+]
 
 
 @app.command()
@@ -156,6 +165,7 @@ def check(
     lint: Annotated[
         bool, typer.Option("--lint", help="Also lint the vocabulary (warnings, qSKOS style).")
     ] = False,
+    engine: EngineOption = None,
 ) -> None:
     """Validate every model and glossary file, and the data when it is there; exit 1 on any
     error."""
@@ -167,7 +177,7 @@ def check(
         if project is not None and clean and (data or project.has_data()):
             if data:
                 project.prepare_data()
-            diagnostics += project.check_data()
+            diagnostics += project.check_data(engine)
         errors = [d for d in diagnostics if d.severity == "error"]
         if fmt is CheckFormat.json:
             out.print_json(
@@ -215,8 +225,10 @@ def query(
     explain_plan: Annotated[
         bool, typer.Option("--explain", help="Also say how each metric is computed (stderr).")
     ] = False,
+    engine: EngineOption = None,
 ) -> None:
-    """Run a business query on the embedded DuckDB engine and print the result."""
+    """Run a business query (on the embedded DuckDB engine unless --engine) and print the
+    result."""
     with _reported():
         project = Project.load(state.project_path)
         text = _read_query(query)
@@ -226,7 +238,7 @@ def query(
             err.print(
                 f"generating demo data in {project.data_dir} ...", markup=False, highlight=False
             )
-        result = project.query(text, parse_params(param))
+        result = project.query(text, parse_params(param), engine)
         _print_diagnostics(project.query_warnings(text))
         _print_result(result, fmt)
 
@@ -354,10 +366,11 @@ def quality(
     fmt: Annotated[
         OutputFormat, typer.Option("--format", "-f", help="table, csv or json.")
     ] = OutputFormat.table,
+    engine: EngineOption = None,
 ) -> None:
     """Measure every quality rule on the data; exit 1 when one falls below its threshold."""
     with _reported():
-        results = Project.load(state.project_path).quality()
+        results = Project.load(state.project_path).quality(engine)
         rows = [
             {
                 "rule": r.rule.id,
@@ -484,6 +497,18 @@ def docs_build(
             markup=False,
             highlight=False,
         )
+@app.command()
+def load(
+    engine: Annotated[
+        str, typer.Option("--engine", "-e", help="A PostgreSQL engine: its name or URL.")
+    ],
+) -> None:
+    """Copy the project's data files into PostgreSQL as typed tables (replacing them, in one
+    transaction), so queries can run there with --engine."""
+    with _reported():
+        project = Project.load(state.project_path)
+        for table, rows in project.load_data(engine):
+            err.print(f"loaded {table}: {rows} row(s)", markup=False, highlight=False)
 
 
 def _print_result(result: pa.Table, fmt: OutputFormat) -> None:

@@ -82,6 +82,11 @@ CODES: dict[str, str] = {
     "SEM427": "unknown language",
     "SEM428": "the catalog site cannot be written",
     "SEM429": "no example query compiles for a term (catalog site)",
+    "SEM410": "invalid engine URL or engine name",
+    "SEM411": "cannot connect to the engine",
+    "SEM412": "the engine's driver is not installed",
+    "SEM413": "a password is written in semantic.yml",
+    "SEM414": "the engine cannot do this",
 }
 
 
