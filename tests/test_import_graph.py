@@ -21,6 +21,8 @@ LAYERS: list[set[str]] = [
     {"engines.base"},
     {"engines.datagen", "engines.duckdb", "engines"},
     {"quality"},
+    {"views"},
+    {"publish"},
     {"rdf", "rdf.iris", "rdf.text", "rdf.vocab", "rdf.r2rml"},
     {"rdf.export", "rdf.validate"},
     {"rdf.skos_import"},

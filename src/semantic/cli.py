@@ -24,10 +24,12 @@ from rich.console import Console
 from rich.table import Table
 
 from semantic.atomic import write_atomically
+from semantic.engines.base import Engine
 from semantic.errors import Diagnostic, SemanticError, Span
 from semantic.lint import lint_vocabulary
 from semantic.project import Project, find_root
 from semantic.query import QueryInput
+from semantic.views import DEFAULT_SCHEMA, ViewPlan
 
 app = typer.Typer(
     name="semantic",
@@ -418,6 +420,115 @@ def terms(
         _print_result(
             pa.Table.from_pylist(rows) if rows else pa.table({"id": pa.array([], pa.string())}), fmt
         )
+
+
+views_app = typer.Typer(
+    help="Views for BI tools: one per entity and one per subject area.", no_args_is_help=True
+)
+app.add_typer(views_app, name="views")
+
+EngineOption = Annotated[
+    str | None,
+    typer.Option("--engine", help="Where to publish: duckdb:///path/file.duckdb."),
+]
+SchemaOption = Annotated[
+    str, typer.Option("--schema", help="The schema the tool owns and publishes to.")
+]
+LanguageOption = Annotated[
+    str | None,
+    typer.Option("--language", "-l", help="Name columns by labels in this language (else ids)."),
+]
+
+
+@contextmanager
+def _views_engine(project: Project, url: str | None, *, required: bool) -> Iterator[Engine]:
+    """The engine to publish to: the database `url` names, or the embedded in-memory one
+    (planning only: views there would vanish with the command)."""
+    from semantic.engines.duckdb import DuckDBEngine
+
+    if url is None and required:
+        raise SemanticError(
+            Diagnostic(
+                "SEM419",
+                "views apply needs a database that outlives the command",
+                None,
+                "pass --engine duckdb:///path/file.duckdb",
+            )
+        )
+    project.prepare_data()
+    if url is None:
+        yield project.engine
+        return
+    if not url.startswith("duckdb:///"):
+        raise SemanticError(
+            Diagnostic(
+                "SEM419", f"unknown engine URL '{url}'", None, "use duckdb:///path/file.duckdb"
+            )
+        )
+    assert project.config.data is not None
+    engine = DuckDBEngine(
+        project.model, project.data_dir, project.config.data.format, url.removeprefix("duckdb:///")
+    )
+    try:
+        yield engine
+    finally:
+        engine.close()
+
+
+@views_app.command("plan")
+def views_plan(
+    engine: EngineOption = None,
+    schema: SchemaOption = DEFAULT_SCHEMA,
+    language: LanguageOption = None,
+) -> None:
+    """Print the DDL that `views apply` would run (and the views it would drop); change
+    nothing."""
+    from semantic.publish import plan_publication
+
+    with _reported():
+        project = Project.load(state.project_path)
+        with _views_engine(project, engine, required=False) as target:
+            plan = plan_publication(project.model, target, schema=schema, language=language)
+        out.print(plan.script(), markup=False, highlight=False, end="")
+        _print_views_summary(plan, "would ")
+
+
+@views_app.command("apply")
+def views_apply(
+    engine: EngineOption = None,
+    schema: SchemaOption = DEFAULT_SCHEMA,
+    language: LanguageOption = None,
+    skip_quality: Annotated[
+        bool,
+        typer.Option("--skip-quality", help="Publish even when the data fails quality rules."),
+    ] = False,
+) -> None:
+    """Publish the views in one transaction, once the data passes its quality rules; drop
+    the views the glossary no longer declares."""
+    from semantic.publish import publish_views
+
+    with _reported():
+        project = Project.load(state.project_path)
+        with _views_engine(project, engine, required=True) as target:
+            plan = publish_views(
+                project.model,
+                target,
+                schema=schema,
+                language=language,
+                check_quality=not skip_quality,
+            )
+        _print_views_summary(plan, "")
+
+
+def _print_views_summary(plan: ViewPlan, mood: str) -> None:
+    created = len(plan.views) - len(plan.replaced)
+    text = (
+        f"{mood}create {created}, replace {len(plan.replaced)} and drop {len(plan.dropped)} "
+        f"view(s) in schema {plan.schema}"
+    )
+    if plan.dropped:
+        text += f" (dropped: {', '.join(plan.dropped)})"
+    err.print(text, markup=False, highlight=False)
 
 
 def _print_result(result: pa.Table, fmt: OutputFormat) -> None:

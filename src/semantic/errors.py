@@ -43,6 +43,10 @@ CODES: dict[str, str] = {
     "SEM213": "lint: two terms share a label across languages",
     "SEM214": "lint: a term is both related to and narrower than another",
     "SEM215": "the query uses a deprecated term",
+    "SEM216": "a subject area names an unknown term",
+    "SEM217": "a subject area lists a term of the wrong kind, twice, or filters wrongly",
+    "SEM218": "a subject area's query does not compile",
+    "SEM219": "a subject area's view would have the name of an entity's view",
     # SEM3xx: query planning
     "SEM301": "query is not valid SQL",
     "SEM302": "not a business query",
@@ -69,6 +73,11 @@ CODES: dict[str, str] = {
     "SEM407": "foreign keys without a match in the data",
     "SEM408": "invalid export option",
     "SEM409": "the RDF export does not conform to the SHACL shapes",
+    "SEM415": "views not published: the data fails its quality rules",
+    "SEM416": "a view name is taken by an object the tool did not create",
+    "SEM417": "publishing the views failed; nothing was changed",
+    "SEM418": "two columns of a view would have the same name",
+    "SEM419": "invalid views option (language, schema or engine)",
 }
 
 
