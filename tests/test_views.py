@@ -25,6 +25,7 @@ from semantic.publish import publish_views
 from semantic.views import MARK, SchemaObject, plan_views, subject_area_query
 from tests.conftest import ROOT
 from tests.projects import write_project
+from tests.test_docs import assert_result, blocks, commands
 
 runner = CliRunner()
 
@@ -525,3 +526,32 @@ def test_cli_errors(tmp_path: Path) -> None:
     code, _, err = cli(shop.root, "plan", "--language", "esp")
     assert code == 1 and "SEM419 language 'esp' is not one of the project's (en, es)" in err
     assert "did you mean 'es'?" in err and "Traceback" not in err
+
+
+# --- docs/views.md tells the truth ----------------------------------------------------------------
+
+
+def test_docs_views_examples_are_real(project: Project, tmp_path: Path) -> None:
+    found = blocks("docs/views.md")
+    yaml = next(b for b in found if b.tag == "yaml")
+    assert yaml.text in (ROOT / "glossary" / "sales.yml").read_text()
+    path = tmp_path / "tpch.duckdb"
+    url = f"duckdb:///{path}"
+    commands_run = 0
+    for block in (b for b in found if b.tag == "console"):
+        for command in commands(block):
+            argv = [a.replace("duckdb:///tpch.duckdb", url) for a in command.argv[1:]]
+            result = runner.invoke(app, ["--project", str(ROOT), *argv])
+            assert result.exit_code == 0, (command.where, result.stderr)
+            assert command.output in result.stderr, command.where
+            commands_run += 1
+    assert commands_run == 2
+    checked = 0
+    with duckdb.connect(str(path), read_only=True) as connection:
+        for block, following in zip(found, [*found[1:], None], strict=True):
+            if block.tag != "sql-views":
+                continue
+            assert following is not None and following.tag == "csv", block.where
+            assert_result(block.where, following.text, connection.sql(block.text).to_arrow_table())
+            checked += 1
+    assert checked == 3
