@@ -8,6 +8,7 @@ hand-written SQL.
 from __future__ import annotations
 
 import decimal
+import json
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
@@ -516,6 +517,17 @@ def test_cli_plan_changes_nothing_and_apply_publishes(tmp_path: Path) -> None:
     code, out, err = cli(shop.root, "plan", "--engine", url, "--schema", "bi")
     assert code == 0 and 'DROP VIEW "bi"."sales_by_channel";' in out
     assert "would create 0, replace 7 and drop 0" in err
+    code, out, err = cli(shop.root, "plan", "--engine", url, "--schema", "bi", "--format", "json")
+    planned = json.loads(out)
+    assert planned["schema"] == "bi" and planned["dropped"] == []
+    channel = next(v for v in planned["views"] if v["name"] == "sales_by_channel")
+    assert channel == {
+        "name": "sales_by_channel",
+        "source": "subject area",
+        "columns": ["channel", "order_date_month", "revenue", "order_count"],
+        "replaces": True,
+    }
+    assert planned["statements"][0] == 'CREATE SCHEMA IF NOT EXISTS "bi"'
 
 
 def test_cli_errors(tmp_path: Path) -> None:

@@ -427,6 +427,12 @@ views_app = typer.Typer(
 )
 app.add_typer(views_app, name="views")
 
+
+class PlanFormat(StrEnum):
+    sql = "sql"
+    json = "json"
+
+
 EngineOption = Annotated[
     str | None,
     typer.Option("--engine", help="Where to publish: duckdb:///path/file.duckdb."),
@@ -480,6 +486,9 @@ def views_plan(
     engine: EngineOption = None,
     schema: SchemaOption = DEFAULT_SCHEMA,
     language: LanguageOption = None,
+    fmt: Annotated[
+        PlanFormat, typer.Option("--format", help="sql (a script) or json.")
+    ] = PlanFormat.sql,
 ) -> None:
     """Print the DDL that `views apply` would run (and the views it would drop); change
     nothing."""
@@ -489,7 +498,10 @@ def views_plan(
         project = Project.load(state.project_path)
         with _views_engine(project, engine, required=False) as target:
             plan = plan_publication(project.model, target, schema=schema, language=language)
-        out.print(plan.script(), markup=False, highlight=False, end="")
+        if fmt is PlanFormat.json:
+            sys.stdout.write(json.dumps(plan.as_dict(), ensure_ascii=False, indent=2) + "\n")
+        else:
+            out.print(plan.script(), markup=False, highlight=False, end="")
         _print_views_summary(plan, "would ")
 
 

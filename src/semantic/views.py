@@ -123,6 +123,24 @@ class ViewPlan:
                 "publish to DuckDB or PostgreSQL",
             ) from None
 
+    def as_dict(self) -> dict[str, object]:
+        """A JSON-ready form, for `views plan --format json`."""
+        return {
+            "schema": self.schema,
+            "dialect": self.dialect,
+            "views": [
+                {
+                    "name": v.name,
+                    "source": v.source,
+                    "columns": [c.name for c in v.columns],
+                    "replaces": v.name in self.replaced,
+                }
+                for v in self.views
+            ],
+            "dropped": list(self.dropped),
+            "statements": self.statements(),
+        }
+
     def script(self) -> str:
         """The statements as one SQL script, views pretty-printed."""
         lines = [f"-- {len(self.views)} view(s) in schema {self.schema}"]
