@@ -285,6 +285,15 @@ def test_plan_refuses_an_unknown_language_and_colliding_labels(
         plan_views(shop.model, dialect="duckdb", source_schema="main", language="es")
     assert caught.value.code == "SEM418"
     assert "view 'orders' would have two columns named 'Canal'" in str(caught.value)
+    # PostgreSQL keeps 63 bytes of a name; é takes two
+    long = "Fecha en la que se registró el pedido en la caja de la librería"
+    assert len(long) < 64 < len(long.encode())
+    fresh = bookshop(tmp_path / "long")
+    shop = Project.load(rewrite(fresh, "glossary/sales.yml", "es: Fecha del pedido", f"es: {long}"))
+    plan_views(shop.model, dialect="duckdb", source_schema="main", language="es")
+    with pytest.raises(SemanticError) as caught:
+        plan_views(shop.model, dialect="postgres", source_schema="public", language="es")
+    assert caught.value.code == "SEM418" and "longer than the 63 bytes" in str(caught.value)
 
 
 # --- publishing, read back as a BI tool ---------------------------------------------------------
@@ -487,6 +496,25 @@ def test_views_wait_for_the_data_to_pass_its_quality_rules(tmp_path: Path) -> No
     assert not any(s == "semantic" for s, _ in objects(path))
     plan = publish(shop, path, check_quality=False)
     assert ("semantic", "sales_by_channel") in objects(path) and len(plan.views) == 7
+
+
+def test_a_rule_the_engine_cannot_measure_stops_publication(tmp_path: Path) -> None:
+    shop = bookshop(tmp_path)
+    root = rewrite(
+        shop,
+        "models/shop.yml",
+        "      city: {type: varchar, description: City of the postal address.}\n",
+        "      city: {type: varchar, description: City of the postal address.}\n"
+        "    quality:\n"
+        "      known_city: {dimension: validity, check: no_such_function(city)}\n",
+    )
+    path = tmp_path / "shop.duckdb"
+    with pytest.raises(SemanticError) as caught:
+        publish(Project.load(root), path)
+    assert caught.value.code == "SEM415"
+    assert "the quality rules could not be measured" in str(caught.value)
+    assert "no_such_function" in str(caught.value)
+    assert not any(s == "semantic" for s, _ in objects(path))
 
 
 # --- the command line ---------------------------------------------------------------------------

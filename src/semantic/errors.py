@@ -76,7 +76,7 @@ CODES: dict[str, str] = {
     "SEM415": "views not published: the data fails its quality rules",
     "SEM416": "a view name is taken by an object the tool did not create",
     "SEM417": "publishing the views failed; nothing was changed",
-    "SEM418": "two columns of a view would have the same name",
+    "SEM418": "a view column name is taken twice or too long for the database",
     "SEM419": "invalid views option (language, schema or engine)",
 }
 

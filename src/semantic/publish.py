@@ -76,7 +76,21 @@ def quality_failures(model: Model, engine: Engine) -> list[Diagnostic]:
     """Why the data is not fit to publish (SEM415): quality rules below their threshold, and
     keys that the model says are unique but repeat (every total would be multiplied)."""
     found = []
-    for result in measure_quality(model, engine.fetch, engine.dialect):
+    try:
+        results = measure_quality(model, engine.fetch, engine.dialect)
+        keys = check_keys(model, engine.fetch, engine.dialect)
+    except Exception as exc:  # a check the engine cannot run: the data is not known good
+        reason = exc.diagnostics[0].message if isinstance(exc, SemanticError) else str(exc)
+        return [
+            Diagnostic(
+                "SEM415",
+                f"the quality rules could not be measured: {reason.strip().splitlines()[0]}",
+                None,
+                "write the rule's check in SQL that this engine runs, or publish anyway with "
+                "--skip-quality",
+            )
+        ]
+    for result in results:
         if result.passed:
             continue
         rule = result.rule
@@ -90,7 +104,7 @@ def quality_failures(model: Model, engine: Engine) -> list[Diagnostic]:
                 "fix the data, lower the rule's threshold, or publish anyway with --skip-quality",
             )
         )
-    for problem in check_keys(model, engine.fetch, engine.dialect):
+    for problem in keys:
         if problem.severity == "error":
             found.append(
                 Diagnostic(

@@ -183,9 +183,12 @@ def plan_views(
         )
     mark = MARK.format(project=model.name)
     views = [
-        *(entity_view(model, e, language, mark, source_schema) for e in model.entities.values()),
         *(
-            subject_area_view(model, a, language, mark, source_schema)
+            entity_view(model, e, language, mark, source_schema, dialect)
+            for e in model.entities.values()
+        ),
+        *(
+            subject_area_view(model, a, language, mark, source_schema, dialect)
             for a in model.subject_areas.values()
         ),
     ]
@@ -222,7 +225,12 @@ def _owned(thing: SchemaObject, mark: str) -> bool:
 
 
 def entity_view(
-    model: Model, entity: Entity, language: str | None, mark: str, source_schema: str
+    model: Model,
+    entity: Entity,
+    language: str | None,
+    mark: str,
+    source_schema: str,
+    dialect: str = "duckdb",
 ) -> View:
     """The view of one entity: its key columns, then the dimensions, time dimensions and
     segments defined on it (role-playing ones, which have a `path`, belong to the entities
@@ -254,7 +262,7 @@ def entity_view(
         if t.id not in stated
     ]
     name = entity.id
-    _unique_columns(name, [n for n, _, _ in items])
+    _unique_columns(name, [n for n, _, _ in items], dialect)
     source = _source_table(entity.table, source_schema).as_(entity.id)
     query = exp.select(*(exp.alias_(e, n, quoted=True) for n, e, _ in items)).from_(source)
     comment = f"{mark} entity {entity.id}" + (
@@ -308,12 +316,17 @@ def _area_select(area: SubjectArea, names: Mapping[str, str]) -> exp.Select:
 
 
 def subject_area_view(
-    model: Model, area: SubjectArea, language: str | None, mark: str, source_schema: str
+    model: Model,
+    area: SubjectArea,
+    language: str | None,
+    mark: str,
+    source_schema: str,
+    dialect: str = "duckdb",
 ) -> View:
     """The view of a subject area: its business query, compiled, reading `source_schema`."""
     names = _area_names(model, area, language)
     written = (*area.dimensions, *area.metrics)
-    _unique_columns(area.id, [names[w] for w in written])
+    _unique_columns(area.id, [names[w] for w in written], dialect)
     text = _area_select(area, names).sql(dialect=QUERY_DIALECT)
     plan = plan_query(model, parse_query(model, text))
     # unqualified names inside a view are looked up in the view's own schema first (DuckDB),
@@ -364,11 +377,24 @@ def _definition(term: Term, language: str | None) -> str | None:
     return chosen or next(iter(term.definition.values()), None)
 
 
-def _unique_columns(view: str, names: Sequence[str]) -> None:
+#: the longest identifier, in bytes, of dialects that cut longer ones short
+_MAX_NAME = {"postgres": 63}
+
+
+def _unique_columns(view: str, names: Sequence[str], dialect: str) -> None:
     """Two columns of one view may not share a name (in PostgreSQL's eyes: exactly;
-    in DuckDB's and most BI tools': ignoring case)."""
+    in DuckDB's and most BI tools': ignoring case), nor be cut short by the database."""
     seen: dict[str, str] = {}
+    limit = _MAX_NAME.get(dialect)
     for name in names:
+        if limit is not None and len(name.encode()) > limit:
+            raise error(
+                "SEM418",
+                f"column '{name}' of view '{view}' is longer than the {limit} bytes "
+                f"that {dialect} keeps of a name",
+                None,
+                "give the term a shorter label in this language, or name columns by ids",
+            )
         key = name.casefold()
         if key in seen:
             raise error(
