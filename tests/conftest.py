@@ -18,3 +18,7 @@ def project() -> Project:
     loaded = Project.load(ROOT)
     loaded.prepare_data()
     return loaded
+
+
+# PostgreSQL and Spark, shared by every test that runs on them
+from tests.services import postgres_engine, postgres_url, spark_engine  # noqa: E402, F401

@@ -147,6 +147,15 @@ QueryArg = Annotated[str, typer.Argument(help="The business query ('-' reads sta
 ParamOption = Annotated[
     list[str] | None, typer.Option("--param", help="Bind a parameter: --param region=ASIA.")
 ]
+EngineOption = Annotated[
+    str | None,
+    typer.Option(
+        "--engine",
+        "-e",
+        help="An engine of semantic.yml's `engines:`, or a URL: duckdb:, postgresql://..., "
+        "spark:local[*], spark://HOST:7077, sc://HOST:15002.",
+    ),
+]
 
 
 @app.command()
@@ -158,6 +167,7 @@ def check(
     lint: Annotated[
         bool, typer.Option("--lint", help="Also lint the vocabulary (warnings, qSKOS style).")
     ] = False,
+    engine: EngineOption = None,
 ) -> None:
     """Validate every model and glossary file, and the data when it is there; exit 1 on any
     error."""
@@ -169,7 +179,7 @@ def check(
         if project is not None and clean and (data or project.has_data()):
             if data:
                 project.prepare_data()
-            diagnostics += project.check_data()
+            diagnostics += project.check_data(engine)
         errors = [d for d in diagnostics if d.severity == "error"]
         if fmt is CheckFormat.json:
             out.print_json(
@@ -217,8 +227,10 @@ def query(
     explain_plan: Annotated[
         bool, typer.Option("--explain", help="Also say how each metric is computed (stderr).")
     ] = False,
+    engine: EngineOption = None,
 ) -> None:
-    """Run a business query on the embedded DuckDB engine and print the result."""
+    """Run a business query (on the embedded DuckDB engine unless --engine) and print the
+    result."""
     with _reported():
         project = Project.load(state.project_path)
         text = _read_query(query)
@@ -228,7 +240,7 @@ def query(
             err.print(
                 f"generating demo data in {project.data_dir} ...", markup=False, highlight=False
             )
-        result = project.query(text, parse_params(param))
+        result = project.query(text, parse_params(param), engine)
         _print_diagnostics(project.query_warnings(text))
         _print_result(result, fmt)
 
@@ -356,10 +368,11 @@ def quality(
     fmt: Annotated[
         OutputFormat, typer.Option("--format", "-f", help="table, csv or json.")
     ] = OutputFormat.table,
+    engine: EngineOption = None,
 ) -> None:
     """Measure every quality rule on the data; exit 1 when one falls below its threshold."""
     with _reported():
-        results = Project.load(state.project_path).quality()
+        results = Project.load(state.project_path).quality(engine)
         rows = [
             {
                 "rule": r.rule.id,
@@ -422,6 +435,20 @@ def terms(
         )
 
 
+@app.command()
+def load(
+    engine: Annotated[
+        str, typer.Option("--engine", "-e", help="A PostgreSQL engine: its name or URL.")
+    ],
+) -> None:
+    """Copy the project's data files into PostgreSQL as typed tables (replacing them, in one
+    transaction), so queries can run there with --engine."""
+    with _reported():
+        project = Project.load(state.project_path)
+        for table, rows in project.load_data(engine):
+            err.print(f"loaded {table}: {rows} row(s)", markup=False, highlight=False)
+
+
 views_app = typer.Typer(
     help="Views for BI tools: one per entity and one per subject area.", no_args_is_help=True
 )
@@ -433,10 +460,6 @@ class PlanFormat(StrEnum):
     json = "json"
 
 
-EngineOption = Annotated[
-    str | None,
-    typer.Option("--engine", help="Where to publish: duckdb:///path/file.duckdb."),
-]
 SchemaOption = Annotated[
     str, typer.Option("--schema", help="The schema the tool owns and publishes to.")
 ]
@@ -447,38 +470,24 @@ LanguageOption = Annotated[
 
 
 @contextmanager
-def _views_engine(project: Project, url: str | None, *, required: bool) -> Iterator[Engine]:
-    """The engine to publish to: the database `url` names, or the embedded in-memory one
-    (planning only: views there would vanish with the command)."""
-    from semantic.engines.duckdb import DuckDBEngine
-
-    if url is None and required:
-        raise SemanticError(
-            Diagnostic(
-                "SEM419",
-                "views apply needs a database that outlives the command",
-                None,
-                "pass --engine duckdb:///path/file.duckdb",
-            )
-        )
-    project.prepare_data()
-    if url is None:
-        yield project.engine
-        return
-    if not url.startswith("duckdb:///"):
-        raise SemanticError(
-            Diagnostic(
-                "SEM419", f"unknown engine URL '{url}'", None, "use duckdb:///path/file.duckdb"
-            )
-        )
-    assert project.config.data is not None
-    engine = DuckDBEngine(
-        project.model, project.data_dir, project.config.data.format, url.removeprefix("duckdb:///")
-    )
+def _views_engine(project: Project, name_or_url: str | None, *, required: bool) -> Iterator[Engine]:
+    """The engine to publish to (see `Project.engine_for`), closed afterwards. The embedded
+    in-memory engine serves for planning only: views there would vanish with the command."""
     try:
-        yield engine
+        target = project.engine_for(name_or_url)
+        if required and target is project.engine:
+            raise SemanticError(
+                Diagnostic(
+                    "SEM419",
+                    "views apply needs a database that outlives the command",
+                    None,
+                    "pass --engine duckdb:///path/file.duckdb or --engine postgresql://..., "
+                    "or mark an engine of semantic.yml `default: true`",
+                )
+            )
+        yield target
     finally:
-        engine.close()
+        project.close()
 
 
 @views_app.command("plan")

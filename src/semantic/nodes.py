@@ -17,7 +17,7 @@ from functools import lru_cache
 
 from sqlglot import exp
 
-_SAFE = re.compile(r"^[_a-zA-Z][\w]*$")
+_SAFE = re.compile(r"^[_a-zA-Z]\w*$", re.ASCII)  # Spark refuses unquoted non-ASCII names
 
 
 @lru_cache(maxsize=8192)

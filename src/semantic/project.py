@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
 import pyarrow as pa
 
+from semantic.engines.base import Engine
+from semantic.engines.connect import check_engines, open_engine
 from semantic.engines.datagen import ensure_tpch
 from semantic.engines.duckdb import DuckDBEngine
 from semantic.errors import Diagnostic, SemanticError, Span, error, suggest
@@ -36,6 +38,8 @@ from semantic.schema import GlossaryFile, ModelFile, ProjectFile
 from semantic.views import check_subject_areas
 
 CONFIG_FILE = "semantic.yml"
+#: names of the embedded engine for `--engine`
+EMBEDDED = ("duckdb", "duckdb:")
 
 
 def find_root(start: Path) -> Path:
@@ -60,6 +64,7 @@ class Project:
     config: ProjectFile
     model: Model
     warnings: list[Diagnostic] = field(default_factory=list)
+    _engines: dict[str, Engine] = field(default_factory=dict, repr=False)
 
     @classmethod
     def load(cls, path: str | Path = ".") -> Project:
@@ -78,6 +83,13 @@ class Project:
         if config_doc is None:
             return None, diagnostics
         config = config_doc.data
+        engines = config.engines.items()
+        diagnostics += check_engines(
+            {
+                n: (e.url, e.default, config_doc.span(("engines", n, "url"), value=True))
+                for n, e in engines
+            }
+        )
         models: list[Document[ModelFile]] = []
         glossaries: list[Document[GlossaryFile]] = []
         for folder, schema, bucket in (
@@ -161,8 +173,69 @@ class Project:
         assert self.config.data is not None
         return DuckDBEngine(self.model, data_dir, self.config.data.format)
 
-    def query(self, query: QueryInput, params: Mapping[str, Any] | None = None) -> pa.Table:
-        """Run a business query on the embedded engine and return an Arrow table."""
+    def engine_for(self, name_or_url: str | None = None) -> Engine:
+        """The engine named in semantic.yml's `engines:`, or opened from a URL (`duckdb:`,
+        `postgresql://...`, `spark:local[*]`, ...); None is the engine marked `default: true`,
+        else the embedded DuckDB. Each engine is opened once and kept until `close`."""
+        name = name_or_url or next((n for n, s in self.config.engines.items() if s.default), None)
+        if name is None or (name in EMBEDDED and name not in self.config.engines):
+            if "engine" not in self.__dict__:  # first use: make the demo data if it is missing
+                self.prepare_data()
+            return self.engine
+        if name in self._engines:
+            return self._engines[name]
+        spec = self.config.engines.get(name)
+        if spec is None and ":" not in name:
+            raise error(
+                "SEM410",
+                f"no engine called '{name}' in {CONFIG_FILE}",
+                None,
+                suggest(name, [*self.config.engines, *EMBEDDED])
+                or "give an engine URL such as postgresql://USER@HOST/DB, or add the engine "
+                f"to `engines:` in {CONFIG_FILE}",
+            )
+        url = spec.url if spec else name
+        data: str | Path | None = spec.data if spec and spec.data else None
+        if data is None and self.config.data is not None:
+            if not url.startswith(("postgresql:", "postgres:")):
+                self.prepare_data()
+            data = self.data_dir
+        fmt = self.config.data.format if self.config.data else "parquet"
+        self._engines[name] = engine = open_engine(url, self.model, data, fmt)
+        return engine
+
+    def close(self) -> None:
+        """Close the engines opened by `engine_for` (the embedded one stays)."""
+        for engine in self._engines.values():
+            engine.close()
+        self._engines.clear()
+
+    def load_data(self, engine: Engine | str) -> list[tuple[str, int]]:
+        """Copy the project's data files into a PostgreSQL database as typed tables
+        (replacing them, in one transaction); each table and its row count."""
+        from semantic.engines.load import load_postgres
+        from semantic.engines.postgres import PostgresEngine
+
+        target = self.engine_for(engine) if isinstance(engine, str) else engine
+        if not isinstance(target, PostgresEngine):
+            raise error(
+                "SEM414",
+                f"loading data is for PostgreSQL; the {target.dialect} engine reads the data "
+                "files directly",
+                None,
+                "give a postgresql://... engine",
+            )
+        self.prepare_data()
+        return load_postgres(self.engine, target)
+
+    def query(
+        self,
+        query: QueryInput,
+        params: Mapping[str, Any] | None = None,
+        engine: Engine | str | None = None,
+    ) -> pa.Table:
+        """Run a business query and return an Arrow table: on `engine` (an engine, or its
+        name or URL, see `engine_for`), the project's default engine when None."""
         plan = self.plan(query)
         bound = dict(params or {})
         missing = [p for p in plan.params if p not in bound]
@@ -173,22 +246,24 @@ class Project:
                 Span("<query>", 1, 1),
                 f"pass --param {missing[0]}=VALUE",
             )
-        sql = render_sql(plan, "duckdb", pretty=False)
-        if "engine" not in self.__dict__:  # first query: make the demo data if it is missing
-            self.prepare_data()
-        return self.engine.execute(sql, {p: bound[p] for p in plan.params})
+        target = self.engine_for(engine) if engine is None or isinstance(engine, str) else engine
+        sql = render_sql(plan, target.dialect, pretty=False)
+        return target.execute(sql, {p: bound[p] for p in plan.params})
 
-    def check_data(self) -> list[Diagnostic]:
-        """The model compared with the data: tables, columns, types, then keys."""
-        found = self.engine.check_schema()
+    def check_data(self, engine: Engine | str | None = None) -> list[Diagnostic]:
+        """The model compared with the data: tables, columns, types, then keys (on `engine`,
+        see `query`)."""
+        target = self.engine_for(engine) if engine is None or isinstance(engine, str) else engine
+        found = target.check_schema()
         if not any(d.severity == "error" for d in found):
-            found += check_keys(self.model, self.engine.fetch)
+            found += check_keys(self.model, target.fetch, target.dialect)
         return found
 
-    def quality(self) -> list[QualityResult]:
-        """Every quality rule of the glossary and the model measured on the data."""
-        self.prepare_data()
-        return measure_quality(self.model, self.engine.fetch)
+    def quality(self, engine: Engine | str | None = None) -> list[QualityResult]:
+        """Every quality rule of the glossary and the model measured on the data (on
+        `engine`, see `query`)."""
+        target = self.engine_for(engine) if engine is None or isinstance(engine, str) else engine
+        return measure_quality(self.model, target.fetch, target.dialect)
 
     def rdf(
         self,

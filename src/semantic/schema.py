@@ -305,6 +305,23 @@ class DataSpec(Strict):
     generate: GenerateSpec | None = None
 
 
+class EngineSpec(Strict):
+    """A named execution engine: where queries run instead of the embedded DuckDB."""
+
+    url: str = Field(
+        description="duckdb:, duckdb:///file.duckdb, postgresql://USER@HOST:PORT/DB, "
+        "spark:local[*], spark://HOST:7077 or sc://HOST:15002; ${VAR} reads an environment "
+        "variable (passwords never go in this file)."
+    )
+    default: bool = Field(False, description="Run queries here when no --engine is given.")
+    data: str | None = Field(
+        None,
+        description="Where this engine reads the data files (DuckDB, Spark): a folder or a "
+        "URL every Spark executor can read; the project's data folder by default.",
+    )
+    description: str | None = None
+
+
 class ProjectFile(Strict):
     """`semantic.yml`: the project configuration at the root of a project."""
 
@@ -318,3 +335,6 @@ class ProjectFile(Strict):
     models: str = "models"
     glossary: str = "glossary"
     data: DataSpec | None = None
+    engines: dict[Id, EngineSpec] = Field(
+        default_factory=dict, description="Named execution engines (see docs/engines.md)."
+    )

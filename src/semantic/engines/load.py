@@ -1,0 +1,81 @@
+"""Load a project's data files into PostgreSQL: typed tables filled with COPY.
+
+DuckDB reads each entity's file and writes it as CSV; PostgreSQL's COPY reads that stream,
+the fastest way in. Every table is dropped, created and filled in one transaction, so a
+failed load leaves the database as it was.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from sqlglot import exp
+
+from semantic.engines.duckdb import DuckDBEngine
+from semantic.engines.postgres import PostgresEngine, driver
+from semantic.errors import error
+from semantic.model import Column
+
+CHUNK = 1 << 20
+
+
+def load_postgres(source: DuckDBEngine, target: PostgresEngine) -> list[tuple[str, int]]:
+    """Copy every entity's table from `source` (the data files) into `target`, replacing
+    the tables there; the tables and their row counts."""
+    psycopg = driver()
+    loaded: list[tuple[str, int]] = []
+    with tempfile.TemporaryDirectory(prefix="semantic-load-") as folder:
+        try:
+            with target.connection.transaction(), psycopg.RawCursor(target.connection) as cur:
+                for entity in source.model.entities.values():
+                    table = exp.to_table(entity.table)
+                    described = source.fetch(f"DESCRIBE {table.sql('duckdb')}")
+                    columns = [
+                        (str(row[0]), _type(entity.columns.get(str(row[0])), str(row[1])))
+                        for row in described
+                    ]
+                    if table.db:
+                        schema = exp.to_identifier(table.db).sql("postgres")
+                        cur.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+                    cur.execute(f"DROP TABLE IF EXISTS {table.sql('postgres')} CASCADE")
+                    cur.execute(
+                        exp.Create(
+                            this=exp.Schema(
+                                this=table,
+                                expressions=[
+                                    exp.ColumnDef(this=exp.to_identifier(n), kind=t)
+                                    for n, t in columns
+                                ],
+                            ),
+                            kind="TABLE",
+                        ).sql("postgres")
+                    )
+                    rows = _copy(source, table, Path(folder) / f"{entity.id}.csv", cur)
+                    cur.execute(f"ANALYZE {table.sql('postgres')}")
+                    loaded.append((entity.table, rows))
+        except psycopg.Error as exc:
+            raise error(
+                "SEM404",
+                f"PostgreSQL refused the data: {str(exc).strip().splitlines()[0]}",
+                None,
+                "check the column types in models/ against the data files",
+            ) from None
+    return loaded
+
+
+def _type(column: Column | None, actual: str) -> exp.DataType:
+    """The type of a column: the model's declared type, else the one DuckDB reads."""
+    return exp.DataType.build((column and column.type) or actual, dialect="duckdb")
+
+
+def _copy(source: DuckDBEngine, table: exp.Table, path: Path, cursor: Any) -> int:
+    """Write `table` as CSV with DuckDB, stream it into PostgreSQL's COPY; the row count."""
+    out = exp.Literal.string(str(path)).sql("duckdb")
+    source.fetch(f"COPY (SELECT * FROM {table.sql('duckdb')}) TO {out} (FORMAT csv, HEADER false)")
+    copy_sql = f"COPY {table.sql('postgres')} FROM STDIN (FORMAT csv)"
+    with cursor.copy(copy_sql) as copy, path.open("rb") as handle:
+        while chunk := handle.read(CHUNK):
+            copy.write(chunk)
+    return int(cursor.rowcount)

@@ -1,0 +1,179 @@
+"""PostgreSQL: compiled SQL runs on a real server through psycopg 3.
+
+Parameters are sent to the server apart from the SQL text (`$1`, `$2`, ... placeholders,
+PostgreSQL's own), so a value never becomes SQL. Connection settings come from the URL and
+from libpq's environment variables (PGPASSWORD, PGSSLMODE, ...), so secrets stay out of files.
+Install the driver with `pip install semantic[postgres]`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pyarrow as pa
+from sqlglot import exp, parse_one
+from sqlglot.errors import SqlglotError
+
+from semantic.engines.catalog import compare_schema
+from semantic.errors import Diagnostic, SemanticError, error
+from semantic.model import Entity, Model
+
+
+def redact(url: str) -> str:
+    """`url` with any password replaced by `***`, for messages.
+
+    >>> redact("postgresql://ann:s3cret@db:5432/sales")
+    'postgresql://ann:***@db:5432/sales'
+    """
+    scheme, sep, rest = url.partition("://")
+    credentials, at, host = rest.rpartition("@")
+    if not sep or not at or ":" not in credentials:
+        return url
+    return f"{scheme}://{credentials.split(':', 1)[0]}:***@{host}"
+
+
+def driver() -> Any:
+    """The psycopg module, or SEM412 saying which extra installs it."""
+    try:
+        import psycopg
+    except ImportError:
+        raise error(
+            "SEM412",
+            "the PostgreSQL engine needs the psycopg driver, which is not installed",
+            None,
+            "pip install 'semantic[postgres]'",
+        ) from None
+    return psycopg
+
+
+class PostgresEngine:
+    """A connection to a PostgreSQL database whose tables hold the model's entities."""
+
+    dialect = "postgres"
+
+    def __init__(self, model: Model, url: str, *, connect_timeout: int = 10) -> None:
+        psycopg = driver()
+        self.model = model
+        self.url = url
+        try:
+            self.connection: Any = psycopg.connect(
+                url, autocommit=True, connect_timeout=connect_timeout
+            )
+        except psycopg.ProgrammingError as exc:  # the URL itself does not parse
+            raise error(
+                "SEM410",
+                f"invalid PostgreSQL URL '{redact(url)}': {_first_line(exc)}",
+                None,
+                "write postgresql://USER@HOST:PORT/DATABASE?OPTION=VALUE",
+            ) from None
+        except psycopg.Error as exc:
+            raise error(
+                "SEM411",
+                f"cannot connect to PostgreSQL at {redact(url)}: {_first_line(exc)}",
+                None,
+                "check that the server runs and accepts connections, and the user, "
+                "database and password (PGPASSWORD or ${VAR} in the URL)",
+            ) from None
+
+    def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> pa.Table:
+        """Run `sql` with named parameters bound by the server (never pasted into the text)."""
+        psycopg = driver()
+        text, values = _positional(sql, params or {})
+        try:
+            with psycopg.RawCursor(self.connection) as cursor:
+                cursor.execute(text, values or None)
+                if cursor.description is None:
+                    return pa.table({})
+                names = [c.name for c in cursor.description]
+                rows = cursor.fetchall()
+        except psycopg.OperationalError as exc:
+            raise _lost(self.url, exc) from None
+        except psycopg.Error as exc:
+            raise error(
+                "SEM404",
+                f"PostgreSQL could not run the query: {_first_line(exc)}",
+                None,
+                "run `semantic check --data --engine ...` to compare the model with the tables",
+            ) from None
+        columns = [pa.array([row[i] for row in rows]) for i in range(len(names))]
+        return pa.Table.from_arrays(columns, names=names)
+
+    def fetch(self, sql: str) -> list[tuple[Any, ...]]:
+        """The rows of `sql`, for checks."""
+        psycopg = driver()
+        try:
+            with psycopg.RawCursor(self.connection) as cursor:
+                cursor.execute(sql)
+                return cursor.fetchall()
+        except psycopg.OperationalError as exc:
+            raise _lost(self.url, exc) from None
+        except psycopg.Error as exc:
+            raise error("SEM404", f"PostgreSQL could not run a check: {_first_line(exc)}") from None
+
+    def publish(self, statements: Sequence[str]) -> None:
+        """Run DDL statements in one transaction: all take effect or none does (PostgreSQL's
+        DDL is transactional)."""
+        with self.connection.transaction(), driver().RawCursor(self.connection) as cursor:
+            for statement in statements:
+                cursor.execute(statement)
+
+    def check_schema(self) -> list[Diagnostic]:
+        """Tables and columns of the model that the database lacks, or whose types differ,
+        read from information_schema."""
+        return compare_schema(
+            self.model, self._columns, dialect="postgres", where=f"database {redact(self.url)}"
+        )
+
+    def _columns(self, entity: Entity) -> dict[str, str] | None:
+        table = exp.to_table(entity.table)
+        schema = (exp.Literal.string(table.db) if table.db else exp.func("current_schema")).sql(
+            "postgres"
+        )
+        rows = self.fetch(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            f"WHERE table_schema = {schema} "
+            f"AND table_name = {exp.Literal.string(table.name).sql('postgres')} "
+            "ORDER BY ordinal_position"
+        )
+        return {str(name): str(kind) for name, kind in rows} or None
+
+    def close(self) -> None:
+        """Release the connection."""
+        self.connection.close()
+
+
+def _positional(sql: str, params: Mapping[str, Any]) -> tuple[str, list[Any]]:
+    """`sql` with named placeholders (`%(name)s`, `$name`, `:name`) turned into PostgreSQL's
+    `$1`, `$2`... and the values in that order."""
+    if not params:
+        return sql, []
+    try:
+        tree = parse_one(sql, read="postgres")
+    except SqlglotError:
+        return sql, []  # the server will say what is wrong with it
+    order: list[str] = []
+
+    def number(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Placeholder) and node.name in params:
+            if node.name not in order:
+                order.append(node.name)
+            return exp.Parameter(this=exp.Literal.number(order.index(node.name) + 1))
+        return node
+
+    text = tree.transform(number).sql("postgres")
+    return text, [params[name] for name in order]
+
+
+def _lost(url: str, exc: Exception) -> SemanticError:
+    return error(
+        "SEM411",
+        f"lost the connection to PostgreSQL at {redact(url)}: {_first_line(exc)}",
+        None,
+        "check that the server is still running, then retry",
+    )
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -1,0 +1,165 @@
+"""Apache Spark: compiled SQL runs in a Spark session over the project's data files.
+
+Each entity is a temporary view over its data file (`<data>/<table>.parquet` or `.csv`), so
+the same files serve DuckDB here and Spark on a laptop (`spark:local[*]`), a cluster
+(`spark://host:7077`, the files on storage every executor reads) or a Spark Connect server
+(`sc://host:15002`). Parameters are Spark's named parameter markers (`:name`), bound by
+Spark. Install the driver with `pip install semantic[spark]`; Spark needs Java 17 or later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+from sqlglot import exp
+
+from semantic.engines.catalog import compare_schema
+from semantic.errors import Diagnostic, error
+from semantic.model import Entity, Model
+
+
+def driver() -> Any:
+    """pyspark's SparkSession, or SEM412 saying which extra installs it."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise error(
+            "SEM412",
+            "the Spark engine needs pyspark, which is not installed",
+            None,
+            "pip install 'semantic[spark]' (and Java 17 or later)",
+        ) from None
+    return SparkSession
+
+
+class SparkEngine:
+    """A Spark session with a temporary view per entity over the data files.
+
+    `master` is a Spark master (`local[*]`, `spark://host:7077`); `remote` a Spark Connect
+    URL (`sc://host:15002`) used instead. Spark keeps one session per process: engines opened
+    on the same master share it, and closing one stops it.
+    """
+
+    dialect = "spark"
+
+    def __init__(
+        self,
+        model: Model,
+        data: str | Path,
+        fmt: str = "parquet",
+        master: str = "local[*]",
+        *,
+        remote: str | None = None,
+    ) -> None:
+        session_class = driver()
+        self.model = model
+        self.data = str(data).rstrip("/")
+        self.fmt = fmt
+        self.where = remote or master
+        builder = session_class.builder.appName("semantic")
+        if remote:
+            builder = builder.remote(remote)
+        else:
+            builder = builder.master(master).config("spark.ui.enabled", "false")
+            if master.startswith("local"):
+                # the data of one machine: a few partitions, not the default two hundred
+                builder = builder.config("spark.sql.shuffle.partitions", "4")
+        try:
+            self.session = builder.getOrCreate()
+        except Exception as exc:  # pyspark raises many kinds: no Java, no master, no server
+            raise error(
+                "SEM411",
+                f"cannot start a Spark session on {self.where}: {_first_line(exc)}",
+                None,
+                "check that Java 17+ is installed (`java -version`) and the master or Spark "
+                "Connect server is reachable",
+            ) from None
+        self._register()
+
+    def _register(self) -> None:
+        for entity in self.model.entities.values():
+            location = f"{self.data}/{entity.table.split('.')[-1]}.{self.fmt}"
+            if "://" not in location and not Path(location).exists():
+                continue  # check_schema reports the missing table
+            reader = self.session.read
+            if self.fmt == "csv":
+                reader = reader.option("header", True)
+                typed = [c for c in entity.columns.values() if c.type]
+                if len(typed) == len(entity.columns):
+                    reader = reader.schema(
+                        ", ".join(
+                            f"{exp.to_identifier(c.name).sql('spark')} "
+                            f"{exp.DataType.build(c.type or '', dialect='duckdb').sql('spark')}"
+                            for c in typed
+                        )
+                    )
+                else:
+                    reader = reader.option("inferSchema", True)
+            try:
+                frame = reader.format(self.fmt).load(location)
+            except Exception:
+                continue  # unreadable or absent remote file: check_schema reports it
+            table = exp.to_table(entity.table)
+            if table.db:
+                raise error(
+                    "SEM414",
+                    f"entity '{entity.id}': the Spark engine reads files into temporary views, "
+                    f"which have no schema ('{entity.table}')",
+                    entity.span,
+                    "name the table without a schema, or run the model on a Spark catalog "
+                    "through Spark Connect",
+                )
+            frame.createOrReplaceTempView(table.name)
+
+    def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> pa.Table:
+        """Run `sql` with named parameters bound by Spark (never pasted into the text)."""
+        try:
+            frame = self.session.sql(sql, args=dict(params) if params else None)
+            return frame.toArrow()
+        except Exception as exc:  # AnalysisException, ParseException, Py4JJavaError...
+            raise error(
+                "SEM404",
+                f"Spark could not run the query: {_first_line(exc)}",
+                None,
+                "run `semantic check --data --engine ...` to compare the model with the data",
+            ) from None
+
+    def fetch(self, sql: str) -> list[tuple[Any, ...]]:
+        """The rows of `sql`, for checks."""
+        try:
+            return [tuple(row) for row in self.session.sql(sql).collect()]
+        except Exception as exc:
+            raise error("SEM404", f"Spark could not run a check: {_first_line(exc)}") from None
+
+    def publish(self, statements: Sequence[str]) -> None:
+        """Refused: Spark runs each statement on its own, so views could be left half
+        replaced."""
+        raise error(
+            "SEM414",
+            "Spark cannot publish statements atomically (it has no transactions)",
+            None,
+            "publish views to DuckDB or PostgreSQL, or create them in Spark yourself",
+        )
+
+    def check_schema(self) -> list[Diagnostic]:
+        """Tables and columns of the model that the session lacks, or whose types differ."""
+        return compare_schema(self.model, self._columns, dialect="spark", where=self.data)
+
+    def _columns(self, entity: Entity) -> dict[str, str] | None:
+        try:
+            schema = self.session.table(exp.to_table(entity.table).sql("spark")).schema
+        except Exception:
+            return None
+        return {f.name: f.dataType.simpleString() for f in schema.fields}
+
+    def close(self) -> None:
+        """Stop the Spark session."""
+        self.session.stop()
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
