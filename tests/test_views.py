@@ -437,7 +437,7 @@ class FailingHalfway:
     def publish(self, statements: Sequence[str]) -> None:
         half = len(statements) // 2
         self.ran = list(statements[:half])
-        failing = 'CREATE VIEW "semantic"."broken" AS SELECT no_such_column FROM main.orders'
+        failing = "CREATE VIEW broken_view AS SELECT no_such_column"
         self.engine.publish([*statements[:half], failing, *statements[half:]])
 
     def close(self) -> None:
@@ -470,7 +470,7 @@ def test_a_failure_halfway_leaves_the_old_views_answering(tmp_path: Path) -> Non
     for name, rows in before.items():
         assert normalized(bi_rows(path, f"SELECT * FROM semantic.{name}")) == rows
     assert bi_columns(path, "orders") == columns
-    assert ("semantic", "broken") not in objects(path)
+    assert not any(name == "broken_view" for _, name in objects(path))
 
 
 def test_views_wait_for_the_data_to_pass_its_quality_rules(tmp_path: Path) -> None:
