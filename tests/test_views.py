@@ -595,3 +595,15 @@ def test_docs_views_examples_are_real(project: Project, tmp_path: Path) -> None:
             assert_result(block.where, following.text, connection.sql(block.text).to_arrow_table())
             checked += 1
     assert checked == 3
+
+
+def test_views_are_not_published_where_they_cannot_be_replaced_atomically(
+    project: Project,
+) -> None:
+    engine = FailingHalfway(project.engine)
+    engine.dialect = "spark"
+    with pytest.raises(SemanticError) as caught:
+        publish_views(project.model, engine)  # type: ignore[arg-type]
+    assert caught.value.code == "SEM419"
+    assert "views are published on DuckDB and PostgreSQL, not on 'spark'" in str(caught.value)
+    assert engine.ran == []
