@@ -528,7 +528,7 @@ def cli(project: Path, *args: str) -> tuple[int, str, str]:
 def test_cli_plan_changes_nothing_and_apply_publishes(tmp_path: Path) -> None:
     shop = bookshop(tmp_path)
     path = tmp_path / "shop.duckdb"
-    url = f"duckdb:///{path}"
+    url = f"duckdb://{path}"
     code, out, err = cli(shop.root, "plan", "--engine", url, "--language", "es")
     assert code == 0, err
     assert out.startswith("-- 7 view(s) in schema semantic\nCREATE SCHEMA IF NOT EXISTS")
@@ -576,11 +576,11 @@ def test_docs_views_examples_are_real(project: Project, tmp_path: Path) -> None:
     yaml = next(b for b in found if b.tag == "yaml")
     assert yaml.text in (ROOT / "glossary" / "sales.yml").read_text()
     path = tmp_path / "tpch.duckdb"
-    url = f"duckdb:///{path}"
+    url = f"duckdb://{path}"
     commands_run = 0
     for block in (b for b in found if b.tag == "console"):
         for command in commands(block):
-            argv = [a.replace("duckdb:///tpch.duckdb", url) for a in command.argv[1:]]
+            argv = [a.replace("duckdb:///srv/bi/tpch.duckdb", url) for a in command.argv[1:]]
             result = runner.invoke(app, ["--project", str(ROOT), *argv])
             assert result.exit_code == 0, (command.where, result.stderr)
             assert command.output in result.stderr, command.where
