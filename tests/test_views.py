@@ -607,3 +607,41 @@ def test_views_are_not_published_where_they_cannot_be_replaced_atomically(
     assert caught.value.code == "SEM419"
     assert "views are published on DuckDB and PostgreSQL, not on 'spark'" in str(caught.value)
     assert engine.ran == []
+
+
+def test_terms_above_the_confidentiality_allowed_stay_out(tmp_path: Path) -> None:
+    shop = bookshop(tmp_path)
+    path = tmp_path / "shop.duckdb"
+    publish(shop, path)
+    assert "customer_city" in bi_columns(path, "customers")
+    # customer_city is confidential: out of the customers view, and its subject area withheld
+    plan = publish(shop, path, max_confidentiality="internal")
+    assert plan.withheld == (("web_sales_by_city", "customer_city"),)
+    assert plan.dropped == ("web_sales_by_city",)
+    assert bi_columns(path, "customers") == ["customer_id"]
+    assert ("semantic", "web_sales_by_city") not in objects(path)
+    assert ("semantic", "sales_by_channel") in objects(path)
+    assert "-- withheld, too confidential: web_sales_by_city (uses customer_city)" in (
+        plan.script()
+    )
+    code, _, err = cli(shop.root, "plan", "--max-confidentiality", "secret")
+    assert code == 1 and "SEM419 unknown confidentiality 'secret'" in err
+
+
+def test_a_subject_area_is_as_confidential_as_what_its_metrics_use(project: Project) -> None:
+    restricted = {t.id for t in project.model.terms.values() if t.confidentiality == "restricted"}
+    plan = plan_views(
+        project.model, dialect="duckdb", source_schema="main", max_confidentiality="public"
+    )
+    assert dict(plan.withheld) == {
+        "sales_by_customer": "market_segment",
+        "yearly_sales": "gross_revenue",
+    }
+    plan = plan_views(
+        project.model, dialect="duckdb", source_schema="main", max_confidentiality="confidential"
+    )
+    assert plan.withheld == ()
+    columns = {c.name for v in plan.views for c in v.columns}
+    everything = plan_views(project.model, dialect="duckdb", source_schema="main")
+    assert restricted & {c.name for v in everything.views for c in v.columns}
+    assert not restricted & columns

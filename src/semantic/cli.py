@@ -467,6 +467,13 @@ LanguageOption = Annotated[
     str | None,
     typer.Option("--language", "-l", help="Name columns by labels in this language (else ids)."),
 ]
+ConfidentialityOption = Annotated[
+    str | None,
+    typer.Option(
+        "--max-confidentiality",
+        help="Leave out terms above this level: public, internal, confidential, restricted.",
+    ),
+]
 
 
 @contextmanager
@@ -495,6 +502,7 @@ def views_plan(
     engine: EngineOption = None,
     schema: SchemaOption = DEFAULT_SCHEMA,
     language: LanguageOption = None,
+    max_confidentiality: ConfidentialityOption = None,
     fmt: Annotated[
         PlanFormat, typer.Option("--format", help="sql (a script) or json.")
     ] = PlanFormat.sql,
@@ -506,7 +514,13 @@ def views_plan(
     with _reported():
         project = Project.load(state.project_path)
         with _views_engine(project, engine, required=False) as target:
-            plan = plan_publication(project.model, target, schema=schema, language=language)
+            plan = plan_publication(
+                project.model,
+                target,
+                schema=schema,
+                language=language,
+                max_confidentiality=max_confidentiality,
+            )
         if fmt is PlanFormat.json:
             sys.stdout.write(json.dumps(plan.as_dict(), ensure_ascii=False, indent=2) + "\n")
         else:
@@ -519,6 +533,7 @@ def views_apply(
     engine: EngineOption = None,
     schema: SchemaOption = DEFAULT_SCHEMA,
     language: LanguageOption = None,
+    max_confidentiality: ConfidentialityOption = None,
     skip_quality: Annotated[
         bool,
         typer.Option("--skip-quality", help="Publish even when the data fails quality rules."),
@@ -537,6 +552,7 @@ def views_apply(
                 schema=schema,
                 language=language,
                 check_quality=not skip_quality,
+                max_confidentiality=max_confidentiality,
             )
         _print_views_summary(plan, "")
 
@@ -549,6 +565,8 @@ def _print_views_summary(plan: ViewPlan, mood: str) -> None:
     )
     if plan.dropped:
         text += f" (dropped: {', '.join(plan.dropped)})"
+    if plan.withheld:
+        text += f"; withheld as too confidential: {', '.join(a for a, _ in plan.withheld)}"
     err.print(text, markup=False, highlight=False)
 
 

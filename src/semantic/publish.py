@@ -62,10 +62,16 @@ def _catalog(engine: Engine) -> str:
 
 
 def plan_publication(
-    model: Model, engine: Engine, *, schema: str = DEFAULT_SCHEMA, language: str | None = None
+    model: Model,
+    engine: Engine,
+    *,
+    schema: str = DEFAULT_SCHEMA,
+    language: str | None = None,
+    max_confidentiality: str | None = None,
 ) -> ViewPlan:
     """What publishing to `engine` would do: the views over its current schema's tables, and
-    the owned views of `schema` to replace or drop. Changes nothing."""
+    the owned views of `schema` to replace or drop (see `views.plan_views`). Changes
+    nothing."""
     _catalog(engine)
     ((source_schema,),) = engine.fetch("SELECT current_schema()")
     return plan_views(
@@ -75,6 +81,7 @@ def plan_publication(
         schema=schema,
         language=language,
         existing=read_schema(engine, schema),
+        max_confidentiality=max_confidentiality,
     )
 
 
@@ -130,11 +137,18 @@ def publish_views(
     schema: str = DEFAULT_SCHEMA,
     language: str | None = None,
     check_quality: bool = True,
+    max_confidentiality: str | None = None,
 ) -> ViewPlan:
     """Publish every declared view to `engine` in one transaction, dropping the owned views
     the glossary no longer declares; refused (SEM415) when the data fails its quality rules,
     unless `check_quality` is False. Returns what was done."""
-    plan = plan_publication(model, engine, schema=schema, language=language)
+    plan = plan_publication(
+        model,
+        engine,
+        schema=schema,
+        language=language,
+        max_confidentiality=max_confidentiality,
+    )
     if check_quality and (failures := quality_failures(model, engine)):
         raise SemanticError(failures)
     statements = plan.statements()

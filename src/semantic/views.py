@@ -17,8 +17,9 @@ SELECT customer_region, customer_nation, market_segment, order_count, net_revenu
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import get_args
 
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel, SqlglotError
@@ -29,11 +30,14 @@ from semantic.model import Entity, Model, SubjectArea, Term
 from semantic.plan import plan_query
 from semantic.query import QUERY_DIALECT, parse_query
 from semantic.render import build_tree, dialect_of
+from semantic.schema import Confidentiality
 
 #: The schema the views go to unless told otherwise.
 DEFAULT_SCHEMA = "semantic"
 #: The mark that says a view belongs to the tool: a comment that starts with it.
 MARK = "[semantic:{project}]"
+#: Confidentiality levels, from the least to the most confidential.
+LEVELS: tuple[str, ...] = get_args(Confidentiality)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +79,8 @@ class ViewPlan:
     replaced: tuple[str, ...]
     #: owned views that the glossary no longer declares
     dropped: tuple[str, ...]
+    #: subject areas left out, each with the term above the confidentiality allowed
+    withheld: tuple[tuple[str, str], ...] = ()
 
     def statements(self, *, pretty: bool = False) -> list[str]:
         """The DDL, in order: schema, drops, then each view with its comments. Run in one
@@ -138,6 +144,7 @@ class ViewPlan:
                 for v in self.views
             ],
             "dropped": list(self.dropped),
+            "withheld": [{"subject_area": a, "term": t} for a, t in self.withheld],
             "statements": self.statements(),
         }
 
@@ -146,6 +153,9 @@ class ViewPlan:
         lines = [f"-- {len(self.views)} view(s) in schema {self.schema}"]
         if self.dropped:
             lines.append(f"-- dropped, no longer declared: {', '.join(self.dropped)}")
+        if self.withheld:
+            held = ", ".join(f"{a} (uses {t})" for a, t in self.withheld)
+            lines.append(f"-- withheld, too confidential: {held}")
         lines += [f"{statement};" for statement in self.statements(pretty=True)]
         return "\n".join(lines) + "\n"
 
@@ -164,14 +174,18 @@ def plan_views(
     schema: str = DEFAULT_SCHEMA,
     language: str | None = None,
     existing: Iterable[SchemaObject] = (),
+    max_confidentiality: str | None = None,
 ) -> ViewPlan:
     """The views the glossary declares, in `schema`, over the tables of `source_schema`.
 
     Columns are named by term ids, or by labels in `language`. `existing` is what the schema
     holds now: owned views that are no longer declared are dropped; a declared name taken by
-    an object without the mark is refused (SEM416), since the tool never touches it.
+    an object without the mark is refused (SEM416), since the tool never touches it. With
+    `max_confidentiality`, terms above that level are left out of entity views, and subject
+    areas that use one (directly or through a metric) are withheld, their views dropped.
     """
     dialect_of(dialect)
+    allowed = _allowed(max_confidentiality)
     if not schema:
         raise error("SEM419", "the views schema has no name", None, "pass --schema NAME")
     if language is not None and language not in model.languages:
@@ -182,15 +196,20 @@ def plan_views(
             suggest(language, model.languages) or "omit --language to name columns by ids",
         )
     mark = MARK.format(project=model.name)
+    withheld = []
+    areas = []
+    for area in model.subject_areas.values():
+        above = sorted(t for t in _terms_used(model, area) if not allowed(model.terms[t]))
+        if above:
+            withheld.append((area.id, above[0]))
+        else:
+            areas.append(area)
     views = [
         *(
-            entity_view(model, e, language, mark, source_schema, dialect)
+            entity_view(model, e, language, mark, source_schema, dialect, allowed)
             for e in model.entities.values()
         ),
-        *(
-            subject_area_view(model, a, language, mark, source_schema, dialect)
-            for a in model.subject_areas.values()
-        ),
+        *(subject_area_view(model, a, language, mark, source_schema, dialect) for a in areas),
     ]
     present = {o.name: o for o in existing}
     taken = [
@@ -214,7 +233,43 @@ def plan_views(
         views=tuple(views),
         replaced=tuple(n for n in owned if n in declared),
         dropped=tuple(n for n in owned if n not in declared),
+        withheld=tuple(withheld),
     )
+
+
+def _allowed(level: str | None) -> Callable[[Term], bool]:
+    """Whether a term may be published, given the highest confidentiality allowed."""
+    if level is None:
+        return lambda term: True
+    if level not in LEVELS:
+        raise error(
+            "SEM419",
+            f"unknown confidentiality '{level}'",
+            None,
+            suggest(level, LEVELS) or f"use one of {', '.join(LEVELS)}",
+        )
+    rank = LEVELS.index(level)
+    return lambda term: LEVELS.index(term.confidentiality) <= rank
+
+
+def _terms_used(model: Model, area: SubjectArea) -> set[str]:
+    """Every term a subject area's numbers depend on: the ones it names, and those its
+    metrics are computed from (other metrics, filters, time dimensions of windows)."""
+    names = [w.partition(".")[0] for w in (*area.dimensions, *area.metrics, *area.segments)]
+    if area.filter is not None:
+        names += [c.table or c.name for c in area.filter.find_all(exp.Column)]
+    seen: set[str] = set()
+    while names:
+        tid = names.pop()
+        term = model.terms.get(tid)
+        if term is None or tid in seen:
+            continue
+        seen.add(tid)
+        names += term.refs
+        if term.filter is not None:
+            names += [c.table or c.name for c in term.filter.find_all(exp.Column)]
+        names += [spec.time for spec in (term.window, term.shift) if spec is not None]
+    return seen
 
 
 def _owned(thing: SchemaObject, mark: str) -> bool:
@@ -231,22 +286,27 @@ def entity_view(
     mark: str,
     source_schema: str,
     dialect: str = "duckdb",
+    allowed: Callable[[Term], bool] = lambda term: True,
 ) -> View:
     """The view of one entity: its key columns, then the dimensions, time dimensions and
     segments defined on it (role-playing ones, which have a `path`, belong to the entities
     their path starts from and are left out). A key column that a dimension states exactly
-    takes the dimension's name; other keys keep their physical name."""
+    takes the dimension's name; other keys keep their physical name. Terms that are not
+    `allowed` are left out, with the key columns they state."""
     terms = [
         t
         for t in model.terms.values()
         if t.entity == entity.id and t.kind in _ROW_KINDS and not t.path
     ]
+    hidden = {t.expr.name for t in terms if not allowed(t) and isinstance(t.expr, exp.Column)}
+    terms = [t for t in terms if allowed(t)]
     by_column = {
         t.expr.name: t for t in terms if isinstance(t.expr, exp.Column) and not t.expr.table
     }
     keys = list(entity.primary_key)
     for edge in model.edges.get(entity.id, ()):
         keys += [source for source, _ in edge.keys if edge.declared and source not in keys]
+    keys = [k for k in keys if k not in hidden]
     items: list[tuple[str, exp.Expression, str | None]] = []
     for key in keys:
         term = by_column.get(key)
