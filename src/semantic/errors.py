@@ -82,7 +82,7 @@ CODES: dict[str, str] = {
     "SEM416": "a view name is taken by an object the tool did not create",
     "SEM417": "publishing the views failed; nothing was changed",
     "SEM418": "a view column name is taken twice or too long for the database",
-    "SEM419": "invalid views option (language, schema or engine)",
+    "SEM419": "invalid views option (language, confidentiality, schema or engine)",
 }
 
 
