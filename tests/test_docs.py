@@ -49,7 +49,7 @@ from tests.test_tpch import CASES
 
 ROOT = Path(__file__).resolve().parents[1]
 QUERY_DOCS = ("README.md", "docs/query-language.md", "docs/errors.md", "docs/tpch.md")
-CONSOLE_DOCS = ("docs/query-language.md", "docs/errors.md")
+CONSOLE_DOCS = ("docs/query-language.md", "docs/errors.md", "docs/engines.md")
 ERRORS_DOC = ROOT / "docs" / "errors.md"
 
 ACCEPTANCE = {

@@ -134,7 +134,7 @@ def check_engines(engines: Mapping[str, tuple[str, bool, Span]]) -> list[Diagnos
                     "out and set PGPASSWORD (or use ~/.pgpass)",
                 )
             )
-        if not any(url.startswith(prefix) for prefix in SCHEMES):
+        if not url.startswith(("${", *SCHEMES)):  # a whole URL from a variable is read later
             found.append(
                 Diagnostic(
                     "SEM410",

@@ -19,6 +19,23 @@ from semantic.engines.catalog import compare_schema
 from semantic.errors import Diagnostic, SemanticError, error
 from semantic.model import Entity, Model
 
+#: Arrow types of PostgreSQL's built-in types by OID, so that even an empty result is typed
+#: as DuckDB would type it; numeric is left to Arrow, which reads each column's scale
+_ARROW: dict[int, pa.DataType] = {
+    16: pa.bool_(),
+    20: pa.int64(),
+    21: pa.int16(),
+    23: pa.int32(),
+    25: pa.string(),
+    700: pa.float32(),
+    701: pa.float64(),
+    1042: pa.string(),
+    1043: pa.string(),
+    1082: pa.date32(),
+    1114: pa.timestamp("us"),
+    1184: pa.timestamp("us", tz="UTC"),
+}
+
 
 def redact(url: str) -> str:
     """`url` with any password replaced by `***`, for messages.
@@ -86,6 +103,7 @@ class PostgresEngine:
                 if cursor.description is None:
                     return pa.table({})
                 names = [c.name for c in cursor.description]
+                kinds = [_ARROW.get(c.type_code) for c in cursor.description]
                 rows = cursor.fetchall()
         except psycopg.OperationalError as exc:
             raise _lost(self.url, exc) from None
@@ -96,7 +114,7 @@ class PostgresEngine:
                 None,
                 "run `semantic check --data --engine ...` to compare the model with the tables",
             ) from None
-        columns = [pa.array([row[i] for row in rows]) for i in range(len(names))]
+        columns = [pa.array([row[i] for row in rows], kind) for i, kind in enumerate(kinds)]
         return pa.Table.from_arrays(columns, names=names)
 
     def fetch(self, sql: str) -> list[tuple[Any, ...]]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pyarrow as pa
 from sqlglot import exp
@@ -39,11 +39,13 @@ class SparkEngine:
     """A Spark session with a temporary view per entity over the data files.
 
     `master` is a Spark master (`local[*]`, `spark://host:7077`); `remote` a Spark Connect
-    URL (`sc://host:15002`) used instead. Spark keeps one session per process: engines opened
-    on the same master share it, and closing one stops it.
+    URL (`sc://host:15002`) used instead. Spark keeps one context per process: engines share
+    it, each with a session and views of its own, and closing the last one stops it.
     """
 
     dialect = "spark"
+    #: engines open in this process, which share one Spark context
+    _open: ClassVar[int] = 0
 
     def __init__(
         self,
@@ -63,12 +65,28 @@ class SparkEngine:
         if remote:
             builder = builder.remote(remote)
         else:
-            builder = builder.master(master).config("spark.ui.enabled", "false")
+            builder = (
+                builder.master(master)
+                .config("spark.ui.enabled", "false")
+                .config("spark.ui.showConsoleProgress", "false")  # no progress bars on stderr
+            )
             if master.startswith("local"):
-                # the data of one machine: a few partitions, not the default two hundred
-                builder = builder.config("spark.sql.shuffle.partitions", "4")
+                # the data of one machine: a few partitions, not the default two hundred; and
+                # the loopback address, which needs no host name resolution
+                builder = (
+                    builder.config("spark.sql.shuffle.partitions", "4")
+                    .config("spark.driver.host", "127.0.0.1")
+                    .config("spark.driver.bindAddress", "127.0.0.1")
+                )
         try:
             self.session = builder.getOrCreate()
+        except ImportError as exc:  # Spark Connect's own dependencies
+            raise error(
+                "SEM412",
+                f"Spark Connect needs more packages: {_first_line(exc)}",
+                None,
+                "pip install 'pyspark[connect]'",
+            ) from None
         except Exception as exc:  # pyspark raises many kinds: no Java, no master, no server
             raise error(
                 "SEM411",
@@ -77,6 +95,14 @@ class SparkEngine:
                 "check that Java 17+ is installed (`java -version`) and the master or Spark "
                 "Connect server is reachable",
             ) from None
+        if not remote:
+            self.session.sparkContext.setLogLevel("ERROR")  # warnings would drown our output
+            # a session of its own on the shared Spark context: its temporary views are apart
+            # from other engines' (two projects may both have an `orders` table)
+            self.session = self.session.newSession()
+        SparkEngine._open += 1
+        self.views: list[str] = []
+        self.closed = False
         self._register()
 
     def _register(self) -> None:
@@ -113,6 +139,7 @@ class SparkEngine:
                     "through Spark Connect",
                 )
             frame.createOrReplaceTempView(table.name)
+            self.views.append(table.name)
 
     def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> pa.Table:
         """Run `sql` with named parameters bound by Spark (never pasted into the text)."""
@@ -156,8 +183,16 @@ class SparkEngine:
         return {f.name: f.dataType.simpleString() for f in schema.fields}
 
     def close(self) -> None:
-        """Stop the Spark session."""
-        self.session.stop()
+        """Drop this engine's views; stop Spark when no other engine of the process uses it."""
+        if self.closed:
+            return
+        self.closed = True
+        for view in self.views:
+            self.session.catalog.dropTempView(view)
+        self.views = []
+        SparkEngine._open -= 1
+        if SparkEngine._open == 0:
+            self.session.stop()
 
 
 def _first_line(exc: Exception) -> str:
