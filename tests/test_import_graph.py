@@ -22,6 +22,8 @@ LAYERS: list[set[str]] = [
     {"engines.datagen", "engines.duckdb", "engines", "engines.catalog", "engines.postgres"},
     {"engines.spark", "engines.load", "engines.connect"},
     {"quality"},
+    {"views"},
+    {"publish"},
     {"rdf", "rdf.iris", "rdf.text", "rdf.vocab", "rdf.r2rml"},
     {"rdf.export", "rdf.validate"},
     {"rdf.skos_import"},

@@ -24,10 +24,12 @@ from rich.console import Console
 from rich.table import Table
 
 from semantic.atomic import write_atomically
+from semantic.engines.base import Engine
 from semantic.errors import Diagnostic, SemanticError, Span
 from semantic.lint import lint_vocabulary
 from semantic.project import Project, find_root
 from semantic.query import QueryInput
+from semantic.views import DEFAULT_SCHEMA, ViewPlan
 
 app = typer.Typer(
     name="semantic",
@@ -509,6 +511,127 @@ def load(
         project = Project.load(state.project_path)
         for table, rows in project.load_data(engine):
             err.print(f"loaded {table}: {rows} row(s)", markup=False, highlight=False)
+
+
+views_app = typer.Typer(
+    help="Views for BI tools: one per entity and one per subject area.", no_args_is_help=True
+)
+app.add_typer(views_app, name="views")
+
+
+class PlanFormat(StrEnum):
+    sql = "sql"
+    json = "json"
+
+
+SchemaOption = Annotated[
+    str, typer.Option("--schema", help="The schema the tool owns and publishes to.")
+]
+LanguageOption = Annotated[
+    str | None,
+    typer.Option("--language", "-l", help="Name columns by labels in this language (else ids)."),
+]
+ConfidentialityOption = Annotated[
+    str | None,
+    typer.Option(
+        "--max-confidentiality",
+        help="Leave out terms above this level: public, internal, confidential, restricted.",
+    ),
+]
+
+
+@contextmanager
+def _views_engine(project: Project, name_or_url: str | None, *, required: bool) -> Iterator[Engine]:
+    """The engine to publish to (see `Project.engine_for`), closed afterwards. The embedded
+    in-memory engine serves for planning only: views there would vanish with the command."""
+    try:
+        target = project.engine_for(name_or_url)
+        if required and target is project.engine:
+            raise SemanticError(
+                Diagnostic(
+                    "SEM419",
+                    "views apply needs a database that outlives the command",
+                    None,
+                    "pass --engine duckdb:///path/file.duckdb or --engine postgresql://..., "
+                    "or mark an engine of semantic.yml `default: true`",
+                )
+            )
+        yield target
+    finally:
+        project.close()
+
+
+@views_app.command("plan")
+def views_plan(
+    engine: EngineOption = None,
+    schema: SchemaOption = DEFAULT_SCHEMA,
+    language: LanguageOption = None,
+    max_confidentiality: ConfidentialityOption = None,
+    fmt: Annotated[
+        PlanFormat, typer.Option("--format", help="sql (a script) or json.")
+    ] = PlanFormat.sql,
+) -> None:
+    """Print the DDL that `views apply` would run (and the views it would drop); change
+    nothing."""
+    from semantic.publish import plan_publication
+
+    with _reported():
+        project = Project.load(state.project_path)
+        with _views_engine(project, engine, required=False) as target:
+            plan = plan_publication(
+                project.model,
+                target,
+                schema=schema,
+                language=language,
+                max_confidentiality=max_confidentiality,
+            )
+        if fmt is PlanFormat.json:
+            sys.stdout.write(json.dumps(plan.as_dict(), ensure_ascii=False, indent=2) + "\n")
+        else:
+            out.print(plan.script(), markup=False, highlight=False, end="")
+        _print_views_summary(plan, "would ")
+
+
+@views_app.command("apply")
+def views_apply(
+    engine: EngineOption = None,
+    schema: SchemaOption = DEFAULT_SCHEMA,
+    language: LanguageOption = None,
+    max_confidentiality: ConfidentialityOption = None,
+    skip_quality: Annotated[
+        bool,
+        typer.Option("--skip-quality", help="Publish even when the data fails quality rules."),
+    ] = False,
+) -> None:
+    """Publish the views in one transaction, once the data passes its quality rules; drop
+    the views the glossary no longer declares."""
+    from semantic.publish import publish_views
+
+    with _reported():
+        project = Project.load(state.project_path)
+        with _views_engine(project, engine, required=True) as target:
+            plan = publish_views(
+                project.model,
+                target,
+                schema=schema,
+                language=language,
+                check_quality=not skip_quality,
+                max_confidentiality=max_confidentiality,
+            )
+        _print_views_summary(plan, "")
+
+
+def _print_views_summary(plan: ViewPlan, mood: str) -> None:
+    created = len(plan.views) - len(plan.replaced)
+    text = (
+        f"{mood}create {created}, replace {len(plan.replaced)} and drop {len(plan.dropped)} "
+        f"view(s) in schema {plan.schema}"
+    )
+    if plan.dropped:
+        text += f" (dropped: {', '.join(plan.dropped)})"
+    if plan.withheld:
+        text += f"; withheld as too confidential: {', '.join(a for a, _ in plan.withheld)}"
+    err.print(text, markup=False, highlight=False)
 
 
 def _print_result(result: pa.Table, fmt: OutputFormat) -> None:

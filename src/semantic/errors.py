@@ -43,6 +43,10 @@ CODES: dict[str, str] = {
     "SEM213": "lint: two terms share a label across languages",
     "SEM214": "lint: a term is both related to and narrower than another",
     "SEM215": "the query uses a deprecated term",
+    "SEM216": "a subject area names an unknown term",
+    "SEM217": "a subject area lists a term of the wrong kind, twice, or filters wrongly",
+    "SEM218": "a subject area's query does not compile",
+    "SEM219": "a subject area's view would have the name of an entity's view",
     "SEM220": "an import or init would overwrite existing files",
     "SEM221": "the database or folder to scaffold a project from cannot be read",
     "SEM222": "the dbt project cannot be read",
@@ -87,6 +91,11 @@ CODES: dict[str, str] = {
     "SEM412": "the engine's driver is not installed",
     "SEM413": "a password is written in semantic.yml",
     "SEM414": "the engine cannot do this",
+    "SEM415": "views not published: the data fails its quality rules",
+    "SEM416": "a view name is taken by an object the tool did not create",
+    "SEM417": "publishing the views failed; nothing was changed",
+    "SEM418": "a view column name is taken twice or too long for the database",
+    "SEM419": "invalid views option (language, confidentiality, schema or engine)",
 }
 
 

@@ -24,6 +24,7 @@ from semantic.schema import (
     ProjectFile,
     QualityRuleSpec,
     ShiftSpec,
+    SubjectAreaSpec,
     WindowSpec,
 )
 
@@ -168,6 +169,31 @@ class Domain:
 
 
 @dataclass(frozen=True, slots=True)
+class SubjectArea:
+    """Dimensions and metrics that belong together, published as one view for BI tools.
+
+    `dimensions` are term ids, or `term.grain` for a time dimension truncated to a grain;
+    `filter` is a condition on dimensions and segments by id; every row belongs to each of
+    `segments`.
+    """
+
+    id: str
+    domain: str
+    labels: Mapping[str, str]
+    definition: Mapping[str, str]
+    owners: tuple[str, ...]
+    dimensions: tuple[str, ...]
+    metrics: tuple[str, ...]
+    filter: exp.Expression | None
+    segments: tuple[str, ...]
+    span: Span
+
+    def label(self, language: str) -> str:
+        """The label in `language`, else the first label, else the id."""
+        return self.labels.get(language) or next(iter(self.labels.values()), self.id)
+
+
+@dataclass(frozen=True, slots=True)
 class NameEntry:
     """One way of naming a term: its id, or a label or synonym in a language."""
 
@@ -192,6 +218,8 @@ class Model:
     names: Mapping[str, tuple[NameEntry, ...]]
     #: memo of path searches (see `resolve.find_path`); the model itself never changes
     path_cache: dict[object, object] = field(default_factory=dict, compare=False, repr=False)
+    #: subject areas by id: views for BI tools
+    subject_areas: Mapping[str, SubjectArea] = field(default_factory=dict)
 
 
 def build_model(
@@ -214,6 +242,7 @@ def build_model(
     for glossary_doc in glossaries:
         builder.add_domain(glossary_doc)
     builder.check_terms()
+    builder.check_subject_areas()
     return builder.finish(), builder.diagnostics
 
 
@@ -230,6 +259,8 @@ class _Builder:
         self.terms: dict[str, Term] = {}
         self.term_docs: dict[str, Document[GlossaryFile]] = {}
         self.domains: dict[str, Domain] = {}
+        self.area_docs: list[tuple[str, SubjectAreaSpec, Document[GlossaryFile]]] = []
+        self.subject_areas: dict[str, SubjectArea] = {}
 
     def report(self, code: str, message: str, span: Span, hint: str | None = None) -> None:
         if not self.complete and code in ("SEM201", "SEM202"):
@@ -495,6 +526,7 @@ class _Builder:
             tuple(ids),
             doc.span(("domain",), value=True),
         )
+        self.area_docs += [(sid, spec, doc) for sid, spec in data.subject_areas.items()]
 
     def check_terms(self) -> None:
         broken: set[str] = set()
@@ -966,6 +998,59 @@ class _Builder:
                         )
                     )
 
+    # --- subject areas ---------------------------------------------------------------------
+
+    def check_subject_areas(self) -> None:
+        """Subject areas name existing terms of the right kind (SEM216, SEM217) and their
+        views do not share a name with an entity's (SEM219)."""
+        for sid, spec, doc in self.area_docs:
+            span = doc.span(("subject_areas", sid))
+            if sid in self.subject_areas:
+                self.report(
+                    "SEM103",
+                    f"subject area '{sid}' is defined twice",
+                    span,
+                    f"first defined at {self.subject_areas[sid].span}",
+                )
+                continue
+            if sid in self.entities:
+                self.report(
+                    "SEM219",
+                    f"subject area '{sid}' has the id of an entity: their views would share a name",
+                    span,
+                    f"rename the subject area, e.g. '{sid}_overview'",
+                )
+                continue
+            checked = _AreaCheck(self, sid, doc)
+            dimensions = [
+                d for i, d in enumerate(spec.dimensions) if checked.dimension(d, ("dimensions", i))
+            ]
+            metrics = [
+                m
+                for i, m in enumerate(spec.metrics)
+                if checked.term(m, ("metrics", i), ("metric",), "metric")
+            ]
+            segments = [
+                s
+                for i, s in enumerate(spec.segments)
+                if checked.term(s, ("segments", i), ("segment",), "segment")
+            ]
+            condition = checked.condition(spec.filter)
+            if not checked.ok:
+                continue
+            self.subject_areas[sid] = SubjectArea(
+                id=sid,
+                domain=doc.data.domain,
+                labels=dict(spec.label),
+                definition=dict(spec.definition),
+                owners=tuple(spec.owners),
+                dimensions=tuple(dimensions),
+                metrics=tuple(metrics),
+                filter=condition,
+                segments=tuple(segments),
+                span=span,
+            )
+
     def _name_clash(self, entry: NameEntry, other: str) -> None:
         term = self.terms[entry.term]
         self.report(
@@ -999,7 +1084,134 @@ class _Builder:
             terms=self.terms,
             domains=self.domains,
             names={k: tuple(v) for k, v in names.items()},
+            subject_areas=self.subject_areas,
         )
+
+
+class _AreaCheck:
+    """The checks of one subject area's references; `ok` is False once one fails."""
+
+    def __init__(self, builder: _Builder, sid: str, doc: Document[GlossaryFile]) -> None:
+        self.builder = builder
+        self.sid = sid
+        self.doc = doc
+        self.ok = True
+        self.seen: set[str] = set()
+
+    def _span(self, *path: str | int) -> Span:
+        return self.doc.span(("subject_areas", self.sid, *path), value=True)
+
+    def _fail(self, code: str, message: str, span: Span, hint: str | None) -> bool:
+        self.ok = False
+        if code != "SEM216" or self.builder.complete:
+            self.builder.diagnostics.append(Diagnostic(code, message, span, hint))
+        return False
+
+    def term(
+        self, name: str, where: tuple[str | int, ...], kinds: tuple[str, ...], what: str
+    ) -> bool:
+        """`name` is a term id of one of `kinds`, listed once."""
+        terms = self.builder.terms
+        span = self._span(*where)
+        term = terms.get(name)
+        if term is None:
+            if name in self.builder.broken:  # already reported where it is defined
+                self.ok = False
+                return False
+            return self._fail(
+                "SEM216",
+                f"subject area '{self.sid}' names unknown term '{name}'",
+                span,
+                suggest(name, [t for t, x in terms.items() if x.kind in kinds]),
+            )
+        if term.kind not in kinds:
+            return self._fail(
+                "SEM217",
+                f"subject area '{self.sid}' lists '{name}' as a {what}, but it is a "
+                f"{term.kind.replace('_', ' ')}",
+                span,
+                f"move it to `{_AREA_KEYS.get(term.kind, 'filter')}`"
+                if term.kind in _AREA_KEYS
+                else "a concept without physical meaning cannot be published",
+            )
+        if name in self.seen:
+            return self._fail(
+                "SEM217", f"subject area '{self.sid}' lists '{name}' twice", span, "remove one"
+            )
+        self.seen.add(name)
+        return True
+
+    def dimension(self, written: str, where: tuple[str | int, ...]) -> bool:
+        """`written` is a dimension id, or `time_dimension.grain` with a grain it has."""
+        name, dot, grain = written.partition(".")
+        if not self.term(name, where, ("dimension", "time_dimension"), "dimension"):
+            return False
+        term = self.builder.terms[name]
+        if dot and (term.kind != "time_dimension" or grain not in term.grains):
+            return self._fail(
+                "SEM217",
+                f"subject area '{self.sid}': '{grain}' is not a grain of '{name}'",
+                self._span(*where),
+                f"grains of '{name}': {', '.join(term.grains) or 'none'}",
+            )
+        return True
+
+    def condition(self, text: str | None) -> exp.Expression | None:
+        """The parsed filter, naming dimensions and segments only (grains allowed)."""
+        if text is None:
+            return None
+        span = self._span("filter")
+        try:
+            parsed = settle(cast(exp.Expression, sqlglot.parse_one(text, read=FILE_DIALECT)))
+        except ParseError as exc:
+            err = exc.errors[0] if exc.errors else {}
+            self._fail(
+                "SEM104",
+                f"filter of subject area '{self.sid}' is not valid SQL: "
+                f"{err.get('description', exc)}",
+                span,
+                "write a condition on terms, e.g. market_segment = 'BUILDING'",
+            )
+            return None
+        rows = [t for t, x in self.builder.terms.items() if x.kind in _ROW_KINDS]
+        for column in parsed.find_all(exp.Column):
+            name = column.table or column.name
+            term = self.builder.terms.get(name)
+            if term is None and name not in self.builder.broken:
+                self._fail(
+                    "SEM216",
+                    f"unknown term '{name}' in the filter of subject area '{self.sid}'",
+                    span,
+                    suggest(name, rows),
+                )
+            elif term is not None and term.kind not in _ROW_KINDS:
+                self._fail(
+                    "SEM217",
+                    f"the filter of subject area '{self.sid}' uses '{name}', a "
+                    f"{term.kind.replace('_', ' ')}",
+                    span,
+                    "filter rows on dimensions and segments",
+                )
+            elif term is None:
+                self.ok = False
+        if parsed.find(exp.AggFunc) is not None or parsed.find(exp.Placeholder) is not None:
+            self._fail(
+                "SEM217",
+                f"the filter of subject area '{self.sid}' must not aggregate nor take parameters",
+                span,
+                "a view has no parameters; a filter keeps or drops rows",
+            )
+        return parsed
+
+
+#: where a subject area lists a term of each kind
+_AREA_KEYS = {
+    "dimension": "dimensions",
+    "time_dimension": "dimensions",
+    "metric": "metrics",
+    "segment": "segments",
+}
+_ROW_KINDS = ("dimension", "time_dimension", "segment")
 
 
 def _columns_outside_aggregates(expr: exp.Expression) -> bool:

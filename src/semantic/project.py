@@ -35,6 +35,7 @@ from semantic.query import QueryInput, parse_query, query_text
 from semantic.render import dialect_of, render_sql
 from semantic.resolve import find_path
 from semantic.schema import GlossaryFile, ModelFile, ProjectFile
+from semantic.views import check_subject_areas
 
 CONFIG_FILE = "semantic.yml"
 #: names of the embedded engine for `--engine`
@@ -114,6 +115,7 @@ class Project:
         model, problems = build_model(config, models, glossaries, complete=complete)
         diagnostics += problems
         diagnostics += _check_metric_paths(model)
+        diagnostics += check_subject_areas(model)
         project = cls(root, config, model, [d for d in diagnostics if d.severity == "warning"])
         return project, diagnostics
 

@@ -247,6 +247,28 @@ class TermSpec(Strict):
         return self
 
 
+class SubjectAreaSpec(Strict):
+    """A subject area: dimensions and metrics that belong together ("Sales by customer"),
+    published as one view for BI tools by `semantic views apply`."""
+
+    label: LangText = Field(min_length=1)
+    definition: LangText = Field(default_factory=dict)
+    owners: list[str] = Field(default_factory=list)
+    dimensions: list[str] = Field(
+        default_factory=list,
+        description="Dimension and time dimension ids; `order_date.month` for a time grain.",
+    )
+    metrics: list[Id] = Field(min_length=1, description="Metric ids.")
+    filter: str | None = Field(
+        None,
+        description="A business condition on dimensions and segments (by term id) that the "
+        "rows must meet, e.g. order_date >= DATE '1995-01-01'.",
+    )
+    segments: list[Id] = Field(
+        default_factory=list, description="Segments (ids) every row must belong to."
+    )
+
+
 class GlossaryFile(Strict):
     """A file under `glossary/`: one domain of terms."""
 
@@ -254,6 +276,10 @@ class GlossaryFile(Strict):
     label: LangText = Field(default_factory=dict)
     description: LangText = Field(default_factory=dict)
     terms: dict[Id, TermSpec] = Field(default_factory=dict)
+    subject_areas: dict[Id, SubjectAreaSpec] = Field(
+        default_factory=dict,
+        description="Subject areas by id: views for BI tools (`semantic views apply`).",
+    )
 
 
 # --- semantic.yml ---------------------------------------------------------------------------

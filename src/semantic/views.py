@@ -1,0 +1,467 @@
+"""Views for BI tools, planned: one per entity and one per subject area, as DDL text.
+
+This module does no I/O. It is given what the target schema holds (`SchemaObject`s, read by
+`publish`) and returns a `ViewPlan`: the views to create, the ones to drop, and the DDL
+statements that do both, in any sqlglot dialect. The tool owns its schema: every view it
+creates carries a comment starting with `[semantic:<project>]`, and it replaces or drops
+only views with that mark.
+
+>>> from semantic.project import Project
+>>> model = Project.load(".").model
+>>> plan = plan_views(model, dialect="postgres", source_schema="public")
+>>> print(plan.statements()[0])
+CREATE SCHEMA IF NOT EXISTS "semantic"
+>>> print(subject_area_query(model, model.subject_areas["sales_by_customer"]))
+SELECT customer_region, customer_nation, market_segment, order_count, net_revenue
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import get_args
+
+from sqlglot import exp
+from sqlglot.errors import ErrorLevel, SqlglotError
+from sqlglot.optimizer.qualify_tables import qualify_tables
+
+from semantic.errors import Diagnostic, SemanticError, error, suggest
+from semantic.model import Entity, Model, SubjectArea, Term
+from semantic.plan import plan_query
+from semantic.query import QUERY_DIALECT, parse_query
+from semantic.render import build_tree, dialect_of
+from semantic.schema import Confidentiality
+
+#: The schema the views go to unless told otherwise.
+DEFAULT_SCHEMA = "semantic"
+#: The mark that says a view belongs to the tool: a comment that starts with it.
+MARK = "[semantic:{project}]"
+#: Confidentiality levels, from the least to the most confidential.
+LEVELS: tuple[str, ...] = get_args(Confidentiality)
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaObject:
+    """Something the target schema holds: a table or view, with its comment."""
+
+    name: str
+    kind: str  # "view" or "table" (anything else that has a name)
+    comment: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ViewColumn:
+    """A column of a view: its published name and what it means."""
+
+    name: str
+    comment: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class View:
+    """One view: where it comes from (an entity or a subject area) and its SELECT."""
+
+    name: str
+    source: str  # "entity" or "subject area"
+    query: exp.Select
+    columns: tuple[ViewColumn, ...]
+    comment: str
+
+
+@dataclass(frozen=True, slots=True)
+class ViewPlan:
+    """What publishing will do to the schema, and the DDL that does it."""
+
+    schema: str
+    dialect: str
+    views: tuple[View, ...]
+    #: owned views that exist and are declared again: dropped and created anew
+    replaced: tuple[str, ...]
+    #: owned views that the glossary no longer declares
+    dropped: tuple[str, ...]
+    #: subject areas left out, each with the term above the confidentiality allowed
+    withheld: tuple[tuple[str, str], ...] = ()
+
+    def statements(self, *, pretty: bool = False) -> list[str]:
+        """The DDL, in order: schema, drops, then each view with its comments. Run in one
+        transaction, it moves the schema from its state to the declared one."""
+        dialect = dialect_of(self.dialect)
+        schema = exp.to_identifier(self.schema, quoted=True)
+        trees: list[exp.Expression] = [
+            exp.Create(this=exp.Table(this=schema), kind="SCHEMA", exists=True)
+        ]
+        for name in (*self.dropped, *self.replaced):
+            trees.append(exp.Drop(tables=[self._table(name)], kind="VIEW"))
+        for view in self.views:
+            trees.append(
+                exp.Create(this=self._table(view.name), kind="VIEW", expression=view.query)
+            )
+            trees.append(
+                exp.Comment(
+                    this=self._table(view.name),
+                    kind="VIEW",
+                    expression=exp.Literal.string(view.comment),
+                )
+            )
+            trees += [
+                exp.Comment(
+                    this=exp.column(
+                        exp.to_identifier(column.name, quoted=True),
+                        table=exp.to_identifier(view.name, quoted=True),
+                        db=schema.copy(),
+                    ),
+                    kind="COLUMN",
+                    expression=exp.Literal.string(column.comment),
+                )
+                for column in view.columns
+                if column.comment
+            ]
+        try:
+            return [
+                t.sql(dialect=dialect, pretty=pretty, unsupported_level=ErrorLevel.RAISE)
+                for t in trees
+            ]
+        except SqlglotError as exc:
+            raise error(
+                "SEM419",
+                f"cannot write the views in dialect '{self.dialect}': {exc}",
+                None,
+                "publish to DuckDB or PostgreSQL",
+            ) from None
+
+    def as_dict(self) -> dict[str, object]:
+        """A JSON-ready form, for `views plan --format json`."""
+        return {
+            "schema": self.schema,
+            "dialect": self.dialect,
+            "views": [
+                {
+                    "name": v.name,
+                    "source": v.source,
+                    "columns": [c.name for c in v.columns],
+                    "replaces": v.name in self.replaced,
+                }
+                for v in self.views
+            ],
+            "dropped": list(self.dropped),
+            "withheld": [{"subject_area": a, "term": t} for a, t in self.withheld],
+            "statements": self.statements(),
+        }
+
+    def script(self) -> str:
+        """The statements as one SQL script, views pretty-printed."""
+        lines = [f"-- {len(self.views)} view(s) in schema {self.schema}"]
+        if self.dropped:
+            lines.append(f"-- dropped, no longer declared: {', '.join(self.dropped)}")
+        if self.withheld:
+            held = ", ".join(f"{a} (uses {t})" for a, t in self.withheld)
+            lines.append(f"-- withheld, too confidential: {held}")
+        lines += [f"{statement};" for statement in self.statements(pretty=True)]
+        return "\n".join(lines) + "\n"
+
+    def _table(self, name: str) -> exp.Table:
+        return exp.Table(
+            this=exp.to_identifier(name, quoted=True),
+            db=exp.to_identifier(self.schema, quoted=True),
+        )
+
+
+def plan_views(
+    model: Model,
+    *,
+    dialect: str,
+    source_schema: str,
+    schema: str = DEFAULT_SCHEMA,
+    language: str | None = None,
+    existing: Iterable[SchemaObject] = (),
+    max_confidentiality: str | None = None,
+) -> ViewPlan:
+    """The views the glossary declares, in `schema`, over the tables of `source_schema`.
+
+    Columns are named by term ids, or by labels in `language`. `existing` is what the schema
+    holds now: owned views that are no longer declared are dropped; a declared name taken by
+    an object without the mark is refused (SEM416), since the tool never touches it. With
+    `max_confidentiality`, terms above that level are left out of entity views, and subject
+    areas that use one (directly or through a metric) are withheld, their views dropped.
+    """
+    dialect_of(dialect)
+    allowed = _allowed(max_confidentiality)
+    if not schema:
+        raise error("SEM419", "the views schema has no name", None, "pass --schema NAME")
+    if language is not None and language not in model.languages:
+        raise error(
+            "SEM419",
+            f"language '{language}' is not one of the project's ({', '.join(model.languages)})",
+            None,
+            suggest(language, model.languages) or "omit --language to name columns by ids",
+        )
+    mark = MARK.format(project=model.name)
+    withheld = []
+    areas = []
+    for area in model.subject_areas.values():
+        above = sorted(t for t in _terms_used(model, area) if not allowed(model.terms[t]))
+        if above:
+            withheld.append((area.id, above[0]))
+        else:
+            areas.append(area)
+    views = [
+        *(
+            entity_view(model, e, language, mark, source_schema, dialect, allowed)
+            for e in model.entities.values()
+        ),
+        *(subject_area_view(model, a, language, mark, source_schema, dialect) for a in areas),
+    ]
+    present = {o.name: o for o in existing}
+    taken = [
+        Diagnostic(
+            "SEM416",
+            f"{present[v.name].kind} '{schema}.{v.name}' exists and was not created by "
+            f"semantic (project '{model.name}'): it is left alone",
+            None,
+            "drop or rename it, or publish to another schema with --schema",
+        )
+        for v in views
+        if v.name in present and not _owned(present[v.name], mark)
+    ]
+    if taken:
+        raise SemanticError(taken)
+    declared = {v.name for v in views}
+    owned = sorted(o.name for o in present.values() if _owned(o, mark))
+    return ViewPlan(
+        schema=schema,
+        dialect=dialect,
+        views=tuple(views),
+        replaced=tuple(n for n in owned if n in declared),
+        dropped=tuple(n for n in owned if n not in declared),
+        withheld=tuple(withheld),
+    )
+
+
+def _allowed(level: str | None) -> Callable[[Term], bool]:
+    """Whether a term may be published, given the highest confidentiality allowed."""
+    if level is None:
+        return lambda term: True
+    if level not in LEVELS:
+        raise error(
+            "SEM419",
+            f"unknown confidentiality '{level}'",
+            None,
+            suggest(level, LEVELS) or f"use one of {', '.join(LEVELS)}",
+        )
+    rank = LEVELS.index(level)
+    return lambda term: LEVELS.index(term.confidentiality) <= rank
+
+
+def _terms_used(model: Model, area: SubjectArea) -> set[str]:
+    """Every term a subject area's numbers depend on: the ones it names, and those its
+    metrics are computed from (other metrics, filters, time dimensions of windows)."""
+    names = [w.partition(".")[0] for w in (*area.dimensions, *area.metrics, *area.segments)]
+    if area.filter is not None:
+        names += [c.table or c.name for c in area.filter.find_all(exp.Column)]
+    seen: set[str] = set()
+    while names:
+        tid = names.pop()
+        term = model.terms.get(tid)
+        if term is None or tid in seen:
+            continue
+        seen.add(tid)
+        names += term.refs
+        if term.filter is not None:
+            names += [c.table or c.name for c in term.filter.find_all(exp.Column)]
+        names += [spec.time for spec in (term.window, term.shift) if spec is not None]
+    return seen
+
+
+def _owned(thing: SchemaObject, mark: str) -> bool:
+    return thing.kind == "view" and (thing.comment or "").startswith(mark)
+
+
+# --- entity views ---------------------------------------------------------------------------
+
+
+def entity_view(
+    model: Model,
+    entity: Entity,
+    language: str | None,
+    mark: str,
+    source_schema: str,
+    dialect: str = "duckdb",
+    allowed: Callable[[Term], bool] = lambda term: True,
+) -> View:
+    """The view of one entity: its key columns, then the dimensions, time dimensions and
+    segments defined on it (role-playing ones, which have a `path`, belong to the entities
+    their path starts from and are left out). A key column that a dimension states exactly
+    takes the dimension's name; other keys keep their physical name. Terms that are not
+    `allowed` are left out, with the key columns they state."""
+    terms = [
+        t
+        for t in model.terms.values()
+        if t.entity == entity.id and t.kind in _ROW_KINDS and not t.path
+    ]
+    hidden = {t.expr.name for t in terms if not allowed(t) and isinstance(t.expr, exp.Column)}
+    terms = [t for t in terms if allowed(t)]
+    by_column = {
+        t.expr.name: t for t in terms if isinstance(t.expr, exp.Column) and not t.expr.table
+    }
+    keys = list(entity.primary_key)
+    for edge in model.edges.get(entity.id, ()):
+        keys += [source for source, _ in edge.keys if edge.declared and source not in keys]
+    keys = [k for k in keys if k not in hidden]
+    items: list[tuple[str, exp.Expression, str | None]] = []
+    for key in keys:
+        term = by_column.get(key)
+        if term is None:
+            described = entity.columns[key].description
+            items.append((key, exp.column(key, quoted=True), described))
+        else:
+            items.append((_name(term, language), term.expr.copy(), _definition(term, language)))
+    stated = {by_column[k].id for k in keys if k in by_column}
+    items += [
+        (_name(t, language), t.expr.copy(), _definition(t, language))
+        for t in terms
+        if t.id not in stated
+    ]
+    name = entity.id
+    _unique_columns(name, [n for n, _, _ in items], dialect)
+    source = _source_table(entity.table, source_schema).as_(entity.id)
+    query = exp.select(*(exp.alias_(e, n, quoted=True) for n, e, _ in items)).from_(source)
+    comment = f"{mark} entity {entity.id}" + (
+        f": {entity.description}" if entity.description else ""
+    )
+    return View(name, "entity", query, tuple(ViewColumn(n, c) for n, _, c in items), comment)
+
+
+def _source_table(name: str, source_schema: str) -> exp.Table:
+    table = exp.to_table(name)
+    if not table.db:
+        table.set("db", exp.to_identifier(source_schema))
+    return table
+
+
+# --- subject-area views ---------------------------------------------------------------------
+
+
+def subject_area_query(model: Model, area: SubjectArea, language: str | None = None) -> str:
+    """The business query of a subject area: its dimensions and metrics, named by ids or by
+    labels in `language` when given, filtered by its condition and segments."""
+    return _area_select(area, _area_names(model, area, language)).sql(dialect=QUERY_DIALECT)
+
+
+def _area_names(model: Model, area: SubjectArea, language: str | None) -> dict[str, str]:
+    """The column name of each dimension and metric as written in the subject area: the id,
+    or the label in `language`; a time grain is added (`order_date_year`, `Order date
+    (year)`), since a dot in a column name is awkward in BI tools."""
+    names = {}
+    for written in (*area.dimensions, *area.metrics):
+        tid, _, grain = written.partition(".")
+        if language is None:
+            names[written] = f"{tid}_{grain}" if grain else tid
+        else:
+            label = model.terms[tid].label(language)
+            names[written] = f"{label} ({grain})" if grain else label
+    return names
+
+
+def _area_select(area: SubjectArea, names: Mapping[str, str]) -> exp.Select:
+    items: list[exp.Expr] = []
+    for written in (*area.dimensions, *area.metrics):
+        tid, _, grain = written.partition(".")
+        column = exp.column(grain, table=tid) if grain else exp.column(tid)
+        alias = names[written]
+        items.append(column if alias == written else exp.alias_(column, alias, quoted=True))
+    conditions = [area.filter.copy()] if area.filter is not None else []
+    conditions += [exp.column(s) for s in area.segments]
+    select = exp.select(*items)
+    return select.where(exp.and_(*conditions)) if conditions else select
+
+
+def subject_area_view(
+    model: Model,
+    area: SubjectArea,
+    language: str | None,
+    mark: str,
+    source_schema: str,
+    dialect: str = "duckdb",
+) -> View:
+    """The view of a subject area: its business query, compiled, reading `source_schema`."""
+    names = _area_names(model, area, language)
+    written = (*area.dimensions, *area.metrics)
+    _unique_columns(area.id, [names[w] for w in written], dialect)
+    text = _area_select(area, names).sql(dialect=QUERY_DIALECT)
+    plan = plan_query(model, parse_query(model, text))
+    # unqualified names inside a view are looked up in the view's own schema first (DuckDB),
+    # where an entity view may have the table's name: qualify every table
+    query = qualify_tables(build_tree(plan), db=source_schema, dialect=QUERY_DIALECT)
+    definition = area.definition.get(language or "") or next(iter(area.definition.values()), "")
+    comment = f"{mark} subject area {area.id}: {area.label(language or model.languages[0])}"
+    if definition:
+        comment += f". {definition}"
+    columns = tuple(
+        ViewColumn(names[w], _definition(model.terms[w.partition(".")[0]], language))
+        for w in written
+    )
+    return View(area.id, "subject area", query, columns, comment)
+
+
+def check_subject_areas(model: Model) -> list[Diagnostic]:
+    """Every subject area's query compiles (SEM218, at the subject area)."""
+    found = []
+    for area in model.subject_areas.values():
+        try:
+            plan_query(model, parse_query(model, subject_area_query(model, area)))
+        except SemanticError as exc:
+            first = exc.diagnostics[0]
+            found.append(
+                Diagnostic(
+                    "SEM218",
+                    f"the query of subject area '{area.id}' does not compile: "
+                    f"{first.code} {first.message}",
+                    area.span,
+                    first.hint,
+                )
+            )
+    return found
+
+
+# --- names ----------------------------------------------------------------------------------
+
+_ROW_KINDS = ("dimension", "time_dimension", "segment")
+
+
+def _name(term: Term, language: str | None) -> str:
+    return term.id if language is None else term.label(language)
+
+
+def _definition(term: Term, language: str | None) -> str | None:
+    chosen = term.definition.get(language or "")
+    return chosen or next(iter(term.definition.values()), None)
+
+
+#: the longest identifier, in bytes, of dialects that cut longer ones short
+_MAX_NAME = {"postgres": 63}
+
+
+def _unique_columns(view: str, names: Sequence[str], dialect: str) -> None:
+    """Two columns of one view may not share a name (in PostgreSQL's eyes: exactly;
+    in DuckDB's and most BI tools': ignoring case), nor be cut short by the database."""
+    seen: dict[str, str] = {}
+    limit = _MAX_NAME.get(dialect)
+    for name in names:
+        if limit is not None and len(name.encode()) > limit:
+            raise error(
+                "SEM418",
+                f"column '{name}' of view '{view}' is longer than the {limit} bytes "
+                f"that {dialect} keeps of a name",
+                None,
+                "give the term a shorter label in this language, or name columns by ids",
+            )
+        key = name.casefold()
+        if key in seen:
+            raise error(
+                "SEM418",
+                f"view '{view}' would have two columns named '{name}'",
+                None,
+                "give the terms distinct labels in this language, or name columns by ids "
+                "(omit --language)",
+            )
+        seen[key] = name
