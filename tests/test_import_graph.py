@@ -25,6 +25,7 @@ LAYERS: list[set[str]] = [
     {"rdf.export", "rdf.validate"},
     {"rdf.skos_import"},
     {"project"},
+    {"fmt", "vocabdiff"},
     {"cli"},
 ]
 

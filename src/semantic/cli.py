@@ -420,6 +420,45 @@ def terms(
         )
 
 
+@app.command("fmt")
+def format_files(
+    files: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Files to format (default: every file of the project)."),
+    ] = None,
+    check_only: Annotated[
+        bool, typer.Option("--check", help="Change nothing; exit 1 if a file would change.")
+    ] = False,
+    show_diff: Annotated[
+        bool, typer.Option("--diff", help="With --check, print the changes as a unified diff.")
+    ] = False,
+) -> None:
+    """Rewrite semantic.yml, models/ and glossary/ files in the canonical layout, keeping
+    comments; a file that does not parse is reported and left alone."""
+    from semantic.fmt import format_files as format_paths
+    from semantic.fmt import format_project, unified_diff
+
+    with _reported():
+        results = (
+            format_paths(files, check=check_only)
+            if files
+            else format_project(find_root(state.project_path), check=check_only)
+        )
+        for result in results:
+            _print_diagnostics(list(result.diagnostics))
+            if result.changed and not check_only:
+                err.print(f"formatted {result.name}", markup=False, highlight=False)
+            if result.changed and check_only and show_diff:
+                sys.stdout.write(unified_diff(result))
+        changed = sum(r.changed for r in results)
+        broken = sum(1 for r in results if r.diagnostics and not r.changed)
+        verb = "would be reformatted" if check_only else "formatted"
+        summary = f"{changed} file(s) {verb}, {len(results) - changed - broken} unchanged"
+        err.print(summary + (f", {broken} not parsed" if broken else ""), highlight=False)
+        if broken or (check_only and changed):
+            raise typer.Exit(1)
+
+
 def _print_result(result: pa.Table, fmt: OutputFormat) -> None:
     rows = result.to_pylist()
     names = result.column_names

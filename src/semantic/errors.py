@@ -27,6 +27,8 @@ CODES: dict[str, str] = {
     "SEM103": "the same id is defined twice",
     "SEM104": "an expression in a file is not valid SQL",
     "SEM105": "project configuration is missing or invalid",
+    "SEM106": "a file is not in the canonical layout (`semantic fmt --check`)",
+    "SEM107": "a file cannot be formatted without changing its data or comments",
     # SEM2xx: references
     "SEM201": "unknown term",
     "SEM202": "unknown entity",
@@ -69,6 +71,9 @@ CODES: dict[str, str] = {
     "SEM407": "foreign keys without a match in the data",
     "SEM408": "invalid export option",
     "SEM409": "the RDF export does not conform to the SHACL shapes",
+    "SEM420": "`semantic diff` needs a git repository",
+    "SEM421": "unknown git revision",
+    "SEM422": "the project cannot be read at the git revision",
 }
 
 
