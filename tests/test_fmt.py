@@ -167,7 +167,7 @@ def test_quotes_stay_where_they_are_needed() -> None:
     )
     # YAML 1.2, as the loader and editors read it: yes is a string
     assert 'label: {en: "a, b", fr: yes, de: "# not a comment", es: "x: y"}' in text
-    assert "synonyms: {en: [\"007\", \"true\", \"null\", \"1.5\", it's]}" in text
+    assert 'synonyms: {en: ["007", "true", "null", "1.5", it\'s]}' in text
 
 
 def test_a_change_of_comments_is_refused() -> None:

@@ -25,7 +25,8 @@ LAYERS: list[set[str]] = [
     {"rdf.export", "rdf.validate"},
     {"rdf.skos_import"},
     {"project"},
-    {"fmt", "vocabdiff"},
+    {"fmt", "gitrev"},
+    {"vocabdiff"},
     {"cli"},
 ]
 

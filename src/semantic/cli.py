@@ -459,6 +459,45 @@ def format_files(
             raise typer.Exit(1)
 
 
+class DiffFormat(StrEnum):
+    text = "text"
+    markdown = "markdown"
+    json = "json"
+
+
+class FailOn(StrEnum):
+    breaking = "breaking"
+    any = "any"
+    never = "never"
+
+
+@app.command()
+def diff(
+    revision: Annotated[
+        str, typer.Argument(help="The git revision to compare the working tree with.")
+    ] = "HEAD",
+    fmt: Annotated[
+        DiffFormat, typer.Option("--format", "-f", help="text, markdown or json.")
+    ] = DiffFormat.text,
+    fail_on: Annotated[
+        FailOn, typer.Option("--fail-on", help="Exit 1 on breaking changes, on any, or never.")
+    ] = FailOn.breaking,
+    output: OutputOption = None,
+) -> None:
+    """What changed in the vocabulary since a git revision, in business terms, and what
+    breaks; exit 1 on a breaking change (see --fail-on)."""
+    from semantic.vocabdiff import diff_revision, render_json, render_markdown, render_text
+
+    with _reported():
+        found = diff_revision(state.project_path, revision)
+        _print_diagnostics(list(found.problems))
+        render = {"text": render_text, "markdown": render_markdown, "json": render_json}[fmt]
+        _emit(render(found), output)
+        failing = {"breaking": found.breaking, "any": found.changes, "never": ()}[fail_on]
+        if failing:
+            raise typer.Exit(1)
+
+
 def _print_result(result: pa.Table, fmt: OutputFormat) -> None:
     rows = result.to_pylist()
     names = result.column_names
