@@ -95,7 +95,7 @@ def test_a_metric_meaning_change_is_breaking_a_reformatting_is_not(shop: Path) -
     edit(shop, SALES, "SUM( quantity*unit_price )", "sum(quantity * unit_price * 0.9)")
     [change] = changes(shop)
     assert (change.kind, change.subject, change.breaking) == ("meaning", "revenue", True)
-    assert "`SUM(quantity * unit_price)` → `SUM(quantity * unit_price * 0.9)`" in change.detail
+    assert "`sum(quantity * unit_price)` → `sum(quantity * unit_price * 0.9)`" in change.detail
     assert change.used_by == ("average_basket",)
 
 
@@ -245,4 +245,4 @@ def test_invalid_files_at_the_revision_are_reported_and_the_rest_compared(shop: 
     code, out, err = cli(shop, "--format", "markdown")
     assert code == 1
     assert "HEAD:glossary/catalogue.yml:3:1: warning: SEM101 invalid YAML" in err
-    assert "### Files that could not be read" in out
+    assert "### Errors met while reading" in out

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,9 +26,11 @@ from typing import Any
 from sqlglot import exp
 
 from semantic.errors import Diagnostic, SemanticError, Span
+from semantic.files import read_file
 from semantic.gitrev import project_at_revision
 from semantic.model import FILE_DIALECT, Model, Term
 from semantic.project import Project, find_root
+from semantic.schema import MEANINGS, GlossaryFile
 
 __all__ = [
     "Change",
@@ -39,6 +41,7 @@ __all__ = [
     "render_json",
     "render_markdown",
     "render_text",
+    "written_texts",
 ]
 
 
@@ -127,9 +130,16 @@ def consumers(model: Model) -> dict[str, tuple[str, ...]]:
 # --- comparing ------------------------------------------------------------------------------
 
 
-def compare_models(old: Model, new: Model) -> list[Change]:
+#: term id -> {"expression" | "condition" | "filter": the text as the modeler wrote it}
+Written = Mapping[str, Mapping[str, str]]
+
+
+def compare_models(
+    old: Model, new: Model, written: tuple[Written, Written] = ({}, {})
+) -> list[Change]:
     """Every change from `old` to `new`: terms first (removed, changed, added), then
-    entities and relationships."""
+    entities and relationships. Expressions are compared as parsed SQL, so layout and case
+    do not count; a change is shown with the texts in `written` when given."""
     language = new.languages[0] if new.languages else "en"
     used = consumers(old)
     changes: list[Change] = []
@@ -140,14 +150,15 @@ def compare_models(old: Model, new: Model) -> list[Change]:
                     "removed",
                     tid,
                     "term",
-                    f"{_named(term, language)} was removed: queries and views that use it fail",
+                    f"{_named(term, language)}: queries and views that use it fail",
                     True,
                     used.get(tid, ()),
                 )
             )
     for tid, term in new.terms.items():
         if tid in old.terms:
-            changes += _term_changes(old.terms[tid], term, language, used.get(tid, ()))
+            texts = (written[0].get(tid, {}), written[1].get(tid, {}))
+            changes += _term_changes(old.terms[tid], term, language, used.get(tid, ()), texts)
     for tid, term in new.terms.items():
         if tid not in old.terms:
             changes.append(
@@ -172,7 +183,13 @@ def _spec(value: Any) -> str:
     return ", ".join(f"{k}: {v}" for k, v in fields.items())
 
 
-def _term_changes(old: Term, new: Term, language: str, used: tuple[str, ...]) -> list[Change]:
+def _term_changes(
+    old: Term,
+    new: Term,
+    language: str,
+    used: tuple[str, ...],
+    texts: tuple[Mapping[str, str], Mapping[str, str]],
+) -> list[Change]:
     changes: list[Change] = []
     name = _named(new, language)
 
@@ -195,6 +212,7 @@ def _term_changes(old: Term, new: Term, language: str, used: tuple[str, ...]) ->
             ]
         for part, before, after in meaning:
             if before != after and new.kind != "concept":
+                before, after = texts[0].get(part, before), texts[1].get(part, after)
                 add("meaning", f"{name}: {part} `{before}` → `{after}`", True)
         if old.path != new.path:
             before, after = (", ".join(p) or "none" for p in (old.path, new.path))
@@ -209,8 +227,8 @@ def _term_changes(old: Term, new: Term, language: str, used: tuple[str, ...]) ->
         deprecated = new.status == "deprecated"
         hint = f"; use `{new.replaced_by}`" if deprecated and new.replaced_by else ""
         add("status", f"{name}: status {old.status} → {new.status}{hint}", deprecated)
-    for kind, texts in (("renamed", "labels"), ("definition", "definition")):
-        was, now = getattr(old, texts), getattr(new, texts)
+    for kind, attribute in (("renamed", "labels"), ("definition", "definition")):
+        was, now = getattr(old, attribute), getattr(new, attribute)
         for lang in sorted(set(was) | set(now)):
             if was.get(lang) != now.get(lang):
                 detail = f"`{new.id}` ({lang}): {_quoted(was.get(lang))} → {_quoted(now.get(lang))}"
@@ -321,12 +339,33 @@ def diff_revision(path: Path, revision: str = "HEAD") -> VocabularyDiff:
     with tempfile.TemporaryDirectory(prefix="semantic-diff-") as folder:
         old_root = project_at_revision(root, revision, Path(folder))
         old, old_problems = Project.inspect(old_root)
-    if old is None:
-        raise SemanticError(_at(revision, d) for d in old_problems if d.severity == "error")
+        if old is None:
+            raise SemanticError(_at(revision, d) for d in old_problems if d.severity == "error")
+        old_texts = written_texts(old)
     problems = [_at(revision, d) for d in old_problems if d.severity == "error"]
     problems += [d for d in new_problems if d.severity == "error"]
-    changes = compare_models(old.model, new.model)
+    changes = compare_models(old.model, new.model, (old_texts, written_texts(new)))
     return VocabularyDiff(revision, tuple(changes), tuple(problems))
+
+
+def written_texts(project: Project) -> dict[str, dict[str, str]]:
+    """The expressions, conditions and filters of the project's terms as written in its
+    glossary files (the model holds them parsed and normalised)."""
+    texts: dict[str, dict[str, str]] = {}
+    folder = project.root / project.config.glossary
+    for path in sorted(folder.glob("*.yml")) + sorted(folder.glob("*.yaml")):
+        doc, _ = read_file(path, GlossaryFile, path.name)
+        for tid, spec in doc.data.terms.items() if doc else ():
+            meaning = next(getattr(spec, m) for m in MEANINGS if getattr(spec, m) is not None)
+            found = {
+                part: text
+                for part, key in (("expression", "expr"), ("condition", "condition"))
+                if isinstance(text := getattr(meaning, key, None), str)
+            }
+            if getattr(meaning, "filter", None):
+                found["filter"] = meaning.filter
+            texts.setdefault(tid, found)
+    return texts
 
 
 def _at(revision: str, diagnostic: Diagnostic) -> Diagnostic:
@@ -384,9 +423,9 @@ def render_markdown(diff: VocabularyDiff) -> str:
     if diff.problems:
         lines += [
             "",
-            "### Files that could not be read",
+            "### Errors met while reading",
             "",
-            "Their terms are left out of the comparison.",
+            "What they affect is left out of the comparison.",
             "",
         ]
         lines += [f"- `{d.span}` {d.code} {d.message}" for d in diff.problems]
