@@ -246,3 +246,14 @@ def test_invalid_files_at_the_revision_are_reported_and_the_rest_compared(shop: 
     assert code == 1
     assert "HEAD:glossary/catalogue.yml:3:1: warning: SEM101 invalid YAML" in err
     assert "### Errors met while reading" in out
+
+
+def test_an_unreadable_project_file_at_the_revision(shop: Path) -> None:
+    config = (shop / "semantic.yml").read_text()
+    (shop / "semantic.yml").write_text(config + "colour: blue\n")
+    git(shop.parent, "commit", "-qam", "a bad key")
+    (shop / "semantic.yml").write_text(config)
+    code, _, err = cli(shop)
+    assert code == 1
+    assert "HEAD:semantic.yml:10:1: SEM102 unknown key 'colour'" in err
+    assert "HEAD:semantic.yml: SEM422 the project's semantic.yml cannot be read at revision" in err

@@ -25,11 +25,11 @@ from typing import Any
 
 from sqlglot import exp
 
-from semantic.errors import Diagnostic, SemanticError, Span
+from semantic.errors import Diagnostic, SemanticError, Severity, Span
 from semantic.files import read_file
 from semantic.gitrev import project_at_revision
 from semantic.model import FILE_DIALECT, Model, Term
-from semantic.project import Project, find_root
+from semantic.project import CONFIG_FILE, Project, find_root
 from semantic.schema import MEANINGS, GlossaryFile
 
 __all__ = [
@@ -340,7 +340,14 @@ def diff_revision(path: Path, revision: str = "HEAD") -> VocabularyDiff:
         old_root = project_at_revision(root, revision, Path(folder))
         old, old_problems = Project.inspect(old_root)
         if old is None:
-            raise SemanticError(_at(revision, d) for d in old_problems if d.severity == "error")
+            unreadable = Diagnostic(
+                "SEM422",
+                f"the project's {CONFIG_FILE} cannot be read at revision '{revision}'",
+                Span(f"{revision}:{CONFIG_FILE}"),
+                "compare with a revision where it is valid",
+            )
+            errors = [d for d in old_problems if d.severity == "error"]
+            raise SemanticError([*(_at(revision, d, "error") for d in errors), unreadable])
         old_texts = written_texts(old)
     problems = [_at(revision, d) for d in old_problems if d.severity == "error"]
     problems += [d for d in new_problems if d.severity == "error"]
@@ -368,11 +375,11 @@ def written_texts(project: Project) -> dict[str, dict[str, str]]:
     return texts
 
 
-def _at(revision: str, diagnostic: Diagnostic) -> Diagnostic:
+def _at(revision: str, diagnostic: Diagnostic, severity: Severity = "warning") -> Diagnostic:
     """A diagnostic of the old files, named `REV:path` as git does."""
     span = diagnostic.span
     where = Span(f"{revision}:{span.file}", span.line, span.col) if span else Span(revision)
-    return Diagnostic(diagnostic.code, diagnostic.message, where, diagnostic.hint, "warning")
+    return Diagnostic(diagnostic.code, diagnostic.message, where, diagnostic.hint, severity)
 
 
 # --- output ---------------------------------------------------------------------------------
