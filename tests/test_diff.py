@@ -257,3 +257,33 @@ def test_an_unreadable_project_file_at_the_revision(shop: Path) -> None:
     assert code == 1
     assert "HEAD:semantic.yml:10:1: SEM102 unknown key 'colour'" in err
     assert "HEAD:semantic.yml: SEM422 the project's semantic.yml cannot be read at revision" in err
+
+
+def test_a_removed_entity_and_relationship_break(shop: Path) -> None:
+    model = (shop / "models" / "shop.yml").read_text()
+    start, end = model.index("  authors:"), model.index("  books:")
+    model = model[:start] + model[end:]
+    model = model.replace(
+        "    relationships:\n      - {to: authors, cardinality: many_to_one, "
+        "keys: {author_id: author_id}}\n",
+        "",
+        1,
+    )
+    (shop / "models" / "shop.yml").write_text(model)
+    catalogue = (shop / CATALOGUE).read_text()
+    start, end = catalogue.index("  author_country:"), catalogue.index("  book_count:")
+    (shop / CATALOGUE).write_text(catalogue[:start] + catalogue[end:])
+    found = changes(shop)
+    assert summary(found) == [
+        ("removed", "author_country", True),
+        ("removed", "authors", True),
+        ("removed", "books.authors", True),
+    ]
+    assert found[1].used_by == ("author_country",)
+    code, out, _ = cli(shop)
+    assert code == 1
+    assert out.splitlines()[1:] == [
+        "BREAKING Removed entity 'authors': the terms over it are gone; used by 'author_country'",
+        "BREAKING Removed relationship 'books.authors' (to 'authors'): join paths change",
+        "3 breaking, 0 other change(s) since HEAD",
+    ]

@@ -161,8 +161,9 @@ def compare_models(
             changes += _term_changes(old.terms[tid], term, language, used.get(tid, ()), texts)
     for tid, term in new.terms.items():
         if tid not in old.terms:
+            kind = term.kind.replace("_", " ")
             changes.append(
-                Change("added", tid, "term", f"{_named(term, language)} ({term.kind})", False)
+                Change("added", tid, "term", f"term {_named(term, language)}, a {kind}", False)
             )
     changes += _entity_changes(old, new)
     return changes
@@ -269,7 +270,7 @@ def _entity_changes(old: Model, new: Model) -> list[Change]:
                     "removed",
                     eid,
                     "entity",
-                    f"entity `{eid}` was removed",
+                    f"entity `{eid}`: the terms over it are gone",
                     True,
                     tuple(sorted(users.get(eid, ()))),
                 )
@@ -304,8 +305,8 @@ def _relationship_changes(old: Model, new: Model) -> list[Change]:
     changes: list[Change] = []
     for hop, edge in before.items():
         if hop not in after:
-            detail = f"relationship `{hop}` (to `{edge.target}`) was removed"
-            changes.append(Change("relationship", hop, "relationship", detail, True))
+            detail = f"relationship `{hop}` (to `{edge.target}`): join paths change"
+            changes.append(Change("removed", hop, "relationship", detail, True))
         elif (edge.target, edge.cardinality, edge.keys) != (
             (now := after[hop]).target,
             now.cardinality,
@@ -403,9 +404,7 @@ _TITLES = {
 
 
 def _line(change: Change) -> str:
-    text = f"**{_TITLES[change.kind]}** {change.what} {change.detail}"
-    if change.kind != "added" and change.what == "term":
-        text = f"**{_TITLES[change.kind]}** {change.detail}"
+    text = f"**{_TITLES[change.kind]}** {change.detail}"
     if change.used_by:
         text += f"; used by {', '.join(f'`{u}`' for u in change.used_by)}"
     return text
