@@ -14,12 +14,19 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from typer.testing import CliRunner
 
 from semantic.cli import app
 from semantic.errors import SemanticError, Span
-from semantic.fmt import _check_same, _reorder, format_project, format_text, project_files
+from semantic.fmt import (
+    _check_same,
+    _put_before,
+    _reorder,
+    format_project,
+    format_text,
+    project_files,
+)
 from semantic.model import Model
 from semantic.project import Project
 from semantic.schema import GlossaryFile, ModelFile
@@ -192,18 +199,22 @@ def _messy(text: str, schema: type[BaseModel], seed: int, indent: tuple[int, int
     tree = yaml.load(text)
     shuffle = random.Random(seed).shuffle
 
-    def walk(node: Any) -> None:
+    def walk(node: Any, root: bool = False) -> list[str]:
+        first: list[str] = []
         if isinstance(node, CommentedMap):
             keys = list(node)
-            shuffle(keys)
-            _reorder(node, keys)
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
+            # a comment before the first key of a file is its head comment: keep that key first
+            head, rest = (keys[:1], keys[1:]) if root else ([], keys)
+            shuffle(rest)
+            first = _reorder(node, head + rest, root=root)
+            for key in list(node):
+                _put_before(node, key, walk(node[key]))
+        elif isinstance(node, CommentedSeq):
+            for index, item in enumerate(node):
+                _put_before(node, index, walk(item))
+        return first
 
-    walk(tree)
+    walk(tree, root=True)
     buffer = io.StringIO()
     yaml.dump(tree, buffer)
     return buffer.getvalue()
@@ -298,3 +309,38 @@ def test_files_given_are_formatted_in_their_own_project(tmp_path: Path) -> None:
     assert "'approved'" not in sales.read_text()
     assert other.read_text() == "on: 'push'\n"
     assert "1 file(s) formatted, 1 unchanged" in err
+
+
+def _commented(text: str, seed: int) -> str:
+    """`text` with comment lines and end-of-line comments sprinkled over it."""
+    import random
+
+    pick = random.Random(seed).random
+    lines = []
+    for number, line in enumerate(text.split("\n")):
+        if number and line.strip() and pick() < 0.1:
+            lines.append(" " * (len(line) - len(line.lstrip())) + f"# note {number}")
+        if number and line.strip() and "#" not in line and pick() < 0.08:
+            line += f"  # about {number}"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    index=st.integers(0, len(REPOSITORY_FILES) - 1),
+    seed=st.integers(0, 2**32),
+    indent=st.sampled_from([(2, 4, 2), (4, 4, 2), (4, 6, 4)]),
+)
+def test_commented_shuffled_files_keep_every_comment(
+    index: int, seed: int, indent: tuple[int, int, int]
+) -> None:
+    path, schema = REPOSITORY_FILES[index]
+    commented = _commented(path.read_text(), seed)
+    messy = _messy(commented, schema, seed, indent)
+    once = format_text(messy, schema)  # SEM107 if a comment were lost or the data changed
+    assert format_text(once, schema) == once
+    assert sorted(line.strip() for line in once.splitlines() if "# note" in line) == sorted(
+        line.strip() for line in commented.splitlines() if "# note" in line
+    )
+    assert once.count("# about") == commented.count("# about")

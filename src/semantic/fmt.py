@@ -38,7 +38,7 @@ from pydantic import BaseModel
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.emitter import RoundTripEmitter
-from ruamel.yaml.error import CommentMark
+from ruamel.yaml.error import CommentMark, YAMLError
 from ruamel.yaml.tokens import CommentToken
 
 from semantic.atomic import write_atomically
@@ -129,26 +129,48 @@ def _tidy_comments(text: str) -> str:
 # --- key order ------------------------------------------------------------------------------
 
 
-def _reorder_tree(node: Any, annotation: Any, *, root: bool = False) -> None:
-    """Put the keys of every schema object under `node` in the schema's field order."""
+def _reorder_tree(node: Any, annotation: Any, *, root: bool = False) -> list[str]:
+    """Put the keys of every schema object under `node` in the schema's field order; the
+    comment lines that must now stand before `node` itself (before its new first key)."""
     annotation = _unwrap(annotation)
+    children: list[tuple[Any, Any]] = []
+    first: list[str] = []
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         if not isinstance(node, CommentedMap):
-            return
+            return []
         fields = annotation.model_fields
         order = {name: i for i, name in enumerate(fields)}
-        _reorder(node, sorted(node, key=lambda k: order.get(k, len(order))), root=root)
-        for key, value in node.items():
-            if key in fields:
-                _reorder_tree(value, fields[key].annotation)
+        first = _reorder(node, sorted(node, key=lambda k: order.get(k, len(order))), root=root)
+        children = [(k, fields[k].annotation) for k in node if k in fields]
+    else:
+        origin, args = get_origin(annotation), get_args(annotation)
+        if origin is dict and isinstance(node, CommentedMap) and args:
+            children = [(k, args[-1]) for k in node]
+        elif origin is list and isinstance(node, CommentedSeq) and args:
+            children = [(i, args[0]) for i in range(len(node))]
+    for key, child_annotation in children:
+        _put_before(node, key, _reorder_tree(node[key], child_annotation))
+    return first
+
+
+def _put_before(parent: CommentedMap | CommentedSeq, key: Any, lines: list[str]) -> None:
+    """Place comment lines before the first key of the mapping `parent[key]`."""
+    if not lines:
         return
-    origin, args = get_origin(annotation), get_args(annotation)
-    if origin is dict and isinstance(node, CommentedMap) and args:
-        for value in node.values():
-            _reorder_tree(value, args[-1])
-    elif origin is list and isinstance(node, CommentedSeq) and args:
-        for item in node:
-            _reorder_tree(item, args[0])
+    child = parent[key]
+    tokens = [CommentToken(line.lstrip(" ") + "\n", CommentMark(0)) for line in lines]
+    if child.ca.comment is None:
+        child.ca.comment = [None, None]
+    if isinstance(parent, CommentedMap):
+        # ruamel emits a nested mapping's leading comments from its parent's entry
+        slot = parent.ca.items.setdefault(key, [None, None, None, None])
+        if isinstance(slot[2], CommentToken):
+            slot[2].value += "".join(f"{line}\n" for line in lines)
+            return
+        slot[3] = (slot[3] or []) + tokens
+        child.ca.comment[1] = slot[3]
+    else:
+        child.ca.comment[1] = (child.ca.comment[1] or []) + tokens
 
 
 def _unwrap(annotation: Any) -> Any:
@@ -160,13 +182,14 @@ def _unwrap(annotation: Any) -> Any:
     return annotation
 
 
-def _reorder(node: CommentedMap, wanted: list[Any], *, root: bool = False) -> None:
+def _reorder(node: CommentedMap, wanted: list[Any], *, root: bool = False) -> list[str]:
     """Reorder `node`'s keys. A key takes its end-of-line comment along; the comment lines
     and blank lines that stood before a key stay before it, and those after the last entry
     stay at the end (and the head comment of a file, before its first key, at the top)."""
     keys = list(node)
     if keys == wanted:
-        return
+        return []
+    first: list[str] = []
     before: dict[Any, list[str]] = {keys[0]: [] if root else _take_lines_before_first_key(node)}
     for previous, key in zip(keys, keys[1:], strict=False):
         before[key] = _take_following_lines(node, previous)
@@ -180,13 +203,17 @@ def _reorder(node: CommentedMap, wanted: list[Any], *, root: bool = False) -> No
         if key in comments:
             node.ca.items[key] = comments[key]
     for key, lines in before.items():
-        if lines:
+        if not lines:
+            continue
+        column = _key_column(node, key)
+        tokens = [
+            CommentToken(line.lstrip(" ") + "\n", CommentMark(column if line.strip() else 0))
+            for line in lines
+        ]
+        if key == wanted[0]:
+            first = lines
+        else:
             slot = node.ca.items.setdefault(key, [None, None, None, None])
-            column = _key_column(node, key)
-            tokens = [
-                CommentToken(line.lstrip(" ") + "\n", CommentMark(column if line.strip() else 0))
-                for line in lines
-            ]
             slot[1] = tokens + list(slot[1] or [])
     if tail:
         holder, index = _last_comment_slot(node, wanted[-1])
@@ -195,6 +222,14 @@ def _reorder(node: CommentedMap, wanted: list[Any], *, root: bool = False) -> No
             holder[index] = CommentToken("\n" + "".join(f"{t}\n" for t in tail), CommentMark(0))
         else:
             token.value += "".join(f"{line}\n" for line in tail)
+    if root and first:  # after the head comment of the file
+        if node.ca.comment is None:
+            node.ca.comment = [None, None]
+        node.ca.comment[1] = (node.ca.comment[1] or []) + [
+            CommentToken(line.lstrip(" ") + "\n", CommentMark(0)) for line in first
+        ]
+        return []
+    return first
 
 
 def _take_following_lines(node: CommentedMap, key: Any) -> list[str]:
@@ -215,7 +250,8 @@ def _take_lines_before_first_key(node: CommentedMap) -> list[str]:
     """Detach the comment lines between a nested map's parent key and its first key (ruamel
     keeps them with the parent's end-of-line comment)."""
     comment = node.ca.comment
-    if not comment:
+    if not comment or node.fa.flow_style():
+        # a flow mapping's comment is the end-of-line comment of the line it ends on
         return []
     token, lines = comment[0], []
     if isinstance(token, CommentToken) and "\n" in token.value:
@@ -255,7 +291,11 @@ def _last_comment_slot(node: CommentedMap | CommentedSeq, key: Any) -> tuple[lis
 def _check_same(old: str, new: str) -> None:
     """The new text must hold the same data and the same comments as the old one."""
     safe = YAML(typ="safe", pure=True)
-    if safe.load(old) != safe.load(new) or _comments(old) != _comments(new):
+    try:
+        same = safe.load(old) == safe.load(new) and _comments(old) == _comments(new)
+    except YAMLError:
+        same = False
+    if not same:
         raise error(
             "SEM107",
             "formatting would change the data or lose a comment; the file is left as it is",
