@@ -32,6 +32,8 @@ LAYERS: list[set[str]] = [
     {"project"},
     {"search"},
     {"catalog", "catalog.lineage", "catalog.diagrams", "catalog.examples", "catalog.site"},
+    {"fmt", "gitrev"},
+    {"vocabdiff"},
     {"cli"},
 ]
 

@@ -632,6 +632,82 @@ def _print_views_summary(plan: ViewPlan, mood: str) -> None:
     if plan.withheld:
         text += f"; withheld as too confidential: {', '.join(a for a, _ in plan.withheld)}"
     err.print(text, markup=False, highlight=False)
+@app.command("fmt")
+def format_files(
+    files: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Files to format (default: every file of the project)."),
+    ] = None,
+    check_only: Annotated[
+        bool, typer.Option("--check", help="Change nothing; exit 1 if a file would change.")
+    ] = False,
+    show_diff: Annotated[
+        bool, typer.Option("--diff", help="With --check, print the changes as a unified diff.")
+    ] = False,
+) -> None:
+    """Rewrite semantic.yml, models/ and glossary/ files in the canonical layout, keeping
+    comments; a file that does not parse is reported and left alone."""
+    from semantic.fmt import format_files as format_paths
+    from semantic.fmt import format_project, unified_diff
+
+    with _reported():
+        results = (
+            format_paths(files, check=check_only)
+            if files
+            else format_project(find_root(state.project_path), check=check_only)
+        )
+        for result in results:
+            _print_diagnostics(list(result.diagnostics))
+            if result.changed and not check_only:
+                err.print(f"formatted {result.name}", markup=False, highlight=False)
+            if result.changed and check_only and show_diff:
+                sys.stdout.write(unified_diff(result))
+        changed = sum(r.changed for r in results)
+        broken = sum(1 for r in results if r.diagnostics and not r.changed)
+        verb = "would be reformatted" if check_only else "formatted"
+        summary = f"{changed} file(s) {verb}, {len(results) - changed - broken} unchanged"
+        err.print(summary + (f", {broken} not parsed" if broken else ""), highlight=False)
+        if broken or (check_only and changed):
+            raise typer.Exit(1)
+
+
+class DiffFormat(StrEnum):
+    text = "text"
+    markdown = "markdown"
+    json = "json"
+
+
+class FailOn(StrEnum):
+    breaking = "breaking"
+    any = "any"
+    never = "never"
+
+
+@app.command()
+def diff(
+    revision: Annotated[
+        str, typer.Argument(help="The git revision to compare the working tree with.")
+    ] = "HEAD",
+    fmt: Annotated[
+        DiffFormat, typer.Option("--format", "-f", help="text, markdown or json.")
+    ] = DiffFormat.text,
+    fail_on: Annotated[
+        FailOn, typer.Option("--fail-on", help="Exit 1 on breaking changes, on any, or never.")
+    ] = FailOn.breaking,
+    output: OutputOption = None,
+) -> None:
+    """What changed in the vocabulary since a git revision, in business terms, and what
+    breaks; exit 1 on a breaking change (see --fail-on)."""
+    from semantic.vocabdiff import diff_revision, render_json, render_markdown, render_text
+
+    with _reported():
+        found = diff_revision(state.project_path, revision)
+        _print_diagnostics(list(found.problems))
+        render = {"text": render_text, "markdown": render_markdown, "json": render_json}[fmt]
+        _emit(render(found), output)
+        failing = {"breaking": found.breaking, "any": found.changes, "never": ()}[fail_on]
+        if failing:
+            raise typer.Exit(1)
 
 
 def _print_result(result: pa.Table, fmt: OutputFormat) -> None:

@@ -27,6 +27,8 @@ CODES: dict[str, str] = {
     "SEM103": "the same id is defined twice",
     "SEM104": "an expression in a file is not valid SQL",
     "SEM105": "project configuration is missing or invalid",
+    "SEM106": "a file is not in the canonical layout (`semantic fmt --check`)",
+    "SEM107": "a file cannot be formatted without changing its data or comments",
     # SEM2xx: references
     "SEM201": "unknown term",
     "SEM202": "unknown entity",
@@ -81,11 +83,6 @@ CODES: dict[str, str] = {
     "SEM407": "foreign keys without a match in the data",
     "SEM408": "invalid export option",
     "SEM409": "the RDF export does not conform to the SHACL shapes",
-    "SEM425": "the catalog site's output folder holds something else",
-    "SEM426": "a search has nothing to look for",
-    "SEM427": "unknown language",
-    "SEM428": "the catalog site cannot be written",
-    "SEM429": "no example query compiles for a term (catalog site)",
     "SEM410": "invalid engine URL or engine name",
     "SEM411": "cannot connect to the engine",
     "SEM412": "the engine's driver is not installed",
@@ -96,6 +93,14 @@ CODES: dict[str, str] = {
     "SEM417": "publishing the views failed; nothing was changed",
     "SEM418": "a view column name is taken twice or too long for the database",
     "SEM419": "invalid views option (language, confidentiality, schema or engine)",
+    "SEM420": "`semantic diff` needs a git repository",
+    "SEM421": "unknown git revision",
+    "SEM422": "the project cannot be read at the git revision",
+    "SEM425": "the catalog site's output folder holds something else",
+    "SEM426": "a search has nothing to look for",
+    "SEM427": "unknown language",
+    "SEM428": "the catalog site cannot be written",
+    "SEM429": "no example query compiles for a term (catalog site)",
 }
 
 
