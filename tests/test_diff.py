@@ -80,13 +80,30 @@ def test_a_removed_term_is_breaking_and_names_its_users(shop: Path) -> None:
     start = text.index("  order_count:")
     end = text.index("  order_date:")
     (shop / SALES).write_text(text[:start] + text[end:])
-    assert summary(changes(shop)) == [
+    found = diff_revision(shop, "HEAD")
+    # the subject area that lists it no longer builds: reported, and the diff goes on
+    assert [(p.code, p.severity) for p in found.problems] == [("SEM216", "error")]
+    assert summary(list(found.changes)) == [
         ("removed", "order_count", True),
         ("removed", "average_basket", True),
     ]
-    removed = changes(shop)[0]
-    assert removed.used_by == ("average_basket",)
+    removed = found.changes[0]
+    assert removed.used_by == ("average_basket", "subject area sales_by_channel")
     assert "Number of orders" in removed.detail
+
+
+def test_a_term_a_subject_area_uses_names_it_among_its_users(shop: Path) -> None:
+    """A subject area is a published view: changing the meaning of one of its metrics, or
+    removing a segment it is restricted to, breaks what BI tools read."""
+    old, new = "sum(quantity * unit_price)}", "sum(quantity * unit_price * 0.9)}"
+    edit(shop, SALES, old, new)
+    [change] = changes(shop)
+    assert (change.kind, change.subject, change.breaking) == ("meaning", "revenue", True)
+    assert change.used_by == (
+        "average_basket",
+        "subject area sales_by_channel",
+        "subject area web_sales_by_city",
+    )
 
 
 def test_a_metric_meaning_change_is_breaking_a_reformatting_is_not(shop: Path) -> None:
@@ -96,7 +113,6 @@ def test_a_metric_meaning_change_is_breaking_a_reformatting_is_not(shop: Path) -
     [change] = changes(shop)
     assert (change.kind, change.subject, change.breaking) == ("meaning", "revenue", True)
     assert "`sum(quantity * unit_price)` → `sum(quantity * unit_price * 0.9)`" in change.detail
-    assert change.used_by == ("average_basket",)
 
 
 def test_a_metric_filter_or_entity_change_is_breaking(shop: Path) -> None:
@@ -193,7 +209,8 @@ def test_the_markdown_comment(shop: Path) -> None:
         "\n"
         "### Breaking changes\n"
         "\n"
-        "- **Grains** `order_date` (Order date): grain(s) removed: day\n"
+        "- **Grains** `order_date` (Order date): grain(s) removed: day; "
+        "used by `subject area sales_by_channel`\n"
         "\n"
         "### Other changes\n"
         "\n"
@@ -287,3 +304,15 @@ def test_a_removed_entity_and_relationship_break(shop: Path) -> None:
         "BREAKING Removed relationship 'books.authors' (to 'authors'): join paths change",
         "3 breaking, 0 other change(s) since HEAD",
     ]
+
+
+def test_a_removed_segment_names_the_subject_area_restricted_to_it(shop: Path) -> None:
+    text = (shop / SALES).read_text()
+    start = text.index("  web_sales:")
+    end = text.index("subject_areas:")
+    (shop / SALES).write_text(text[:start] + text[end:])
+    found = diff_revision(shop, "HEAD")
+    assert [p.code for p in found.problems] == ["SEM216"]
+    [removed] = found.changes
+    assert (removed.kind, removed.subject, removed.breaking) == ("removed", "web_sales", True)
+    assert removed.used_by == ("subject area web_sales_by_city",)

@@ -109,11 +109,26 @@ def _replacement_consumers(model: Model) -> Iterator[tuple[str, str]]:
             yield term.replaced_by, term.id
 
 
-#: Everything in a vocabulary that uses terms. Subject areas (or any other new consumer)
-#: join by adding one function here that yields (used term, user).
+def _subject_area_consumers(model: Model) -> Iterator[tuple[str, str]]:
+    """A subject area (a published view) uses its dimensions, metrics, segments and the
+    terms of its filter; it is named `subject area <id>`, apart from the terms."""
+    for area in model.subject_areas.values():
+        user = f"subject area {area.id}"
+        for name in (*area.dimensions, *area.metrics, *area.segments):
+            yield name.split(".")[0], user
+        if area.filter is not None:
+            for column in area.filter.find_all(exp.Column):
+                for name in (column.name, column.table):
+                    if name in model.terms:
+                        yield name, user
+
+
+#: Everything in a vocabulary that uses terms; a new consumer joins by adding one function
+#: here that yields (used term, user).
 CONSUMERS: tuple[Callable[[Model], Iterator[tuple[str, str]]], ...] = (
     _metric_consumers,
     _replacement_consumers,
+    _subject_area_consumers,
 )
 
 
