@@ -32,6 +32,7 @@ from semantic.query import QueryInput
 from semantic.views import DEFAULT_SCHEMA, ViewPlan
 
 app = typer.Typer(
+    rich_markup_mode="markdown",
     name="semantic",
     help="A business glossary that compiles to SQL.",
     no_args_is_help=True,
@@ -245,7 +246,11 @@ def query(
         _print_result(result, fmt)
 
 
-export_app = typer.Typer(help="Publish the vocabulary in standard formats.", no_args_is_help=True)
+export_app = typer.Typer(
+    rich_markup_mode="markdown",
+    help="Publish the vocabulary in standard formats.",
+    no_args_is_help=True,
+)
 app.add_typer(export_app, name="export")
 
 OutputOption = Annotated[
@@ -290,7 +295,9 @@ def export_r2rml(base: BaseOption = None, output: OutputOption = None) -> None:
         _emit(Project.load(state.project_path).r2rml(base), output)
 
 
-import_app = typer.Typer(help="Bring vocabularies from other systems.", no_args_is_help=True)
+import_app = typer.Typer(
+    rich_markup_mode="markdown", help="Bring vocabularies from other systems.", no_args_is_help=True
+)
 app.add_typer(import_app, name="import")
 
 
@@ -472,7 +479,11 @@ def search(
         err.print(f"{len(rows)} result(s)", markup=False, highlight=False)
 
 
-docs_app = typer.Typer(help="The vocabulary as a browsable catalog site.", no_args_is_help=True)
+docs_app = typer.Typer(
+    rich_markup_mode="markdown",
+    help="The vocabulary as a browsable catalog site.",
+    no_args_is_help=True,
+)
 app.add_typer(docs_app, name="docs")
 
 
@@ -499,6 +510,8 @@ def docs_build(
             markup=False,
             highlight=False,
         )
+
+
 @app.command()
 def load(
     engine: Annotated[
@@ -514,7 +527,9 @@ def load(
 
 
 views_app = typer.Typer(
-    help="Views for BI tools: one per entity and one per subject area.", no_args_is_help=True
+    rich_markup_mode="markdown",
+    help="Views for BI tools: one per entity and one per subject area.",
+    no_args_is_help=True,
 )
 app.add_typer(views_app, name="views")
 
@@ -632,6 +647,8 @@ def _print_views_summary(plan: ViewPlan, mood: str) -> None:
     if plan.withheld:
         text += f"; withheld as too confidential: {', '.join(a for a, _ in plan.withheld)}"
     err.print(text, markup=False, highlight=False)
+
+
 @app.command("fmt")
 def format_files(
     files: Annotated[
@@ -869,9 +886,7 @@ def export_osi_file(
             err.print_json(json.dumps({"report": [n.as_dict() for n in notices]}))
         else:
             _print_diagnostics([n.diagnostic() for n in notices])
-            err.print(
-                f"export osi: {len(notices)} item(s) reported", markup=False, highlight=False
-            )
+            err.print(f"export osi: {len(notices)} item(s) reported", markup=False, highlight=False)
 
 
 @import_app.command("osi")
