@@ -18,16 +18,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import duckdb
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from sqlglot import exp
+from sqlglot.errors import SqlglotError
 
+from semantic.engines.connect import duckdb_database, engine_kind, interpolate, literal_password
 from semantic.errors import Diagnostic, SemanticError, Span, error
 from semantic.interchange import Notice, dump_yaml, english_label, flow, snake_id, write_files
+from semantic.model import Model
 
 __all__ = [
     "Catalog",
+    "engine_source",
     "Link",
     "Source",
     "Table",
@@ -102,22 +107,31 @@ def read_catalog(source: Source, schema: str | None = None) -> Catalog:
     if schema is not None:
         where = where.and_(exp.column("table_schema").eq(exp.Literal.string(schema)))
     columns = (
-        exp.select("table_schema", "table_name", "column_name", "data_type")
+        exp.select(
+            "table_schema",
+            "table_name",
+            "column_name",
+            "data_type",
+            "numeric_precision",
+            "numeric_scale",
+        )
         .from_(_info("columns"))
         .where(where)
         .order_by("table_schema", "table_name", "ordinal_position")
     )
     catalog = Catalog()
-    for table_schema, table_name, column, data_type in source.fetch(columns.sql(source.dialect)):
+    rows = source.fetch(columns.sql(source.dialect))
+    for table_schema, table_name, column, data_type, precision, scale in rows:
         key = f"{table_schema}.{table_name}"
         table = catalog.tables.setdefault(key, Table(table_schema, table_name, {}))
-        table.columns[column] = str(data_type).lower()
+        table.columns[column] = file_type(str(data_type), precision, scale, source.dialect)
     if not catalog.tables:
         raise error(
             "SEM221",
             "the database has no tables" + (f" in schema '{schema}'" if schema else ""),
             None,
-            "point init at a database or folder that holds the tables to describe",
+            _other_schemas(source, where)
+            or "point init at a database or folder that holds the tables to describe",
         )
     # key columns of primary, unique and foreign key constraints, in key order
     usage = (
@@ -165,6 +179,48 @@ def read_catalog(source: Source, schema: str | None = None) -> Catalog:
         )
         catalog.links.append(Link(fk[0], uq[0], pairs))
     return catalog
+
+
+def file_type(data_type: str, precision: Any, scale: Any, dialect: str) -> str:
+    """A column type as the model files write it (DuckDB's spelling, lower case) from the
+    type `information_schema` gives in `dialect`, with a decimal's precision and scale.
+
+    >>> file_type("character varying", None, None, "postgres")
+    'text'
+    >>> file_type("numeric", 15, 2, "postgres"), file_type("DECIMAL(15,2)", 15, 2, "duckdb")
+    ('decimal(15,2)', 'decimal(15,2)')
+    >>> file_type("timestamp without time zone", None, None, "postgres")
+    'timestamp'
+    """
+    if dialect == "duckdb":
+        return data_type.lower()  # already the files' spelling
+    try:
+        kind = exp.DataType.build(data_type, dialect=dialect)
+    except (SqlglotError, ValueError):
+        return data_type.lower()
+    if kind.this == exp.DataType.Type.DECIMAL and precision is not None and scale is not None:
+        return f"decimal({int(precision)},{int(scale)})"
+    text = kind.sql("duckdb").lower()
+    return text if text[:1].isalpha() else data_type.lower()  # ARRAY and the like as given
+
+
+def _other_schemas(source: Source, where: exp.Expression) -> str | None:
+    """A hint naming the schemas that do have tables, when the one asked for has none."""
+    schemas = (
+        exp.select("table_schema")
+        .distinct()
+        .from_(_info("columns"))
+        .where(
+            exp.column("table_catalog")
+            .eq(exp.func("current_database"))
+            .and_(exp.column("table_schema").isin(*_SYSTEM_SCHEMAS).not_())
+        )
+        .order_by("table_schema")
+    )
+    found = [str(row[0]) for row in source.fetch(schemas.sql(source.dialect))]
+    if not found:
+        return None
+    return f"its tables are in schema {', '.join(found)}: pass --schema {found[0]}"
 
 
 # --- guessing keys from names, confirmed on the data -----------------------------------------
@@ -330,6 +386,8 @@ class Scaffold:
     notices: tuple[Notice, ...]
 
 
+#: the name of the engine `init` writes into semantic.yml: the database it read
+ENGINE_NAME = "source"
 _TIME_TYPES = re.compile(r"^(date|timestamp|datetime)")
 
 
@@ -351,8 +409,10 @@ def scaffold_files(
     name: str,
     data: dict[str, str] | None = None,
     origin: str = "",
+    engine: str | None = None,
 ) -> Scaffold:
-    """`semantic.yml`, `models/<name>.yml` and one glossary file per entity, as text."""
+    """`semantic.yml`, `models/<name>.yml` and one glossary file per entity, as text; with
+    `engine` (a URL without a password), an engine `source` that is the project's default."""
     _entity_ids(catalog)
     notices: list[Notice] = []
     model_name = snake_id(name)
@@ -426,6 +486,13 @@ def scaffold_files(
     config = CommentedMap(name=name, languages=flow(["en"]))
     if data:
         config["data"] = flow(data)
+    if engine:
+        config["engines"] = CommentedMap(
+            {ENGINE_NAME: CommentedMap(url=engine, default=True)}
+        )
+        config.yaml_set_comment_before_after_key(
+            "engines", before="the database init read: queries run there", indent=0
+        )
     files["semantic.yml"] = dump_yaml(
         config, "yaml-language-server: $schema=schemas/project.schema.json"
     )
@@ -512,9 +579,11 @@ def scaffold(
     schema: str | None = None,
     data: dict[str, str] | None = None,
     origin: str = "",
+    engine: str | None = None,
 ) -> tuple[list[Path], tuple[Notice, ...]]:
     """Read the database behind `source`, guess what it does not declare, and write a new
-    project at `root`; refuse (SEM220) when `root` already holds a project or its folders."""
+    project at `root` (whose default engine is `engine`, when given); refuse (SEM220) when
+    `root` already holds a project or its folders."""
     for existing in ("semantic.yml", "models", "glossary"):
         if (root / existing).exists():
             raise SemanticError(
@@ -527,7 +596,9 @@ def scaffold(
             )
     catalog = read_catalog(source, schema)
     guess_keys(source, catalog)
-    result = scaffold_files(catalog, name=name or root.resolve().name, data=data, origin=origin)
+    result = scaffold_files(
+        catalog, name=name or root.resolve().name, data=data, origin=origin, engine=engine
+    )
     return write_files(root, result.files), result.notices
 
 
@@ -593,3 +664,91 @@ def files_source(folder: Path) -> tuple[Source, str]:
         )
         connection.execute(view.sql("duckdb"))
     return _DuckDBSource(connection), fmt
+
+
+#: the schema `init --engine` reads when none is given, by engine
+DEFAULT_SCHEMAS = {"duckdb": "main", "postgres": "public"}
+#: the variable semantic.yml reads a PostgreSQL password from (libpq's own)
+PASSWORD_VARIABLE = "PGPASSWORD"
+
+
+@dataclass(frozen=True)
+class EngineSource:
+    """A database opened from an engine URL for `init` to read: its default schema, the URL
+    to write into the new semantic.yml (never holding a password), and what to tell."""
+
+    source: Source
+    schema: str
+    url: str
+    notices: tuple[Notice, ...] = ()
+
+
+def engine_source(url: str) -> EngineSource:
+    """The database an engine URL names, opened read-only: a DuckDB file
+    (`duckdb:///path/file.duckdb`) or PostgreSQL (`postgresql://...`); SEM221 for the engines
+    that hold no tables of their own (in-memory DuckDB, Spark)."""
+    resolved = interpolate(url)
+    kind = engine_kind(resolved)
+    if kind == "duckdb":
+        database = duckdb_database(resolved)
+        if database == ":memory:":
+            raise error(
+                "SEM221",
+                "an in-memory DuckDB database has no tables to describe",
+                None,
+                "give a database file: --engine duckdb:///path/file.duckdb, or --from-files DIR",
+            )
+        path = Path(database).expanduser().resolve()
+        return EngineSource(duckdb_source(path), DEFAULT_SCHEMAS[kind], f"duckdb://{path}")
+    if kind == "postgres":
+        from semantic.engines.postgres import PostgresEngine
+
+        engine = PostgresEngine(_EMPTY_MODEL, resolved)
+        # init only reads: the server refuses any write of this session
+        engine.fetch("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY; SELECT 1")
+        shared, notices = _without_password(url)
+        return EngineSource(engine, DEFAULT_SCHEMAS[kind], shared, notices)
+    raise error(
+        "SEM221",
+        f"init reads the tables of a DuckDB file or a PostgreSQL database, not of a {kind} engine",
+        None,
+        "Spark reads data files: scaffold from them with --from-files DIR",
+    )
+
+
+#: the model of an engine that only answers `fetch`
+_EMPTY_MODEL = Model("init", ("en",), "duckdb", 1, {}, {}, {}, {}, {})
+
+
+def _without_password(url: str) -> tuple[str, tuple[Notice, ...]]:
+    """`url` with a password written in it replaced by `${PGPASSWORD}`, and a notice saying
+    so.
+
+    >>> _without_password("postgresql://ann:s3cret@db/sales")[0]
+    'postgresql://ann:${PGPASSWORD}@db/sales'
+    >>> _without_password("postgresql://ann@db/sales?sslmode=require&password=s3cret")[0]
+    'postgresql://ann@db/sales?sslmode=require&password=${PGPASSWORD}'
+    """
+    if literal_password(url) is None:
+        return url, ()
+    variable = "${" + PASSWORD_VARIABLE + "}"
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if parts.password is not None:
+        credentials, _, host = netloc.rpartition("@")
+        netloc = f"{credentials.split(':', 1)[0]}:{variable}@{host}"
+    query = "&".join(
+        f"{key}={variable}" if key.lower() == "password" else f"{key}={value}"
+        for key, value in parse_qsl(parts.query, keep_blank_values=True)
+    )
+    shared = urlunsplit(parts._replace(netloc=netloc, query=query))
+    notice = Notice(
+        "semantic.yml",
+        0,
+        "the password of the engine URL",
+        f"semantic.yml reads it from {variable}: export {PASSWORD_VARIABLE} before running "
+        "semantic in the new project (or use ~/.pgpass and take it out of the URL)",
+        code="SEM226",
+        prefix="not written: ",
+    )
+    return shared, (notice,)
