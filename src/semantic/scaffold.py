@@ -705,7 +705,7 @@ def engine_source(url: str) -> EngineSource:
 
         engine = PostgresEngine(_EMPTY_MODEL, resolved)
         # init only reads: the server refuses any write of this session
-        engine.fetch("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY; SELECT 1")
+        engine.connection.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
         shared, notices = _without_password(url)
         return EngineSource(engine, DEFAULT_SCHEMAS[kind], shared, notices)
     raise error(
