@@ -175,7 +175,9 @@ def test_the_engine_url_duckdb_names_the_embedded_engine(project: Project, tmp_p
     root = tmp_path / "p"
     assert _cli(tmp_path, "init", str(root), "--from-files", str(project.data_dir))[0] == 0
     config = root / "semantic.yml"
-    config.write_text(config.read_text() + "engines:\n  laptop:\n    url: duckdb\n    default: true\n")
+    config.write_text(
+        config.read_text() + "engines:\n  laptop:\n    url: duckdb\n    default: true\n"
+    )
     code, out, err = _cli(root, "query", "SELECT orders_count", "-f", "csv")
     assert code == 0, err
     assert out == f"orders_count\n{project.engine.fetch('SELECT count(*) FROM orders')[0][0]}\n"
@@ -187,7 +189,9 @@ def test_the_engine_url_duckdb_names_the_embedded_engine(project: Project, tmp_p
     assert code == 1 and "SEM101" in err
 
 
-def test_a_duckdb_file_with_data_files_still_gets_its_views(project: Project, tmp_path: Path) -> None:
+def test_a_duckdb_file_with_data_files_still_gets_its_views(
+    project: Project, tmp_path: Path
+) -> None:
     """Registering views over the data files is for `data:` projects: it writes the file."""
     database = tmp_path / "bi.duckdb"
     engine = project.engine_for(f"duckdb://{database}")
@@ -240,9 +244,7 @@ def test_a_project_from_postgresql_runs_on_postgresql(
 ) -> None:
     schema, declared = pg_schema
     root = tmp_path / "warehouse"
-    code, _, err = _cli(
-        tmp_path, "init", str(root), "--engine", postgres_url, "--schema", schema
-    )
+    code, _, err = _cli(tmp_path, "init", str(root), "--engine", postgres_url, "--schema", schema)
     assert code == 0, err
     assert err.count("SEM225") == (0 if declared else len(FOREIGN_KEYS)), err
 

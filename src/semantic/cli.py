@@ -726,9 +726,7 @@ def init(
     name: Annotated[str | None, typer.Option("--name", help="Project name.")] = None,
     schema: Annotated[
         str | None,
-        typer.Option(
-            "--schema", help="Only the tables of this schema (default: main, or public)."
-        ),
+        typer.Option("--schema", help="Only the tables of this schema (default: main, or public)."),
     ] = None,
     fmt: ReportFormat = CheckFormat.text,
     engine: Annotated[

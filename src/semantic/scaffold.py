@@ -130,7 +130,7 @@ def read_catalog(source: Source, schema: str | None = None) -> Catalog:
             "SEM221",
             "the database has no tables" + (f" in schema '{schema}'" if schema else ""),
             None,
-            _other_schemas(source, where)
+            _other_schemas(source)
             or "point init at a database or folder that holds the tables to describe",
         )
     # key columns of primary, unique and foreign key constraints, in key order
@@ -204,7 +204,7 @@ def file_type(data_type: str, precision: Any, scale: Any, dialect: str) -> str:
     return text if text[:1].isalpha() else data_type.lower()  # ARRAY and the like as given
 
 
-def _other_schemas(source: Source, where: exp.Expression) -> str | None:
+def _other_schemas(source: Source) -> str | None:
     """A hint naming the schemas that do have tables, when the one asked for has none."""
     schemas = (
         exp.select("table_schema")
@@ -487,9 +487,7 @@ def scaffold_files(
     if data:
         config["data"] = flow(data)
     if engine:
-        config["engines"] = CommentedMap(
-            {ENGINE_NAME: CommentedMap(url=engine, default=True)}
-        )
+        config["engines"] = CommentedMap({ENGINE_NAME: CommentedMap(url=engine, default=True)})
         config.yaml_set_comment_before_after_key(
             "engines", before="the database init read: queries run there", indent=0
         )

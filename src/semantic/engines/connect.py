@@ -162,7 +162,8 @@ def check_engines(engines: Mapping[str, tuple[str, bool, Span]]) -> list[Diagnos
                     "out and set PGPASSWORD (or use ~/.pgpass)",
                 )
             )
-        if url != BARE_DUCKDB and not url.startswith(("${", *SCHEMES)):  # a whole URL from a variable is read later
+        # a whole URL from a variable is read later
+        if url != BARE_DUCKDB and not url.startswith(("${", *SCHEMES)):
             found.append(
                 Diagnostic(
                     "SEM410",
