@@ -6,6 +6,8 @@ hand-written SQL on the database it describes; `url: duckdb` names the embedded 
 from __future__ import annotations
 
 import hashlib
+import re
+import shlex
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +26,7 @@ from tests.compare import assert_same_rows
 from tests.test_init import FOREIGN_KEYS, ORDER, PRIMARY_KEYS, _relationships
 
 runner = CliRunner()
+DOC = Path(__file__).resolve().parents[1] / "docs" / "importing.md"
 
 #: business queries of the scaffolded TPC-H glossary and the PostgreSQL that answers each
 PG_QUERIES = [
@@ -42,6 +45,12 @@ PG_QUERIES = [
         WHERE l_shipdate <= DATE '1998-09-02' GROUP BY 1, 2 ORDER BY 1, 2""",
     ),
 ]
+
+
+def _doc_block(tag: str) -> str:
+    """A fenced block of docs/importing.md, found by the HTML comment above it."""
+    (body,) = re.findall(rf"<!-- {tag} -->\n```\w+\n(.*?)```", DOC.read_text(), re.S)
+    return str(body)
 
 
 def _digest(path: Path) -> str:
@@ -81,6 +90,10 @@ def test_a_project_from_a_duckdb_file_runs_on_it_and_never_changes_it(
     root = tmp_path / "shop"
     code, _, err = _cli(root, "init", str(root), "--engine", f"duckdb://{shop_file}")
     assert code == 0, err
+    shown = _doc_block("init semantic.yml: duckdb")
+    assert (root / "semantic.yml").read_text() == shown.replace(
+        "/srv/warehouse.duckdb", str(shop_file.resolve())
+    )
     project = Project.load(root)
     assert project.config.data is None
     source = project.config.engines["source"]
@@ -110,6 +123,28 @@ def test_a_project_from_a_duckdb_file_runs_on_it_and_never_changes_it(
     code, _, err = _cli(root, "check", "--data")
     assert code == 1 and f"table 'sales' of entity 'orders' is missing from {shop_file}" in err
     assert _digest(shop_file) == before
+
+
+def test_the_documented_session_runs_as_shown(shop_file: Path, tmp_path: Path) -> None:
+    """docs/importing.md's `init --engine duckdb:///...` session, on the same small file:
+    each command's output (stderr for init, stdout for query) is what the page shows."""
+    steps: list[tuple[str, list[str]]] = []
+    for line in _doc_block("init session").splitlines():
+        if line.startswith("$ "):
+            steps.append((line[2:], []))
+        else:
+            steps[-1][1].append(line)
+    folder = tmp_path
+    for command, shown in steps:
+        words = shlex.split(command.replace("/srv/warehouse.duckdb", str(shop_file)))
+        if words[0] == "cd":
+            folder = folder / words[1]
+            continue
+        if words[:2] == ["semantic", "init"]:
+            words[2] = str(folder / words[2])
+        code, out, err = _cli(folder, *words[1:])
+        assert code == 0, err
+        assert (err if words[1] == "init" else out).splitlines() == shown, command
 
 
 def test_reading_a_duckdb_file_opens_it_read_only_and_views_apply_writes(
@@ -186,7 +221,7 @@ def test_the_engine_url_duckdb_names_the_embedded_engine(project: Project, tmp_p
     assert code == 0 and out.startswith("orders_count\n")
     config.write_text(config.read_text().replace("url: duckdb", "url: duckdb:"))
     code, _, err = _cli(root, "check")
-    assert code == 1 and "SEM101" in err
+    assert code == 1 and "SEM101" in err and "may be written duckdb" in err
 
 
 def test_a_duckdb_file_with_data_files_still_gets_its_views(
@@ -255,6 +290,11 @@ def test_a_project_from_postgresql_runs_on_postgresql(
     assert ("SEM226" in err) == (password is not None)
     monkeypatch.setenv("PGPASSWORD", password)
 
+    parts = urlsplit(postgres_url)
+    shown = _doc_block("init semantic.yml: postgres")
+    assert text == shown.replace("analyst", str(parts.username)).replace(
+        "db.example.com:5432/sales", f"{parts.hostname}:{parts.port}{parts.path}"
+    )
     project = Project.load(root)
     assert project.config.data is None
     assert _relationships(project) == FOREIGN_KEYS
