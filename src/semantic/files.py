@@ -14,7 +14,6 @@ m.yml:3:5: SEM102 unknown key 'colums' in entities.t
 from __future__ import annotations
 
 import re
-
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, TypeVar
