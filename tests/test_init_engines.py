@@ -332,5 +332,8 @@ def test_init_reads_postgresql_in_a_read_only_session(postgres_url: str) -> None
 
     opened = engine_source(postgres_url)
     assert opened.schema == "public"
-    with pytest.raises(SemanticError, match="read-only transaction"):
-        opened.source.fetch("CREATE TABLE init_must_not_write (x integer)")
+    try:
+        with pytest.raises(SemanticError, match="read-only transaction"):
+            opened.source.fetch("CREATE TABLE init_must_not_write (x integer)")
+    finally:
+        opened.source.close()

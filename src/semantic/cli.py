@@ -762,14 +762,17 @@ def init(
             # --from-duckdb FILE is --engine duckdb:///FILE
             url = engine or f"duckdb://{Path(str(from_duckdb)).resolve()}"
             opened = engine_source(url)
-            written, notices = scaffold(
-                opened.source,
-                folder,
-                name=name,
-                schema=schema or opened.schema,
-                origin=str(from_duckdb) if from_duckdb else redact(url),
-                engine=opened.url,
-            )
+            try:
+                written, notices = scaffold(
+                    opened.source,
+                    folder,
+                    name=name,
+                    schema=schema or opened.schema,
+                    origin=str(from_duckdb) if from_duckdb else redact(url),
+                    engine=opened.url,
+                )
+            finally:
+                opened.source.close()
             notices = (*notices, *opened.notices)
         _print_notices(notices, written, fmt, "init")
 

@@ -46,13 +46,17 @@ __all__ = [
 
 
 class Source(Protocol):
-    """What `init` needs of an engine: its dialect and rows of a query (every `Engine` has
-    both)."""
+    """What `init` needs of an engine: its dialect, rows of a query, and closing (every
+    `Engine` has them)."""
 
     dialect: str
 
     def fetch(self, sql: str) -> list[tuple[Any, ...]]:
         """The rows of `sql`."""
+        ...
+
+    def close(self) -> None:
+        """Release the connection."""
         ...
 
 
@@ -616,6 +620,10 @@ class _DuckDBSource:
         """The rows of `sql`."""
         with self.connection.cursor() as cursor:
             return cursor.execute(sql).fetchall()
+
+    def close(self) -> None:
+        """Release the connection."""
+        self.connection.close()
 
 
 def duckdb_source(path: Path) -> Source:

@@ -109,7 +109,8 @@ def open_engine(
             "SEM410",
             f"the {kind} engine reads the data files, and the project has no `data:` section",
             None,
-            "add data: {dir: data} to semantic.yml, or data: to the engine",
+            "add data: {dir: data} to semantic.yml, or data: to the engine"
+            + (", or open a database file: duckdb:///path/file.duckdb" if kind == "duckdb" else ""),
         )
     if kind == "duckdb":
         from semantic.engines.duckdb import DuckDBEngine
