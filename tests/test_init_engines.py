@@ -337,3 +337,38 @@ def test_init_reads_postgresql_in_a_read_only_session(postgres_url: str) -> None
             opened.source.fetch("CREATE TABLE init_must_not_write (x integer)")
     finally:
         opened.source.close()
+
+
+def test_foreign_keys_of_one_name_on_two_tables(
+    postgres_engine: PostgresEngine, postgres_url: str, tmp_path: Path
+) -> None:
+    """PostgreSQL names a foreign key per table: `fk_customer` on orders and on invoices are
+    two keys, which information_schema lists under one name."""
+    schema = f"init_{uuid.uuid4().hex[:10]}"
+    postgres_engine.publish(
+        [
+            f"CREATE SCHEMA {schema}",
+            f"CREATE TABLE {schema}.customers (id integer PRIMARY KEY, name text)",
+            *(
+                f"CREATE TABLE {schema}.{table} (id integer PRIMARY KEY, customer_id integer, "
+                f"CONSTRAINT fk_customer FOREIGN KEY (customer_id) "
+                f"REFERENCES {schema}.customers (id))"
+                for table in ("orders", "invoices")
+            ),
+            f"INSERT INTO {schema}.customers VALUES (1, 'Ann'), (2, 'Bo')",
+            f"INSERT INTO {schema}.orders VALUES (10, 1), (11, 2), (12, 2)",
+            f"INSERT INTO {schema}.invoices VALUES (20, 2)",
+        ]
+    )
+    try:
+        root = tmp_path / "p"
+        args = ["init", str(root), "--engine", postgres_url, "--schema", schema]
+        code, _, err = _cli(tmp_path, *args)
+        assert code == 0 and "SEM225" not in err, err
+        project = Project.load(root)
+        assert _relationships(project) == {
+            ("orders", "customers", (("customer_id", "id"),)),
+            ("invoices", "customers", (("customer_id", "id"),)),
+        }
+    finally:
+        postgres_engine.publish([f"DROP SCHEMA {schema} CASCADE"])

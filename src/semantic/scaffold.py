@@ -156,32 +156,41 @@ def read_catalog(source: Source, schema: str | None = None) -> Catalog:
         .where(exp.column("table_catalog", "k").eq(exp.func("current_database")))
         .order_by("k.table_schema", "k.table_name", "k.constraint_name", "k.ordinal_position")
     )
-    constraints: dict[str, tuple[str, str, list[str]]] = {}
+    # constraints by schema-qualified name, then by table: PostgreSQL lets two tables have
+    # foreign keys of one name, which the standard's information_schema cannot tell apart
+    constraints: dict[str, dict[str, tuple[str, list[str]]]] = {}
     # a foreign key column's place in the key it references (it may list them in another order)
-    places: dict[tuple[str, str], int] = {}
+    places: dict[tuple[str, str, str], int] = {}
     rows = source.fetch(usage.sql(source.dialect))
     for name, table_schema, table_name, column, place, kind in rows:
+        key, qualified = f"{table_schema}.{table_name}", f"{table_schema}.{name}"
         if place is not None:
-            places[(f"{table_schema}.{name}", str(column))] = int(place)
-        key = f"{table_schema}.{table_name}"
-        entry = constraints.setdefault(f"{table_schema}.{name}", (key, str(kind), []))
-        entry[2].append(str(column))
-    for key, kind, cols in constraints.values():
-        if kind == "PRIMARY KEY" and key in catalog.tables:
-            catalog.tables[key].primary_key = tuple(cols)
+            places[(qualified, key, str(column))] = int(place)
+        entry = constraints.setdefault(qualified, {}).setdefault(key, (str(kind), []))
+        entry[1].append(str(column))
+    for by_table in constraints.values():
+        for key, (kind, cols) in by_table.items():
+            if kind == "PRIMARY KEY" and key in catalog.tables:
+                catalog.tables[key].primary_key = tuple(cols)
     references = exp.select(
         "constraint_schema", "constraint_name", "unique_constraint_schema", "unique_constraint_name"
     ).from_(_info("referential_constraints"))
+    targets: dict[str, set[str]] = {}
     for fk_schema, fk_name, uq_schema, uq_name in source.fetch(references.sql(source.dialect)):
-        fk = constraints.get(f"{fk_schema}.{fk_name}")
-        uq = constraints.get(f"{uq_schema}.{uq_name}")
-        if fk is None or uq is None or fk[0] not in catalog.tables or uq[0] not in catalog.tables:
-            continue
-        key = f"{fk_schema}.{fk_name}"
-        pairs = tuple(
-            (column, uq[2][places.get((key, column), i + 1) - 1]) for i, column in enumerate(fk[2])
-        )
-        catalog.links.append(Link(fk[0], uq[0], pairs))
+        targets.setdefault(f"{fk_schema}.{fk_name}", set()).add(f"{uq_schema}.{uq_name}")
+    for fk, unique in targets.items():
+        referenced = constraints.get(unique.pop(), {}) if len(unique) == 1 else {}
+        if len(referenced) != 1:
+            continue  # foreign keys of one name to several keys: left to guessing
+        ((target, (_, target_columns)),) = referenced.items()
+        for key, (_, fk_columns) in constraints.get(fk, {}).items():
+            if key not in catalog.tables or target not in catalog.tables:
+                continue
+            pairs = tuple(
+                (column, target_columns[places.get((fk, key, column), i + 1) - 1])
+                for i, column in enumerate(fk_columns)
+            )
+            catalog.links.append(Link(key, target, pairs))
     return catalog
 
 
