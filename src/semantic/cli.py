@@ -560,8 +560,8 @@ def _views_engine(project: Project, name_or_url: str | None, *, required: bool) 
     """The engine to publish to (see `Project.engine_for`), closed afterwards. The embedded
     in-memory engine serves for planning only: views there would vanish with the command."""
     try:
-        target = project.engine_for(name_or_url)
-        if required and target is project.engine:
+        target = project.engine_for(name_or_url, write=required)
+        if required and getattr(target, "database", None) == ":memory:":
             raise SemanticError(
                 Diagnostic(
                     "SEM419",
@@ -818,29 +818,55 @@ def init(
     ] = None,
     name: Annotated[str | None, typer.Option("--name", help="Project name.")] = None,
     schema: Annotated[
-        str | None, typer.Option("--schema", help="Only the tables of this schema.")
+        str | None,
+        typer.Option("--schema", help="Only the tables of this schema (default: main, or public)."),
     ] = None,
     fmt: ReportFormat = CheckFormat.text,
+    engine: Annotated[
+        str | None,
+        typer.Option(
+            "--engine",
+            "-e",
+            help="An engine URL to describe: duckdb:///path/file.duckdb or "
+            "postgresql://USER@HOST:PORT/DATABASE; it becomes the project's default engine.",
+        ),
+    ] = None,
 ) -> None:
     """Scaffold a new project from an existing database: entities, keys, relationships
     (declared, or guessed from names and checked on the data) and a draft glossary."""
     import os
 
-    from semantic.scaffold import duckdb_source, files_source, scaffold
+    from semantic.engines.postgres import redact
+    from semantic.scaffold import engine_source, files_source, scaffold
 
     with _reported():
-        if (from_duckdb is None) == (from_files is None):
-            raise typer.BadParameter("give one of --from-duckdb FILE or --from-files DIR")
-        if from_duckdb is not None:
-            source, data, origin = duckdb_source(from_duckdb), None, str(from_duckdb)
-        else:
-            assert from_files is not None
+        if [from_duckdb, from_files, engine].count(None) != 2:
+            raise typer.BadParameter(
+                "give one of --engine URL, --from-duckdb FILE or --from-files DIR"
+            )
+        if from_files is not None:
             source, file_format = files_source(from_files)
             where = os.path.relpath(from_files.resolve(), folder.resolve())
             data, origin = {"dir": where, "format": file_format}, str(from_files)
-        written, notices = scaffold(
-            source, folder, name=name, schema=schema, data=data, origin=origin
-        )
+            written, notices = scaffold(
+                source, folder, name=name, schema=schema, data=data, origin=origin
+            )
+        else:
+            # --from-duckdb FILE is --engine duckdb:///FILE
+            url = engine or f"duckdb://{Path(str(from_duckdb)).resolve()}"
+            opened = engine_source(url)
+            try:
+                written, notices = scaffold(
+                    opened.source,
+                    folder,
+                    name=name,
+                    schema=schema or opened.schema,
+                    origin=str(from_duckdb) if from_duckdb else redact(url),
+                    engine=opened.url,
+                )
+            finally:
+                opened.source.close()
+            notices = (*notices, *opened.notices)
         _print_notices(notices, written, fmt, "init")
 
 

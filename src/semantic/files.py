@@ -13,6 +13,7 @@ m.yml:3:5: SEM102 unknown key 'colums' in entities.t
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -92,6 +93,12 @@ def read_file(
             if "duplicate" in problem
             else ("check indentation, colons and quotes near this place")
         )
+        line = text.splitlines()[mark.line] if mark and mark.line < len(text.splitlines()) else ""
+        if re.fullmatch(r"\s*[\w-]+:\s+[^'\s\"][^#]*:\s*", line):
+            # `url: duckdb:`: YAML reads a value ending with a colon as a key
+            hint = "quote a value that ends with a colon: 'value:'" + (
+                " (the embedded engine's URL may be written duckdb)" if "duckdb:" in line else ""
+            )
         return None, [Diagnostic("SEM101", f"invalid YAML: {problem}", span, hint)]
     if tree is None:
         tree = CommentedMap()

@@ -173,17 +173,22 @@ class Project:
         assert self.config.data is not None
         return DuckDBEngine(self.model, data_dir, self.config.data.format)
 
-    def engine_for(self, name_or_url: str | None = None) -> Engine:
+    def engine_for(self, name_or_url: str | None = None, *, write: bool = False) -> Engine:
         """The engine named in semantic.yml's `engines:`, or opened from a URL (`duckdb:`,
         `postgresql://...`, `spark:local[*]`, ...); None is the engine marked `default: true`,
-        else the embedded DuckDB. Each engine is opened once and kept until `close`."""
+        else the embedded DuckDB. Each engine is opened once and kept until `close`. A DuckDB
+        file that holds the tables itself is opened read-only unless `write` (views apply)."""
         name = name_or_url or next((n for n, s in self.config.engines.items() if s.default), None)
         if name is None or (name in EMBEDDED and name not in self.config.engines):
             if "engine" not in self.__dict__:  # first use: make the demo data if it is missing
                 self.prepare_data()
             return self.engine
-        if name in self._engines:
-            return self._engines[name]
+        cached = self._engines.pop(name, None)
+        if cached is not None:
+            if not (write and getattr(cached, "read_only", False)):
+                self._engines[name] = cached
+                return cached
+            cached.close()  # opened read-only: reopened to write
         spec = self.config.engines.get(name)
         if spec is None and ":" not in name:
             raise error(
@@ -201,7 +206,7 @@ class Project:
                 self.prepare_data()
             data = self.data_dir
         fmt = self.config.data.format if self.config.data else "parquet"
-        self._engines[name] = engine = open_engine(url, self.model, data, fmt)
+        self._engines[name] = engine = open_engine(url, self.model, data, fmt, write=write)
         return engine
 
     def close(self) -> None:

@@ -18,16 +18,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import duckdb
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from sqlglot import exp
+from sqlglot.errors import SqlglotError
 
+from semantic.engines.connect import duckdb_database, engine_kind, interpolate, literal_password
 from semantic.errors import Diagnostic, SemanticError, Span, error
 from semantic.interchange import Notice, dump_yaml, english_label, flow, snake_id, write_files
+from semantic.model import Model
 
 __all__ = [
     "Catalog",
+    "engine_source",
     "Link",
     "Source",
     "Table",
@@ -41,13 +46,17 @@ __all__ = [
 
 
 class Source(Protocol):
-    """What `init` needs of an engine: its dialect and rows of a query (every `Engine` has
-    both)."""
+    """What `init` needs of an engine: its dialect, rows of a query, and closing (every
+    `Engine` has them)."""
 
     dialect: str
 
     def fetch(self, sql: str) -> list[tuple[Any, ...]]:
         """The rows of `sql`."""
+        ...
+
+    def close(self) -> None:
+        """Release the connection."""
         ...
 
 
@@ -102,22 +111,31 @@ def read_catalog(source: Source, schema: str | None = None) -> Catalog:
     if schema is not None:
         where = where.and_(exp.column("table_schema").eq(exp.Literal.string(schema)))
     columns = (
-        exp.select("table_schema", "table_name", "column_name", "data_type")
+        exp.select(
+            "table_schema",
+            "table_name",
+            "column_name",
+            "data_type",
+            "numeric_precision",
+            "numeric_scale",
+        )
         .from_(_info("columns"))
         .where(where)
         .order_by("table_schema", "table_name", "ordinal_position")
     )
     catalog = Catalog()
-    for table_schema, table_name, column, data_type in source.fetch(columns.sql(source.dialect)):
+    rows = source.fetch(columns.sql(source.dialect))
+    for table_schema, table_name, column, data_type, precision, scale in rows:
         key = f"{table_schema}.{table_name}"
         table = catalog.tables.setdefault(key, Table(table_schema, table_name, {}))
-        table.columns[column] = str(data_type).lower()
+        table.columns[column] = file_type(str(data_type), precision, scale, source.dialect)
     if not catalog.tables:
         raise error(
             "SEM221",
             "the database has no tables" + (f" in schema '{schema}'" if schema else ""),
             None,
-            "point init at a database or folder that holds the tables to describe",
+            _other_schemas(source)
+            or "point init at a database or folder that holds the tables to describe",
         )
     # key columns of primary, unique and foreign key constraints, in key order
     usage = (
@@ -138,33 +156,84 @@ def read_catalog(source: Source, schema: str | None = None) -> Catalog:
         .where(exp.column("table_catalog", "k").eq(exp.func("current_database")))
         .order_by("k.table_schema", "k.table_name", "k.constraint_name", "k.ordinal_position")
     )
-    constraints: dict[str, tuple[str, str, list[str]]] = {}
+    # constraints by schema-qualified name, then by table: PostgreSQL lets two tables have
+    # foreign keys of one name, which the standard's information_schema cannot tell apart
+    constraints: dict[str, dict[str, tuple[str, list[str]]]] = {}
     # a foreign key column's place in the key it references (it may list them in another order)
-    places: dict[tuple[str, str], int] = {}
+    places: dict[tuple[str, str, str], int] = {}
     rows = source.fetch(usage.sql(source.dialect))
     for name, table_schema, table_name, column, place, kind in rows:
+        key, qualified = f"{table_schema}.{table_name}", f"{table_schema}.{name}"
         if place is not None:
-            places[(f"{table_schema}.{name}", str(column))] = int(place)
-        key = f"{table_schema}.{table_name}"
-        entry = constraints.setdefault(f"{table_schema}.{name}", (key, str(kind), []))
-        entry[2].append(str(column))
-    for key, kind, cols in constraints.values():
-        if kind == "PRIMARY KEY" and key in catalog.tables:
-            catalog.tables[key].primary_key = tuple(cols)
+            places[(qualified, key, str(column))] = int(place)
+        entry = constraints.setdefault(qualified, {}).setdefault(key, (str(kind), []))
+        entry[1].append(str(column))
+    for by_table in constraints.values():
+        for key, (kind, cols) in by_table.items():
+            if kind == "PRIMARY KEY" and key in catalog.tables:
+                catalog.tables[key].primary_key = tuple(cols)
     references = exp.select(
         "constraint_schema", "constraint_name", "unique_constraint_schema", "unique_constraint_name"
     ).from_(_info("referential_constraints"))
+    targets: dict[str, set[str]] = {}
     for fk_schema, fk_name, uq_schema, uq_name in source.fetch(references.sql(source.dialect)):
-        fk = constraints.get(f"{fk_schema}.{fk_name}")
-        uq = constraints.get(f"{uq_schema}.{uq_name}")
-        if fk is None or uq is None or fk[0] not in catalog.tables or uq[0] not in catalog.tables:
-            continue
-        key = f"{fk_schema}.{fk_name}"
-        pairs = tuple(
-            (column, uq[2][places.get((key, column), i + 1) - 1]) for i, column in enumerate(fk[2])
-        )
-        catalog.links.append(Link(fk[0], uq[0], pairs))
+        targets.setdefault(f"{fk_schema}.{fk_name}", set()).add(f"{uq_schema}.{uq_name}")
+    for fk, unique in targets.items():
+        referenced = constraints.get(unique.pop(), {}) if len(unique) == 1 else {}
+        if len(referenced) != 1:
+            continue  # foreign keys of one name to several keys: left to guessing
+        ((target, (_, target_columns)),) = referenced.items()
+        for key, (_, fk_columns) in constraints.get(fk, {}).items():
+            if key not in catalog.tables or target not in catalog.tables:
+                continue
+            pairs = tuple(
+                (column, target_columns[places.get((fk, key, column), i + 1) - 1])
+                for i, column in enumerate(fk_columns)
+            )
+            catalog.links.append(Link(key, target, pairs))
     return catalog
+
+
+def file_type(data_type: str, precision: Any, scale: Any, dialect: str) -> str:
+    """A column type as the model files write it (DuckDB's spelling, lower case) from the
+    type `information_schema` gives in `dialect`, with a decimal's precision and scale.
+
+    >>> file_type("character varying", None, None, "postgres")
+    'text'
+    >>> file_type("numeric", 15, 2, "postgres"), file_type("DECIMAL(15,2)", 15, 2, "duckdb")
+    ('decimal(15,2)', 'decimal(15,2)')
+    >>> file_type("timestamp without time zone", None, None, "postgres")
+    'timestamp'
+    """
+    if dialect == "duckdb":
+        return data_type.lower()  # already the files' spelling
+    try:
+        kind = exp.DataType.build(data_type, dialect=dialect)
+    except (SqlglotError, ValueError):
+        return data_type.lower()
+    if kind.this == exp.DataType.Type.DECIMAL and precision is not None and scale is not None:
+        return f"decimal({int(precision)},{int(scale)})"
+    text = kind.sql("duckdb").lower()
+    return text if text[:1].isalpha() else data_type.lower()  # ARRAY and the like as given
+
+
+def _other_schemas(source: Source) -> str | None:
+    """A hint naming the schemas that do have tables, when the one asked for has none."""
+    schemas = (
+        exp.select("table_schema")
+        .distinct()
+        .from_(_info("columns"))
+        .where(
+            exp.column("table_catalog")
+            .eq(exp.func("current_database"))
+            .and_(exp.column("table_schema").isin(*_SYSTEM_SCHEMAS).not_())
+        )
+        .order_by("table_schema")
+    )
+    found = [str(row[0]) for row in source.fetch(schemas.sql(source.dialect))]
+    if not found:
+        return None
+    return f"its tables are in schema {', '.join(found)}: pass --schema {found[0]}"
 
 
 # --- guessing keys from names, confirmed on the data -----------------------------------------
@@ -330,6 +399,8 @@ class Scaffold:
     notices: tuple[Notice, ...]
 
 
+#: the name of the engine `init` writes into semantic.yml: the database it read
+ENGINE_NAME = "source"
 _TIME_TYPES = re.compile(r"^(date|timestamp|datetime)")
 
 
@@ -351,8 +422,10 @@ def scaffold_files(
     name: str,
     data: dict[str, str] | None = None,
     origin: str = "",
+    engine: str | None = None,
 ) -> Scaffold:
-    """`semantic.yml`, `models/<name>.yml` and one glossary file per entity, as text."""
+    """`semantic.yml`, `models/<name>.yml` and one glossary file per entity, as text; with
+    `engine` (a URL without a password), an engine `source` that is the project's default."""
     _entity_ids(catalog)
     notices: list[Notice] = []
     model_name = snake_id(name)
@@ -426,6 +499,11 @@ def scaffold_files(
     config = CommentedMap(name=name, languages=flow(["en"]))
     if data:
         config["data"] = flow(data)
+    if engine:
+        config["engines"] = CommentedMap({ENGINE_NAME: CommentedMap(url=engine, default=True)})
+        config.yaml_set_comment_before_after_key(
+            "engines", before="the database init read: queries run there", indent=0
+        )
     files["semantic.yml"] = dump_yaml(
         config, "yaml-language-server: $schema=schemas/project.schema.json"
     )
@@ -512,9 +590,11 @@ def scaffold(
     schema: str | None = None,
     data: dict[str, str] | None = None,
     origin: str = "",
+    engine: str | None = None,
 ) -> tuple[list[Path], tuple[Notice, ...]]:
     """Read the database behind `source`, guess what it does not declare, and write a new
-    project at `root`; refuse (SEM220) when `root` already holds a project or its folders."""
+    project at `root` (whose default engine is `engine`, when given); refuse (SEM220) when
+    `root` already holds a project or its folders."""
     for existing in ("semantic.yml", "models", "glossary"):
         if (root / existing).exists():
             raise SemanticError(
@@ -527,7 +607,9 @@ def scaffold(
             )
     catalog = read_catalog(source, schema)
     guess_keys(source, catalog)
-    result = scaffold_files(catalog, name=name or root.resolve().name, data=data, origin=origin)
+    result = scaffold_files(
+        catalog, name=name or root.resolve().name, data=data, origin=origin, engine=engine
+    )
     return write_files(root, result.files), result.notices
 
 
@@ -547,6 +629,10 @@ class _DuckDBSource:
         """The rows of `sql`."""
         with self.connection.cursor() as cursor:
             return cursor.execute(sql).fetchall()
+
+    def close(self) -> None:
+        """Release the connection."""
+        self.connection.close()
 
 
 def duckdb_source(path: Path) -> Source:
@@ -593,3 +679,91 @@ def files_source(folder: Path) -> tuple[Source, str]:
         )
         connection.execute(view.sql("duckdb"))
     return _DuckDBSource(connection), fmt
+
+
+#: the schema `init --engine` reads when none is given, by engine
+DEFAULT_SCHEMAS = {"duckdb": "main", "postgres": "public"}
+#: the variable semantic.yml reads a PostgreSQL password from (libpq's own)
+PASSWORD_VARIABLE = "PGPASSWORD"
+
+
+@dataclass(frozen=True)
+class EngineSource:
+    """A database opened from an engine URL for `init` to read: its default schema, the URL
+    to write into the new semantic.yml (never holding a password), and what to tell."""
+
+    source: Source
+    schema: str
+    url: str
+    notices: tuple[Notice, ...] = ()
+
+
+def engine_source(url: str) -> EngineSource:
+    """The database an engine URL names, opened read-only: a DuckDB file
+    (`duckdb:///path/file.duckdb`) or PostgreSQL (`postgresql://...`); SEM221 for the engines
+    that hold no tables of their own (in-memory DuckDB, Spark)."""
+    resolved = interpolate(url)
+    kind = engine_kind(resolved)
+    if kind == "duckdb":
+        database = duckdb_database(resolved)
+        if database == ":memory:":
+            raise error(
+                "SEM221",
+                "an in-memory DuckDB database has no tables to describe",
+                None,
+                "give a database file: --engine duckdb:///path/file.duckdb, or --from-files DIR",
+            )
+        path = Path(database).expanduser().resolve()
+        return EngineSource(duckdb_source(path), DEFAULT_SCHEMAS[kind], f"duckdb://{path}")
+    if kind == "postgres":
+        from semantic.engines.postgres import PostgresEngine
+
+        engine = PostgresEngine(_EMPTY_MODEL, resolved)
+        # init only reads: the server refuses any write of this session
+        engine.connection.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+        shared, notices = _without_password(url)
+        return EngineSource(engine, DEFAULT_SCHEMAS[kind], shared, notices)
+    raise error(
+        "SEM221",
+        f"init reads the tables of a DuckDB file or a PostgreSQL database, not of a {kind} engine",
+        None,
+        "Spark reads data files: scaffold from them with --from-files DIR",
+    )
+
+
+#: the model of an engine that only answers `fetch`
+_EMPTY_MODEL = Model("init", ("en",), "duckdb", 1, {}, {}, {}, {}, {})
+
+
+def _without_password(url: str) -> tuple[str, tuple[Notice, ...]]:
+    """`url` with a password written in it replaced by `${PGPASSWORD}`, and a notice saying
+    so.
+
+    >>> _without_password("postgresql://ann:s3cret@db/sales")[0]
+    'postgresql://ann:${PGPASSWORD}@db/sales'
+    >>> _without_password("postgresql://ann@db/sales?sslmode=require&password=s3cret")[0]
+    'postgresql://ann@db/sales?sslmode=require&password=${PGPASSWORD}'
+    """
+    if literal_password(url) is None:
+        return url, ()
+    variable = "${" + PASSWORD_VARIABLE + "}"
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if parts.password is not None:
+        credentials, _, host = netloc.rpartition("@")
+        netloc = f"{credentials.split(':', 1)[0]}:{variable}@{host}"
+    query = "&".join(
+        f"{key}={variable}" if key.lower() == "password" else f"{key}={value}"
+        for key, value in parse_qsl(parts.query, keep_blank_values=True)
+    )
+    shared = urlunsplit(parts._replace(netloc=netloc, query=query))
+    notice = Notice(
+        "semantic.yml",
+        0,
+        "the password of the engine URL",
+        f"semantic.yml reads it from {variable}: export {PASSWORD_VARIABLE} before running "
+        "semantic in the new project (or use ~/.pgpass and take it out of the URL)",
+        code="SEM226",
+        prefix="not written: ",
+    )
+    return shared, (notice,)

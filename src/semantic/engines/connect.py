@@ -1,13 +1,15 @@
 """Open an engine by URL: `duckdb:`, `postgresql://...`, `spark:local[*]`, `sc://...`.
 
+`duckdb` alone names the embedded engine too, since `url: duckdb:` unquoted is not YAML.
+
 URLs may read environment variables (`${WAREHOUSE_PASSWORD}`), so a project's `engines:`
 section names where its data lives without holding a secret; a password written in the file
 itself is refused (SEM413). PostgreSQL also reads libpq's own variables (PGPASSWORD, ...).
 
 >>> interpolate("postgresql://ann:${PASSWORD}@db/sales", {"PASSWORD": "s3cret"})
 'postgresql://ann:s3cret@db/sales'
->>> engine_kind("spark://spark-master:7077")
-'spark'
+>>> engine_kind("spark://spark-master:7077"), engine_kind("duckdb")
+('spark', 'duckdb')
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ SCHEMES = {
     "spark:": "spark",
     "sc://": "spark",
 }
+#: the embedded engine's URL without its colon (`url: duckdb:` unquoted is a YAML error)
+BARE_DUCKDB = "duckdb"
 
 
 def interpolate(url: str, environ: Mapping[str, str] | None = None) -> str:
@@ -54,6 +58,8 @@ def interpolate(url: str, environ: Mapping[str, str] | None = None) -> str:
 
 def engine_kind(url: str) -> str:
     """Which engine a URL opens: duckdb, postgres or spark (SEM410 for anything else)."""
+    if url == BARE_DUCKDB:
+        return "duckdb"
     for prefix, kind in SCHEMES.items():
         if url.startswith(prefix):
             return kind
@@ -66,27 +72,50 @@ def engine_kind(url: str) -> str:
     )
 
 
-def open_engine(url: str, model: Model, data: str | Path | None, fmt: str = "parquet") -> Engine:
+def duckdb_database(url: str) -> str:
+    """The database a DuckDB URL opens: a file's path, or `:memory:`.
+
+    >>> duckdb_database("duckdb:///srv/w.duckdb"), duckdb_database("duckdb")
+    ('/srv/w.duckdb', ':memory:')
+    """
+    if url == BARE_DUCKDB:
+        return ":memory:"
+    return url.removeprefix("duckdb:").removeprefix("//") or ":memory:"
+
+
+def open_engine(
+    url: str,
+    model: Model,
+    data: str | Path | None,
+    fmt: str = "parquet",
+    *,
+    write: bool = False,
+) -> Engine:
     """The engine `url` names, connected, for `model` whose data files (for DuckDB and
-    Spark) are in `data` as `<table>.<fmt>`."""
+    Spark) are in `data` as `<table>.<fmt>`. A DuckDB file with no `data` holds the tables
+    themselves: it is opened read-only unless the caller is to `write` (publish views)."""
     url = interpolate(url)
     kind = engine_kind(url)
     if kind == "postgres":
         from semantic.engines.postgres import PostgresEngine
 
         return PostgresEngine(model, url)
+    if kind == "duckdb" and data is None and duckdb_database(url) != ":memory:":
+        from semantic.engines.duckdb import DuckDBEngine
+
+        return DuckDBEngine(model, None, fmt, database=duckdb_database(url), read_only=not write)
     if data is None:
         raise error(
             "SEM410",
             f"the {kind} engine reads the data files, and the project has no `data:` section",
             None,
-            "add data: {dir: data} to semantic.yml, or data: to the engine",
+            "add data: {dir: data} to semantic.yml, or data: to the engine"
+            + (", or open a database file: duckdb:///path/file.duckdb" if kind == "duckdb" else ""),
         )
     if kind == "duckdb":
         from semantic.engines.duckdb import DuckDBEngine
 
-        database = url.removeprefix("duckdb:").removeprefix("//") or ":memory:"
-        return DuckDBEngine(model, Path(data), fmt, database=database)
+        return DuckDBEngine(model, Path(data), fmt, database=duckdb_database(url))
     from semantic.engines.spark import SparkEngine
 
     if url.startswith("sc://"):
@@ -134,7 +163,8 @@ def check_engines(engines: Mapping[str, tuple[str, bool, Span]]) -> list[Diagnos
                     "out and set PGPASSWORD (or use ~/.pgpass)",
                 )
             )
-        if not url.startswith(("${", *SCHEMES)):  # a whole URL from a variable is read later
+        # a whole URL from a variable is read later
+        if url != BARE_DUCKDB and not url.startswith(("${", *SCHEMES)):
             found.append(
                 Diagnostic(
                     "SEM410",

@@ -1,7 +1,12 @@
-"""The embedded default engine: DuckDB over the project's data files.
+"""The embedded default engine: DuckDB over the project's data files, or over the tables of
+a DuckDB database file.
 
-Each entity's table is a view over `<data dir>/<table>.<format>`, so compiled SQL runs
-unchanged against the files here and against real tables elsewhere.
+With data files, each entity's table is a view over `<data dir>/<table>.<format>`, so
+compiled SQL runs unchanged against the files here and against real tables elsewhere. Those
+views are written into the database, in memory or in a file that BI tools can then open.
+Without data files the entities are the database's own tables: nothing is registered, and a
+file opened `read_only` is never modified (DuckDB refuses every write, and writes nothing
+back on close).
 """
 
 from __future__ import annotations
@@ -20,20 +25,41 @@ from semantic.model import Column, Model
 
 class DuckDBEngine:
     """A DuckDB connection with a view per entity over the data files: in memory by default,
-    or in a database file (`database`) that other programs, BI tools among them, can open."""
+    or in a database file (`database`) that other programs, BI tools among them, can open.
+    With no `data_dir` the entities are tables of the database file, and `read_only` opens it
+    so that reading never changes it."""
 
     dialect = "duckdb"
 
     def __init__(
-        self, model: Model, data_dir: Path, fmt: str = "parquet", database: str = ":memory:"
+        self,
+        model: Model,
+        data_dir: Path | None,
+        fmt: str = "parquet",
+        database: str = ":memory:",
+        *,
+        read_only: bool = False,
     ) -> None:
         self.model = model
         self.data_dir = data_dir
         self.fmt = fmt
-        self.connection = duckdb.connect(database)
+        self.database = database
+        self.read_only = read_only
+        try:
+            self.connection = duckdb.connect(database, read_only=read_only)
+        except duckdb.Error as exc:
+            raise error(
+                "SEM411",
+                f"cannot open the DuckDB database {database}: {str(exc).splitlines()[0]}",
+                None,
+                "check the path of duckdb:///path/file.duckdb, and that no other program has "
+                "the file open for writing",
+            ) from None
         self._register()
 
     def _register(self) -> None:
+        if self.data_dir is None:
+            return  # the database's own tables
         for entity in self.model.entities.values():
             path = self.data_dir / f"{entity.table.split('.')[-1]}.{self.fmt}"
             if not path.exists():
@@ -97,7 +123,7 @@ class DuckDBEngine:
                     Diagnostic(
                         "SEM401",
                         f"table '{entity.table}' of entity '{entity.id}' "
-                        f"is missing from {self.data_dir}",
+                        f"is missing from {self.data_dir or self.database}",
                         entity.span,
                         "generate or copy the data, or fix `table:`",
                     )
