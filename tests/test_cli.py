@@ -49,7 +49,8 @@ def test_check_data_reports_what_the_data_contradicts(tmp_path: Path) -> None:
     assert result.exit_code == 1
     lines = [line for line in result.stderr.splitlines() if ": SEM" in line]
     assert lines == [
-        "models/m.yml:2:3: SEM403 column 'customers.region' is DATE in the data, not varchar",
+        f"models/m.yml:2:3: SEM403 column 'customers.region' is DATE in {tmp_path / 'data'}, "
+        "not varchar",
         "models/m.yml:7:3: SEM401 table 'orders' of entity 'orders' is missing from "
         f"{tmp_path / 'data'}",
     ]

@@ -47,9 +47,11 @@ def compare_schema(
     *,
     dialect: str,
     where: str,
+    reload: str = "load the data (`semantic load --engine ...`)",
 ) -> list[Diagnostic]:
     """SEM401 for each entity's missing table, SEM402 for missing columns, SEM403 for types
-    of another family; `columns_of` gives a table's columns, or None when it is missing."""
+    of another family; `columns_of` gives a table's columns, or None when it is missing;
+    `reload` says how the data gets there."""
     found: list[Diagnostic] = []
     for entity in model.entities.values():
         actual = columns_of(entity)
@@ -59,7 +61,7 @@ def compare_schema(
                     "SEM401",
                     f"table '{entity.table}' of entity '{entity.id}' is missing from {where}",
                     entity.span,
-                    "load the data (`semantic load --engine ...`), or fix `table:`",
+                    f"{reload}, or fix `table:`",
                 )
             )
             continue
@@ -83,7 +85,7 @@ def compare_schema(
                         f"column '{entity.id}.{column.name}' is {actual[column.name]} in "
                         f"{where}, not {column.type}",
                         entity.span,
-                        "fix the type in models/, or reload the table",
+                        f"fix the type in models/, or {reload}",
                     )
                 )
     return found

@@ -19,8 +19,9 @@ import duckdb
 import pyarrow as pa
 from sqlglot import exp
 
-from semantic.errors import Diagnostic, error, suggest
-from semantic.model import Column, Model
+from semantic.engines.catalog import compare_schema
+from semantic.errors import Diagnostic, error
+from semantic.model import Column, Entity, Model
 
 
 class DuckDBEngine:
@@ -112,46 +113,23 @@ class DuckDBEngine:
 
     def check_schema(self) -> list[Diagnostic]:
         """Tables and columns of the model that the data lacks or types that differ."""
-        found: list[Diagnostic] = []
-        for entity in self.model.entities.values():
-            try:
-                described = self.connection.execute(
+        return compare_schema(
+            self.model,
+            self._columns,
+            dialect="duckdb",
+            where=str(self.data_dir or self.database),
+            reload="generate or copy the data" if self.data_dir else "load the table",
+        )
+
+    def _columns(self, entity: Entity) -> dict[str, str] | None:
+        try:
+            with self.connection.cursor() as cursor:
+                described = cursor.execute(
                     f"DESCRIBE {exp.to_table(entity.table).sql('duckdb')}"
                 ).fetchall()
-            except duckdb.Error:
-                found.append(
-                    Diagnostic(
-                        "SEM401",
-                        f"table '{entity.table}' of entity '{entity.id}' "
-                        f"is missing from {self.data_dir or self.database}",
-                        entity.span,
-                        "generate or copy the data, or fix `table:`",
-                    )
-                )
-                continue
-            actual = {str(row[0]): str(row[1]) for row in described}
-            for column in entity.columns.values():
-                if column.name not in actual:
-                    found.append(
-                        Diagnostic(
-                            "SEM402",
-                            f"column '{column.name}' of entity "
-                            f"'{entity.id}' is missing from table '{entity.table}'",
-                            entity.span,
-                            suggest(column.name, actual),
-                        )
-                    )
-                elif column.type and not types_compatible(column.type, actual[column.name]):
-                    found.append(
-                        Diagnostic(
-                            "SEM403",
-                            f"column '{entity.id}.{column.name}' is "
-                            f"{actual[column.name]} in the data, not {column.type}",
-                            entity.span,
-                            "fix the type in models/",
-                        )
-                    )
-        return found
+        except duckdb.Error:
+            return None
+        return {str(row[0]): str(row[1]) for row in described}
 
 
 def _reader(fmt: str, path: Path, columns: Mapping[str, Column]) -> exp.Func:
@@ -170,34 +148,3 @@ def _reader(fmt: str, path: Path, columns: Mapping[str, Column]) -> exp.Func:
             exp.EQ(this=exp.column("types"), expression=exp.Struct(expressions=declared))
         )
     return exp.func("read_csv", exp.Literal.string(str(path)), *options)
-
-
-_FAMILIES = {
-    "integer": {
-        "TINYINT",
-        "SMALLINT",
-        "INTEGER",
-        "BIGINT",
-        "HUGEINT",
-        "UTINYINT",
-        "USMALLINT",
-        "UINTEGER",
-        "UBIGINT",
-        "INT",
-    },
-    "number": {"DECIMAL", "NUMERIC", "DOUBLE", "FLOAT", "REAL"},
-    "text": {"VARCHAR", "TEXT", "STRING", "CHAR"},
-    "date": {"DATE"},
-    "timestamp": {"TIMESTAMP", "TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ", "DATETIME"},
-    "boolean": {"BOOLEAN", "BOOL"},
-}
-
-
-def _family(type_text: str) -> str:
-    base = type_text.upper().split("(")[0].strip()
-    return next((f for f, names in _FAMILIES.items() if base in names), base)
-
-
-def types_compatible(declared: str, actual: str) -> bool:
-    """Whether a declared type and the engine's type are of one family (precision aside)."""
-    return _family(declared) == _family(actual)
