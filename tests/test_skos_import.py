@@ -28,7 +28,9 @@ from semantic.rdf.skos_import import (
     import_skos,
     write_import,
 )
+from semantic.rdf.vocab import SEM
 from semantic.schema import GlossaryFile
+from semantic.views import subject_area_query
 from tests.compare import assert_same_rows
 from tests.conftest import ROOT
 from tests.projects import write_data, write_project
@@ -321,6 +323,49 @@ def test_tpch_meanings_are_restored(reimported: Project, project: Project) -> No
     text = (reimported.root / "glossary" / "orders.yml").read_text()
     order_count = text[text.index("  order_count:") :].split("\n\n")[0]
     assert "fill_null" not in order_count
+
+
+def test_tpch_subject_areas_come_back(
+    tpch_import: ImportResult, reimported: Project, project: Project
+) -> None:
+    """The subject areas read back as written by hand, and their queries give the same rows."""
+    text = tpch_import.files["sales.yml"]
+    original = (ROOT / "glossary" / "sales.yml").read_text()
+    block = text[text.index("\nsubject_areas:\n") :]
+    assert original.endswith(block)
+    assert set(reimported.model.subject_areas) == set(project.model.subject_areas) != set()
+    for sid, area in project.model.subject_areas.items():
+        query = subject_area_query(project.model, area)
+        assert subject_area_query(reimported.model, reimported.model.subject_areas[sid]) == query
+        assert_same_rows(reimported.query(query).to_pylist(), project.query(query).to_pylist())
+
+
+def test_subject_areas_merge_into_an_existing_domain(tmp_path: Path, project: Project) -> None:
+    root = copy_of_tpch(tmp_path, project.data_dir, glossary=True)
+    sales = root / "glossary" / "sales.yml"
+    original = sales.read_text()
+    without = original[: original.index("\nsubject_areas:\n")] + "\n"
+    sales.write_text(without)
+    exported = export_graph(project.model)
+    areas = Graph()  # the subject areas alone, and their domain
+    for area in exported.subjects(RDF.type, SEM.SubjectArea):
+        areas += exported.cbd(area)
+    scheme = next(exported.subjects(DCTERMS.identifier, Literal("sales")))
+    areas += exported.cbd(scheme).triples((scheme, None, Literal("sales")))
+    areas.add((scheme, RDF.type, SKOS.ConceptScheme))
+    result = import_skos(areas, language="en")
+    assert [(d.id, len(d.terms), len(d.subject_areas)) for d in result.domains] == [("sales", 0, 2)]
+    assert result.report == ()
+    with pytest.raises(SemanticError):
+        write_import(result, root / "glossary")
+    write_import(result, root / "glossary", replace=True)
+    merged = sales.read_text()
+    assert merged.startswith(without) and "\nsubject_areas:\n  sales_by_customer:" in merged
+    assert set(Project.load(root).model.subject_areas) == set(project.model.subject_areas)
+    write_import(result, root / "glossary", replace=True)  # again: replaced, not doubled
+    again = Project.load(root).model.subject_areas
+    assert set(again) == set(project.model.subject_areas)
+    assert again["yearly_sales"].dimensions == ("order_date.year",)
 
 
 # --- a public-style vocabulary ----------------------------------------------------------
