@@ -674,3 +674,48 @@ def test_a_file_with_no_terms_yet_is_merged_too(tmp_path: Path) -> None:
     assert sorted(doc.data.terms) == ["cash_flow", "customer_comment"]
     assert doc.data.label == {"en": "Money"}
     assert (glossary / "finance.yml").read_text().startswith("# Money.\n")
+
+
+def test_a_subject_area_of_another_vocabulary_is_read_and_what_does_not_map_is_reported() -> None:
+    graph = Graph().parse(
+        format="turtle",
+        data=f"""
+        @prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+        @prefix sem: <https://w3id.org/semantic-glossary/ns#> .
+        @prefix ex: <{EX}> .
+        ex:Region a skos:Concept ; skos:prefLabel "Region"@en .
+        ex:Revenue a skos:Concept ; skos:prefLabel "Revenue"@en .
+        ex:RevenueByRegion a skos:Collection , sem:SubjectArea ;
+            skos:prefLabel "Revenue by region"@en ;
+            skos:member ex:Region , ex:Revenue ;
+            skos:note "Reviewed yearly."@en ;
+            sem:areaDimensions ( [ sem:dimensionTerm ex:Region ] ) ;
+            sem:areaMetrics ( ex:Revenue ) ;
+            sem:areaFilter "region <> 'NONE'" .
+        """,
+    )
+    result = import_skos(graph, language="en")
+    (domain,) = result.domains
+    assert domain.id == DEFAULT_DOMAIN
+    (area,) = domain.subject_areas
+    assert (area.id, area.iri) == ("revenue_by_region", EX + "RevenueByRegion")
+    assert area.data == {
+        "label": {"en": "Revenue by region"},
+        "dimensions": ["region"],
+        "metrics": ["revenue"],
+        "filter": "region <> 'NONE'",
+    }
+    about = {(i.kind, i.predicate, i.reason) for i in result.report if i.subject == area.iri}
+    assert about == {
+        ("changed", None, f"part of no concept scheme: written to domain '{DEFAULT_DOMAIN}'"),
+        ("unmapped", SKOS_NS + "note", "the glossary keeps definitions and scope notes only"),
+    }
+    text = result.files[f"{DEFAULT_DOMAIN}.yml"]
+    assert text.endswith(
+        "subject_areas:\n"
+        "  revenue_by_region:\n"
+        "    label: {en: Revenue by region}\n"
+        "    dimensions: [region]\n"
+        "    metrics: [revenue]\n"
+        "    filter: region <> 'NONE'\n"
+    )
