@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -354,3 +355,35 @@ def test_the_doc_shows_the_report_of_the_subject_areas(project: Project) -> None
     (shown,) = re.findall(r"<!-- osi subject areas -->\n```text\n(.*?)```", doc, re.S)
     rendered = [n.diagnostic().render() for n in notices if n.what.startswith("subject area")]
     assert shown.splitlines() == "\n".join(rendered).splitlines()
+
+
+def test_a_glossary_file_of_subject_areas_only_comes_back(tmp_path: Path) -> None:
+    bookshop = ROOT / "examples" / "bookshop"
+    source = tmp_path / "source"
+    shutil.copytree(bookshop, source, ignore=shutil.ignore_patterns("data"))
+    sales = source / "glossary" / "sales.yml"
+    text = sales.read_text()
+    cut = text.index("\nsubject_areas:\n")
+    sales.write_text(text[: cut + 1])
+    (source / "glossary" / "views.yml").write_text("domain: views\n" + text[cut + 1 :])
+    data = bookshop / "data"
+    config = f"name: bookshop\nlanguages: [en, es]\ndata: {{dir: '{data}', format: csv}}\n"
+    (source / "semantic.yml").write_text(config)
+    original = Project.load(source)
+    assert {a.domain for a in original.model.subject_areas.values()} == {"views"}
+    exported, notices = export_osi(source, original.config)
+    assert [n.file for n in notices if n.what.startswith("subject area")] == [
+        "glossary/views.yml",
+        "glossary/views.yml",
+    ]
+    (tmp_path / "b.osi.yml").write_text(exported)
+    target = tmp_path / "target"
+    target.mkdir()
+    (target / "semantic.yml").write_text(config)
+    written = import_osi(tmp_path / "b.osi.yml")
+    assert written.notices == []
+    for name, body in written.files.items():
+        (target / name).parent.mkdir(exist_ok=True)
+        (target / name).write_text(body)
+    assert _specs(target) == _specs(source)
+    _assert_same_subject_areas(Project.load(target), original)
