@@ -22,6 +22,7 @@ from semantic.catalog.examples import example_query
 from semantic.catalog.site import build_site
 from semantic.project import Project
 from semantic.search import search, search_index, search_key
+from semantic.views import subject_area_query
 from tests.conftest import ROOT
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -66,6 +67,10 @@ PARITY_QUERIES = [
     "Œuvre",
     "数量",
     "zzqxj",
+    "ventes par client",
+    "yearly sales",
+    "sales_by_customer",
+    "commandes terminees",
     "a b",
     "  ",
 ]
@@ -168,8 +173,29 @@ def test_browser_and_python_searches_agree(site: Path, page: Any) -> None:
     assert keys == [search_key(q) for q in PARITY_QUERIES]
 
 
+def test_a_subject_area_is_found_and_linked_from_its_terms(site: Path, page: Any) -> None:
+    project = Project.load(ROOT)
+    page.goto(url(site, "index.html"))
+    page.locator("#q").press_sequentially("ventes annuelles", delay=20)
+    first = page.locator("#results .hit-link").first
+    assert first.locator(".hit-label").inner_text() == "Yearly sales of finished orders"
+    first.click()
+    page.wait_for_url("**/subject-areas/yearly_sales.html")
+    query = subject_area_query(project.model, project.model.subject_areas["yearly_sales"])
+    shown = page.locator(".compiled-sql").inner_text()
+    assert shown.strip() == project.compile(query).strip()
+    assert page.locator(".view-name").inner_text() == "semantic.yearly_sales"
+    shoot(page, "desktop-subject-area")
+    page.locator('.area-columns a[href="../terms/gross_revenue.html"]').click()
+    page.wait_for_url("**/terms/gross_revenue.html")
+    page.locator('#subject-areas a[href="../subject-areas/yearly_sales.html"]').click()
+    page.wait_for_url("**/subject-areas/yearly_sales.html")
+    assert page.problems == []
+
+
 def test_every_page_loads_with_its_styles_and_scripts(site: Path, page: Any) -> None:
     pages = sorted(p.relative_to(site).as_posix() for p in site.rglob("*.html"))
+    assert "subject-areas/yearly_sales.html" in pages
     for name in pages:
         page.goto(url(site, name))
         position = page.evaluate("getComputedStyle(document.querySelector('header.top')).position")

@@ -13,10 +13,12 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
+from markupsafe import escape
 from sqlglot import exp
 from typer.testing import CliRunner
 
 from semantic.catalog import site as site_module
+from semantic.catalog.areas import areas_of_term, members
 from semantic.catalog.examples import example_query
 from semantic.catalog.lineage import term_lineage, term_users
 from semantic.catalog.site import MARKER, build_site
@@ -24,6 +26,8 @@ from semantic.cli import app
 from semantic.errors import SemanticError
 from semantic.project import Project
 from semantic.search import search_index
+from semantic.views import subject_area_query, subject_area_view
+from tests.compare import assert_same_rows
 from tests.conftest import ROOT
 from tests.projects import write_project
 
@@ -124,6 +128,8 @@ def test_every_internal_link_resolves_and_nothing_is_fetched_from_elsewhere(
             elif parts.fragment and parts.fragment not in parse(target).ids:
                 broken.append(f"{path.relative_to(site)} -> {url} (no such anchor)")
     assert broken == []
+    areas = {p.relative_to(site).as_posix() for p in pages if p.parent.name == "subject-areas"}
+    assert areas == {"subject-areas/sales_by_customer.html", "subject-areas/yearly_sales.html"}
 
 
 def test_the_site_embeds_the_search_index_of_semantic_search(built: tuple[Project, Path]) -> None:
@@ -226,6 +232,88 @@ def test_used_by_lists_the_terms_that_read_a_term(built: tuple[Project, Path]) -
     assert "average_order_value" in users and "net_revenue" not in users
     text = (site / "terms" / "net_revenue.html").read_text(encoding="utf-8")
     assert 'href="average_order_value.html"' in text
+
+
+# --- subject area pages ----------------------------------------------------------------------
+
+
+def test_a_subject_area_page_shows_its_view_columns_filter_and_sql(
+    built: tuple[Project, Path],
+) -> None:
+    project, site = built
+    model = project.model
+    for area in model.subject_areas.values():
+        path = site / "subject-areas" / f"{area.id}.html"
+        text = path.read_text(encoding="utf-8")
+        query = subject_area_query(model, area)
+        assert block_text(path, "business-query") == query
+        assert block_text(path, "compiled-sql") == project.compile(query)
+        assert f'<code class="view-name">semantic.{area.id}</code>' in text
+        for label in (*area.labels.values(), *area.definition.values()):
+            assert str(escape(label)) in text, label
+        linked = {url for _, url in parse(path).links if url.startswith("../terms/")}
+        assert linked == {f"../terms/{t}.html" for t in members(area)}
+        view = subject_area_view(model, area, "fr", "", "main")
+        for column in view.columns:  # the French column names of `views apply --language fr`
+            assert str(escape(column.name)) in text
+    yearly = (site / "subject-areas" / "yearly_sales.html").read_text(encoding="utf-8")
+    assert '<code class="area-filter">order_status = &#39;F&#39;</code>' in yearly
+    assert "<code>order_date_year</code>" in yearly
+
+
+def test_the_sql_of_a_subject_area_page_gives_the_hand_written_answer(
+    project: Project, built: tuple[Project, Path]
+) -> None:
+    """The compiled SQL shown on the page, run as it is, gives what a hand-written query
+    gives: finished orders only, each metric at its own grain."""
+    _, site = built
+    shown = block_text(site / "subject-areas" / "yearly_sales.html", "compiled-sql")
+    got = [tuple(r.values()) for r in project.engine.execute(shown + " ORDER BY 1").to_pylist()]
+    want = [
+        tuple(r.values())
+        for r in project.engine.execute(
+            """
+            WITH o AS (
+                SELECT CAST(date_trunc('year', o_orderdate) AS DATE) AS y, count(*) AS n
+                FROM orders WHERE o_orderstatus = 'F' GROUP BY 1),
+            l AS (
+                SELECT CAST(date_trunc('year', o_orderdate) AS DATE) AS y,
+                    sum(l_extendedprice * (1 - l_discount)) AS net, sum(l_extendedprice) AS gross
+                FROM lineitem JOIN orders ON l_orderkey = o_orderkey
+                WHERE o_orderstatus = 'F' GROUP BY 1)
+            SELECT o.y, o.n, l.net, l.gross FROM o JOIN l USING (y) ORDER BY 1
+            """
+        ).to_pylist()
+    ]
+    assert len(want) > 2
+    assert_same_rows(got, want)
+
+
+def test_subject_areas_are_listed_and_linked_from_their_terms(built: tuple[Project, Path]) -> None:
+    project, site = built
+    model = project.model
+    home = {url for _, url in parse(site / "index.html").links}
+    assert {f"subject-areas/{a}.html" for a in model.subject_areas} <= home
+    sales = {url for _, url in parse(site / "domains" / "sales.html").links}
+    assert {f"../subject-areas/{a}.html" for a in model.subject_areas} <= sales
+    for term_id in model.terms:
+        page = parse(site / "terms" / f"{term_id}.html")
+        linked = {url for _, url in page.links if url.startswith("../subject-areas/")}
+        expected = {f"../subject-areas/{a.id}.html" for a in areas_of_term(model, term_id)}
+        assert linked == expected, term_id
+    assert areas_of_term(model, "net_revenue") != []  # a real check
+    assert areas_of_term(model, "customer_name") == []
+
+
+def test_the_bookshop_subject_area_pages_show_their_segments(tmp_path: Path) -> None:
+    project = Project.load(BOOKSHOP)
+    build_site(project, tmp_path / "site")
+    page = tmp_path / "site" / "subject-areas" / "web_sales_by_city.html"
+    links = {url for _, url in parse(page).links}
+    assert "../terms/web_sales.html" in links
+    assert "Ventas web por ciudad" in page.read_text(encoding="utf-8")
+    query = subject_area_query(project.model, project.model.subject_areas["web_sales_by_city"])
+    assert block_text(page, "business-query") == query and "WHERE web_sales" in query
 
 
 # --- entity and domain pages ---------------------------------------------------------------

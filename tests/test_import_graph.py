@@ -31,6 +31,7 @@ LAYERS: list[set[str]] = [
     {"scaffold", "dbt_import", "osi"},
     {"project"},
     {"search"},
+    {"catalog.areas"},
     {"catalog", "catalog.lineage", "catalog.diagrams", "catalog.examples", "catalog.site"},
     {"fmt", "gitrev"},
     {"vocabdiff"},

@@ -6,6 +6,8 @@ by another tool, in the spec's own style, imports and answers like hand-written 
 from __future__ import annotations
 
 import json
+import re
+import shutil
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,7 @@ from semantic.files import read_file
 from semantic.osi import VENDOR, export_osi, import_osi
 from semantic.project import Project
 from semantic.schema import GlossaryFile, ModelFile
+from semantic.views import subject_area_query
 from tests.compare import assert_same_rows
 from tests.conftest import ROOT
 from tests.test_tpch import QUERIES
@@ -39,9 +42,10 @@ def _rows(project: Project, query: str) -> list[tuple[Any, ...]]:
     return [tuple(r.values()) for r in project.query(query).to_pylist()]
 
 
-def _specs(root: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+def _specs(root: Path) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     entities: dict[str, Any] = {}
     terms: dict[str, Any] = {}
+    areas: dict[str, Any] = {}
     for path in sorted((root / "models").glob("*.yml")):
         doc, _ = read_file(path, ModelFile, path.name)
         assert doc is not None
@@ -50,7 +54,20 @@ def _specs(root: Path) -> tuple[dict[str, Any], dict[str, Any]]:
         gdoc, _ = read_file(path, GlossaryFile, path.name)
         assert gdoc is not None
         terms |= {k: (gdoc.data.domain, v.model_dump()) for k, v in gdoc.data.terms.items()}
-    return entities, terms
+        areas |= {k: (gdoc.data.domain, v.model_dump()) for k, v in gdoc.data.subject_areas.items()}
+    return entities, terms, areas
+
+
+def _assert_same_subject_areas(back: Project, original: Project) -> None:
+    """Each subject area of `original` is in `back`, and its query, compiled in each project,
+    gives the same rows."""
+    assert set(back.model.subject_areas) == set(original.model.subject_areas) != set()
+    for sid, area in original.model.subject_areas.items():
+        query = subject_area_query(original.model, area)
+        again = subject_area_query(back.model, back.model.subject_areas[sid])
+        assert again == query
+        rows = sorted(_rows(original, query), key=repr)
+        assert rows != [] and sorted(_rows(back, again), key=repr) == rows, sid
 
 
 @pytest.fixture(scope="module")
@@ -99,11 +116,18 @@ def test_the_report_names_what_osi_cannot_carry(exported: tuple[Path, list]) -> 
         "OSI cannot carry: role-playing dimension 'customer_nation'",
         "OSI cannot carry: segment 'supplier_with_complaints'",
         "OSI cannot carry: quality rules of 'orders'",
+        "OSI cannot carry: subject area 'sales_by_customer'",
+        "OSI cannot carry: subject area 'yearly_sales'",
     ):
         assert expected in messages
+    yearly = next(r for r in report if r["message"].endswith("subject area 'yearly_sales'"))
+    text = (ROOT / "glossary" / "sales.yml").read_text().splitlines()
+    assert yearly["file"] == "glossary/sales.yml"
+    assert text[yearly["line"] - 1].strip() == "yearly_sales:"
     assert any(m.startswith("OSI cannot carry: metric with window") for m in messages)
-    customer_nation = next(r for r in report if r["message"].endswith("'customer_nation'"))
-    assert customer_nation["file"] == "glossary/customers.yml" and customer_nation["line"] > 0
+    for r in report:
+        if r["message"].endswith("'customer_nation'"):  # its names, and its path
+            assert r["file"] == "glossary/customers.yml" and r["line"] > 1, r
 
 
 def test_round_trip_is_lossless_and_answers_the_same(
@@ -119,6 +143,7 @@ def test_round_trip_is_lossless_and_answers_the_same(
     for name, languages in QUERIES.items():
         for query in languages.values():
             assert _rows(back, query) == _rows(project, query), name
+    _assert_same_subject_areas(back, project)
 
 
 def _strip(node: Any) -> Any:
@@ -152,6 +177,10 @@ def test_osi_core_alone_answers_the_same_or_the_report_says_why(
         (target / name).parent.mkdir(exist_ok=True)
         (target / name).write_text(text)
     back = Project.load(target)
+    assert back.model.subject_areas == {}  # OSI's core has none: each one was reported
+    reported = {r["message"] for r in report}
+    for sid in project.model.subject_areas:
+        assert f"OSI cannot carry: subject area '{sid}'" in reported
     lost = {r["message"].split("'")[1] for r in report if "'" in r["message"]}
     answered = 0
     for name, languages in QUERIES.items():
@@ -296,6 +325,11 @@ def test_bookshop_round_trip_keeps_its_segment_and_spanish(tmp_path: Path) -> No
     original = Project.load(bookshop)
     text, notices = export_osi(bookshop, original.config)
     assert "segment 'web_sales'" in [n.what for n in notices]
+    areas = [n for n in notices if n.what.startswith("subject area")]
+    assert [(n.what, n.file) for n in areas] == [
+        ("subject area 'sales_by_channel'", "glossary/sales.yml"),
+        ("subject area 'web_sales_by_city'", "glossary/sales.yml"),
+    ]
     (tmp_path / "b.osi.yml").write_text(text)
     (tmp_path / "semantic.yml").write_text(
         f"name: bookshop\nlanguages: [en, es]\ndata: {{dir: '{bookshop / 'data'}', format: csv}}\n"
@@ -312,3 +346,44 @@ def test_bookshop_round_trip_keeps_its_segment_and_spanish(tmp_path: Path) -> No
             assert _rows(back, query) == _rows(original, query)
     query = "SELECT channel, revenue WHERE web_sales ORDER BY 1"
     assert _rows(back, query) == _rows(original, query) != []
+    _assert_same_subject_areas(back, original)
+
+
+def test_the_doc_shows_the_report_of_the_subject_areas(project: Project) -> None:
+    _, notices = export_osi(ROOT, project.config)
+    doc = (ROOT / "docs" / "importing.md").read_text()
+    (shown,) = re.findall(r"<!-- osi subject areas -->\n```text\n(.*?)```", doc, re.S)
+    rendered = [n.diagnostic().render() for n in notices if n.what.startswith("subject area")]
+    assert shown.splitlines() == "\n".join(rendered).splitlines()
+
+
+def test_a_glossary_file_of_subject_areas_only_comes_back(tmp_path: Path) -> None:
+    bookshop = ROOT / "examples" / "bookshop"
+    source = tmp_path / "source"
+    shutil.copytree(bookshop, source, ignore=shutil.ignore_patterns("data"))
+    sales = source / "glossary" / "sales.yml"
+    text = sales.read_text()
+    cut = text.index("\nsubject_areas:\n")
+    sales.write_text(text[: cut + 1])
+    (source / "glossary" / "views.yml").write_text("domain: views\n" + text[cut + 1 :])
+    data = bookshop / "data"
+    config = f"name: bookshop\nlanguages: [en, es]\ndata: {{dir: '{data}', format: csv}}\n"
+    (source / "semantic.yml").write_text(config)
+    original = Project.load(source)
+    assert {a.domain for a in original.model.subject_areas.values()} == {"views"}
+    exported, notices = export_osi(source, original.config)
+    assert [n.file for n in notices if n.what.startswith("subject area")] == [
+        "glossary/views.yml",
+        "glossary/views.yml",
+    ]
+    (tmp_path / "b.osi.yml").write_text(exported)
+    target = tmp_path / "target"
+    target.mkdir()
+    (target / "semantic.yml").write_text(config)
+    written = import_osi(tmp_path / "b.osi.yml")
+    assert written.notices == []
+    for name, body in written.files.items():
+        (target / name).parent.mkdir(exist_ok=True)
+        (target / name).write_text(body)
+    assert _specs(target) == _specs(source)
+    _assert_same_subject_areas(Project.load(target), original)

@@ -565,7 +565,7 @@ def test_the_turtle_excerpts_of_the_doc_are_real_output(graph: Graph) -> None:
     header, *excerpts = fenced("turtle")
     turtle = serialize(graph)
     assert turtle.startswith(header + "\n")
-    assert len(excerpts) == 2
+    assert len(excerpts) == 3
     for excerpt in excerpts:
         shown = Graph().parse(data=header + excerpt, format="turtle")
         subjects = {s for s in shown.subjects() if isinstance(s, URIRef)}
@@ -694,3 +694,52 @@ def test_measurements_carry_the_share_of_rows_that_pass(project: Project) -> Non
     ) in graph
     assert (measurement, URIRef(dqv + "computedOn"), IRIS.entity("lineitem")) in graph
     assert graph.value(measurement, URIRef(dqv + "value")).toPython() == 1.0
+
+
+# --- subject areas ----------------------------------------------------------------------
+
+
+def test_each_subject_area_is_a_collection_of_its_terms(graph: Graph, model: Model) -> None:
+    areas = set(graph.subjects(RDF.type, SEM.SubjectArea))
+    assert areas == {IRIS.subject_area(sid) for sid in model.subject_areas} != set()
+    for sid, area in model.subject_areas.items():
+        node = IRIS.subject_area(sid)
+        assert (node, RDF.type, SKOS.Collection) in graph
+        assert graph.value(node, DCTERMS.identifier) == Literal(sid)
+        assert graph.value(node, DCTERMS.isPartOf) == IRIS.scheme(area.domain)
+        labels = {(o.language, str(o)) for o in graph.objects(node, SKOS.prefLabel)}  # type: ignore[attr-defined]
+        assert labels == set(area.labels.items())
+        definitions = {(o.language, str(o)) for o in graph.objects(node, SKOS.definition)}  # type: ignore[attr-defined]
+        assert definitions == set(area.definition.items())
+        named = {d.partition(".")[0] for d in area.dimensions} | {*area.metrics, *area.segments}
+        assert set(graph.objects(node, SKOS.member)) == {term(t) for t in named}
+        metrics = list(Collection(graph, graph.value(node, SEM.areaMetrics)))
+        assert metrics == [term(m) for m in area.metrics]
+        written = []
+        for item in Collection(graph, graph.value(node, SEM.areaDimensions)):
+            dimension = graph.value(item, SEM.dimensionTerm)
+            grain = graph.value(item, SEM.areaGrain)
+            text = str(graph.value(dimension, DCTERMS.identifier))
+            written.append(f"{text}.{grain}" if grain is not None else text)
+        assert written == list(area.dimensions)
+        owners = {
+            graph.value(a, PROV.agent) for a in graph.objects(node, PROV.qualifiedAttribution)
+        }
+        assert owners == {IRIS.agent(o) for o in area.owners}
+        assert all((o, RDF.type, PROV.Agent) in graph for o in owners)
+
+
+def test_a_subject_area_filter_grain_and_segments(graph: Graph, tmp_path: Path) -> None:
+    yearly = IRIS.subject_area("yearly_sales")
+    assert graph.value(yearly, SEM.areaFilter) == Literal("order_status = 'F'")
+    (item,) = Collection(graph, graph.value(yearly, SEM.areaDimensions))
+    assert graph.value(item, SEM.areaGrain) == Literal("year")
+    assert graph.value(item, SEM.dimensionTerm) == term("order_date")
+    bookshop = Project.load(ROOT / "examples" / "bookshop").model
+    shop = export_graph(bookshop, "https://shop.example.com/")
+    web = URIRef("https://shop.example.com/subject-area/web_sales_by_city")
+    segments = list(Collection(shop, shop.value(web, SEM.areaSegments)))
+    assert segments == [URIRef("https://shop.example.com/term/web_sales")]
+    assert URIRef("https://shop.example.com/term/web_sales") in set(shop.objects(web, SKOS.member))
+    labels = {str(o) for o in shop.objects(web, SKOS.prefLabel)}
+    assert labels == {"Web sales by city", "Ventas web por ciudad"}

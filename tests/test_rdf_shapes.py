@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SH, SKOS
-from rdflib.paths import MulPath
+from rdflib.paths import MulPath, SequencePath
 
 from semantic.project import Project
 from semantic.rdf.export import add_measurements, export_graph, serialize
@@ -210,6 +210,23 @@ LINEITEM_ORDERS = IRIS.relationship("lineitem", "orders")
 LINEITEM_PARTSUPP = IRIS.relationship("lineitem", "partsupp")
 
 
+YEARLY_SALES = IRIS.subject_area("yearly_sales")
+SALES_BY_CUSTOMER = IRIS.subject_area("sales_by_customer")
+AREA_METRICS = SequencePath(SEM.areaMetrics, MulPath(RDF.rest, "*"), RDF.first)
+AREA_DIMENSIONS = SequencePath(SEM.areaDimensions, MulPath(RDF.rest, "*"), RDF.first)
+
+
+def _a_dimension_among_metrics(graph: Graph) -> None:
+    head = graph.value(YEARLY_SALES, SEM.areaMetrics)
+    replace(graph, head, RDF.first, term("customer_region"))  # type: ignore[arg-type]
+
+
+def _a_metric_among_dimensions(graph: Graph) -> None:
+    head = graph.value(SALES_BY_CUSTOMER, SEM.areaDimensions)
+    item = graph.value(head, RDF.first)
+    replace(graph, item, SEM.dimensionTerm, NET_REVENUE)  # type: ignore[arg-type]
+
+
 def _without_parent(graph: Graph) -> None:
     graph.remove((join_condition(graph, LINEITEM_PARTSUPP, "l_suppkey"), RR.parent, None))
 
@@ -226,6 +243,29 @@ def _cycle(graph: Graph) -> None:
 
 
 BROKEN = [
+    Broken(
+        "a subject area without metrics",
+        lambda g: g.remove((YEARLY_SALES, SEM.areaMetrics, None)),
+        [
+            (YEARLY_SALES, SEM.areaMetrics, "exactly one list of metrics"),
+            (YEARLY_SALES, AREA_METRICS, "is a metric (sem:Metric)"),
+        ],
+    ),
+    Broken(
+        "a dimension listed among the metrics of a subject area",
+        _a_dimension_among_metrics,
+        [(YEARLY_SALES, AREA_METRICS, "is a metric (sem:Metric)")],
+    ),
+    Broken(
+        "a metric listed among the dimensions of a subject area",
+        _a_metric_among_dimensions,
+        [(SALES_BY_CUSTOMER, AREA_DIMENSIONS, "names one dimension or time dimension")],
+    ),
+    Broken(
+        "a subject area in no domain",
+        lambda g: g.remove((YEARLY_SALES, DCTERMS.isPartOf, None)),
+        [(YEARLY_SALES, DCTERMS.isPartOf, "part of (dct:isPartOf) the domain")],
+    ),
     Broken(
         "two English preferred labels",
         lambda g: g.add((NET_REVENUE, SKOS.prefLabel, Literal("Revenue", lang="en"))),

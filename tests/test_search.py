@@ -225,6 +225,33 @@ def test_cli_refuses_an_empty_search_and_an_unknown_language() -> None:
     assert caught.value.code == "SEM427"
 
 
+# --- subject areas -------------------------------------------------------------------------
+
+
+def test_subject_areas_are_found_by_id_label_and_definition(index: dict[str, Any]) -> None:
+    assert top(index, "ventes par client")[:1] == ["sales_by_customer"]  # a French label
+    assert top(index, "yearly_sales")[:1] == ["yearly_sales"]  # the id, the view's name
+    assert top(index, "yearly sales finished")[:1] == ["yearly_sales"]
+    assert "yearly_sales" in top(index, "commandes terminées")  # a French definition
+    assert "sales_by_customer" not in top(index, "ventes par client", language="en")
+    hit = search(index, "Ventes annuelles")[0]
+    assert (hit.id, hit.kind, hit.url, hit.field, hit.language) == (
+        "yearly_sales",
+        "subject_area",
+        "subject-areas/yearly_sales.html",
+        "label",
+        "fr",
+    )
+    assert hit.label == "Yearly sales of finished orders"
+
+
+def test_cli_finds_a_subject_area() -> None:
+    code, out, _ = run("search", "ventas web por ciudad", "-f", "json", project=BOOKSHOP)
+    assert code == 0
+    first = json.loads(out)[0]
+    assert (first["id"], first["kind"]) == ("web_sales_by_city", "subject_area")
+
+
 # --- the documentation ---------------------------------------------------------------------
 
 

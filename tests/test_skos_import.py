@@ -28,7 +28,9 @@ from semantic.rdf.skos_import import (
     import_skos,
     write_import,
 )
+from semantic.rdf.vocab import SEM
 from semantic.schema import GlossaryFile
+from semantic.views import subject_area_query
 from tests.compare import assert_same_rows
 from tests.conftest import ROOT
 from tests.projects import write_data, write_project
@@ -321,6 +323,49 @@ def test_tpch_meanings_are_restored(reimported: Project, project: Project) -> No
     text = (reimported.root / "glossary" / "orders.yml").read_text()
     order_count = text[text.index("  order_count:") :].split("\n\n")[0]
     assert "fill_null" not in order_count
+
+
+def test_tpch_subject_areas_come_back(
+    tpch_import: ImportResult, reimported: Project, project: Project
+) -> None:
+    """The subject areas read back as written by hand, and their queries give the same rows."""
+    text = tpch_import.files["sales.yml"]
+    original = (ROOT / "glossary" / "sales.yml").read_text()
+    block = text[text.index("\nsubject_areas:\n") :]
+    assert original.endswith(block)
+    assert set(reimported.model.subject_areas) == set(project.model.subject_areas) != set()
+    for sid, area in project.model.subject_areas.items():
+        query = subject_area_query(project.model, area)
+        assert subject_area_query(reimported.model, reimported.model.subject_areas[sid]) == query
+        assert_same_rows(reimported.query(query).to_pylist(), project.query(query).to_pylist())
+
+
+def test_subject_areas_merge_into_an_existing_domain(tmp_path: Path, project: Project) -> None:
+    root = copy_of_tpch(tmp_path, project.data_dir, glossary=True)
+    sales = root / "glossary" / "sales.yml"
+    original = sales.read_text()
+    without = original[: original.index("\nsubject_areas:\n")] + "\n"
+    sales.write_text(without)
+    exported = export_graph(project.model)
+    areas = Graph()  # the subject areas alone, and their domain
+    for area in exported.subjects(RDF.type, SEM.SubjectArea):
+        areas += exported.cbd(area)
+    scheme = next(exported.subjects(DCTERMS.identifier, Literal("sales")))
+    areas += exported.cbd(scheme).triples((scheme, None, Literal("sales")))
+    areas.add((scheme, RDF.type, SKOS.ConceptScheme))
+    result = import_skos(areas, language="en")
+    assert [(d.id, len(d.terms), len(d.subject_areas)) for d in result.domains] == [("sales", 0, 2)]
+    assert result.report == ()
+    with pytest.raises(SemanticError):
+        write_import(result, root / "glossary")
+    write_import(result, root / "glossary", replace=True)
+    merged = sales.read_text()
+    assert merged.startswith(without) and "\nsubject_areas:\n  sales_by_customer:" in merged
+    assert set(Project.load(root).model.subject_areas) == set(project.model.subject_areas)
+    write_import(result, root / "glossary", replace=True)  # again: replaced, not doubled
+    again = Project.load(root).model.subject_areas
+    assert set(again) == set(project.model.subject_areas)
+    assert again["yearly_sales"].dimensions == ("order_date.year",)
 
 
 # --- a public-style vocabulary ----------------------------------------------------------
@@ -629,3 +674,48 @@ def test_a_file_with_no_terms_yet_is_merged_too(tmp_path: Path) -> None:
     assert sorted(doc.data.terms) == ["cash_flow", "customer_comment"]
     assert doc.data.label == {"en": "Money"}
     assert (glossary / "finance.yml").read_text().startswith("# Money.\n")
+
+
+def test_a_subject_area_of_another_vocabulary_is_read_and_what_does_not_map_is_reported() -> None:
+    graph = Graph().parse(
+        format="turtle",
+        data=f"""
+        @prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+        @prefix sem: <https://w3id.org/semantic-glossary/ns#> .
+        @prefix ex: <{EX}> .
+        ex:Region a skos:Concept ; skos:prefLabel "Region"@en .
+        ex:Revenue a skos:Concept ; skos:prefLabel "Revenue"@en .
+        ex:RevenueByRegion a skos:Collection , sem:SubjectArea ;
+            skos:prefLabel "Revenue by region"@en ;
+            skos:member ex:Region , ex:Revenue ;
+            skos:note "Reviewed yearly."@en ;
+            sem:areaDimensions ( [ sem:dimensionTerm ex:Region ] ) ;
+            sem:areaMetrics ( ex:Revenue ) ;
+            sem:areaFilter "region <> 'NONE'" .
+        """,
+    )
+    result = import_skos(graph, language="en")
+    (domain,) = result.domains
+    assert domain.id == DEFAULT_DOMAIN
+    (area,) = domain.subject_areas
+    assert (area.id, area.iri) == ("revenue_by_region", EX + "RevenueByRegion")
+    assert area.data == {
+        "label": {"en": "Revenue by region"},
+        "dimensions": ["region"],
+        "metrics": ["revenue"],
+        "filter": "region <> 'NONE'",
+    }
+    about = {(i.kind, i.predicate, i.reason) for i in result.report if i.subject == area.iri}
+    assert about == {
+        ("changed", None, f"part of no concept scheme: written to domain '{DEFAULT_DOMAIN}'"),
+        ("unmapped", SKOS_NS + "note", "the glossary keeps definitions and scope notes only"),
+    }
+    text = result.files[f"{DEFAULT_DOMAIN}.yml"]
+    assert text.endswith(
+        "subject_areas:\n"
+        "  revenue_by_region:\n"
+        "    label: {en: Revenue by region}\n"
+        "    dimensions: [region]\n"
+        "    metrics: [revenue]\n"
+        "    filter: region <> 'NONE'\n"
+    )

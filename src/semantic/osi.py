@@ -14,7 +14,8 @@ We map:
   (`SUM(orders.amount)`); a metric over metrics -> an expression over metric names.
 
 What OSI cannot carry (labels in other languages, owners, status, role-playing paths,
-segments, business concepts, metric filters, windows and shifts, quality rules, ...) is
+segments, business concepts, metric filters, windows and shifts, quality rules, subject
+areas, ...) is
 reported, and kept in a `custom_extensions` entry of vendor `SEMANTIC`, which other tools
 ignore and which makes our own round trip lossless. The import reads files of other tools
 too: every field becomes a dimension, every metric a metric, and whatever has no place in
@@ -224,7 +225,14 @@ class _Exporter:
                     continue
                 kept[tid] = ext
                 what, why = self.why_not(term)
-                self.lost(doc, ("terms", tid), f"{what} '{tid}'", why)
+                self.lost(gdoc, ("terms", tid), f"{what} '{tid}'", why)
+            for sid in gdoc.data.subject_areas:  # in the domain's entry of the extension
+                self.lost(
+                    gdoc,
+                    ("subject_areas", sid),
+                    f"subject area '{sid}'",
+                    "OSI has no named sets of dimensions and metrics",
+                )
         if any(d.data.label or d.data.description for d in self.glossaries):
             self.notices.append(
                 Notice(
@@ -784,6 +792,11 @@ class _Importer:
                 "Imported from Apache Ossie (OSI) by `semantic import osi`.",
             )
         }
+        areas = {
+            d: s["subject_areas"] for d, s in self.domain_specs.items() if s.get("subject_areas")
+        }
+        for domain in areas:  # a file of subject areas only
+            self.domains.setdefault(domain, CommentedMap())
         for domain, terms in self.domains.items():
             spec = self.domain_specs.get(domain, {})
             doc = CommentedMap(domain=domain)
@@ -793,6 +806,10 @@ class _Importer:
             if "label" not in doc:
                 doc["label"] = flow({"en": english_label(domain)})
             doc["terms"] = terms
+            if domain in areas:
+                doc["subject_areas"] = CommentedMap(
+                    (sid, _area_node(area)) for sid, area in areas[domain].items()
+                )
             files[f"glossary/{domain}.yml"] = dump_yaml(
                 doc,
                 "yaml-language-server: $schema=../schemas/glossary.schema.json\n"
@@ -832,6 +849,19 @@ def _term_node(spec: Mapping[str, Any]) -> CommentedMap:
             )
         elif isinstance(value, dict):
             node[key] = CommentedMap(value)
+        else:
+            node[key] = value
+    return node
+
+
+def _area_node(spec: Mapping[str, Any]) -> CommentedMap:
+    """A subject area as written by hand: lists and labels on one line, definitions below."""
+    node = CommentedMap()
+    for key, value in spec.items():
+        if key == "definition":
+            node[key] = CommentedMap(value)
+        elif isinstance(value, list | dict):
+            node[key] = flow(value)
         else:
             node[key] = value
     return node

@@ -1,4 +1,5 @@
-"""Forgiving search over the vocabulary: ids, labels, synonyms and definitions, every language.
+"""Forgiving search over the vocabulary (terms, entities and subject areas): ids, labels,
+synonyms and definitions, every language.
 
 The search runs over a plain, JSON-ready index (`search_index`), so that the catalog site's
 JavaScript (`semantic/catalog/static/search.js`) can run the very same algorithm on the very
@@ -98,7 +99,8 @@ class SearchHit:
 
 
 def search_index(model: Model) -> dict[str, Any]:
-    """Every term and entity of `model` with the fields to search, as JSON-ready data.
+    """Every term, entity and subject area of `model` with the fields to search, as
+    JSON-ready data.
 
     An entry is `{id, kind, domain, url, labels: {lang: label}, fields: [[field, language,
     key, text], ...]}`; `url` is the entry's page in the catalog site, relative to its root.
@@ -146,6 +148,22 @@ def search_index(model: Model) -> dict[str, Any]:
                 "fields": fields,
             }
         )
+    for area in sorted(model.subject_areas.values(), key=lambda a: a.id):
+        fields = [["id", None, search_key(area.id), area.id]]
+        fields += [["label", lang, search_key(text), text] for lang, text in area.labels.items()]
+        fields += [
+            ["definition", lang, search_key(text), text] for lang, text in area.definition.items()
+        ]
+        entries.append(
+            {
+                "id": area.id,
+                "kind": "subject_area",
+                "domain": area.domain,
+                "url": subject_area_url(area.id),
+                "labels": dict(area.labels),
+                "fields": fields,
+            }
+        )
     return {"languages": list(model.languages), "entries": entries}
 
 
@@ -157,6 +175,11 @@ def term_url(term_id: str) -> str:
 def entity_url(entity_id: str) -> str:
     """The page of an entity in the catalog site, relative to the site's root."""
     return f"entities/{entity_id}.html"
+
+
+def subject_area_url(area_id: str) -> str:
+    """The page of a subject area in the catalog site, relative to the site's root."""
+    return f"subject-areas/{area_id}.html"
 
 
 def search(

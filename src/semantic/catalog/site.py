@@ -1,10 +1,10 @@
 """`semantic docs build`: the vocabulary as a static site that opens from disk.
 
-One page per term, per entity and per domain, and a home page that searches everything in
-the browser with the same algorithm as `semantic search` (the index is embedded as a script,
-since a page opened from file:// may not fetch files). The site is built in a temporary
-folder next to the output and swapped in at the end, so a reader never sees half a site and
-a failed build leaves the previous one in place.
+One page per term, per entity, per domain and per subject area, and a home page that
+searches everything in the browser with the same algorithm as `semantic search` (the index
+is embedded as a script, since a page opened from file:// may not fetch files). The site is
+built in a temporary folder next to the output and swapped in at the end, so a reader never
+sees half a site and a failed build leaves the previous one in place.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import SqlLexer
 from sqlglot import exp
 
+from semantic.catalog.areas import area_page, areas_of_term
 from semantic.catalog.diagrams import Arrow, Box, layered_svg
 from semantic.catalog.examples import example_query
 from semantic.catalog.lineage import LineageGraph, term_lineage, term_sources, term_users
@@ -34,7 +35,7 @@ from semantic.errors import Diagnostic, Span, error
 from semantic.model import FILE_DIALECT, Edge, Entity, Model, QualityRule, Term
 from semantic.project import Project
 from semantic.quality import QualityResult
-from semantic.search import entity_url, search_index, term_url
+from semantic.search import entity_url, search_index, subject_area_url, term_url
 
 #: A file every site we build holds: only a folder with it (or an empty one) is replaced.
 MARKER = ".semantic-catalog"
@@ -47,6 +48,7 @@ KIND_NAMES = {
     "segment": "segment",
     "concept": "concept",
     "entity": "entity",
+    "subject_area": "subject area",
 }
 
 
@@ -196,6 +198,13 @@ class _Pages:
             files.append(
                 (entity_url(entity_id), self._page("entity.html", "../", self._entity(entity_id)))
             )
+        for area_id in sorted(self.model.subject_areas):
+            files.append(
+                (
+                    subject_area_url(area_id),
+                    self._page("subject_area.html", "../", self._subject_area(area_id)),
+                )
+            )
         return files
 
     def _page(self, template: str, root: str, context: Mapping[str, Any]) -> str:
@@ -220,6 +229,7 @@ class _Pages:
         return {
             "title": self.project.config.name,
             "domains": domains,
+            "areas": sorted(self.model.subject_areas.values(), key=lambda a: a.id),
             "entities": sorted(self.model.entities.values(), key=lambda e: e.id),
             "quality": self._quality_summary(),
         }
@@ -240,6 +250,29 @@ class _Pages:
             "title": domain.labels.get(self.language) or domain.id,
             "domain": domain,
             "terms": terms,
+            "areas": sorted(
+                (a for a in self.model.subject_areas.values() if a.domain == domain_id),
+                key=lambda a: a.id,
+            ),
+        }
+
+    def _subject_area(self, area_id: str) -> dict[str, Any]:
+        area = self.model.subject_areas[area_id]
+        languages = list(self.model.languages)
+        languages += sorted({*area.labels, *area.definition} - set(languages))
+        return {
+            "title": area.label(self.language),
+            "page": area_page(self.project, area),
+            "domain": self.model.domains.get(area.domain),
+            "names": [
+                {
+                    "language": lang,
+                    "label": area.labels.get(lang),
+                    "definition": area.definition.get(lang),
+                }
+                for lang in languages
+                if lang in area.labels or lang in area.definition
+            ],
         }
 
     def _entities(self) -> dict[str, Any]:
@@ -276,6 +309,7 @@ class _Pages:
             ),
             "example": example,
             "rules": self._rules(term.quality),
+            "areas": areas_of_term(self.model, term_id),
         }
 
     def _entity(self, entity_id: str) -> dict[str, Any]:

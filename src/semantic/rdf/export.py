@@ -27,7 +27,7 @@ from rdflib.namespace import CSVW, DCTERMS, OWL, PROV, RDF, RDFS, SKOS
 from rdflib.term import Node
 from sqlglot import exp
 
-from semantic.model import FILE_DIALECT, Edge, Entity, Model, QualityRule, Term
+from semantic.model import FILE_DIALECT, Edge, Entity, Model, QualityRule, SubjectArea, Term
 from semantic.quality import QualityResult
 from semantic.rdf.iris import SEMANTIC_NS, Iris, default_base
 from semantic.rdf.text import FORMATS, serialize
@@ -151,7 +151,11 @@ def export_graph(model: Model, base: str | None = None) -> Graph:
     for term in model.terms.values():
         _add_term(graph, iris, model, term)
         reverse.update(_reverse_hops(iris, model, term))
-    for owner in sorted({owner for term in model.terms.values() for owner in term.owners}):
+    for area in model.subject_areas.values():
+        _add_subject_area(graph, iris, area)
+    owners = {owner for term in model.terms.values() for owner in term.owners}
+    owners |= {owner for area in model.subject_areas.values() for owner in area.owners}
+    for owner in sorted(owners):
         agent = iris.agent(owner)
         graph.add((agent, RDF.type, PROV.Agent))
         graph.add((agent, DCTERMS.identifier, Literal(owner)))
@@ -240,6 +244,45 @@ def _add_term(graph: Graph, iris: Iris, model: Model, term: Term) -> None:
         _add_lineage(graph, iris, concept, term)
     for rule in term.quality:
         _add_quality_rule(graph, iris, concept, term.id, rule)
+
+
+def _add_subject_area(graph: Graph, iris: Iris, area: SubjectArea) -> None:
+    """A subject area as a skos:Collection of the terms it names (typed sem:SubjectArea too),
+    with what its query selects, in order: dimensions (and their grains), metrics, segments
+    and its filter."""
+    collection = iris.subject_area(area.id)
+    graph.add((collection, RDF.type, SKOS.Collection))
+    graph.add((collection, RDF.type, SEM.SubjectArea))
+    graph.add((collection, DCTERMS.identifier, Literal(area.id)))
+    graph.add((collection, DCTERMS.isPartOf, iris.scheme(area.domain)))
+    _add_texts(graph, collection, SKOS.prefLabel, area.labels)
+    _add_texts(graph, collection, SKOS.definition, area.definition)
+    dimensions: list[Node] = []
+    for i, written in enumerate(area.dimensions):
+        name, _, grain = written.partition(".")
+        item = _node(collection, "dimension", str(i))
+        graph.add((item, SEM.dimensionTerm, iris.term(name)))
+        if grain:
+            graph.add((item, SEM.areaGrain, Literal(grain)))
+        dimensions.append(item)
+    for predicate, role, items in (
+        (SEM.areaDimensions, "dimensions", dimensions),
+        (SEM.areaMetrics, "metrics", [iris.term(m) for m in area.metrics]),
+        (SEM.areaSegments, "segments", [iris.term(s) for s in area.segments]),
+    ):
+        if items:
+            graph.add((collection, predicate, _add_list(graph, collection, role, items)))
+    names = [d.partition(".")[0] for d in area.dimensions] + [*area.metrics, *area.segments]
+    for name in dict.fromkeys(names):
+        graph.add((collection, SKOS.member, iris.term(name)))
+    if area.filter is not None:
+        graph.add((collection, SEM.areaFilter, Literal(_sql(area.filter))))
+    for owner in area.owners:
+        attribution = _node(collection, "owner", owner)
+        graph.add((collection, PROV.qualifiedAttribution, attribution))
+        graph.add((attribution, RDF.type, PROV.Attribution))
+        graph.add((attribution, PROV.agent, iris.agent(owner)))
+        graph.add((attribution, DCAT.hadRole, SEM.Owner))
 
 
 def _add_relations(graph: Graph, iris: Iris, concept: URIRef, term: Term) -> None:

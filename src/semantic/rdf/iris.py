@@ -43,6 +43,10 @@ class Iris:
         """A term, as a skos:Concept."""
         return self._iri("term", term)
 
+    def subject_area(self, area: str) -> URIRef:
+        """A subject area, as a skos:Collection of its terms."""
+        return self._iri("subject-area", area)
+
     def entity(self, entity: str) -> URIRef:
         """An entity, as a dcat:Dataset."""
         return self._iri("entity", entity)

@@ -69,6 +69,7 @@ __all__ = [
     "DEFAULT_DOMAIN",
     "ImportResult",
     "ImportedDomain",
+    "ImportedSubjectArea",
     "ImportedTerm",
     "ReportItem",
     "glossary_terms",
@@ -205,6 +206,16 @@ class ImportedTerm:
 
 
 @dataclass(frozen=True)
+class ImportedSubjectArea:
+    """One imported subject area: its id, the collection it comes from and its glossary
+    keys (plain data in file order)."""
+
+    id: str
+    iri: str
+    data: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
 class ImportedDomain:
     """One imported domain (a concept scheme): its keys and its terms, in file order."""
 
@@ -213,6 +224,8 @@ class ImportedDomain:
     label: Mapping[str, str]
     description: Mapping[str, str]
     terms: tuple[ImportedTerm, ...]
+    #: the subject areas of the domain (a sem:SubjectArea dct:isPartOf its scheme)
+    subject_areas: tuple[ImportedSubjectArea, ...] = ()
 
     @property
     def file(self) -> str:
@@ -336,6 +349,11 @@ def write_import(
                 edits.setdefault(scan.domains[domain.id].path, ({}, []))[1].append(term)
     for path, (replaced, added) in edits.items():
         texts[path] = _merge(path.read_text(encoding="utf-8"), replaced, added)
+    for domain in result.domains:
+        if domain.id in scan.domains and domain.subject_areas:
+            path = scan.domains[domain.id].path
+            text = texts.get(path) or path.read_text(encoding="utf-8")
+            texts[path] = _merge_areas(text, domain.subject_areas)
     for path, text in sorted(texts.items()):
         write_atomically(path, text)
     return tuple(sorted(texts))
@@ -377,6 +395,22 @@ def _merge(text: str, replaced: Mapping[str, ImportedTerm], added: list[Imported
     return merged + "".join("\n" + _term_text(term) for term in added)
 
 
+def _merge_areas(text: str, areas: tuple[ImportedSubjectArea, ...]) -> str:
+    """A glossary file with the imported subject areas in it, replacing those of the same
+    id: appended as text when the file has none yet (every other line stays as it was),
+    else the file is loaded and written again by ruamel."""
+    tree = _yaml().load(text)
+    if isinstance(tree, CommentedMap) and "subject_areas" not in tree:
+        block = _dump(CommentedMap([("subject_areas", _areas_node(areas))]))
+        return text + ("" if text.endswith("\n") else "\n") + "\n" + block
+    existing = tree["subject_areas"]
+    if not isinstance(existing, CommentedMap):
+        existing = tree["subject_areas"] = CommentedMap()
+    for area in areas:
+        existing[area.id] = _node("subject_area", area.data)
+    return _dump(tree)
+
+
 def _is_comment(line: str) -> bool:
     return line.lstrip().startswith("#")
 
@@ -407,13 +441,31 @@ def render_domain(domain: ImportedDomain, skip: Mapping[str, object] | None = No
         if len(terms) > 1:
             terms.yaml_set_comment_before_after_key(term.id, before="\n", indent=2)
     doc["terms"] = terms
+    if domain.subject_areas:
+        doc["subject_areas"] = _areas_node(domain.subject_areas)
     if domain.source:
         doc.yaml_set_start_comment(f"Imported from <{domain.source}> by `semantic import skos`.")
     return _dump(doc)
 
 
 def _with_terms(domain: ImportedDomain, terms: list[ImportedTerm]) -> ImportedDomain:
-    return ImportedDomain(domain.id, domain.source, domain.label, domain.description, tuple(terms))
+    return ImportedDomain(
+        domain.id,
+        domain.source,
+        domain.label,
+        domain.description,
+        tuple(terms),
+        domain.subject_areas,
+    )
+
+
+def _areas_node(areas: tuple[ImportedSubjectArea, ...]) -> CommentedMap:
+    node = CommentedMap()
+    for area in areas:
+        node[area.id] = _node("subject_area", area.data)
+        if len(node) > 1:
+            node.yaml_set_comment_before_after_key(area.id, before="\n", indent=2)
+    return node
 
 
 def _term_node(term: ImportedTerm) -> CommentedMap:
@@ -592,6 +644,7 @@ class _Importer:
         self.report: list[ReportItem] = []
         self.ids: dict[Node, str] = {}
         self.concepts: set[Node] = set()
+        self.areas: set[Node] = set()
 
     # -- bookkeeping --------------------------------------------------------------------
 
@@ -726,6 +779,9 @@ class _Importer:
                     "conflict",
                 )
         terms = {c: self.finish(c, drafts[c]) for c in concepts}
+        areas = self.subject_areas(set(schemes))
+        for did, _ in areas:
+            domains.setdefault(did, (None, {}, {}))
         self.leftovers(set(schemes))
         built = tuple(
             ImportedDomain(
@@ -734,6 +790,7 @@ class _Importer:
                 label,
                 description,
                 tuple(sorted((terms[c] for c in concepts if members[c] == did), key=_by_id)),
+                tuple(sorted((a for d, a in areas if d == did), key=lambda a: a.id)),
             )
             for did, (source, label, description) in sorted(domains.items())
         )
@@ -901,6 +958,12 @@ class _Importer:
     def governance(self, concept: Node, data: dict[str, Any]) -> None:
         """Owners, status and confidentiality; a key is written only when the source says
         it (the defaults, draft and internal, are left implicit)."""
+        data["owners"] = self.owners(concept)
+        self.status_and_confidentiality(concept, data)
+
+    def owners(self, concept: Node) -> list[str]:
+        """The owners of a term or subject area, from its PROV attributions with the role
+        sem:Owner (other attributions are reported)."""
         owners: set[str] = set()
         for attribution in self.take(concept, PROV.qualifiedAttribution):
             agent = self.graph.value(attribution, PROV.agent)
@@ -926,7 +989,10 @@ class _Importer:
                 if isinstance(name, Literal)
                 else _last_segment(str(agent))
             )
-        data["owners"] = sorted(owners)
+        return sorted(owners)
+
+    def status_and_confidentiality(self, concept: Node, data: dict[str, Any]) -> None:
+        """`status` and `confidentiality`, when the source states them."""
         status = None
         value = self.take_one(concept, SEM.status)
         if value in _STATUSES:
@@ -1217,11 +1283,74 @@ class _Importer:
         ordered[kind] = meaning[kind]
         return ImportedTerm(tid, str(concept), ordered)
 
+    # -- subject areas ------------------------------------------------------------------
+
+    def subject_areas(self, schemes: set[Node]) -> list[tuple[str, ImportedSubjectArea]]:
+        """(domain, subject area) of each sem:SubjectArea, as the export writes them: the
+        domain it is dct:isPartOf, labels, definition, owners, and its lists of dimensions
+        (with grains), metrics and segments, and its filter. skos:member is what the lists
+        name, so it is not read on its own."""
+        found: list[tuple[str, ImportedSubjectArea]] = []
+        resources = sorted(self.graph.subjects(RDF.type, SEM.SubjectArea), key=_order)
+        self.areas = set(resources)
+        self.assign_ids(resources, "subject_area")
+        for resource in resources:
+            self.take_type(resource, SEM.SubjectArea)
+            self.take_type(resource, SKOS.Collection)
+            parts = [p for p in self.take(resource, DCTERMS.isPartOf) if p in schemes]
+            if self.domain is not None:
+                domain = self.domain
+            elif parts:
+                domain = self.ids[parts[0]]
+            else:
+                domain = DEFAULT_DOMAIN
+                self.note(
+                    resource,
+                    None,
+                    None,
+                    f"part of no concept scheme: written to domain '{DEFAULT_DOMAIN}'",
+                    "changed",
+                )
+            data: dict[str, Any] = {
+                "label": self.single_texts(resource, SKOS.prefLabel)
+                or {self.language: self.ids[resource]},
+                "definition": self.single_texts(resource, SKOS.definition),
+                "owners": self.owners(resource),
+            }
+            dimensions = []
+            for item in self.items(resource, SEM.areaDimensions):
+                term = self.take_one(item, SEM.dimensionTerm)
+                grain = self.take_one(item, SEM.areaGrain)
+                if term is None:
+                    self.note(resource, SEM.areaDimensions, item, "an item without a term")
+                    continue
+                dimensions.append(self.ref(term) + (f".{grain}" if grain is not None else ""))
+            data["dimensions"] = dimensions
+            data["metrics"] = [self.ref(m) for m in self.items(resource, SEM.areaMetrics)]
+            condition = self.take_one(resource, SEM.areaFilter)
+            data["filter"] = str(condition) if condition is not None else None
+            data["segments"] = [self.ref(m) for m in self.items(resource, SEM.areaSegments)]
+            self.take(resource, SKOS.member)
+            kept = {k: v for k, v in data.items() if v not in (None, [], {})}
+            found.append((domain, ImportedSubjectArea(self.ids[resource], str(resource), kept)))
+        return found
+
+    def items(self, subject: Node, predicate: Node) -> list[Node]:
+        """The items of the rdf:List that is the value of `predicate`, in order."""
+        items: list[Node] = []
+        cell = self.take_one(subject, predicate)
+        while cell is not None and cell != RDF.nil:
+            item = self.take_one(cell, RDF.first)
+            if item is not None:
+                items.append(item)
+            cell = self.take_one(cell, RDF.rest)
+        return items
+
     def leftovers(self, schemes: set[Node]) -> None:
         """Report every triple of a concept or scheme not used, and every other resource
         with a triple not used (once per resource; a blank node that hangs off another
         resource counts as part of it)."""
-        glossary = self.concepts | schemes
+        glossary = self.concepts | schemes | self.areas
         hanging = {o for o in self.graph.objects() if isinstance(o, BNode)}
         others: set[Node] = set()
         for triple in self.graph:

@@ -49,7 +49,9 @@ def serialize(graph: Graph, fmt: Format = "turtle") -> str:
     if fmt == "turtle":
         stream = io.BytesIO()
         _SortedTurtle(graph).serialize(stream, base=graph.base, encoding="utf-8")
-        return stream.getvalue().decode("utf-8")
+        # rdflib opens a list of blank nodes with a line of spaces alone: drop such lines
+        lines = stream.getvalue().decode("utf-8").split("\n")
+        return "\n".join(line for line in lines if line == "" or line.strip())
     ordered = _ordered(graph)  # and without base: only Turtle writes relative IRIs
     if fmt == "json-ld":
         document = json.loads(ordered.serialize(format="json-ld", auto_compact=True))

@@ -39,6 +39,7 @@ class SEM(namespace.DefinedNamespace):
     Metric: URIRef  # a term aggregating rows, or combining other metrics
     Segment: URIRef  # a named boolean condition over one entity's rows
     Relationship: URIRef  # a join between two datasets, with cardinality and join keys
+    SubjectArea: URIRef  # a skos:Collection of dimensions and metrics, published as one view
 
     # what a term means
     expression: URIRef  # SQL text (DuckDB dialect) of a value, aggregate, formula or condition
@@ -55,6 +56,14 @@ class SEM(namespace.DefinedNamespace):
     shiftAlong: URIRef  # metric -> the time dimension along which it is shifted
     shiftPeriods: URIRef  # how many periods earlier a shifted metric is taken
     periodGrain: URIRef  # the unit of windowLast or shiftPeriods
+
+    # what a subject area selects
+    areaDimensions: URIRef  # subject area -> rdf:List of its dimensions, in column order
+    dimensionTerm: URIRef  # an item of areaDimensions -> its dimension or time dimension
+    areaGrain: URIRef  # an item of areaDimensions -> the grain its time dimension is cut to
+    areaMetrics: URIRef  # subject area -> rdf:List of its metrics, in column order
+    areaSegments: URIRef  # subject area -> rdf:List of the segments its rows belong to
+    areaFilter: URIRef  # SQL condition on dimensions and segments the area's rows must meet
 
     # governance
     status: URIRef  # term -> its status in the StatusScheme

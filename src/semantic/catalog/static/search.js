@@ -117,7 +117,8 @@
 
   /* --- the search box of the home page --- */
   var KINDS = { dimension: "dimension", time_dimension: "time dimension", metric: "metric",
-                segment: "segment", concept: "concept", entity: "entity" };
+                segment: "segment", concept: "concept", entity: "entity",
+                subject_area: "subject area" };
 
   function element(tag, className, text) {
     var node = document.createElement(tag);
