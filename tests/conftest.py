@@ -28,5 +28,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=False,
         help="rewrite tests/fixtures/dialects/<dialect>/<query>.sql from the compiler",
     )
+
+
 # PostgreSQL and Spark, shared by every test that runs on them
 from tests.services import postgres_engine, postgres_url, spark_engine  # noqa: E402, F401
