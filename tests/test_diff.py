@@ -209,8 +209,7 @@ def test_the_markdown_comment(shop: Path) -> None:
         "\n"
         "### Breaking changes\n"
         "\n"
-        "- **Grains** `order_date` (Order date): grain(s) removed: day; "
-        "used by `subject area sales_by_channel`\n"
+        "- **Grains** `order_date` (Order date): grain(s) removed: day\n"
         "\n"
         "### Other changes\n"
         "\n"
@@ -316,3 +315,14 @@ def test_a_removed_segment_names_the_subject_area_restricted_to_it(shop: Path) -
     [removed] = found.changes
     assert (removed.kind, removed.subject, removed.breaking) == ("removed", "web_sales", True)
     assert removed.used_by == ("subject area web_sales_by_city",)
+
+
+def test_a_removed_grain_names_only_the_subject_areas_that_list_it(shop: Path) -> None:
+    """`sales_by_channel` lists `order_date.month`: removing `day` leaves it whole, removing
+    `month` breaks it."""
+    edit(shop, SALES, "grains: [day, month, year]", "grains: [day, year]")
+    found = diff_revision(shop, "HEAD")
+    assert [p.code for p in found.problems] == ["SEM217"]  # the area no longer builds
+    [change] = found.changes
+    assert (change.kind, change.subject, change.breaking) == ("grains", "order_date", True)
+    assert change.used_by == ("subject area sales_by_channel",)

@@ -132,6 +132,17 @@ CONSUMERS: tuple[Callable[[Model], Iterator[tuple[str, str]]], ...] = (
 )
 
 
+def area_grains(model: Model) -> dict[str, tuple[tuple[str, str | None], ...]]:
+    """Each time dimension with the (subject area, grain) pairs that list it; None for a
+    subject area that lists it without a grain."""
+    found: dict[str, list[tuple[str, str | None]]] = {}
+    for area in model.subject_areas.values():
+        for dimension in area.dimensions:
+            term, _, grain = dimension.partition(".")
+            found.setdefault(term, []).append((area.id, grain or None))
+    return {term: tuple(pairs) for term, pairs in found.items()}
+
+
 def consumers(model: Model) -> dict[str, tuple[str, ...]]:
     """Each term id with the ids of what uses it in `model`."""
     users: dict[str, list[str]] = {}
@@ -157,6 +168,7 @@ def compare_models(
     do not count; a change is shown with the texts in `written` when given."""
     language = new.languages[0] if new.languages else "en"
     used = consumers(old)
+    grains_used = area_grains(old)
     changes: list[Change] = []
     for tid, term in old.terms.items():
         if tid not in new.terms:
@@ -173,7 +185,9 @@ def compare_models(
     for tid, term in new.terms.items():
         if tid in old.terms:
             texts = (written[0].get(tid, {}), written[1].get(tid, {}))
-            changes += _term_changes(old.terms[tid], term, language, used.get(tid, ()), texts)
+            changes += _term_changes(
+                old.terms[tid], term, language, used.get(tid, ()), texts, grains_used
+            )
     for tid, term in new.terms.items():
         if tid not in old.terms:
             kind = term.kind.replace("_", " ")
@@ -205,6 +219,7 @@ def _term_changes(
     language: str,
     used: tuple[str, ...],
     texts: tuple[Mapping[str, str], Mapping[str, str]],
+    grains_used: Mapping[str, tuple[tuple[str, str | None], ...]] = {},
 ) -> list[Change]:
     changes: list[Change] = []
     name = _named(new, language)
@@ -236,7 +251,11 @@ def _term_changes(
         removed = [g for g in old.grains if g not in new.grains]
         added = [g for g in new.grains if g not in old.grains]
         if removed:
-            add("grains", f"{name}: grain(s) removed: {', '.join(removed)}", True)
+            detail = f"{name}: grain(s) removed: {', '.join(removed)}"
+            # a subject area that lists the term at another grain only is not broken
+            lost = {f"subject area {a}" for a, g in grains_used.get(new.id, ()) if g in removed}
+            keep = tuple(u for u in used if not u.startswith("subject area ") or u in lost)
+            changes.append(Change("grains", new.id, "term", detail, True, keep))
         if added:
             add("grains", f"{name}: grain(s) added: {', '.join(added)}", False)
     if old.status != new.status:
