@@ -479,3 +479,41 @@ def test_bookshop_loaded_into_postgres(bookshop: Project, scratch_schema: str) -
             same_result(bookshop, engine, query)
     finally:
         engine.close()
+
+
+def test_reloading_keeps_the_views_built_on_the_tables(
+    project: Project, scratch_schema: str
+) -> None:
+    """A table whose columns and types are unchanged is refilled, not dropped: a BI view on
+    it survives a reload and answers with the reloaded rows. A table that must be created
+    anew while a view depends on it stops the load (SEM423), rolled back as a whole."""
+    engine = PostgresEngine(project.model, scratch_schema)
+    try:
+        project.load_data(engine)
+        with engine.connection.cursor() as cursor:
+            cursor.execute("CREATE VIEW order_totals AS SELECT sum(o_totalprice) AS t FROM orders")
+            cursor.execute("DELETE FROM orders WHERE o_orderkey % 2 = 0")
+        assert engine.fetch("SELECT count(*) FROM orders") != [(15000,)]
+        project.load_data(engine)
+        expected = engine.fetch("SELECT sum(o_totalprice) FROM orders")
+        assert engine.fetch("SELECT t FROM order_totals") == expected
+        assert engine.fetch("SELECT count(*) FROM orders") == [(15000,)]
+
+        with engine.connection.cursor() as cursor:  # the table drifts from the model
+            cursor.execute("DROP VIEW order_totals")
+            cursor.execute("ALTER TABLE orders ALTER COLUMN o_comment TYPE varchar(200)")
+            cursor.execute("CREATE VIEW order_totals AS SELECT sum(o_totalprice) AS t FROM orders")
+            cursor.execute("DELETE FROM customer WHERE c_custkey % 2 = 0")  # loaded before orders
+        with pytest.raises(SemanticError) as caught:
+            project.load_data(engine)
+        [problem] = caught.value.diagnostics
+        assert problem.code == "SEM423" and "order_totals" in problem.message
+        # rolled back: the view, the drifted column and the earlier tables are as they were
+        assert engine.fetch("SELECT t FROM order_totals") == expected
+        assert engine.fetch("SELECT count(*) FROM customer") == [(750,)]
+        assert engine.fetch(
+            "SELECT data_type FROM information_schema.columns WHERE table_schema = 'scratch' "
+            "AND table_name = 'orders' AND column_name = 'o_comment'"
+        ) == [("character varying",)]
+    finally:
+        engine.close()

@@ -518,8 +518,8 @@ def load(
         str, typer.Option("--engine", "-e", help="A PostgreSQL engine: its name or URL.")
     ],
 ) -> None:
-    """Copy the project's data files into PostgreSQL as typed tables (replacing them, in one
-    transaction), so queries can run there with --engine."""
+    """Copy the project's data files into PostgreSQL as typed tables (refilled in place, in
+    one transaction), so queries can run there with --engine."""
     with _reported():
         project = Project.load(state.project_path)
         for table, rows in project.load_data(engine):

@@ -97,6 +97,7 @@ CODES: dict[str, str] = {
     "SEM420": "`semantic diff` needs a git repository",
     "SEM421": "unknown git revision",
     "SEM422": "the project cannot be read at the git revision",
+    "SEM423": "loading would drop views that depend on a table",
     "SEM425": "the catalog site's output folder holds something else",
     "SEM426": "a search has nothing to look for",
     "SEM427": "unknown language",

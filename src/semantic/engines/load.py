@@ -1,8 +1,11 @@
 """Load a project's data files into PostgreSQL: typed tables filled with COPY.
 
 DuckDB reads each entity's file and writes it as CSV; PostgreSQL's COPY reads that stream,
-the fastest way in. Every table is dropped, created and filled in one transaction, so a
-failed load leaves the database as it was.
+the fastest way in. All tables are filled in one transaction, so a failed load leaves the
+database as it was. A table that exists with exactly the columns and types to load is
+emptied (TRUNCATE) and refilled, so views built on it (BI views among them), grants and
+comments stay; any other is dropped and created anew, and if objects of the database
+depend on it, nothing is dropped and the load stops (SEM423) rather than dropping them too.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from sqlglot import exp
 
 from semantic.engines.duckdb import DuckDBEngine
 from semantic.engines.postgres import PostgresEngine, driver
-from semantic.errors import error
+from semantic.errors import SemanticError, error
 from semantic.model import Column
 
 CHUNK = 1 << 20
@@ -39,22 +42,27 @@ def load_postgres(source: DuckDBEngine, target: PostgresEngine) -> list[tuple[st
                     if table.db:
                         schema = exp.to_identifier(table.db).sql("postgres")
                         cur.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-                    cur.execute(f"DROP TABLE IF EXISTS {table.sql('postgres')} CASCADE")
-                    cur.execute(
-                        exp.Create(
-                            this=exp.Schema(
-                                this=table,
-                                expressions=[
-                                    exp.ColumnDef(this=exp.to_identifier(n), kind=t)
-                                    for n, t in columns
-                                ],
-                            ),
-                            kind="TABLE",
-                        ).sql("postgres")
-                    )
+                    if _existing(cur, table) == [(n, t.sql("postgres")) for n, t in columns]:
+                        cur.execute(f"TRUNCATE {table.sql('postgres')}")
+                    else:
+                        _drop(cur, table, psycopg)
+                        cur.execute(
+                            exp.Create(
+                                this=exp.Schema(
+                                    this=table,
+                                    expressions=[
+                                        exp.ColumnDef(this=exp.to_identifier(n), kind=t)
+                                        for n, t in columns
+                                    ],
+                                ),
+                                kind="TABLE",
+                            ).sql("postgres")
+                        )
                     rows = _copy(source, table, Path(folder) / f"{entity.id}.csv", cur)
                     cur.execute(f"ANALYZE {table.sql('postgres')}")
                     loaded.append((entity.table, rows))
+        except SemanticError:
+            raise
         except psycopg.Error as exc:
             raise error(
                 "SEM404",
@@ -63,6 +71,46 @@ def load_postgres(source: DuckDBEngine, target: PostgresEngine) -> list[tuple[st
                 "check the column types in models/ against the data files",
             ) from None
     return loaded
+
+
+def _existing(cursor: Any, table: exp.Table) -> list[tuple[str, str]]:
+    """The columns of `table` in the database, in order, with their types as PostgreSQL
+    writes them read back through sqlglot (empty when there is no such table)."""
+    regclass = exp.Literal.string(table.sql("postgres")).sql("postgres")
+    cursor.execute(
+        "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
+        f"WHERE attrelid = to_regclass({regclass}) AND attnum > 0 AND NOT attisdropped "
+        "ORDER BY attnum"
+    )
+    return [
+        (str(name), exp.DataType.build(str(kind), dialect="postgres").sql("postgres"))
+        for name, kind in cursor.fetchall()
+    ]
+
+
+def _drop(cursor: Any, table: exp.Table, psycopg: Any) -> None:
+    """Drop `table` if it exists, never what depends on it: SEM423 names those instead."""
+    try:
+        with cursor.connection.transaction():  # a savepoint, to read the dependents after
+            cursor.execute(f"DROP TABLE IF EXISTS {table.sql('postgres')}")
+    except psycopg.errors.DependentObjectsStillExist:
+        regclass = exp.Literal.string(table.sql("postgres")).sql("postgres")
+        cursor.execute(
+            "SELECT DISTINCT dependent.relname FROM pg_depend d "
+            "JOIN pg_rewrite r ON r.oid = d.objid "
+            "JOIN pg_class dependent ON dependent.oid = r.ev_class "
+            f"WHERE d.refobjid = to_regclass({regclass}) AND dependent.oid <> d.refobjid "
+            "ORDER BY 1"
+        )
+        names = ", ".join(str(row[0]) for row in cursor.fetchall()) or "other objects"
+        raise error(
+            "SEM423",
+            f"table '{table.sql('postgres')}' must be created anew (its columns or types "
+            f"changed), and {names} depend on it; nothing was loaded",
+            None,
+            "drop those views, load again, then create them again "
+            "(`semantic views apply` recreates the tool's own)",
+        ) from None
 
 
 def _type(column: Column | None, actual: str) -> exp.DataType:
