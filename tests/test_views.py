@@ -167,6 +167,32 @@ def test_subject_area_reference_errors(
     assert len(found) == 1 and f": {code} " in found[0] and words in found[0], found
 
 
+def test_a_subject_area_listing_a_deprecated_term_is_warned(tmp_path: Path) -> None:
+    """Still published (its view keeps answering), but `semantic check` says where the
+    term is listed and what replaces it."""
+    shop = bookshop(tmp_path)
+    path = shop.root / "glossary" / "sales.yml"
+    path.write_text(
+        path.read_text().replace(
+            "    status: approved\n    metric: {expr: revenue / order_count}",
+            "    status: deprecated\n    replaced_by: revenue\n"
+            "    metric: {expr: revenue / order_count}",
+        )
+        + SHOP_AREA.format(dimensions="channel", metrics="average_basket", extra="").rstrip()
+        + "\n"
+    )
+    project, diagnostics = Project.inspect(shop.root)
+    warned = [d.render() for d in diagnostics if d.code == "SEM215"]
+    assert [w.splitlines() for w in warned] == [
+        [
+            "glossary/sales.yml:89:15: warning: SEM215 subject area 'broken_area' lists "
+            "deprecated term 'average_basket'",
+            "  help: list 'revenue' instead",
+        ]
+    ]
+    assert project is not None and "broken_area" in project.model.subject_areas
+
+
 def test_a_subject_area_may_not_take_an_entity_id(tmp_path: Path) -> None:
     shop = bookshop(tmp_path)
     root = rewrite(shop, "glossary/sales.yml", "  sales_by_channel:", "  orders:")

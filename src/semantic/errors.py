@@ -44,7 +44,7 @@ CODES: dict[str, str] = {
     "SEM212": "lint: an orphan term, with no broader, narrower or related term",
     "SEM213": "lint: two terms share a label across languages",
     "SEM214": "lint: a term is both related to and narrower than another",
-    "SEM215": "the query uses a deprecated term",
+    "SEM215": "a query or a subject area uses a deprecated term",
     "SEM216": "a subject area names an unknown term",
     "SEM217": "a subject area lists a term of the wrong kind, twice, or filters wrongly",
     "SEM218": "a subject area's query does not compile",

@@ -1139,6 +1139,18 @@ class _AreaCheck:
                 "SEM217", f"subject area '{self.sid}' lists '{name}' twice", span, "remove one"
             )
         self.seen.add(name)
+        if term.status == "deprecated":  # still published, but its view should move on
+            self.builder.diagnostics.append(
+                Diagnostic(
+                    "SEM215",
+                    f"subject area '{self.sid}' lists deprecated term '{name}'",
+                    span,
+                    f"list '{term.replaced_by}' instead"
+                    if term.replaced_by
+                    else "ask the term's owners what replaces it",
+                    severity="warning",
+                )
+            )
         return True
 
     def dimension(self, written: str, where: tuple[str | int, ...]) -> bool:
