@@ -375,6 +375,17 @@ def _area_select(area: SubjectArea, names: Mapping[str, str]) -> exp.Select:
     return select.where(exp.and_(*conditions)) if conditions else select
 
 
+def subject_area_columns(
+    model: Model, area: SubjectArea, language: str | None, dialect: str = "duckdb"
+) -> list[str]:
+    """The column names of a subject area's view, in order: ids, or labels in `language`;
+    SEM418 when two would share a name in `dialect`."""
+    names = _area_names(model, area, language)
+    columns = [names[w] for w in (*area.dimensions, *area.metrics)]
+    _unique_columns(area.id, columns, dialect)
+    return columns
+
+
 def subject_area_view(
     model: Model,
     area: SubjectArea,

@@ -28,7 +28,7 @@ from sqlglot import exp
 from semantic.errors import SemanticError
 from semantic.model import FILE_DIALECT, Model, SubjectArea, Term
 from semantic.project import Project
-from semantic.views import DEFAULT_SCHEMA, subject_area_query, subject_area_view
+from semantic.views import DEFAULT_SCHEMA, subject_area_columns, subject_area_query
 
 __all__ = ["AreaColumn", "AreaPage", "area_page", "areas_of_term", "members"]
 
@@ -77,7 +77,6 @@ def area_page(project: Project, area: SubjectArea) -> AreaPage:
     schema), its query and the SQL it compiles to in the project's dialect."""
     model = project.model
     names = _column_names(model, area)
-    names.setdefault(None, [w.replace(".", "_") for w in (*area.dimensions, *area.metrics)])
     columns = [
         AreaColumn(
             model.terms[written.partition(".")[0]],
@@ -103,13 +102,12 @@ def area_page(project: Project, area: SubjectArea) -> AreaPage:
 def _column_names(model: Model, area: SubjectArea) -> dict[str | None, list[str]]:
     """The view's column names with ids (key None) and with labels in each language; a
     language whose labels would give two columns one name (SEM418) is left out."""
-    found: dict[str | None, list[str]] = {}
-    for language in (None, *model.languages):
+    found: dict[str | None, list[str]] = {None: subject_area_columns(model, area, None)}
+    for language in model.languages:
         try:
-            view = subject_area_view(model, area, language, "", DEFAULT_SCHEMA)
+            found[language] = subject_area_columns(model, area, language)
         except SemanticError:
             continue
-        found[language] = [c.name for c in view.columns]
     return found
 
 
