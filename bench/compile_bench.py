@@ -10,9 +10,9 @@ microseconds:
 
 - sg parse     `sqlglot.parse_one` of the query text
 - sg floor     `sqlglot.parse_one` of the query text and generating it back
-- parse        `semantic.query.parse_query` (parse and resolve names)
-- plan         `semantic.plan.plan_query`
-- render       `semantic.render.render_sql` (pretty=True)
+- parse        `semantic.compiler.parse.parse_query` (parse and resolve names)
+- plan         `semantic.compiler.plan.plan_query`
+- render       `semantic.compiler.render.render_sql` (pretty=True)
 - sg gen out   generating the final tree alone: `build_tree(plan).sql(...)`, tree built once
 - compile      `Project.compile`, the whole thing
 - overhead     median compile - median sg parse - median sg gen out: our own work
@@ -35,11 +35,11 @@ import sqlglot
 import sqlglot.parser
 from ruamel.yaml import YAML
 
+from semantic.compiler.parse import QUERY_DIALECT, parse_query
+from semantic.compiler.plan import plan_query
+from semantic.compiler.render import build_tree, dialect_of, render_sql
 from semantic.errors import SemanticError
-from semantic.plan import plan_query
 from semantic.project import Project
-from semantic.query import QUERY_DIALECT, parse_query
-from semantic.render import build_tree, dialect_of, render_sql
 
 ROOT = Path(__file__).resolve().parents[1]
 

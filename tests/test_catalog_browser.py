@@ -18,11 +18,11 @@ from typing import Any
 
 import pytest
 
-from semantic.catalog.examples import example_query
-from semantic.catalog.site import build_site
+from semantic.outputs.catalog.examples import example_query
+from semantic.outputs.catalog.site import build_site
+from semantic.outputs.search import search, search_index, search_key
+from semantic.outputs.views import subject_area_query
 from semantic.project import Project
-from semantic.search import search, search_index, search_key
-from semantic.views import subject_area_query
 from tests.conftest import ROOT
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

@@ -17,16 +17,16 @@ from markupsafe import escape
 from sqlglot import exp
 from typer.testing import CliRunner
 
-from semantic.catalog import site as site_module
-from semantic.catalog.areas import areas_of_term, members
-from semantic.catalog.examples import example_query
-from semantic.catalog.lineage import term_lineage, term_users
-from semantic.catalog.site import MARKER, build_site
 from semantic.cli import app
 from semantic.errors import SemanticError
+from semantic.outputs.catalog import site as site_module
+from semantic.outputs.catalog.areas import areas_of_term, members
+from semantic.outputs.catalog.examples import example_query
+from semantic.outputs.catalog.lineage import term_lineage, term_users
+from semantic.outputs.catalog.site import MARKER, build_site
+from semantic.outputs.search import search_index
+from semantic.outputs.views import subject_area_query, subject_area_view
 from semantic.project import Project
-from semantic.search import search_index
-from semantic.views import subject_area_query, subject_area_view
 from tests.compare import assert_same_rows
 from tests.conftest import ROOT
 from tests.projects import write_project

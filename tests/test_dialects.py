@@ -21,9 +21,9 @@ import pytest
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialects
 
-from semantic.atomic import write_atomically
-from semantic.dialects import adapt
+from semantic.compiler.dialects import adapt
 from semantic.errors import SemanticError
+from semantic.files.atomic import write_atomically
 from semantic.project import Project
 from tests.compare import assert_same_rows
 from tests.conftest import FIXTURES

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from semantic.cli import app
 from semantic.errors import SemanticError
-from semantic.vocabdiff import Change, VocabularyDiff, diff_revision, render_markdown
+from semantic.outputs.diff import Change, VocabularyDiff, diff_revision, render_markdown
 from tests.conftest import ROOT
 
 runner = CliRunner()

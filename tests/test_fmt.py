@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from semantic.cli import app
 from semantic.errors import SemanticError, Span
-from semantic.fmt import (
+from semantic.files.fmt import (
     _check_same,
     _put_before,
     _reorder,
@@ -27,9 +27,9 @@ from semantic.fmt import (
     format_text,
     project_files,
 )
+from semantic.files.schema import GlossaryFile, ModelFile
 from semantic.model import Model
 from semantic.project import Project
-from semantic.schema import GlossaryFile, ModelFile
 from tests.conftest import ROOT
 
 runner = CliRunner()

@@ -103,9 +103,9 @@ def test_quality_rules_are_parsed_and_checked(tmp_path: Path) -> None:
 def test_a_business_concept_has_no_physical_meaning(tmp_path: Path) -> None:
     from rdflib.namespace import RDF, SKOS
 
-    from semantic.rdf.export import export_graph
-    from semantic.rdf.iris import Iris, default_base
-    from semantic.rdf.validate import validate_graph
+    from semantic.outputs.rdf.export import export_graph
+    from semantic.outputs.rdf.iris import Iris, default_base
+    from semantic.outputs.rdf.validate import validate_graph
 
     extra = """
   customer_value:

@@ -11,7 +11,7 @@ from ruamel.yaml import YAML
 from typer.testing import CliRunner
 
 from semantic.cli import app
-from semantic.jsonschema import MODELINE, schemas
+from semantic.files.jsonschema import MODELINE, schemas
 from tests.conftest import ROOT
 
 KINDS = {"semantic.yml": "project", "models": "model", "glossary": "glossary"}

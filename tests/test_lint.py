@@ -7,7 +7,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from semantic.cli import app
-from semantic.lint import lint_vocabulary
+from semantic.outputs.lint import lint_vocabulary
 from semantic.project import Project
 from tests.projects import write_project
 from tests.test_errors import MODEL

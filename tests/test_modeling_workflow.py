@@ -19,8 +19,8 @@ from ruamel.yaml import YAML
 from typer.testing import CliRunner
 
 from semantic.cli import app
-from semantic.fmt import format_text
-from semantic.schema import GlossaryFile
+from semantic.files.fmt import format_text
+from semantic.files.schema import GlossaryFile
 from tests.conftest import ROOT
 from tests.test_diff import git, shop  # noqa: F401 - the fixture
 

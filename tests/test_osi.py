@@ -19,11 +19,11 @@ from typer.testing import CliRunner
 
 from semantic.cli import app
 from semantic.errors import SemanticError
-from semantic.files import read_file
+from semantic.files.read import read_file
+from semantic.files.schema import GlossaryFile, ModelFile
 from semantic.osi import VENDOR, export_osi, import_osi
+from semantic.outputs.views import subject_area_query
 from semantic.project import Project
-from semantic.schema import GlossaryFile, ModelFile
-from semantic.views import subject_area_query
 from tests.compare import assert_same_rows
 from tests.conftest import ROOT
 from tests.test_tpch import QUERIES
@@ -314,7 +314,7 @@ def test_what_is_not_an_osi_file(tmp_path: Path) -> None:
 def test_export_needs_a_clean_project(tmp_path: Path) -> None:
     (tmp_path / "models").mkdir()
     (tmp_path / "models" / "m.yml").write_text("entities: {t: {colums: {}}}\n")
-    from semantic.schema import ProjectFile
+    from semantic.files.schema import ProjectFile
 
     with pytest.raises(SemanticError):
         export_osi(tmp_path, ProjectFile(name="x"))

@@ -29,10 +29,10 @@ from rdflib import RDF, BNode, Graph, Literal, URIRef, namespace
 from rdflib.compare import isomorphic
 
 from semantic.model import Model
+from semantic.outputs.rdf.iris import Iris, default_base
+from semantic.outputs.rdf.r2rml import literal_datatype, r2rml_graph
+from semantic.outputs.rdf.vocab import RR
 from semantic.project import Project
-from semantic.rdf.iris import Iris, default_base
-from semantic.rdf.r2rml import literal_datatype, r2rml_graph
-from semantic.rdf.vocab import RR
 
 ROOT = Path(__file__).resolve().parents[1]
 ENGINE_VENV = ROOT / ".venv-r2rml"

@@ -20,10 +20,10 @@ from rdflib.term import Node
 from sqlglot import exp
 
 from semantic.model import Model
+from semantic.outputs.rdf.export import FORMATS, export_graph, serialize
+from semantic.outputs.rdf.iris import SEMANTIC_NS, Iris, default_base
+from semantic.outputs.rdf.vocab import ACCESS_RIGHT, DCAT, RR, SEM, XSD
 from semantic.project import Project
-from semantic.rdf.export import FORMATS, export_graph, serialize
-from semantic.rdf.iris import SEMANTIC_NS, Iris, default_base
-from semantic.rdf.vocab import ACCESS_RIGHT, DCAT, RR, SEM, XSD
 from tests.projects import write_project
 
 # rdflib's own JSON-LD parser uses its deprecated ConjunctiveGraph
@@ -95,7 +95,7 @@ def test_an_unknown_format_is_refused(graph: Graph) -> None:
 EXPORT = """
 import sys
 from semantic.project import Project
-from semantic.rdf.export import export_graph, serialize
+from semantic.outputs.rdf.export import export_graph, serialize
 graph = export_graph(Project.load(sys.argv[1]).model)
 sys.stdout.write("\\x00".join(serialize(graph, fmt) for fmt in sys.argv[2:]))
 """
@@ -681,7 +681,7 @@ def test_quality_rules_are_dqv_metrics_in_their_dimensions(graph: Graph, model: 
 
 
 def test_measurements_carry_the_share_of_rows_that_pass(project: Project) -> None:
-    from semantic.rdf.export import add_measurements
+    from semantic.outputs.rdf.export import add_measurements
 
     graph = export_graph(project.model)
     add_measurements(graph, default_base("tpch"), project.quality())

@@ -1,4 +1,4 @@
-"""The SHACL shapes of the RDF export (src/semantic/rdf/shapes.ttl), run with pyshacl: the
+"""The SHACL shapes of the RDF export (src/semantic/outputs/rdf/shapes.ttl), run with pyshacl: the
 TPC-H export conforms, and copies of it broken on purpose fail with the expected message, on
 the expected resource, and with nothing else."""
 
@@ -13,11 +13,11 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SH, SKOS
 from rdflib.paths import MulPath, SequencePath
 
+from semantic.outputs.rdf.export import add_measurements, export_graph, serialize
+from semantic.outputs.rdf.iris import Iris, default_base
+from semantic.outputs.rdf.validate import Problem, ValidationResult, shapes_graph, validate_graph
+from semantic.outputs.rdf.vocab import DQV, RR, SEM
 from semantic.project import Project
-from semantic.rdf.export import add_measurements, export_graph, serialize
-from semantic.rdf.iris import Iris, default_base
-from semantic.rdf.validate import Problem, ValidationResult, shapes_graph, validate_graph
-from semantic.rdf.vocab import DQV, RR, SEM
 from tests.projects import write_project
 
 ROOT = Path(__file__).resolve().parents[1]

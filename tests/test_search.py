@@ -15,9 +15,9 @@ from typer.testing import CliRunner
 
 from semantic.cli import app
 from semantic.errors import SemanticError
-from semantic.names import normalize_name
+from semantic.model.names import normalize_name
+from semantic.outputs.search import edit_distance, find_terms, search, search_index, search_key
 from semantic.project import Project
-from semantic.search import edit_distance, find_terms, search, search_index, search_key
 from tests.conftest import ROOT
 from tests.test_docs import blocks
 

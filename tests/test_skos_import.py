@@ -18,9 +18,12 @@ from rdflib.compare import graph_diff, isomorphic, to_isomorphic
 from rdflib.namespace import DCTERMS, RDF, SKOS
 
 from semantic.errors import SemanticError
-from semantic.files import read_file
+from semantic.files.read import read_file
+from semantic.files.schema import GlossaryFile
+from semantic.outputs.rdf.export import export_graph
+from semantic.outputs.rdf.vocab import SEM
+from semantic.outputs.views import subject_area_query
 from semantic.project import Project
-from semantic.rdf.export import export_graph
 from semantic.rdf.skos_import import (
     DEFAULT_DOMAIN,
     ImportResult,
@@ -28,9 +31,6 @@ from semantic.rdf.skos_import import (
     import_skos,
     write_import,
 )
-from semantic.rdf.vocab import SEM
-from semantic.schema import GlossaryFile
-from semantic.views import subject_area_query
 from tests.compare import assert_same_rows
 from tests.conftest import ROOT
 from tests.projects import write_data, write_project

@@ -21,9 +21,9 @@ from typer.testing import CliRunner
 from semantic.cli import app
 from semantic.engines.duckdb import DuckDBEngine
 from semantic.errors import SemanticError
+from semantic.outputs.publish import publish_views
+from semantic.outputs.views import MARK, SchemaObject, plan_views, subject_area_query
 from semantic.project import Project
-from semantic.publish import publish_views
-from semantic.views import MARK, SchemaObject, plan_views, subject_area_query
 from tests.conftest import ROOT
 from tests.projects import write_project
 from tests.test_docs import assert_result, blocks, commands

@@ -17,9 +17,9 @@ from typer.testing import CliRunner
 from semantic.cli import app
 from semantic.engines.postgres import PostgresEngine
 from semantic.errors import SemanticError
+from semantic.outputs.publish import publish_views
+from semantic.outputs.views import subject_area_query
 from semantic.project import Project
-from semantic.publish import publish_views
-from semantic.views import subject_area_query
 from tests.conftest import ROOT
 from tests.test_views import FailingHalfway, normalized, query_rows
 

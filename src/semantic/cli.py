@@ -23,13 +23,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from semantic.atomic import write_atomically
+from semantic.compiler.parse import QueryInput
 from semantic.engines.base import Engine
 from semantic.errors import Diagnostic, SemanticError, Span
-from semantic.lint import lint_vocabulary
-from semantic.project import Project, find_root
-from semantic.query import QueryInput
-from semantic.views import DEFAULT_SCHEMA, ViewPlan
+from semantic.files.atomic import write_atomically
+from semantic.files.root import find_root
+from semantic.outputs.lint import lint_vocabulary
+from semantic.outputs.views import DEFAULT_SCHEMA, ViewPlan
+from semantic.project import Project
 
 app = typer.Typer(
     rich_markup_mode="markdown",
@@ -362,7 +363,7 @@ def schema(
     ] = None,
 ) -> None:
     """Write the JSON Schema of semantic.yml, models/ and glossary/ files, for editors."""
-    from semantic.jsonschema import SCHEMA_DIR, write_schemas
+    from semantic.files.jsonschema import SCHEMA_DIR, write_schemas
 
     with _reported():
         folder = into or find_root(state.project_path) / SCHEMA_DIR
@@ -461,7 +462,7 @@ def search(
 ) -> None:
     """Find terms and entities by id, label, synonym or definition, in every language,
     forgiving case, accents and typos (the catalog site's search)."""
-    from semantic.search import find_terms
+    from semantic.outputs.search import find_terms
 
     with _reported():
         hits = find_terms(Project.load(state.project_path).model, text, language, limit)
@@ -499,7 +500,7 @@ def docs_build(
     ] = False,
 ) -> None:
     """Build the static catalog site: search, a page per term, entity and domain."""
-    from semantic.catalog.site import build_site
+    from semantic.outputs.catalog.site import build_site
 
     with _reported():
         report = build_site(Project.load(state.project_path), output, quality=with_quality)
@@ -588,7 +589,7 @@ def views_plan(
 ) -> None:
     """Print the DDL that `views apply` would run (and the views it would drop); change
     nothing."""
-    from semantic.publish import plan_publication
+    from semantic.outputs.publish import plan_publication
 
     with _reported():
         project = Project.load(state.project_path)
@@ -620,7 +621,7 @@ def views_apply(
 ) -> None:
     """Publish the views in one transaction, once the data passes its quality rules; drop
     the views the glossary no longer declares."""
-    from semantic.publish import publish_views
+    from semantic.outputs.publish import publish_views
 
     with _reported():
         project = Project.load(state.project_path)
@@ -664,8 +665,8 @@ def format_files(
 ) -> None:
     """Rewrite semantic.yml, models/ and glossary/ files in the canonical layout, keeping
     comments; a file that does not parse is reported and left alone."""
-    from semantic.fmt import format_files as format_paths
-    from semantic.fmt import format_project, unified_diff
+    from semantic.files.fmt import format_files as format_paths
+    from semantic.files.fmt import format_project, unified_diff
 
     with _reported():
         results = (
@@ -715,7 +716,7 @@ def diff(
 ) -> None:
     """What changed in the vocabulary since a git revision, in business terms, and what
     breaks; exit 1 on a breaking change (see --fail-on)."""
-    from semantic.vocabdiff import diff_revision, render_json, render_markdown, render_text
+    from semantic.outputs.diff import diff_revision, render_json, render_markdown, render_text
 
     with _reported():
         found = diff_revision(state.project_path, revision)

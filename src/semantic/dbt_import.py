@@ -36,8 +36,8 @@ from sqlglot import exp
 from sqlglot.errors import ParseError
 
 from semantic.errors import Diagnostic, SemanticError, Span, error
+from semantic.files.schema import GRAINS
 from semantic.interchange import Notice, dump_yaml, english_label, flow, load_yaml, snake_id
-from semantic.schema import GRAINS
 
 __all__ = ["DbtImport", "import_dbt"]
 

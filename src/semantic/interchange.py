@@ -24,8 +24,8 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 
-from semantic.atomic import write_atomically
 from semantic.errors import Diagnostic, SemanticError, Span
+from semantic.files.atomic import write_atomically
 
 __all__ = [
     "Notice",

@@ -37,9 +37,9 @@ from sqlglot import exp
 from sqlglot.errors import ParseError
 
 from semantic.errors import Diagnostic, SemanticError, Span, error
-from semantic.files import Document, read_file
+from semantic.files.read import Document, read_file
+from semantic.files.schema import GlossaryFile, ModelFile, ProjectFile, TermSpec
 from semantic.interchange import Notice, dump_yaml, english_label, flow, load_yaml, snake_id
-from semantic.schema import GlossaryFile, ModelFile, ProjectFile, TermSpec
 
 __all__ = ["OSI_VERSION", "VENDOR", "export_osi", "import_osi"]
 

@@ -22,38 +22,24 @@ if TYPE_CHECKING:
 
 import pyarrow as pa
 
+from semantic.compiler.parse import QueryInput, parse_query, query_text
+from semantic.compiler.plan import Plan, describe_plan, plan_query
+from semantic.compiler.render import dialect_of, render_sql
+from semantic.compiler.resolve import find_path
 from semantic.engines.base import Engine
 from semantic.engines.connect import check_engines, open_engine
 from semantic.engines.datagen import ensure_tpch
 from semantic.engines.duckdb import DuckDBEngine
 from semantic.errors import Diagnostic, SemanticError, Span, error, suggest
-from semantic.files import Document, read_file
+from semantic.files.read import Document, read_file
+from semantic.files.root import CONFIG_FILE, find_root
+from semantic.files.schema import GlossaryFile, ModelFile, ProjectFile
 from semantic.model import Model, build_model
-from semantic.plan import Plan, describe_plan, plan_query
-from semantic.quality import QualityResult, check_keys, measure_quality
-from semantic.query import QueryInput, parse_query, query_text
-from semantic.render import dialect_of, render_sql
-from semantic.resolve import find_path
-from semantic.schema import GlossaryFile, ModelFile, ProjectFile
-from semantic.views import check_subject_areas
+from semantic.outputs.quality import QualityResult, check_keys, measure_quality
+from semantic.outputs.views import check_subject_areas
 
-CONFIG_FILE = "semantic.yml"
 #: names of the embedded engine for `--engine`
 EMBEDDED = ("duckdb", "duckdb:")
-
-
-def find_root(start: Path) -> Path:
-    """The nearest folder at or above `start` holding a `semantic.yml`."""
-    start = start.resolve()
-    for folder in (start, *start.parents):
-        if (folder / CONFIG_FILE).is_file():
-            return folder
-    raise error(
-        "SEM105",
-        f"no {CONFIG_FILE} in {start} or any folder above it",
-        Span(str(start)),
-        "run from a project folder or pass --project PATH",
-    )
 
 
 @dataclass
@@ -282,7 +268,7 @@ class Project:
         or nt; with `quality`, the latest quality measurements too; with `validate`, only
         when it conforms to the shipped SHACL shapes (SEM409 otherwise)."""
         # rdflib takes a fifth of a second to import: only exports pay for it
-        from semantic.rdf.text import FORMATS, serialize
+        from semantic.outputs.rdf.text import FORMATS, serialize
 
         if fmt not in FORMATS:
             raise error(
@@ -293,7 +279,7 @@ class Project:
             )
         graph = self.rdf_graph(base, quality=quality)
         if validate:
-            from semantic.rdf.validate import validate_graph
+            from semantic.outputs.rdf.validate import validate_graph
 
             result = validate_graph(graph)
             if not result.conforms:
@@ -314,8 +300,8 @@ class Project:
 
     def rdf_graph(self, base: str | None = None, *, quality: bool = False) -> Graph:
         """The vocabulary as an rdflib graph (see `rdf`)."""
-        from semantic.rdf.export import add_measurements, export_graph
-        from semantic.rdf.iris import default_base
+        from semantic.outputs.rdf.export import add_measurements, export_graph
+        from semantic.outputs.rdf.iris import default_base
 
         try:
             graph = export_graph(self.model, base)
@@ -327,8 +313,8 @@ class Project:
 
     def r2rml(self, base: str | None = None) -> str:
         """An R2RML mapping (Turtle) that materialises the entities' rows as RDF."""
-        from semantic.rdf.r2rml import r2rml_graph
-        from semantic.rdf.text import serialize
+        from semantic.outputs.rdf.r2rml import r2rml_graph
+        from semantic.outputs.rdf.text import serialize
 
         try:
             return serialize(r2rml_graph(self.model, base))

@@ -16,9 +16,9 @@ import sqlite3
 import pytest
 from sqlglot import exp
 
-from semantic.dialects import adapt
+from semantic.compiler.dialects import adapt
+from semantic.compiler.periods import period_start
 from semantic.errors import SemanticError
-from semantic.periods import period_start
 from semantic.project import Project
 from tests.sqlite_db import copy_to_sqlite
 

@@ -3,7 +3,7 @@ r"""A SKOS vocabulary as glossary YAML: `semantic import skos`; see docs/rdf.md#
 `import_skos` reads an RDF graph and returns one glossary file per concept scheme (YAML
 text, in a fixed order) with a report of everything it could not map or had to change;
 `write_import` writes the files, never overwriting an existing term or file unless told
-to. The import is the inverse of `semantic.rdf.export`: exporting a glossary and importing
+to. The import is the inverse of `semantic.outputs.rdf.export`: exporting a glossary and importing
 it gives back the same terms, meanings included.
 
 >>> from rdflib import Graph
@@ -56,14 +56,20 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from sqlglot import exp
 from sqlglot.errors import ParseError
 
-from semantic.atomic import write_atomically
 from semantic.errors import Diagnostic, SemanticError, Span, error
-from semantic.files import read_file
+from semantic.files.atomic import write_atomically
+from semantic.files.read import read_file
+from semantic.files.schema import GRAINS, GlossaryFile
 from semantic.model import FILE_DIALECT
-from semantic.names import normalize_name
-from semantic.rdf.export import ACCESS_RIGHTS, KIND_CLASSES, PREFIXES, SENSITIVITIES, STATUSES
-from semantic.rdf.vocab import ACCESS_RIGHT, DCAT, DQV, SEM
-from semantic.schema import GRAINS, GlossaryFile
+from semantic.model.names import normalize_name
+from semantic.outputs.rdf.export import (
+    ACCESS_RIGHTS,
+    KIND_CLASSES,
+    PREFIXES,
+    SENSITIVITIES,
+    STATUSES,
+)
+from semantic.outputs.rdf.vocab import ACCESS_RIGHT, DCAT, DQV, SEM
 
 __all__ = [
     "DEFAULT_DOMAIN",

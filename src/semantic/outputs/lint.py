@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from semantic.errors import Diagnostic
 from semantic.model import Model, Term
-from semantic.names import normalize_name
+from semantic.model.names import normalize_name
 
 
 def lint_vocabulary(model: Model) -> list[Diagnostic]:

@@ -25,12 +25,12 @@ from sqlglot import exp
 from sqlglot.errors import ErrorLevel, SqlglotError
 from sqlglot.optimizer.qualify_tables import qualify_tables
 
+from semantic.compiler.parse import QUERY_DIALECT, parse_query
+from semantic.compiler.plan import plan_query
+from semantic.compiler.render import build_tree, dialect_of
 from semantic.errors import Diagnostic, SemanticError, error, suggest
+from semantic.files.schema import Confidentiality
 from semantic.model import Entity, Model, SubjectArea, Term
-from semantic.plan import plan_query
-from semantic.query import QUERY_DIALECT, parse_query
-from semantic.render import build_tree, dialect_of
-from semantic.schema import Confidentiality
 
 #: The schema the views go to unless told otherwise.
 DEFAULT_SCHEMA = "semantic"

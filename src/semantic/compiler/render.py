@@ -17,11 +17,11 @@ from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect, Dialects
 from sqlglot.errors import ErrorLevel, SqlglotError
 
-from semantic.dialects import adapt
+from semantic.compiler.dialects import adapt
+from semantic.compiler.parse import OrderItem, find_refs, make_ref, ref_of
+from semantic.compiler.plan import Aggregate, Plan
 from semantic.errors import Span, error, suggest
-from semantic.nodes import column, identifier, table
-from semantic.plan import Aggregate, Plan
-from semantic.query import OrderItem, find_refs, make_ref, ref_of
+from semantic.model.nodes import column, identifier, table
 
 KEYS_CTE = "keys"
 

@@ -40,8 +40,8 @@ from sqlglot.errors import ParseError
 from sqlglot.expressions import DType
 
 from semantic.model import FILE_DIALECT, Model
-from semantic.rdf.iris import Iris, default_base
-from semantic.rdf.vocab import RR
+from semantic.outputs.rdf.iris import Iris, default_base
+from semantic.outputs.rdf.vocab import RR
 
 __all__ = ["literal_datatype", "r2rml_graph"]
 

@@ -24,7 +24,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
 
 from semantic.errors import Diagnostic, Span, suggest
-from semantic.schema import GlossaryFile, ModelFile, ProjectFile
+from semantic.files.schema import GlossaryFile, ModelFile, ProjectFile
 
 __all__ = ["Document", "GlossaryFile", "ModelFile", "ProjectFile", "read_file"]
 

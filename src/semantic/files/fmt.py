@@ -16,7 +16,7 @@ A file that does not parse or does not follow the schema (SEM101, SEM102) is rep
 never rewritten; the new text is written atomically and only after it is checked to hold
 the same data and the same comments as the old one.
 
->>> from semantic.schema import TermSpec
+>>> from semantic.files.schema import TermSpec
 >>> print(format_text("metric: {expr: 'a / b'}\\nlabel: {en: \\"Ratio\\"}  # shown\\n", TermSpec))
 label: {en: Ratio}  # shown
 metric: {expr: a / b}
@@ -41,11 +41,11 @@ from ruamel.yaml.emitter import RoundTripEmitter
 from ruamel.yaml.error import CommentMark, YAMLError
 from ruamel.yaml.tokens import CommentToken
 
-from semantic.atomic import write_atomically
 from semantic.errors import Diagnostic, SemanticError, Span, error
-from semantic.files import read_file
-from semantic.project import CONFIG_FILE, find_root
-from semantic.schema import GlossaryFile, ModelFile, ProjectFile
+from semantic.files.atomic import write_atomically
+from semantic.files.read import read_file
+from semantic.files.root import CONFIG_FILE, find_root
+from semantic.files.schema import GlossaryFile, ModelFile, ProjectFile
 
 __all__ = [
     "FormatResult",

@@ -18,7 +18,7 @@ import tarfile
 from pathlib import Path
 
 from semantic.errors import Span, error
-from semantic.project import CONFIG_FILE
+from semantic.files.root import CONFIG_FILE
 
 
 def _git(folder: Path, *args: str) -> subprocess.CompletedProcess[bytes]:

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from semantic.atomic import write_atomically
-from semantic.schema import GlossaryFile, ModelFile, ProjectFile
+from semantic.files.atomic import write_atomically
+from semantic.files.schema import GlossaryFile, ModelFile, ProjectFile
 
 #: The folder of a project where `semantic schema` writes the schemas.
 SCHEMA_DIR = "schemas"

@@ -19,10 +19,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from semantic.compiler.resolve import find_path
 from semantic.errors import SemanticError
 from semantic.model import Model, Term
 from semantic.project import Project
-from semantic.resolve import find_path
 
 #: Grains tried for a time dimension, coarsest first: a year makes the shortest example.
 GRAINS = ("year", "quarter", "month", "week", "day")

@@ -22,7 +22,7 @@ are translated by sqlglot itself from the flags the query reader sets; tests pin
 
 `adapt` is a plain pass: tree in, tree out, run by `render_sql` before generating text.
 
->>> from semantic.nodes import column
+>>> from semantic.model.nodes import column
 >>> tree = exp.DateTrunc(this=column("d"), unit=exp.var("QUARTER"))
 >>> adapt(tree, "oracle").sql("oracle")
 "TRUNC(d, 'Q')"

@@ -2,7 +2,7 @@
 synonyms and definitions, every language.
 
 The search runs over a plain, JSON-ready index (`search_index`), so that the catalog site's
-JavaScript (`semantic/catalog/static/search.js`) can run the very same algorithm on the very
+JavaScript (`semantic/outputs/catalog/static/search.js`) can run the very same algorithm on the very
 same data in a browser; a test checks that both give the same results.
 
 The algorithm, which both implementations follow step by step:
@@ -41,7 +41,7 @@ from typing import Any, Literal
 
 from semantic.errors import Span, error, suggest
 from semantic.model import Model
-from semantic.names import normalize_name
+from semantic.model.names import normalize_name
 
 Field = Literal["id", "label", "synonym", "hidden_label", "definition"]
 

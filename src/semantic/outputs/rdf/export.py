@@ -28,10 +28,10 @@ from rdflib.term import Node
 from sqlglot import exp
 
 from semantic.model import FILE_DIALECT, Edge, Entity, Model, QualityRule, SubjectArea, Term
-from semantic.quality import QualityResult
-from semantic.rdf.iris import SEMANTIC_NS, Iris, default_base
-from semantic.rdf.text import FORMATS, serialize
-from semantic.rdf.vocab import ACCESS_RIGHT, DCAT, DQV, RR, SEM, XSD
+from semantic.outputs.quality import QualityResult
+from semantic.outputs.rdf.iris import SEMANTIC_NS, Iris, default_base
+from semantic.outputs.rdf.text import FORMATS, serialize
+from semantic.outputs.rdf.vocab import ACCESS_RIGHT, DCAT, DQV, RR, SEM, XSD
 
 __all__ = ["FORMATS", "export_graph", "serialize", "xsd_datatype"]
 

@@ -1,8 +1,8 @@
-"""SHACL validation of the RDF export: the shapes shipped as `semantic/rdf/shapes.ttl` (what
+"""SHACL validation of the RDF export: the shapes shipped as `semantic/outputs/rdf/shapes.ttl` (what
 docs/rdf.md promises, and the SKOS integrity conditions), run with pyshacl.
 
 >>> from semantic.project import Project
->>> from semantic.rdf.export import export_graph
+>>> from semantic.outputs.rdf.export import export_graph
 >>> result = validate_graph(export_graph(Project.load(".").model))
 >>> result.conforms, result.problems
 (True, ())
@@ -71,7 +71,9 @@ class ValidationResult:
 
 def shapes_graph() -> Graph:
     """The shipped SHACL shapes, freshly parsed (the caller may change its copy)."""
-    text = resources.files("semantic.rdf").joinpath("shapes.ttl").read_text(encoding="utf-8")
+    text = (
+        resources.files("semantic.outputs.rdf").joinpath("shapes.ttl").read_text(encoding="utf-8")
+    )
     return Graph().parse(data=text, format="turtle")
 
 

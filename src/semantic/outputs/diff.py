@@ -26,11 +26,12 @@ from typing import Any
 from sqlglot import exp
 
 from semantic.errors import Diagnostic, SemanticError, Severity, Span
-from semantic.files import read_file
-from semantic.gitrev import project_at_revision
+from semantic.files.gitrev import project_at_revision
+from semantic.files.read import read_file
+from semantic.files.root import CONFIG_FILE, find_root
+from semantic.files.schema import MEANINGS, GlossaryFile
 from semantic.model import FILE_DIALECT, Model, Term
-from semantic.project import CONFIG_FILE, Project, find_root
-from semantic.schema import MEANINGS, GlossaryFile
+from semantic.project import Project
 
 __all__ = [
     "Change",

@@ -19,11 +19,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
+from semantic.compiler.resolve import resolve_name
 from semantic.errors import Diagnostic, SemanticError, Span, error, suggest
+from semantic.files.schema import GRAINS
 from semantic.model import Model, Term
-from semantic.nodes import settle
-from semantic.resolve import resolve_name
-from semantic.schema import GRAINS
+from semantic.model.nodes import settle
 
 QUERY_FILE = "<query>"
 #: The dialect business queries are written in.

@@ -21,7 +21,7 @@ AttributeError: term 'metirc' not in namespace 'https://w3id.org/semantic-glossa
 from rdflib import URIRef, namespace
 from rdflib.namespace import Namespace
 
-from semantic.rdf.iris import SEMANTIC_NS
+from semantic.outputs.rdf.iris import SEMANTIC_NS
 
 #: The EU access-right authority table, the values of `dct:accessRights` (DCAT-AP).
 ACCESS_RIGHT = Namespace("http://publications.europa.eu/resource/authority/access-right/")

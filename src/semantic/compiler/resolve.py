@@ -14,7 +14,7 @@ from sqlglot import exp
 
 from semantic.errors import Span, error, suggest
 from semantic.model import Edge, Model, Term
-from semantic.names import normalize_name
+from semantic.model.names import normalize_name
 
 Path = tuple[Edge, ...]
 #: Longest join path searched; real models are much shallower.

@@ -27,8 +27,8 @@ from sqlglot import exp
 
 from semantic.errors import SemanticError
 from semantic.model import FILE_DIALECT, Model, SubjectArea, Term
+from semantic.outputs.views import DEFAULT_SCHEMA, subject_area_columns, subject_area_query
 from semantic.project import Project
-from semantic.views import DEFAULT_SCHEMA, subject_area_columns, subject_area_query
 
 __all__ = ["AreaColumn", "AreaPage", "area_page", "areas_of_term", "members"]
 

@@ -15,7 +15,7 @@ from sqlglot import exp
 
 from semantic.errors import Diagnostic
 from semantic.model import Edge, Entity, Model, QualityRule
-from semantic.nodes import table
+from semantic.model.nodes import table
 
 Fetch = Callable[[str], list[tuple[Any, ...]]]
 

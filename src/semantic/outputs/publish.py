@@ -13,8 +13,8 @@ from sqlglot import exp
 from semantic.engines.base import Engine
 from semantic.errors import Diagnostic, SemanticError, error
 from semantic.model import Model
-from semantic.quality import check_keys, measure_quality
-from semantic.views import DEFAULT_SCHEMA, SchemaObject, ViewPlan, plan_views
+from semantic.outputs.quality import check_keys, measure_quality
+from semantic.outputs.views import DEFAULT_SCHEMA, SchemaObject, ViewPlan, plan_views
 
 #: What a schema holds, per dialect: name, kind ('view' or 'table') and comment of each
 #: object. Comments are where the tool marks its views, and only the engines' own catalogs

@@ -27,15 +27,15 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import SqlLexer
 from sqlglot import exp
 
-from semantic.catalog.areas import area_page, areas_of_term
-from semantic.catalog.diagrams import Arrow, Box, layered_svg
-from semantic.catalog.examples import example_query
-from semantic.catalog.lineage import LineageGraph, term_lineage, term_sources, term_users
 from semantic.errors import Diagnostic, Span, error
 from semantic.model import FILE_DIALECT, Edge, Entity, Model, QualityRule, Term
+from semantic.outputs.catalog.areas import area_page, areas_of_term
+from semantic.outputs.catalog.diagrams import Arrow, Box, layered_svg
+from semantic.outputs.catalog.examples import example_query
+from semantic.outputs.catalog.lineage import LineageGraph, term_lineage, term_sources, term_users
+from semantic.outputs.quality import QualityResult
+from semantic.outputs.search import entity_url, search_index, subject_area_url, term_url
 from semantic.project import Project
-from semantic.quality import QualityResult
-from semantic.search import entity_url, search_index, subject_area_url, term_url
 
 #: A file every site we build holds: only a folder with it (or an empty one) is replaced.
 MARKER = ".semantic-catalog"
@@ -153,7 +153,7 @@ class _Pages:
         self.built = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
         self.warnings: list[Diagnostic] = []
         self.env = jinja2.Environment(
-            loader=jinja2.PackageLoader("semantic.catalog", "templates"),
+            loader=jinja2.PackageLoader("semantic.outputs.catalog", "templates"),
             autoescape=True,
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,
@@ -338,7 +338,7 @@ class _Pages:
 
 
 def _static(name: str) -> str:
-    return resources.files("semantic.catalog").joinpath("static", name).read_text("utf-8")
+    return resources.files("semantic.outputs.catalog").joinpath("static", name).read_text("utf-8")
 
 
 def _highlighted(sql: str) -> Markup:

@@ -13,11 +13,7 @@ from datetime import timedelta
 
 from sqlglot import exp
 
-from semantic.errors import SemanticError, Span, error
-from semantic.model import Edge, Model, Term
-from semantic.nodes import column
-from semantic.periods import RANK, aligned, earlier, literal_date, period_start, steps_fit, truncate
-from semantic.query import (
+from semantic.compiler.parse import (
     QUERY_DIALECT,
     QUERY_FILE,
     BusinessQuery,
@@ -27,7 +23,19 @@ from semantic.query import (
     ref_of,
     show,
 )
-from semantic.resolve import describe_path, find_path
+from semantic.compiler.periods import (
+    RANK,
+    aligned,
+    earlier,
+    literal_date,
+    period_start,
+    steps_fit,
+    truncate,
+)
+from semantic.compiler.resolve import describe_path, find_path
+from semantic.errors import SemanticError, Span, error
+from semantic.model import Edge, Model, Term
+from semantic.model.nodes import column
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,10 +15,8 @@ from sqlglot import exp
 from sqlglot.errors import ParseError
 
 from semantic.errors import Diagnostic, Span, suggest
-from semantic.files import Document
-from semantic.names import normalize_name
-from semantic.nodes import settle
-from semantic.schema import (
+from semantic.files.read import Document
+from semantic.files.schema import (
     GlossaryFile,
     ModelFile,
     ProjectFile,
@@ -27,6 +25,8 @@ from semantic.schema import (
     SubjectAreaSpec,
     WindowSpec,
 )
+from semantic.model.names import normalize_name
+from semantic.model.nodes import settle
 
 Kind = Literal["dimension", "time_dimension", "metric", "segment", "concept"]
 Cardinality = Literal["many_to_one", "one_to_one", "one_to_many"]

@@ -1,0 +1,1 @@
+"""Business query -> plan -> SQL: parse, resolve names, plan, render, dialects."""

@@ -1,0 +1,1 @@
+"""Project files: YAML read with positions, schemas, canonical formatting, atomic writes."""

@@ -1,0 +1,1 @@
+"""What is made from a checked model: views, quality, lint, search, diff, RDF, the catalog site."""
