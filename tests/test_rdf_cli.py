@@ -77,7 +77,7 @@ def test_validate_runs_the_shapes_and_refuses_a_broken_graph(
     assert code == 0, err
     assert out.startswith("BASE <")
     from semantic.errors import SemanticError
-    from semantic.rdf import export
+    from semantic.outputs.rdf import export
 
     real = export.export_graph
 
