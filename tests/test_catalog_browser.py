@@ -18,10 +18,10 @@ from typing import Any
 
 import pytest
 
+from semantic.compiler.areas import subject_area_query
 from semantic.outputs.catalog.examples import example_query
 from semantic.outputs.catalog.site import build_site
 from semantic.outputs.search import search, search_index, search_key
-from semantic.outputs.views import subject_area_query
 from semantic.project import Project
 from tests.conftest import ROOT
 

@@ -18,14 +18,16 @@ from sqlglot import exp
 from typer.testing import CliRunner
 
 from semantic.cli import app
+from semantic.compiler.areas import subject_area_query
 from semantic.errors import SemanticError
 from semantic.outputs.catalog import site as site_module
 from semantic.outputs.catalog.areas import areas_of_term, members
 from semantic.outputs.catalog.examples import example_query
 from semantic.outputs.catalog.lineage import term_lineage, term_users
 from semantic.outputs.catalog.site import MARKER, build_site
+from semantic.outputs.quality import project_quality
 from semantic.outputs.search import search_index
-from semantic.outputs.views import subject_area_query, subject_area_view
+from semantic.outputs.views import subject_area_view
 from semantic.project import Project
 from tests.compare import assert_same_rows
 from tests.conftest import ROOT
@@ -341,7 +343,7 @@ def test_a_domain_page_is_its_glossary(built: tuple[Project, Path]) -> None:
 
 def test_quality_is_shown_when_measured(project: Project, tmp_path: Path) -> None:
     build_site(project, tmp_path / "site", quality=True)
-    results = {r.rule.id: r for r in project.quality()}
+    results = {r.rule.id: r for r in project_quality(project)}
     text = (tmp_path / "site" / "terms" / "customer_phone.html").read_text(encoding="utf-8")
     rule = results["phone_is_well_formed"]
     status = "passed" if rule.passed else "failed"

@@ -17,6 +17,7 @@ from semantic.engines.connect import interpolate, open_engine
 from semantic.engines.postgres import PostgresEngine, _positional
 from semantic.engines.spark import SparkEngine
 from semantic.errors import SemanticError
+from semantic.outputs.quality import project_quality
 from semantic.project import Project
 from tests.compare import assert_same_rows
 from tests.conftest import ROOT
@@ -124,10 +125,10 @@ def test_check_data_finds_nothing_wrong(
 def test_quality_gives_duckdb_scores(
     project: Project, request: pytest.FixtureRequest, engine_name: str
 ) -> None:
-    expected = [(r.rule.id, r.rows, r.passing) for r in project.quality()]
+    expected = [(r.rule.id, r.rows, r.passing) for r in project_quality(project)]
     got = [
         (r.rule.id, r.rows, r.passing)
-        for r in project.quality(request.getfixturevalue(engine_name))
+        for r in project_quality(project, request.getfixturevalue(engine_name))
     ]
     assert got == expected and len(got) >= 5
 

@@ -95,14 +95,6 @@ def modules() -> dict[str, Path]:
 
 #: Imports that break a rule today and are being moved out (each with its way out).
 KNOWN: set[tuple[str, str]] = {
-    # Project.quality/rdf/r2rml and check_subject_areas move to outputs and compiler.areas
-    ("project", "outputs.quality"),
-    ("project", "outputs.rdf.export"),
-    ("project", "outputs.rdf.iris"),
-    ("project", "outputs.rdf.r2rml"),
-    ("project", "outputs.rdf.text"),
-    ("project", "outputs.rdf.validate"),
-    ("project", "outputs.views"),
     # the scaffolder moves to interchange.database, reading databases through engines.describe
     ("scaffold", "engines.connect"),
     ("scaffold", "engines.postgres"),

@@ -18,11 +18,11 @@ from ruamel.yaml import YAML
 from typer.testing import CliRunner
 
 from semantic.cli import app
+from semantic.compiler.areas import subject_area_query
 from semantic.errors import SemanticError
 from semantic.files.read import read_file
 from semantic.files.schema import GlossaryFile, ModelFile
 from semantic.osi import VENDOR, export_osi, import_osi
-from semantic.outputs.views import subject_area_query
 from semantic.project import Project
 from tests.compare import assert_same_rows
 from tests.conftest import ROOT

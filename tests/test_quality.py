@@ -8,6 +8,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from semantic.cli import app
+from semantic.outputs.quality import project_quality
 from semantic.project import Project
 from tests.conftest import ROOT
 from tests.projects import write_data, write_project
@@ -15,7 +16,7 @@ from tests.test_errors import GLOSSARY, MODEL
 
 
 def test_tpch_rules_pass_and_are_measured_on_every_row(project: Project) -> None:
-    results = {r.rule.id: r for r in project.quality()}
+    results = {r.rule.id: r for r in project_quality(project)}
     assert set(results) == {
         "quantity_is_positive",
         "discount_is_a_rate",
@@ -47,7 +48,7 @@ def test_failing_rule_counts_nulls_as_not_met_and_exits_non_zero(tmp_path: Path)
             "customers": "SELECT * FROM (VALUES (1, 'X')) t(id, region)",
         },
     )
-    results = {r.rule.id: r for r in Project.load(tmp_path).quality()}
+    results = {r.rule.id: r for r in project_quality(Project.load(tmp_path))}
     assert (results["positive"].rows, results["positive"].passing) == (4, 2)
     assert results["positive"].passed and not results["strict"].passed
     result = CliRunner().invoke(app, ["--project", str(tmp_path), "quality", "-f", "json"])

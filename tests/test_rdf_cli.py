@@ -11,6 +11,7 @@ from rdflib.namespace import RDF, SKOS
 from typer.testing import CliRunner
 
 from semantic.cli import app
+from semantic.outputs.rdf.document import project_rdf
 from semantic.project import Project
 from tests.conftest import ROOT
 
@@ -49,7 +50,7 @@ def test_export_to_a_file_replaces_it_whole(tmp_path: Path) -> None:
 
 
 def test_export_with_quality_measurements(project: Project) -> None:
-    turtle = project.rdf(quality=True)
+    turtle = project_rdf(project, quality=True)
     assert "a dqv:QualityMeasurement ;" in turtle and "dqv:value 1e+00 ;" in turtle
 
 
@@ -89,7 +90,7 @@ def test_validate_runs_the_shapes_and_refuses_a_broken_graph(
 
     monkeypatch.setattr(export, "export_graph", broken)
     with pytest.raises(SemanticError) as caught:
-        project.rdf(validate=True)
+        project_rdf(project, validate=True)
     assert {d.code for d in caught.value.diagnostics} == {"SEM409"}
     assert any("term/net_revenue" in d.message for d in caught.value.diagnostics)
 

@@ -20,6 +20,7 @@ from rdflib.term import Node
 from sqlglot import exp
 
 from semantic.model import Model
+from semantic.outputs.quality import project_quality
 from semantic.outputs.rdf.export import FORMATS, export_graph, serialize
 from semantic.outputs.rdf.iris import SEMANTIC_NS, Iris, default_base
 from semantic.outputs.rdf.vocab import ACCESS_RIGHT, DCAT, RR, SEM, XSD
@@ -684,7 +685,7 @@ def test_measurements_carry_the_share_of_rows_that_pass(project: Project) -> Non
     from semantic.outputs.rdf.export import add_measurements
 
     graph = export_graph(project.model)
-    add_measurements(graph, default_base("tpch"), project.quality())
+    add_measurements(graph, default_base("tpch"), project_quality(project))
     dqv = "http://www.w3.org/ns/dqv#"
     measurement = IRIS.measurement("lineitem", "discount_is_a_rate")
     assert (

@@ -13,6 +13,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SH, SKOS
 from rdflib.paths import MulPath, SequencePath
 
+from semantic.outputs.quality import project_quality
 from semantic.outputs.rdf.export import add_measurements, export_graph, serialize
 from semantic.outputs.rdf.iris import Iris, default_base
 from semantic.outputs.rdf.validate import Problem, ValidationResult, shapes_graph, validate_graph
@@ -121,7 +122,7 @@ def test_the_shapes_ship_with_the_package() -> None:
 def test_the_export_with_quality_measurements_conforms(project: Project) -> None:
     """`semantic export rdf --quality` adds one dqv:QualityMeasurement per rule."""
     graph = export_graph(project.model)
-    add_measurements(graph, default_base(project.model.name), project.quality())
+    add_measurements(graph, default_base(project.model.name), project_quality(project))
     assert (None, RDF.type, DQV.QualityMeasurement) in graph
     assert validate_graph(graph) == ValidationResult(conforms=True, problems=())
 

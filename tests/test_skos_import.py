@@ -17,12 +17,12 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.compare import graph_diff, isomorphic, to_isomorphic
 from rdflib.namespace import DCTERMS, RDF, SKOS
 
+from semantic.compiler.areas import subject_area_query
 from semantic.errors import SemanticError
 from semantic.files.read import read_file
 from semantic.files.schema import GlossaryFile
 from semantic.outputs.rdf.export import export_graph
 from semantic.outputs.rdf.vocab import SEM
-from semantic.outputs.views import subject_area_query
 from semantic.project import Project
 from semantic.rdf.skos_import import (
     DEFAULT_DOMAIN,

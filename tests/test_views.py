@@ -19,10 +19,11 @@ import pytest
 from typer.testing import CliRunner
 
 from semantic.cli import app
+from semantic.compiler.areas import subject_area_query
 from semantic.engines.duckdb import DuckDBEngine
 from semantic.errors import SemanticError
 from semantic.outputs.publish import publish_views
-from semantic.outputs.views import MARK, SchemaObject, plan_views, subject_area_query
+from semantic.outputs.views import MARK, SchemaObject, plan_views
 from semantic.project import Project
 from tests.conftest import ROOT
 from tests.projects import write_project

@@ -15,10 +15,10 @@ import pytest
 from typer.testing import CliRunner
 
 from semantic.cli import app
+from semantic.compiler.areas import subject_area_query
 from semantic.engines.postgres import PostgresEngine
 from semantic.errors import SemanticError
 from semantic.outputs.publish import publish_views
-from semantic.outputs.views import subject_area_query
 from semantic.project import Project
 from tests.conftest import ROOT
 from tests.test_views import FailingHalfway, normalized, query_rows

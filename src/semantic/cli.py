@@ -29,6 +29,8 @@ from semantic.errors import Diagnostic, SemanticError, Span
 from semantic.files.atomic import write_atomically
 from semantic.files.root import find_root
 from semantic.outputs.lint import lint_vocabulary
+from semantic.outputs.quality import project_quality
+from semantic.outputs.rdf.document import project_r2rml, project_rdf
 from semantic.outputs.views import DEFAULT_SCHEMA, ViewPlan
 from semantic.project import Project
 
@@ -286,14 +288,14 @@ def export_rdf(
     """The glossary and model as RDF: SKOS, DCAT, CSVW, DQV and PROV."""
     with _reported():
         project = Project.load(state.project_path)
-        _emit(project.rdf(fmt, base, quality=with_quality, validate=validate), output)
+        _emit(project_rdf(project, fmt, base, quality=with_quality, validate=validate), output)
 
 
 @export_app.command("r2rml")
 def export_r2rml(base: BaseOption = None, output: OutputOption = None) -> None:
     """An R2RML mapping that turns the entities' rows into RDF in our vocabulary."""
     with _reported():
-        _emit(Project.load(state.project_path).r2rml(base), output)
+        _emit(project_r2rml(Project.load(state.project_path), base), output)
 
 
 import_app = typer.Typer(
@@ -380,7 +382,7 @@ def quality(
 ) -> None:
     """Measure every quality rule on the data; exit 1 when one falls below its threshold."""
     with _reported():
-        results = Project.load(state.project_path).quality(engine)
+        results = project_quality(Project.load(state.project_path), engine)
         rows = [
             {
                 "rule": r.rule.id,

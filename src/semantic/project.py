@@ -15,13 +15,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
-
-if TYPE_CHECKING:
-    from rdflib import Graph
+from typing import Any, cast
 
 import pyarrow as pa
 
+from semantic.compiler.areas import check_subject_areas
 from semantic.compiler.parse import QueryInput, parse_query, query_text
 from semantic.compiler.plan import Plan, describe_plan, plan_query
 from semantic.compiler.render import dialect_of, render_sql
@@ -30,13 +28,12 @@ from semantic.engines.base import Engine
 from semantic.engines.connect import check_engines, open_engine
 from semantic.engines.datagen import ensure_tpch
 from semantic.engines.duckdb import DuckDBEngine
+from semantic.engines.integrity import check_keys
 from semantic.errors import Diagnostic, SemanticError, Span, error, suggest
 from semantic.files.read import Document, read_file
 from semantic.files.root import CONFIG_FILE, find_root
 from semantic.files.schema import GlossaryFile, ModelFile, ProjectFile
 from semantic.model import Model, build_model
-from semantic.outputs.quality import QualityResult, check_keys, measure_quality
-from semantic.outputs.views import check_subject_areas
 
 #: names of the embedded engine for `--engine`
 EMBEDDED = ("duckdb", "duckdb:")
@@ -159,11 +156,13 @@ class Project:
         assert self.config.data is not None
         return DuckDBEngine(self.model, data_dir, self.config.data.format)
 
-    def engine_for(self, name_or_url: str | None = None, *, write: bool = False) -> Engine:
+    def engine_for(self, name_or_url: Engine | str | None = None, *, write: bool = False) -> Engine:
         """The engine named in semantic.yml's `engines:`, or opened from a URL (`duckdb:`,
         `postgresql://...`, `spark:local[*]`, ...); None is the engine marked `default: true`,
         else the embedded DuckDB. Each engine is opened once and kept until `close`. A DuckDB
         file that holds the tables itself is opened read-only unless `write` (views apply)."""
+        if name_or_url is not None and not isinstance(name_or_url, str):
+            return name_or_url  # an engine already
         name = name_or_url or next((n for n, s in self.config.engines.items() if s.default), None)
         if name is None or (name in EMBEDDED and name not in self.config.engines):
             if "engine" not in self.__dict__:  # first use: make the demo data if it is missing
@@ -237,89 +236,18 @@ class Project:
                 Span("<query>", 1, 1),
                 f"pass --param {missing[0]}=VALUE",
             )
-        target = self.engine_for(engine) if engine is None or isinstance(engine, str) else engine
+        target = self.engine_for(engine)
         sql = render_sql(plan, target.dialect, pretty=False)
         return target.execute(sql, {p: bound[p] for p in plan.params})
 
     def check_data(self, engine: Engine | str | None = None) -> list[Diagnostic]:
         """The model compared with the data: tables, columns, types, then keys (on `engine`,
         see `query`)."""
-        target = self.engine_for(engine) if engine is None or isinstance(engine, str) else engine
+        target = self.engine_for(engine)
         found = target.check_schema()
         if not any(d.severity == "error" for d in found):
             found += check_keys(self.model, target.fetch, target.dialect)
         return found
-
-    def quality(self, engine: Engine | str | None = None) -> list[QualityResult]:
-        """Every quality rule of the glossary and the model measured on the data (on
-        `engine`, see `query`)."""
-        target = self.engine_for(engine) if engine is None or isinstance(engine, str) else engine
-        return measure_quality(self.model, target.fetch, target.dialect)
-
-    def rdf(
-        self,
-        fmt: str = "turtle",
-        base: str | None = None,
-        *,
-        quality: bool = False,
-        validate: bool = False,
-    ) -> str:
-        """The vocabulary as RDF (SKOS, DCAT, CSVW, DQV, PROV) in `fmt`: turtle, json-ld, xml
-        or nt; with `quality`, the latest quality measurements too; with `validate`, only
-        when it conforms to the shipped SHACL shapes (SEM409 otherwise)."""
-        # rdflib takes a fifth of a second to import: only exports pay for it
-        from semantic.outputs.rdf.text import FORMATS, serialize
-
-        if fmt not in FORMATS:
-            raise error(
-                "SEM408",
-                f"unknown RDF format '{fmt}'",
-                None,
-                suggest(fmt, FORMATS) or f"use one of {', '.join(FORMATS)}",
-            )
-        graph = self.rdf_graph(base, quality=quality)
-        if validate:
-            from semantic.outputs.rdf.validate import validate_graph
-
-            result = validate_graph(graph)
-            if not result.conforms:
-                raise SemanticError(
-                    Diagnostic(
-                        "SEM409",
-                        f"{p.message} ({p.focus_node.n3(graph.namespace_manager)}"
-                        + (f" {p.path}" if p.path is not None else "")
-                        + (f" = {p.value.n3(graph.namespace_manager)}" if p.value else "")
-                        + ")",
-                        None,
-                        "fix the glossary, or report the export bug",
-                    )
-                    for p in result.problems
-                    if p.severity == "violation"
-                )
-        return serialize(graph, fmt)  # type: ignore[arg-type]
-
-    def rdf_graph(self, base: str | None = None, *, quality: bool = False) -> Graph:
-        """The vocabulary as an rdflib graph (see `rdf`)."""
-        from semantic.outputs.rdf.export import add_measurements, export_graph
-        from semantic.outputs.rdf.iris import default_base
-
-        try:
-            graph = export_graph(self.model, base)
-        except ValueError as exc:
-            raise _bad_base(exc) from None
-        if quality:
-            add_measurements(graph, base or default_base(self.model.name), self.quality())
-        return graph
-
-    def r2rml(self, base: str | None = None) -> str:
-        """An R2RML mapping (Turtle) that materialises the entities' rows as RDF."""
-        from semantic.outputs.rdf.r2rml import r2rml_graph
-        from semantic.outputs.rdf.text import serialize
-
-        try:
-            return serialize(r2rml_graph(self.model, base))
-        except ValueError as exc:
-            raise _bad_base(exc) from None
 
     def check(self, *, data: bool = False) -> list[Diagnostic]:
         """Every problem of the project; with `data`, also compare the model with the data."""
@@ -328,16 +256,6 @@ class Project:
             self.prepare_data()
             diagnostics += self.check_data()
         return diagnostics
-
-
-def _bad_base(exc: ValueError) -> SemanticError:
-    """An export's refusal of its base IRI, as a diagnostic."""
-    return error(
-        "SEM408",
-        str(exc),
-        None,
-        "give an absolute IRI ending with / or #, e.g. https://data.example.com/",
-    )
 
 
 def _check_metric_paths(model: Model) -> list[Diagnostic]:

@@ -11,9 +11,10 @@ import sqlglot
 from sqlglot import exp
 
 from semantic.engines.base import Engine
+from semantic.engines.integrity import check_keys
 from semantic.errors import Diagnostic, SemanticError, error
 from semantic.model import Model
-from semantic.outputs.quality import check_keys, measure_quality
+from semantic.outputs.quality import measure_quality
 from semantic.outputs.views import DEFAULT_SCHEMA, SchemaObject, ViewPlan, plan_views
 
 #: What a schema holds, per dialect: name, kind ('view' or 'table') and comment of each

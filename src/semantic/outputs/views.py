@@ -11,13 +11,11 @@ only views with that mark.
 >>> plan = plan_views(model, dialect="postgres", source_schema="public")
 >>> print(plan.statements()[0])
 CREATE SCHEMA IF NOT EXISTS "semantic"
->>> print(subject_area_query(model, model.subject_areas["sales_by_customer"]))
-SELECT customer_region, customer_nation, market_segment, order_count, net_revenue
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import get_args
 
@@ -25,6 +23,7 @@ from sqlglot import exp
 from sqlglot.errors import ErrorLevel, SqlglotError
 from sqlglot.optimizer.qualify_tables import qualify_tables
 
+from semantic.compiler.areas import area_names, area_select
 from semantic.compiler.parse import QUERY_DIALECT, parse_query
 from semantic.compiler.plan import plan_query
 from semantic.compiler.render import build_tree, dialect_of
@@ -341,46 +340,12 @@ def _source_table(name: str, source_schema: str) -> exp.Table:
 # --- subject-area views ---------------------------------------------------------------------
 
 
-def subject_area_query(model: Model, area: SubjectArea, language: str | None = None) -> str:
-    """The business query of a subject area: its dimensions and metrics, named by ids or by
-    labels in `language` when given, filtered by its condition and segments."""
-    return _area_select(area, _area_names(model, area, language)).sql(dialect=QUERY_DIALECT)
-
-
-def _area_names(model: Model, area: SubjectArea, language: str | None) -> dict[str, str]:
-    """The column name of each dimension and metric as written in the subject area: the id,
-    or the label in `language`; a time grain is added (`order_date_year`, `Order date
-    (year)`), since a dot in a column name is awkward in BI tools."""
-    names = {}
-    for written in (*area.dimensions, *area.metrics):
-        tid, _, grain = written.partition(".")
-        if language is None:
-            names[written] = f"{tid}_{grain}" if grain else tid
-        else:
-            label = model.terms[tid].label(language)
-            names[written] = f"{label} ({grain})" if grain else label
-    return names
-
-
-def _area_select(area: SubjectArea, names: Mapping[str, str]) -> exp.Select:
-    items: list[exp.Expr] = []
-    for written in (*area.dimensions, *area.metrics):
-        tid, _, grain = written.partition(".")
-        column = exp.column(grain, table=tid) if grain else exp.column(tid)
-        alias = names[written]
-        items.append(column if alias == written else exp.alias_(column, alias, quoted=True))
-    conditions = [area.filter.copy()] if area.filter is not None else []
-    conditions += [exp.column(s) for s in area.segments]
-    select = exp.select(*items)
-    return select.where(exp.and_(*conditions)) if conditions else select
-
-
 def subject_area_columns(
     model: Model, area: SubjectArea, language: str | None, dialect: str = "duckdb"
 ) -> list[str]:
     """The column names of a subject area's view, in order: ids, or labels in `language`;
     SEM418 when two would share a name in `dialect`."""
-    names = _area_names(model, area, language)
+    names = area_names(model, area, language)
     columns = [names[w] for w in (*area.dimensions, *area.metrics)]
     _unique_columns(area.id, columns, dialect)
     return columns
@@ -395,10 +360,10 @@ def subject_area_view(
     dialect: str = "duckdb",
 ) -> View:
     """The view of a subject area: its business query, compiled, reading `source_schema`."""
-    names = _area_names(model, area, language)
+    names = area_names(model, area, language)
     written = (*area.dimensions, *area.metrics)
     _unique_columns(area.id, [names[w] for w in written], dialect)
-    text = _area_select(area, names).sql(dialect=QUERY_DIALECT)
+    text = area_select(area, names).sql(dialect=QUERY_DIALECT)
     plan = plan_query(model, parse_query(model, text))
     # unqualified names inside a view are looked up in the view's own schema first (DuckDB),
     # where an entity view may have the table's name: qualify every table
@@ -412,26 +377,6 @@ def subject_area_view(
         for w in written
     )
     return View(area.id, "subject area", query, columns, comment)
-
-
-def check_subject_areas(model: Model) -> list[Diagnostic]:
-    """Every subject area's query compiles (SEM218, at the subject area)."""
-    found = []
-    for area in model.subject_areas.values():
-        try:
-            plan_query(model, parse_query(model, subject_area_query(model, area)))
-        except SemanticError as exc:
-            first = exc.diagnostics[0]
-            found.append(
-                Diagnostic(
-                    "SEM218",
-                    f"the query of subject area '{area.id}' does not compile: "
-                    f"{first.code} {first.message}",
-                    area.span,
-                    first.hint,
-                )
-            )
-    return found
 
 
 # --- names ----------------------------------------------------------------------------------

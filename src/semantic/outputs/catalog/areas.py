@@ -25,9 +25,10 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
+from semantic.compiler.areas import subject_area_query
 from semantic.errors import SemanticError
 from semantic.model import FILE_DIALECT, Model, SubjectArea, Term
-from semantic.outputs.views import DEFAULT_SCHEMA, subject_area_columns, subject_area_query
+from semantic.outputs.views import DEFAULT_SCHEMA, subject_area_columns
 from semantic.project import Project
 
 __all__ = ["AreaColumn", "AreaPage", "area_page", "areas_of_term", "members"]

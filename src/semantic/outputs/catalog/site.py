@@ -33,7 +33,7 @@ from semantic.outputs.catalog.areas import area_page, areas_of_term
 from semantic.outputs.catalog.diagrams import Arrow, Box, layered_svg
 from semantic.outputs.catalog.examples import example_query
 from semantic.outputs.catalog.lineage import LineageGraph, term_lineage, term_sources, term_users
-from semantic.outputs.quality import QualityResult
+from semantic.outputs.quality import QualityResult, project_quality
 from semantic.outputs.search import entity_url, search_index, subject_area_url, term_url
 from semantic.project import Project
 
@@ -69,7 +69,7 @@ def build_site(
     on the data and their results shown; otherwise the rules are listed, unmeasured."""
     target = (output or project.root / DEFAULT_OUTPUT).resolve()
     _check_replaceable(target)
-    results = project.quality() if quality else None
+    results = project_quality(project) if quality else None
     pages = _Pages(project, results)
     report = SiteReport(target)
     try:
