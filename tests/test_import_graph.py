@@ -13,7 +13,7 @@ LAYERS: list[set[str]] = [
     {"schema"},
     {"files", "jsonschema"},
     {"model"},
-    {"resolve", "lint"},
+    {"resolve", "lint", "additivity"},
     {"query"},
     {"periods", "dialects"},
     {"plan"},

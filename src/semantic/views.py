@@ -25,6 +25,7 @@ from sqlglot import exp
 from sqlglot.errors import ErrorLevel, SqlglotError
 from sqlglot.optimizer.qualify_tables import qualify_tables
 
+from semantic.additivity import Reaggregation, reaggregation
 from semantic.errors import Diagnostic, SemanticError, error, suggest
 from semantic.model import Entity, Model, SubjectArea, Term
 from semantic.plan import plan_query
@@ -407,16 +408,28 @@ def subject_area_view(
     comment = f"{mark} subject area {area.id}: {area.label(language or model.languages[0])}"
     if definition:
         comment += f". {definition}"
+    # BI tools show column comments: say there which metrics a sum of rows gets wrong
+    notes = {r.metric: r.note(names) for r in reaggregation(model, area)}
     columns = tuple(
-        ViewColumn(names[w], _definition(model.terms[w.partition(".")[0]], language))
+        ViewColumn(
+            names[w],
+            _with_note(_definition(model.terms[w.partition(".")[0]], language), notes.get(w)),
+        )
         for w in written
     )
     return View(area.id, "subject area", query, columns, comment)
 
 
+def _with_note(definition: str | None, note: str | None) -> str | None:
+    if not note:
+        return definition
+    return f"{definition.rstrip()} {note}" if definition else note
+
+
 def check_subject_areas(model: Model) -> list[Diagnostic]:
-    """Every subject area's query compiles (SEM218, at the subject area)."""
-    found = []
+    """Every subject area's query compiles (SEM218, at the subject area), and each metric
+    column that a BI tool's `sum` would get wrong is warned of (SEM232, SEM233)."""
+    found: list[Diagnostic | None] = []
     for area in model.subject_areas.values():
         try:
             plan_query(model, parse_query(model, subject_area_query(model, area)))
@@ -431,7 +444,43 @@ def check_subject_areas(model: Model) -> list[Diagnostic]:
                     first.hint,
                 )
             )
-    return found
+            continue
+        found += [_reaggregation_warning(area, r) for r in reaggregation(model, area)]
+    return [d for d in found if d is not None]
+
+
+def _reaggregation_warning(area: SubjectArea, column: Reaggregation) -> Diagnostic | None:
+    """SEM232 for a sum or count repeated by a many-side dimension, SEM233 for a metric that
+    no sum of rows gives (an average, a ratio, a distinct count, a window, a shift)."""
+    if column.adds_up:
+        return None
+    where = area.places.get(column.metric, area.span)
+    if column.many_side:
+        kept = ", ".join(f"'{d}'" for d in column.many_side)
+        return Diagnostic(
+            "SEM232",
+            f"subject area '{area.id}': a BI tool's sum of '{column.metric}' over the view's "
+            f"rows counts a row of '{column.entity}' once per value of {kept}, on the many "
+            f"side of '{column.entity}'",
+            where,
+            f"remove {kept} from the subject area (or publish it in an area of its own); "
+            f"as it is, a sum is right only in groups that keep {kept}, and no other "
+            "aggregation gives the total",
+            severity="warning",
+        )
+    safe = " or ".join(column.safe)
+    return Diagnostic(
+        "SEM233",
+        f"subject area '{area.id}': '{column.metric}' does not add up across the view's "
+        f"rows: {column.reason}",
+        where,
+        f"a BI tool may re-aggregate it with {safe} only"
+        if safe
+        else "no aggregation of its rows is safe: read it at the view's grain (one row per "
+        "combination of the area's dimensions); for a ratio or an average, list its parts "
+        "(sums and counts) and let the BI tool divide their sums",
+        severity="warning",
+    )
 
 
 # --- names ----------------------------------------------------------------------------------
