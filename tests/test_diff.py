@@ -139,6 +139,89 @@ def test_renamed_and_redefined_terms_do_not_break(shop: Path) -> None:
     assert cli(shop, "--fail-on", "any")[0] == 1
 
 
+def test_a_name_that_no_longer_resolves_breaks_and_is_listed_by_name(shop: Path) -> None:
+    """A dropped synonym and a reworded Spanish label: `SELECT takings` and
+    `SELECT "Ingresos"` worked and now fail (issue #12)."""
+    edit(
+        shop, SALES, "synonyms: {en: [takings], es: [facturación]}", "synonyms: {es: [facturación]}"
+    )
+    edit(shop, SALES, "label: {en: Revenue, es: Ingresos}", "label: {en: Revenue, es: Ventas}")
+    found = changes(shop)
+    assert summary(found) == [
+        ("renamed", "revenue", False),
+        ("names", "revenue", False),
+        ("name", "revenue", True),
+        ("name", "revenue", True),
+    ]
+    assert [c.detail for c in found if c.kind == "name"] == [
+        '"Ingresos" (label in es of `revenue`) no longer names a term: queries that write it '
+        "fail (SEM303)",
+        '"takings" (synonym in en of `revenue`) no longer names a term: queries that write it '
+        "fail (SEM303)",
+    ]
+    code, out, _ = cli(shop)
+    assert code == 1
+    assert "BREAKING Name \"takings\" (synonym in en of 'revenue') no longer names" in out
+
+
+def test_a_name_taken_by_another_term_or_made_ambiguous_breaks(shop: Path) -> None:
+    """ "takings" moves to another term; "Ingresos" (es) becomes an English synonym of
+    another term too, so a query that writes it is ambiguous."""
+    edit(
+        shop, SALES, "synonyms: {en: [takings], es: [facturación]}", "synonyms: {es: [facturación]}"
+    )
+    edit(
+        shop,
+        SALES,
+        "label: {en: Copies sold, es: Ejemplares vendidos}",
+        "label: {en: Copies sold, es: Ejemplares vendidos}\n    synonyms: {en: [takings]}",
+    )
+    edit(
+        shop,
+        SALES,
+        "label: {en: Number of orders, es: Número de pedidos}",
+        "label: {en: Number of orders, es: Número de pedidos}\n    synonyms: {en: [ingresos]}",
+    )
+    details = [c.detail for c in changes(shop) if c.kind == "name" and c.breaking]
+    assert details == [
+        '"Ingresos" (label in es of `revenue`) is now ambiguous, it names `order_count`, '
+        "`revenue`: queries that write it fail (SEM304)",
+        '"takings" (synonym in en of `revenue`) now names `copies_sold`: queries that write '
+        "it get another term",
+    ]
+
+
+def test_hidden_labels_are_listed_and_a_lost_one_breaks(shop: Path) -> None:
+    edit(
+        shop,
+        SALES,
+        "synonyms: {en: [takings], es: [facturación]}",
+        "synonyms: {en: [takings], es: [facturación]}\n    hidden_labels: {en: [revenu]}",
+    )
+    git(shop.parent, "commit", "-qam", "a misspelling")
+    edit(shop, SALES, "hidden_labels: {en: [revenu]}", "hidden_labels: {en: [revenus]}")
+    found = changes(shop)
+    assert summary(found) == [("names", "revenue", False), ("name", "revenue", True)]
+    assert found[0].detail == (
+        '`revenue` (Revenue) hidden labels (en): removed "revenu"; added "revenus"'
+    )
+    assert found[1].detail.startswith('"revenu" (hidden label in en of `revenue`) no longer')
+
+
+def test_relabelling_that_keeps_the_old_label_as_a_synonym_does_not_break(shop: Path) -> None:
+    """Accents, case and spaces do not count either: the name still resolves."""
+    edit(
+        shop,
+        SALES,
+        "label: {en: Revenue, es: Ingresos}\n    synonyms: {en: [takings], es: [facturación]}",
+        "label: {en: Revenue, es: Ventas}\n    synonyms: {en: [takings], es: [Ingresos, "
+        "Facturacion]}",
+    )
+    found = changes(shop)
+    assert [c.kind for c in found] == ["renamed", "names"]
+    assert not any(c.breaking for c in found)
+
+
 def test_an_added_term_does_not_break(shop: Path) -> None:
     (shop / CATALOGUE).write_text(
         (shop / CATALOGUE).read_text()

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from semantic.cli import app
+from semantic.errors import SemanticError
 from semantic.outputs.lint import lint_vocabulary
 from semantic.project import Project
 from tests.projects import write_project
@@ -47,7 +49,8 @@ def test_lint_finds_gaps_orphans_shared_labels_and_related_ancestors(tmp_path: P
         ("SEM212", "term 'revenue' is an orphan: no broader, narrower or related term"),
         (
             "SEM213",
-            "label 'Customer region' (fr) of term 'area' is also the label of 'region' (en)",
+            "label 'Customer region' (fr) of term 'area' is also the label of 'region' "
+            "(en, at glossary/g.yml:4:17)",
         ),
         ("SEM214", "term 'zone' is both related to and narrower than 'area'"),
     ]
@@ -60,3 +63,61 @@ def test_lint_is_opt_in_and_never_fails_check(tmp_path: Path) -> None:
     linted = CliRunner().invoke(app, ["--project", str(tmp_path), "check", "--lint"])
     assert plain.exit_code == linted.exit_code == 0
     assert "SEM212" not in plain.stderr and "warning: SEM212" in linted.stderr
+
+
+NAMES = """
+domain: sales
+terms:
+  revenue:
+    label: {en: Revenue, fr: Chiffre d'affaires}
+    synonyms: {fr: [CA]}
+    hidden_labels: {en: [revenu]}
+    metric: {entity: orders, expr: sum(amount)}
+  charge:
+    label: {en: Charge, fr: Montant facturé}
+    synonyms: {en: [ca, takings]}
+    metric: {entity: orders, expr: sum(amount)}
+  region:
+    label: {en: Region, fr: Revenu}
+    hidden_labels: {fr: [Takings]}
+    dimension: {entity: customers, expr: region}
+"""
+
+
+def test_a_name_of_one_term_that_names_another_in_another_language_is_warned(
+    tmp_path: Path,
+) -> None:
+    """Every such name is unusable in a query (SEM304): the warning names both terms and
+    where each name is written. Same-language clashes are errors already (SEM206)."""
+    write_project(tmp_path, {"models/m.yml": MODEL, "glossary/g.yml": NAMES})
+    project = Project.load(tmp_path)
+    found = [
+        d.render().splitlines()
+        for d in lint_vocabulary(project.model)
+        if d.code in ("SEM213", "SEM234")
+    ]
+    assert found == [
+        [
+            "glossary/g.yml:10:21: warning: SEM234 synonym 'ca' (en) of term 'charge' is also "
+            "the synonym of 'revenue' (fr, at glossary/g.yml:5:21)",
+            "  help: a query that writes 'ca' is ambiguous (SEM304) and must use an id "
+            "instead: drop or reword one of the two names",
+        ],
+        [
+            "glossary/g.yml:13:29: warning: SEM234 label 'Revenu' (fr) of term 'region' is "
+            "also the hidden label of 'revenue' (en, at glossary/g.yml:6:26)",
+            "  help: a query that writes 'Revenu' is ambiguous (SEM304) and must use an id "
+            "instead: drop or reword one of the two names",
+        ],
+        [
+            "glossary/g.yml:14:26: warning: SEM234 hidden label 'Takings' (fr) of term "
+            "'region' is also the synonym of 'charge' (en, at glossary/g.yml:10:25)",
+            "  help: a query that writes 'Takings' is ambiguous (SEM304) and must use an id "
+            "instead: drop or reword one of the two names",
+        ],
+    ]
+    # and each of those names really is ambiguous in a query
+    for name in ("CA", "revenu", "takings"):
+        with pytest.raises(SemanticError) as caught:
+            project.compile(f'SELECT "{name}"')
+        assert caught.value.code == "SEM304", name

@@ -7,6 +7,7 @@ hand-written SQL.
 
 from __future__ import annotations
 
+import dataclasses
 import decimal
 import json
 import shutil
@@ -192,6 +193,103 @@ def test_a_subject_area_listing_a_deprecated_term_is_warned(tmp_path: Path) -> N
         ]
     ]
     assert project is not None and "broken_area" in project.model.subject_areas
+
+
+def test_metric_columns_that_a_bi_tools_sum_gets_wrong_are_warned(tmp_path: Path) -> None:
+    """An order counted under each genre of its books, a ratio: `semantic check` warns at
+    the metric's place in the subject area (SEM232, SEM233); the sum that adds up is not
+    warned of. Issue #12, class 8."""
+    shop = bookshop(tmp_path)
+    path = shop.root / "glossary" / "sales.yml"
+    path.write_text(
+        path.read_text()
+        + SHOP_AREA.format(
+            dimensions="genre", metrics="order_count, revenue, average_basket", extra=""
+        ).rstrip()
+        + "\n"
+    )
+    project, diagnostics = Project.inspect(shop.root)
+    assert project is not None and "broken_area" in project.model.subject_areas
+    warned = [d.render().splitlines() for d in diagnostics if d.code in ("SEM232", "SEM233")]
+    assert warned == [
+        [
+            "glossary/sales.yml:88:15: warning: SEM232 subject area 'broken_area': a BI tool's "
+            "sum of 'order_count' over the view's rows counts a row of 'orders' once per value "
+            "of 'genre', on the many side of 'orders'",
+            "  help: remove 'genre' from the subject area (or publish it in an area of its own); "
+            "as it is, a sum is right only in groups that keep 'genre', and no other "
+            "aggregation gives the total",
+        ],
+        [
+            "glossary/sales.yml:88:37: warning: SEM233 subject area 'broken_area': "
+            "'average_basket' does not add up across the view's rows: a ratio of metrics",
+            "  help: no aggregation of its rows is safe: read it at the view's grain (one row "
+            "per combination of the area's dimensions); for a ratio or an average, list its "
+            "parts (sums and counts) and let the BI tool divide their sums",
+        ],
+    ]
+    # the shipped examples and the TPC-H glossary publish only columns that add up
+    for root in (ROOT, ROOT / "examples" / "bookshop"):
+        _, clean = Project.inspect(root)
+        assert [d.code for d in clean if d.code in ("SEM232", "SEM233")] == []
+
+
+def test_column_comments_say_which_columns_do_not_add_up(project: Project, tmp_path: Path) -> None:
+    """Read back from DuckDB after `views apply`, as Metabase or Superset sync them."""
+    model = with_ship_mode_area(project.model)
+    path = tmp_path / "bi.duckdb"
+    engine = file_engine(project, path)
+    try:
+        publish_views(model, engine, language="en")
+    finally:
+        engine.close()
+    comments = dict(
+        bi_rows(
+            path,
+            "SELECT column_name, comment FROM duckdb_columns() "
+            "WHERE schema_name = 'semantic' AND table_name = 'orders_by_ship_mode'",
+        )
+    )
+    assert_ship_mode_comments(comments)
+
+
+def with_ship_mode_area(model: Any) -> Any:
+    """TPC-H with a subject area by ship mode, a dimension on the many side of orders."""
+    base = model.subject_areas["sales_by_customer"]
+    area = dataclasses.replace(
+        base,
+        id="orders_by_ship_mode",
+        dimensions=("ship_mode", "order_date.year"),
+        metrics=("order_count", "net_revenue", "average_order_value", "revenue_year_to_date"),
+        places={},
+    )
+    return dataclasses.replace(
+        model, subject_areas={**model.subject_areas, area.id: area}, path_cache={}
+    )
+
+
+def assert_ship_mode_comments(comments: dict[str, str]) -> None:
+    """The comments of `with_ship_mode_area`'s view: each metric's definition, then, for
+    those a sum of rows gets wrong, why and what to do instead."""
+    assert comments["Ship mode"].startswith("Means of transport")
+    assert "add up" not in comments["Ship mode"]
+    assert comments["Net revenue"] == (
+        "Sum of the extended price of line items after discount, before tax."
+    )
+    assert comments["Order count"] == (
+        "Number of orders placed. Does not add up across rows: a row of orders counts once "
+        'per value of "Ship mode" it has ("Ship mode" is on the many side of orders); a sum '
+        'is right only in groups that keep "Ship mode".'
+    )
+    assert comments["Average order value"].endswith(
+        "Does not add up across rows: a ratio of metrics; read it at the view's rows, never "
+        "sum or average it again."
+    )
+    assert comments["Revenue year to date"].endswith(
+        "Does not add up across rows: a total since the start of each year along order_date, "
+        "so each row already holds several periods; read it at the view's rows, never sum "
+        "or average it again."
+    )
 
 
 def test_a_subject_area_may_not_take_an_entity_id(tmp_path: Path) -> None:

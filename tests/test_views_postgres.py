@@ -21,7 +21,13 @@ from semantic.errors import SemanticError
 from semantic.outputs.publish import publish_views
 from semantic.project import Project
 from tests.conftest import ROOT
-from tests.test_views import FailingHalfway, normalized, query_rows
+from tests.test_views import (
+    FailingHalfway,
+    assert_ship_mode_comments,
+    normalized,
+    query_rows,
+    with_ship_mode_area,
+)
 
 
 @pytest.fixture
@@ -89,6 +95,21 @@ def test_bi_tool_reads_the_numbers_of_semantic_query(
         postgres_url, f"SELECT obj_description('\"{schema}\".sales_by_customer'::regclass)"
     )[0]
     assert comment.startswith("[semantic:tpch] subject area sales_by_customer: Ventes par client")
+
+
+def test_column_comments_say_which_columns_do_not_add_up(
+    project: Project, postgres_engine: PostgresEngine, postgres_url: str, schema: str
+) -> None:
+    """`COMMENT ON COLUMN` of a subject area's view, read back through the catalog as BI
+    tools sync it: a sum of rows gets the order count wrong, and the comment says so."""
+    model = with_ship_mode_area(project.model)
+    publish_views(model, postgres_engine, schema=schema, language="en")
+    rows = bi_rows(
+        postgres_url,
+        "SELECT a.attname, col_description(a.attrelid, a.attnum) FROM pg_attribute a "
+        f"WHERE a.attrelid = '\"{schema}\".orders_by_ship_mode'::regclass AND a.attnum > 0",
+    )
+    assert_ship_mode_comments({str(name): str(comment) for name, comment in rows})
 
 
 def test_removal_drops_only_the_tools_views(

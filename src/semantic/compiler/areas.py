@@ -13,6 +13,7 @@ from collections.abc import Mapping
 
 from sqlglot import exp
 
+from semantic.compiler.additivity import Reaggregation, reaggregation
 from semantic.compiler.parse import QUERY_DIALECT, parse_query
 from semantic.compiler.plan import plan_query
 from semantic.errors import Diagnostic, SemanticError
@@ -54,8 +55,9 @@ def area_select(area: SubjectArea, names: Mapping[str, str]) -> exp.Select:
 
 
 def check_subject_areas(model: Model) -> list[Diagnostic]:
-    """Every subject area's query compiles (SEM218, at the subject area)."""
-    found = []
+    """Every subject area's query compiles (SEM218, at the subject area), and each metric
+    column that a BI tool's `sum` would get wrong is warned of (SEM232, SEM233)."""
+    found: list[Diagnostic | None] = []
     for area in model.subject_areas.values():
         try:
             plan_query(model, parse_query(model, subject_area_query(model, area)))
@@ -70,4 +72,40 @@ def check_subject_areas(model: Model) -> list[Diagnostic]:
                     first.hint,
                 )
             )
-    return found
+            continue
+        found += [_reaggregation_warning(area, r) for r in reaggregation(model, area)]
+    return [d for d in found if d is not None]
+
+
+def _reaggregation_warning(area: SubjectArea, column: Reaggregation) -> Diagnostic | None:
+    """SEM232 for a sum or count repeated by a many-side dimension, SEM233 for a metric that
+    no sum of rows gives (an average, a ratio, a distinct count, a window, a shift)."""
+    if column.adds_up:
+        return None
+    where = area.places.get(column.metric, area.span)
+    if column.many_side:
+        kept = ", ".join(f"'{d}'" for d in column.many_side)
+        return Diagnostic(
+            "SEM232",
+            f"subject area '{area.id}': a BI tool's sum of '{column.metric}' over the view's "
+            f"rows counts a row of '{column.entity}' once per value of {kept}, on the many "
+            f"side of '{column.entity}'",
+            where,
+            f"remove {kept} from the subject area (or publish it in an area of its own); "
+            f"as it is, a sum is right only in groups that keep {kept}, and no other "
+            "aggregation gives the total",
+            severity="warning",
+        )
+    safe = " or ".join(column.safe)
+    return Diagnostic(
+        "SEM233",
+        f"subject area '{area.id}': '{column.metric}' does not add up across the view's "
+        f"rows: {column.reason}",
+        where,
+        f"a BI tool may re-aggregate it with {safe} only"
+        if safe
+        else "no aggregation of its rows is safe: read it at the view's grain (one row per "
+        "combination of the area's dimensions); for a ratio or an average, list its parts "
+        "(sums and counts) and let the BI tool divide their sums",
+        severity="warning",
+    )

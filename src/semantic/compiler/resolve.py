@@ -10,10 +10,12 @@ and refused.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlglot import exp
 
 from semantic.errors import Span, error, suggest
-from semantic.model import Edge, Model, Term
+from semantic.model import Edge, Model, NameEntry, Term
 from semantic.model.names import normalize_name
 
 Path = tuple[Edge, ...]
@@ -25,14 +27,12 @@ def resolve_name(model: Model, text: str, span: Span | None = None) -> Term:
     """The term that `text` names (id, label or synonym in any language), or a SEM303/SEM304
     error with candidates."""
     entries = model.names.get(normalize_name(text), ())
-    ids = {e.term for e in entries}
-    if len(ids) == 1:
-        return model.terms[next(iter(ids))]
-    by_id = [e for e in entries if e.how == "id"]
-    if by_id:
-        return model.terms[by_id[0].term]
     if not entries:
         raise error("SEM303", f"unknown term '{text}'", span, _unknown_hint(model, text))
+    target = name_target(entries)
+    if target is not None:
+        return model.terms[target]
+    ids = {e.term for e in entries}
     listing = ", ".join(
         sorted(f"'{e.term}' ({e.how}{' in ' + e.language if e.language else ''})" for e in entries)
     )
@@ -42,6 +42,16 @@ def resolve_name(model: Model, text: str, span: Span | None = None) -> Term:
         span,
         "write the term id instead: " + " or ".join(sorted(ids)),
     )
+
+
+def name_target(entries: Sequence[NameEntry]) -> str | None:
+    """The id of the term that a name with these entries (`model.names` of its normalized
+    text) resolves to: the one term they name, else the term whose id it is; None when the
+    name is ambiguous (or unknown)."""
+    ids = {e.term for e in entries}
+    if len(ids) == 1:
+        return next(iter(ids))
+    return next((e.term for e in entries if e.how == "id"), None)
 
 
 def _unknown_hint(model: Model, text: str) -> str | None:

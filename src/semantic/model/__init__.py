@@ -23,6 +23,7 @@ from semantic.files.schema import (
     QualityRuleSpec,
     ShiftSpec,
     SubjectAreaSpec,
+    TermSpec,
     WindowSpec,
 )
 from semantic.model.names import normalize_name
@@ -136,6 +137,8 @@ class Term:
     replaced_by: str | None = None
     quality: tuple[QualityRule, ...] = ()
     span: Span = field(default_factory=lambda: Span("<unknown>"))
+    #: where each label, synonym and hidden label is written: (how, language, text) -> span
+    name_spans: Mapping[tuple[str, str, str], Span] = field(default_factory=dict, compare=False)
 
     @property
     def is_metric(self) -> bool:
@@ -187,6 +190,8 @@ class SubjectArea:
     filter: exp.Expression | None
     segments: tuple[str, ...]
     span: Span
+    #: where each dimension and metric is written (as written: `order_date.year`)
+    places: Mapping[str, Span] = field(default_factory=dict, compare=False)
 
     def label(self, language: str) -> str:
         """The label in `language`, else the first label, else the id."""
@@ -514,6 +519,7 @@ class _Builder:
                 close_match=tuple(spec.close_match),
                 replaced_by=spec.replaced_by,
                 span=span,
+                name_spans=_name_spans(doc, tid, spec),
             )
             self.term_docs[tid] = doc
             if spec.quality:
@@ -1049,6 +1055,10 @@ class _Builder:
                 filter=condition,
                 segments=tuple(segments),
                 span=span,
+                places={
+                    **{d: checked.place("dimensions", i) for i, d in enumerate(spec.dimensions)},
+                    **{m: checked.place("metrics", i) for i, m in enumerate(spec.metrics)},
+                },
             )
 
     def _name_clash(self, entry: NameEntry, other: str) -> None:
@@ -1100,6 +1110,10 @@ class _AreaCheck:
 
     def _span(self, *path: str | int) -> Span:
         return self.doc.span(("subject_areas", self.sid, *path), value=True)
+
+    def place(self, *path: str | int) -> Span:
+        """Where an item of the subject area is written."""
+        return self._span(*path)
 
     def _fail(self, code: str, message: str, span: Span, hint: str | None) -> bool:
         self.ok = False
@@ -1224,6 +1238,24 @@ _AREA_KEYS = {
     "segment": "segments",
 }
 _ROW_KINDS = ("dimension", "time_dimension", "segment")
+
+
+def _name_spans(
+    doc: Document[GlossaryFile], tid: str, spec: TermSpec
+) -> dict[tuple[str, str, str], Span]:
+    """Where each label, synonym and hidden label of a term is written."""
+    found = {
+        ("label", lang, text): doc.span(("terms", tid, "label", lang), value=True)
+        for lang, text in spec.label.items()
+    }
+    for how, key, named in (
+        ("synonym", "synonyms", spec.synonyms),
+        ("misspelling", "hidden_labels", spec.hidden_labels),
+    ):
+        for lang, texts in named.items():
+            for i, text in enumerate(texts):
+                found.setdefault((how, lang, text), doc.span(("terms", tid, key, lang, i)))
+    return found
 
 
 def _columns_outside_aggregates(expr: exp.Expression) -> bool:

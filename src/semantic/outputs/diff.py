@@ -5,8 +5,11 @@ Breaking (a query, a view, a report or another term that worked may now fail or 
 numbers): a term or entity removed, a term deprecated, a term's kind changed, a meaning
 changed (a metric's expression, entity, filter, window, shift or empty value; a dimension's
 or segment's expression, entity or path), a grain removed from a time dimension, a
-relationship removed or its cardinality or keys changed. Everything else (terms added,
-renamed, defined anew, governance) is reported but does not break.
+relationship removed or its cardinality or keys changed; a name (id, label, synonym or
+hidden label, in any language) that a query could write and that no longer resolves,
+resolves to another term or has become ambiguous. Everything else (terms added, relabelled
+with the old label kept as a synonym, defined anew, governance) is reported but does not
+break.
 
 >>> from semantic.project import Project
 >>> model = Project.load(".").model
@@ -25,6 +28,7 @@ from typing import Any
 
 from sqlglot import exp
 
+from semantic.compiler.resolve import name_target
 from semantic.errors import Diagnostic, SemanticError, Severity, Span
 from semantic.files.gitrev import project_at_revision
 from semantic.files.read import read_file
@@ -50,7 +54,7 @@ __all__ = [
 class Change:
     """One change, said the way a reviewer reads it."""
 
-    kind: str  # added, removed, renamed, definition, names, status, governance, kind,
+    kind: str  # added, removed, renamed, definition, names, name, status, governance, kind,
     #            meaning, path, grains, domain, entity, relationship
     subject: str  # the term or entity id
     what: str  # "term", "entity" or "relationship"
@@ -189,6 +193,7 @@ def compare_models(
             changes += _term_changes(
                 old.terms[tid], term, language, used.get(tid, ()), texts, grains_used
             )
+    changes += _name_changes(old, new)
     for tid, term in new.terms.items():
         if tid not in old.terms:
             kind = term.kind.replace("_", " ")
@@ -196,6 +201,41 @@ def compare_models(
                 Change("added", tid, "term", f"term {_named(term, language)}, a {kind}", False)
             )
     changes += _entity_changes(old, new)
+    return changes
+
+
+#: how a name names its term, in words
+_HOW = {"id": "id", "label": "label", "synonym": "synonym", "misspelling": "hidden label"}
+
+
+def _name_changes(old: Model, new: Model) -> list[Change]:
+    """Every name (id, label, synonym or hidden label, in any language) that a query could
+    write before and that no longer resolves, resolves to another term, or has become
+    ambiguous: each breaks the queries, reports and dashboards that write it. The names of
+    a removed term are not repeated (its removal says it), unless another term took one."""
+    changes: list[Change] = []
+    for key, entries in old.names.items():
+        before = name_target(entries)
+        if before is None:  # ambiguous already: no query could write it
+            continue
+        now = new.names.get(key, ())
+        after = name_target(now) if now else None
+        if now and after == before:
+            continue
+        if not now and before not in new.terms:
+            continue
+        entry = next(e for e in entries if e.term == before)
+        how = _HOW[entry.how] + (f" in {entry.language}" if entry.language else "")
+        said = f'"{entry.text}" ({how} of `{before}`)'
+        if not now:
+            detail = f"{said} no longer names a term: queries that write it fail (SEM303)"
+        elif after is None:
+            named = ", ".join(f"`{t}`" for t in sorted({e.term for e in now}))
+            detail = f"{said} is now ambiguous, it names {named}: queries that write it fail "
+            detail += "(SEM304)"
+        else:
+            detail = f"{said} now names `{after}`: queries that write it get another term"
+        changes.append(Change("name", before, "term", detail, True))
     return changes
 
 
@@ -269,14 +309,19 @@ def _term_changes(
             if was.get(lang) != now.get(lang):
                 detail = f"`{new.id}` ({lang}): {_quoted(was.get(lang))} → {_quoted(now.get(lang))}"
                 add(kind, detail, False)
-    for lang in sorted(set(old.synonyms) | set(new.synonyms)):
-        gone = [s for s in old.synonyms.get(lang, ()) if s not in new.synonyms.get(lang, ())]
-        came = [s for s in new.synonyms.get(lang, ()) if s not in old.synonyms.get(lang, ())]
-        if gone or came:
-            parts = ([f"removed {', '.join(map(_quoted, gone))}"] if gone else []) + (
-                [f"added {', '.join(map(_quoted, came))}"] if came else []
-            )
-            add("names", f"{name} synonyms ({lang}): {'; '.join(parts)}", False)
+    for what, was_named, now_named in (
+        ("synonyms", old.synonyms, new.synonyms),
+        ("hidden labels", old.hidden_labels, new.hidden_labels),
+    ):
+        for lang in sorted(set(was_named) | set(now_named)):
+            gone = [s for s in was_named.get(lang, ()) if s not in now_named.get(lang, ())]
+            came = [s for s in now_named.get(lang, ()) if s not in was_named.get(lang, ())]
+            if gone or came:
+                parts = ([f"removed {', '.join(map(_quoted, gone))}"] if gone else []) + (
+                    [f"added {', '.join(map(_quoted, came))}"] if came else []
+                )
+                # not breaking in itself: a name that stops resolving is listed on its own
+                add("names", f"{name} {what} ({lang}): {'; '.join(parts)}", False)
     for label, before_value, after_value in (
         ("confidentiality", old.confidentiality, new.confidentiality),
         ("owners", ", ".join(old.owners) or "none", ", ".join(new.owners) or "none"),
@@ -431,7 +476,8 @@ _TITLES = {
     "added": "Added",
     "renamed": "Renamed",
     "definition": "Definition changed",
-    "names": "Synonyms",
+    "names": "Synonyms and hidden labels",
+    "name": "Name",
     "governance": "Governance",
     "domain": "Domain",
     "entity": "Entity changed",

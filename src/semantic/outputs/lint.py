@@ -5,14 +5,15 @@ Warnings only (`semantic check --lint`): a glossary can be valid and still incom
 
 from __future__ import annotations
 
-from semantic.errors import Diagnostic
+from semantic.errors import Diagnostic, Span
 from semantic.model import Model, Term
 from semantic.model.names import normalize_name
 
 
 def lint_vocabulary(model: Model) -> list[Diagnostic]:
-    """Missing labels and definitions per language, orphan terms, labels shared across
-    languages, and related terms that are also broader."""
+    """Missing labels and definitions per language, orphan terms, names (labels, synonyms,
+    hidden labels) shared by two terms across languages, and related terms that are also
+    broader."""
     found: list[Diagnostic] = []
     narrower = {t.id for t in model.terms.values() for _ in t.broader} | {
         b for t in model.terms.values() for b in t.broader
@@ -77,22 +78,45 @@ def _ancestors(model: Model, term: Term) -> set[str]:
     return seen
 
 
+#: how each kind of name is said in a message
+_HOW = {"label": "label", "synonym": "synonym", "misspelling": "hidden label"}
+
+
 def _shared_labels(model: Model) -> list[Diagnostic]:
-    """The same label text for two terms in different languages (legal, but confusing)."""
-    owners: dict[str, tuple[str, str]] = {}
+    """A label, synonym or hidden label of one term that is also a name of another term in
+    another language (the same language is an error, SEM206): legal, but a query that
+    writes it is ambiguous (SEM304). Two labels are SEM213, any other pair SEM234."""
+    owners: dict[str, list[tuple[Term, str, str, str]]] = {}
     found = []
     for term in model.terms.values():
-        for language, text in term.labels.items():
-            key = normalize_name(text)
-            other = owners.setdefault(key, (term.id, language))
-            if other[0] != term.id:
-                found.append(
-                    _warn(
-                        "SEM213",
-                        f"label '{text}' ({language}) of term '{term.id}' "
-                        f"is also the label of '{other[0]}' ({other[1]})",
-                        term,
-                        "give each term its own label in every language",
-                    )
+        names = [("label", lang, text) for lang, text in term.labels.items()]
+        names += [("synonym", lang, t) for lang, ts in term.synonyms.items() for t in ts]
+        names += [("misspelling", lang, t) for lang, ts in term.hidden_labels.items() for t in ts]
+        for how, language, text in names:
+            earlier = owners.setdefault(normalize_name(text), [])
+            other = next((e for e in earlier if e[0].id != term.id and e[2] != language), None)
+            earlier.append((term, how, language, text))
+            if other is None:
+                continue
+            their, their_how, their_language, their_text = other
+            where = _name_span(term, how, language, text)
+            there = _name_span(their, their_how, their_language, their_text)
+            both_labels = how == their_how == "label"
+            found.append(
+                Diagnostic(
+                    "SEM213" if both_labels else "SEM234",
+                    f"{_HOW[how]} '{text}' ({language}) of term '{term.id}' is also the "
+                    f"{_HOW[their_how]} of '{their.id}' ({their_language}, at {there})",
+                    where,
+                    "give each term its own label in every language"
+                    if both_labels
+                    else f"a query that writes '{text}' is ambiguous (SEM304) and must use an "
+                    "id instead: drop or reword one of the two names",
+                    severity="warning",
                 )
+            )
     return found
+
+
+def _name_span(term: Term, how: str, language: str, text: str) -> Span:
+    return term.name_spans.get((how, language, text), term.span)

@@ -23,6 +23,7 @@ from sqlglot import exp
 from sqlglot.errors import ErrorLevel, SqlglotError
 from sqlglot.optimizer.qualify_tables import qualify_tables
 
+from semantic.compiler.additivity import reaggregation
 from semantic.compiler.areas import area_names, area_select
 from semantic.compiler.parse import QUERY_DIALECT, parse_query
 from semantic.compiler.plan import plan_query
@@ -372,11 +373,22 @@ def subject_area_view(
     comment = f"{mark} subject area {area.id}: {area.label(language or model.languages[0])}"
     if definition:
         comment += f". {definition}"
+    # BI tools show column comments: say there which metrics a sum of rows gets wrong
+    notes = {r.metric: r.note(names) for r in reaggregation(model, area)}
     columns = tuple(
-        ViewColumn(names[w], _definition(model.terms[w.partition(".")[0]], language))
+        ViewColumn(
+            names[w],
+            _with_note(_definition(model.terms[w.partition(".")[0]], language), notes.get(w)),
+        )
         for w in written
     )
     return View(area.id, "subject area", query, columns, comment)
+
+
+def _with_note(definition: str | None, note: str | None) -> str | None:
+    if not note:
+        return definition
+    return f"{definition.rstrip()} {note}" if definition else note
 
 
 # --- names ----------------------------------------------------------------------------------
