@@ -8,7 +8,7 @@ references (`query.make_ref`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from sqlglot import exp
@@ -110,6 +110,11 @@ class OverTime:
     #: the other group keys, which an earlier period must share (coarser grains of the
     #: time dimension are not among them: they follow from the period)
     partition: tuple[str, ...] = ()
+    #: a window whose metric does not add up over periods along its path (a distinct count,
+    #: an average, or rows of the metric's entity that fall in several periods because the
+    #: time dimension is on its many side): the entity's rows with their period and the
+    #: partition keys, aggregated once per current period over the rows of its whole window
+    rows: Aggregate | None = None
 
 
 def plan_query(model: Model, query: BusinessQuery) -> Plan:
@@ -145,6 +150,7 @@ def plan_query(model: Model, query: BusinessQuery) -> Plan:
         name = f"{entity}_metrics" + (f"_{names[entity]}" if names[entity] > 1 else "")
         filters = (*row_filters, *context)
         aggregates.append(_plan_aggregate(model, name, entity, members, keys, filters, query))
+    over_time = _windows_over_rows(model, measures, keys, row_filters, query, aggregates)
     fills = {
         alias: term.fill_null
         for (tid, _), alias in measures.aliases.items()
@@ -159,9 +165,61 @@ def plan_query(model: Model, query: BusinessQuery) -> Plan:
         query.offset,
         query.params,
         fills,
-        tuple(measures.over_time),
+        over_time,
         periods,
     )
+
+
+def _windows_over_rows(
+    model: Model,
+    measures: _Measures,
+    keys: list[tuple[str, exp.Expression]],
+    row_filters: tuple[exp.Expression, ...],
+    query: BusinessQuery,
+    aggregates: list[Aggregate],
+) -> tuple[OverTime, ...]:
+    """The windows and shifts of the query, each window whose metric does not add up over
+    periods given the rows it is computed from (`OverTime.rows`).
+
+    A window's value is its metric over the rows of all the periods of the window. Adding
+    up the periods' values gives that only for a sum or a count of rows that each fall in
+    one period: a customer who ordered in January and in February counts once in their
+    two-month window, not twice. Whether a row falls in one period is a property of the
+    path from the metric's entity to the time dimension (none of its steps may be
+    one-to-many), not of the aggregate alone."""
+    found = []
+    by_alias = {alias: key for key, alias in measures.aliases.items()}
+    taken = {a.name for a in aggregates} | {ot.alias for ot in measures.over_time}
+    for ot in measures.over_time:
+        if ot.kind != "window":
+            found.append(ot)
+            continue
+        members: list[tuple[str, str]] = []
+        context: tuple[exp.Expression, ...] = ()
+        entity = None
+        for alias in dict.fromkeys(_measure_names(ot.value)):
+            tid, key = by_alias[alias]
+            term = model.terms[tid]
+            entity = term.entity
+            context = measures.groups[(term.entity or "", key)][0]
+            members.append((alias, tid))
+        assert entity is not None and members
+        own = [(n, e) for n, e in keys if n == ot.key or n in ot.partition]
+        name, n = f"{ot.alias}_rows", 2
+        while name in taken:
+            name, n = f"{ot.alias}_rows_{n}", n + 1
+        taken.add(name)
+        rows = _plan_aggregate(model, name, entity, members, own, (*row_filters, *context), query)
+        additive = ot.time not in rows.many_side and all(
+            isinstance(e, exp.Sum | exp.Count) and e.find(exp.Distinct) is None
+            for _, e in rows.measures
+        )
+        found.append(ot if additive else replace(ot, rows=rows))
+    return tuple(found)
+
+
+def _measure_names(value: exp.Expression) -> list[str]:
+    return [r.ident for r in find_refs(value, "measure")]
 
 
 def _split_period_filters(
@@ -671,7 +729,20 @@ def describe_plan(plan: Plan) -> str:
                 if ot.inclusive
                 else f"after {boundary}"
             )
-            lines.append(f"{ot.alias}: sum of {value} over the periods {start} to {ot.key}")
+            if ot.rows is None:
+                lines.append(f"{ot.alias}: sum of {value} over the periods {start} to {ot.key}")
+            else:
+                rows = ot.rows
+                lines.append(
+                    f"{ot.alias}: {value} over the rows of {rows.entity} in the periods "
+                    f"{start} to {ot.key}, each row once (not a sum of periods: "
+                    + (
+                        f"{ot.time} is on the many side, {'; '.join(rows.fanout)})"
+                        if ot.time in rows.many_side
+                        else "the aggregate does not add up)"
+                    )
+                )
+                lines += [f"  path {p}" for p in rows.paths]
     lines += [f"periods shown: {_words(p)}" for p in plan.periods]
     lines += [f"groups kept: {_words(h)}" for h in plan.having]
     return "\n".join(lines)
