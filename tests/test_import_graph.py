@@ -15,7 +15,7 @@ LAYERS: list[set[str]] = [
     {"model"},
     {"resolve", "lint"},
     {"query"},
-    {"periods", "dialects"},
+    {"periods", "dialects", "localtime"},
     {"plan"},
     {"render"},
     {"engines.base"},

@@ -56,6 +56,7 @@ CODES: dict[str, str] = {
     "SEM224": "a construct of the source was not carried over (reported, never dropped silently)",
     "SEM225": "a key or relationship was guessed from names: check it",
     "SEM226": "init left the password out of the new semantic.yml: export PGPASSWORD",
+    "SEM227": "unknown time zone in semantic.yml",
     # SEM3xx: query planning
     "SEM301": "query is not valid SQL",
     "SEM302": "not a business query",

@@ -220,6 +220,8 @@ class Model:
     path_cache: dict[object, object] = field(default_factory=dict, compare=False, repr=False)
     #: subject areas by id: views for BI tools
     subject_areas: Mapping[str, SubjectArea] = field(default_factory=dict)
+    #: IANA time zone in which time dimensions on instants (TIMESTAMPTZ) are read
+    time_zone: str = "UTC"
 
 
 def build_model(
@@ -1080,6 +1082,7 @@ class _Builder:
             domains=self.domains,
             names={k: tuple(v) for k, v in names.items()},
             subject_areas=self.subject_areas,
+            time_zone=self.config.time_zone,
         )
 
 

@@ -28,6 +28,7 @@ from semantic.engines.datagen import ensure_tpch
 from semantic.engines.duckdb import DuckDBEngine
 from semantic.errors import Diagnostic, SemanticError, Span, error, suggest
 from semantic.files import Document, read_file
+from semantic.localtime import known_time_zone, time_zone_names
 from semantic.model import Model, build_model
 from semantic.plan import Plan, describe_plan, plan_query
 from semantic.quality import QualityResult, check_keys, measure_quality
@@ -90,6 +91,16 @@ class Project:
                 for n, e in engines
             }
         )
+        if not known_time_zone(config.time_zone):
+            diagnostics.append(
+                Diagnostic(
+                    "SEM227",
+                    f"unknown time zone '{config.time_zone}'",
+                    config_doc.span(("time_zone",), value=True),
+                    suggest(config.time_zone, time_zone_names())
+                    or "give an IANA time zone name such as UTC or Europe/Paris",
+                )
+            )
         models: list[Document[ModelFile]] = []
         glossaries: list[Document[GlossaryFile]] = []
         for folder, schema, bucket in (
