@@ -559,8 +559,8 @@ def _window_words(window: WindowSpec) -> str:
 
 
 def _nesting(limit: str, fiscal_start: int) -> list[str]:
-    """The grains whose periods start on the first day of every `limit` period."""
-    return [g for g in RANK if RANK[g] <= RANK[limit] and aligned(g, limit, fiscal_start)]
+    """The finer grains whose periods start on the first day of every `limit` period."""
+    return [g for g in RANK if RANK[g] < RANK[limit] and aligned(g, limit, fiscal_start)]
 
 
 def _metric_value(
