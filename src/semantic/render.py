@@ -115,7 +115,8 @@ def _over_time(plan: Plan) -> exp.Select:
         if ot.rows is not None:
             ctes += _window_over_rows(ot, keys, boundary)
         else:
-            ctes.append(_cte(ot.alias, _window_over_periods(ot, keys, boundary)))
+            counts = {m for a in plan.aggregates for m, e in a.measures if isinstance(e, exp.Count)}
+            ctes.append(_cte(ot.alias, _window_over_periods(ot, keys, boundary, counts)))
         on = _and(
             [
                 exp.NullSafeEQ(this=column(k, "current_period"), expression=column(k, ot.alias))
@@ -143,17 +144,23 @@ def _over_time(plan: Plan) -> exp.Select:
 
 
 def _window_over_periods(
-    ot: OverTime, keys: list[str], boundary: exp.Expression | None
+    ot: OverTime, keys: list[str], boundary: exp.Expression | None, counts: set[str]
 ) -> exp.Select:
     """A window that adds up: for each current period, the sum of the per-period results
-    of the periods of its window."""
+    of the periods of its window. A sum of counts stays an integer (`counts`: the measures
+    that are counts), as the count of the window's rows would be."""
+
+    def total(measure: str) -> exp.Expression:
+        summed = exp.Sum(this=column(measure, "window_period"))
+        return exp.cast(summed, exp.DataType.Type.BIGINT) if measure in counts else summed
+
     now = column(ot.key, "current_period")
     window = column(ot.key, "window_period")
     lower = [] if boundary is None else [window >= boundary if ot.inclusive else window > boundary]
     spans = exp.Select(
         expressions=[
             *(_alias(column(k, "current_period"), k) for k in keys),
-            *(_alias(exp.Sum(this=column(m, "window_period")), m) for m in _measures_in(ot.value)),
+            *(_alias(total(m), m) for m in _measures_in(ot.value)),
         ]
     )
     spans.set("from_", exp.From(this=table(PERIODS, "current_period")))

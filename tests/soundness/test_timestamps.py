@@ -284,3 +284,27 @@ def test_year_to_date_by_week_is_refused_with_its_window(events: Project) -> Non
     assert d.code == "SEM314"
     assert "sums the year to date" in d.message and "week" in d.message
     assert "day, month, quarter" in (d.hint or "")
+
+
+@pytest.mark.parametrize(
+    ("dialect", "fragment"),
+    [
+        # Spark truncates in its session time zone: the instant is moved so that its session
+        # wall clock is the project zone's
+        ("spark", "FROM_UTC_TIMESTAMP(TO_UTC_TIMESTAMP(events.placed, CURRENT_TIMEZONE()), "),
+        ("snowflake", "CONVERT_TIMEZONE('Europe/Paris', events.placed)"),
+        ("trino", "AT_TIMEZONE(events.placed, 'Europe/Paris')"),
+    ],
+)
+def test_other_engines_name_the_project_time_zone(
+    paris: Project, dialect: str, fragment: str
+) -> None:
+    assert fragment in paris.compile(BY_MONTH, dialect)
+
+
+def test_tsql_takes_utc_only(events: Project, paris: Project) -> None:
+    """SQL Server names zones the Windows way ('Romance Standard Time'), not by IANA names."""
+    assert "events.placed AT TIME ZONE 'UTC'" in events.compile(BY_MONTH, "tsql")
+    with pytest.raises(SemanticError) as caught:
+        paris.compile(BY_MONTH, "tsql")
+    assert caught.value.code == "SEM316"
