@@ -10,7 +10,7 @@ import pytest
 from semantic.errors import SemanticError
 from semantic.project import Project
 from tests.compare import assert_same_rows
-from tests.projects import write_project
+from tests.projects import write_data, write_project
 from tests.soundness.test_periods import GAPS_GLOSSARY, GAPS_MODEL
 
 MONTHLY = """
@@ -114,16 +114,38 @@ def test_time_metric_errors(project: Project, query: str, fragment: str) -> None
     assert d.code == "SEM314" and fragment in d.message
 
 
-def test_window_of_an_average_is_refused(tmp_path: Path) -> None:
+def test_window_of_a_ratio_is_refused(tmp_path: Path) -> None:
+    # a window computes one metric over the rows of several periods: a ratio of two has no
+    # rows of its own (window the parts, then divide)
+    glossary = GAPS_GLOSSARY + (
+        "  per_sale: {label: {en: Per sale}, metric: {expr: revenue / sale_count}}\n"
+        "  trailing_ratio:\n    label: {en: Trailing ratio}\n"
+        "    metric: {expr: per_sale, window: {time: day, last: 2, grain: month}}\n"
+    )
+    write_project(tmp_path, {"models/m.yml": GAPS_MODEL, "glossary/g.yml": glossary})
+    errors = [d for d in Project.inspect(tmp_path)[1] if d.severity == "error"]
+    assert [d.code for d in errors] == ["SEM208"]
+    assert "must name one metric with an entity" in errors[0].message
+
+
+def test_window_of_an_average_is_the_average_of_its_rows(tmp_path: Path) -> None:
     glossary = GAPS_GLOSSARY + (
         "  avg_amount: {label: {en: Avg}, metric: {entity: sales, expr: avg(amount)}}\n"
         "  trailing_avg:\n    label: {en: Trailing avg}\n"
         "    metric: {expr: avg_amount, window: {time: day, last: 2, grain: month}}\n"
     )
     write_project(tmp_path, {"models/m.yml": GAPS_MODEL, "glossary/g.yml": glossary})
-    errors = [d for d in Project.inspect(tmp_path)[1] if d.severity == "error"]
-    assert [d.code for d in errors] == ["SEM208"]
-    assert "must sum one metric that is a sum or a count" in errors[0].message
+    write_data(
+        tmp_path,
+        {
+            "sales": "SELECT id, day::DATE AS day, shop, amount FROM (VALUES "
+            "(1, '2025-11-30', 'A', 10), (2, '2025-12-01', 'A', 20), (3, '2025-12-31', 'A', 60))"
+            " t(id, day, shop, amount)"
+        },
+    )
+    rows = Project.load(tmp_path).query("SELECT day.month, trailing_avg ORDER BY 1").to_pylist()
+    # December's window holds the three sales: 30, not the mean of the months' means (25)
+    assert [tuple(r.values()) for r in rows] == [(date(2025, 11, 1), 10), (date(2025, 12, 1), 30)]
 
 
 def test_explain_tells_windows_shifts_and_periods(project: Project) -> None:

@@ -56,6 +56,7 @@ CODES: dict[str, str] = {
     "SEM224": "a construct of the source was not carried over (reported, never dropped silently)",
     "SEM225": "a key or relationship was guessed from names: check it",
     "SEM226": "init left the password out of the new semantic.yml: export PGPASSWORD",
+    "SEM227": "unknown time zone in semantic.yml",
     "SEM232": "a BI tool's sum of a subject area column counts rows again (many-side dimension)",
     "SEM233": "a subject area column does not add up across the view's rows",
     "SEM234": "lint: a synonym or hidden label of a term names another term in another language",

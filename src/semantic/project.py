@@ -20,6 +20,7 @@ from typing import Any, cast
 import pyarrow as pa
 
 from semantic.compiler.areas import check_subject_areas
+from semantic.compiler.localtime import known_time_zone, time_zone_names
 from semantic.compiler.parse import QueryInput, parse_query, query_text
 from semantic.compiler.plan import Plan, describe_plan, plan_query
 from semantic.compiler.render import dialect_of, render_sql
@@ -73,6 +74,16 @@ class Project:
                 for n, e in engines
             }
         )
+        if not known_time_zone(config.time_zone):
+            diagnostics.append(
+                Diagnostic(
+                    "SEM227",
+                    f"unknown time zone '{config.time_zone}'",
+                    config_doc.span(("time_zone",), value=True),
+                    suggest(config.time_zone, time_zone_names())
+                    or "give an IANA time zone name such as UTC or Europe/Paris",
+                )
+            )
         models: list[Document[ModelFile]] = []
         glossaries: list[Document[GlossaryFile]] = []
         for folder, schema, bucket in (

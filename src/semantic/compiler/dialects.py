@@ -42,6 +42,7 @@ from semantic.errors import Span, error
 
 Rewrite = Callable[[exp.Expression, str], exp.Expression]
 Shift = Callable[[exp.Expression, int, str, bool], exp.Expression]
+ZoneRewrite = Callable[[exp.Expression, str], exp.Expression]
 
 
 def _fn(name: str, *args: exp.Expression) -> exp.Anonymous:
@@ -256,6 +257,46 @@ def _null_safe_clickhouse(node: exp.Expression) -> exp.Expression:
     return _fn("isNotDistinctFrom", node.this, node.expression)
 
 
+# --- the wall-clock time of an instant in the project's time zone ----------------------------
+
+
+def _zone(node: exp.Expression) -> str:
+    return node.args["zone"].name
+
+
+def _zone_utc_only(convert: Callable[[exp.Expression], exp.Expression], why: str) -> ZoneRewrite:
+    def rewrite(node: exp.Expression, dialect: str) -> exp.Expression:
+        if _zone(node).upper() not in ("UTC", "ETC/UTC"):
+            refuse(
+                dialect,
+                f"reading a timestamptz in time zone '{_zone(node)}'",
+                why,
+                "set time_zone: UTC in semantic.yml, or run the query on another engine",
+            )
+        return convert(node.this)
+
+    return rewrite
+
+
+#: SQLite stores an instant as ISO text with its offset; DATETIME() gives it in UTC, and
+#: SQLite knows no other zone than UTC and the machine's
+_ZONE_SQLITE = _zone_utc_only(
+    lambda value: _fn("DATETIME", value), "SQLite converts times to UTC only"
+)
+#: T-SQL's AT TIME ZONE takes Windows zone names ('Romance Standard Time'), not IANA ones
+_ZONE_TSQL = _zone_utc_only(
+    lambda value: exp.AtTimeZone(this=value, zone=_text("UTC")),
+    "SQL Server names time zones the Windows way, not by IANA names",
+)
+
+
+def _zone_spark(node: exp.Expression, dialect: str) -> exp.Expression:
+    """Spark shows and truncates a TIMESTAMP in its session time zone: move the instant so
+    that its session wall clock is the wall clock of the zone."""
+    utc = _fn("TO_UTC_TIMESTAMP", node.this, _fn("CURRENT_TIMEZONE"))
+    return _fn("FROM_UTC_TIMESTAMP", utc, _text(_zone(node)))
+
+
 # --- what each dialect needs -----------------------------------------------------------------
 
 
@@ -278,6 +319,9 @@ class Target:
     refused: dict[str, str] = field(default_factory=dict)
     #: query settings appended to the outer SELECT (ClickHouse)
     settings: tuple[tuple[str, int], ...] = ()
+    #: `instant AT TIME ZONE 'zone'` (a wall-clock time), where sqlglot's translation is not
+    #: that; None keeps sqlglot's
+    time_zone: ZoneRewrite | None = None
 
     @property
     def rewrites(self) -> bool:
@@ -288,6 +332,7 @@ class Target:
             self.date_part,
             self.null_safe_eq,
             self.date_literal,
+            self.time_zone,
         )
         return (
             any(f is not None for f in functions)
@@ -305,7 +350,11 @@ _ORACLE = Target(
 )
 
 _TSQL = Target(
-    truncate=_trunc_tsql, shift=_shift_add, date_part=_part_standard, average_as_double=True
+    truncate=_trunc_tsql,
+    shift=_shift_add,
+    date_part=_part_standard,
+    average_as_double=True,
+    time_zone=_ZONE_TSQL,
 )
 _POSTGRES = Target(date_part=_part_standard, duckdb_weeks=False)
 
@@ -318,12 +367,14 @@ TARGETS: dict[str, Target] = {
     "snowflake": Target(duckdb_weeks=True, double_division=True),
     "tsql": _TSQL,
     "fabric": _TSQL,
-    "sqlite": Target(truncate=_trunc_sqlite, shift=_shift_sqlite, date_part=_part_sqlite),
+    "sqlite": Target(
+        truncate=_trunc_sqlite, shift=_shift_sqlite, date_part=_part_sqlite, time_zone=_ZONE_SQLITE
+    ),
     "oracle": replace(_ORACLE, date_literal=_date_literal_oracle),
     "teradata": _ORACLE,
-    "spark": Target(truncate=_trunc_spark),
-    "spark2": Target(truncate=_trunc_spark),
-    "databricks": Target(truncate=_trunc_spark),
+    "spark": Target(truncate=_trunc_spark, time_zone=_zone_spark),
+    "spark2": Target(truncate=_trunc_spark, time_zone=_zone_spark),
+    "databricks": Target(truncate=_trunc_spark, time_zone=_zone_spark),
     "hive": Target(
         truncate=_trunc_hive,
         null_safe_eq=_null_safe_or,
@@ -460,6 +511,8 @@ def _rewrite(
         return _average_as_double(node)
     if isinstance(node, exp.NullSafeEQ) and target.null_safe_eq is not None:
         return target.null_safe_eq(node)
+    if isinstance(node, exp.AtTimeZone) and target.time_zone is not None:
+        return target.time_zone(node, dialect)
     return node
 
 

@@ -8,11 +8,12 @@ references (`query.make_ref`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from sqlglot import exp
 
+from semantic.compiler.localtime import in_project_time, term_time_type
 from semantic.compiler.parse import (
     QUERY_DIALECT,
     QUERY_FILE,
@@ -34,6 +35,7 @@ from semantic.compiler.periods import (
 )
 from semantic.compiler.resolve import describe_path, find_path
 from semantic.errors import SemanticError, Span, error
+from semantic.files.schema import WindowSpec
 from semantic.model import Edge, Model, Term
 from semantic.model.nodes import column
 
@@ -118,6 +120,11 @@ class OverTime:
     #: the other group keys, which an earlier period must share (coarser grains of the
     #: time dimension are not among them: they follow from the period)
     partition: tuple[str, ...] = ()
+    #: a window whose metric does not add up over periods along its path (a distinct count,
+    #: an average, or rows of the metric's entity that fall in several periods because the
+    #: time dimension is on its many side): the entity's rows with their period and the
+    #: partition keys, aggregated once per current period over the rows of its whole window
+    rows: Aggregate | None = None
 
 
 def plan_query(model: Model, query: BusinessQuery) -> Plan:
@@ -153,6 +160,7 @@ def plan_query(model: Model, query: BusinessQuery) -> Plan:
         name = f"{entity}_metrics" + (f"_{names[entity]}" if names[entity] > 1 else "")
         filters = (*row_filters, *context)
         aggregates.append(_plan_aggregate(model, name, entity, members, keys, filters, query))
+    over_time = _windows_over_rows(model, measures, keys, row_filters, query, aggregates)
     fills = {
         alias: term.fill_null
         for (tid, _), alias in measures.aliases.items()
@@ -167,9 +175,61 @@ def plan_query(model: Model, query: BusinessQuery) -> Plan:
         query.offset,
         query.params,
         fills,
-        tuple(measures.over_time),
+        over_time,
         periods,
     )
+
+
+def _windows_over_rows(
+    model: Model,
+    measures: _Measures,
+    keys: list[tuple[str, exp.Expression]],
+    row_filters: tuple[exp.Expression, ...],
+    query: BusinessQuery,
+    aggregates: list[Aggregate],
+) -> tuple[OverTime, ...]:
+    """The windows and shifts of the query, each window whose metric does not add up over
+    periods given the rows it is computed from (`OverTime.rows`).
+
+    A window's value is its metric over the rows of all the periods of the window. Adding
+    up the periods' values gives that only for a sum or a count of rows that each fall in
+    one period: a customer who ordered in January and in February counts once in their
+    two-month window, not twice. Whether a row falls in one period is a property of the
+    path from the metric's entity to the time dimension (none of its steps may be
+    one-to-many), not of the aggregate alone."""
+    found = []
+    by_alias = {alias: key for key, alias in measures.aliases.items()}
+    taken = {a.name for a in aggregates} | {ot.alias for ot in measures.over_time}
+    for ot in measures.over_time:
+        if ot.kind != "window":
+            found.append(ot)
+            continue
+        members: list[tuple[str, str]] = []
+        context: tuple[exp.Expression, ...] = ()
+        entity = None
+        for alias in dict.fromkeys(_measure_names(ot.value)):
+            tid, key = by_alias[alias]
+            term = model.terms[tid]
+            entity = term.entity
+            context = measures.groups[(term.entity or "", key)][0]
+            members.append((alias, tid))
+        assert entity is not None and members
+        own = [(n, e) for n, e in keys if n == ot.key or n in ot.partition]
+        name, n = f"{ot.alias}_rows", 2
+        while name in taken:
+            name, n = f"{ot.alias}_rows_{n}", n + 1
+        taken.add(name)
+        rows = _plan_aggregate(model, name, entity, members, own, (*row_filters, *context), query)
+        additive = ot.time not in rows.many_side and all(
+            isinstance(e, exp.Sum | exp.Count) and e.find(exp.Distinct) is None
+            for _, e in rows.measures
+        )
+        found.append(ot if additive else replace(ot, rows=rows))
+    return tuple(found)
+
+
+def _measure_names(value: exp.Expression) -> list[str]:
+    return [r.ident for r in find_refs(value, "measure")]
 
 
 def _split_period_filters(
@@ -191,7 +251,8 @@ def _split_period_filters(
         terms = {r.ident for r in find_refs(condition, "term")}
         if len(terms) == 1 and (term := next(iter(terms))) in time_of:
             ot = time_of[term]
-            problem = _cuts_periods(condition, ot, model.fiscal_year_start)
+            instants = term_time_type(model, model.terms[term]) != "date"
+            problem = _cuts_periods(condition, ot, model.fiscal_year_start, instants)
             if problem:
                 raise error(
                     "SEM314",
@@ -223,12 +284,22 @@ _RIGHT: dict[type, tuple[str, ...]] = {
 }
 
 
-def _cuts_periods(condition: exp.Expression, ot: OverTime, fiscal_start: int) -> str | None:
-    """Why `condition` may keep part of a period, or None when it keeps whole periods."""
+def _cuts_periods(
+    condition: exp.Expression, ot: OverTime, fiscal_start: int, instants: bool = False
+) -> str | None:
+    """Why `condition` may keep part of a period, or None when it keeps whole periods.
+
+    `instants`: the time dimension holds times of day (a TIMESTAMP, or a column of unknown
+    type), so a date compared with it is its first instant, midnight: `<= DATE '1995-03-31'`
+    stops at the start of 31 March and `= DATE '1995-03-31'` keeps midnight only."""
     for node in condition.find_all(exp.Anonymous):
         ref = ref_of(node)
         if ref is None:
             continue
+        if instants and ref.grain is None:
+            problem = _cuts_at_midnight(node, condition)
+            if problem:
+                return problem
         grain = ref.grain or "day"
         if RANK[grain] >= RANK[ot.grain]:
             if not aligned(ot.grain, grain, fiscal_start):
@@ -256,6 +327,30 @@ def _cuts_periods(condition: exp.Expression, ot: OverTime, fiscal_start: int) ->
                 first = day if bound == "start" else day + timedelta(days=1)
                 if period_start(first, ot.grain, fiscal_start) != first:
                     return f"{day.isoformat()} falls inside a period of {ot.grain}"
+    return None
+
+
+def _cuts_at_midnight(node: exp.Expression, condition: exp.Expression) -> str | None:
+    """Why a comparison of a time of day (`node`) with a date keeps part of a day, if it
+    does: only `>=` and `<` compare with a date's first instant and keep whole days."""
+    parent = node.parent
+    if isinstance(parent, exp.Binary) and type(parent) in _LEFT:
+        left = parent.this is node
+        bound = (_LEFT if left else _RIGHT)[type(parent)]
+        if bound == ("start",):
+            return None
+        day = literal_date(parent.expression if left else parent.this)
+        if day is not None:
+            return (
+                f"'{show(condition)}' compares a time of day with {day.isoformat()} at midnight"
+                ", which keeps part of a day: compare with < or >= the first day of a period"
+            )
+        return None  # not a date: said below
+    if isinstance(parent, exp.Between | exp.EQ | exp.In):
+        return (
+            f"'{show(condition)}' compares a time of day with dates at midnight, which keeps "
+            "part of a day: compare with >= and < the first days of periods"
+        )
     return None
 
 
@@ -341,18 +436,25 @@ class _Measures:
         if term.window is not None:
             window = term.window
             limit = window.to_date or window.grain or grain  # a running total fits any grain
-            fits = (
-                aligned(grain, limit, fiscal)
-                if window.to_date
-                else window.last is None or steps_fit(grain, window.last, limit)
-            )
-            if RANK[grain] > RANK[limit] or not fits:
+            if RANK[grain] > RANK[limit]:
                 raise error(
                     "SEM314",
-                    f"metric '{term.id}' sums a window of {window.last or ''} "
-                    f"{limit}(s), which does not line up with periods of {spec.time}.{grain}",
+                    f"metric '{term.id}' sums a window of {_window_words(window)}, which does "
+                    f"not line up with periods of {spec.time}.{grain}",
                     place,
                     f"group by {spec.time} at {limit} or finer",
+                )
+            # a trailing window by week holds the weeks that start less than `last` months
+            # (say) before the current one; a to-date window must start on a period start
+            if window.to_date and not aligned(grain, limit, fiscal):
+                raise error(
+                    "SEM314",
+                    f"metric '{term.id}' sums the {limit.replace('_', ' ')} to date, but "
+                    f"periods of {spec.time}.{grain} do not start on the first day of a "
+                    f"{limit.replace('_', ' ')}: the first one would straddle two",
+                    place,
+                    f"group by {spec.time} at {limit} or a grain whose periods start on its "
+                    f"first day ({', '.join(_nesting(limit, fiscal))})",
                 )
             period = make_ref("key", name)
             boundary: exp.Expression | None = None
@@ -455,6 +557,18 @@ class _Measures:
             group = self.groups.setdefault((term.entity, key), (unique, []))
             group[1].append((alias, term.id))
         return alias
+
+
+def _window_words(window: WindowSpec) -> str:
+    """`3 month(s)`, `the year to date`: a window's length in words."""
+    if window.to_date:
+        return f"the {window.to_date.replace('_', ' ')} to date"
+    return f"{window.last} {window.grain}(s)"  # a running total is never refused
+
+
+def _nesting(limit: str, fiscal_start: int) -> list[str]:
+    """The finer grains whose periods start on the first day of every `limit` period."""
+    return [g for g in RANK if RANK[g] < RANK[limit] and aligned(g, limit, fiscal_start)]
 
 
 def _metric_value(
@@ -583,7 +697,7 @@ def _physical(model: Model, expr: exp.Expression, joins: _Joins) -> exp.Expressi
         if ref is None:
             return node
         term = model.terms[ref.ident]
-        value = _qualify(term.expr, joins, term)
+        value = in_project_time(model, term, _qualify(term.expr, joins, term))
         is_date = _is_date(model, term)
         if ref.grain and not (ref.grain == "day" and is_date):
             value = truncate(value, ref.grain, is_date, model.fiscal_year_start)
@@ -679,7 +793,20 @@ def describe_plan(plan: Plan) -> str:
                 if ot.inclusive
                 else f"after {boundary}"
             )
-            lines.append(f"{ot.alias}: sum of {value} over the periods {start} to {ot.key}")
+            if ot.rows is None:
+                lines.append(f"{ot.alias}: sum of {value} over the periods {start} to {ot.key}")
+            else:
+                source = ot.rows
+                lines.append(
+                    f"{ot.alias}: {value} over the rows of {source.entity} in the periods "
+                    f"{start} to {ot.key}, each row once (not a sum of periods: "
+                    + (
+                        f"{ot.time} is on the many side, {'; '.join(source.fanout)})"
+                        if ot.time in source.many_side
+                        else "the aggregate does not add up)"
+                    )
+                )
+                lines += [f"  path {p}" for p in source.paths]
     lines += [f"periods shown: {_words(p)}" for p in plan.periods]
     lines += [f"groups kept: {_words(h)}" for h in plan.having]
     return "\n".join(lines)

@@ -19,7 +19,7 @@ from sqlglot.errors import ErrorLevel, SqlglotError
 
 from semantic.compiler.dialects import adapt
 from semantic.compiler.parse import OrderItem, find_refs, make_ref, ref_of
-from semantic.compiler.plan import Aggregate, Plan
+from semantic.compiler.plan import Aggregate, OverTime, Plan
 from semantic.errors import Span, error, suggest
 from semantic.model.nodes import column, identifier, table
 
@@ -101,7 +101,6 @@ def _over_time(plan: Plan) -> exp.Select:
     source: dict[str, exp.Expression] = {}
     for ot in plan.over_time:
         others = list(ot.partition)
-        now = column(ot.key, "current_period")
         boundary = _on_keys(ot.boundary, "current_period") if ot.boundary is not None else None
         if ot.kind == "shift":
             assert boundary is not None
@@ -113,36 +112,11 @@ def _over_time(plan: Plan) -> exp.Select:
             joins.append(exp.Join(this=table(PERIODS, ot.alias), on=on, side="LEFT"))
             source[ot.alias] = _inline_measures(ot.value, ot.alias, plan)
             continue
-        # a window: for each current period, the sum over the periods of its window
-        window = column(ot.key, "window_period")
-        lower = (
-            [] if boundary is None else [window >= boundary if ot.inclusive else window > boundary]
-        )
-        spans = exp.Select(
-            expressions=[
-                *(_alias(column(k, "current_period"), k) for k in keys),
-                *(
-                    _alias(exp.Sum(this=column(m, "window_period")), m)
-                    for m in _measures_in(ot.value)
-                ),
-            ]
-        )
-        spans.set("from_", exp.From(this=table(PERIODS, "current_period")))
-        same_window = [
-            exp.NullSafeEQ(this=column(k, "window_period"), expression=column(k, "current_period"))
-            for k in others
-        ]
-        spans.set(
-            "joins",
-            [
-                exp.Join(
-                    this=table(PERIODS, "window_period"),
-                    on=_and([*lower, window.copy() <= now, *same_window]),
-                )
-            ],
-        )
-        spans.set("group", exp.Group(expressions=[column(k, "current_period") for k in keys]))
-        ctes.append(_cte(ot.alias, spans))
+        if ot.rows is not None:
+            ctes += _window_over_rows(ot, keys, boundary)
+        else:
+            counts = {m for a in plan.aggregates for m, e in a.measures if isinstance(e, exp.Count)}
+            ctes.append(_cte(ot.alias, _window_over_periods(ot, keys, boundary, counts)))
         on = _and(
             [
                 exp.NullSafeEQ(this=column(k, "current_period"), expression=column(k, ot.alias))
@@ -167,6 +141,110 @@ def _over_time(plan: Plan) -> exp.Select:
     if conditions:
         select.set("where", exp.Where(this=_and(conditions)))
     return _finish(select, plan, inline)
+
+
+def _window_over_periods(
+    ot: OverTime, keys: list[str], boundary: exp.Expression | None, counts: set[str]
+) -> exp.Select:
+    """A window that adds up: for each current period, the sum of the per-period results
+    of the periods of its window. A sum of counts stays an integer (`counts`: the measures
+    that are counts), as the count of the window's rows would be."""
+
+    def total(measure: str) -> exp.Expression:
+        summed = exp.Sum(this=column(measure, "window_period"))
+        return exp.cast(summed, exp.DataType.Type.BIGINT) if measure in counts else summed
+
+    now = column(ot.key, "current_period")
+    window = column(ot.key, "window_period")
+    lower = [] if boundary is None else [window >= boundary if ot.inclusive else window > boundary]
+    spans = exp.Select(
+        expressions=[
+            *(_alias(column(k, "current_period"), k) for k in keys),
+            *(_alias(total(m), m) for m in _measures_in(ot.value)),
+        ]
+    )
+    spans.set("from_", exp.From(this=table(PERIODS, "current_period")))
+    same_window = [
+        exp.NullSafeEQ(this=column(k, "window_period"), expression=column(k, "current_period"))
+        for k in ot.partition
+    ]
+    spans.set(
+        "joins",
+        [
+            exp.Join(
+                this=table(PERIODS, "window_period"),
+                on=_and([*lower, window.copy() <= now, *same_window]),
+            )
+        ],
+    )
+    spans.set("group", exp.Group(expressions=[column(k, "current_period") for k in keys]))
+    return spans
+
+
+#: alias of the rows of a window computed from rows (`_window_over_rows`)
+WINDOW_ROWS = "window_rows"
+
+
+def _window_over_rows(
+    ot: OverTime, keys: list[str], boundary: exp.Expression | None
+) -> list[exp.CTE]:
+    """A window that does not add up over periods: the rows of the metric's entity with
+    their period and partition keys (one each per entity row, period and partition: the
+    distinct rows of a fanned-out aggregate), then, for each current period, the rows of
+    every period of its window, each entity row once, aggregated.
+
+    `WITH w_rows AS (SELECT DISTINCT key, period, values ...), w AS (SELECT period, agg(...)
+    FROM (SELECT DISTINCT current.period, w_rows.key, values FROM periods AS current JOIN
+    w_rows ON w_rows.period in the window of current.period) GROUP BY period)`.
+    """
+    agg = ot.rows
+    assert agg is not None
+    # the distinct rows that a fanned-out aggregate reads: one per entity row and group
+    grouped, _, measures = _source(replace(agg, fanout=agg.fanout or ("rows",)))
+    source = grouped.args["from_"].this
+    assert isinstance(source, exp.Subquery) and isinstance(source.this, exp.Select)
+    body = source.this
+    if not agg.fanout:  # each row is in one group already: keep them all, equal ones too
+        body.set("distinct", None)
+    own = {name for name, _ in agg.keys}
+    carried = [c.alias_or_name for c in body.expressions if c.alias_or_name not in own]
+    now = column(ot.key, "current_period")
+    window = column(ot.key, WINDOW_ROWS)
+    lower = [] if boundary is None else [window >= boundary if ot.inclusive else window > boundary]
+    same = [
+        exp.NullSafeEQ(this=column(k, WINDOW_ROWS), expression=column(k, "current_period"))
+        for k in ot.partition
+    ]
+    pairs = exp.Select(
+        expressions=[
+            *(_alias(column(k, "current_period"), k) for k in keys),
+            *(_alias(column(c, WINDOW_ROWS), c) for c in carried),
+        ]
+    )
+    pairs.set("from_", exp.From(this=table(PERIODS, "current_period")))
+    pairs.set(
+        "joins",
+        [
+            exp.Join(
+                this=table(agg.name, WINDOW_ROWS),
+                on=_and([*lower, window.copy() <= now, *same]),
+            )
+        ],
+    )
+    if agg.fanout:  # an entity row in several periods of the window counts once
+        pairs.set("distinct", exp.Distinct())
+    outer = exp.Select(
+        expressions=[
+            *(_alias(column(k, ROWS), k) for k in keys),
+            *(_alias(e.copy(), m) for m, e in measures.items()),
+        ]
+    )
+    outer.set(
+        "from_",
+        exp.From(this=exp.Subquery(this=pairs, alias=exp.TableAlias(this=exp.to_identifier(ROWS)))),
+    )
+    outer.set("group", exp.Group(expressions=[column(k, ROWS) for k in keys]))
+    return [_cte(agg.name, body), _cte(ot.alias, outer)]
 
 
 def _cte(name: str, query: exp.Expression) -> exp.CTE:

@@ -331,6 +331,11 @@ class ProjectFile(Strict):
     fiscal_year_start: int = Field(
         1, ge=1, le=12, description="Month the fiscal year starts in (1 = January)."
     )
+    time_zone: str = Field(
+        "UTC",
+        description="IANA time zone (UTC, Europe/Paris, America/New_York, ...) in which the "
+        "days, weeks, months and years of time dimensions on timestamptz columns are counted.",
+    )
     dialect: str = "duckdb"
     models: str = "models"
     glossary: str = "glossary"

@@ -225,6 +225,8 @@ class Model:
     path_cache: dict[object, object] = field(default_factory=dict, compare=False, repr=False)
     #: subject areas by id: views for BI tools
     subject_areas: Mapping[str, SubjectArea] = field(default_factory=dict)
+    #: IANA time zone in which time dimensions on instants (TIMESTAMPTZ) are read
+    time_zone: str = "UTC"
 
 
 def build_model(
@@ -691,8 +693,10 @@ class _Builder:
         return ok
 
     def _check_over_time(self, term: Term) -> bool:
-        """A window or shift: over other metrics, along a time dimension; a window sums one
-        additive metric (a sum or a count), since other aggregates cannot be added up."""
+        """A window or shift: over other metrics, along a time dimension. A window computes
+        one base metric over the rows of several periods, so it names one (through derived
+        metrics that only add a filter): any aggregate will do, since a window that does not
+        add up over periods is computed from the rows themselves (see `plan`)."""
         key = "window" if term.window is not None else "shift"
         spec = term.window or term.shift
         assert spec is not None
@@ -719,21 +723,14 @@ class _Builder:
             return False
         if term.window is not None:
             base = self._single_metric(term)
-            additive = (
-                base is not None
-                and base.is_metric
-                and not base.is_derived
-                and isinstance(base.expr, exp.Sum | exp.Count)
-                and base.expr.find(exp.Distinct) is None
-            )
-            if not additive:
+            if base is None or not base.is_metric or base.is_derived:
                 self.report(
                     "SEM208",
-                    f"the window of metric '{term.id}' must sum one metric "
-                    "that is a sum or a count",
+                    f"the window of metric '{term.id}' must name one metric with an entity "
+                    "(a base metric, or a metric that only adds a filter to one)",
                     self._span(term, "expr", value=True),
-                    "averages and distinct counts cannot be added up over periods: "
-                    "window their parts and divide",
+                    "a window computes a metric over the rows of several periods; window "
+                    "each part of a ratio, then divide in a derived metric",
                 )
                 return False
         return True
@@ -1095,6 +1092,7 @@ class _Builder:
             domains=self.domains,
             names={k: tuple(v) for k, v in names.items()},
             subject_areas=self.subject_areas,
+            time_zone=self.config.time_zone,
         )
 
 

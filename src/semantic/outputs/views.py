@@ -25,6 +25,7 @@ from sqlglot.optimizer.qualify_tables import qualify_tables
 
 from semantic.compiler.additivity import reaggregation
 from semantic.compiler.areas import area_names, area_select
+from semantic.compiler.localtime import in_project_time
 from semantic.compiler.parse import QUERY_DIALECT, parse_query
 from semantic.compiler.plan import plan_query
 from semantic.compiler.render import build_tree, dialect_of
@@ -314,10 +315,12 @@ def entity_view(
             described = entity.columns[key].description
             items.append((key, exp.column(key, quoted=True), described))
         else:
-            items.append((_name(term, language), term.expr.copy(), _definition(term, language)))
+            value = in_project_time(model, term, term.expr.copy())
+            items.append((_name(term, language), value, _definition(term, language)))
     stated = {by_column[k].id for k in keys if k in by_column}
+    # an instant (timestamptz) shows as the project's wall-clock time, as queries read it
     items += [
-        (_name(t, language), t.expr.copy(), _definition(t, language))
+        (_name(t, language), in_project_time(model, t, t.expr.copy()), _definition(t, language))
         for t in terms
         if t.id not in stated
     ]
