@@ -28,7 +28,7 @@ import io
 import re
 import types
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol, TypeVar, Union, get_args, get_origin
@@ -53,6 +53,7 @@ __all__ = [
     "house_style",
     "line_of",
     "load_yaml",
+    "new_id",
     "read_yaml",
     "snake_id",
     "write_files",
@@ -158,6 +159,23 @@ def snake_id(text: str, prefix: str = "n", empty: str = "unnamed") -> str:
     if not name:
         return empty
     return (name if name[0].isalpha() else f"{prefix}_{name}")[:_ID_LENGTH]
+
+
+def new_id(taken: Collection[str], base: str, *preferred: str) -> str:
+    """An id that `taken` does not hold: the first of `preferred` (`base` itself when none is
+    given) that is free, else `base` with the first free number behind (`status_2`),
+    shortened to stay within 128 characters. The caller adds it to `taken`.
+
+    >>> new_id({"status"}, "status"), new_id({"status"}, "status", "status", "orders_status")
+    ('status_2', 'orders_status')
+    """
+    for wanted in preferred or (base,):
+        if wanted not in taken:
+            return wanted
+    number = 2
+    while (found := f"{base[: _ID_LENGTH - 1 - len(str(number))]}_{number}") in taken:
+        number += 1
+    return found
 
 
 def english_label(name: str) -> str:

@@ -34,6 +34,7 @@ from semantic.interchange.common import (
     ImportResult,
     Notice,
     english_label,
+    new_id,
     snake_id,
     write_files,
     yaml_text,
@@ -72,12 +73,10 @@ def _entity_ids(catalog: Catalog) -> None:
     taken: set[str] = set()
     many_schemas = len({t.schema for t in catalog.tables.values()}) > 1
     for table in catalog.tables.values():
-        base = snake_id(f"{table.schema}_{table.name}" if many_schemas else table.name)
-        name, n = base, 2
-        while name in taken:
-            name, n = f"{base}_{n}", n + 1
-        taken.add(name)
-        table.id = name
+        table.id = new_id(
+            taken, snake_id(f"{table.schema}_{table.name}" if many_schemas else table.name)
+        )
+        taken.add(table.id)
 
 
 def scaffold_files(

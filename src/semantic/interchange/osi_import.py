@@ -27,6 +27,7 @@ from semantic.interchange.common import (
     Notice,
     english_label,
     line_of,
+    new_id,
     read_yaml,
     snake_id,
     yaml_text,
@@ -162,10 +163,7 @@ class _Importer:
 
     def unique_id(self, name: str, prefix: str) -> str:
         base = snake_id(name)
-        term_id = base if base not in self.taken else snake_id(f"{prefix}_{name}")
-        n = 2
-        while term_id in self.taken:
-            term_id, n = f"{base}_{n}", n + 1
+        term_id = new_id(self.taken, base, base, snake_id(f"{prefix}_{name}"))
         self.taken.add(term_id)
         return term_id
 

@@ -23,6 +23,7 @@ file:line and why, and left out: nothing is dropped silently.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,9 +31,9 @@ from typing import Any
 from ruamel.yaml.comments import CommentedMap
 
 from semantic.errors import Diagnostic, SemanticError, Span, error
-from semantic.interchange.common import ImportResult, english_label, yaml_text
+from semantic.interchange.common import ImportResult, english_label, read_yaml, yaml_text
 from semantic.interchange.dbt.metrics import _Metrics
-from semantic.interchange.dbt.models import _load, _Node, _yaml_files
+from semantic.interchange.dbt.models import _Node
 from semantic.schema import GlossaryFile, ModelFile
 
 __all__ = ["DbtImport", "DbtImporter", "import_dbt"]
@@ -45,6 +46,15 @@ class DbtImport(ImportResult):
 
     terms: tuple[str, ...] = ()
     data: dict[str, str] | None = None
+
+
+def _yaml_files(folder: Path) -> Iterator[Path]:
+    for pattern in ("*.yml", "*.yaml"):
+        yield from sorted(folder.rglob(pattern))
+
+
+def _load(path: Path, name: str) -> Any:
+    return read_yaml(path, name, "SEM222", "fix the dbt file")
 
 
 class DbtImporter:

@@ -4,7 +4,6 @@ terms: the first half of `semantic import dbt` (see `semantic.interchange.dbt`).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,13 @@ from ruamel.yaml.comments import CommentedMap
 from sqlglot import exp
 from sqlglot.errors import ParseError
 
-from semantic.interchange.common import Notice, english_label, line_of, read_yaml, snake_id
+from semantic.interchange.common import (
+    Notice,
+    english_label,
+    line_of,
+    new_id,
+    snake_id,
+)
 from semantic.schema import GRAINS
 
 FILE_DIALECT = "duckdb"
@@ -76,15 +81,6 @@ class _Model:
     relationships: list[CommentedMap] = field(default_factory=list)
 
 
-def _yaml_files(folder: Path) -> Iterator[Path]:
-    for pattern in ("*.yml", "*.yaml"):
-        yield from sorted(folder.rglob(pattern))
-
-
-def _load(path: Path, name: str) -> Any:
-    return read_yaml(path, name, "SEM222", "fix the dbt file")
-
-
 class _Models:
     """The state of one import, and the reading of semantic models."""
 
@@ -112,11 +108,12 @@ class _Models:
         """A term id from a dbt name, made unique: with the entity in front when `model` is
         given and another semantic model shares the name, else with a number behind."""
         base = snake_id(name)
-        shared = model is not None and self.shared.get(name, 0) > 1
-        term_id = snake_id(f"{model}_{name}") if shared or base in self.taken and model else base
-        n = 2
-        while term_id in self.taken:
-            term_id, n = f"{base}_{n}", n + 1
+        if model is None:
+            term_id = new_id(self.taken, base)
+        elif self.shared.get(name, 0) > 1:
+            term_id = new_id(self.taken, base, snake_id(f"{model}_{name}"))
+        else:
+            term_id = new_id(self.taken, base, base, snake_id(f"{model}_{name}"))
         self.taken.add(term_id)
         return term_id
 

@@ -277,14 +277,7 @@ class _Concepts(_Reader):
         """Hierarchy, associations, matches and replacements, read from both sides."""
         for concept in concepts:
             draft = drafts[concept]
-            for predicate, inverse in ((SKOS.broader, False), (SKOS.narrower, True)):
-                for other in self.take(concept, predicate):
-                    if other not in self.concepts or other == concept:
-                        self.note(concept, predicate, other, "not another concept of the import")
-                    elif inverse:
-                        drafts[other].broader.add(self.ids[concept])
-                    else:
-                        draft.broader.add(self.ids[other])
+            self.both_ways(concept, drafts, SKOS.broader, SKOS.narrower, "broader")
             for other in self.take(concept, SKOS.related):
                 if other not in self.concepts or other == concept:
                     self.note(concept, SKOS.related, other, "not another concept of the import")
@@ -308,14 +301,7 @@ class _Concepts(_Reader):
                         matches.add(str(other))
                     else:
                         self.note(concept, predicate, other, "not an IRI")
-            for predicate, inverse in ((DCTERMS.isReplacedBy, False), (DCTERMS.replaces, True)):
-                for other in self.take(concept, predicate):
-                    if other not in self.concepts or other == concept:
-                        self.note(concept, predicate, other, "not another concept of the import")
-                    elif inverse:
-                        drafts[other].replaced_by.add(self.ids[concept])
-                    else:
-                        draft.replaced_by.add(self.ids[other])
+            self.both_ways(concept, drafts, DCTERMS.isReplacedBy, DCTERMS.replaces, "replaced_by")
         for concept in concepts:
             draft = drafts[concept]
             replacements = sorted(draft.replaced_by)
@@ -333,6 +319,20 @@ class _Concepts(_Reader):
                 close_match=sorted(draft.close_match),
                 replaced_by=replacements[0] if replacements else None,
             )
+
+    def both_ways(
+        self, concept: Node, drafts: Mapping[Node, _Draft], forward: Node, inverse: Node, key: str
+    ) -> None:
+        """A relation between two concepts of the import read from both ends: `forward` on
+        `concept` (skos:broader) and `inverse` from it (skos:narrower), into the set `key`
+        of the draft it starts from."""
+        for predicate in (forward, inverse):
+            for other in self.take(concept, predicate):
+                if other not in self.concepts or other == concept:
+                    self.note(concept, predicate, other, "not another concept of the import")
+                    continue
+                start, end = (other, concept) if predicate == inverse else (concept, other)
+                getattr(drafts[start], key).add(self.ids[end])
 
     def names(self, concepts: list[Node], drafts: Mapping[Node, _Draft]) -> None:
         """The glossary's naming rule (SEM206): in one language a label, synonym or hidden

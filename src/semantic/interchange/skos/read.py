@@ -136,11 +136,8 @@ class _Reader:
         domain: str | None,
         file: str = "",
     ) -> None:
-        self.graph = graph
-        self.file = file
-        self.language = language
-        self.existing = existing
-        self.domain = domain
+        self.graph, self.file, self.language = graph, file, language
+        self.existing, self.domain = existing, domain
         self.used: set[tuple[Node, Node, Node]] = set()
         self.notices: list[Notice] = []
         self.ids: dict[Node, str] = {}

@@ -11,7 +11,7 @@ from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, SKOS
 from rdflib.term import Node
 
-from semantic.interchange.common import snake_id
+from semantic.interchange.common import new_id, snake_id
 from semantic.interchange.skos.concepts import _Concepts
 from semantic.interchange.skos.read import (
     _KINDS,
@@ -122,10 +122,8 @@ class _Importer(_Concepts):
             if given is not None and ident != raw:
                 note = f"not a snake_case id: written as '{ident}'"
                 self.note(resource, *given, note, "changed")
-            base, number = ident, 1
-            while ident in taken:
-                number += 1
-                ident = f"{base[: 127 - len(str(number))]}_{number}"
+            base = ident
+            ident = new_id(taken, base)
             if ident != base:
                 self.note(
                     resource,
