@@ -91,3 +91,16 @@ def test_imports_only_go_down() -> None:
 
 def test_errors_module_imports_nothing_of_ours() -> None:
     assert internal_imports(PACKAGE / "errors.py") == set()
+
+
+def test_interchange_reaches_the_engines_only_through_describe() -> None:
+    """Importers read a database through `engines.describe` (what `semantic init` needs),
+    never through an engine module of their own choosing."""
+    wrong = [
+        f"semantic.{name} imports semantic.{target}"
+        for name, path in modules().items()
+        if name.split(".")[0] == "interchange"
+        for target in internal_imports(path)
+        if target.split(".")[0] == "engines" and target != "engines.describe"
+    ]
+    assert wrong == []

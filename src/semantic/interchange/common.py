@@ -31,7 +31,16 @@ import unicodedata
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Protocol, TypeVar, Union, get_args, get_origin
+from typing import (
+    Any,
+    Literal,
+    Protocol,
+    TypeVar,
+    Union,
+    get_args,
+    get_origin,
+    runtime_checkable,
+)
 
 from pydantic import BaseModel
 from ruamel.yaml import YAML
@@ -126,6 +135,7 @@ class ImportResult:
 Source = TypeVar("Source", contravariant=True)
 
 
+@runtime_checkable
 class Importer(Protocol[Source]):
     """An importer: reads a source (a dbt project's folder, an OSI file, an RDF graph, a
     database) into the files of a project and the report of what was not carried over."""

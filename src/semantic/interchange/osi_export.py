@@ -15,11 +15,8 @@ We map:
 
 What OSI cannot carry (labels in other languages, owners, status, role-playing paths,
 segments, business concepts, metric filters, windows and shifts, quality rules, subject
-areas, ...) is
-reported, and kept in a `custom_extensions` entry of vendor `SEMANTIC`, which other tools
-ignore and which makes our own round trip lossless. The import reads files of other tools
-too: every field becomes a dimension, every metric a metric, and whatever has no place in
-the glossary (unique keys, other vendors' extensions, non-SQL dialects) is reported.
+areas, ...) is reported, and kept in a `custom_extensions` entry of vendor `SEMANTIC`, which
+other tools ignore and which makes our own round trip lossless.
 """
 
 from __future__ import annotations
