@@ -13,8 +13,8 @@ import pytest
 from typer.testing import CliRunner
 
 from semantic.cli import app
-from semantic.dbt_import import import_dbt
 from semantic.errors import SemanticError
+from semantic.interchange.dbt import import_dbt
 from semantic.project import Project
 from tests.compare import assert_same_rows
 from tests.dbt_project import CASES, NOT_CARRIED, write_dbt_project

@@ -42,21 +42,8 @@ NEVER: list[tuple[str, str, str, tuple[str, ...]]] = [
     ("outputs never import importers", "outputs", "interchange", ()),
 ]
 
-#: Layers of modules that still sit outside their room (moved by the interchange work).
-PENDING: dict[str, str] = {
-    "interchange": "interchange",
-    "dbt_import": "interchange",
-    "osi": "interchange",
-    "scaffold": "interchange",
-    "rdf": "interchange",
-    "rdf.skos_import": "interchange",
-}
-
-
 def layer_of(module: str) -> str:
     """The layer `module` (a dotted name under `semantic`) belongs to."""
-    if module in PENDING:
-        return PENDING[module]
     first = module.split(".")[0]
     names = [name for name, _ in LAYERS]
     if first not in names:
@@ -93,21 +80,11 @@ def modules() -> dict[str, Path]:
     }
 
 
-#: Imports that break a rule today and are being moved out (each with its way out).
-KNOWN: set[tuple[str, str]] = {
-    # the scaffolder moves to interchange.database, reading databases through engines.describe
-    ("scaffold", "engines.connect"),
-    ("scaffold", "engines.postgres"),
-}
-
-
 def violations(graph: Mapping[str, Iterable[str]]) -> list[str]:
     """Every import of `graph` (module -> modules it imports) that breaks a rule, named."""
     wrong = []
     for name, targets in sorted(graph.items()):
         for target in sorted(targets):
-            if (name, target) in KNOWN:
-                continue
             if rank(target) > rank(name):
                 wrong.append(
                     f"layers: semantic.{name} ({layer_of(name)}) imports semantic.{target} "

@@ -11,10 +11,11 @@ import pytest
 from typer.testing import CliRunner
 
 from semantic.cli import app
+from semantic.engines.describe import duckdb_source, read_catalog
 from semantic.engines.duckdb import DuckDBEngine
 from semantic.errors import SemanticError
+from semantic.interchange.database import scaffold
 from semantic.project import Project
-from semantic.scaffold import duckdb_source, read_catalog, scaffold
 from tests.compare import assert_same_rows
 
 runner = CliRunner()

@@ -328,7 +328,7 @@ def test_a_project_from_postgresql_runs_on_postgresql(
 
 
 def test_init_reads_postgresql_in_a_read_only_session(postgres_url: str) -> None:
-    from semantic.scaffold import engine_source
+    from semantic.engines.describe import engine_source
 
     opened = engine_source(postgres_url)
     assert opened.schema == "public"

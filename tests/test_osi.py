@@ -22,7 +22,9 @@ from semantic.compiler.areas import subject_area_query
 from semantic.errors import SemanticError
 from semantic.files.read import read_file
 from semantic.files.schema import GlossaryFile, ModelFile
-from semantic.osi import VENDOR, export_osi, import_osi
+from semantic.interchange.osi_export import export_osi
+from semantic.interchange.osi_import import import_osi
+from semantic.interchange.osi_spec import VENDOR
 from semantic.project import Project
 from tests.compare import assert_same_rows
 from tests.conftest import ROOT
@@ -172,7 +174,7 @@ def test_osi_core_alone_answers_the_same_or_the_report_says_why(
     target.mkdir()
     (target / "semantic.yml").write_text(_config(project, "[en]"))
     written = import_osi(core)
-    assert written.notices == []
+    assert written.notices == ()
     for name, text in written.files.items():
         (target / name).parent.mkdir(exist_ok=True)
         (target / name).write_text(text)
@@ -381,7 +383,7 @@ def test_a_glossary_file_of_subject_areas_only_comes_back(tmp_path: Path) -> Non
     target.mkdir()
     (target / "semantic.yml").write_text(config)
     written = import_osi(tmp_path / "b.osi.yml")
-    assert written.notices == []
+    assert written.notices == ()
     for name, body in written.files.items():
         (target / name).parent.mkdir(exist_ok=True)
         (target / name).write_text(body)

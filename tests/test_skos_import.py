@@ -21,16 +21,17 @@ from semantic.compiler.areas import subject_area_query
 from semantic.errors import SemanticError
 from semantic.files.read import read_file
 from semantic.files.schema import GlossaryFile
+from semantic.interchange.skos import (
+    DEFAULT_DOMAIN,
+    SkosImport,
+    glossary_terms,
+    import_skos,
+    report_line,
+    write_import,
+)
 from semantic.outputs.rdf.export import export_graph
 from semantic.outputs.rdf.vocab import SEM
 from semantic.project import Project
-from semantic.rdf.skos_import import (
-    DEFAULT_DOMAIN,
-    ImportResult,
-    glossary_terms,
-    import_skos,
-    write_import,
-)
 from tests.compare import assert_same_rows
 from tests.conftest import ROOT
 from tests.projects import write_data, write_project
@@ -174,7 +175,7 @@ def vocabulary() -> Graph:
     return Graph().parse(data=VOCABULARY, format="turtle")
 
 
-def tiny_project(root: Path, result: ImportResult, extra: dict[str, str] | None = None) -> Path:
+def tiny_project(root: Path, result: SkosImport, extra: dict[str, str] | None = None) -> Path:
     """A project with one entity and the imported glossary."""
     root.mkdir(parents=True, exist_ok=True)
     write_project(root, {"models/m.yml": TINY_MODEL, **(extra or {})}, TINY_CONFIG)
@@ -210,13 +211,13 @@ def exported(project: Project) -> Graph:
 
 
 @pytest.fixture(scope="module")
-def tpch_import(exported: Graph) -> ImportResult:
+def tpch_import(exported: Graph) -> SkosImport:
     return import_skos(exported, language="en")
 
 
 @pytest.fixture(scope="module")
 def reimported(
-    tmp_path_factory: pytest.TempPathFactory, project: Project, tpch_import: ImportResult
+    tmp_path_factory: pytest.TempPathFactory, project: Project, tpch_import: SkosImport
 ) -> Project:
     """A copy of the TPC-H project whose glossary is the imported one."""
     root = copy_of_tpch(tmp_path_factory.mktemp("tpch"), project.data_dir, glossary=False)
@@ -235,15 +236,15 @@ def test_tpch_reimported_has_no_new_warning(project: Project, reimported: Projec
     assert sorted(reimported.model.terms) == sorted(project.model.terms)
 
 
-def test_tpch_import_reports_only_the_physical_model(tpch_import: ImportResult) -> None:
+def test_tpch_import_reports_only_the_physical_model(tpch_import: SkosImport) -> None:
     """Every term maps with its meaning: the report only names the datasets, columns,
     relationships and entity quality rules of models/, which the import does not write."""
-    assert {item.kind for item in tpch_import.report} == {"unmapped"}
-    for item in tpch_import.report:
+    assert {item.kind for item in tpch_import.notices} == {"unmapped"}
+    for item in tpch_import.notices:
         assert item.predicate is None
-        assert item.reason.startswith("not a concept or concept scheme ("), item.render()
-        assert "/term/" not in item.subject and "/domain/" not in item.subject
-    assert any(item.subject.endswith("/entity/lineitem") for item in tpch_import.report)
+        assert item.reason.startswith("not a concept or concept scheme ("), report_line(item)
+        assert "/term/" not in item.what and "/domain/" not in item.what
+    assert any(item.what.endswith("/entity/lineitem") for item in tpch_import.notices)
 
 
 @pytest.mark.parametrize(
@@ -273,7 +274,7 @@ def test_tpch_reimported_windows_shifts_and_segments(
     assert_same_rows(reimported.query(query).to_pylist(), project.query(query).to_pylist())
 
 
-def test_tpch_terms_read_like_the_hand_written_files(tpch_import: ImportResult) -> None:
+def test_tpch_terms_read_like_the_hand_written_files(tpch_import: SkosImport) -> None:
     sales = tpch_import.files["sales.yml"]
     start = sales.index("  net_revenue:\n")
     assert sales[start : sales.index("\n\n", start)] == (
@@ -326,7 +327,7 @@ def test_tpch_meanings_are_restored(reimported: Project, project: Project) -> No
 
 
 def test_tpch_subject_areas_come_back(
-    tpch_import: ImportResult, reimported: Project, project: Project
+    tpch_import: SkosImport, reimported: Project, project: Project
 ) -> None:
     """The subject areas read back as written by hand, and their queries give the same rows."""
     text = tpch_import.files["sales.yml"]
@@ -355,7 +356,7 @@ def test_subject_areas_merge_into_an_existing_domain(tmp_path: Path, project: Pr
     areas.add((scheme, RDF.type, SKOS.ConceptScheme))
     result = import_skos(areas, language="en")
     assert [(d.id, len(d.terms), len(d.subject_areas)) for d in result.domains] == [("sales", 0, 2)]
-    assert result.report == ()
+    assert result.notices == ()
     with pytest.raises(SemanticError):
         write_import(result, root / "glossary")
     write_import(result, root / "glossary", replace=True)
@@ -389,7 +390,7 @@ def test_vocabulary_yaml_reads_with_our_loader(tmp_path: Path) -> None:
 
 def test_vocabulary_report_lists_exactly_what_did_not_map() -> None:
     result = import_skos(vocabulary(), language="en")
-    found = {(i.kind, i.subject, i.predicate, i.object) for i in result.report}
+    found = {(i.kind, i.what, i.predicate, i.object) for i in result.notices}
     concepts = {("concept", EX + concept, None, None) for concept in CONCEPTS}
     assert found == EXPECTED_REPORT | concepts
 
@@ -428,8 +429,8 @@ def test_vocabulary_import_export_import_is_stable(tmp_path: Path) -> None:
     first = import_skos(vocabulary(), language="en")
     exported = export_graph(Project.load(tiny_project(tmp_path / "a", first)).model)
     second = import_skos(exported, language="en")
-    assert {i.kind for i in second.report if i.kind != "concept"} == {"unmapped"}
-    assert {i.subject.rsplit("/", 1)[-1] for i in second.report if i.kind == "unmapped"} == {
+    assert {i.kind for i in second.notices if i.kind != "concept"} == {"unmapped"}
+    assert {i.what.rsplit("/", 1)[-1] for i in second.notices if i.kind == "unmapped"} == {
         "orders",
         "schema",
         "id",
@@ -507,7 +508,7 @@ def test_ids_come_from_identifier_then_notation_then_iri_never_from_a_label() ->
         "NetRevenue": "net_revenue",
         "c": "alpha",
     }
-    reasons = {(i.subject.rsplit("/", 1)[-1], i.object): i.reason for i in result.report}
+    reasons = {(i.what.rsplit("/", 1)[-1], i.object): i.reason for i in result.notices}
     assert reasons[("a", '"Order Date"')] == "not a snake_case id: written as 'order_date'"
     assert reasons[("b", '"42"')] == "not a snake_case id: written as 'term_42'"
     assert reasons[("c", '"zeta"')] == "a second id: the first is kept"
@@ -530,8 +531,8 @@ def test_id_collisions_are_numbered_and_reported() -> None:
         ("region", EX + "one/Region"),
         ("region_2", EX + "two/region"),
     ]
-    changed = [i for i in result.report if i.kind == "changed"]
-    assert [i.reason for i in changed if i.subject == EX + "two/region"] == [
+    changed = [i for i in result.notices if i.kind == "changed"]
+    assert [i.reason for i in changed if i.what == EX + "two/region"] == [
         f"id 'region' is already the id of <{EX}one/Region>: written as 'region_2'",
         f"in no concept scheme: written to domain '{DEFAULT_DOMAIN}'",
     ]
@@ -552,7 +553,7 @@ def test_names_that_name_two_terms_are_left_out_and_reported(tmp_path: Path) -> 
         """,
     )
     result = import_skos(graph, language="en")
-    unmapped = {(i.subject[len(EX) :], i.object, i.reason) for i in result.report}
+    unmapped = {(i.what[len(EX) :], i.object, i.reason) for i in result.notices}
     assert ("Margin", '"Profit"@en', "also the id of term 'profit': left out") in unmapped
     assert ("Profit", '"Gain"@en', "also the id of term 'gain': left out") in unmapped
     assert ("Profit", '"margin"@en', "also the id of term 'margin': left out") in unmapped
@@ -567,7 +568,7 @@ def test_one_domain_for_everything(tmp_path: Path) -> None:
     result = import_skos(vocabulary(), language="en", domain="retail")
     assert list(result.files) == ["retail.yml"]
     assert sorted(result.terms) == sorted(CONCEPTS.values())
-    merged = [i.subject for i in result.report if i.reason.startswith("merged into domain")]
+    merged = [i.what for i in result.notices if i.reason.startswith("merged into domain")]
     assert merged == [EX + "customers", EX + "sales"]
 
 
@@ -606,8 +607,8 @@ def test_an_existing_term_is_reported_and_not_written(tmp_path: Path, project: P
         Graph().parse(data=CLASHING, format="turtle"), existing=existing, language="en"
     )
     assert result.conflicts == {"customer_comment": "customers"}
-    (conflict,) = [i for i in result.report if i.kind == "conflict"]
-    assert conflict.subject == EX + "c1"
+    (conflict,) = [i for i in result.notices if i.kind == "conflict"]
+    assert conflict.what == EX + "c1"
     assert "customer_comment" not in result.files["finance.yml"]
     assert result.terms == ("cash_flow",)
     assert write_import(result, root / "glossary") == (root / "glossary" / "finance.yml",)
@@ -705,7 +706,7 @@ def test_a_subject_area_of_another_vocabulary_is_read_and_what_does_not_map_is_r
         "metrics": ["revenue"],
         "filter": "region <> 'NONE'",
     }
-    about = {(i.kind, i.predicate, i.reason) for i in result.report if i.subject == area.iri}
+    about = {(i.kind, i.predicate, i.reason) for i in result.notices if i.what == area.iri}
     assert about == {
         ("changed", None, f"part of no concept scheme: written to domain '{DEFAULT_DOMAIN}'"),
         ("unmapped", SKOS_NS + "note", "the glossary keeps definitions and scope notes only"),

@@ -324,7 +324,13 @@ def import_skos_file(
     ),
 ) -> None:
     """Turn a SKOS vocabulary into glossary files, reporting what could not be mapped."""
-    from semantic.rdf.skos_import import glossary_terms, import_skos, write_import
+    from semantic.interchange.skos import (
+        glossary_terms,
+        import_skos,
+        report_dict,
+        report_line,
+        write_import,
+    )
 
     with _reported():
         project = Project.load(state.project_path)
@@ -343,16 +349,16 @@ def import_skos_file(
                     {
                         "written": [str(p) for p in written],
                         "terms": list(result.terms),
-                        "report": [item.as_dict() for item in result.report],
+                        "report": [report_dict(item) for item in result.notices],
                     }
                 )
             )
         else:
-            for item in result.report:
-                err.print(item.render(), markup=False, highlight=False)
+            for item in result.notices:
+                err.print(report_line(item), markup=False, highlight=False)
             err.print(
                 f"imported {len(result.terms)} term(s) into {len(written)} file(s); "
-                f"{len(result.report)} item(s) reported",
+                f"{len(result.notices)} item(s) reported",
                 markup=False,
                 highlight=False,
             )
@@ -839,8 +845,9 @@ def init(
     (declared, or guessed from names and checked on the data) and a draft glossary."""
     import os
 
+    from semantic.engines.describe import engine_source, files_source
     from semantic.engines.postgres import redact
-    from semantic.scaffold import engine_source, files_source, scaffold
+    from semantic.interchange.database import engine_notices, scaffold
 
     with _reported():
         if [from_duckdb, from_files, engine].count(None) != 2:
@@ -869,7 +876,7 @@ def init(
                 )
             finally:
                 opened.source.close()
-            notices = (*notices, *opened.notices)
+            notices = (*notices, *engine_notices(opened))
         _print_notices(notices, written, fmt, "init")
 
 
@@ -885,8 +892,8 @@ def import_dbt_project(
     """Turn dbt semantic models and metrics (MetricFlow YAML) into models and glossary files,
     reporting every construct that could not be carried over. Writes a semantic.yml too
     when the folder has none."""
-    from semantic.dbt_import import import_dbt
-    from semantic.interchange import write_files
+    from semantic.interchange.common import write_files
+    from semantic.interchange.dbt import import_dbt
 
     with _reported():
         root = into or state.project_path
@@ -905,7 +912,7 @@ def export_osi_file(
 ) -> None:
     """The models and glossary as Apache Ossie (Open Semantic Interchange) YAML, reporting
     what OSI cannot carry (kept in a SEMANTIC custom extension)."""
-    from semantic.osi import export_osi
+    from semantic.interchange.osi_export import export_osi
 
     with _reported():
         project = Project.load(state.project_path)
@@ -929,16 +936,19 @@ def import_osi_file(
 ) -> None:
     """Turn an Apache Ossie (Open Semantic Interchange) semantic model into models and
     glossary files, reporting every construct that could not be carried over."""
-    from semantic.interchange import dump_yaml, write_files
-    from semantic.osi import import_osi
+    from semantic.files.schema import ProjectFile
+    from semantic.interchange.common import write_files, yaml_text
+    from semantic.interchange.osi_import import import_osi
 
     with _reported():
         root = into or state.project_path
         result = import_osi(file)
         files = dict(result.files)
         if not (root / "semantic.yml").exists():
-            files["semantic.yml"] = dump_yaml(
-                result.project, "yaml-language-server: $schema=schemas/project.schema.json"
+            files["semantic.yml"] = yaml_text(
+                result.project,
+                ProjectFile,
+                "yaml-language-server: $schema=schemas/project.schema.json",
             )
         written = write_files(root, files, replace=replace)
         _print_notices(result.notices, written, fmt, "import osi")
@@ -947,13 +957,16 @@ def import_osi_file(
 def _new_config(root: Path, data: dict[str, str] | None) -> str:
     import os
 
-    from semantic.interchange import dump_yaml, flow
+    from semantic.files.schema import ProjectFile
+    from semantic.interchange.common import yaml_text
 
-    config: dict[str, Any] = {"name": root.resolve().name, "languages": flow(["en"])}
+    config: dict[str, Any] = {"name": root.resolve().name, "languages": ["en"]}
     if data:
         where = os.path.relpath(data["dir"], root.resolve())
-        config["data"] = flow({**data, "dir": where})
-    return dump_yaml(config, "yaml-language-server: $schema=schemas/project.schema.json")
+        config["data"] = {**data, "dir": where}
+    return yaml_text(
+        config, ProjectFile, "yaml-language-server: $schema=schemas/project.schema.json"
+    )
 
 
 def main() -> None:

@@ -1,14 +1,12 @@
-"""`semantic init`: a new project scaffolded from an existing database.
+"""What a database says about itself, for `semantic init` (`semantic.interchange.database`):
+its tables, columns and declared keys, read through `information_schema` with any engine's
+`fetch`, so that the same code serves DuckDB, PostgreSQL and the others; the keys it does
+not declare, guessed from names and confirmed on the data; and the databases `init` can
+open read-only (a DuckDB file, a folder of files, an engine URL).
 
-The database is read through its `information_schema` (tables, columns, declared primary
-and foreign keys) with any engine's `fetch`, so the same code serves DuckDB, PostgreSQL and
-the others. Where keys are not declared they are guessed from names and confirmed on the
-data: a key-like column (`id`, `*_id`, TPC-H's `*key`) that is unique and never null is a
-primary key, and a column whose name points at another table's key (`customer_id` ->
-`customers.id`, `o_custkey` -> `customer.c_custkey`) with no orphan value is a foreign key.
-Guesses are written with a comment saying so. The glossary gets a skeleton: a dimension per
-column that is not a key, a time dimension per date, and a count metric per entity, all
-drafts with English labels made from the names.
+A key-like column (`id`, `*_id`, TPC-H's `*key`) that is unique and never null is a primary
+key, and a column whose name points at another table's key (`customer_id` -> `customers.id`,
+`o_custkey` -> `customer.c_custkey`) with no orphan value is a foreign key.
 """
 
 from __future__ import annotations
@@ -21,27 +19,27 @@ from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import duckdb
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
 from semantic.engines.connect import duckdb_database, engine_kind, interpolate, literal_password
-from semantic.errors import Diagnostic, SemanticError, Span, error
-from semantic.interchange import Notice, dump_yaml, english_label, flow, snake_id, write_files
+from semantic.errors import Span, error
 from semantic.model import Model
 
 __all__ = [
     "Catalog",
-    "engine_source",
+    "EngineSource",
     "Link",
+    "PASSWORD_VARIABLE",
     "Source",
     "Table",
+    "column_prefix",
+    "duckdb_source",
+    "engine_source",
+    "file_type",
     "files_source",
     "guess_keys",
-    "duckdb_source",
     "read_catalog",
-    "scaffold",
-    "scaffold_files",
 ]
 
 
@@ -249,7 +247,7 @@ def _singular(name: str) -> str:
     return name
 
 
-def _prefix(table: Table) -> str:
+def column_prefix(table: Table) -> str:
     """The prefix every column of the table shares, TPC-H style (`c_` of `c_custkey`), or ''."""
     heads = {c.split("_", 1)[0] for c in table.columns if "_" in c}
     if len(heads) == 1 and all("_" in c for c in table.columns):
@@ -261,7 +259,7 @@ def _stem(table: Table, column: str) -> str | None:
     """What a key-like column names (`customer` for customer_id, `cust` for o_custkey, the
     table's own singular name for `id`), or None for a column that is not key-like."""
     name = column.lower()
-    prefix = _prefix(table)
+    prefix = column_prefix(table)
     if prefix and name.startswith(prefix):
         name = name[len(prefix) :]
     if name == "id":
@@ -388,231 +386,6 @@ def _pk(table: Table) -> tuple[str, ...]:
     return table.primary_key if len(table.primary_key) == 1 else ()
 
 
-# --- the project's files -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Scaffold:
-    """The files of a new project (path -> text) and what is worth telling about them."""
-
-    files: dict[str, str]
-    notices: tuple[Notice, ...]
-
-
-#: the name of the engine `init` writes into semantic.yml: the database it read
-ENGINE_NAME = "source"
-_TIME_TYPES = re.compile(r"^(date|timestamp|datetime)")
-
-
-def _entity_ids(catalog: Catalog) -> None:
-    taken: set[str] = set()
-    many_schemas = len({t.schema for t in catalog.tables.values()}) > 1
-    for table in catalog.tables.values():
-        base = snake_id(f"{table.schema}_{table.name}" if many_schemas else table.name)
-        name, n = base, 2
-        while name in taken:
-            name, n = f"{base}_{n}", n + 1
-        taken.add(name)
-        table.id = name
-
-
-def scaffold_files(
-    catalog: Catalog,
-    *,
-    name: str,
-    data: dict[str, str] | None = None,
-    origin: str = "",
-    engine: str | None = None,
-) -> Scaffold:
-    """`semantic.yml`, `models/<name>.yml` and one glossary file per entity, as text; with
-    `engine` (a URL without a password), an engine `source` that is the project's default."""
-    _entity_ids(catalog)
-    notices: list[Notice] = []
-    model_name = snake_id(name)
-    model_file = f"models/{model_name}.yml"
-    entities = CommentedMap()
-    links_by_source: dict[str, list[Link]] = {}
-    for link in catalog.links:
-        links_by_source.setdefault(link.source, []).append(link)
-    for key, table in catalog.tables.items():
-        entity = CommentedMap()
-        default_schema = table.schema in ("main", "public")
-        entity["table"] = table.name if default_schema else f"{table.schema}.{table.name}"
-        if table.primary_key:
-            entity["primary_key"] = flow(table.primary_key)
-            if table.key_guessed:
-                entity.yaml_add_eol_comment(
-                    "guessed: unique and never null in the data", "primary_key"
-                )
-        entity["columns"] = CommentedMap(
-            (column, flow({"type": data_type})) for column, data_type in table.columns.items()
-        )
-        relationships = CommentedSeq()
-        targets = [link.target for link in links_by_source.get(key, [])]
-        for link in links_by_source.get(key, []):
-            target = catalog.tables[link.target]
-            rel = CommentedMap()
-            rel["to"] = target.id
-            if targets.count(link.target) > 1:
-                rel["name"] = snake_id("_".join(a for a, _ in link.keys).removesuffix("_id"))
-            unique = set(table.primary_key) == {a for a, _ in link.keys}
-            rel["cardinality"] = "one_to_one" if unique else "many_to_one"
-            rel["keys"] = flow(dict(link.keys))
-            if link.guessed:
-                rel.yaml_set_start_comment(f"{link.reason} (check it)", indent=6)
-                notices.append(
-                    Notice(
-                        model_file,
-                        0,
-                        f"relationship {table.id} -> {target.id}",
-                        link.reason,
-                        code="SEM225",
-                        prefix="guessed: ",
-                    )
-                )
-            relationships.append(rel)
-        if relationships:
-            entity["relationships"] = relationships
-        entities[table.id] = entity
-    files = {
-        model_file: dump_yaml(
-            CommentedMap(entities=entities),
-            f"yaml-language-server: $schema=../schemas/model.schema.json\n"
-            f"Scaffolded by `semantic init`{' from ' + origin if origin else ''}: check the "
-            "keys and relationships.",
-        )
-    }
-    # each guess is reported at the line of its relationship in the model file
-    lines = files[model_file].splitlines()
-    notices = [
-        Notice(
-            n.file,
-            _line_after(lines, f"# {n.reason} (check it)"),
-            n.what,
-            n.reason,
-            code=n.code,
-            prefix=n.prefix,
-        )
-        for n in notices
-    ]
-    files.update(_glossary(catalog))
-    config = CommentedMap(name=name, languages=flow(["en"]))
-    if data:
-        config["data"] = flow(data)
-    if engine:
-        config["engines"] = CommentedMap({ENGINE_NAME: CommentedMap(url=engine, default=True)})
-        config.yaml_set_comment_before_after_key(
-            "engines", before="the database init read: queries run there", indent=0
-        )
-    files["semantic.yml"] = dump_yaml(
-        config, "yaml-language-server: $schema=schemas/project.schema.json"
-    )
-    return Scaffold(files, tuple(notices))
-
-
-def _line_after(lines: list[str], comment: str) -> int:
-    """The 1-based number of the line after the one that holds `comment`, or 0."""
-    for number, line in enumerate(lines, start=1):
-        if line.strip() == comment:
-            return number + 1
-    return 0
-
-
-def _glossary(catalog: Catalog) -> dict[str, str]:
-    keys: dict[str, set[str]] = {t.id: set(t.primary_key) for t in catalog.tables.values()}
-    for link in catalog.links:
-        keys[catalog.tables[link.source].id] |= {a for a, _ in link.keys}
-    # a column's term id: its name without the table's prefix, or with the entity's name
-    # in front when several tables share it
-    plain: dict[str, list[tuple[Table, str]]] = {}
-    for table in catalog.tables.values():
-        prefix = _prefix(table)
-        for column in table.columns:
-            if column in keys[table.id]:
-                continue
-            plain.setdefault(snake_id(column.removeprefix(prefix)), []).append((table, column))
-    ids: dict[tuple[str, str], str] = {}
-    taken = {f"{t.id}_count" for t in catalog.tables.values()}
-    for base, uses in plain.items():
-        for table, column in uses:
-            term_id = base if len(uses) == 1 else f"{table.id}_{base}"
-            if term_id.startswith(f"{table.id}_{table.id}_"):
-                term_id = term_id.removeprefix(f"{table.id}_")
-            while term_id in taken:
-                term_id = f"{table.id}_{term_id}"
-            taken.add(term_id)
-            ids[(table.id, column)] = term_id
-    files = {}
-    for table in catalog.tables.values():
-        terms = CommentedMap()
-        count = CommentedMap()
-        count["label"] = flow({"en": english_label(f"{table.id}_count")})
-        count["definition"] = flow({"en": f"Number of rows of {table.name}."})
-        count["status"] = "draft"
-        count["metric"] = flow({"entity": table.id, "expr": "count(*)"})
-        terms[f"{table.id}_count"] = count
-        for column, data_type in table.columns.items():
-            found = ids.get((table.id, column))
-            if found is None:
-                continue
-            term_id = found
-            term = CommentedMap()
-            term["label"] = flow({"en": english_label(term_id)})
-            term["status"] = "draft"
-            kind = "time_dimension" if _TIME_TYPES.match(data_type) else "dimension"
-            term[kind] = flow({"entity": table.id, "expr": _column_expr(column)})
-            terms[term_id] = term
-        doc = CommentedMap(domain=table.id, label=flow({"en": english_label(table.id)}))
-        doc["terms"] = terms
-        files[f"glossary/{table.id}.yml"] = dump_yaml(
-            doc,
-            "yaml-language-server: $schema=../schemas/glossary.schema.json\n"
-            "Skeleton written by `semantic init`: give each term a definition, owners and better "
-            "labels, then approve it.",
-        )
-    return files
-
-
-def _column_expr(column: str) -> str:
-    """The column as an expression of the file dialect, quoted only when it must be."""
-    return (
-        exp.column(column).sql("duckdb", identify=False)
-        if re.match(r"^[a-z_][a-z0-9_]*$", column)
-        else exp.column(column, quoted=True).sql("duckdb")
-    )
-
-
-def scaffold(
-    source: Source,
-    root: Path,
-    *,
-    name: str | None = None,
-    schema: str | None = None,
-    data: dict[str, str] | None = None,
-    origin: str = "",
-    engine: str | None = None,
-) -> tuple[list[Path], tuple[Notice, ...]]:
-    """Read the database behind `source`, guess what it does not declare, and write a new
-    project at `root` (whose default engine is `engine`, when given); refuse (SEM220) when
-    `root` already holds a project or its folders."""
-    for existing in ("semantic.yml", "models", "glossary"):
-        if (root / existing).exists():
-            raise SemanticError(
-                Diagnostic(
-                    "SEM220",
-                    f"init never overwrites a project, and {existing} is already here",
-                    Span(str(root / existing)),
-                    "run init in a new or empty folder",
-                )
-            )
-    catalog = read_catalog(source, schema)
-    guess_keys(source, catalog)
-    result = scaffold_files(
-        catalog, name=name or root.resolve().name, data=data, origin=origin, engine=engine
-    )
-    return write_files(root, result.files), result.notices
-
-
 # --- sources ---------------------------------------------------------------------------------
 
 
@@ -689,13 +462,14 @@ PASSWORD_VARIABLE = "PGPASSWORD"
 
 @dataclass(frozen=True)
 class EngineSource:
-    """A database opened from an engine URL for `init` to read: its default schema, the URL
-    to write into the new semantic.yml (never holding a password), and what to tell."""
+    """A database opened from an engine URL for `init` to read: its default schema, and the
+    URL to write into the new semantic.yml, which never holds a password (`hidden_password`
+    when one written in the URL was replaced by `${PGPASSWORD}`)."""
 
     source: Source
     schema: str
     url: str
-    notices: tuple[Notice, ...] = ()
+    hidden_password: bool = False
 
 
 def engine_source(url: str) -> EngineSource:
@@ -721,8 +495,8 @@ def engine_source(url: str) -> EngineSource:
         engine = PostgresEngine(_EMPTY_MODEL, resolved)
         # init only reads: the server refuses any write of this session
         engine.connection.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
-        shared, notices = _without_password(url)
-        return EngineSource(engine, DEFAULT_SCHEMAS[kind], shared, notices)
+        shared = _without_password(url)
+        return EngineSource(engine, DEFAULT_SCHEMAS[kind], shared, shared != url)
     raise error(
         "SEM221",
         f"init reads the tables of a DuckDB file or a PostgreSQL database, not of a {kind} engine",
@@ -735,17 +509,16 @@ def engine_source(url: str) -> EngineSource:
 _EMPTY_MODEL = Model("init", ("en",), "duckdb", 1, {}, {}, {}, {}, {})
 
 
-def _without_password(url: str) -> tuple[str, tuple[Notice, ...]]:
-    """`url` with a password written in it replaced by `${PGPASSWORD}`, and a notice saying
-    so.
+def _without_password(url: str) -> str:
+    """`url` with a password written in it replaced by `${PGPASSWORD}`.
 
-    >>> _without_password("postgresql://ann:s3cret@db/sales")[0]
+    >>> _without_password("postgresql://ann:s3cret@db/sales")
     'postgresql://ann:${PGPASSWORD}@db/sales'
-    >>> _without_password("postgresql://ann@db/sales?sslmode=require&password=s3cret")[0]
+    >>> _without_password("postgresql://ann@db/sales?sslmode=require&password=s3cret")
     'postgresql://ann@db/sales?sslmode=require&password=${PGPASSWORD}'
     """
     if literal_password(url) is None:
-        return url, ()
+        return url
     variable = "${" + PASSWORD_VARIABLE + "}"
     parts = urlsplit(url)
     netloc = parts.netloc
@@ -756,14 +529,4 @@ def _without_password(url: str) -> tuple[str, tuple[Notice, ...]]:
         f"{key}={variable}" if key.lower() == "password" else f"{key}={value}"
         for key, value in parse_qsl(parts.query, keep_blank_values=True)
     )
-    shared = urlunsplit(parts._replace(netloc=netloc, query=query))
-    notice = Notice(
-        "semantic.yml",
-        0,
-        "the password of the engine URL",
-        f"semantic.yml reads it from {variable}: export {PASSWORD_VARIABLE} before running "
-        "semantic in the new project (or use ~/.pgpass and take it out of the URL)",
-        code="SEM226",
-        prefix="not written: ",
-    )
-    return shared, (notice,)
+    return urlunsplit(parts._replace(netloc=netloc, query=query))

@@ -1,0 +1,180 @@
+"""`semantic import dbt`: dbt semantic models and metrics (MetricFlow YAML) as our models and
+glossary; see docs/importing.md#dbt.
+
+Reads the YAML files under the project's `model-paths` (the `semantic_models:` and
+`metrics:` of the dbt 1.6+ spec, and the `models:` properties for column types) and maps:
+
+- a semantic model -> an entity over the table of its dbt model (`ref('orders')` -> `orders`);
+  its primary entity -> the primary key; a foreign entity whose name is another semantic
+  model's primary (or unique) entity -> a many-to-one (one-to-one) relationship;
+- a dimension -> a dimension term; a time dimension -> a time dimension with the grains
+  from its `time_granularity` up;
+- a measure -> a metric on the entity (sum, count, count_distinct, average, min, max,
+  median, sum_boolean);
+- a metric -> a metric term: simple (with `filter` and `fill_nulls_with`), ratio, derived
+  (with aliases and input filters), cumulative (`window` and `grain_to_date`); jinja filters
+  `{{ Dimension('order__status') }}`, `{{ TimeDimension('order__ordered_at') }}` become
+  term ids.
+
+Everything else (conversion metrics, offsets, percentiles, non-additive dimensions, SCD
+validity, time spines, the `metric_time` alias in a filter, ...) is reported with its
+file:line and why, and left out: nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml.comments import CommentedMap
+
+from semantic.errors import Diagnostic, SemanticError, Span, error
+from semantic.files.schema import GlossaryFile, ModelFile
+from semantic.interchange.common import ImportResult, english_label, read_yaml, yaml_text
+from semantic.interchange.dbt.metrics import _Metrics
+from semantic.interchange.dbt.models import _Node
+
+__all__ = ["DbtImport", "DbtImporter", "import_dbt"]
+
+
+@dataclass(frozen=True)
+class DbtImport(ImportResult):
+    """What an import gives: the files to write (path -> text) and the report, the ids of
+    the terms written, and the data section of a new semantic.yml (the seeds folder)."""
+
+    terms: tuple[str, ...] = ()
+    data: dict[str, str] | None = None
+
+
+def _yaml_files(folder: Path) -> Iterator[Path]:
+    for pattern in ("*.yml", "*.yaml"):
+        yield from sorted(folder.rglob(pattern))
+
+
+def _load(path: Path, name: str) -> Any:
+    return read_yaml(path, name, "SEM222", "fix the dbt file")
+
+
+class DbtImporter:
+    """`semantic import dbt`: reads the folder of a dbt project."""
+
+    def read(self, source: Path) -> DbtImport:
+        """The models and glossary files of the dbt project at `source`."""
+        return import_dbt(source)
+
+
+class _Importer(_Metrics):
+    def run(self) -> DbtImport:
+        project_file = self.root / "dbt_project.yml"
+        if not project_file.is_file():
+            raise error(
+                "SEM222",
+                f"no dbt_project.yml in {self.root}",
+                Span(str(self.root)),
+                "give the folder of a dbt project",
+            )
+        project = _load(project_file, "dbt_project.yml") or {}
+        paths = list(project.get("model-paths") or project.get("source-paths") or ["models"])
+        semantic: list[_Node] = []
+        metrics: list[_Node] = []
+        for folder in paths:
+            for path in _yaml_files(self.root / folder):
+                name = str(path.relative_to(self.root))
+                tree = _load(path, name)
+                if not isinstance(tree, CommentedMap):
+                    continue
+                semantic += [_Node(name, m) for m in tree.get("semantic_models") or []]
+                metrics += [_Node(name, m) for m in tree.get("metrics") or []]
+                for model in tree.get("models") or []:
+                    self.model_properties(_Node(name, model))
+        if not semantic:
+            raise error(
+                "SEM222",
+                f"no semantic_models in the YAML files under {', '.join(paths)}",
+                Span(str(project_file)),
+                "the importer reads the `semantic_models:` and `metrics:` of dbt 1.6+",
+            )
+        for node in semantic:
+            self.semantic_model(node)
+        for model in self.models.values():
+            self.relationships(model)
+        for model in self.models.values():
+            for item in model.node.get("dimensions") or []:
+                name = str(item.get("name"))
+                self.shared[name] = self.shared.get(name, 0) + 1
+        for model in self.models.values():
+            self.dimensions(model)
+        for model in self.models.values():
+            self.model_measures(model)
+        pending = list(metrics)
+        # a metric may use another one defined later: repeat until no progress
+        while pending:
+            waiting = [m for m in pending if not self.metric(m, final=False)]
+            if len(waiting) == len(pending):
+                for node in waiting:
+                    self.metric(node, final=True)
+                break
+            pending = waiting
+        self.seeds(project)
+        return DbtImport(self.files(), tuple(self.notices), tuple(self.terms), self.data)
+
+    def seeds(self, project: Any) -> None:
+        """When every table is a dbt seed (CSV), the project reads the seeds folder."""
+        for folder in project.get("seed-paths") or ["seeds"]:
+            found = {p.stem for p in (self.root / folder).glob("*.csv")}
+            if found and all(m.table in found for m in self.models.values()):
+                self.data = {"dir": str((self.root / folder).resolve()), "format": "csv"}
+                return
+
+    def files(self) -> dict[str, str]:
+        entities = {}
+        for model in self.models.values():
+            entity: dict[str, Any] = {"table": model.table}
+            described = model.node.get("description") or model.node.get("label")
+            if described:
+                entity["description"] = " ".join(str(described).split())
+            if model.primary:
+                entity["primary_key"] = list(model.primary.values())
+            types = self.column_types.get(model.table, {})
+            columns = dict.fromkeys([*model.columns, *types])
+            entity["columns"] = {c: {"type": types[c]} if c in types else {} for c in columns}
+            if model.relationships:
+                entity["relationships"] = model.relationships
+            entities[model.id] = entity
+        files = {
+            "models/dbt.yml": yaml_text(
+                {"entities": entities},
+                ModelFile,
+                "yaml-language-server: $schema=../schemas/model.schema.json\n"
+                "Imported from dbt semantic models by `semantic import dbt`.",
+            )
+        }
+        for domain, terms in self.domains.items():
+            doc = {"domain": domain, "label": {"en": english_label(domain)}, "terms": terms}
+            files[f"glossary/{domain}.yml"] = yaml_text(
+                doc,
+                GlossaryFile,
+                "yaml-language-server: $schema=../schemas/glossary.schema.json\n"
+                "Imported from dbt by `semantic import dbt`: review, then approve.",
+            )
+        return files
+
+
+def import_dbt(root: Path) -> DbtImport:
+    """Read the dbt project at `root` and return the files of our models and glossary, with
+    the report of every construct not carried over (SEM222 when it cannot be read)."""
+    try:
+        return _Importer(root).run()
+    except SemanticError:
+        raise
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise SemanticError(
+            Diagnostic(
+                "SEM222",
+                f"the dbt YAML does not follow the MetricFlow spec ({type(exc).__name__}: {exc})",
+                Span(str(root)),
+                "run `dbt parse` to find the problem",
+            )
+        ) from None

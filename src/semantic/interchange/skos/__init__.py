@@ -1,0 +1,116 @@
+r"""A SKOS vocabulary as glossary YAML: `semantic import skos`; see docs/rdf.md#import.
+
+`import_skos` reads an RDF graph and returns one glossary file per concept scheme (YAML
+text, in a fixed order) with a report of everything it could not map or had to change
+(`report_line` prints a notice); `write_import` writes the files, never overwriting an
+existing term or file unless told to. The import is the inverse of `semantic.outputs.rdf.export`:
+exporting a glossary and importing it gives back the same terms, meanings included.
+
+>>> from rdflib import Graph
+>>> graph = Graph().parse(format="turtle", data='''
+...     @prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+...     @prefix ex: <https://vocab.example.com/> .
+...     ex:finance a skos:ConceptScheme ; skos:prefLabel "Finance"@en .
+...     ex:Revenue a skos:Concept ; skos:inScheme ex:finance ;
+...         skos:prefLabel "Revenue"@en, "Chiffre d'affaires"@fr ; skos:altLabel "Turnover"@en ;
+...         skos:definition "What the company earns on its sales." .
+... ''')
+>>> result = import_skos(graph, language="en")
+>>> print(result.files["finance.yml"], end="")
+# Imported from <https://vocab.example.com/finance> by `semantic import skos`.
+domain: finance
+label: {en: Finance}
+terms:
+  revenue:
+    label: {en: Revenue, fr: Chiffre d'affaires}
+    synonyms: {en: [Turnover]}
+    definition:
+      en: What the company earns on its sales.
+    # TODO(import): a business concept without physical meaning, which queries cannot
+    # use: give it a dimension, time_dimension, metric or segment instead.
+    concept: {}
+>>> [(item.kind, item.what) for item in result.notices]
+[('concept', 'https://vocab.example.com/Revenue')]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rdflib import Graph
+
+from semantic.interchange.skos.read import _LANGUAGE, DEFAULT_DOMAIN, _parse, _valid_id
+from semantic.interchange.skos.result import (
+    ImportedDomain,
+    ImportedSubjectArea,
+    ImportedTerm,
+    SkosImport,
+    render_domain,
+    report_dict,
+    report_line,
+)
+from semantic.interchange.skos.schemes import _Importer
+from semantic.interchange.skos.write import glossary_terms, write_import
+
+__all__ = [
+    "DEFAULT_DOMAIN",
+    "ImportedDomain",
+    "ImportedSubjectArea",
+    "ImportedTerm",
+    "SkosImport",
+    "SkosImporter",
+    "glossary_terms",
+    "import_skos",
+    "render_domain",
+    "report_dict",
+    "report_line",
+    "write_import",
+]
+
+
+def import_skos(
+    source: Graph | Path | str,
+    *,
+    language: str,
+    existing: Mapping[str, str] | None = None,
+    domain: str | None = None,
+    format: str | None = None,
+) -> SkosImport:
+    """Turn a SKOS vocabulary into glossary domains, one per concept scheme.
+
+    `source` is a graph or the path of an RDF file (`format` as rdflib names it, by default
+    guessed from the file name, else Turtle). Literals without a language get `language`,
+    the project's first language. `existing` maps the ids of the project's terms to their
+    domain (see `glossary_terms`): an imported term with such an id is a conflict, reported
+    and left out of `files`. With `domain`, every concept goes into that one domain.
+    Raises SemanticError (SEM101) when the file cannot be read as RDF.
+    """
+    if not _LANGUAGE.match(language):
+        raise ValueError(f"language {language!r} is not a language code such as en or pt-BR")
+    if domain is not None and not _valid_id(domain):
+        raise ValueError(f"domain {domain!r} is not a snake_case id")
+    graph = source if isinstance(source, Graph) else _parse(Path(source), format)
+    file = "" if isinstance(source, Graph) else str(source)
+    return _Importer(graph, language, dict(existing or {}), domain, file).run()
+
+
+@dataclass(frozen=True)
+class SkosImporter:
+    """`semantic import skos` as an importer: the options of `import_skos`, then `read`."""
+
+    language: str
+    existing: Mapping[str, str] = field(default_factory=dict)
+    domain: str | None = None
+    format: str | None = None
+
+    def read(self, source: Graph | Path | str) -> SkosImport:
+        """The glossary files of the vocabulary `source` (a graph or an RDF file)."""
+        return import_skos(
+            source,
+            language=self.language,
+            existing=self.existing,
+            domain=self.domain,
+            format=self.format,
+        )

@@ -1,0 +1,415 @@
+"""The terms of `semantic import skos`: a concept's names, notes, governance and meaning,
+then what relates terms to each other (hierarchy, matches, replacements) and the glossary's
+naming rule across them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import sqlglot
+from rdflib import Literal, URIRef
+from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS
+from rdflib.term import Node
+from sqlglot import exp
+from sqlglot.errors import ParseError
+
+from semantic.files.schema import GRAINS
+from semantic.interchange.skos.read import (
+    _ACCESS_LEVELS,
+    _DERIVED,
+    _KINDS,
+    _SENSITIVITIES,
+    _STATUSES,
+    _Draft,
+    _last_segment,
+    _number,
+    _Reader,
+)
+from semantic.interchange.skos.result import ImportedTerm
+from semantic.model import FILE_DIALECT
+from semantic.model.names import normalize_name
+from semantic.outputs.rdf.export import ACCESS_RIGHTS, KIND_CLASSES
+from semantic.outputs.rdf.vocab import DCAT, DQV, SEM
+
+
+class _Concepts(_Reader):
+    """The reading of concepts into terms."""
+
+    def term(self, concept: Node) -> _Draft:
+        """The names, notes and governance of a concept, and its meaning if it has one."""
+        draft = _Draft()
+        data = draft.data
+        label: dict[str, str] = {}
+        synonyms: dict[str, set[str]] = {}
+        for lang, items in self.texts(concept, SKOS.prefLabel).items():
+            label[lang] = items[0]
+            for extra in items[1:]:
+                synonyms.setdefault(lang, set()).add(extra)
+                self.note(
+                    concept,
+                    SKOS.prefLabel,
+                    Literal(extra, lang=lang).n3(),
+                    f"a second prefLabel in '{lang}': written as a synonym",
+                    "changed",
+                )
+        for lang, items in self.texts(concept, SKOS.altLabel).items():
+            for text in items:
+                if text == label.get(lang):
+                    self.note(
+                        concept,
+                        SKOS.altLabel,
+                        Literal(text, lang=lang).n3(),
+                        "the same text as the prefLabel: left out",
+                    )
+                else:
+                    synonyms.setdefault(lang, set()).add(text)
+        data["label"] = label
+        data["synonyms"] = {lang: sorted(s) for lang, s in self.by_language(synonyms)}
+        data["definition"] = self.single_texts(concept, SKOS.definition)
+        self.governance(concept, data)
+        data["tags"] = sorted(
+            {str(v) for v in self.take(concept, DCAT.keyword) if self.is_text(concept, v)}
+        )
+        data["hidden_labels"] = self.texts(concept, SKOS.hiddenLabel)
+        data["scope_note"] = self.single_texts(concept, SKOS.scopeNote)
+        data["examples"] = self.texts(concept, SKOS.example)
+        draft.meaning = self.meaning(concept)
+        return draft
+
+    def is_text(self, subject: Node, value: Node) -> bool:
+        if isinstance(value, Literal):
+            return True
+        self.note(subject, DCAT.keyword, value, "not a literal")
+        return False
+
+    def governance(self, concept: Node, data: dict[str, Any]) -> None:
+        """Owners, status and confidentiality; a key is written only when the source says
+        it (the defaults, draft and internal, are left implicit)."""
+        data["owners"] = self.owners(concept)
+        self.status_and_confidentiality(concept, data)
+
+    def owners(self, concept: Node) -> list[str]:
+        """The owners of a term or subject area, from its PROV attributions with the role
+        sem:Owner (other attributions are reported)."""
+        owners: set[str] = set()
+        for attribution in self.take(concept, PROV.qualifiedAttribution):
+            agent = self.graph.value(attribution, PROV.agent)
+            role = self.graph.value(attribution, DCAT.hadRole)
+            if agent is None or role != SEM.Owner:
+                what = f"role <{role}>" if role is not None else "no role"
+                self.note(
+                    concept,
+                    PROV.qualifiedAttribution,
+                    attribution,
+                    f"an attribution with {what}: the glossary declares owners only",
+                )
+                continue
+            for predicate in (RDF.type, PROV.agent, DCAT.hadRole):
+                self.take(attribution, predicate)
+            self.take_type(agent, PROV.Agent)
+            ident = self.take_one(agent, DCTERMS.identifier)
+            name = self.take_one(agent, RDFS.label)
+            owners.add(
+                str(ident)
+                if isinstance(ident, Literal)
+                else str(name)
+                if isinstance(name, Literal)
+                else _last_segment(str(agent))
+            )
+        return sorted(owners)
+
+    def status_and_confidentiality(self, concept: Node, data: dict[str, Any]) -> None:
+        """`status` and `confidentiality`, when the source states them."""
+        status = None
+        value = self.take_one(concept, SEM.status)
+        if value in _STATUSES:
+            status = _STATUSES[value]
+        elif value is not None:
+            self.note(
+                concept, SEM.status, value, "not one of sem:Draft, sem:Approved, sem:Deprecated"
+            )
+        for flag in self.take(concept, OWL.deprecated):
+            if isinstance(flag, Literal) and str(flag).lower() in ("true", "1"):
+                if status not in (None, "deprecated"):
+                    self.note(
+                        concept,
+                        OWL.deprecated,
+                        flag,
+                        f"sem:status says {status}: the term is written deprecated",
+                        "changed",
+                    )
+                status = "deprecated"
+            elif not (isinstance(flag, Literal) and str(flag).lower() in ("false", "0")):
+                self.note(concept, OWL.deprecated, flag, "not a boolean")
+        if status is not None:
+            data["status"] = status
+        level = None
+        value = self.take_one(concept, SEM.sensitivity)
+        if value in _SENSITIVITIES:
+            level = _SENSITIVITIES[value]
+        elif value is not None:
+            self.note(concept, SEM.sensitivity, value, "not a level of sem:SensitivityScheme")
+        for right in self.take(concept, DCTERMS.accessRights):
+            if level is not None and ACCESS_RIGHTS[level] != right:
+                self.note(
+                    concept,
+                    DCTERMS.accessRights,
+                    right,
+                    f"disagrees with the confidentiality '{level}', which is kept",
+                )
+            elif level is None and right in _ACCESS_LEVELS:
+                level = _ACCESS_LEVELS[right]
+            elif level is None:
+                self.note(
+                    concept, DCTERMS.accessRights, right, "not PUBLIC or NON_PUBLIC of the EU table"
+                )
+        if level is not None:
+            data["confidentiality"] = level
+
+    def meaning(self, concept: Node) -> tuple[str, dict[str, Any]] | None:
+        """The meaning our export writes (kind, SQL, entity, path, grains, filter, window,
+        shift, fill value, quality rules), or None when the concept has none."""
+        kinds = [kind for cls, kind in _KINDS.items() if self.take_type(concept, cls)]
+        if not kinds:
+            return None
+        kind = kinds[0]
+        for extra in kinds[1:]:
+            self.note(
+                concept, RDF.type, KIND_CLASSES[extra], f"a term has one kind: {kind} is kept"
+            )
+        expression = self.take_one(concept, SEM.expression)
+        if not isinstance(expression, Literal):
+            if expression is None:
+                self.note(concept, RDF.type, KIND_CLASSES[kind], "no sem:expression")
+            return None
+        text = str(expression)
+        spec: dict[str, Any] = {}
+        used = SEM.aggregatesEntity if kind == "metric" else SEM.describesEntity
+        unused = SEM.describesEntity if kind == "metric" else SEM.aggregatesEntity
+        for wrong in self.take(concept, unused):
+            self.note(concept, unused, wrong, f"not a property of a {kind.replace('_', ' ')}")
+        entity = self.take_one(concept, used)
+        if entity is not None:
+            spec["entity"] = self.identifier(entity)
+        elif kind != "metric":
+            self.note(concept, RDF.type, KIND_CLASSES[kind], f"no <{used}>")
+            return None
+        spec["condition" if kind == "segment" else "expr"] = text
+        if kind != "metric":
+            spec["path"] = self.path(concept)
+        if kind == "time_dimension":
+            spec["grains"] = self.grains(concept)
+        if kind == "metric":
+            self.metric(concept, spec)
+        for predicate in _DERIVED:
+            self.take(concept, predicate)
+        rules = {}
+        for node in self.take(concept, SEM.qualityRule):
+            rid, rule = self.quality_rule(node)
+            rules[rid] = rule
+        spec = {k: v for k, v in spec.items() if v is not None and not (k == "path" and not v)}
+        return kind, {"quality": dict(sorted(rules.items())), kind: spec}
+
+    def path(self, concept: Node) -> list[str]:
+        """The hops of sem:path, each named by its relationship's dct:identifier."""
+        return [self.identifier(hop) for hop in self.items(concept, SEM.path)]
+
+    def grains(self, concept: Node) -> list[str]:
+        found = set()
+        for value in self.take(concept, SEM.grain):
+            if str(value) in GRAINS:
+                found.add(str(value))
+            else:
+                self.note(concept, SEM.grain, value, "not a grain")
+        return [g for g in GRAINS if g in found]
+
+    def metric(self, concept: Node, spec: dict[str, Any]) -> None:
+        """The keys only metrics have: filter, window, shift, fill_null."""
+        condition = self.take_one(concept, SEM.filter)
+        if condition is not None:
+            spec["filter"] = str(condition)
+        grain = self.take_one(concept, SEM.periodGrain)
+        over = self.take_one(concept, SEM.windowOver)
+        if over is not None:
+            window: dict[str, Any] = {"time": self.ref(over)}
+            last = _number(self.take_one(concept, SEM.windowLast))
+            if last is not None:
+                window["last"] = last
+                window["grain"] = str(grain)
+            to_date = self.take_one(concept, SEM.windowToDate)
+            if to_date is not None:
+                window["to_date"] = str(to_date)
+            spec["window"] = window
+        along = self.take_one(concept, SEM.shiftAlong)
+        if along is not None:
+            periods = _number(self.take_one(concept, SEM.shiftPeriods))
+            spec["shift"] = {"time": self.ref(along), "periods": periods, "grain": str(grain)}
+        fill = _number(self.take_one(concept, SEM.fillValue))
+        if fill is not None and not (fill == 0 and _counts(spec)):
+            spec["fill_null"] = fill
+
+    def quality_rule(self, node: Node) -> tuple[str, dict[str, Any]]:
+        """A term's quality rule from its dqv:Metric."""
+        self.take_type(node, DQV.Metric)
+        rid = self.identifier(node)
+        rule: dict[str, Any] = {}
+        dimension = self.take_one(node, DQV.inDimension)
+        if dimension is not None:
+            self.take_type(dimension, DQV.Dimension)
+            name = self.take_one(dimension, SKOS.prefLabel)
+            rule["dimension"] = str(name) if name is not None else _last_segment(str(dimension))
+        check = self.take_one(node, SEM.check)
+        rule["check"] = str(check) if check is not None else None
+        descriptions = self.take(node, SKOS.definition)
+        if descriptions:
+            rule["description"] = str(descriptions[0])
+        threshold = _number(self.take_one(node, SEM.threshold))
+        if threshold is not None and threshold != 1:
+            rule["threshold"] = threshold
+        self.take(node, DQV.expectedDataType)
+        self.take(node, DCTERMS.subject)  # the term's entity, known from its meaning
+        return rid, rule
+
+    # -- across terms -------------------------------------------------------------------
+
+    def relations(self, concepts: list[Node], drafts: Mapping[Node, _Draft]) -> None:
+        """Hierarchy, associations, matches and replacements, read from both sides."""
+        for concept in concepts:
+            draft = drafts[concept]
+            self.both_ways(concept, drafts, SKOS.broader, SKOS.narrower, "broader")
+            for other in self.take(concept, SKOS.related):
+                if other not in self.concepts or other == concept:
+                    self.note(concept, SKOS.related, other, "not another concept of the import")
+                else:
+                    draft.related.add(self.ids[other])
+            for predicate, matches in (
+                (SKOS.exactMatch, draft.exact_match),
+                (SKOS.closeMatch, draft.close_match),
+            ):
+                for other in self.take(concept, predicate):
+                    if other in self.concepts:
+                        draft.related.add(self.ids[other])
+                        self.note(
+                            concept,
+                            predicate,
+                            other,
+                            "a match inside the imported vocabulary: written as related",
+                            "changed",
+                        )
+                    elif isinstance(other, URIRef):
+                        matches.add(str(other))
+                    else:
+                        self.note(concept, predicate, other, "not an IRI")
+            self.both_ways(concept, drafts, DCTERMS.isReplacedBy, DCTERMS.replaces, "replaced_by")
+        for concept in concepts:
+            draft = drafts[concept]
+            replacements = sorted(draft.replaced_by)
+            for extra in replacements[1:]:
+                self.note(
+                    concept,
+                    DCTERMS.isReplacedBy,
+                    None,
+                    f"replaced by several terms: '{replacements[0]}' is kept, not '{extra}'",
+                )
+            draft.data.update(
+                broader=sorted(draft.broader),
+                related=sorted(draft.related),
+                exact_match=sorted(draft.exact_match),
+                close_match=sorted(draft.close_match),
+                replaced_by=replacements[0] if replacements else None,
+            )
+
+    def both_ways(
+        self, concept: Node, drafts: Mapping[Node, _Draft], forward: Node, inverse: Node, key: str
+    ) -> None:
+        """A relation between two concepts of the import read from both ends: `forward` on
+        `concept` (skos:broader) and `inverse` from it (skos:narrower), into the set `key`
+        of the draft it starts from."""
+        for predicate in (forward, inverse):
+            for other in self.take(concept, predicate):
+                if other not in self.concepts or other == concept:
+                    self.note(concept, predicate, other, "not another concept of the import")
+                    continue
+                start, end = (other, concept) if predicate == inverse else (concept, other)
+                getattr(drafts[start], key).add(self.ids[end])
+
+    def names(self, concepts: list[Node], drafts: Mapping[Node, _Draft]) -> None:
+        """The glossary's naming rule (SEM206): in one language a label, synonym or hidden
+        label names one term, and no name equals another term's id. A name that breaks it
+        is left out and reported, the term first by id keeping it."""
+        ids = {normalize_name(t): t for t in [*self.existing, *(self.ids[c] for c in concepts)]}
+        seen: dict[tuple[str, str], str] = {}
+        for concept in sorted(concepts, key=lambda c: self.ids[c]):
+            tid = self.ids[concept]
+            data = drafts[concept].data
+            for key, predicate in (
+                ("label", SKOS.prefLabel),
+                ("synonyms", SKOS.altLabel),
+                ("hidden_labels", SKOS.hiddenLabel),
+            ):
+                for lang, value in list(data[key].items()):
+                    for text in list(value) if isinstance(value, list) else [value]:
+                        name = normalize_name(text)
+                        clash, other = ids.get(name), seen.get((lang, name))
+                        if clash is not None and clash != tid:
+                            who = f"the id of term '{clash}'"
+                        elif other is not None and other != tid:
+                            who = f"a name of term '{other}' in '{lang}'"
+                        else:
+                            seen[(lang, name)] = tid
+                            continue
+                        shown = Literal(text, lang=lang).n3()
+                        if key != "label":
+                            value.remove(text)
+                            self.note(concept, predicate, shown, f"also {who}: left out")
+                        elif len(data["label"]) > 1:
+                            del data["label"][lang]
+                            self.note(concept, predicate, shown, f"also {who}: left out")
+                        else:
+                            data["label"] = {lang: tid}
+                            self.note(
+                                concept,
+                                predicate,
+                                shown,
+                                f"also {who}: the id is the label instead",
+                                "changed",
+                            )
+                data[key] = {k: v for k, v in data[key].items() if v}
+
+    def finish(self, concept: Node, draft: _Draft) -> ImportedTerm:
+        """The term's keys in file order, empty ones left out, the meaning last (or the
+        business concept)."""
+        tid = self.ids[concept]
+        data = draft.data
+        if not data["label"]:
+            data["label"] = {self.language: tid}
+            self.note(concept, SKOS.prefLabel, None, "no prefLabel: the id is the label", "changed")
+        ordered = {k: v for k, v in data.items() if v not in (None, [], {})}
+        if draft.meaning is None:
+            self.note(
+                concept,
+                None,
+                None,
+                "no physical meaning in the source: written as a business concept "
+                "(concept: {}), which queries cannot use until it is given one",
+                "concept",
+            )
+            ordered["concept"] = {}
+            return ImportedTerm(tid, str(concept), ordered, concept_only=True)
+        kind, meaning = draft.meaning
+        if meaning["quality"]:
+            ordered["quality"] = meaning["quality"]
+        ordered[kind] = meaning[kind]
+        return ImportedTerm(tid, str(concept), ordered)
+
+
+def _counts(spec: Mapping[str, Any]) -> bool:
+    """Whether a metric is a count of rows, whose fill value 0 the model implies."""
+    if spec.get("entity") is None:
+        return False
+    try:
+        parsed = sqlglot.parse_one(spec["expr"], read=FILE_DIALECT)
+    except ParseError:
+        return False
+    return isinstance(parsed, exp.Count)

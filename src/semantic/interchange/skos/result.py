@@ -1,0 +1,165 @@
+"""What `semantic import skos` gives: the imported domains, terms and subject areas as plain
+data, their YAML text in the house style (`semantic.interchange.common.yaml_text`), and the
+report's own form, one line or one JSON object per notice about a triple."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ruamel.yaml.comments import CommentedMap
+
+from semantic.files.schema import GlossaryFile, SubjectAreaSpec, TermSpec
+from semantic.interchange.common import ImportResult, Notice, house_style, yaml_text
+from semantic.interchange.skos.read import _prefixed
+
+_CONCEPT_COMMENT = (
+    "TODO(import): a business concept without physical meaning, which queries cannot\n"
+    "use: give it a dimension, time_dimension, metric or segment instead."
+)
+
+
+def report_line(notice: Notice) -> str:
+    """A notice of the import as one line, `kind: <subject> predicate object: reason`, with
+    the export's prefixes for the predicate (`skos:changeNote`).
+
+    >>> from rdflib.namespace import SKOS
+    >>> print(report_line(Notice("", 0, "https://x.org/a", "no key", "unmapped",
+    ...                          str(SKOS.changeNote), '"v2"@en')))
+    unmapped: <https://x.org/a> skos:changeNote "v2"@en: no key
+    """
+    parts = [notice.what if notice.what.startswith("_:") else f"<{notice.what}>"]
+    if notice.predicate:
+        parts.append(_prefixed(notice.predicate))
+    if notice.object:
+        parts.append(notice.object)
+    return f"{notice.kind}: {' '.join(parts)}: {notice.reason}"
+
+
+def report_dict(notice: Notice) -> dict[str, str | None]:
+    """A notice of the import in a JSON-ready form: kind, subject, predicate, object,
+    reason."""
+    return {
+        "kind": notice.kind,
+        "subject": notice.what,
+        "predicate": notice.predicate,
+        "object": notice.object,
+        "reason": notice.reason,
+    }
+
+
+@dataclass(frozen=True)
+class ImportedTerm:
+    """One imported term: its id, the concept it comes from and its glossary keys (plain
+    data in file order, meaning last)."""
+
+    id: str
+    iri: str
+    data: Mapping[str, Any]
+    concept_only: bool = False
+
+
+@dataclass(frozen=True)
+class ImportedSubjectArea:
+    """One imported subject area: its id, the collection it comes from and its glossary
+    keys (plain data in file order)."""
+
+    id: str
+    iri: str
+    data: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class ImportedDomain:
+    """One imported domain (a concept scheme): its keys and its terms, in file order."""
+
+    id: str
+    source: str | None
+    label: Mapping[str, str]
+    description: Mapping[str, str]
+    terms: tuple[ImportedTerm, ...]
+    #: the subject areas of the domain (a sem:SubjectArea dct:isPartOf its scheme)
+    subject_areas: tuple[ImportedSubjectArea, ...] = ()
+
+    @property
+    def file(self) -> str:
+        """The file name under the glossary folder."""
+        return f"{self.id}.yml"
+
+
+@dataclass(frozen=True)
+class SkosImport(ImportResult):
+    """What an import gives: the glossary files to write and the report (`kind` is
+    `unmapped`, `changed`, `conflict` or `concept`; `what` is the resource, `predicate` and
+    `object` the triple when the notice is about one), with the domains they come from.
+
+    `files` maps a file name (relative to the glossary folder) to its YAML text, without
+    the conflicting terms; `terms` are the ids those files define; `conflicts` maps the id
+    of each imported term the project already has to that term's domain.
+    """
+
+    domains: tuple[ImportedDomain, ...] = ()
+    conflicts: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def terms(self) -> tuple[str, ...]:
+        """Ids of the terms written without replacing, domain by domain."""
+        return tuple(t.id for d in self.domains for t in d.terms if t.id not in self.conflicts)
+
+
+def render_domain(domain: ImportedDomain, skip: Mapping[str, object] | None = None) -> str:
+    """The YAML text of one domain file (terms whose id is in `skip` left out)."""
+    doc: dict[str, Any] = {"domain": domain.id}
+    if domain.label:
+        doc["label"] = domain.label
+    if domain.description:
+        doc["description"] = domain.description
+    terms = CommentedMap()
+    for term in domain.terms:
+        if skip and term.id in skip:
+            continue
+        terms[term.id] = term_node(term)
+        if len(terms) > 1:
+            terms.yaml_set_comment_before_after_key(term.id, before="\n", indent=2)
+    doc["terms"] = terms
+    if domain.subject_areas:
+        doc["subject_areas"] = areas_node(domain.subject_areas)
+    source = domain.source
+    header = f"Imported from <{source}> by `semantic import skos`." if source else None
+    return yaml_text(doc, GlossaryFile, header)
+
+
+def with_terms(domain: ImportedDomain, terms: list[ImportedTerm]) -> ImportedDomain:
+    """`domain` with other terms."""
+    return ImportedDomain(
+        domain.id,
+        domain.source,
+        domain.label,
+        domain.description,
+        tuple(terms),
+        domain.subject_areas,
+    )
+
+
+def areas_node(areas: tuple[ImportedSubjectArea, ...]) -> CommentedMap:
+    """The `subject_areas:` of a glossary file, a blank line between two."""
+    node = CommentedMap()
+    for area in areas:
+        node[area.id] = area_node(area)
+        if len(node) > 1:
+            node.yaml_set_comment_before_after_key(area.id, before="\n", indent=2)
+    return node
+
+
+def area_node(area: ImportedSubjectArea) -> Any:
+    """One subject area in the house style."""
+    return house_style(dict(area.data), SubjectAreaSpec)
+
+
+def term_node(term: ImportedTerm) -> Any:
+    """One term in the house style; a business concept with a comment saying what to do."""
+    node = house_style(dict(term.data), TermSpec)
+    if term.concept_only:
+        node.yaml_set_comment_before_after_key("concept", before=_CONCEPT_COMMENT, indent=4)
+    return node

@@ -1,1 +1,0 @@
-"""The vocabulary as RDF: export (SKOS, DCAT, CSVW, DQV, PROV), validation, import, R2RML."""
