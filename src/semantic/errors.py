@@ -56,6 +56,8 @@ CODES: dict[str, str] = {
     "SEM224": "a construct of the source was not carried over (reported, never dropped silently)",
     "SEM225": "a key or relationship was guessed from names: check it",
     "SEM226": "init left the password out of the new semantic.yml: export PGPASSWORD",
+    "SEM229": "a metric's fill_null does not fit the metric's type",
+    "SEM230": "a relationship from an entity to itself has no role name or leads to the same row",
     # SEM3xx: query planning
     "SEM301": "query is not valid SQL",
     "SEM302": "not a business query",
