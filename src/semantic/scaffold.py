@@ -453,8 +453,11 @@ def scaffold_files(
             target = catalog.tables[link.target]
             rel = CommentedMap()
             rel["to"] = target.id
-            if targets.count(link.target) > 1:
-                rel["name"] = snake_id("_".join(a for a, _ in link.keys).removesuffix("_id"))
+            # a role name tells relationships to one entity apart, and a row's other row
+            # (an employee's manager) from the row itself
+            if targets.count(link.target) > 1 or link.target == key:
+                role = snake_id("_".join(a for a, _ in link.keys).removesuffix("_id"))
+                rel["name"] = f"other_{role}" if role == target.id else role
             unique = set(table.primary_key) == {a for a, _ in link.keys}
             rel["cardinality"] = "one_to_one" if unique else "many_to_one"
             rel["keys"] = flow(dict(link.keys))
