@@ -589,6 +589,18 @@ class _Builder:
         if term.kind == "concept":
             return True
         if term.is_derived:
+            if term.fill_null is not None:
+                self.diagnostics.append(
+                    Diagnostic(
+                        "SEM229",
+                        f"fill_null of metric '{term.id}' has no effect: a metric without "
+                        "entity has no rows of its own; the fill_null of the metrics it "
+                        "combines applies",
+                        self._span(term, "fill_null", value=True),
+                        "remove it, and give fill_null to the base metrics it combines",
+                        severity="warning",
+                    )
+                )
             return self._check_derived(term)
         assert term.entity is not None
         if term.entity not in self.entities:

@@ -387,3 +387,14 @@ def test_a_text_fill_is_refused(tmp_path: Path) -> None:
     with pytest.raises(SemanticError) as caught:
         Project.load(tmp_path)
     assert caught.value.code == "SEM102"
+
+
+def test_a_fill_on_a_metric_without_entity_is_reported(tmp_path: Path) -> None:
+    # it would never be used: the groups without rows are those of the metrics it combines
+    term = (
+        "  per_order: {label: {en: Per order}, metric: {expr: paid / order_count, fill_null: 0}}\n"
+    )
+    write_project(tmp_path, {"models/m.yml": MODEL, "glossary/g.yml": GLOSSARY.lstrip() + term})
+    _, diagnostics = Project.inspect(tmp_path)
+    (d,) = diagnostics
+    assert (d.code, d.severity) == ("SEM229", "warning") and "has no effect" in d.message
