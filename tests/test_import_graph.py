@@ -42,6 +42,7 @@ NEVER: list[tuple[str, str, str, tuple[str, ...]]] = [
     ("outputs never import importers", "outputs", "interchange", ()),
 ]
 
+
 def layer_of(module: str) -> str:
     """The layer `module` (a dotted name under `semantic`) belongs to."""
     first = module.split(".")[0]

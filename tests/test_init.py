@@ -220,3 +220,25 @@ def test_init_finds_the_bookshop_relationships_from_its_csv_files(tmp_path: Path
         e.id: e.primary_key for e in bookshop.model.entities.values()
     }
     assert scaffolded.check_data() == []
+
+
+def test_a_self_referencing_foreign_key_is_named_after_its_column(tmp_path: Path) -> None:
+    """`employees.manager_id -> employees.emp_id` becomes a relationship named `manager`,
+    which `semantic check` requires of a relationship to the same entity (SEM230)."""
+    path = tmp_path / "staff.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute(
+        "CREATE TABLE employees (emp_id INTEGER PRIMARY KEY, name VARCHAR, manager_id INTEGER, "
+        "FOREIGN KEY (manager_id) REFERENCES employees (emp_id))"
+    )
+    con.execute("INSERT INTO employees VALUES (1, 'Ada', NULL)")
+    con.execute("INSERT INTO employees VALUES (2, 'Bob', 1)")
+    con.close()
+    scaffold(duckdb_source(path), tmp_path / "p")
+    staff = Project.load(tmp_path / "p")
+    (edge,) = [e for e in staff.model.edges["employees"] if e.declared]
+    assert (edge.name, edge.target, edge.keys) == (
+        "manager",
+        "employees",
+        (("manager_id", "emp_id"),),
+    )

@@ -57,6 +57,8 @@ CODES: dict[str, str] = {
     "SEM225": "a key or relationship was guessed from names: check it",
     "SEM226": "init left the password out of the new semantic.yml: export PGPASSWORD",
     "SEM227": "unknown time zone in semantic.yml",
+    "SEM229": "a metric's fill_null does not fit the metric's type",
+    "SEM230": "a relationship from an entity to itself has no role name or leads to the same row",
     "SEM232": "a BI tool's sum of a subject area column counts rows again (many-side dimension)",
     "SEM233": "a subject area column does not add up across the view's rows",
     "SEM234": "lint: a synonym or hidden label of a term names another term in another language",

@@ -110,7 +110,7 @@ def _over_time(plan: Plan) -> exp.Select:
             ]
             on = _and([column(ot.key, ot.alias).eq(boundary), *same])
             joins.append(exp.Join(this=table(PERIODS, ot.alias), on=on, side="LEFT"))
-            source[ot.alias] = _inline_measures(ot.value, ot.alias, plan)
+            source[ot.alias] = _inline_measures(ot.value, ot.alias, ot.key, plan)
             continue
         if ot.rows is not None:
             ctes += _window_over_rows(ot, keys, boundary)
@@ -124,14 +124,15 @@ def _over_time(plan: Plan) -> exp.Select:
             ]
         )
         joins.append(exp.Join(this=table(ot.alias), on=on, side="LEFT"))
-        source[ot.alias] = _inline_measures(ot.value, ot.alias, plan)
+        source[ot.alias] = _inline_measures(ot.value, ot.alias, ot.key, plan)
     select.set("joins", joins)
     select.set("with_", exp.With(expressions=ctes))
 
     def measure(name: str) -> exp.Expression:
         if name in source:
             return source[name].copy()
-        return _filled(column(name, "current_period"), plan.fills.get(name))
+        # the per-period results already show the fill for a period without rows
+        return column(name, "current_period")
 
     def inline(node: exp.Expression) -> exp.Expression:
         return _swap_refs(node, lambda k: column(k, "current_period"), measure)
@@ -278,9 +279,13 @@ def _measures_in(value: exp.Expression) -> list[str]:
     return [r.ident for r in find_refs(value, "measure")]
 
 
-def _inline_measures(value: exp.Expression, table: str, plan: Plan) -> exp.Expression:
-    """`value` over the measures of the per-period row `table`."""
-    return _swap_refs(value, measure=lambda m: _filled(column(m, table), plan.fills.get(m)))
+def _inline_measures(value: exp.Expression, table: str, key: str, plan: Plan) -> exp.Expression:
+    """`value` over the measures of the per-period row `table`, joined on the period `key`:
+    a period without a row there (none is earlier) takes the fill."""
+    present = exp.not_(column(key, table).is_(exp.null()))
+    return _swap_refs(
+        value, measure=lambda m: _filled(column(m, table), plan.fills.get(m), present)
+    )
 
 
 def _alias(expr: exp.Expression, name: str) -> exp.Alias:
@@ -355,9 +360,11 @@ def _flat(plan: Plan, agg: Aggregate) -> exp.Select:
     def measure(name: str) -> exp.Expression:
         value = measures[name].copy()
         # with group keys, a group exists only where the metric has rows; the grand total
-        # of an empty selection is one row without any, and takes the fill
-        empty = not keys and not isinstance(value, exp.Count)
-        return _filled(value, plan.fills.get(name) if empty else None)
+        # of an empty selection is one row without any, and takes the fill (a count is
+        # already 0 there)
+        if keys or isinstance(value, exp.Count):
+            return value
+        return _filled(value, plan.fills.get(name), exp.Count(this=exp.Star()) > 0)
 
     def inline(node: exp.Expression) -> exp.Expression:
         return _swap_refs(node, lambda k: keys[k].copy(), measure)
@@ -372,12 +379,18 @@ def _combined(plan: Plan) -> exp.Select:
     owner = {m: agg.name for agg in plan.aggregates for m, _ in agg.measures}
     key_names = [name for name, _ in plan.aggregates[0].keys]
     ctes = []
+    markers = _row_markers(plan)
     for agg in plan.aggregates:
         body, keys, measures = _source(agg)
         body.set(
             "expressions",
             [_alias(e.copy(), k) for k, e in keys.items()]
-            + [_alias(e.copy(), m) for m, e in measures.items()],
+            + [_alias(e.copy(), m) for m, e in measures.items()]
+            + (
+                [_alias(exp.Count(this=exp.Star()), markers[agg.name])]
+                if agg.name in markers
+                else []
+            ),
         )
         ctes.append(exp.CTE(this=body, alias=exp.TableAlias(this=exp.to_identifier(agg.name))))
     select = exp.Select()
@@ -417,12 +430,15 @@ def _combined(plan: Plan) -> exp.Select:
         )
     select.set("with_", exp.With(expressions=ctes))
 
+    def measure(name: str) -> exp.Expression:
+        agg = owner[name]
+        # a group that the metric's aggregate has no row for: the join found no row there,
+        # or (without group keys) the aggregate counted none
+        present = column(markers[agg], agg) > 0 if agg in markers else None
+        return _filled(column(name, agg), plan.fills.get(name), present)
+
     def inline(node: exp.Expression) -> exp.Expression:
-        return _swap_refs(
-            node,
-            lambda k: column(k, KEYS_CTE),
-            lambda m: _filled(column(m, owner[m]), plan.fills.get(m)),
-        )
+        return _swap_refs(node, lambda k: column(k, KEYS_CTE), measure)
 
     select.set("expressions", [_alias(inline(e), name) for name, e in plan.columns])
     if plan.having:
@@ -430,11 +446,34 @@ def _combined(plan: Plan) -> exp.Select:
     return _finish(select, plan, inline)
 
 
-def _filled(value: exp.Expression, fill: exp.Expression | None) -> exp.Expression:
-    """`value`, or `fill` where a group has no row for it."""
+def _row_markers(plan: Plan) -> dict[str, str]:
+    """For each aggregate with a filled measure that may be NULL over rows that exist (any
+    but a count), the name of a column counting its rows: it tells a group without rows,
+    which takes the fill, from a NULL aggregate of rows, which stays NULL."""
+    markers = {}
+    for agg in plan.aggregates:
+        if any(m in plan.fills and not isinstance(e, exp.Count) for m, e in agg.measures):
+            taken = {k for k, _ in agg.keys} | {m for m, _ in agg.measures}
+            name, n = "__rows", 2
+            while name in taken:
+                name, n = f"__rows_{n}", n + 1
+            markers[agg.name] = name
+    return markers
+
+
+def _filled(
+    value: exp.Expression, fill: exp.Expression | None, present: exp.Expression | None = None
+) -> exp.Expression:
+    """`value`, or `fill` where a group has no row for it.
+
+    `present` is true where the group has rows; without it, a NULL `value` is taken for a
+    group without rows, which is only right for a value never NULL over rows (a count).
+    """
     if fill is None:
         return value
-    return exp.Coalesce(this=value, expressions=[fill.copy()])
+    if present is None:
+        return exp.Coalesce(this=value, expressions=[fill.copy()])
+    return exp.Case(ifs=[exp.If(this=present, true=value)], default=fill.copy())
 
 
 def _finish(

@@ -98,9 +98,11 @@ def _choose_path(
     model: Model, start: str, target: str, pinned: tuple[str, ...], fan: bool
 ) -> Path | Exception:
     candidates = [p for p in _paths(model, start, target, True) if _ends_with(p, pinned)]
+    candidates += _through_self(model, start, pinned, True)
     fanned = False
     if not candidates and fan:
         candidates = [p for p in _paths(model, start, target, False) if _ends_with(p, pinned)]
+        candidates += _through_self(model, start, pinned, False)
         fanned = True
     if not candidates:
         return _no_path(model, start, target, pinned)
@@ -161,6 +163,35 @@ def _paths(model: Model, start: str, target: str, to_one: bool) -> list[Path]:
     return found
 
 
+def _through_self(model: Model, start: str, pinned: tuple[str, ...], to_one: bool) -> list[Path]:
+    """The paths that end with `pinned` when it takes a relationship from an entity to itself
+    (an author's mentor): a path to where the pin starts, then the pin. Such a path reaches
+    an entity twice, which `_paths` never does: only a pin asks for the other row."""
+    hops = _edges_of(model, pinned)
+    if not any(e.source == e.target for e in hops):
+        return []
+    found = []
+    for prefix in _paths(model, start, hops[0].source, to_one):
+        path = (*prefix, *hops)
+        # as in `_paths`: to-one edges only, or down to finer rows first, then up
+        ups = [e.to_one for e in path]
+        if all(ups) if to_one else ups == sorted(ups):
+            found.append(path)
+    return found
+
+
+def _edges_of(model: Model, pinned: tuple[str, ...]) -> Path:
+    """The edges that a term's `path` names (empty if one is unknown)."""
+    edges = []
+    for hop in pinned:
+        source, _, name = hop.partition(".")
+        edge = next((e for e in model.edges.get(source, ()) if e.name == name), None)
+        if edge is None:
+            return ()
+        edges.append(edge)
+    return tuple(edges)
+
+
 def _ends_with(path: Path, pinned: tuple[str, ...]) -> bool:
     if not pinned:
         return True
@@ -212,7 +243,12 @@ def _no_path(model: Model, start: str, target: str, pinned: tuple[str, ...]) -> 
     # with a pinned path, the question is how to reach the entity where the pin begins
     via = pinned[0].partition(".")[0] if pinned else target
     fan = _any_path(model, start, via)
-    many = next((e for e in fan or () if not e.to_one), None)
+    # the pin itself may go down to the many side (an author's mentees)
+    many = (
+        next((e for e in (*fan, *_edges_of(model, pinned)) if not e.to_one), None)
+        if fan is not None
+        else None
+    )
     if many is not None:
         return error(
             "SEM306",

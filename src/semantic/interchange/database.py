@@ -115,8 +115,11 @@ def scaffold_files(
             rel = CommentedMap(to=target.id)
             rel["cardinality"] = "one_to_one" if unique else "many_to_one"
             rel["keys"] = dict(link.keys)
-            if targets.count(link.target) > 1:
-                rel["name"] = snake_id("_".join(a for a, _ in link.keys).removesuffix("_id"))
+            # a role name tells relationships to one entity apart, and a row's other row
+            # (an employee's manager) from the row itself
+            if targets.count(link.target) > 1 or link.target == key:
+                role = snake_id("_".join(a for a, _ in link.keys).removesuffix("_id"))
+                rel["name"] = f"other_{role}" if role == target.id else role
             if link.guessed:
                 rel.yaml_set_start_comment(f"{link.reason} (check it)", indent=6)
                 guesses.append((f"relationship {table.id} -> {target.id}", link.reason))

@@ -12,7 +12,8 @@ from typing import Any, Literal, cast
 
 import sqlglot
 from sqlglot import exp
-from sqlglot.errors import ParseError
+from sqlglot.errors import ParseError, SqlglotError
+from sqlglot.optimizer.annotate_types import annotate_types
 
 from semantic.errors import Diagnostic, Span, suggest
 from semantic.files.read import Document
@@ -382,6 +383,8 @@ class _Builder:
                                 doc.span((*where, "keys", src)),
                                 suggest(col, ent.columns),
                             )
+                if rel.to == eid and not self._check_self(doc, where, eid, rel.name, rel.keys):
+                    continue
                 if any(e.name == name for e in self.edges[eid]):
                     ok = False
                     self.report(
@@ -421,6 +424,39 @@ class _Builder:
                             severity="warning",
                         )
                     )
+
+    def _check_self(
+        self,
+        doc: Document[ModelFile],
+        where: tuple[str | int, ...],
+        eid: str,
+        name: str | None,
+        keys: Mapping[str, str],
+    ) -> bool:
+        """A relationship from an entity to itself (an author's mentor) is named after the
+        role of the other row, since its hops (`authors.mentor`, and back `authors.authors_mentor`)
+        are how terms tell that row from the row itself; and it leads to another row."""
+        if name is None or name == eid:
+            self.report(
+                "SEM230",
+                f"the relationship of '{eid}' to itself needs a `name` saying the role of the "
+                "other row",
+                doc.span(where),
+                f"name it after that role, e.g. name: parent; then pin the terms that read the "
+                f"other row with path: [{eid}.parent]",
+            )
+            return False
+        if all(src == tgt for src, tgt in keys.items()):
+            self.report(
+                "SEM230",
+                f"relationship '{name}' of '{eid}' joins every row to itself "
+                f"({', '.join(f'{s} = {t}' for s, t in keys.items())})",
+                doc.span(where),
+                "join the column that refers to the other row to the key, e.g. "
+                "{manager_id: employee_id}",
+            )
+            return False
+        return True
 
     # --- glossary --------------------------------------------------------------------------
 
@@ -561,6 +597,18 @@ class _Builder:
         if term.kind == "concept":
             return True
         if term.is_derived:
+            if term.fill_null is not None:
+                self.diagnostics.append(
+                    Diagnostic(
+                        "SEM229",
+                        f"fill_null of metric '{term.id}' has no effect: a metric without "
+                        "entity has no rows of its own; the fill_null of the metrics it "
+                        "combines applies",
+                        self._span(term, "fill_null", value=True),
+                        "remove it, and give fill_null to the base metrics it combines",
+                        severity="warning",
+                    )
+                )
             return self._check_derived(term)
         assert term.entity is not None
         if term.entity not in self.entities:
@@ -609,6 +657,8 @@ class _Builder:
                 self._span(term, "expr", value=True),
                 "put every column inside an aggregate function",
             )
+        elif term.is_metric and not self._check_fill(term):
+            ok = False
         elif not term.is_metric and has_agg:
             ok = False
             self.report(
@@ -618,6 +668,24 @@ class _Builder:
                 "describe one row; define a metric to aggregate",
             )
         return self._check_path(term) and ok
+
+    def _check_fill(self, term: Term) -> bool:
+        """A base metric's `fill_null` (a number) fits its value: refused (SEM229) when the
+        metric is surely a date, a text, a boolean..., which the fill cannot stand for."""
+        if term.fill_null is None:
+            return True
+        kind = _non_numeric_kind(term, self.entities)
+        if kind is None:
+            return True
+        self.report(
+            "SEM229",
+            f"fill_null of metric '{term.id}' is a number, but the metric's value is {kind} "
+            f"({term.expr.sql(FILE_DIALECT)})",
+            self._span(term, "fill_null", value=True),
+            "remove fill_null: a group without rows then shows NULL; only a numeric metric "
+            "takes a number for its groups without rows",
+        )
+        return False
 
     def _check_columns(self, term: Term) -> bool:
         assert term.entity is not None
@@ -1258,6 +1326,52 @@ def _name_spans(
 
 def _columns_outside_aggregates(expr: exp.Expression) -> bool:
     return any(column.find_ancestor(exp.AggFunc) is None for column in expr.find_all(exp.Column))
+
+
+#: how an error names a value that is not a number, by its sqlglot type
+_KINDS: tuple[tuple[set[Any], str], ...] = (
+    ({exp.DataType.Type.DATE, exp.DataType.Type.DATE32}, "a date"),
+    ({exp.DataType.Type.TIME, exp.DataType.Type.TIMETZ}, "a time of day"),
+    (set(exp.DataType.TEMPORAL_TYPES), "a timestamp"),
+    (set(exp.DataType.TEXT_TYPES), "text"),
+    ({exp.DataType.Type.BOOLEAN}, "a boolean"),
+    (set(exp.DataType.NESTED_TYPES), "a list or structure"),
+)
+
+#: arithmetic, whose type sqlglot may get wrong on dates (a date minus a date is a number)
+_ARITHMETIC = (exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod, exp.IntDiv)
+
+
+def _non_numeric_kind(term: Term, entities: Mapping[str, Entity]) -> str | None:
+    """What a base metric's value surely is when it is not a number ("a date", "text"...),
+    from its columns' declared types; None when it is a number or when unsure."""
+    if term.entity is None or term.expr.find(*_ARITHMETIC) is not None:
+        return None
+    tree = term.expr.copy()
+    for used in tree.find_all(exp.Column):
+        if not used.table:
+            used.set("table", exp.to_identifier(term.entity))
+    tables = dict.fromkeys([term.entity, *(c.table for c in tree.find_all(exp.Column))])
+    schema: dict[str, object] = {}
+    for name in tables:
+        types: dict[str, str] = {}
+        for column in entities[name].columns.values() if name in entities else ():
+            try:
+                kind = exp.DataType.build(column.type or "", dialect=FILE_DIALECT)
+            except (SqlglotError, ValueError):
+                continue
+            types[column.name] = kind.sql(FILE_DIALECT)
+        schema[name] = types
+    select = exp.select(tree).from_(exp.Table(this=exp.to_identifier(term.entity)))
+    for name in list(tables)[1:]:
+        select = select.join(exp.Table(this=exp.to_identifier(name)), join_type="CROSS")
+    try:
+        value = annotate_types(select, schema=schema, dialect=FILE_DIALECT).selects[0].type
+    except (SqlglotError, ValueError, KeyError, TypeError):  # unsure: the engine will tell
+        return None
+    if value is None:
+        return None
+    return next((name for kinds, name in _KINDS if value.this in kinds), None)
 
 
 def _fill_value(meaning: object, parsed: exp.Expression) -> exp.Expression | None:
