@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 import pyarrow as pa
 
+from semantic.dialects import column_types, dialect_of
 from semantic.engines.base import Engine
 from semantic.engines.connect import check_engines, open_engine
 from semantic.engines.datagen import ensure_tpch
@@ -32,7 +33,7 @@ from semantic.model import Model, build_model
 from semantic.plan import Plan, describe_plan, plan_query
 from semantic.quality import QualityResult, check_keys, measure_quality
 from semantic.query import QueryInput, parse_query, query_text
-from semantic.render import dialect_of, render_sql
+from semantic.render import render_sql
 from semantic.resolve import find_path
 from semantic.schema import GlossaryFile, ModelFile, ProjectFile
 from semantic.views import check_subject_areas
@@ -121,6 +122,11 @@ class Project:
 
     # --- compiling -----------------------------------------------------------------------
 
+    @cached_property
+    def column_types(self) -> dict[str, dict[str, str]]:
+        """The declared type of each column of each entity table, for the dialect pass."""
+        return column_types(self.model)
+
     def plan(self, query: QueryInput) -> Plan:
         """The plan of a business query: which aggregates, joins and filters."""
         return plan_query(self.model, parse_query(self.model, query_text(query)))
@@ -129,7 +135,7 @@ class Project:
         """The SQL of a business query in `dialect` (the project's default when None)."""
         target = dialect or self.config.dialect
         dialect_of(target)
-        return render_sql(self.plan(query), target, pretty=pretty)
+        return render_sql(self.plan(query), target, pretty=pretty, schema=self.column_types)
 
     def query_warnings(self, query: QueryInput) -> list[Diagnostic]:
         """What is worth knowing about a query that still compiles: deprecated terms."""
@@ -252,7 +258,7 @@ class Project:
                 f"pass --param {missing[0]}=VALUE",
             )
         target = self.engine_for(engine) if engine is None or isinstance(engine, str) else engine
-        sql = render_sql(plan, target.dialect, pretty=False)
+        sql = render_sql(plan, target.dialect, pretty=False, schema=self.column_types)
         return target.execute(sql, {p: bound[p] for p in plan.params})
 
     def check_data(self, engine: Engine | str | None = None) -> list[Diagnostic]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlglot
 from sqlglot import exp
 
+from semantic.dialects import to_sql
 from semantic.engines.base import Engine
 from semantic.errors import Diagnostic, SemanticError, error
 from semantic.model import Model
@@ -43,7 +44,7 @@ def read_schema(engine: Engine, schema: str) -> list[SchemaObject]:
     query = exp.replace_placeholders(tree, schema=schema)
     return [
         SchemaObject(str(name), str(kind), None if comment is None else str(comment))
-        for name, kind, comment in engine.fetch(query.sql(dialect=engine.dialect))
+        for name, kind, comment in engine.fetch(to_sql(query, engine.dialect))
     ]
 
 
