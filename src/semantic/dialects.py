@@ -20,7 +20,13 @@ meaning in another engine, and a few have no faithful translation at all:
 Division (true division in DuckDB) and NULL ordering (last in both directions in DuckDB)
 are translated by sqlglot itself from the flags the query reader sets; tests pin both.
 
-`adapt` is a plain pass: tree in, tree out, run by `render_sql` before generating text.
+Functions differ too: rounding ties, casts to integers, `date_diff`, day and month names,
+`substr` from 0 or from the end, `LIKE` case, `concat`, `contains`, string order (PostgreSQL
+follows the database collation: strings get `COLLATE "C"`). Each dialect lists its rewrites
+in `Target.functions`; `tests/soundness/test_function_meaning.py` runs each on the engines.
+
+`adapt` is a plain pass: tree in, tree out. `to_sql` runs it and writes the text: it is the
+one road from a tree to the SQL an engine runs (queries, views, quality rules, load scripts).
 
 >>> from semantic.nodes import column
 >>> tree = exp.DateTrunc(this=column("d"), unit=exp.var("QUARTER"))
@@ -352,8 +358,8 @@ def _integer_cast(node: exp.Expression, ctx: Context) -> exp.Expression:
 
 def _round_numeric(node: exp.Expression, ctx: Context) -> exp.Expression:
     """PostgreSQL rounds a DOUBLE PRECISION half to even (`rint`), a NUMERIC half away from
-    zero as DuckDB rounds both: round in NUMERIC."""
-    if node.args.get("decimals") is None and not isinstance(node.this, exp.Literal):
+    zero as DuckDB rounds both, and has no `round(double precision, int)`: round in NUMERIC."""
+    if not isinstance(node.this, exp.Literal | exp.Cast):
         node.set("this", exp.cast(node.this, exp.DataType.Type.DECIMAL))
     return node
 
@@ -881,7 +887,7 @@ def _collate_bytes(tree: exp.Expression) -> None:
     CTEs and views built on them sort bytes), the strings sorted, compared or aggregated by
     min and max. Types come from `annotate_types`; an untyped column is left alone."""
     for node in list(tree.walk()):
-        if isinstance(node, exp.Collate) or _collated(node):
+        if isinstance(node, exp.Collate):
             continue
         if isinstance(node, exp.Select):
             for projection in node.expressions:
