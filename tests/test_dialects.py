@@ -130,7 +130,7 @@ RATIO = "SELECT order_priority, order_count / line_count AS ratio ORDER BY order
         ("mysql", "CAST(COALESCE(orders_metrics.order_count, 0) AS DOUBLE) / COALESCE("),
         ("snowflake", "CAST(COALESCE(orders_metrics.order_count, 0) AS DOUBLE) / NULLIF("),
         ("druid", "CAST(COALESCE(orders_metrics.order_count, 0) AS DOUBLE) / NULLIF("),
-        ("spark", "COALESCE(orders_metrics.order_count, 0) / COALESCE("),
+        ("spark", "CAST(COALESCE(orders_metrics.order_count, 0) AS DOUBLE) / NULLIF("),
     ],
 )
 def test_division_is_true_division(project: Project, dialect: str, division: str) -> None:

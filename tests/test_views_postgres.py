@@ -7,8 +7,12 @@ the end: published views depend on the TPC-H tables that other tests reload.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
+import decimal
+import shutil
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +23,7 @@ from semantic.compiler.areas import subject_area_query
 from semantic.engines.postgres import PostgresEngine
 from semantic.errors import SemanticError
 from semantic.outputs.publish import publish_views
+from semantic.outputs.quality import project_quality
 from semantic.project import Project
 from tests.conftest import ROOT
 from tests.test_views import (
@@ -182,3 +187,110 @@ def test_cli_publishes_to_postgresql(
     assert bi_rows(postgres_url, f'SELECT sum(order_count) FROM "{schema}".sales_by_customer') == [
         (15000,)
     ]
+
+
+# --- the view and quality SQL of the test projects, run on PostgreSQL -------------------------
+
+#: terms whose functions PostgreSQL spells or computes otherwise than DuckDB, so that a view
+#: or rule written without the dialect pass fails or answers differently
+FUNCTION_TERMS = """\
+  order_weekday:
+    label: {en: Order weekday, es: Día de la semana}
+    definition: {en: Day of the week of the sale (0 is Sunday)., es: Día de la semana.}
+    status: approved
+    quality:
+      weekday_in_range:
+        dimension: validity
+        check: dayofweek(ordered_on) BETWEEN 0 AND 6
+        description: A day of the week.
+    dimension: {entity: orders, expr: dayofweek(ordered_on)}
+  order_day_name:
+    label: {en: Order day name, es: Nombre del día}
+    definition: {en: English name of the day of the sale., es: Nombre del día.}
+    status: approved
+    dimension: {entity: orders, expr: dayname(ordered_on)}
+  channel_initial:
+    label: {en: Channel initial, es: Inicial del canal}
+    definition: {en: The first letter of the channel in capitals., es: Inicial del canal.}
+    status: approved
+    quality:
+      channel_is_lower_case:
+        dimension: validity
+        check: "contains(channel, 'o') OR channel > 'Z'"
+        description: Channels are lower-case words.
+    dimension: {entity: orders, expr: "upper(substr(channel, 0, 2))"}
+  weeks_to_year_end:
+    label: {en: Weeks to the year end, es: Semanas hasta fin de año}
+    definition: {en: Whole weeks from the sale to 31 December., es: Semanas enteras.}
+    status: approved
+    dimension:
+      entity: orders
+      expr: "date_diff('week', ordered_on, last_day(ordered_on + INTERVAL 11 MONTH))"
+"""
+FUNCTION_AREA = """\
+  sales_by_weekday:
+    label: {en: Sales by weekday, es: Ventas por día}
+    dimensions: [order_weekday, order_day_name, channel_initial, weeks_to_year_end]
+    metrics: [revenue, order_count]
+"""
+
+
+@pytest.fixture
+def bookshop_with_functions(tmp_path: Path) -> Project:
+    """The bookshop, with dimensions and quality rules that use functions."""
+    root = tmp_path / "bookshop"
+    shutil.copytree(ROOT / "examples" / "bookshop", root)
+    sales = root / "glossary" / "sales.yml"
+    text = sales.read_text().replace("terms:\n", "terms:\n" + FUNCTION_TERMS, 1)
+    sales.write_text(text.replace("subject_areas:\n", "subject_areas:\n" + FUNCTION_AREA, 1))
+    return Project.load(root)
+
+
+def _same(actual: list[tuple[Any, ...]], expected: list[tuple[Any, ...]]) -> bool:
+    def cell(value: Any) -> Any:
+        if isinstance(value, dt.datetime):
+            return value.date()
+        return round(float(value), 4) if isinstance(value, decimal.Decimal | float) else value
+
+    return sorted((tuple(map(cell, r)) for r in actual), key=repr) == sorted(
+        (tuple(map(cell, r)) for r in expected), key=repr
+    )
+
+
+def test_views_and_quality_rules_mean_on_postgresql_what_they_mean_on_duckdb(
+    bookshop_with_functions: Project, postgres_url: str, postgres_engine: PostgresEngine
+) -> None:
+    """Every entity and subject-area view of the bookshop, and every quality rule, run on
+    PostgreSQL with DuckDB's answer: `dayofweek`, `dayname`, `contains`, `substr` from 0,
+    `date_diff` by week and string comparison are written for PostgreSQL, as in compiled
+    queries, not copied from DuckDB (`DAY_OF_WEEK(...)`, `CONTAINS(...)`: no such
+    functions)."""
+    project = bookshop_with_functions
+    tables = f"bookshop_{uuid.uuid4().hex[:8]}"
+    postgres_engine.publish([f'CREATE SCHEMA "{tables}"'])
+    separator = "&" if "?" in postgres_url else "?"
+    engine = PostgresEngine(
+        project.model, f"{postgres_url}{separator}options=-csearch_path%3D{tables}"
+    )
+    try:
+        project.load_data(engine)
+        on_postgres = publish_views(project.model, engine, schema=f"{tables}_views")
+        on_duckdb = publish_views(project.model, project.engine, schema="views_test")
+        assert [v.name for v in on_postgres.views] == [v.name for v in on_duckdb.views]
+        for view in on_postgres.views:
+            rows = bi_rows(postgres_url, f'SELECT * FROM "{tables}_views"."{view.name}"')
+            expected = project.engine.fetch(f'SELECT * FROM views_test."{view.name}"')
+            assert rows and _same(rows, expected), f"view {view.name}: {rows} != {expected}"
+        scores = {(r.rule.id, r.rows, r.passing) for r in project_quality(project, engine)}
+        assert scores == {(r.rule.id, r.rows, r.passing) for r in project_quality(project)}
+        assert {"weekday_in_range", "channel_is_lower_case"} <= {s[0] for s in scores}
+        weekdays = bi_rows(
+            postgres_url,
+            f'SELECT DISTINCT order_day_name, order_weekday FROM "{tables}_views".sales_by_weekday',
+        )
+        assert ("Monday", 1) in weekdays
+    finally:
+        engine.close()
+        postgres_engine.publish(
+            [f'DROP SCHEMA IF EXISTS "{tables}_views" CASCADE', f'DROP SCHEMA "{tables}" CASCADE']
+        )

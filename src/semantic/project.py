@@ -20,10 +20,11 @@ from typing import Any, cast
 import pyarrow as pa
 
 from semantic.compiler.areas import check_subject_areas
+from semantic.compiler.dialects import column_types, dialect_of
 from semantic.compiler.localtime import known_time_zone, time_zone_names
 from semantic.compiler.parse import QueryInput, parse_query, query_text
 from semantic.compiler.plan import Plan, describe_plan, plan_query
-from semantic.compiler.render import dialect_of, render_sql
+from semantic.compiler.render import render_sql
 from semantic.compiler.resolve import find_path
 from semantic.engines.base import Engine
 from semantic.engines.connect import check_engines, open_engine
@@ -115,6 +116,11 @@ class Project:
 
     # --- compiling -----------------------------------------------------------------------
 
+    @cached_property
+    def column_types(self) -> dict[str, dict[str, str]]:
+        """The declared type of each column of each entity table, for the dialect pass."""
+        return column_types(self.model)
+
     def plan(self, query: QueryInput) -> Plan:
         """The plan of a business query: which aggregates, joins and filters."""
         return plan_query(self.model, parse_query(self.model, query_text(query)))
@@ -123,7 +129,7 @@ class Project:
         """The SQL of a business query in `dialect` (the project's default when None)."""
         target = dialect or self.config.dialect
         dialect_of(target)
-        return render_sql(self.plan(query), target, pretty=pretty)
+        return render_sql(self.plan(query), target, pretty=pretty, schema=self.column_types)
 
     def query_warnings(self, query: QueryInput) -> list[Diagnostic]:
         """What is worth knowing about a query that still compiles: deprecated terms."""
@@ -248,7 +254,7 @@ class Project:
                 f"pass --param {missing[0]}=VALUE",
             )
         target = self.engine_for(engine)
-        sql = render_sql(plan, target.dialect, pretty=False)
+        sql = render_sql(plan, target.dialect, pretty=False, schema=self.column_types)
         return target.execute(sql, {p: bound[p] for p in plan.params})
 
     def check_data(self, engine: Engine | str | None = None) -> list[Diagnostic]:

@@ -9,50 +9,29 @@ metric is ever multiplied by another entity's rows.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import cast
 
 from sqlglot import exp
-from sqlglot.dialects.dialect import Dialect, Dialects
-from sqlglot.errors import ErrorLevel, SqlglotError
 
-from semantic.compiler.dialects import adapt
+from semantic.compiler.dialects import to_sql
 from semantic.compiler.parse import OrderItem, find_refs, make_ref, ref_of
 from semantic.compiler.plan import Aggregate, OverTime, Plan
-from semantic.errors import Span, error, suggest
 from semantic.model.nodes import column, identifier, table
 
 KEYS_CTE = "keys"
 
 
-def render_sql(plan: Plan, dialect: str = "duckdb", *, pretty: bool = True) -> str:
-    """The SQL text of `plan` in `dialect`."""
-    target = dialect_of(dialect)
-    tree = adapt(build_tree(plan), dialect)
-    try:
-        return tree.sql(dialect=target, pretty=pretty, unsupported_level=ErrorLevel.RAISE)
-    except SqlglotError as exc:
-        raise error(
-            "SEM317",
-            f"sqlglot cannot write this query in dialect '{dialect}': {exc}",
-            Span("<query>", 1, 1),
-            "try another dialect or a simpler expression",
-        ) from None
-
-
-def dialect_of(name: str) -> Dialect:
-    """The sqlglot dialect called `name`, or SEM312 with suggestions."""
-    try:
-        return Dialect.get_or_raise(name)
-    except (ValueError, SqlglotError):
-        known = [d.value for d in Dialects if d.value]
-        raise error(
-            "SEM312",
-            f"unknown SQL dialect '{name}'",
-            None,
-            suggest(name, known) or f"known dialects: {', '.join(sorted(known))}",
-        ) from None
+def render_sql(
+    plan: Plan,
+    dialect: str = "duckdb",
+    *,
+    pretty: bool = True,
+    schema: Mapping[str, Mapping[str, str]] | None = None,
+) -> str:
+    """The SQL text of `plan` in `dialect` (`schema`: the column types, see `to_sql`)."""
+    return to_sql(build_tree(plan), dialect, pretty=pretty, schema=schema, copy=False)
 
 
 def build_tree(plan: Plan) -> exp.Select:

@@ -22,6 +22,7 @@ import duckdb
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
+from semantic.compiler.dialects import to_sql
 from semantic.engines.connect import duckdb_database, engine_kind, interpolate, literal_password
 from semantic.errors import Span, error
 from semantic.model import Model
@@ -122,7 +123,7 @@ def read_catalog(source: Source, schema: str | None = None) -> Catalog:
         .order_by("table_schema", "table_name", "ordinal_position")
     )
     catalog = Catalog()
-    rows = source.fetch(columns.sql(source.dialect))
+    rows = source.fetch(to_sql(columns, source.dialect))
     for table_schema, table_name, column, data_type, precision, scale in rows:
         key = f"{table_schema}.{table_name}"
         table = catalog.tables.setdefault(key, Table(table_schema, table_name, {}))
@@ -159,7 +160,7 @@ def read_catalog(source: Source, schema: str | None = None) -> Catalog:
     constraints: dict[str, dict[str, tuple[str, list[str]]]] = {}
     # a foreign key column's place in the key it references (it may list them in another order)
     places: dict[tuple[str, str, str], int] = {}
-    rows = source.fetch(usage.sql(source.dialect))
+    rows = source.fetch(to_sql(usage, source.dialect))
     for name, table_schema, table_name, column, place, kind in rows:
         key, qualified = f"{table_schema}.{table_name}", f"{table_schema}.{name}"
         if place is not None:
@@ -174,7 +175,7 @@ def read_catalog(source: Source, schema: str | None = None) -> Catalog:
         "constraint_schema", "constraint_name", "unique_constraint_schema", "unique_constraint_name"
     ).from_(_info("referential_constraints"))
     targets: dict[str, set[str]] = {}
-    for fk_schema, fk_name, uq_schema, uq_name in source.fetch(references.sql(source.dialect)):
+    for fk_schema, fk_name, uq_schema, uq_name in source.fetch(to_sql(references, source.dialect)):
         targets.setdefault(f"{fk_schema}.{fk_name}", set()).add(f"{uq_schema}.{uq_name}")
     for fk, unique in targets.items():
         referenced = constraints.get(unique.pop(), {}) if len(unique) == 1 else {}
@@ -211,7 +212,7 @@ def file_type(data_type: str, precision: Any, scale: Any, dialect: str) -> str:
         return data_type.lower()
     if kind.this == exp.DataType.Type.DECIMAL and precision is not None and scale is not None:
         return f"decimal({int(precision)},{int(scale)})"
-    text = kind.sql("duckdb").lower()
+    text = to_sql(kind, "duckdb").lower()
     return text if text[:1].isalpha() else data_type.lower()  # ARRAY and the like as given
 
 
@@ -228,7 +229,7 @@ def _other_schemas(source: Source) -> str | None:
         )
         .order_by("table_schema")
     )
-    found = [str(row[0]) for row in source.fetch(schemas.sql(source.dialect))]
+    found = [str(row[0]) for row in source.fetch(to_sql(schemas, source.dialect))]
     if not found:
         return None
     return f"its tables are in schema {', '.join(found)}: pass --schema {found[0]}"
@@ -292,7 +293,7 @@ def _unique(source: Source, table: Table, columns: Sequence[str]) -> bool:
         .subquery()
         .as_("keys"),
     )
-    total, keys = source.fetch(query.sql(source.dialect))[0]
+    total, keys = source.fetch(to_sql(query, source.dialect))[0]
     return bool(total) and total == keys
 
 
@@ -317,7 +318,7 @@ def _orphans(source: Source, link: Link, tables: dict[str, Table]) -> int:
             )
         )
     )
-    return int(source.fetch(query.sql(source.dialect))[0][0])
+    return int(source.fetch(to_sql(query, source.dialect))[0][0])
 
 
 def guess_keys(source: Source, catalog: Catalog) -> None:
@@ -446,11 +447,11 @@ def files_source(folder: Path) -> tuple[Source, str]:
     for path in formats[fmt]:
         reader = exp.func(f"read_{fmt}", exp.Literal.string(str(path)))
         view = exp.Create(
-            this=exp.to_table(exp.to_identifier(path.stem, quoted=True).sql("duckdb")),
+            this=exp.Table(this=exp.to_identifier(path.stem, quoted=True)),
             kind="VIEW",
             expression=exp.select("*").from_(reader),
         )
-        connection.execute(view.sql("duckdb"))
+        connection.execute(to_sql(view, "duckdb"))
     return _DuckDBSource(connection), fmt
 
 

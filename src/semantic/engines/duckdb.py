@@ -19,6 +19,7 @@ import duckdb
 import pyarrow as pa
 from sqlglot import exp
 
+from semantic.compiler.dialects import to_sql
 from semantic.engines.catalog import compare_schema
 from semantic.errors import Diagnostic, error
 from semantic.model import Column, Entity, Model
@@ -68,13 +69,16 @@ class DuckDBEngine:
             table = exp.to_table(entity.table)
             if table.db:
                 self.connection.execute(
-                    exp.Create(
-                        this=exp.Table(this=table.args["db"]), kind="SCHEMA", exists=True
-                    ).sql("duckdb")
+                    to_sql(
+                        exp.Create(
+                            this=exp.Table(this=table.args["db"]), kind="SCHEMA", exists=True
+                        ),
+                        "duckdb",
+                    )
                 )
             source = exp.select("*").from_(_reader(self.fmt, path, entity.columns))
             view = exp.Create(this=table, kind="VIEW", expression=source, replace=True)
-            self.connection.execute(view.sql("duckdb"))
+            self.connection.execute(to_sql(view, "duckdb"))
 
     def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> pa.Table:
         """Run `sql` with named parameters bound (never pasted into the text)."""
@@ -125,7 +129,7 @@ class DuckDBEngine:
         try:
             with self.connection.cursor() as cursor:
                 described = cursor.execute(
-                    f"DESCRIBE {exp.to_table(entity.table).sql('duckdb')}"
+                    f"DESCRIBE {to_sql(exp.to_table(entity.table), 'duckdb')}"
                 ).fetchall()
         except duckdb.Error:
             return None

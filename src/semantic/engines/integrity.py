@@ -12,6 +12,7 @@ from typing import Any, cast
 
 from sqlglot import exp
 
+from semantic.compiler.dialects import column_types, to_sql
 from semantic.errors import Diagnostic
 from semantic.model import Edge, Entity, Model
 from semantic.model.nodes import table
@@ -23,6 +24,7 @@ Fetch = Callable[[str], list[tuple[Any, ...]]]
 def check_keys(model: Model, fetch: Fetch, dialect: str = "duckdb") -> list[Diagnostic]:
     """Duplicate keys on the one side (SEM406) and unmatched foreign keys (SEM407)."""
     found: list[Diagnostic] = []
+    types = column_types(model)
     unique: dict[tuple[str, tuple[str, ...]], str] = {}
     for entity in model.entities.values():
         if entity.primary_key:
@@ -34,7 +36,7 @@ def check_keys(model: Model, fetch: Fetch, dialect: str = "duckdb") -> list[Diag
                 unique.setdefault((edge.target, columns), f"the relationship {edge.hop}")
     for (eid, columns), why in unique.items():
         entity = model.entities[eid]
-        duplicates = fetch(_duplicates(entity, columns).sql(dialect))
+        duplicates = fetch(to_sql(_duplicates(entity, columns), dialect, schema=types))
         count, example = duplicates[0] if duplicates else (0, None)
         if count:
             found.append(
@@ -50,7 +52,7 @@ def check_keys(model: Model, fetch: Fetch, dialect: str = "duckdb") -> list[Diag
     for edges in model.edges.values():
         for edge in edges:
             if edge.declared and edge.cardinality == "many_to_one":
-                rows = fetch(_orphans(model, edge).sql(dialect))
+                rows = fetch(to_sql(_orphans(model, edge), dialect, schema=types))
                 if rows and rows[0][0]:
                     source = model.entities[edge.source]
                     found.append(

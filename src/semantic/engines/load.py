@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlglot import exp
 
+from semantic.compiler.dialects import to_sql
 from semantic.engines.duckdb import DuckDBEngine
 from semantic.engines.postgres import PostgresEngine, driver
 from semantic.errors import SemanticError, error
@@ -34,32 +35,31 @@ def load_postgres(source: DuckDBEngine, target: PostgresEngine) -> list[tuple[st
             with target.connection.transaction(), psycopg.RawCursor(target.connection) as cur:
                 for entity in source.model.entities.values():
                     table = exp.to_table(entity.table)
-                    described = source.fetch(f"DESCRIBE {table.sql('duckdb')}")
+                    described = source.fetch(f"DESCRIBE {to_sql(table, 'duckdb')}")
                     columns = [
                         (str(row[0]), _type(entity.columns.get(str(row[0])), str(row[1])))
                         for row in described
                     ]
                     if table.db:
-                        schema = exp.to_identifier(table.db).sql("postgres")
+                        schema = to_sql(exp.to_identifier(table.db), "postgres")
                         cur.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-                    if _existing(cur, table) == [(n, t.sql("postgres")) for n, t in columns]:
-                        cur.execute(f"TRUNCATE {table.sql('postgres')}")
+                    if _existing(cur, table) == [(n, to_sql(t, "postgres")) for n, t in columns]:
+                        cur.execute(f"TRUNCATE {to_sql(table, 'postgres')}")
                     else:
                         _drop(cur, table, psycopg)
-                        cur.execute(
-                            exp.Create(
-                                this=exp.Schema(
-                                    this=table,
-                                    expressions=[
-                                        exp.ColumnDef(this=exp.to_identifier(n), kind=t)
-                                        for n, t in columns
-                                    ],
-                                ),
-                                kind="TABLE",
-                            ).sql("postgres")
+                        create = exp.Create(
+                            this=exp.Schema(
+                                this=table,
+                                expressions=[
+                                    exp.ColumnDef(this=exp.to_identifier(n), kind=t)
+                                    for n, t in columns
+                                ],
+                            ),
+                            kind="TABLE",
                         )
+                        cur.execute(to_sql(create, "postgres"))
                     rows = _copy(source, table, Path(folder) / f"{entity.id}.csv", cur)
-                    cur.execute(f"ANALYZE {table.sql('postgres')}")
+                    cur.execute(f"ANALYZE {to_sql(table, 'postgres')}")
                     loaded.append((entity.table, rows))
         except SemanticError:
             raise
@@ -76,14 +76,14 @@ def load_postgres(source: DuckDBEngine, target: PostgresEngine) -> list[tuple[st
 def _existing(cursor: Any, table: exp.Table) -> list[tuple[str, str]]:
     """The columns of `table` in the database, in order, with their types as PostgreSQL
     writes them read back through sqlglot (empty when there is no such table)."""
-    regclass = exp.Literal.string(table.sql("postgres")).sql("postgres")
+    regclass = to_sql(exp.Literal.string(to_sql(table, "postgres")), "postgres")
     cursor.execute(
         "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
         f"WHERE attrelid = to_regclass({regclass}) AND attnum > 0 AND NOT attisdropped "
         "ORDER BY attnum"
     )
     return [
-        (str(name), exp.DataType.build(str(kind), dialect="postgres").sql("postgres"))
+        (str(name), to_sql(exp.DataType.build(str(kind), dialect="postgres"), "postgres"))
         for name, kind in cursor.fetchall()
     ]
 
@@ -92,9 +92,9 @@ def _drop(cursor: Any, table: exp.Table, psycopg: Any) -> None:
     """Drop `table` if it exists, never what depends on it: SEM423 names those instead."""
     try:
         with cursor.connection.transaction():  # a savepoint, to read the dependents after
-            cursor.execute(f"DROP TABLE IF EXISTS {table.sql('postgres')}")
+            cursor.execute(f"DROP TABLE IF EXISTS {to_sql(table, 'postgres')}")
     except psycopg.errors.DependentObjectsStillExist:
-        regclass = exp.Literal.string(table.sql("postgres")).sql("postgres")
+        regclass = to_sql(exp.Literal.string(to_sql(table, "postgres")), "postgres")
         cursor.execute(
             "SELECT DISTINCT dependent.relname FROM pg_depend d "
             "JOIN pg_rewrite r ON r.oid = d.objid "
@@ -105,7 +105,7 @@ def _drop(cursor: Any, table: exp.Table, psycopg: Any) -> None:
         names = ", ".join(str(row[0]) for row in cursor.fetchall()) or "other objects"
         raise error(
             "SEM423",
-            f"table '{table.sql('postgres')}' must be created anew (its columns or types "
+            f"table '{to_sql(table, 'postgres')}' must be created anew (its columns or types "
             f"changed), and {names} depend on it; nothing was loaded",
             None,
             "drop those views, load again, then create them again "
@@ -120,9 +120,11 @@ def _type(column: Column | None, actual: str) -> exp.DataType:
 
 def _copy(source: DuckDBEngine, table: exp.Table, path: Path, cursor: Any) -> int:
     """Write `table` as CSV with DuckDB, stream it into PostgreSQL's COPY; the row count."""
-    out = exp.Literal.string(str(path)).sql("duckdb")
-    source.fetch(f"COPY (SELECT * FROM {table.sql('duckdb')}) TO {out} (FORMAT csv, HEADER false)")
-    copy_sql = f"COPY {table.sql('postgres')} FROM STDIN (FORMAT csv)"
+    out = to_sql(exp.Literal.string(str(path)), "duckdb")
+    source.fetch(
+        f"COPY (SELECT * FROM {to_sql(table, 'duckdb')}) TO {out} (FORMAT csv, HEADER false)"
+    )
+    copy_sql = f"COPY {to_sql(table, 'postgres')} FROM STDIN (FORMAT csv)"
     with cursor.copy(copy_sql) as copy, path.open("rb") as handle:
         while chunk := handle.read(CHUNK):
             copy.write(chunk)

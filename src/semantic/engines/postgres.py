@@ -15,6 +15,7 @@ import pyarrow as pa
 from sqlglot import exp, parse_one
 from sqlglot.errors import SqlglotError
 
+from semantic.compiler.dialects import to_sql
 from semantic.engines.catalog import compare_schema
 from semantic.errors import Diagnostic, SemanticError, error
 from semantic.model import Entity, Model
@@ -145,13 +146,13 @@ class PostgresEngine:
 
     def _columns(self, entity: Entity) -> dict[str, str] | None:
         table = exp.to_table(entity.table)
-        schema = (exp.Literal.string(table.db) if table.db else exp.func("current_schema")).sql(
-            "postgres"
+        schema = to_sql(
+            exp.Literal.string(table.db) if table.db else exp.func("current_schema"), "postgres"
         )
         rows = self.fetch(
             "SELECT column_name, data_type FROM information_schema.columns "
             f"WHERE table_schema = {schema} "
-            f"AND table_name = {exp.Literal.string(table.name).sql('postgres')} "
+            f"AND table_name = {to_sql(exp.Literal.string(table.name), 'postgres')} "
             "ORDER BY ordinal_position"
         )
         return {str(name): str(kind) for name, kind in rows} or None

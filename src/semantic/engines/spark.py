@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 import pyarrow as pa
 from sqlglot import exp
 
+from semantic.compiler.dialects import to_sql
 from semantic.engines.catalog import compare_schema
 from semantic.errors import Diagnostic, error
 from semantic.model import Entity, Model
@@ -117,8 +118,8 @@ class SparkEngine:
                 if len(typed) == len(entity.columns):
                     reader = reader.schema(
                         ", ".join(
-                            f"{exp.to_identifier(c.name).sql('spark')} "
-                            f"{exp.DataType.build(c.type or '', dialect='duckdb').sql('spark')}"
+                            f"{to_sql(exp.to_identifier(c.name), 'spark')} "
+                            f"{to_sql(exp.DataType.build(c.type or '', dialect='duckdb'), 'spark')}"
                             for c in typed
                         )
                     )
@@ -177,7 +178,7 @@ class SparkEngine:
 
     def _columns(self, entity: Entity) -> dict[str, str] | None:
         try:
-            schema = self.session.table(exp.to_table(entity.table).sql("spark")).schema
+            schema = self.session.table(to_sql(exp.to_table(entity.table), "spark")).schema
         except Exception:
             return None
         return {f.name: f.dataType.simpleString() for f in schema.fields}

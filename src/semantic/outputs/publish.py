@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlglot
 from sqlglot import exp
 
+from semantic.compiler.dialects import to_sql
 from semantic.engines.base import Engine
 from semantic.engines.integrity import check_keys
 from semantic.errors import Diagnostic, SemanticError, error
@@ -44,7 +45,7 @@ def read_schema(engine: Engine, schema: str) -> list[SchemaObject]:
     query = exp.replace_placeholders(tree, schema=schema)
     return [
         SchemaObject(str(name), str(kind), None if comment is None else str(comment))
-        for name, kind, comment in engine.fetch(query.sql(dialect=engine.dialect))
+        for name, kind, comment in engine.fetch(to_sql(query, engine.dialect))
     ]
 
 

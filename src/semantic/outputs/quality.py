@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
+from semantic.compiler.dialects import column_types, to_sql
 from semantic.engines.base import Engine
 from semantic.engines.integrity import Fetch
 from semantic.model import Model, QualityRule
@@ -36,6 +37,7 @@ def measure_quality(model: Model, fetch: Fetch, dialect: str = "duckdb") -> list
     """Every quality rule of the model measured on the data. A row meets a rule when its
     check is true (a NULL result does not count as met)."""
     results = []
+    types = column_types(model)
     for entity in model.entities.values():
         rules = [*entity.quality]
         rules += [r for t in model.terms.values() for r in t.quality if r.entity == entity.id]
@@ -47,7 +49,7 @@ def measure_quality(model: Model, fetch: Fetch, dialect: str = "duckdb") -> list
                 )
             )
             sql = exp.select(exp.Count(this=exp.Star()), met).from_(table(entity.table))
-            ((rows, passing),) = fetch(sql.sql(dialect))
+            ((rows, passing),) = fetch(to_sql(sql, dialect, schema=types, copy=False))
             results.append(QualityResult(rule, int(rows), int(passing or 0)))
     return results
 

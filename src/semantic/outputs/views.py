@@ -15,20 +15,20 @@ CREATE SCHEMA IF NOT EXISTS "semantic"
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import get_args
 
 from sqlglot import exp
-from sqlglot.errors import ErrorLevel, SqlglotError
 from sqlglot.optimizer.qualify_tables import qualify_tables
 
 from semantic.compiler.additivity import reaggregation
 from semantic.compiler.areas import area_names, area_select
+from semantic.compiler.dialects import column_types, dialect_of, to_sql
 from semantic.compiler.localtime import in_project_time
 from semantic.compiler.parse import QUERY_DIALECT, parse_query
 from semantic.compiler.plan import plan_query
-from semantic.compiler.render import build_tree, dialect_of
+from semantic.compiler.render import build_tree
 from semantic.errors import Diagnostic, SemanticError, error, suggest
 from semantic.files.schema import Confidentiality
 from semantic.model import Entity, Model, SubjectArea, Term
@@ -82,11 +82,12 @@ class ViewPlan:
     dropped: tuple[str, ...]
     #: subject areas left out, each with the term above the confidentiality allowed
     withheld: tuple[tuple[str, str], ...] = ()
+    #: the declared column types of the source tables (`dialects.column_types`)
+    types: Mapping[str, Mapping[str, str]] | None = None
 
     def statements(self, *, pretty: bool = False) -> list[str]:
         """The DDL, in order: schema, drops, then each view with its comments. Run in one
         transaction, it moves the schema from its state to the declared one."""
-        dialect = dialect_of(self.dialect)
         schema = exp.to_identifier(self.schema, quoted=True)
         trees: list[exp.Expression] = [
             exp.Create(this=exp.Table(this=schema), kind="SCHEMA", exists=True)
@@ -95,7 +96,7 @@ class ViewPlan:
             trees.append(exp.Drop(tables=[self._table(name)], kind="VIEW"))
         for view in self.views:
             trees.append(
-                exp.Create(this=self._table(view.name), kind="VIEW", expression=view.query)
+                exp.Create(this=self._table(view.name), kind="VIEW", expression=view.query.copy())
             )
             trees.append(
                 exp.Comment(
@@ -119,13 +120,16 @@ class ViewPlan:
             ]
         try:
             return [
-                t.sql(dialect=dialect, pretty=pretty, unsupported_level=ErrorLevel.RAISE)
-                for t in trees
+                to_sql(t, self.dialect, pretty=pretty, schema=self.types, copy=False) for t in trees
             ]
-        except SqlglotError as exc:
+        except SemanticError as exc:
+            first = exc.diagnostics[0]
+            if first.code != "SEM317":
+                raise
             raise error(
                 "SEM419",
-                f"cannot write the views in dialect '{self.dialect}': {exc}",
+                f"cannot write the views in dialect '{self.dialect}': "
+                f"{first.message.partition(': ')[2]}",
                 None,
                 "publish to DuckDB or PostgreSQL",
             ) from None
@@ -235,6 +239,7 @@ def plan_views(
         replaced=tuple(n for n in owned if n in declared),
         dropped=tuple(n for n in owned if n not in declared),
         withheld=tuple(withheld),
+        types=column_types(model),
     )
 
 
