@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlglot import exp
 
+from semantic import render, views
+from semantic.naming import name_clashes
 from semantic.project import Project
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -18,6 +22,36 @@ def project() -> Project:
     loaded = Project.load(ROOT)
     loaded.prepare_data()
     return loaded
+
+
+def assert_names_unique(tree: exp.Expression) -> None:
+    """No scope of `tree` holds two columns, tables or CTEs of one name (ignoring case)."""
+    clashes = name_clashes(tree)
+    assert not clashes, "\n".join(clashes)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def names_checked() -> Iterator[None]:
+    """Every SQL the tests compile is checked for names that clash (see semantic.naming):
+    the final tree of `render_sql` (after the dialect pass), and the query of every view."""
+    patch = pytest.MonkeyPatch()
+    adapt, build_tree = render.adapt, views.build_tree
+
+    def checked_adapt(tree: exp.Expression, dialect: str) -> exp.Expression:
+        adapted = adapt(tree, dialect)
+        assert_names_unique(adapted)
+        return adapted
+
+    def checked_build_tree(plan: render.Plan) -> exp.Select:
+        tree = build_tree(plan)
+        assert_names_unique(tree)
+        return tree
+
+    checked_adapt.checks_names = True  # type: ignore[attr-defined]
+    patch.setattr(render, "adapt", checked_adapt)
+    patch.setattr(views, "build_tree", checked_build_tree)
+    yield
+    patch.undo()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -5,6 +5,11 @@ aggregates (metrics of different entities) each become a CTE grouped at the quer
 dimensions; a `keys` CTE unions their groups and every CTE is joined to it on null-safe
 equality, so a group present in one aggregate only is kept (full outer semantics) and no
 metric is ever multiplied by another entity's rows.
+
+Names: the plan knows group keys and measures by ids; every column, table alias and CTE name
+written here is handed out by a `naming.Names` of the SQL scope it belongs to (seeded, for
+CTEs, with the physical tables the query reads, which a CTE of that name would hide). The
+analyst's output names appear in the outermost SELECT only.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from sqlglot.errors import ErrorLevel, SqlglotError
 
 from semantic.dialects import adapt
 from semantic.errors import Span, error, suggest
+from semantic.naming import Names
 from semantic.nodes import column, identifier, table
 from semantic.plan import Aggregate, Plan
 from semantic.query import OrderItem, find_refs, make_ref, ref_of
@@ -74,6 +80,7 @@ PERIODS = "periods"
 def _over_time(plan: Plan) -> exp.Select:
     """Windows and shifts: the per-period results (every key and base measure) in a CTE,
     joined to themselves on earlier periods."""
+    # the per-period rows are named by ids: unique in the plan
     keys = [name for name, _ in plan.aggregates[0].keys]
     measures = [m for agg in plan.aggregates for m, _ in agg.measures]
     per_period = build_tree(
@@ -94,73 +101,76 @@ def _over_time(plan: Plan) -> exp.Select:
     inner_ctes = per_period.args.get("with_")
     ctes = list(inner_ctes.expressions) if inner_ctes else []
     per_period.set("with_", None)
-    ctes.append(_cte(PERIODS, per_period))
+    # one namespace for the CTEs and the tables of the final SELECT, which reads both
+    names = Names([*_tables(plan), *(cte.alias for cte in ctes)])
+    periods = names.new(PERIODS)
+    current = names.new("current_period")
+    ctes.append(_cte(periods, per_period))
     select = exp.Select()
-    select.set("from_", exp.From(this=table(PERIODS, "current_period")))
+    select.set("from_", exp.From(this=table(periods, current)))
     joins: list[exp.Join] = []
     source: dict[str, exp.Expression] = {}
     for ot in plan.over_time:
         others = list(ot.partition)
-        now = column(ot.key, "current_period")
-        boundary = _on_keys(ot.boundary, "current_period") if ot.boundary is not None else None
+        now = column(ot.key, current)
+        boundary = _on_keys(ot.boundary, current) if ot.boundary is not None else None
+        earlier = names.new(ot.alias)
         if ot.kind == "shift":
             assert boundary is not None
             same = [
-                exp.NullSafeEQ(this=column(k, "current_period"), expression=column(k, ot.alias))
+                exp.NullSafeEQ(this=column(k, current), expression=column(k, earlier))
                 for k in others
             ]
-            on = _and([column(ot.key, ot.alias).eq(boundary), *same])
-            joins.append(exp.Join(this=table(PERIODS, ot.alias), on=on, side="LEFT"))
-            source[ot.alias] = _inline_measures(ot.value, ot.alias, plan)
+            on = _and([column(ot.key, earlier).eq(boundary), *same])
+            joins.append(exp.Join(this=table(periods, earlier), on=on, side="LEFT"))
+            source[ot.alias] = _inline_measures(ot.value, earlier, plan)
             continue
-        # a window: for each current period, the sum over the periods of its window
+        # a window: for each current period, the sum over the periods of its window (a scope
+        # of its own, reading `periods` twice: its two table names are fixed)
         window = column(ot.key, "window_period")
         lower = (
             [] if boundary is None else [window >= boundary if ot.inclusive else window > boundary]
         )
         spans = exp.Select(
             expressions=[
-                *(_alias(column(k, "current_period"), k) for k in keys),
+                *(_alias(column(k, current), k) for k in keys),
                 *(
                     _alias(exp.Sum(this=column(m, "window_period")), m)
                     for m in _measures_in(ot.value)
                 ),
             ]
         )
-        spans.set("from_", exp.From(this=table(PERIODS, "current_period")))
+        spans.set("from_", exp.From(this=table(periods, current)))
         same_window = [
-            exp.NullSafeEQ(this=column(k, "window_period"), expression=column(k, "current_period"))
+            exp.NullSafeEQ(this=column(k, "window_period"), expression=column(k, current))
             for k in others
         ]
         spans.set(
             "joins",
             [
                 exp.Join(
-                    this=table(PERIODS, "window_period"),
+                    this=table(periods, "window_period"),
                     on=_and([*lower, window.copy() <= now, *same_window]),
                 )
             ],
         )
-        spans.set("group", exp.Group(expressions=[column(k, "current_period") for k in keys]))
-        ctes.append(_cte(ot.alias, spans))
+        spans.set("group", exp.Group(expressions=[column(k, current) for k in keys]))
+        ctes.append(_cte(earlier, spans))
         on = _and(
-            [
-                exp.NullSafeEQ(this=column(k, "current_period"), expression=column(k, ot.alias))
-                for k in keys
-            ]
+            [exp.NullSafeEQ(this=column(k, current), expression=column(k, earlier)) for k in keys]
         )
-        joins.append(exp.Join(this=table(ot.alias), on=on, side="LEFT"))
-        source[ot.alias] = _inline_measures(ot.value, ot.alias, plan)
+        joins.append(exp.Join(this=table(earlier), on=on, side="LEFT"))
+        source[ot.alias] = _inline_measures(ot.value, earlier, plan)
     select.set("joins", joins)
     select.set("with_", exp.With(expressions=ctes))
 
     def measure(name: str) -> exp.Expression:
         if name in source:
             return source[name].copy()
-        return _filled(column(name, "current_period"), plan.fills.get(name))
+        return _filled(column(name, current), plan.fills.get(name))
 
     def inline(node: exp.Expression) -> exp.Expression:
-        return _swap_refs(node, lambda k: column(k, "current_period"), measure)
+        return _swap_refs(node, lambda k: column(k, current), measure)
 
     select.set("expressions", [_alias(inline(e), name) for name, e in plan.columns])
     conditions = [inline(c) for c in (*plan.periods, *plan.having)]
@@ -169,8 +179,17 @@ def _over_time(plan: Plan) -> exp.Select:
     return _finish(select, plan, inline)
 
 
-def _cte(name: str, query: exp.Expression) -> exp.CTE:
-    return exp.CTE(this=query, alias=exp.TableAlias(this=exp.to_identifier(name)))
+def _cte(name: str, query: exp.Expr) -> exp.CTE:
+    return exp.CTE(this=query, alias=exp.TableAlias(this=identifier(name)))
+
+
+def _tables(plan: Plan) -> list[str]:
+    """The names of the physical tables `plan` reads: a CTE must not take one."""
+    return [
+        t.rpartition(".")[2]
+        for agg in plan.aggregates
+        for t in (agg.table, *(j.table for j in agg.joins))
+    ]
 
 
 def _swap_refs(
@@ -209,6 +228,11 @@ def _alias(expr: exp.Expression, name: str) -> exp.Alias:
     return exp.Alias(this=expr, alias=identifier(name))
 
 
+def _named(col: exp.Column, name: str) -> exp.Expression:
+    """`col`, aliased only when `name` is not its own."""
+    return col if col.name == name else _alias(col, name)
+
+
 def _and(conditions: list[exp.Expression]) -> exp.Expression:
     if len(conditions) == 1:
         return conditions[0]
@@ -240,19 +264,30 @@ def _source(
             body.set("group", exp.Group(expressions=[e.copy() for _, e in agg.keys]))
         return body, dict(agg.keys), dict(agg.measures)
     # A one-to-many join repeats the entity's rows: keep one row per entity row and group,
-    # carrying the columns the measures read, then aggregate those distinct rows.
+    # carrying the columns the measures read, then aggregate those distinct rows. The rows'
+    # columns are named in their own scope: the group keys by id, the entity's key and the
+    # columns the measures read by their physical names (a column read twice is one column).
+    scope = Names()
+    key_names = {name: scope.new(name) for name, _ in agg.keys}
     leaves: dict[tuple[str, str], str] = {}
+    physical: dict[tuple[str, str], exp.Column] = {}
 
     def leaf(node: exp.Expression) -> exp.Expression:
         if isinstance(node, exp.Column):
             key = (node.table, node.name)
-            return column(leaves.setdefault(key, f"__value_{len(leaves)}"), ROWS)
+            if key not in leaves:
+                leaves[key] = scope.new(node.name)
+                physical[key] = cast(exp.Column, node.copy())
+            return column(leaves[key], ROWS)
         return node
 
+    for part in agg.entity_key:
+        leaf(part)
+    entity_key = list(leaves)
     measures = {m: e.copy().transform(leaf, copy=False) for m, e in agg.measures}
-    columns = [_alias(k.copy(), f"__key_{i}") for i, k in enumerate(agg.entity_key)]
-    columns += [_alias(e.copy(), name) for name, e in agg.keys]
-    columns += [_alias(value, leaves[key]) for key, value in _columns_by_key(agg).items()]
+    columns = [_named(physical[k], leaves[k]) for k in entity_key]
+    columns += [_alias(e.copy(), key_names[name]) for name, e in agg.keys]
+    columns += [_named(physical[k], leaves[k]) for k in leaves if k not in entity_key]
     body.set("expressions", columns)
     body.set("distinct", exp.Distinct())
     outer = exp.Select()
@@ -260,15 +295,10 @@ def _source(
         "from_",
         exp.From(this=exp.Subquery(this=body, alias=exp.TableAlias(this=exp.to_identifier(ROWS)))),
     )
-    keys: dict[str, exp.Expression] = {name: column(name, ROWS) for name, _ in agg.keys}
+    keys: dict[str, exp.Expression] = {name: column(key_names[name], ROWS) for name, _ in agg.keys}
     if keys:
         outer.set("group", exp.Group(expressions=[k.copy() for k in keys.values()]))
     return outer, keys, measures
-
-
-def _columns_by_key(agg: Aggregate) -> dict[tuple[str, str], exp.Expression]:
-    """Every physical column the measures of `agg` read, by (table alias, name)."""
-    return {(c.table, c.name): c.copy() for _, e in agg.measures for c in e.find_all(exp.Column)}
 
 
 def _flat(plan: Plan, agg: Aggregate) -> exp.Select:
@@ -291,60 +321,73 @@ def _flat(plan: Plan, agg: Aggregate) -> exp.Select:
 
 
 def _combined(plan: Plan) -> exp.Select:
-    owner = {m: agg.name for agg in plan.aggregates for m, _ in agg.measures}
-    key_names = [name for name, _ in plan.aggregates[0].keys]
+    key_ids = [name for name, _ in plan.aggregates[0].keys]
     ctes = []
-    for agg in plan.aggregates:
+    tables = Names(_tables(plan))
+    #: for each aggregate: its CTE's name, and the name of each key and measure there
+    named: list[tuple[str, dict[str, str]]] = []
+    owner: dict[str, int] = {}
+    for i, agg in enumerate(plan.aggregates):
         body, keys, measures = _source(agg)
+        scope = Names()
+        names = {k: scope.new(k) for k in (*keys, *measures)}
         body.set(
             "expressions",
-            [_alias(e.copy(), k) for k, e in keys.items()]
-            + [_alias(e.copy(), m) for m, e in measures.items()],
+            [_alias(e.copy(), names[k]) for k, e in keys.items()]
+            + [_alias(e.copy(), names[m]) for m, e in measures.items()],
         )
-        ctes.append(exp.CTE(this=body, alias=exp.TableAlias(this=exp.to_identifier(agg.name))))
+        named.append((tables.new(agg.name), names))
+        owner.update((m, i) for m in measures)
+        ctes.append(_cte(named[-1][0], body))
     select = exp.Select()
-    if key_names:
+    keys_cte = tables.new(KEYS_CTE)
+    scope = Names()
+    key_names = {k: scope.new(k) for k in key_ids}
+    if key_ids:
         branches = [
-            exp.Select(expressions=[column(k) for k in key_names]).from_(
-                table(agg.name), copy=False
+            exp.Select(expressions=[_named(column(names[k]), key_names[k]) for k in key_ids]).from_(
+                table(cte), copy=False
             )
-            for agg in plan.aggregates
+            for cte, names in named
         ]
         union: exp.Query = branches[0]
         for branch in branches[1:]:
             union = exp.Union(this=union, expression=branch, distinct=True)
-        ctes.append(exp.CTE(this=union, alias=exp.TableAlias(this=exp.to_identifier(KEYS_CTE))))
-        select.set("from_", exp.From(this=table(KEYS_CTE)))
+        ctes.append(_cte(keys_cte, union))
+        select.set("from_", exp.From(this=table(keys_cte)))
         select.set(
             "joins",
             [
                 exp.Join(
-                    this=table(agg.name),
+                    this=table(cte),
                     on=_and(
                         [
-                            exp.NullSafeEQ(this=column(k, KEYS_CTE), expression=column(k, agg.name))
-                            for k in key_names
+                            exp.NullSafeEQ(
+                                this=column(key_names[k], keys_cte),
+                                expression=column(names[k], cte),
+                            )
+                            for k in key_ids
                         ]
                     ),
                     side="LEFT",
                 )
-                for agg in plan.aggregates
+                for cte, names in named
             ],
         )
     else:
-        select.set("from_", exp.From(this=table(plan.aggregates[0].name)))
+        select.set("from_", exp.From(this=table(named[0][0])))
         select.set(
             "joins",
-            [exp.Join(this=table(agg.name), kind="CROSS") for agg in plan.aggregates[1:]],
+            [exp.Join(this=table(cte), kind="CROSS") for cte, _ in named[1:]],
         )
     select.set("with_", exp.With(expressions=ctes))
 
+    def measure(m: str) -> exp.Expression:
+        cte, names = named[owner[m]]
+        return _filled(column(names[m], cte), plan.fills.get(m))
+
     def inline(node: exp.Expression) -> exp.Expression:
-        return _swap_refs(
-            node,
-            lambda k: column(k, KEYS_CTE),
-            lambda m: _filled(column(m, owner[m]), plan.fills.get(m)),
-        )
+        return _swap_refs(node, lambda k: column(key_names[k], keys_cte), measure)
 
     select.set("expressions", [_alias(inline(e), name) for name, e in plan.columns])
     if plan.having:
