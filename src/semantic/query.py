@@ -448,14 +448,18 @@ class _Resolver:
             term = None
         if term is not None and make_ref("term", term.id) == output.expr:
             return None
-        meaning = f"the term '{term.id}'" if term is not None else "no term"
+        column = f"the output column '{output.name}' ({show(output.expr)})"
+        message = (
+            f"'{name.name}' in WHERE is the term '{term.id}', not {column}"
+            if term is not None
+            else f"'{name.name}' in WHERE names no term, only {column}"
+        )
         raise error(
             "SEM318",
-            f"WHERE reads glossary terms, and '{name.name}' is {meaning}, while the output "
-            f"column '{output.name}' is {show(output.expr)}",
+            message,
             query_span(self.text, *start),
-            f"to filter on the column, write the condition in HAVING (which reads output "
-            f"names, like ORDER BY); else give the column another name than '{output.name}'",
+            "WHERE reads glossary terms; HAVING and ORDER BY read output names: filter the "
+            f"column in HAVING, or give it another name than '{output.name}'",
         )
 
     def _measured(self, call: exp.Expression) -> exp.Expression:
