@@ -9,7 +9,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "semantic"
 
 #: Lowest first. A module may import only modules of a lower or equal layer.
 LAYERS: list[set[str]] = [
-    {"errors", "names", "nodes", "atomic"},
+    {"errors", "names", "naming", "nodes", "atomic"},
     {"schema"},
     {"files", "jsonschema"},
     {"model"},
