@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
+from sqlglot import exp
 
+from semantic.compiler import dialects
+from semantic.compiler.naming import name_clashes
+from semantic.compiler.plan import Plan
+from semantic.outputs import views
 from semantic.project import Project
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -18,6 +24,39 @@ def project() -> Project:
     loaded = Project.load(ROOT)
     loaded.prepare_data()
     return loaded
+
+
+def assert_names_unique(tree: exp.Expression) -> None:
+    """No scope of `tree` holds two columns, tables or CTEs of one name (ignoring case)."""
+    clashes = name_clashes(tree)
+    assert not clashes, "\n".join(clashes)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def names_checked() -> Iterator[None]:
+    """Every SQL the tests compile is checked for names that clash (see semantic.compiler.naming):
+    every tree on the one road to engine SQL (`to_sql`, after the dialect pass), and the
+    query of every view."""
+    patch = pytest.MonkeyPatch()
+    adapt, build_tree = dialects.adapt, views.build_tree
+
+    def checked_adapt(
+        tree: exp.Expression, dialect: str, schema: Mapping[str, Mapping[str, str]] | None = None
+    ) -> exp.Expression:
+        adapted = adapt(tree, dialect, schema)
+        assert_names_unique(adapted)
+        return adapted
+
+    def checked_build_tree(plan: Plan) -> exp.Select:
+        tree = build_tree(plan)
+        assert_names_unique(tree)
+        return tree
+
+    checked_adapt.checks_names = True  # type: ignore[attr-defined]
+    patch.setattr(dialects, "adapt", checked_adapt)
+    patch.setattr(views, "build_tree", checked_build_tree)
+    yield
+    patch.undo()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -255,6 +255,18 @@ def tiny(tmp_path: Path) -> Project:
         ("SELECT revenue WHERE region = ?", "SEM309", "<query>:1:1", "name them: $region"),
         ("SELECT revenue WHERE", "SEM301", "<query>:1:", "WHERE is incomplete"),
         ("SELECT revenue LIMIT 'a'", "SEM311", "<query>:1:1", "not 'a'\n"),
+        (
+            "SELECT region AS revenue, order_count WHERE revenue > 1",
+            "SEM318",
+            "<query>:1:45",
+            "filter the column in HAVING",
+        ),
+        (
+            "SELECT region AS r, revenue WHERE\n  r = 'A'",
+            "SEM318",
+            "<query>:2:3",
+            "names no term, only the output column 'r' (region)",
+        ),
     ],
 )
 def test_query_errors(tiny: Project, query: str, code: str, where: str, fragment: str) -> None:

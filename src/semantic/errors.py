@@ -80,6 +80,7 @@ CODES: dict[str, str] = {
     "SEM315": "a business concept without physical meaning cannot be queried",
     "SEM316": "a construct cannot be compiled for the dialect with DuckDB's meaning",
     "SEM317": "sqlglot cannot write a construct of the query in the dialect",
+    "SEM318": "a name in WHERE is an output column's name with another meaning",
     # SEM4xx: execution and publication
     "SEM401": "table is missing from the database",
     "SEM402": "column is missing from the table",

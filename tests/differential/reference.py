@@ -486,13 +486,26 @@ class Metric:
 
     @property
     def sql(self) -> str:
+        return self.sql_as(None)
+
+    @property
+    def name(self) -> str:
+        """The output column's name without an alias of the query's."""
+        if self.filter is None and not self.by_hand:
+            return self.alias or self.term
+        return self.alias or "filtered_" + self.term
+
+    def sql_as(self, alias: str | None) -> str:
+        """The column's text, named `alias` (a quoted name) when given."""
+        name = f'"{alias}"' if alias else None
         if self.by_hand:
             assert self.filter is None and self.alias
-            return f"{DERIVED[self.term][2]} AS {self.alias}"
+            return f"{DERIVED[self.term][2]} AS {name or self.alias}"
         if self.filter is None:
-            return self.term + (f" AS {self.alias}" if self.alias else "")
+            given = name or self.alias
+            return self.term + (f" AS {given}" if given else "")
         text = f"MEASURE({self.term}) FILTER (WHERE {self.filter.sql()})"
-        return text + f" AS {self.alias or 'filtered_' + self.term}"
+        return text + f" AS {name or self.alias or 'filtered_' + self.term}"
 
 
 @dataclass(frozen=True)
@@ -506,7 +519,11 @@ class Having:
 
     @property
     def sql(self) -> str:
-        return f"{self.term} {self.op} {literal(self.value)}"
+        return self.sql_on(self.term)
+
+    def sql_on(self, name: str) -> str:
+        """The condition on the column or term `name`."""
+        return f"{name} {self.op} {literal(self.value)}"
 
 
 @dataclass(frozen=True)
@@ -535,6 +552,9 @@ class Query:
     offset: int | None = None
     #: write GROUP BY with the dimensions, by position (True) or by name (False)
     group_by: bool | None = None
+    #: the output name of each column (a quoted alias), or None for the name as written;
+    #: empty for no aliases at all
+    aliases: tuple[str | None, ...] = ()
 
     @property
     def dims(self) -> tuple[Dim, ...]:
@@ -544,9 +564,27 @@ class Query:
     def metrics(self) -> tuple[Metric, ...]:
         return tuple(c for c in self.columns if isinstance(c, Metric))
 
+    def alias(self, i: int) -> str | None:
+        return self.aliases[i] if self.aliases else None
+
+    def output_name(self, i: int) -> str:
+        """How the query names column `i` (quoted when it is an alias)."""
+        alias = self.alias(i)
+        if alias:
+            return f'"{alias}"'
+        column = self.columns[i]
+        return column.sql if isinstance(column, Dim) else column.name
+
     @property
     def text(self) -> str:
-        parts = ["SELECT " + ", ".join(c.sql for c in self.columns)]
+        columns = [
+            (c.sql + (f' AS "{self.alias(i)}"' if self.alias(i) else ""))
+            if isinstance(c, Dim)
+            else c.sql_as(self.alias(i))
+            for i, c in enumerate(self.columns)
+        ]
+        parts = ["SELECT " + ", ".join(columns)]
+        # WHERE reads terms; HAVING reads output names first: the metric's column by its name
         where = [c.sql() for c in self.where] + [h.sql for h in self.having if h.in_where]
         if where:
             parts.append("WHERE " + " AND ".join(where))
@@ -554,12 +592,17 @@ class Query:
             parts.append(
                 "GROUP BY "
                 + ", ".join(
-                    str(i + 1) if self.group_by else c.sql
+                    str(i + 1) if self.group_by else self.output_name(i)
                     for i, c in enumerate(self.columns)
                     if isinstance(c, Dim)
                 )
             )
-        having = [h.sql for h in self.having if not h.in_where]
+        plain = {
+            c.term: i
+            for i, c in enumerate(self.columns)
+            if isinstance(c, Metric) and c.filter is None and c.alias is None
+        }
+        having = [h.sql_on(self.output_name(plain[h.term])) for h in self.having if not h.in_where]
         if having:
             parts.append("HAVING " + " AND ".join(having))
         if self.order:

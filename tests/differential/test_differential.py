@@ -1,6 +1,9 @@
 """Differential property test: random business queries over the TPC-H glossary, compiled and
 run, against the independent reference evaluator of `reference.py`.
 
+Columns get aliases now and then (`aliases`): other term ids, the names the compiler uses
+inside its SQL, either in other letter cases. Output names must never change a number.
+
 Queries mix dimensions reached by several paths (the customer's nation and the supplier's,
 the part, the order, the line), metrics of several entities (orders, lines, customers,
 suppliers, offers), row conditions on both sides of a metric's entity, time grains (fiscal
@@ -142,6 +145,69 @@ CONDITIONS: tuple[Expr, ...] = (
     Cmp("<=", d("part_size"), Param("size", 20)),
 )
 
+# Output names that could be confused with something else: other terms' ids, the names the
+# compiler gives (or gave) its columns, tables and CTEs, physical names; each may be drawn in
+# other letter cases.
+ALIASES = (
+    "net_revenue",
+    "order_count",
+    "line_count",
+    "market_segment",
+    "ship_mode",
+    "order_date",
+    "order_date_year",
+    "__key_0",
+    "__value_0",
+    "keys",
+    "entity_rows",
+    "periods",
+    "current_period",
+    "orders_metrics",
+    "lineitem_metrics",
+    "lineitem_metrics_2",
+    "net_revenue_filtered",
+    "order_count_filtered",
+    "year_ship_date",
+    "o_orderkey",
+    "o_totalprice",
+    "l_extendedprice",
+    "orders",
+    "customer",
+)
+CASES = (str, str.upper, str.title)
+
+
+def output_names(query: Query) -> list[str]:
+    """The output column names of `query`, as compared (ignoring case and quotes)."""
+    return [query.output_name(i).strip('"').casefold() for i in range(len(query.columns))]
+
+
+def where_terms(where: list[Expr], having: list[Having]) -> set[str]:
+    """The names WHERE reads: terms, which an output name must not shadow (SEM318)."""
+    names = {dim.term.casefold() for condition in where for dim in condition.dims()}
+    return names | {h.term.casefold() for h in having if h.in_where}
+
+
+@st.composite
+def aliases(
+    draw: st.DrawFn, columns: list[Dim | Metric], taken_by_where: set[str]
+) -> tuple[str | None, ...]:
+    """An alias or None for each column: the output names stay distinct (SEM313), and none
+    is a term that WHERE reads with another meaning (SEM318)."""
+    if not draw(st.sampled_from([False, True])):
+        return ()
+    chosen: list[str | None] = [None] * len(columns)
+    for i in range(len(columns)):
+        if not draw(st.sampled_from([False, True])):
+            continue
+        alias = draw(st.sampled_from(CASES))(draw(st.sampled_from(ALIASES)))
+        trial = Query(tuple(columns), aliases=tuple(chosen[:i] + [alias] + chosen[i + 1 :]))
+        names = output_names(trial)
+        if names.count(alias.casefold()) == 1 and alias.casefold() not in taken_by_where:
+            chosen[i] = alias
+    return tuple(chosen)
+
+
 # Thresholds for conditions on metrics, chosen so that no group sits exactly on one.
 THRESHOLDS: dict[str, tuple[Any, ...]] = {
     "order_count": (1, 8, 60),
@@ -222,6 +288,7 @@ def queries(draw: st.DrawFn, *, fanout: bool = True, filtered: bool = True) -> Q
         )
     columns: list[Dim | Metric] = [*dims, *metrics, *([extra] if extra else [])]
     columns = draw(st.permutations(columns))
+    named = draw(aliases(columns, where_terms(where, having)))
     order: list[Order] = []
     limit = offset = None
     if dims and draw(st.booleans()):
@@ -243,7 +310,9 @@ def queries(draw: st.DrawFn, *, fanout: bool = True, filtered: bool = True) -> Q
         if draw(st.sampled_from([False, True, False])):
             offset = draw(st.integers(0, 5))
     group_by = draw(st.sampled_from([None, None, None, True, False])) if dims else None
-    return Query(tuple(columns), tuple(where), tuple(having), tuple(order), limit, offset, group_by)
+    return Query(
+        tuple(columns), tuple(where), tuple(having), tuple(order), limit, offset, group_by, named
+    )
 
 
 # --- comparing ----------------------------------------------------------------------------

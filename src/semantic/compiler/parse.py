@@ -166,11 +166,14 @@ def parse_query(model: Model, text: str) -> BusinessQuery:
         seen.add(column.name.casefold())
     filters: list[exp.Expression] = []
     having: list[exp.Expression] = []
+    # HAVING (like ORDER BY and GROUP BY) reads output names first; WHERE reads terms only
+    named = {c.name.casefold(): c for c in columns}
     for clause in (select.args.get("where"), select.args.get("having")):
         if clause is None:
             continue
         for condition in _conjuncts(clause.this):
-            resolved = resolver.resolve(condition)
+            outputs = _Outputs(named, "having" if isinstance(clause, exp.Having) else "where")
+            resolved = resolver.resolve(condition, outputs)
             kinds = resolver.kinds(resolved)
             if "metric" in kinds and "row" in kinds:
                 raise error(
@@ -286,6 +289,17 @@ def _conjuncts(condition: exp.Expression) -> Iterator[exp.Expression]:
         yield condition
 
 
+@dataclass(frozen=True, slots=True)
+class _Outputs:
+    """The output columns a condition may name, and how: in HAVING a name of an output
+    column means that column (it wins over a term of the same name, as in ORDER BY); in
+    WHERE, which is read before the columns exist, such a name is refused (SEM318) unless
+    the column is exactly the term of that name."""
+
+    columns: Mapping[str, OutputColumn]
+    clause: str
+
+
 class _Resolver:
     def __init__(self, model: Model, text: str) -> None:
         self.model = model
@@ -372,8 +386,9 @@ class _Resolver:
                 ) from None
             raise exc.located(self.span(column)) from None
 
-    def resolve(self, node: exp.Expression) -> exp.Expression:
-        """`node` with every name replaced, in place, by a term reference."""
+    def resolve(self, node: exp.Expression, outputs: _Outputs | None = None) -> exp.Expression:
+        """`node` with every name replaced, in place, by a term reference (or, with
+        `outputs`, by the expression of the output column it names)."""
 
         def swap(n: exp.Expression) -> exp.Expression:
             if isinstance(n, exp.Filter) and _is_measure(n.this):
@@ -381,6 +396,11 @@ class _Resolver:
             if _is_measure(n):
                 return exp.paren(self._measured(n), copy=False)
             if isinstance(n, exp.Column):
+                output = outputs.columns.get(n.name.casefold()) if outputs and not n.table else None
+                if output is not None and outputs is not None:
+                    named = self._output(n, output, outputs.clause)
+                    if named is not None:
+                        return named
                 ref = self.term(n)
                 starts = [
                     (int(i.meta["start"]), int(i.meta["line"]))
@@ -405,6 +425,42 @@ class _Resolver:
             return n
 
         return node.transform(swap, copy=False)
+
+    def _output(self, name: exp.Column, output: OutputColumn, clause: str) -> exp.Expression | None:
+        """What `name`, the name of output column `output`, means in `clause`: the column's
+        expression, or None when it is to be read as the term of that name."""
+        start = min(
+            (
+                (int(i.meta["start"]), int(i.meta["line"]))
+                for i in name.find_all(exp.Identifier)
+                if i.meta.get("line")
+            ),
+            default=(0, 1),
+        )
+        if clause == "having":
+            copied = output.expr.copy()
+            for node in copied.find_all(exp.Anonymous):
+                self.written[id(node)] = start
+            return copied
+        try:
+            term: Term | None = resolve_name(self.model, name.name)
+        except SemanticError:
+            term = None
+        if term is not None and make_ref("term", term.id) == output.expr:
+            return None
+        column = f"the output column '{output.name}' ({show(output.expr)})"
+        message = (
+            f"'{name.name}' in WHERE is the term '{term.id}', not {column}"
+            if term is not None
+            else f"'{name.name}' in WHERE names no term, only {column}"
+        )
+        raise error(
+            "SEM318",
+            message,
+            query_span(self.text, *start),
+            "WHERE reads glossary terms; HAVING and ORDER BY read output names: filter the "
+            f"column in HAVING, or give it another name than '{output.name}'",
+        )
 
     def _measured(self, call: exp.Expression) -> exp.Expression:
         """The metric expression inside MEASURE(...), resolved."""

@@ -4,6 +4,11 @@ A plan is made of small immutable nodes. Expressions inside them are already phy
 (columns qualified by join aliases) except in `Plan.columns`, `Plan.having` and
 `Plan.order`, which refer to group keys and measures through key and measure
 references (`query.make_ref`).
+
+Group keys and measures are known by ids, never by the names the analyst gives the output
+columns: the ids of one plan come from one `naming.Names` (a key is named after its term,
+`order_date_year`, a measure after its metric, `net_revenue_filtered`), and the output names
+appear in `Plan.columns` only, which the outermost SELECT applies.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from datetime import timedelta
 from sqlglot import exp
 
 from semantic.compiler.localtime import in_project_time, term_time_type
+from semantic.compiler.naming import Names, readable
 from semantic.compiler.parse import (
     QUERY_DIALECT,
     QUERY_FILE,
@@ -63,7 +69,9 @@ class Aggregate:
     entity: str
     table: str
     joins: tuple[Join, ...]
+    #: (key id, expression) of each group key
     keys: tuple[tuple[str, exp.Expression], ...]
+    #: (measure id, expression) of each measure
     measures: tuple[tuple[str, exp.Expression], ...]
     filters: tuple[exp.Expression, ...]
     paths: tuple[str, ...]
@@ -85,6 +93,7 @@ class Plan:
     """The aggregates and how their results become the answer."""
 
     aggregates: tuple[Aggregate, ...]
+    #: (output name, expression over key and measure references) of each selected column
     columns: tuple[tuple[str, exp.Expression], ...]
     having: tuple[exp.Expression, ...]
     order: tuple[OrderItem, ...]
@@ -97,6 +106,8 @@ class Plan:
     over_time: tuple[OverTime, ...] = ()
     #: conditions on the time dimension of `over_time` metrics: they pick periods (on keys)
     periods: tuple[exp.Expression, ...] = ()
+    #: key id -> the output name the query gives it, for `describe_plan`
+    shown: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,10 +140,18 @@ class OverTime:
 
 def plan_query(model: Model, query: BusinessQuery) -> Plan:
     """Group the query's metrics by entity (and filter) and plan each aggregate."""
-    keys = [(c.name, c.expr) for c in query.columns if not c.is_metric]
-    measures = _Measures(model, keys, query)
+    ids = Names()
+    # a dimension selected twice (under two names) is one group key
+    key_ids: dict[exp.Expression, str] = {}
+    shown: dict[str, str] = {}
+    for c in query.columns:
+        if not c.is_metric and c.expr not in key_ids:
+            key_ids[c.expr] = ids.new(_key_base(c.expr))
+            shown[key_ids[c.expr]] = c.name
+    keys = [(kid, expr) for expr, kid in key_ids.items()]
+    measures = _Measures(model, keys, query, ids, shown)
     outputs = [
-        (c.name, make_ref("key", c.name) if not c.is_metric else measures.expand(c.expr))
+        (c.name, make_ref("key", key_ids[c.expr]) if not c.is_metric else measures.expand(c.expr))
         for c in query.columns
     ]
     having = tuple(measures.expand(h) for h in query.having)
@@ -153,14 +172,13 @@ def plan_query(model: Model, query: BusinessQuery) -> Plan:
             "add a metric such as a count; a list of distinct values needs a metric to group",
         )
     row_filters, periods = _split_period_filters(model, query.filters, measures.over_time, query)
-    names: dict[str, int] = {}
+    names = Names()
     aggregates = []
     for (entity, _), (context, members) in measures.groups.items():
-        names[entity] = names.get(entity, 0) + 1
-        name = f"{entity}_metrics" + (f"_{names[entity]}" if names[entity] > 1 else "")
+        name = names.new(f"{entity}_metrics")
         filters = (*row_filters, *context)
         aggregates.append(_plan_aggregate(model, name, entity, members, keys, filters, query))
-    over_time = _windows_over_rows(model, measures, keys, row_filters, query, aggregates)
+    over_time = _windows_over_rows(model, measures, keys, row_filters, query, names)
     fills = {
         alias: term.fill_null
         for (tid, _), alias in measures.aliases.items()
@@ -177,6 +195,7 @@ def plan_query(model: Model, query: BusinessQuery) -> Plan:
         fills,
         over_time,
         periods,
+        shown,
     )
 
 
@@ -186,7 +205,7 @@ def _windows_over_rows(
     keys: list[tuple[str, exp.Expression]],
     row_filters: tuple[exp.Expression, ...],
     query: BusinessQuery,
-    aggregates: list[Aggregate],
+    names: Names,
 ) -> tuple[OverTime, ...]:
     """The windows and shifts of the query, each window whose metric does not add up over
     periods given the rows it is computed from (`OverTime.rows`).
@@ -199,7 +218,6 @@ def _windows_over_rows(
     one-to-many), not of the aggregate alone."""
     found = []
     by_alias = {alias: key for key, alias in measures.aliases.items()}
-    taken = {a.name for a in aggregates} | {ot.alias for ot in measures.over_time}
     for ot in measures.over_time:
         if ot.kind != "window":
             found.append(ot)
@@ -215,10 +233,7 @@ def _windows_over_rows(
             members.append((alias, tid))
         assert entity is not None and members
         own = [(n, e) for n, e in keys if n == ot.key or n in ot.partition]
-        name, n = f"{ot.alias}_rows", 2
-        while name in taken:
-            name, n = f"{ot.alias}_rows_{n}", n + 1
-        taken.add(name)
+        name = names.new(f"{ot.alias}_rows")
         rows = _plan_aggregate(model, name, entity, members, own, (*row_filters, *context), query)
         additive = ot.time not in rows.many_side and all(
             isinstance(e, exp.Sum | exp.Count) and e.find(exp.Distinct) is None
@@ -230,6 +245,15 @@ def _windows_over_rows(
 
 def _measure_names(value: exp.Expression) -> list[str]:
     return [r.ident for r in find_refs(value, "measure")]
+
+
+def _key_base(expr: exp.Expression) -> str:
+    """The readable id of a group key: its term (`market_segment`), with its grain
+    (`order_date_year`), or the words of its expression (`year_ship_date`)."""
+    ref = ref_of(expr)
+    if ref is not None:
+        return readable(f"{ref.ident}_{ref.grain}" if ref.grain else ref.ident)
+    return readable(show(expr), "key")
 
 
 def _split_period_filters(
@@ -377,11 +401,20 @@ class _Measures:
     """
 
     def __init__(
-        self, model: Model, keys: list[tuple[str, exp.Expression]], query: BusinessQuery
+        self,
+        model: Model,
+        keys: list[tuple[str, exp.Expression]],
+        query: BusinessQuery,
+        ids: Names,
+        shown: dict[str, str],
     ) -> None:
         self.model = model
         self.keys = keys
         self.query = query
+        #: the plan's ids, shared with the group keys
+        self.ids = ids
+        #: the output name of each group key, for messages
+        self.shown = shown
         self.over_time: list[OverTime] = []
         self.timed: dict[tuple[str, frozenset[exp.Expression]], str] = {}
         self.aliases: dict[tuple[str, frozenset[exp.Expression]], str] = {}
@@ -513,7 +546,7 @@ class _Measures:
                 raise error(
                     "SEM314",
                     f"metric '{term.id}' runs along '{time}', which the query also uses in "
-                    f"'{name}': with a window or shift, select {time} as grains only",
+                    f"'{self.shown[name]}': with a window or shift, select {time} as grains only",
                     place,
                     f"write {time}.month, {time}.year, ... instead of functions of {time}",
                 )
@@ -531,19 +564,15 @@ class _Measures:
             if not aligned(finest[1], grain, self.model.fiscal_year_start):
                 raise error(
                     "SEM314",
-                    f"'{name}' and '{finest[0]}' cut time differently: periods of "
-                    f"{time}.{grain} do not start on periods of {time}.{finest[1]}",
+                    f"'{self.shown[name]}' and '{self.shown[finest[0]]}' cut time differently: "
+                    f"periods of {time}.{grain} do not start on periods of {time}.{finest[1]}",
                     place,
                     "select grains of one calendar (calendar or fiscal) that nest",
                 )
         return finest, tuple(partition)
 
     def _alias(self, base: str) -> str:
-        taken = set(self.aliases.values()) | {ot.alias for ot in self.over_time}
-        alias, n = base, 2
-        while alias in taken:
-            alias, n = f"{base}_{n}", n + 1
-        return alias
+        return self.ids.new(readable(base, "measure"))
 
     def _register(self, term: Term, context: tuple[exp.Expression, ...]) -> str:
         # conditions compare by structure (sqlglot trees hash and compare by value)
@@ -616,6 +645,7 @@ class _Joins:
         self.query = query
         self.root = root
         self.aliases: dict[tuple[Edge, ...], str] = {(): root}
+        taken = Names([root])
         self.joins: list[Join] = []
         self.paths: list[str] = []
         #: terms reached through a one-to-many relationship
@@ -636,10 +666,7 @@ class _Joins:
             name = edge.target
             if roles[name] > 1 or name == root:
                 name = f"{edge.name if edge.name != edge.target else edge.source}_{edge.target}"
-            alias, n = name, 2
-            while alias in self.aliases.values():
-                alias, n = f"{name}_{n}", n + 1
-            self.aliases[prefix] = alias
+            self.aliases[prefix] = alias = taken.new(name)
             self.joins.append(
                 Join(alias, self.aliases[prefix[:-1]], edge, model.entities[edge.target].table)
             )
@@ -766,7 +793,7 @@ def describe_plan(plan: Plan) -> str:
     path to every dimension, how many-side dimensions and filters count, and the grain of
     the result."""
     lines = []
-    keys = [name for name, _ in plan.aggregates[0].keys]
+    keys = [plan.shown.get(name, name) for name, _ in plan.aggregates[0].keys]
     lines.append(f"result: one row per {', '.join(keys)}" if keys else "result: one row")
     for agg in plan.aggregates:
         metrics = ", ".join(m for m, _ in agg.measures)
@@ -781,10 +808,11 @@ def describe_plan(plan: Plan) -> str:
                 "a filter there keeps the rows that have at least one match (semi-join)"
             )
     for ot in plan.over_time:
-        value = _words(ot.value)
-        boundary = _words(ot.boundary) if ot.boundary is not None else ""
+        value = _words(ot.value, plan.shown)
+        boundary = _words(ot.boundary, plan.shown) if ot.boundary is not None else ""
+        key = plan.shown.get(ot.key, ot.key)
         if ot.kind == "shift":
-            lines.append(f"{ot.alias}: {value} of the period {boundary}, by {ot.key}")
+            lines.append(f"{ot.alias}: {value} of the period {boundary}, by {key}")
         else:
             start = (
                 "since the first"
@@ -794,12 +822,12 @@ def describe_plan(plan: Plan) -> str:
                 else f"after {boundary}"
             )
             if ot.rows is None:
-                lines.append(f"{ot.alias}: sum of {value} over the periods {start} to {ot.key}")
+                lines.append(f"{ot.alias}: sum of {value} over the periods {start} to {key}")
             else:
                 source = ot.rows
                 lines.append(
                     f"{ot.alias}: {value} over the rows of {source.entity} in the periods "
-                    f"{start} to {ot.key}, each row once (not a sum of periods: "
+                    f"{start} to {key}, each row once (not a sum of periods: "
                     + (
                         f"{ot.time} is on the many side, {'; '.join(source.fanout)})"
                         if ot.time in source.many_side
@@ -807,16 +835,19 @@ def describe_plan(plan: Plan) -> str:
                     )
                 )
                 lines += [f"  path {p}" for p in source.paths]
-    lines += [f"periods shown: {_words(p)}" for p in plan.periods]
-    lines += [f"groups kept: {_words(h)}" for h in plan.having]
+    lines += [f"periods shown: {_words(p, plan.shown)}" for p in plan.periods]
+    lines += [f"groups kept: {_words(h, plan.shown)}" for h in plan.having]
     return "\n".join(lines)
 
 
-def _words(expr: exp.Expression) -> str:
-    """An expression over key and measure references, with their names."""
+def _words(expr: exp.Expression, shown: dict[str, str]) -> str:
+    """An expression over key and measure references, with their names (keys by the output
+    names the query gives them)."""
 
     def swap(node: exp.Expression) -> exp.Expression:
         ref = ref_of(node)
-        return column(ref.ident) if ref is not None else node
+        if ref is None:
+            return node
+        return column(shown.get(ref.ident, ref.ident) if ref.kind == "key" else ref.ident)
 
     return expr.transform(swap, copy=True).sql(QUERY_DIALECT)

@@ -5,6 +5,11 @@ aggregates (metrics of different entities) each become a CTE grouped at the quer
 dimensions; a `keys` CTE unions their groups and every CTE is joined to it on null-safe
 equality, so a group present in one aggregate only is kept (full outer semantics) and no
 metric is ever multiplied by another entity's rows.
+
+Names: the plan knows group keys and measures by ids; every column, table alias and CTE name
+written here is handed out by a `naming.Names` of the SQL scope it belongs to (seeded, for
+CTEs, with the physical tables the query reads, which a CTE of that name would hide). The
+analyst's output names appear in the outermost SELECT only.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from typing import cast
 from sqlglot import exp
 
 from semantic.compiler.dialects import to_sql
+from semantic.compiler.naming import Names
 from semantic.compiler.parse import OrderItem, find_refs, make_ref, ref_of
 from semantic.compiler.plan import Aggregate, OverTime, Plan
 from semantic.model.nodes import column, identifier, table
@@ -73,37 +79,43 @@ def _over_time(plan: Plan) -> exp.Select:
     inner_ctes = per_period.args.get("with_")
     ctes = list(inner_ctes.expressions) if inner_ctes else []
     per_period.set("with_", None)
-    ctes.append(_cte(PERIODS, per_period))
+    # one namespace for the CTEs and the tables of the final SELECT, which reads both
+    names = Names([*_tables(plan), *(cte.alias for cte in ctes)])
+    periods = names.new(PERIODS)
+    current = names.new("current_period")
+    ctes.append(_cte(periods, per_period))
     select = exp.Select()
-    select.set("from_", exp.From(this=table(PERIODS, "current_period")))
+    select.set("from_", exp.From(this=table(periods, current)))
     joins: list[exp.Join] = []
     source: dict[str, exp.Expression] = {}
     for ot in plan.over_time:
         others = list(ot.partition)
-        boundary = _on_keys(ot.boundary, "current_period") if ot.boundary is not None else None
+        boundary = _on_keys(ot.boundary, current) if ot.boundary is not None else None
+        earlier = names.new(ot.alias)
         if ot.kind == "shift":
             assert boundary is not None
             same = [
-                exp.NullSafeEQ(this=column(k, "current_period"), expression=column(k, ot.alias))
+                exp.NullSafeEQ(this=column(k, current), expression=column(k, earlier))
                 for k in others
             ]
-            on = _and([column(ot.key, ot.alias).eq(boundary), *same])
-            joins.append(exp.Join(this=table(PERIODS, ot.alias), on=on, side="LEFT"))
-            source[ot.alias] = _inline_measures(ot.value, ot.alias, ot.key, plan)
+            on = _and([column(ot.key, earlier).eq(boundary), *same])
+            joins.append(exp.Join(this=table(periods, earlier), on=on, side="LEFT"))
+            source[ot.alias] = _inline_measures(ot.value, earlier, ot.key, plan)
             continue
+        # a window: a scope of its own, reading `periods` as `current` and as the periods of
+        # the window (its other table names are fixed there)
         if ot.rows is not None:
-            ctes += _window_over_rows(ot, keys, boundary)
+            rows = names.new(ot.rows.name)
+            ctes += _window_over_rows(ot, keys, boundary, periods, current, rows, earlier)
         else:
             counts = {m for a in plan.aggregates for m, e in a.measures if isinstance(e, exp.Count)}
-            ctes.append(_cte(ot.alias, _window_over_periods(ot, keys, boundary, counts)))
+            spans = _window_over_periods(ot, keys, boundary, counts, periods, current)
+            ctes.append(_cte(earlier, spans))
         on = _and(
-            [
-                exp.NullSafeEQ(this=column(k, "current_period"), expression=column(k, ot.alias))
-                for k in keys
-            ]
+            [exp.NullSafeEQ(this=column(k, current), expression=column(k, earlier)) for k in keys]
         )
-        joins.append(exp.Join(this=table(ot.alias), on=on, side="LEFT"))
-        source[ot.alias] = _inline_measures(ot.value, ot.alias, ot.key, plan)
+        joins.append(exp.Join(this=table(earlier), on=on, side="LEFT"))
+        source[ot.alias] = _inline_measures(ot.value, earlier, ot.key, plan)
     select.set("joins", joins)
     select.set("with_", exp.With(expressions=ctes))
 
@@ -111,10 +123,10 @@ def _over_time(plan: Plan) -> exp.Select:
         if name in source:
             return source[name].copy()
         # the per-period results already show the fill for a period without rows
-        return column(name, "current_period")
+        return column(name, current)
 
     def inline(node: exp.Expression) -> exp.Expression:
-        return _swap_refs(node, lambda k: column(k, "current_period"), measure)
+        return _swap_refs(node, lambda k: column(k, current), measure)
 
     select.set("expressions", [_alias(inline(e), name) for name, e in plan.columns])
     conditions = [inline(c) for c in (*plan.periods, *plan.having)]
@@ -124,7 +136,12 @@ def _over_time(plan: Plan) -> exp.Select:
 
 
 def _window_over_periods(
-    ot: OverTime, keys: list[str], boundary: exp.Expression | None, counts: set[str]
+    ot: OverTime,
+    keys: list[str],
+    boundary: exp.Expression | None,
+    counts: set[str],
+    periods: str,
+    current: str,
 ) -> exp.Select:
     """A window that adds up: for each current period, the sum of the per-period results
     of the periods of its window. A sum of counts stays an integer (`counts`: the measures
@@ -134,30 +151,30 @@ def _window_over_periods(
         summed = exp.Sum(this=column(measure, "window_period"))
         return exp.cast(summed, exp.DataType.Type.BIGINT) if measure in counts else summed
 
-    now = column(ot.key, "current_period")
+    now = column(ot.key, current)
     window = column(ot.key, "window_period")
     lower = [] if boundary is None else [window >= boundary if ot.inclusive else window > boundary]
     spans = exp.Select(
         expressions=[
-            *(_alias(column(k, "current_period"), k) for k in keys),
+            *(_alias(column(k, current), k) for k in keys),
             *(_alias(total(m), m) for m in _measures_in(ot.value)),
         ]
     )
-    spans.set("from_", exp.From(this=table(PERIODS, "current_period")))
+    spans.set("from_", exp.From(this=table(periods, current)))
     same_window = [
-        exp.NullSafeEQ(this=column(k, "window_period"), expression=column(k, "current_period"))
+        exp.NullSafeEQ(this=column(k, "window_period"), expression=column(k, current))
         for k in ot.partition
     ]
     spans.set(
         "joins",
         [
             exp.Join(
-                this=table(PERIODS, "window_period"),
+                this=table(periods, "window_period"),
                 on=_and([*lower, window.copy() <= now, *same_window]),
             )
         ],
     )
-    spans.set("group", exp.Group(expressions=[column(k, "current_period") for k in keys]))
+    spans.set("group", exp.Group(expressions=[column(k, current) for k in keys]))
     return spans
 
 
@@ -166,7 +183,13 @@ WINDOW_ROWS = "window_rows"
 
 
 def _window_over_rows(
-    ot: OverTime, keys: list[str], boundary: exp.Expression | None
+    ot: OverTime,
+    keys: list[str],
+    boundary: exp.Expression | None,
+    periods: str,
+    current: str,
+    rows: str,
+    name: str,
 ) -> list[exp.CTE]:
     """A window that does not add up over periods: the rows of the metric's entity with
     their period and partition keys (one each per entity row, period and partition: the
@@ -188,25 +211,25 @@ def _window_over_rows(
         body.set("distinct", None)
     own = {name for name, _ in agg.keys}
     carried = [c.alias_or_name for c in body.expressions if c.alias_or_name not in own]
-    now = column(ot.key, "current_period")
+    now = column(ot.key, current)
     window = column(ot.key, WINDOW_ROWS)
     lower = [] if boundary is None else [window >= boundary if ot.inclusive else window > boundary]
     same = [
-        exp.NullSafeEQ(this=column(k, WINDOW_ROWS), expression=column(k, "current_period"))
+        exp.NullSafeEQ(this=column(k, WINDOW_ROWS), expression=column(k, current))
         for k in ot.partition
     ]
     pairs = exp.Select(
         expressions=[
-            *(_alias(column(k, "current_period"), k) for k in keys),
+            *(_alias(column(k, current), k) for k in keys),
             *(_alias(column(c, WINDOW_ROWS), c) for c in carried),
         ]
     )
-    pairs.set("from_", exp.From(this=table(PERIODS, "current_period")))
+    pairs.set("from_", exp.From(this=table(periods, current)))
     pairs.set(
         "joins",
         [
             exp.Join(
-                this=table(agg.name, WINDOW_ROWS),
+                this=table(rows, WINDOW_ROWS),
                 on=_and([*lower, window.copy() <= now, *same]),
             )
         ],
@@ -224,11 +247,20 @@ def _window_over_rows(
         exp.From(this=exp.Subquery(this=pairs, alias=exp.TableAlias(this=exp.to_identifier(ROWS)))),
     )
     outer.set("group", exp.Group(expressions=[column(k, ROWS) for k in keys]))
-    return [_cte(agg.name, body), _cte(ot.alias, outer)]
+    return [_cte(rows, body), _cte(name, outer)]
 
 
-def _cte(name: str, query: exp.Expression) -> exp.CTE:
-    return exp.CTE(this=query, alias=exp.TableAlias(this=exp.to_identifier(name)))
+def _cte(name: str, query: exp.Expr) -> exp.CTE:
+    return exp.CTE(this=query, alias=exp.TableAlias(this=identifier(name)))
+
+
+def _tables(plan: Plan) -> list[str]:
+    """The names of the physical tables `plan` reads: a CTE must not take one."""
+    return [
+        t.rpartition(".")[2]
+        for agg in plan.aggregates
+        for t in (agg.table, *(j.table for j in agg.joins))
+    ]
 
 
 def _swap_refs(
@@ -277,6 +309,11 @@ def _and(conditions: list[exp.Expression]) -> exp.Expression:
     return cast(exp.Expression, exp.and_(*conditions, copy=False))
 
 
+def _named(col: exp.Column, name: str) -> exp.Expression:
+    """`col`, aliased only when `name` is not its own."""
+    return col if col.name == name else _alias(col, name)
+
+
 #: alias of the distinct rows of a fanned-out aggregate
 ROWS = "entity_rows"
 
@@ -302,19 +339,30 @@ def _source(
             body.set("group", exp.Group(expressions=[e.copy() for _, e in agg.keys]))
         return body, dict(agg.keys), dict(agg.measures)
     # A one-to-many join repeats the entity's rows: keep one row per entity row and group,
-    # carrying the columns the measures read, then aggregate those distinct rows.
+    # carrying the columns the measures read, then aggregate those distinct rows. The rows'
+    # columns are named in their own scope: the group keys by id, the entity's key and the
+    # columns the measures read by their physical names (a column read twice is one column).
+    scope = Names()
+    key_names = {name: scope.new(name) for name, _ in agg.keys}
     leaves: dict[tuple[str, str], str] = {}
+    physical: dict[tuple[str, str], exp.Column] = {}
 
     def leaf(node: exp.Expression) -> exp.Expression:
         if isinstance(node, exp.Column):
             key = (node.table, node.name)
-            return column(leaves.setdefault(key, f"__value_{len(leaves)}"), ROWS)
+            if key not in leaves:
+                leaves[key] = scope.new(node.name)
+                physical[key] = cast(exp.Column, node.copy())
+            return column(leaves[key], ROWS)
         return node
 
+    for part in agg.entity_key:
+        leaf(part)
+    entity_key = list(leaves)
     measures = {m: e.copy().transform(leaf, copy=False) for m, e in agg.measures}
-    columns = [_alias(k.copy(), f"__key_{i}") for i, k in enumerate(agg.entity_key)]
-    columns += [_alias(e.copy(), name) for name, e in agg.keys]
-    columns += [_alias(value, leaves[key]) for key, value in _columns_by_key(agg).items()]
+    columns = [_named(physical[k], leaves[k]) for k in entity_key]
+    columns += [_alias(e.copy(), key_names[name]) for name, e in agg.keys]
+    columns += [_named(physical[k], leaves[k]) for k in leaves if k not in entity_key]
     body.set("expressions", columns)
     body.set("distinct", exp.Distinct())
     outer = exp.Select()
@@ -322,15 +370,10 @@ def _source(
         "from_",
         exp.From(this=exp.Subquery(this=body, alias=exp.TableAlias(this=exp.to_identifier(ROWS)))),
     )
-    keys: dict[str, exp.Expression] = {name: column(name, ROWS) for name, _ in agg.keys}
+    keys: dict[str, exp.Expression] = {name: column(key_names[name], ROWS) for name, _ in agg.keys}
     if keys:
         outer.set("group", exp.Group(expressions=[k.copy() for k in keys.values()]))
     return outer, keys, measures
-
-
-def _columns_by_key(agg: Aggregate) -> dict[tuple[str, str], exp.Expression]:
-    """Every physical column the measures of `agg` read, by (table alias, name)."""
-    return {(c.table, c.name): c.copy() for _, e in agg.measures for c in e.find_all(exp.Column)}
 
 
 def _flat(plan: Plan, agg: Aggregate) -> exp.Select:
@@ -355,69 +398,84 @@ def _flat(plan: Plan, agg: Aggregate) -> exp.Select:
 
 
 def _combined(plan: Plan) -> exp.Select:
-    owner = {m: agg.name for agg in plan.aggregates for m, _ in agg.measures}
-    key_names = [name for name, _ in plan.aggregates[0].keys]
+    key_ids = [name for name, _ in plan.aggregates[0].keys]
     ctes = []
-    markers = _row_markers(plan)
-    for agg in plan.aggregates:
+    tables = Names(_tables(plan))
+    #: for each aggregate: its CTE's name, and the name of each key and measure there
+    named: list[tuple[str, dict[str, str]]] = []
+    owner: dict[str, int] = {}
+    markers: dict[int, str] = {}
+    for i, agg in enumerate(plan.aggregates):
         body, keys, measures = _source(agg)
+        scope = Names()
+        names = {k: scope.new(k) for k in (*keys, *measures)}
+        counted = []
+        if _needs_marker(plan, agg):
+            # the rows of the group: tells a group without rows (filled) from a NULL aggregate
+            markers[i] = scope.new("__rows")
+            counted = [_alias(exp.Count(this=exp.Star()), markers[i])]
         body.set(
             "expressions",
-            [_alias(e.copy(), k) for k, e in keys.items()]
-            + [_alias(e.copy(), m) for m, e in measures.items()]
-            + (
-                [_alias(exp.Count(this=exp.Star()), markers[agg.name])]
-                if agg.name in markers
-                else []
-            ),
+            [_alias(e.copy(), names[k]) for k, e in keys.items()]
+            + [_alias(e.copy(), names[m]) for m, e in measures.items()]
+            + counted,
         )
-        ctes.append(exp.CTE(this=body, alias=exp.TableAlias(this=exp.to_identifier(agg.name))))
+        named.append((tables.new(agg.name), names))
+        owner.update((m, i) for m in measures)
+        ctes.append(_cte(named[-1][0], body))
     select = exp.Select()
-    if key_names:
+    keys_cte = tables.new(KEYS_CTE)
+    scope = Names()
+    key_names = {k: scope.new(k) for k in key_ids}
+    if key_ids:
         branches = [
-            exp.Select(expressions=[column(k) for k in key_names]).from_(
-                table(agg.name), copy=False
+            exp.Select(expressions=[_named(column(names[k]), key_names[k]) for k in key_ids]).from_(
+                table(cte), copy=False
             )
-            for agg in plan.aggregates
+            for cte, names in named
         ]
         union: exp.Query = branches[0]
         for branch in branches[1:]:
             union = exp.Union(this=union, expression=branch, distinct=True)
-        ctes.append(exp.CTE(this=union, alias=exp.TableAlias(this=exp.to_identifier(KEYS_CTE))))
-        select.set("from_", exp.From(this=table(KEYS_CTE)))
+        ctes.append(_cte(keys_cte, union))
+        select.set("from_", exp.From(this=table(keys_cte)))
         select.set(
             "joins",
             [
                 exp.Join(
-                    this=table(agg.name),
+                    this=table(cte),
                     on=_and(
                         [
-                            exp.NullSafeEQ(this=column(k, KEYS_CTE), expression=column(k, agg.name))
-                            for k in key_names
+                            exp.NullSafeEQ(
+                                this=column(key_names[k], keys_cte),
+                                expression=column(names[k], cte),
+                            )
+                            for k in key_ids
                         ]
                     ),
                     side="LEFT",
                 )
-                for agg in plan.aggregates
+                for cte, names in named
             ],
         )
     else:
-        select.set("from_", exp.From(this=table(plan.aggregates[0].name)))
+        select.set("from_", exp.From(this=table(named[0][0])))
         select.set(
             "joins",
-            [exp.Join(this=table(agg.name), kind="CROSS") for agg in plan.aggregates[1:]],
+            [exp.Join(this=table(cte), kind="CROSS") for cte, _ in named[1:]],
         )
     select.set("with_", exp.With(expressions=ctes))
 
-    def measure(name: str) -> exp.Expression:
-        agg = owner[name]
+    def measure(m: str) -> exp.Expression:
+        cte, names = named[owner[m]]
         # a group that the metric's aggregate has no row for: the join found no row there,
         # or (without group keys) the aggregate counted none
-        present = column(markers[agg], agg) > 0 if agg in markers else None
-        return _filled(column(name, agg), plan.fills.get(name), present)
+        marker = markers.get(owner[m])
+        present = column(marker, cte) > 0 if marker is not None else None
+        return _filled(column(names[m], cte), plan.fills.get(m), present)
 
     def inline(node: exp.Expression) -> exp.Expression:
-        return _swap_refs(node, lambda k: column(k, KEYS_CTE), measure)
+        return _swap_refs(node, lambda k: column(key_names[k], keys_cte), measure)
 
     select.set("expressions", [_alias(inline(e), name) for name, e in plan.columns])
     if plan.having:
@@ -425,19 +483,11 @@ def _combined(plan: Plan) -> exp.Select:
     return _finish(select, plan, inline)
 
 
-def _row_markers(plan: Plan) -> dict[str, str]:
-    """For each aggregate with a filled measure that may be NULL over rows that exist (any
-    but a count), the name of a column counting its rows: it tells a group without rows,
-    which takes the fill, from a NULL aggregate of rows, which stays NULL."""
-    markers = {}
-    for agg in plan.aggregates:
-        if any(m in plan.fills and not isinstance(e, exp.Count) for m, e in agg.measures):
-            taken = {k for k, _ in agg.keys} | {m for m, _ in agg.measures}
-            name, n = "__rows", 2
-            while name in taken:
-                name, n = f"__rows_{n}", n + 1
-            markers[agg.name] = name
-    return markers
+def _needs_marker(plan: Plan, agg: Aggregate) -> bool:
+    """Whether `agg` has a filled measure that may be NULL over rows that exist (any but a
+    count): its rows are then counted, to tell a group without rows, which takes the fill,
+    from a NULL aggregate of rows, which stays NULL."""
+    return any(m in plan.fills and not isinstance(e, exp.Count) for m, e in agg.measures)
 
 
 def _filled(
