@@ -30,6 +30,7 @@ the resolver, which refuses every name that is not a term.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from functools import cache
 from typing import cast
@@ -388,29 +389,28 @@ def _check_function(node: exp.Expr, text: str) -> None:
         return
     else:
         name = cast(exp.Func, node).sql_name().casefold()
-    raise error(
-        "SEM325",
-        f"function '{name}' {_why_refused(name)}",
-        locate(node, text),
-        suggest(name, FUNCTIONS)
-        or "see the functions a business query may use in docs/query-language.md",
-    )
+    why, hint = _why_refused(name)
+    raise error("SEM325", f"function '{name}' {why}", locate(node, text), hint)
 
 
-def _why_refused(name: str) -> str:
+_LISTED = "see the functions a business query may use in docs/query-language.md"
+
+
+def _why_refused(name: str) -> tuple[str, str]:
+    """Why the function `name` is refused, and what to do instead."""
     if name in _SESSION:
-        return "reads the session or the environment: it is not part of a business query"
+        return "reads the session or the environment", _LISTED
     kind = duckdb_function_kinds().get(name)
     if kind == "aggregate":
-        return (
-            "is an aggregate: metrics are aggregated already; define a new metric in the "
-            "glossary for another aggregate"
+        return "is an aggregate", (
+            "metrics are aggregated already; define a new metric in the glossary for "
+            "another aggregate"
         )
     if kind in ("table", "table_macro", "pragma"):
-        return "reads tables or files: business queries read terms only"
+        return "reads tables or files", "business queries read glossary terms only"
     if kind is None:
-        return "is unknown"
-    return "is not one of the functions a business query may use"
+        return "is unknown", suggest(name, FUNCTIONS) or _LISTED
+    return "is not one of the functions a business query may use", _LISTED
 
 
 @cache
@@ -422,8 +422,13 @@ def duckdb_function_kinds() -> dict[str, str]:
     import duckdb
 
     with duckdb.connect() as con:
+        for extension in ("json", "icu"):  # functions of autoloaded extensions too
+            with contextlib.suppress(duckdb.Error):
+                con.execute(f"LOAD {extension}")
+        # a name may be both a scalar function and an aggregate: it reads as an aggregate
         rows = con.execute(
-            "SELECT function_name, min(function_type) FROM duckdb_functions() GROUP BY 1"
+            "SELECT function_name, CASE WHEN bool_or(function_type = 'aggregate') "
+            "THEN 'aggregate' ELSE min(function_type) END FROM duckdb_functions() GROUP BY 1"
         ).fetchall()
     return {str(name).casefold(): str(kind) for name, kind in rows}
 

@@ -96,7 +96,7 @@ class DuckDBEngine:
                 # DuckDB notices between two chunks of rows
                 with deadline(limits.timeout, cursor.interrupt) as fired:
                     try:
-                        reader = relation.fetch_arrow_reader(_BATCH_ROWS)
+                        reader = relation.to_arrow_reader(_BATCH_ROWS)
                         return collect(reader, reader.schema, limits)
                     except duckdb.Error:
                         if fired.is_set():
