@@ -278,6 +278,8 @@ class Target:
     refused: dict[str, str] = field(default_factory=dict)
     #: query settings appended to the outer SELECT (ClickHouse)
     settings: tuple[tuple[str, int], ...] = ()
+    #: functions that sqlglot writes for the dialect under a name the engine lacks
+    missing: tuple[type[exp.Expression], ...] = ()
 
     @property
     def rewrites(self) -> bool:
@@ -307,7 +309,19 @@ _ORACLE = Target(
 _TSQL = Target(
     truncate=_trunc_tsql, shift=_shift_add, date_part=_part_standard, average_as_double=True
 )
-_POSTGRES = Target(date_part=_part_standard, duckdb_weeks=False)
+#: sqlglot writes these as DuckDB names (DAY_OF_MONTH, ENDS_WITH...) that PostgreSQL lacks
+_POSTGRES_MISSING: tuple[type[exp.Expression], ...] = (
+    exp.EndsWith,
+    exp.Contains,
+    exp.RegexpExtract,
+    exp.DayOfMonth,
+    exp.DayOfWeekIso,
+    exp.DayOfYear,
+    exp.Monthname,
+    exp.Dayname,
+    exp.DateFromParts,
+)
+_POSTGRES = Target(date_part=_part_standard, duckdb_weeks=False, missing=_POSTGRES_MISSING)
 
 TARGETS: dict[str, Target] = {
     "duckdb": Target(duckdb_weeks=True),
@@ -388,6 +402,10 @@ def adapt(tree: exp.Expression, dialect: str) -> exp.Expression:
         )
     if refused:
         _check_refused(tree, dialect, refused)
+    if target.missing:
+        for node in tree.find_all(*target.missing):
+            name = cast(exp.Func, node).sql_name().lower()
+            refuse(dialect, f"function {name}()", "sqlglot writes a function the engine lacks")
     if target.rewrites:
         # children first, so that a rewritten node is built from rewritten arguments
         for node in reversed(list(tree.walk(bfs=False))):
