@@ -403,8 +403,8 @@ def adapt(tree: exp.Expression, dialect: str) -> exp.Expression:
     if refused:
         _check_refused(tree, dialect, refused)
     if target.missing:
-        for node in tree.find_all(*target.missing):
-            name = cast(exp.Func, node).sql_name().lower()
+        for lacking in tree.find_all(*target.missing):
+            name = cast(exp.Func, lacking).sql_name().lower()
             refuse(dialect, f"function {name}()", "sqlglot writes a function the engine lacks")
     if target.rewrites:
         # children first, so that a rewritten node is built from rewritten arguments
