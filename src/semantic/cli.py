@@ -14,6 +14,7 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -232,6 +233,18 @@ def query(
         bool, typer.Option("--explain", help="Also say how each metric is computed (stderr).")
     ] = False,
     engine: EngineOption = None,
+    timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--timeout", help="Seconds the query may run (default: semantic.yml's limits, 0: none)."
+        ),
+    ] = None,
+    max_rows: Annotated[
+        int | None,
+        typer.Option(
+            "--max-rows", help="Rows the result may have (default: semantic.yml's limits, 0: none)."
+        ),
+    ] = None,
 ) -> None:
     """Run a business query (on the embedded DuckDB engine unless --engine) and print the
     result."""
@@ -244,7 +257,12 @@ def query(
             err.print(
                 f"generating demo data in {project.data_dir} ...", markup=False, highlight=False
             )
-        result = project.query(text, parse_params(param), engine)
+        limits = project.limits
+        if timeout is not None:
+            limits = replace(limits, timeout=max(timeout, 0.0))
+        if max_rows is not None:
+            limits = replace(limits, max_rows=max(max_rows, 0))
+        result = project.query(text, parse_params(param), engine, limits=limits)
         _print_diagnostics(project.query_warnings(text))
         _print_result(result, fmt)
 

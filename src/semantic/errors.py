@@ -81,6 +81,10 @@ CODES: dict[str, str] = {
     "SEM316": "a construct cannot be compiled for the dialect with DuckDB's meaning",
     "SEM317": "sqlglot cannot write a construct of the query in the dialect",
     "SEM318": "a name in WHERE is an output column's name with another meaning",
+    "SEM324": "a construct that is not part of the business query language",
+    "SEM325": "a function that a business query may not call",
+    "SEM326": "unknown type name in a CAST",
+    "SEM327": "a condition that is not true or false",
     # SEM4xx: execution and publication
     "SEM401": "table is missing from the database",
     "SEM402": "column is missing from the table",
@@ -110,6 +114,8 @@ CODES: dict[str, str] = {
     "SEM427": "unknown language",
     "SEM428": "the catalog site cannot be written",
     "SEM429": "no example query compiles for a term (catalog site)",
+    "SEM434": "the query ran longer than the statement time-out",
+    "SEM435": "the result is larger than the result-size limit",
 }
 
 

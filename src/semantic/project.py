@@ -26,7 +26,7 @@ from semantic.compiler.parse import QueryInput, parse_query, query_text
 from semantic.compiler.plan import Plan, describe_plan, plan_query
 from semantic.compiler.render import render_sql
 from semantic.compiler.resolve import find_path
-from semantic.engines.base import Engine
+from semantic.engines.base import Engine, Limits
 from semantic.engines.connect import check_engines, open_engine
 from semantic.engines.datagen import ensure_tpch
 from semantic.engines.duckdb import DuckDBEngine
@@ -235,14 +235,23 @@ class Project:
         self.prepare_data()
         return load_postgres(self.engine, target)
 
+    @property
+    def limits(self) -> Limits:
+        """The statement time-out and result-size limits of semantic.yml's `limits:`."""
+        spec = self.config.limits
+        return Limits(spec.timeout, spec.max_rows, spec.max_megabytes)
+
     def query(
         self,
         query: QueryInput,
         params: Mapping[str, Any] | None = None,
         engine: Engine | str | None = None,
+        *,
+        limits: Limits | None = None,
     ) -> pa.Table:
         """Run a business query and return an Arrow table: on `engine` (an engine, or its
-        name or URL, see `engine_for`), the project's default engine when None."""
+        name or URL, see `engine_for`), the project's default engine when None; within
+        `limits` (the project's when None): SEM434 past the time-out, SEM435 past the size."""
         plan = self.plan(query)
         bound = dict(params or {})
         missing = [p for p in plan.params if p not in bound]
@@ -255,7 +264,7 @@ class Project:
             )
         target = self.engine_for(engine)
         sql = render_sql(plan, target.dialect, pretty=False, schema=self.column_types)
-        return target.execute(sql, {p: bound[p] for p in plan.params})
+        return target.execute(sql, {p: bound[p] for p in plan.params}, limits or self.limits)
 
     def check_data(self, engine: Engine | str | None = None) -> list[Diagnostic]:
         """The model compared with the data: tables, columns, types, then keys (on `engine`,

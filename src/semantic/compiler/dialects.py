@@ -564,7 +564,9 @@ def _ends_with_sqlite(node: exp.Expression, ctx: Context) -> exp.Expression:
 
 
 def _make_date_postgres(node: exp.Expression, ctx: Context) -> exp.Expression:
-    return _fn("MAKE_DATE", node.args["year"], node.args["month"], node.args["day"])
+    """MAKE_DATE takes integers only; the parts of a date (EXTRACT) are NUMERIC there."""
+    parts = [exp.cast(node.args[p], exp.DataType.Type.INT) for p in ("year", "month", "day")]
+    return _fn("MAKE_DATE", *parts)
 
 
 def _make_date_sqlite(node: exp.Expression, ctx: Context) -> exp.Expression:
@@ -717,6 +719,8 @@ class Target:
     functions: Mapping[type[exp.Expression], FunctionRewrite] = field(default_factory=dict)
     #: strings compare and sort by the database's collation (PostgreSQL): compare bytes
     byte_collation: bool = False
+    #: functions that sqlglot writes for the dialect under a name the engine lacks
+    missing: tuple[type[exp.Expression], ...] = ()
 
     @property
     def rewrites(self) -> bool:
@@ -752,11 +756,20 @@ _TSQL = Target(
     average_as_double=True,
     time_zone=_ZONE_TSQL,
 )
+#: sqlglot writes these as DuckDB names (DAY_OF_MONTH...) that PostgreSQL lacks, and no
+#: rewrite of `_POSTGRES_FUNCTIONS` keeps their meaning yet
+_POSTGRES_MISSING: tuple[type[exp.Expression], ...] = (
+    exp.RegexpExtract,
+    exp.DayOfMonth,
+    exp.DayOfWeekIso,
+    exp.DayOfYear,
+)
 _POSTGRES = Target(
     date_part=_part_standard,
     duckdb_weeks=False,
     functions=_POSTGRES_FUNCTIONS,
     byte_collation=True,
+    missing=_POSTGRES_MISSING,
 )
 _SPARK = Target(
     truncate=_trunc_spark,
@@ -862,6 +875,10 @@ def adapt(
             annotate_types(tree, schema=dict(schema or {}), dialect="duckdb")
     if target.byte_collation:
         _collate_bytes(tree)
+    if target.missing:
+        for lacking in tree.find_all(*target.missing):
+            name = cast(exp.Func, lacking).sql_name().lower()
+            refuse(dialect, f"function {name}()", "sqlglot writes a function the engine lacks")
     if target.rewrites:
         ctx = Context(dialect, target)
         # children first, so that a rewritten node is built from rewritten arguments

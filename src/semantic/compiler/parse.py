@@ -19,6 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
+from semantic.compiler.allow import check_nesting, check_query
+from semantic.compiler.locate import parse_error_offset, span_at
 from semantic.compiler.resolve import resolve_name
 from semantic.errors import Diagnostic, SemanticError, Span, error, suggest
 from semantic.files.schema import GRAINS
@@ -137,19 +139,32 @@ class BusinessQuery:
         return found
 
 
-def query_span(text: str, start: int, line: int) -> Span:
-    """The line:col of offset `start` (on 1-based `line`) in a query's text."""
-    if start > 0 and text[start - 1] == '"':
+def query_span(text: str, start: int, line: int = 0) -> Span:
+    """The line:col of offset `start` in a query's text (`line`, sqlglot's, is not needed:
+    see `locate.span_at`)."""
+    if 0 < start <= len(text) and text[start - 1] == '"':
         start -= 1
-    line_start = 0
-    for _ in range(line - 1):
-        line_start = text.index("\n", line_start) + 1
-    return Span(QUERY_FILE, line, start + 1 - line_start)
+    return span_at(text, start)
 
 
 def parse_query(model: Model, text: str) -> BusinessQuery:
     """Parse `text` and resolve every name, or raise a SemanticError (SEM3xx)."""
-    select = _parse_select(text)
+    text = text.removeprefix("\ufeff")  # a byte order mark, as some editors save files
+    try:
+        select = _parse_select(text)
+        check_query(model, select, text)
+        return _resolved_query(model, select, text)
+    except RecursionError:
+        # a backstop: check_nesting and check_query refuse deep trees before this happens
+        raise error(
+            "SEM324",
+            "the query nests too deeply",
+            Span(QUERY_FILE, 1, 1),
+            "write it flatter, or define the expression as a term in the glossary",
+        ) from None
+
+
+def _resolved_query(model: Model, select: exp.Select, text: str) -> BusinessQuery:
     resolver = _Resolver(model, text)
     columns = tuple(resolver.output(item) for item in select.expressions)
     if not columns:
@@ -212,13 +227,19 @@ def _parse_problem(description: str) -> str:
 
 
 def _parse_select(text: str) -> exp.Select:
+    check_nesting(text)
     try:
         statements = [s for s in sqlglot.parse(text, read=QUERY_DIALECT) if s is not None]
-    except (ParseError, TokenError) as exc:
+    except (ParseError, TokenError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        # sqlglot's parser fails on some inputs with Python errors (`SELECT x ->`)
         errors = getattr(exc, "errors", None) or [{}]
         first = errors[0]
-        span = Span(QUERY_FILE, int(first.get("line", 1) or 1), int(first.get("col", 1) or 1))
-        detail = _parse_problem(first.get("description") or str(exc).splitlines()[0])
+        span = span_at(text, parse_error_offset(text, first))
+        detail = _parse_problem(
+            first.get("description") or (str(exc).splitlines() or ["Unexpected end"])[0]
+        )
+        if not isinstance(exc, (ParseError, TokenError)):
+            detail = "Invalid expression / Unexpected token"
         hint = "write SELECT <terms> [WHERE ...] [ORDER BY ...] [LIMIT n]"
         if re.search(r"\bFILTER\s*\(", text, re.IGNORECASE):
             hint = "filter a metric with MEASURE(net_revenue) FILTER (WHERE ...)"
@@ -280,13 +301,16 @@ def _parse_select(text: str) -> exp.Select:
 
 
 def _conjuncts(condition: exp.Expression) -> Iterator[exp.Expression]:
-    if isinstance(condition, exp.And):
-        yield from _conjuncts(condition.this)
-        yield from _conjuncts(condition.expression)
-    elif isinstance(condition, exp.Paren) and isinstance(condition.this, exp.And):
-        yield from _conjuncts(condition.this)
-    else:
-        yield condition
+    # iterative: a long chain of ANDs is a deep tree
+    stack = [condition]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, exp.And):
+            stack += [node.expression, node.this]
+        elif isinstance(node, exp.Paren) and isinstance(node.this, exp.And):
+            stack.append(node.this)
+        else:
+            yield node
 
 
 @dataclass(frozen=True, slots=True)
@@ -636,13 +660,25 @@ def show(tree: exp.Expression) -> str:
     return tree.transform(swap, copy=True).sql(QUERY_DIALECT)
 
 
+#: The largest LIMIT or OFFSET: engines count rows in signed 64-bit integers.
+MAX_COUNT = 2**63 - 1
+
+
 def _count(select: exp.Select, arg: str) -> int | None:
     node = select.args.get(arg)
     if node is None:
         return None
     value = node.expression if isinstance(node, (exp.Limit, exp.Offset)) else node
     if isinstance(value, exp.Literal) and not value.is_string and value.name.isdigit():
-        return int(value.name)
+        count = int(value.name)
+        if count > MAX_COUNT:
+            raise error(
+                "SEM311",
+                f"{arg.upper()} {value.name} is larger than {MAX_COUNT}",
+                Span(QUERY_FILE, 1, 1),
+                f"leave {arg.upper()} out to get every row",
+            )
+        return count
     raise error(
         "SEM311",
         f"{arg.upper()} takes a whole number, not {value.sql(QUERY_DIALECT)}",
@@ -712,8 +748,12 @@ def query_text(query: QueryInput) -> str:
             select = select.limit(spec.limit)
         if spec.offset is not None:
             select = select.offset(spec.offset)
-    except (ParseError, TokenError) as exc:
-        detail = re.sub(r" into <class [^>]*>", "", str(exc).splitlines()[0])
+    except (ParseError, TokenError, TypeError, ValueError) as exc:
+        # a part that is SQL but not an expression (`"where": "*"`) fails with a TypeError
+        lines = str(exc).splitlines() or [type(exc).__name__]
+        detail = re.sub(r" into <class [^>]*>", "", lines[0])
+        if isinstance(exc, (TypeError, ValueError)):
+            detail = "a value is not an expression"
         raise error(
             "SEM301",
             f"a part of the JSON query is not valid SQL: {detail}",

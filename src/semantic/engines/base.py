@@ -7,12 +7,97 @@ An engine is chosen by URL (`duckdb:`, `duckdb:///path/file.duckdb`, `postgresql
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import pyarrow as pa
 
-from semantic.errors import Diagnostic
+from semantic.errors import Diagnostic, SemanticError, error
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """How long one query may run and how large its result may be; 0 means no limit.
+
+    Set in semantic.yml (`limits:`), on the command line (`--timeout`, `--max-rows`) or in
+    `Project.query(limits=...)`; a query past them stops with SEM434 or SEM435.
+    """
+
+    #: seconds a query may run
+    timeout: float = 300.0
+    #: rows a result may have
+    max_rows: int = 1_000_000
+    #: megabytes a result may take in memory (as Arrow)
+    max_megabytes: float = 1024.0
+
+
+def too_slow(limits: Limits, engine: str) -> SemanticError:
+    """SEM434: the query ran past `limits.timeout`."""
+    return error(
+        "SEM434",
+        f"{engine} stopped the query after the time-out of {limits.timeout:g} s",
+        None,
+        "filter or group more coarsely; or raise `limits: timeout:` in semantic.yml "
+        "(or --timeout), 0 for none",
+    )
+
+
+def collect(batches: Iterable[pa.RecordBatch], schema: pa.Schema, limits: Limits) -> pa.Table:
+    """The table of `batches`, read only while it stays within `limits` (SEM435 past them),
+    so that a huge result is refused before it is all in memory."""
+    return pa.Table.from_batches(collect_batches(batches, limits), schema=schema)
+
+
+def collect_batches(batches: Iterable[pa.RecordBatch], limits: Limits) -> list[pa.RecordBatch]:
+    """`batches` read while they stay within `limits`; SEM435 as soon as they do not."""
+    kept: list[pa.RecordBatch] = []
+    rows = size = 0
+    for batch in batches:
+        rows += batch.num_rows
+        size += batch.nbytes
+        if limits.max_rows and rows > limits.max_rows:
+            raise error(
+                "SEM435",
+                f"the result has more than {limits.max_rows:,} rows (the limit)",
+                None,
+                "add a filter or a LIMIT, or group more coarsely; or raise `limits: max_rows:` "
+                "in semantic.yml (or --max-rows), 0 for none",
+            )
+        if limits.max_megabytes and size > limits.max_megabytes * 1e6:
+            raise error(
+                "SEM435",
+                f"the result takes more than {limits.max_megabytes:g} MB (the limit)",
+                None,
+                "select fewer or shorter columns, or add a filter or a LIMIT; or raise "
+                "`limits: max_megabytes:` in semantic.yml, 0 for none",
+            )
+        kept.append(batch)
+    return kept
+
+
+@contextmanager
+def deadline(seconds: float, stop: Callable[[], object]) -> Iterator[threading.Event]:
+    """Call `stop` from a timer thread if the block runs longer than `seconds` (0: never);
+    the event yielded is set once it was called."""
+    fired = threading.Event()
+    if not seconds:
+        yield fired
+        return
+
+    def expire() -> None:
+        fired.set()
+        stop()
+
+    timer = threading.Timer(seconds, expire)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield fired
+    finally:
+        timer.cancel()
 
 
 class Engine(Protocol):
@@ -21,9 +106,11 @@ class Engine(Protocol):
     #: the sqlglot dialect the engine's SQL is written in
     dialect: str
 
-    def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> pa.Table:
-        """Run a query with named parameters bound (never pasted into the text); SEM404 on
-        failure."""
+    def execute(
+        self, sql: str, params: Mapping[str, Any] | None = None, limits: Limits | None = None
+    ) -> pa.Table:
+        """Run a query with named parameters bound (never pasted into the text), within
+        `limits` (no limit when None); SEM404 on failure, SEM434/SEM435 past the limits."""
         ...
 
     def fetch(self, sql: str) -> list[tuple[Any, ...]]:

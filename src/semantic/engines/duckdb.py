@@ -20,9 +20,13 @@ import pyarrow as pa
 from sqlglot import exp
 
 from semantic.compiler.dialects import to_sql
+from semantic.engines.base import Limits, collect, deadline, too_slow
 from semantic.engines.catalog import compare_schema
 from semantic.errors import Diagnostic, error
 from semantic.model import Column, Entity, Model
+
+#: rows read at a time, so that a result past its size limit is refused early
+_BATCH_ROWS = 100_000
 
 
 class DuckDBEngine:
@@ -80,12 +84,28 @@ class DuckDBEngine:
             view = exp.Create(this=table, kind="VIEW", expression=source, replace=True)
             self.connection.execute(to_sql(view, "duckdb"))
 
-    def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> pa.Table:
-        """Run `sql` with named parameters bound (never pasted into the text)."""
+    def execute(
+        self, sql: str, params: Mapping[str, Any] | None = None, limits: Limits | None = None
+    ) -> pa.Table:
+        """Run `sql` with named parameters bound (never pasted into the text), interrupted
+        after `limits.timeout` (SEM434) and read batch by batch up to its size limits
+        (SEM435)."""
         try:
             # a cursor of its own, so a result left open elsewhere on the connection is no matter
             with self.connection.cursor() as cursor:
-                return cursor.sql(sql, params=dict(params) if params else None).to_arrow_table()
+                relation = cursor.sql(sql, params=dict(params) if params else None)
+                if limits is None:
+                    return relation.to_arrow_table()
+                # DuckDB has no statement time-out: a timer interrupts the cursor, which
+                # DuckDB notices between two chunks of rows
+                with deadline(limits.timeout, cursor.interrupt) as fired:
+                    try:
+                        reader = relation.to_arrow_reader(_BATCH_ROWS)
+                        return collect(reader, reader.schema, limits)
+                    except duckdb.Error:
+                        if fired.is_set():
+                            raise too_slow(limits, "DuckDB") from None
+                        raise
         except duckdb.Error as exc:
             raise error(
                 "SEM404",

@@ -8,7 +8,7 @@ Install the driver with `pip install semantic[postgres]`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import pyarrow as pa
@@ -16,6 +16,7 @@ from sqlglot import exp, parse_one
 from sqlglot.errors import SqlglotError
 
 from semantic.compiler.dialects import to_sql
+from semantic.engines.base import Limits, collect_batches, too_slow
 from semantic.engines.catalog import compare_schema
 from semantic.errors import Diagnostic, SemanticError, error
 from semantic.model import Entity, Model
@@ -36,6 +37,10 @@ _ARROW: dict[int, pa.DataType] = {
     1114: pa.timestamp("us"),
     1184: pa.timestamp("us", tz="UTC"),
 }
+
+
+#: rows fetched from the server at a time, so that a result past its size limit is refused early
+_BATCH_ROWS = 10_000
 
 
 def redact(url: str) -> str:
@@ -94,11 +99,20 @@ class PostgresEngine:
                 "database and password (PGPASSWORD or ${VAR} in the URL)",
             ) from None
 
-    def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> pa.Table:
-        """Run `sql` with named parameters bound by the server (never pasted into the text)."""
+    def execute(
+        self, sql: str, params: Mapping[str, Any] | None = None, limits: Limits | None = None
+    ) -> pa.Table:
+        """Run `sql` with named parameters bound by the server (never pasted into the text).
+
+        With `limits`, the server stops a statement after `statement_timeout` (SEM434) and
+        rows are read through a server-side cursor, a batch at a time, up to the size limits
+        (SEM435), so a huge result never reaches this process whole.
+        """
         psycopg = driver()
         text, values = _positional(sql, params or {})
         try:
+            if limits is not None:
+                return self._bounded(text, values, limits)
             with psycopg.RawCursor(self.connection) as cursor:
                 cursor.execute(text, values or None)
                 if cursor.description is None:
@@ -106,6 +120,8 @@ class PostgresEngine:
                 names = [c.name for c in cursor.description]
                 kinds = [_ARROW.get(c.type_code) for c in cursor.description]
                 rows = cursor.fetchall()
+        except psycopg.errors.QueryCanceled:
+            raise too_slow(limits or Limits(), "PostgreSQL") from None
         except psycopg.OperationalError as exc:
             raise _lost(self.url, exc) from None
         except psycopg.Error as exc:
@@ -117,6 +133,32 @@ class PostgresEngine:
             ) from None
         columns = [pa.array([row[i] for row in rows], kind) for i, kind in enumerate(kinds)]
         return pa.Table.from_arrays(columns, names=names)
+
+    def _bounded(self, text: str, values: list[Any], limits: Limits) -> pa.Table:
+        psycopg = driver()
+        # a server-side cursor lives in a transaction, and SET LOCAL ends with it
+        with self.connection.transaction():
+            with psycopg.RawCursor(self.connection) as setter:
+                setter.execute(f"SET LOCAL statement_timeout = {int(limits.timeout * 1000)}")
+            with psycopg.RawServerCursor(self.connection, "semantic_result") as cursor:
+                cursor.execute(text, values or None)
+                if cursor.description is None:
+                    return pa.table({})
+                names = [c.name for c in cursor.description]
+                kinds = [_ARROW.get(c.type_code) for c in cursor.description]
+
+                def batches() -> Iterator[pa.RecordBatch]:
+                    while rows := cursor.fetchmany(_BATCH_ROWS):
+                        yield pa.RecordBatch.from_arrays(
+                            [pa.array([r[i] for r in rows], k) for i, k in enumerate(kinds)],
+                            names=names,
+                        )
+
+                parts = [pa.Table.from_batches([b]) for b in collect_batches(batches(), limits)]
+        if not parts:
+            return pa.Table.from_arrays([pa.array([], k) for k in kinds], names=names)
+        # numeric columns are typed by Arrow from their values, batch by batch
+        return pa.concat_tables(parts, promote_options="permissive")
 
     def fetch(self, sql: str) -> list[tuple[Any, ...]]:
         """The rows of `sql`, for checks."""

@@ -17,8 +17,9 @@ import pyarrow as pa
 from sqlglot import exp
 
 from semantic.compiler.dialects import to_sql
+from semantic.engines.base import Limits, collect, deadline, too_slow
 from semantic.engines.catalog import compare_schema
-from semantic.errors import Diagnostic, error
+from semantic.errors import Diagnostic, SemanticError, error
 from semantic.model import Entity, Model
 
 
@@ -142,18 +143,45 @@ class SparkEngine:
             frame.createOrReplaceTempView(table.name)
             self.views.append(table.name)
 
-    def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> pa.Table:
-        """Run `sql` with named parameters bound by Spark (never pasted into the text)."""
+    def execute(
+        self, sql: str, params: Mapping[str, Any] | None = None, limits: Limits | None = None
+    ) -> pa.Table:
+        """Run `sql` with named parameters bound by Spark (never pasted into the text); with
+        `limits`, its jobs are cancelled after the time-out (SEM434) and at most one row more
+        than the limit is brought back (SEM435)."""
+        fired = None
         try:
             frame = self.session.sql(sql, args=dict(params) if params else None)
-            return frame.toArrow()
+            if limits is None:
+                return frame.toArrow()
+            if limits.max_rows:
+                frame = frame.limit(limits.max_rows + 1)
+            with deadline(limits.timeout, self._cancel) as fired:
+                table = frame.toArrow()
+            return collect(table.to_batches(), table.schema, limits)
+        except SemanticError:
+            raise
         except Exception as exc:  # AnalysisException, ParseException, Py4JJavaError...
+            if fired is not None and fired.is_set() and limits is not None:
+                raise too_slow(limits, "Spark") from None
             raise error(
                 "SEM404",
                 f"Spark could not run the query: {_first_line(exc)}",
                 None,
                 "run `semantic check --data --engine ...` to compare the model with the data",
             ) from None
+
+    def _cancel(self) -> None:
+        """Stop the running jobs: Spark Connect interrupts its operations, a classic session
+        cancels its jobs."""
+        interrupt = getattr(self.session, "interruptAll", None)
+        if interrupt is not None:
+            try:
+                interrupt()
+                return
+            except Exception:  # a classic session may not support it
+                pass
+        self.session.sparkContext.cancelAllJobs()
 
     def fetch(self, sql: str) -> list[tuple[Any, ...]]:
         """The rows of `sql`, for checks."""

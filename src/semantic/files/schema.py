@@ -305,6 +305,18 @@ class DataSpec(Strict):
     generate: GenerateSpec | None = None
 
 
+class LimitsSpec(Strict):
+    """How long a query may run and how large its result may be (0: no limit)."""
+
+    timeout: float = Field(
+        default=300, ge=0, description="Seconds a query may run (SEM434 past it)."
+    )
+    max_rows: int = Field(default=1_000_000, ge=0, description="Rows a result may have (SEM435).")
+    max_megabytes: float = Field(
+        default=1024, ge=0, description="Megabytes a result may take in memory (SEM435)."
+    )
+
+
 class EngineSpec(Strict):
     """A named execution engine: where queries run instead of the embedded DuckDB."""
 
@@ -342,4 +354,8 @@ class ProjectFile(Strict):
     data: DataSpec | None = None
     engines: dict[Id, EngineSpec] = Field(
         default_factory=dict, description="Named execution engines (see docs/engines.md)."
+    )
+    limits: LimitsSpec = Field(
+        LimitsSpec(),
+        description="Statement time-out and result-size limit of queries (docs/engines.md).",
     )

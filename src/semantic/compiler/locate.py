@@ -1,0 +1,59 @@
+"""Positions in a business query's text, always inside that text.
+
+Line breaks are `\\r\\n`, a lone `\\r` or `\\n`, as sqlglot's tokenizer counts them. Positions
+are computed from character offsets alone: sqlglot's own line and column of a token are those
+of its *end*, which for a quoted name holding a line break is on another line than its start.
+
+>>> span_at("SELECT a,\\r\\n  b", 13)
+Span(file='<query>', line=2, col=3)
+>>> span_at("SELECT a,\\r b", 11)
+Span(file='<query>', line=2, col=2)
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from semantic.errors import Span
+
+QUERY_FILE = "<query>"
+
+_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def span_at(text: str, offset: int) -> Span:
+    """The 1-based line and column of character `offset` of `text` (clamped into it)."""
+    offset = max(0, min(offset, len(text)))
+    line, line_start = 1, 0
+    for brk in _BREAK.finditer(text):
+        if brk.end() > offset:  # at or after the position (or inside a \r\n: its line)
+            break
+        line, line_start = line + 1, brk.end()
+    return Span(QUERY_FILE, line, offset - line_start + 1)
+
+
+def offset_of(text: str, line: int, col: int) -> int:
+    """The offset of 1-based `line` and `col` (sqlglot's position of a token's last
+    character), clamped into `text`."""
+    starts = [0, *(m.end() for m in _BREAK.finditer(text))]
+    line = max(1, min(line, len(starts)))
+    return max(0, min(starts[line - 1] + max(col, 1) - 1, len(text)))
+
+
+def parse_error_offset(text: str, detail: Mapping[str, Any]) -> int:
+    """Where a sqlglot parse error points in `text`: the start of the token it highlights.
+
+    sqlglot gives the text before the token (`start_context`, at most 100 characters) and the
+    token (`highlight`); its line and column are the token's end, used when those are absent.
+    """
+    before = str(detail.get("start_context") or "")
+    highlight = str(detail.get("highlight") or "")
+    if before or highlight:
+        found = text.find(before + highlight)
+        if found >= 0:
+            return found + len(before)
+    line = int(detail.get("line") or 1)
+    col = int(detail.get("col") or 1)
+    return offset_of(text, line, col - max(len(highlight) - 1, 0))
