@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
@@ -57,6 +58,16 @@ def names_checked() -> Iterator[None]:
     patch.setattr(views, "build_tree", checked_build_tree)
     yield
     patch.undo()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked `slow` run only with SEMANTIC_SLOW=1 (`.ci/run` sets it)."""
+    if os.environ.get("SEMANTIC_SLOW") == "1":
+        return
+    skip = pytest.mark.skip(reason="slow: set SEMANTIC_SLOW=1 (as .ci/run does) to run it")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
