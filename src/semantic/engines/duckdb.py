@@ -38,9 +38,9 @@ class DuckDBEngine:
     """A DuckDB connection with a view per entity over the data files, in memory. A database
     file (`database`) that other programs, BI tools among them, open is attached beside it as
     catalog `TARGET_CATALOG` (`self.target`), which publications write to and nothing else
-    does. With no `data_dir` the entities are tables of the database file, which is the
-    connection's own database (`target` is None), and `read_only` opens it so that reading
-    never changes it."""
+    does. Without data files (no `data_dir`, or none of its files there) the entities are
+    tables of the database file, which is the connection's own database (`target` is None),
+    and `read_only` opens it so that reading never changes it."""
 
     dialect = "duckdb"
 
@@ -58,11 +58,13 @@ class DuckDBEngine:
         self.fmt = fmt
         self.database = database
         self.read_only = read_only
+        #: the data file of each entity table read from one, by the table's `table:` name
+        self.data_files = _data_files(model, data_dir, fmt)
         #: the catalog of the attached database file that publications write to; None when
         #: they write to the connection's own database
         self.target: str | None = None
         try:
-            if data_dir is None or database == ":memory:":
+            if not self.data_files or database == ":memory:":
                 self.connection = duckdb.connect(database, read_only=read_only)
             else:
                 # the views over the data files stay in memory, out of the file: a BI tool
@@ -83,12 +85,10 @@ class DuckDBEngine:
         self._register()
 
     def _register(self) -> None:
-        if self.data_dir is None:
-            return  # the database's own tables
         for entity in self.model.entities.values():
-            path = self.data_dir / f"{entity.table.split('.')[-1]}.{self.fmt}"
-            if not path.exists():
-                continue
+            path = self.data_files.get(entity.table)
+            if path is None:
+                continue  # the database's own table
             table = exp.to_table(entity.table)
             if table.db:
                 self.connection.execute(
@@ -173,6 +173,18 @@ class DuckDBEngine:
         except duckdb.Error:
             return None
         return {str(row[0]): str(row[1]) for row in described}
+
+
+def _data_files(model: Model, data_dir: Path | None, fmt: str) -> dict[str, Path]:
+    """`<data_dir>/<table>.<fmt>` of each entity table, for those that exist."""
+    if data_dir is None:
+        return {}
+    found = {}
+    for entity in model.entities.values():
+        path = data_dir / f"{entity.table.split('.')[-1]}.{fmt}"
+        if path.exists():
+            found[entity.table] = path
+    return found
 
 
 def _reader(fmt: str, path: Path, columns: Mapping[str, Column]) -> exp.Func:

@@ -104,7 +104,7 @@ def plan_publication(
     # the DuckDB engine's layout (`engines.duckdb`), read by attribute so that an engine
     # wrapped by a caller is published alike
     duck = engine.dialect == "duckdb"
-    copy = duck and getattr(engine, "data_dir", None) is not None
+    copy = duck and bool(getattr(engine, "data_files", None))
     target: str | None = getattr(engine, "target", None) if duck else None
     if duck and not copy:
         _refuse_hiding_in_place(model, engine, max_confidentiality)
@@ -123,7 +123,7 @@ def plan_publication(
         source_catalog=None if source_catalog is None else str(source_catalog),
         catalog=target,
         existing_data=read_schema(engine, schema + DATA_SUFFIX, target) if copy else (),
-        stale=_stale_views(model, engine) if copy else (),
+        stale=_stale_views(engine) if copy else (),
     )
 
 
@@ -146,19 +146,18 @@ def _refuse_hiding_in_place(model: Model, engine: Engine, level: str | None) -> 
     )
 
 
-def _stale_views(model: Model, engine: Engine) -> list[str]:
+def _stale_views(engine: Engine) -> list[str]:
     """The views over the data files that earlier versions wrote into the file's `main`
     schema (`main.<table>` reading `<data>/<table>.<format>`): they show every column."""
-    target, data_dir = getattr(engine, "target", None), getattr(engine, "data_dir", None)
-    if target is None or data_dir is None:
+    target, files = getattr(engine, "target", None), getattr(engine, "data_files", {})
+    if target is None:
         return []
     tree = sqlglot.parse_one(_MAIN_VIEWS, read="duckdb")
     query = exp.replace_placeholders(tree, catalog=exp.Literal.string(target))
     found = dict(engine.fetch(to_sql(query, "duckdb")))
     stale = []
-    for entity in model.entities.values():
-        name = entity.table.split(".")[-1]
-        path = str(data_dir / f"{name}.{getattr(engine, 'fmt', 'parquet')}")
+    for table, path in files.items():
+        name = table.split(".")[-1]
         text = str(found.get(name) or "")
         if "SELECT * FROM read_" in text and f"'{path}'" in text:
             stale.append(name)
