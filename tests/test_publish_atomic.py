@@ -336,6 +336,12 @@ def test_the_file_holds_only_what_the_publication_allows(project: Project, tmp_p
     old_layout(project, data, path)
     assert bi_rows(path, "SELECT count(c_phone) FROM main.customer") == [(1500,)]
 
+    engine = tpch_file(project, data, path)
+    try:
+        script = plan_publication(project.model, engine, max_confidentiality="internal").script()
+    finally:
+        engine.close()
+    assert "-- dropped, left by an earlier version: main.customer, main.lineitem" in script
     publish_tpch(project, data, path, max_confidentiality="internal")
     with pytest.raises(duckdb.CatalogException):
         bi_rows(path, "SELECT c_name, c_phone, c_acctbal FROM main.customer")
@@ -460,3 +466,24 @@ def test_a_view_left_without_columns_is_skipped_with_a_warning(
     held = contents(path)
     assert ("semantic", "part") not in held and ("semantic_data", "part") not in held
     assert ("semantic", "orders") in held
+
+
+def test_a_foreign_table_in_the_data_schema_stops_everything(tmp_path: Path) -> None:
+    """The tool owns the copies it made (their comment carries its mark), nothing else."""
+    shop = bookshop(tmp_path)
+    path = tmp_path / "shop.duckdb"
+    with duckdb.connect(str(path)) as connection:
+        connection.execute("CREATE SCHEMA semantic_data")
+        connection.execute("CREATE TABLE semantic_data.books AS SELECT 'not yours' AS note")
+    before = contents(path)
+    assert shop.config.data is not None
+    shop.prepare_data()
+    engine = DuckDBEngine(shop.model, shop.data_dir, shop.config.data.format, str(path))
+    try:
+        with pytest.raises(SemanticError) as caught:
+            publish_views(shop.model, engine)
+    finally:
+        engine.close()
+    assert caught.value.code == "SEM416"
+    assert "table 'semantic_data.books' exists and was not created by semantic" in str(caught.value)
+    assert contents(path) == before

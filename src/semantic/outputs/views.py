@@ -297,8 +297,10 @@ def plan_views(
             + (f" at confidentiality '{max_confidentiality}'" if max_confidentiality else "")
             + ": it is not published",
             None,
-            "lower the confidentiality of one of the entity's terms, or publish with a higher "
-            "--max-confidentiality, if the view is wanted",
+            "to publish it, raise --max-confidentiality or lower the `confidentiality:` of a "
+            "term defined on the entity"
+            if max_confidentiality
+            else "to publish it, give the entity a primary key or define a dimension on it",
             "warning",
         )
         for v in entity_views
