@@ -9,7 +9,7 @@ only views with that mark.
 Views either read the source tables (PostgreSQL, a DuckDB file that holds the tables) or,
 `copy=True` (a DuckDB file published from data files), read a copy of their own result in
 the data schema `<schema>_data`, so that the target holds what the views show and nothing
-more: no row of a source table, no column of a term above the confidentiality allowed.
+more: no column that no view shows, none of a term above the confidentiality allowed.
 
 >>> from semantic.project import Project
 >>> model = Project.load(".").model
