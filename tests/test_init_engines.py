@@ -224,10 +224,13 @@ def test_the_engine_url_duckdb_names_the_embedded_engine(project: Project, tmp_p
     assert code == 1 and "SEM101" in err and "may be written duckdb" in err
 
 
-def test_a_duckdb_file_with_data_files_still_gets_its_views(
+def test_a_duckdb_file_with_data_files_is_written_only_by_a_publication(
     project: Project, tmp_path: Path
 ) -> None:
-    """Registering views over the data files is for `data:` projects: it writes the file."""
+    """With `data:`, queries read the data files through views kept in memory; the file,
+    opened to publish into, gets nothing until `views apply` (issue #19: views over the data
+    files written into the file showed every column, and new data, outside any
+    publication)."""
     database = tmp_path / "bi.duckdb"
     engine = project.engine_for(f"duckdb://{database}")
     try:
@@ -235,9 +238,10 @@ def test_a_duckdb_file_with_data_files_still_gets_its_views(
         assert engine.fetch("SELECT count(*) FROM region") == [(5,)]
     finally:
         project.close()
-    assert duckdb.connect(str(database), read_only=True).execute(
-        "SELECT count(*) FROM region"
-    ).fetchall() == [(5,)]
+    with duckdb.connect(str(database), read_only=True) as connection:
+        assert connection.execute("SELECT count(*) FROM information_schema.tables").fetchall() == [
+            (0,)
+        ]
 
 
 # --- PostgreSQL ------------------------------------------------------------------------------

@@ -519,7 +519,11 @@ def test_relabel_then_remove_a_subject_area(tmp_path: Path) -> None:
     shop = Project.load(shop.root)
     plan = publish(shop, path, language="es")
     assert plan.dropped == ("web_sales_by_city",)
-    assert objects(path) == everything - {("semantic", "web_sales_by_city")}
+    # the view goes, and so does the copy of its result that it read
+    assert objects(path) == everything - {
+        ("semantic", "web_sales_by_city"),
+        ("semantic_data", "web_sales_by_city"),
+    }
     assert bi_rows(path, "SELECT n FROM semantic.notes UNION ALL SELECT n FROM semantic.mine") == [
         (1,),
         (2,),
@@ -549,6 +553,10 @@ class FailingHalfway:
         self.engine = engine
         self.dialect = engine.dialect
         self.ran: list[str] = []
+
+    def __getattr__(self, name: str) -> Any:
+        # where the engine publishes (a DuckDB file attached beside the data files, ...)
+        return getattr(self.engine, name)
 
     def execute(self, sql: str, params: Any = None) -> Any:
         return self.engine.execute(sql, params)
@@ -590,8 +598,9 @@ def test_a_failure_halfway_leaves_the_old_views_answering(tmp_path: Path) -> Non
         engine.close()
     assert caught.value.code == "SEM417"
     assert "nothing was changed" in str(caught.value) and "no_such_column" in str(caught.value)
-    assert 'DROP VIEW "semantic"."web_sales_by_city"' in engine.ran
-    assert sum(s.startswith("CREATE VIEW") for s in engine.ran) >= 3
+    assert 'DROP VIEW "semantic_target"."semantic"."web_sales_by_city"' in engine.ran
+    assert sum(s.startswith("CREATE VIEW") for s in engine.ran) >= 2
+    assert sum(s.startswith("DROP TABLE") for s in engine.ran) >= 7  # every copy of a result
     for name, rows in before.items():
         assert normalized(bi_rows(path, f"SELECT * FROM semantic.{name}")) == rows
     assert bi_columns(path, "orders") == columns
@@ -656,8 +665,13 @@ def test_cli_plan_changes_nothing_and_apply_publishes(tmp_path: Path) -> None:
     url = f"duckdb://{path}"
     code, out, err = cli(shop.root, "plan", "--engine", url, "--language", "es")
     assert code == 0, err
-    assert out.startswith("-- 7 view(s) in schema semantic\nCREATE SCHEMA IF NOT EXISTS")
-    assert 'CREATE VIEW "semantic"."sales_by_channel" AS' in out and '"Ingresos"' in out
+    assert out.startswith(
+        "-- 7 view(s) in schema semantic\n"
+        "-- each reading a copy of its result in schema semantic_data\n"
+        'CREATE SCHEMA IF NOT EXISTS "semantic_target"."semantic";\n'
+    )
+    assert 'CREATE VIEW "semantic_target"."semantic"."sales_by_channel" AS' in out
+    assert '"Ingresos"' in out
     assert "would create 7, replace 0 and drop 0 view(s) in schema semantic" in err
     assert not any(s == "semantic" for s, _ in objects(path))
 
@@ -668,7 +682,7 @@ def test_cli_plan_changes_nothing_and_apply_publishes(tmp_path: Path) -> None:
         query_rows(shop, "SELECT channel, order_date.month, revenue, order_count")
     )
     code, out, err = cli(shop.root, "plan", "--engine", url, "--schema", "bi")
-    assert code == 0 and 'DROP VIEW "bi"."sales_by_channel";' in out
+    assert code == 0 and 'DROP VIEW "semantic_target"."bi"."sales_by_channel";' in out
     assert "would create 0, replace 7 and drop 0" in err
     code, out, err = cli(shop.root, "plan", "--engine", url, "--schema", "bi", "--format", "json")
     planned = json.loads(out)
@@ -680,7 +694,7 @@ def test_cli_plan_changes_nothing_and_apply_publishes(tmp_path: Path) -> None:
         "columns": ["channel", "order_date_month", "revenue", "order_count"],
         "replaces": True,
     }
-    assert planned["statements"][0] == 'CREATE SCHEMA IF NOT EXISTS "bi"'
+    assert planned["statements"][0] == 'CREATE SCHEMA IF NOT EXISTS "semantic_target"."bi"'
 
 
 def test_cli_errors(tmp_path: Path) -> None:

@@ -674,6 +674,8 @@ def _print_views_summary(plan: ViewPlan, mood: str) -> None:
     if plan.withheld:
         text += f"; withheld as too confidential: {', '.join(a for a, _ in plan.withheld)}"
     err.print(text, markup=False, highlight=False)
+    for notice in plan.notices:  # SEM436: views left without columns
+        err.print(notice.render(), markup=False, highlight=False)
 
 
 @app.command("fmt")

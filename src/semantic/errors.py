@@ -116,6 +116,8 @@ CODES: dict[str, str] = {
     "SEM429": "no example query compiles for a term (catalog site)",
     "SEM434": "the query ran longer than the statement time-out",
     "SEM435": "the result is larger than the result-size limit",
+    "SEM436": "a view has no column left: it is not published",
+    "SEM437": "a DuckDB file holding the source tables cannot hide confidential terms",
 }
 
 

@@ -3,10 +3,12 @@ a DuckDB database file.
 
 With data files, each entity's table is a view over `<data dir>/<table>.<format>`, so
 compiled SQL runs unchanged against the files here and against real tables elsewhere. Those
-views are written into the database, in memory or in a file that BI tools can then open.
-Without data files the entities are the database's own tables: nothing is registered, and a
-file opened `read_only` is never modified (DuckDB refuses every write, and writes nothing
-back on close).
+views live in the connection's in-memory database and are never written into a database
+file: a file named with data files is attached as catalog `semantic_target`, which only a
+publication (`outputs.publish`) writes, in one transaction, once the data passed its quality
+gate. Without data files the entities are the database's own tables: nothing is registered,
+and a file opened `read_only` is never modified (DuckDB refuses every write, and writes
+nothing back on close).
 """
 
 from __future__ import annotations
@@ -27,13 +29,18 @@ from semantic.model import Column, Entity, Model
 
 #: rows read at a time, so that a result past its size limit is refused early
 _BATCH_ROWS = 100_000
+#: the catalog name of an attached database file (publications name it; the views they
+#: store name no catalog, so the file reads the same under any name)
+TARGET_CATALOG = "semantic_target"
 
 
 class DuckDBEngine:
-    """A DuckDB connection with a view per entity over the data files: in memory by default,
-    or in a database file (`database`) that other programs, BI tools among them, can open.
-    With no `data_dir` the entities are tables of the database file, and `read_only` opens it
-    so that reading never changes it."""
+    """A DuckDB connection with a view per entity over the data files, in memory. A database
+    file (`database`) that other programs, BI tools among them, open is attached beside it as
+    catalog `TARGET_CATALOG` (`self.target`), which publications write to and nothing else
+    does. Without data files (no `data_dir`, or none of its files there) the entities are
+    tables of the database file, which is the connection's own database (`target` is None),
+    and `read_only` opens it so that reading never changes it."""
 
     dialect = "duckdb"
 
@@ -51,8 +58,22 @@ class DuckDBEngine:
         self.fmt = fmt
         self.database = database
         self.read_only = read_only
+        #: the data file of each entity table read from one, by the table's `table:` name
+        self.data_files = _data_files(model, data_dir, fmt)
+        #: the catalog of the attached database file that publications write to; None when
+        #: they write to the connection's own database
+        self.target: str | None = None
         try:
-            self.connection = duckdb.connect(database, read_only=read_only)
+            if not self.data_files or database == ":memory:":
+                self.connection = duckdb.connect(database, read_only=read_only)
+            else:
+                # the views over the data files stay in memory, out of the file: a BI tool
+                # opening the file reads only what a publication put there
+                self.connection = duckdb.connect(":memory:")
+                self.target = TARGET_CATALOG
+                path = to_sql(exp.Literal.string(database), "duckdb")
+                alias = to_sql(exp.to_identifier(self.target, quoted=True), "duckdb")
+                self.connection.execute(f"ATTACH {path} AS {alias}")
         except duckdb.Error as exc:
             raise error(
                 "SEM411",
@@ -64,12 +85,10 @@ class DuckDBEngine:
         self._register()
 
     def _register(self) -> None:
-        if self.data_dir is None:
-            return  # the database's own tables
         for entity in self.model.entities.values():
-            path = self.data_dir / f"{entity.table.split('.')[-1]}.{self.fmt}"
-            if not path.exists():
-                continue
+            path = self.data_files.get(entity.table)
+            if path is None:
+                continue  # the database's own table
             table = exp.to_table(entity.table)
             if table.db:
                 self.connection.execute(
@@ -154,6 +173,18 @@ class DuckDBEngine:
         except duckdb.Error:
             return None
         return {str(row[0]): str(row[1]) for row in described}
+
+
+def _data_files(model: Model, data_dir: Path | None, fmt: str) -> dict[str, Path]:
+    """`<data_dir>/<table>.<fmt>` of each entity table, for those that exist."""
+    if data_dir is None:
+        return {}
+    found = {}
+    for entity in model.entities.values():
+        path = data_dir / f"{entity.table.split('.')[-1]}.{fmt}"
+        if path.exists():
+            found[entity.table] = path
+    return found
 
 
 def _reader(fmt: str, path: Path, columns: Mapping[str, Column]) -> exp.Func:

@@ -1,8 +1,15 @@
 """Publishing the views through an engine: read what the schema holds, check the data's
 quality, then run the DDL of the `views` plan in one transaction.
 
-Either every view changes or none does: a statement that fails rolls the whole publication
-back (SEM417) and BI tools keep reading the previous views.
+Nothing is written to the target before the quality gate passed, and everything the
+publication changes (copies of the views' results, views, comments, drops) is changed in
+that one transaction: a refusal (SEM415) or a statement that fails (SEM417) leaves the target
+exactly as it was, and BI tools keep reading the previous views.
+
+On a DuckDB file published from data files, each view reads a copy of its own result, in
+the file (see `views`): a BI tool opening the file reads what the views show and nothing
+else. On a DuckDB file that holds the source tables, those tables stay readable, so a
+publication that is to leave terms out (`max_confidentiality`) is refused there (SEM437).
 """
 
 from __future__ import annotations
@@ -16,7 +23,14 @@ from semantic.engines.integrity import check_keys
 from semantic.errors import Diagnostic, SemanticError, error
 from semantic.model import Model
 from semantic.outputs.quality import measure_quality
-from semantic.outputs.views import DEFAULT_SCHEMA, SchemaObject, ViewPlan, plan_views
+from semantic.outputs.views import (
+    DATA_SUFFIX,
+    DEFAULT_SCHEMA,
+    SchemaObject,
+    ViewPlan,
+    hidden_terms,
+    plan_views,
+)
 
 #: What a schema holds, per dialect: name, kind ('view' or 'table') and comment of each
 #: object. Comments are where the tool marks its views, and only the engines' own catalogs
@@ -24,10 +38,11 @@ from semantic.outputs.views import DEFAULT_SCHEMA, SchemaObject, ViewPlan, plan_
 _CATALOG = {
     "duckdb": """
         SELECT view_name, 'view', comment FROM duckdb_views()
-        WHERE schema_name = :schema AND database_name = current_database() AND NOT internal
+        WHERE schema_name = :schema AND database_name = COALESCE(:catalog, current_database())
+          AND NOT internal
         UNION ALL
         SELECT table_name, 'table', comment FROM duckdb_tables()
-        WHERE schema_name = :schema AND database_name = current_database()
+        WHERE schema_name = :schema AND database_name = COALESCE(:catalog, current_database())
     """,
     "postgres": """
         SELECT c.relname, CASE WHEN c.relkind = 'v' THEN 'view' ELSE 'table' END,
@@ -39,10 +54,20 @@ _CATALOG = {
 }
 
 
-def read_schema(engine: Engine, schema: str) -> list[SchemaObject]:
-    """The tables and views of `schema` in the engine's database, with their comments."""
+#: Views of the file's `main` schema, with their SQL: earlier versions wrote one per entity
+#: table there, over its data file, outside any publication
+_MAIN_VIEWS = """
+    SELECT view_name, sql FROM duckdb_views()
+    WHERE schema_name = 'main' AND database_name = :catalog AND NOT internal
+"""
+
+
+def read_schema(engine: Engine, schema: str, catalog: str | None = None) -> list[SchemaObject]:
+    """The tables and views of `schema` in the engine's database (or in its attached
+    `catalog`, DuckDB), with their comments."""
     tree = sqlglot.parse_one(_catalog(engine), read=engine.dialect)
-    query = exp.replace_placeholders(tree, schema=schema)
+    where = exp.null() if catalog is None else exp.Literal.string(catalog)
+    query = exp.replace_placeholders(tree, schema=schema, catalog=where)
     return [
         SchemaObject(str(name), str(kind), None if comment is None else str(comment))
         for name, kind, comment in engine.fetch(to_sql(query, engine.dialect))
@@ -76,15 +101,67 @@ def plan_publication(
     nothing."""
     _catalog(engine)
     ((source_schema,),) = engine.fetch("SELECT current_schema()")
+    # the DuckDB engine's layout (`engines.duckdb`), read by attribute so that an engine
+    # wrapped by a caller is published alike
+    duck = engine.dialect == "duckdb"
+    copy = duck and bool(getattr(engine, "data_files", None))
+    target: str | None = getattr(engine, "target", None) if duck else None
+    if duck and not copy:
+        _refuse_hiding_in_place(model, engine, max_confidentiality)
+    source_catalog = None
+    if copy:
+        ((source_catalog,),) = engine.fetch("SELECT current_database()")
     return plan_views(
         model,
         dialect=engine.dialect,
         source_schema=str(source_schema),
         schema=schema,
         language=language,
-        existing=read_schema(engine, schema),
+        existing=read_schema(engine, schema, target),
         max_confidentiality=max_confidentiality,
+        copy=copy,
+        source_catalog=None if source_catalog is None else str(source_catalog),
+        catalog=target,
+        existing_data=read_schema(engine, schema + DATA_SUFFIX, target) if copy else (),
+        stale=_stale_views(engine) if copy else (),
     )
+
+
+def _refuse_hiding_in_place(model: Model, engine: Engine, level: str | None) -> None:
+    """SEM437 when terms are to be left out of a DuckDB file that holds the source tables:
+    DuckDB has no privileges, so whoever opens the file reads every column of them."""
+    hidden = hidden_terms(model, level)
+    database = getattr(engine, "database", ":memory:")
+    if not hidden or database == ":memory:":
+        return
+    raise error(
+        "SEM437",
+        f"--max-confidentiality {level} cannot hide '{hidden[0]}' (and {len(hidden) - 1} "
+        f"more term(s)) in {database}: the file holds the source tables, and a BI tool "
+        "that opens it reads every column of them",
+        None,
+        "publish from the data files into a file of its own (an engine with `data:`), whose "
+        "views read copies of their results only; or publish to PostgreSQL and grant the BI "
+        "role the views' schema only",
+    )
+
+
+def _stale_views(engine: Engine) -> list[str]:
+    """The views over the data files that earlier versions wrote into the file's `main`
+    schema (`main.<table>` reading `<data>/<table>.<format>`): they show every column."""
+    target, files = getattr(engine, "target", None), getattr(engine, "data_files", {})
+    if target is None:
+        return []
+    tree = sqlglot.parse_one(_MAIN_VIEWS, read="duckdb")
+    query = exp.replace_placeholders(tree, catalog=exp.Literal.string(target))
+    found = dict(engine.fetch(to_sql(query, "duckdb")))
+    stale = []
+    for table, path in files.items():
+        name = table.split(".")[-1]
+        text = str(found.get(name) or "")
+        if "SELECT * FROM read_" in text and f"'{path}'" in text:
+            stale.append(name)
+    return stale
 
 
 def quality_failures(model: Model, engine: Engine) -> list[Diagnostic]:

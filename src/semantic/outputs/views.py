@@ -6,6 +6,11 @@ statements that do both, in any sqlglot dialect. The tool owns its schema: every
 creates carries a comment starting with `[semantic:<project>]`, and it replaces or drops
 only views with that mark.
 
+Views either read the source tables (PostgreSQL, a DuckDB file that holds the tables) or,
+`copy=True` (a DuckDB file published from data files), read a copy of their own result in
+the data schema `<schema>_data`, so that the target holds what the views show and nothing
+more: no column that no view shows, none of a term above the confidentiality allowed.
+
 >>> from semantic.project import Project
 >>> model = Project.load(".").model
 >>> plan = plan_views(model, dialect="postgres", source_schema="public")
@@ -39,6 +44,8 @@ DEFAULT_SCHEMA = "semantic"
 MARK = "[semantic:{project}]"
 #: Confidentiality levels, from the least to the most confidential.
 LEVELS: tuple[str, ...] = get_args(Confidentiality)
+#: The data schema of copies is named after the views' schema, with this suffix.
+DATA_SUFFIX = "_data"
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,20 +91,59 @@ class ViewPlan:
     withheld: tuple[tuple[str, str], ...] = ()
     #: the declared column types of the source tables (`dialects.column_types`)
     types: Mapping[str, Mapping[str, str]] | None = None
+    #: the catalog the schema is in, when it is not the connection's own (an attached file)
+    catalog: str | None = None
+    #: the schema that holds a copy of each view's result, which the view reads (DuckDB
+    #: files published from data files); None when the views read the source tables
+    data_schema: str | None = None
+    #: owned tables of the data schema, all dropped (those still needed are copied anew)
+    data_dropped: tuple[str, ...] = ()
+    #: views over the data files that earlier versions left in the file's `main` schema
+    stale: tuple[str, ...] = ()
+    #: what was left out and why, as warnings (SEM436: a view without any column)
+    notices: tuple[Diagnostic, ...] = ()
+    #: the start of the comment of everything the plan creates (`MARK`)
+    mark: str = ""
 
     def statements(self, *, pretty: bool = False) -> list[str]:
-        """The DDL, in order: schema, drops, then each view with its comments. Run in one
-        transaction, it moves the schema from its state to the declared one."""
-        schema = exp.to_identifier(self.schema, quoted=True)
+        """The DDL, in order: schemas, drops, then each view (after the copy of its result,
+        if any) with its comments. Run in one transaction, it moves the schema from its state
+        to the declared one."""
         trees: list[exp.Expression] = [
-            exp.Create(this=exp.Table(this=schema), kind="SCHEMA", exists=True)
+            exp.Create(this=self._schema(self.schema), kind="SCHEMA", exists=True)
         ]
+        if self.data_schema is not None:
+            data = self._schema(self.data_schema)
+            trees.append(exp.Create(this=data, kind="SCHEMA", exists=True))
         for name in (*self.dropped, *self.replaced):
             trees.append(exp.Drop(tables=[self._table(name)], kind="VIEW"))
+        for name in self.stale:
+            trees.append(exp.Drop(tables=[self._table(name, "main")], kind="VIEW"))
+        for name in self.data_dropped:
+            trees.append(exp.Drop(tables=[self._table(name, self.data_schema)], kind="TABLE"))
         for view in self.views:
-            trees.append(
-                exp.Create(this=self._table(view.name), kind="VIEW", expression=view.query.copy())
-            )
+            query = view.query.copy()
+            if self.data_schema is not None:
+                copy = self._table(view.name, self.data_schema)
+                trees.append(exp.Create(this=copy, kind="TABLE", expression=query))
+                trees.append(
+                    exp.Comment(
+                        this=copy.copy(),
+                        kind="TABLE",
+                        expression=exp.Literal.string(f"{self.mark} data of view {view.name}"),
+                    )
+                )
+                # no catalog in the view's text: DuckDB looks its tables up in the view's
+                # own database, whatever name a BI tool opens the file under
+                query = exp.select(
+                    *(exp.column(exp.to_identifier(c.name, quoted=True)) for c in view.columns)
+                ).from_(
+                    exp.Table(
+                        this=exp.to_identifier(view.name, quoted=True),
+                        db=exp.to_identifier(self.data_schema, quoted=True),
+                    )
+                )
+            trees.append(exp.Create(this=self._table(view.name), kind="VIEW", expression=query))
             trees.append(
                 exp.Comment(
                     this=self._table(view.name),
@@ -110,7 +156,8 @@ class ViewPlan:
                     this=exp.column(
                         exp.to_identifier(column.name, quoted=True),
                         table=exp.to_identifier(view.name, quoted=True),
-                        db=schema.copy(),
+                        db=exp.to_identifier(self.schema, quoted=True),
+                        catalog=self._catalog(),
                     ),
                     kind="COLUMN",
                     expression=exp.Literal.string(column.comment),
@@ -150,24 +197,40 @@ class ViewPlan:
             ],
             "dropped": list(self.dropped),
             "withheld": [{"subject_area": a, "term": t} for a, t in self.withheld],
+            "data_schema": self.data_schema,
+            "stale": list(self.stale),
+            "notices": [n.as_dict() for n in self.notices],
             "statements": self.statements(),
         }
 
     def script(self) -> str:
         """The statements as one SQL script, views pretty-printed."""
         lines = [f"-- {len(self.views)} view(s) in schema {self.schema}"]
+        if self.data_schema is not None:
+            lines.append(f"-- each reading a copy of its result in schema {self.data_schema}")
         if self.dropped:
             lines.append(f"-- dropped, no longer declared: {', '.join(self.dropped)}")
+        if self.stale:
+            stale = ", ".join(f"main.{name}" for name in self.stale)
+            lines.append(f"-- dropped, left by an earlier version: {stale}")
         if self.withheld:
             held = ", ".join(f"{a} (uses {t})" for a, t in self.withheld)
             lines.append(f"-- withheld, too confidential: {held}")
+        lines += [f"-- {n.render().splitlines()[0]}" for n in self.notices]
         lines += [f"{statement};" for statement in self.statements(pretty=True)]
         return "\n".join(lines) + "\n"
 
-    def _table(self, name: str) -> exp.Table:
+    def _catalog(self) -> exp.Identifier | None:
+        return None if self.catalog is None else exp.to_identifier(self.catalog, quoted=True)
+
+    def _schema(self, name: str) -> exp.Table:
+        return exp.Table(this=exp.to_identifier(name, quoted=True), db=self._catalog())
+
+    def _table(self, name: str, schema: str | None = None) -> exp.Table:
         return exp.Table(
             this=exp.to_identifier(name, quoted=True),
-            db=exp.to_identifier(self.schema, quoted=True),
+            db=exp.to_identifier(schema or self.schema, quoted=True),
+            catalog=self._catalog(),
         )
 
 
@@ -180,6 +243,11 @@ def plan_views(
     language: str | None = None,
     existing: Iterable[SchemaObject] = (),
     max_confidentiality: str | None = None,
+    copy: bool = False,
+    source_catalog: str | None = None,
+    catalog: str | None = None,
+    existing_data: Iterable[SchemaObject] = (),
+    stale: Iterable[str] = (),
 ) -> ViewPlan:
     """The views the glossary declares, in `schema`, over the tables of `source_schema`.
 
@@ -187,7 +255,15 @@ def plan_views(
     holds now: owned views that are no longer declared are dropped; a declared name taken by
     an object without the mark is refused (SEM416), since the tool never touches it. With
     `max_confidentiality`, terms above that level are left out of entity views, and subject
-    areas that use one (directly or through a metric) are withheld, their views dropped.
+    areas that use one (directly or through a metric) are withheld, their views dropped. A
+    view left without any column is not published (a SEM436 warning in `notices`).
+
+    With `copy`, each view's result is copied into a table of the data schema
+    `<schema>_data` (whose tables `existing_data` lists: the owned ones are all dropped, a
+    needed name taken by anything else is SEM416), reading the source tables in
+    `source_catalog`, and the view reads that copy. `catalog` names the database the schemas
+    are in when it is not the connection's own; `stale` lists views of its `main` schema
+    that an earlier version left over the data files, to drop.
     """
     dialect_of(dialect)
     allowed = _allowed(max_confidentiality)
@@ -209,29 +285,39 @@ def plan_views(
             withheld.append((area.id, above[0]))
         else:
             areas.append(area)
-    views = [
-        *(
-            entity_view(model, e, language, mark, source_schema, dialect, allowed)
-            for e in model.entities.values()
-        ),
-        *(subject_area_view(model, a, language, mark, source_schema, dialect) for a in areas),
+    source = _Source(source_schema, source_catalog if copy else None)
+    entity_views = [
+        entity_view(model, e, language, mark, source, dialect, allowed)
+        for e in model.entities.values()
     ]
-    present = {o.name: o for o in existing}
-    taken = [
+    notices = tuple(
         Diagnostic(
-            "SEM416",
-            f"{present[v.name].kind} '{schema}.{v.name}' exists and was not created by "
-            f"semantic (project '{model.name}'): it is left alone",
+            "SEM436",
+            f"view '{schema}.{v.name}' has no column left"
+            + (f" at confidentiality '{max_confidentiality}'" if max_confidentiality else "")
+            + ": it is not published",
             None,
-            "drop or rename it, or publish to another schema with --schema",
+            "to publish it, raise --max-confidentiality or lower the `confidentiality:` of a "
+            "term defined on the entity"
+            if max_confidentiality
+            else "to publish it, give the entity a primary key or define a dimension on it",
+            "warning",
         )
-        for v in views
-        if v.name in present and not _owned(present[v.name], mark)
+        for v in entity_views
+        if not v.columns
+    )
+    views = [
+        *(v for v in entity_views if v.columns),
+        *(subject_area_view(model, a, language, mark, source, dialect) for a in areas),
     ]
+    data_schema = schema + DATA_SUFFIX if copy else None
+    taken = _taken(views, existing, schema, mark, model.name, "view")
+    if data_schema is not None:
+        taken += _taken(views, existing_data, data_schema, mark, model.name, "table")
     if taken:
         raise SemanticError(taken)
     declared = {v.name for v in views}
-    owned = sorted(o.name for o in present.values() if _owned(o, mark))
+    owned = sorted(o.name for o in existing if _owned(o, mark))
     return ViewPlan(
         schema=schema,
         dialect=dialect,
@@ -240,7 +326,47 @@ def plan_views(
         dropped=tuple(n for n in owned if n not in declared),
         withheld=tuple(withheld),
         types=column_types(model),
+        catalog=catalog,
+        data_schema=data_schema,
+        data_dropped=tuple(sorted(o.name for o in existing_data if _owned(o, mark, "table")))
+        if copy
+        else (),
+        stale=tuple(sorted(stale)),
+        notices=notices,
+        mark=mark,
     )
+
+
+def _taken(
+    views: Sequence[View],
+    existing: Iterable[SchemaObject],
+    schema: str,
+    mark: str,
+    project: str,
+    kind: str,
+) -> list[Diagnostic]:
+    """SEM416 for each view whose name, in `schema`, is an object the tool does not own."""
+    present = {o.name: o for o in existing}
+    return [
+        Diagnostic(
+            "SEM416",
+            f"{present[v.name].kind} '{schema}.{v.name}' exists and was not created by "
+            f"semantic (project '{project}'): it is left alone",
+            None,
+            "drop or rename it, or publish to another schema with --schema",
+        )
+        for v in views
+        if v.name in present and not _owned(present[v.name], mark, kind)
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class _Source:
+    """Where views read the entities' tables: a schema, and a catalog (only when the views'
+    result is copied: a stored view never names a catalog)."""
+
+    schema: str
+    catalog: str | None = None
 
 
 def _allowed(level: str | None) -> Callable[[Term], bool]:
@@ -278,8 +404,15 @@ def _terms_used(model: Model, area: SubjectArea) -> set[str]:
     return seen
 
 
-def _owned(thing: SchemaObject, mark: str) -> bool:
-    return thing.kind == "view" and (thing.comment or "").startswith(mark)
+def hidden_terms(model: Model, level: str | None) -> list[str]:
+    """The terms above the confidentiality `level` (none without one), SEM419 for an unknown
+    level."""
+    allowed = _allowed(level)
+    return sorted(t.id for t in model.terms.values() if not allowed(t))
+
+
+def _owned(thing: SchemaObject, mark: str, kind: str = "view") -> bool:
+    return thing.kind == kind and (thing.comment or "").startswith(mark)
 
 
 # --- entity views ---------------------------------------------------------------------------
@@ -290,7 +423,7 @@ def entity_view(
     entity: Entity,
     language: str | None,
     mark: str,
-    source_schema: str,
+    source: _Source | str,
     dialect: str = "duckdb",
     allowed: Callable[[Term], bool] = lambda term: True,
 ) -> View:
@@ -331,18 +464,24 @@ def entity_view(
     ]
     name = entity.id
     _unique_columns(name, [n for n, _, _ in items], dialect)
-    source = _source_table(entity.table, source_schema).as_(entity.id)
-    query = exp.select(*(exp.alias_(e, n, quoted=True) for n, e, _ in items)).from_(source)
+    table = _source_table(entity.table, _as_source(source)).as_(entity.id)
+    query = exp.select(*(exp.alias_(e, n, quoted=True) for n, e, _ in items)).from_(table)
     comment = f"{mark} entity {entity.id}" + (
         f": {entity.description}" if entity.description else ""
     )
     return View(name, "entity", query, tuple(ViewColumn(n, c) for n, _, c in items), comment)
 
 
-def _source_table(name: str, source_schema: str) -> exp.Table:
+def _as_source(source: _Source | str) -> _Source:
+    return _Source(source) if isinstance(source, str) else source
+
+
+def _source_table(name: str, source: _Source) -> exp.Table:
     table = exp.to_table(name)
     if not table.db:
-        table.set("db", exp.to_identifier(source_schema))
+        table.set("db", exp.to_identifier(source.schema))
+    if source.catalog and not table.catalog:
+        table.set("catalog", exp.to_identifier(source.catalog))
     return table
 
 
@@ -365,10 +504,11 @@ def subject_area_view(
     area: SubjectArea,
     language: str | None,
     mark: str,
-    source_schema: str,
+    source: _Source | str,
     dialect: str = "duckdb",
 ) -> View:
-    """The view of a subject area: its business query, compiled, reading `source_schema`."""
+    """The view of a subject area: its business query, compiled, reading `source`'s
+    schema."""
     names = area_names(model, area, language)
     written = (*area.dimensions, *area.metrics)
     _unique_columns(area.id, [names[w] for w in written], dialect)
@@ -376,7 +516,10 @@ def subject_area_view(
     plan = plan_query(model, parse_query(model, text))
     # unqualified names inside a view are looked up in the view's own schema first (DuckDB),
     # where an entity view may have the table's name: qualify every table
-    query = qualify_tables(build_tree(plan), db=source_schema, dialect=QUERY_DIALECT)
+    where = _as_source(source)
+    query = qualify_tables(
+        build_tree(plan), db=where.schema, catalog=where.catalog, dialect=QUERY_DIALECT
+    )
     definition = area.definition.get(language or "") or next(iter(area.definition.values()), "")
     comment = f"{mark} subject area {area.id}: {area.label(language or model.languages[0])}"
     if definition:
