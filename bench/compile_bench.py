@@ -35,9 +35,10 @@ import sqlglot
 import sqlglot.parser
 from ruamel.yaml import YAML
 
+from semantic.compiler.dialects import dialect_of
 from semantic.compiler.parse import QUERY_DIALECT, parse_query
 from semantic.compiler.plan import plan_query
-from semantic.compiler.render import build_tree, dialect_of, render_sql
+from semantic.compiler.render import build_tree, render_sql
 from semantic.errors import SemanticError
 from semantic.project import Project
 
