@@ -140,8 +140,15 @@ def _reorder_tree(node: Any, annotation: Any, *, root: bool = False) -> list[str
             return []
         fields = annotation.model_fields
         order = {name: i for i, name in enumerate(fields)}
-        first = _reorder(node, sorted(node, key=lambda k: order.get(k, len(order))), root=root)
-        children = [(k, fields[k].annotation) for k in node if k in fields]
+        if getattr(node, "merge", None):
+            # keys merged in with `<<: *anchor` live in another mapping: reordering would
+            # write them out here; such a mapping keeps the author's order
+            children = [
+                (k, fields[k].annotation) for k, _ in node.non_merged_items() if k in fields
+            ]
+        else:
+            first = _reorder(node, sorted(node, key=lambda k: order.get(k, len(order))), root=root)
+            children = [(k, fields[k].annotation) for k in node if k in fields]
     else:
         origin, args = get_origin(annotation), get_args(annotation)
         if origin is dict and isinstance(node, CommentedMap) and args:
