@@ -13,8 +13,10 @@ The canonical layout (docs/modeling-workflow.md):
   moving with its key when keys are reordered.
 
 A file that does not parse or does not follow the schema (SEM101, SEM102) is reported and
-never rewritten; the new text is written atomically and only after it is checked to hold
-the same data and the same comments as the old one.
+never rewritten; the new text is written only after it is checked to hold the same data and
+the same comments as the old one, atomically, keeping what the file is (mode bits, owner,
+a symbolic link, hard links: see `semantic.files.atomic.rewrite_file`). A read-only file,
+or one that cannot be written (a full disk), is reported with SEM438 and left as it was.
 
 >>> from semantic.files.schema import TermSpec
 >>> print(format_text("metric: {expr: 'a / b'}\\nlabel: {en: \\"Ratio\\"}  # shown\\n", TermSpec))
@@ -42,7 +44,7 @@ from ruamel.yaml.error import CommentMark, YAMLError
 from ruamel.yaml.tokens import CommentToken
 
 from semantic.errors import Diagnostic, SemanticError, Span, error
-from semantic.files.atomic import write_atomically
+from semantic.files.atomic import rewrite_file
 from semantic.files.read import read_file
 from semantic.files.root import CONFIG_FILE, find_root
 from semantic.files.schema import GlossaryFile, ModelFile, ProjectFile
@@ -401,7 +403,10 @@ def _format_file(path: Path, schema: type[BaseModel], root: Path, check: bool) -
             "SEM106", "file is not formatted", Span(name), "run `semantic fmt` to format it"
         )
         return FormatResult(path, name, True, old, new, (diagnostic,))
-    write_atomically(path, new)
+    try:
+        rewrite_file(path, new, name)
+    except SemanticError as exc:
+        return FormatResult(path, name, False, old, new, exc.diagnostics)
     return FormatResult(path, name, True, old, new)
 
 
