@@ -78,7 +78,7 @@ def glossary_text(terms: int) -> str:
             entity, column = MEASURES[i % len(MEASURES)]
             lines += [f"    metric: {{entity: {entity}, expr: sum({column}) * {i % 7 + 1}}}"]
         elif kind == 2:
-            lines += [f"    metric: {{expr: \"term_{i - 1} / nullif(term_{i - 1}, 0)\"}}"]
+            lines += [f'    metric: {{expr: "term_{i - 1} / nullif(term_{i - 1}, 0)"}}']
         else:
             entity, column = COLUMNS[i % len(COLUMNS)]
             lines += [f"    segment: {{entity: {entity}, condition: \"{column} <> 'x{i}'\"}}"]
