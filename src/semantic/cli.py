@@ -709,7 +709,11 @@ def format_files(
             if result.changed and check_only and show_diff:
                 sys.stdout.write(unified_diff(result))
         changed = sum(r.changed for r in results)
-        broken = sum(1 for r in results if r.diagnostics and not r.changed)
+        broken = sum(
+            1
+            for r in results
+            if not r.changed and any(d.severity == "error" for d in r.diagnostics)
+        )
         verb = "would be reformatted" if check_only else "formatted"
         summary = f"{changed} file(s) {verb}, {len(results) - changed - broken} unchanged"
         err.print(summary + (f", {broken} not parsed" if broken else ""), highlight=False)

@@ -29,6 +29,9 @@ CODES: dict[str, str] = {
     "SEM105": "project configuration is missing or invalid",
     "SEM106": "a file is not in the canonical layout (`semantic fmt --check`)",
     "SEM107": "a file cannot be formatted without changing its data or comments",
+    "SEM108": "a file nests too deep, or its aliases expand it too much, to be read",
+    "SEM109": "a project file name is not a regular file (a directory, a FIFO): skipped",
+    "SEM110": "a YAML tag outside the core schema (`!!python/...`, `!custom`, `!!binary`)",
     # SEM2xx: references
     "SEM201": "unknown term",
     "SEM202": "unknown entity",
@@ -118,6 +121,7 @@ CODES: dict[str, str] = {
     "SEM435": "the result is larger than the result-size limit",
     "SEM436": "a view has no column left: it is not published",
     "SEM437": "a DuckDB file holding the source tables cannot hide confidential terms",
+    "SEM438": "`semantic fmt` cannot write a file (read-only, full disk); it is left as it was",
 }
 
 

@@ -5,13 +5,20 @@ folder, then one rename.
 >>> path = pathlib.Path(tempfile.mkdtemp()) / "out.ttl"
 >>> write_atomically(path, "hello\\n"); path.read_text()
 'hello\\n'
+>>> rewrite_file(path, "hello again\\n"); path.read_text()
+'hello again\\n'
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
+import stat
 import tempfile
 from pathlib import Path
+
+from semantic.errors import Span, error
 
 
 def write_atomically(path: Path, text: str) -> None:
@@ -27,3 +34,96 @@ def write_atomically(path: Path, text: str) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def rewrite_file(path: Path, text: str, name: str | None = None) -> None:
+    """Replace the content of the existing file `path` with `text`, keeping what the file
+    is: a symbolic link stays a link (its target is rewritten), the mode bits and, where
+    allowed, the owner are kept, and a file with several hard links keeps its inode.
+
+    The new text is first written and synced to a temporary file next to the target, so a
+    full disk or a read-only folder is found before the file is touched. A file with one
+    link is then replaced by a rename (atomic); a hard-linked file is written in place from
+    there, since a rename would give it a new inode and cut it from its other names.
+
+    Raise SemanticError SEM438, naming the file (`name`), when the file is read-only (no
+    write bit: it is left alone on purpose, even for root) or cannot be written; the
+    original is then intact.
+    """
+    shown = name or str(path)
+    target = Path(os.path.realpath(path))  # write through symbolic links
+    try:
+        status = target.stat()
+    except OSError as exc:
+        raise _cannot_write(shown, exc) from None
+    if not status.st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH):
+        raise error(
+            "SEM438",
+            "the file is read-only: not rewritten",
+            Span(shown),
+            "make it writable (chmod u+w) if it should be formatted",
+        )
+    data = text.encode("utf-8")
+    temporary: str | None = None
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+        try:
+            _write_bytes(handle, data)
+            os.fsync(handle)
+            os.fchmod(handle, stat.S_IMODE(status.st_mode))
+            with contextlib.suppress(OSError):  # only root may give a file away
+                os.fchown(handle, status.st_uid, status.st_gid)
+        finally:
+            os.close(handle)
+        if status.st_nlink > 1:
+            _write_in_place(target, data)
+        else:
+            os.replace(temporary, target)
+            temporary = None
+    except OSError as exc:
+        raise _cannot_write(shown, exc) from None
+    finally:
+        if temporary is not None:
+            Path(temporary).unlink(missing_ok=True)
+
+
+def _write_bytes(handle: int, data: bytes) -> None:
+    """Write all of `data` to the open file `handle` (os.write may write less)."""
+    view = memoryview(data)
+    while view:
+        written = os.write(handle, view)
+        view = view[written:]
+
+
+def _write_in_place(target: Path, data: bytes) -> None:
+    """Overwrite `target`'s content, keeping its inode; put the old content back if the
+    write fails halfway."""
+    old = target.read_bytes()
+    handle = os.open(target, os.O_WRONLY)
+    try:
+        try:
+            _write_bytes(handle, data)
+            os.ftruncate(handle, len(data))
+            os.fsync(handle)
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.lseek(handle, 0, os.SEEK_SET)
+                _write_bytes(handle, old)
+                os.ftruncate(handle, len(old))
+            raise
+    finally:
+        os.close(handle)
+
+
+def _cannot_write(name: str, exc: OSError) -> Exception:
+    reason = exc.strerror or str(exc)
+    hint = {
+        errno.ENOSPC: "free some disk space and run it again",
+        errno.EDQUOT: "free some disk space and run it again",
+        errno.EACCES: "the file or its folder is not writable: check its permissions",
+        errno.EPERM: "the file or its folder is not writable: check its permissions",
+        errno.EROFS: "the file system is mounted read-only",
+    }.get(exc.errno or 0, "check that the file and its folder can be written")
+    return error(
+        "SEM438", f"cannot write the file: {reason}; it was left as it was", Span(name), hint
+    )

@@ -13,8 +13,10 @@ The canonical layout (docs/modeling-workflow.md):
   moving with its key when keys are reordered.
 
 A file that does not parse or does not follow the schema (SEM101, SEM102) is reported and
-never rewritten; the new text is written atomically and only after it is checked to hold
-the same data and the same comments as the old one.
+never rewritten; the new text is written only after it is checked to hold the same data and
+the same comments as the old one, atomically, keeping what the file is (mode bits, owner,
+a symbolic link, hard links: see `semantic.files.atomic.rewrite_file`). A read-only file,
+or one that cannot be written (a full disk), is reported with SEM438 and left as it was.
 
 >>> from semantic.files.schema import TermSpec
 >>> print(format_text("metric: {expr: 'a / b'}\\nlabel: {en: \\"Ratio\\"}  # shown\\n", TermSpec))
@@ -42,7 +44,7 @@ from ruamel.yaml.error import CommentMark, YAMLError
 from ruamel.yaml.tokens import CommentToken
 
 from semantic.errors import Diagnostic, SemanticError, Span, error
-from semantic.files.atomic import write_atomically
+from semantic.files.atomic import rewrite_file
 from semantic.files.read import read_file
 from semantic.files.root import CONFIG_FILE, find_root
 from semantic.files.schema import GlossaryFile, ModelFile, ProjectFile
@@ -140,8 +142,15 @@ def _reorder_tree(node: Any, annotation: Any, *, root: bool = False) -> list[str
             return []
         fields = annotation.model_fields
         order = {name: i for i, name in enumerate(fields)}
-        first = _reorder(node, sorted(node, key=lambda k: order.get(k, len(order))), root=root)
-        children = [(k, fields[k].annotation) for k in node if k in fields]
+        if getattr(node, "merge", None):
+            # keys merged in with `<<: *anchor` live in another mapping: reordering would
+            # write them out here; such a mapping keeps the author's order
+            children = [
+                (k, fields[k].annotation) for k, _ in node.non_merged_items() if k in fields
+            ]
+        else:
+            first = _reorder(node, sorted(node, key=lambda k: order.get(k, len(order))), root=root)
+            children = [(k, fields[k].annotation) for k in node if k in fields]
     else:
         origin, args = get_origin(annotation), get_args(annotation)
         if origin is dict and isinstance(node, CommentedMap) and args:
@@ -394,7 +403,10 @@ def _format_file(path: Path, schema: type[BaseModel], root: Path, check: bool) -
             "SEM106", "file is not formatted", Span(name), "run `semantic fmt` to format it"
         )
         return FormatResult(path, name, True, old, new, (diagnostic,))
-    write_atomically(path, new)
+    try:
+        rewrite_file(path, new, name)
+    except SemanticError as exc:
+        return FormatResult(path, name, False, old, new, exc.diagnostics)
     return FormatResult(path, name, True, old, new)
 
 

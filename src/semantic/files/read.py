@@ -13,7 +13,11 @@ m.yml:3:5: SEM102 unknown key 'colums' in entities.t
 
 from __future__ import annotations
 
+import errno
+import os
 import re
+import stat
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -21,12 +25,30 @@ from typing import Any, Generic, TypeVar
 import pydantic
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.composer import Composer, ComposerError
+from ruamel.yaml.constructor import ConstructorError, RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.reader import ReaderError
 
 from semantic.errors import Diagnostic, Span, suggest
 from semantic.files.schema import GlossaryFile, ModelFile, ProjectFile
 
-__all__ = ["Document", "GlossaryFile", "ModelFile", "ProjectFile", "read_file"]
+__all__ = ["Document", "GlossaryFile", "ModelFile", "ProjectFile", "read_file", "read_text"]
+
+#: how deep mappings and lists may nest in a file (the schema needs fewer than ten levels;
+#: the YAML composer recurses on each one)
+MAX_DEPTH = 100
+#: how many values aliases (`*name`) may add to a file, beyond those written out
+MAX_ALIAS_EXPANSION = 100_000
+#: the explicit tags a file may use: YAML's core schema (`!!str 5` keeps 5 a string)
+CORE_TAGS = frozenset(
+    f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null", "map", "seq")
+)
+#: how many schema problems of one file are reported (a file of 20,000 broken terms is
+#: one mistake repeated, and each message costs a "did you mean" search)
+MAX_PROBLEMS = 200
+#: how much of a key or value a message quotes
+QUOTED = 60
 
 S = TypeVar("S", bound=pydantic.BaseModel)
 Path_ = tuple[str | int, ...]
@@ -49,15 +71,13 @@ class Document(Generic[S]):
 def locate(tree: Any, path: Path_, *, value: bool = False) -> tuple[int, int]:
     """1-based (line, col) of the node at `path` in a ruamel tree, or of its nearest parent."""
     node = tree
-    line, col = (
-        (getattr(tree.lc, "line", 0) + 1, getattr(tree.lc, "col", 0) + 1)
-        if hasattr(tree, "lc")
-        else (1, 1)
-    )
+    lc = getattr(tree, "lc", None)
+    line, col = ((lc.line or 0) + 1, (lc.col or 0) + 1) if lc is not None else (1, 1)
     for i, key in enumerate(path):
         last = i == len(path) - 1
         if isinstance(node, CommentedMap) and key in node:
-            ln, cl = node.lc.value(key) if (last and value) else node.lc.key(key)
+            written = _written_in(node, key)  # a key merged in with `<<:` is written elsewhere
+            ln, cl = written.lc.value(key) if (last and value) else written.lc.key(key)
         elif isinstance(node, CommentedSeq) and isinstance(key, int) and 0 <= key < len(node):
             ln, cl = node.lc.item(key)
         else:
@@ -67,31 +87,176 @@ def locate(tree: Any, path: Path_, *, value: bool = False) -> tuple[int, int]:
     return line, col
 
 
+def _written_in(node: CommentedMap, key: Any) -> CommentedMap:
+    """The mapping where `key` of `node` is written: `node`, or a mapping merged into it."""
+    if key in node.lc.data:
+        return node
+    for source in getattr(node, "merge", ()):
+        if isinstance(source, tuple):  # ruamel before 0.19: (position, mapping)
+            source = source[-1]
+        if isinstance(source, CommentedMap) and key in source:
+            return _written_in(source, key)
+    return node
+
+
+class _Composer(Composer):
+    """Refuses tags outside YAML's core schema (`!!python/object`, `!custom`, `!!binary`):
+    nothing in a project file needs them, and they would be silently read as plain data."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.parser.peek_event()
+        tag = getattr(event, "tag", None)
+        if tag is not None and tag != "!" and str(tag) not in CORE_TAGS:
+            raise ComposerError(
+                None, None, f"the tag {_short_tag(str(tag))} is not allowed", event.start_mark
+            )
+        return super().compose_node(parent, index)
+
+
+def _short_tag(tag: str) -> str:
+    return "!!" + tag.removeprefix("tag:yaml.org,2002:") if tag.startswith("tag:") else tag
+
+
+class _Constructor(RoundTripConstructor):
+    """A value Python cannot build (an integer of 5,000 digits, the date 2024-13-45) is a
+    YAML error at that value, not a crash."""
+
+    def construct_object(self, node: Any, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ValueError, OverflowError, TypeError) as exc:
+            raise ConstructorError(
+                None, None, f"cannot read the value: {_quoted(str(exc))}", node.start_mark
+            ) from None
+
+
 def _yaml() -> YAML:
     yaml = YAML(typ="rt")
     yaml.allow_duplicate_keys = False
+    yaml.max_depth = MAX_DEPTH
+    yaml.Composer = _Composer
+    yaml.Constructor = _Constructor
     return yaml
+
+
+def read_text(path: Path, name: str) -> tuple[str | None, list[Diagnostic]]:
+    """The text of a project file, or why it cannot be read: a broken link, a link loop, no
+    permission, not UTF-8 (with the line and column of the first bad byte), or not a regular
+    file (a directory, a named pipe: skipped with a warning, never opened for reading, so a
+    FIFO cannot block)."""
+    try:
+        # O_NONBLOCK: opening a FIFO must not wait for a writer; fstat then tells what it is
+        handle = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        return None, [_open_problem(path, name, exc)]
+    kind = os.fstat(handle).st_mode
+    if not stat.S_ISREG(kind):
+        os.close(handle)
+        return None, [_not_regular(name, kind)]
+    with os.fdopen(handle, "rb") as stream:
+        data = stream.read()
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return None, [
+            Diagnostic("SEM101", "the file is UTF-16, not UTF-8", Span(name), "save it as UTF-8")
+        ]
+    try:
+        return data.decode("utf-8"), []
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        start = data.rfind(b"\n", 0, exc.start) + 1
+        col = len(data[start : exc.start].decode("utf-8", errors="replace")) + 1
+        return None, [
+            Diagnostic(
+                "SEM101",
+                f"the file is not UTF-8: byte 0x{data[exc.start]:02x} cannot be read",
+                Span(name, line, col),
+                "save the file as UTF-8 (this byte looks like Latin-1 or Windows-1252 text)",
+            )
+        ]
+
+
+def _open_problem(path: Path, name: str, exc: OSError) -> Diagnostic:
+    """SEM101 for a file that cannot be opened, SEM109 for a directory."""
+    if exc.errno == errno.EISDIR:
+        return _not_regular(name, stat.S_IFDIR)
+    if exc.errno == errno.ENOENT and path.is_symlink():
+        message = f"broken symbolic link to '{os.readlink(path)}'"
+        hint = "restore the file it points to, or remove the link"
+    elif exc.errno == errno.ELOOP:
+        message, hint = "symbolic link loop", "point the link at a real file, or remove it"
+    elif exc.errno in (errno.EACCES, errno.EPERM):
+        message, hint = "permission denied", "make the file readable (chmod a+r)"
+    else:
+        message, hint = f"cannot read file: {exc.strerror or exc}", None
+    return Diagnostic("SEM101", message, Span(name), hint)
+
+
+def _not_regular(name: str, mode: int) -> Diagnostic:
+    kinds = {
+        stat.S_IFDIR: "a directory",
+        stat.S_IFIFO: "a named pipe (FIFO)",
+        stat.S_IFSOCK: "a socket",
+        stat.S_IFCHR: "a character device",
+        stat.S_IFBLK: "a block device",
+    }
+    what = kinds.get(stat.S_IFMT(mode), "not a regular file")
+    return Diagnostic(
+        "SEM109",
+        f"{what}, not a file: skipped",
+        Span(name),
+        "rename it so that its name does not end in .yml or .yaml, or move it away",
+        "warning",
+    )
 
 
 def read_file(
     path: Path, schema: type[S], name: str
 ) -> tuple[Document[S] | None, list[Diagnostic]]:
     """Parse and validate one YAML file; on failure return every problem with its position."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        return None, [Diagnostic("SEM101", f"cannot read file: {exc}", Span(name))]
+    text, problems = read_text(path, name)
+    if text is None:
+        return None, problems
+    deep = _flow_too_deep(text)
+    if deep is not None:
+        return None, [_too_deep(_span_at(text, deep, name))]
     try:
         tree = _yaml().load(text)
+    except ReaderError as exc:
+        # a character YAML does not allow (NUL, a control character): ruamel gives its index
+        character = exc.character if isinstance(exc.character, int) else 0
+        return None, [
+            Diagnostic(
+                "SEM101",
+                f"invalid YAML: the control character U+{character:04X} is not allowed",
+                _span_at(text, exc.position, name),
+                "remove it (is this a binary or damaged file?); write it as an escape such "
+                'as "\\t" inside double quotes if it is meant',
+            )
+        ]
+    except RecursionError:  # a safety net: MAX_DEPTH stops the composer long before
+        return None, [_too_deep(Span(name))]
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         span = Span(name, mark.line + 1, mark.column + 1) if mark else Span(name)
         problem = " ".join(str(exc.problem or exc.context or "invalid YAML").split())
         problem = problem.split(" with value ")[0]  # ruamel prints whole duplicated subtrees
+        if "maximum depth" in problem:
+            return None, [_too_deep(span)]
+        if "is not allowed" in problem and "tag" in problem:
+            return None, [
+                Diagnostic(
+                    "SEM110",
+                    problem,
+                    span,
+                    "remove the tag: project files hold plain strings, numbers, lists and mappings",
+                )
+            ]
         hint = (
             "each key may appear once in a mapping"
             if "duplicate" in problem
-            else ("check indentation, colons and quotes near this place")
+            else "quote the value to keep it a string, or correct it"
+            if problem.startswith("cannot read the value")
+            else "check indentation, colons and quotes near this place"
         )
         line = text.splitlines()[mark.line] if mark and mark.line < len(text.splitlines()) else ""
         if re.fullmatch(r"\s*[\w-]+:\s+[^'\s\"][^#]*:\s*", line):
@@ -99,14 +264,155 @@ def read_file(
             hint = "quote a value that ends with a colon: 'value:'" + (
                 " (the embedded engine's URL may be written duckdb)" if "duckdb:" in line else ""
             )
-        return None, [Diagnostic("SEM101", f"invalid YAML: {problem}", span, hint)]
+        return None, [Diagnostic("SEM101", f"invalid YAML: {_quoted(problem)}", span, hint)]
     if tree is None:
-        tree = CommentedMap()
+        return None, [
+            Diagnostic(
+                "SEM102",
+                "the file is empty (or holds only comments)",
+                Span(name, 1, 1),
+                "write its content (see docs/files.md), or delete the file",
+            )
+        ]
+    if "&" in text:  # only anchors can make aliases; most files have none
+        expansion = _alias_expansion(tree, name)
+        if expansion is not None:
+            return None, [expansion]
     try:
         data = schema.model_validate(tree)
     except pydantic.ValidationError as exc:
-        return None, [_schema_diagnostic(err, tree, name, schema) for err in exc.errors()]
+        errors = exc.errors()
+        found = [_schema_diagnostic(err, tree, name, schema) for err in errors[:MAX_PROBLEMS]]
+        if len(errors) > MAX_PROBLEMS:
+            found.append(
+                Diagnostic(
+                    "SEM102",
+                    f"{len(errors) - MAX_PROBLEMS:,} more problems in this file are not shown",
+                    Span(name),
+                    "fix the problems above first",
+                )
+            )
+        return None, found
     return Document(name, data, tree), []
+
+
+def _span_at(text: str, index: int, name: str) -> Span:
+    """The 1-based line and column of the character at `index` of `text`."""
+    line = text.count("\n", 0, index) + 1
+    return Span(name, line, index - (text.rfind("\n", 0, index) + 1) + 1)
+
+
+_FLOW_MARK = re.compile(r"[\[\]{}'\"#]")
+_DOUBLE_QUOTED_REST = re.compile(r'(?:[^"\\]|\\.)*"', re.S)
+
+
+def _flow_too_deep(text: str) -> int | None:
+    """Where `[` and `{` first nest deeper than `MAX_DEPTH` in `text` (outside quotes and
+    comments), or None. ruamel's scanner looks for the end of a flow collection before the
+    composer sees its depth, at a cost that grows with the square of the depth: 2,000
+    brackets would take seconds, so they are counted first."""
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return None  # the usual case, without a walk
+    depth, at = 0, 0
+    while (mark := _FLOW_MARK.search(text, at)) is not None:
+        char, at = mark.group(), mark.start()
+        before = text[at - 1] if at else "\n"
+        if char in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return at
+        elif char in "]}":
+            depth = max(depth - 1, 0)
+        elif before in " \t\r\n" and char == "#":  # a comment, to the end of its line
+            at = text.find("\n", at)
+        elif before in " \t\r\n[{,:-" and char == "'":  # '' is a quote inside
+            at = text.find("'", at + 1)
+            while at >= 0 and text.startswith("''", at):
+                at = text.find("'", at + 2)
+        elif before in " \t\r\n[{,:-" and char == '"':
+            rest = _DOUBLE_QUOTED_REST.match(text, at + 1)
+            at = rest.end() - 1 if rest else -1
+        if at < 0:
+            return None  # an open quote or a last comment: the parser says what is wrong
+        at += 1
+    return None
+
+
+def _too_deep(span: Span) -> Diagnostic:
+    return Diagnostic(
+        "SEM108",
+        f"the file nests more than {MAX_DEPTH} levels deep",
+        span,
+        "no project file needs more than a few levels: look for brackets that are never "
+        "closed or an indentation that keeps growing",
+    )
+
+
+def _alias_expansion(tree: Any, name: str) -> Diagnostic | None:
+    """SEM108 when aliases make the data much larger than the text (a "billion laughs"
+    file), or refer to a mapping or list that holds them; None when they are harmless.
+
+    Each mapping and list is walked once; a node met again is an alias, counted with the
+    size already known for it, so the check costs one walk of the nodes written.
+    """
+    sizes: dict[int, int] = {}  # a mapping or list -> its number of values, aliases expanded
+    aliased: dict[int, tuple[Any, Any]] = {}  # a node named by an alias -> where
+    open_: set[int] = {id(tree)}
+    written = 1
+    frames: list[tuple[Any, Iterator[tuple[Any, Any]], list[int]]] = [(tree, _children(tree), [1])]
+    while frames:
+        node, children, total = frames[-1]
+        for key, child in children:
+            if not isinstance(child, (CommentedMap, CommentedSeq)):
+                total[0] += 1
+                written += 1
+            elif id(child) in open_:
+                return _alias_problem(
+                    name, node, key, "an alias refers to a mapping or list that holds it"
+                )
+            elif id(child) in sizes:
+                aliased.setdefault(id(child), (node, key))
+                total[0] += sizes[id(child)]
+            else:
+                open_.add(id(child))
+                written += 1
+                frames.append((child, _children(child), [1]))
+                break
+        else:
+            frames.pop()
+            open_.discard(id(node))
+            sizes[id(node)] = total[0]
+            if frames:
+                frames[-1][2][0] += total[0]
+    expanded = sizes[id(tree)]
+    if expanded - written <= MAX_ALIAS_EXPANSION:
+        return None
+    parent, key = aliased[max(aliased, key=lambda k: sizes[k])]
+    return _alias_problem(
+        name, parent, key, f"aliases expand the file to {expanded:,} values (written: {written:,})"
+    )
+
+
+def _children(node: Any) -> Iterator[tuple[Any, Any]]:
+    return iter(node.items()) if isinstance(node, CommentedMap) else enumerate(node)
+
+
+def _alias_problem(name: str, parent: Any, key: Any, message: str) -> Diagnostic:
+    if isinstance(parent, CommentedMap):
+        line, col = _written_in(parent, key).lc.value(key)
+    else:
+        line, col = parent.lc.item(key)
+    return Diagnostic(
+        "SEM108",
+        message,
+        Span(name, line + 1, col + 1),
+        f"aliases (*name) may add at most {MAX_ALIAS_EXPANSION:,} values: write the data out",
+    )
+
+
+def _quoted(text: str) -> str:
+    """`text`, cut to a length a message can show."""
+    return text if len(text) <= QUOTED * 2 else text[: QUOTED * 2] + "..."
 
 
 def _schema_diagnostic(
@@ -120,7 +426,7 @@ def _schema_diagnostic(
     hint: str | None = None
     if kind == "extra_forbidden":
         key = str(loc[-1])
-        message = f"unknown key '{key}'" + (f" in {where}" if where else "")
+        message = f"unknown key '{_quoted(key)}'" + (f" in {where}" if where else "")
         hint = suggest(key, _allowed_keys(schema, loc[:-1])) or (
             "a comma inside {...} starts a new key: put the text before it in quotes"
             if " " in key

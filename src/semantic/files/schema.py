@@ -11,13 +11,48 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 Id = Annotated[
     str,
     StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=128),
     Field(description="A stable snake_case id: lower-case letters, digits and underscores."),
 ]
+#: how deep brackets may nest in an expression (sqlglot's parser recurses on each level;
+#: the business query language has the same limit)
+MAX_EXPR_DEPTH = 64
+
+
+def _shallow(text: str) -> str:
+    """`text`, if its brackets nest at most `MAX_EXPR_DEPTH` deep (quoted text aside)."""
+    if text.count("(") + text.count("[") <= MAX_EXPR_DEPTH:
+        return text  # the usual case, without a walk
+    depth, quote = 0, ""
+    for char in text:
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char in "([":
+            depth += 1
+            if depth > MAX_EXPR_DEPTH:
+                raise ValueError(
+                    f"the expression nests brackets more than {MAX_EXPR_DEPTH} levels deep"
+                )
+        elif char in ")]":
+            depth -= 1
+    return text
+
+
+#: a SQL expression or condition written in a file
+SqlText = Annotated[str, AfterValidator(_shallow)]
 Language = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")]
 LangText = dict[Language, str]
 Cardinality = Literal["many_to_one", "one_to_one", "one_to_many"]
@@ -74,7 +109,9 @@ class QualityRuleSpec(Strict):
     """A data quality rule: a condition every row should meet, in a quality dimension."""
 
     dimension: QualityDimension
-    check: str = Field(description="A SQL condition on the entity's columns, true for good rows.")
+    check: SqlText = Field(
+        description="A SQL condition on the entity's columns, true for good rows."
+    )
     description: str | None = None
     threshold: float = Field(
         1.0, ge=0, le=1, description="Share of rows that must pass for the rule to pass."
@@ -107,7 +144,7 @@ class DimensionSpec(Strict):
     """A dimension: an expression over one entity's columns."""
 
     entity: Id
-    expr: str
+    expr: SqlText
     path: list[str] = Field(
         default_factory=list,
         description="Hops `entity.relationship` the join path must end with (role-playing).",
@@ -152,8 +189,8 @@ class MetricSpec(Strict):
     (optionally summed over a time `window`, or `shift`ed to an earlier period)."""
 
     entity: Id | None = None
-    expr: str
-    filter: str | None = Field(
+    expr: SqlText
+    filter: SqlText | None = Field(
         None,
         description="A condition on dimensions and segments (by term id) that the rows must "
         "meet, e.g. part_type LIKE 'PROMO%'.",
@@ -177,7 +214,7 @@ class SegmentSpec(Strict):
     """A named boolean condition over one entity's columns."""
 
     entity: Id
-    condition: str
+    condition: SqlText
     path: list[str] = Field(default_factory=list)
 
 
@@ -259,7 +296,7 @@ class SubjectAreaSpec(Strict):
         description="Dimension and time dimension ids; `order_date.month` for a time grain.",
     )
     metrics: list[Id] = Field(min_length=1, description="Metric ids.")
-    filter: str | None = Field(
+    filter: SqlText | None = Field(
         None,
         description="A business condition on dimensions and segments (by term id) that the "
         "rows must meet, e.g. order_date >= DATE '1995-01-01'.",
