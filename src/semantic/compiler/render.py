@@ -357,7 +357,7 @@ def _source(
         return node
 
     measures = {m: e.copy().transform(leaf, copy=False) for m, e in agg.measures}
-    columns = [_alias(e.copy(), key_names[name]) for name, e in agg.keys]
+    columns: list[exp.Expression] = [_alias(e.copy(), key_names[name]) for name, e in agg.keys]
     columns += [_named(physical[k], leaves[k]) for k in leaves]
     body.set("expressions", columns)
     # The identity of an entity row is its number, not its key: rows whose key is NULL (or

@@ -55,6 +55,8 @@ class KeyMeasure:
     #: `coverage`: the metric; `match` and `coverage`: the path, as `a -> b`
     metric: str | None = None
     path: str = ""
+    #: `match`: the relationship's name
+    relationship: str = ""
 
     @property
     def broken(self) -> bool:
@@ -140,6 +142,7 @@ def measure_keys(model: Model, fetch: Fetch, dialect: str = "duckdb") -> list[Ke
                         f"the relationship {edge.hop}",
                         detail=edge.target,
                         path=describe_path(edge.source, (edge,)),
+                        relationship=edge.name,
                     )
                 )
     for term in model.terms.values():
