@@ -116,6 +116,9 @@ CODES: dict[str, str] = {
     "SEM429": "no example query compiles for a term (catalog site)",
     "SEM434": "the query ran longer than the statement time-out",
     "SEM435": "the result is larger than the result-size limit",
+    "SEM439": "a primary key is NULL in some rows of the data",
+    "SEM440": "a metric leaves out the rows without a match on a relationship it reads",
+    "SEM441": "a query reads data that breaks a declared key",
 }
 
 

@@ -29,12 +29,16 @@ MODEL = """
 entities:
   customer:
     primary_key: [id]
-    columns: {id: {type: integer}, segment: {type: varchar}, balance: {type: integer}}
+    columns:
+      id: {type: integer}
+      code: {type: varchar}
+      segment: {type: varchar}
+      balance: {type: integer}
     relationships:
-      - {to: target, cardinality: one_to_many, keys: {segment: segment}}
+      - {to: target, cardinality: one_to_many, keys: {code: code}}
   target:
-    primary_key: [segment, year]
-    columns: {segment: {type: varchar}, year: {type: integer}}
+    primary_key: [code, year]
+    columns: {code: {type: varchar}, year: {type: integer}}
   orders:
     primary_key: [id]
     columns: {id: {type: integer}, customer_id: {type: integer}}
@@ -73,28 +77,38 @@ terms:
   line_count: {label: {en: Lines}, metric: {entity: line, expr: count(*)}}
 """
 
-# customers: 1 A (10), 2 B (20), 3 C (0, never orders), and three without an id: A (5),
-#   A (5), B (7), none of which orders (a NULL key matches no order)
-# targets: A in 2025 and 2026, B in 2026
+# customers (id, code, segment, balance): 1 c1 A 10, 2 c2 B 20, 3 c3 C 0 (never orders), and
+#   three without an id: c4 A 5, c5 A 5, c6 B 7, none of which orders (a NULL key matches
+#   no order)
+# targets (by customer code): c1 in 2025 and 2026, c2 in 2026, c4 in 2025 and 2026, c5 in
+#   2025, c6 in 2026
 # orders: 10 and 11 of customer 1, 12 of customer 2
 # lines: 10/1 AIR, 10/2 RAIL, 11/1 AIR, 12/1 AIR; offers exist for (p1, v1) only
 # so by ship mode: AIR has customers 1 and 2, RAIL customer 1, and the NULL mode (no line)
 # customer 3 and the three without an id: 4 customers, balance 0 + 5 + 5 + 7 = 17
 TABLES: dict[str, Table] = {
     "customer": (
-        (("id", "integer"), ("segment", "varchar"), ("balance", "integer")),
+        (("id", "integer"), ("code", "varchar"), ("segment", "varchar"), ("balance", "integer")),
         (
-            (1, "A", 10),
-            (2, "B", 20),
-            (3, "C", 0),
-            (None, "A", 5),
-            (None, "A", 5),
-            (None, "B", 7),
+            (1, "c1", "A", 10),
+            (2, "c2", "B", 20),
+            (3, "c3", "C", 0),
+            (None, "c4", "A", 5),
+            (None, "c5", "A", 5),
+            (None, "c6", "B", 7),
         ),
     ),
     "target": (
-        (("segment", "varchar"), ("year", "integer")),
-        (("A", 2025), ("A", 2026), ("B", 2026)),
+        (("code", "varchar"), ("year", "integer")),
+        (
+            ("c1", 2025),
+            ("c1", 2026),
+            ("c2", 2026),
+            ("c4", 2025),
+            ("c4", 2026),
+            ("c5", 2025),
+            ("c6", 2026),
+        ),
     ),
     "orders": (
         (("id", "integer"), ("customer_id", "integer")),
@@ -176,21 +190,22 @@ def test_rows_with_a_null_key_are_not_merged_over_a_one_to_many_join(
 def test_rows_with_a_null_key_that_fan_out_count_once_per_group(
     engine: Engine, shop: Project
 ) -> None:
-    # the relationship to the targets goes through the segment, not the key: a customer
-    # without an id still has targets. 2025: customer 1 and the two A's without an id (3,
-    # balance 20); 2026: customers 1, 2, the three without an id (5, balance 47); C has none.
+    # the relationship to the targets goes through the customer's code, not its key: a
+    # customer without an id still has targets. 2025: c1, c4 and c5 (3 customers, balance
+    # 10 + 5 + 5 = 20: c4 and c5 are two rows, equal but for their code); 2026: c1, c2, c4
+    # and c6 (4, balance 42); c3 has none.
     check(
         engine,
         shop,
         "SELECT target_year, customer_count, total_balance",
         """
         SELECT t.year, COUNT(*), SUM(c.balance)
-        FROM customer AS c JOIN target AS t ON t.segment = c.segment GROUP BY t.year
+        FROM customer AS c JOIN target AS t ON t.code = c.code GROUP BY t.year
         UNION ALL
         SELECT NULL, COUNT(*), SUM(c.balance) FROM customer AS c
-        WHERE NOT EXISTS (SELECT 1 FROM target AS t WHERE t.segment = c.segment)
+        WHERE NOT EXISTS (SELECT 1 FROM target AS t WHERE t.code = c.code)
         """,
-        [(2025, 3, 20), (2026, 5, 47), (None, 1, 0)],
+        [(2025, 3, 20), (2026, 4, 42), (None, 1, 0)],
     )
 
 
@@ -249,11 +264,13 @@ def test_a_duplicate_key_counts_each_row_over_a_fan_out_as_in_the_total(
     query says that the key is broken (SEM441) rather than merging them in some groups."""
     tables = dict(TABLES)
     columns, rows = TABLES["customer"]
-    tables["customer"] = (columns, (*rows, (2, "B", 20)))
+    tables["customer"] = (columns, (*rows, (2, "c7", "B", 20)))
     project = tiny_project(tmp_path, MODEL, GLOSSARY, tables)
-    by_mode = project.query("SELECT ship_mode, customer_count ORDER BY ship_mode").to_pylist()
+    query = "SELECT ship_mode, customer_count ORDER BY ship_mode"
+    by_mode = project.query(query).to_pylist()
     assert [tuple(r.values()) for r in by_mode] == [("AIR", 3), ("RAIL", 1), (None, 4)]
-    warnings = project.query_warnings("SELECT ship_mode, customer_count")
-    assert [w.code for w in warnings] == ["SEM441"]
-    assert "customer" in warnings[0].message
+    # the NULL ids, and id 2 twice
+    warnings = project.query_warnings(query)
+    assert [w.code for w in warnings] == ["SEM441", "SEM441"]
+    assert all("this query reads 'customer'" in w.message for w in warnings)
     assert Decimal(project.query("SELECT customer_count").to_pylist()[0]["customer_count"]) == 7
