@@ -177,11 +177,12 @@ def key_diagnostics(model: Model, measures: Sequence[KeyMeasure]) -> list[Diagno
 def _diagnostic(model: Model, m: KeyMeasure) -> Diagnostic:
     entity = model.entities[m.entity]
     if m.kind == "not_null":
+        example = f" (e.g. {m.example})" if len(m.columns) > 1 else ""
         return Diagnostic(
             "SEM439",
             f"{m.failing} row(s) of '{entity.table}' have a NULL in the primary key "
-            f"{_name(m.columns)} (e.g. {m.example}): such rows are counted, each as a row of "
-            "its own, but match no relationship and cannot be told apart",
+            f"{_name(m.columns)}{example}: each still counts as a row, but matches no "
+            "relationship, and nothing identifies it",
             entity.span,
             "fix the data, or declare the primary key the data really has",
         )
@@ -200,7 +201,7 @@ def _diagnostic(model: Model, m: KeyMeasure) -> Diagnostic:
             f"{m.failing} row(s) of '{m.entity}' have a {'/'.join(m.columns)} with no match "
             f"in '{m.detail}': they stay in the metrics of '{m.entity}', under a NULL group "
             f"for the dimensions of '{m.detail}'; a metric whose expression reads a column of "
-            f"'{m.detail}' leaves them out (SEM440)",
+            f"'{m.detail}' may leave them out (SEM440 names it)",
             entity.span,
             "expected for optional relationships; otherwise fix the data",
             severity="warning",
