@@ -25,7 +25,7 @@ from sqlglot import exp
 from semantic.compiler.dialects import column_types, to_sql
 from semantic.compiler.naming import Names
 from semantic.compiler.resolve import Path, describe_path, find_path
-from semantic.errors import Diagnostic, SemanticError, Span
+from semantic.errors import Diagnostic, SemanticError
 from semantic.model import Edge, Entity, Model, Term
 from semantic.model.nodes import column, table
 
@@ -375,10 +375,3 @@ def _coverage(model: Model, term: Term, target: str, path: Path) -> exp.Select |
         ),
         copy=False,
     )
-
-
-def span_of(model: Model, measure: KeyMeasure) -> Span:
-    """Where the promise of `measure` is declared: the metric, else the entity."""
-    if measure.metric is not None:
-        return model.terms[measure.metric].span
-    return model.entities[measure.entity].span
