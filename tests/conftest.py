@@ -34,6 +34,16 @@ def assert_names_unique(tree: exp.Expression) -> None:
 
 
 @pytest.fixture(scope="session", autouse=True)
+def key_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The measures of key integrity that queries keep (semantic.engines.integrity_cache)
+    go to a folder of the test session, not to the user's cache."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv("SEMANTIC_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+    yield
+    patch.undo()
+
+
+@pytest.fixture(scope="session", autouse=True)
 def names_checked() -> Iterator[None]:
     """Every SQL the tests compile is checked for names that clash (see semantic.compiler.naming):
     every tree on the one road to engine SQL (`to_sql`, after the dialect pass), and the

@@ -16,14 +16,23 @@ from tests.test_errors import GLOSSARY, MODEL
 
 
 def test_tpch_rules_pass_and_are_measured_on_every_row(project: Project) -> None:
-    results = {r.rule.id: r for r in project_quality(project)}
-    assert set(results) == {
+    every = project_quality(project)
+    results = {r.rule.id: r for r in every if r.rule.entity == "lineitem" or r.rule.term}
+    declared = {
         "quantity_is_positive",
         "discount_is_a_rate",
         "received_after_shipping",
         "total_price_is_positive",
         "phone_is_well_formed",
     }
+    assert declared <= {r.rule.id for r in every}
+    # then the built-in rules of key integrity: each primary key not NULL and unique, each
+    # foreign key found, each row that a metric reads through a relationship found
+    builtin = [r for r in every if r.rule.id not in declared]
+    assert len(builtin) == 8 + 8 + 10 + 1
+    assert {"primary_key_not_null", "primary_key_unique", "partsupp_found"} <= set(results)
+    assert results["partsupp_found"].rule.term == "profit"
+    assert all(r.passed and r.score == 1.0 for r in builtin)
     lines = project.engine.fetch("SELECT count(*) FROM lineitem")[0][0]
     assert results["discount_is_a_rate"].rows == lines
     assert all(r.passed and r.score == 1.0 for r in results.values())
@@ -71,4 +80,5 @@ def test_failing_rule_counts_nulls_as_not_met_and_exits_non_zero(tmp_path: Path)
 def test_quality_command_on_the_default_project() -> None:
     result = CliRunner().invoke(app, ["--project", str(ROOT), "quality", "-f", "csv"])
     assert result.exit_code == 0, result.stderr
-    assert result.stdout.count("True") == 5
+    # 5 declared rules, 27 built-in ones of key integrity
+    assert result.stdout.count("True") == 5 + 27

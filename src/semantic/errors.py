@@ -122,6 +122,9 @@ CODES: dict[str, str] = {
     "SEM436": "a view has no column left: it is not published",
     "SEM437": "a DuckDB file holding the source tables cannot hide confidential terms",
     "SEM438": "`semantic fmt` cannot write a file (read-only, full disk); it is left as it was",
+    "SEM439": "a primary key is NULL in some rows of the data",
+    "SEM440": "a metric leaves out the rows without a match on a relationship it reads",
+    "SEM441": "a query reads data that breaks a declared key",
 }
 
 

@@ -11,8 +11,8 @@ FROM orders AS orders
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any, cast
@@ -30,7 +30,8 @@ from semantic.engines.base import Engine, Limits
 from semantic.engines.connect import check_engines, open_engine
 from semantic.engines.datagen import ensure_tpch
 from semantic.engines.duckdb import DuckDBEngine
-from semantic.engines.integrity import check_keys
+from semantic.engines.integrity import KeyMeasure, check_keys, key_diagnostics
+from semantic.engines.integrity_cache import cached_key_measures
 from semantic.errors import Diagnostic, SemanticError, Span, error, suggest
 from semantic.files.read import Document, read_file
 from semantic.files.root import CONFIG_FILE, find_root
@@ -50,6 +51,10 @@ class Project:
     model: Model
     warnings: list[Diagnostic] = field(default_factory=list)
     _engines: dict[str, Engine] = field(default_factory=dict, repr=False)
+    #: the key measures of the data of each engine used (see `key_measures`)
+    _keys: dict[int, list[KeyMeasure]] = field(default_factory=dict, repr=False)
+    #: what was found about the data each query read, by query text (see `query_warnings`)
+    _read: dict[str, list[Diagnostic]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def load(cls, path: str | Path = ".") -> Project:
@@ -132,8 +137,11 @@ class Project:
         return render_sql(self.plan(query), target, pretty=pretty, schema=self.column_types)
 
     def query_warnings(self, query: QueryInput) -> list[Diagnostic]:
-        """What is worth knowing about a query that still compiles: deprecated terms."""
-        return parse_query(self.model, query_text(query)).warnings(self.model)
+        """What is worth knowing about a query that still compiles: deprecated terms; once
+        it ran (`query`), the broken keys of the data it read (SEM441) and the rows its
+        metrics leave out (SEM440)."""
+        text = query_text(query)
+        return parse_query(self.model, text).warnings(self.model) + self._read.get(text, [])
 
     def explain(self, query: QueryInput) -> str:
         """The plan of a business query in plain words."""
@@ -252,7 +260,8 @@ class Project:
         """Run a business query and return an Arrow table: on `engine` (an engine, or its
         name or URL, see `engine_for`), the project's default engine when None; within
         `limits` (the project's when None): SEM434 past the time-out, SEM435 past the size."""
-        plan = self.plan(query)
+        parsed = parse_query(self.model, query_text(query))
+        plan = plan_query(self.model, parsed)
         bound = dict(params or {})
         missing = [p for p in plan.params if p not in bound]
         if missing:
@@ -263,8 +272,41 @@ class Project:
                 f"pass --param {missing[0]}=VALUE",
             )
         target = self.engine_for(engine)
+        found = self.data_warnings(plan, parsed.places, target)
+        if self.config.broken_keys == "refuse":
+            refused = [replace(d, severity="error") for d in found if d.code == "SEM441"]
+            if refused:
+                raise SemanticError(refused)
+        self._read[query_text(query)] = found
         sql = render_sql(plan, target.dialect, pretty=False, schema=self.column_types)
         return target.execute(sql, {p: bound[p] for p in plan.params}, limits or self.limits)
+
+    def key_measures(self, engine: Engine | str | None = None) -> list[KeyMeasure]:
+        """Every key promise of the model measured on the data of `engine` (see `query`):
+        measured once per session, and kept on disk while data files do not change (see
+        `semantic.engines.integrity_cache`)."""
+        return cached_key_measures(self.model, self.engine_for(engine), self._keys)
+
+    def data_warnings(self, plan: Plan, named: Iterable[str], engine: Engine) -> list[Diagnostic]:
+        """What the data that `plan` (of a query naming the terms `named`) reads breaks:
+        the declared keys of its entities that hold NULL or repeated values (SEM441) and the
+        rows its metrics leave out for lack of a match (SEM440). Nothing when `broken_keys:
+        ignore` or when the keys cannot be measured (the query then says what is wrong)."""
+        if self.config.broken_keys == "ignore":
+            return []
+        try:
+            measures = cached_key_measures(self.model, engine, self._keys)
+        except Exception:  # a table missing, a check the engine cannot run: no verdict
+            self._keys[id(engine)] = []
+            return []
+        entities, metrics = _read_by(plan, named, self.model)
+        found = []
+        for measure in measures:
+            if measure.broken and measure.entity in entities:
+                found.append(_broken_key(self.model, measure))
+            elif measure.kind == "coverage" and measure.failing and measure.metric in metrics:
+                found += key_diagnostics(self.model, [measure])
+        return found
 
     def check_data(self, engine: Engine | str | None = None) -> list[Diagnostic]:
         """The model compared with the data: tables, columns, types, then keys (on `engine`,
@@ -282,6 +324,48 @@ class Project:
             self.prepare_data()
             diagnostics += self.check_data()
         return diagnostics
+
+
+def _read_by(plan: Plan, named: Iterable[str], model: Model) -> tuple[set[str], set[str]]:
+    """The entities whose rows `plan` reads, and the metrics among the terms a query
+    `named` (with those that its derived metrics, windows and shifts are made of)."""
+    aggregates = [*plan.aggregates, *(ot.rows for ot in plan.over_time if ot.rows is not None)]
+    entities = {a.entity for a in aggregates}
+    entities |= {j.edge.target for a in aggregates for j in a.joins}
+    metrics: set[str] = set()
+    todo = list(named)
+    while todo:
+        tid = todo.pop()
+        if tid in metrics or tid not in model.terms or not model.terms[tid].is_metric:
+            continue
+        metrics.add(tid)
+        todo += model.terms[tid].refs
+    return entities, metrics
+
+
+def _broken_key(model: Model, measure: KeyMeasure) -> Diagnostic:
+    """SEM441: a query reads an entity whose data breaks a declared key."""
+    entity = model.entities[measure.entity]
+    columns = ", ".join(measure.columns)
+    if measure.kind == "not_null":
+        what = f"{measure.failing} row(s) have a NULL in its primary key ({columns})"
+        effect = "each counts as a row of its own and matches no relationship"
+    else:
+        what = (
+            f"{measure.detail} value(s) of ({columns}) appear more than once "
+            f"(e.g. {measure.example}) in {measure.failing} rows, yet {measure.why} says each "
+            "is unique"
+        )
+        effect = "each copy counts, and joins to them multiply rows"
+    return Diagnostic(
+        "SEM441",
+        f"this query reads '{entity.id}', whose data breaks a declared key: {what}; {effect}, "
+        "so the answer may not be what the model promises",
+        entity.span,
+        "run `semantic check --data` and fix the data or the key; `broken_keys: refuse` in "
+        "semantic.yml refuses such queries",
+        severity="warning",
+    )
 
 
 def _check_metric_paths(model: Model) -> list[Diagnostic]:

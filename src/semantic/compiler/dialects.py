@@ -646,6 +646,27 @@ def _date_diff(node: exp.Expression, ctx: Context) -> exp.Expression:
     return exp.Paren(this=new.transform(place, copy=False))
 
 
+def _unordered_numbers(order: exp.Expression | None) -> FunctionRewrite:
+    """`ROW_NUMBER() OVER ()` (a number per row, in no order: the compiler's identity of
+    an entity's rows) for engines whose ROW_NUMBER needs an ORDER BY: ordered by `order`,
+    a constant, or, with None, Spark's `MONOTONICALLY_INCREASING_ID()`, which numbers the
+    rows without gathering them in one partition (unique, not consecutive)."""
+
+    def rewrite(node: exp.Expression, ctx: Context) -> exp.Expression:
+        if not isinstance(node.this, exp.RowNumber) or node.args.get("order"):
+            return node
+        if node.args.get("partition_by"):
+            return node
+        if order is None:
+            return _fn("MONOTONICALLY_INCREASING_ID")
+        # NULLS FIRST, the order of a constant in every one of these engines: sqlglot then
+        # writes no CASE to emulate another
+        ordered = exp.Order(expressions=[exp.Ordered(this=order.copy(), nulls_first=True)])
+        return exp.Window(this=node.this.copy(), order=ordered)
+
+    return rewrite
+
+
 _SPARKS = ("spark", "spark2", "databricks")
 _POSTGRES_LIKE = ("postgres", "materialize", "risingwave", "redshift")
 
@@ -665,6 +686,7 @@ _SPARK_FUNCTIONS: dict[type[exp.Expression], FunctionRewrite] = {
     exp.Dayname: _names_format("DATE_FORMAT", "EEEE", "MMMM"),
     exp.Monthname: _names_format("DATE_FORMAT", "EEEE", "MMMM"),
     exp.Substring: _substring_from_zero,
+    exp.Window: _unordered_numbers(None),
 }
 _SQLITE_FUNCTIONS: dict[type[exp.Expression], FunctionRewrite] = {
     exp.Cast: _integer_cast,
@@ -746,7 +768,11 @@ class Target:
 _WEEK_UNKNOWN = "its weeks start on a day that depends on a session setting, DuckDB's on Monday"
 _NOT_SQL = "sqlglot reads this language but writes plain SQL for it, not {}"
 _ORACLE = Target(
-    truncate=_trunc_oracle, shift=_shift_oracle, date_part=_part_extract, null_safe_eq=_null_safe_or
+    truncate=_trunc_oracle,
+    shift=_shift_oracle,
+    date_part=_part_extract,
+    null_safe_eq=_null_safe_or,
+    functions={exp.Window: _unordered_numbers(exp.null())},
 )
 
 _TSQL = Target(
@@ -755,6 +781,7 @@ _TSQL = Target(
     date_part=_part_standard,
     average_as_double=True,
     time_zone=_ZONE_TSQL,
+    functions={exp.Window: _unordered_numbers(exp.Subquery(this=exp.select(exp.null())))},
 )
 #: sqlglot writes these as DuckDB names (DAY_OF_MONTH...) that PostgreSQL lacks, and no
 #: rewrite of `_POSTGRES_FUNCTIONS` keeps their meaning yet
@@ -785,7 +812,11 @@ TARGETS: dict[str, Target] = {
     "materialize": replace(_POSTGRES, byte_collation=False),
     "risingwave": replace(_POSTGRES, byte_collation=False),
     "redshift": Target(date_part=_part_standard, duckdb_weeks=False, average_as_double=True),
-    "snowflake": Target(duckdb_weeks=True, double_division=True),
+    "snowflake": Target(
+        duckdb_weeks=True,
+        double_division=True,
+        functions={exp.Window: _unordered_numbers(exp.null())},
+    ),
     "tsql": _TSQL,
     "fabric": _TSQL,
     "sqlite": Target(

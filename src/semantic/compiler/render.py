@@ -356,14 +356,14 @@ def _source(
             return column(leaves[key], ROWS)
         return node
 
-    for part in agg.entity_key:
-        leaf(part)
-    entity_key = list(leaves)
     measures = {m: e.copy().transform(leaf, copy=False) for m, e in agg.measures}
-    columns = [_named(physical[k], leaves[k]) for k in entity_key]
-    columns += [_alias(e.copy(), key_names[name]) for name, e in agg.keys]
-    columns += [_named(physical[k], leaves[k]) for k in leaves if k not in entity_key]
+    columns: list[exp.Expression] = [_alias(e.copy(), key_names[name]) for name, e in agg.keys]
+    columns += [_named(physical[k], leaves[k]) for k in leaves]
     body.set("expressions", columns)
+    # The identity of an entity row is its number, not its key: rows whose key is NULL (or
+    # repeats) are rows all the same, and merging them would count them once (issue #19).
+    number = _number_rows(body, agg)
+    body.set("expressions", [_named(number, scope.new(number.name)), *columns])
     body.set("distinct", exp.Distinct())
     outer = exp.Select()
     outer.set(
@@ -374,6 +374,35 @@ def _source(
     if keys:
         outer.set("group", exp.Group(expressions=[k.copy() for k in keys.values()]))
     return outer, keys, measures
+
+
+#: base name of the number given to each row of a fanned-out aggregate's entity
+ROW_NUMBER = "entity_row"
+
+
+def _number_rows(body: exp.Select, agg: Aggregate) -> exp.Column:
+    """Read `agg`'s entity in `body` from a subquery that numbers its rows, and return the
+    number's column: `FROM (SELECT <the columns body reads>, ROW_NUMBER() OVER () AS
+    entity_row FROM table AS entity) AS entity`. The number tells every row from every
+    other, equal ones included, whatever their key holds."""
+    read = {c.name: None for c in body.find_all(exp.Column) if c.table == agg.entity and c.name}
+    number = Names(read).new(ROW_NUMBER)
+    numbered = exp.Select(
+        expressions=[
+            *(column(name, agg.entity) for name in read),
+            _alias(exp.Window(this=exp.RowNumber()), number),
+        ]
+    )
+    numbered.set("from_", exp.From(this=table(agg.table, agg.entity)))
+    body.set(
+        "from_",
+        exp.From(
+            this=exp.Subquery(
+                this=numbered, alias=exp.TableAlias(this=exp.to_identifier(agg.entity))
+            )
+        ),
+    )
+    return column(number, agg.entity)
 
 
 def _flat(plan: Plan, agg: Aggregate) -> exp.Select:

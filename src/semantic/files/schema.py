@@ -396,3 +396,10 @@ class ProjectFile(Strict):
         LimitsSpec(),
         description="Statement time-out and result-size limit of queries (docs/engines.md).",
     )
+    broken_keys: Literal["warn", "refuse", "ignore"] = Field(
+        "warn",
+        description="What a query does when the data it reads breaks a declared key (NULL or "
+        "repeated primary keys, repeated keys on the one side of a relationship): warn "
+        "(SEM441 on stderr), refuse (SEM441 as an error), or ignore (the keys are not "
+        "checked). See SEM441 in docs/errors.md.",
+    )

@@ -1,16 +1,27 @@
-"""Quality rules measured on the data: the share of rows of an entity that meet each rule."""
+"""Quality rules measured on the data: the share of rows of an entity that meet each rule.
+
+Besides the rules the model and glossary declare, every project has built-in rules of key
+integrity, measured by `semantic.engines.integrity`: each primary key is never NULL and
+unique (threshold 1: a broken key fails `semantic quality` and the publication gate), each
+key on the "one" side of a relationship is unique (threshold 1), each foreign key of a
+many-to-one relationship finds its row, and each metric whose expression reads another
+entity's column has that row (threshold 0: measured and shown, never failing, as the rows
+without a match are legal).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 from sqlglot import exp
 
 from semantic.compiler.dialects import column_types, to_sql
+from semantic.compiler.naming import readable
 from semantic.engines.base import Engine
-from semantic.engines.integrity import Fetch
+from semantic.engines.integrity import Fetch, KeyMeasure, measure_keys
 from semantic.model import Model, QualityRule
-from semantic.model.nodes import table
+from semantic.model.nodes import column, table
 from semantic.project import Project
 
 
@@ -54,8 +65,70 @@ def measure_quality(model: Model, fetch: Fetch, dialect: str = "duckdb") -> list
     return results
 
 
+def measure_key_rules(model: Model, fetch: Fetch, dialect: str = "duckdb") -> list[QualityResult]:
+    """The built-in rules of key integrity measured on the data (see the module's doc)."""
+    return [_key_result(m) for m in measure_keys(model, fetch, dialect)]
+
+
+def key_rule(measure: KeyMeasure) -> QualityRule:
+    """The built-in quality rule that `measure` measures."""
+    columns = [column(c) for c in measure.columns]
+    cols = ", ".join(measure.columns)
+    shown = f"({cols})" if len(measure.columns) > 1 else cols
+    present = cast(exp.Expression, exp.and_(*(c.is_(exp.null()).not_() for c in columns)))
+    if measure.kind == "not_null":
+        return QualityRule(
+            "primary_key_not_null",
+            measure.entity,
+            "completeness",
+            present,
+            f"{shown} IS NOT NULL",
+            f"No part of the primary key {shown} is NULL (built-in).",
+            1.0,
+        )
+    if measure.kind == "unique":
+        primary = measure.why == "its primary key"
+        return QualityRule(
+            "primary_key_unique" if primary else f"key_unique_{readable(cols)}",
+            measure.entity,
+            "uniqueness",
+            present,
+            f"each value of {shown} appears once",
+            f"Each value of {shown} appears in one row only, as {measure.why} says (built-in).",
+            1.0,
+        )
+    if measure.kind == "match":
+        return QualityRule(
+            f"{readable(measure.relationship)}_found",
+            measure.entity,
+            "consistency",
+            present,
+            f"{shown} is NULL or matches a row of {measure.detail}",
+            f"A row's {shown} finds its row in {measure.path} (built-in, measured only).",
+            0.0,
+        )
+    return QualityRule(
+        f"{readable(measure.detail)}_found",
+        measure.entity,
+        "completeness",
+        present,
+        f"the row reached by {measure.path} exists",
+        f"The rows of {measure.entity} that {measure.why} reads through {measure.path} find "
+        f"their row of {measure.detail}; the others are left out of the metric (built-in, "
+        "measured only).",
+        0.0,
+        term=measure.metric,
+    )
+
+
+def _key_result(measure: KeyMeasure) -> QualityResult:
+    return QualityResult(key_rule(measure), measure.rows, measure.rows - measure.failing)
+
+
 def project_quality(project: Project, engine: Engine | str | None = None) -> list[QualityResult]:
     """Every quality rule of `project`'s glossary and model measured on its data (on
-    `engine`: an engine, or its name or URL; the project's default when None)."""
+    `engine`: an engine, or its name or URL; the project's default when None), then the
+    built-in rules of key integrity."""
     target = project.engine_for(engine)
-    return measure_quality(project.model, target.fetch, target.dialect)
+    declared = measure_quality(project.model, target.fetch, target.dialect)
+    return declared + measure_key_rules(project.model, target.fetch, target.dialect)

@@ -330,6 +330,10 @@ def add_measurements(graph: Graph, base: str, results: Sequence[QualityResult]) 
     for result in results:
         rule = result.rule
         owner = rule.term or rule.entity
+        if (iris.quality_metric(owner, rule.id), RDF.type, DQV.Metric) not in graph:
+            # a built-in rule (key integrity), which no file declares
+            owner_iri = iris.term(rule.term) if rule.term else iris.entity(rule.entity)
+            _add_quality_rule(graph, iris, owner_iri, owner, rule)
         node = iris.measurement(owner, rule.id)
         graph.add((node, RDF.type, DQV.QualityMeasurement))
         graph.add((node, DQV.isMeasurementOf, iris.quality_metric(owner, rule.id)))
