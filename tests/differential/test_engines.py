@@ -89,7 +89,6 @@ class Target:
         *,
         loose: bool = False,
         known: Known = exact,
-        known_errors: tuple[str, ...] = (),
     ) -> None:
         self.dialect = dialect
         self.execute = execute
@@ -98,32 +97,19 @@ class Target:
         #: whether a value `got` differs from the expected `want` only by a known bug of the
         #: engine, tolerated in the random queries (FOUND pins each, strictly)
         self.known = known
-        #: the errors of the engine that a known bug gives (in the message), tolerated too
-        self.known_errors = known_errors
 
     def __repr__(self) -> str:  # hypothesis prints the arguments of a failing example
         return f"Target({self.dialect})"
 
 
-def _average(got: Any, want: Any, rounding: decimal.Decimal) -> bool:
-    """An average of decimals returned as a DECIMAL, within `rounding` of DuckDB's DOUBLE."""
-    if not isinstance(got, decimal.Decimal) or not isinstance(want, float):
-        return False
-    if not math.isfinite(want):
-        return False
-    return abs(got - decimal.Decimal(want)) <= rounding + abs(got) * decimal.Decimal("1e-9")
-
-
 def postgres_known(got: Any, want: Any) -> bool:
-    """PostgreSQL: avg(numeric) is NUMERIC, and EXTRACT gives NUMERIC, not BIGINT."""
+    """PostgreSQL's known bugs: avg(numeric) is NUMERIC, and EXTRACT gives NUMERIC, where
+    DuckDB gives a DOUBLE and a BIGINT (the values agree)."""
     if isinstance(got, decimal.Decimal) and type(want) is int:
         return got == want
-    return _average(got, want, decimal.Decimal(0))
-
-
-def spark_known(got: Any, want: Any) -> bool:
-    """Spark: avg(decimal(p, s)) is decimal(p + 4, s + 4), rounded to 6 decimals here."""
-    return _average(got, want, decimal.Decimal("0.0000005"))
+    if isinstance(got, decimal.Decimal) and isinstance(want, float) and math.isfinite(want):
+        return math.isclose(float(got), want, rel_tol=1e-9, abs_tol=1e-12)
+    return False
 
 
 @pytest.fixture(scope="module")
@@ -184,12 +170,7 @@ def spark(tpch_project: Project) -> Iterator[Target]:
         tpch_project.model, tpch_project.data_dir, master=SPARK_MASTER.removeprefix("spark:")
     )
     try:
-        yield Target(
-            "spark",
-            lambda sql, params: rows_of(engine.execute(sql, params)),
-            known=spark_known,
-            known_errors=("[DIVIDE_BY_ZERO]",),
-        )
+        yield Target("spark", lambda sql, params: rows_of(engine.execute(sql, params)))
     finally:
         engine.close()
 
@@ -203,13 +184,10 @@ def say(text: str) -> None:
         note(text)
 
 
-def run_on(
-    target: Target, project: Project, query: Query, *, strict: bool, window: str | None = None
-) -> list[Row]:
+def run_on(target: Target, project: Project, query: Query, window: str | None = None) -> list[Row]:
     """The rows of `query` compiled for `target`'s dialect and run there. An example is
     discarded when the compiler refuses it on purpose (a condition on the `window`'s time
-    dimension alone that cuts a period), or, unless `strict`, when the engine fails with a
-    known bug (FOUND pins each)."""
+    dimension alone that cuts a period)."""
     try:
         sql = project.compile(query.text, target.dialect, pretty=False)
     except SemanticError as exc:
@@ -220,8 +198,6 @@ def run_on(
     try:
         return target.execute(sql, query.params)
     except SemanticError as exc:
-        if not strict and any(known in str(exc) for known in target.known_errors):
-            reject()
         pytest.fail(
             f"{query.text}\nparams: {query.params}\n{target.dialect} refused:\n{exc}\n{sql}",
             pytrace=False,
@@ -280,7 +256,7 @@ def check(
 def agrees(target: Target, subject: Subject, query: Query, *, strict: bool = False) -> None:
     say(f"query: {query.text}")
     say(f"params: {query.params}")
-    actual = run_on(target, subject.project, query, strict=strict)
+    actual = run_on(target, subject.project, query)
     check(target, query, actual, subject.reference.evaluate(query), strict=strict)
 
 
@@ -330,7 +306,7 @@ def windows_agree(
 ) -> None:
     window, query = case
     say(f"query: {query.text}")
-    actual = run_on(target, subject.project, query, strict=False, window=window[1])
+    actual = run_on(target, subject.project, query, window[1])
     check(target, query, actual, evaluate(subject.reference, window, query))
 
 
@@ -366,10 +342,11 @@ FAILED = pytest.fail.Exception  # a difference, not a crash of the test
 #: (engine fixture, query): mismatches found on one engine, each as its smallest query, with
 #: why, checked on every run (xfail strict: fixing one makes its test pass, then move it out)
 FOUND: tuple[Any, ...] = (
-    # avg of a DECIMAL column is a DECIMAL in PostgreSQL (NUMERIC, exact to ~20 digits) and
-    # in Spark (DECIMAL(p + 4, s + 4): rounded to 6 decimals, 0.049493 for 0.0494925...),
-    # where DuckDB's is a DOUBLE: the compiled SQL does not cast the argument to DOUBLE there
-    # (dialects.py: average_as_double is set for T-SQL and Redshift only)
+    # avg of a DECIMAL column is a NUMERIC in PostgreSQL (exact to some 20 digits, 0.0500316
+    # 4029975020816), where DuckDB's is a DOUBLE: the compiled SQL does not cast the argument
+    # to DOUBLE there (dialects.py: average_as_double is not set for PostgreSQL). The same
+    # in Spark (DECIMAL(19, 6): 0.050032) and x / 0 failing in Spark's ANSI mode, found here
+    # too, are fixed (`_SPARK` in dialects.py)
     pytest.param(
         "postgres",
         Query((Metric("average_discount"),)),
@@ -377,21 +354,6 @@ FOUND: tuple[Any, ...] = (
         marks=pytest.mark.xfail(
             strict=True, raises=FAILED, reason="avg(numeric) is NUMERIC, not DOUBLE"
         ),
-    ),
-    # a ratio whose denominator is 0 (customers of a nation who never ordered): DuckDB gives
-    # NULL (the compiler marks the division safe and writes NULLIF elsewhere), but sqlglot
-    # writes a plain `/` for Spark, whose ANSI mode (the default since Spark 4) fails with
-    # DIVIDE_BY_ZERO
-    pytest.param(
-        "spark",
-        Query((Dim("customer_nation"), Metric("average_order_value"), Metric("customer_count"))),
-        id="spark-ratio-of-empty-group",
-        marks=[
-            pytest.mark.slow,
-            pytest.mark.xfail(
-                strict=True, raises=FAILED, reason="x / 0 fails in Spark's ANSI mode"
-            ),
-        ],
     ),
     # year(d) is EXTRACT(YEAR FROM d) in PostgreSQL, a NUMERIC since PostgreSQL 14 (1992
     # comes back as Decimal('1992')), where DuckDB's is a BIGINT: not cast back
@@ -402,17 +364,6 @@ FOUND: tuple[Any, ...] = (
         marks=pytest.mark.xfail(
             strict=True, raises=FAILED, reason="EXTRACT(YEAR FROM d) is NUMERIC"
         ),
-    ),
-    pytest.param(
-        "spark",
-        Query((Metric("average_discount"),)),
-        id="spark-average-rounded-to-6-decimals",
-        marks=[
-            pytest.mark.slow,
-            pytest.mark.xfail(
-                strict=True, raises=FAILED, reason="avg(decimal(15,2)) is decimal(19,6)"
-            ),
-        ],
     ),
 )
 
