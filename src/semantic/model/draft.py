@@ -1,0 +1,91 @@
+"""The catalog while it is being built: what has been read so far, and the problems found.
+
+Every step of `build_model` (entities, terms, checks, subject areas) is a function that
+takes the one `Draft`, reads and adds to it, and reports through it, so that all the steps
+share one list of diagnostics and one rule for what a partial project does not report.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import cast
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ParseError
+
+from semantic.errors import Diagnostic, Span
+from semantic.files.read import Document
+from semantic.files.schema import (
+    GlossaryFile,
+    ModelFile,
+    ProjectFile,
+    QualityRuleSpec,
+    SubjectAreaSpec,
+)
+from semantic.model.nodes import settle
+from semantic.model.types import FILE_DIALECT, Domain, Edge, Entity, SubjectArea, Term
+
+#: the codes of references to what another file defines: not reported when a file is missing
+_ECHOES = ("SEM201", "SEM202")
+
+
+@dataclass
+class Draft:
+    """What `build_model` has read and checked so far.
+
+    `complete` is False when some file could not be read: references to what it may have
+    defined are then not reported (see `report`).
+    """
+
+    config: ProjectFile
+    complete: bool
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    entities: dict[str, Entity] = field(default_factory=dict)
+    entity_docs: dict[str, Document[ModelFile]] = field(default_factory=dict)
+    edges: dict[str, list[Edge]] = field(default_factory=dict)
+    terms: dict[str, Term] = field(default_factory=dict)
+    term_docs: dict[str, Document[GlossaryFile]] = field(default_factory=dict)
+    #: terms defined but invalid: no echo errors about them
+    broken: set[str] = field(default_factory=set)
+    #: the quality rules of terms, checked once the term's entity is known
+    pending_quality: dict[str, dict[str, QualityRuleSpec]] = field(default_factory=dict)
+    domains: dict[str, Domain] = field(default_factory=dict)
+    area_docs: list[tuple[str, SubjectAreaSpec, Document[GlossaryFile]]] = field(
+        default_factory=list
+    )
+    subject_areas: dict[str, SubjectArea] = field(default_factory=dict)
+
+    def report(self, code: str, message: str, span: Span, hint: str | None = None) -> None:
+        """Record an error, unless it may only echo a file that could not be read."""
+        if not self.complete and code in _ECHOES:
+            return
+        self.diagnostics.append(Diagnostic(code, message, span, hint))
+
+    def defined_twice(self, what: str, span: Span, first: Span) -> None:
+        """Record that `what` (`term 'revenue'`) is defined again at `span` (SEM103)."""
+        self.report("SEM103", f"{what} is defined twice", span, f"first defined at {first}")
+
+    def warn(self, code: str, message: str, span: Span, hint: str | None = None) -> None:
+        """Record a warning: the model stays usable as written."""
+        self.diagnostics.append(Diagnostic(code, message, span, hint, severity="warning"))
+
+    def parse(
+        self, text: str, what: str, span: Span, hint: str, *, at_error: bool = False
+    ) -> exp.Expression | None:
+        """`text` parsed (in the files' dialect) and settled, or None once SEM104 says that
+        `what` is not valid SQL; `at_error` points the span at the column of the error."""
+        try:
+            return settle(cast(exp.Expression, sqlglot.parse_one(text, read=FILE_DIALECT)))
+        except ParseError as exc:
+            err = exc.errors[0] if exc.errors else {}
+            if at_error and span.line:
+                span = Span(span.file, span.line, span.col + max(int(err.get("col", 1)) - 1, 0))
+            self.report(
+                "SEM104", f"{what} is not valid SQL: {err.get('description', exc)}", span, hint
+            )
+            return None
+
+    def term_span(self, term: Term, *path: str | int, value: bool = False) -> Span:
+        """Where a key of `term`'s meaning is written (`path` below `terms.<id>.<kind>`)."""
+        return self.term_docs[term.id].span(("terms", term.id, term.kind, *path), value=value)

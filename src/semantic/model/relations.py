@@ -1,0 +1,175 @@
+"""The checks across terms, once each term is checked on its own: derived metrics without
+cycles, no window or shift over another, sound SKOS relations (broader, related,
+replaced_by, matches) and names that point to one term only in each language.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from semantic.errors import suggest
+from semantic.model.draft import Draft
+from semantic.model.names import normalize_name
+from semantic.model.types import NameEntry, name_entries
+
+
+def check_cycles(draft: Draft) -> None:
+    """Derived metrics never depend on themselves (SEM205)."""
+    terms = draft.terms
+    derived = [tid for tid, term in terms.items() if term.is_derived]
+    for cycle in _cycles(derived, lambda tid: [r for r in terms[tid].refs if r in terms]):
+        draft.report(
+            "SEM205",
+            f"derived metrics form a cycle: {' -> '.join(cycle)}",
+            draft.term_span(terms[cycle[0]], "expr", value=True),
+            "a metric cannot depend on itself",
+        )
+
+
+def check_nesting(draft: Draft) -> None:
+    """A window or shift over a metric that is itself a window or shift is refused (SEM208)."""
+
+    def inner(tid: str, seen: frozenset[str]) -> str | None:
+        for ref in draft.terms[tid].refs:
+            other = draft.terms.get(ref)
+            if other is None or ref in seen:
+                continue
+            if other.is_over_time:
+                return ref
+            found = inner(ref, seen | {ref})
+            if found:
+                return found
+        return None
+
+    for tid, term in list(draft.terms.items()):
+        if term.is_over_time and (nested := inner(tid, frozenset({tid}))):
+            key = "window" if term.window is not None else "shift"
+            draft.report(
+                "SEM208",
+                f"metric '{tid}' applies a {key} to '{nested}', which already runs over time",
+                draft.term_span(term, "expr", value=True),
+                "apply the window or shift to the base metric",
+            )
+            del draft.terms[tid]
+
+
+def check_relations(draft: Draft) -> None:
+    """Hierarchy, related terms, replacements and external matches (SEM201, SEM208), and
+    broader terms without cycles (SEM205)."""
+    terms = draft.terms
+    for tid, term in list(terms.items()):
+        doc = draft.term_docs[tid]
+        for key in ("broader", "related"):
+            for i, other in enumerate(getattr(term, key)):
+                if other == tid or other not in terms:
+                    what = "itself" if other == tid else f"unknown term '{other}'"
+                    draft.report(
+                        "SEM201",
+                        f"{key} of term '{tid}' names {what}",
+                        doc.span(("terms", tid, key, i), value=True),
+                        None if other == tid else suggest(other, terms),
+                    )
+        if term.replaced_by is not None:
+            span = doc.span(("terms", tid, "replaced_by"), value=True)
+            if term.replaced_by not in terms or term.replaced_by == tid:
+                draft.report(
+                    "SEM201",
+                    f"term '{tid}' is replaced by unknown term '{term.replaced_by}'",
+                    span,
+                    suggest(term.replaced_by, terms),
+                )
+            elif term.status != "deprecated":
+                draft.warn(
+                    "SEM208",
+                    f"term '{tid}' names a replacement but is {term.status}",
+                    span,
+                    "set status: deprecated, or remove replaced_by",
+                )
+        for key in ("exact_match", "close_match"):
+            for i, iri in enumerate(getattr(term, key)):
+                if not _is_absolute_iri(iri):
+                    draft.report(
+                        "SEM208",
+                        f"{key} of term '{tid}' is not an absolute IRI: '{iri}'",
+                        doc.span(("terms", tid, key, i), value=True),
+                        "write the full IRI, e.g. http://www.wikidata.org/entity/Q850283",
+                    )
+    for cycle in _cycles(list(terms), lambda tid: [p for p in terms[tid].broader if p in terms]):
+        draft.report(
+            "SEM205",
+            f"broader terms form a cycle: {' -> '.join(cycle)}",
+            terms[cycle[0]].span,
+            "a term cannot be broader than itself",
+        )
+
+
+def check_names(draft: Draft) -> None:
+    """In one language, a label or synonym names one term only, and no other term's id
+    (SEM206, an error); names in a language the project does not list are warned about."""
+    seen: dict[tuple[str | None, str], NameEntry] = {}
+    ids = {normalize_name(t): t for t in draft.terms}
+    for tid, term in draft.terms.items():
+        for entry in name_entries(term):
+            key = normalize_name(entry.text)
+            clash = ids.get(key)
+            other = seen.get((entry.language, key))
+            if clash is not None and clash != tid:
+                _name_clash(draft, entry, f"the id of term '{clash}'")
+            elif other is not None and other.term != tid:
+                _name_clash(draft, entry, f"the {other.how} of term '{other.term}'")
+            else:
+                seen[(entry.language, key)] = entry
+        for lang in [*term.labels, *term.synonyms]:
+            if lang not in draft.config.languages:
+                draft.warn(
+                    "SEM206",
+                    f"term '{tid}' has names in language '{lang}', which the project does not list",
+                    term.span,
+                    f"add '{lang}' to `languages` in semantic.yml",
+                )
+
+
+def _name_clash(draft: Draft, entry: NameEntry, other: str) -> None:
+    term = draft.terms[entry.term]
+    draft.report(
+        "SEM206",
+        f"{entry.how} '{entry.text}' ({entry.language}) of term '{entry.term}' is also {other}",
+        term.span,
+        "in one language a label or synonym must name one term only",
+    )
+
+
+def _cycles(starts: Iterable[str], following: Callable[[str], Iterable[str]]) -> list[list[str]]:
+    """The cycles a depth-first walk from each of `starts` meets, in the order met, each
+    from a node back to itself.
+
+    >>> _cycles("abc", {"a": "b", "b": "a", "c": ""}.__getitem__)
+    [['a', 'b', 'a']]
+    """
+    state: dict[str, int] = {}  # 1: visiting, 2: done
+    found: list[list[str]] = []
+
+    def visit(node: str, trail: list[str]) -> None:
+        if state.get(node) == 2:
+            return
+        if state.get(node) == 1:
+            found.append([*trail[trail.index(node) :], node])
+            return
+        state[node] = 1
+        for after in following(node):
+            visit(after, [*trail, node])
+        state[node] = 2
+
+    for node in starts:
+        visit(node, [])
+    return found
+
+
+def _is_absolute_iri(text: str) -> bool:
+    """Whether `text` is an IRI with a scheme, not a relative reference.
+
+    >>> _is_absolute_iri("http://www.wikidata.org/entity/Q850283"), _is_absolute_iri("Q850283")
+    (True, False)
+    """
+    scheme, colon, rest = text.partition(":")
+    return bool(colon and rest and scheme[:1].isalpha() and " " not in text)

@@ -1,0 +1,235 @@
+"""What the catalog is made of: frozen records of entities, relationships, terms, domains,
+subject areas and the names that point to terms. `build` makes them; nothing changes them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from sqlglot import exp
+
+from semantic.errors import Span
+from semantic.files.schema import ShiftSpec, WindowSpec
+
+Kind = Literal["dimension", "time_dimension", "metric", "segment", "concept"]
+Cardinality = Literal["many_to_one", "one_to_one", "one_to_many"]
+#: The dialect that expressions in files are written in.
+FILE_DIALECT = "duckdb"
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """A physical column of an entity."""
+
+    name: str
+    type: str | None
+    description: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Edge:
+    """One direction of a relationship: from `source` to `target` joining on `keys`.
+
+    `to_one` is true when each `source` row matches at most one `target` row, so the join
+    can never multiply the source's rows.
+    """
+
+    source: str
+    name: str
+    target: str
+    cardinality: Cardinality
+    keys: tuple[tuple[str, str], ...]
+    declared: bool
+
+    @property
+    def to_one(self) -> bool:
+        """Whether following this edge keeps the source's grain."""
+        return self.cardinality in ("many_to_one", "one_to_one")
+
+    @property
+    def hop(self) -> str:
+        """The edge as written in a term's `path`: `source.name`."""
+        return f"{self.source}.{self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class QualityRule:
+    """A condition every row of `entity` should meet, in a DQV quality dimension."""
+
+    id: str
+    entity: str
+    dimension: str
+    check: exp.Expression
+    text: str
+    description: str | None
+    threshold: float
+    term: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Entity:
+    """A table, view or file and what is known about it."""
+
+    id: str
+    table: str
+    description: str | None
+    primary_key: tuple[str, ...]
+    columns: Mapping[str, Column]
+    span: Span
+    quality: tuple[QualityRule, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """A business term and its physical meaning.
+
+    `expr` is the parsed expression (a dimension's value, a metric's aggregate or formula,
+    a segment's condition). A derived metric has no entity; `refs` names the metrics it uses.
+    """
+
+    id: str
+    kind: Kind
+    domain: str
+    labels: Mapping[str, str]
+    synonyms: Mapping[str, tuple[str, ...]]
+    definition: Mapping[str, str]
+    owners: tuple[str, ...]
+    status: str
+    confidentiality: str
+    tags: tuple[str, ...]
+    entity: str | None
+    expr: exp.Expression
+    path: tuple[str, ...] = ()
+    grains: tuple[str, ...] = ()
+    refs: tuple[str, ...] = ()
+    #: a metric's own condition on rows, naming dimensions and segments by id
+    filter: exp.Expression | None = None
+    #: value of a group without rows (COUNT metrics: 0)
+    fill_null: exp.Expression | None = None
+    #: a metric summed over a time window, or shifted to an earlier period
+    window: WindowSpec | None = None
+    shift: ShiftSpec | None = None
+    hidden_labels: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    scope_note: Mapping[str, str] = field(default_factory=dict)
+    examples: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    broader: tuple[str, ...] = ()
+    related: tuple[str, ...] = ()
+    exact_match: tuple[str, ...] = ()
+    close_match: tuple[str, ...] = ()
+    replaced_by: str | None = None
+    quality: tuple[QualityRule, ...] = ()
+    span: Span = field(default_factory=lambda: Span("<unknown>"))
+    #: where each label, synonym and hidden label is written: (how, language, text) -> span
+    name_spans: Mapping[tuple[str, str, str], Span] = field(default_factory=dict, compare=False)
+
+    @property
+    def is_metric(self) -> bool:
+        """Metrics aggregate; everything else describes rows."""
+        return self.kind == "metric"
+
+    @property
+    def is_over_time(self) -> bool:
+        """A metric computed across periods: a window or a shift."""
+        return self.window is not None or self.shift is not None
+
+    @property
+    def is_derived(self) -> bool:
+        """A metric computed from other metrics rather than from rows."""
+        return self.kind == "metric" and self.entity is None
+
+    def label(self, language: str) -> str:
+        """The label in `language`, else the first label, else the id."""
+        return self.labels.get(language) or next(iter(self.labels.values()), self.id)
+
+
+@dataclass(frozen=True, slots=True)
+class Domain:
+    """A group of terms, one per glossary file."""
+
+    id: str
+    labels: Mapping[str, str]
+    description: Mapping[str, str]
+    terms: tuple[str, ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectArea:
+    """Dimensions and metrics that belong together, published as one view for BI tools.
+
+    `dimensions` are term ids, or `term.grain` for a time dimension truncated to a grain;
+    `filter` is a condition on dimensions and segments by id; every row belongs to each of
+    `segments`.
+    """
+
+    id: str
+    domain: str
+    labels: Mapping[str, str]
+    definition: Mapping[str, str]
+    owners: tuple[str, ...]
+    dimensions: tuple[str, ...]
+    metrics: tuple[str, ...]
+    filter: exp.Expression | None
+    segments: tuple[str, ...]
+    span: Span
+    #: where each dimension and metric is written (as written: `order_date.year`)
+    places: Mapping[str, Span] = field(default_factory=dict, compare=False)
+
+    def label(self, language: str) -> str:
+        """The label in `language`, else the first label, else the id."""
+        return self.labels.get(language) or next(iter(self.labels.values()), self.id)
+
+
+@dataclass(frozen=True, slots=True)
+class NameEntry:
+    """One way of naming a term: its id, or a label or synonym in a language."""
+
+    term: str
+    how: Literal["id", "label", "synonym", "misspelling"]
+    language: str | None
+    text: str
+
+
+@dataclass(frozen=True)
+class Model:
+    """The whole vocabulary, immutable once built."""
+
+    name: str
+    languages: tuple[str, ...]
+    dialect: str
+    fiscal_year_start: int
+    entities: Mapping[str, Entity]
+    edges: Mapping[str, tuple[Edge, ...]]
+    terms: Mapping[str, Term]
+    domains: Mapping[str, Domain]
+    names: Mapping[str, tuple[NameEntry, ...]]
+    #: memo of path searches (see `resolve.find_path`); the model itself never changes
+    path_cache: dict[object, object] = field(default_factory=dict, compare=False, repr=False)
+    #: subject areas by id: views for BI tools
+    subject_areas: Mapping[str, SubjectArea] = field(default_factory=dict)
+    #: IANA time zone in which time dimensions on instants (TIMESTAMPTZ) are read
+    time_zone: str = "UTC"
+
+
+def name_entries(term: Term) -> list[NameEntry]:
+    """The labels, synonyms and hidden labels (misspellings) of `term`, in that order.
+
+    >>> term = Term("revenue", "metric", "sales", {"en": "Revenue"}, {"en": ("Sales",)},
+    ...             {}, (), "approved", "internal", (), "orders", exp.Null())
+    >>> [(e.how, e.text) for e in name_entries(term)]
+    [('label', 'Revenue'), ('synonym', 'Sales')]
+    """
+    entries = [NameEntry(term.id, "label", lang, text) for lang, text in term.labels.items()]
+    entries += [
+        NameEntry(term.id, "synonym", lang, text)
+        for lang, texts in term.synonyms.items()
+        for text in texts
+    ]
+    entries += [
+        NameEntry(term.id, "misspelling", lang, text)
+        for lang, texts in term.hidden_labels.items()
+        for text in texts
+    ]
+    return entries
