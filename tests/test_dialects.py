@@ -286,7 +286,7 @@ def test_odd_output_names_are_quoted(project: Project, dialect: str, aliases: li
 @pytest.mark.parametrize(
     ("dialect", "expected"),
     [
-        ("postgres", "EXTRACT(QUARTER FROM orders.o_orderdate) AS q"),
+        ("postgres", "CAST(EXTRACT(QUARTER FROM orders.o_orderdate) AS BIGINT) AS q"),
         ("tsql", "DATEPART(QUARTER, orders.o_orderdate) AS q"),
         ("oracle", "TO_NUMBER(TO_CHAR(orders.o_orderdate, 'Q')) AS \"q\""),
         ("sqlite", "(CAST(STRFTIME('%m', orders.o_orderdate) AS INTEGER) + 2) / 3 AS q"),
@@ -327,13 +327,14 @@ def test_day_of_week_keeps_duckdbs_numbering(
     ("dialect", "average"),
     [
         ("duckdb", "AVG(lineitem.l_quantity)"),
-        ("postgres", "AVG(lineitem.l_quantity)"),
+        ("postgres", "AVG(CAST(lineitem.l_quantity AS DOUBLE PRECISION))"),
         ("tsql", "AVG(CAST(lineitem.l_quantity AS FLOAT))"),
         ("redshift", "AVG(CAST(lineitem.l_quantity AS DOUBLE PRECISION))"),
     ],
 )
 def test_averages_are_not_integer_averages(project: Project, dialect: str, average: str) -> None:
-    """T-SQL and Redshift average integers as integers (AVG of 1 and 2 is 1); DuckDB in DOUBLE."""
+    """T-SQL and Redshift average integers as integers (AVG of 1 and 2 is 1), PostgreSQL
+    decimals as NUMERIC; DuckDB in DOUBLE."""
     assert average in project.compile("SELECT average_quantity", dialect, pretty=False)
 
 

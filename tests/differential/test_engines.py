@@ -20,7 +20,6 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import importlib.util
-import math
 import os
 import shutil
 from collections.abc import Callable, Iterator, Mapping
@@ -102,16 +101,6 @@ class Target:
         return f"Target({self.dialect})"
 
 
-def postgres_known(got: Any, want: Any) -> bool:
-    """PostgreSQL's known bugs: avg(numeric) is NUMERIC, and EXTRACT gives NUMERIC, where
-    DuckDB gives a DOUBLE and a BIGINT (the values agree)."""
-    if isinstance(got, decimal.Decimal) and type(want) is int:
-        return got == want
-    if isinstance(got, decimal.Decimal) and isinstance(want, float) and math.isfinite(want):
-        return math.isclose(float(got), want, rel_tol=1e-9, abs_tol=1e-12)
-    return False
-
-
 @pytest.fixture(scope="module")
 def postgres(tpch_project: Project, postgres_url: str) -> Iterator[Target]:
     """The scale-0.001 tables loaded into a schema of their own, which the engine's
@@ -130,7 +119,6 @@ def postgres(tpch_project: Project, postgres_url: str) -> Iterator[Target]:
         yield Target(
             "postgres",
             lambda sql, params: rows_of(engine.execute(sql, params)),
-            known=postgres_known,
         )
     finally:
         engine.close()
@@ -340,30 +328,22 @@ def test_spark_windows_agree_with_the_reference(
 FAILED = pytest.fail.Exception  # a difference, not a crash of the test
 
 #: (engine fixture, query): mismatches found on one engine, each as its smallest query, with
-#: why, checked on every run (xfail strict: fixing one makes its test pass, then move it out)
+#: why, checked on every run. One still open is marked xfail (strict: fixing it makes its
+#: test pass, then drop the mark and keep the query).
 FOUND: tuple[Any, ...] = (
-    # avg of a DECIMAL column is a NUMERIC in PostgreSQL (exact to some 20 digits, 0.0500316
-    # 4029975020816), where DuckDB's is a DOUBLE: the compiled SQL does not cast the argument
-    # to DOUBLE there (dialects.py: average_as_double is not set for PostgreSQL). The same
-    # in Spark (DECIMAL(19, 6): 0.050032) and x / 0 failing in Spark's ANSI mode, found here
-    # too, are fixed (`_SPARK` in dialects.py)
+    # avg of a DECIMAL column was a NUMERIC in PostgreSQL (exact to some 20 digits, 0.0500316
+    # 4029975020816), where DuckDB's is a DOUBLE (fixed: average_as_double for PostgreSQL).
+    # The same in Spark (DECIMAL(19, 6): 0.050032) and x / 0 failing in Spark's ANSI mode,
+    # found here too, are fixed (`_SPARK` in dialects.py)
     pytest.param(
-        "postgres",
-        Query((Metric("average_discount"),)),
-        id="postgres-average-is-numeric",
-        marks=pytest.mark.xfail(
-            strict=True, raises=FAILED, reason="avg(numeric) is NUMERIC, not DOUBLE"
-        ),
+        "postgres", Query((Metric("average_discount"),)), id="postgres-average-is-numeric"
     ),
     # year(d) is EXTRACT(YEAR FROM d) in PostgreSQL, a NUMERIC since PostgreSQL 14 (1992
-    # comes back as Decimal('1992')), where DuckDB's is a BIGINT: not cast back
+    # came back as Decimal('1992')), where DuckDB's is a BIGINT (fixed: cast to BIGINT)
     pytest.param(
         "postgres",
         Query((Dim("ship_date", func="year"), Metric("line_count"))),
         id="postgres-year-is-numeric",
-        marks=pytest.mark.xfail(
-            strict=True, raises=FAILED, reason="EXTRACT(YEAR FROM d) is NUMERIC"
-        ),
     ),
 )
 
@@ -376,11 +356,12 @@ def test_found_mismatches(
 
 
 def test_every_found_mismatch_is_a_strict_xfail() -> None:
-    """A fixed bug makes its entry pass, which fails the run: then drop the entry, and its
-    tolerance in `Target` (`known`, `known_errors`), so the random queries check it too."""
+    """An open bug is a strict xfail: fixing it makes its entry pass, which fails the run;
+    then drop the mark (the query stays, as a regression test) and its tolerance in
+    `Target` (`known`, `known_errors`), so the random queries check it too."""
     for param in FOUND:
         engine, query = param.values
         assert engine in {"postgres", "sqlite", "spark"}
         assert isinstance(query, Query)
         xfails = [m for m in param.marks if m.name == "xfail"]
-        assert [m.kwargs.get("strict") for m in xfails] == [True], param.id
+        assert all(m.kwargs.get("strict") for m in xfails), param.id

@@ -212,6 +212,12 @@ def _part_standard(node: exp.Expression, part: str) -> exp.Expression:
     return exp.Extract(this=exp.var(part), expression=node.this)
 
 
+def _part_postgres(node: exp.Expression, part: str) -> exp.Expression:
+    """`EXTRACT` is NUMERIC in PostgreSQL 14 and later (1992 comes back as 1992.0's
+    decimal); DuckDB's date parts are BIGINTs."""
+    return exp.cast(_part_standard(node, part), exp.DataType.Type.BIGINT)
+
+
 def _part_sqlite(node: exp.Expression, part: str) -> exp.Expression:
     if part == "QUARTER":  # (month + 2) / 3, an integer division on purpose
         month = _part_sqlite(exp.Month(this=node.this), "MONTH")
@@ -792,8 +798,9 @@ _POSTGRES_MISSING: tuple[type[exp.Expression], ...] = (
     exp.DayOfYear,
 )
 _POSTGRES = Target(
-    date_part=_part_standard,
+    date_part=_part_postgres,
     duckdb_weeks=False,
+    average_as_double=True,  # avg of a NUMERIC is a NUMERIC there, a DOUBLE in DuckDB
     functions=_POSTGRES_FUNCTIONS,
     byte_collation=True,
     missing=_POSTGRES_MISSING,

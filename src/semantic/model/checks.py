@@ -268,7 +268,6 @@ def _check_filter(draft: Draft, term: Term) -> bool:
             "a filter keeps or drops rows before aggregation",
         )
         return False
-    rows = [t for t, x in draft.terms.items() if not x.is_metric]
     ok = True
     for column in term.filter.find_all(exp.Column):
         name = column.table or column.name
@@ -279,7 +278,7 @@ def _check_filter(draft: Draft, term: Term) -> bool:
                     "SEM201",
                     f"unknown term '{name}' in the filter of metric '{term.id}'",
                     span,
-                    suggest(name, rows),
+                    suggest(name, [t for t, x in draft.terms.items() if not x.is_metric]),
                 )
             ok = False
         elif other.kind == "concept":
@@ -325,7 +324,6 @@ def _check_derived(draft: Draft, term: Term) -> bool:
             "add `entity:` to aggregate rows of one entity",
         )
         return False
-    metrics = [t for t, x in draft.terms.items() if x.is_metric]
     for column in term.expr.find_all(exp.Column):
         name = column.sql(dialect=FILE_DIALECT) if column.table else column.name
         other = draft.terms.get(name)
@@ -337,7 +335,9 @@ def _check_derived(draft: Draft, term: Term) -> bool:
                 "SEM201",
                 f"unknown term '{name}' in metric '{term.id}'",
                 draft.term_span(term, "expr", value=True),
-                suggest(name, metrics),
+                # the candidates are listed only for a name that is unknown: listing every
+                # metric for each derived metric made checking a large glossary quadratic
+                suggest(name, [t for t, x in draft.terms.items() if x.is_metric]),
             )
         elif not other.is_metric:
             ok = False
