@@ -1,5 +1,8 @@
 """Compare query results row by row: exact for everything but floats, which get a relative
-tolerance (averages are computed in floating point and the last digit may differ)."""
+tolerance (averages are computed in floating point and the last digit may differ).
+
+`same_value` is the one comparison of cells in the tests; `same_kind=True` also asks for the
+same kind of value (the differential test: the compiler's rows keep DuckDB's types)."""
 
 from __future__ import annotations
 
@@ -13,15 +16,29 @@ from typing import Any
 Row = tuple[Any, ...]
 
 
-def same_value(a: Any, b: Any) -> bool:
-    """Whether two cells are equal (floats within 1e-9 relative)."""
-    if a is None or b is None:
-        return a is None and b is None
-    if isinstance(a, float) or isinstance(b, float):
-        return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-12)
-    if isinstance(a, decimal.Decimal) or isinstance(b, decimal.Decimal):
-        return decimal.Decimal(str(a)) == decimal.Decimal(str(b))
-    return bool(a == b)
+def same_value(actual: Any, expected: Any, *, same_kind: bool = False) -> bool:
+    """Whether two cells are equal: NULL only to NULL; floats within 1e-9 relative (NaN to
+    nothing), against a float, a decimal or an integer alike; decimals exactly, against a
+    decimal or an integer; anything else (dates, timestamps, texts...) by `==`, so a date is
+    not a timestamp. With `same_kind`, also of the same kind as `expected`: a float only to a
+    float, a decimal only to a decimal, anything else only to a value of its very type."""
+    if actual is None or expected is None:
+        return actual is None and expected is None
+    if same_kind and not _same_kind(actual, expected):
+        return False
+    if isinstance(actual, float) or isinstance(expected, float):
+        return math.isclose(float(actual), float(expected), rel_tol=1e-9, abs_tol=1e-12)
+    if isinstance(actual, decimal.Decimal) or isinstance(expected, decimal.Decimal):
+        return decimal.Decimal(str(actual)) == decimal.Decimal(str(expected))
+    return bool(actual == expected)
+
+
+def _same_kind(actual: Any, expected: Any) -> bool:
+    if isinstance(expected, float):
+        return isinstance(actual, float)
+    if isinstance(expected, decimal.Decimal):
+        return isinstance(actual, decimal.Decimal)
+    return type(actual) is type(expected)
 
 
 def assert_same_rows(actual: list[Row], expected: list[Row], *, ordered: bool = True) -> None:

@@ -19,14 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
-from semantic.cli import app
 from semantic.errors import CODES, Diagnostic, SemanticError
 from semantic.files import read as read_module
 from semantic.project import Project
-
-runner = CliRunner()
+from tests.cli_runner import run_cli
 
 #: seconds one case may take, for `inspect` and again for the CLI (they take well under one
 #: second each; the bound is loose because the test machines are shared)
@@ -455,7 +452,7 @@ def test_inspect_ends_with_coded_placed_diagnostics(case: Case, tmp_path: Path) 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_check_command_exits_1_without_a_traceback(case: Case, tmp_path: Path) -> None:
     root = build(tmp_path, case)
-    result = bounded(lambda: runner.invoke(app, ["--project", str(root), "check"]))
+    result = bounded(lambda: run_cli("check", project=root))
     output = result.stdout + result.stderr
     assert result.exit_code == (0 if case.warning_only else 1), output[-3000:]
     assert "internal error" not in output
@@ -507,7 +504,7 @@ UNFORMATTED = GLOSSARY.replace("expr: count(*)", "expr: 'count(*)'")
 
 
 def fmt(root: Path, *args: str) -> tuple[int, str]:
-    result = bounded(lambda: runner.invoke(app, ["--project", str(root), "fmt", *args]))
+    result = bounded(lambda: run_cli("fmt", *args, project=root))
     output = result.stdout + result.stderr
     assert "internal error" not in output and "Traceback" not in output, output
     return result.exit_code, output

@@ -15,9 +15,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 from markupsafe import escape
 from sqlglot import exp
-from typer.testing import CliRunner
 
-from semantic.cli import app
 from semantic.compiler.areas import subject_area_query
 from semantic.errors import SemanticError
 from semantic.outputs.catalog import site as site_module
@@ -29,12 +27,12 @@ from semantic.outputs.quality import project_quality
 from semantic.outputs.search import search_index
 from semantic.outputs.views import subject_area_view
 from semantic.project import Project
+from tests.cli_runner import run_cli
 from tests.compare import assert_same_rows
 from tests.conftest import ROOT
 from tests.projects import write_project
 
 BOOKSHOP = ROOT / "examples" / "bookshop"
-runner = CliRunner()
 
 
 class Page(HTMLParser):
@@ -400,12 +398,10 @@ def test_an_unwritable_place_is_reported(project: Project, tmp_path: Path) -> No
 
 
 def test_cli_docs_build(tmp_path: Path) -> None:
-    result = runner.invoke(
-        app, ["--project", str(ROOT), "docs", "build", "-o", str(tmp_path / "s")]
-    )
+    result = run_cli("docs", "build", "-o", str(tmp_path / "s"))
     assert result.exit_code == 0, result.stderr
     assert f"open {tmp_path / 's' / 'index.html'}" in result.stderr
-    result = runner.invoke(app, ["--project", str(ROOT), "docs", "build", "-o", str(ROOT / "src")])
+    result = run_cli("docs", "build", "-o", str(ROOT / "src"))
     assert result.exit_code == 1 and "SEM425" in result.stderr and "Traceback" not in result.stderr
 
 
@@ -434,7 +430,7 @@ def test_a_term_without_a_compiling_example_is_a_warning(tmp_path: Path) -> None
             """,
         },
     )
-    result = runner.invoke(app, ["--project", str(root), "docs", "build"])
+    result = run_cli("docs", "build", project=root)
     assert result.exit_code == 0, result.stderr
     assert "warning: SEM429 no example query compiles for term 'note_text'" in result.stderr
     assert "shop_count" not in result.stderr  # SELECT shop_count compiles on its own

@@ -9,21 +9,11 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from typer.testing import CliRunner
 
-from semantic.cli import app
 from semantic.project import Project
-from tests.conftest import ROOT
+from tests.cli_runner import run_cli
 from tests.projects import write_project
 from tests.test_errors import GLOSSARY, MODEL
-
-runner = CliRunner()
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, ["--project", str(ROOT), *args])
-    # stdout_bytes: the runner's text view folds CSV's CRLF line ends into LF
-    return result.exit_code, result.stdout_bytes.decode(), result.stderr
 
 
 def hand(project: Project, sql: str) -> list[tuple[object, ...]]:
@@ -31,10 +21,10 @@ def hand(project: Project, sql: str) -> list[tuple[object, ...]]:
 
 
 def test_check_passes_on_the_default_project(project: Project) -> None:
-    code, _, err = run("check")
+    code, _, err = run_cli("check")
     assert code == 0, err
     assert "ok: 8 entities, 68 terms" in err
-    code, out, _ = run("check", "--data", "--format", "json")
+    code, out, _ = run_cli("check", "--data", "--format", "json")
     assert code == 0 and json.loads(out) == {"ok": True, "diagnostics": []}
 
 
@@ -45,7 +35,7 @@ def test_check_data_reports_what_the_data_contradicts(tmp_path: Path) -> None:
     con.execute(
         f"COPY (SELECT 1 AS id, DATE '2020-01-01' AS region) TO '{tmp_path}/data/customers.parquet'"
     )
-    result = runner.invoke(app, ["--project", str(tmp_path), "check", "--data"])
+    result = run_cli("check", "--data", project=tmp_path)
     assert result.exit_code == 1
     lines = [line for line in result.stderr.splitlines() if ": SEM" in line]
     assert lines == [
@@ -57,7 +47,7 @@ def test_check_data_reports_what_the_data_contradicts(tmp_path: Path) -> None:
 
 
 def test_query_csv_is_rfc4180_with_unrounded_numbers_and_iso_dates(project: Project) -> None:
-    code, out, err = run(
+    code, out, err = run_cli(
         "query",
         "--format",
         "csv",
@@ -82,7 +72,7 @@ def test_query_csv_is_rfc4180_with_unrounded_numbers_and_iso_dates(project: Proj
 
 
 def test_query_json_and_parameters(project: Project) -> None:
-    code, out, err = run(
+    code, out, err = run_cli(
         "query",
         "--format",
         "json",
@@ -112,13 +102,13 @@ def test_parameters_are_bound_not_pasted(project: Project) -> None:
 
 
 def test_missing_parameter_is_an_error() -> None:
-    code, _, err = run("query", "SELECT order_count WHERE market_segment = $segment")
+    code, _, err = run_cli("query", "SELECT order_count WHERE market_segment = $segment")
     assert code == 1
     assert "SEM309 parameter $segment has no value" in err and "--param segment=VALUE" in err
 
 
 def test_table_output_and_french_labels() -> None:
-    code, out, err = run("query", 'SELECT "Région client", "Nombre de commandes" ORDER BY 1')
+    code, out, err = run_cli("query", 'SELECT "Région client", "Nombre de commandes" ORDER BY 1')
     assert code == 0, err
     assert "Région client" in out and "AFRICA" in out and "5 row(s)" in err
 
@@ -127,7 +117,7 @@ def test_table_output_and_french_labels() -> None:
     "dialect", ["duckdb", "postgres", "snowflake", "bigquery", "tsql", "spark"]
 )
 def test_compile_for_dialects(dialect: str) -> None:
-    code, out, err = run(
+    code, out, err = run_cli(
         "compile", "--dialect", dialect, "SELECT customer_name, net_revenue LIMIT 5"
     )
     assert code == 0, err
@@ -136,7 +126,7 @@ def test_compile_for_dialects(dialect: str) -> None:
 
 def test_compiled_sql_runs_unchanged_on_plain_duckdb(project: Project) -> None:
     """What `compile` prints is what a user pastes elsewhere: run it on a fresh connection."""
-    code, sql, _ = run("compile", "SELECT customer_region, order_count, net_revenue ORDER BY 1")
+    code, sql, _ = run_cli("compile", "SELECT customer_region, order_count, net_revenue ORDER BY 1")
     assert code == 0
     con = duckdb.connect()
     for entity in project.model.entities.values():
@@ -153,7 +143,7 @@ def test_compiled_sql_runs_unchanged_on_plain_duckdb(project: Project) -> None:
 
 
 def test_terms_in_french() -> None:
-    code, out, err = run("terms", "--language", "fr", "--kind", "metric", "--format", "csv")
+    code, out, err = run_cli("terms", "--language", "fr", "--kind", "metric", "--format", "csv")
     assert code == 0, err
     rows = {r["id"]: r for r in csv.DictReader(io.StringIO(out))}
     assert rows["net_revenue"]["label"] == "Chiffre d'affaires net"
@@ -162,7 +152,5 @@ def test_terms_in_french() -> None:
 
 
 def test_query_from_standard_input() -> None:
-    result = runner.invoke(
-        app, ["--project", str(ROOT), "query", "-f", "csv", "-"], input="SELECT order_count"
-    )
-    assert result.exit_code == 0 and result.stdout_bytes == b"order_count\r\n15000\r\n"
+    result = run_cli("query", "-f", "csv", "-", input="SELECT order_count")
+    assert result.exit_code == 0 and result.stdout == "order_count\r\n15000\r\n"

@@ -10,16 +10,13 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from typer.testing import CliRunner
 
-from semantic.cli import app
 from semantic.errors import SemanticError
 from semantic.interchange.dbt import import_dbt
 from semantic.project import Project
+from tests.cli_runner import run_cli
 from tests.compare import assert_same_rows
 from tests.dbt_project import CASES, NOT_CARRIED, write_dbt_project
-
-runner = CliRunner()
 
 
 def _day(value: object) -> object:
@@ -34,10 +31,10 @@ def imported(tmp_path_factory: pytest.TempPathFactory) -> tuple[Project, Path, l
     root = tmp_path_factory.mktemp("dbt")
     dbt = write_dbt_project(root / "jaffle_shop")
     target = root / "analytics"
-    result = runner.invoke(
-        app, ["import", "dbt", str(dbt), "--into", str(target), "--format", "json"]
+    result = run_cli(
+        "import", "dbt", str(dbt), "--into", str(target), "--format", "json", project=None
     )
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 0, result.stderr
     report = json.loads(result.stdout)["report"]
     return Project.load(target), dbt / "seeds", report
 
@@ -112,14 +109,14 @@ def test_every_construct_not_carried_over_is_reported_with_its_place(
 def test_the_import_never_overwrites_without_replace(tmp_path: Path) -> None:
     dbt = write_dbt_project(tmp_path / "dbt")
     target = tmp_path / "p"
-    first = runner.invoke(app, ["import", "dbt", str(dbt), "--into", str(target)])
-    assert first.exit_code == 0, first.output
+    first = run_cli("import", "dbt", str(dbt), "--into", str(target), project=None)
+    assert first.exit_code == 0, first.stderr
     before = (target / "glossary" / "metrics.yml").read_text()
     (target / "glossary" / "metrics.yml").write_text(before + "# mine\n")
-    again = runner.invoke(app, ["import", "dbt", str(dbt), "--into", str(target)])
+    again = run_cli("import", "dbt", str(dbt), "--into", str(target), project=None)
     assert again.exit_code == 1 and "SEM220" in again.stderr
     assert (target / "glossary" / "metrics.yml").read_text().endswith("# mine\n")
-    replaced = runner.invoke(app, ["import", "dbt", str(dbt), "--into", str(target), "--replace"])
+    replaced = run_cli("import", "dbt", str(dbt), "--into", str(target), "--replace", project=None)
     assert replaced.exit_code == 0
     assert (target / "glossary" / "metrics.yml").read_text() == before
 
@@ -146,7 +143,7 @@ def test_an_import_never_defines_a_term_twice(tmp_path: Path) -> None:
     (target / "glossary").mkdir(parents=True)
     mine = "domain: mine\nterms:\n  revenue:\n    label: {en: Mine}\n    concept: {}\n"
     (target / "glossary" / "mine.yml").write_text(mine)
-    result = runner.invoke(app, ["import", "dbt", str(dbt), "--into", str(target)])
+    result = run_cli("import", "dbt", str(dbt), "--into", str(target), project=None)
     assert result.exit_code == 1
     assert "SEM103 term 'revenue' of glossary/order_items.yml is already defined" in result.stderr
     assert sorted(p.name for p in (target / "glossary").iterdir()) == ["mine.yml"]

@@ -9,14 +9,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from semantic.cli import app
 from semantic.errors import SemanticError
 from semantic.outputs.diff import Change, VocabularyDiff, diff_revision, render_markdown
+from tests.cli_runner import run_cli
 from tests.conftest import ROOT
 
-runner = CliRunner()
 BOOKSHOP = ROOT / "examples" / "bookshop"
 
 
@@ -62,8 +60,7 @@ def summary(found: list[Change]) -> list[tuple[str, str, bool]]:
 
 
 def cli(project: Path, *args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, ["--project", str(project), "diff", *args])
-    return result.exit_code, result.stdout, result.stderr
+    return run_cli("diff", *args, project=project)
 
 
 SALES = "glossary/sales.yml"

@@ -9,9 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from semantic.cli import app
 from semantic.engines.base import Engine
 from semantic.engines.connect import interpolate, open_engine
 from semantic.engines.postgres import PostgresEngine, _positional
@@ -19,6 +17,7 @@ from semantic.engines.spark import SparkEngine
 from semantic.errors import SemanticError
 from semantic.outputs.quality import project_quality
 from semantic.project import Project
+from tests.cli_runner import run_cli
 from tests.compare import assert_same_rows
 from tests.conftest import ROOT
 from tests.projects import write_project
@@ -361,16 +360,11 @@ def test_the_default_engine_runs_queries(
 # --- the command line ----------------------------------------------------------------------
 
 
-def run(*args: str, project: Path = ROOT) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, ["--project", str(project), *args])
-    return result.exit_code, result.stdout_bytes.decode(), result.stderr
-
-
 def test_cli_on_postgres(project: Project, scratch_schema: str) -> None:
-    code, _, err = run("load", "--engine", scratch_schema)
+    code, _, err = run_cli("load", "--engine", scratch_schema)
     assert code == 0, err
     assert "loaded lineitem: 60175 row(s)" in err
-    code, out, err = run(
+    code, out, err = run_cli(
         "query",
         "SELECT order_count WHERE market_segment = $s",
         "--param",
@@ -382,17 +376,17 @@ def test_cli_on_postgres(project: Project, scratch_schema: str) -> None:
     )
     expected = project.query("SELECT order_count WHERE market_segment = 'BUILDING'")
     assert (code, out) == (0, f"order_count\r\n{expected.column(0)[0]}\r\n"), err
-    code, out, err = run("check", "--data", "--engine", scratch_schema, "--format", "json")
+    code, out, err = run_cli("check", "--data", "--engine", scratch_schema, "--format", "json")
     assert code == 0 and '"ok": true' in out, err
-    code, out, err = run("quality", "--engine", scratch_schema, "--format", "csv")
+    code, out, err = run_cli("quality", "--engine", scratch_schema, "--format", "csv")
     # 5 declared rules, 27 built-in ones of key integrity
     assert code == 0 and out.count("True") == 5 + 27, err
 
 
 def test_cli_engine_errors_are_diagnostics() -> None:
-    code, _, err = run("query", "SELECT order_count", "--engine", "mysql://db/sales")
+    code, _, err = run_cli("query", "SELECT order_count", "--engine", "mysql://db/sales")
     assert code == 1 and err.startswith("SEM410 unknown engine URL 'mysql://db/sales'")
-    code, _, err = run("load", "--engine", "duckdb:")
+    code, _, err = run_cli("load", "--engine", "duckdb:")
     assert code == 1 and err.startswith("SEM414 loading data is for PostgreSQL")
 
 
@@ -437,7 +431,7 @@ def test_engine_examples_of_the_docs(
         argv = [url if a == DOC_URL else a for a in argv]
     else:
         request.getfixturevalue("spark_engine")  # the command reuses the session's Spark
-    code, out, err = run(*argv)
+    code, out, err = run_cli(*argv)
     assert code == 0, err
     assert out.replace("\r\n", "\n").strip() == printed
 

@@ -7,11 +7,10 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from semantic.cli import app
 from semantic.errors import Diagnostic, SemanticError
 from semantic.project import Project
+from tests.cli_runner import run_cli
 from tests.projects import write_project
 
 MODEL = """
@@ -289,8 +288,6 @@ def test_unknown_dialect(tiny: Project) -> None:
 
 # --- the command line -----------------------------------------------------------------------
 
-runner = CliRunner()
-
 
 def test_cli_prints_diagnostics_without_traceback(tmp_path: Path) -> None:
     write_project(
@@ -300,11 +297,11 @@ def test_cli_prints_diagnostics_without_traceback(tmp_path: Path) -> None:
             "glossary/g.yml": GLOSSARY.replace("expr: region}", "expr: regoin}"),
         },
     )
-    result = runner.invoke(app, ["--project", str(tmp_path), "check"])
+    result = run_cli("check", project=tmp_path)
     assert result.exit_code == 1
     assert "glossary/g.yml:5:42: SEM203 unknown column 'regoin'" in result.stderr
-    assert "Traceback" not in result.output + result.stderr
-    result = runner.invoke(app, ["--project", str(tmp_path), "check", "--format", "json"])
+    assert "Traceback" not in result.stdout + result.stderr
+    result = run_cli("check", "--format", "json", project=tmp_path)
     report = json.loads(result.stdout)
     assert result.exit_code == 1 and report["ok"] is False
     assert report["diagnostics"][0] | {"message": None} == {
@@ -320,7 +317,7 @@ def test_cli_prints_diagnostics_without_traceback(tmp_path: Path) -> None:
 
 def test_cli_query_error_exit_code(tmp_path: Path) -> None:
     write_project(tmp_path, {"models/m.yml": MODEL, "glossary/g.yml": GLOSSARY})
-    result = runner.invoke(app, ["--project", str(tmp_path), "compile", "SELECT revenu"])
+    result = run_cli("compile", "SELECT revenu", project=tmp_path)
     assert result.exit_code == 1
     assert (
         result.stderr

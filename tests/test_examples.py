@@ -6,10 +6,9 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from semantic.cli import app
 from semantic.project import Project
+from tests.cli_runner import run_cli
 from tests.conftest import ROOT
 
 BOOKSHOP = ROOT / "examples" / "bookshop"
@@ -25,7 +24,7 @@ def rows(project: Project, query: str) -> list[tuple[object, ...]]:
 
 
 def test_bookshop_checks_clean_against_its_csv_data() -> None:
-    result = CliRunner().invoke(app, ["--project", str(BOOKSHOP), "check", "--data"])
+    result = run_cli("check", "--data", project=BOOKSHOP)
     assert result.exit_code == 0, result.stderr
     assert "ok: 5 entities, 12 terms, 0 warning(s)" in result.stderr
 

@@ -15,9 +15,7 @@ from hypothesis import strategies as st
 from pydantic import BaseModel
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from typer.testing import CliRunner
 
-from semantic.cli import app
 from semantic.errors import SemanticError, Span
 from semantic.files.fmt import (
     _check_same,
@@ -30,9 +28,9 @@ from semantic.files.fmt import (
 from semantic.files.schema import GlossaryFile, ModelFile
 from semantic.model import Model
 from semantic.project import Project
+from tests.cli_runner import run_cli
 from tests.conftest import ROOT
 
-runner = CliRunner()
 BOOKSHOP = ROOT / "examples" / "bookshop"
 REPOSITORY_FILES = [
     (path, schema) for root in (ROOT, BOOKSHOP) for path, schema in project_files(root)
@@ -40,8 +38,7 @@ REPOSITORY_FILES = [
 
 
 def fmt(project: Path, *args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, ["--project", str(project), "fmt", *args])
-    return result.exit_code, result.stdout, result.stderr
+    return run_cli("fmt", *args, project=project)
 
 
 def copy_project(source: Path, target: Path) -> Path:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from semantic.errors import Diagnostic
 from semantic.project import Project
+from tests.cli_runner import run_cli
 from tests.projects import write_project
 from tests.test_errors import GLOSSARY, MODEL
 
@@ -134,11 +135,6 @@ def test_a_business_concept_has_no_physical_meaning(tmp_path: Path) -> None:
 
 
 def test_a_deprecated_term_still_answers_with_a_warning(project: Project) -> None:
-    from typer.testing import CliRunner
-
-    from semantic.cli import app
-    from tests.conftest import ROOT
-
     query = "SELECT market_segment, sales_amount ORDER BY 1"
     (warning,) = project.query_warnings(query)
     assert warning.render() == (
@@ -149,6 +145,6 @@ def test_a_deprecated_term_still_answers_with_a_warning(project: Project) -> Non
     old = project.query(query).column("sales_amount").to_pylist()
     new = project.query("SELECT market_segment, gross_revenue ORDER BY 1")
     assert old == new.column("gross_revenue").to_pylist()
-    result = CliRunner().invoke(app, ["--project", str(ROOT), "query", "-f", "csv", query])
+    result = run_cli("query", "-f", "csv", query)
     assert result.exit_code == 0 and "SEM215" in result.stderr
     assert project.query_warnings("SELECT gross_revenue") == []

@@ -6,10 +6,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from typer.testing import CliRunner
-
-from semantic.cli import app
 from semantic.project import Project
+from tests.cli_runner import run_cli
 from tests.conftest import ROOT
 
 DOC = ROOT / "docs" / "importing.md"
@@ -26,10 +24,10 @@ def test_the_dbt_example_imports_as_shown(tmp_path: Path) -> None:
     for path, body in inputs.items():
         (tmp_path / "dbt" / path).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / "dbt" / path).write_text(body)
-    result = CliRunner().invoke(
-        app, ["import", "dbt", str(tmp_path / "dbt"), "--into", str(tmp_path / "p")]
+    result = run_cli(
+        "import", "dbt", str(tmp_path / "dbt"), "--into", str(tmp_path / "p"), project=None
     )
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 0, result.stderr
     report = [line for line in result.stderr.splitlines() if not line.startswith("import dbt")]
     (shown,) = _REPORT.findall(text)
     assert report == shown.splitlines()
@@ -43,10 +41,10 @@ def test_the_dbt_example_imports_as_shown(tmp_path: Path) -> None:
 
 def test_the_init_excerpt_is_what_init_writes(project: Project, tmp_path: Path) -> None:
     (excerpt,) = re.findall(r"<!-- init excerpt -->\n```yaml\n(.*?)```", DOC.read_text(), re.S)
-    result = CliRunner().invoke(
-        app, ["init", str(tmp_path / "tpch"), "--from-files", str(project.data_dir)]
+    result = run_cli(
+        "init", str(tmp_path / "tpch"), "--from-files", str(project.data_dir), project=None
     )
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 0, result.stderr
     written = (tmp_path / "tpch" / "models" / "tpch.yml").read_text().splitlines()
     position = 0
     for line in excerpt.splitlines():

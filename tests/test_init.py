@@ -8,17 +8,14 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from typer.testing import CliRunner
 
-from semantic.cli import app
 from semantic.engines.describe import duckdb_source, read_catalog
 from semantic.engines.duckdb import DuckDBEngine
 from semantic.errors import SemanticError
 from semantic.interchange.database import scaffold
 from semantic.project import Project
+from tests.cli_runner import run_cli
 from tests.compare import assert_same_rows
-
-runner = CliRunner()
 
 #: TPC-H's keys, as the benchmark declares them (and models/tpch.yml has them).
 PRIMARY_KEYS = {
@@ -97,8 +94,8 @@ def _relationships(project: Project) -> set[tuple[str, str, tuple[tuple[str, str
 @pytest.mark.parametrize("constraints", [True, False], ids=["declared", "guessed"])
 def test_init_from_a_duckdb_file(project: Project, tmp_path: Path, constraints: bool) -> None:
     database = _tpch_database(tmp_path / "tpch.duckdb", project.data_dir, constraints=constraints)
-    result = runner.invoke(app, ["init", str(tmp_path / "shop"), "--from-duckdb", str(database)])
-    assert result.exit_code == 0, result.output
+    result = run_cli("init", str(tmp_path / "shop"), "--from-duckdb", str(database), project=None)
+    assert result.exit_code == 0, result.stderr
     guessed = result.stderr.count("SEM225")
     assert guessed == (0 if constraints else len(FOREIGN_KEYS)), result.stderr
 
@@ -115,7 +112,7 @@ def test_init_from_a_duckdb_file(project: Project, tmp_path: Path, constraints: 
     )
 
     # the project runs on the database it describes, and agrees with hand-written SQL
-    assert runner.invoke(app, ["--project", str(tmp_path / "shop"), "check"]).exit_code == 0
+    assert run_cli("check", project=tmp_path / "shop").exit_code == 0
     engine = DuckDBEngine(shop.model, tmp_path / "no-files", database=str(database))
     assert engine.check_schema() == []
     for query, hand in QUERIES:
@@ -126,10 +123,16 @@ def test_init_from_a_duckdb_file(project: Project, tmp_path: Path, constraints: 
 
 
 def test_init_from_a_folder_of_parquet_files(project: Project, tmp_path: Path) -> None:
-    result = runner.invoke(
-        app, ["init", str(tmp_path / "p"), "--from-files", str(project.data_dir), "--name", "t"]
+    result = run_cli(
+        "init",
+        str(tmp_path / "p"),
+        "--from-files",
+        str(project.data_dir),
+        "--name",
+        "t",
+        project=None,
     )
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 0, result.stderr
     shop = Project.load(tmp_path / "p")
     assert shop.config.data is not None and shop.config.data.format == "parquet"
     assert _relationships(shop) == FOREIGN_KEYS
@@ -141,7 +144,7 @@ def test_init_from_a_folder_of_parquet_files(project: Project, tmp_path: Path) -
 
 def test_init_never_overwrites_a_project(project: Project, tmp_path: Path) -> None:
     (tmp_path / "semantic.yml").write_text("name: mine\n")
-    result = runner.invoke(app, ["init", str(tmp_path), "--from-files", str(project.data_dir)])
+    result = run_cli("init", str(tmp_path), "--from-files", str(project.data_dir), project=None)
     assert result.exit_code == 1
     assert "SEM220" in result.stderr
     assert (tmp_path / "semantic.yml").read_text() == "name: mine\n"
@@ -158,7 +161,7 @@ def test_init_sources_that_cannot_be_read(tmp_path: Path) -> None:
         read_catalog(duckdb_source(empty))
     assert caught.value.code == "SEM221"
     (tmp_path / "files").mkdir()
-    result = runner.invoke(app, ["init", str(tmp_path / "p"), "--from-files", str(tmp_path)])
+    result = run_cli("init", str(tmp_path / "p"), "--from-files", str(tmp_path), project=None)
     assert result.exit_code == 1 and "SEM221" in result.stderr
 
 
@@ -195,8 +198,8 @@ def test_init_from_csv_files_reads_them_with_their_types(tmp_path: Path) -> None
         "sale_id,store_id,sold_on,amount\n"
         "1,1,2024-01-05,10.5\n2,1,2024-02-01,4.25\n3,2,2024-02-03,7.0\n"
     )
-    result = runner.invoke(app, ["init", str(tmp_path / "p"), "--from-files", str(data)])
-    assert result.exit_code == 0, result.output
+    result = run_cli("init", str(tmp_path / "p"), "--from-files", str(data), project=None)
+    assert result.exit_code == 0, result.stderr
     project = Project.load(tmp_path / "p")
     assert project.config.data is not None and project.config.data.format == "csv"
     assert _relationships(project) == {("sales", "stores", (("store_id", "id"),))}
@@ -210,10 +213,10 @@ def test_init_finds_the_bookshop_relationships_from_its_csv_files(tmp_path: Path
     """Keys named alike in two tables (`isbn`, `author_id`) join them, as the hand-written
     bookshop model says."""
     bookshop = Project.load(Path(__file__).resolve().parents[1] / "examples" / "bookshop")
-    result = runner.invoke(
-        app, ["init", str(tmp_path / "b"), "--from-files", str(bookshop.data_dir)]
+    result = run_cli(
+        "init", str(tmp_path / "b"), "--from-files", str(bookshop.data_dir), project=None
     )
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 0, result.stderr
     scaffolded = Project.load(tmp_path / "b")
     assert _relationships(scaffolded) == _relationships(bookshop)
     assert {e.id: e.primary_key for e in scaffolded.model.entities.values()} == {

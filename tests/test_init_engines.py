@@ -15,17 +15,15 @@ from urllib.parse import urlsplit
 
 import duckdb
 import pytest
-from typer.testing import CliRunner
 
-from semantic.cli import app
 from semantic.engines.duckdb import DuckDBEngine
 from semantic.engines.postgres import PostgresEngine
 from semantic.errors import SemanticError
 from semantic.project import Project
+from tests.cli_runner import run_cli
 from tests.compare import assert_same_rows
 from tests.test_init import FOREIGN_KEYS, ORDER, PRIMARY_KEYS, _relationships
 
-runner = CliRunner()
 DOC = Path(__file__).resolve().parents[1] / "docs" / "importing.md"
 
 #: business queries of the scaffolded TPC-H glossary and the PostgreSQL that answers each
@@ -58,8 +56,7 @@ def _digest(path: Path) -> str:
 
 
 def _cli(root: Path, *args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, ["--project", str(root), *args])
-    return result.exit_code, result.stdout, result.stderr
+    return run_cli(*args, project=root)
 
 
 # --- DuckDB files ----------------------------------------------------------------------------
@@ -201,7 +198,7 @@ def test_init_names_the_schemas_that_have_tables(tmp_path: Path) -> None:
     args = ["init", str(tmp_path / "p"), "--engine", f"duckdb://{path}", "--schema", "sales"]
     assert _cli(tmp_path, *args)[0] == 0
     assert _cli(tmp_path / "p", "query", "SELECT city, stores_count", "-f", "csv")[1] == (
-        "city,stores_count\nLyon,1\n"
+        "city,stores_count\r\nLyon,1\r\n"
     )
 
 
@@ -215,10 +212,10 @@ def test_the_engine_url_duckdb_names_the_embedded_engine(project: Project, tmp_p
     )
     code, out, err = _cli(root, "query", "SELECT orders_count", "-f", "csv")
     assert code == 0, err
-    assert out == f"orders_count\n{project.engine.fetch('SELECT count(*) FROM orders')[0][0]}\n"
+    assert out == f"orders_count\r\n{project.engine.fetch('SELECT count(*) FROM orders')[0][0]}\r\n"
     assert _cli(root, "check", "--data")[0] == 0
     code, out, _ = _cli(root, "query", "SELECT orders_count", "-f", "csv", "--engine", "duckdb")
-    assert code == 0 and out.startswith("orders_count\n")
+    assert code == 0 and out.startswith("orders_count\r\n")
     config.write_text(config.read_text().replace("url: duckdb", "url: duckdb:"))
     code, _, err = _cli(root, "check")
     assert code == 1 and "SEM101" in err and "may be written duckdb" in err

@@ -5,12 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from typer.testing import CliRunner
 
-from semantic.cli import app
 from semantic.errors import SemanticError
 from semantic.project import Project
-from tests.conftest import ROOT
+from tests.cli_runner import run_cli
 from tests.test_tpch import QUERIES, official_rows
 
 Q3 = {
@@ -42,9 +40,7 @@ def test_json_query_from_the_command_line(project: Project) -> None:
         "having": "order_count > 3000",
         "order_by": ["1"],
     }
-    result = CliRunner().invoke(
-        app, ["--project", str(ROOT), "query", "-f", "json", json.dumps(query)]
-    )
+    result = run_cli("query", "-f", "json", json.dumps(query))
     assert result.exit_code == 0, result.stderr
     expected = project.query(
         "SELECT customer_region, order_count HAVING order_count > 3000 ORDER BY 1"
@@ -77,6 +73,6 @@ def test_json_query_errors(
 
 
 def test_invalid_json_on_the_command_line() -> None:
-    result = CliRunner().invoke(app, ["--project", str(ROOT), "compile", '{"select": ['])
+    result = run_cli("compile", '{"select": [')
     assert result.exit_code == 1
     assert result.stderr.startswith("<query>:1:13: SEM301 the JSON query is not valid JSON")

@@ -8,10 +8,9 @@ from pathlib import Path
 import jsonschema
 import pytest
 from ruamel.yaml import YAML
-from typer.testing import CliRunner
 
-from semantic.cli import app
 from semantic.files.jsonschema import MODELINE, schemas
+from tests.cli_runner import run_cli
 from tests.conftest import ROOT
 
 KINDS = {"semantic.yml": "project", "models": "model", "glossary": "glossary"}
@@ -57,6 +56,6 @@ def test_the_schema_refuses_what_the_loader_refuses() -> None:
 
 
 def test_schema_command_writes_the_schemas(tmp_path: Path) -> None:
-    result = CliRunner().invoke(app, ["--project", str(ROOT), "schema", "--into", str(tmp_path)])
+    result = run_cli("schema", "--into", str(tmp_path))
     assert result.exit_code == 0, result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(schemas())

@@ -9,20 +9,17 @@ import shutil
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from semantic.cli import app
 from semantic.engines import integrity_cache
 from semantic.errors import SemanticError
 from semantic.outputs.publish import publish_views
 from semantic.outputs.quality import project_quality
 from semantic.project import Project
+from tests.cli_runner import run_cli
 from tests.conftest import ROOT
 from tests.soundness.test_bad_data import GLOSSARY, MODEL, TABLES
 from tests.test_views import file_engine
 from tests.tiny_engines import tiny_project
-
-runner = CliRunner()
 
 
 @pytest.fixture(autouse=True)
@@ -73,7 +70,7 @@ def test_quality_scores_the_keys(tmp_path: Path) -> None:
 
 def test_quality_command_fails_on_a_broken_key(tmp_path: Path) -> None:
     project = duplicated(tmp_path)
-    result = runner.invoke(app, ["--project", str(project.root), "quality", "-f", "json"])
+    result = run_cli("quality", "-f", "json", project=project.root)
     assert result.exit_code == 1
     failed = {(r["entity"], r["rule"]) for r in json.loads(result.stdout) if not r["passed"]}
     assert failed == {("customer", "primary_key_not_null"), ("customer", "primary_key_unique")}
@@ -99,9 +96,7 @@ def test_views_are_not_published_over_a_broken_key(tmp_path: Path, rows: str, co
 
 def test_a_query_over_a_broken_key_warns_on_stderr(tmp_path: Path) -> None:
     project = duplicated(tmp_path)
-    result = runner.invoke(
-        app, ["--project", str(project.root), "query", "SELECT ship_mode, customer_count"]
-    )
+    result = run_cli("query", "SELECT ship_mode, customer_count", project=project.root)
     assert result.exit_code == 0, result.stderr
     warnings = [line for line in result.stderr.splitlines() if "SEM441" in line]
     assert len(warnings) == 2  # NULL ids, and id 2 twice

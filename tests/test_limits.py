@@ -13,13 +13,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from semantic.cli import app
 from semantic.engines.base import Limits
 from semantic.engines.postgres import PostgresEngine
 from semantic.errors import SemanticError
 from semantic.project import Project
+from tests.cli_runner import run_cli
 from tests.projects import write_data, write_project
 
 SCHEMA = "limits_test"
@@ -103,13 +102,15 @@ def test_semantic_yml_sets_the_limits(events: Project, tmp_path: Path) -> None:
 
 
 def test_the_cli_takes_the_limits(events: Project) -> None:
-    runner = CliRunner()
-    base = ["--project", str(events.root), "query"]
-    result = runner.invoke(app, [*base, "--max-rows", "2", "SELECT event_kind, event_count"])
+    result = run_cli(
+        "query", "--max-rows", "2", "SELECT event_kind, event_count", project=events.root
+    )
     assert result.exit_code == 1
     assert result.stderr.startswith("SEM435 the result has more than 2 rows")
     started = time.monotonic()
-    result = runner.invoke(app, [*base, "--timeout", "0.5", "SELECT event_kind, slow_count"])
+    result = run_cli(
+        "query", "--timeout", "0.5", "SELECT event_kind, slow_count", project=events.root
+    )
     assert result.exit_code == 1
     assert result.stderr.startswith("SEM434 DuckDB stopped the query after the time-out")
     assert time.monotonic() - started < 10

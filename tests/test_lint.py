@@ -5,12 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from semantic.cli import app
 from semantic.errors import SemanticError
 from semantic.outputs.lint import lint_vocabulary
 from semantic.project import Project
+from tests.cli_runner import run_cli
 from tests.projects import write_project
 from tests.test_errors import MODEL
 
@@ -59,8 +58,8 @@ def test_lint_finds_gaps_orphans_shared_labels_and_related_ancestors(tmp_path: P
 
 def test_lint_is_opt_in_and_never_fails_check(tmp_path: Path) -> None:
     write_project(tmp_path, {"models/m.yml": MODEL, "glossary/g.yml": GLOSSARY})
-    plain = CliRunner().invoke(app, ["--project", str(tmp_path), "check"])
-    linted = CliRunner().invoke(app, ["--project", str(tmp_path), "check", "--lint"])
+    plain = run_cli("check", project=tmp_path)
+    linted = run_cli("check", "--lint", project=tmp_path)
     assert plain.exit_code == linted.exit_code == 0
     assert "SEM212" not in plain.stderr and "warning: SEM212" in linted.stderr
 

@@ -16,15 +16,13 @@ from typing import Any
 
 import pytest
 from ruamel.yaml import YAML
-from typer.testing import CliRunner
 
-from semantic.cli import app
 from semantic.files.fmt import format_text
 from semantic.files.schema import GlossaryFile
+from tests.cli_runner import run_cli
 from tests.conftest import ROOT
 from tests.test_diff import git, shop  # noqa: F401 - the fixture
 
-runner = CliRunner()
 DOC = ROOT / "docs" / "modeling-workflow.md"
 HOOKS = ROOT / ".pre-commit-hooks.yaml"
 
@@ -54,7 +52,7 @@ def test_the_pull_request_example(shop: Path) -> None:  # noqa: F811
         text=True,
         check=True,
     )
-    result = runner.invoke(app, ["--project", str(shop), "diff", "main", "--format", "markdown"])
+    result = run_cli("diff", "main", "--format", "markdown", project=shop)
     assert result.exit_code == 1
     assert result.stdout == comment
 
@@ -67,7 +65,7 @@ def test_the_github_actions_steps_run(shop: Path, monkeypatch: pytest.MonkeyPatc
     monkeypatch.chdir(shop)
     for command in commands:
         command = command.replace('"origin/${{ github.base_ref }}"', "main")
-        result = runner.invoke(app, shlex.split(command)[1:])
+        result = run_cli(*shlex.split(command)[1:], project=None)
         assert result.exit_code == 0, (command, result.stderr)
     assert (shop / "vocabulary-diff.md").read_text().endswith("No change to the vocabulary.\n")
 
@@ -135,7 +133,7 @@ def test_hook_entries_run_on_the_repository(monkeypatch: pytest.MonkeyPatch) -> 
         assert "examples/bookshop/glossary/sales.yml" in files
         args = shlex.split(hook["entry"])[1:] + (files if hook["pass_filenames"] else [])
         before = {p: Path(p).read_bytes() for p in files}
-        result = runner.invoke(app, args)
+        result = run_cli(*args, project=None)
         assert result.exit_code == 0, result.stderr
         assert {p: Path(p).read_bytes() for p in files} == before
     assert "11 unchanged" in result.stderr

@@ -15,9 +15,7 @@ from typing import Any
 import duckdb
 import pytest
 from ruamel.yaml import YAML
-from typer.testing import CliRunner
 
-from semantic.cli import app
 from semantic.compiler.areas import subject_area_query
 from semantic.errors import SemanticError
 from semantic.files.read import read_file
@@ -26,11 +24,10 @@ from semantic.interchange.osi_export import export_osi
 from semantic.interchange.osi_import import import_osi
 from semantic.interchange.osi_spec import VENDOR
 from semantic.project import Project
+from tests.cli_runner import run_cli
 from tests.compare import assert_same_rows
 from tests.conftest import ROOT
 from tests.test_tpch import QUERIES
-
-runner = CliRunner()
 
 
 def _config(project: Project, languages: str) -> str:
@@ -75,10 +72,8 @@ def _assert_same_subject_areas(back: Project, original: Project) -> None:
 @pytest.fixture(scope="module")
 def exported(project: Project, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list]:
     out = tmp_path_factory.mktemp("osi") / "tpch.osi.yml"
-    result = runner.invoke(
-        app, ["--project", str(ROOT), "export", "osi", "-o", str(out), "--format", "json"]
-    )
-    assert result.exit_code == 0, result.output
+    result = run_cli("export", "osi", "-o", str(out), "--format", "json")
+    assert result.exit_code == 0, result.stderr
     report = json.loads(result.stderr[result.stderr.index("{") :])["report"]
     return out, report
 
@@ -137,8 +132,8 @@ def test_round_trip_is_lossless_and_answers_the_same(
 ) -> None:
     path, _ = exported
     (tmp_path / "semantic.yml").write_text(_config(project, "[en, fr]"))
-    result = runner.invoke(app, ["import", "osi", str(path), "--into", str(tmp_path)])
-    assert result.exit_code == 0, result.output
+    result = run_cli("import", "osi", str(path), "--into", str(tmp_path), project=None)
+    assert result.exit_code == 0, result.stderr
     assert "0 item(s) reported" in result.stderr
     assert _specs(tmp_path) == _specs(ROOT)
     back = Project.load(tmp_path)
@@ -279,8 +274,8 @@ def test_a_file_of_another_tool(tmp_path: Path) -> None:
     (target / "semantic.yml").write_text(
         "name: ecommerce\nlanguages: [en]\ndata: {dir: ../data, format: parquet}\n"
     )
-    result = runner.invoke(app, ["import", "osi", str(source), "--into", str(target)])
-    assert result.exit_code == 0, result.output
+    result = run_cli("import", "osi", str(source), "--into", str(target), project=None)
+    assert result.exit_code == 0, result.stderr
     reported = [line for line in result.stderr.splitlines() if "SEM224" in line]
     assert len(reported) == 4, result.stderr  # model ai_context, unique_keys, MDX, SNOWFLAKE
     assert all(line.startswith(f"{source}:") for line in reported)
@@ -336,10 +331,10 @@ def test_bookshop_round_trip_keeps_its_segment_and_spanish(tmp_path: Path) -> No
     (tmp_path / "semantic.yml").write_text(
         f"name: bookshop\nlanguages: [en, es]\ndata: {{dir: '{bookshop / 'data'}', format: csv}}\n"
     )
-    result = runner.invoke(
-        app, ["import", "osi", str(tmp_path / "b.osi.yml"), "--into", str(tmp_path)]
+    result = run_cli(
+        "import", "osi", str(tmp_path / "b.osi.yml"), "--into", str(tmp_path), project=None
     )
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 0, result.stderr
     assert _specs(tmp_path) == _specs(bookshop)
     back = Project.load(tmp_path)
     for term in original.model.terms.values():

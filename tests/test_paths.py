@@ -6,11 +6,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from semantic.cli import app
 from semantic.errors import SemanticError
 from semantic.project import Project
+from tests.cli_runner import run_cli
 from tests.compare import assert_same_rows
 from tests.conftest import ROOT
 from tests.projects import write_project
@@ -137,17 +136,8 @@ def test_explain_names_entities_paths_and_filters(project: Project) -> None:
 
 
 def test_explain_says_when_the_many_side_rule_applies() -> None:
-    result = CliRunner().invoke(
-        app,
-        [
-            "--project",
-            str(ROOT),
-            "query",
-            "--explain",
-            "-f",
-            "csv",
-            "SELECT ship_mode, order_count WHERE ship_mode = 'AIR'",
-        ],
+    result = run_cli(
+        "query", "--explain", "-f", "csv", "SELECT ship_mode, order_count WHERE ship_mode = 'AIR'"
     )
     assert result.exit_code == 0, result.stderr
     assert result.stderr.splitlines() == [

@@ -23,15 +23,13 @@ from typing import Any
 import duckdb
 import pytest
 import sqlglot
-from typer.testing import CliRunner
 
-from semantic.cli import app
 from semantic.engines.duckdb import DuckDBEngine
 from semantic.errors import SemanticError
 from semantic.outputs.publish import plan_publication, publish_views
 from semantic.outputs.views import plan_views
 from semantic.project import Project
-from tests.conftest import ROOT
+from tests.cli_runner import run_cli
 from tests.test_views import bi_rows, bookshop
 
 Contents = dict[tuple[str, str], tuple[tuple[str, ...], Any]]
@@ -452,14 +450,12 @@ def test_a_view_left_without_columns_is_skipped_with_a_warning(
     publish_tpch(project, data, path)
     assert ("semantic", "part") in contents(path)
     url = f"duckdb://{path}"
-    runner = CliRunner()
-    args = ["--project", str(ROOT), "views"]
-    result = runner.invoke(app, [*args, "plan", "-e", url, "--max-confidentiality", "public"])
+    result = run_cli("views", "plan", "-e", url, "--max-confidentiality", "public")
     assert result.exit_code == 0, result.stderr
     assert "warning: SEM436 view 'semantic.part' has no column left" in result.stderr
     assert "-- warning: SEM436" in result.stdout
     # apply reads the data files of the project, whose data is the same as the copy's
-    result = runner.invoke(app, [*args, "apply", "-e", url, "--max-confidentiality", "public"])
+    result = run_cli("views", "apply", "-e", url, "--max-confidentiality", "public")
     assert result.exit_code == 0, result.stderr
     assert "warning: SEM436 view 'semantic.part' has no column left" in result.stderr
     assert "(dropped: part, sales_by_customer, yearly_sales)" in result.stderr

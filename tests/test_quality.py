@@ -5,12 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from typer.testing import CliRunner
-
-from semantic.cli import app
 from semantic.outputs.quality import project_quality
 from semantic.project import Project
-from tests.conftest import ROOT
+from tests.cli_runner import run_cli
 from tests.projects import write_data, write_project
 from tests.test_errors import GLOSSARY, MODEL
 
@@ -60,7 +57,7 @@ def test_failing_rule_counts_nulls_as_not_met_and_exits_non_zero(tmp_path: Path)
     results = {r.rule.id: r for r in project_quality(Project.load(tmp_path))}
     assert (results["positive"].rows, results["positive"].passing) == (4, 2)
     assert results["positive"].passed and not results["strict"].passed
-    result = CliRunner().invoke(app, ["--project", str(tmp_path), "quality", "-f", "json"])
+    result = run_cli("quality", "-f", "json", project=tmp_path)
     assert result.exit_code == 1
     rows = {r["rule"]: r for r in json.loads(result.stdout)}
     assert rows["strict"] | {"check": None} == {
@@ -78,7 +75,7 @@ def test_failing_rule_counts_nulls_as_not_met_and_exits_non_zero(tmp_path: Path)
 
 
 def test_quality_command_on_the_default_project() -> None:
-    result = CliRunner().invoke(app, ["--project", str(ROOT), "quality", "-f", "csv"])
+    result = run_cli("quality", "-f", "csv")
     assert result.exit_code == 0, result.stderr
     # 5 declared rules, 27 built-in ones of key integrity
     assert result.stdout.count("True") == 5 + 27

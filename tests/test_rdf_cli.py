@@ -8,31 +8,25 @@ import pytest
 from rdflib import Graph, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import RDF, SKOS
-from typer.testing import CliRunner
 
-from semantic.cli import app
 from semantic.outputs.rdf.document import project_rdf
 from semantic.project import Project
+from tests.cli_runner import run_cli
 from tests.conftest import ROOT
-
-runner = CliRunner()
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, ["--project", str(ROOT), *args])
-    return result.exit_code, result.stdout, result.stderr
 
 
 @pytest.mark.parametrize(
     ("fmt", "parser"), [("turtle", "turtle"), ("json-ld", "json-ld"), ("xml", "xml"), ("nt", "nt")]
 )
 def test_export_rdf_in_every_format_gives_the_same_graph(fmt: str, parser: str) -> None:
-    code, out, err = run("export", "rdf", "--format", fmt, "--base", "https://data.example.com/")
+    code, out, err = run_cli(
+        "export", "rdf", "--format", fmt, "--base", "https://data.example.com/"
+    )
     assert code == 0, err
     graph = Graph().parse(data=out, format=parser)
     concept = URIRef("https://data.example.com/term/net_revenue")
     assert (concept, RDF.type, SKOS.Concept) in graph
-    code, turtle, _ = run("export", "rdf", "--base", "https://data.example.com/")
+    code, turtle, _ = run_cli("export", "rdf", "--base", "https://data.example.com/")
     assert isomorphic(graph, Graph().parse(data=turtle, format="turtle"))
 
 
@@ -40,11 +34,11 @@ def test_export_to_a_file_replaces_it_whole(tmp_path: Path) -> None:
     target = tmp_path / "out" / "glossary.ttl"
     target.parent.mkdir()
     target.write_text("old content")
-    code, _, err = run("export", "rdf", "--output", str(target))
+    code, _, err = run_cli("export", "rdf", "--output", str(target))
     assert code == 0 and f"wrote {target}" in err
     assert target.read_text().startswith("BASE <https://example.org/semantic/tpch/>")
     assert [p.name for p in target.parent.iterdir()] == ["glossary.ttl"]  # no temporary left
-    code, _, err = run("export", "rdf", "--base", "nope", "--output", str(target))
+    code, _, err = run_cli("export", "rdf", "--base", "nope", "--output", str(target))
     assert code == 1 and "SEM408" in err
     assert target.read_text().startswith("BASE <https://example.org/")  # untouched
 
@@ -55,7 +49,7 @@ def test_export_with_quality_measurements(project: Project) -> None:
 
 
 def test_export_r2rml_is_a_mapping_per_entity() -> None:
-    code, out, err = run("export", "r2rml")
+    code, out, err = run_cli("export", "r2rml")
     assert code == 0, err
     graph = Graph().parse(data=out, format="turtle")
     maps = set(graph.subjects(RDF.type, URIRef("http://www.w3.org/ns/r2rml#TriplesMap")))
@@ -63,7 +57,7 @@ def test_export_r2rml_is_a_mapping_per_entity() -> None:
 
 
 def test_unknown_format_is_a_clear_error() -> None:
-    code, _, err = run("export", "rdf", "--format", "turtel")
+    code, _, err = run_cli("export", "rdf", "--format", "turtel")
     assert code == 1
     assert err.splitlines() == [
         "SEM408 unknown RDF format 'turtel'",
@@ -74,7 +68,7 @@ def test_unknown_format_is_a_clear_error() -> None:
 def test_validate_runs_the_shapes_and_refuses_a_broken_graph(
     project: Project, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    code, out, err = run("export", "rdf", "--validate")
+    code, out, err = run_cli("export", "rdf", "--validate")
     assert code == 0, err
     assert out.startswith("BASE <")
     from semantic.errors import SemanticError
@@ -117,7 +111,7 @@ def test_import_skos_writes_concepts_and_never_overwrites(tmp_path: Path) -> Non
     source = tmp_path / "retail.ttl"
     source.write_text(VOCABULARY)
     args = ["--project", str(tmp_path), "import", "skos", str(source)]
-    result = runner.invoke(app, [*args, "--format", "json"])
+    result = run_cli(*args, "--format", "json", project=None)
     assert result.exit_code == 0, result.stderr
     import json
 
@@ -132,6 +126,6 @@ def test_import_skos_writes_concepts_and_never_overwrites(tmp_path: Path) -> Non
     assert "  churn:\n" in written and "    broader: [kpi]\n" in written
     project = Project.load(tmp_path)
     assert project.model.terms["churn"].kind == "concept"
-    again = runner.invoke(app, args)
+    again = run_cli(*args, project=None)
     assert again.exit_code == 1 and "SEM103 domain 'retail' is already defined" in again.stderr
     assert (tmp_path / "glossary" / "retail.yml").read_text() == written

@@ -5,23 +5,20 @@ from __future__ import annotations
 
 import json
 import shlex
-from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
-from semantic.cli import app
 from semantic.errors import SemanticError
 from semantic.model.names import normalize_name
 from semantic.outputs.search import edit_distance, find_terms, search, search_index, search_key
 from semantic.project import Project
+from tests.cli_runner import run_cli
 from tests.conftest import ROOT
 from tests.test_docs import blocks
 
-runner = CliRunner()
 BOOKSHOP = ROOT / "examples" / "bookshop"
 
 
@@ -194,13 +191,8 @@ def test_search_key_agrees_with_term_names() -> None:
 # --- the command ---------------------------------------------------------------------------
 
 
-def run(*args: str, project: Path = ROOT) -> tuple[int, str, str]:
-    result = runner.invoke(app, ["--project", str(project), *args])
-    return result.exit_code, result.stdout, result.stderr
-
-
 def test_cli_json_is_the_library_result() -> None:
-    code, out, _ = run("search", "CA net", "--format", "json", "--limit", "3")
+    code, out, _ = run_cli("search", "CA net", "--format", "json", "--limit", "3")
     assert code == 0
     expected = [h.as_dict() for h in find_terms(Project.load(ROOT).model, "CA net", limit=3)]
     assert json.loads(out) == expected
@@ -208,7 +200,7 @@ def test_cli_json_is_the_library_result() -> None:
 
 
 def test_cli_table_names_the_match() -> None:
-    code, out, err = run("search", "panier moyen", "-l", "fr")
+    code, out, err = run_cli("search", "panier moyen", "-l", "fr")
     assert code == 0
     first = next(line for line in out.splitlines() if "average_order_value" in line)
     assert "Panier moyen" in first and "label (fr)" in first
@@ -216,9 +208,9 @@ def test_cli_table_names_the_match() -> None:
 
 
 def test_cli_refuses_an_empty_search_and_an_unknown_language() -> None:
-    code, _, err = run("search", " '' ")
+    code, _, err = run_cli("search", " '' ")
     assert code == 1 and "SEM426" in err and "Traceback" not in err
-    code, _, err = run("search", "revenue", "--language", "fre")
+    code, _, err = run_cli("search", "revenue", "--language", "fre")
     assert code == 1 and "SEM427 unknown language 'fre'" in err and "did you mean 'fr'" in err
     with pytest.raises(SemanticError) as caught:
         find_terms(Project.load(ROOT).model, "revenue", "de")
@@ -246,7 +238,7 @@ def test_subject_areas_are_found_by_id_label_and_definition(index: dict[str, Any
 
 
 def test_cli_finds_a_subject_area() -> None:
-    code, out, _ = run("search", "ventas web por ciudad", "-f", "json", project=BOOKSHOP)
+    code, out, _ = run_cli("search", "ventas web por ciudad", "-f", "json", project=BOOKSHOP)
     assert code == 0
     first = json.loads(out)[0]
     assert (first["id"], first["kind"]) == ("web_sales_by_city", "subject_area")
@@ -272,7 +264,7 @@ def test_the_search_examples_of_the_catalog_doc_are_true() -> None:
                     break
                 shown.append(after)
             args = shlex.split(line.removeprefix("$ semantic "))
-            result = runner.invoke(app, ["--project", str(ROOT), *args], env={"COLUMNS": "100"})
+            result = run_cli(*args, env={"COLUMNS": "100"})
             assert result.exit_code == 0, (line, result.stderr)
             assert result.stdout.rstrip("\n").splitlines() == shown, line
             commands += 1

@@ -17,21 +17,17 @@ from typing import Any
 
 import duckdb
 import pytest
-from typer.testing import CliRunner
 
-from semantic.cli import app
 from semantic.compiler.areas import subject_area_query
 from semantic.engines.duckdb import DuckDBEngine
 from semantic.errors import SemanticError
 from semantic.outputs.publish import publish_views
 from semantic.outputs.views import MARK, SchemaObject, plan_views
 from semantic.project import Project
+from tests.cli_runner import run_cli
 from tests.conftest import ROOT
 from tests.projects import write_project
 from tests.test_docs import assert_result, blocks, commands
-
-runner = CliRunner()
-
 
 # --- helpers --------------------------------------------------------------------------------
 
@@ -655,8 +651,7 @@ def test_a_rule_the_engine_cannot_measure_stops_publication(tmp_path: Path) -> N
 
 
 def cli(project: Path, *args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, ["--project", str(project), "views", *args])
-    return result.exit_code, result.stdout, result.stderr
+    return run_cli("views", *args, project=project)
 
 
 def test_cli_plan_changes_nothing_and_apply_publishes(tmp_path: Path) -> None:
@@ -720,7 +715,7 @@ def test_docs_views_examples_are_real(project: Project, tmp_path: Path) -> None:
     for block in (b for b in found if b.tag == "console"):
         for command in commands(block):
             argv = [a.replace("duckdb:///srv/bi/tpch.duckdb", url) for a in command.argv[1:]]
-            result = runner.invoke(app, ["--project", str(ROOT), *argv])
+            result = run_cli(*argv)
             assert result.exit_code == 0, (command.where, result.stderr)
             assert command.output in result.stderr, command.where
             commands_run += 1

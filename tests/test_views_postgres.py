@@ -16,15 +16,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
-from semantic.cli import app
 from semantic.compiler.areas import subject_area_query
 from semantic.engines.postgres import PostgresEngine
 from semantic.errors import SemanticError
 from semantic.outputs.publish import publish_views
 from semantic.outputs.quality import project_quality
 from semantic.project import Project
+from tests.cli_runner import run_cli
 from tests.conftest import ROOT
 from tests.test_views import (
     FailingHalfway,
@@ -175,12 +174,10 @@ def test_a_failure_halfway_leaves_the_old_views_answering(
 def test_cli_publishes_to_postgresql(
     postgres_engine: PostgresEngine, postgres_url: str, schema: str
 ) -> None:
-    runner = CliRunner()
-    args = ["--project", str(ROOT), "views"]
-    result = runner.invoke(app, [*args, "apply", "--engine", postgres_url, "--schema", schema])
+    result = run_cli("views", "apply", "--engine", postgres_url, "--schema", schema)
     assert result.exit_code == 0, result.stderr
     assert f"create 10, replace 0 and drop 0 view(s) in schema {schema}" in result.stderr
-    result = runner.invoke(app, [*args, "plan", "--engine", postgres_url, "--schema", schema])
+    result = run_cli("views", "plan", "--engine", postgres_url, "--schema", schema)
     assert result.exit_code == 0, result.stderr
     assert f'DROP VIEW "{schema}"."sales_by_customer";' in result.stdout
     assert "would create 0, replace 10 and drop 0" in result.stderr

@@ -22,7 +22,6 @@ belongs in tests/soundness too.
 from __future__ import annotations
 
 import datetime as dt
-import math
 import os
 from decimal import Decimal
 from pathlib import Path
@@ -36,6 +35,7 @@ from hypothesis import strategies as st
 
 from semantic import Project
 from semantic.errors import SemanticError
+from tests.compare import Row, same_value
 from tests.differential.conftest import Subject
 from tests.differential.reference import (
     DERIVED,
@@ -317,21 +317,6 @@ def queries(draw: st.DrawFn, *, fanout: bool = True, filtered: bool = True) -> Q
 
 # --- comparing ----------------------------------------------------------------------------
 
-Row = tuple[Any, ...]
-
-
-def same_value(actual: Any, expected: Any) -> bool:
-    """Equal and of the same kind: decimals exactly, floats within 1e-9 relative."""
-    if expected is None or actual is None:
-        return actual is None and expected is None
-    if isinstance(expected, float):
-        return isinstance(actual, float) and math.isclose(
-            actual, expected, rel_tol=1e-9, abs_tol=1e-12
-        )
-    if isinstance(expected, Decimal):
-        return isinstance(actual, Decimal) and actual == expected
-    return type(actual) is type(expected) and actual == expected
-
 
 def rows_of(table: pa.Table) -> list[Row]:
     """The rows of an Arrow table as tuples (by position: names may repeat)."""
@@ -349,7 +334,7 @@ def differences(query: Query, actual: list[Row], expected: list[Row]) -> list[st
         if len(actual) != len(expected):
             problems.append(f"{len(actual)} rows, expected {len(expected)}")
         for i, (got, want) in enumerate(zip(actual, expected, strict=False)):
-            if not all(same_value(a, b) for a, b in zip(got, want, strict=True)):
+            if not all(same_value(a, b, same_kind=True) for a, b in zip(got, want, strict=True)):
                 problems.append(f"row {i}: got {got}, expected {want}")
         return problems
     keys = [i for i, c in enumerate(query.columns) if isinstance(c, Dim)]
@@ -369,7 +354,7 @@ def differences(query: Query, actual: list[Row], expected: list[Row]) -> list[st
         problems.append(f"unexpected row {got_rows[k]}")
     for k in want_rows.keys() & got_rows.keys():
         got, want = got_rows[k], want_rows[k]
-        if not all(same_value(a, b) for a, b in zip(got, want, strict=True)):
+        if not all(same_value(a, b, same_kind=True) for a, b in zip(got, want, strict=True)):
             problems.append(f"got {got}, expected {want}")
     return problems
 

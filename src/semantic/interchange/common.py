@@ -25,6 +25,7 @@ terms:
 from __future__ import annotations
 
 import io
+import os
 import re
 import types
 import unicodedata
@@ -50,7 +51,14 @@ from ruamel.yaml.error import YAMLError
 from semantic.errors import Diagnostic, SemanticError, Span, error
 from semantic.files.atomic import write_atomically
 from semantic.files.fmt import format_text
-from semantic.files.schema import ColumnSpec, ConceptSpec, DataSpec, ShiftSpec, WindowSpec
+from semantic.files.schema import (
+    ColumnSpec,
+    ConceptSpec,
+    DataSpec,
+    ProjectFile,
+    ShiftSpec,
+    WindowSpec,
+)
 
 __all__ = [
     "ImportResult",
@@ -372,3 +380,22 @@ def write_files(root: Path, files: Mapping[str, str], *, replace: bool = False) 
         write_atomically(root / name, text)
         written.append(root / name)
     return written
+
+
+#: The header of a semantic.yml an import writes: editors find its JSON Schema there.
+CONFIG_HEADER = "yaml-language-server: $schema=schemas/project.schema.json"
+
+
+def config_text(settings: Mapping[str, Any]) -> str:
+    """The text of a new semantic.yml holding `settings`."""
+    return yaml_text(settings, ProjectFile, CONFIG_HEADER)
+
+
+def new_config(root: Path, data: Mapping[str, str] | None) -> dict[str, Any]:
+    """The settings of a new project at `root`: named after its folder, in English, reading
+    the data described by `data` (its `dir` made relative to `root`)."""
+    config: dict[str, Any] = {"name": root.resolve().name, "languages": ["en"]}
+    if data:
+        where = os.path.relpath(data["dir"], root.resolve())
+        config["data"] = {**data, "dir": where}
+    return config

@@ -10,6 +10,7 @@ from the names.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,8 @@ from semantic.engines.describe import (
     Source,
     Table,
     column_prefix,
+    engine_source,
+    files_source,
     guess_keys,
     read_catalog,
 )
@@ -41,7 +44,14 @@ from semantic.interchange.common import (
     yaml_text,
 )
 
-__all__ = ["DatabaseImporter", "engine_notices", "scaffold", "scaffold_files"]
+__all__ = [
+    "DatabaseImporter",
+    "engine_notices",
+    "scaffold",
+    "scaffold_files",
+    "scaffold_from_engine",
+    "scaffold_from_files",
+]
 
 
 #: the name of the engine `init` writes into semantic.yml: the database it read
@@ -278,3 +288,41 @@ def engine_notices(opened: EngineSource) -> tuple[Notice, ...]:
             "withheld",
         ),
     )
+
+
+def scaffold_from_files(
+    folder: Path, root: Path, *, name: str | None = None, schema: str | None = None
+) -> tuple[list[Path], tuple[Notice, ...]]:
+    """`semantic init --from-files`: a new project at `root` describing the parquet or CSV
+    files of `folder` (one per table), which its semantic.yml reads (see `scaffold`)."""
+    source, file_format = files_source(folder)
+    where = os.path.relpath(folder.resolve(), root.resolve())
+    data = {"dir": where, "format": file_format}
+    return scaffold(source, root, name=name, schema=schema, data=data, origin=str(folder))
+
+
+def scaffold_from_engine(
+    url: str,
+    root: Path,
+    *,
+    name: str | None = None,
+    schema: str | None = None,
+    origin: str = "",
+) -> tuple[list[Path], tuple[Notice, ...]]:
+    """`semantic init --engine`: a new project at `root` describing the database at `url`
+    (the tables of `schema`, else the engine's default schema), which becomes the project's
+    default engine (see `scaffold`); the database is closed afterwards. `origin` names the
+    database in the files' headers (the URL without its password, say)."""
+    opened = engine_source(url)
+    try:
+        written, notices = scaffold(
+            opened.source,
+            root,
+            name=name,
+            schema=schema or opened.schema,
+            origin=origin,
+            engine=opened.url,
+        )
+    finally:
+        opened.source.close()
+    return written, (*notices, *engine_notices(opened))

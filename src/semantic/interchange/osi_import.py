@@ -26,16 +26,18 @@ from semantic.files.schema import GlossaryFile, ModelFile
 from semantic.interchange.common import (
     ImportResult,
     Notice,
+    config_text,
     english_label,
     line_of,
     new_id,
     read_yaml,
     snake_id,
+    write_files,
     yaml_text,
 )
 from semantic.interchange.osi_spec import FILE_DIALECT, VENDOR, parse_sql, with_dataset
 
-__all__ = ["OsiImport", "OsiImporter", "import_osi"]
+__all__ = ["OsiImport", "OsiImporter", "import_osi", "import_osi_into"]
 
 _DIALECTS = {
     "ANSI_SQL": "",
@@ -471,3 +473,16 @@ def import_osi(path: Path) -> OsiImport:
             Span(name),
             "see the OSI core spec: semantic_model, datasets, fields, metrics",
         ) from None
+
+
+def import_osi_into(
+    source: Path, root: Path, *, replace: bool = False
+) -> tuple[OsiImport, list[Path]]:
+    """`semantic import osi`: the OSI file at `source` written into the project at `root`
+    (see `write_files`), with a new semantic.yml of the file's settings when `root` has none.
+    Returns the import and the files written."""
+    result = import_osi(source)
+    files = dict(result.files)
+    if not (root / "semantic.yml").exists():
+        files["semantic.yml"] = config_text(result.project)
+    return result, write_files(root, files, replace=replace)

@@ -14,6 +14,9 @@ publication that is to leave terms out (`max_confidentiality`) is refused there 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import sqlglot
 from sqlglot import exp
 
@@ -31,6 +34,7 @@ from semantic.outputs.views import (
     hidden_terms,
     plan_views,
 )
+from semantic.project import Project
 
 #: What a schema holds, per dialect: name, kind ('view' or 'table') and comment of each
 #: object. Comments are where the tool marks its views, and only the engines' own catalogs
@@ -248,3 +252,28 @@ def _not_published(reason: str) -> SemanticError:
         "the previous views still answer; fix the cause (rerun with --debug for details) "
         "and apply again",
     )
+
+
+@contextmanager
+def publication_engine(
+    project: Project, name_or_url: str | None, *, write: bool
+) -> Iterator[Engine]:
+    """The engine to plan (`write` false) or publish (`write` true) `project`'s views on (see
+    `Project.engine_for`); the project's engines are closed afterwards. The embedded
+    in-memory engine serves for planning only: views there would vanish with the command
+    (SEM419)."""
+    try:
+        target = project.engine_for(name_or_url, write=write)
+        if write and getattr(target, "database", None) == ":memory:":
+            raise SemanticError(
+                Diagnostic(
+                    "SEM419",
+                    "views apply needs a database that outlives the command",
+                    None,
+                    "pass --engine duckdb:///path/file.duckdb or --engine postgresql://..., "
+                    "or mark an engine of semantic.yml `default: true`",
+                )
+            )
+        yield target
+    finally:
+        project.close()

@@ -12,7 +12,7 @@ without a match are legal).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
 from sqlglot import exp
 
@@ -42,6 +42,21 @@ class QualityResult:
     def passed(self) -> bool:
         """Whether the share reaches the rule's threshold."""
         return self.score >= self.rule.threshold
+
+    def as_dict(self) -> dict[str, Any]:
+        """The result as a row of `semantic quality`'s table."""
+        return {
+            "rule": self.rule.id,
+            "entity": self.rule.entity,
+            "term": self.rule.term,
+            "dimension": self.rule.dimension,
+            "check": self.rule.text,
+            "rows": self.rows,
+            "failing": self.rows - self.passing,
+            "score": self.score,
+            "threshold": self.rule.threshold,
+            "passed": self.passed,
+        }
 
 
 def measure_quality(model: Model, fetch: Fetch, dialect: str = "duckdb") -> list[QualityResult]:

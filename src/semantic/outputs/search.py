@@ -249,6 +249,28 @@ def find_terms(
     return search(search_index(model), text, language=language, limit=limit)
 
 
+def list_terms(
+    model: Model, language: str | None = None, kind: str | None = None
+) -> list[dict[str, str]]:
+    """Every term of `model` (of one `kind`, when given) by domain then id, with its label,
+    synonyms and definition in `language` (the project's first language when None), as the
+    rows of `semantic terms`."""
+    lang = language or model.languages[0]
+    return [
+        {
+            "id": t.id,
+            "kind": t.kind,
+            "label": t.label(lang),
+            "synonyms": ", ".join(t.synonyms.get(lang, ())),
+            "domain": t.domain,
+            "status": t.status,
+            "definition": t.definition.get(lang, ""),
+        }
+        for t in sorted(model.terms.values(), key=lambda t: (t.domain, t.id))
+        if kind is None or t.kind == kind
+    ]
+
+
 def field_score(query: str, words: Sequence[str], key: str, kind: str) -> int:
     """How well the query matches one field's key, before the field's weight; 0 for not."""
     if not key:

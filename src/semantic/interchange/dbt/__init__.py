@@ -32,11 +32,19 @@ from ruamel.yaml.comments import CommentedMap
 
 from semantic.errors import Diagnostic, SemanticError, Span, error
 from semantic.files.schema import GlossaryFile, ModelFile
-from semantic.interchange.common import ImportResult, english_label, read_yaml, yaml_text
+from semantic.interchange.common import (
+    ImportResult,
+    config_text,
+    english_label,
+    new_config,
+    read_yaml,
+    write_files,
+    yaml_text,
+)
 from semantic.interchange.dbt.metrics import _Metrics
 from semantic.interchange.dbt.models import _Node
 
-__all__ = ["DbtImport", "DbtImporter", "import_dbt"]
+__all__ = ["DbtImport", "DbtImporter", "import_dbt", "import_dbt_into"]
 
 
 @dataclass(frozen=True)
@@ -178,3 +186,16 @@ def import_dbt(root: Path) -> DbtImport:
                 "run `dbt parse` to find the problem",
             )
         ) from None
+
+
+def import_dbt_into(
+    source: Path, root: Path, *, replace: bool = False
+) -> tuple[DbtImport, list[Path]]:
+    """`semantic import dbt`: the dbt project at `source` written into the project at `root`
+    (see `write_files`), with a new semantic.yml reading the seeds when `root` has none.
+    Returns the import and the files written."""
+    result = import_dbt(source)
+    files = dict(result.files)
+    if not (root / "semantic.yml").exists():
+        files["semantic.yml"] = config_text(new_config(root, result.data))
+    return result, write_files(root, files, replace=replace)

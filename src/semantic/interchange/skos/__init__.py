@@ -53,6 +53,7 @@ from semantic.interchange.skos.result import (
 )
 from semantic.interchange.skos.schemes import _Importer
 from semantic.interchange.skos.write import glossary_terms, write_import
+from semantic.project import Project
 
 __all__ = [
     "DEFAULT_DOMAIN",
@@ -63,6 +64,7 @@ __all__ = [
     "SkosImporter",
     "glossary_terms",
     "import_skos",
+    "import_skos_into",
     "render_domain",
     "report_dict",
     "report_line",
@@ -114,3 +116,29 @@ class SkosImporter:
             domain=self.domain,
             format=self.format,
         )
+
+
+def import_skos_into(
+    project: Project,
+    source: Path,
+    *,
+    into: Path | None = None,
+    domain: str | None = None,
+    language: str | None = None,
+    replace: bool = False,
+) -> tuple[SkosImport, tuple[Path, ...]]:
+    """`semantic import skos`: the vocabulary `source` imported into `project`'s glossary
+    folder (or `into`), literals without a tag in `language` (the project's first language
+    when None); without `replace`, the terms of both folders are kept and reported as
+    conflicts (see `import_skos` and `write_import`). Returns the import and the files
+    written."""
+    ours = project.root / project.config.glossary
+    glossary = into or ours
+    existing = glossary_terms(ours) | glossary_terms(glossary)
+    result = import_skos(
+        source,
+        language=language or project.config.languages[0],
+        existing={} if replace else existing,
+        domain=domain,
+    )
+    return result, write_import(result, glossary, replace=replace)

@@ -1,0 +1,41 @@
+"""The `semantic` command: thin shells over the Python API.
+
+Each command parses its arguments, calls one library function and prints. `app` holds the
+global options and prints errors; the commands live in one module per group (`query`,
+`check`, `views`, `exchange`, `docs`) and are registered here, in the order `semantic --help`
+lists them.
+"""
+
+from __future__ import annotations
+
+import semantic.cli.check as check
+import semantic.cli.exchange as exchange
+import semantic.cli.query as query
+import semantic.cli.views as views
+from semantic.cli.app import app
+from semantic.cli.docs import docs_app
+from semantic.cli.query import parse_params
+
+__all__ = ["app", "main", "parse_params"]
+
+app.command()(check.check)
+app.command()(query.compile)
+app.command()(query.query)
+app.command()(check.schema)
+app.command()(check.quality)
+app.command()(query.explain)
+app.command()(query.terms)
+app.command()(query.search)
+app.command()(views.load)
+app.command("fmt")(check.format_files)
+app.command()(check.diff)
+app.command()(exchange.init)
+app.add_typer(exchange.export_app, name="export")
+app.add_typer(exchange.import_app, name="import")
+app.add_typer(docs_app, name="docs")
+app.add_typer(views.views_app, name="views")
+
+
+def main() -> None:
+    """Entry point of the `semantic` script."""
+    app()

@@ -1,0 +1,105 @@
+"""The `semantic` typer app: its global options, the shared option types and formats, and
+how errors are printed (`path:line:col: CODE message` with a hint; no traceback unless
+--debug). The commands live in the modules next to this one; `semantic.cli` registers them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from semantic.errors import Diagnostic, SemanticError
+
+app = typer.Typer(
+    rich_markup_mode="markdown",
+    name="semantic",
+    help="A business glossary that compiles to SQL.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+
+class State:
+    project_path: Path = Path(".")
+    debug: bool = False
+
+
+state = State()
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+class CheckFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+ProjectOption = Annotated[
+    Path, typer.Option("--project", "-p", help="Project folder (default: nearest semantic.yml).")
+]
+EngineOption = Annotated[
+    str | None,
+    typer.Option(
+        "--engine",
+        "-e",
+        help="An engine of semantic.yml's `engines:`, or a URL: duckdb:, postgresql://..., "
+        "spark:local[*], spark://HOST:7077, sc://HOST:15002.",
+    ),
+]
+FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f", help="table, csv or json.")]
+OutputOption = Annotated[
+    Path | None, typer.Option("--output", "-o", help="Write to this file (atomically).")
+]
+
+
+@app.callback()
+def main_options(
+    project: ProjectOption = Path("."),
+    debug: Annotated[bool, typer.Option("--debug", help="Show Python tracebacks.")] = False,
+) -> None:
+    """A business glossary that compiles to SQL."""
+    state.project_path = project
+    state.debug = debug
+
+
+@contextmanager
+def reported() -> Iterator[None]:
+    """Print SemanticErrors as diagnostics and exit 1; anything else is a bug."""
+    try:
+        yield
+    except SemanticError as exc:
+        if state.debug:
+            raise
+        print_diagnostics(exc.diagnostics)
+        raise typer.Exit(1) from None
+    except (typer.Exit, typer.Abort):
+        raise
+    except Exception as exc:
+        if state.debug:
+            raise
+        err.print(f"internal error: {type(exc).__name__}: {exc}", markup=False, highlight=False)
+        err.print("  help: rerun with --debug and report the traceback", markup=False)
+        raise typer.Exit(2) from None
+
+
+def print_diagnostics(diagnostics: tuple[Diagnostic, ...] | list[Diagnostic]) -> None:
+    """Each diagnostic on standard error, as `path:line:col: CODE message` and its hint."""
+    for d in diagnostics:
+        err.print(d.render(), markup=False, highlight=False)
+
+
+def say(text: str) -> None:
+    """A line for the user on standard error (standard output keeps the result)."""
+    err.print(text, markup=False, highlight=False)

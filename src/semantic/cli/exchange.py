@@ -1,0 +1,220 @@
+"""Commands that exchange the vocabulary with other systems: export (RDF, R2RML, OSI),
+import (SKOS, dbt, OSI) and init (a new project from a database); see docs/importing.md."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from semantic.cli.app import (
+    CheckFormat,
+    OutputOption,
+    err,
+    out,
+    print_diagnostics,
+    reported,
+    say,
+    state,
+)
+from semantic.cli.printing import emit, print_notices
+from semantic.outputs.rdf.document import project_r2rml, project_rdf
+from semantic.project import Project
+
+export_app = typer.Typer(
+    rich_markup_mode="markdown",
+    help="Publish the vocabulary in standard formats.",
+    no_args_is_help=True,
+)
+import_app = typer.Typer(
+    rich_markup_mode="markdown", help="Bring vocabularies from other systems.", no_args_is_help=True
+)
+
+BaseOption = Annotated[str | None, typer.Option("--base", help="Base IRI of everything published.")]
+ReportFormat = Annotated[CheckFormat, typer.Option("--format", help="text or json report.")]
+ReplaceOption = Annotated[
+    bool, typer.Option("--replace", help="Overwrite files that exist (else refuse).")
+]
+IntoOption = Annotated[
+    Path | None, typer.Option("--into", help="Project folder to write to (the project's).")
+]
+
+
+@export_app.command("rdf")
+def export_rdf(
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="turtle, json-ld, xml or nt.")
+    ] = "turtle",
+    base: BaseOption = None,
+    output: OutputOption = None,
+    with_quality: Annotated[
+        bool,
+        typer.Option("--quality", help="Also measure the quality rules and export the results."),
+    ] = False,
+    validate: Annotated[
+        bool, typer.Option("--validate", help="Check against the SHACL shapes before writing.")
+    ] = False,
+) -> None:
+    """The glossary and model as RDF: SKOS, DCAT, CSVW, DQV and PROV."""
+    with reported():
+        project = Project.load(state.project_path)
+        emit(project_rdf(project, fmt, base, quality=with_quality, validate=validate), output)
+
+
+@export_app.command("r2rml")
+def export_r2rml(base: BaseOption = None, output: OutputOption = None) -> None:
+    """An R2RML mapping that turns the entities' rows into RDF in our vocabulary."""
+    with reported():
+        emit(project_r2rml(Project.load(state.project_path), base), output)
+
+
+@export_app.command("osi")
+def export_osi_file(
+    output: OutputOption = None,
+    fmt: ReportFormat = CheckFormat.text,
+) -> None:
+    """The models and glossary as Apache Ossie (Open Semantic Interchange) YAML, reporting
+    what OSI cannot carry (kept in a SEMANTIC custom extension)."""
+    from semantic.interchange.osi_export import export_osi
+
+    with reported():
+        project = Project.load(state.project_path)
+        text, notices = export_osi(project.root, project.config)
+        emit(text, output)
+        if fmt is CheckFormat.json:
+            err.print_json(json.dumps({"report": [n.as_dict() for n in notices]}))
+        else:
+            print_diagnostics([n.diagnostic() for n in notices])
+            say(f"export osi: {len(notices)} item(s) reported")
+
+
+@import_app.command("skos")
+def import_skos_file(
+    file: Annotated[Path, typer.Argument(help="A SKOS vocabulary: .ttl, .rdf, .jsonld, .nt...")],
+    into: Annotated[
+        Path | None, typer.Option("--into", help="Glossary folder to write to (the project's).")
+    ] = None,
+    domain: Annotated[
+        str | None, typer.Option("--domain", help="Put every concept into this one domain.")
+    ] = None,
+    language: Annotated[
+        str | None, typer.Option("--language", help="Language of literals without a tag.")
+    ] = None,
+    replace: Annotated[
+        bool, typer.Option("--replace", help="Replace existing terms (else they are skipped).")
+    ] = False,
+    fmt: Annotated[CheckFormat, typer.Option("--format", help="text or json report.")] = (
+        CheckFormat.text
+    ),
+) -> None:
+    """Turn a SKOS vocabulary into glossary files, reporting what could not be mapped."""
+    from semantic.interchange.skos import import_skos_into, report_dict, report_line
+
+    with reported():
+        result, written = import_skos_into(
+            Project.load(state.project_path),
+            file,
+            into=into,
+            domain=domain,
+            language=language,
+            replace=replace,
+        )
+        if fmt is CheckFormat.json:
+            out.print_json(
+                json.dumps(
+                    {
+                        "written": [str(p) for p in written],
+                        "terms": list(result.terms),
+                        "report": [report_dict(item) for item in result.notices],
+                    }
+                )
+            )
+        else:
+            for item in result.notices:
+                say(report_line(item))
+            say(
+                f"imported {len(result.terms)} term(s) into {len(written)} file(s); "
+                f"{len(result.notices)} item(s) reported"
+            )
+
+
+@import_app.command("dbt")
+def import_dbt_project(
+    path: Annotated[Path, typer.Argument(help="The folder of the dbt project.")],
+    into: IntoOption = None,
+    replace: ReplaceOption = False,
+    fmt: ReportFormat = CheckFormat.text,
+) -> None:
+    """Turn dbt semantic models and metrics (MetricFlow YAML) into models and glossary files,
+    reporting every construct that could not be carried over. Writes a semantic.yml too
+    when the folder has none."""
+    from semantic.interchange.dbt import import_dbt_into
+
+    with reported():
+        result, written = import_dbt_into(path, into or state.project_path, replace=replace)
+        print_notices(result.notices, written, fmt, "import dbt")
+
+
+@import_app.command("osi")
+def import_osi_file(
+    file: Annotated[Path, typer.Argument(help="An Apache Ossie (OSI) YAML file.")],
+    into: IntoOption = None,
+    replace: ReplaceOption = False,
+    fmt: ReportFormat = CheckFormat.text,
+) -> None:
+    """Turn an Apache Ossie (Open Semantic Interchange) semantic model into models and
+    glossary files, reporting every construct that could not be carried over."""
+    from semantic.interchange.osi_import import import_osi_into
+
+    with reported():
+        result, written = import_osi_into(file, into or state.project_path, replace=replace)
+        print_notices(result.notices, written, fmt, "import osi")
+
+
+def init(
+    folder: Annotated[Path, typer.Argument(help="Folder of the new project.")] = Path("."),
+    from_duckdb: Annotated[
+        Path | None, typer.Option("--from-duckdb", help="A DuckDB database file to describe.")
+    ] = None,
+    from_files: Annotated[
+        Path | None,
+        typer.Option("--from-files", help="A folder of parquet or CSV files, one per table."),
+    ] = None,
+    name: Annotated[str | None, typer.Option("--name", help="Project name.")] = None,
+    schema: Annotated[
+        str | None,
+        typer.Option("--schema", help="Only the tables of this schema (default: main, or public)."),
+    ] = None,
+    fmt: ReportFormat = CheckFormat.text,
+    engine: Annotated[
+        str | None,
+        typer.Option(
+            "--engine",
+            "-e",
+            help="An engine URL to describe: duckdb:///path/file.duckdb or "
+            "postgresql://USER@HOST:PORT/DATABASE; it becomes the project's default engine.",
+        ),
+    ] = None,
+) -> None:
+    """Scaffold a new project from an existing database: entities, keys, relationships
+    (declared, or guessed from names and checked on the data) and a draft glossary."""
+    from semantic.engines.postgres import redact
+    from semantic.interchange.database import scaffold_from_engine, scaffold_from_files
+
+    with reported():
+        if [from_duckdb, from_files, engine].count(None) != 2:
+            raise typer.BadParameter(
+                "give one of --engine URL, --from-duckdb FILE or --from-files DIR"
+            )
+        if from_files is not None:
+            written, notices = scaffold_from_files(from_files, folder, name=name, schema=schema)
+        else:
+            # --from-duckdb FILE is --engine duckdb:///FILE
+            url = engine or f"duckdb://{Path(str(from_duckdb)).resolve()}"
+            origin = str(from_duckdb) if from_duckdb else redact(url)
+            written, notices = scaffold_from_engine(
+                url, folder, name=name, schema=schema, origin=origin
+            )
+        print_notices(notices, written, fmt, "init")

@@ -1,0 +1,129 @@
+"""Commands that put the vocabulary into a database: views plan and apply, load."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+
+from semantic.cli.app import EngineOption, out, reported, say, state
+from semantic.outputs.views import DEFAULT_SCHEMA, ViewPlan
+from semantic.project import Project
+
+views_app = typer.Typer(
+    rich_markup_mode="markdown",
+    help="Views for BI tools: one per entity and one per subject area.",
+    no_args_is_help=True,
+)
+
+
+class PlanFormat(StrEnum):
+    sql = "sql"
+    json = "json"
+
+
+SchemaOption = Annotated[
+    str, typer.Option("--schema", help="The schema the tool owns and publishes to.")
+]
+LanguageOption = Annotated[
+    str | None,
+    typer.Option("--language", "-l", help="Name columns by labels in this language (else ids)."),
+]
+ConfidentialityOption = Annotated[
+    str | None,
+    typer.Option(
+        "--max-confidentiality",
+        help="Leave out terms above this level: public, internal, confidential, restricted.",
+    ),
+]
+
+
+def load(
+    engine: Annotated[
+        str, typer.Option("--engine", "-e", help="A PostgreSQL engine: its name or URL.")
+    ],
+) -> None:
+    """Copy the project's data files into PostgreSQL as typed tables (refilled in place, in
+    one transaction), so queries can run there with --engine."""
+    with reported():
+        project = Project.load(state.project_path)
+        for table, rows in project.load_data(engine):
+            say(f"loaded {table}: {rows} row(s)")
+
+
+@views_app.command("plan")
+def views_plan(
+    engine: EngineOption = None,
+    schema: SchemaOption = DEFAULT_SCHEMA,
+    language: LanguageOption = None,
+    max_confidentiality: ConfidentialityOption = None,
+    fmt: Annotated[
+        PlanFormat, typer.Option("--format", help="sql (a script) or json.")
+    ] = PlanFormat.sql,
+) -> None:
+    """Print the DDL that `views apply` would run (and the views it would drop); change
+    nothing."""
+    from semantic.outputs.publish import plan_publication, publication_engine
+
+    with reported():
+        project = Project.load(state.project_path)
+        with publication_engine(project, engine, write=False) as target:
+            plan = plan_publication(
+                project.model,
+                target,
+                schema=schema,
+                language=language,
+                max_confidentiality=max_confidentiality,
+            )
+        if fmt is PlanFormat.json:
+            sys.stdout.write(json.dumps(plan.as_dict(), ensure_ascii=False, indent=2) + "\n")
+        else:
+            out.print(plan.script(), markup=False, highlight=False, end="")
+        _print_summary(plan, "would ")
+
+
+@views_app.command("apply")
+def views_apply(
+    engine: EngineOption = None,
+    schema: SchemaOption = DEFAULT_SCHEMA,
+    language: LanguageOption = None,
+    max_confidentiality: ConfidentialityOption = None,
+    skip_quality: Annotated[
+        bool,
+        typer.Option("--skip-quality", help="Publish even when the data fails quality rules."),
+    ] = False,
+) -> None:
+    """Publish the views in one transaction, once the data passes its quality rules; drop
+    the views the glossary no longer declares."""
+    from semantic.outputs.publish import publication_engine, publish_views
+
+    with reported():
+        project = Project.load(state.project_path)
+        with publication_engine(project, engine, write=True) as target:
+            plan = publish_views(
+                project.model,
+                target,
+                schema=schema,
+                language=language,
+                check_quality=not skip_quality,
+                max_confidentiality=max_confidentiality,
+            )
+        _print_summary(plan, "")
+
+
+def _print_summary(plan: ViewPlan, mood: str) -> None:
+    created = len(plan.views) - len(plan.replaced)
+    text = (
+        f"{mood}create {created}, replace {len(plan.replaced)} and drop {len(plan.dropped)} "
+        f"view(s) in schema {plan.schema}"
+    )
+    if plan.dropped:
+        text += f" (dropped: {', '.join(plan.dropped)})"
+    if plan.withheld:
+        text += f"; withheld as too confidential: {', '.join(a for a, _ in plan.withheld)}"
+    say(text)
+    for notice in plan.notices:  # SEM436: views left without columns
+        say(notice.render())
