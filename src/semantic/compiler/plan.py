@@ -3,7 +3,7 @@
 A plan is made of small immutable nodes. Expressions inside them are already physical
 (columns qualified by join aliases) except in `Plan.columns`, `Plan.having` and
 `Plan.order`, which refer to group keys and measures through key and measure
-references (`query.make_ref`).
+references (`refs.make_ref`).
 
 Group keys and measures are known by ids, never by the names the analyst gives the output
 columns: the ids of one plan come from one `naming.Names` (a key is named after its term,
@@ -19,17 +19,8 @@ from datetime import timedelta
 from sqlglot import exp
 
 from semantic.compiler.localtime import in_project_time, term_time_type
+from semantic.compiler.locate import QUERY_FILE
 from semantic.compiler.naming import Names, readable
-from semantic.compiler.parse import (
-    QUERY_DIALECT,
-    QUERY_FILE,
-    BusinessQuery,
-    OrderItem,
-    find_refs,
-    make_ref,
-    ref_of,
-    show,
-)
 from semantic.compiler.periods import (
     RANK,
     aligned,
@@ -38,6 +29,15 @@ from semantic.compiler.periods import (
     period_start,
     steps_fit,
     truncate,
+)
+from semantic.compiler.refs import (
+    QUERY_DIALECT,
+    BusinessQuery,
+    OrderItem,
+    find_refs,
+    make_ref,
+    ref_of,
+    show,
 )
 from semantic.compiler.resolve import describe_path, find_path
 from semantic.errors import SemanticError, Span, error
