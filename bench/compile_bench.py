@@ -15,6 +15,10 @@ microseconds:
 - render       `semantic.compiler.render.render_sql` (pretty=True)
 - sg gen out   generating the final tree alone: `build_tree(plan).sql(...)`, tree built once
 - compile      `Project.compile`, the whole thing
+- cli compile  what `semantic compile` does once the project is loaded: `Project.compile`
+               and `Project.query_warnings` of one text, the project's parse cache cold
+- cli query    what `semantic query --explain` compiles before the engine runs:
+               `Project.explain`, `Project.compile` and `Project.query_warnings`, cache cold
 - overhead     median compile - median sg parse - median sg gen out: our own work
 
 This is not a test; it only prints. See docs/benchmarks.md for a recorded run.
@@ -35,9 +39,11 @@ import sqlglot
 import sqlglot.parser
 from ruamel.yaml import YAML
 
-from semantic.compiler.parse import QUERY_DIALECT, parse_query
+from semantic.compiler.dialects import dialect_of
+from semantic.compiler.parse import parse_query
 from semantic.compiler.plan import plan_query
-from semantic.compiler.render import build_tree, dialect_of, render_sql
+from semantic.compiler.refs import QUERY_DIALECT
+from semantic.compiler.render import build_tree, render_sql
 from semantic.errors import SemanticError
 from semantic.project import Project
 
@@ -51,7 +57,17 @@ QUERIES: dict[str, str] = {
     "average_order_value",
 }
 
-STAGES = ("sg parse", "sg floor", "parse", "plan", "render", "sg gen out", "compile")
+STAGES = (
+    "sg parse",
+    "sg floor",
+    "parse",
+    "plan",
+    "render",
+    "sg gen out",
+    "compile",
+    "cli compile",
+    "cli query",
+)
 
 
 def measure(fn: Callable[[], object], repeat: int) -> tuple[float, float]:
@@ -89,6 +105,22 @@ def bench(project: Project, text: str, dialect: str, repeat: int) -> dict[str, t
     query = parse_query(model, text)
     plan = plan_query(model, query)
     tree = build_tree(plan)
+
+    def compile_cold() -> None:
+        project._parsed = None  # the project keeps its last parse: time the whole thing
+        project.compile(text, dialect, pretty=True)
+
+    def cli_compile() -> None:
+        project._parsed = None  # each command runs in a new process: nothing parsed yet
+        project.compile(text, dialect, pretty=True)
+        project.query_warnings(text)
+
+    def cli_query() -> None:
+        project._parsed = None
+        project.explain(text)
+        project.compile(text, dialect, pretty=False)
+        project.query_warnings(text)
+
     stages: dict[str, Callable[[], object]] = {
         "sg parse": lambda: sqlglot.parse_one(text, read=QUERY_DIALECT),
         "sg floor": lambda: sqlglot.parse_one(text, read=QUERY_DIALECT).sql(
@@ -98,7 +130,9 @@ def bench(project: Project, text: str, dialect: str, repeat: int) -> dict[str, t
         "plan": lambda: plan_query(model, query),
         "render": lambda: render_sql(plan, dialect, pretty=True),
         "sg gen out": lambda: tree.sql(dialect=dialect, pretty=True),
-        "compile": lambda: project.compile(text, dialect, pretty=True),
+        "compile": compile_cold,
+        "cli compile": cli_compile,
+        "cli query": cli_query,
     }
     return {name: measure(fn, repeat) for name, fn in stages.items()}
 

@@ -13,8 +13,8 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-import sqlglot
 from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ParseError, TokenError
 
 from semantic.compiler.allow import check_nesting, check_query
@@ -123,10 +123,16 @@ def _parse_problem(description: str) -> str:
     return description
 
 
+#: the reader of business queries, made once
+_READER = Dialect.get_or_raise(QUERY_DIALECT)
+
+
 def _parse_select(text: str) -> exp.Select:
-    check_nesting(text)
     try:
-        statements = [s for s in sqlglot.parse(text, read=QUERY_DIALECT) if s is not None]
+        # tokenized once: the nesting check and the parser read the same tokens
+        tokens = _READER.tokenize(text)
+        check_nesting(text, tokens)
+        statements = [s for s in _READER.parser().parse(tokens, text) if s is not None]
     except (ParseError, TokenError, TypeError, ValueError, AttributeError, IndexError) as exc:
         # sqlglot's parser fails on some inputs with Python errors (`SELECT x ->`)
         errors = getattr(exc, "errors", None) or [{}]
