@@ -117,17 +117,7 @@ class Measures:
                 boundary = truncate(period, window.to_date, True, self.model.fiscal_year_start)
             elif window.last is not None and window.grain is not None:
                 boundary = earlier(period, window.last, window.grain)
-            ot = OverTime(
-                alias=self._alias(term.id),
-                kind="window",
-                time=spec.time,
-                key=name,
-                grain=grain,
-                value=value,
-                boundary=boundary,
-                inclusive=window.to_date is not None,
-                partition=partition,
-            )
+            kind, inclusive = "window", window.to_date is not None
         else:
             shift = term.shift
             assert shift is not None
@@ -139,16 +129,19 @@ class Measures:
                     place,
                     f"group by {spec.time}.{shift.grain} or a grain that divides it",
                 )
-            ot = OverTime(
-                alias=self._alias(term.id),
-                kind="shift",
-                time=spec.time,
-                key=name,
-                grain=grain,
-                value=value,
-                boundary=earlier(make_ref("key", name), shift.periods, shift.grain),
-                partition=partition,
-            )
+            boundary = earlier(make_ref("key", name), shift.periods, shift.grain)
+            kind, inclusive = "shift", True
+        ot = OverTime(
+            alias=self._alias(term.id),
+            kind=kind,
+            time=spec.time,
+            key=name,
+            grain=grain,
+            value=value,
+            boundary=boundary,
+            inclusive=inclusive,
+            partition=partition,
+        )
         self.over_time.append(ot)
         return ot.alias
 

@@ -179,28 +179,26 @@ def _parse_select(text: str) -> exp.Select:
                 what.split(": ", 1)[1] if ": " in what else "remove it",
             )
     for node in statement.walk():
-        if node is not statement and isinstance(node, (exp.Select, exp.Subquery, exp.Union)):
-            raise error(
-                "SEM302",
-                "subqueries are not part of a business query",
-                Span(QUERY_FILE, 1, 1),
-                "use terms, filters and metrics instead",
-            )
-        if isinstance(node, exp.Window):
-            raise error(
-                "SEM302",
-                "window functions are not part of a business query",
-                Span(QUERY_FILE, 1, 1),
-                "define a cumulative metric in the glossary",
-            )
-        if isinstance(node, exp.Star):
-            raise error(
-                "SEM302",
-                "SELECT * is not allowed",
-                Span(QUERY_FILE, 1, 1),
-                "name the terms you want",
-            )
+        for kinds, message, hint in _REFUSED_NODES:
+            if node is not statement and isinstance(node, kinds):
+                raise error("SEM302", message, Span(QUERY_FILE, 1, 1), hint)
     return statement
+
+
+#: what a business query may not hold anywhere: node classes, the refusal, the hint
+_REFUSED_NODES: tuple[tuple[tuple[type[exp.Expression], ...], str, str], ...] = (
+    (
+        (exp.Select, exp.Subquery, exp.Union),
+        "subqueries are not part of a business query",
+        "use terms, filters and metrics instead",
+    ),
+    (
+        (exp.Window,),
+        "window functions are not part of a business query",
+        "define a cumulative metric in the glossary",
+    ),
+    ((exp.Star,), "SELECT * is not allowed", "name the terms you want"),
+)
 
 
 def _conjuncts(condition: exp.Expression) -> Iterator[exp.Expression]:
