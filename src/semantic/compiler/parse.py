@@ -18,8 +18,8 @@ from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ParseError, TokenError
 
 from semantic.compiler.allow import check_nesting, check_query
-from semantic.compiler.jsonquery import QueryInput as QueryInput
-from semantic.compiler.jsonquery import query_text as query_text
+from semantic.compiler.jsonquery import QueryInput as QueryInput  # re-exported for callers
+from semantic.compiler.jsonquery import query_text as query_text  # re-exported for callers
 from semantic.compiler.locate import QUERY_FILE, parse_error_offset, span_at
 from semantic.compiler.refs import (
     QUERY_DIALECT,
