@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlglot import exp
 
-from semantic.compiler import dialects
+from semantic.compiler.dialects import core as dialect_pass
 from semantic.compiler.naming import name_clashes
 from semantic.compiler.plan import Plan
 from semantic.outputs import views
@@ -49,7 +49,7 @@ def names_checked() -> Iterator[None]:
     every tree on the one road to engine SQL (`to_sql`, after the dialect pass), and the
     query of every view."""
     patch = pytest.MonkeyPatch()
-    adapt, build_tree = dialects.adapt, views.build_tree
+    adapt, build_tree = dialect_pass.adapt, views.build_tree
 
     def checked_adapt(
         tree: exp.Expression, dialect: str, schema: Mapping[str, Mapping[str, str]] | None = None
@@ -64,7 +64,8 @@ def names_checked() -> Iterator[None]:
         return tree
 
     checked_adapt.checks_names = True  # type: ignore[attr-defined]
-    patch.setattr(dialects, "adapt", checked_adapt)
+    # `to_sql` calls the `adapt` of the module that defines both
+    patch.setattr(dialect_pass, "adapt", checked_adapt)
     patch.setattr(views, "build_tree", checked_build_tree)
     yield
     patch.undo()

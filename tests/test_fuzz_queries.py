@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from semantic.compiler.allow import FUNCTIONS
-from semantic.compiler.parse import query_text
+from semantic.compiler.jsonquery import query_text
 from semantic.engines.base import Limits
 from semantic.errors import CODES, SemanticError
 from semantic.project import Project

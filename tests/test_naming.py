@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import sqlglot
 
-from semantic.compiler import dialects
+from semantic.compiler.dialects import core as dialect_pass
 from semantic.compiler.naming import Names, name_clashes, readable
 
 
@@ -51,4 +51,4 @@ def test_distinct_names_pass() -> None:
 
 def test_every_compiled_query_is_checked() -> None:
     """The hook of tests/conftest.py is in place for the whole session."""
-    assert getattr(dialects.adapt, "checks_names", False)
+    assert getattr(dialect_pass.adapt, "checks_names", False)

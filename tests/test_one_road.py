@@ -19,12 +19,12 @@ GLOSSARY_DIALECTS = {"FILE_DIALECT", "QUERY_DIALECT"}
 
 #: (module, function) -> why its `.sql(...)` call is not a tree written for an engine
 ALLOWED = {
-    ("compiler.dialects", "to_sql"): "the one road itself",
+    ("compiler.dialects.core", "to_sql"): "the one road itself",
     ("compiler.allow", "_check_node"): "the analyst's expression, shown in a refusal",
     ("compiler.allow", "_check_condition"): "the analyst's expression, shown in a refusal",
     ("compiler.allow", "_check_type"): "the analyst's expression, shown in a refusal",
-    ("compiler.dialects", "_integer_cast"): "the DuckDB expression, shown in a SEM316 message",
-    ("compiler.dialects", "_interval_shift"): "the DuckDB expression, shown in a SEM316 message",
+    ("compiler.dialects.functions", "_integer_cast"): "the DuckDB expression, in a SEM316 message",
+    ("compiler.dialects.dates", "interval_shift"): "the DuckDB expression, in a SEM316 message",
     ("engines.duckdb", "execute"): "DuckDB's own cursor.sql runs the text",
     ("engines.spark", "execute"): "Spark's session.sql runs the text",
     ("engines.spark", "fetch"): "Spark's session.sql runs the text",

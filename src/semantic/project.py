@@ -12,6 +12,7 @@ FROM orders AS orders
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from copy import deepcopy
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -21,9 +22,11 @@ import pyarrow as pa
 
 from semantic.compiler.areas import check_subject_areas
 from semantic.compiler.dialects import column_types, dialect_of
+from semantic.compiler.jsonquery import QueryInput, query_text
 from semantic.compiler.localtime import known_time_zone, time_zone_names
-from semantic.compiler.parse import QueryInput, parse_query, query_text
+from semantic.compiler.parse import parse_query
 from semantic.compiler.plan import Plan, describe_plan, plan_query
+from semantic.compiler.refs import BusinessQuery
 from semantic.compiler.render import render_sql
 from semantic.compiler.resolve import find_path
 from semantic.engines.base import Engine, Limits
@@ -55,6 +58,10 @@ class Project:
     _keys: dict[int, list[KeyMeasure]] = field(default_factory=dict, repr=False)
     #: what was found about the data each query read, by query text (see `query_warnings`)
     _read: dict[str, list[Diagnostic]] = field(default_factory=dict, repr=False)
+    #: the last query parsed: (query as given, model, parse), see `parse`
+    _parsed: tuple[QueryInput, Model, BusinessQuery] | None = field(
+        default=None, repr=False, compare=False
+    )
 
     @classmethod
     def load(cls, path: str | Path = ".") -> Project:
@@ -126,9 +133,20 @@ class Project:
         """The declared type of each column of each entity table, for the dialect pass."""
         return column_types(self.model)
 
+    def parse(self, query: QueryInput) -> BusinessQuery:
+        """A business query parsed and its names resolved against the model. The last one is
+        kept (by the query as given, for this model), so that a command that compiles a query,
+        explains it and warns about it parses it once; planning and rendering never change it."""
+        kept = self._parsed
+        if kept is not None and kept[1] is self.model and kept[0] == query:
+            return kept[2]
+        parsed = parse_query(self.model, query_text(query))
+        self._parsed = (deepcopy(query), self.model, parsed)
+        return parsed
+
     def plan(self, query: QueryInput) -> Plan:
         """The plan of a business query: which aggregates, joins and filters."""
-        return plan_query(self.model, parse_query(self.model, query_text(query)))
+        return plan_query(self.model, self.parse(query))
 
     def compile(self, query: QueryInput, dialect: str | None = None, *, pretty: bool = True) -> str:
         """The SQL of a business query in `dialect` (the project's default when None)."""
@@ -140,8 +158,7 @@ class Project:
         """What is worth knowing about a query that still compiles: deprecated terms; once
         it ran (`query`), the broken keys of the data it read (SEM441) and the rows its
         metrics leave out (SEM440)."""
-        text = query_text(query)
-        return parse_query(self.model, text).warnings(self.model) + self._read.get(text, [])
+        return self.parse(query).warnings(self.model) + self._read.get(query_text(query), [])
 
     def explain(self, query: QueryInput) -> str:
         """The plan of a business query in plain words."""
@@ -260,7 +277,7 @@ class Project:
         """Run a business query and return an Arrow table: on `engine` (an engine, or its
         name or URL, see `engine_for`), the project's default engine when None; within
         `limits` (the project's when None): SEM434 past the time-out, SEM435 past the size."""
-        parsed = parse_query(self.model, query_text(query))
+        parsed = self.parse(query)
         plan = plan_query(self.model, parsed)
         bound = dict(params or {})
         missing = [p for p in plan.params if p not in bound]

@@ -31,13 +31,14 @@ the resolver, which refuses every name that is not a term.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from functools import cache
 from typing import cast
 
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
+from sqlglot.tokens import Token
 
 from semantic.compiler.locate import span_at
 from semantic.compiler.resolve import resolve_name
@@ -242,14 +243,16 @@ def check_query(model: Model, select: exp.Select, text: str) -> None:
         _check_condition(model, node.this, text)
 
 
-def check_nesting(text: str) -> None:
+def check_nesting(text: str, tokens: Sequence[Token] | None = None) -> None:
     """SEM324 when brackets nest deeper than `MAX_DEPTH` in `text`, before sqlglot's parser
-    (which recurses on each level) reads it."""
+    (which recurses on each level) reads it. `tokens`: those of `text`, when the caller has
+    them already (the parser then reads the same tokens)."""
     depth = 0
-    try:
-        tokens = sqlglot.tokenize(text, read="duckdb")
-    except SqlglotError:
-        return  # the parser says what is wrong with it
+    if tokens is None:
+        try:
+            tokens = sqlglot.tokenize(text, read="duckdb")
+        except SqlglotError:
+            return  # the parser says what is wrong with it
     for token in tokens:
         if token.text in ("(", "["):
             depth += 1

@@ -14,8 +14,9 @@ from collections.abc import Mapping
 from sqlglot import exp
 
 from semantic.compiler.additivity import Reaggregation, reaggregation
-from semantic.compiler.parse import QUERY_DIALECT, parse_query
+from semantic.compiler.parse import parse_query
 from semantic.compiler.plan import plan_query
+from semantic.compiler.refs import QUERY_DIALECT
 from semantic.errors import Diagnostic, SemanticError
 from semantic.model import Model, SubjectArea
 

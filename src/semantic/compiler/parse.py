@@ -11,140 +11,37 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
-import sqlglot
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ParseError, TokenError
 
 from semantic.compiler.allow import check_nesting, check_query
-from semantic.compiler.locate import parse_error_offset, span_at
+from semantic.compiler.jsonquery import QueryInput as QueryInput  # re-exported for callers
+from semantic.compiler.jsonquery import query_text as query_text  # re-exported for callers
+from semantic.compiler.locate import QUERY_FILE, parse_error_offset, span_at
+from semantic.compiler.refs import (
+    QUERY_DIALECT,
+    REF,
+    BusinessQuery,
+    OrderItem,
+    OutputColumn,
+    make_ref,
+    query_span,
+    ref_nodes,
+    ref_of,
+    show,
+)
 from semantic.compiler.resolve import resolve_name
-from semantic.errors import Diagnostic, SemanticError, Span, error, suggest
+from semantic.errors import SemanticError, Span, error
 from semantic.files.schema import GRAINS
 from semantic.model import Model, Term
 from semantic.model.nodes import settle
 
-QUERY_FILE = "<query>"
-#: The dialect business queries are written in.
-QUERY_DIALECT = "duckdb"
-
-
-# sqlglot's compiled classes cannot be subclassed, so references are marker functions:
-# `__ref__('term', 'order_date', 'year')`. A business query cannot name them (SEM302).
-REF = "__ref__"
-
-
-def make_ref(kind: str, ident: str, grain: str | None = None) -> exp.Anonymous:
-    """A reference of `kind` ('term', 'key' or 'measure') to `ident`, inside a query tree."""
-    args = [exp.Literal.string(kind), exp.Literal.string(ident)]
-    if grain:
-        args.append(exp.Literal.string(grain))
-    return exp.Anonymous(this=REF, expressions=args)
-
-
-@dataclass(frozen=True, slots=True)
-class Ref:
-    """What a reference node points at."""
-
-    kind: str
-    ident: str
-    grain: str | None
-
-
-def ref_of(node: exp.Expression) -> Ref | None:
-    """The reference that `node` is, or None."""
-    if not isinstance(node, exp.Anonymous) or node.this != REF:
-        return None
-    args = [a.name for a in node.expressions]
-    return Ref(args[0], args[1], args[2] if len(args) > 2 else None)
-
 
 def _is_measure(node: exp.Expression) -> bool:
     return isinstance(node, exp.Anonymous) and str(node.this).casefold() == "measure"
-
-
-def _ref_nodes(tree: exp.Expression, kind: str) -> list[tuple[Ref, exp.Anonymous]]:
-    """Every reference of `kind` in `tree` with its node, in order."""
-    found = []
-    for node in tree.find_all(exp.Anonymous):
-        ref = ref_of(node)
-        if ref is not None and ref.kind == kind:
-            found.append((ref, node))
-    return found
-
-
-def find_refs(tree: exp.Expression, kind: str) -> list[Ref]:
-    """Every reference of `kind` in `tree`, in order."""
-    return [ref for ref, _ in _ref_nodes(tree, kind)]
-
-
-@dataclass(frozen=True, slots=True)
-class OutputColumn:
-    """A selected column: its output name and expression over term references."""
-
-    name: str
-    expr: exp.Expression
-    is_metric: bool
-
-
-@dataclass(frozen=True, slots=True)
-class OrderItem:
-    """Sort by output column `column` or, when it is None, by the metric expression `expr`."""
-
-    column: int | None
-    expr: exp.Expression | None
-    desc: bool
-    nulls_first: bool | None
-
-
-@dataclass(frozen=True, slots=True)
-class BusinessQuery:
-    """What the analyst asked, in terms, with no SQL decisions made yet."""
-
-    columns: tuple[OutputColumn, ...]
-    filters: tuple[exp.Expression, ...]
-    having: tuple[exp.Expression, ...]
-    order: tuple[OrderItem, ...]
-    limit: int | None
-    offset: int | None
-    params: tuple[str, ...]
-    text: str = ""
-    #: where each term was first written: (offset in `text`, line)
-    places: Mapping[str, tuple[int, int]] = field(default_factory=dict)
-
-    def place(self, term_id: str) -> Span:
-        """Where the query names `term_id` (the start of the query if it does not)."""
-        start, line = self.places.get(term_id, (0, 1))
-        return query_span(self.text, start, line)
-
-    def warnings(self, model: Model) -> list[Diagnostic]:
-        """Deprecated terms the query names (SEM215), with their replacement."""
-        found = []
-        for tid in self.places:
-            term = model.terms[tid]
-            if term.status == "deprecated":
-                instead = f"use '{term.replaced_by}' instead" if term.replaced_by else None
-                found.append(
-                    Diagnostic(
-                        "SEM215",
-                        f"term '{tid}' is deprecated",
-                        self.place(tid),
-                        instead or "ask its owners what replaces it",
-                        severity="warning",
-                    )
-                )
-        return found
-
-
-def query_span(text: str, start: int, line: int = 0) -> Span:
-    """The line:col of offset `start` in a query's text (`line`, sqlglot's, is not needed:
-    see `locate.span_at`)."""
-    if 0 < start <= len(text) and text[start - 1] == '"':
-        start -= 1
-    return span_at(text, start)
 
 
 def parse_query(model: Model, text: str) -> BusinessQuery:
@@ -226,10 +123,16 @@ def _parse_problem(description: str) -> str:
     return description
 
 
+#: the reader of business queries, made once
+_READER = Dialect.get_or_raise(QUERY_DIALECT)
+
+
 def _parse_select(text: str) -> exp.Select:
-    check_nesting(text)
     try:
-        statements = [s for s in sqlglot.parse(text, read=QUERY_DIALECT) if s is not None]
+        # tokenized once: the nesting check and the parser read the same tokens
+        tokens = _READER.tokenize(text)
+        check_nesting(text, tokens)
+        statements = [s for s in _READER.parser().parse(tokens, text) if s is not None]
     except (ParseError, TokenError, TypeError, ValueError, AttributeError, IndexError) as exc:
         # sqlglot's parser fails on some inputs with Python errors (`SELECT x ->`)
         errors = getattr(exc, "errors", None) or [{}]
@@ -276,28 +179,26 @@ def _parse_select(text: str) -> exp.Select:
                 what.split(": ", 1)[1] if ": " in what else "remove it",
             )
     for node in statement.walk():
-        if node is not statement and isinstance(node, (exp.Select, exp.Subquery, exp.Union)):
-            raise error(
-                "SEM302",
-                "subqueries are not part of a business query",
-                Span(QUERY_FILE, 1, 1),
-                "use terms, filters and metrics instead",
-            )
-        if isinstance(node, exp.Window):
-            raise error(
-                "SEM302",
-                "window functions are not part of a business query",
-                Span(QUERY_FILE, 1, 1),
-                "define a cumulative metric in the glossary",
-            )
-        if isinstance(node, exp.Star):
-            raise error(
-                "SEM302",
-                "SELECT * is not allowed",
-                Span(QUERY_FILE, 1, 1),
-                "name the terms you want",
-            )
+        for kinds, message, hint in _REFUSED_NODES:
+            if node is not statement and isinstance(node, kinds):
+                raise error("SEM302", message, Span(QUERY_FILE, 1, 1), hint)
     return statement
+
+
+#: what a business query may not hold anywhere: node classes, the refusal, the hint
+_REFUSED_NODES: tuple[tuple[tuple[type[exp.Expression], ...], str, str], ...] = (
+    (
+        (exp.Select, exp.Subquery, exp.Union),
+        "subqueries are not part of a business query",
+        "use terms, filters and metrics instead",
+    ),
+    (
+        (exp.Window,),
+        "window functions are not part of a business query",
+        "define a cumulative metric in the glossary",
+    ),
+    ((exp.Star,), "SELECT * is not allowed", "name the terms you want"),
+)
 
 
 def _conjuncts(condition: exp.Expression) -> Iterator[exp.Expression]:
@@ -532,7 +433,7 @@ class _Resolver:
         }
         kinds = {
             "metric" if self.model.terms[ref.ident].is_metric else "row"
-            for ref, node in _ref_nodes(resolved, "term")
+            for ref, node in ref_nodes(resolved, "term")
             if id(node) not in inside
         }
         aggregate = resolved.find(exp.AggFunc)
@@ -648,18 +549,6 @@ def _order_item(
     return OrderItem(None, match, desc, nulls_first)
 
 
-def show(tree: exp.Expression) -> str:
-    """SQL text of a resolved tree, references shown as the term ids they point at."""
-
-    def swap(node: exp.Expression) -> exp.Expression:
-        ref = ref_of(node)
-        if ref is None:
-            return node
-        return exp.column(ref.grain, ref.ident) if ref.grain else exp.column(ref.ident)
-
-    return tree.transform(swap, copy=True).sql(QUERY_DIALECT)
-
-
 #: The largest LIMIT or OFFSET: engines count rows in signed 64-bit integers.
 MAX_COUNT = 2**63 - 1
 
@@ -685,79 +574,3 @@ def _count(select: exp.Select, arg: str) -> int | None:
         Span(QUERY_FILE, 1, 1),
         f"write {arg.upper()} 10",
     )
-
-
-class JsonQuery(BaseModel):
-    """A business query as JSON, for programs: each value is written as in the query
-    language (`"customer_region"`, `"net_revenue DESC"`, `"order_date >= DATE '1995-01-01'"`);
-    conditions given as a list are joined with AND."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    select: list[str] = Field(min_length=1)
-    where: str | list[str] | None = None
-    having: str | list[str] | None = None
-    group_by: list[str] | None = None
-    order_by: list[str] | None = None
-    limit: int | None = Field(None, ge=0)
-    offset: int | None = Field(None, ge=0)
-
-
-QueryInput = str | Mapping[str, Any]
-
-
-def query_text(query: QueryInput) -> str:
-    """The text of a business query given as text or as JSON (see `JsonQuery`).
-
-    >>> query_text({"select": ["customer_region", "net_revenue"], "where": ["a = 1", "b"],
-    ...             "order_by": ["net_revenue DESC"], "limit": 5})
-    'SELECT customer_region, net_revenue WHERE a = 1 AND b ORDER BY net_revenue DESC LIMIT 5'
-    """
-    if isinstance(query, str):
-        return query
-    try:
-        spec = JsonQuery.model_validate(query)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "query"
-        keys = list(JsonQuery.model_fields)
-        unknown = first["type"] == "extra_forbidden"
-        raise error(
-            "SEM302",
-            f"invalid JSON query: unknown key '{where}'"
-            if unknown
-            else f"invalid JSON query: {where}: {first['msg']}",
-            Span(QUERY_FILE),
-            (suggest(where, keys) if unknown else None) or "keys: " + ", ".join(keys),
-        ) from None
-
-    def conditions(value: str | list[str] | None) -> list[str]:
-        return [] if value is None else [value] if isinstance(value, str) else value
-
-    try:
-        select = exp.select(*spec.select, dialect=QUERY_DIALECT)
-        if conditions(spec.where):
-            select = select.where(*conditions(spec.where), dialect=QUERY_DIALECT)
-        if spec.group_by:
-            select = select.group_by(*spec.group_by, dialect=QUERY_DIALECT)
-        if conditions(spec.having):
-            select = select.having(*conditions(spec.having), dialect=QUERY_DIALECT)
-        if spec.order_by:
-            select = select.order_by(*spec.order_by, dialect=QUERY_DIALECT)
-        if spec.limit is not None:
-            select = select.limit(spec.limit)
-        if spec.offset is not None:
-            select = select.offset(spec.offset)
-    except (ParseError, TokenError, TypeError, ValueError) as exc:
-        # a part that is SQL but not an expression (`"where": "*"`) fails with a TypeError
-        lines = str(exc).splitlines() or [type(exc).__name__]
-        detail = re.sub(r" into <class [^>]*>", "", lines[0])
-        if isinstance(exc, (TypeError, ValueError)):
-            detail = "a value is not an expression"
-        raise error(
-            "SEM301",
-            f"a part of the JSON query is not valid SQL: {detail}",
-            Span(QUERY_FILE),
-            'each value is an expression of the query language, e.g. "net_revenue DESC"',
-        ) from None
-    return select.sql(QUERY_DIALECT)

@@ -22,8 +22,8 @@ from sqlglot import exp
 
 from semantic.compiler.dialects import to_sql
 from semantic.compiler.naming import Names
-from semantic.compiler.parse import OrderItem, find_refs, make_ref, ref_of
 from semantic.compiler.plan import Aggregate, OverTime, Plan
+from semantic.compiler.refs import OrderItem, find_refs, make_ref, ref_of
 from semantic.model.nodes import column, identifier, table
 
 KEYS_CTE = "keys"

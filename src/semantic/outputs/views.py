@@ -31,8 +31,9 @@ from semantic.compiler.additivity import reaggregation
 from semantic.compiler.areas import area_names, area_select
 from semantic.compiler.dialects import column_types, dialect_of, to_sql
 from semantic.compiler.localtime import in_project_time
-from semantic.compiler.parse import QUERY_DIALECT, parse_query
+from semantic.compiler.parse import parse_query
 from semantic.compiler.plan import plan_query
+from semantic.compiler.refs import QUERY_DIALECT
 from semantic.compiler.render import build_tree
 from semantic.errors import Diagnostic, SemanticError, error, suggest
 from semantic.files.schema import Confidentiality

@@ -1,0 +1,184 @@
+"""The join tree of one aggregate and its physical expressions: the paths from the
+aggregate's entity to every entity its terms read, role-playing entities aliased apart, and
+`plan_aggregate`, which makes one `Aggregate` of them."""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from semantic.compiler.localtime import in_project_time
+from semantic.compiler.locate import QUERY_FILE
+from semantic.compiler.naming import Names
+from semantic.compiler.periods import truncate
+from semantic.compiler.plannodes import Aggregate, Join
+from semantic.compiler.refs import BusinessQuery, find_refs, ref_of
+from semantic.compiler.resolve import describe_path, find_path
+from semantic.errors import SemanticError, Span, error
+from semantic.model import Edge, Model, Term
+from semantic.model.nodes import column
+
+
+class Joins:
+    """The join tree of one aggregate: every path shares the prefixes it has in common.
+
+    An entity reached by one path is aliased by its id; an entity reached by several paths
+    (a role-playing entity such as the customer's and the supplier's nation) is aliased by
+    the entity or relationship that leads to it: `customer_nation`, `supplier_nation`.
+    """
+
+    def __init__(
+        self,
+        model: Model,
+        root: str,
+        needs: list[tuple[Term, str, tuple[str, ...]]],
+        query: BusinessQuery,
+    ) -> None:
+        self.model = model
+        self.query = query
+        self.root = root
+        self.aliases: dict[tuple[Edge, ...], str] = {(): root}
+        taken = Names([root])
+        self.joins: list[Join] = []
+        self.paths: list[str] = []
+        #: terms reached through a one-to-many relationship
+        self.fanned: set[str] = set()
+        self.chosen: dict[tuple[str, tuple[str, ...]], tuple[Edge, ...]] = {}
+        for term, target, pinned in needs:
+            self.chosen[(target, pinned)] = path = self._find(term, target, pinned)
+            if path:
+                self.paths.append(f"{term.id}: {describe_path(root, path)}")
+                if any(not e.to_one for e in path):
+                    self.fanned.add(term.id)
+        prefixes = {p[:i] for p in self.chosen.values() for i in range(1, len(p) + 1)}
+        roles: dict[str, int] = {}
+        for prefix in prefixes:
+            roles[prefix[-1].target] = roles.get(prefix[-1].target, 0) + 1
+        for prefix in sorted(prefixes, key=lambda p: (len(p), [e.hop for e in p])):
+            edge = prefix[-1]
+            name = edge.target
+            if roles[name] > 1 or name == root:
+                name = f"{edge.name if edge.name != edge.target else edge.source}_{edge.target}"
+            self.aliases[prefix] = alias = taken.new(name)
+            self.joins.append(
+                Join(alias, self.aliases[prefix[:-1]], edge, model.entities[edge.target].table)
+            )
+
+    def _find(self, term: Term, target: str, pinned: tuple[str, ...]) -> tuple[Edge, ...]:
+        try:
+            return find_path(self.model, self.root, target, pinned, fan=True)
+        except SemanticError as exc:
+            first = exc.diagnostics[0]
+            raise error(
+                first.code,
+                f"{first.message} (needed for '{term.id}')",
+                self.query.place(term.id),
+                first.hint,
+            ) from None
+
+    def reach(self, target: str, pinned: tuple[str, ...]) -> str:
+        """The alias of `target` as reached for `term`."""
+        return self.aliases[self.chosen[(target, pinned)]]
+
+
+def _needs(terms: list[Term]) -> list[tuple[Term, str, tuple[str, ...]]]:
+    """The entities (with pinned paths) that the expressions of `terms` read columns of."""
+    found: dict[tuple[str, tuple[str, ...]], Term] = {}
+    for term in terms:
+        assert term.entity is not None
+        found.setdefault((term.entity, term.path), term)
+        for used in term.expr.find_all(exp.Column):
+            if used.table:
+                found.setdefault((used.table, ()), term)
+    return [(term, target, pinned) for (target, pinned), term in found.items()]
+
+
+def _qualify(expr: exp.Expression, joins: Joins, term: Term) -> exp.Expression:
+    """`expr` of `term` with its columns qualified by the aliases of the entities they are on."""
+
+    def swap(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Column):
+            if node.table:
+                alias = joins.reach(node.table, ())
+            else:
+                assert term.entity is not None
+                alias = joins.reach(term.entity, term.path)
+            return column(node.name, alias)
+        return node
+
+    return expr.copy().transform(swap, copy=False)
+
+
+def _physical(model: Model, expr: exp.Expression, joins: Joins) -> exp.Expression:
+    """A row-level expression over term references made physical for `joins`' root."""
+
+    def swap(node: exp.Expression) -> exp.Expression:
+        ref = ref_of(node)
+        if ref is None:
+            return node
+        term = model.terms[ref.ident]
+        value = in_project_time(model, term, _qualify(term.expr, joins, term))
+        is_date = _is_date(model, term)
+        if ref.grain and not (ref.grain == "day" and is_date):
+            value = truncate(value, ref.grain, is_date, model.fiscal_year_start)
+        if not isinstance(value, (exp.Column, exp.Func, exp.Literal, exp.Paren)):
+            value = exp.paren(value, copy=False)
+        return value
+
+    return expr.copy().transform(swap, copy=False)
+
+
+def _is_date(model: Model, term: Term) -> bool:
+    if not isinstance(term.expr, exp.Column) or term.entity is None:
+        return False
+    column = model.entities[term.entity].columns.get(term.expr.name)
+    return column is not None and (column.type or "").strip().lower() == "date"
+
+
+def plan_aggregate(
+    model: Model,
+    name: str,
+    entity: str,
+    members: list[tuple[str, str]],
+    keys: list[tuple[str, exp.Expression]],
+    filters: tuple[exp.Expression, ...],
+    query: BusinessQuery,
+) -> Aggregate:
+    """The aggregate `name`: rows of `entity` joined to what the group `keys`, the `filters`
+    and the measures `members` ((alias, metric id) each) read, with the paths taken and the
+    one-to-many joins that make its rows repeat; SEM306 when they repeat and `entity` has no
+    primary key to count each once."""
+    used = [model.terms[r.ident] for _, e in keys for r in find_refs(e, "term")]
+    used += [model.terms[r.ident] for f in filters for r in find_refs(f, "term")]
+    used += [model.terms[tid] for _, tid in members]
+    joins = Joins(model, entity, _needs(used), query)
+    fanout = tuple(
+        f"{j.edge.source} -> {j.edge.target} is {j.edge.cardinality.replace('_', '-')}"
+        for j in joins.joins
+        if not j.edge.to_one
+    )
+    primary_key = model.entities[entity].primary_key
+    if fanout and not primary_key:
+        raise error(
+            "SEM306",
+            f"'{entity}' has no primary key, so its rows cannot be counted once each across "
+            f"a one-to-many join ({fanout[0]})",
+            Span(QUERY_FILE, 1, 1),
+            f"declare primary_key for entity '{entity}' in models/",
+        )
+    return Aggregate(
+        name=name,
+        entity=entity,
+        table=model.entities[entity].table,
+        joins=tuple(joins.joins),
+        keys=tuple((key, _physical(model, expr, joins)) for key, expr in keys),
+        measures=tuple(
+            (alias, _qualify(model.terms[tid].expr, joins, model.terms[tid]))
+            for alias, tid in members
+        ),
+        filters=tuple(_physical(model, f, joins) for f in filters),
+        paths=tuple(dict.fromkeys(joins.paths)),
+        fanout=fanout,
+        entity_key=tuple(column(c, entity) for c in primary_key) if fanout else (),
+        many_side=tuple(t for t in dict.fromkeys(t.id for t in used) if t in joins.fanned),
+        grain=primary_key,
+    )

@@ -1,0 +1,107 @@
+"""The nodes of a plan: small immutable objects, each with a description of what it computes.
+
+Expressions inside them are already physical (columns qualified by join aliases) except in
+`Plan.columns`, `Plan.having` and `Plan.order`, which refer to group keys and measures
+through key and measure references (`refs.make_ref`), and in `OverTime`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlglot import exp
+
+from semantic.compiler.refs import OrderItem
+from semantic.model import Edge
+
+
+@dataclass(frozen=True, slots=True)
+class Join:
+    """A LEFT JOIN along an edge: `alias` joins `parent` (an alias)."""
+
+    alias: str
+    parent: str
+    edge: Edge
+    table: str
+
+
+@dataclass(frozen=True, slots=True)
+class Aggregate:
+    """Rows of `entity` joined, filtered, grouped by `keys`, aggregated to `measures`.
+
+    When a join is one-to-many (`fanout` names it), rows of `entity` may repeat; they are
+    then made distinct on `entity_key` and the group keys before aggregating, so that each
+    row of `entity` counts once per group.
+    """
+
+    name: str
+    entity: str
+    table: str
+    joins: tuple[Join, ...]
+    #: (key id, expression) of each group key
+    keys: tuple[tuple[str, exp.Expression], ...]
+    #: (measure id, expression) of each measure
+    measures: tuple[tuple[str, exp.Expression], ...]
+    filters: tuple[exp.Expression, ...]
+    paths: tuple[str, ...]
+    fanout: tuple[str, ...] = ()
+    entity_key: tuple[exp.Expression, ...] = ()
+    #: the query's row filters and group keys (as written) that reach the many side
+    many_side: tuple[str, ...] = ()
+    grain: tuple[str, ...] = ()
+
+    @property
+    def description(self) -> str:
+        """One line saying what this node computes."""
+        keys = ", ".join(k for k, _ in self.keys) or "(all rows)"
+        return f"{', '.join(m for m, _ in self.measures)} over {self.entity} by {keys}"
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """The aggregates and how their results become the answer."""
+
+    aggregates: tuple[Aggregate, ...]
+    #: (output name, expression over key and measure references) of each selected column
+    columns: tuple[tuple[str, exp.Expression], ...]
+    having: tuple[exp.Expression, ...]
+    order: tuple[OrderItem, ...]
+    limit: int | None
+    offset: int | None
+    params: tuple[str, ...]
+    #: measure alias -> value shown for a group that has no row for it
+    fills: dict[str, exp.Expression] = field(default_factory=dict)
+    #: metrics computed across periods, from the per-period results
+    over_time: tuple[OverTime, ...] = ()
+    #: conditions on the time dimension of `over_time` metrics: they pick periods (on keys)
+    periods: tuple[exp.Expression, ...] = ()
+    #: key id -> the output name the query gives it, for `describe_plan`
+    shown: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class OverTime:
+    """A metric computed from other periods' results: a trailing window or a shift.
+
+    `key` is the query's group key holding the time dimension at `grain`; `value` is an
+    expression over measure references, evaluated on the earlier period(s). `boundary` is
+    an expression over the key reference: the earlier period of a shift, or the first
+    period of a window (`inclusive`) or the one just before it.
+    """
+
+    alias: str
+    kind: str
+    time: str
+    key: str
+    grain: str
+    value: exp.Expression
+    boundary: exp.Expression | None
+    inclusive: bool = True
+    #: the other group keys, which an earlier period must share (coarser grains of the
+    #: time dimension are not among them: they follow from the period)
+    partition: tuple[str, ...] = ()
+    #: a window whose metric does not add up over periods along its path (a distinct count,
+    #: an average, or rows of the metric's entity that fall in several periods because the
+    #: time dimension is on its many side): the entity's rows with their period and the
+    #: partition keys, aggregated once per current period over the rows of its whole window
+    rows: Aggregate | None = None
