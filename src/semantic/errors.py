@@ -103,6 +103,7 @@ CODES: dict[str, str] = {
     "SEM427": "unknown language",
     "SEM428": "the catalog site cannot be written",
     "SEM429": "no example query compiles for a term (catalog site)",
+    "SEM432": "Spark already runs on another master in this process",
 }
 
 
