@@ -15,7 +15,9 @@ import time
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from semantic.cli import app
 from semantic.engines.spark import SparkEngine
 from semantic.errors import SemanticError
 from semantic.project import Project
@@ -64,6 +66,20 @@ def test_an_engine_on_a_second_master_is_refused(
     assert caught.value.code == "SEM432"
     assert "spark://127.0.0.1:7" in str(caught.value) and "local[2]" in str(caught.value)
     assert spark_engine.fetch("SELECT count(*) FROM region") == [(5,)]
+
+
+@pytest.mark.parametrize("command", [["query", "SELECT order_count"], ["check", "--data"]])
+def test_the_cli_closes_the_spark_engine_it_opens(
+    spark_engine: SparkEngine, command: list[str]
+) -> None:
+    """A command's engine is closed when it ends: one left open would hold this process's
+    Spark context on its master, and the next engine on another master would be refused."""
+    before = SparkEngine._open
+    result = CliRunner().invoke(
+        app, ["--project", str(ROOT), *command, "--engine", "spark:local[2]"]
+    )
+    assert result.exit_code == 0, result.stderr
+    assert SparkEngine._open == before
 
 
 def test_an_unreachable_connect_server_fails_at_once(project: Project) -> None:

@@ -180,7 +180,10 @@ def check(
         if project is not None and clean and (data or project.has_data()):
             if data:
                 project.prepare_data()
-            diagnostics += project.check_data(engine)
+            try:
+                diagnostics += project.check_data(engine)
+            finally:
+                project.close()
         errors = [d for d in diagnostics if d.severity == "error"]
         if fmt is CheckFormat.json:
             out.print_json(
@@ -241,7 +244,10 @@ def query(
             err.print(
                 f"generating demo data in {project.data_dir} ...", markup=False, highlight=False
             )
-        result = project.query(text, parse_params(param), engine)
+        try:
+            result = project.query(text, parse_params(param), engine)
+        finally:
+            project.close()  # the engine --engine opened: a Spark context is per process
         _print_diagnostics(project.query_warnings(text))
         _print_result(result, fmt)
 
@@ -379,7 +385,11 @@ def quality(
 ) -> None:
     """Measure every quality rule on the data; exit 1 when one falls below its threshold."""
     with _reported():
-        results = Project.load(state.project_path).quality(engine)
+        project = Project.load(state.project_path)
+        try:
+            results = project.quality(engine)
+        finally:
+            project.close()
         rows = [
             {
                 "rule": r.rule.id,
@@ -522,7 +532,11 @@ def load(
     one transaction), so queries can run there with --engine."""
     with _reported():
         project = Project.load(state.project_path)
-        for table, rows in project.load_data(engine):
+        try:
+            loaded = project.load_data(engine)
+        finally:
+            project.close()
+        for table, rows in loaded:
             err.print(f"loaded {table}: {rows} row(s)", markup=False, highlight=False)
 
 
