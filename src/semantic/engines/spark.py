@@ -3,8 +3,10 @@
 Each entity is a temporary view over its data file (`<data>/<table>.parquet` or `.csv`), so
 the same files serve DuckDB here and Spark on a laptop (`spark:local[*]`), a cluster
 (`spark://host:7077`, the files on storage every executor reads) or a Spark Connect server
-(`sc://host:15002`). Parameters are Spark's named parameter markers (`:name`), bound by
-Spark. Install the driver with `pip install semantic[spark]`; Spark needs Java 17 or later.
+(`sc://host:15002`, the files on the server's storage). Parameters are Spark's named
+parameter markers (`:name`), bound by Spark. Install the driver with
+`pip install semantic[spark]` (Spark needs Java 17 or later), and for Spark Connect
+`pip install semantic[spark-connect]`.
 """
 
 from __future__ import annotations
@@ -87,7 +89,11 @@ class SparkEngine:
             SparkEngine._open += 1
         self.views: list[str] = []
         self.closed = False
-        self._register()
+        try:
+            self._register()
+        except BaseException:
+            self.close()  # or the process's Spark context would stay counted as in use
+            raise
 
     def _register(self) -> None:
         for entity in self.model.entities.values():
@@ -98,8 +104,8 @@ class SparkEngine:
                     f"entity '{entity.id}': the Spark engine reads files into temporary views, "
                     f"which have no schema ('{entity.table}')",
                     entity.span,
-                    "name the table without a schema, or run the model on a Spark catalog "
-                    "through Spark Connect",
+                    f"name the table without a schema: the engine reads "
+                    f"<data>/{table.name}.{self.fmt} into a view called {table.name}",
                 )
             location = f"{self.data}/{table.name}.{self.fmt}"
             # a Spark Connect server reads its own disks, which this process may not see
@@ -268,12 +274,14 @@ def _connect(remote: str) -> Any:
         # the client retries an unreachable server for ten minutes: ask once, briefly
         retries = session.client.get_retry_policies()
         session.client.set_retry_policies([DefaultPolicy(max_retries=3)])
-        try:
-            with warnings.catch_warnings():  # its RETRIES_EXCEEDED warning says it again
-                warnings.simplefilter("ignore")
+        with warnings.catch_warnings():  # its RETRIES_EXCEEDED warning says it again
+            warnings.simplefilter("ignore")
+            try:
                 session.version  # noqa: B018 (a round trip to the server)
-        finally:
-            session.client.set_retry_policies(retries)
+            except Exception:
+                session.stop()  # now, briefly, rather than retried when Python exits
+                raise
+        session.client.set_retry_policies(retries)
     except Exception as exc:
         raise error(
             "SEM411",
