@@ -91,5 +91,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
-# PostgreSQL and Spark, shared by every test that runs on them
-from tests.services import postgres_engine, postgres_url, spark_engine  # noqa: E402, F401
+# PostgreSQL and Spark (local, cluster, Connect), shared by every test that runs on them
+from tests.services import (  # noqa: E402, F401
+    postgres_engine,
+    postgres_url,
+    spark_cluster_engine,
+    spark_connect_engine,
+    spark_connect_url,
+    spark_engine,
+    spark_masters,
+)

@@ -1,6 +1,11 @@
 """The whole TPC-H business query suite on PostgreSQL and Spark: the same rows as on DuckDB
 and as the official answer files.
 
+Spark runs it locally in every language, then on a standalone cluster (spark://, the driver
+in this process and the executors on the worker) and through a Spark Connect server (sc://)
+in English: a French query compiles to the same Spark SQL but for its column names, so what
+these add is where the SQL runs, not what it says.
+
 Decimals, integers, text and dates are compared exactly, with one documented exception:
 where DuckDB computes a column as a double (averages, ratios of decimals), the others give
 a decimal, PostgreSQL with 16 or more digits and Spark rounded to 6 decimals (its rule for
@@ -25,6 +30,8 @@ from tests.test_tpch import QUERIES, TEXT_DIFFERS, without
 
 CASES = [(name, language) for name, texts in sorted(QUERIES.items()) for language in texts]
 ENGINES = ["postgres_engine", "spark_engine"]
+#: Spark beyond this process: a standalone cluster and a Spark Connect server
+CLUSTERS = ["spark_connect_engine", "spark_cluster_engine"]
 
 Row = tuple[object, ...]
 
@@ -66,12 +73,9 @@ def as_doubles(got: list[Row], want: Sequence[Row], inexact: set[int]) -> list[R
     return settled
 
 
-@pytest.mark.parametrize("engine_name", ENGINES)
-@pytest.mark.parametrize(("name", "language"), CASES)
-def test_tpch_query_gives_duckdb_rows(
-    project: Project, request: pytest.FixtureRequest, engine_name: str, name: str, language: str
-) -> None:
-    engine: Engine = request.getfixturevalue(engine_name)
+def assert_tpch_rows(project: Project, engine: Engine, name: str, language: str) -> None:
+    """The business query `name` gives on `engine` the rows it gives on DuckDB and the rows of
+    the official answer file."""
     query = QUERIES[name][language]
     reference = project.query(query)
     inexact = inexact_columns(reference)
@@ -84,3 +88,20 @@ def test_tpch_query_gives_duckdb_rows(
     got = without(got, skip)
     kept = {i - sum(s < i for s in skip) for i in inexact if i not in skip}
     assert_same_rows(as_doubles(got, answer, kept), answer)
+
+
+@pytest.mark.parametrize("engine_name", ENGINES)
+@pytest.mark.parametrize(("name", "language"), CASES)
+def test_tpch_query_gives_duckdb_rows(
+    project: Project, request: pytest.FixtureRequest, engine_name: str, name: str, language: str
+) -> None:
+    assert_tpch_rows(project, request.getfixturevalue(engine_name), name, language)
+
+
+# after the local tests: Spark runs one master per process, and the cluster takes its place
+@pytest.mark.parametrize("engine_name", CLUSTERS)
+@pytest.mark.parametrize("name", sorted(QUERIES))
+def test_tpch_query_on_a_spark_cluster(
+    project: Project, request: pytest.FixtureRequest, engine_name: str, name: str
+) -> None:
+    assert_tpch_rows(project, request.getfixturevalue(engine_name), name, "en")

@@ -117,6 +117,7 @@ CODES: dict[str, str] = {
     "SEM427": "unknown language",
     "SEM428": "the catalog site cannot be written",
     "SEM429": "no example query compiles for a term (catalog site)",
+    "SEM432": "Spark already runs on another master in this process",
     "SEM434": "the query ran longer than the statement time-out",
     "SEM435": "the result is larger than the result-size limit",
     "SEM436": "a view has no column left: it is not published",

@@ -228,6 +228,9 @@ class Project:
             )
         url = spec.url if spec else name
         data: str | Path | None = spec.data if spec and spec.data else None
+        if isinstance(data, str) and "://" not in data:
+            # a folder of semantic.yml is relative to the project, as `data: dir:` is
+            data = (self.root / data).resolve()
         if data is None and self.config.data is not None:
             if not url.startswith(("postgresql:", "postgres:")):
                 self.prepare_data()

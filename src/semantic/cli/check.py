@@ -83,7 +83,11 @@ def schema(
 def quality(fmt: FormatOption = OutputFormat.table, engine: EngineOption = None) -> None:
     """Measure every quality rule on the data; exit 1 when one falls below its threshold."""
     with reported():
-        results = project_quality(Project.load(state.project_path), engine)
+        project = Project.load(state.project_path)
+        try:
+            results = project_quality(project, engine)
+        finally:
+            project.close()
         rows = [r.as_dict() for r in results]
         print_result(pa.Table.from_pylist(rows) if rows else pa.table({"rule": []}), fmt)
         if not all(r.passed for r in results):

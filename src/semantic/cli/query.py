@@ -126,7 +126,10 @@ def query(
             limits = replace(limits, timeout=max(timeout, 0.0))
         if max_rows is not None:
             limits = replace(limits, max_rows=max(max_rows, 0))
-        result = project.query(text, parse_params(param), engine, limits=limits)
+        try:
+            result = project.query(text, parse_params(param), engine, limits=limits)
+        finally:
+            project.close()  # the engine --engine opened: a Spark context is per process
         print_diagnostics(project.query_warnings(text))
         print_result(result, fmt)
 

@@ -50,7 +50,11 @@ def load(
     one transaction), so queries can run there with --engine."""
     with reported():
         project = Project.load(state.project_path)
-        for table, rows in project.load_data(engine):
+        try:
+            loaded = project.load_data(engine)
+        finally:
+            project.close()
+        for table, rows in loaded:
             say(f"loaded {table}: {rows} row(s)")
 
 

@@ -29,5 +29,8 @@ def check_project(
     if project is not None and clean and (data or project.has_data()):
         if data:
             project.prepare_data()
-        diagnostics += project.check_data(engine)
+        try:
+            diagnostics += project.check_data(engine)
+        finally:
+            project.close()  # the engine --engine opened: a Spark context is per process
     return project, diagnostics
