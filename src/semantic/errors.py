@@ -12,7 +12,7 @@ glossary/sales.yml:12:7: SEM201 unknown term 'net_revenu'
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -202,6 +202,13 @@ def error(
 ) -> SemanticError:
     """Build a `SemanticError` holding a single diagnostic."""
     return SemanticError(Diagnostic(code, message, span, hint))
+
+
+def unknown_choice(code: str, what: str, value: str, choices: Sequence[str]) -> SemanticError:
+    """The error for a value outside a closed list (`what`: a format, a level...), with the
+    closest choices as its hint, or else all of them."""
+    hint = suggest(value, choices) or f"use one of {', '.join(choices)}"
+    return error(code, f"unknown {what} '{value}'", None, hint)
 
 
 def suggest(

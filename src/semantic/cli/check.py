@@ -36,10 +36,10 @@ def check(
     data: Annotated[
         bool, typer.Option("--data", help="Compare with the data, generating demo data if missing.")
     ] = False,
+    engine: EngineOption = None,
     lint: Annotated[
         bool, typer.Option("--lint", help="Also lint the vocabulary (warnings, qSKOS style).")
     ] = False,
-    engine: EngineOption = None,
 ) -> None:
     """Validate every model and glossary file, and the data when it is there; exit 1 on any
     error."""
@@ -137,27 +137,37 @@ def format_files(
 
 
 class DiffFormat(StrEnum):
+    """How `diff` prints the changes."""
+
     text = "text"
     markdown = "markdown"
     json = "json"
 
 
+DiffFormatOption = Annotated[
+    DiffFormat, typer.Option("--format", "-f", help="text, markdown or json.")
+]
+
+
 class FailOn(StrEnum):
+    """Which changes make `diff` exit 1."""
+
     breaking = "breaking"
     any = "any"
     never = "never"
+
+
+FailOnOption = Annotated[
+    FailOn, typer.Option("--fail-on", help="Exit 1 on breaking changes, on any, or never.")
+]
 
 
 def diff(
     revision: Annotated[
         str, typer.Argument(help="The git revision to compare the working tree with.")
     ] = "HEAD",
-    fmt: Annotated[
-        DiffFormat, typer.Option("--format", "-f", help="text, markdown or json.")
-    ] = DiffFormat.text,
-    fail_on: Annotated[
-        FailOn, typer.Option("--fail-on", help="Exit 1 on breaking changes, on any, or never.")
-    ] = FailOn.breaking,
+    fmt: DiffFormatOption = DiffFormat.text,
+    fail_on: FailOnOption = FailOn.breaking,
     output: OutputOption = None,
 ) -> None:
     """What changed in the vocabulary since a git revision, in business terms, and what

@@ -4,21 +4,13 @@ import (SKOS, dbt, OSI) and init (a new project from a database); see docs/impor
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from semantic.cli.app import (
-    CheckFormat,
-    OutputOption,
-    err,
-    out,
-    print_diagnostics,
-    reported,
-    say,
-    state,
-)
+from semantic.cli.app import CheckFormat, OutputOption, out, reported, say, state
 from semantic.cli.printing import emit, print_notices
 from semantic.outputs.rdf.document import project_r2rml, project_rdf
 from semantic.project import Project
@@ -37,6 +29,8 @@ ReportFormat = Annotated[CheckFormat, typer.Option("--format", help="text or jso
 ReplaceOption = Annotated[
     bool, typer.Option("--replace", help="Overwrite files that exist (else refuse).")
 ]
+#: `import dbt`'s argument
+DbtFolder = Annotated[Path, typer.Argument(help="The folder of the dbt project.")]
 IntoOption = Annotated[
     Path | None, typer.Option("--into", help="Project folder to write to (the project's).")
 ]
@@ -83,11 +77,7 @@ def export_osi_file(
         project = Project.load(state.project_path)
         text, notices = export_osi(project.root, project.config)
         emit(text, output)
-        if fmt is CheckFormat.json:
-            err.print_json(json.dumps({"report": [n.as_dict() for n in notices]}))
-        else:
-            print_diagnostics([n.diagnostic() for n in notices])
-            say(f"export osi: {len(notices)} item(s) reported")
+        print_notices(notices, None, fmt, "export osi")
 
 
 @import_app.command("skos")
@@ -142,7 +132,7 @@ def import_skos_file(
 
 @import_app.command("dbt")
 def import_dbt_project(
-    path: Annotated[Path, typer.Argument(help="The folder of the dbt project.")],
+    path: DbtFolder,
     into: IntoOption = None,
     replace: ReplaceOption = False,
     fmt: ReportFormat = CheckFormat.text,
@@ -152,9 +142,7 @@ def import_dbt_project(
     when the folder has none."""
     from semantic.interchange.dbt import import_dbt_into
 
-    with reported():
-        result, written = import_dbt_into(path, into or state.project_path, replace=replace)
-        print_notices(result.notices, written, fmt, "import dbt")
+    _import_into(import_dbt_into, path, into, replace, fmt, "import dbt")
 
 
 @import_app.command("osi")
@@ -168,9 +156,22 @@ def import_osi_file(
     glossary files, reporting every construct that could not be carried over."""
     from semantic.interchange.osi_import import import_osi_into
 
+    _import_into(import_osi_into, file, into, replace, fmt, "import osi")
+
+
+def _import_into(
+    importer: Callable[..., tuple[Any, list[Path]]],
+    source: Path,
+    into: Path | None,
+    replace: bool,
+    fmt: CheckFormat,
+    what: str,
+) -> None:
+    """Run an importer of model and glossary files (dbt, OSI) into `into` (the project's
+    folder by default) and report its notices."""
     with reported():
-        result, written = import_osi_into(file, into or state.project_path, replace=replace)
-        print_notices(result.notices, written, fmt, "import osi")
+        result, written = importer(source, into or state.project_path, replace=replace)
+        print_notices(result.notices, written, fmt, what)
 
 
 def init(

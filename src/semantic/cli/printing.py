@@ -16,7 +16,7 @@ from typing import Any
 import pyarrow as pa
 from rich.table import Table
 
-from semantic.cli.app import CheckFormat, OutputFormat, out, print_diagnostics, say
+from semantic.cli.app import CheckFormat, OutputFormat, err, out, print_diagnostics, say
 from semantic.files.atomic import write_atomically
 
 
@@ -84,14 +84,16 @@ def _display(value: Any) -> str:
     return str(value)
 
 
-def print_notices(notices: Any, written: list[Path], fmt: CheckFormat, what: str) -> None:
-    """The report of an import: the files written and every notice, as text or JSON."""
-    if fmt is CheckFormat.json:
-        out.print_json(
-            json.dumps(
-                {"written": [str(p) for p in written], "report": [n.as_dict() for n in notices]}
-            )
-        )
-        return
-    print_diagnostics([n.diagnostic() for n in notices])
-    say(f"{what}: wrote {len(written)} file(s); {len(notices)} item(s) reported")
+def print_notices(notices: Any, written: list[Path] | None, fmt: CheckFormat, what: str) -> None:
+    """The report of an import (`written`: the files it wrote) or of an export (`written`
+    None): every notice, as text or JSON. An export's JSON report goes to standard error,
+    since standard output holds what it exports."""
+    report = [n.as_dict() for n in notices]
+    if fmt is CheckFormat.json and written is None:
+        err.print_json(json.dumps({"report": report}))
+    elif fmt is CheckFormat.json:
+        out.print_json(json.dumps({"written": [str(p) for p in written or ()], "report": report}))
+    else:
+        print_diagnostics([n.diagnostic() for n in notices])
+        wrote = "" if written is None else f"wrote {len(written)} file(s); "
+        say(f"{what}: {wrote}{len(notices)} item(s) reported")

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
+from collections.abc import Callable
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from semantic.cli.app import EngineOption, out, reported, say, state
 from semantic.outputs.views import DEFAULT_SCHEMA, ViewPlan
 from semantic.project import Project
+
+if TYPE_CHECKING:
+    from semantic.outputs.publish import PlanOptions
 
 views_app = typer.Typer(
     rich_markup_mode="markdown",
@@ -40,6 +45,10 @@ ConfidentialityOption = Annotated[
     ),
 ]
 
+SkipQualityOption = Annotated[
+    bool, typer.Option("--skip-quality", help="Publish even when the data fails quality rules.")
+]
+
 
 def load(
     engine: Annotated[
@@ -61,27 +70,20 @@ def load(
 @views_app.command("plan")
 def views_plan(
     engine: EngineOption = None,
-    schema: SchemaOption = DEFAULT_SCHEMA,
-    language: LanguageOption = None,
-    max_confidentiality: ConfidentialityOption = None,
     fmt: Annotated[
         PlanFormat, typer.Option("--format", help="sql (a script) or json.")
     ] = PlanFormat.sql,
+    schema: SchemaOption = DEFAULT_SCHEMA,
+    language: LanguageOption = None,
+    max_confidentiality: ConfidentialityOption = None,
 ) -> None:
     """Print the DDL that `views apply` would run (and the views it would drop); change
     nothing."""
-    from semantic.outputs.publish import plan_publication, publication_engine
+    from semantic.outputs.publish import plan_publication
 
     with reported():
-        project = Project.load(state.project_path)
-        with publication_engine(project, engine, write=False) as target:
-            plan = plan_publication(
-                project.model,
-                target,
-                schema=schema,
-                language=language,
-                max_confidentiality=max_confidentiality,
-            )
+        options = _options(schema, language, max_confidentiality)
+        plan = _on_target(engine, plan_publication, options, write=False)
         if fmt is PlanFormat.json:
             sys.stdout.write(json.dumps(plan.as_dict(), ensure_ascii=False, indent=2) + "\n")
         else:
@@ -95,27 +97,37 @@ def views_apply(
     schema: SchemaOption = DEFAULT_SCHEMA,
     language: LanguageOption = None,
     max_confidentiality: ConfidentialityOption = None,
-    skip_quality: Annotated[
-        bool,
-        typer.Option("--skip-quality", help="Publish even when the data fails quality rules."),
-    ] = False,
+    skip_quality: SkipQualityOption = False,
 ) -> None:
     """Publish the views in one transaction, once the data passes its quality rules; drop
     the views the glossary no longer declares."""
-    from semantic.outputs.publish import publication_engine, publish_views
+    from semantic.outputs.publish import publish_views
 
     with reported():
-        project = Project.load(state.project_path)
-        with publication_engine(project, engine, write=True) as target:
-            plan = publish_views(
-                project.model,
-                target,
-                schema=schema,
-                language=language,
-                check_quality=not skip_quality,
-                max_confidentiality=max_confidentiality,
-            )
+        publish = functools.partial(publish_views, check_quality=not skip_quality)
+        options = _options(schema, language, max_confidentiality)
+        plan = _on_target(engine, publish, options, write=True)
         _print_summary(plan, "")
+
+
+def _options(schema: str, language: str | None, max_confidentiality: str | None) -> PlanOptions:
+    return {"schema": schema, "language": language, "max_confidentiality": max_confidentiality}
+
+
+def _on_target(
+    engine: str | None,
+    step: Callable[..., ViewPlan],
+    options: PlanOptions,
+    *,
+    write: bool,
+) -> ViewPlan:
+    """Run a publication step (plan or publish) with `options` on the project's target
+    engine, closed afterwards."""
+    from semantic.outputs.publish import publication_engine
+
+    project = Project.load(state.project_path)
+    with publication_engine(project, engine, write=write) as target:
+        return step(project.model, target, **options)
 
 
 def _print_summary(plan: ViewPlan, mood: str) -> None:

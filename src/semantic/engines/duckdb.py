@@ -32,6 +32,8 @@ _BATCH_ROWS = 100_000
 #: the catalog name of an attached database file (publications name it; the views they
 #: store name no catalog, so the file reads the same under any name)
 TARGET_CATALOG = "semantic_target"
+#: DuckDB's name for a database that lives in memory, the engine's default
+IN_MEMORY = ":memory:"
 
 
 class DuckDBEngine:
@@ -49,27 +51,27 @@ class DuckDBEngine:
         model: Model,
         data_dir: Path | None,
         fmt: str = "parquet",
-        database: str = ":memory:",
+        database: str = IN_MEMORY,
         *,
         read_only: bool = False,
     ) -> None:
         self.model = model
         self.data_dir = data_dir
         self.fmt = fmt
-        self.database = database
-        self.read_only = read_only
         #: the data file of each entity table read from one, by the table's `table:` name
         self.data_files = _data_files(model, data_dir, fmt)
+        self.database = database
+        self.read_only = read_only
         #: the catalog of the attached database file that publications write to; None when
         #: they write to the connection's own database
         self.target: str | None = None
         try:
-            if not self.data_files or database == ":memory:":
+            if not self.data_files or database == IN_MEMORY:
                 self.connection = duckdb.connect(database, read_only=read_only)
             else:
                 # the views over the data files stay in memory, out of the file: a BI tool
                 # opening the file reads only what a publication put there
-                self.connection = duckdb.connect(":memory:")
+                self.connection = duckdb.connect(IN_MEMORY)
                 self.target = TARGET_CATALOG
                 path = to_sql(exp.Literal.string(database), "duckdb")
                 alias = to_sql(exp.to_identifier(self.target, quoted=True), "duckdb")

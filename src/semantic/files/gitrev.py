@@ -31,12 +31,13 @@ def _git(folder: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
 def project_at_revision(root: Path, revision: str, into: Path) -> Path:
     """Extract the project folder `root` as it was at `revision` into the folder `into`;
     return where its `semantic.yml` now is."""
+    here = Span(str(root))  # where a git failure is reported
     top = _git(root, "rev-parse", "--show-toplevel")
     if top.returncode != 0:
         raise error(
             "SEM420",
             f"{root} is not in a git repository",
-            Span(str(root)),
+            here,
             "run `semantic diff` in a clone of the repository that holds the project",
         )
     commit = _git(root, "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}")
@@ -44,7 +45,7 @@ def project_at_revision(root: Path, revision: str, into: Path) -> Path:
         raise error(
             "SEM421",
             f"unknown git revision '{revision}'",
-            Span(str(root)),
+            here,
             "give a branch, tag or commit that exists here; in CI fetch it first "
             "(git fetch origin main, or actions/checkout with fetch-depth: 0)",
         )

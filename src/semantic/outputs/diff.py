@@ -63,15 +63,14 @@ class Change:
     used_by: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, object]:
-        """A JSON-ready form."""
-        return {
-            "kind": self.kind,
-            "what": self.what,
-            "subject": self.subject,
-            "detail": self.detail,
-            "breaking": self.breaking,
-            "used_by": list(self.used_by),
-        }
+        """A JSON-ready form, its keys in the order a reader wants them (`_JSON_KEYS`)."""
+        form = {key: getattr(self, key) for key in _JSON_KEYS}
+        form["used_by"] = list(self.used_by)
+        return form
+
+
+#: the keys of `Change.as_dict`, in order (JSON reports and their readers rely on it)
+_JSON_KEYS = ("kind", "what", "subject", "detail", "breaking", "used_by")
 
 
 @dataclass(frozen=True)

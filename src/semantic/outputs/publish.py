@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TypedDict, Unpack
 
 import sqlglot
 from sqlglot import exp
@@ -90,6 +91,15 @@ def _catalog(engine: Engine) -> str:
             "views in one transaction",
         )
     return template
+
+
+class PlanOptions(TypedDict, total=False):
+    """The choices of a publication, as `plan_publication` takes them (`publish_views` passes
+    them on)."""
+
+    schema: str
+    language: str | None
+    max_confidentiality: str | None
 
 
 def plan_publication(
@@ -214,24 +224,13 @@ def quality_failures(model: Model, engine: Engine) -> list[Diagnostic]:
 
 
 def publish_views(
-    model: Model,
-    engine: Engine,
-    *,
-    schema: str = DEFAULT_SCHEMA,
-    language: str | None = None,
-    check_quality: bool = True,
-    max_confidentiality: str | None = None,
+    model: Model, engine: Engine, *, check_quality: bool = True, **options: Unpack[PlanOptions]
 ) -> ViewPlan:
     """Publish every declared view to `engine` in one transaction, dropping the owned views
     the glossary no longer declares; refused (SEM415) when the data fails its quality rules,
-    unless `check_quality` is False. Returns what was done."""
-    plan = plan_publication(
-        model,
-        engine,
-        schema=schema,
-        language=language,
-        max_confidentiality=max_confidentiality,
-    )
+    unless `check_quality` is False; `options` are `plan_publication`'s. Returns what was
+    done."""
+    plan = plan_publication(model, engine, **options)
     if check_quality and (failures := quality_failures(model, engine)):
         raise SemanticError(failures)
     statements = plan.statements()

@@ -35,7 +35,7 @@ from semantic.compiler.parse import parse_query
 from semantic.compiler.plan import plan_query
 from semantic.compiler.refs import QUERY_DIALECT
 from semantic.compiler.render import build_tree
-from semantic.errors import Diagnostic, SemanticError, error, suggest
+from semantic.errors import Diagnostic, SemanticError, error, suggest, unknown_choice
 from semantic.files.schema import Confidentiality
 from semantic.model import Entity, Model, SubjectArea, Term
 
@@ -375,12 +375,7 @@ def _allowed(level: str | None) -> Callable[[Term], bool]:
     if level is None:
         return lambda term: True
     if level not in LEVELS:
-        raise error(
-            "SEM419",
-            f"unknown confidentiality '{level}'",
-            None,
-            suggest(level, LEVELS) or f"use one of {', '.join(LEVELS)}",
-        )
+        raise unknown_choice("SEM419", "confidentiality", level, LEVELS)
     rank = LEVELS.index(level)
     return lambda term: LEVELS.index(term.confidentiality) <= rank
 

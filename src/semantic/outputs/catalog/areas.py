@@ -47,16 +47,17 @@ class AreaColumn:
 
 @dataclass(frozen=True, slots=True)
 class AreaPage:
-    """What the page of a subject area shows."""
+    """What the page of a subject area shows: the view it publishes, the business query of
+    that view and its SQL, the view's columns and which rows it keeps."""
 
     area: SubjectArea
     view: str
+    query: str
+    sql: str
     dimensions: tuple[AreaColumn, ...]
     metrics: tuple[AreaColumn, ...]
     segments: tuple[Term, ...]
     filter: str | None
-    query: str
-    sql: str
 
 
 def members(area: SubjectArea) -> list[str]:

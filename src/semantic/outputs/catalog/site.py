@@ -268,6 +268,7 @@ class _Pages:
                 {
                     "language": lang,
                     "label": area.labels.get(lang),
+                    "synonyms": (),  # subject areas have none
                     "definition": area.definition.get(lang),
                 }
                 for lang in languages

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from semantic.errors import Diagnostic, SemanticError, error, suggest
+from semantic.errors import Diagnostic, SemanticError, error, unknown_choice
 from semantic.project import Project
 
 if TYPE_CHECKING:
@@ -29,12 +29,7 @@ def project_rdf(
     from semantic.outputs.rdf.text import FORMATS, serialize
 
     if fmt not in FORMATS:
-        raise error(
-            "SEM408",
-            f"unknown RDF format '{fmt}'",
-            None,
-            suggest(fmt, FORMATS) or f"use one of {', '.join(FORMATS)}",
-        )
+        raise unknown_choice("SEM408", "RDF format", fmt, FORMATS)
     graph = project_graph(project, base, quality=quality)
     if validate:
         from semantic.outputs.rdf.validate import validate_graph

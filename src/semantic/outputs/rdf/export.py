@@ -277,12 +277,7 @@ def _add_subject_area(graph: Graph, iris: Iris, area: SubjectArea) -> None:
         graph.add((collection, SKOS.member, iris.term(name)))
     if area.filter is not None:
         graph.add((collection, SEM.areaFilter, Literal(_sql(area.filter))))
-    for owner in area.owners:
-        attribution = _node(collection, "owner", owner)
-        graph.add((collection, PROV.qualifiedAttribution, attribution))
-        graph.add((attribution, RDF.type, PROV.Attribution))
-        graph.add((attribution, PROV.agent, iris.agent(owner)))
-        graph.add((attribution, DCAT.hadRole, SEM.Owner))
+    _add_owners(graph, iris, collection, area.owners)
 
 
 def _add_relations(graph: Graph, iris: Iris, concept: URIRef, term: Term) -> None:
@@ -348,9 +343,14 @@ def _add_governance(graph: Graph, iris: Iris, concept: URIRef, term: Term) -> No
         graph.add((concept, OWL.deprecated, Literal(True)))
     graph.add((concept, DCTERMS.accessRights, ACCESS_RIGHTS[term.confidentiality]))
     graph.add((concept, SEM.sensitivity, SENSITIVITIES[term.confidentiality]))
-    for owner in term.owners:
-        attribution = _node(concept, "owner", owner)
-        graph.add((concept, PROV.qualifiedAttribution, attribution))
+    _add_owners(graph, iris, concept, term.owners)
+
+
+def _add_owners(graph: Graph, iris: Iris, subject: URIRef, owners: Iterable[str]) -> None:
+    """Each owner as a PROV qualified attribution with the DCAT role `sem:Owner`."""
+    for owner in owners:
+        attribution = _node(subject, "owner", owner)
+        graph.add((subject, PROV.qualifiedAttribution, attribution))
         graph.add((attribution, RDF.type, PROV.Attribution))
         graph.add((attribution, PROV.agent, iris.agent(owner)))
         graph.add((attribution, DCAT.hadRole, SEM.Owner))
