@@ -82,12 +82,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    """`--update-goldens` rewrites the golden SQL files of tests/test_dialects.py."""
+    """`--update-goldens` rewrites the golden SQL files of tests/test_dialects.py and the
+    plan shape snapshots of tests/test_shapes.py."""
     parser.addoption(
         "--update-goldens",
         action="store_true",
         default=False,
-        help="rewrite tests/fixtures/dialects/<dialect>/<query>.sql from the compiler",
+        help="rewrite the golden SQL (tests/fixtures/dialects) and shapes (tests/fixtures/shapes)",
     )
 
 

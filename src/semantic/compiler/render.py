@@ -1,10 +1,12 @@
 """Turn a `Plan` into a sqlglot tree, then into SQL text for any sqlglot dialect.
 
-One aggregate becomes one flat SELECT, the query an analyst would write by hand. Several
-aggregates (metrics of different entities) each become a CTE grouped at the query's
-dimensions; a `keys` CTE unions their groups and every CTE is joined to it on null-safe
-equality, so a group present in one aggregate only is kept (full outer semantics) and no
-metric is ever multiplied by another entity's rows.
+The shape of the SQL is decided by `semantic.compiler.shape.shape_plan`; here each node of
+that shape is written by a function of its own (`render_shape`). One aggregate becomes one
+flat SELECT, the query an analyst would write by hand. Several aggregates (metrics of
+different entities) each become a CTE grouped at the query's dimensions; a `keys` CTE unions
+their groups and every CTE is joined to it on null-safe equality, so a group present in one
+aggregate only is kept (full outer semantics) and no metric is ever multiplied by another
+entity's rows.
 
 Names: the plan knows group keys and measures by ids; every column, table alias and CTE name
 written here is handed out by a `naming.Names` of the SQL scope it belongs to (seeded, for
@@ -15,15 +17,25 @@ analyst's output names appear in the outermost SELECT only.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 from typing import cast
 
 from sqlglot import exp
 
 from semantic.compiler.dialects import to_sql
 from semantic.compiler.naming import Names
-from semantic.compiler.plan import Aggregate, OverTime, Plan
-from semantic.compiler.refs import OrderItem, find_refs, make_ref, ref_of
+from semantic.compiler.plan import Plan
+from semantic.compiler.refs import OrderItem, find_refs, ref_of
+from semantic.compiler.shape import (
+    Aggregate,
+    Combine,
+    DistinctRows,
+    Periods,
+    Project,
+    Rows,
+    Shift,
+    Window,
+    shape_plan,
+)
 from semantic.model.nodes import column, identifier, table
 
 KEYS_CTE = "keys"
@@ -41,46 +53,37 @@ def render_sql(
 
 
 def build_tree(plan: Plan) -> exp.Select:
-    """The sqlglot tree of `plan`.
+    """The sqlglot tree of `plan`, written from its shape (`shape.shape_plan`)."""
+    return render_shape(shape_plan(plan))
+
+
+def render_shape(project: Project) -> exp.Select:
+    """The sqlglot tree of `project`, a node of each kind written by a function of its own.
 
     Nodes are built directly rather than through sqlglot's string-accepting builders, which
     would parse every table name and join.
     """
-    if plan.over_time:
-        return _over_time(plan)
-    if len(plan.aggregates) == 1:
-        return _flat(plan, plan.aggregates[0])
-    return _combined(plan)
+    source = project.source
+    if isinstance(source, Periods):
+        return _over_time(project, source)
+    if isinstance(source, Combine):
+        return _combined(project, source)
+    return _flat(project, source)
 
 
 PERIODS = "periods"
 
 
-def _over_time(plan: Plan) -> exp.Select:
-    """Windows and shifts: the per-period results (every key and base measure) in a CTE,
-    joined to themselves on earlier periods."""
-    keys = [name for name, _ in plan.aggregates[0].keys]
-    measures = [m for agg in plan.aggregates for m, _ in agg.measures]
-    per_period = build_tree(
-        replace(
-            plan,
-            columns=tuple(
-                [(k, make_ref("key", k)) for k in keys]
-                + [(m, make_ref("measure", m)) for m in measures]
-            ),
-            having=(),
-            order=(),
-            limit=None,
-            offset=None,
-            over_time=(),
-            periods=(),
-        )
-    )
+def _over_time(project: Project, shape: Periods) -> exp.Select:
+    """Windows and shifts: the per-period results in a CTE, joined to themselves on earlier
+    periods."""
+    keys = list(shape.keys)
+    per_period = render_shape(shape.per_period)
     inner_ctes = per_period.args.get("with_")
     ctes = list(inner_ctes.expressions) if inner_ctes else []
     per_period.set("with_", None)
     # one namespace for the CTEs and the tables of the final SELECT, which reads both
-    names = Names([*_tables(plan), *(cte.alias for cte in ctes)])
+    names = Names([*_tables(shape.per_period.source), *(cte.alias for cte in ctes)])
     periods = names.new(PERIODS)
     current = names.new("current_period")
     ctes.append(_cte(periods, per_period))
@@ -88,11 +91,12 @@ def _over_time(plan: Plan) -> exp.Select:
     select.set("from_", exp.From(this=table(periods, current)))
     joins: list[exp.Join] = []
     source: dict[str, exp.Expression] = {}
-    for ot in plan.over_time:
+    for step in shape.steps:
+        ot = step.over
         others = list(ot.partition)
         boundary = _on_keys(ot.boundary, current) if ot.boundary is not None else None
         earlier = names.new(ot.alias)
-        if ot.kind == "shift":
+        if isinstance(step, Shift):
             assert boundary is not None
             same = [
                 exp.NullSafeEQ(this=column(k, current), expression=column(k, earlier))
@@ -100,22 +104,21 @@ def _over_time(plan: Plan) -> exp.Select:
             ]
             on = _and([column(ot.key, earlier).eq(boundary), *same])
             joins.append(exp.Join(this=table(periods, earlier), on=on, side="LEFT"))
-            source[ot.alias] = _inline_measures(ot.value, earlier, ot.key, plan)
+            source[ot.alias] = _inline_measures(ot.value, earlier, ot.key, project)
             continue
         # a window: a scope of its own, reading `periods` as `current` and as the periods of
         # the window (its other table names are fixed there)
-        if ot.rows is not None:
-            rows = names.new(ot.rows.name)
-            ctes += _window_over_rows(ot, keys, boundary, periods, current, rows, earlier)
+        if step.rows is not None:
+            rows = names.new(step.rows.name)
+            ctes += _window_over_rows(step, keys, boundary, periods, current, rows, earlier)
         else:
-            counts = {m for a in plan.aggregates for m, e in a.measures if isinstance(e, exp.Count)}
-            spans = _window_over_periods(ot, keys, boundary, counts, periods, current)
+            spans = _window_over_periods(step, keys, boundary, periods, current)
             ctes.append(_cte(earlier, spans))
         on = _and(
             [exp.NullSafeEQ(this=column(k, current), expression=column(k, earlier)) for k in keys]
         )
         joins.append(exp.Join(this=table(earlier), on=on, side="LEFT"))
-        source[ot.alias] = _inline_measures(ot.value, earlier, ot.key, plan)
+        source[ot.alias] = _inline_measures(ot.value, earlier, ot.key, project)
     select.set("joins", joins)
     select.set("with_", exp.With(expressions=ctes))
 
@@ -128,24 +131,24 @@ def _over_time(plan: Plan) -> exp.Select:
     def inline(node: exp.Expression) -> exp.Expression:
         return _swap_refs(node, lambda k: column(k, current), measure)
 
-    select.set("expressions", [_alias(inline(e), name) for name, e in plan.columns])
-    conditions = [inline(c) for c in (*plan.periods, *plan.having)]
+    select.set("expressions", [_alias(inline(e), name) for name, e in project.columns])
+    conditions = [inline(c) for c in (*project.periods, *project.having)]
     if conditions:
         select.set("where", exp.Where(this=_and(conditions)))
-    return _finish(select, plan, inline)
+    return _finish(select, project, inline)
 
 
 def _window_over_periods(
-    ot: OverTime,
+    step: Window,
     keys: list[str],
     boundary: exp.Expression | None,
-    counts: set[str],
     periods: str,
     current: str,
 ) -> exp.Select:
     """A window that adds up: for each current period, the sum of the per-period results
     of the periods of its window. A sum of counts stays an integer (`counts`: the measures
     that are counts), as the count of the window's rows would be."""
+    ot, counts = step.over, step.counts
 
     def total(measure: str) -> exp.Expression:
         summed = exp.Sum(this=column(measure, "window_period"))
@@ -183,7 +186,7 @@ WINDOW_ROWS = "window_rows"
 
 
 def _window_over_rows(
-    ot: OverTime,
+    step: Window,
     keys: list[str],
     boundary: exp.Expression | None,
     periods: str,
@@ -200,15 +203,14 @@ def _window_over_rows(
     FROM (SELECT DISTINCT current.period, w_rows.key, values FROM periods AS current JOIN
     w_rows ON w_rows.period in the window of current.period) GROUP BY period)`.
     """
-    agg = ot.rows
-    assert agg is not None
-    # the distinct rows that a fanned-out aggregate reads: one per entity row and group
-    grouped, _, measures = _source(replace(agg, fanout=agg.fanout or ("rows",)))
+    ot, agg = step.over, step.rows
+    assert agg is not None and isinstance(agg.source, DistinctRows)
+    # the rows that a fanned-out aggregate reads: one per entity row and group (equal ones
+    # all kept where no join fans them out, each row being in one group already)
+    grouped, _, measures = _source(agg)
     source = grouped.args["from_"].this
     assert isinstance(source, exp.Subquery) and isinstance(source.this, exp.Select)
     body = source.this
-    if not agg.fanout:  # each row is in one group already: keep them all, equal ones too
-        body.set("distinct", None)
     own = {name for name, _ in agg.keys}
     carried = [c.alias_or_name for c in body.expressions if c.alias_or_name not in own]
     now = column(ot.key, current)
@@ -234,7 +236,7 @@ def _window_over_rows(
             )
         ],
     )
-    if agg.fanout:  # an entity row in several periods of the window counts once
+    if agg.source.distinct:  # an entity row in several periods of the window counts once
         pairs.set("distinct", exp.Distinct())
     outer = exp.Select(
         expressions=[
@@ -254,12 +256,15 @@ def _cte(name: str, query: exp.Expr) -> exp.CTE:
     return exp.CTE(this=query, alias=exp.TableAlias(this=identifier(name)))
 
 
-def _tables(plan: Plan) -> list[str]:
-    """The names of the physical tables `plan` reads: a CTE must not take one."""
+def _tables(source: Aggregate | Combine | Periods) -> list[str]:
+    """The names of the physical tables `source` reads: a CTE must not take one."""
+    if isinstance(source, Periods):
+        return _tables(source.per_period.source)
+    parts = source.parts if isinstance(source, Combine) else (source,)
     return [
         t.rpartition(".")[2]
-        for agg in plan.aggregates
-        for t in (agg.table, *(j.table for j in agg.joins))
+        for agg in parts
+        for t in (agg.rows.table, *(j.table for j in agg.rows.joins))
     ]
 
 
@@ -290,12 +295,14 @@ def _measures_in(value: exp.Expression) -> list[str]:
     return [r.ident for r in find_refs(value, "measure")]
 
 
-def _inline_measures(value: exp.Expression, table: str, key: str, plan: Plan) -> exp.Expression:
+def _inline_measures(
+    value: exp.Expression, table: str, key: str, project: Project
+) -> exp.Expression:
     """`value` over the measures of the per-period row `table`, joined on the period `key`:
     a period without a row there (none is earlier) takes the fill."""
     present = exp.not_(column(key, table).is_(exp.null()))
     return _swap_refs(
-        value, measure=lambda m: _filled(column(m, table), plan.fills.get(m), present)
+        value, measure=lambda m: _filled(column(m, table), project.fills.get(m), present)
     )
 
 
@@ -318,26 +325,38 @@ def _named(col: exp.Column, name: str) -> exp.Expression:
 ROWS = "entity_rows"
 
 
+def _rows(rows: Rows, body: exp.Select) -> None:
+    """Make `body` read `rows`: the entity's table, its joins and its filters."""
+    body.set("from_", exp.From(this=table(rows.table, rows.entity)))
+    joins = []
+    for join in rows.joins:
+        on = _and(
+            [column(src, join.parent).eq(column(tgt, join.alias)) for src, tgt in join.edge.keys]
+        )
+        joins.append(exp.Join(this=table(join.table, join.alias), on=on, side="LEFT"))
+    body.set("joins", joins)
+    if rows.filters:
+        body.set("where", exp.Where(this=_and([f.copy() for f in rows.filters])))
+
+
 def _source(
     agg: Aggregate,
 ) -> tuple[exp.Select, dict[str, exp.Expression], dict[str, exp.Expression]]:
     """A SELECT without columns computing `agg`'s groups, and the expressions that its keys
     and measures have in it."""
     body = exp.Select()
-    body.set("from_", exp.From(this=table(agg.table, agg.entity)))
-    joins = []
-    for join in agg.joins:
-        on = _and(
-            [column(src, join.parent).eq(column(tgt, join.alias)) for src, tgt in join.edge.keys]
-        )
-        joins.append(exp.Join(this=table(join.table, join.alias), on=on, side="LEFT"))
-    body.set("joins", joins)
-    if agg.filters:
-        body.set("where", exp.Where(this=_and([f.copy() for f in agg.filters])))
-    if not agg.fanout:
+    _rows(agg.rows, body)
+    if not isinstance(agg.source, DistinctRows):
         if agg.keys:
             body.set("group", exp.Group(expressions=[e.copy() for _, e in agg.keys]))
         return body, dict(agg.keys), dict(agg.measures)
+    return _distinct_rows(agg, agg.source, body)
+
+
+def _distinct_rows(
+    agg: Aggregate, shape: DistinctRows, body: exp.Select
+) -> tuple[exp.Select, dict[str, exp.Expression], dict[str, exp.Expression]]:
+    """`agg` over the distinct rows of its fanned-out entity (`shape`), read by `body`."""
     # A one-to-many join repeats the entity's rows: keep one row per entity row and group,
     # carrying the columns the measures read, then aggregate those distinct rows. The rows'
     # columns are named in their own scope: the group keys by id, the entity's key and the
@@ -362,9 +381,10 @@ def _source(
     body.set("expressions", columns)
     # The identity of an entity row is its number, not its key: rows whose key is NULL (or
     # repeats) are rows all the same, and merging them would count them once (issue #19).
-    number = _number_rows(body, agg)
+    number = _number_rows(body, agg.rows)
     body.set("expressions", [_named(number, scope.new(number.name)), *columns])
-    body.set("distinct", exp.Distinct())
+    if shape.distinct:
+        body.set("distinct", exp.Distinct())
     outer = exp.Select()
     outer.set(
         "from_",
@@ -380,7 +400,7 @@ def _source(
 ROW_NUMBER = "entity_row"
 
 
-def _number_rows(body: exp.Select, agg: Aggregate) -> exp.Column:
+def _number_rows(body: exp.Select, agg: Rows) -> exp.Column:
     """Read `agg`'s entity in `body` from a subquery that numbers its rows, and return the
     number's column: `FROM (SELECT <the columns body reads>, ROW_NUMBER() OVER () AS
     entity_row FROM table AS entity) AS entity`. The number tells every row from every
@@ -405,7 +425,7 @@ def _number_rows(body: exp.Select, agg: Aggregate) -> exp.Column:
     return column(number, agg.entity)
 
 
-def _flat(plan: Plan, agg: Aggregate) -> exp.Select:
+def _flat(project: Project, agg: Aggregate) -> exp.Select:
     select, keys, measures = _source(agg)
 
     def measure(name: str) -> exp.Expression:
@@ -415,31 +435,31 @@ def _flat(plan: Plan, agg: Aggregate) -> exp.Select:
         # already 0 there)
         if keys or isinstance(value, exp.Count):
             return value
-        return _filled(value, plan.fills.get(name), exp.Count(this=exp.Star()) > 0)
+        return _filled(value, project.fills.get(name), exp.Count(this=exp.Star()) > 0)
 
     def inline(node: exp.Expression) -> exp.Expression:
         return _swap_refs(node, lambda k: keys[k].copy(), measure)
 
-    select.set("expressions", [_alias(inline(e), name) for name, e in plan.columns])
-    if plan.having:
-        select.set("having", exp.Having(this=_and([inline(h) for h in plan.having])))
-    return _finish(select, plan, inline)
+    select.set("expressions", [_alias(inline(e), name) for name, e in project.columns])
+    if project.having:
+        select.set("having", exp.Having(this=_and([inline(h) for h in project.having])))
+    return _finish(select, project, inline)
 
 
-def _combined(plan: Plan) -> exp.Select:
-    key_ids = [name for name, _ in plan.aggregates[0].keys]
+def _combined(project: Project, shape: Combine) -> exp.Select:
+    key_ids = list(shape.keys)
     ctes = []
-    tables = Names(_tables(plan))
+    tables = Names(_tables(shape))
     #: for each aggregate: its CTE's name, and the name of each key and measure there
     named: list[tuple[str, dict[str, str]]] = []
     owner: dict[str, int] = {}
     markers: dict[int, str] = {}
-    for i, agg in enumerate(plan.aggregates):
+    for i, agg in enumerate(shape.parts):
         body, keys, measures = _source(agg)
         scope = Names()
         names = {k: scope.new(k) for k in (*keys, *measures)}
         counted = []
-        if _needs_marker(plan, agg):
+        if agg.counted:
             # the rows of the group: tells a group without rows (filled) from a NULL aggregate
             markers[i] = scope.new("__rows")
             counted = [_alias(exp.Count(this=exp.Star()), markers[i])]
@@ -501,22 +521,15 @@ def _combined(plan: Plan) -> exp.Select:
         # or (without group keys) the aggregate counted none
         marker = markers.get(owner[m])
         present = column(marker, cte) > 0 if marker is not None else None
-        return _filled(column(names[m], cte), plan.fills.get(m), present)
+        return _filled(column(names[m], cte), project.fills.get(m), present)
 
     def inline(node: exp.Expression) -> exp.Expression:
         return _swap_refs(node, lambda k: column(key_names[k], keys_cte), measure)
 
-    select.set("expressions", [_alias(inline(e), name) for name, e in plan.columns])
-    if plan.having:
-        select.set("where", exp.Where(this=_and([inline(h) for h in plan.having])))
-    return _finish(select, plan, inline)
-
-
-def _needs_marker(plan: Plan, agg: Aggregate) -> bool:
-    """Whether `agg` has a filled measure that may be NULL over rows that exist (any but a
-    count): its rows are then counted, to tell a group without rows, which takes the fill,
-    from a NULL aggregate of rows, which stays NULL."""
-    return any(m in plan.fills and not isinstance(e, exp.Count) for m, e in agg.measures)
+    select.set("expressions", [_alias(inline(e), name) for name, e in project.columns])
+    if project.having:
+        select.set("where", exp.Where(this=_and([inline(h) for h in project.having])))
+    return _finish(select, project, inline)
 
 
 def _filled(
@@ -535,22 +548,23 @@ def _filled(
 
 
 def _finish(
-    select: exp.Select, plan: Plan, inline: Callable[[exp.Expression], exp.Expression]
+    select: exp.Select, project: Project, inline: Callable[[exp.Expression], exp.Expression]
 ) -> exp.Select:
-    if plan.order:
-        select.set("order", exp.Order(expressions=[_ordered(o, plan, inline) for o in plan.order]))
-    if plan.limit is not None:
-        select.set("limit", exp.Limit(expression=exp.Literal.number(plan.limit)))
-    if plan.offset is not None:
-        select.set("offset", exp.Offset(expression=exp.Literal.number(plan.offset)))
+    if project.order:
+        ordered = [_ordered(o, project, inline) for o in project.order]
+        select.set("order", exp.Order(expressions=ordered))
+    if project.limit is not None:
+        select.set("limit", exp.Limit(expression=exp.Literal.number(project.limit)))
+    if project.offset is not None:
+        select.set("offset", exp.Offset(expression=exp.Literal.number(project.offset)))
     return select
 
 
 def _ordered(
-    item: OrderItem, plan: Plan, inline: Callable[[exp.Expression], exp.Expression]
+    item: OrderItem, project: Project, inline: Callable[[exp.Expression], exp.Expression]
 ) -> exp.Ordered:
     if item.column is not None:
-        target: exp.Expression = column(plan.columns[item.column][0])
+        target: exp.Expression = column(project.columns[item.column][0])
     else:
         assert item.expr is not None
         target = inline(item.expr)
