@@ -1,6 +1,8 @@
 """A tiny project's tables on the engines the soundness tests run on: DuckDB (the project's
-own data), SQLite (a copy, see tests/sqlite_db.py) and PostgreSQL (a schema of its own per
-test, dropped afterwards, since other tests share the database).
+own data), SQLite (a copy, see tests/sqlite_db.py), PostgreSQL (a schema of its own per
+test, dropped afterwards, since other tests share the database) and Spark (temporary views
+over the project's parquet files, in a session of their own on the test session's one Spark
+context: see `tests.services.spark_engine`; marked slow, as starting Spark is).
 
 A test compiles a business query for each engine's dialect, runs it there, and compares the
 rows with hand-written SQL run on the same engine (`Engine.run`). The hand-written SQL is
@@ -21,15 +23,18 @@ from typing import Any
 
 import pytest
 
+from semantic.engines.spark import SparkEngine
 from semantic.project import Project
 from tests.compare import Row
 from tests.projects import write_data, write_project
+from tests.services import SPARK_MASTER
 from tests.sqlite_db import copy_to_sqlite
 
 #: a table: its columns (name, SQL type) and its rows
 Table = tuple[tuple[tuple[str, str], ...], tuple[tuple[Any, ...], ...]]
 
-ENGINES = ("duckdb", "sqlite", "postgres")
+#: the engines, as `pytest.fixture(params=ENGINES)` takes them
+ENGINES = ("duckdb", "sqlite", "postgres", pytest.param("spark", marks=pytest.mark.slow))
 
 
 def _literal(value: Any) -> str:
@@ -142,5 +147,30 @@ def engine_fixture(
             yield Engine("sqlite", lambda sql: [tuple(r) for r in db.execute(sql).fetchall()])
         finally:
             db.close()
+    elif name == "spark":
+        yield from spark_fixture(request, project)
     else:
         yield from _postgres(request, project, tables)
+
+
+def spark_fixture(request: pytest.FixtureRequest, project: Project) -> Iterator[Engine]:
+    """A Spark engine over `project`'s parquet files (see `spark_engine`)."""
+    for spark in spark_views(request, project):
+        yield Engine("spark", spark.fetch)
+
+
+def spark_views(request: pytest.FixtureRequest, project: Project) -> Iterator[SparkEngine]:
+    """A Spark engine with a temporary view per entity of `project`, over its parquet files.
+
+    It is a session of its own on the test session's one Spark context, which
+    `tests.services.spark_engine` starts once and keeps open (closing this engine leaves it
+    running): a JVM start per test would take most of a minute.
+    """
+    request.getfixturevalue("spark_engine")
+    engine = SparkEngine(
+        project.model, project.data_dir, master=SPARK_MASTER.removeprefix("spark:")
+    )
+    try:
+        yield engine
+    finally:
+        engine.close()

@@ -162,7 +162,8 @@ def check(engine: Engine, shop: Project, query: str, by_hand: str, expected: lis
 BY_MODE = """
 SELECT m.mode, COUNT(*), SUM(c.balance)
 FROM (SELECT DISTINCT mode FROM line) AS m
-JOIN customer AS c ON EXISTS (
+CROSS JOIN customer AS c
+WHERE EXISTS (
   SELECT 1 FROM orders AS o JOIN line AS l ON l.order_id = o.id
   WHERE o.customer_id = c.id AND l.mode = m.mode
 )

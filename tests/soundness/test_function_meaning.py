@@ -28,6 +28,7 @@ from tests.compare import same_value
 from tests.conftest import ROOT
 from tests.services import unavailable
 from tests.soundness.function_meaning import CASES, COLUMNS, SAMPLES, Case, meaning_table
+from tests.tiny_engines import spark_views
 
 Row = tuple[Any, ...]
 DOCS = ROOT / "docs" / "dialects.md"
@@ -198,22 +199,9 @@ def test_postgres_means_what_duckdb_means(
 
 
 @pytest.fixture(scope="module")
-def spark_meaning(meaning: Project) -> Iterator[Any]:
-    import importlib.util
-    import shutil
-
-    from semantic.engines.spark import SparkEngine
-    from tests.services import SPARK_MASTER
-
-    if importlib.util.find_spec("pyspark") is None:
-        unavailable("pyspark is not installed")
-    if shutil.which("java") is None:
-        unavailable("java is not installed (Spark needs Java 17+)")
-    engine = SparkEngine(
-        meaning.model, meaning.data_dir, master=SPARK_MASTER.removeprefix("spark:")
-    )
-    yield engine
-    engine.close()
+def spark_meaning(meaning: Project, request: pytest.FixtureRequest) -> Iterator[Any]:
+    # on the test session's one Spark context (tests.services.spark_engine)
+    yield from spark_views(request, meaning)
 
 
 @pytest.mark.slow

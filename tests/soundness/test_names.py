@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from semantic.engines.postgres import PostgresEngine
+from semantic.engines.spark import SparkEngine
 from semantic.project import Project
 from tests.compare import assert_same_rows
 from tests.sqlite_db import copy_to_sqlite
@@ -171,7 +172,7 @@ SHIFT_BY_ENGINE = {
         previous="date(y.yr, '-1 year')",
     ),
 }
-SHIFT_BY_ENGINE["postgres"] = SHIFT_BY_ENGINE["duckdb"]
+SHIFT_BY_ENGINE["postgres"] = SHIFT_BY_ENGINE["spark"] = SHIFT_BY_ENGINE["duckdb"]
 
 
 @pytest.fixture(scope="module")
@@ -211,6 +212,16 @@ def test_names_on_postgres(project: Project, postgres_engine: PostgresEngine, ca
     assert_same_rows(got, expected, ordered=ordered)
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("case", CASES)
+def test_names_on_spark(project: Project, spark_engine: SparkEngine, case: str) -> None:
+    query, by_hand, ordered = CASES[case]
+    expected = spark_engine.fetch(by_hand)
+    assert expected
+    got = rows(project.query(query, engine=spark_engine))
+    assert_same_rows(got, expected, ordered=ordered)
+
+
 def test_shift_names_on_duckdb(project: Project) -> None:
     expected = project.engine.connection.execute(SHIFT_BY_ENGINE["duckdb"]).fetchall()
     assert_same_rows(rows(project.query(SHIFT)), expected, ordered=False)
@@ -225,4 +236,11 @@ def test_shift_names_on_sqlite(project: Project, db: sqlite3.Connection) -> None
 def test_shift_names_on_postgres(project: Project, postgres_engine: PostgresEngine) -> None:
     expected = postgres_engine.fetch(SHIFT_BY_ENGINE["postgres"])
     got = rows(project.query(SHIFT, engine=postgres_engine))
+    assert_same_rows(got, expected, ordered=False)
+
+
+@pytest.mark.slow
+def test_shift_names_on_spark(project: Project, spark_engine: SparkEngine) -> None:
+    expected = spark_engine.fetch(SHIFT_BY_ENGINE["spark"])
+    got = rows(project.query(SHIFT, engine=spark_engine))
     assert_same_rows(got, expected, ordered=False)

@@ -27,10 +27,12 @@ from typing import Any
 
 import pytest
 
+from semantic.engines.spark import SparkEngine
 from semantic.errors import SemanticError
 from semantic.project import Project
 from tests.projects import CONFIG, copy_to_postgres, write_data, write_project
 from tests.sqlite_db import copy_to_sqlite
+from tests.tiny_engines import spark_views
 
 MODEL = """
 entities:
@@ -257,6 +259,50 @@ def test_postgres_months_do_not_depend_on_the_session(
     pg.execute(f"SET TIME ZONE '{session}'")
     assert rows(pg.execute(events.compile(BY_MONTH, "postgres")).fetchall()) == UTC_MONTHS
     assert rows(pg.execute(paris.compile(BY_MONTH, "postgres")).fetchall()) == PARIS_MONTHS
+
+
+@pytest.fixture(scope="module")
+def spark_events(events: Project, request: pytest.FixtureRequest) -> Iterator[SparkEngine]:
+    yield from spark_views(request, events)
+
+
+@pytest.fixture(scope="module")
+def spark_paris(paris: Project, request: pytest.FixtureRequest) -> Iterator[SparkEngine]:
+    yield from spark_views(request, paris)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("session", ["UTC", "Europe/Paris", "America/Los_Angeles"])
+def test_spark_months_do_not_depend_on_the_session(
+    events: Project,
+    paris: Project,
+    spark_events: SparkEngine,
+    spark_paris: SparkEngine,
+    session: str,
+) -> None:
+    def run(project: Project, spark: SparkEngine, query: str) -> list[tuple[Any, ...]]:
+        return rows(spark.fetch(project.compile(query, "spark")))
+
+    key = "spark.sql.session.timeZone"
+    before = spark_events.session.conf.get(key)
+    for spark in (spark_events, spark_paris):
+        spark.session.conf.set(key, session)
+    try:
+        assert run(events, spark_events, BY_MONTH) == UTC_MONTHS
+        assert run(paris, spark_paris, BY_MONTH) == PARIS_MONTHS
+        # a date compared with an instant is midnight in the project's time zone
+        placed = "SELECT total WHERE placed >= DATE '2025-04-01'"
+        assert run(events, spark_events, placed) == [(100,)]
+        assert run(paris, spark_paris, placed) == [(110,)]
+        # and so are the periods of windows
+        assert run(paris, spark_paris, "SELECT placed.month, placed_so_far ORDER BY 1") == [
+            (dt.date(2025, 1, 1), 10000),
+            (dt.date(2025, 3, 1), 11001),
+            (dt.date(2025, 4, 1), 11111),
+        ]
+    finally:
+        for spark in (spark_events, spark_paris):
+            spark.session.conf.set(key, before)
 
 
 # --- the time zone setting ----------------------------------------------------------------------

@@ -25,10 +25,12 @@ from typing import Any
 
 import pytest
 
+from semantic.engines.spark import SparkEngine
 from semantic.project import Project
 from tests.compare import assert_same_rows
 from tests.projects import copy_to_postgres, write_data, write_project
 from tests.sqlite_db import copy_to_sqlite
+from tests.tiny_engines import spark_views
 
 MODEL = """
 entities:
@@ -149,6 +151,11 @@ def pg(shop: Project) -> Iterator[Any]:
     yield connection
     connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
     connection.close()
+
+
+@pytest.fixture(scope="module")
+def spark(shop: Project, request: pytest.FixtureRequest) -> Iterator[SparkEngine]:
+    yield from spark_views(request, shop)
 
 
 # Each case: a business query, and the same question in DuckDB SQL written by hand. `p` is
@@ -350,6 +357,14 @@ def test_on_sqlite(shop: Project, lite: sqlite3.Connection, case: str) -> None:
 def test_on_postgres(shop: Project, pg: Any, case: str) -> None:
     query, sql = CASES[case]
     got = pg.execute(shop.compile(query, "postgres")).fetchall()
+    assert_same_rows(_rows(got), by_hand(shop, sql))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", CASES)
+def test_on_spark(shop: Project, spark: SparkEngine, case: str) -> None:
+    query, sql = CASES[case]
+    got = spark.fetch(shop.compile(query, "spark"))
     assert_same_rows(_rows(got), by_hand(shop, sql))
 
 
