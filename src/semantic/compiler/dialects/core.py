@@ -210,7 +210,11 @@ def to_sql(
 def _check_refused(tree: exp.Expression, dialect: str, refused: dict[str, str]) -> None:
     """SEM316 for the first construct of `tree` that the dialect cannot compute."""
     for node in tree.walk():
-        if isinstance(node, exp.DateTrunc) and unit_of(node) == "WEEK" and "week" in refused:
+        if (
+            isinstance(node, exp.DateTrunc | exp.TimestampTrunc)
+            and unit_of(node) == "WEEK"
+            and "week" in refused
+        ):
             refuse(dialect, "truncating to a week", refused["week"])
         elif isinstance(node, exp.DateAdd | exp.DateSub):
             if "date arithmetic" in refused:
