@@ -27,7 +27,7 @@ from semantic.engines.spark import SparkEngine
 from semantic.project import Project
 from tests.compare import Row
 from tests.projects import write_data, write_project
-from tests.services import SPARK_MASTER
+from tests.services import SPARK_MASTER, require_spark
 from tests.sqlite_db import copy_to_sqlite
 
 #: a table: its columns (name, SQL type) and its rows
@@ -164,9 +164,11 @@ def spark_views(request: pytest.FixtureRequest, project: Project) -> Iterator[Sp
 
     It is a session of its own on the test session's one Spark context, which
     `tests.services.spark_engine` starts once and keeps open (closing this engine leaves it
-    running): a JVM start per test would take most of a minute.
+    running): a JVM start per test would take most of a minute. The session-scoped holder is
+    asked directly, so module-scoped fixtures may call this too.
     """
-    request.getfixturevalue("spark_engine")
+    require_spark()
+    request.getfixturevalue("spark_masters").on(SPARK_MASTER.removeprefix("spark:"))
     engine = SparkEngine(
         project.model, project.data_dir, master=SPARK_MASTER.removeprefix("spark:")
     )
