@@ -25,7 +25,7 @@ import pytest
 
 from semantic.engines.spark import SparkEngine
 from semantic.project import Project
-from tests.compare import Row
+from tests.compare import Row, assert_same_rows
 from tests.projects import write_data, write_project
 from tests.services import SPARK_MASTER, require_spark
 from tests.sqlite_db import copy_to_sqlite
@@ -101,6 +101,17 @@ def normal(value: Any) -> Any:
 def normal_rows(rows: list[Row]) -> list[Row]:
     """`rows` with every cell `normal`."""
     return [tuple(normal(v) for v in row) for row in rows]
+
+
+def check_rows(
+    engine: Engine, project: Project, query: str, by_hand: str, expected: list[tuple]
+) -> None:
+    """The business query gives what the hand-written SQL gives, on `engine`; and the
+    hand-written SQL gives `expected` (so that the pinned numbers are read, not assumed)."""
+    got = engine.query(project, query)
+    hand = engine.run(by_hand)
+    assert_same_rows(normal_rows(hand), normal_rows(expected), ordered=False)
+    assert_same_rows(normal_rows(got), normal_rows(hand), ordered=False)
 
 
 def _postgres(

@@ -22,8 +22,8 @@ from pathlib import Path
 import pytest
 
 from semantic.project import Project
-from tests.compare import assert_same_rows
-from tests.tiny_engines import ENGINES, Engine, Table, engine_fixture, normal_rows, tiny_project
+from tests.tiny_engines import ENGINES, Engine, Table, engine_fixture, tiny_project
+from tests.tiny_engines import check_rows as check
 
 MODEL = """
 entities:
@@ -146,15 +146,6 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Project:
 @pytest.fixture(params=ENGINES)
 def engine(request: pytest.FixtureRequest, shop: Project, tmp_path: Path) -> Iterator[Engine]:
     yield from engine_fixture(request, shop, TABLES, tmp_path)
-
-
-def check(engine: Engine, shop: Project, query: str, by_hand: str, expected: list[tuple]) -> None:
-    """The business query gives what the hand-written SQL gives, on `engine`; and the
-    hand-written SQL gives `expected` (so that the pinned numbers are read, not assumed)."""
-    got = engine.query(shop, query)
-    hand = engine.run(by_hand)
-    assert_same_rows(normal_rows(hand), normal_rows(expected), ordered=False)
-    assert_same_rows(normal_rows(got), normal_rows(hand), ordered=False)
 
 
 # each customer once per ship mode of its lines; a customer without a line (a NULL key has
