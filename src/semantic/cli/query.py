@@ -5,13 +5,13 @@ from __future__ import annotations
 import decimal
 import json
 import sys
+from collections.abc import Sequence
 from dataclasses import replace
 from enum import StrEnum
 from typing import Annotated, Any
 
 import pyarrow as pa
 import typer
-from rich.table import Table
 
 from semantic.cli.app import (
     EngineOption,
@@ -24,8 +24,13 @@ from semantic.cli.app import (
     state,
 )
 from semantic.cli.printing import print_result
+from semantic.cli.tables import Column, print_table
 from semantic.compiler.parse import QueryInput
-from semantic.errors import Diagnostic, SemanticError, Span
+from semantic.compiler.refs import OutputColumn, Ref, ref_of
+from semantic.errors import Diagnostic, SemanticError, Span, suggest
+from semantic.model import Model
+from semantic.model.grains import grain_heading
+from semantic.model.names import normalize_name
 from semantic.project import Project
 
 QueryArg = Annotated[str, typer.Argument(help="The business query ('-' reads standard input).")]
@@ -76,6 +81,52 @@ def _typed(value: str) -> Any:
     return value
 
 
+def check_language(model: Model, language: str | None) -> None:
+    """A usage error (exit 2) unless `language` is None or one of the project's languages."""
+    if language is None or language in model.languages:
+        return
+    close = suggest(language, model.languages)
+    raise typer.BadParameter(
+        f"'{language}' is not a language of this project; semantic.yml's languages: "
+        + ", ".join(model.languages)
+        + (f" ({close})" if close else ""),
+        param_hint="'--language'",
+    )
+
+
+def result_headers(model: Model, columns: Sequence[OutputColumn], language: str) -> list[str]:
+    """The headers of a result in `language`: a column that is a term as written (by id,
+    label or synonym, in any language) gets the term's label, with its grain
+    (`Date de commande (année)`); an alias or an expression keeps its name, and so does a
+    column whose label another column already has."""
+    headers: list[str] = []
+    for column in columns:
+        ref = ref_of(column.expr)
+        header = column.name
+        if ref is not None and ref.kind == "term" and _names_term(model, column.name, ref):
+            label = model.terms[ref.ident].label(language)
+            header = grain_heading(label, ref.grain, language) if ref.grain else label
+        headers.append(column.name if header in headers else header)
+    return headers
+
+
+def _names_term(model: Model, name: str, ref: Ref) -> bool:
+    """Whether output name `name` is `ref` as written (`order_date.year`, `"Région
+    client"`), not an alias."""
+    base = name.removesuffix(f".{ref.grain}") if ref.grain else name
+    return any(e.term == ref.ident for e in model.names.get(normalize_name(base), ()))
+
+
+def result_periods(columns: Sequence[OutputColumn]) -> dict[int, str]:
+    """The grain of each result column that is a time dimension at a grain, by position."""
+    periods = {}
+    for i, column in enumerate(columns):
+        ref = ref_of(column.expr)
+        if ref is not None and ref.kind == "term" and ref.grain:
+            periods[i] = ref.grain
+    return periods
+
+
 def compile(  # noqa: A001 - the command is called compile
     query: QueryArg,
     dialect: Annotated[
@@ -111,11 +162,22 @@ def query(
             "--max-rows", help="Rows the result may have (default: semantic.yml's limits, 0: none)."
         ),
     ] = None,
+    language: Annotated[
+        str | None,
+        typer.Option(
+            "--language",
+            "-l",
+            help="Head the columns with the terms' labels in this language of semantic.yml "
+            "(default: the names as written in the query).",
+        ),
+    ] = None,
 ) -> None:
     """Run a business query (on the embedded DuckDB engine unless --engine) and print the
     result."""
     with reported():
         project = Project.load(state.project_path)
+    check_language(project.model, language)  # a usage error (exit 2), outside `reported`
+    with reported():
         text = read_query(query)
         if explain_plan:
             say(project.explain(text))
@@ -131,7 +193,14 @@ def query(
         finally:
             project.close()  # the engine --engine opened: a Spark context is per process
         print_diagnostics(project.query_warnings(text))
-        print_result(result, fmt)
+        columns = project.parse(text).columns
+        print_result(
+            result,
+            fmt,
+            headers=result_headers(project.model, columns, language) if language else None,
+            periods=result_periods(columns),
+            fiscal_year_start=project.model.fiscal_year_start,
+        )
 
 
 def explain(query: QueryArg) -> None:
@@ -156,7 +225,9 @@ def terms(
     with reported():
         rows = list_terms(Project.load(state.project_path).model, language, kind)
         print_result(
-            pa.Table.from_pylist(rows) if rows else pa.table({"id": pa.array([], pa.string())}), fmt
+            pa.Table.from_pylist(rows) if rows else pa.table({"id": pa.array([], pa.string())}),
+            fmt,
+            fixed=("id",),
         )
 
 
@@ -186,11 +257,18 @@ def search(
         if fmt is SearchFormat.json:
             sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
             return
-        table = Table("id", "kind", "label", "matched", show_lines=False)
-        table.add_column("text", no_wrap=True, overflow="ellipsis", max_width=60)
-        for row in rows:
-            matched = row["matched"].replace("_", " ")
-            matched += f" ({row['language']})" if row["language"] else ""
-            table.add_row(row["id"], row["kind"], row["label"], matched, row["text"])
-        out.print(table)
+        matched = [
+            r["matched"].replace("_", " ") + (f" ({r['language']})" if r["language"] else "")
+            for r in rows
+        ]
+        print_table(
+            out,
+            [
+                Column("id", [r["id"] for r in rows], "fixed"),
+                Column("kind", [r["kind"] for r in rows], "fixed"),
+                Column("label", [r["label"] for r in rows]),
+                Column("matched", matched),
+                Column("text", [r["text"] for r in rows]),
+            ],
+        )
         say(f"{len(rows)} result(s)")
