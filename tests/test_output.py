@@ -31,6 +31,7 @@ from semantic.project import Project
 from tests.cli_runner import run_cli
 from tests.conftest import ROOT
 from tests.projects import write_data, write_project
+from tests.test_docs import Command, blocks, commands
 
 NUMBERS = (
     "SELECT customer_region, order_date.year, net_revenue, order_count, average_discount "
@@ -382,3 +383,44 @@ def test_periods_in_the_table_dates_in_csv(screen: Callable[[int], io.StringIO])
 )
 def test_period_names(value: dt.date, grain: str, start: int, name: str) -> None:
     assert period_name(value, grain, start) == name
+
+
+# --- the documented examples ---------------------------------------------------------------
+
+_TERMINAL = re.compile(r"^<!--\s*terminal:\s*(\d+) columns\s*-->$")
+
+
+def documented_results() -> Iterator[Any]:
+    """The `semantic query` commands shown with their output in README.md and in the Results
+    section of docs/query-language.md, and the terminal width above their block (`<!--
+    terminal: 40 columns -->`; none: piped)."""
+    doc = (ROOT / "docs" / "query-language.md").read_text(encoding="utf-8").splitlines()
+    start = doc.index("## Results: tables, CSV and JSON") + 1
+    end = next(i for i in range(start, len(doc)) if doc[i].startswith("## ")) + 1
+    for name, lines in (("README.md", range(10**6)), ("docs/query-language.md", range(start, end))):
+        for block in blocks(name):
+            if block.tag != "console" or block.line not in lines:
+                continue
+            width = _TERMINAL.match(block.above.strip())
+            for command in commands(block):
+                if command.argv[1] == "query" and command.output:
+                    yield pytest.param(
+                        command, int(width.group(1)) if width else None, id=command.where
+                    )
+
+
+def test_the_results_section_has_examples() -> None:
+    assert len(list(documented_results())) >= 4
+
+
+@pytest.mark.parametrize(("command", "width"), list(documented_results()))
+def test_documented_output_is_what_is_printed(
+    screen: Callable[[int], io.StringIO], command: Command, width: int | None
+) -> None:
+    shown = screen(width) if width else None
+    code, out, err = run_cli(*command.argv[1:])
+    assert code == 0, err
+    printed = shown.getvalue() if shown else out
+    assert [line.rstrip() for line in printed.strip().splitlines()] == [
+        line.rstrip() for line in command.output.splitlines()
+    ], f"{command.where}: the output differs from the documentation:\n{printed}"
