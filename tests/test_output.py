@@ -77,7 +77,9 @@ def screen(monkeypatch: pytest.MonkeyPatch) -> Callable[[int], io.StringIO]:
 
     def make(width: int) -> io.StringIO:
         buffer = io.StringIO()
-        console = Console(file=buffer, width=width, force_terminal=True, color_system=None)
+        console = Console(  # as the command's own `out`, in a terminal
+            file=buffer, width=width, force_terminal=True, color_system=None, soft_wrap=True
+        )
         monkeypatch.setattr(printing, "out", console)
         monkeypatch.setattr(query_cli, "out", console)
         return buffer

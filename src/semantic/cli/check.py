@@ -89,7 +89,11 @@ def quality(fmt: FormatOption = OutputFormat.table, engine: EngineOption = None)
         finally:
             project.close()
         rows = [r.as_dict() for r in results]
-        print_result(pa.Table.from_pylist(rows) if rows else pa.table({"rule": []}), fmt)
+        print_result(
+            pa.Table.from_pylist(rows) if rows else pa.table({"rule": []}),
+            fmt,
+            fixed=("rule", "entity", "term", "dimension"),  # ids: never wrapped
+        )
         if not all(r.passed for r in results):
             raise typer.Exit(1)
 

@@ -147,7 +147,7 @@ def _print_records(console: Console, columns: Sequence[Column]) -> None:
     value_width = max(1, min(max(values), width - _PAD - name_width))
     count = len(columns[0].cells) if columns else 0
     for n in range(count):
-        console.rule(Text(f"{n + 1}"), align="left", characters="─")
+        console.rule(Text(f"{n + 1}"), align="left", characters="─", style="dim")
         block = Table.grid(padding=(0, _PAD, 0, 0))
         block.add_column(width=name_width, overflow="fold", style="bold")
         block.add_column(width=value_width, overflow="fold")
