@@ -215,7 +215,9 @@ def big(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
             "sales": "SELECT * FROM (VALUES "
             "(1, 'EU', 12345678901230.00::DECIMAL(18,2), 9007199254740992::BIGINT), "
             "(2, 'EU', 4.56::DECIMAL(18,2), 1::BIGINT), "
-            "(3, 'US', 0.01::DECIMAL(18,2), 0::BIGINT)) AS t(id, region, amount, units)"
+            "(3, 'US', 0.01::DECIMAL(18,2), 0::BIGINT), "
+            "(4, 'ASIA', 9999999999999999.99::DECIMAL(18,2), 5::BIGINT), "
+            "(5, 'ASIA', 0.02::DECIMAL(18,2), 5::BIGINT)) AS t(id, region, amount, units)"
         },
     )
     yield root
@@ -226,15 +228,18 @@ def test_json_keeps_every_digit_of_decimals_and_integers(big: Path) -> None:
     assert code == 0, err
     assert '"revenue": 12345678901234.56,' in out  # a JSON number, not a string
     rows = json.loads(out, parse_float=Decimal)
-    assert rows[0] == {"region": "EU", "revenue": REVENUE, "units": UNITS, "largest": UNITS - 1}
-    assert rows[1]["revenue"] == Decimal("0.01") and str(rows[1]["revenue"]) == "0.01"
+    assert rows[1] == {"region": "EU", "revenue": REVENUE, "units": UNITS, "largest": UNITS - 1}
+    assert str(rows[2]["revenue"]) == "0.01"  # the scale kept
+    # 19 digits: a binary float would give 1e16
+    assert rows[0]["revenue"] == Decimal("10000000000000000.01")
 
 
 def test_csv_keeps_every_digit(big: Path) -> None:
     code, out, err = run_cli("query", "-f", "csv", BIG_QUERY, project=big)
     assert code == 0, err
     rows = list(csv.DictReader(io.StringIO(out, newline="")))
-    assert rows[0] == {
+    assert rows[0]["revenue"] == "10000000000000000.01"
+    assert rows[1] == {
         "region": "EU",
         "revenue": "12345678901234.56",
         "units": str(UNITS),
