@@ -9,6 +9,7 @@ reported."""
 from __future__ import annotations
 
 import json
+import re
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from ruamel.yaml import YAML
 
 from semantic.interchange.osi_export import export_osi
 from semantic.interchange.osi_import import import_osi
-from semantic.interchange.osi_spec import OSI_VERSION, OSI_VERSIONS, our_data, ossie_datatype
+from semantic.interchange.osi_spec import OSI_VERSION, OSI_VERSIONS, ossie_datatype, our_data
 from semantic.outputs.rdf.export import export_graph
 from semantic.project import Project
 from tests.cli_runner import run_cli
@@ -122,7 +123,9 @@ def test_the_export_is_valid_for_its_version(name: str, version: str, edges: Pat
 def test_the_cli_writes_the_version_asked(tmp_path: Path) -> None:
     out = tmp_path / "b.osi.yml"
     for version in OSI_VERSIONS:
-        result = run_cli("export", "osi", "--osi-version", version, "-o", str(out), project=BOOKSHOP)
+        result = run_cli(
+            "export", "osi", "--osi-version", version, "-o", str(out), project=BOOKSHOP
+        )
         assert result.exit_code == 0, result.stderr
         assert problems(_load(out.read_text()), version) == []
     result = run_cli("export", "osi", "-o", str(out), project=BOOKSHOP)
@@ -145,10 +148,13 @@ def _import_into(source: Path, target: Path, config: str) -> tuple[Project, Any]
 def _config(root: Path, name: str) -> str:
     text = (root / "semantic.yml").read_text()
     data = Project.load(root).data_dir
-    return "".join(
-        line if not line.startswith(("data:", "  ")) else ""
-        for line in text.splitlines(keepends=True)
-    ) + f"data: {{dir: '{data}', format: {'csv' if name == 'bookshop' else 'parquet'}}}\n"
+    return (
+        "".join(
+            line if not line.startswith(("data:", "  ")) else ""
+            for line in text.splitlines(keepends=True)
+        )
+        + f"data: {{dir: '{data}', format: {'csv' if name == 'bookshop' else 'parquet'}}}\n"
+    )
 
 
 @pytest.mark.parametrize("version", OSI_VERSIONS)
@@ -368,3 +374,19 @@ def test_every_official_example_imports_into_a_project_that_checks(
         assert item["file"] == str(example) and item["code"] == "SEM224", item
     check = run_cli("check", project=tmp_path)
     assert check.exit_code == 0, check.stdout + check.stderr
+
+
+def test_the_doc_shows_the_import_of_a_file_with_clashes(tmp_path: Path) -> None:
+    doc = (ROOT / "docs" / "importing.md").read_text()
+    (source,) = re.findall(r"<!-- osi clash source -->\n```yaml\n(.*?)```", doc, re.S)
+    (shown,) = re.findall(r"<!-- osi clash report -->\n```text\n(.*?)```", doc, re.S)
+    path = tmp_path / "shop.osi.yml"
+    path.write_text(source)
+    result = run_cli("import", "osi", str(path), "--into", str(tmp_path / "shop"), project=None)
+    assert result.exit_code == 0, result.stderr
+    report = [line for line in result.stderr.splitlines() if not line.startswith("import osi")]
+    assert [line.replace(str(path), "shop.osi.yml") for line in report] == shown.splitlines()
+    check = run_cli("check", project=tmp_path / "shop")
+    assert check.exit_code == 0, check.stdout + check.stderr
+    orders = Project.load(tmp_path / "shop").model.entities["orders"]
+    assert orders.columns["amount"].type == "decimal(38,9)"
