@@ -22,7 +22,7 @@ from semantic.files.read import read_file
 from semantic.files.schema import GlossaryFile, ModelFile
 from semantic.interchange.osi_export import export_osi
 from semantic.interchange.osi_import import import_osi
-from semantic.interchange.osi_spec import VENDOR
+from semantic.interchange.osi_spec import OSI_VERSION, VENDOR
 from semantic.project import Project
 from tests.cli_runner import run_cli
 from tests.compare import assert_same_rows
@@ -81,7 +81,7 @@ def exported(project: Project, tmp_path_factory: pytest.TempPathFactory) -> tupl
 def test_the_export_follows_the_core_spec(exported: tuple[Path, list]) -> None:
     path, _ = exported
     doc = YAML(typ="safe").load(path.read_text())
-    assert doc["version"] == "0.1.1"
+    assert doc["version"] == OSI_VERSION == "0.2.0.dev0"
     (model,) = doc["semantic_model"]
     assert model["name"] == "tpch"
     datasets = {d["name"]: d for d in model["datasets"]}
@@ -93,13 +93,20 @@ def test_the_export_follows_the_core_spec(exported: tuple[Path, list]) -> None:
         {"dialect": "ANSI_SQL", "expression": "o_orderdate"}
     ]
     assert fields["order_date"]["label"] == "Order date"
+    assert fields["order_date"]["datatype"] == "Date"
+    assert fields["o_totalprice"]["datatype"] == "Decimal"  # a column: decimal(15,2)
     relationships = {(r["from"], r["to"]): r for r in model["relationships"]}
     assert relationships[("lineitem", "partsupp")]["from_columns"] == ["l_partkey", "l_suppkey"]
     assert relationships[("lineitem", "partsupp")]["to_columns"] == ["ps_partkey", "ps_suppkey"]
     metrics = {m["name"]: m["expression"]["dialects"][0]["expression"] for m in model["metrics"]}
     assert metrics["order_count"] == "COUNT(orders.o_orderkey)"  # COUNT(*) of one dataset
-    lineitem = {m["name"] for m in datasets["lineitem"].get("metrics", [])}
-    assert "line_count" in lineitem  # COUNT(*) without a one-column key: dataset-scoped
+    # COUNT(*) of a composite key: its first column, never null (no dataset-scoped metrics:
+    # no version of the schema has them)
+    assert metrics["line_count"] == "COUNT(lineitem.l_orderkey)"
+    assert all("metrics" not in d for d in datasets.values())
+    assert all("label" not in m for m in model["metrics"])  # Ossie metrics have no label
+    gross = next(m for m in model["metrics"] if m["name"] == "gross_revenue")
+    assert gross["datatype"] == "Decimal"
     assert metrics["gross_revenue"] == "COALESCE(SUM(lineitem.l_extendedprice), 0)"
     assert "average_order_value" in metrics and "/" in metrics["average_order_value"]
     # a role-playing dimension has no place in OSI's core

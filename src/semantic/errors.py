@@ -65,6 +65,7 @@ CODES: dict[str, str] = {
     "SEM232": "a BI tool's sum of a subject area column counts rows again (many-side dimension)",
     "SEM233": "a subject area column does not add up across the view's rows",
     "SEM234": "lint: a synonym or hidden label of a term names another term in another language",
+    "SEM241": "unknown Ossie (OSI) version asked of `semantic export osi`",
     # SEM3xx: query planning
     "SEM301": "query is not valid SQL",
     "SEM302": "not a business query",

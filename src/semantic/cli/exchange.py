@@ -68,14 +68,24 @@ def export_r2rml(base: BaseOption = None, output: OutputOption = None) -> None:
 def export_osi_file(
     output: OutputOption = None,
     fmt: ReportFormat = CheckFormat.text,
+    version: Annotated[
+        str | None,
+        typer.Option(
+            "--osi-version",
+            help="The Ossie version to write: 0.1.1 or 0.2.0.dev0 (the default, the newest).",
+        ),
+    ] = None,
+    base: BaseOption = None,
 ) -> None:
-    """The models and glossary as Apache Ossie (Open Semantic Interchange) YAML, reporting
-    what OSI cannot carry (kept in a SEMANTIC custom extension)."""
+    """The models and glossary as Apache Ossie (Open Semantic Interchange) YAML, valid
+    against the version's JSON Schema, reporting what Ossie cannot carry (kept in our
+    custom extension, with the concept IRIs under --base)."""
     from semantic.interchange.osi_export import export_osi
+    from semantic.interchange.osi_spec import OSI_VERSION
 
     with reported():
         project = Project.load(state.project_path)
-        text, notices = export_osi(project.root, project.config)
+        text, notices = export_osi(project.root, project.config, version or OSI_VERSION, base)
         emit(text, output)
         print_notices(notices, None, fmt, "export osi")
 

@@ -4,14 +4,18 @@ models and glossary; see docs/importing.md#osi.
 Every dataset becomes an entity, every field a dimension (a time dimension when it says
 `is_time` or has a time datatype), every metric a metric term on the dataset it aggregates;
 whatever has no place in the glossary (unique keys, other vendors' extensions, non-SQL
-dialects, model-wide instructions) is reported. A file written by `semantic export osi`
-carries our own `custom_extensions` (vendor `SEMANTIC`), read back so that the round trip
-is lossless.
+dialects, model-wide instructions) is reported. In a model that marks its dimensions (some
+field has `dimension:`), a bare column field (no such mark, no label, no ai_context: see
+`_Importer.is_column`) is a column of its entity, not a term. A field name that several
+datasets share becomes `<dataset>_<field>` in each of them, and names that would clash
+(SEM206) are settled by `common.settle_names`, each change reported.
+
+A file written by `semantic export osi` carries our own `custom_extensions` (see
+`osi_spec.extension`), read back so that the round trip is lossless, concept IRIs included.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,11 +35,19 @@ from semantic.interchange.common import (
     line_of,
     new_id,
     read_yaml,
+    settle_names,
     snake_id,
     write_files,
     yaml_text,
 )
-from semantic.interchange.osi_spec import FILE_DIALECT, VENDOR, parse_sql, with_dataset
+from semantic.interchange.osi_spec import (
+    FILE_DIALECT,
+    column_type,
+    our_data,
+    parse_sql,
+    with_dataset,
+)
+from semantic.outputs.rdf.iris import Iris, default_base
 
 __all__ = ["OsiImport", "OsiImporter", "import_osi", "import_osi_into"]
 
@@ -46,17 +58,6 @@ _DIALECTS = {
     "BIGQUERY": "bigquery",
 }
 
-
-_TYPES = {
-    "Integer": "bigint",
-    "Decimal": "decimal(38,9)",
-    "Float": "double",
-    "String": "varchar",
-    "Boolean": "boolean",
-    "Date": "date",
-    "DateTime": "timestamp",
-    "DateTimeTz": "timestamptz",
-}
 _TIME_TYPES = ("Date", "Time", "DateTime", "DateTimeTz")
 
 
@@ -95,6 +96,7 @@ class _Dataset:
     node: CommentedMap
     columns: dict[str, str | None] = field(default_factory=dict)
     fields: dict[str, exp.Expression] = field(default_factory=dict)
+    described: dict[str, str] = field(default_factory=dict)  # column -> description
 
 
 class _Importer:
@@ -108,6 +110,10 @@ class _Importer:
         self.domain_specs: dict[str, Any] = {}
         self.taken: set[str] = set()
         self.metric_names: dict[str, str] = {}
+        self.where: dict[str, int] = {}  # term id -> line of its field or metric
+        self.iris: dict[str, str] = {}  # term id -> its concept IRI in our extension
+        self.shared: dict[str, int] = {}  # field name -> how many datasets have it
+        self.marked = False  # whether the model marks its dimensions
 
     def skip(self, node: Any, key: str | None, what: str, why: str) -> None:
         self.notices.append(Notice(self.name, line_of(node, key), what, why))
@@ -122,18 +128,20 @@ class _Importer:
             )
         )
 
-    def ours(self, node: Any) -> dict[str, Any]:
-        """Our own extension's data on a node, or {}; other vendors' are reported."""
+    def ours(self, node: Any, report: bool = True) -> dict[str, Any]:
+        """Our own extension's data on a node, or {}; other vendors' are reported (unless
+        `report` is false)."""
         found: dict[str, Any] = {}
         for item in node.get("custom_extensions") or []:
             if not isinstance(item, CommentedMap):
                 continue
-            if item.get("vendor_name") == VENDOR:
-                try:
-                    found = json.loads(str(item.get("data")))
-                except json.JSONDecodeError as exc:
-                    raise self.bad(item, "data", f"{VENDOR} extension is not JSON: {exc}") from None
-            else:
+            try:
+                data = our_data(item.get("vendor_name"), item.get("data"))
+            except ValueError as exc:
+                raise self.bad(item, "data", str(exc)) from None
+            if data is not None:
+                found = data
+            elif report:
                 self.skip(
                     item,
                     None,
@@ -169,8 +177,9 @@ class _Importer:
         self.taken.add(term_id)
         return term_id
 
-    def add(self, domain: str, term_id: str, spec: Mapping[str, Any]) -> None:
+    def add(self, domain: str, term_id: str, spec: Mapping[str, Any], node: Any = None) -> None:
         self.domains.setdefault(domain, {})[term_id] = spec
+        self.where[term_id] = line_of(node)
 
     def run(self) -> OsiImport:
         if not isinstance(self.tree, CommentedMap) or not self.tree.get("semantic_model"):
@@ -207,13 +216,18 @@ class _Importer:
             raise self.bad(model, "datasets", "a semantic model needs datasets")
         for node in model.get("relationships") or []:
             self.relationship(node)
-        for ds in self.datasets.values():
-            for node in ds.node.get("fields") or []:
-                self.field(ds, node, main)
+        all_fields = [
+            (ds, node) for ds in self.datasets.values() for node in ds.node.get("fields") or []
+        ]
+        self.marked = any(isinstance(n, CommentedMap) and n.get("dimension") for _, n in all_fields)
+        for name in {str(n.get("name")) for _, n in all_fields if not self.is_column(n)}:
+            self.shared[name] = len({ds.id for ds, n in all_fields if str(n.get("name")) == name})
+        for ds, node in all_fields:
+            self.field(ds, node, main)
         metric_nodes: list[tuple[_Dataset | None, Any]] = [
             (None, n) for n in model.get("metrics") or []
         ]
-        for scope in self.datasets.values():
+        for scope in self.datasets.values():  # dataset-scoped metrics of drafts of the spec
             metric_nodes += [(scope, n) for n in scope.node.get("metrics") or []]
         for _, node in metric_nodes:
             if isinstance(node, CommentedMap) and node.get("name"):
@@ -222,8 +236,56 @@ class _Importer:
             self.metric(owner, node, main)
         for tid, kept in (extension.get("terms") or {}).items():
             self.taken.add(tid)
-            self.add(kept.get("domain", "imported"), tid, kept["term"])
+            self.add(kept.get("domain", "imported"), tid, kept["term"], model)
+            self.iris[tid] = str(kept.get("iri") or "")
+        terms = {tid: spec for specs in self.domains.values() for tid, spec in specs.items()}
+        self.notices += settle_names(terms, lambda tid: (self.name, self.where.get(tid, 0)))
+        self.keep_iris(project, str(extension.get("base") or ""), terms)
         return OsiImport(self.files(str(model["name"])), tuple(self.notices), project)
+
+    def keep_iris(self, project: Mapping[str, Any], base: str, terms: Mapping[str, Any]) -> None:
+        """Concept IRIs of our extension: the RDF export of the project names each term
+        `<base>term/<id>`; another base is reported (give it with `--base`), and an IRI of
+        another shape is kept as the term's `exact_match`."""
+        iris = {tid: iri for tid, iri in self.iris.items() if iri}
+        if not iris:
+            return
+        if base and base != default_base(str(project.get("name"))):
+            self.notices.append(
+                Notice(
+                    self.name,
+                    0,
+                    f"concept IRIs under {base}",
+                    f"`semantic export rdf --base {base}` publishes the same IRIs",
+                    "changed",
+                )
+            )
+        for tid, iri in iris.items():
+            if base and iri == str(Iris(base).term(tid)):
+                continue
+            term = terms[tid]
+            term["exact_match"] = [*term.get("exact_match", []), iri]
+            self.notices.append(
+                Notice(
+                    self.name,
+                    self.where.get(tid, 0),
+                    f"concept IRI {iri} of '{tid}'",
+                    "not the IRI of its id: kept as `exact_match`",
+                    "changed",
+                )
+            )
+
+    def is_column(self, node: Any) -> bool:
+        """A field that is only a column: a model that marks its dimensions does not mark
+        it, and it has no label or ai_context, and is its own column (`expression` = name).
+        Its description and datatype go to the entity's column."""
+        if not self.marked or not isinstance(node, CommentedMap) or node.get("dimension"):
+            return False
+        if node.get("label") or node.get("ai_context") or self.ours(node, report=False):
+            return False
+        dialects = (node.get("expression") or {}).get("dialects") or []
+        texts = {str(d.get("expression")).strip() for d in dialects}
+        return texts == {str(node.get("name"))}
 
     def dataset(self, node: Any) -> None:
         if not isinstance(node, CommentedMap) or not node.get("name") or not node.get("source"):
@@ -305,18 +367,37 @@ class _Importer:
             return
         for column in tree.find_all(exp.Column):
             ds.columns.setdefault(column.name, None)
-        if isinstance(tree, exp.Column) and node.get("datatype") in _TYPES:
-            ds.columns[tree.name] = ds.columns.get(tree.name) or _TYPES[node["datatype"]]
+        if isinstance(tree, exp.Column):
+            ds.columns[tree.name] = ds.columns.get(tree.name) or column_type(node.get("datatype"))
         if ours.get("term") is not None:
             self.taken.add(name)
-            self.add(ours.get("domain", ds.id), name, ours["term"])
+            self.add(ours.get("domain", ds.id), name, ours["term"], node)
+            self.iris[name] = str(ours.get("iri") or "")
+            return
+        if self.is_column(node):
+            if node.get("description"):
+                ds.described[name] = " ".join(str(node["description"]).split())
             return
         dimension = node.get("dimension") or {}
         is_time = dimension.get("is_time", node.get("datatype") in _TIME_TYPES)
-        spec = self.names(node, name, main)
+        if self.shared.get(name, 0) > 1:  # the dataset in front, in every dataset
+            term_id = self.unique_id(f"{ds.id}_{name}", ds.id)
+            self.notices.append(
+                Notice(
+                    self.name,
+                    line_of(node, "name"),
+                    f"field '{name}' of dataset '{ds.id}'",
+                    f"{self.shared[name]} datasets have a field of that name: written as "
+                    f"term '{term_id}'",
+                    "changed",
+                )
+            )
+        else:
+            term_id = self.unique_id(name, ds.id)
+        spec = self.names(node, name if term_id == snake_id(name) else term_id, main)
         meaning = {"entity": ds.id, "expr": tree.sql(FILE_DIALECT)}
         spec["time_dimension" if is_time else "dimension"] = meaning
-        self.add(ds.id, self.unique_id(name, ds.id), spec)
+        self.add(ds.id, term_id, spec, node)
 
     def names(self, node: Any, name: str, main: str) -> dict[str, Any]:
         spec: dict[str, Any] = {"label": {main: str(node.get("label") or english_label(name))}}
@@ -339,7 +420,8 @@ class _Importer:
         term_id = self.metric_names[name]
         ours = self.ours(node)
         if ours.get("term") is not None:
-            self.add(ours.get("domain", "metrics"), term_id, ours["term"])
+            self.add(ours.get("domain", "metrics"), term_id, ours["term"], node)
+            self.iris[term_id] = str(ours.get("iri") or "")
             return
         tree = self.expression(node, f"metric '{name}'")
         if tree is None:
@@ -358,7 +440,7 @@ class _Importer:
             spec["metric"] = {"expr": renamed.sql(FILE_DIALECT)}
             if fill is not None:
                 spec["metric"]["fill_null"] = fill
-            self.add("metrics", term_id, spec)
+            self.add("metrics", term_id, spec, node)
             return
         owner = ds or self.owner(tree)
         if owner is None:
@@ -373,7 +455,7 @@ class _Importer:
         spec["metric"] = {"entity": owner.id, "expr": self.local(tree, owner).sql(FILE_DIALECT)}
         if fill is not None:
             spec["metric"]["fill_null"] = fill
-        self.add(owner.id, term_id, spec)
+        self.add(owner.id, term_id, spec, node)
 
     def owner(self, tree: exp.Expression) -> _Dataset | None:
         """The dataset a metric aggregates: the only one it names, or the one on the many
@@ -425,6 +507,8 @@ class _Importer:
             spec = dict(self.entities[ds.id])
             if "columns" not in spec:
                 spec["columns"] = {c: ({"type": t} if t else {}) for c, t in ds.columns.items()}
+                for column, text in ds.described.items():
+                    spec["columns"][column]["description"] = text
             if not spec.get("relationships"):
                 spec.pop("relationships", None)
             entities[ds.id] = spec
@@ -443,7 +527,9 @@ class _Importer:
             self.domains.setdefault(domain, {})
         for domain, terms in self.domains.items():
             spec = self.domain_specs.get(domain, {})
-            doc = {"domain": domain, "label": {"en": english_label(domain)}}
+            doc: dict[str, Any] = {"domain": domain}
+            if domain not in self.domain_specs:  # a domain of ours keeps its names as they were
+                doc["label"] = {"en": english_label(domain)}
             doc |= {key: spec[key] for key in ("label", "description") if spec.get(key)}
             doc["terms"] = terms
             if domain in areas:
