@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from semantic.cli.metavars import HonestGroup
 from semantic.errors import Diagnostic, SemanticError
 
 app = typer.Typer(
@@ -22,6 +23,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=HonestGroup,  # options show what to type, not Python types (cli/metavars.py)
 )
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
