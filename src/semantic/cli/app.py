@@ -86,8 +86,8 @@ def reported() -> Iterator[None]:
             raise
         print_diagnostics(exc.diagnostics)
         raise typer.Exit(1) from None
-    except (typer.Exit, typer.Abort):
-        raise
+    except (typer.Exit, typer.Abort, typer.BadParameter):
+        raise  # a usage error (exit 2) is typer's to print
     except Exception as exc:
         if state.debug:
             raise

@@ -23,6 +23,7 @@ from semantic.cli.app import (
     say,
     state,
 )
+from semantic.cli.choices import checked_kind, checked_language
 from semantic.cli.printing import print_result
 from semantic.compiler.parse import QueryInput
 from semantic.errors import Diagnostic, SemanticError, Span
@@ -146,7 +147,12 @@ def terms(
         str | None, typer.Option("--language", "-l", help="Label language.")
     ] = None,
     kind: Annotated[
-        str | None, typer.Option("--kind", help="dimension, time_dimension, metric or segment.")
+        str | None,
+        typer.Option(
+            "--kind",
+            callback=checked_kind,
+            help="dimension, time_dimension, metric, segment or concept (or plural: metrics).",
+        ),
     ] = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
@@ -154,7 +160,8 @@ def terms(
     from semantic.outputs.search import list_terms
 
     with reported():
-        rows = list_terms(Project.load(state.project_path).model, language, kind)
+        model = Project.load(state.project_path).model
+        rows = list_terms(model, checked_language(language, model.languages), kind)
         print_result(
             pa.Table.from_pylist(rows) if rows else pa.table({"id": pa.array([], pa.string())}), fmt
         )
@@ -181,7 +188,8 @@ def search(
     from semantic.outputs.search import find_terms
 
     with reported():
-        hits = find_terms(Project.load(state.project_path).model, text, language, limit)
+        model = Project.load(state.project_path).model
+        hits = find_terms(model, text, checked_language(language, model.languages), limit)
         rows = [hit.as_dict() for hit in hits]
         if fmt is SearchFormat.json:
             sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
