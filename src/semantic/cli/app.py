@@ -68,12 +68,25 @@ OutputOption = Annotated[
 
 @app.callback()
 def main_options(
+    ctx: typer.Context,
     project: ProjectOption = Path("."),
     debug: Annotated[bool, typer.Option("--debug", help="Show Python tracebacks.")] = False,
+    quiet: Annotated[
+        bool,
+        typer.Option(
+            "--quiet", "-q", help="No progress on standard error (never shown when piped)."
+        ),
+    ] = False,
 ) -> None:
     """A business glossary that compiles to SQL."""
     state.project_path = project
     state.debug = debug
+    from semantic.cli.progress import TerminalProgress, shows_progress
+
+    if shows_progress(err, quiet):  # the command's long work shows, until it ends
+        from semantic.progress import listening
+
+        ctx.with_resource(listening(TerminalProgress(err)))
 
 
 @contextmanager
