@@ -12,6 +12,7 @@ from semantic.errors import SemanticError
 from semantic.outputs.termcard import term_card
 from semantic.project import Project
 from tests.cli_runner import run_cli
+from tests.test_docs import blocks
 
 
 def example_of(text: str) -> str:
@@ -114,3 +115,23 @@ def test_an_unknown_term_is_sem201_with_a_suggestion() -> None:
     assert code == 1 and out == ""
     assert err.startswith("<show>: SEM201 unknown term 'net_revenux'")
     assert "did you mean 'net_revenue'" in err and "Traceback" not in err
+
+
+def test_the_show_example_of_the_catalog_doc_is_true() -> None:
+    """Each `$ semantic show ...` line of docs/catalog.md prints exactly what the page shows."""
+    commands = 0
+    for block in blocks("docs/catalog.md"):
+        lines = block.text.splitlines()
+        for i, line in enumerate(lines):
+            if block.tag != "console" or not line.startswith("$ semantic show "):
+                continue
+            shown = []
+            for after in lines[i + 1 :]:
+                if after.startswith("$ "):
+                    break
+                shown.append(after)
+            code, out, err = run_cli(*shlex.split(line.removeprefix("$ semantic ")))
+            assert code == 0, (line, err)
+            assert out.rstrip("\n").splitlines() == shown, line
+            commands += 1
+    assert commands >= 1

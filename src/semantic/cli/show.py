@@ -113,7 +113,7 @@ def _metric_lines(card: TermCard) -> list[str]:
             (f"dimensions ({len(plain)})", ", ".join(plain)),
             (
                 f"one-to-many ({len(fanned)})",
-                (", ".join(fanned) + ": each row counted once per group, so groups overlap")
+                ("counted once per group, so groups overlap: " + ", ".join(fanned))
                 if fanned
                 else "",
             ),
