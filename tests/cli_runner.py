@@ -9,6 +9,7 @@ arguments already carry it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import NamedTuple
@@ -40,3 +41,9 @@ def run_cli(
     argv = (["--project", str(project)] if project is not None else []) + [str(a) for a in args]
     result = _RUNNER.invoke(app, argv, input=input, env=env)
     return CliResult(result.exit_code, result.stdout_bytes.decode(), result.stderr)
+
+
+def unboxed(text: str) -> str:
+    """`text` without the frame typer draws around a usage error, on one line: the
+    message as written, however the box wrapped it."""
+    return " ".join(re.sub(r"[│╭╮╰╯─]", " ", text).split())

@@ -17,6 +17,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "semantic"
 #: Lowest first: (layer, what lives there). A module is in the layer of its first name.
 LAYERS: list[tuple[str, str]] = [
     ("errors", "codes, diagnostics, suggest(): imports nothing of ours"),
+    ("progress", "long work announced for a front end to show: imports nothing of ours"),
     ("files", "YAML <-> typed specs: schema, read, fmt, atomic writes"),
     ("model", "the checked catalog: entities, terms, names"),
     ("compiler", "business query -> plan -> SQL text in any dialect"),
@@ -100,6 +101,8 @@ def violations(graph: Mapping[str, Iterable[str]]) -> list[str]:
                     wrong.append(f"{rule}: semantic.{name} imports semantic.{target}")
             if layer_of(name) == "errors" and target != name:
                 wrong.append(f"errors imports nothing of ours: semantic.{name} imports {target}")
+            if layer_of(name) == "progress" and target != name:
+                wrong.append(f"progress imports nothing of ours: semantic.{name} imports {target}")
     return wrong
 
 

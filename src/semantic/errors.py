@@ -101,7 +101,7 @@ CODES: dict[str, str] = {
     "SEM409": "the RDF export does not conform to the SHACL shapes",
     "SEM410": "invalid engine URL or engine name",
     "SEM411": "cannot connect to the engine",
-    "SEM412": "the engine's driver is not installed",
+    "SEM412": "an optional package is not installed (an engine's driver, pandas)",
     "SEM413": "a password is written in semantic.yml",
     "SEM414": "the engine cannot do this",
     "SEM415": "views not published: the data fails its quality rules",

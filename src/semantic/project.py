@@ -7,6 +7,9 @@ SELECT
 FROM orders AS orders
 >>> project.query("SELECT order_count WHERE order_date.year = DATE '1995-01-01'").to_pylist()
 [{'order_count': 2204}]
+>>> project.query_df("SELECT order_count WHERE order_date.year = DATE '1995-01-01'")
+   order_count
+0         2204
 """
 
 from __future__ import annotations
@@ -301,6 +304,19 @@ class Project:
         sql = render_sql(plan, target.dialect, pretty=False, schema=self.column_types)
         return target.execute(sql, {p: bound[p] for p in plan.params}, limits or self.limits)
 
+    def query_df(
+        self,
+        query: QueryInput,
+        params: Mapping[str, Any] | None = None,
+        engine: Engine | str | None = None,
+        *,
+        limits: Limits | None = None,
+    ) -> Any:
+        """`query` (see `query`) as a pandas DataFrame, which needs
+        `pip install 'semantic[pandas]'` (SEM412 without it). `query(...).to_pandas()` is the
+        same, through pyarrow, with pyarrow's own error when pandas is missing."""
+        return to_pandas(self.query(query, params, engine, limits=limits))
+
     def key_measures(self, engine: Engine | str | None = None) -> list[KeyMeasure]:
         """Every key promise of the model measured on the data of `engine` (see `query`):
         measured once per session, and kept on disk while data files do not change (see
@@ -344,6 +360,21 @@ class Project:
             self.prepare_data()
             diagnostics += self.check_data()
         return diagnostics
+
+
+def to_pandas(table: pa.Table) -> Any:
+    """An Arrow result as a pandas DataFrame, or SEM412 naming the extra that installs
+    pandas (an optional package: `pip install semantic` brings none)."""
+    try:
+        import pandas  # noqa: F401 (pyarrow's to_pandas imports it; this says what is missing)
+    except ImportError:
+        raise error(
+            "SEM412",
+            "a result as a pandas DataFrame needs pandas, which is not installed",
+            None,
+            "pip install 'semantic[pandas]' (or read the Arrow table: .to_pylist(), .to_pydict())",
+        ) from None
+    return table.to_pandas()
 
 
 def _read_by(plan: Plan, named: Iterable[str], model: Model) -> tuple[set[str], set[str]]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import semantic.cli.check as check
 import semantic.cli.exchange as exchange
 import semantic.cli.query as query
+import semantic.cli.show as show
 import semantic.cli.views as views
 from semantic.cli.app import app
 from semantic.cli.docs import docs_app
@@ -24,6 +25,7 @@ app.command()(query.query)
 app.command()(check.schema)
 app.command()(check.quality)
 app.command()(query.explain)
+app.command()(show.show)
 app.command()(query.terms)
 app.command()(query.search)
 app.command()(views.load)

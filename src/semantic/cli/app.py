@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from semantic.cli.metavars import HonestGroup
 from semantic.errors import Diagnostic, SemanticError
 
 app = typer.Typer(
@@ -22,6 +23,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=HonestGroup,  # options show what to type, not Python types (cli/metavars.py)
 )
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -66,12 +68,25 @@ OutputOption = Annotated[
 
 @app.callback()
 def main_options(
+    ctx: typer.Context,
     project: ProjectOption = Path("."),
     debug: Annotated[bool, typer.Option("--debug", help="Show Python tracebacks.")] = False,
+    quiet: Annotated[
+        bool,
+        typer.Option(
+            "--quiet", "-q", help="No progress on standard error (never shown when piped)."
+        ),
+    ] = False,
 ) -> None:
     """A business glossary that compiles to SQL."""
     state.project_path = project
     state.debug = debug
+    from semantic.cli.progress import TerminalProgress, shows_progress
+
+    if shows_progress(err, quiet):  # the command's long work shows, until it ends
+        from semantic.progress import listening
+
+        ctx.with_resource(listening(TerminalProgress(err)))
 
 
 @contextmanager
@@ -84,8 +99,8 @@ def reported() -> Iterator[None]:
             raise
         print_diagnostics(exc.diagnostics)
         raise typer.Exit(1) from None
-    except (typer.Exit, typer.Abort):
-        raise
+    except (typer.Exit, typer.Abort, typer.BadParameter):
+        raise  # a usage error (exit 2) is typer's to print
     except Exception as exc:
         if state.debug:
             raise

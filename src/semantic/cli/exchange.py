@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from semantic.cli.app import CheckFormat, OutputOption, out, reported, say, state
+from semantic.cli.choices import checked_language
 from semantic.cli.printing import emit, print_notices
 from semantic.outputs.rdf.document import project_r2rml, project_rdf
 from semantic.project import Project
@@ -100,7 +101,12 @@ def import_skos_file(
         str | None, typer.Option("--domain", help="Put every concept into this one domain.")
     ] = None,
     language: Annotated[
-        str | None, typer.Option("--language", help="Language of literals without a tag.")
+        str | None,
+        typer.Option(
+            "--language",
+            help="Language of literals without a tag: one of semantic.yml's languages "
+            "(default: the first).",
+        ),
     ] = None,
     replace: Annotated[
         bool, typer.Option("--replace", help="Replace existing terms (else they are skipped).")
@@ -113,12 +119,13 @@ def import_skos_file(
     from semantic.interchange.skos import import_skos_into, report_dict, report_line
 
     with reported():
+        project = Project.load(state.project_path)
         result, written = import_skos_into(
-            Project.load(state.project_path),
+            project,
             file,
             into=into,
             domain=domain,
-            language=language,
+            language=checked_language(language, project.model.languages),
             replace=replace,
         )
         if fmt is CheckFormat.json:

@@ -23,11 +23,12 @@ from semantic.cli.app import (
     say,
     state,
 )
+from semantic.cli.choices import checked_kind, checked_language
 from semantic.cli.printing import print_result
 from semantic.cli.tables import Column, print_table
 from semantic.compiler.parse import QueryInput
 from semantic.compiler.refs import OutputColumn, Ref, ref_of
-from semantic.errors import Diagnostic, SemanticError, Span, suggest
+from semantic.errors import Diagnostic, SemanticError, Span
 from semantic.model import Model
 from semantic.model.grains import grain_heading
 from semantic.model.names import normalize_name
@@ -79,19 +80,6 @@ def _typed(value: str) -> Any:
         except (ValueError, decimal.InvalidOperation):
             continue
     return value
-
-
-def check_language(model: Model, language: str | None) -> None:
-    """A usage error (exit 2) unless `language` is None or one of the project's languages."""
-    if language is None or language in model.languages:
-        return
-    close = suggest(language, model.languages)
-    raise typer.BadParameter(
-        f"'{language}' is not a language of this project; semantic.yml's languages: "
-        + ", ".join(model.languages)
-        + (f" ({close})" if close else ""),
-        param_hint="'--language'",
-    )
 
 
 def result_headers(model: Model, columns: Sequence[OutputColumn], language: str) -> list[str]:
@@ -176,7 +164,7 @@ def query(
     result."""
     with reported():
         project = Project.load(state.project_path)
-    check_language(project.model, language)  # a usage error (exit 2), outside `reported`
+    checked_language(language, project.model.languages)  # a usage error (exit 2)
     with reported():
         text = read_query(query)
         if explain_plan:
@@ -215,7 +203,12 @@ def terms(
         str | None, typer.Option("--language", "-l", help="Label language.")
     ] = None,
     kind: Annotated[
-        str | None, typer.Option("--kind", help="dimension, time_dimension, metric or segment.")
+        str | None,
+        typer.Option(
+            "--kind",
+            callback=checked_kind,
+            help="dimension, time_dimension, metric, segment or concept (or plural: metrics).",
+        ),
     ] = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
@@ -223,7 +216,8 @@ def terms(
     from semantic.outputs.search import list_terms
 
     with reported():
-        rows = list_terms(Project.load(state.project_path).model, language, kind)
+        model = Project.load(state.project_path).model
+        rows = list_terms(model, checked_language(language, model.languages), kind)
         print_result(
             pa.Table.from_pylist(rows) if rows else pa.table({"id": pa.array([], pa.string())}),
             fmt,
@@ -252,7 +246,8 @@ def search(
     from semantic.outputs.search import find_terms
 
     with reported():
-        hits = find_terms(Project.load(state.project_path).model, text, language, limit)
+        model = Project.load(state.project_path).model
+        hits = find_terms(model, text, checked_language(language, model.languages), limit)
         rows = [hit.as_dict() for hit in hits]
         if fmt is SearchFormat.json:
             sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from semantic.cli.app import EngineOption, out, reported, say, state
+from semantic.cli.choices import checked_language
 from semantic.outputs.views import DEFAULT_SCHEMA, ViewPlan
 from semantic.project import Project
 
@@ -126,6 +127,7 @@ def _on_target(
     from semantic.outputs.publish import publication_engine
 
     project = Project.load(state.project_path)
+    checked_language(options["language"], project.model.languages)
     with publication_engine(project, engine, write=write) as target:
         return step(project.model, target, **options)
 

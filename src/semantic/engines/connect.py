@@ -23,6 +23,7 @@ from urllib.parse import parse_qs, urlsplit
 from semantic.engines.base import Engine
 from semantic.errors import Diagnostic, Span, error, suggest
 from semantic.model import Model
+from semantic.progress import task
 
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 #: URL prefixes and the engine each opens
@@ -97,9 +98,10 @@ def open_engine(
     url = interpolate(url)
     kind = engine_kind(url)
     if kind == "postgres":
-        from semantic.engines.postgres import PostgresEngine
+        from semantic.engines.postgres import PostgresEngine, redact
 
-        return PostgresEngine(model, url)
+        with task(f"connecting to {redact(url)}"):
+            return PostgresEngine(model, url)
     if kind == "duckdb" and data is None and duckdb_database(url) != ":memory:":
         from semantic.engines.duckdb import DuckDBEngine
 
@@ -119,9 +121,11 @@ def open_engine(
     from semantic.engines.spark import SparkEngine
 
     if url.startswith("sc://"):
-        return SparkEngine(model, data, fmt, remote=url)
+        with task(f"connecting to Spark Connect at {url}"):
+            return SparkEngine(model, data, fmt, remote=url)
     master = url.removeprefix("spark:") if not url.startswith("spark://") else url
-    return SparkEngine(model, data, fmt, master=master or "local[*]")
+    with task(f"starting Spark on {master or 'local[*]'}"):
+        return SparkEngine(model, data, fmt, master=master or "local[*]")
 
 
 def literal_password(url: str) -> str | None:

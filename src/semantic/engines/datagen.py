@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 
 from semantic.errors import Span, error
+from semantic.progress import task
 
 TPCH_TABLES = ("region", "nation", "supplier", "part", "partsupp", "customer", "orders", "lineitem")
 
@@ -45,7 +46,8 @@ def ensure_tpch(directory: Path, scale: float, fmt: str = "parquet") -> bool:
     staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}-", dir=directory.parent))
     try:
         command = [tpchgen_executable(), fmt, "-s", f"{scale:g}", f"--output-dir={staging}"]
-        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        with task(f"generating the TPC-H demo data (scale {scale:g})"):
+            done = subprocess.run(command, capture_output=True, text=True, check=False)
         if done.returncode != 0:
             raise error(
                 "SEM405",

@@ -28,6 +28,7 @@ from semantic.compiler.resolve import Path, describe_path, find_path
 from semantic.errors import Diagnostic, SemanticError
 from semantic.model import Edge, Entity, Model, Term
 from semantic.model.nodes import column, table
+from semantic.progress import task
 
 #: runs a SELECT and returns its rows
 Fetch = Callable[[str], list[tuple[Any, ...]]]
@@ -79,6 +80,13 @@ def check_keys(model: Model, fetch: Fetch, dialect: str = "duckdb") -> list[Diag
 def measure_keys(model: Model, fetch: Fetch, dialect: str = "duckdb") -> list[KeyMeasure]:
     """Every key promise of `model` measured on the data, in a stable order: primary keys not
     NULL, keys unique, foreign keys matched, metrics covered."""
+    with task("measuring keys") as step:
+        return _measure_keys(model, fetch, dialect, step)
+
+
+def _measure_keys(
+    model: Model, fetch: Fetch, dialect: str, step: Callable[[str], None]
+) -> list[KeyMeasure]:
     types = column_types(model)
 
     def one(query: exp.Select) -> tuple[Any, ...]:
@@ -100,6 +108,7 @@ def measure_keys(model: Model, fetch: Fetch, dialect: str = "duckdb") -> list[Ke
     found: list[KeyMeasure] = []
     for entity in model.entities.values():
         if entity.primary_key:
+            step(f"{entity.id}: primary key")
             nulls, example = one(_nulls(entity, entity.primary_key))
             found.append(
                 KeyMeasure(
@@ -114,6 +123,7 @@ def measure_keys(model: Model, fetch: Fetch, dialect: str = "duckdb") -> list[Ke
             )
     for (eid, columns), why in _unique_keys(model).items():
         entity = model.entities[eid]
+        step(f"{eid}: unique {', '.join(columns)}")
         values, rows, example = one(_duplicates(entity, columns))
         found.append(
             KeyMeasure(
@@ -130,6 +140,7 @@ def measure_keys(model: Model, fetch: Fetch, dialect: str = "duckdb") -> list[Ke
     for edges in model.edges.values():
         for edge in edges:
             if edge.declared and edge.cardinality == "many_to_one":
+                step(f"{edge.hop}: matches")
                 (orphans,) = one(_orphans(model, edge))
                 found.append(
                     KeyMeasure(
@@ -151,6 +162,7 @@ def measure_keys(model: Model, fetch: Fetch, dialect: str = "duckdb") -> list[Ke
             if query is None:
                 continue
             assert term.entity is not None
+            step(f"{term.id}: rows reached")
             (lost,) = one(query)
             found.append(
                 KeyMeasure(

@@ -22,6 +22,7 @@ from semantic.engines.base import Engine
 from semantic.engines.integrity import Fetch, KeyMeasure, measure_keys
 from semantic.model import Model, QualityRule
 from semantic.model.nodes import column, table
+from semantic.progress import task
 from semantic.project import Project
 
 
@@ -64,10 +65,18 @@ def measure_quality(model: Model, fetch: Fetch, dialect: str = "duckdb") -> list
     check is true (a NULL result does not count as met)."""
     results = []
     types = column_types(model)
-    for entity in model.entities.values():
-        rules = [*entity.quality]
-        rules += [r for t in model.terms.values() for r in t.quality if r.entity == entity.id]
+    rules = [
+        rule
+        for entity in model.entities.values()
+        for rule in [
+            *entity.quality,
+            *(r for t in model.terms.values() for r in t.quality if r.entity == entity.id),
+        ]
+    ]
+    with task("measuring quality rules", total=len(rules)) as step:
         for rule in rules:
+            step(f"{rule.entity}: {rule.id}")
+            entity = model.entities[rule.entity]
             met = exp.Sum(
                 this=exp.Case(
                     ifs=[exp.If(this=rule.check.copy(), true=exp.Literal.number(1))],

@@ -43,6 +43,7 @@ from semantic.interchange.common import (
 )
 from semantic.interchange.dbt.metrics import _Metrics
 from semantic.interchange.dbt.models import _Node
+from semantic.progress import task
 
 __all__ = ["DbtImport", "DbtImporter", "import_dbt", "import_dbt_into"]
 
@@ -87,16 +88,20 @@ class _Importer(_Metrics):
         paths = list(project.get("model-paths") or project.get("source-paths") or ["models"])
         semantic: list[_Node] = []
         metrics: list[_Node] = []
-        for folder in paths:
-            for path in _yaml_files(self.root / folder):
+        files = [path for folder in paths for path in _yaml_files(self.root / folder)]
+        with task(f"reading the dbt project {self.root.name}", total=len(files)) as step:
+            trees = []
+            for path in files:
                 name = str(path.relative_to(self.root))
-                tree = _load(path, name)
-                if not isinstance(tree, CommentedMap):
-                    continue
-                semantic += [_Node(name, m) for m in tree.get("semantic_models") or []]
-                metrics += [_Node(name, m) for m in tree.get("metrics") or []]
-                for model in tree.get("models") or []:
-                    self.model_properties(_Node(name, model))
+                step(name)
+                trees.append((name, _load(path, name)))
+        for name, tree in trees:
+            if not isinstance(tree, CommentedMap):
+                continue
+            semantic += [_Node(name, m) for m in tree.get("semantic_models") or []]
+            metrics += [_Node(name, m) for m in tree.get("metrics") or []]
+            for model in tree.get("models") or []:
+                self.model_properties(_Node(name, model))
         if not semantic:
             raise error(
                 "SEM222",
