@@ -290,3 +290,11 @@ def test_a_german_site_first_and_an_untranslated_language(tmp_path: Path) -> Non
     assert "Glossary" in italian.text  # English words around the Italian glossary
     assert "<h1>Città</h1>" in (site / "it" / "terms" / "city.html").read_text(encoding="utf-8")
     assert set(german.switch) == {"en", "it"}
+
+
+def test_the_docs_count_the_files_of_the_example_site(tmp_path: Path) -> None:
+    text = (ROOT / "docs" / "catalog.md").read_text("utf-8")
+    match = re.search(r"^wrote (\d+) files to", text, re.M)
+    assert match is not None
+    report = build_site(Project.load(ROOT), tmp_path / "site", samples=False)
+    assert len(report.pages) == int(match.group(1))

@@ -288,3 +288,15 @@ def test_the_time_budget_bounds_the_samples(project: Project) -> None:
     assert found.terms == {}
     [warning] = found.warnings
     assert warning.code == "SEM444" and "stopped after 0 s" in warning.message
+
+
+def test_the_sample_queries_of_the_docs_are_the_ones_run(project: Project) -> None:
+    text = (ROOT / "docs" / "catalog.md").read_text("utf-8")
+    section = text[text.index("## Sample values") :]
+    table = re.findall(r"^\| `(\w+)` \| (.+) \|$", section, re.M)
+    assert len(table) == 5
+    found = collect_samples(project, project.engine).terms
+    for term, queries in table:
+        sample = found[term]
+        ran = [t.query for t in (sample.values, sample.total, sample.by) if t is not None]
+        assert re.findall(r"`([^`]+)`", queries) == ran, term
