@@ -300,3 +300,23 @@ def test_the_sample_queries_of_the_docs_are_the_ones_run(project: Project) -> No
         sample = found[term]
         ran = [t.query for t in (sample.values, sample.total, sample.by) if t is not None]
         assert re.findall(r"`([^`]+)`", queries) == ran, term
+
+
+def test_samples_are_read_on_the_default_engine(tmp_path: Path) -> None:
+    """A project whose default engine is a DuckDB file (no data folder): the samples come
+    from it; one whose default engine cannot be reached is built without them, with a
+    warning."""
+    import duckdb
+
+    database = tmp_path / "shops.duckdb"
+    with duckdb.connect(str(database)) as connection:
+        connection.execute(f"CREATE TABLE shop AS {SHOP_ROWS}")
+    engines = "name: tiny\nlanguages: [en, fr]\nengines:\n  shops:\n    default: true\n"
+    root = write_project(tmp_path, SHOPS, config=engines + f"    url: duckdb:///{database}\n")
+    report = build_site(Project.load(root))
+    assert sample_tables(report.output / "terms" / "city.html") == [[["Lyon", "2"], ["Nice", "1"]]]
+    write_project(tmp_path, SHOPS, config=engines + "    url: postgresql://nobody@127.0.0.1:1/x\n")
+    report = build_site(Project.load(root))
+    [warning] = [w for w in report.warnings if w.code == "SEM444"]
+    assert warning.message.startswith("the site shows no sample values: SEM411")
+    assert sample_section(report.output / "terms" / "city.html") is None

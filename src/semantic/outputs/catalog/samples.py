@@ -244,12 +244,16 @@ class _Runner:
     ) -> SampleTable | None:
         try:
             table = self.project.query(text, engine=self.engine, limits=self.limits)
-        except SemanticError as exc:
-            first = exc.diagnostics[0]
+        except Exception as exc:  # noqa: BLE001 - a sample never stops the build
+            why = (
+                f"{exc.diagnostics[0].code} {exc.diagnostics[0].message}"
+                if isinstance(exc, SemanticError)
+                else f"{type(exc).__name__}: {exc}"
+            )
             self.warnings.append(
                 Diagnostic(
                     "SEM444",
-                    f"no sample values for term '{term.id}': {first.code} {first.message}",
+                    f"no sample values for term '{term.id}': {why}",
                     term.span,
                     f'run `semantic query "{text}"` to see why; or build with --no-samples',
                     severity="warning",
