@@ -11,6 +11,7 @@ browser is never downloaded: never run `playwright install`.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -99,7 +100,7 @@ def browser() -> Iterator[Any]:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     output = tmp_path_factory.mktemp("browser") / "site"
-    build_site(Project.load(ROOT), output)
+    build_site(Project.load(ROOT), output, samples=True)  # with the demo data's values
     return output
 
 
@@ -127,6 +128,87 @@ def shoot(page: Any, name: str) -> Path:
     page.screenshot(path=str(path), full_page=True)
     assert path.stat().st_size > 10_000
     return path
+
+
+#: Words of the English interface that a French page must not show around its content.
+ENGLISH_UI = [
+    "Glossary", "Entities", "Subject areas", "Search", "Home", "Definition", "Owners",
+    "Synonyms", "Related", "Names", "Governance", "Status", "Confidentiality", "Domain",
+    "Physical mapping", "Lineage", "Example query", "Business query", "Compiled SQL",
+    "Quality", "Sample values", "Values", "Built by", "approved", "internal", "metric",
+    "dimension of", "year", "English", "French", "Used by", "Broader", "Narrower", "terms",
+    "business glossary", "All languages", "Nothing matches", "column of", "catalog",
+]  # fmt: skip
+#: The interface's text of a page: its text and its placeholders and labels, without what
+#: the glossary, the model or the data wrote (marked by a `lang`, or as content, code, values).
+CHROME = """() => {
+  const copy = document.body.cloneNode(true);
+  copy.querySelectorAll('[lang], code, pre, script, .code, .content, .sample-value, .lang,'
+      + ' .term-id').forEach((node) => node.remove());
+  const labels = [...copy.querySelectorAll('[placeholder], [aria-label], [title]')].map(
+      (node) => ['placeholder', 'aria-label', 'title'].map((a) => node.getAttribute(a) || ''));
+  document.body.appendChild(copy);  // innerText needs the copy laid out
+  const text = copy.innerText;
+  copy.remove();
+  return text + ' ' + labels.flat().join(' ') + ' ' + document.title;
+}"""
+
+
+def english_words(text: str) -> list[str]:
+    return [w for w in ENGLISH_UI if re.search(rf"\b{re.escape(w)}\b", text, re.I)]
+
+
+def test_the_french_catalog_speaks_french_and_switches_to_english(site: Path, page: Any) -> None:
+    for name in ("index.html", "terms/net_revenue.html"):
+        page.goto(url(site, name))
+        english = page.evaluate(CHROME)
+        assert {"Glossary", "Owners"} & set(english_words(english)) or name == "index.html"
+        shoot(page, ("home" if name == "index.html" else "term-net_revenue") + "-en")
+        page.goto(url(site, f"fr/{name}"))
+        assert page.evaluate("document.documentElement.lang") == "fr"
+        french = page.evaluate(CHROME)
+        assert english_words(french) == [], (name, french)
+        assert "Glossaire" in french and "Entités" in french
+        shoot(page, ("home" if name == "index.html" else "term-net_revenue") + "-fr")
+    # a French term page: French headings, the samples in French numbers, and back to English
+    assert page.locator("h1").inner_text() == "Chiffre d'affaires net"
+    headings = page.locator("main h2").all_inner_texts()
+    assert headings[:4] == ["Noms", "Gouvernance", "Valeurs", "Correspondance physique"]
+    assert "\u202f" in page.locator(".sample-total .sample-value").inner_text()  # 2 045 134 942,09
+    assert page.locator("table.sample-values th").first.inner_text().lower() == (
+        "date de commande (année)"
+    )
+    page.locator('a.lang-switch[hreflang="en"]').click()
+    page.wait_for_url("**/terms/net_revenue.html")
+    assert "/fr/" not in page.url
+    assert page.locator("h1").inner_text() == "Net revenue"
+    assert page.evaluate("document.documentElement.lang") == "en"
+    assert page.problems == []
+
+
+def test_the_french_search_labels_its_results_in_french(site: Path, page: Any) -> None:
+    page.goto(url(site, "fr/index.html"))
+    page.locator("#q").press_sequentially("net revenue", delay=20)
+    first = page.locator("#results .hit-link").first
+    assert first.locator(".hit-label").inner_text() == "Chiffre d'affaires net"
+    assert first.locator(".badge").inner_text() == "indicateur"
+    assert page.locator("#results .hit-why").first.inner_text().strip() == "identifiant\u00a0:"
+    # the language switch keeps the search
+    page.locator('a.lang-switch[hreflang="en"]').click()
+    page.wait_for_url("**/index.html?q=net*")
+    assert "/fr/" not in page.url
+    assert page.locator("#results .hit-label").first.inner_text() == "Net revenue"
+    page.goto(url(site, "fr/index.html") + "?q=zzqxj")
+    assert page.locator("#results .empty").inner_text() == "Aucun résultat pour « zzqxj »."
+    page.goto(url(site, "fr/terms/order_count.html"))
+    page.locator(".top-search input").fill("panier moyen")
+    page.locator(".top-search input").press("Enter")
+    page.wait_for_url("**/fr/index.html?q=panier*")
+    first = page.locator("#results .hit-link").first
+    assert first.locator(".hit-label").inner_text() == "Panier moyen"
+    first.click()
+    page.wait_for_url("**/fr/terms/average_order_value.html")
+    assert page.problems == []
 
 
 def test_a_french_synonym_finds_the_english_term_and_its_sql(site: Path, page: Any) -> None:
@@ -162,13 +244,16 @@ def test_the_search_box_of_any_page_searches_from_the_home_page(site: Path, page
 def test_browser_and_python_searches_agree(site: Path, page: Any) -> None:
     index = search_index(Project.load(ROOT).model)
     page.goto(url(site, "index.html"))
-    for language in (None, "en", "fr"):
+    for language, prefer in ((None, None), ("en", None), ("fr", None), (None, "fr")):
         for query in PARITY_QUERIES:
             in_browser = page.evaluate(
-                "([q, l]) => window.semanticSearch(q, l, 1000)", [query, language]
+                "([q, l, p]) => window.semanticSearch(q, l, 1000, p)", [query, language, prefer]
             )
-            in_python = [h.as_dict() for h in search(index, query, language=language, limit=1000)]
-            assert in_browser == in_python, (query, language)
+            in_python = [
+                h.as_dict()
+                for h in search(index, query, language=language, limit=1000, prefer=prefer)
+            ]
+            assert in_browser == in_python, (query, language, prefer)
     keys = page.evaluate("(texts) => texts.map(window.semanticSearchKey)", PARITY_QUERIES)
     assert keys == [search_key(q) for q in PARITY_QUERIES]
 

@@ -127,6 +127,7 @@ CODES: dict[str, str] = {
     "SEM439": "a primary key is NULL in some rows of the data",
     "SEM440": "a metric leaves out the rows without a match on a relationship it reads",
     "SEM441": "a query reads data that breaks a declared key",
+    "SEM444": "the catalog site shows less than it could: no samples, or no interface translation",
 }
 
 

@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from semantic.cli.app import print_diagnostics, reported, say, state
+from semantic.outputs.catalog.samples import DEFAULT_MAX_CONFIDENTIALITY
 from semantic.project import Project
+
+
+class Level(StrEnum):
+    """Confidentiality levels, from the least to the most confidential."""
+
+    public = "public"
+    internal = "internal"
+    confidential = "confidential"
+    restricted = "restricted"
+
+
+DEFAULT_LEVEL = Level(DEFAULT_MAX_CONFIDENTIALITY)
 
 docs_app = typer.Typer(
     rich_markup_mode="markdown",
@@ -27,12 +41,32 @@ def docs_build(
         bool,
         typer.Option("--quality", help="Measure the quality rules on the data and show results."),
     ] = False,
+    samples: Annotated[
+        bool | None,
+        typer.Option(
+            "--samples/--no-samples",
+            help="Show sample values of each dimension and metric, read on the default "
+            "engine (default: when the data is there; --samples also generates the demo data).",
+            show_default=False,
+        ),
+    ] = None,
+    max_confidentiality: Annotated[
+        Level,
+        typer.Option("--max-confidentiality", help="Show the values of terms up to this level."),
+    ] = DEFAULT_LEVEL,
 ) -> None:
-    """Build the static catalog site: search, a page per term, entity and domain."""
+    """Build the static catalog site: search, a page per term, entity and domain, in each
+    language of the project."""
     from semantic.outputs.catalog.site import build_site
 
     with reported():
-        report = build_site(Project.load(state.project_path), output, quality=with_quality)
+        report = build_site(
+            Project.load(state.project_path),
+            output,
+            quality=with_quality,
+            samples=samples,
+            max_confidentiality=max_confidentiality.value,
+        )
         print_diagnostics(report.warnings)
         say(
             f"wrote {len(report.pages)} files to {report.output}; open "

@@ -21,6 +21,8 @@ The algorithm, which both implementations follow step by step:
    A field's kind then adds its weight: id 15, label 10, synonym 5, hidden label (a known
    misspelling) 4, definition 0.
    A typo is a letter added, dropped, changed, or two neighbours swapped.
+   With a preferred language (the catalog site's pages in that language), a match in it adds
+   3: ahead of the same match in another language, not of a better kind of match.
 3. Results are ordered by score, highest first, then by id.
 
 >>> from semantic.project import Project
@@ -56,6 +58,8 @@ FIELD_WEIGHT: Mapping[str, int] = {
 EXACT, PREFIX, WORDS, INSIDE, FUZZY = 100, 90, 70, 60, 50
 #: Fewest letters of a query word before one typo is forgiven, then two.
 ONE_TYPO, TWO_TYPOS = 4, 7
+#: Added to a match in the preferred language (see `search`).
+PREFERRED = 3
 #: Results `search` returns unless told otherwise.
 DEFAULT_LIMIT = 20
 
@@ -188,18 +192,21 @@ def search(
     *,
     language: str | None = None,
     limit: int = DEFAULT_LIMIT,
+    prefer: str | None = None,
 ) -> list[SearchHit]:
     """The entries of `index` that match `text`, best first (see the module's docstring).
 
     With `language`, labels, synonyms and definitions in other languages are not searched
-    (ids and language-neutral fields always are), and results are labelled in it.
+    (ids and language-neutral fields always are), and results are labelled in it. With
+    `prefer`, every language is searched, a match in `prefer` ranks first among equals, and
+    results are labelled in it (the catalog site's pages in that language).
     """
     query = search_key(text)
     if not query:
         return []
     words = query.split(" ")
     languages: Sequence[str] = index["languages"]
-    shown = language or (languages[0] if languages else None)
+    shown = language or prefer or (languages[0] if languages else None)
     hits: list[SearchHit] = []
     for entry in index["entries"]:
         best: tuple[int, list[Any]] | None = None
@@ -209,7 +216,7 @@ def search(
                 continue
             score = field_score(query, words, key, kind)
             if score > 0:
-                score += FIELD_WEIGHT[kind]
+                score += FIELD_WEIGHT[kind] + (PREFERRED if lang and lang == prefer else 0)
                 if best is None or score > best[0]:
                     best = (score, field)
         if best is None:

@@ -65,14 +65,22 @@ def _compiled(project: Project, text: str) -> str | None:
         return None
 
 
+def metric_dimensions(model: Model, term: Term) -> Iterator[str]:
+    """What to show a metric by, the most telling first, as written in a query
+    (`order_date.year`): a window or shift along its own time dimension, at a grain it
+    allows; then time dimensions by year and dimensions that its rows reach (see
+    `_dimensions`). Not each one compiles with the metric."""
+    for spec in (term.window, term.shift):
+        if spec is not None:
+            for grain in GRAINS:
+                yield f"{spec.time}.{grain}"
+    yield from _dimensions(model, _home(model, term))
+
+
 def _candidates(model: Model, term: Term) -> Iterator[str]:
     home = _home(model, term)
     if term.kind == "metric":
-        for spec in (term.window, term.shift):
-            if spec is not None:  # along its own time dimension, at a grain it allows
-                for grain in GRAINS:
-                    yield f"SELECT {spec.time}.{grain}, {term.id}"
-        for dimension in _dimensions(model, home):
+        for dimension in metric_dimensions(model, term):
             yield f"SELECT {dimension}, {term.id}"
         yield f"SELECT {term.id}"
     elif term.kind == "segment":

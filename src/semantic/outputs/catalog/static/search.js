@@ -7,6 +7,7 @@
   var FIELD_WEIGHT = { id: 15, label: 10, synonym: 5, hidden_label: 4, definition: 0 };
   var EXACT = 100, PREFIX = 90, WORDS = 70, INSIDE = 60, FUZZY = 50;
   var ONE_TYPO = 4, TWO_TYPOS = 7;
+  var PREFERRED = 3;
   var DEFAULT_LIMIT = 20;
 
   /* names.normalize_name, then punctuation as spaces (search.search_key) */
@@ -76,13 +77,14 @@
     return Math.max(FUZZY - 5 * typos, 20);
   }
 
-  function search(index, text, language, limit) {
+  function search(index, text, language, limit, prefer) {
     if (limit === undefined || limit === null) limit = DEFAULT_LIMIT;
     language = language || null;
+    prefer = prefer || null;
     var query = searchKey(text);
     if (!query) return [];
     var words = query.split(" ");
-    var shown = language || (index.languages.length ? index.languages[0] : null);
+    var shown = language || prefer || (index.languages.length ? index.languages[0] : null);
     var hits = [];
     index.entries.forEach(function (entry) {
       var best = null;
@@ -91,7 +93,7 @@
         if (language !== null && lang !== null && lang !== language) return;
         var score = fieldScore(query, words, key, kind);
         if (score > 0) {
-          score += FIELD_WEIGHT[kind];
+          score += FIELD_WEIGHT[kind] + (lang && lang === prefer ? PREFERRED : 0);
           if (best === null || score > best.score) best = { score: score, field: field };
         }
       });
@@ -110,15 +112,17 @@
     return hits.slice(0, limit);
   }
 
-  window.semanticSearch = function (text, language, limit) {
-    return search(window.SEMANTIC_INDEX, text, language, limit);
+  window.semanticSearch = function (text, language, limit, prefer) {
+    return search(window.SEMANTIC_INDEX, text, language, limit, prefer);
   };
   window.semanticSearchKey = searchKey;
 
-  /* --- the search box of the home page --- */
-  var KINDS = { dimension: "dimension", time_dimension: "time dimension", metric: "metric",
-                segment: "segment", concept: "concept", entity: "entity",
-                subject_area: "subject area" };
+  /* --- the search box of the home page, in the page's language --- */
+  /* the words of the page's language, written by `semantic docs build` into the page */
+  function interfaceWords() {
+    var node = document.getElementById("interface-words");
+    return node ? JSON.parse(node.textContent) : { messages: {}, kinds: {} };
+  }
 
   function element(tag, className, text) {
     var node = document.createElement(tag);
@@ -127,11 +131,13 @@
     return node;
   }
 
-  function render(results, hits, text) {
+  function render(results, hits, text, words) {
+    var messages = words.messages;
     results.textContent = "";
     if (!searchKey(text)) return;
     if (!hits.length) {
-      results.appendChild(element("li", "empty", "Nothing matches \u201c" + text + "\u201d."));
+      var empty = (messages.no_results || "Nothing matches \u201c{text}\u201d.");
+      results.appendChild(element("li", "empty", empty.replace("{text}", text)));
       return;
     }
     hits.forEach(function (hit) {
@@ -139,12 +145,14 @@
       var link = element("a", "hit-link");
       link.href = hit.url;
       link.appendChild(element("span", "hit-label", hit.label));
-      link.appendChild(element("span", "badge kind-" + hit.kind, KINDS[hit.kind] || hit.kind));
+      link.appendChild(element("span", "badge kind-" + hit.kind, words.kinds[hit.kind] || hit.kind));
       link.appendChild(element("code", "hit-id", hit.id));
       item.appendChild(link);
-      var why = hit.matched.replace("_", " ") + (hit.language ? " (" + hit.language + ")" : "");
+      var field = messages["field_" + hit.matched] || hit.matched.replace("_", " ");
+      var why = field + (hit.language ? " (" + hit.language + ")" : "");
       var match = element("div", "hit-match");
-      match.appendChild(element("span", "hit-why", why + ": "));
+      var said = (messages.match_why || "{field}:").replace("{field}", why);
+      match.appendChild(element("span", "hit-why", said + " "));
       match.appendChild(element("span", "hit-text", hit.text));
       item.appendChild(match);
       results.appendChild(item);
@@ -156,8 +164,16 @@
     var results = document.getElementById("results");
     var lang = document.getElementById("lang");
     if (!input || !results || !window.SEMANTIC_INDEX) return;
+    var words = interfaceWords();
+    /* every language is searched; the page's comes first among equal matches */
+    var page = document.documentElement.lang || null;
     function run() {
-      render(results, window.semanticSearch(input.value, lang ? lang.value : null), input.value);
+      var hits = window.semanticSearch(input.value, lang ? lang.value : null, null, page);
+      render(results, hits, input.value, words);
+      var query = input.value ? "?q=" + encodeURIComponent(input.value) : "";
+      document.querySelectorAll("a.lang-switch").forEach(function (a) {
+        a.href = a.getAttribute("href").split("?")[0] + query;  /* keep the search */
+      });
       try {
         var url = new URL(window.location.href);
         if (input.value) url.searchParams.set("q", input.value); else url.searchParams.delete("q");
