@@ -329,7 +329,7 @@ def test_subject_areas_are_in_the_model(project: Project) -> None:
     assert area.dimensions == ("customer_region", "customer_nation", "market_segment")
     yearly = project.model.subject_areas["yearly_sales"]
     assert subject_area_query(project.model, yearly, "fr") == (
-        'SELECT order_date.year AS "Date de commande (year)", order_count AS "Nombre de '
+        'SELECT order_date.year AS "Date de commande (année)", order_count AS "Nombre de '
         'commandes", net_revenue AS "Chiffre d\'affaires net", gross_revenue AS '
         "\"Chiffre d'affaires brut\" WHERE order_status = 'F'"
     )
@@ -451,7 +451,7 @@ def test_bi_tool_reads_the_numbers_of_semantic_query(project: Project, tmp_path:
     ).fetchall()
     assert normalized(yearly) == normalized(hand)
     assert bi_columns(path, "yearly_sales") == [
-        "Date de commande (year)",
+        "Date de commande (année)",
         "Nombre de commandes",
         "Chiffre d'affaires net",
         "Chiffre d'affaires brut",
@@ -501,7 +501,7 @@ def test_relabel_then_remove_a_subject_area(tmp_path: Path) -> None:
     assert set(plan.replaced) == {v.name for v in plan.views} and plan.dropped == ()
     assert bi_columns(path, "sales_by_channel") == [
         "Canal",
-        "Fecha del pedido (month)",
+        "Fecha del pedido (mes)",
         "Ingresos",
         "Número de pedidos",
     ]

@@ -19,6 +19,7 @@ from semantic.compiler.plan import plan_query
 from semantic.compiler.refs import QUERY_DIALECT
 from semantic.errors import Diagnostic, SemanticError
 from semantic.model import Model, SubjectArea
+from semantic.model.grains import grain_heading
 
 
 def subject_area_query(model: Model, area: SubjectArea, language: str | None = None) -> str:
@@ -29,8 +30,9 @@ def subject_area_query(model: Model, area: SubjectArea, language: str | None = N
 
 def area_names(model: Model, area: SubjectArea, language: str | None) -> dict[str, str]:
     """The column name of each dimension and metric as written in the subject area: the id,
-    or the label in `language`; a time grain is added (`order_date_year`, `Order date
-    (year)`), since a dot in a column name is awkward in BI tools."""
+    or the label in `language`; a time grain is added, named in that language too
+    (`order_date_year`, `Order date (year)`, `Date de commande (année)`), since a dot in a
+    column name is awkward in BI tools."""
     names = {}
     for written in (*area.dimensions, *area.metrics):
         tid, _, grain = written.partition(".")
@@ -38,7 +40,7 @@ def area_names(model: Model, area: SubjectArea, language: str | None) -> dict[st
             names[written] = f"{tid}_{grain}" if grain else tid
         else:
             label = model.terms[tid].label(language)
-            names[written] = f"{label} ({grain})" if grain else label
+            names[written] = grain_heading(label, grain, language) if grain else label
     return names
 
 
