@@ -13,6 +13,7 @@ import datetime as dt
 import json
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from pygments.lexers import SqlLexer
 from sqlglot import exp
 
 from semantic.errors import Diagnostic, Span, error
+from semantic.files.atomic import new_folder_mode
 from semantic.model import FILE_DIALECT, Edge, Entity, Model, QualityRule, Term
 from semantic.outputs.catalog.areas import area_page, areas_of_term
 from semantic.outputs.catalog.diagrams import Arrow, Box, layered_svg
@@ -121,7 +123,10 @@ def _unwritable(target: Path, exc: OSError) -> Exception:
 
 def _swap(staging: Path, target: Path) -> None:
     """Put `staging` at `target`: the old site is moved aside, then deleted."""
-    os.chmod(staging, 0o755)  # mkdtemp makes it private; a site is meant to be read
+    # mkdtemp makes it private (0700); the site gets the mode of the folder it replaces,
+    # or that of a new folder under the umask, like the pages in it
+    mode = stat.S_IMODE(target.stat().st_mode) if target.is_dir() else new_folder_mode()
+    os.chmod(staging, mode)
     if not target.exists():
         os.replace(staging, target)
         return
