@@ -104,7 +104,7 @@ def import_skos_file(
 
     with reported():
         result, written = import_skos_into(
-            Project.load(state.project_path),
+            state.project_path,
             file,
             into=into,
             domain=domain,
@@ -167,10 +167,19 @@ def _import_into(
     fmt: CheckFormat,
     what: str,
 ) -> None:
-    """Run an importer of model and glossary files (dbt, OSI) into `into` (the project's
-    folder by default) and report its notices."""
+    """Run an importer of model and glossary files (dbt, OSI) into `into` (by default the
+    project at or above the current folder, else the current folder, which becomes one) and
+    report its notices."""
+    from semantic.errors import SemanticError
+    from semantic.files.root import find_root
+
     with reported():
-        result, written = importer(source, into or state.project_path, replace=replace)
+        if into is None:
+            try:
+                into = find_root(state.project_path)
+            except SemanticError:  # no project yet: the import makes one here
+                into = state.project_path
+        result, written = importer(source, into, replace=replace)
         print_notices(result.notices, written, fmt, what)
 
 
