@@ -179,9 +179,10 @@ def _term_for_column(draft: Draft, name: str, entity: str) -> str | None:
             "order_count)"
         )
     if other.entity == entity and not other.path and other.kind != "concept":
+        kind = other.kind.replace("_", " ")
         return (
-            f"`expr` names columns of '{entity}', not terms: write the {other.kind.replace('_', ' ')}"
-            f" '{name}' as its expression, {other.expr.sql(FILE_DIALECT)}"
+            f"`expr` names columns of '{entity}', not terms: write the {kind} '{name}' as its "
+            f"expression, {other.expr.sql(FILE_DIALECT)}"
         )
     return f"`expr` names columns of '{entity}', not terms ('{name}' is a term of '{other.entity}')"
 
