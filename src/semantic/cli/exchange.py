@@ -4,7 +4,8 @@ import (SKOS, dbt, OSI) and init (a new project from a database); see docs/impor
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -68,16 +69,37 @@ def export_r2rml(base: BaseOption = None, output: OutputOption = None) -> None:
 def export_osi_file(
     output: OutputOption = None,
     fmt: ReportFormat = CheckFormat.text,
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose", "-v", help="List each construct OSI cannot carry, with its file and line."
+        ),
+    ] = False,
 ) -> None:
     """The models and glossary as Apache Ossie (Open Semantic Interchange) YAML, reporting
-    what OSI cannot carry (kept in a SEMANTIC custom extension)."""
+    what OSI cannot carry (kept in a SEMANTIC custom extension): a count per reason, or
+    each construct with --verbose or --format json."""
     from semantic.interchange.osi_export import export_osi
 
     with reported():
         project = Project.load(state.project_path)
         text, notices = export_osi(project.root, project.config)
         emit(text, output)
-        print_notices(notices, None, fmt, "export osi")
+        if verbose or fmt is CheckFormat.json or not notices:
+            print_notices(notices, None, fmt, "export osi")
+        else:
+            _print_notice_summary(notices, "export osi")
+
+
+def _print_notice_summary(notices: Sequence[Any], what: str) -> None:
+    """An export's notices as one line per reason, with how many constructs it holds: a
+    successful export of a rich project has a notice for nearly every term (its other
+    languages, its owners...), which nobody reads one by one."""
+    counts = Counter((n.code, n.reason) for n in notices)
+    say(f"{what}: {len(notices)} item(s) reported, by reason (--verbose lists each):")
+    width = len(str(max(counts.values())))
+    for (code, reason), count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+        say(f"  {count:>{width}} {code} {reason}")
 
 
 @import_app.command("skos")
