@@ -615,7 +615,7 @@ def test_fmt_in_a_read_only_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     def refuse(*args: Any, **kwargs: Any) -> Any:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(atomic.tempfile, "mkstemp", refuse)
+    monkeypatch.setattr(atomic, "create_temporary", refuse)
     code, output = fmt(tmp_path)
     assert code == 1
     assert "glossary/g.yml: SEM438 cannot write the file: Permission denied" in output

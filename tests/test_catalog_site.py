@@ -298,7 +298,7 @@ def test_subject_areas_are_listed_and_linked_from_their_terms(built: tuple[Proje
     model = project.model
     home = {url for _, url in parse(site / "index.html").links}
     assert {f"subject-areas/{a}.html" for a in model.subject_areas} <= home
-    sales = {url for _, url in parse(site / "domains" / "sales.html").links}
+    sales = {url for _, url in parse(site / "domains" / "subject_areas.html").links}
     assert {f"../subject-areas/{a}.html" for a in model.subject_areas} <= sales
     for term_id in model.terms:
         page = parse(site / "terms" / f"{term_id}.html")

@@ -63,3 +63,54 @@ def test_every_example_checks_clean() -> None:
     for config in sorted((ROOT / "examples").glob("*/semantic.yml")):
         _, diagnostics = Project.inspect(Path(config).parent)
         assert [d.render() for d in diagnostics] == []
+
+
+APPENDED = """
+  appended_term:
+    label: {en: Appended term}
+    dimension: {entity: ENTITY, expr: COLUMN}
+"""
+
+
+def _with_appended_term(tmp_path: Path, example: Path, file: str) -> tuple[Path, str]:
+    """A copy of `example` whose glossary file `file` has a new term written at its end,
+    as a modeler adds one (over the first column of the file's first term's entity)."""
+    import shutil
+
+    copy = tmp_path / example.name
+    for folder in ("models", "glossary"):
+        shutil.copytree(example / folder, copy / folder)
+    shutil.copy(example / "semantic.yml", copy / "semantic.yml")
+    project = Project.load(example)
+    term = next(t for t in project.model.terms.values() if Path(t.span.file).name == file)
+    entity = project.model.entities[term.entity or ""]
+    text = APPENDED.replace("ENTITY", entity.id).replace("COLUMN", next(iter(entity.columns)))
+    path = copy / "glossary" / file
+    path.write_text(path.read_text() + text)
+    return copy, term.domain
+
+
+@pytest.mark.parametrize("file", sorted(p.name for p in (ROOT / "glossary").glob("*.yml")))
+def test_a_term_appended_to_a_shipped_glossary_file_is_a_term(tmp_path: Path, file: str) -> None:
+    """The TPC-H glossary keeps its subject areas in a file of their own: a term written at
+    the end of any file of terms lands under that file's `terms:`."""
+    if not any(Path(t.span.file).name == file for t in Project.load(ROOT).model.terms.values()):
+        pytest.skip(f"{file} holds no terms")
+    copy, domain = _with_appended_term(tmp_path, ROOT, file)
+    term = Project.load(copy).model.terms["appended_term"]
+    assert (term.kind, term.domain) == ("dimension", domain)
+
+
+def test_a_term_appended_under_subject_areas_is_explained(tmp_path: Path) -> None:
+    """The bookshop's sales.yml ends with its subject areas: a term appended there is refused
+    with a hint that says where it belongs, not 'did you mean metrics?'."""
+    copy, _ = _with_appended_term(tmp_path, BOOKSHOP, "sales.yml")
+    result = run_cli("check", project=copy)
+    assert result.exit_code == 1
+    line = (copy / "glossary" / "sales.yml").read_text().splitlines().index("subject_areas:") + 1
+    hint = (
+        "help: 'appended_term' has `dimension:`, so it is a term, but it sits under "
+        f"`subject_areas:` (line {line}): move it under `terms:`"
+    )
+    assert hint in result.stderr
+    assert "did you mean" not in result.stderr

@@ -187,7 +187,8 @@ def test_naming_guesses_jaffle_style_ids_and_skips_orphans(tmp_path: Path) -> No
     assert model_lines[notices[0].line - 1].strip() == "- to: customers"
     assert shop.model.terms["ordered_at"].kind == "time_dimension"
     assert shop.model.terms["name"].kind == "dimension"
-    assert len(written) == 5
+    # semantic.yml, a model file, three glossary files and the three JSON Schemas
+    assert len(written) == 8
 
 
 def test_init_from_csv_files_reads_them_with_their_types(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ from semantic.errors import SemanticError
 from semantic.outputs.lint import lint_vocabulary
 from semantic.project import Project
 from tests.cli_runner import run_cli
+from tests.conftest import ROOT
 from tests.projects import write_project
 from tests.test_errors import MODEL
 
@@ -45,7 +46,11 @@ def test_lint_finds_gaps_orphans_shared_labels_and_related_ancestors(tmp_path: P
         ("SEM211", "term 'area' has no definition in 'fr'"),
         ("SEM211", "term 'zone' has no definition in 'en'"),
         ("SEM211", "term 'zone' has no definition in 'fr'"),
-        ("SEM212", "term 'revenue' is an orphan: no broader, narrower or related term"),
+        (
+            "SEM212",
+            "term 'revenue' is an orphan: no broader, narrower or related term, and no "
+            "metric it is computed from or that is computed from it",
+        ),
         (
             "SEM213",
             "label 'Customer region' (fr) of term 'area' is also the label of 'region' "
@@ -54,6 +59,51 @@ def test_lint_finds_gaps_orphans_shared_labels_and_related_ancestors(tmp_path: P
         ("SEM214", "term 'zone' is both related to and narrower than 'area'"),
     ]
     assert all(d.severity == "warning" for d in lint_vocabulary(Project.load(tmp_path).model))
+
+
+LINKED = """
+domain: sales
+terms:
+  region:
+    label: {en: Region}
+    dimension: {entity: customers, expr: region}
+  big:
+    label: {en: Big order}
+    segment: {entity: orders, condition: amount > 100}
+  revenue:
+    label: {en: Revenue}
+    metric: {entity: orders, expr: sum(amount)}
+  big_revenue:
+    label: {en: Big revenue}
+    metric: {entity: orders, expr: sum(amount), filter: big}
+  order_count:
+    label: {en: Orders}
+    metric: {entity: orders, expr: count(*)}
+  average:
+    label: {en: Average}
+    metric: {expr: revenue / order_count}
+  alone:
+    label: {en: Alone}
+    metric: {entity: orders, expr: max(amount)}
+"""
+
+
+def test_a_term_linked_by_its_meaning_is_no_orphan(tmp_path: Path) -> None:
+    """A derived metric and the metrics it combines, a metric and the terms of its filter are
+    linked (the catalog and the RDF export show those links); a term on its own is not."""
+    config = "name: tiny\nlanguages: [en]\ndata:\n  dir: data\n"
+    write_project(tmp_path, {"models/m.yml": MODEL, "glossary/g.yml": LINKED}, config)
+    model = Project.load(tmp_path).model
+    found = {d.message.split("'")[1] for d in lint_vocabulary(model) if d.code == "SEM212"}
+    assert found == {"region", "alone"}
+
+
+def test_the_shipped_example_lints_clean() -> None:
+    """A new modeler's first `check --lint` on the project shows no noise to ignore."""
+    result = run_cli("check", "--lint", project=ROOT)
+    assert result.exit_code == 0, result.stderr
+    assert "warning:" not in result.stderr
+    assert ", 0 warning(s)" in result.stderr
 
 
 def test_lint_is_opt_in_and_never_fails_check(tmp_path: Path) -> None:

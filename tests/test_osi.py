@@ -125,8 +125,8 @@ def test_the_report_names_what_osi_cannot_carry(exported: tuple[Path, list]) -> 
     ):
         assert expected in messages
     yearly = next(r for r in report if r["message"].endswith("subject area 'yearly_sales'"))
-    text = (ROOT / "glossary" / "sales.yml").read_text().splitlines()
-    assert yearly["file"] == "glossary/sales.yml"
+    text = (ROOT / "glossary" / "subject_areas.yml").read_text().splitlines()
+    assert yearly["file"] == "glossary/subject_areas.yml"
     assert text[yearly["line"] - 1].strip() == "yearly_sales:"
     assert any(m.startswith("OSI cannot carry: metric with window") for m in messages)
     for r in report:

@@ -330,8 +330,8 @@ def test_tpch_subject_areas_come_back(
     tpch_import: SkosImport, reimported: Project, project: Project
 ) -> None:
     """The subject areas read back as written by hand, and their queries give the same rows."""
-    text = tpch_import.files["sales.yml"]
-    original = (ROOT / "glossary" / "sales.yml").read_text()
+    text = tpch_import.files["subject_areas.yml"]
+    original = (ROOT / "glossary" / "subject_areas.yml").read_text()
     block = text[text.index("\nsubject_areas:\n") :]
     assert original.endswith(block)
     assert set(reimported.model.subject_areas) == set(project.model.subject_areas) != set()
@@ -343,7 +343,7 @@ def test_tpch_subject_areas_come_back(
 
 def test_subject_areas_merge_into_an_existing_domain(tmp_path: Path, project: Project) -> None:
     root = copy_of_tpch(tmp_path, project.data_dir, glossary=True)
-    sales = root / "glossary" / "sales.yml"
+    sales = root / "glossary" / "subject_areas.yml"
     original = sales.read_text()
     without = original[: original.index("\nsubject_areas:\n")] + "\n"
     sales.write_text(without)
@@ -351,11 +351,13 @@ def test_subject_areas_merge_into_an_existing_domain(tmp_path: Path, project: Pr
     areas = Graph()  # the subject areas alone, and their domain
     for area in exported.subjects(RDF.type, SEM.SubjectArea):
         areas += exported.cbd(area)
-    scheme = next(exported.subjects(DCTERMS.identifier, Literal("sales")))
-    areas += exported.cbd(scheme).triples((scheme, None, Literal("sales")))
+    scheme = next(exported.subjects(DCTERMS.identifier, Literal("subject_areas")))
+    areas += exported.cbd(scheme).triples((scheme, None, Literal("subject_areas")))
     areas.add((scheme, RDF.type, SKOS.ConceptScheme))
     result = import_skos(areas, language="en")
-    assert [(d.id, len(d.terms), len(d.subject_areas)) for d in result.domains] == [("sales", 0, 2)]
+    assert [(d.id, len(d.terms), len(d.subject_areas)) for d in result.domains] == [
+        ("subject_areas", 0, 2)
+    ]
     assert result.notices == ()
     with pytest.raises(SemanticError):
         write_import(result, root / "glossary")

@@ -712,7 +712,7 @@ def test_cli_errors(tmp_path: Path) -> None:
 def test_docs_views_examples_are_real(project: Project, tmp_path: Path) -> None:
     found = blocks("docs/views.md")
     yaml = next(b for b in found if b.tag == "yaml")
-    assert yaml.text in (ROOT / "glossary" / "sales.yml").read_text()
+    assert yaml.text in (ROOT / "glossary" / "subject_areas.yml").read_text()
     path = tmp_path / "tpch.duckdb"
     url = f"duckdb://{path}"
     commands_run = 0

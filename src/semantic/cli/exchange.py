@@ -4,7 +4,8 @@ import (SKOS, dbt, OSI) and init (a new project from a database); see docs/impor
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -77,10 +78,17 @@ def export_osi_file(
         ),
     ] = None,
     base: BaseOption = None,
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose", "-v", help="List each construct OSI cannot carry, with its file and line."
+        ),
+    ] = False,
 ) -> None:
     """The models and glossary as Apache Ossie (Open Semantic Interchange) YAML, valid
     against the version's JSON Schema, reporting what Ossie cannot carry (kept in our
-    custom extension, with the concept IRIs under --base)."""
+    custom extension, with the concept IRIs under --base): a count per reason, or each
+    construct with --verbose or --format json."""
     from semantic.interchange.osi_export import export_osi
     from semantic.interchange.osi_spec import OSI_VERSION
 
@@ -88,7 +96,21 @@ def export_osi_file(
         project = Project.load(state.project_path)
         text, notices = export_osi(project.root, project.config, version or OSI_VERSION, base)
         emit(text, output)
-        print_notices(notices, None, fmt, "export osi")
+        if verbose or fmt is CheckFormat.json or not notices:
+            print_notices(notices, None, fmt, "export osi")
+        else:
+            _print_notice_summary(notices, "export osi")
+
+
+def _print_notice_summary(notices: Sequence[Any], what: str) -> None:
+    """An export's notices as one line per reason, with how many constructs it holds: a
+    successful export of a rich project has a notice for nearly every term (its other
+    languages, its owners...), which nobody reads one by one."""
+    counts = Counter((n.code, n.reason) for n in notices)
+    say(f"{what}: {len(notices)} item(s) reported, by reason (--verbose lists each):")
+    width = len(str(max(counts.values())))
+    for (code, reason), count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+        say(f"  {count:>{width}} {code} {reason}")
 
 
 @import_app.command("skos")
@@ -116,16 +138,22 @@ def import_skos_file(
     ),
 ) -> None:
     """Turn a SKOS vocabulary into glossary files, reporting what could not be mapped."""
-    from semantic.interchange.skos import import_skos_into, report_dict, report_line
+    from semantic.interchange.skos import (
+        import_skos_into,
+        project_config,
+        report_dict,
+        report_line,
+    )
 
     with reported():
-        project = Project.load(state.project_path)
+        if language is not None:  # only semantic.yml is read: the glossary may be empty
+            checked_language(language, project_config(state.project_path)[1].languages)
         result, written = import_skos_into(
-            project,
+            state.project_path,
             file,
             into=into,
             domain=domain,
-            language=checked_language(language, project.model.languages),
+            language=language,
             replace=replace,
         )
         if fmt is CheckFormat.json:
@@ -184,10 +212,19 @@ def _import_into(
     fmt: CheckFormat,
     what: str,
 ) -> None:
-    """Run an importer of model and glossary files (dbt, OSI) into `into` (the project's
-    folder by default) and report its notices."""
+    """Run an importer of model and glossary files (dbt, OSI) into `into` (by default the
+    project at or above the current folder, else the current folder, which becomes one) and
+    report its notices."""
+    from semantic.errors import SemanticError
+    from semantic.files.root import find_root
+
     with reported():
-        result, written = importer(source, into or state.project_path, replace=replace)
+        if into is None:
+            try:
+                into = find_root(state.project_path)
+            except SemanticError:  # no project yet: the import makes one here
+                into = state.project_path
+        result, written = importer(source, into, replace=replace)
         print_notices(result.notices, written, fmt, what)
 
 

@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 
 from semantic.errors import Span, error
+from semantic.files.atomic import new_folder_mode
 from semantic.progress import task
 
 TPCH_TABLES = ("region", "nation", "supplier", "part", "partsupp", "customer", "orders", "lineitem")
@@ -57,6 +58,7 @@ def ensure_tpch(directory: Path, scale: float, fmt: str = "parquet") -> bool:
             )
         if directory.exists():
             shutil.rmtree(directory)
+        os.chmod(staging, new_folder_mode())  # mkdtemp makes it private (0700)
         os.replace(staging, directory)
     finally:
         if staging.exists():

@@ -445,7 +445,38 @@ def _schema_diagnostic(
         elif kind == "string_pattern_mismatch":
             hint = "ids are snake_case: lower-case letters, digits and underscores"
         line, col = locate(tree, loc, value=True)
-    return Diagnostic("SEM102", message, Span(name, line, col), hint)
+    return Diagnostic("SEM102", message, Span(name, line, col), _misplaced(tree, loc) or hint)
+
+
+#: Keys that only a term has, and keys that only a subject area has.
+_TERM_KEYS = ("dimension", "time_dimension", "metric", "segment", "concept")
+_AREA_KEYS = ("dimensions", "metrics", "segments")
+
+
+def _misplaced(tree: Any, loc: Path_) -> str | None:
+    """The hint for a term written under `subject_areas:` (or a subject area under
+    `terms:`), which is what happens when one is appended at the end of a file whose last
+    section is the other one."""
+    if len(loc) < 2 or loc[0] not in ("terms", "subject_areas") or not isinstance(tree, dict):
+        return None
+    section = tree.get(loc[0])
+    entry = section.get(loc[1]) if isinstance(section, dict) else None
+    if not isinstance(entry, dict):
+        return None
+    wrong, right, what = (
+        (_TERM_KEYS, "terms", "a term")
+        if loc[0] == "subject_areas"
+        else (_AREA_KEYS, "subject_areas", "a subject area")
+    )
+    found = [key for key in wrong if key in entry]
+    if not found:
+        return None
+    line = tree.lc.key(loc[0])[0] + 1 if isinstance(tree, CommentedMap) else None
+    return (
+        f"'{loc[1]}' has `{found[0]}:`, so it is {what}, but it sits under `{loc[0]}:`"
+        + (f" (line {line})" if line else "")
+        + f": move it under `{right}:`"
+    )
 
 
 def _allowed_keys(schema: type[pydantic.BaseModel], loc: Path_) -> list[str]:

@@ -51,6 +51,7 @@ from ruamel.yaml.error import YAMLError
 from semantic.errors import Diagnostic, SemanticError, Span, error
 from semantic.files.atomic import write_atomically
 from semantic.files.fmt import format_text
+from semantic.files.jsonschema import SCHEMA_DIR, schemas
 from semantic.files.schema import (
     ColumnSpec,
     ConceptSpec,
@@ -431,7 +432,11 @@ def _term_ids(text: str) -> set[str]:
 def write_files(root: Path, files: Mapping[str, str], *, replace: bool = False) -> list[Path]:
     """Write `files` (path relative to `root` -> text) atomically, one by one; refuse with
     SEM220, writing nothing, when any exists and `replace` is false, and with SEM103 when a
-    glossary file written defines a term that another glossary file of `root` keeps."""
+    glossary file written defines a term that another glossary file of `root` keeps.
+
+    The JSON Schemas that the files' `$schema` comments point at are written too when the
+    project has none yet, so that an editor finds them (`semantic schema` refreshes them)."""
+    files = {**files, **_missing_schemas(root, files)}
     existing = [name for name in files if (root / name).exists()]
     if existing and not replace:
         raise SemanticError(
@@ -472,6 +477,27 @@ def write_files(root: Path, files: Mapping[str, str], *, replace: bool = False) 
         write_atomically(root / name, text)
         written.append(root / name)
     return written
+
+
+_SCHEMA_COMMENT = re.compile(r"^# yaml-language-server: \$schema=(\S+)$", re.MULTILINE)
+
+
+def _missing_schemas(root: Path, files: Mapping[str, str]) -> dict[str, str]:
+    """The schema files (path relative to `root` -> text) that `files` point at and that
+    neither exist nor are written."""
+    texts = schemas()
+    missing = {}
+    for name, text in files.items():
+        for pointer in _SCHEMA_COMMENT.findall(text):
+            target = os.path.normpath(os.path.join(os.path.dirname(name), pointer))
+            if (
+                os.path.dirname(target) == SCHEMA_DIR
+                and os.path.basename(target) in texts
+                and target not in files
+                and not (root / target).exists()
+            ):
+                missing[target] = texts[os.path.basename(target)]
+    return missing
 
 
 #: The header of a semantic.yml an import writes: editors find its JSON Schema there.

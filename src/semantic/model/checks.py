@@ -159,10 +159,60 @@ def _check_columns(draft: Draft, term: Term) -> bool:
                 "SEM203",
                 f"unknown column '{column.name}' of entity '{entity.id}' in term '{term.id}'",
                 draft.term_span(term, key, value=True),
-                suggest(column.name, entity.columns)
+                _term_for_column(draft, column.name, entity.id)
+                or suggest(column.name, entity.columns)
                 or f"columns of {entity.id}: " + ", ".join(list(entity.columns)[:8]),
             )
     return ok
+
+
+def _term_for_column(draft: Draft, name: str, entity: str) -> str | None:
+    """The hint for a term id written where a column of `entity` is expected (a metric's or
+    dimension's `expr`, which reads the entity's rows): what to write instead."""
+    other = draft.terms.get(name)
+    if other is None:
+        return None
+    if other.is_metric:
+        return (
+            f"'{name}' is a metric, and `expr` names columns of '{entity}': to combine "
+            "metrics, leave out `entity` (a derived metric, e.g. expr: net_revenue / "
+            "order_count)"
+        )
+    if other.entity == entity and not other.path and other.kind != "concept":
+        kind = other.kind.replace("_", " ")
+        return (
+            f"`expr` names columns of '{entity}', not terms: write the {kind} '{name}' as its "
+            f"expression, {other.expr.sql(FILE_DIALECT)}"
+        )
+    return f"`expr` names columns of '{entity}', not terms ('{name}' is a term of '{other.entity}')"
+
+
+def _column_for_term(draft: Draft, term: Term, name: str) -> str | None:
+    """The hint for a column of the metric's entity written in its `filter`, which names
+    terms: the dimension or segment over that column, when there is one."""
+    if term.entity is None or term.entity not in draft.entities:
+        return None
+    if name not in draft.entities[term.entity].columns:
+        return None
+    over = sorted(
+        t.id
+        for t in draft.terms.values()
+        if t.kind in ("dimension", "time_dimension")
+        and t.entity == term.entity
+        and not t.path
+        and isinstance(t.expr, exp.Column)
+        and not t.expr.table
+        and t.expr.name == name
+    )
+    if over:
+        return (
+            f"a filter names terms, not columns: write {' or '.join(over)} "
+            f"(the {draft.terms[over[0]].kind.replace('_', ' ')} over {term.entity}.{name})"
+        )
+    return (
+        f"a filter names terms, not columns: '{name}' is a column of '{term.entity}' that no "
+        "dimension maps; define a dimension over it and filter on that"
+    )
 
 
 def _check_path(draft: Draft, term: Term) -> bool:
@@ -278,7 +328,8 @@ def _check_filter(draft: Draft, term: Term) -> bool:
                     "SEM201",
                     f"unknown term '{name}' in the filter of metric '{term.id}'",
                     span,
-                    suggest(name, [t for t, x in draft.terms.items() if not x.is_metric]),
+                    _column_for_term(draft, term, name)
+                    or suggest(name, [t for t, x in draft.terms.items() if not x.is_metric]),
                 )
             ok = False
         elif other.kind == "concept":

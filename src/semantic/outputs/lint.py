@@ -5,6 +5,8 @@ Warnings only (`semantic check --lint`): a glossary can be valid and still incom
 
 from __future__ import annotations
 
+from sqlglot import exp
+
 from semantic.errors import Diagnostic, Span
 from semantic.model import Model, Term
 from semantic.model.names import normalize_name
@@ -15,9 +17,7 @@ def lint_vocabulary(model: Model) -> list[Diagnostic]:
     hidden labels) shared by two terms across languages, and related terms that are also
     broader."""
     found: list[Diagnostic] = []
-    narrower = {t.id for t in model.terms.values() for _ in t.broader} | {
-        b for t in model.terms.values() for b in t.broader
-    }
+    linked = _linked_terms(model)
     for term in model.terms.values():
         for language in model.languages:
             if language not in term.labels:
@@ -38,13 +38,14 @@ def lint_vocabulary(model: Model) -> list[Diagnostic]:
                         f"add definition: {{{language}: ...}}",
                     )
                 )
-        if term.id not in narrower and not term.related:
+        if term.id not in linked:
             found.append(
                 _warn(
                     "SEM212",
-                    f"term '{term.id}' is an orphan: no broader, narrower or related term",
+                    f"term '{term.id}' is an orphan: no broader, narrower or related term, "
+                    "and no metric it is computed from or that is computed from it",
                     term,
-                    "relate it to the terms a reader should also know",
+                    "relate it to the terms a reader should also know (broader: or related:)",
                 )
             )
         ancestors = _ancestors(model, term)
@@ -60,6 +61,25 @@ def lint_vocabulary(model: Model) -> list[Diagnostic]:
                 )
     found += _shared_labels(model)
     return found
+
+
+def _linked_terms(model: Model) -> set[str]:
+    """The terms linked to another one: by `broader` or `related` (either end), or by their
+    meaning, which the catalog and the RDF export show as links too (prov:wasDerivedFrom): a
+    derived metric and the metrics it combines, a metric and the terms of its filter, a
+    window or shift and its time dimension."""
+    linked: set[str] = set()
+    for term in model.terms.values():
+        others = {*term.broader, *term.related, *term.refs}
+        if term.filter is not None:
+            others |= {c.table or c.name for c in term.filter.find_all(exp.Column)}
+        for spec in (term.window, term.shift):
+            if spec is not None:
+                others.add(spec.time)
+        others = {o for o in others if o in model.terms and o != term.id}
+        if others:
+            linked |= {term.id, *others}
+    return linked
 
 
 def _warn(code: str, message: str, term: Term, hint: str) -> Diagnostic:

@@ -41,7 +41,17 @@ from pathlib import Path
 
 from rdflib import Graph
 
-from semantic.interchange.skos.read import _LANGUAGE, DEFAULT_DOMAIN, _parse, _valid_id
+from semantic.errors import SemanticError, Span, error
+from semantic.files.read import read_file
+from semantic.files.root import CONFIG_FILE, find_root
+from semantic.files.schema import ProjectFile
+from semantic.interchange.skos.read import (
+    _LANGUAGE,
+    DEFAULT_DOMAIN,
+    _check_readable,
+    _parse,
+    _valid_id,
+)
 from semantic.interchange.skos.result import (
     ImportedDomain,
     ImportedSubjectArea,
@@ -53,7 +63,6 @@ from semantic.interchange.skos.result import (
 )
 from semantic.interchange.skos.schemes import _Importer
 from semantic.interchange.skos.write import glossary_terms, write_import
-from semantic.project import Project
 
 __all__ = [
     "DEFAULT_DOMAIN",
@@ -65,6 +74,7 @@ __all__ = [
     "glossary_terms",
     "import_skos",
     "import_skos_into",
+    "project_config",
     "render_domain",
     "report_dict",
     "report_line",
@@ -119,7 +129,7 @@ class SkosImporter:
 
 
 def import_skos_into(
-    project: Project,
+    project: Path,
     source: Path,
     *,
     into: Path | None = None,
@@ -127,18 +137,48 @@ def import_skos_into(
     language: str | None = None,
     replace: bool = False,
 ) -> tuple[SkosImport, tuple[Path, ...]]:
-    """`semantic import skos`: the vocabulary `source` imported into `project`'s glossary
-    folder (or `into`), literals without a tag in `language` (the project's first language
-    when None); without `replace`, the terms of both folders are kept and reported as
-    conflicts (see `import_skos` and `write_import`). Returns the import and the files
-    written."""
-    ours = project.root / project.config.glossary
+    """`semantic import skos`: the vocabulary `source` imported into the glossary folder of
+    the project at or above `project` (or into `into`), literals without a tag in `language`
+    (the project's first language when None); without `replace`, the terms of both folders
+    are kept and reported as conflicts (see `import_skos` and `write_import`). Returns the
+    import and the files written.
+
+    Only the project's semantic.yml is read, not its model: a new project whose glossary
+    folder is still empty, or one that does not check yet, can take an import. A folder
+    without semantic.yml is refused (SEM105): SKOS concepts have no physical meaning, so
+    they are imported into a project that describes the data (`semantic init`)."""
+    _check_readable(source)  # the file named first, whatever else is wrong
+    root, config = project_config(project)
+    ours = root / config.glossary
     glossary = into or ours
     existing = glossary_terms(ours) | glossary_terms(glossary)
     result = import_skos(
         source,
-        language=language or project.config.languages[0],
+        language=language or config.languages[0],
         existing={} if replace else existing,
         domain=domain,
     )
     return result, write_import(result, glossary, replace=replace)
+
+
+def project_config(start: Path) -> tuple[Path, ProjectFile]:
+    """The root of the project at or above `start` and its settings (SEM105 when it has
+    none, or they do not read)."""
+    try:
+        root = find_root(start)
+    except SemanticError as exc:
+        if not (start / CONFIG_FILE).exists() and not (start / CONFIG_FILE).is_symlink():
+            raise error(
+                "SEM105",
+                f"no {CONFIG_FILE} in {start.resolve()} or any folder above it: a SKOS "
+                "vocabulary is imported into a project's glossary",
+                Span(str(start)),
+                "create the project first, from the data its terms will mean: "
+                "`semantic init --from-duckdb FILE` (or --from-files DIR, --engine URL), "
+                f"or write a {CONFIG_FILE} with `name:` and `languages:`; or pass --project",
+            ) from exc
+        raise
+    document, problems = read_file(root / CONFIG_FILE, ProjectFile, CONFIG_FILE)
+    if document is None:
+        raise SemanticError(problems)
+    return root, document.data

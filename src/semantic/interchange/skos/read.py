@@ -55,6 +55,7 @@ _DERIVED = (SEM.representedBy, PROV.wasDerivedFrom)
 
 
 def _parse(path: Path, fmt: str | None) -> Graph:
+    _check_readable(path)
     fmt = fmt or guess_format(str(path)) or "turtle"
     try:
         return Graph().parse(path, format=fmt)
@@ -66,6 +67,18 @@ def _parse(path: Path, fmt: str | None) -> Graph:
             Span(str(path)),
             "its format is guessed from its extension: .ttl, .rdf, .jsonld, .nt, .n3, .trig",
         ) from exc
+
+
+def _check_readable(path: Path) -> None:
+    """Refuse (SEM101, naming `path`) a vocabulary file that does not exist or is a folder:
+    rdflib would read a missing relative path as a URL and name another folder."""
+    if not path.is_file():
+        raise error(
+            "SEM101",
+            f"cannot read the vocabulary: {'not a file' if path.exists() else 'no such file'}",
+            Span(str(path)),
+            f"check the path (a relative path is read from {Path.cwd()})",
+        )
 
 
 def _valid_id(text: str) -> bool:

@@ -18,6 +18,7 @@ import datetime as dt
 import json
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import SqlLexer
 
 from semantic.errors import Diagnostic, Span, error
+from semantic.files.atomic import new_folder_mode
 from semantic.model import Model, QualityRule, Term
 from semantic.outputs.catalog.areas import AreaPage, area_page, areas_of_term
 from semantic.outputs.catalog.examples import Example, example_query
@@ -131,7 +133,10 @@ def _unwritable(target: Path, exc: OSError) -> Exception:
 
 def _swap(staging: Path, target: Path) -> None:
     """Put `staging` at `target`: the old site is moved aside, then deleted."""
-    os.chmod(staging, 0o755)  # mkdtemp makes it private; a site is meant to be read
+    # mkdtemp makes it private (0700); the site gets the mode of the folder it replaces,
+    # or that of a new folder under the umask, like the pages in it
+    mode = stat.S_IMODE(target.stat().st_mode) if target.is_dir() else new_folder_mode()
+    os.chmod(staging, mode)
     if not target.exists():
         os.replace(staging, target)
         return
