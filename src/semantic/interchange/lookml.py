@@ -265,6 +265,19 @@ class _LookML:
             if isinstance(arg, exp.Distinct):
                 return ["type: count_distinct"], self.sql(arg.expressions[0], home)
             # COUNT(x) counts the rows where x is not null: a sum of ones keeps it exact
+            ifs = arg.args.get("ifs") or []
+            folded = (  # a filter folded as CASE WHEN c THEN 1 END
+                isinstance(arg, exp.Case)
+                and len(ifs) == 1
+                and arg.args.get("default") is None
+                and isinstance(ifs[0].args["true"], exp.Literal)
+            )
+            if folded:
+                ones = exp.Case(
+                    ifs=[exp.If(this=ifs[0].this.copy(), true=exp.Literal.number(1))],
+                    default=exp.Literal.number(0),
+                )
+                return ["type: sum"], self.sql(ones, home)
             ones = exp.Case(
                 ifs=[
                     exp.If(
