@@ -66,6 +66,7 @@ CODES: dict[str, str] = {
     "SEM233": "a subject area column does not add up across the view's rows",
     "SEM234": "lint: a synonym or hidden label of a term names another term in another language",
     "SEM241": "unknown Ossie (OSI) version asked of `semantic export osi`",
+    "SEM246": "`semantic export databricks --catalog` without --schema",
     # SEM3xx: query planning
     "SEM301": "query is not valid SQL",
     "SEM302": "not a business query",

@@ -1,5 +1,6 @@
-"""Commands that exchange the vocabulary with other systems: export (RDF, R2RML, OSI),
-import (SKOS, dbt, OSI) and init (a new project from a database); see docs/importing.md."""
+"""Commands that exchange the vocabulary with other systems: export (RDF, R2RML, OSI,
+Snowflake, Databricks, LookML), import (SKOS, dbt, OSI) and init (a new project from a
+database); see docs/importing.md and docs/exporting.md."""
 
 from __future__ import annotations
 
@@ -111,6 +112,84 @@ def _print_notice_summary(notices: Sequence[Any], what: str) -> None:
     width = len(str(max(counts.values())))
     for (code, reason), count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
         say(f"  {count:>{width}} {code} {reason}")
+
+
+@export_app.command("snowflake")
+def export_snowflake_view(
+    output: OutputOption = None,
+    yaml: Annotated[
+        bool, typer.Option("--yaml", help="The semantic model YAML (Cortex Analyst), not DDL.")
+    ] = False,
+    database: Annotated[
+        str | None, typer.Option("--database", help="Database of the tables.")
+    ] = None,
+    schema: Annotated[str | None, typer.Option("--schema", help="Schema of the tables.")] = None,
+    fmt: ReportFormat = CheckFormat.text,
+) -> None:
+    """A Snowflake semantic view: CREATE SEMANTIC VIEW, or its YAML with --yaml; reports
+    what it cannot carry."""
+    from semantic.interchange.snowflake import export_snowflake
+
+    with reported():
+        project = Project.load(state.project_path)
+        text, notices = export_snowflake(
+            project.model,
+            yaml=yaml,
+            database=database,
+            schema=schema,
+            description=project.config.description,
+        )
+        emit(text, output)
+        print_notices(notices, None, fmt, "export snowflake")
+
+
+@export_app.command("databricks")
+def export_databricks_views(
+    output: OutputOption = None,
+    catalog: Annotated[str | None, typer.Option("--catalog", help="Catalog of the tables.")] = None,
+    schema: Annotated[str | None, typer.Option("--schema", help="Schema of the tables.")] = None,
+    fmt: ReportFormat = CheckFormat.text,
+) -> None:
+    """Unity Catalog metric views, one per entity with metrics, as CREATE VIEW ... WITH
+    METRICS statements; reports what they cannot carry."""
+    from semantic.interchange.databricks import export_databricks
+
+    with reported():
+        project = Project.load(state.project_path)
+        text, notices = export_databricks(project.model, catalog=catalog, schema=schema)
+        emit(text, output)
+        print_notices(notices, None, fmt, "export databricks")
+
+
+@export_app.command("lookml")
+def export_lookml_project(
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Folder to write the LookML files to.")
+    ] = None,
+    dialect: Annotated[
+        str, typer.Option("--dialect", help="SQL dialect of the Looker connection.")
+    ] = "duckdb",
+    connection: Annotated[
+        str | None, typer.Option("--connection", help="Looker connection (the project's name).")
+    ] = None,
+    replace: ReplaceOption = False,
+    fmt: ReportFormat = CheckFormat.text,
+) -> None:
+    """A LookML project: a view per entity, a model with an explore per entity with metrics;
+    reports what it cannot carry."""
+    from semantic.interchange.common import write_files
+    from semantic.interchange.lookml import export_lookml
+
+    with reported():
+        project = Project.load(state.project_path)
+        files, notices = export_lookml(project.model, dialect=dialect, connection=connection)
+        if output is None:
+            emit("".join(f"# ---- {name}\n{text}" for name, text in files.items()), None)
+            print_notices(notices, None, fmt, "export lookml")
+        else:
+            print_notices(
+                notices, write_files(output, files, replace=replace), fmt, "export lookml"
+            )
 
 
 @import_app.command("skos")
