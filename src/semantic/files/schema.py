@@ -200,7 +200,7 @@ class MetricSpec(Strict):
     fill_null: float | None = Field(
         None,
         description="The value of a group that has no row for this metric (counts are 0 "
-        "without saying so), e.g. 0 for revenue.",
+        "without saying so; `null` written makes a count NULL too), e.g. 0 for revenue.",
     )
 
     @model_validator(mode="after")

@@ -370,6 +370,10 @@ def _yaml() -> YAML:
     yaml.width = 4096  # long descriptions stay on one line, as in the hand-written files
     yaml.indent(mapping=2, sequence=4, offset=2)
     yaml.preserve_quotes = True  # a file loaded to be merged keeps its quotes
+    # `fill_null: null` says something (NULL, even for a count): written, not left empty
+    yaml.representer.add_representer(
+        type(None), lambda rep, _: rep.represent_scalar("tag:yaml.org,2002:null", "null")
+    )
     return yaml
 
 

@@ -134,8 +134,9 @@ def _name_spans(
 
 
 def _fill_value(meaning: object, parsed: exp.Expression) -> exp.Expression | None:
-    """What a group with no row shows for a metric: the declared `fill_null`, else 0 for a
-    count (as SQL's COUNT over no rows), else nothing (NULL).
+    """What a group with no row shows for a metric: the declared `fill_null`, NULL when
+    `fill_null: null` is written, else 0 for a count (as SQL's COUNT over no rows), else
+    nothing (NULL).
 
     >>> class Count:
     ...     entity, fill_null = "orders", None
@@ -145,6 +146,8 @@ def _fill_value(meaning: object, parsed: exp.Expression) -> exp.Expression | Non
     declared = getattr(meaning, "fill_null", None)
     if declared is not None:
         return exp.Literal.number(int(declared) if float(declared).is_integer() else declared)
+    if "fill_null" in getattr(meaning, "model_fields_set", ()):
+        return None  # `fill_null: null` written: NULL, a count's 0 included (as MetricFlow)
     if isinstance(parsed, exp.Count) and getattr(meaning, "entity", None) is not None:
         return exp.Literal.number(0)
     return None

@@ -38,10 +38,11 @@ from semantic.interchange.common import (
     english_label,
     new_config,
     read_yaml,
+    settle_names,
     write_files,
     yaml_text,
 )
-from semantic.interchange.dbt.metrics import _Metrics
+from semantic.interchange.dbt.extras import READ, _Extras, metric_is_exposure
 from semantic.interchange.dbt.models import _Node
 from semantic.progress import task
 
@@ -74,7 +75,7 @@ class DbtImporter:
         return import_dbt(source)
 
 
-class _Importer(_Metrics):
+class _Importer(_Extras):
     def run(self) -> DbtImport:
         project_file = self.root / "dbt_project.yml"
         if not project_file.is_file():
@@ -95,13 +96,22 @@ class _Importer(_Metrics):
                 name = str(path.relative_to(self.root))
                 step(name)
                 trees.append((name, _load(path, name)))
+        saved: list[_Node] = []
         for name, tree in trees:
             if not isinstance(tree, CommentedMap):
                 continue
             semantic += [_Node(name, m) for m in tree.get("semantic_models") or []]
             metrics += [_Node(name, m) for m in tree.get("metrics") or []]
-            for model in tree.get("models") or []:
+            saved += [_Node(name, m) for m in tree.get("saved_queries") or []]
+            for model in [*(tree.get("models") or []), *(tree.get("seeds") or [])]:
                 self.model_properties(_Node(name, model))
+                for metric in model.get("metrics") or [] if isinstance(model, CommentedMap) else []:
+                    metrics.append(_Node(name, metric, str(model.get("name"))))
+            for key in tree:
+                if key not in READ:
+                    self.unread_section(name, tree, str(key))
+        self.metric_names = {str(m.get("name")) for m in metrics}
+        self.exposing = {str(m.get("name")) for m in metrics if metric_is_exposure(m.map)}
         if not semantic:
             raise error(
                 "SEM222",
@@ -130,7 +140,11 @@ class _Importer(_Metrics):
                     self.metric(node, final=True)
                 break
             pending = waiting
+        for node in saved:
+            self.saved_query(node)
         self.seeds(project)
+        terms = {tid: spec for specs in self.domains.values() for tid, spec in specs.items()}
+        self.notices += settle_names(terms, lambda tid: self.where.get(tid, ("", 0)))
         return DbtImport(self.files(), tuple(self.notices), tuple(self.terms), self.data)
 
     def seeds(self, project: Any) -> None:
@@ -164,8 +178,16 @@ class _Importer(_Metrics):
                 "Imported from dbt semantic models by `semantic import dbt`.",
             )
         }
+        if self.areas:
+            self.domains.setdefault("metrics", {})
         for domain, terms in self.domains.items():
-            doc = {"domain": domain, "label": {"en": english_label(domain)}, "terms": terms}
+            doc: dict[str, Any] = {
+                "domain": domain,
+                "label": {"en": english_label(domain)},
+                "terms": terms,
+            }
+            if domain == "metrics" and self.areas:
+                doc["subject_areas"] = self.areas
             files[f"glossary/{domain}.yml"] = yaml_text(
                 doc,
                 GlossaryFile,

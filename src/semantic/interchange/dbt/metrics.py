@@ -11,7 +11,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from sqlglot import exp
 
 from semantic.files.schema import GRAINS
-from semantic.interchange.common import Notice, english_label, snake_id
+from semantic.interchange.common import Notice, english_label, line_of, snake_id
 from semantic.interchange.dbt.models import (
     _ADDITIVE,
     _JINJA,
@@ -49,16 +49,43 @@ class _Metrics(_Models):
             }
             self.add_term("metrics", term_id, term)
             return term_id
-        for key in ("offset_window", "offset_to_grain"):
-            if isinstance(ref, CommentedMap) and ref.get(key):
-                self.skip(
-                    node.child(ref),
-                    key,
-                    f"{key} of input '{name}' of '{owner}'",
-                    "offsets are not mapped; use a `shift:` metric by hand",
-                )
-                return ""
+        if isinstance(ref, CommentedMap) and ref.get("offset_to_grain"):
+            self.skip(
+                node.child(ref),
+                "offset_to_grain",
+                f"offset_to_grain of input '{name}' of '{owner}'",
+                "the value at the start of the period to date has no equivalent: the metric "
+                "is left out",
+            )
+            return ""
+        if isinstance(ref, CommentedMap) and ref.get("offset_window"):
+            return self.shifted(node.child(ref), name, base, owner)
         return base
+
+    def shifted(self, node: _Node, name: str, base: str, owner: str) -> str:
+        """An input with `offset_window: 1 month`: a helper term, the metric shifted along
+        its agg time dimension (MetricFlow's metric_time); "" when not expressible."""
+        what = f"offset_window of input '{name}' of '{owner}'"
+        match = _WINDOW.match(str(node.get("offset_window")))
+        time = self.time_of.get(name)
+        if match is None or time is None:
+            why = "an offset in a unit our shifts lack" if match is None else "no time dimension"
+            self.skip(node, "offset_window", what, f"{why}: the metric is left out")
+            return ""
+        if node.get("filter"):
+            self.skip(node, "filter", what, "a filtered and offset input: the metric is left out")
+            return ""
+        shift = {"time": time, "periods": int(match.group(1)), "grain": match.group(2).lower()}
+        term_id = self.unique_id(f"{owner}_{node.get('alias') or name}")
+        term = {
+            "label": {"en": english_label(term_id)},
+            "status": "draft",
+            "tags": ["dbt-input"],
+            "metric": {"expr": base, "shift": shift},
+        }
+        self.add_term("metrics", term_id, term)
+        self.where[term_id] = (node.file, node.line("offset_window"))
+        return term_id
 
     def metric(self, node: _Node, *, final: bool) -> bool:
         """Import one dbt metric; False when its inputs are not (yet) imported."""
@@ -68,42 +95,10 @@ class _Metrics(_Models):
         what = f"{kind} metric '{name}'"
         meaning: dict[str, Any] = {}
         if kind == "simple":
-            measure = params.get("measure")
-            mname = str(measure.get("name") if isinstance(measure, CommentedMap) else measure)
-            base = self.metric_ids.get(f"measure:{mname}")
-            if base is None:
-                if final:
-                    self.skip(node, "type_params", what, f"its measure '{mname}' was not imported")
-                return final
-            filters = [node.get("filter")]
-            if isinstance(measure, CommentedMap):
-                filters.append(measure.get("filter"))
-                if measure.get("fill_nulls_with") is not None:
-                    meaning["fill_null"] = measure.get("fill_nulls_with")
-                if measure.get("join_to_timespine"):
-                    self.skip(
-                        node.child(measure),
-                        "join_to_timespine",
-                        what,
-                        "no time spine: periods without rows are absent, not zero",
-                    )
-            model = self.measures[mname][0]
-            time = model.time_dimensions.get(str(model.agg_time))
-            found = [self.filter(node, "filter", f, time) for f in filters if f]
-            conditions = [c for c in found if c is not None]
-            if len(conditions) < len(found):
-                return True
-            model = self.measures[mname][0]
-            if not conditions and not meaning and snake_id(name) == base:
-                self.rename(model.id, base, node, name)  # the measure is the metric
-                self.metric_ids[name] = base
-                self.measure_of[name] = mname
-                return True
-            meaning["expr"] = base
-            if conditions:
-                meaning["filter"] = " AND ".join(
-                    f"({c})" if len(conditions) > 1 else c for c in conditions
-                )
+            found = self.simple(node, params, what, final=final)
+            if not isinstance(found, dict):
+                return found is True
+            meaning = found
         elif kind == "ratio":
             if node.get("filter"):
                 self.skip(
@@ -172,18 +167,27 @@ class _Metrics(_Models):
             if cumulative.get("window"):
                 match = _WINDOW.match(str(cumulative.get("window")))
                 if match is None:
-                    self.skip(node, "type_params", what, "a window in an unknown unit")
+                    self.skip(
+                        node,
+                        "type_params",
+                        f"window '{cumulative.get('window')}' of {what}",
+                        "a window in a unit our windows lack (day to year): the metric is left out",
+                    )
                     return True
                 window.update(last=int(match.group(1)), grain=match.group(2).lower())
             elif cumulative.get("grain_to_date"):
-                window["to_date"] = str(cumulative.get("grain_to_date")).lower()
-            if cumulative.get("period_agg") not in (None, "first"):
-                self.skip(
-                    node,
-                    "type_params",
-                    f"period_agg of {what}",
-                    "the window is computed at the query's grain",
-                )
+                to_date = str(cumulative.get("grain_to_date")).lower()
+                if to_date not in GRAINS:
+                    self.skip(
+                        node,
+                        "type_params",
+                        f"grain_to_date '{to_date}' of {what}",
+                        "a period our windows lack (day to year): the metric is left out",
+                    )
+                    return True
+                window["to_date"] = to_date
+            if not self.period_agg_fits(node, cumulative, window, what):
+                return True
             meaning["expr"] = base
             meaning["window"] = window
         else:
@@ -207,7 +211,7 @@ class _Metrics(_Models):
         for key in ("time_granularity",):
             if node.get(key):
                 self.skip(node, key, f"{key} of '{name}'", "the query chooses its grain")
-        if kind == "simple":
+        if kind == "cumulative":
             self.measure_of[name] = mname
         if kind == "cumulative":
             self.notices.append(
@@ -223,8 +227,126 @@ class _Metrics(_Models):
         term = self.term_names(node, term_id)
         term["metric"] = meaning
         self.metric_ids[name] = term_id
+        self.where[term_id] = (node.file, node.line())
+        measured = self.measure_of.get(name)
+        if kind in ("simple", "cumulative") and measured:
+            self.time_of.setdefault(name, self.time_of.get(f"measure:{measured}"))
         self.add_term("metrics", term_id, term)
         return True
+
+    def simple(
+        self, node: _Node, params: CommentedMap, what: str, *, final: bool
+    ) -> dict[str, Any] | bool | None:
+        """A simple metric: True when done (the measure's own term renamed, or reported),
+        None while its measure is not imported, else the meaning of a base metric on the
+        measure's entity: its aggregate, the metric's and the input's filters, and what a
+        group without rows shows (`fill_nulls_with`; MetricFlow shows NULL otherwise, a
+        count included)."""
+        name = str(node.get("name"))
+        measure = params.get("measure")
+        if measure is None:
+            mname = self.inline_measure(node, params, what)
+            if mname is None:
+                return True
+        else:
+            mname = str(measure.get("name") if isinstance(measure, CommentedMap) else measure)
+        base = self.metric_ids.get(f"measure:{mname}")
+        if base is None:
+            if final:
+                self.skip(node, "type_params", what, f"its measure '{mname}' was not imported")
+            return True if final else None
+        options = measure if isinstance(measure, CommentedMap) else params
+        filters = [node.get("filter"), options.get("filter") if options is measure else None]
+        model, agg, _ = self.measures[mname]
+        time = model.time_dimensions.get(str(model.agg_time))
+        found = [self.filter(node, "filter", f, time) for f in filters if f]
+        conditions = [c for c in found if c is not None]
+        if len(conditions) < len(found):
+            return True
+        fill = options.get("fill_nulls_with")
+        if options.get("join_to_timespine"):
+            self.notices.append(
+                Notice(
+                    node.file,
+                    line_of(options, "join_to_timespine"),
+                    f"join_to_timespine of {what}",
+                    "there is no time spine: periods without rows are not listed (MetricFlow "
+                    "lists them, with fill_nulls_with or NULL); the others have its numbers",
+                    "changed",
+                )
+            )
+        self.measure_of[name] = mname
+        if not conditions and fill is None and snake_id(name) == base:
+            self.rename(model.id, base, node, name)  # the measure is the metric
+            self.metric_ids[name] = base
+            self.time_of[name] = self.time_of.get(f"measure:{mname}")
+            return True
+        measure_term = self.domains[model.id][base]["metric"]
+        meaning: dict[str, Any] = {"entity": model.id, "expr": measure_term["expr"]}
+        if conditions:
+            meaning["filter"] = " AND ".join(
+                f"({c})" if len(conditions) > 1 else c for c in conditions
+            )
+        if fill is not None or agg in ("count", "count_distinct"):
+            meaning["fill_null"] = fill  # a count without rows is NULL in MetricFlow
+        return meaning
+
+    def inline_measure(self, node: _Node, params: CommentedMap, what: str) -> str | None:
+        """A simple metric of the newer spec, with `agg` and `expr` of its own (in
+        `type_params`, or on the metric) instead of a measure: read as a measure of its
+        semantic model, named after the metric; None when reported."""
+        source = params if params.get("agg") else node.map
+        if not source.get("agg"):
+            self.skip(node, "type_params", what, "neither a measure nor an agg: left out")
+            return None
+        aggregation = params.get("metric_aggregation_params") or {}
+        owner = node.get("semantic_model") or aggregation.get("semantic_model") or node.owner
+        model = self.models.get(str(owner)) if owner else None
+        if model is None and len(self.models) == 1:
+            model = next(iter(self.models.values()))
+        if model is None:
+            self.skip(
+                node,
+                "type_params",
+                what,
+                "a metric with its own agg must name its semantic model "
+                "(metric_aggregation_params.semantic_model): left out",
+            )
+            return None
+        item = CommentedMap(name=node.get("name"), agg=source.get("agg"))
+        item["expr"] = source.get("expr", node.get("name"))
+        time = source.get("agg_time_dimension") or aggregation.get("agg_time_dimension")
+        if time:
+            item["agg_time_dimension"] = time
+        item.lc.line = node.map.lc.line
+        self.one_measure(model, node.child(item), f"measure of {what}")
+        name = str(node.get("name"))
+        return name if f"measure:{name}" in self.metric_ids else None
+
+    def period_agg_fits(
+        self, node: _Node, cumulative: CommentedMap, window: dict[str, Any], what: str
+    ) -> bool:
+        """Whether MetricFlow's `period_agg` gives what our window gives: each period's
+        value at its end (`last`). MetricFlow's default, `first`, is the value on the
+        period's first day, and `average` the mean of the daily values: both differ at
+        every grain but a day, and a window counted in days is only asked by day (a
+        coarser grain is refused, SEM314), so only those windows are imported."""
+        period_agg = str(cumulative.get("period_agg") or "first").lower()
+        if period_agg == "last" or window.get("grain") == "day":
+            return True
+        said = "" if cumulative.get("period_agg") else " (MetricFlow's default)"
+        why = {
+            "first": "each period's value on its first day",
+            "average": "the average of each period's daily values",
+        }.get(period_agg, "an unknown period_agg")
+        self.skip(
+            node,
+            "type_params",
+            f"{what}: period_agg '{period_agg}'{said}",
+            f"{why}: our windows give the value at the period's end, as `period_agg: last`; "
+            "the metric is left out",
+        )
+        return False
 
     def rename(self, domain: str, term_id: str, node: _Node, name: str) -> None:
         """A simple metric that only exposes its measure: the measure's term takes the

@@ -54,6 +54,7 @@ class _Node:
 
     file: str
     map: CommentedMap
+    owner: str | None = None  # the semantic model a metric of the newer spec sits in
 
     def line(self, key: str | None = None) -> int:
         return line_of(self.map, key)
@@ -62,7 +63,7 @@ class _Node:
         return self.map.get(key, default)
 
     def child(self, value: Any) -> _Node:
-        return _Node(self.file, value)
+        return _Node(self.file, value, self.owner)
 
 
 @dataclass
@@ -98,6 +99,13 @@ class _Models:
         self.column_types: dict[str, dict[str, str]] = {}
         self.measure_of: dict[str, str] = {}  # simple metric -> its measure
         self.shared: dict[str, int] = {}  # dimension name -> how many semantic models have it
+        self.where: dict[str, tuple[str, int]] = {}  # term id -> file, line
+        self.time_of: dict[str, str | None] = {}  # metric or measure: -> its agg time term
+        #: metric names, and those that only expose the measure of the same name (the
+        #: measure's term is then the metric's); any other metric takes the name first
+        self.metric_names: set[str] = set()
+        self.exposing: set[str] = set()
+        self.areas: dict[str, dict[str, Any]] = {}  # saved queries as subject areas
 
     # --- reporting -----------------------------------------------------------------------
 
@@ -279,50 +287,62 @@ class _Models:
     def model_measures(self, model: _Model) -> None:
         for item in model.node.get("measures") or []:
             node = model.node.child(item)
-            name = str(node.get("name"))
-            agg = str(node.get("agg", "")).lower()
-            what = f"measure '{name}' of '{model.name}'"
-            if agg not in _AGGREGATES:
-                reason = (
-                    "percentiles differ between engines and are not supported"
-                    if agg == "percentile"
-                    else f"unknown aggregation '{agg}'"
-                )
-                self.skip(node, "agg", what, reason)
-                continue
-            if node.get("non_additive_dimension"):
-                self.skip(
-                    node,
-                    "non_additive_dimension",
-                    what,
-                    "semi-additive measures (balances) have no equivalent; the measure "
-                    "would add up snapshots",
-                )
-                continue
-            raw = node.get("expr", name)
-            inner = self.sql(node, "expr", str(raw), what)
-            if inner is None:
-                continue
-            _collect_columns(inner, model.columns)
-            expr = self.sql(node, "expr", _AGGREGATES[agg].format(inner), what)
-            if expr is None:
-                continue
-            self.extra(node, _MEASURE_KEYS, what)
+            self.one_measure(model, node, f"measure '{node.get('name')}' of '{model.name}'")
+
+    def one_measure(self, model: _Model, node: _Node, what: str) -> None:
+        """A measure as a metric term on its entity (tagged dbt-measure). Its id is the
+        measure's name unless a metric has that name without only exposing it: the metric
+        keeps the name, and the measure is `<model>_<name>`."""
+        name = str(node.get("name"))
+        agg = str(node.get("agg", "")).lower()
+        if agg not in _AGGREGATES:
+            reason = (
+                "percentiles differ between engines and are not supported"
+                if agg == "percentile"
+                else f"unknown aggregation '{agg}'"
+            )
+            self.skip(node, "agg", what, reason)
+            return
+        if node.get("non_additive_dimension"):
+            self.skip(
+                node,
+                "non_additive_dimension",
+                what,
+                "semi-additive measures (balances) have no equivalent; the measure "
+                "would add up snapshots",
+            )
+            return
+        raw = node.get("expr", name)
+        inner = self.sql(node, "expr", str(raw), what)
+        if inner is None:
+            return
+        _collect_columns(inner, model.columns)
+        expr = self.sql(node, "expr", _AGGREGATES[agg].format(inner), what)
+        if expr is None:
+            return
+        self.extra(node, _MEASURE_KEYS, what)
+        if name in self.metric_names and name not in self.exposing:
+            term_id = self.unique_id(f"{model.name}_{name}")
+        else:
             term_id = self.unique_id(name, model.id)
-            term = self.term_names(node, term_id)
-            term["tags"] = ["dbt-measure"]
-            term["metric"] = {"entity": model.id, "expr": expr}
-            self.metric_ids[f"measure:{name}"] = term_id
-            self.measures[name] = (model, agg, node)
-            time = node.get("agg_time_dimension") or model.agg_time
-            if time and time not in model.time_dimensions:
-                self.skip(
-                    node,
-                    None,
-                    f"agg_time_dimension '{time}' of '{name}'",
-                    "not a time dimension of the semantic model",
-                )
-            self.add_term(model.id, term_id, term)
+        term = self.term_names(node, term_id)
+        term["tags"] = ["dbt-measure"]
+        term["metric"] = {"entity": model.id, "expr": expr}
+        if agg in ("count", "count_distinct"):
+            term["metric"]["fill_null"] = None  # NULL without rows, as in MetricFlow
+        self.metric_ids[f"measure:{name}"] = term_id
+        self.measures[name] = (model, agg, node)
+        self.where[term_id] = (node.file, node.line())
+        time = node.get("agg_time_dimension") or model.agg_time
+        self.time_of[f"measure:{name}"] = model.time_dimensions.get(str(time))
+        if time and time not in model.time_dimensions:
+            self.skip(
+                node,
+                None,
+                f"agg_time_dimension '{time}' of '{name}'",
+                "not a time dimension of the semantic model",
+            )
+        self.add_term(model.id, term_id, term)
 
     def extra(self, node: _Node, known: frozenset[str], what: str) -> None:
         """Report the keys of a dbt node that the import does not read."""
