@@ -67,6 +67,7 @@ CODES: dict[str, str] = {
     "SEM234": "lint: a synonym or hidden label of a term names another term in another language",
     "SEM241": "unknown Ossie (OSI) version asked of `semantic export osi`",
     "SEM246": "`semantic export databricks --catalog` without --schema",
+    "SEM252": "a DuckDB file is in a storage format newer than the engine's storage_version",
     # SEM3xx: query planning
     "SEM301": "query is not valid SQL",
     "SEM302": "not a business query",

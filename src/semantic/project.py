@@ -239,7 +239,10 @@ class Project:
                 self.prepare_data()
             data = self.data_dir
         fmt = self.config.data.format if self.config.data else "parquet"
-        self._engines[name] = engine = open_engine(url, self.model, data, fmt, write=write)
+        storage = spec.storage_version if spec else None
+        self._engines[name] = engine = open_engine(
+            url, self.model, data, fmt, write=write, storage_version=storage
+        )
         return engine
 
     def close(self) -> None:

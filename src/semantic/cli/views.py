@@ -143,5 +143,5 @@ def _print_summary(plan: ViewPlan, mood: str) -> None:
     if plan.withheld:
         text += f"; withheld as too confidential: {', '.join(a for a, _ in plan.withheld)}"
     say(text)
-    for notice in plan.notices:  # SEM436: views left without columns
+    for notice in plan.notices:  # SEM436: views left without columns; SEM252: file format
         say(notice.render())

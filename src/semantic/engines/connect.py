@@ -91,10 +91,13 @@ def open_engine(
     fmt: str = "parquet",
     *,
     write: bool = False,
+    storage_version: str | None = None,
 ) -> Engine:
     """The engine `url` names, connected, for `model` whose data files (for DuckDB and
     Spark) are in `data` as `<table>.<fmt>`. A DuckDB file with no `data` holds the tables
-    themselves: it is opened read-only unless the caller is to `write` (publish views)."""
+    themselves: it is opened read-only unless the caller is to `write` (publish views). A
+    DuckDB file created is in the storage format of `storage_version` (see
+    `engines.duckdb.DEFAULT_STORAGE_VERSION` when None)."""
     url = interpolate(url)
     kind = engine_kind(url)
     if kind == "postgres":
@@ -103,9 +106,16 @@ def open_engine(
         with task(f"connecting to {redact(url)}"):
             return PostgresEngine(model, url)
     if kind == "duckdb" and data is None and duckdb_database(url) != ":memory:":
-        from semantic.engines.duckdb import DuckDBEngine
+        from semantic.engines.duckdb import DuckDBEngine, storage_version_or_default
 
-        return DuckDBEngine(model, None, fmt, database=duckdb_database(url), read_only=not write)
+        return DuckDBEngine(
+            model,
+            None,
+            fmt,
+            database=duckdb_database(url),
+            read_only=not write,
+            storage_version=storage_version_or_default(storage_version),
+        )
     if data is None:
         raise error(
             "SEM410",
@@ -115,9 +125,15 @@ def open_engine(
             + (", or open a database file: duckdb:///path/file.duckdb" if kind == "duckdb" else ""),
         )
     if kind == "duckdb":
-        from semantic.engines.duckdb import DuckDBEngine
+        from semantic.engines.duckdb import DuckDBEngine, storage_version_or_default
 
-        return DuckDBEngine(model, Path(data), fmt, database=duckdb_database(url))
+        return DuckDBEngine(
+            model,
+            Path(data),
+            fmt,
+            database=duckdb_database(url),
+            storage_version=storage_version_or_default(storage_version),
+        )
     from semantic.engines.spark import SparkEngine
 
     if url.startswith("sc://"):

@@ -9,10 +9,16 @@ publication (`outputs.publish`) writes, in one transaction, once the data passed
 gate. Without data files the entities are the database's own tables: nothing is registered,
 and a file opened `read_only` is never modified (DuckDB refuses every write, and writes
 nothing back on close).
+
+A file the engine creates is written in the storage format of `storage_version`, by default
+`DEFAULT_STORAGE_VERSION`, so that the DuckDB drivers of BI tools open it whatever DuckDB
+this process runs; a file that exists keeps its own format, which `storage_warning` reports
+when it is newer.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -24,7 +30,7 @@ from sqlglot import exp
 from semantic.compiler.dialects import to_sql
 from semantic.engines.base import Limits, collect, deadline, too_slow
 from semantic.engines.catalog import compare_schema
-from semantic.errors import Diagnostic, error
+from semantic.errors import Diagnostic, SemanticError, error
 from semantic.model import Column, Entity, Model
 
 #: rows read at a time, so that a result past its size limit is refused early
@@ -34,6 +40,12 @@ _BATCH_ROWS = 100_000
 TARGET_CATALOG = "semantic_target"
 #: DuckDB's name for a database that lives in memory, the engine's default
 IN_MEMORY = ":memory:"
+#: The storage format of the database files the engine creates, named by the oldest DuckDB
+#: release that opens them. DuckDB 2.0 writes by default a format that no DuckDB 1.x opens,
+#: and BI tools ship 1.x drivers (Metabase's, duckdb-engine under Superset, JDBC, ODBC):
+#: v1.0.0 files open in every DuckDB from 1.0 on, and hold all a publication writes.
+DEFAULT_STORAGE_VERSION = "v1.0.0"
+_RELEASE = re.compile(r"v(\d+)\.(\d+)\.(\d+)")
 
 
 class DuckDBEngine:
@@ -42,7 +54,12 @@ class DuckDBEngine:
     catalog `TARGET_CATALOG` (`self.target`), which publications write to and nothing else
     does. Without data files (no `data_dir`, or none of its files there) the entities are
     tables of the database file, which is the connection's own database (`target` is None),
-    and `read_only` opens it so that reading never changes it."""
+    and `read_only` opens it so that reading never changes it.
+
+    A database file that does not exist yet is created in the storage format of
+    `storage_version` (a DuckDB release, `vX.Y.Z`, or `latest`); one that exists keeps its
+    own, which `stored_version` says (never upgraded: DuckDB writes into a file in its
+    format)."""
 
     dialect = "duckdb"
 
@@ -54,6 +71,7 @@ class DuckDBEngine:
         database: str = IN_MEMORY,
         *,
         read_only: bool = False,
+        storage_version: str = DEFAULT_STORAGE_VERSION,
     ) -> None:
         self.model = model
         self.data_dir = data_dir
@@ -65,26 +83,77 @@ class DuckDBEngine:
         #: the catalog of the attached database file that publications write to; None when
         #: they write to the connection's own database
         self.target: str | None = None
+        #: the storage format of the files the engine creates
+        self.storage_version = storage_version
+        # the format of every database created on this connection, the attached file's too;
+        # DuckDB reads a file that exists in its own format and never changes it on writes
+        config: dict[str, Any] = {"storage_compatibility_version": storage_version}
         try:
             if not self.data_files or database == IN_MEMORY:
-                self.connection = duckdb.connect(database, read_only=read_only)
+                self.connection = duckdb.connect(database, read_only=read_only, config=config)
             else:
                 # the views over the data files stay in memory, out of the file: a BI tool
                 # opening the file reads only what a publication put there
-                self.connection = duckdb.connect(IN_MEMORY)
+                self.connection = duckdb.connect(IN_MEMORY, config=config)
                 self.target = TARGET_CATALOG
                 path = to_sql(exp.Literal.string(database), "duckdb")
                 alias = to_sql(exp.to_identifier(self.target, quoted=True), "duckdb")
                 self.connection.execute(f"ATTACH {path} AS {alias}")
-        except duckdb.Error as exc:
+        except duckdb.InvalidInputException as exc:
+            if "version string" not in str(exc):
+                raise _not_opened(database, exc) from None
             raise error(
                 "SEM411",
-                f"cannot open the DuckDB database {database}: {str(exc).splitlines()[0]}",
+                f"storage_version '{storage_version}' is not a DuckDB release that DuckDB "
+                f"{duckdb.__version__} knows",
                 None,
-                "check the path of duckdb:///path/file.duckdb, and that no other program has "
-                "the file open for writing",
+                f"write {DEFAULT_STORAGE_VERSION} (every DuckDB from 1.0 on opens the file), a "
+                "later release such as v1.4.0, or latest",
             ) from None
+        except duckdb.Error as exc:
+            raise _not_opened(database, exc) from None
+        #: the storage format of the database file, as DuckDB names it (`v1.0.0+`: DuckDB
+        #: 1.0 and later open it); None in memory, or when DuckDB does not say (before 1.2,
+        #: which writes the format every 1.x reads)
+        self.stored_version = self._stored_version()
         self._register()
+
+    def _stored_version(self) -> str | None:
+        if self.database == IN_MEMORY:
+            return None
+        catalog = "current_database()"
+        if self.target is not None:
+            catalog = to_sql(exp.Literal.string(self.target), "duckdb")
+        ((tags,),) = self.fetch(
+            f"SELECT tags FROM duckdb_databases() WHERE database_name = {catalog}"
+        )
+        version = (tags or {}).get("storage_version")
+        return None if version is None else str(version)
+
+    def storage_warning(self) -> Diagnostic | None:
+        """SEM252 when the database file is in a storage format newer than `storage_version`:
+        the BI tools the engine writes for cannot open it, and it stays in that format."""
+        wanted, stored = _release(self.storage_version), _release(self.stored_version or "")
+        if wanted is None or stored is None or stored <= wanted:
+            return None
+        wanted_name, oldest = self.storage_version, str(self.stored_version).rstrip("+")
+        if self.target is not None:  # the file holds publications only: it can be made anew
+            remedy = f"move it away and publish again to create it in {wanted_name}"
+        else:
+            remedy = (
+                f"copy its tables into a new file (ATTACH 'new.duckdb' AS new (STORAGE_VERSION "
+                f"'{wanted_name}'); COPY FROM DATABASE <its name> TO new)"
+            )
+        return Diagnostic(
+            "SEM252",
+            f"{self.database} is in the storage format of DuckDB {self.stored_version}, newer "
+            f"than storage_version {wanted_name}: DuckDB drivers older than {oldest} cannot "
+            "open it",
+            None,
+            f"a file keeps its format: {remedy}; or set the engine's storage_version to "
+            f"{oldest} if every BI tool reading the file has such a driver",
+            "warning",
+        )
 
     def _register(self) -> None:
         for entity in self.model.entities.values():
@@ -175,6 +244,31 @@ class DuckDBEngine:
         except duckdb.Error:
             return None
         return {str(row[0]): str(row[1]) for row in described}
+
+
+def storage_version_or_default(version: str | None) -> str:
+    """`version`, or `DEFAULT_STORAGE_VERSION` when None (an engine that names none)."""
+    return DEFAULT_STORAGE_VERSION if version is None else version
+
+
+def _not_opened(database: str, exc: duckdb.Error) -> SemanticError:
+    return error(
+        "SEM411",
+        f"cannot open the DuckDB database {database}: {str(exc).splitlines()[0]}",
+        None,
+        "check the path of duckdb:///path/file.duckdb, and that no other program has "
+        "the file open for writing",
+    )
+
+
+def _release(name: str) -> tuple[int, ...] | None:
+    """The numbers of a DuckDB release named `vX.Y.Z` (or `vX.Y.Z+`); None for `latest`.
+
+    >>> _release("v1.0.0+"), _release("v1.10.2") > _release("v1.4.0"), _release("latest")
+    ((1, 0, 0), True, None)
+    """
+    match = _RELEASE.match(name)
+    return None if match is None else tuple(int(n) for n in match.groups())
 
 
 def _data_files(model: Model, data_dir: Path | None, fmt: str) -> dict[str, Path]:

@@ -368,6 +368,13 @@ class EngineSpec(Strict):
         description="Where this engine reads the data files (DuckDB, Spark): a folder or a "
         "URL every Spark executor can read; the project's data folder by default.",
     )
+    storage_version: str | None = Field(
+        None,
+        pattern=r"^(v\d+\.\d+\.\d+|latest)$",
+        description="(DuckDB files) The storage format of a file the engine creates, named "
+        "by the oldest DuckDB release that must open it: v1.0.0 (the default: every DuckDB "
+        "1.x and 2.x opens it), v1.4.0, ..., or latest. A file that exists keeps its own.",
+    )
     description: str | None = None
 
 

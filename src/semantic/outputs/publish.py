@@ -6,6 +6,10 @@ publication changes (copies of the views' results, views, comments, drops) is ch
 that one transaction: a refusal (SEM415) or a statement that fails (SEM417) leaves the target
 exactly as it was, and BI tools keep reading the previous views.
 
+A DuckDB file that the engine creates is in the storage format that the BI tools' DuckDB
+drivers read (`engines.duckdb.DEFAULT_STORAGE_VERSION`, or the engine's `storage_version`);
+one in a newer format is reported (SEM252), never converted.
+
 On a DuckDB file published from data files, each view reads a copy of its own result, in
 the file (see `views`): a BI tool opening the file reads what the views show and nothing
 else. On a DuckDB file that holds the source tables, those tables stay readable, so a
@@ -14,6 +18,7 @@ publication that is to leave terms out (`max_confidentiality`) is refused there 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TypedDict, Unpack
@@ -125,7 +130,7 @@ def plan_publication(
     source_catalog = None
     if copy:
         ((source_catalog,),) = engine.fetch("SELECT current_database()")
-    return plan_views(
+    plan = plan_views(
         model,
         dialect=engine.dialect,
         source_schema=str(source_schema),
@@ -139,6 +144,11 @@ def plan_publication(
         existing_data=read_schema(engine, schema + DATA_SUFFIX, target) if copy else (),
         stale=_stale_views(engine) if copy else (),
     )
+    # SEM252: a DuckDB file in a storage format newer than the BI tools' drivers read
+    storage = getattr(engine, "storage_warning", None)
+    if duck and storage is not None and (warning := storage()) is not None:
+        plan = dataclasses.replace(plan, notices=(*plan.notices, warning))
+    return plan
 
 
 def _refuse_hiding_in_place(model: Model, engine: Engine, level: str | None) -> None:
