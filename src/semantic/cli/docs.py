@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 
 from semantic.cli.app import print_diagnostics, reported, say, state
-from semantic.project import Project
 
 docs_app = typer.Typer(
     rich_markup_mode="markdown",
@@ -30,6 +29,7 @@ def docs_build(
 ) -> None:
     """Build the static catalog site: search, a page per term, entity and domain."""
     from semantic.outputs.catalog.site import build_site
+    from semantic.project import Project
 
     with reported():
         report = build_site(Project.load(state.project_path), output, quality=with_quality)

@@ -12,8 +12,8 @@ import typer
 
 from semantic.cli.app import CheckFormat, OutputOption, out, reported, say, state
 from semantic.cli.printing import emit, print_notices
-from semantic.outputs.rdf.document import project_r2rml, project_rdf
-from semantic.project import Project
+
+# Each command imports the library it calls in its body (rdflib, pyshacl: only for RDF).
 
 export_app = typer.Typer(
     rich_markup_mode="markdown",
@@ -52,6 +52,9 @@ def export_rdf(
     ] = False,
 ) -> None:
     """The glossary and model as RDF: SKOS, DCAT, CSVW, DQV and PROV."""
+    from semantic.outputs.rdf.document import project_rdf
+    from semantic.project import Project
+
     with reported():
         project = Project.load(state.project_path)
         emit(project_rdf(project, fmt, base, quality=with_quality, validate=validate), output)
@@ -60,6 +63,9 @@ def export_rdf(
 @export_app.command("r2rml")
 def export_r2rml(base: BaseOption = None, output: OutputOption = None) -> None:
     """An R2RML mapping that turns the entities' rows into RDF in our vocabulary."""
+    from semantic.outputs.rdf.document import project_r2rml
+    from semantic.project import Project
+
     with reported():
         emit(project_r2rml(Project.load(state.project_path), base), output)
 
@@ -72,6 +78,7 @@ def export_osi_file(
     """The models and glossary as Apache Ossie (Open Semantic Interchange) YAML, reporting
     what OSI cannot carry (kept in a SEMANTIC custom extension)."""
     from semantic.interchange.osi_export import export_osi
+    from semantic.project import Project
 
     with reported():
         project = Project.load(state.project_path)
@@ -101,6 +108,7 @@ def import_skos_file(
 ) -> None:
     """Turn a SKOS vocabulary into glossary files, reporting what could not be mapped."""
     from semantic.interchange.skos import import_skos_into, report_dict, report_line
+    from semantic.project import Project
 
     with reported():
         result, written = import_skos_into(

@@ -11,13 +11,13 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
-
-import pyarrow as pa
-from rich.table import Table
+from typing import TYPE_CHECKING, Any
 
 from semantic.cli.app import CheckFormat, OutputFormat, err, out, print_diagnostics, say
 from semantic.files.atomic import write_atomically
+
+if TYPE_CHECKING:
+    import pyarrow as pa  # the commands that print a table have made it with Arrow already
 
 
 def emit(text: str, output: Path | None) -> None:
@@ -43,6 +43,8 @@ def print_result(result: pa.Table, fmt: OutputFormat) -> None:
     elif fmt is OutputFormat.json:
         sys.stdout.write(json.dumps(rows, default=_json_value, ensure_ascii=False, indent=2) + "\n")
     else:
+        from rich.table import Table
+
         table = Table(*names, show_lines=False)
         for row in rows:
             table.add_row(*(_display(row[n]) for n in names))

@@ -7,11 +7,9 @@ import json
 import sys
 from dataclasses import replace
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import pyarrow as pa
 import typer
-from rich.table import Table
 
 from semantic.cli.app import (
     EngineOption,
@@ -24,9 +22,13 @@ from semantic.cli.app import (
     state,
 )
 from semantic.cli.printing import print_result
-from semantic.compiler.parse import QueryInput
 from semantic.errors import Diagnostic, SemanticError, Span
-from semantic.project import Project
+
+if TYPE_CHECKING:
+    from semantic.compiler.parse import QueryInput
+
+# Each command imports the library it calls (the project, Arrow, rich's tables) in its body,
+# so that `semantic --help` and `semantic compile` load only what they use.
 
 QueryArg = Annotated[str, typer.Argument(help="The business query ('-' reads standard input).")]
 ParamOption = Annotated[
@@ -83,6 +85,8 @@ def compile(  # noqa: A001 - the command is called compile
     ] = None,
 ) -> None:
     """Print the SQL of a business query."""
+    from semantic.project import Project
+
     with reported():
         project = Project.load(state.project_path)
         text = read_query(query)
@@ -114,6 +118,8 @@ def query(
 ) -> None:
     """Run a business query (on the embedded DuckDB engine unless --engine) and print the
     result."""
+    from semantic.project import Project
+
     with reported():
         project = Project.load(state.project_path)
         text = read_query(query)
@@ -136,6 +142,8 @@ def query(
 
 def explain(query: QueryArg) -> None:
     """Say in words how a business query is computed: aggregates, join paths, filters."""
+    from semantic.project import Project
+
     with reported():
         project = Project.load(state.project_path)
         out.print(project.explain(read_query(query)), markup=False, highlight=False)
@@ -151,7 +159,10 @@ def terms(
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """List the glossary's terms with their labels in one language."""
+    import pyarrow as pa
+
     from semantic.outputs.search import list_terms
+    from semantic.project import Project
 
     with reported():
         rows = list_terms(Project.load(state.project_path).model, language, kind)
@@ -178,7 +189,10 @@ def search(
 ) -> None:
     """Find terms and entities by id, label, synonym or definition, in every language,
     forgiving case, accents and typos (the catalog site's search)."""
+    from rich.table import Table
+
     from semantic.outputs.search import find_terms
+    from semantic.project import Project
 
     with reported():
         hits = find_terms(Project.load(state.project_path).model, text, language, limit)
