@@ -20,7 +20,7 @@ app = typer.Typer(
     name="semantic",
     help="A business glossary that compiles to SQL.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion, --show-completion; `semantic completion`
     pretty_exceptions_enable=False,
 )
 out = Console(soft_wrap=True)
@@ -64,10 +64,25 @@ OutputOption = Annotated[
 ]
 
 
+def print_version(value: bool) -> None:
+    """`--version`: print `semantic X.Y.Z` and exit, before anything else is read."""
+    if value:
+        from semantic import __version__
+
+        print(f"semantic {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def main_options(
     project: ProjectOption = Path("."),
     debug: Annotated[bool, typer.Option("--debug", help="Show Python tracebacks.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", help="Print the version and exit.", callback=print_version, is_eager=True
+        ),
+    ] = False,
 ) -> None:
     """A business glossary that compiles to SQL."""
     state.project_path = project
