@@ -8,12 +8,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
-from rich.console import Console
 
 from semantic.errors import Diagnostic, SemanticError
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 app = typer.Typer(
     rich_markup_mode="markdown",
@@ -23,8 +25,27 @@ app = typer.Typer(
     add_completion=True,  # --install-completion, --show-completion; `semantic completion`
     pretty_exceptions_enable=False,
 )
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
+
+
+class _LazyConsole:
+    """A rich Console made when first used, so that a command that prints plain text
+    (`semantic compile`, `--version`) does not import rich (about 10 ms)."""
+
+    def __init__(self, *, stderr: bool) -> None:
+        self._stderr = stderr
+        self._console: Console | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._console is None:
+            from rich.console import Console
+
+            # emoji=False: `:name:` in a query or a message is text, never an emoji
+            self._console = Console(stderr=self._stderr, soft_wrap=True, emoji=False)
+        return getattr(self._console, name)
+
+
+out = cast("Console", _LazyConsole(stderr=False))
+err = cast("Console", _LazyConsole(stderr=True))
 
 
 class State:

@@ -92,7 +92,7 @@ def compile(  # noqa: A001 - the command is called compile
         text = read_query(query)
         sql = project.compile(text, dialect)
         print_diagnostics(project.query_warnings(text))
-        out.print(sql, markup=False, highlight=False)
+        print(sql)  # as is: rich would read `:name:` in a string literal as an emoji
 
 
 def query(

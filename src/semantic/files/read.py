@@ -151,6 +151,11 @@ def _tree_maker() -> str:
     return f"ruamel.yaml {ruamel.yaml.__version__} read.py {code}"
 
 
+def _scan(text: str) -> Any:
+    """The ruamel tree of `text` (keys and values with their positions)."""
+    return _yaml().load(text)
+
+
 def read_text(path: Path, name: str) -> tuple[str | None, list[Diagnostic]]:
     """The text of a project file, or why it cannot be read: a broken link, a link loop, no
     permission, not UTF-8 (with the line and column of the first bad byte), or not a regular
@@ -233,7 +238,7 @@ def read_file(
         return None, [_too_deep(_span_at(text, deep, name))]
     try:
         # the tree of an unchanged file is kept between runs (semantic.files.cache)
-        tree = cached_tree(path, text, _tree_maker(), _yaml().load)
+        tree = cached_tree(path, text, _tree_maker(), _scan)
     except ReaderError as exc:
         # a character YAML does not allow (NUL, a control character): ruamel gives its index
         character = exc.character if isinstance(exc.character, int) else 0
