@@ -16,6 +16,7 @@ read only if the current user owns it and no one else may write it: the cache is
 user's own, never a file that came with a project.
 
 >>> import tempfile, os
+>>> before = os.environ.get("SEMANTIC_CACHE_DIR")
 >>> os.environ["SEMANTIC_CACHE_DIR"] = tempfile.mkdtemp()
 >>> scanned = []
 >>> def scan(text: str) -> list[str]:
@@ -26,6 +27,7 @@ user's own, never a file that came with a project.
 (['a', 'b'], ['a', 'b'])
 >>> cached_tree(where, "a b c", "v1", scan), len(scanned)
 (['a', 'b', 'c'], 2)
+>>> os.environ["SEMANTIC_CACHE_DIR"] = before or ""
 """
 
 from __future__ import annotations
