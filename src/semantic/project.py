@@ -19,9 +19,7 @@ from copy import deepcopy
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
-from typing import Any, cast
-
-import pyarrow as pa
+from typing import TYPE_CHECKING, Any, cast
 
 from semantic.compiler.areas import check_subject_areas
 from semantic.compiler.dialects import column_types, dialect_of
@@ -35,14 +33,19 @@ from semantic.compiler.resolve import find_path
 from semantic.engines.base import Engine, Limits
 from semantic.engines.connect import check_engines, open_engine
 from semantic.engines.datagen import ensure_tpch
-from semantic.engines.duckdb import DuckDBEngine
 from semantic.engines.integrity import KeyMeasure, check_keys, key_diagnostics
-from semantic.engines.integrity_cache import cached_key_measures
 from semantic.errors import Diagnostic, SemanticError, Span, error, suggest
 from semantic.files.read import Document, read_file
 from semantic.files.root import CONFIG_FILE, find_root
 from semantic.files.schema import GlossaryFile, ModelFile, ProjectFile
 from semantic.model import Model, build_model
+
+if TYPE_CHECKING:
+    # DuckDB and Arrow are imported by the methods that run queries, so that loading a
+    # project and compiling a query (`semantic compile`) never pays for them
+    import pyarrow as pa
+
+    from semantic.engines.duckdb import DuckDBEngine
 
 #: names of the embedded engine for `--engine`
 EMBEDDED = ("duckdb", "duckdb:")
@@ -197,6 +200,8 @@ class Project:
     @cached_property
     def engine(self) -> DuckDBEngine:
         """The embedded DuckDB engine over the data files (see `prepare_data`)."""
+        from semantic.engines.duckdb import DuckDBEngine
+
         data_dir = self.data_dir  # SEM105 when the project has no data section
         assert self.config.data is not None
         return DuckDBEngine(self.model, data_dir, self.config.data.format)
@@ -324,6 +329,8 @@ class Project:
         """Every key promise of the model measured on the data of `engine` (see `query`):
         measured once per session, and kept on disk while data files do not change (see
         `semantic.engines.integrity_cache`)."""
+        from semantic.engines.integrity_cache import cached_key_measures
+
         return cached_key_measures(self.model, self.engine_for(engine), self._keys)
 
     def data_warnings(self, plan: Plan, named: Iterable[str], engine: Engine) -> list[Diagnostic]:
@@ -333,6 +340,8 @@ class Project:
         ignore` or when the keys cannot be measured (the query then says what is wrong)."""
         if self.config.broken_keys == "ignore":
             return []
+        from semantic.engines.integrity_cache import cached_key_measures
+
         try:
             measures = cached_key_measures(self.model, engine, self._keys)
         except Exception:  # a table missing, a check the engine cannot run: no verdict

@@ -14,6 +14,7 @@ import semantic.cli.query as query
 import semantic.cli.show as show
 import semantic.cli.views as views
 from semantic.cli.app import app
+from semantic.cli.completion import completion
 from semantic.cli.docs import docs_app
 from semantic.cli.query import parse_params
 
@@ -36,6 +37,7 @@ app.add_typer(exchange.export_app, name="export")
 app.add_typer(exchange.import_app, name="import")
 app.add_typer(docs_app, name="docs")
 app.add_typer(views.views_app, name="views")
+app.command()(completion)
 
 
 def main() -> None:

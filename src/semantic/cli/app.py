@@ -4,29 +4,51 @@ how errors are printed (`path:line:col: CODE message` with a hint; no traceback 
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
-from rich.console import Console
 
 from semantic.cli.metavars import HonestGroup
 from semantic.errors import Diagnostic, SemanticError
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 app = typer.Typer(
     rich_markup_mode="markdown",
     name="semantic",
     help="A business glossary that compiles to SQL.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion, --show-completion; `semantic completion`
     pretty_exceptions_enable=False,
     cls=HonestGroup,  # options show what to type, not Python types (cli/metavars.py)
 )
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
+
+
+class _LazyConsole:
+    """A rich Console made when first used, so that a command that prints plain text
+    (`semantic compile`, `--version`) does not import rich (about 10 ms)."""
+
+    def __init__(self, *, stderr: bool) -> None:
+        self._stderr = stderr
+        self._console: Console | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._console is None:
+            from rich.console import Console
+
+            # emoji=False: `:name:` in a query or a message is text, never an emoji
+            self._console = Console(stderr=self._stderr, soft_wrap=True, emoji=False)
+        return getattr(self._console, name)
+
+
+out = cast("Console", _LazyConsole(stderr=False))
+err = cast("Console", _LazyConsole(stderr=True))
 
 
 class State:
@@ -66,6 +88,15 @@ OutputOption = Annotated[
 ]
 
 
+def print_version(value: bool) -> None:
+    """`--version`: print `semantic X.Y.Z` and exit, before anything else is read."""
+    if value:
+        from semantic import __version__
+
+        print(f"semantic {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def main_options(
     ctx: typer.Context,
@@ -77,10 +108,18 @@ def main_options(
             "--quiet", "-q", help="No progress on standard error (never shown when piped)."
         ),
     ] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", help="Print the version and exit.", callback=print_version, is_eager=True
+        ),
+    ] = False,
 ) -> None:
     """A business glossary that compiles to SQL."""
     state.project_path = project
     state.debug = debug
+    if quiet or not sys.stderr.isatty():  # no progress: and rich is not even imported
+        return
     from semantic.cli.progress import TerminalProgress, shows_progress
 
     if shows_progress(err, quiet):  # the command's long work shows, until it ends

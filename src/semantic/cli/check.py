@@ -8,7 +8,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
-import pyarrow as pa
 import typer
 
 from semantic.cli.app import (
@@ -26,9 +25,8 @@ from semantic.cli.app import (
 )
 from semantic.cli.printing import emit, print_result
 from semantic.files.root import find_root
-from semantic.outputs.check import check_project
-from semantic.outputs.quality import project_quality
-from semantic.project import Project
+
+# Each command imports the library it calls in its body (see `semantic.cli.query`).
 
 
 def check(
@@ -43,6 +41,8 @@ def check(
 ) -> None:
     """Validate every model and glossary file, and the data when it is there; exit 1 on any
     error."""
+    from semantic.outputs.check import check_project
+
     with reported():
         project, diagnostics = check_project(
             state.project_path, data=data, lint=lint, engine=engine
@@ -82,6 +82,11 @@ def schema(
 
 def quality(fmt: FormatOption = OutputFormat.table, engine: EngineOption = None) -> None:
     """Measure every quality rule on the data; exit 1 when one falls below its threshold."""
+    import pyarrow as pa
+
+    from semantic.outputs.quality import project_quality
+    from semantic.project import Project
+
     with reported():
         project = Project.load(state.project_path)
         try:

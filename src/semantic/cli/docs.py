@@ -9,8 +9,6 @@ from typing import Annotated
 import typer
 
 from semantic.cli.app import print_diagnostics, reported, say, state
-from semantic.outputs.catalog.samples import DEFAULT_MAX_CONFIDENTIALITY
-from semantic.project import Project
 
 
 class Level(StrEnum):
@@ -22,7 +20,9 @@ class Level(StrEnum):
     restricted = "restricted"
 
 
-DEFAULT_LEVEL = Level(DEFAULT_MAX_CONFIDENTIALITY)
+# outputs.catalog.samples.DEFAULT_MAX_CONFIDENTIALITY, written here too so that the command's
+# help imports no catalog code (tests/test_startup.py keeps the two equal)
+DEFAULT_LEVEL = Level.internal
 
 docs_app = typer.Typer(
     rich_markup_mode="markdown",
@@ -58,6 +58,7 @@ def docs_build(
     """Build the static catalog site: search, a page per term, entity and domain, in each
     language of the project."""
     from semantic.outputs.catalog.site import build_site
+    from semantic.project import Project
 
     with reported():
         report = build_site(

@@ -15,8 +15,8 @@ import typer
 from semantic.cli.app import CheckFormat, OutputOption, out, reported, say, state
 from semantic.cli.choices import checked_language
 from semantic.cli.printing import emit, print_notices
-from semantic.outputs.rdf.document import project_r2rml, project_rdf
-from semantic.project import Project
+
+# Each command imports the library it calls in its body (rdflib, pyshacl: only for RDF).
 
 export_app = typer.Typer(
     rich_markup_mode="markdown",
@@ -55,6 +55,9 @@ def export_rdf(
     ] = False,
 ) -> None:
     """The glossary and model as RDF: SKOS, DCAT, CSVW, DQV and PROV."""
+    from semantic.outputs.rdf.document import project_rdf
+    from semantic.project import Project
+
     with reported():
         project = Project.load(state.project_path)
         emit(project_rdf(project, fmt, base, quality=with_quality, validate=validate), output)
@@ -63,6 +66,9 @@ def export_rdf(
 @export_app.command("r2rml")
 def export_r2rml(base: BaseOption = None, output: OutputOption = None) -> None:
     """An R2RML mapping that turns the entities' rows into RDF in our vocabulary."""
+    from semantic.outputs.rdf.document import project_r2rml
+    from semantic.project import Project
+
     with reported():
         emit(project_r2rml(Project.load(state.project_path), base), output)
 
@@ -92,6 +98,7 @@ def export_osi_file(
     construct with --verbose or --format json."""
     from semantic.interchange.osi_export import export_osi
     from semantic.interchange.osi_spec import OSI_VERSION
+    from semantic.project import Project
 
     with reported():
         project = Project.load(state.project_path)
@@ -129,6 +136,7 @@ def export_snowflake_view(
     """A Snowflake semantic view: CREATE SEMANTIC VIEW, or its YAML with --yaml; reports
     what it cannot carry."""
     from semantic.interchange.snowflake import export_snowflake
+    from semantic.project import Project
 
     with reported():
         project = Project.load(state.project_path)
@@ -153,6 +161,7 @@ def export_databricks_views(
     """Unity Catalog metric views, one per entity with metrics, as CREATE VIEW ... WITH
     METRICS statements; reports what they cannot carry."""
     from semantic.interchange.databricks import export_databricks
+    from semantic.project import Project
 
     with reported():
         project = Project.load(state.project_path)
@@ -179,6 +188,7 @@ def export_lookml_project(
     reports what it cannot carry."""
     from semantic.interchange.common import write_files
     from semantic.interchange.lookml import export_lookml
+    from semantic.project import Project
 
     with reported():
         project = Project.load(state.project_path)

@@ -11,14 +11,15 @@ import json
 import sys
 from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
-from typing import Any
-
-import pyarrow as pa
+from typing import TYPE_CHECKING, Any
 
 from semantic.cli.app import CheckFormat, OutputFormat, err, out, print_diagnostics, say
 from semantic.cli.tables import Column, Kind, print_table
 from semantic.files.atomic import write_atomically
 from semantic.model.grains import period_name
+
+if TYPE_CHECKING:
+    import pyarrow as pa  # the commands that print a table have made it with Arrow already
 
 
 def emit(text: str, output: Path | None) -> None:
@@ -86,6 +87,8 @@ def result_columns(
 def _kind(arrow_type: pa.DataType, fixed: bool) -> Kind:
     """How a column of `arrow_type` is laid out: numbers right-aligned and whole; dates,
     times, flags and ids whole; any other text wrapped."""
+    import pyarrow as pa  # here: a command that prints no table never imports Arrow
+
     if pa.types.is_integer(arrow_type) or pa.types.is_floating(arrow_type):
         return "number"
     if pa.types.is_decimal(arrow_type):

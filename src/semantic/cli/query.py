@@ -8,9 +8,8 @@ import sys
 from collections.abc import Sequence
 from dataclasses import replace
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import pyarrow as pa
 import typer
 
 from semantic.cli.app import (
@@ -26,13 +25,15 @@ from semantic.cli.app import (
 from semantic.cli.choices import checked_kind, checked_language
 from semantic.cli.printing import print_result
 from semantic.cli.tables import Column, print_table
-from semantic.compiler.parse import QueryInput
-from semantic.compiler.refs import OutputColumn, Ref, ref_of
 from semantic.errors import Diagnostic, SemanticError, Span
-from semantic.model import Model
-from semantic.model.grains import grain_heading
-from semantic.model.names import normalize_name
-from semantic.project import Project
+
+if TYPE_CHECKING:
+    from semantic.compiler.parse import QueryInput
+    from semantic.compiler.refs import OutputColumn, Ref
+    from semantic.model import Model
+
+# Each command imports the library it calls (the project, the compiler, Arrow) in its body,
+# so that `semantic --help` and `semantic compile` load only what they use.
 
 QueryArg = Annotated[str, typer.Argument(help="The business query ('-' reads standard input).")]
 ParamOption = Annotated[
@@ -87,6 +88,9 @@ def result_headers(model: Model, columns: Sequence[OutputColumn], language: str)
     label or synonym, in any language) gets the term's label, with its grain
     (`Date de commande (année)`); an alias or an expression keeps its name, and so does a
     column whose label another column already has."""
+    from semantic.compiler.refs import ref_of
+    from semantic.model.grains import grain_heading
+
     headers: list[str] = []
     for column in columns:
         ref = ref_of(column.expr)
@@ -101,12 +105,16 @@ def result_headers(model: Model, columns: Sequence[OutputColumn], language: str)
 def _names_term(model: Model, name: str, ref: Ref) -> bool:
     """Whether output name `name` is `ref` as written (`order_date.year`, `"Région
     client"`), not an alias."""
+    from semantic.model.names import normalize_name
+
     base = name.removesuffix(f".{ref.grain}") if ref.grain else name
     return any(e.term == ref.ident for e in model.names.get(normalize_name(base), ()))
 
 
 def result_periods(columns: Sequence[OutputColumn]) -> dict[int, str]:
     """The grain of each result column that is a time dimension at a grain, by position."""
+    from semantic.compiler.refs import ref_of
+
     periods = {}
     for i, column in enumerate(columns):
         ref = ref_of(column.expr)
@@ -122,12 +130,14 @@ def compile(  # noqa: A001 - the command is called compile
     ] = None,
 ) -> None:
     """Print the SQL of a business query."""
+    from semantic.project import Project
+
     with reported():
         project = Project.load(state.project_path)
         text = read_query(query)
         sql = project.compile(text, dialect)
         print_diagnostics(project.query_warnings(text))
-        out.print(sql, markup=False, highlight=False)
+        print(sql)  # as is: rich would read `:name:` in a string literal as an emoji
 
 
 def query(
@@ -162,6 +172,8 @@ def query(
 ) -> None:
     """Run a business query (on the embedded DuckDB engine unless --engine) and print the
     result."""
+    from semantic.project import Project
+
     with reported():
         project = Project.load(state.project_path)
     checked_language(language, project.model.languages)  # a usage error (exit 2)
@@ -193,6 +205,8 @@ def query(
 
 def explain(query: QueryArg) -> None:
     """Say in words how a business query is computed: aggregates, join paths, filters."""
+    from semantic.project import Project
+
     with reported():
         project = Project.load(state.project_path)
         out.print(project.explain(read_query(query)), markup=False, highlight=False)
@@ -213,7 +227,10 @@ def terms(
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """List the glossary's terms with their labels in one language."""
+    import pyarrow as pa
+
     from semantic.outputs.search import list_terms
+    from semantic.project import Project
 
     with reported():
         model = Project.load(state.project_path).model
@@ -243,7 +260,9 @@ def search(
 ) -> None:
     """Find terms and entities by id, label, synonym or definition, in every language,
     forgiving case, accents and typos (the catalog site's search)."""
+
     from semantic.outputs.search import find_terms
+    from semantic.project import Project
 
     with reported():
         model = Project.load(state.project_path).model

@@ -13,11 +13,15 @@ import typer
 
 from semantic.cli.app import EngineOption, out, reported, say, state
 from semantic.cli.choices import checked_language
-from semantic.outputs.views import DEFAULT_SCHEMA, ViewPlan
-from semantic.project import Project
 
 if TYPE_CHECKING:
     from semantic.outputs.publish import PlanOptions
+    from semantic.outputs.views import ViewPlan
+
+# Each command imports the library it calls in its body (see `semantic.cli.query`); so the
+# default schema is written here too: `semantic.outputs.views.DEFAULT_SCHEMA`, which
+# tests/test_startup.py keeps equal.
+DEFAULT_SCHEMA = "semantic"
 
 views_app = typer.Typer(
     rich_markup_mode="markdown",
@@ -58,6 +62,8 @@ def load(
 ) -> None:
     """Copy the project's data files into PostgreSQL as typed tables (refilled in place, in
     one transaction), so queries can run there with --engine."""
+    from semantic.project import Project
+
     with reported():
         project = Project.load(state.project_path)
         try:
@@ -125,6 +131,7 @@ def _on_target(
     """Run a publication step (plan or publish) with `options` on the project's target
     engine, closed afterwards."""
     from semantic.outputs.publish import publication_engine
+    from semantic.project import Project
 
     project = Project.load(state.project_path)
     checked_language(options["language"], project.model.languages)

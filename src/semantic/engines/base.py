@@ -11,11 +11,12 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Protocol
-
-import pyarrow as pa
+from typing import TYPE_CHECKING, Any, Protocol
 
 from semantic.errors import Diagnostic, SemanticError, error
+
+if TYPE_CHECKING:
+    import pyarrow as pa  # imported where tables are made: loading a project needs none
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +49,8 @@ def too_slow(limits: Limits, engine: str) -> SemanticError:
 def collect(batches: Iterable[pa.RecordBatch], schema: pa.Schema, limits: Limits) -> pa.Table:
     """The table of `batches`, read only while it stays within `limits` (SEM435 past them),
     so that a huge result is refused before it is all in memory."""
+    import pyarrow as pa
+
     return pa.Table.from_batches(collect_batches(batches, limits), schema=schema)
 
 

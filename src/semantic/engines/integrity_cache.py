@@ -26,18 +26,11 @@ from typing import Any
 from semantic.engines.base import Engine
 from semantic.engines.duckdb import DuckDBEngine
 from semantic.engines.integrity import KeyMeasure, measure_keys
+from semantic.files.cache import cache_dir
 from semantic.model import Model
 
 #: changes when what is measured or how it is stored changes
 _VERSION = 1
-
-
-def cache_dir() -> Path:
-    """Where measures are kept (see the module's doc)."""
-    if folder := os.environ.get("SEMANTIC_CACHE_DIR"):
-        return Path(folder)
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "semantic"
 
 
 def cached_key_measures(

@@ -14,15 +14,18 @@ m.yml:3:5: SEM102 unknown key 'colums' in entities.t
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import re
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 import pydantic
+import ruamel.yaml
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.composer import Composer, ComposerError
@@ -31,6 +34,7 @@ from ruamel.yaml.error import MarkedYAMLError
 from ruamel.yaml.reader import ReaderError
 
 from semantic.errors import Diagnostic, Span, suggest
+from semantic.files.cache import cached_tree
 from semantic.files.schema import GlossaryFile, ModelFile, ProjectFile
 
 __all__ = ["Document", "GlossaryFile", "ModelFile", "ProjectFile", "read_file", "read_text"]
@@ -139,6 +143,19 @@ def _yaml() -> YAML:
     return yaml
 
 
+@cache
+def _tree_maker() -> str:
+    """What the trees `_yaml` makes depend on, for `cached_tree`: ruamel.yaml's version and
+    this module's code (its composer, constructor and limits)."""
+    code = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+    return f"ruamel.yaml {ruamel.yaml.__version__} read.py {code}"
+
+
+def _scan(text: str) -> Any:
+    """The ruamel tree of `text` (keys and values with their positions)."""
+    return _yaml().load(text)
+
+
 def read_text(path: Path, name: str) -> tuple[str | None, list[Diagnostic]]:
     """The text of a project file, or why it cannot be read: a broken link, a link loop, no
     permission, not UTF-8 (with the line and column of the first bad byte), or not a regular
@@ -220,7 +237,8 @@ def read_file(
     if deep is not None:
         return None, [_too_deep(_span_at(text, deep, name))]
     try:
-        tree = _yaml().load(text)
+        # the tree of an unchanged file is kept between runs (semantic.files.cache)
+        tree = cached_tree(path, text, _tree_maker(), _scan)
     except ReaderError as exc:
         # a character YAML does not allow (NUL, a control character): ruamel gives its index
         character = exc.character if isinstance(exc.character, int) else 0
