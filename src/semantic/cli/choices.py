@@ -14,10 +14,14 @@ from typing import get_args
 import typer
 
 from semantic.errors import suggest
-from semantic.model.types import Kind
 
-#: The kinds of terms, as `semantic.yml` and the glossary files name them.
-KINDS: tuple[str, ...] = get_args(Kind)
+
+def kinds() -> tuple[str, ...]:
+    """The kinds of terms, as the glossary files name them (read when an option is checked:
+    the model's types are not imported for `--help`)."""
+    from semantic.model.types import Kind
+
+    return get_args(Kind)
 
 
 def checked_kind(value: str | None) -> str | None:
@@ -27,6 +31,7 @@ def checked_kind(value: str | None) -> str | None:
     if value is None:
         return None
     key = value.strip().lower().replace("-", "_").replace(" ", "_")
+    KINDS = kinds()  # noqa: N806 - a constant of this call
     for kind in KINDS:
         if key in (kind, kind + "s"):
             return kind

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 from semantic.cli.app import CheckFormat, OutputFormat, err, out, print_diagnostics, say
 from semantic.cli.tables import Column, Kind, print_table
 from semantic.files.atomic import write_atomically
-from semantic.model.grains import period_name
 
 if TYPE_CHECKING:
     import pyarrow as pa  # the commands that print a table have made it with Arrow already
@@ -72,6 +71,8 @@ def result_columns(
     fixed: Collection[str] = (),
 ) -> list[Column]:
     """The columns of a result as the terminal table shows them (see `print_result`)."""
+    from semantic.model.grains import period_name  # the model package: not for `--help`
+
     shown = []
     names = list(headers) if headers is not None else result.column_names
     for i, (name, field) in enumerate(zip(names, result.schema, strict=True)):

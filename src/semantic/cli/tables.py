@@ -16,12 +16,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from rich.cells import cell_len
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
+if TYPE_CHECKING:  # rich is imported by the functions that draw: `--help` never loads it
+    from rich.console import Console
+    from rich.table import Table
 
 Kind = Literal["number", "fixed", "text"]
 
@@ -44,6 +43,8 @@ class Column:
 def print_table(console: Console, columns: Sequence[Column]) -> None:
     """Print `columns` on `console` in the first layout that shows every character (see
     the module's docstring)."""
+    from rich.console import Console
+
     if not columns:
         return
     natural = [_natural(c) for c in columns]
@@ -70,6 +71,8 @@ def print_table(console: Console, columns: Sequence[Column]) -> None:
 
 
 def _width(text: str) -> int:
+    from rich.cells import cell_len
+
     return max((cell_len(line) for line in text.splitlines()), default=0)
 
 
@@ -118,6 +121,9 @@ def _narrowed(columns: Sequence[Column], natural: Sequence[int], width: int) -> 
 
 
 def _table(columns: Sequence[Column], widths: Sequence[int]) -> Table:
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table(show_lines=False)
     for column, width in zip(columns, widths, strict=True):
         whole = column.kind != "text"
@@ -137,6 +143,9 @@ def _table(columns: Sequence[Column], widths: Sequence[int]) -> Table:
 def _print_records(console: Console, columns: Sequence[Column]) -> None:
     """One block per record: a rule with its number, then `name  value` lines, the values of
     number columns right-aligned to the widest number."""
+    from rich.table import Table
+    from rich.text import Text
+
     width = console.width
     values = [_width(cell) for c in columns for cell in c.cells] or [1]
     whole = [_width(cell) for c in columns if c.kind != "text" for cell in c.cells] or [1]
