@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+import typer
 from typer.main import get_command
 
 from semantic.cli import app
@@ -31,7 +32,8 @@ def test_every_help_shows_metavars_not_types() -> None:
         code, out, err = run_cli(*path, "--help", project=None)
         assert code == 0, (path, err)
         assert not GARBAGE.search(out), (path, GARBAGE.findall(out), out)
-        for param in command.params:
+        # get_params: what --help lists, the options typer adds late (completion) included
+        for param in command.get_params(typer.Context(command)):
             long_name = next((o for o in param.opts if o.startswith("--")), None)
             if long_name is None:  # an argument: its name in capitals
                 assert param.metavar == param.name.upper(), path

@@ -39,12 +39,17 @@ class _LazyConsole:
         self._console: Console | None = None
 
     def __getattr__(self, name: str) -> Any:
+        return getattr(self.console(), name)
+
+    def console(self) -> Console:
+        """The rich Console itself, made now if not yet (for what needs the object, not an
+        attribute: a progress display enters it as a context manager)."""
         if self._console is None:
             from rich.console import Console
 
             # emoji=False: `:name:` in a query or a message is text, never an emoji
             self._console = Console(stderr=self._stderr, soft_wrap=True, emoji=False)
-        return getattr(self._console, name)
+        return self._console
 
 
 out = cast("Console", _LazyConsole(stderr=False))
@@ -122,10 +127,11 @@ def main_options(
         return
     from semantic.cli.progress import TerminalProgress, shows_progress
 
-    if shows_progress(err, quiet):  # the command's long work shows, until it ends
+    console = cast("_LazyConsole", err).console()
+    if shows_progress(console, quiet):  # the command's long work shows, until it ends
         from semantic.progress import listening
 
-        ctx.with_resource(listening(TerminalProgress(err)))
+        ctx.with_resource(listening(TerminalProgress(console)))
 
 
 @contextmanager

@@ -42,6 +42,14 @@ class HonestGroup(TyperGroup):
         super().__init__(*args, **kwargs)
         honest_metavars(self)
 
+    def get_params(self, ctx: Any) -> list[Any]:
+        """The group's parameters, including those typer adds after `__init__` (the
+        completion options), each with an honest metavar."""
+        params = super().get_params(ctx)
+        for param in params:
+            _honest(param)
+        return list(params)
+
 
 class _UntypedArgument(TyperArgument):
     """An argument shown by its name alone (typer would add `<str>`)."""
