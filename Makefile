@@ -34,21 +34,24 @@ demo: $(RUNTIME)
 	$(BIN)/semantic query "SELECT \"Région client\", \"Chiffre d'affaires net\" WHERE year(\"Date de commande\") = 1995 ORDER BY 2 DESC"
 	$(BIN)/semantic query "SELECT order_date.year, market_segment, net_revenue WHERE customer_region = 'EUROPE' ORDER BY 1, 2 LIMIT 10"
 
+# what `make test` and `make test-all` check: lint, types, the test suite
+CHECKS := $(BIN)/ruff check src tests bench && $(BIN)/mypy && $(BIN)/pytest -q
+
 lint: $(DEV)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 
 # Tests that need PostgreSQL, Spark or a browser, and the tests marked slow, skip here.
-test: lint
-	$(BIN)/pytest -q
+test: $(DEV)
+	$(CHECKS)
 
 # Everything, as CI runs it (.ci/run): .ci/services installs (apt, as root) and starts
 # PostgreSQL, Java, a Spark cluster and chromium, and exports where they are; then the same
 # checks with the slow tests and larger budgets of generated queries.
 test-all: $(DEV)
 	services=$$(bash .ci/services) && eval "$$services" && \
-	SEMANTIC_SLOW=1 SEMANTIC_DIFFERENTIAL_EXAMPLES=1000 SEMANTIC_FUZZ_EXAMPLES=1000 \
-	$(MAKE) --no-print-directory test
+	export SEMANTIC_SLOW=1 SEMANTIC_DIFFERENTIAL_EXAMPLES=1000 SEMANTIC_FUZZ_EXAMPLES=1000 && \
+	$(CHECKS)
 
 bench: $(RUNTIME)
 	$(BIN)/python bench/compile_bench.py

@@ -68,6 +68,8 @@ def test_ci_runs_make_test_all_with_the_slow_tier_and_the_budgets() -> None:
         "SEMANTIC_FUZZ_EXAMPLES=1000",
     ):
         assert setting in recipe
+    test = makefile.split("\ntest:", 1)[1].split("\n\n", 1)[0]
+    assert "$(CHECKS)" in recipe and "$(CHECKS)" in test  # the same checks in both tiers
     assert re.search(r"^demo: \$\(RUNTIME\)$", makefile, re.M)
     runtime = makefile.split("\n$(RUNTIME):", 1)[1].split("\n\n", 1)[0]
     assert "-e ." in runtime and "[dev]" not in runtime and "--quiet" not in runtime
