@@ -120,10 +120,10 @@ def yaml_parsed_once() -> Iterator[None]:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tests marked `slow` run only with SEMANTIC_SLOW=1 (`.ci/run` sets it)."""
+    """Tests marked `slow` run only with SEMANTIC_SLOW=1 (`make test-all` sets it)."""
     if os.environ.get("SEMANTIC_SLOW") == "1":
         return
-    skip = pytest.mark.skip(reason="slow: set SEMANTIC_SLOW=1 (as .ci/run does) to run it")
+    skip = pytest.mark.skip(reason="slow: `make test-all` (SEMANTIC_SLOW=1) runs it")
     for item in items:
         if "slow" in item.keywords:
             item.add_marker(skip)
