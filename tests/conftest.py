@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import copy
 import os
+import sqlite3
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
+from ruamel.yaml import YAML
 from sqlglot import exp
 
 from semantic.compiler.dialects import core as dialect_pass
 from semantic.compiler.naming import name_clashes
 from semantic.compiler.plan import Plan
+from semantic.files import read
 from semantic.outputs import views
 from semantic.project import Project
+from tests.sqlite_db import copy_to_sqlite
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -25,6 +31,13 @@ def project() -> Project:
     loaded = Project.load(ROOT)
     loaded.prepare_data()
     return loaded
+
+
+@pytest.fixture(scope="session")
+def tpch_sqlite(project: Project, tmp_path_factory: pytest.TempPathFactory) -> sqlite3.Connection:
+    """The default project's data copied into a SQLite file once per session (see
+    tests/sqlite_db.py), for the modules that run SQLite-dialect SQL on it; read only."""
+    return copy_to_sqlite(project, tmp_path_factory.mktemp("tpch-sqlite") / "tpch.sqlite")
 
 
 def assert_names_unique(tree: exp.Expression) -> None:
@@ -71,11 +84,46 @@ def names_checked() -> Iterator[None]:
     patch.undo()
 
 
+#: the largest file text `yaml_parsed_once` keeps (the tests' huge generated files are read once)
+YAML_CACHED_UP_TO = 200_000
+
+
+@pytest.fixture(scope="session", autouse=True)
+def yaml_parsed_once() -> Iterator[None]:
+    """Each distinct text of a project file is parsed once per test session: hundreds of tests
+    load the repository's project, and ruamel's round-trip parser, pure Python, took a sixth
+    of the CPU time of the test files that load it most. Every later read of the same text gets a deep copy of that first
+    tree (ruamel's copies keep line, column and comments), so no test sees another's changes;
+    everything after the parse (the schema, the checks) still runs on every read, and a text
+    that does not parse is parsed again each time (its error is what such tests check)."""
+    patch = pytest.MonkeyPatch()
+    make = read._yaml
+    trees: dict[str, Any] = {}
+
+    def yaml_with_memory() -> YAML:
+        yaml = make()
+        load = yaml.load
+
+        def load_once(text: Any) -> Any:
+            if not isinstance(text, str) or len(text) > YAML_CACHED_UP_TO:
+                return load(text)
+            if text not in trees:
+                trees[text] = load(text)
+            return copy.deepcopy(trees[text])
+
+        yaml.load = load_once  # type: ignore[method-assign]
+        return yaml
+
+    patch.setattr(read, "_yaml", yaml_with_memory)
+    yield
+    patch.undo()
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tests marked `slow` run only with SEMANTIC_SLOW=1 (`.ci/run` sets it)."""
+    """Tests marked `slow` run only with SEMANTIC_SLOW=1 (`make test-all` sets it)."""
     if os.environ.get("SEMANTIC_SLOW") == "1":
         return
-    skip = pytest.mark.skip(reason="slow: set SEMANTIC_SLOW=1 (as .ci/run does) to run it")
+    skip = pytest.mark.skip(reason="slow: `make test-all` (SEMANTIC_SLOW=1) runs it")
     for item in items:
         if "slow" in item.keywords:
             item.add_marker(skip)

@@ -9,6 +9,10 @@ cannot pass by skipping. TPC-H is loaded into PostgreSQL once per session; the S
 are started once per session, except that Spark runs one master per process: asking for the
 cluster closes the local engine, and the other way round.
 
+The local Spark session (`spark:local[2]`, no service) starts only when SEMANTIC_SLOW=1 (`make
+test-all`) or a Spark service variable is set: Java being installed is not enough, so that
+`make test` never starts a JVM.
+
 Use them from any test module: `def test_x(postgres_engine: PostgresEngine) -> None`.
 """
 
@@ -62,8 +66,23 @@ def postgres_engine(project: Project, postgres_url: str) -> Iterator[PostgresEng
     engine.close()
 
 
+def spark_wanted() -> bool:
+    """Whether this run is meant to start Spark: the slow tier (SEMANTIC_SLOW=1, as `make
+    test-all` sets) or a Spark service exported by .ci/services. Not merely Java: the first
+    Spark test starts a JVM, minutes on a busy machine, which `make test` does not spend."""
+    return os.environ.get("SEMANTIC_SLOW") == "1" or any(
+        os.environ.get(name) for name in (SPARK_MASTER_VARIABLE, SPARK_CONNECT_VARIABLE)
+    )
+
+
 def require_spark() -> None:
-    """Skip (or fail) unless pyspark and Java are there."""
+    """Skip unless this run starts Spark (`spark_wanted`); then skip (or fail) unless pyspark
+    and Java are there."""
+    if not spark_wanted():
+        pytest.skip(
+            "Spark starts a JVM: set SEMANTIC_SLOW=1 (`make test-all`) or run "
+            '`eval "$(bash .ci/services)"` first'
+        )
     if importlib.util.find_spec("pyspark") is None:
         unavailable("pyspark is not installed")
     if shutil.which("java") is None:

@@ -3,9 +3,10 @@
 The site is opened from disk (file://), as a user would. Screenshots of a desktop and a
 phone viewport are saved to `test-artifacts/catalog/` (or `$SEMANTIC_TEST_ARTIFACTS/catalog/`).
 
-Without chromium (`apt-get install -y chromium`) or playwright these tests are skipped, with
-the reason; with SEMANTIC_REQUIRE_SERVICES=1 (as .ci/run sets) they fail instead. The
-browser is never downloaded: never run `playwright install`.
+They belong to `make test-all` (marked slow: a browser is a service, as PostgreSQL and Spark
+are). There, without chromium (`apt-get install -y chromium`) or playwright they are skipped,
+with the reason; with SEMANTIC_REQUIRE_SERVICES=1 (as .ci/services exports) they fail
+instead. The browser is never downloaded: never run `playwright install`.
 """
 
 from __future__ import annotations
@@ -39,6 +40,9 @@ CHROMIUM_ARGS = [
 DESKTOP = {"width": 1366, "height": 900}
 PHONE = {"width": 390, "height": 844}
 ARTIFACTS = Path(os.environ.get("SEMANTIC_TEST_ARTIFACTS", ROOT / "test-artifacts")) / "catalog"
+
+#: a browser is a service: `make test-all` (SEMANTIC_SLOW=1) runs these, `make test` does not
+pytestmark = pytest.mark.slow
 
 #: Queries the Python and JavaScript searches must answer alike: accents, typos, prefixes,
 #: apostrophes, several words, other scripts, nothing.

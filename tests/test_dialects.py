@@ -348,10 +348,8 @@ def test_oracle_date_literals_do_not_depend_on_the_session(project: Project) -> 
 
 
 @pytest.fixture(scope="module")
-def sqlite_db(project: Project, tmp_path_factory: pytest.TempPathFactory) -> sqlite3.Connection:
-    from tests.sqlite_db import copy_to_sqlite
-
-    return copy_to_sqlite(project, tmp_path_factory.mktemp("sqlite") / "tpch.sqlite")
+def sqlite_db(tpch_sqlite: sqlite3.Connection) -> sqlite3.Connection:
+    return tpch_sqlite  # copied once per session (tests/conftest.py)
 
 
 def duckdb_rows(project: Project, query: str) -> list[tuple[object, ...]]:

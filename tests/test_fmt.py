@@ -28,10 +28,13 @@ from semantic.files.fmt import (
 from semantic.files.schema import GlossaryFile, ModelFile
 from semantic.model import Model
 from semantic.project import Project
+from tests.budget import examples
 from tests.cli_runner import run_cli
 from tests.conftest import ROOT
 
 BOOKSHOP = ROOT / "examples" / "bookshop"
+#: messy versions of the repository's files per property test (tests/budget.py)
+SHUFFLES = examples(full=25, fast=10)
 REPOSITORY_FILES = [
     (path, schema) for root in (ROOT, BOOKSHOP) for path, schema in project_files(root)
 ]
@@ -218,7 +221,9 @@ def _messy(text: str, schema: type[BaseModel], seed: int, indent: tuple[int, int
 
 
 @settings(
-    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=SHUFFLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(
     index=st.integers(0, len(REPOSITORY_FILES) - 1),
@@ -323,7 +328,7 @@ def _commented(text: str, seed: int) -> str:
     return "\n".join(lines)
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=SHUFFLES, deadline=None)
 @given(
     index=st.integers(0, len(REPOSITORY_FILES) - 1),
     seed=st.integers(0, 2**32),

@@ -13,16 +13,15 @@ OFFSET. Dimensions and conditions on the many side of a metric's entity (the shi
 order's lines, the orders of a customer) are included on purpose; only paths with two
 meanings (a supplier's parts: offered or sold?) are left out.
 
-300 examples run by default, derandomized (the same queries on every run); set
-SEMANTIC_DIFFERENTIAL_EXAMPLES for more. A failing query is printed with its parameters and
-the rows that differ. Every mismatch found is kept in FOUND, as its smallest query, and
-belongs in tests/soundness too.
+Derandomized examples (the same queries on every run): 100 in `make test`, 1,000 in `make
+test-all` (CI), which sets SEMANTIC_DIFFERENTIAL_EXAMPLES (300 with SEMANTIC_SLOW=1 alone: see
+tests/budget.py). A failing query is printed with its parameters and the rows that differ.
+Every mismatch found is kept in FOUND, as its smallest query, and belongs in tests/soundness too.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -35,6 +34,7 @@ from hypothesis import strategies as st
 
 from semantic import Project
 from semantic.errors import SemanticError
+from tests.budget import examples
 from tests.compare import Row, same_value
 from tests.differential.conftest import Subject
 from tests.differential.reference import (
@@ -66,7 +66,7 @@ from tests.differential.reference import (
 )
 
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = int(os.environ.get("SEMANTIC_DIFFERENTIAL_EXAMPLES", "300"))
+EXAMPLES = examples(full=300, fast=100, variable="SEMANTIC_DIFFERENTIAL_EXAMPLES")
 
 # Where each dimension term lives, read from the repository's glossary (the same files the
 # test project copies), so the pools below can be matched against each metric's entity.

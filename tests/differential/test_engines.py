@@ -9,17 +9,17 @@ into a PostgreSQL schema of their own, copied into a SQLite file (dates as ISO t
 as REAL: SQLite has no such types), and read by a local Spark session from the parquet files.
 
 Examples per engine (env): SEMANTIC_DIFFERENTIAL_POSTGRES_EXAMPLES (60),
-SEMANTIC_DIFFERENTIAL_SQLITE_EXAMPLES (60), SEMANTIC_DIFFERENTIAL_SPARK_EXAMPLES (25), and
-for windows SEMANTIC_DIFFERENTIAL_ENGINE_WINDOWS (20 on each engine). A missing PostgreSQL or
-Spark skips its tests, or fails them with SEMANTIC_REQUIRE_SERVICES=1 (tests/services.py).
-Every mismatch found is kept in FOUND, as its smallest query.
+SEMANTIC_DIFFERENTIAL_SQLITE_EXAMPLES (60; 30 in `make test`), SEMANTIC_DIFFERENTIAL_SPARK_EXAMPLES
+(25), and for windows SEMANTIC_DIFFERENTIAL_ENGINE_WINDOWS (20 on each engine; 8 in `make test`,
+see tests/budget.py). A missing PostgreSQL or Spark skips its tests, or fails them with
+SEMANTIC_REQUIRE_SERVICES=1 (tests/services.py). Every mismatch found is kept in FOUND, as its
+smallest query.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import decimal
-import importlib.util
 import os
 import shutil
 from collections.abc import Callable, Iterator, Mapping
@@ -34,22 +34,19 @@ from semantic import Project
 from semantic.engines.postgres import PostgresEngine
 from semantic.engines.spark import SparkEngine
 from semantic.errors import SemanticError
+from tests.budget import examples
 from tests.differential.conftest import Subject
 from tests.differential.reference import Dim, Metric, Query, Reference
 from tests.differential.test_differential import Row, assert_same, queries, rows_of
 from tests.differential.test_windows import evaluate, glossary, on_time_alone, window_queries
-from tests.services import SPARK_MASTER, unavailable
+from tests.services import SPARK_MASTER, require_spark
 from tests.sqlite_db import copy_to_sqlite
 
-
-def examples(variable: str, default: int) -> int:
-    return int(os.environ.get(variable, str(default)))
-
-
-POSTGRES_EXAMPLES = examples("SEMANTIC_DIFFERENTIAL_POSTGRES_EXAMPLES", 60)
-SQLITE_EXAMPLES = examples("SEMANTIC_DIFFERENTIAL_SQLITE_EXAMPLES", 60)
-SPARK_EXAMPLES = examples("SEMANTIC_DIFFERENTIAL_SPARK_EXAMPLES", 25)
-WINDOW_EXAMPLES = examples("SEMANTIC_DIFFERENTIAL_ENGINE_WINDOWS", 20)
+# `make test` runs SQLite only, with fewer examples; `make test-all` the full numbers
+POSTGRES_EXAMPLES = examples(full=60, fast=60, variable="SEMANTIC_DIFFERENTIAL_POSTGRES_EXAMPLES")
+SQLITE_EXAMPLES = examples(full=60, fast=30, variable="SEMANTIC_DIFFERENTIAL_SQLITE_EXAMPLES")
+SPARK_EXAMPLES = examples(full=25, fast=25, variable="SEMANTIC_DIFFERENTIAL_SPARK_EXAMPLES")
+WINDOW_EXAMPLES = examples(full=20, fast=8, variable="SEMANTIC_DIFFERENTIAL_ENGINE_WINDOWS")
 
 #: the PostgreSQL schema of this module's tables, one per test process (other tests load
 #: scale 0.01 into the default schema, and runs may share the database)
@@ -148,12 +145,12 @@ def sqlite(tpch_project: Project, tmp_path_factory: pytest.TempPathFactory) -> I
 
 
 @pytest.fixture(scope="module")
-def spark(tpch_project: Project) -> Iterator[Target]:
-    """A local Spark session over the scale-0.001 parquet files."""
-    if importlib.util.find_spec("pyspark") is None:
-        unavailable("pyspark is not installed")
-    if shutil.which("java") is None:
-        unavailable("java is not installed (Spark needs Java 17+)")
+def spark(tpch_project: Project, request: pytest.FixtureRequest) -> Iterator[Target]:
+    """A local Spark session over the scale-0.001 parquet files, on the test session's one
+    Spark context (`tests.services.spark_engine`), which stays open after this module: a
+    context stopped here would be started again by the next Spark test."""
+    require_spark()
+    request.getfixturevalue("spark_masters").on(SPARK_MASTER.removeprefix("spark:"))
     engine = SparkEngine(
         tpch_project.model, tpch_project.data_dir, master=SPARK_MASTER.removeprefix("spark:")
     )

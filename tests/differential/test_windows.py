@@ -11,15 +11,14 @@ group's period and that share the group's other dimensions; conditions on the ti
 alone pick the periods shown (the compiler refuses those that cut periods: such examples are
 left out), other conditions filter the rows.
 
-The window metrics are generated into a copy of the test project. 50 examples by default,
-derandomized; SEMANTIC_DIFFERENTIAL_WINDOWS sets more.
+The window metrics are generated into a copy of the test project. 20 examples in `make test`,
+50 in `make test-all` (tests/budget.py), derandomized; SEMANTIC_DIFFERENTIAL_WINDOWS sets more.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import decimal
-import os
 import shutil
 from collections import defaultdict
 from pathlib import Path
@@ -31,6 +30,7 @@ from hypothesis import strategies as st
 
 from semantic import Project
 from semantic.errors import SemanticError
+from tests.budget import examples
 from tests.differential.reference import METRICS, Dim, Expr, Metric, Query, Reference, reachable
 from tests.differential.test_differential import (
     CONDITIONS,
@@ -42,7 +42,7 @@ from tests.differential.test_differential import (
     rows_of,
 )
 
-EXAMPLES = int(os.environ.get("SEMANTIC_DIFFERENTIAL_WINDOWS", "50"))
+EXAMPLES = examples(full=50, fast=20, variable="SEMANTIC_DIFFERENTIAL_WINDOWS")
 TIMES = ("order_date", "ship_date", "commit_date", "receipt_date")
 RANK = {"day": 0, "week": 1, "month": 2, "quarter": 3, "year": 4, "fiscal_quarter": 3}
 RANK["fiscal_year"] = 4

@@ -20,14 +20,13 @@ from semantic.compiler.dialects import adapt
 from semantic.compiler.periods import period_start
 from semantic.errors import SemanticError
 from semantic.project import Project
-from tests.sqlite_db import copy_to_sqlite
 
 NET = "SUM(l.l_extendedprice * (1 - l.l_discount))"
 
 
 @pytest.fixture(scope="module")
-def db(project: Project, tmp_path_factory: pytest.TempPathFactory) -> sqlite3.Connection:
-    return copy_to_sqlite(project, tmp_path_factory.mktemp("soundness") / "tpch.sqlite")
+def db(tpch_sqlite: sqlite3.Connection) -> sqlite3.Connection:
+    return tpch_sqlite  # copied once per session (tests/conftest.py)
 
 
 def test_integer_division_is_not_truncated(project: Project, db: sqlite3.Connection) -> None:

@@ -20,7 +20,6 @@ from semantic.engines.postgres import PostgresEngine
 from semantic.engines.spark import SparkEngine
 from semantic.project import Project
 from tests.compare import assert_same_rows
-from tests.sqlite_db import copy_to_sqlite
 
 NET = "l_extendedprice * (1 - l_discount)"
 LINES = "lineitem JOIN orders ON l_orderkey = o_orderkey"
@@ -176,8 +175,8 @@ SHIFT_BY_ENGINE["postgres"] = SHIFT_BY_ENGINE["spark"] = SHIFT_BY_ENGINE["duckdb
 
 
 @pytest.fixture(scope="module")
-def db(project: Project, tmp_path_factory: pytest.TempPathFactory) -> sqlite3.Connection:
-    return copy_to_sqlite(project, tmp_path_factory.mktemp("names") / "tpch.sqlite")
+def db(tpch_sqlite: sqlite3.Connection) -> sqlite3.Connection:
+    return tpch_sqlite  # copied once per session (tests/conftest.py)
 
 
 def rows(table: Any) -> list[tuple[Any, ...]]:
