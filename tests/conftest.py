@@ -92,10 +92,11 @@ YAML_CACHED_UP_TO = 200_000
 def yaml_parsed_once() -> Iterator[None]:
     """Each distinct text of a project file is parsed once per test session: hundreds of tests
     load the repository's project, and ruamel's round-trip parser, pure Python, took a sixth
-    of the CPU time of the test files that load it most. Every later read of the same text gets a deep copy of that first
-    tree (ruamel's copies keep line, column and comments), so no test sees another's changes;
-    everything after the parse (the schema, the checks) still runs on every read, and a text
-    that does not parse is parsed again each time (its error is what such tests check)."""
+    of the CPU time of the test files that load it most. Every later read of the same text
+    gets a deep copy of that first tree (ruamel's copies keep line, column and comments), so
+    no test sees another's changes; everything after the parse (the schema, the checks)
+    still runs on every read, and a text that does not parse is parsed again each time (its
+    error is what such tests check)."""
     patch = pytest.MonkeyPatch()
     make = read._yaml
     trees: dict[str, Any] = {}
