@@ -23,8 +23,10 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
+# No markup and no emoji codes: names, labels, values and file positions are printed as they
+# are (rich would read `sales.yml:100:22` as the :100: emoji and `[b]` as markup).
+out = Console(soft_wrap=True, markup=False, emoji=False)
+err = Console(stderr=True, soft_wrap=True, markup=False, emoji=False)
 
 
 class State:
@@ -74,17 +76,25 @@ def main_options(
     state.debug = debug
 
 
+class Report:
+    """What `reported` knows of the command: the query's text, to show under its errors."""
+
+    source: str | None = None
+
+
 @contextmanager
-def reported() -> Iterator[None]:
-    """Print SemanticErrors as diagnostics and exit 1; anything else is a bug."""
+def reported() -> Iterator[Report]:
+    """Print SemanticErrors as diagnostics and exit 1; a usage error (a bad option value,
+    typer's BadParameter) is typer's to print, with exit code 2; anything else is a bug."""
+    report = Report()
     try:
-        yield
+        yield report
     except SemanticError as exc:
         if state.debug:
             raise
-        print_diagnostics(exc.diagnostics)
+        print_diagnostics(exc.diagnostics, report.source)
         raise typer.Exit(1) from None
-    except (typer.Exit, typer.Abort):
+    except (typer.Exit, typer.Abort, typer.TyperException):
         raise
     except Exception as exc:
         if state.debug:
@@ -94,10 +104,14 @@ def reported() -> Iterator[None]:
         raise typer.Exit(2) from None
 
 
-def print_diagnostics(diagnostics: tuple[Diagnostic, ...] | list[Diagnostic]) -> None:
-    """Each diagnostic on standard error, as `path:line:col: CODE message` and its hint."""
+def print_diagnostics(
+    diagnostics: tuple[Diagnostic, ...] | list[Diagnostic], source: str | None = None
+) -> None:
+    """Each diagnostic on standard error, as `path:line:col: CODE message` and its hint;
+    with the query's `source`, one placed in it shows its line and a caret."""
+    sources = {"<query>": source} if source is not None else None
     for d in diagnostics:
-        err.print(d.render(), markup=False, highlight=False)
+        err.print(d.render(sources), markup=False, highlight=False)
 
 
 def say(text: str) -> None:
