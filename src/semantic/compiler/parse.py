@@ -21,7 +21,7 @@ from sqlglot.tokens import Token
 from semantic.compiler.allow import check_nesting, check_query
 from semantic.compiler.jsonquery import QueryInput as QueryInput  # re-exported for callers
 from semantic.compiler.jsonquery import query_text as query_text  # re-exported for callers
-from semantic.compiler.locate import QUERY_FILE, parse_error_offset, span_at
+from semantic.compiler.locate import QUERY_FILE, parse_error_offset, relocated, span_at
 from semantic.compiler.quoting import (
     implicit_alias_error,
     names_with_spaces,
@@ -54,11 +54,14 @@ def _is_measure(node: exp.Expression) -> bool:
 
 def parse_query(model: Model, text: str) -> BusinessQuery:
     """Parse `text` and resolve every name, or raise a SemanticError (SEM3xx)."""
-    text = text.removeprefix("\ufeff")  # a byte order mark, as some editors save files
+    if text.startswith("\ufeff"):
+        text = text[1:]  # a byte order mark, as some editors save files
     try:
         select = _parse_select(model, text)
         check_query(model, select, text)
         return _resolved_query(model, select, text)
+    except SemanticError as exc:
+        raise relocated(exc, text) from None  # a JSON query's errors, in its fields
     except RecursionError:
         # a backstop: check_nesting and check_query refuse deep trees before this happens
         raise error(
