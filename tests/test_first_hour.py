@@ -265,6 +265,8 @@ def codes(tmp_path: Path) -> Path:
         ("SELECT total WHERE amount > $k", "6", 18),  # a number
         ("SELECT total WHERE amount > $k", "5e0", 18),
         ("SELECT total WHERE amount * 2 >= $k", "14", 18),  # through arithmetic
+        ("SELECT total WHERE year(day) = $k", "2024", 23),  # through a function
+        ("SELECT total WHERE upper(code) = $k", "1E3", 5),
         ("SELECT total WHERE day >= $k", "2024-01-02", 18),  # a date
         ("SELECT total WHERE day BETWEEN $k AND DATE '2024-01-02'", "2024-01-01", 12),
         ("SELECT code, total HAVING total > $k ORDER BY 1", "10", 11),  # a metric: a number

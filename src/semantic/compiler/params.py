@@ -25,10 +25,11 @@ from typing import Any, Literal
 
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
+from sqlglot.optimizer.annotate_types import annotate_types
 
 from semantic.compiler.localtime import term_time_type
 from semantic.compiler.locate import QUERY_FILE, span_at
-from semantic.compiler.refs import BusinessQuery, ref_of
+from semantic.compiler.refs import BusinessQuery, ref_of, show
 from semantic.errors import Span, error
 from semantic.model import FILE_DIALECT, Model, Term
 
@@ -136,7 +137,7 @@ def _type_of(model: Model, node: exp.Expression) -> tuple[ParamType, str] | None
         node = node.this
     ref = ref_of(node)
     if ref is not None and ref.kind == "term" and ref.ident in model.terms:
-        kind = _term_type(model, model.terms[ref.ident], ref.grain)
+        kind = _term_type(model, model.terms[ref.ident])
         return (kind, f"'{ref.ident}'") if kind else None
     if isinstance(node, exp.Literal):
         return ("text", "a text") if node.is_string else ("number", "a number")
@@ -148,12 +149,44 @@ def _type_of(model: Model, node: exp.Expression) -> tuple[ParamType, str] | None
             typed = _type_of(model, operand)
             if typed is not None and typed[0] in ("number", "date", "timestamp"):
                 return typed
-    return None
+    return _function_type(model, node)
 
 
-def _term_type(model: Model, term: Term, grain: str | None) -> ParamType | None:
+_SQL_TYPES: dict[ParamType, str] = {
+    "text": "VARCHAR",
+    "number": "DOUBLE",
+    "date": "DATE",
+    "timestamp": "TIMESTAMP",
+    "boolean": "BOOLEAN",
+}
+
+
+def _function_type(model: Model, node: exp.Expression) -> tuple[ParamType, str] | None:
+    """The type of an expression over terms (`year(order_date)`, `upper(market_segment)`),
+    from sqlglot's types, each term standing for a NULL of its own type."""
+    if node.find(exp.Placeholder) is not None:
+        return None
+    typed = node.copy()
+    for ref_node in list(typed.find_all(exp.Anonymous)):
+        ref = ref_of(ref_node)
+        kind = _term_type(model, model.terms[ref.ident]) if ref and ref.kind == "term" else None
+        if kind is None:
+            return None
+        ref_node.replace(exp.cast(exp.null(), _SQL_TYPES[kind]))
+    if typed.find(exp.Anonymous) is not None:
+        return None  # a function sqlglot does not know: unsure
+    try:
+        value = annotate_types(exp.select(typed), dialect=FILE_DIALECT).selects[0].type
+    except (SqlglotError, ValueError, KeyError, TypeError):
+        return None
+    kind = _declared(value) if value is not None else None
+    return (kind, f"'{show(node)}'") if kind else None
+
+
+def _term_type(model: Model, term: Term) -> ParamType | None:
     """The type of a term's value: metrics are numbers, segments true or false, a time
-    dimension a date or timestamp, a dimension its column's declared type."""
+    dimension (at any grain) a date or timestamp, a dimension its column's declared type or
+    the type of its expression over them."""
     if term.is_metric:
         return "number"
     if term.kind == "segment":
@@ -161,14 +194,23 @@ def _term_type(model: Model, term: Term, grain: str | None) -> ParamType | None:
     if term.kind == "time_dimension":
         timed = term_time_type(model, term)
         return "timestamp" if timed in ("timestamp", "timestamptz") else "date"
-    if isinstance(term.expr, exp.Column) and term.entity in model.entities:
-        column = model.entities[term.entity].columns.get(term.expr.name)
-        if column is not None and column.type:
-            try:
-                return _declared(exp.DataType.build(column.type, dialect=FILE_DIALECT))
-            except (SqlglotError, ValueError):
-                return None
-    return None
+    entity = model.entities.get(term.entity or "")
+    if entity is None:
+        return None
+    types = {c.name: c.type for c in entity.columns.values() if c.type}
+    try:
+        if isinstance(term.expr, exp.Column):
+            declared = types.get(term.expr.name)
+            return (
+                _declared(exp.DataType.build(declared, dialect=FILE_DIALECT)) if declared else None
+            )
+        # a computed dimension (`upper(c_name)`, `year(o_orderdate)`): its type from sqlglot's
+        select = exp.select(term.expr.copy()).from_(exp.to_table(entity.id))
+        annotated = annotate_types(select, schema={entity.id: types}, dialect=FILE_DIALECT)
+        value = annotated.selects[0].type
+        return _declared(value) if value is not None else None
+    except (SqlglotError, ValueError, KeyError, TypeError):  # unsure: the text is bound
+        return None
 
 
 def _declared(datatype: exp.DataType) -> ParamType | None:
