@@ -102,9 +102,10 @@ class _Assembly:
         def listed(value: str | list[str] | None, key: str) -> list[tuple[str, str]]:
             if value is None:
                 return []
+            # an empty condition or group is no condition, as sqlglot's builder has it
             if isinstance(value, str):
-                return [(value, f"$.{key}")]
-            return [(v, f"$.{key}[{i}]") for i, v in enumerate(value)]
+                return [(value, f"$.{key}")] if value or key == "select" else []
+            return [(v, f"$.{key}[{i}]") for i, v in enumerate(value) if v or key == "select"]
 
         self.clause("SELECT ", ", ", listed(spec.select, "select"), "select")
         self.clause("WHERE ", "AND ", listed(spec.where, "where"), "where")
@@ -177,7 +178,7 @@ def _check_expression(
         if key == "select":
             exp.select(value, dialect=QUERY_DIALECT)
         elif key in ("where", "having"):
-            where = probe.where(value, dialect=QUERY_DIALECT).args["where"]
+            where = probe.where(value, dialect=QUERY_DIALECT).args.get("where")
             return where.this if isinstance(where, exp.Where) else None
         elif key == "group_by":
             probe.group_by(value, dialect=QUERY_DIALECT)
