@@ -377,6 +377,21 @@ def test_an_error_on_line_100_prints_its_position(tmp_path: Path) -> None:
     assert "\U0001f4af" not in err  # rich's :100: emoji
 
 
+def test_values_are_printed_as_they_are(tmp_path: Path) -> None:
+    # rich would read `:100:` as an emoji and `[b]` as markup in a table's cells
+    write_project(tmp_path, {"models/m.yml": CODES_MODEL, "glossary/g.yml": CODES_GLOSSARY})
+    write_data(
+        tmp_path,
+        {
+            "codes": "SELECT 1 AS id, ':100: [b]x[/b]' AS code, 5 AS amount, "
+            "DATE '2024-01-01' AS day"
+        },
+    )
+    code, out, err = run_cli("query", "SELECT code, total", project=tmp_path)
+    assert code == 0, err
+    assert ":100: [b]x[/b]" in out
+
+
 def test_one_bad_key_is_one_error(tmp_path: Path) -> None:
     # glossary/sales.yml defines net_revenue, which windows of glossary/orders.yml name: when
     # the file fails its schema, they used to be three SEM208 errors in orders.yml
