@@ -100,6 +100,20 @@ def compile_error(project: Project, query: object) -> tuple[str, str, str, str]:
             "a value is written in single quotes: 'EUROPE'",
         ),
         (
+            "SELECT net_revenue WHERE net_revnue > 3",  # a typo first, then the value rule
+            "SEM303",
+            "<query>:1:26",
+            "unknown term 'net_revnue'",
+            "did you mean 'net_revenue'? If it is a value, write it in single quotes",
+        ),
+        (
+            "SELECT net_revenue WHERE r_name = 'EUROPE'",  # a physical column stays one
+            "SEM303",
+            "<query>:1:26",
+            "unknown term 'r_name'",
+            "physical column of entity 'region'",
+        ),
+        (
             "SELECT segment de march, net_revenue",
             "SEM301",
             "<query>:1:8",

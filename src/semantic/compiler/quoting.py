@@ -295,11 +295,16 @@ def with_value_hint(model: Model, column: exp.Column, unknown: SemanticError) ->
         parent = parent.parent
     if unknown.code != "SEM303" or not isinstance(parent, _COMPARISONS):
         return unknown
-    name = column.name
+    name, first = column.name, unknown.diagnostics[0]
     quoted = column.this.args.get("quoted") if isinstance(column.this, exp.Identifier) else False
-    written = f'"{name}" in double quotes is a name' if quoted else f"{name} is read as a name"
     value = "'" + name.replace("'", "''") + "'"
-    teach = f"{written}; a value is written in single quotes: {value}"
-    close = did_you_mean(model, name)
-    hint = teach + (f"; or {close}" if close else "")
-    return error("SEM303", unknown.diagnostics[0].message, unknown.diagnostics[0].span, hint)
+    if quoted:  # double quotes around a value: the slip, before any close name
+        hint = f'"{name}" in double quotes is a name; a value is written in single quotes: {value}'
+        hint += f"; or {first.hint}" if first.hint else ""
+    elif first.hint and not first.hint.startswith("did you mean"):
+        return unknown  # a physical column: its hint says which terms use it
+    elif first.hint:  # a bare word: a typo of a name as likely as a value
+        hint = f"{first.hint} If it is a value, write it in single quotes: {value}"
+    else:
+        hint = f"{name} is read as a name; a value is written in single quotes: {value}"
+    return error("SEM303", first.message, first.span, hint)
