@@ -6,8 +6,8 @@ Conventions for fenced code blocks in README.md and docs/ (query-language, error
 - `sql`: a business query. Each one is run with `Project.query()` on the default project and
   must succeed. Bind `$parameters` in an HTML comment on the line just above the fence:
   `<!-- params: region=ASIA since=1998-01-01 -->` (shell-like NAME=VALUE words; quote a value
-  with spaces: `region="MIDDLE EAST"`; a value that reads as a whole or decimal number is
-  passed as a number, as `semantic query --param` does).
+  with spaces: `region="MIDDLE EAST"`; each value is text, read as the type of what the
+  parameter is compared with, as `semantic query --param` does).
 - `csv`: when the previous fenced block is a `sql` block, its expected result, exactly as
   `semantic query --format csv` prints it. Rows are compared in order (numbers with a relative
   tolerance of 1e-9), so give such queries an ORDER BY. A last line `...` means "more rows

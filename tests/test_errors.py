@@ -319,7 +319,9 @@ def test_cli_query_error_exit_code(tmp_path: Path) -> None:
     write_project(tmp_path, {"models/m.yml": MODEL, "glossary/g.yml": GLOSSARY})
     result = run_cli("compile", "SELECT revenu", project=tmp_path)
     assert result.exit_code == 1
-    assert (
-        result.stderr
-        == "<query>:1:8: SEM303 unknown term 'revenu'\n  help: did you mean 'revenue'?\n"
+    assert result.stderr == (
+        "<query>:1:8: SEM303 unknown term 'revenu'\n"
+        "  | SELECT revenu\n"
+        "  |        ^\n"
+        "  help: did you mean 'revenue'?\n"
     )

@@ -12,6 +12,7 @@ CI sets a larger one). Runs are derandomized, so a failure reproduces.
 from __future__ import annotations
 
 import os
+import re
 from typing import Any
 
 import pytest
@@ -19,7 +20,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from semantic.compiler.allow import FUNCTIONS
-from semantic.compiler.jsonquery import query_text
 from semantic.engines.base import Limits
 from semantic.errors import CODES, SemanticError
 from semantic.project import Project
@@ -225,24 +225,33 @@ def check_outcome(project: Project, query: str | dict[str, Any]) -> None:
     try:
         project.query(query, PARAMS, limits=LIMITS)
     except SemanticError as exc:
-        text = query.removeprefix("\ufeff") if isinstance(query, str) else _text_of(query)
         for d in exc.diagnostics:
             assert d.code in CODES, d.render()
-            if d.code in UNPLACED or text is None:
+            if d.code in UNPLACED:
                 continue
-            assert d.span is not None and d.span.file == "<query>", d.render()
-            if isinstance(query, dict) and d.span.line == 0:
-                continue  # a JSON key in error: the message names it
+            if isinstance(query, dict):
+                # a JSON query's errors are placed in its fields: `$.where[1]:line:col`
+                assert d.span is not None and d.span.file.startswith("$"), d.render()
+                text = _value_at(query, d.span.file)
+                if d.span.line == 0 or text is None:
+                    continue  # the whole query, or a JSON key in error: the message names it
+            else:
+                text = query.removeprefix("\ufeff")
+                assert d.span is not None and d.span.file == "<query>", d.render()
             lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
             assert 1 <= d.span.line <= len(lines), (d.render(), repr(text))
             assert 1 <= d.span.col <= len(lines[d.span.line - 1]) + 1, (d.render(), repr(text))
 
 
-def _text_of(query: dict[str, Any]) -> str | None:
-    try:
-        return query_text(query)
-    except SemanticError:
-        return None
+def _value_at(query: dict[str, Any], path: str) -> str | None:
+    """The text at JSON path `path` (`$.select[1]`) of `query`, if it is a text."""
+    value: Any = query
+    for key, index in re.findall(r"\.(\w+)|\[(\d+)\]", path):
+        try:
+            value = value[key] if key else value[int(index)]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return value if isinstance(value, str) else None
 
 
 def test_generated_queries(project: Project, vocabulary: list[str]) -> None:

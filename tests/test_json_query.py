@@ -58,7 +58,7 @@ def test_json_query_from_the_command_line(project: Project) -> None:
         (
             {"select": ["net_revenue"], "order_by": ["net_revenue DESC DESC"]},
             "SEM301",
-            "Failed to parse 'ORDER BY net_revenue DESC DESC'",
+            "$.order_by[0]:1:18: SEM301",
         ),
         ({"select": ["net_revenue FROM lineitem"]}, "SEM301", "net_revenue FROM lineitem"),
         ({"select": ["net_revnue"]}, "SEM303", "unknown term 'net_revnue'"),

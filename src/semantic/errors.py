@@ -12,11 +12,15 @@ glossary/sales.yml:12:7: SEM201 unknown term 'net_revenu'
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 Severity = Literal["error", "warning"]
+
+#: line breaks as the query's positions count them: \r\n, a lone \r or \n
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 #: Every code we emit, with a one-line meaning. docs/errors.md explains each one;
 #: a test keeps the two in step.
@@ -87,6 +91,9 @@ CODES: dict[str, str] = {
     "SEM316": "a construct cannot be compiled for the dialect with DuckDB's meaning",
     "SEM317": "sqlglot cannot write a construct of the query in the dialect",
     "SEM318": "a name in WHERE is an output column's name with another meaning",
+    "SEM319": "a name with spaces or an apostrophe is not in double quotes",
+    "SEM320": "a term's name in single quotes, which make a text value",
+    "SEM321": "a parameter's value is not of the type of what it is compared with",
     "SEM324": "a construct that is not part of the business query language",
     "SEM325": "a function that a business query may not call",
     "SEM326": "unknown type name in a CAST",
@@ -157,11 +164,27 @@ class Diagnostic:
     hint: str | None = None
     severity: Severity = "error"
 
-    def render(self) -> str:
-        """The problem as `path:line:col: CODE message`, then `help: ...`."""
+    def render(self, sources: Mapping[str, str] | None = None) -> str:
+        """The problem as `path:line:col: CODE message`, then `help: ...`; when `sources`
+        holds the text of the span's file, its line is shown with a caret under the column.
+
+        >>> d = Diagnostic("SEM303", "unknown term 'pays'", Span("<query>", 1, 8), "...")
+        >>> print(d.render({"<query>": "SELECT pays, net_revenue"}))
+        <query>:1:8: SEM303 unknown term 'pays'
+          | SELECT pays, net_revenue
+          |        ^
+          help: ...
+        """
         where = f"{self.span}: " if self.span else ""
         kind = "" if self.severity == "error" else "warning: "
         text = f"{where}{kind}{self.code} {self.message}"
+        source = sources.get(self.span.file) if sources and self.span else None
+        if source is not None and self.span is not None:
+            lines = _LINE_BREAK.split(source)
+            if 0 < self.span.line <= len(lines):
+                line = lines[self.span.line - 1].expandtabs(1)  # one column per character
+                caret = " " * (max(min(self.span.col, len(line) + 1), 1) - 1) + "^"
+                text += f"\n  | {line}\n  | {caret}"
         if self.hint:
             text += f"\n  help: {self.hint}"
         return text

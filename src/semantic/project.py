@@ -25,6 +25,8 @@ from semantic.compiler.areas import check_subject_areas
 from semantic.compiler.dialects import column_types, dialect_of
 from semantic.compiler.jsonquery import QueryInput, query_text
 from semantic.compiler.localtime import known_time_zone, time_zone_names
+from semantic.compiler.locate import relocated
+from semantic.compiler.params import bind_params
 from semantic.compiler.parse import parse_query
 from semantic.compiler.plan import Plan, describe_plan, plan_query
 from semantic.compiler.refs import BusinessQuery
@@ -146,13 +148,17 @@ class Project:
         kept = self._parsed
         if kept is not None and kept[1] is self.model and kept[0] == query:
             return kept[2]
-        parsed = parse_query(self.model, query_text(query))
+        parsed = parse_query(self.model, query_text(query, self.model))
         self._parsed = (deepcopy(query), self.model, parsed)
         return parsed
 
     def plan(self, query: QueryInput) -> Plan:
         """The plan of a business query: which aggregates, joins and filters."""
-        return plan_query(self.model, self.parse(query))
+        parsed = self.parse(query)
+        try:
+            return plan_query(self.model, parsed)
+        except SemanticError as exc:
+            raise relocated(exc, parsed.text) from None  # a JSON query's errors, in its fields
 
     def compile(self, query: QueryInput, dialect: str | None = None, *, pretty: bool = True) -> str:
         """The SQL of a business query in `dialect` (the project's default when None)."""
@@ -164,7 +170,8 @@ class Project:
         """What is worth knowing about a query that still compiles: deprecated terms; once
         it ran (`query`), the broken keys of the data it read (SEM441) and the rows its
         metrics leave out (SEM440)."""
-        return self.parse(query).warnings(self.model) + self._read.get(query_text(query), [])
+        read = self._read.get(query_text(query, self.model), [])
+        return self.parse(query).warnings(self.model) + read
 
     def explain(self, query: QueryInput) -> str:
         """The plan of a business query in plain words."""
@@ -290,10 +297,12 @@ class Project:
     ) -> pa.Table:
         """Run a business query and return an Arrow table: on `engine` (an engine, or its
         name or URL, see `engine_for`), the project's default engine when None; within
-        `limits` (the project's when None): SEM434 past the time-out, SEM435 past the size."""
+        `limits` (the project's when None): SEM434 past the time-out, SEM435 past the size.
+        A parameter given as text is read as the type of what it is compared with (a number,
+        a date...; SEM321 when it is not one); other values are bound as they are."""
         parsed = self.parse(query)
-        plan = plan_query(self.model, parsed)
-        bound = dict(params or {})
+        plan = self.plan(query)
+        bound = bind_params(self.model, parsed, params or {})
         missing = [p for p in plan.params if p not in bound]
         if missing:
             raise error(
@@ -308,7 +317,7 @@ class Project:
             refused = [replace(d, severity="error") for d in found if d.code == "SEM441"]
             if refused:
                 raise SemanticError(refused)
-        self._read[query_text(query)] = found
+        self._read[query_text(query, self.model)] = found
         sql = render_sql(plan, target.dialect, pretty=False, schema=self.column_types)
         return target.execute(sql, {p: bound[p] for p in plan.params}, limits or self.limits)
 

@@ -47,8 +47,10 @@ class _LazyConsole:
         if self._console is None:
             from rich.console import Console
 
-            # emoji=False: `:name:` in a query or a message is text, never an emoji
-            self._console = Console(stderr=self._stderr, soft_wrap=True, emoji=False)
+            # no markup and no emoji codes: names, labels, values and file positions are
+            # printed as they are (rich would read `sales.yml:100:22` as the :100: emoji and
+            # `[b]` as markup)
+            self._console = Console(stderr=self._stderr, soft_wrap=True, markup=False, emoji=False)
         return self._console
 
 
@@ -134,18 +136,26 @@ def main_options(
         ctx.with_resource(listening(TerminalProgress(console)))
 
 
+class Report:
+    """What `reported` knows of the command: the query's text, to show under its errors."""
+
+    source: str | None = None
+
+
 @contextmanager
-def reported() -> Iterator[None]:
-    """Print SemanticErrors as diagnostics and exit 1; anything else is a bug."""
+def reported() -> Iterator[Report]:
+    """Print SemanticErrors as diagnostics and exit 1; a usage error (a bad option value,
+    typer's BadParameter) is typer's to print, with exit code 2; anything else is a bug."""
+    report = Report()
     try:
-        yield
+        yield report
     except SemanticError as exc:
         if state.debug:
             raise
-        print_diagnostics(exc.diagnostics)
+        print_diagnostics(exc.diagnostics, report.source)
         raise typer.Exit(1) from None
-    except (typer.Exit, typer.Abort, typer.BadParameter):
-        raise  # a usage error (exit 2) is typer's to print
+    except (typer.Exit, typer.Abort, typer.TyperException):
+        raise  # a usage error (BadParameter, exit 2) is typer's to print
     except Exception as exc:
         if state.debug:
             raise
@@ -154,10 +164,14 @@ def reported() -> Iterator[None]:
         raise typer.Exit(2) from None
 
 
-def print_diagnostics(diagnostics: tuple[Diagnostic, ...] | list[Diagnostic]) -> None:
-    """Each diagnostic on standard error, as `path:line:col: CODE message` and its hint."""
+def print_diagnostics(
+    diagnostics: tuple[Diagnostic, ...] | list[Diagnostic], source: str | None = None
+) -> None:
+    """Each diagnostic on standard error, as `path:line:col: CODE message` and its hint;
+    with the query's `source`, one placed in it shows its line and a caret."""
+    sources = {"<query>": source} if source is not None else None
     for d in diagnostics:
-        err.print(d.render(), markup=False, highlight=False)
+        err.print(d.render(sources), markup=False, highlight=False)
 
 
 def say(text: str) -> None:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import decimal
 import json
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -63,24 +62,18 @@ def read_query(text: str) -> QueryInput:
     return parsed
 
 
-def parse_params(values: list[str] | None) -> dict[str, Any]:
-    """`--param` values (`name=value`) as query parameters: numbers when they read as one."""
-    bound: dict[str, Any] = {}
+def parse_params(values: list[str] | None) -> dict[str, str]:
+    """`--param` values (`name=value`) as query parameters, as text: the query reads each
+    as the type of what it is compared with (`Project.query`)."""
+    bound: dict[str, str] = {}
     for item in values or []:
         name, sep, value = item.partition("=")
-        if not sep or not name:
-            raise typer.BadParameter(f"'{item}' is not NAME=VALUE", param_hint="--param")
-        bound[name.lstrip("$")] = _typed(value)
+        if not sep or not name.lstrip("$:"):
+            raise typer.BadParameter(
+                f"'{item}' is not NAME=VALUE: write --param region=ASIA", param_hint="--param"
+            )
+        bound[name.lstrip("$:")] = value
     return bound
-
-
-def _typed(value: str) -> Any:
-    for convert in (int, decimal.Decimal):
-        try:
-            return convert(value)
-        except (ValueError, decimal.InvalidOperation):
-            continue
-    return value
 
 
 def result_headers(model: Model, columns: Sequence[OutputColumn], language: str) -> list[str]:
@@ -132,9 +125,10 @@ def compile(  # noqa: A001 - the command is called compile
     """Print the SQL of a business query."""
     from semantic.project import Project
 
-    with reported():
+    with reported() as report:
         project = Project.load(state.project_path)
         text = read_query(query)
+        report.source = text if isinstance(text, str) else None
         sql = project.compile(text, dialect)
         print_diagnostics(project.query_warnings(text))
         print(sql)  # as is: rich would read `:name:` in a string literal as an emoji
@@ -174,11 +168,13 @@ def query(
     result."""
     from semantic.project import Project
 
+    params = parse_params(param)  # a usage error before anything is loaded
     with reported():
         project = Project.load(state.project_path)
     checked_language(language, project.model.languages)  # a usage error (exit 2)
-    with reported():
+    with reported() as report:
         text = read_query(query)
+        report.source = text if isinstance(text, str) else None
         if explain_plan:
             say(project.explain(text))
         if project.config.data and project.config.data.generate and not project.data_dir.exists():
@@ -189,7 +185,7 @@ def query(
         if max_rows is not None:
             limits = replace(limits, max_rows=max(max_rows, 0))
         try:
-            result = project.query(text, parse_params(param), engine, limits=limits)
+            result = project.query(text, params, engine, limits=limits)
         finally:
             project.close()  # the engine --engine opened: a Spark context is per process
         print_diagnostics(project.query_warnings(text))
@@ -207,9 +203,11 @@ def explain(query: QueryArg) -> None:
     """Say in words how a business query is computed: aggregates, join paths, filters."""
     from semantic.project import Project
 
-    with reported():
+    with reported() as report:
         project = Project.load(state.project_path)
-        out.print(project.explain(read_query(query)), markup=False, highlight=False)
+        text = read_query(query)
+        report.source = text if isinstance(text, str) else None
+        out.print(project.explain(text), markup=False, highlight=False)
 
 
 def terms(

@@ -14,17 +14,52 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
-from semantic.errors import Span
+from semantic.errors import SemanticError, Span
 
 QUERY_FILE = "<query>"
 
 _BREAK = re.compile(r"\r\n|\r|\n")
 
 
+@dataclass(frozen=True, slots=True)
+class Piece:
+    """A part of an assembled query text that the user wrote elsewhere: the text
+    `[start, end)` holds `source`, written at `path` (`$.select[1]`), after `shift` added
+    characters (the opening quote of a label)."""
+
+    start: int
+    end: int
+    path: str
+    source: str
+    shift: int = 0
+
+
+class MappedText(str):
+    """A query's text assembled from pieces written elsewhere (the fields of a JSON query):
+    `span_at` reports a position in it at its piece's own path, line and column."""
+
+    pieces: tuple[Piece, ...] = ()
+
+    def __new__(cls, text: str, pieces: tuple[Piece, ...]) -> MappedText:  # noqa: D102
+        made = super().__new__(cls, text)
+        made.pieces = pieces
+        return made
+
+
 def span_at(text: str, offset: int) -> Span:
-    """The 1-based line and column of character `offset` of `text` (clamped into it)."""
+    """The 1-based line and column of character `offset` of `text` (clamped into it); in a
+    `MappedText`, the place in the piece that holds the offset (`$.select[1]:1:3`), or the
+    whole query (`$`) when no piece does."""
+    if isinstance(text, MappedText):
+        for piece in text.pieces:
+            if piece.start <= offset <= piece.end:
+                inner = max(0, min(offset - piece.start - piece.shift, len(piece.source)))
+                place = span_at(piece.source, inner)
+                return Span(piece.path, place.line, place.col)
+        return Span("$")
     offset = max(0, min(offset, len(text)))
     line, line_start = 1, 0
     for brk in _BREAK.finditer(text):
@@ -57,3 +92,17 @@ def parse_error_offset(text: str, detail: Mapping[str, Any]) -> int:
     line = int(detail.get("line") or 1)
     col = int(detail.get("col") or 1)
     return offset_of(text, line, col - max(len(highlight) - 1, 0))
+
+
+def relocated(exc: SemanticError, text: str) -> SemanticError:
+    """`exc` with its places in the query (`<query>:line:col`) moved to where a
+    `MappedText` took them from (`$.select[1]:1:3`); as it was for any other text."""
+    if not isinstance(text, MappedText):
+        return exc
+    moved = [
+        replace(d, span=span_at(text, offset_of(text, d.span.line, d.span.col)))
+        if d.span is not None and d.span.file == QUERY_FILE
+        else d
+        for d in exc.diagnostics
+    ]
+    return SemanticError(moved)

@@ -16,11 +16,19 @@ from dataclasses import dataclass
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ParseError, TokenError
+from sqlglot.tokens import Token
 
 from semantic.compiler.allow import check_nesting, check_query
 from semantic.compiler.jsonquery import QueryInput as QueryInput  # re-exported for callers
 from semantic.compiler.jsonquery import query_text as query_text  # re-exported for callers
-from semantic.compiler.locate import QUERY_FILE, parse_error_offset, span_at
+from semantic.compiler.locate import QUERY_FILE, parse_error_offset, relocated, span_at
+from semantic.compiler.quoting import (
+    implicit_alias_error,
+    names_with_spaces,
+    quoted_name_check,
+    quoting_check,
+    with_value_hint,
+)
 from semantic.compiler.refs import (
     QUERY_DIALECT,
     REF,
@@ -46,11 +54,14 @@ def _is_measure(node: exp.Expression) -> bool:
 
 def parse_query(model: Model, text: str) -> BusinessQuery:
     """Parse `text` and resolve every name, or raise a SemanticError (SEM3xx)."""
-    text = text.removeprefix("\ufeff")  # a byte order mark, as some editors save files
+    if text.startswith("\ufeff"):
+        text = text[1:]  # a byte order mark, as some editors save files
     try:
-        select = _parse_select(text)
+        select = _parse_select(model, text)
         check_query(model, select, text)
         return _resolved_query(model, select, text)
+    except SemanticError as exc:
+        raise relocated(exc, text) from None  # a JSON query's errors, in its fields
     except RecursionError:
         # a backstop: check_nesting and check_query refuse deep trees before this happens
         raise error(
@@ -87,6 +98,8 @@ def _resolved_query(model: Model, select: exp.Select, text: str) -> BusinessQuer
             outputs = _Outputs(named, "having" if isinstance(clause, exp.Having) else "where")
             resolved = resolver.resolve(condition, outputs)
             kinds = resolver.kinds(resolved)
+            if not kinds:
+                quoted_name_check(model, resolved, text)
             if "metric" in kinds and "row" in kinds:
                 raise error(
                     "SEM305",
@@ -127,17 +140,21 @@ def _parse_problem(description: str) -> str:
 _READER = Dialect.get_or_raise(QUERY_DIALECT)
 
 
-def _parse_select(text: str) -> exp.Select:
+def _parse_select(model: Model, text: str) -> exp.Select:
+    tokens: list[Token] = []
     try:
         # tokenized once: the nesting check and the parser read the same tokens
         tokens = _READER.tokenize(text)
         check_nesting(text, tokens)
+        names_with_spaces(model, text, tokens)
         statements = [s for s in _READER.parser().parse(tokens, text) if s is not None]
     except (ParseError, TokenError, TypeError, ValueError, AttributeError, IndexError) as exc:
         # sqlglot's parser fails on some inputs with Python errors (`SELECT x ->`)
         errors = getattr(exc, "errors", None) or [{}]
         first = errors[0]
-        span = span_at(text, parse_error_offset(text, first))
+        offset = parse_error_offset(text, first)
+        quoting_check(model, text, tokens, offset, tokenizing=isinstance(exc, TokenError))
+        span = span_at(text, offset)
         detail = _parse_problem(
             first.get("description") or (str(exc).splitlines() or ["Unexpected end"])[0]
         )
@@ -256,7 +273,7 @@ class _Resolver:
             try:
                 term = resolve_name(self.model, parts[0])
             except SemanticError as exc:
-                raise exc.located(self.span(column)) from None
+                raise with_value_hint(self.model, column, exc).located(self.span(column)) from None
             if term.kind == "concept":
                 raise error(
                     "SEM315",
@@ -457,9 +474,15 @@ class _Resolver:
                 if isinstance(item, exp.Column)
                 else item.sql(QUERY_DIALECT)
             )
-        resolved = self.resolve(inner)
+        try:
+            resolved = self.resolve(inner)
+        except SemanticError as exc:
+            if exc.code == "SEM303" and isinstance(item, exp.Alias):
+                raise implicit_alias_error(self.model, self.text, item, exc) from None
+            raise
         kinds = self.kinds(resolved)
         if not kinds:
+            quoted_name_check(self.model, resolved, self.text)
             raise error(
                 "SEM305",
                 f"'{show(resolved)}' uses no term",

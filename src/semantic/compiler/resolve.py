@@ -10,13 +10,15 @@ and refused.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from sqlglot import exp
 
-from semantic.errors import Span, error, suggest
+from semantic.errors import Span, error
 from semantic.model import Edge, Model, NameEntry, Term
 from semantic.model.names import normalize_name
+from semantic.model.rank import closest_names
 
 Path = tuple[Edge, ...]
 #: Longest join path searched; real models are much shallower.
@@ -65,8 +67,31 @@ def _unknown_hint(model: Model, text: str) -> str | None:
             ]
             also = f"; terms using it: {', '.join(sorted(users))}" if users else ""
             return f"'{text}' is a physical {what}: business queries use glossary terms{also}"
-    group = {e.text: e.term for es in model.names.values() for e in es}
-    return suggest(text, group, group=group)
+    return did_you_mean(model, text)
+
+
+def did_you_mean(model: Model, text: str) -> str | None:
+    """The "did you mean" hint of an unknown name: the terms whose names best match `text`,
+    ranked as `semantic search` ranks them (every language, accents and case aside), each
+    written as a query writes it: a label with spaces in double quotes, then its term's id."""
+    close = closest_names(model, text)
+    if not close:
+        return None
+    shown = [written_name(c.text) + ("" if c.text == c.term else f" ({c.term})") for c in close]
+    if len(shown) == 1:
+        return f"did you mean {shown[0]}?"
+    return f"did you mean {', '.join(shown[:-1])} or {shown[-1]}?"
+
+
+_PLAIN = re.compile(r"[^\W\d]\w*")
+
+
+def written_name(name: str) -> str:
+    """`name` as a query writes it, quoted for a message: 'net_revenue', and a name that
+    is not a plain identifier in double quotes: "Région client"."""
+    if _PLAIN.fullmatch(name):
+        return f"'{name}'"
+    return '"' + name.replace('"', '""') + '"'
 
 
 def _columns(term: Term) -> list[exp.Column]:

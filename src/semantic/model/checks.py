@@ -279,6 +279,18 @@ def _check_over_time(draft: Draft, term: Term) -> bool:
         )
         return False
     if term.window is not None:
+        missing = _missing_metric(draft, term)
+        if missing is not None:
+            # a name defined nowhere (or in a file that could not be read): an unknown term,
+            # reported as such (once, and not at all when it only echoes a broken file)
+            if missing not in draft.broken:
+                draft.report(
+                    "SEM201",
+                    f"unknown term '{missing}' in the window of metric '{term.id}'",
+                    draft.term_span(term, "expr", value=True),
+                    suggest(missing, [t for t, x in draft.terms.items() if x.is_metric]),
+                )
+            return False
         base = _single_metric(draft, term)
         if base is None or not base.is_metric or base.is_derived:
             draft.report(
@@ -291,6 +303,22 @@ def _check_over_time(draft: Draft, term: Term) -> bool:
             )
             return False
     return True
+
+
+def _missing_metric(draft: Draft, term: Term) -> str | None:
+    """The name that `term`'s expression, followed through metrics that only name another
+    one, ends at when no term has it; None when every name along the way is a term."""
+    seen: set[str] = set()
+    current: Term | None = term
+    while current is not None and isinstance(current.expr, exp.Column):
+        if current.id in seen or (current is not term and not current.is_derived):
+            return None
+        seen.add(current.id)
+        name = current.expr.name
+        current = draft.terms.get(name)
+        if current is None:
+            return name
+    return None
 
 
 def _single_metric(draft: Draft, term: Term) -> Term | None:

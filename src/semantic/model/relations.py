@@ -61,6 +61,8 @@ def check_relations(draft: Draft) -> None:
         doc = draft.term_docs[tid]
         for key in ("broader", "related"):
             for i, other in enumerate(getattr(term, key)):
+                if other in draft.broken:
+                    continue  # defined, but invalid: its own error says why
                 if other == tid or other not in terms:
                     what = "itself" if other == tid else f"unknown term '{other}'"
                     draft.report(
@@ -71,7 +73,9 @@ def check_relations(draft: Draft) -> None:
                     )
         if term.replaced_by is not None:
             span = doc.span(("terms", tid, "replaced_by"), value=True)
-            if term.replaced_by not in terms or term.replaced_by == tid:
+            if term.replaced_by in draft.broken:
+                pass  # defined, but invalid: its own error says why
+            elif term.replaced_by not in terms or term.replaced_by == tid:
                 draft.report(
                     "SEM201",
                     f"term '{tid}' is replaced by unknown term '{term.replaced_by}'",

@@ -5,25 +5,9 @@ The search runs over a plain, JSON-ready index (`search_index`), so that the cat
 JavaScript (`semantic/outputs/catalog/static/search.js`) can run the very same algorithm on the very
 same data in a browser; a test checks that both give the same results.
 
-The algorithm, which both implementations follow step by step:
-
-1. `search_key` normalizes text like term names are compared (`names.normalize_name`: case,
-   accents, spaces versus underscores) and also turns punctuation into spaces, so that
-   `chiffre d'affaires` and `Chiffre-d affaires` meet. The index stores each field's key.
-2. Each field of an entry (its id, a label, a synonym, a definition) is scored against the
-   query key; an entry's score is its best field's.
-   - the whole field equals the query: 100; starts with it: 90 (ids, labels, synonyms only);
-   - every query word is a word of the field or the start of one: 70;
-   - the query occurs inside the field: 60;
-   - every query word starts a field word or is within a few typos of a field word or of its
-     start (1 typo for words of 4 to 6 letters, 2 from 7 letters, none below): 50 minus 5
-     per typo, at least 20.
-   A field's kind then adds its weight: id 15, label 10, synonym 5, hidden label (a known
-   misspelling) 4, definition 0.
-   A typo is a letter added, dropped, changed, or two neighbours swapped.
-   With a preferred language (the catalog site's pages in that language), a match in it adds
-   3: ahead of the same match in another language, not of a better kind of match.
-3. Results are ordered by score, highest first, then by id.
+The ranking itself (keys, field scores and weights, typos) lives in `semantic.model.rank`,
+which the compiler's "did you mean" shares; both implementations follow it step by step.
+Results are ordered by score, highest first, then by id.
 
 >>> from semantic.project import Project
 >>> index = search_index(Project.load(".").model)
@@ -35,44 +19,38 @@ The algorithm, which both implementations follow step by step:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, Literal
 
 from semantic.errors import Span, error, suggest
 from semantic.model import Model
-from semantic.model.names import normalize_name
+from semantic.model.rank import (
+    FIELD_WEIGHT,
+    best_field,
+    edit_distance,
+    field_score,
+    search_key,
+    term_fields,
+)
+
+# the ranking's parts, as this module always offered them
+__all__ = [
+    "FIELD_WEIGHT",
+    "SearchHit",
+    "edit_distance",
+    "field_score",
+    "find_terms",
+    "list_terms",
+    "search",
+    "search_index",
+    "search_key",
+]
 
 Field = Literal["id", "label", "synonym", "hidden_label", "definition"]
 
-#: Added to a field's match score: a match in an id ranks above one in a label, and so on.
-FIELD_WEIGHT: Mapping[str, int] = {
-    "id": 15,
-    "label": 10,
-    "synonym": 5,
-    "hidden_label": 4,  # a known misspelling (SKOS hiddenLabel): found, never displayed
-    "definition": 0,
-}
-EXACT, PREFIX, WORDS, INSIDE, FUZZY = 100, 90, 70, 60, 50
-#: Fewest letters of a query word before one typo is forgiven, then two.
-ONE_TYPO, TWO_TYPOS = 4, 7
-#: Added to a match in the preferred language (see `search`).
-PREFERRED = 3
 #: Results `search` returns unless told otherwise.
 DEFAULT_LIMIT = 20
-
-_PUNCTUATION = re.compile(r"[^0-9a-z\u00c0-\U0010ffff]+")
-
-
-def search_key(text: str) -> str:
-    """The comparison key of a text: `normalize_name` with punctuation as spaces.
-
-    >>> search_key("Chiffre d’affaires  NET")
-    'chiffre d affaires net'
-    """
-    return _PUNCTUATION.sub(" ", normalize_name(text)).strip()
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,21 +89,7 @@ def search_index(model: Model) -> dict[str, Any]:
     """
     entries: list[dict[str, Any]] = []
     for term in sorted(model.terms.values(), key=lambda t: t.id):
-        fields: list[list[Any]] = [["id", None, search_key(term.id), term.id]]
-        fields += [["label", lang, search_key(text), text] for lang, text in term.labels.items()]
-        fields += [
-            ["synonym", lang, search_key(text), text]
-            for lang, texts in term.synonyms.items()
-            for text in texts
-        ]
-        fields += [
-            ["hidden_label", lang, search_key(text), text]
-            for lang, texts in term.hidden_labels.items()
-            for text in texts
-        ]
-        fields += [
-            ["definition", lang, search_key(text), text] for lang, text in term.definition.items()
-        ]
+        fields = term_fields(term)
         entries.append(
             {
                 "id": term.id,
@@ -204,21 +168,11 @@ def search(
     query = search_key(text)
     if not query:
         return []
-    words = query.split(" ")
     languages: Sequence[str] = index["languages"]
     shown = language or prefer or (languages[0] if languages else None)
     hits: list[SearchHit] = []
     for entry in index["entries"]:
-        best: tuple[int, list[Any]] | None = None
-        for field in entry["fields"]:
-            kind, lang, key = field[0], field[1], field[2]
-            if language is not None and lang is not None and lang != language:
-                continue
-            score = field_score(query, words, key, kind)
-            if score > 0:
-                score += FIELD_WEIGHT[kind] + (PREFERRED if lang and lang == prefer else 0)
-                if best is None or score > best[0]:
-                    best = (score, field)
+        best = best_field(query, entry["fields"], language, prefer)
         if best is None:
             continue
         labels: Mapping[str, str] = entry["labels"]
@@ -276,75 +230,3 @@ def list_terms(
         for t in sorted(model.terms.values(), key=lambda t: (t.domain, t.id))
         if kind is None or t.kind == kind
     ]
-
-
-def field_score(query: str, words: Sequence[str], key: str, kind: str) -> int:
-    """How well the query matches one field's key, before the field's weight; 0 for not."""
-    if not key:
-        return 0
-    if kind != "definition":
-        if key == query:
-            return EXACT
-        if key.startswith(query):
-            return PREFIX
-    tokens = key.split(" ")
-    if all(any(t.startswith(w) for t in tokens) for w in words):
-        return WORDS
-    if query in key:
-        return INSIDE
-    typos = 0
-    for word in words:
-        best = _closest(word, tokens)
-        if best < 0:
-            return 0
-        typos += best
-    return max(FUZZY - 5 * typos, 20)
-
-
-def _closest(word: str, tokens: Sequence[str]) -> int:
-    """The fewest typos between `word` and a token or a token's start (0 when a token starts
-    with it), or -1 beyond the allowance for the word's length."""
-    if any(t.startswith(word) for t in tokens):
-        return 0
-    allowed = 2 if len(word) >= TWO_TYPOS else 1 if len(word) >= ONE_TYPO else 0
-    if allowed == 0:
-        return -1
-    best = -1
-    for token in tokens:
-        for candidate in (token, token[: len(word)]):
-            if abs(len(candidate) - len(word)) > allowed:
-                continue
-            distance = _bounded_distance(word, candidate, allowed)
-            if distance <= allowed and (best < 0 or distance < best):
-                best = distance
-    return best
-
-
-@lru_cache(maxsize=1 << 16)
-def _bounded_distance(a: str, b: str, bound: int) -> int:
-    # definitions repeat their words: each pair is worked out once
-    return edit_distance(a, b, bound)
-
-
-def edit_distance(a: str, b: str, bound: int | None = None) -> int:
-    """Edit distance with transpositions (optimal string alignment): insertions, deletions,
-    substitutions and swaps of two neighbours to turn `a` into `b`; with `bound`, any value
-    above it once the distance is known to exceed it (faster).
-
-    >>> edit_distance("revnue", "revenue"), edit_distance("regoin", "region")
-    (1, 1)
-    """
-    before: list[int] = []
-    previous = list(range(len(b) + 1))
-    for i in range(1, len(a) + 1):
-        current = [i]
-        for j in range(1, len(b) + 1):
-            cost = 0 if a[i - 1] == b[j - 1] else 1
-            value = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
-            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
-                value = min(value, before[j - 2] + 1)
-            current.append(value)
-        if bound is not None and min(current) > bound:
-            return bound + 1
-        before, previous = previous, current
-    return previous[-1]

@@ -1,4 +1,4 @@
-/* The catalog's search: the same algorithm as semantic/search.py, step by step, over the
+/* The catalog's search: the same algorithm as semantic/model/rank.py, step by step, over the
    index that `semantic docs build` embeds in assets/search-index.js. A test runs both on the
    same queries and compares the results; change one, change the other. */
 (function () {
@@ -10,7 +10,7 @@
   var PREFERRED = 3;
   var DEFAULT_LIMIT = 20;
 
-  /* names.normalize_name, then punctuation as spaces (search.search_key) */
+  /* names.normalize_name, then punctuation as spaces (model/rank.py: search_key) */
   function searchKey(text) {
     var s = String(text).normalize("NFKD").replace(/\p{Mn}/gu, "");
     s = s.replace(/[\u2019\u2018]/g, "'");
