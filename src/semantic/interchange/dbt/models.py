@@ -392,6 +392,8 @@ def _key_columns(text: str) -> tuple[str, ...] | None:
         tree = sqlglot.parse_one(text, read=FILE_DIALECT)
     except ParseError:
         return None
+    if not isinstance(tree, exp.Expression):
+        return None
     parts: list[exp.Expression] = []
     pending: list[exp.Expression] = [tree]
     while pending:
