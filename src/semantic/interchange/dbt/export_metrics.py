@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlglot import exp
 
-from semantic.interchange.dbt.export import Exporter, mf_name_problem
+from semantic.interchange.dbt.export_models import Exporter, mf_name_problem
 from semantic.interchange.warehouse import render
 from semantic.model.types import SubjectArea, Term
 
