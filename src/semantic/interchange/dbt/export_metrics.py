@@ -161,7 +161,11 @@ class _Metrics:
         self.measures[(tid, time)] = name
         if (tid, time) not in self.along:
             condition = self.jinja(term.filter, semantic.entity.id) if term.filter else None
-            self.metrics.append(self.simple(term, name, name, condition))
+            metric = self.simple(term, name, name, condition)
+            metric["label"] = (
+                f"{metric['label']} by {self.model.terms[time].label(self.ex.language)}"
+            )
+            self.metrics.append(metric)
             self.along[(tid, time)] = name
         return name
 
@@ -354,7 +358,9 @@ def export_metrics(ex: Exporter) -> tuple[list[dict[str, Any]], list[dict[str, A
             None,
             "windows and shifts",
             "MetricFlow lists every period of its time spine for cumulative and offset "
-            "metrics, those without rows included; the periods with rows have our numbers",
+            "metrics, those without rows included; the periods with rows have our numbers, "
+            "but an offset onto a period without rows is NULL there, not the metric's "
+            "fill_null",
         )
     for semantic in ex.semantic.values():
         if len(semantic.time_dimensions) > 1 and semantic.measures:
