@@ -248,3 +248,49 @@ def test_names_ids_and_sections_of_the_sl_template_shape(tmp_path: Path) -> None
         "not carried over: grain_to_date 'hour' of cumulative metric 'revenue_this_hour'",
     ):
         assert said in messages
+
+
+def test_windows_metricflow_counts_otherwise_are_left_out(tmp_path: Path) -> None:
+    """MetricFlow's window of months (or quarters, years) starts on the same day months
+    earlier, inside a month (checked with MetricFlow 0.211: tests/fixtures/dbt/README.md), and
+    it reads no option on a cumulative metric's measure: such metrics are reported, not
+    imported; a window of weeks, counted in whole weeks by both, is imported."""
+    (tmp_path / "dbt_project.yml").write_text("name: shop\n")
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "shop.yml").write_text(
+        """semantic_models:
+  - name: orders
+    model: ref('orders')
+    defaults: {agg_time_dimension: ordered_at}
+    entities: [{name: order, type: primary, expr: id}]
+    dimensions:
+      - {name: ordered_at, type: time, type_params: {time_granularity: day}}
+      - {name: status, type: categorical}
+    measures: [{name: amount, agg: sum}]
+metrics:
+  - name: amount_3_months
+    label: A
+    type: cumulative
+    type_params:
+      measure: amount
+      cumulative_type_params: {window: 3 months, period_agg: last}
+  - name: amount_filtered
+    label: B
+    type: cumulative
+    type_params:
+      measure: {name: amount, filter: "{{ Dimension('order__status') }} = 'paid'"}
+      cumulative_type_params: {period_agg: last}
+  - name: amount_2_weeks
+    label: C
+    type: cumulative
+    type_params:
+      measure: amount
+      cumulative_type_params: {window: 2 weeks, period_agg: last}
+"""
+    )
+    result = import_dbt(tmp_path)
+    reported = {n.what: n.reason for n in result.notices if n.kind == "unmapped"}
+    assert "month" in reported["window '3 months' of cumulative metric 'amount_3_months'"]
+    assert "filter" in reported["cumulative metric 'amount_filtered'"]
+    assert "amount_2_weeks" in result.terms
+    assert not {"amount_3_months", "amount_filtered"} & set(result.terms)

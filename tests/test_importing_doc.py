@@ -39,6 +39,26 @@ def test_the_dbt_example_imports_as_shown(tmp_path: Path) -> None:
     assert project.compile("SELECT status, completed_total")
 
 
+def test_the_dbt_example_exports_back_as_shown(tmp_path: Path) -> None:
+    """The project the dbt example imports into, exported with `semantic export dbt`,
+    writes the files and the report the page shows."""
+    text = DOC.read_text(encoding="utf-8")
+    for kind, path, body in _BLOCK.findall(text):
+        if kind == "dbt":
+            (tmp_path / "dbt" / path).parent.mkdir(parents=True, exist_ok=True)
+            (tmp_path / "dbt" / path).write_text(body)
+    run_cli("import", "dbt", str(tmp_path / "dbt"), "--into", str(tmp_path / "p"), project=None)
+    result = run_cli("export", "dbt", "-o", str(tmp_path / "out"), project=tmp_path / "p")
+    assert result.exit_code == 0, result.stderr
+    (shown,) = re.findall(r"<!-- export report -->\n```text\n(.*?)```", text, re.S)
+    report = [line for line in result.stderr.splitlines() if not line.startswith("export dbt")]
+    assert report == shown.splitlines()
+    exports = re.findall(r"<!-- exports: (\S+) -->\n```yaml\n(.*?)```", text, re.S)
+    assert len(exports) == 2
+    for path, body in exports:
+        assert (tmp_path / "out" / path).read_text() == body, path
+
+
 def test_the_init_excerpt_is_what_init_writes(project: Project, tmp_path: Path) -> None:
     (excerpt,) = re.findall(r"<!-- init excerpt -->\n```yaml\n(.*?)```", DOC.read_text(), re.S)
     result = run_cli(

@@ -202,6 +202,33 @@ def export_lookml_project(
             )
 
 
+@export_app.command("dbt")
+def export_dbt_project(
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Folder to write the dbt project to.")
+    ] = None,
+    dialect: Annotated[
+        str, typer.Option("--dialect", help="SQL dialect of the dbt adapter.")
+    ] = "duckdb",
+    replace: ReplaceOption = False,
+    fmt: ReportFormat = CheckFormat.text,
+) -> None:
+    """A dbt project whose semantic models and metrics (MetricFlow YAML) MetricFlow parses;
+    reports what it cannot carry."""
+    from semantic.interchange.common import write_files
+    from semantic.interchange.dbt.export import export_dbt
+
+    with reported():
+        project = Project.load(state.project_path)
+        result = export_dbt(project.model, dialect=dialect)
+        if output is None:
+            emit("".join(f"# ---- {name}\n{text}" for name, text in result.files.items()), None)
+            print_notices(result.notices, None, fmt, "export dbt")
+        else:
+            written = write_files(output, result.files, replace=replace)
+            print_notices(result.notices, written, fmt, "export dbt")
+
+
 @import_app.command("skos")
 def import_skos_file(
     file: Annotated[Path, typer.Argument(help="A SKOS vocabulary: .ttl, .rdf, .jsonld, .nt...")],

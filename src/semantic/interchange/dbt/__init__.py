@@ -163,7 +163,7 @@ class _Importer(_Extras):
             if described:
                 entity["description"] = " ".join(str(described).split())
             if model.primary:
-                entity["primary_key"] = list(model.primary.values())
+                entity["primary_key"] = [c for key in model.primary.values() for c in key]
             types = self.column_types.get(model.table, {})
             columns = dict.fromkeys([*model.columns, *types])
             entity["columns"] = {c: {"type": types[c]} if c in types else {} for c in columns}

@@ -146,6 +146,16 @@ class _Metrics(_Models):
             cumulative = params.get("cumulative_type_params") or params
             measure = params.get("measure") or params.get("metric")
             mname = str(measure.get("name") if isinstance(measure, CommentedMap) else measure)
+            if isinstance(measure, CommentedMap) and set(measure) - {"name"}:
+                self.skip(
+                    node,
+                    "type_params",
+                    what,
+                    "options on its measure ("
+                    + ", ".join(str(k) for k in measure if k != "name")
+                    + ") are not read for a cumulative metric: the metric is left out",
+                )
+                return True
             base = self.metric_ids.get(f"measure:{mname}") or self.metric_ids.get(mname)
             if base is None:
                 if final:
@@ -175,6 +185,18 @@ class _Metrics(_Models):
                     )
                     return True
                 window.update(last=int(match.group(1)), grain=match.group(2).lower())
+                if window["grain"] in ("month", "quarter", "year"):
+                    self.skip(
+                        node,
+                        "type_params",
+                        f"window '{cumulative.get('window')}' of {what}",
+                        "MetricFlow's window ends on each day and starts the same day "
+                        f"{window['last']} {window['grain']}(s) earlier: by month it starts "
+                        "within a month (30 April goes back to 30 January), where our windows "
+                        "count whole periods; only windows in days and weeks agree at every "
+                        "grain: the metric is left out",
+                    )
+                    return True
             elif cumulative.get("grain_to_date"):
                 to_date = str(cumulative.get("grain_to_date")).lower()
                 if to_date not in GRAINS:

@@ -72,9 +72,10 @@ class _Model:
     id: str
     table: str
     node: _Node
-    primary: dict[str, str] = field(default_factory=dict)  # entity name -> column
-    unique: dict[str, str] = field(default_factory=dict)
-    foreign: dict[str, tuple[str, _Node]] = field(default_factory=dict)
+    #: entity name -> its key columns (several: a composite key, see `_key_columns`)
+    primary: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    unique: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    foreign: dict[str, tuple[tuple[str, ...], _Node]] = field(default_factory=dict)
     dimensions: dict[str, str] = field(default_factory=dict)  # dbt name -> term id
     time_dimensions: dict[str, str] = field(default_factory=dict)
     agg_time: str | None = None
@@ -180,7 +181,7 @@ class _Models:
             entity = node.child(item)
             ename, kind = str(entity.get("name")), entity.get("type")
             self.extra(entity, _ENTITY_KEYS, f"entity '{ename}' of '{name}'")
-            column = _expr_column(entity.get("expr") or ename)
+            column = _key_columns(str(entity.get("expr") or ename))
             if column is None:
                 self.skip(
                     entity,
@@ -189,7 +190,7 @@ class _Models:
                     "a key that is an expression, not a column, cannot be joined on",
                 )
                 continue
-            model.columns.setdefault(column, None)
+            model.columns.update({c: model.columns.get(c) for c in column})
             if kind == "primary":
                 model.primary[ename] = column
                 self.by_entity[ename] = model
@@ -223,7 +224,16 @@ class _Models:
             if sum(1 for e in model.foreign if self.by_entity.get(e) is target) > 1:
                 rel["name"] = snake_id(ename)
             rel["cardinality"] = "many_to_one"
-            rel["keys"] = {column: key}
+            if len(key) != len(column):
+                self.skip(
+                    node,
+                    None,
+                    f"foreign entity '{ename}' of '{model.name}'",
+                    f"its key has {len(column)} column(s), the primary key of "
+                    f"'{target.name}' {len(key)}",
+                )
+                continue
+            rel["keys"] = dict(zip(column, key, strict=True))
             if unique:
                 rel.yaml_set_start_comment(f"to the unique entity '{ename}'", indent=6)
             model.relationships.append(rel)
@@ -368,12 +378,39 @@ class _Models:
             return None
 
 
-def _expr_column(text: str) -> str | None:
+def _key_columns(text: str) -> tuple[str, ...] | None:
+    """The columns of an entity's key: its column, or the columns of a composite key
+    written as their concatenation as text with separators (`semantic export dbt` writes
+    `CAST(a AS TEXT) || '|' || CAST(b AS TEXT)`); None for any other expression.
+
+    >>> _key_columns("id"), _key_columns("CAST(a AS TEXT) || '|' || CAST(b AS TEXT)")
+    (('id',), ('a', 'b'))
+    >>> _key_columns("lower(code)") is None
+    True
+    """
     try:
         tree = sqlglot.parse_one(text, read=FILE_DIALECT)
     except ParseError:
         return None
-    return tree.name if isinstance(tree, exp.Column) and not tree.table else None
+    if not isinstance(tree, exp.Expression):
+        return None
+    parts: list[exp.Expression] = []
+    pending: list[exp.Expression] = [tree]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, exp.DPipe):
+            pending += [node.expression, node.this]
+        else:
+            parts.append(node)
+    columns = []
+    for i, part in enumerate(parts):
+        if isinstance(part, exp.Cast) and len(parts) > 1:
+            part = part.this
+        if i % 2 == 0 and isinstance(part, exp.Column) and not part.table:
+            columns.append(part.name)
+        elif not (i % 2 and isinstance(part, exp.Literal) and part.is_string):
+            return None
+    return tuple(columns)
 
 
 def _collect_columns(sql: str, columns: dict[str, str | None]) -> None:
