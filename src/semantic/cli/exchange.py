@@ -108,6 +108,22 @@ def import_skos_file(
     fmt: Annotated[CheckFormat, typer.Option("--format", help="text or json report.")] = (
         CheckFormat.text
     ),
+    keep_iris: Annotated[
+        bool,
+        typer.Option(
+            "--keep-iris",
+            help="Keep each concept's IRI as its term's `iri` (the export uses it); by "
+            "default it becomes an `exact_match` link.",
+        ),
+    ] = False,
+    repair: Annotated[
+        bool,
+        typer.Option(
+            "--repair",
+            help="Repair what breaks the SKOS integrity conditions, reporting each repair "
+            "(else such a vocabulary is refused).",
+        ),
+    ] = False,
 ) -> None:
     """Turn a SKOS vocabulary into glossary files, reporting what could not be mapped."""
     from semantic.interchange.skos import import_skos_into, report_dict, report_line
@@ -120,6 +136,8 @@ def import_skos_file(
             domain=domain,
             language=language,
             replace=replace,
+            keep_iris=keep_iris,
+            repair=repair,
         )
         if fmt is CheckFormat.json:
             out.print_json(

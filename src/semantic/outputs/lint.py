@@ -11,9 +11,9 @@ from semantic.model.names import normalize_name
 
 
 def lint_vocabulary(model: Model) -> list[Diagnostic]:
-    """Missing labels and definitions per language, orphan terms, names (labels, synonyms,
-    hidden labels) shared by two terms across languages, and related terms that are also
-    broader."""
+    """Missing labels and definitions per language, orphan terms, and names (labels,
+    synonyms, hidden labels) shared by two terms across languages. (A related term that is
+    also broader breaks SKOS S27: `semantic check` reports it as an error, SEM214.)"""
     found: list[Diagnostic] = []
     narrower = {t.id for t in model.terms.values() for _ in t.broader} | {
         b for t in model.terms.values() for b in t.broader
@@ -47,35 +47,12 @@ def lint_vocabulary(model: Model) -> list[Diagnostic]:
                     "relate it to the terms a reader should also know",
                 )
             )
-        ancestors = _ancestors(model, term)
-        for other in term.related:
-            if other in ancestors:
-                found.append(
-                    _warn(
-                        "SEM214",
-                        f"term '{term.id}' is both related to and narrower than '{other}'",
-                        term,
-                        "keep one of the two relations (SKOS integrity)",
-                    )
-                )
     found += _shared_labels(model)
     return found
 
 
 def _warn(code: str, message: str, term: Term, hint: str) -> Diagnostic:
     return Diagnostic(code, message, term.span, hint, severity="warning")
-
-
-def _ancestors(model: Model, term: Term) -> set[str]:
-    seen: set[str] = set()
-    todo = list(term.broader)
-    while todo:
-        current = todo.pop()
-        if current in seen or current not in model.terms:
-            continue
-        seen.add(current)
-        todo += model.terms[current].broader
-    return seen
 
 
 #: how each kind of name is said in a message

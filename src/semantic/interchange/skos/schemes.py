@@ -67,6 +67,8 @@ class _Importer(_Concepts):
         domains = self.domains(schemes, members)
         drafts = {c: self.term(c) for c in concepts}
         self.relations(concepts, drafts)
+        self.integrity(concepts, drafts)
+        self.settle_relations(concepts, drafts)
         self.names(concepts, drafts)
         conflicts: dict[str, str] = {}
         for concept in concepts:
@@ -260,7 +262,7 @@ class _Importer(_Concepts):
         """Report every triple of a concept or scheme not used, and every other resource
         with a triple not used (once per resource; a blank node that hangs off another
         resource counts as part of it)."""
-        glossary = self.concepts | schemes | self.areas
+        glossary = self.concepts | schemes | self.areas | self.xl_labels
         hanging = {o for o in self.graph.objects() if isinstance(o, BNode)}
         others: set[Node] = set()
         for triple in self.graph:
@@ -268,7 +270,9 @@ class _Importer(_Concepts):
                 continue
             subject, predicate, obj = triple
             if subject in glossary:
-                if predicate == RDF.type:
+                if subject in self.xl_labels:
+                    reason = "the glossary keeps the literal form of a SKOS-XL label only"
+                elif predicate == RDF.type:
                     reason = "the glossary has no other class for a term or domain"
                 else:
                     reason = _REASONS.get(predicate, "no glossary key for this property")

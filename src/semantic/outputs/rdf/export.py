@@ -133,7 +133,8 @@ PREFIXES = {
 def export_graph(model: Model, base: str | None = None) -> Graph:
     """The whole model as one RDF graph, every IRI under `base` (by default a placeholder
     under example.org named after the project; give the company's own)."""
-    iris = Iris(_checked_base(base or default_base(model.name)))
+    kept = {t.id: t.iri for t in model.terms.values() if t.iri is not None}
+    iris = Iris(_checked_base(base or default_base(model.name)), kept)
     graph = Graph(bind_namespaces="none", base=iris.base)
     for prefix, namespace in PREFIXES.items():
         graph.bind(prefix, str(namespace))
@@ -237,6 +238,9 @@ def _add_term(graph: Graph, iris: Iris, model: Model, term: Term) -> None:
             graph.add((concept, SKOS.example, Literal(example, lang=language)))
     for tag in term.tags:
         graph.add((concept, DCAT.keyword, Literal(tag)))
+    for predicate, when in ((DCTERMS.created, term.created), (DCTERMS.modified, term.modified)):
+        if when is not None:
+            graph.add((concept, predicate, Literal(when)))
     _add_relations(graph, iris, concept, term)
     _add_governance(graph, iris, concept, term)
     if term.kind != "concept":
@@ -290,7 +294,8 @@ def _add_relations(graph: Graph, iris: Iris, concept: URIRef, term: Term) -> Non
         graph.add((concept, SKOS.related, iris.term(other)))
         graph.add((iris.term(other), SKOS.related, concept))
     for iri in term.exact_match:
-        graph.add((concept, SKOS.exactMatch, URIRef(iri)))
+        if URIRef(iri) != concept:  # the source's IRI, when the term is exported under it
+            graph.add((concept, SKOS.exactMatch, URIRef(iri)))
     for iri in term.close_match:
         graph.add((concept, SKOS.closeMatch, URIRef(iri)))
     if term.replaced_by:

@@ -171,6 +171,20 @@ class RR(namespace.DefinedNamespace):
     defaultGraph: URIRef
 
 
+class SKOSXL(namespace.DefinedNamespace):
+    """SKOS eXtension for Labels: labels as resources (read by `semantic import skos`)."""
+
+    _NS = Namespace("http://www.w3.org/2008/05/skos-xl#")
+    _fail = True
+
+    Label: URIRef
+    literalForm: URIRef
+    prefLabel: URIRef
+    altLabel: URIRef
+    hiddenLabel: URIRef
+    labelRelation: URIRef
+
+
 class DCAT(namespace.DCAT):
     """DCAT 3, closed."""
 
