@@ -56,9 +56,7 @@ def _concept(i: int, concepts: int) -> list[str]:
     parent = i // BRANCHING - 1 if i >= BRANCHING else None
     children = [c for c in range((i + 1) * BRANCHING, (i + 2) * BRANCHING) if c < concepts]
     labels = ", ".join(f'"{WORDS[lang][0]} {i}"@{lang}' for lang in LANGUAGES)
-    synonyms = ", ".join(
-        f'"{WORDS[lang][k]} {i}"@{lang}' for lang in LANGUAGES for k in (1, 2, 3)
-    )
+    synonyms = ", ".join(f'"{WORDS[lang][k]} {i}"@{lang}' for lang in LANGUAGES for k in (1, 2, 3))
     lines = [
         f"th:concept{i} a skos:Concept ;",
         "    skos:inScheme th:thesaurus ;",

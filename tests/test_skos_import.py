@@ -410,7 +410,10 @@ def test_vocabulary_maps_labels_hierarchy_matches_and_governance(tmp_path: Path)
     assert terms["average_basket"].broader == ()  # its broader concept is elsewhere
     assert terms["average_basket"].related == ("revenue",)  # a match inside the vocabulary
     # the source's own IRI too: the glossary links back to the vocabulary
-    assert terms["customer"].exact_match == ("http://www.wikidata.org/entity/Q852835", EX + "Customer")
+    assert terms["customer"].exact_match == (
+        "http://www.wikidata.org/entity/Q852835",
+        EX + "Customer",
+    )
     assert terms["region"].close_match == ("https://schema.org/AdministrativeArea",)
     assert terms["region"].hidden_labels == {"en": ("Regoin",)}
     assert terms["cust_seg"].scope_note == {"en": "Segments are set by marketing once a year."}
@@ -455,7 +458,9 @@ def test_a_concept_is_refused_by_every_query_that_uses_it(tmp_path: Path) -> Non
     metric = "domain: counts\nterms:\n  row_count:\n    label: {en: Rows}\n"
     metric += "    metric: {entity: orders, expr: count(*)}\n"
     root = tiny_project(
-        tmp_path, import_skos(vocabulary(), language="en", repair=True), {"glossary/counts.yml": metric}
+        tmp_path,
+        import_skos(vocabulary(), language="en", repair=True),
+        {"glossary/counts.yml": metric},
     )
     write_data(root, {"orders": "SELECT 1 AS id, 10 AS amount"})
     project = Project.load(root)

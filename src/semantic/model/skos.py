@@ -91,7 +91,7 @@ RULES: dict[str, SkosRule] = {
             "no_broader_cycle",
             "cycle",
             "SEM205",
-            "NoBroaderCycle",
+            "HierarchyShape",
             "a concept is never broader than itself, through any chain of broader links",
             "the broader link that closes the cycle is left out",
         ),
