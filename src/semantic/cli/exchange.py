@@ -10,9 +10,17 @@ from typing import Annotated, Any
 
 import typer
 
-from semantic.cli.app import CheckFormat, OutputOption, out, reported, say, state
+from semantic.cli.app import (
+    CheckFormat,
+    OutputOption,
+    out,
+    print_diagnostics,
+    reported,
+    say,
+    state,
+)
 from semantic.cli.printing import emit, print_notices
-from semantic.outputs.rdf.document import project_r2rml, project_rdf
+from semantic.outputs.rdf.document import catalog_notices, project_r2rml, project_rdf
 from semantic.project import Project
 
 export_app = typer.Typer(
@@ -55,6 +63,7 @@ def export_rdf(
     with reported():
         project = Project.load(state.project_path)
         emit(project_rdf(project, fmt, base, quality=with_quality, validate=validate), output)
+        print_diagnostics(catalog_notices(project))
 
 
 @export_app.command("r2rml")

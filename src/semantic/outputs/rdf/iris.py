@@ -52,6 +52,26 @@ class Iris:
     def _iri(self, *parts: str) -> URIRef:
         return URIRef(self.base + "/".join(quote(p, safe="") for p in parts))
 
+    def catalog(self) -> URIRef:
+        """The project as a dcat:Catalog."""
+        return URIRef(self.base + "catalog")
+
+    def publisher(self) -> URIRef:
+        """The catalog's publisher, as a foaf:Agent (unless semantic.yml gives its IRI)."""
+        return URIRef(self.base + "publisher")
+
+    def contact(self) -> URIRef:
+        """The contact point of the catalog's datasets, as a vcard:Kind."""
+        return URIRef(self.base + "contact")
+
+    def data_service(self) -> URIRef:
+        """The service that serves the datasets (semantic.yml's `catalog.endpoint`)."""
+        return URIRef(self.base + "service")
+
+    def distribution(self, entity: str) -> URIRef:
+        """An entity's table as published, as a dcat:Distribution of its dataset."""
+        return self._iri("entity", entity, "distribution")
+
     def scheme(self, domain: str) -> URIRef:
         """A glossary domain, as a skos:ConceptScheme."""
         return self._iri("domain", domain)

@@ -185,6 +185,29 @@ class SKOSXL(namespace.DefinedNamespace):
     labelRelation: URIRef
 
 
+class VCARD(namespace.DefinedNamespace):
+    """vCard in RDF: the contact point of a DCAT-AP catalog's datasets (the terms we use)."""
+
+    _NS = Namespace("http://www.w3.org/2006/vcard/ns#")
+    _fail = True
+
+    Kind: URIRef
+    Organization: URIRef
+    fn: URIRef
+    hasEmail: URIRef
+    hasURL: URIRef
+
+
+class DCATAP(namespace.DefinedNamespace):
+    """DCAT-AP's own properties (the terms we use)."""
+
+    _NS = Namespace("http://data.europa.eu/r5r/")
+    _fail = True
+
+    availability: URIRef
+    applicableLegislation: URIRef
+
+
 class DCAT(namespace.DCAT):
     """DCAT 3, closed."""
 
