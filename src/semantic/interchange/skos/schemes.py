@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from rdflib import BNode, Literal, URIRef
-from rdflib.namespace import DCTERMS, RDF, SKOS
+from rdflib.namespace import DCTERMS, RDF, SKOS, VANN
 from rdflib.term import Node
 
 from semantic.interchange.common import new_id, snake_id
@@ -177,6 +177,9 @@ class _Importer(_Concepts):
         found: dict[str, tuple[str | None, dict[str, str], dict[str, str]]] = {}
         for scheme in schemes:
             self.take_type(scheme, SKOS.ConceptScheme)
+            # where the export says its concepts are: the project's own namespace
+            self.take(scheme, VANN.preferredNamespaceUri)
+            self.take(scheme, VANN.preferredNamespacePrefix)
             label = self.scheme_texts(scheme, DCTERMS.title, SKOS.prefLabel)
             description = self.scheme_texts(scheme, DCTERMS.description, SKOS.definition)
             source = str(scheme) if isinstance(scheme, URIRef) else None

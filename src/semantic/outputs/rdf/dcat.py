@@ -59,10 +59,6 @@ def add_catalog(
     spec = catalog or CatalogSpec()
     language = model.languages[0]
     node = iris.catalog()
-    graph.bind("foaf", str(FOAF))
-    graph.bind("vcard", str(VCARD))
-    graph.bind("vann", str(VANN))
-    graph.bind("dcatap", str(DCATAP))
     graph.add((node, RDF.type, DCAT.Catalog))
     _texts(graph, node, DCTERMS.title, spec.title or {language: model.name})
     descriptions = spec.description or ({language: description} if description else {})

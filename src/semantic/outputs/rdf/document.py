@@ -55,21 +55,24 @@ def project_rdf(
 def project_graph(project: Project, base: str | None = None, *, quality: bool = False) -> Graph:
     """The vocabulary of `project` as an rdflib graph (see `project_rdf`)."""
     from semantic.outputs.quality import project_quality
+    from semantic.outputs.rdf.dcat import add_catalog
     from semantic.outputs.rdf.export import add_measurements, export_graph
-    from semantic.outputs.rdf.iris import configured_base
+    from semantic.outputs.rdf.iris import Iris, configured_base
 
     config = project.config
     base = base or configured_base(config)
     try:
-        graph = export_graph(
-            project.model,
-            base,
-            config.catalog,
-            description=config.description,
-            data_format=config.data.format if config.data is not None else None,
-        )
+        graph = export_graph(project.model, base)
     except ValueError as exc:
         raise _bad_base(exc) from None
+    add_catalog(
+        graph,
+        Iris(str(graph.base)),
+        project.model,
+        config.catalog,
+        description=config.description,
+        data_format=config.data.format if config.data is not None else None,
+    )
     if quality:
         add_measurements(graph, base, project_quality(project))
     return graph

@@ -23,17 +23,15 @@ from decimal import Decimal
 from urllib.parse import urlsplit
 
 from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.namespace import CSVW, DCTERMS, OWL, PROV, RDF, RDFS, SKOS
+from rdflib.namespace import CSVW, DCTERMS, FOAF, OWL, PROV, RDF, RDFS, SKOS, VANN
 from rdflib.term import Node
 from sqlglot import exp
 
-from semantic.files.schema import CatalogSpec
 from semantic.model import FILE_DIALECT, Edge, Entity, Model, QualityRule, SubjectArea, Term
 from semantic.outputs.quality import QualityResult
-from semantic.outputs.rdf.dcat import add_catalog
 from semantic.outputs.rdf.iris import SEMANTIC_NS, Iris, default_base
 from semantic.outputs.rdf.text import FORMATS, serialize
-from semantic.outputs.rdf.vocab import ACCESS_RIGHT, DCAT, DQV, RR, SEM, XSD
+from semantic.outputs.rdf.vocab import ACCESS_RIGHT, DCAT, DCATAP, DQV, RR, SEM, VCARD, XSD
 
 __all__ = ["FORMATS", "export_graph", "serialize", "xsd_datatype"]
 
@@ -119,8 +117,10 @@ PREFIXES = {
     "access": ACCESS_RIGHT,
     "csvw": CSVW,
     "dcat": DCAT,
+    "dcatap": DCATAP,
     "dct": DCTERMS,
     "dqv": DQV,
+    "foaf": FOAF,
     "owl": OWL,
     "prov": PROV,
     "rdf": RDF,
@@ -128,22 +128,16 @@ PREFIXES = {
     "rr": RR,
     "sem": SEMANTIC_NS,
     "skos": SKOS,
+    "vann": VANN,
+    "vcard": VCARD,
     "xsd": XSD,
 }
 
 
-def export_graph(
-    model: Model,
-    base: str | None = None,
-    catalog: CatalogSpec | None = None,
-    *,
-    description: str | None = None,
-    data_format: str | None = None,
-) -> Graph:
+def export_graph(model: Model, base: str | None = None) -> Graph:
     """The whole model as one RDF graph, every IRI under `base` (by default a placeholder
-    under example.org named after the project; give the company's own), described as a
-    DCAT-AP catalog with what `catalog` (semantic.yml's `catalog:`), the project's
-    `description` and its data files' format say (see `semantic.outputs.rdf.dcat`)."""
+    under example.org named after the project; give the company's own). The project's
+    DCAT-AP catalog is added by `semantic.outputs.rdf.dcat.add_catalog`."""
     kept = {t.id: t.iri for t in model.terms.values() if t.iri is not None}
     iris = Iris(_checked_base(base or default_base(model.name)), kept)
     graph = Graph(bind_namespaces="none", base=iris.base)
@@ -184,7 +178,6 @@ def export_graph(
     for iri, edge in reverse.items():
         _add_relationship(graph, iris, edge)
         graph.add((iri, SEM.reverseOf, _relationship_iri(iris, _declared(model, edge))))
-    add_catalog(graph, iris, model, catalog, description=description, data_format=data_format)
     return graph
 
 
