@@ -13,37 +13,18 @@ from rdflib.namespace import DCTERMS, FOAF, RDF, SH, SKOS, VANN
 
 from semantic.outputs.rdf.vocab import DCAT
 from tests.cli_runner import run_cli
+from tests.conftest import ROOT
 from tests.projects import write_project
 from tests.test_errors import GLOSSARY, MODEL
 
 SHAPES = Path(__file__).parent / "fixtures" / "dcat-ap" / "dcat-ap-3-shapes.ttl"
 LICENSE = "https://creativecommons.org/licenses/by/4.0/"
-CATALOG = f"""
-name: shop
-description: A small shop.
-languages: [en, fr]
-data:
-  dir: data
-  format: parquet
-catalog:
-  title: {{en: Shop vocabulary, fr: Vocabulaire de la boutique}}
-  description: {{en: What the shop's data means.}}
-  publisher:
-    name: ACME Data Office
-    type: http://purl.org/adms/publishertype/Company
-  license: {LICENSE}
-  contact: {{name: Data team, email: data@example.com, url: https://example.com/data}}
-  themes: [http://publications.europa.eu/resource/authority/data-theme/ECON]
-  keywords: {{en: [sales, customers], fr: [ventes]}}
-  namespace: https://data.example.com/shop/
-  prefix: shop
-  homepage: https://example.com/catalog
-  spatial: [http://publications.europa.eu/resource/authority/country/FRA]
-  temporal: {{start: 2020-01-01, end: 2024-12-31}}
-  issued: 2024-01-15
-  modified: 2025-03-01
-  endpoint: https://data.example.com/shop/api
-"""
+#: the example of docs/rdf.md#dcat-ap, in a project with parquet data files
+EXAMPLE = (ROOT / "docs" / "rdf.md").read_text(encoding="utf-8").split("## DCAT-AP\n", 1)[1]
+CATALOG = (
+    "name: shop\ndescription: A small shop.\nlanguages: [en, fr]\n"
+    "data:\n  dir: data\n  format: parquet\n" + EXAMPLE.split("```yaml\n", 1)[1].split("```", 1)[0]
+)
 PLAIN = "name: shop\nlanguages: [en, fr]\n"
 
 
@@ -72,6 +53,7 @@ def project(tmp_path: Path, config: str) -> Path:
 
 
 def test_a_full_catalog_conforms_to_dcat_ap_without_a_warning(tmp_path: Path) -> None:
+    assert f"license: {LICENSE}\n" in CATALOG
     graph, stderr = export(project(tmp_path, CATALOG))
     assert "SEM245" not in stderr
     assert dcat_ap(graph) == []
