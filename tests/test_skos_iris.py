@@ -123,3 +123,17 @@ def test_five_thousand_concepts_import_check_and_search(tmp_path: Path) -> None:
     assert "5001 terms" in checked.stderr.replace(",", "")
     found = run_cli("search", "Topic 4999", "--format", "json", project=root)
     assert '"concept4999"' in found.stdout
+
+
+@pytest.mark.parametrize("keep_iris", [False, True])
+def test_imported_files_are_already_formatted(tmp_path: Path, keep_iris: bool) -> None:
+    """The import writes its files with one YAML dump, keys in the schema's order: `semantic
+    fmt` must leave them exactly as they are."""
+    from semantic.files.fmt import format_text
+    from semantic.files.schema import GlossaryFile
+    from tests.test_skos_import import VOCABULARY
+
+    for graph in (source(tmp_path, 40)[1], Graph().parse(data=VOCABULARY, format="turtle")):
+        result = import_skos(graph, language="en", keep_iris=keep_iris, repair=True)
+        for text in result.files.values():
+            assert format_text(text, GlossaryFile) == text
