@@ -26,6 +26,7 @@ terms:
     synonyms: {en: [Turnover]}
     definition:
       en: What the company earns on its sales.
+    exact_match: [https://vocab.example.com/Revenue]
     # TODO(import): a business concept without physical meaning, which queries cannot
     # use: give it a dimension, time_dimension, metric or segment instead.
     concept: {}

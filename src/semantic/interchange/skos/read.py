@@ -123,7 +123,9 @@ class _Draft:
     replaced_by: set[str] = field(default_factory=set)
     #: the labels as the source states them, before any repair: what the SKOS integrity
     #: rules read (prefLabel, altLabel, hiddenLabel; language -> texts)
-    names: tuple[dict[str, list[str]], ...] = ({}, {}, {})
+    names: tuple[dict[str, list[str]], dict[str, list[str]], dict[str, list[str]]] = field(
+        default_factory=lambda: ({}, {}, {})
+    )
 
 
 class _Reader:

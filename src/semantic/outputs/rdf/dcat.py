@@ -56,7 +56,7 @@ def add_catalog(
     """The catalog of `model` (its datasets are the entities, already in `graph`), with
     what `catalog` gives; `description` is the project's, `data_format` that of its data
     files (parquet or csv), None when it has none."""
-    spec = catalog or CatalogSpec()
+    spec = catalog or CatalogSpec.model_validate({})
     language = model.languages[0]
     node = iris.catalog()
     graph.add((node, RDF.type, DCAT.Catalog))
@@ -140,7 +140,7 @@ def catalog_warnings(
 ) -> list[Diagnostic]:
     """SEM245 when `catalog:` (with the project's `description` and its data files'
     format) lacks a field DCAT-AP requires or recommends; nothing when it has them all."""
-    spec = catalog or CatalogSpec()
+    spec = catalog or CatalogSpec.model_validate({})
     missing = [
         name
         for name, given in (
