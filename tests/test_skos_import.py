@@ -30,6 +30,7 @@ from semantic.interchange.skos import (
     write_import,
 )
 from semantic.outputs.rdf.export import export_graph
+from semantic.outputs.rdf.iris import default_base
 from semantic.outputs.rdf.vocab import SEM
 from semantic.project import Project
 from tests.compare import assert_same_rows
@@ -212,7 +213,7 @@ def exported(project: Project) -> Graph:
 
 @pytest.fixture(scope="module")
 def tpch_import(exported: Graph) -> SkosImport:
-    return import_skos(exported, language="en")
+    return import_skos(exported, language="en", base=default_base("tpch"))
 
 
 @pytest.fixture(scope="module")
@@ -375,7 +376,7 @@ def test_subject_areas_merge_into_an_existing_domain(tmp_path: Path, project: Pr
 
 
 def test_vocabulary_yaml_reads_with_our_loader(tmp_path: Path) -> None:
-    result = import_skos(vocabulary(), language="en")
+    result = import_skos(vocabulary(), language="en", repair=True)
     assert sorted(result.files) == ["customers.yml", "sales.yml"]
     terms: dict[str, object] = {}
     for name, text in result.files.items():
@@ -391,14 +392,14 @@ def test_vocabulary_yaml_reads_with_our_loader(tmp_path: Path) -> None:
 
 
 def test_vocabulary_report_lists_exactly_what_did_not_map() -> None:
-    result = import_skos(vocabulary(), language="en")
+    result = import_skos(vocabulary(), language="en", repair=True)
     found = {(i.kind, i.what, i.predicate, i.object) for i in result.notices}
     concepts = {("concept", EX + concept, None, None) for concept in CONCEPTS}
     assert found == EXPECTED_REPORT | concepts
 
 
 def test_vocabulary_maps_labels_hierarchy_matches_and_governance(tmp_path: Path) -> None:
-    root = tiny_project(tmp_path, import_skos(vocabulary(), language="en"))
+    root = tiny_project(tmp_path, import_skos(vocabulary(), language="en", repair=True))
     model = Project.load(root).model
     terms = model.terms
     assert terms["customer"].labels == {"en": "Customer", "de": "Kunde", "fr": "Client"}
@@ -410,7 +411,11 @@ def test_vocabulary_maps_labels_hierarchy_matches_and_governance(tmp_path: Path)
     assert terms["key_account"].related == ("cust_seg",)
     assert terms["average_basket"].broader == ()  # its broader concept is elsewhere
     assert terms["average_basket"].related == ("revenue",)  # a match inside the vocabulary
-    assert terms["customer"].exact_match == ("http://www.wikidata.org/entity/Q852835",)
+    # the source's own IRI too: the glossary links back to the vocabulary
+    assert terms["customer"].exact_match == (
+        "http://www.wikidata.org/entity/Q852835",
+        EX + "Customer",
+    )
     assert terms["region"].close_match == ("https://schema.org/AdministrativeArea",)
     assert terms["region"].hidden_labels == {"en": ("Regoin",)}
     assert terms["cust_seg"].scope_note == {"en": "Segments are set by marketing once a year."}
@@ -428,7 +433,7 @@ def test_vocabulary_maps_labels_hierarchy_matches_and_governance(tmp_path: Path)
 
 
 def test_vocabulary_import_export_import_is_stable(tmp_path: Path) -> None:
-    first = import_skos(vocabulary(), language="en")
+    first = import_skos(vocabulary(), language="en", repair=True)
     exported = export_graph(Project.load(tiny_project(tmp_path / "a", first)).model)
     second = import_skos(exported, language="en")
     assert {i.kind for i in second.notices if i.kind != "concept"} == {"unmapped"}
@@ -455,7 +460,9 @@ def test_a_concept_is_refused_by_every_query_that_uses_it(tmp_path: Path) -> Non
     metric = "domain: counts\nterms:\n  row_count:\n    label: {en: Rows}\n"
     metric += "    metric: {entity: orders, expr: count(*)}\n"
     root = tiny_project(
-        tmp_path, import_skos(vocabulary(), language="en"), {"glossary/counts.yml": metric}
+        tmp_path,
+        import_skos(vocabulary(), language="en", repair=True),
+        {"glossary/counts.yml": metric},
     )
     write_data(root, {"orders": "SELECT 1 AS id, 10 AS amount"})
     project = Project.load(root)
@@ -476,7 +483,7 @@ def test_a_concept_is_refused_by_every_query_that_uses_it(tmp_path: Path) -> Non
 
 
 def test_literals_without_language_get_the_given_language() -> None:
-    result = import_skos(vocabulary(), language="fr")
+    result = import_skos(vocabulary(), language="fr", repair=True)
     assert "definition:\n      fr: How many orders were placed." in result.files["sales.yml"]
 
 
@@ -567,7 +574,7 @@ def test_names_that_name_two_terms_are_left_out_and_reported(tmp_path: Path) -> 
 
 
 def test_one_domain_for_everything(tmp_path: Path) -> None:
-    result = import_skos(vocabulary(), language="en", domain="retail")
+    result = import_skos(vocabulary(), language="en", repair=True, domain="retail")
     assert list(result.files) == ["retail.yml"]
     assert sorted(result.terms) == sorted(CONCEPTS.values())
     merged = [i.what for i in result.notices if i.reason.startswith("merged into domain")]
@@ -658,7 +665,9 @@ def test_an_existing_domain_is_merged_only_when_replacing(tmp_path: Path, projec
     start = old.index("  customer_comment:\n")
     assert text.startswith(old[:start] + "  customer_comment:\n    label: {en: Customer remark}")
     assert old[old.index("\n\n", start) :] in text  # every other line as it was
-    assert text.endswith(f"  cash_flow:\n    label: {{en: Cash flow}}\n{CONCEPT_TAIL}")
+    assert text.endswith(
+        f"  cash_flow:\n    label: {{en: Cash flow}}\n    exact_match: [{EX}c2]\n{CONCEPT_TAIL}"
+    )
     terms = Project.load(root).model.terms
     assert terms["customer_comment"].labels == {"en": "Customer remark"}
     assert terms["cash_flow"].domain == "customers"

@@ -50,7 +50,7 @@ CODES: dict[str, str] = {
     "SEM211": "lint: a term has no definition in a configured language",
     "SEM212": "lint: an orphan term, with no broader, narrower or related term",
     "SEM213": "lint: two terms share a label across languages",
-    "SEM214": "lint: a term is both related to and narrower than another",
+    "SEM214": "a term is both related to and narrower than another (SKOS S27)",
     "SEM215": "a query or a subject area uses a deprecated term",
     "SEM216": "a subject area names an unknown term",
     "SEM217": "a subject area lists a term of the wrong kind, twice, or filters wrongly",
@@ -70,6 +70,8 @@ CODES: dict[str, str] = {
     "SEM233": "a subject area column does not add up across the view's rows",
     "SEM234": "lint: a synonym or hidden label of a term names another term in another language",
     "SEM241": "unknown Ossie (OSI) version asked of `semantic export osi`",
+    "SEM243": "a term's labels break SKOS: two preferred labels, or one text of two kinds",
+    "SEM245": "the RDF export's DCAT-AP catalog lacks recommended metadata (semantic.yml)",
     "SEM246": "`semantic export databricks --catalog` without --schema",
     "SEM252": "a DuckDB file is in a storage format newer than the engine's storage_version",
     # SEM3xx: query planning

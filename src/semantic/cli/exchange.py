@@ -12,7 +12,15 @@ from typing import Annotated, Any
 
 import typer
 
-from semantic.cli.app import CheckFormat, OutputOption, out, reported, say, state
+from semantic.cli.app import (
+    CheckFormat,
+    OutputOption,
+    out,
+    print_diagnostics,
+    reported,
+    say,
+    state,
+)
 from semantic.cli.choices import checked_language
 from semantic.cli.printing import emit, print_notices
 
@@ -55,12 +63,13 @@ def export_rdf(
     ] = False,
 ) -> None:
     """The glossary and model as RDF: SKOS, DCAT, CSVW, DQV and PROV."""
-    from semantic.outputs.rdf.document import project_rdf
+    from semantic.outputs.rdf.document import catalog_notices, project_rdf
     from semantic.project import Project
 
     with reported():
         project = Project.load(state.project_path)
         emit(project_rdf(project, fmt, base, quality=with_quality, validate=validate), output)
+        print_diagnostics(catalog_notices(project))
 
 
 @export_app.command("r2rml")
@@ -217,6 +226,7 @@ def export_dbt_project(
     reports what it cannot carry."""
     from semantic.interchange.common import write_files
     from semantic.interchange.dbt.export import export_dbt
+    from semantic.project import Project
 
     with reported():
         project = Project.load(state.project_path)
@@ -252,6 +262,22 @@ def import_skos_file(
     fmt: Annotated[CheckFormat, typer.Option("--format", help="text or json report.")] = (
         CheckFormat.text
     ),
+    keep_iris: Annotated[
+        bool,
+        typer.Option(
+            "--keep-iris",
+            help="Keep each concept's IRI as its term's `iri` (the export uses it); by "
+            "default it becomes an `exact_match` link.",
+        ),
+    ] = False,
+    repair: Annotated[
+        bool,
+        typer.Option(
+            "--repair",
+            help="Repair what breaks the SKOS integrity conditions, reporting each repair "
+            "(else such a vocabulary is refused).",
+        ),
+    ] = False,
 ) -> None:
     """Turn a SKOS vocabulary into glossary files, reporting what could not be mapped."""
     from semantic.interchange.skos import (
@@ -271,6 +297,8 @@ def import_skos_file(
             domain=domain,
             language=language,
             replace=replace,
+            keep_iris=keep_iris,
+            repair=repair,
         )
         if fmt is CheckFormat.json:
             out.print_json(

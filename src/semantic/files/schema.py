@@ -9,6 +9,7 @@ They carry no behaviour: `files` reads YAML into them, `model` builds the catalo
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -262,6 +263,18 @@ class TermSpec(Strict):
         default_factory=list, description="IRIs of close concepts in other vocabularies."
     )
     replaced_by: Id | None = Field(None, description="The term that replaces a deprecated one.")
+    iri: str | None = Field(
+        None,
+        description="The term's own IRI, kept from the vocabulary it was imported from "
+        "(`semantic import skos --keep-iris`): the RDF export names the concept with it "
+        "instead of an IRI under --base.",
+    )
+    created: datetime | date | None = Field(
+        None, description="When the term was created (dct:created), e.g. 2024-03-01."
+    )
+    modified: datetime | date | None = Field(
+        None, description="When the term was last changed (dct:modified), e.g. 2025-01-15."
+    )
     quality: dict[Id, QualityRuleSpec] = Field(
         default_factory=dict, description="Quality rules on the term's entity, by id."
     )
@@ -378,6 +391,98 @@ class EngineSpec(Strict):
     description: str | None = None
 
 
+class PublisherSpec(Strict):
+    """Who publishes the catalog (a foaf:Agent in the RDF export)."""
+
+    name: str = Field(description="The publisher's name, e.g. ACME Data Office.")
+    iri: str | None = Field(
+        None, description="The publisher's own IRI; by default one under the base IRI."
+    )
+    type: str | None = Field(
+        None,
+        description="The kind of publisher (dct:type), an IRI of the ADMS publisher types, "
+        "e.g. http://purl.org/adms/publishertype/Company.",
+    )
+
+
+class ContactSpec(Strict):
+    """Whom to ask about the data (a vcard:Kind in the RDF export); give at least one key."""
+
+    name: str | None = None
+    email: str | None = Field(None, description="An e-mail address, e.g. data@example.com.")
+    url: str | None = Field(None, description="A contact page.")
+
+
+class PeriodSpec(Strict):
+    """The time the data covers (dct:temporal)."""
+
+    start: date | None = None
+    end: date | None = None
+
+
+class CatalogSpec(Strict):
+    """The project as a DCAT-AP catalog: what `semantic export rdf` says about the
+    vocabulary and its datasets, and the IRIs it publishes them under (docs/rdf.md)."""
+
+    title: LangText = Field(
+        default_factory=dict, description="The catalog's title per language (the project name)."
+    )
+    description: LangText = Field(
+        default_factory=dict, description="What the catalog holds, per language."
+    )
+    publisher: PublisherSpec | None = None
+    license: str | None = Field(
+        None,
+        description="The licence of the vocabulary and the data, an IRI, e.g. "
+        "https://creativecommons.org/licenses/by/4.0/.",
+    )
+    contact: ContactSpec | None = None
+    themes: list[str] = Field(
+        default_factory=list,
+        description="Themes of the data, IRIs of the EU data themes, e.g. "
+        "http://publications.europa.eu/resource/authority/data-theme/ECON.",
+    )
+    keywords: dict[Language, list[str]] = Field(
+        default_factory=dict, description="Keywords per language."
+    )
+    namespace: str | None = Field(
+        None,
+        description="The base IRI of everything published (the default of `export rdf "
+        "--base`); the concepts are `<namespace>term/<id>`.",
+    )
+    prefix: str | None = Field(
+        None,
+        description="The preferred prefix of the concepts' namespace "
+        "(vann:preferredNamespacePrefix); the project name by default.",
+    )
+    homepage: str | None = Field(None, description="A web page about the catalog.")
+    languages: list[str] = Field(
+        default_factory=list,
+        description="IRIs of the catalog's languages; by default the EU language table's "
+        "entries for the project's `languages`.",
+    )
+    spatial: list[str] = Field(
+        default_factory=list,
+        description="Places the data covers, IRIs, e.g. "
+        "http://publications.europa.eu/resource/authority/country/FRA.",
+    )
+    temporal: PeriodSpec | None = None
+    issued: date | None = Field(None, description="When the catalog was first published.")
+    modified: date | None = Field(
+        None, description="When it last changed; by default the latest `modified` of a term."
+    )
+    endpoint: str | None = Field(
+        None,
+        description="The URL of a service that serves the data (`semantic serve`, a SQL "
+        "endpoint): exported as a dcat:DataService.",
+    )
+    access_url: str | None = Field(
+        None,
+        description="Where the datasets' data can be reached (each distribution's "
+        "dcat:accessURL); the endpoint, else the dataset's own IRI, by default.",
+    )
+
+
 class ProjectFile(Strict):
     """`semantic.yml`: the project configuration at the root of a project."""
 
@@ -409,4 +514,9 @@ class ProjectFile(Strict):
         "repeated primary keys, repeated keys on the one side of a relationship): warn "
         "(SEM441 on stderr), refuse (SEM441 as an error), or ignore (the keys are not "
         "checked). See SEM441 in docs/errors.md.",
+    )
+    catalog: CatalogSpec | None = Field(
+        None,
+        description="The project as a DCAT-AP catalog in the RDF export: title, publisher, "
+        "licence, contact, themes, keywords, namespace (see docs/rdf.md).",
     )

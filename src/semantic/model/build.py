@@ -18,6 +18,7 @@ from semantic.model.draft import Draft
 from semantic.model.entities import add_entities, link_relationships
 from semantic.model.names import normalize_name
 from semantic.model.relations import check_cycles, check_names, check_nesting, check_relations
+from semantic.model.skos import check_skos
 from semantic.model.terms import add_domain
 from semantic.model.types import Model, NameEntry, Term, name_entries
 
@@ -45,6 +46,7 @@ def build_model(
     check_cycles(draft)
     check_nesting(draft)
     check_relations(draft)
+    check_skos(draft)
     check_names(draft)
     check_subject_areas(draft)
     return _model(draft), draft.diagnostics

@@ -1,15 +1,15 @@
 """The checks across terms, once each term is checked on its own: derived metrics without
-cycles, no window or shift over another, sound SKOS relations (broader, related,
-replaced_by, matches) and names that point to one term only in each language.
+cycles, no window or shift over another, sound relations (broader, related, replaced_by,
+matches, kept IRIs) and names that point to one term only in each language. The SKOS
+integrity conditions are in `semantic.model.skos`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-
 from semantic.errors import suggest
 from semantic.model.draft import Draft
 from semantic.model.names import normalize_name
+from semantic.model.skos import cycles
 from semantic.model.types import NameEntry, name_entries
 
 
@@ -17,7 +17,7 @@ def check_cycles(draft: Draft) -> None:
     """Derived metrics never depend on themselves (SEM205)."""
     terms = draft.terms
     derived = [tid for tid, term in terms.items() if term.is_derived]
-    for cycle in _cycles(derived, lambda tid: [r for r in terms[tid].refs if r in terms]):
+    for cycle in cycles(derived, lambda tid: [r for r in terms[tid].refs if r in terms]):
         draft.report(
             "SEM205",
             f"derived metrics form a cycle: {' -> '.join(cycle)}",
@@ -54,8 +54,9 @@ def check_nesting(draft: Draft) -> None:
 
 
 def check_relations(draft: Draft) -> None:
-    """Hierarchy, related terms, replacements and external matches (SEM201, SEM208), and
-    broader terms without cycles (SEM205)."""
+    """Hierarchy, related terms, replacements, external matches and kept IRIs (SEM201,
+    SEM208); the SKOS integrity conditions, cycles of broader terms included, are
+    `semantic.model.skos.check_skos`."""
     terms = draft.terms
     for tid, term in list(terms.items()):
         doc = draft.term_docs[tid]
@@ -98,13 +99,25 @@ def check_relations(draft: Draft) -> None:
                         doc.span(("terms", tid, key, i), value=True),
                         "write the full IRI, e.g. http://www.wikidata.org/entity/Q850283",
                     )
-    for cycle in _cycles(list(terms), lambda tid: [p for p in terms[tid].broader if p in terms]):
-        draft.report(
-            "SEM205",
-            f"broader terms form a cycle: {' -> '.join(cycle)}",
-            terms[cycle[0]].span,
-            "a term cannot be broader than itself",
-        )
+    owners: dict[str, str] = {}
+    for tid, term in terms.items():
+        if term.iri is None:
+            continue
+        span = draft.term_docs[tid].span(("terms", tid, "iri"), value=True)
+        if not _is_absolute_iri(term.iri):
+            draft.report(
+                "SEM208",
+                f"iri of term '{tid}' is not an absolute IRI: '{term.iri}'",
+                span,
+                "write the full IRI, e.g. http://vocabularies.unesco.org/thesaurus/concept17",
+            )
+        elif owners.setdefault(term.iri, tid) != tid:
+            draft.report(
+                "SEM208",
+                f"term '{tid}' has the iri of term '{owners[term.iri]}': {term.iri}",
+                span,
+                "two terms are two concepts: give each its own IRI, or remove one iri",
+            )
 
 
 def check_names(draft: Draft) -> None:
@@ -141,32 +154,6 @@ def _name_clash(draft: Draft, entry: NameEntry, other: str) -> None:
         term.span,
         "in one language a label or synonym must name one term only",
     )
-
-
-def _cycles(starts: Iterable[str], following: Callable[[str], Iterable[str]]) -> list[list[str]]:
-    """The cycles a depth-first walk from each of `starts` meets, in the order met, each
-    from a node back to itself.
-
-    >>> _cycles("abc", {"a": "b", "b": "a", "c": ""}.__getitem__)
-    [['a', 'b', 'a']]
-    """
-    state: dict[str, int] = {}  # 1: visiting, 2: done
-    found: list[list[str]] = []
-
-    def visit(node: str, trail: list[str]) -> None:
-        if state.get(node) == 2:
-            return
-        if state.get(node) == 1:
-            found.append([*trail[trail.index(node) :], node])
-            return
-        state[node] = 1
-        for after in following(node):
-            visit(after, [*trail, node])
-        state[node] = 2
-
-    for node in starts:
-        visit(node, [])
-    return found
 
 
 def _is_absolute_iri(text: str) -> bool:

@@ -110,6 +110,9 @@ def _read_term(
         exact_match=tuple(spec.exact_match),
         close_match=tuple(spec.close_match),
         replaced_by=spec.replaced_by,
+        iri=spec.iri,
+        created=spec.created,
+        modified=spec.modified,
         span=span,
         name_spans=_name_spans(doc, tid, spec),
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Literal
 
 from sqlglot import exp
@@ -119,6 +120,11 @@ class Term:
     exact_match: tuple[str, ...] = ()
     close_match: tuple[str, ...] = ()
     replaced_by: str | None = None
+    #: the concept IRI kept from an imported vocabulary (else one under the export's base)
+    iri: str | None = None
+    #: dct:created and dct:modified, as the glossary states them
+    created: date | None = None
+    modified: date | None = None
     quality: tuple[QualityRule, ...] = ()
     span: Span = field(default_factory=lambda: Span("<unknown>"))
     #: where each label, synonym and hidden label is written: (how, language, text) -> span

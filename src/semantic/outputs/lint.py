@@ -13,9 +13,9 @@ from semantic.model.names import normalize_name
 
 
 def lint_vocabulary(model: Model) -> list[Diagnostic]:
-    """Missing labels and definitions per language, orphan terms, names (labels, synonyms,
-    hidden labels) shared by two terms across languages, and related terms that are also
-    broader."""
+    """Missing labels and definitions per language, orphan terms, and names (labels,
+    synonyms, hidden labels) shared by two terms across languages. (A related term that is
+    also broader breaks SKOS S27: `semantic check` reports it as an error, SEM214.)"""
     found: list[Diagnostic] = []
     linked = _linked_terms(model)
     for term in model.terms.values():
@@ -48,17 +48,6 @@ def lint_vocabulary(model: Model) -> list[Diagnostic]:
                     "relate it to the terms a reader should also know (broader: or related:)",
                 )
             )
-        ancestors = _ancestors(model, term)
-        for other in term.related:
-            if other in ancestors:
-                found.append(
-                    _warn(
-                        "SEM214",
-                        f"term '{term.id}' is both related to and narrower than '{other}'",
-                        term,
-                        "keep one of the two relations (SKOS integrity)",
-                    )
-                )
     found += _shared_labels(model)
     return found
 
@@ -84,18 +73,6 @@ def _linked_terms(model: Model) -> set[str]:
 
 def _warn(code: str, message: str, term: Term, hint: str) -> Diagnostic:
     return Diagnostic(code, message, term.span, hint, severity="warning")
-
-
-def _ancestors(model: Model, term: Term) -> set[str]:
-    seen: set[str] = set()
-    todo = list(term.broader)
-    while todo:
-        current = todo.pop()
-        if current in seen or current not in model.terms:
-            continue
-        seen.add(current)
-        todo += model.terms[current].broader
-    return seen
 
 
 #: how each kind of name is said in a message

@@ -26,6 +26,7 @@ terms:
     synonyms: {en: [Turnover]}
     definition:
       en: What the company earns on its sales.
+    exact_match: [https://vocab.example.com/Revenue]
     # TODO(import): a business concept without physical meaning, which queries cannot
     # use: give it a dimension, time_dimension, metric or segment instead.
     concept: {}
@@ -63,6 +64,7 @@ from semantic.interchange.skos.result import (
 )
 from semantic.interchange.skos.schemes import _Importer
 from semantic.interchange.skos.write import glossary_terms, write_import
+from semantic.outputs.rdf.iris import configured_base
 
 __all__ = [
     "DEFAULT_DOMAIN",
@@ -89,6 +91,9 @@ def import_skos(
     existing: Mapping[str, str] | None = None,
     domain: str | None = None,
     format: str | None = None,
+    keep_iris: bool = False,
+    base: str | None = None,
+    repair: bool = False,
 ) -> SkosImport:
     """Turn a SKOS vocabulary into glossary domains, one per concept scheme.
 
@@ -97,6 +102,13 @@ def import_skos(
     the project's first language. `existing` maps the ids of the project's terms to their
     domain (see `glossary_terms`): an imported term with such an id is a conflict, reported
     and left out of `files`. With `domain`, every concept goes into that one domain.
+
+    Each concept's IRI is kept: as the term's `iri` with `keep_iris` (the export then names
+    the concept with it), else as one of its `exact_match` links, unless it is the IRI the
+    project's export gives the term anyway under `base` (the project's own vocabulary
+    coming back). A vocabulary that breaks a SKOS integrity condition
+    (`semantic.model.skos.RULES`) is refused (SemanticError: SEM243, SEM214, SEM205, each
+    naming the concept), unless `repair`: then each is repaired and reported.
     Raises SemanticError (SEM101) when the file cannot be read as RDF.
     """
     if not _LANGUAGE.match(language):
@@ -105,7 +117,16 @@ def import_skos(
         raise ValueError(f"domain {domain!r} is not a snake_case id")
     graph = source if isinstance(source, Graph) else _parse(Path(source), format)
     file = "" if isinstance(source, Graph) else str(source)
-    return _Importer(graph, language, dict(existing or {}), domain, file).run()
+    return _Importer(
+        graph,
+        language,
+        dict(existing or {}),
+        domain,
+        file,
+        keep_iris=keep_iris,
+        base=base,
+        repair=repair,
+    ).run()
 
 
 @dataclass(frozen=True)
@@ -116,6 +137,9 @@ class SkosImporter:
     existing: Mapping[str, str] = field(default_factory=dict)
     domain: str | None = None
     format: str | None = None
+    keep_iris: bool = False
+    base: str | None = None
+    repair: bool = False
 
     def read(self, source: Graph | Path | str) -> SkosImport:
         """The glossary files of the vocabulary `source` (a graph or an RDF file)."""
@@ -125,6 +149,9 @@ class SkosImporter:
             existing=self.existing,
             domain=self.domain,
             format=self.format,
+            keep_iris=self.keep_iris,
+            base=self.base,
+            repair=self.repair,
         )
 
 
@@ -136,11 +163,15 @@ def import_skos_into(
     domain: str | None = None,
     language: str | None = None,
     replace: bool = False,
+    keep_iris: bool = False,
+    repair: bool = False,
 ) -> tuple[SkosImport, tuple[Path, ...]]:
     """`semantic import skos`: the vocabulary `source` imported into the glossary folder of
     the project at or above `project` (or into `into`), literals without a tag in `language`
     (the project's first language when None); without `replace`, the terms of both folders
-    are kept and reported as conflicts (see `import_skos` and `write_import`). Returns the
+    are kept and reported as conflicts (see `import_skos` and `write_import`); `keep_iris`
+    and `repair` as `import_skos` says, the project's own IRIs under its namespace
+    (`catalog.namespace` of semantic.yml, else the export's default base). Returns the
     import and the files written.
 
     Only the project's semantic.yml is read, not its model: a new project whose glossary
@@ -157,6 +188,9 @@ def import_skos_into(
         language=language or config.languages[0],
         existing={} if replace else existing,
         domain=domain,
+        keep_iris=keep_iris,
+        base=configured_base(config),
+        repair=repair,
     )
     return result, write_import(result, glossary, replace=replace)
 

@@ -5,6 +5,7 @@ naming rule across them."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date, datetime
 from typing import Any
 
 import sqlglot
@@ -14,6 +15,7 @@ from rdflib.term import Node
 from sqlglot import exp
 from sqlglot.errors import ParseError
 
+from semantic.errors import Diagnostic, SemanticError, Span
 from semantic.files.schema import GRAINS
 from semantic.interchange.skos.read import (
     _ACCESS_LEVELS,
@@ -29,8 +31,10 @@ from semantic.interchange.skos.read import (
 from semantic.interchange.skos.result import ImportedTerm
 from semantic.model import FILE_DIALECT
 from semantic.model.names import normalize_name
+from semantic.model.skos import SkosNames, skos_violations
 from semantic.outputs.rdf.export import ACCESS_RIGHTS, KIND_CLASSES
-from semantic.outputs.rdf.vocab import DCAT, DQV, SEM
+from semantic.outputs.rdf.iris import Iris
+from semantic.outputs.rdf.vocab import DCAT, DQV, SEM, SKOSXL
 
 
 class _Concepts(_Reader):
@@ -42,7 +46,13 @@ class _Concepts(_Reader):
         data = draft.data
         label: dict[str, str] = {}
         synonyms: dict[str, set[str]] = {}
-        for lang, items in self.texts(concept, SKOS.prefLabel).items():
+        pref = self.label_texts(concept, SKOS.prefLabel, SKOSXL.prefLabel)
+        alt = self.label_texts(concept, SKOS.altLabel, SKOSXL.altLabel)
+        hidden = self.label_texts(concept, SKOS.hiddenLabel, SKOSXL.hiddenLabel)
+        draft.names = (pref, alt, hidden)
+        # what follows repairs S14 and S13 (see semantic.model.skos): without --repair,
+        # `integrity` has refused the vocabulary before the repaired terms are written
+        for lang, items in pref.items():
             label[lang] = items[0]
             for extra in items[1:]:
                 synonyms.setdefault(lang, set()).add(extra)
@@ -53,7 +63,7 @@ class _Concepts(_Reader):
                     f"a second prefLabel in '{lang}': written as a synonym",
                     "changed",
                 )
-        for lang, items in self.texts(concept, SKOS.altLabel).items():
+        for lang, items in alt.items():
             for text in items:
                 if text == label.get(lang):
                     self.note(
@@ -64,6 +74,19 @@ class _Concepts(_Reader):
                     )
                 else:
                     synonyms.setdefault(lang, set()).add(text)
+        misspellings: dict[str, list[str]] = {}
+        for lang, items in hidden.items():
+            for text in items:
+                if text == label.get(lang) or text in synonyms.get(lang, ()):
+                    what = "prefLabel" if text == label.get(lang) else "altLabel"
+                    self.note(
+                        concept,
+                        SKOS.hiddenLabel,
+                        Literal(text, lang=lang).n3(),
+                        f"the same text as the {what}: left out",
+                    )
+                else:
+                    misspellings.setdefault(lang, []).append(text)
         data["label"] = label
         data["synonyms"] = {lang: sorted(s) for lang, s in self.by_language(synonyms)}
         data["definition"] = self.single_texts(concept, SKOS.definition)
@@ -71,11 +94,34 @@ class _Concepts(_Reader):
         data["tags"] = sorted(
             {str(v) for v in self.take(concept, DCAT.keyword) if self.is_text(concept, v)}
         )
-        data["hidden_labels"] = self.texts(concept, SKOS.hiddenLabel)
+        data["hidden_labels"] = misspellings
         data["scope_note"] = self.single_texts(concept, SKOS.scopeNote)
         data["examples"] = self.texts(concept, SKOS.example)
+        for key, predicate in (("created", DCTERMS.created), ("modified", DCTERMS.modified)):
+            value = self.take_one(concept, predicate)
+            if value is not None:
+                when = _when(value)
+                if when is None:
+                    self.note(concept, predicate, value, "not an xsd:date or xsd:dateTime")
+                else:
+                    data[key] = when
+        self.source_iri(concept, draft)
         draft.meaning = self.meaning(concept)
         return draft
+
+    def source_iri(self, concept: Node, draft: _Draft) -> None:
+        """The concept's own IRI, so that the glossary links back to the source: the term's
+        `iri` with `keep_iris`, else one of its `exact_match` (unless it is the IRI the
+        project's export gives the term anyway, under `base`)."""
+        if not isinstance(concept, URIRef):
+            return
+        tid = self.ids[concept]
+        if self.base is not None and concept == Iris(self.base).term(tid):
+            return
+        if self.keep_iris:
+            draft.data["iri"] = str(concept)
+        else:
+            draft.exact_match.add(str(concept))
 
     def is_text(self, subject: Node, value: Node) -> bool:
         if isinstance(value, Literal):
@@ -302,6 +348,54 @@ class _Concepts(_Reader):
                     else:
                         self.note(concept, predicate, other, "not an IRI")
             self.both_ways(concept, drafts, DCTERMS.isReplacedBy, DCTERMS.replaces, "replaced_by")
+
+    def integrity(self, concepts: list[Node], drafts: Mapping[Node, _Draft]) -> None:
+        """The SKOS integrity conditions (`semantic.model.skos.RULES`) on the vocabulary as
+        the source states it: a violation refuses the import (SemanticError, every one
+        listed, nothing written), unless `repair`: then the labels have been repaired as
+        they were read (`term`) and the relations are repaired here, each reported."""
+        iris = {self.ids[c]: c for c in concepts}
+        names = {
+            self.ids[c]: SkosNames(
+                *drafts[c].names, sorted(drafts[c].broader), sorted(drafts[c].related)
+            )
+            for c in concepts
+        }
+        found = skos_violations(names)
+        if not found:
+            return
+        if not self.repair:
+            raise SemanticError(
+                Diagnostic(
+                    v.rule.code,
+                    f"<{iris[v.term]}>: {v.message}",
+                    Span(self.file or "<graph>"),
+                    f"fix the vocabulary, or import with --repair ({v.rule.repair})",
+                )
+                for v in found
+            )
+        for v in found:
+            concept = iris[v.term]
+            if v.rule.name == "related_not_broader" and v.other is not None:
+                drafts[concept].related.discard(v.other)
+                drafts[iris[v.other]].related.discard(v.term)
+                predicate = SKOS.related
+            elif v.rule.name == "no_broader_cycle" and v.other is not None:
+                concept = iris[v.other]
+                drafts[concept].broader.discard(v.cycle[-1])
+                predicate = SKOS.broader
+            else:
+                continue  # a label, repaired as it was read
+            self.note(
+                concept,
+                predicate,
+                iris[v.cycle[-1] if v.cycle else v.other or v.term],
+                f"breaks SKOS {v.rule.reference} ({v.rule.says}): {v.rule.repair}",
+                "changed",
+            )
+
+    def settle_relations(self, concepts: list[Node], drafts: Mapping[Node, _Draft]) -> None:
+        """The relations of each term as glossary keys (one replacement kept)."""
         for concept in concepts:
             draft = drafts[concept]
             replacements = sorted(draft.replaced_by)
@@ -402,6 +496,22 @@ class _Concepts(_Reader):
             ordered["quality"] = meaning["quality"]
         ordered[kind] = meaning[kind]
         return ImportedTerm(tid, str(concept), ordered)
+
+
+def _when(value: Node) -> date | None:
+    """The date or date-time of a literal (typed, or plain ISO 8601 text), else None."""
+    if not isinstance(value, Literal):
+        return None
+    python = value.toPython()
+    if isinstance(python, date):
+        return python
+    text = str(value).strip()
+    for parse in (date.fromisoformat, datetime.fromisoformat):
+        try:
+            return parse(text.replace("Z", "+00:00"))
+        except ValueError:
+            continue
+    return None
 
 
 def _counts(spec: Mapping[str, Any]) -> bool:

@@ -20,7 +20,7 @@ from rdflib.util import guess_format
 from semantic.errors import Span, error
 from semantic.interchange.common import Notice, NoticeKind
 from semantic.outputs.rdf.export import KIND_CLASSES, PREFIXES, SENSITIVITIES, STATUSES
-from semantic.outputs.rdf.vocab import ACCESS_RIGHT, SEM
+from semantic.outputs.rdf.vocab import ACCESS_RIGHT, SEM, SKOSXL
 
 #: The domain of concepts that belong to no concept scheme (unless `domain` is given).
 DEFAULT_DOMAIN = "imported"
@@ -134,6 +134,11 @@ class _Draft:
     exact_match: set[str] = field(default_factory=set)
     close_match: set[str] = field(default_factory=set)
     replaced_by: set[str] = field(default_factory=set)
+    #: the labels as the source states them, before any repair: what the SKOS integrity
+    #: rules read (prefLabel, altLabel, hiddenLabel; language -> texts)
+    names: tuple[dict[str, list[str]], dict[str, list[str]], dict[str, list[str]]] = field(
+        default_factory=lambda: ({}, {}, {})
+    )
 
 
 class _Reader:
@@ -148,9 +153,16 @@ class _Reader:
         existing: dict[str, str],
         domain: str | None,
         file: str = "",
+        *,
+        keep_iris: bool = False,
+        base: str | None = None,
+        repair: bool = False,
     ) -> None:
         self.graph, self.file, self.language = graph, file, language
         self.existing, self.domain = existing, domain
+        self.keep_iris, self.base, self.repair = keep_iris, base, repair
+        #: the SKOS-XL labels read (their other triples are reported)
+        self.xl_labels: set[Node] = set()
         self.used: set[tuple[Node, Node, Node]] = set()
         self.notices: list[Notice] = []
         self.ids: dict[Node, str] = {}
@@ -211,6 +223,21 @@ class _Reader:
         for value in self.take(subject, predicate):
             pair = self.text(subject, predicate, value)
             if pair is not None:
+                found.setdefault(pair[0], set()).add(pair[1])
+        return {lang: sorted(items) for lang, items in self.by_language(found)}
+
+    def label_texts(self, subject: Node, plain: Node, xl: Node) -> dict[str, list[str]]:
+        """Language -> the texts of the labels `plain` (skos:prefLabel) and of the literal
+        forms of the SKOS-XL labels `xl` (skosxl:prefLabel), together, sorted."""
+        found = {lang: set(items) for lang, items in self.texts(subject, plain).items()}
+        for label in self.take(subject, xl):
+            self.xl_labels.add(label)
+            self.take_type(label, SKOSXL.Label)
+            form = self.take_one(label, SKOSXL.literalForm)
+            pair = None if form is None else self.text(label, SKOSXL.literalForm, form)
+            if pair is None:
+                self.note(subject, xl, label, "a SKOS-XL label without a literal form")
+            else:
                 found.setdefault(pair[0], set()).add(pair[1])
         return {lang: sorted(items) for lang, items in self.by_language(found)}
 

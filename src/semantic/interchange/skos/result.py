@@ -11,7 +11,13 @@ from typing import Any
 from ruamel.yaml.comments import CommentedMap
 
 from semantic.files.schema import GlossaryFile, SubjectAreaSpec, TermSpec
-from semantic.interchange.common import ImportResult, Notice, house_style, yaml_text
+from semantic.interchange.common import (
+    ImportResult,
+    Notice,
+    dump_yaml,
+    house_style,
+    yaml_text,
+)
 from semantic.interchange.skos.read import _prefixed
 
 _CONCEPT_COMMENT = (
@@ -127,6 +133,11 @@ def render_domain(domain: ImportedDomain, skip: Mapping[str, object] | None = No
         doc["subject_areas"] = areas_node(domain.subject_areas)
     source = domain.source
     header = f"Imported from <{source}> by `semantic import skos`." if source else None
+    if not domain.subject_areas:
+        # the keys already in the order `fmt` writes them: one ruamel dump, not the five
+        # passes of `yaml_text` (a tenth of the time on a large vocabulary); a test checks
+        # that `fmt` leaves the text as it is
+        return dump_yaml(house_style(doc, GlossaryFile), header)
     return yaml_text(doc, GlossaryFile, header)
 
 
@@ -157,9 +168,15 @@ def area_node(area: ImportedSubjectArea) -> Any:
     return house_style(dict(area.data), SubjectAreaSpec)
 
 
+#: the keys of a term in the order of the schema, which `fmt` follows
+_TERM_KEYS = {name: i for i, name in enumerate(TermSpec.model_fields)}
+
+
 def term_node(term: ImportedTerm) -> Any:
-    """One term in the house style; a business concept with a comment saying what to do."""
-    node = house_style(dict(term.data), TermSpec)
+    """One term in the house style, its keys in the schema's order; a business concept with
+    a comment saying what to do."""
+    data = dict(sorted(term.data.items(), key=lambda kv: _TERM_KEYS.get(kv[0], len(_TERM_KEYS))))
+    node = house_style(data, TermSpec)
     if term.concept_only:
         node.yaml_set_comment_before_after_key("concept", before=_CONCEPT_COMMENT, indent=4)
     return node

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from rdflib import BNode, Literal, URIRef
-from rdflib.namespace import DCTERMS, RDF, SKOS
+from rdflib.namespace import DCTERMS, RDF, SKOS, VANN
 from rdflib.term import Node
 
 from semantic.interchange.common import new_id, snake_id
@@ -67,6 +67,8 @@ class _Importer(_Concepts):
         domains = self.domains(schemes, members)
         drafts = {c: self.term(c) for c in concepts}
         self.relations(concepts, drafts)
+        self.integrity(concepts, drafts)
+        self.settle_relations(concepts, drafts)
         self.names(concepts, drafts)
         conflicts: dict[str, str] = {}
         for concept in concepts:
@@ -175,6 +177,9 @@ class _Importer(_Concepts):
         found: dict[str, tuple[str | None, dict[str, str], dict[str, str]]] = {}
         for scheme in schemes:
             self.take_type(scheme, SKOS.ConceptScheme)
+            # where the export says its concepts are: the project's own namespace
+            self.take(scheme, VANN.preferredNamespaceUri)
+            self.take(scheme, VANN.preferredNamespacePrefix)
             label = self.scheme_texts(scheme, DCTERMS.title, SKOS.prefLabel)
             description = self.scheme_texts(scheme, DCTERMS.description, SKOS.definition)
             source = str(scheme) if isinstance(scheme, URIRef) else None
@@ -260,7 +265,7 @@ class _Importer(_Concepts):
         """Report every triple of a concept or scheme not used, and every other resource
         with a triple not used (once per resource; a blank node that hangs off another
         resource counts as part of it)."""
-        glossary = self.concepts | schemes | self.areas
+        glossary = self.concepts | schemes | self.areas | self.xl_labels
         hanging = {o for o in self.graph.objects() if isinstance(o, BNode)}
         others: set[Node] = set()
         for triple in self.graph:
@@ -268,7 +273,9 @@ class _Importer(_Concepts):
                 continue
             subject, predicate, obj = triple
             if subject in glossary:
-                if predicate == RDF.type:
+                if subject in self.xl_labels:
+                    reason = "the glossary keeps the literal form of a SKOS-XL label only"
+                elif predicate == RDF.type:
                     reason = "the glossary has no other class for a term or domain"
                 else:
                     reason = _REASONS.get(predicate, "no glossary key for this property")

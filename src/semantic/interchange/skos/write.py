@@ -85,7 +85,11 @@ def write_import(
     edits: dict[Path, tuple[dict[str, ImportedTerm], list[ImportedTerm]]] = {}
     for domain in result.domains:
         terms = [t for t in domain.terms if replace or t.id not in result.conflicts]
-        if domain.id not in scan.domains:
+        if domain.id not in scan.domains and not replace and domain.file in result.files:
+            # every term the folder has is a conflict (else SEM103 above): the text the
+            # import rendered already leaves out exactly those
+            texts[glossary_dir / domain.file] = result.files[domain.file]
+        elif domain.id not in scan.domains:
             fresh = [t for t in terms if t.id not in scan.terms]
             texts[glossary_dir / domain.file] = render_domain(with_terms(domain, fresh))
         for term in terms:

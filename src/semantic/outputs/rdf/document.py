@@ -55,16 +55,36 @@ def project_rdf(
 def project_graph(project: Project, base: str | None = None, *, quality: bool = False) -> Graph:
     """The vocabulary of `project` as an rdflib graph (see `project_rdf`)."""
     from semantic.outputs.quality import project_quality
+    from semantic.outputs.rdf.dcat import add_catalog
     from semantic.outputs.rdf.export import add_measurements, export_graph
-    from semantic.outputs.rdf.iris import default_base
+    from semantic.outputs.rdf.iris import Iris, configured_base
 
+    config = project.config
+    base = base or configured_base(config)
     try:
         graph = export_graph(project.model, base)
     except ValueError as exc:
         raise _bad_base(exc) from None
+    add_catalog(
+        graph,
+        Iris(str(graph.base)),
+        project.model,
+        config.catalog,
+        description=config.description,
+        data_format=config.data.format if config.data is not None else None,
+    )
     if quality:
-        add_measurements(graph, base or default_base(project.model.name), project_quality(project))
+        add_measurements(graph, base, project_quality(project))
     return graph
+
+
+def catalog_notices(project: Project) -> list[Diagnostic]:
+    """What DCAT-AP asks of the catalog that semantic.yml does not say (SEM245 warnings)."""
+    from semantic.outputs.rdf.dcat import catalog_warnings
+
+    config = project.config
+    data_format = config.data.format if config.data is not None else None
+    return catalog_warnings(config.catalog, config.description, data_format)
 
 
 def project_r2rml(project: Project, base: str | None = None) -> str:

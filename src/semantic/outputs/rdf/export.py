@@ -23,7 +23,7 @@ from decimal import Decimal
 from urllib.parse import urlsplit
 
 from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.namespace import CSVW, DCTERMS, OWL, PROV, RDF, RDFS, SKOS
+from rdflib.namespace import CSVW, DCTERMS, FOAF, OWL, PROV, RDF, RDFS, SKOS, VANN
 from rdflib.term import Node
 from sqlglot import exp
 
@@ -31,7 +31,7 @@ from semantic.model import FILE_DIALECT, Edge, Entity, Model, QualityRule, Subje
 from semantic.outputs.quality import QualityResult
 from semantic.outputs.rdf.iris import SEMANTIC_NS, Iris, default_base
 from semantic.outputs.rdf.text import FORMATS, serialize
-from semantic.outputs.rdf.vocab import ACCESS_RIGHT, DCAT, DQV, RR, SEM, XSD
+from semantic.outputs.rdf.vocab import ACCESS_RIGHT, DCAT, DCATAP, DQV, RR, SEM, VCARD, XSD
 
 __all__ = ["FORMATS", "export_graph", "serialize", "xsd_datatype"]
 
@@ -117,8 +117,10 @@ PREFIXES = {
     "access": ACCESS_RIGHT,
     "csvw": CSVW,
     "dcat": DCAT,
+    "dcatap": DCATAP,
     "dct": DCTERMS,
     "dqv": DQV,
+    "foaf": FOAF,
     "owl": OWL,
     "prov": PROV,
     "rdf": RDF,
@@ -126,14 +128,18 @@ PREFIXES = {
     "rr": RR,
     "sem": SEMANTIC_NS,
     "skos": SKOS,
+    "vann": VANN,
+    "vcard": VCARD,
     "xsd": XSD,
 }
 
 
 def export_graph(model: Model, base: str | None = None) -> Graph:
     """The whole model as one RDF graph, every IRI under `base` (by default a placeholder
-    under example.org named after the project; give the company's own)."""
-    iris = Iris(_checked_base(base or default_base(model.name)))
+    under example.org named after the project; give the company's own). The project's
+    DCAT-AP catalog is added by `semantic.outputs.rdf.dcat.add_catalog`."""
+    kept = {t.id: t.iri for t in model.terms.values() if t.iri is not None}
+    iris = Iris(_checked_base(base or default_base(model.name)), kept)
     graph = Graph(bind_namespaces="none", base=iris.base)
     for prefix, namespace in PREFIXES.items():
         graph.bind(prefix, str(namespace))
@@ -237,6 +243,9 @@ def _add_term(graph: Graph, iris: Iris, model: Model, term: Term) -> None:
             graph.add((concept, SKOS.example, Literal(example, lang=language)))
     for tag in term.tags:
         graph.add((concept, DCAT.keyword, Literal(tag)))
+    for predicate, when in ((DCTERMS.created, term.created), (DCTERMS.modified, term.modified)):
+        if when is not None:
+            graph.add((concept, predicate, Literal(when)))
     _add_relations(graph, iris, concept, term)
     _add_governance(graph, iris, concept, term)
     if term.kind != "concept":
@@ -290,7 +299,8 @@ def _add_relations(graph: Graph, iris: Iris, concept: URIRef, term: Term) -> Non
         graph.add((concept, SKOS.related, iris.term(other)))
         graph.add((iris.term(other), SKOS.related, concept))
     for iri in term.exact_match:
-        graph.add((concept, SKOS.exactMatch, URIRef(iri)))
+        if URIRef(iri) != concept:  # the source's IRI, when the term is exported under it
+            graph.add((concept, SKOS.exactMatch, URIRef(iri)))
     for iri in term.close_match:
         graph.add((concept, SKOS.closeMatch, URIRef(iri)))
     if term.replaced_by:

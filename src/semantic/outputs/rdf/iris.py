@@ -12,10 +12,13 @@ rdflib.term.URIRef('https://data.example.com/tpch/entity/lineitem/column/l_quant
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from urllib.parse import quote
 
 from rdflib import URIRef
+
+from semantic.files.schema import ProjectFile
 
 #: The namespace of our own vocabulary (classes and properties no standard covers).
 SEMANTIC_NS = "https://w3id.org/semantic-glossary/ns#"
@@ -26,22 +29,57 @@ def default_base(project_name: str) -> str:
     return f"https://example.org/semantic/{quote(project_name, safe='')}/"
 
 
+def configured_base(config: ProjectFile) -> str:
+    """The base IRI of a project's exports: `catalog.namespace` of semantic.yml, else the
+    placeholder of `default_base`."""
+    if config.catalog is not None and config.catalog.namespace:
+        return config.catalog.namespace
+    return default_base(config.name)
+
+
 @dataclass(frozen=True)
 class Iris:
-    """IRIs under one base (ending with `/` or `#`)."""
+    """IRIs under one base (ending with `/` or `#`); `terms` maps the id of a term that keeps
+    the IRI of the vocabulary it was imported from (its `iri:` key) to that IRI.
+
+    >>> Iris("https://data.example.com/", {"topic": "http://vocab.example.org/c12"}).term("topic")
+    rdflib.term.URIRef('http://vocab.example.org/c12')
+    """
 
     base: str
+    terms: Mapping[str, str] = field(default_factory=dict, compare=False, hash=False)
 
     def _iri(self, *parts: str) -> URIRef:
         return URIRef(self.base + "/".join(quote(p, safe="") for p in parts))
+
+    def catalog(self) -> URIRef:
+        """The project as a dcat:Catalog."""
+        return URIRef(self.base + "catalog")
+
+    def publisher(self) -> URIRef:
+        """The catalog's publisher, as a foaf:Agent (unless semantic.yml gives its IRI)."""
+        return URIRef(self.base + "publisher")
+
+    def contact(self) -> URIRef:
+        """The contact point of the catalog's datasets, as a vcard:Kind."""
+        return URIRef(self.base + "contact")
+
+    def data_service(self) -> URIRef:
+        """The service that serves the datasets (semantic.yml's `catalog.endpoint`)."""
+        return URIRef(self.base + "service")
+
+    def distribution(self, entity: str) -> URIRef:
+        """An entity's table as published, as a dcat:Distribution of its dataset."""
+        return self._iri("entity", entity, "distribution")
 
     def scheme(self, domain: str) -> URIRef:
         """A glossary domain, as a skos:ConceptScheme."""
         return self._iri("domain", domain)
 
     def term(self, term: str) -> URIRef:
-        """A term, as a skos:Concept."""
-        return self._iri("term", term)
+        """A term, as a skos:Concept: its kept IRI, else one under the base."""
+        kept = self.terms.get(term)
+        return URIRef(kept) if kept is not None else self._iri("term", term)
 
     def subject_area(self, area: str) -> URIRef:
         """A subject area, as a skos:Collection of its terms."""

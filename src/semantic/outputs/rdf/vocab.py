@@ -171,6 +171,43 @@ class RR(namespace.DefinedNamespace):
     defaultGraph: URIRef
 
 
+class SKOSXL(namespace.DefinedNamespace):
+    """SKOS eXtension for Labels: labels as resources (read by `semantic import skos`)."""
+
+    _NS = Namespace("http://www.w3.org/2008/05/skos-xl#")
+    _fail = True
+
+    Label: URIRef
+    literalForm: URIRef
+    prefLabel: URIRef
+    altLabel: URIRef
+    hiddenLabel: URIRef
+    labelRelation: URIRef
+
+
+class VCARD(namespace.DefinedNamespace):
+    """vCard in RDF: the contact point of a DCAT-AP catalog's datasets (the terms we use)."""
+
+    _NS = Namespace("http://www.w3.org/2006/vcard/ns#")
+    _fail = True
+
+    Kind: URIRef
+    Organization: URIRef
+    fn: URIRef
+    hasEmail: URIRef
+    hasURL: URIRef
+
+
+class DCATAP(namespace.DefinedNamespace):
+    """DCAT-AP's own properties (the terms we use)."""
+
+    _NS = Namespace("http://data.europa.eu/r5r/")
+    _fail = True
+
+    availability: URIRef
+    applicableLegislation: URIRef
+
+
 class DCAT(namespace.DCAT):
     """DCAT 3, closed."""
 
