@@ -99,7 +99,7 @@ class _Metrics:
             raise NotCarried("its aggregate holds another aggregate or a query")
         if any(c.table for c in inner.find_all(exp.Column)):
             raise NotCarried("it reads another entity's columns: a measure reads its own")
-        return agg, self.ex.sql(inner)
+        return agg, self.ex.in_dialect(inner)
 
     def base(self, term: Term) -> None:
         """A metric over an entity: a measure and a simple metric of the same name."""
@@ -225,7 +225,10 @@ class _Metrics:
                         else n
                     )
                 )
-            params = {"expr": self.ex.sql(expr), "metrics": self.inputs(term, aliases, offset)}
+            params = {
+                "expr": self.ex.in_dialect(expr),
+                "metrics": self.inputs(term, aliases, offset),
+            }
             metric.update(type="derived", type_params=params)
         self.metrics.append(metric)
         self.home[term.id] = self.home[term.refs[0]]

@@ -96,7 +96,7 @@ class Exporter:
             found["description"] = " ".join(term.definition[self.language].split())
         return found
 
-    def sql(self, tree: exp.Expression) -> str:
+    def in_dialect(self, tree: exp.Expression) -> str:
         """An expression of our files (DuckDB's SQL) in the dbt adapter's dialect."""
         return to_sql(tree.copy(), self.dialect)
 
@@ -141,7 +141,7 @@ class Exporter:
         tree = parts[0]
         for part in parts[1:]:
             tree = exp.DPipe(this=tree, expression=part, safe=True)
-        return self.sql(tree)
+        return self.in_dialect(tree)
 
     def relationships(self, eid: str) -> None:
         """A foreign entity per many-to-one (or one-to-one) relationship from `eid` to the
@@ -209,7 +209,7 @@ class Exporter:
                 continue
             item: dict[str, Any] = {"name": term.id, **self.names(term)}
             item["type"] = "time" if term.kind == "time_dimension" else "categorical"
-            item["expr"] = self.sql(term.expr)
+            item["expr"] = self.in_dialect(term.expr)
             if term.kind == "time_dimension":
                 item["type_params"] = {"time_granularity": term.grains[0]}
                 fiscal = [g for g in term.grains if g.startswith("fiscal")]
