@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import copy
 import os
+import pickle
 import sqlite3
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -93,7 +93,8 @@ def yaml_parsed_once() -> Iterator[None]:
     """Each distinct text of a project file is parsed once per test session: hundreds of tests
     load the repository's project, and ruamel's round-trip parser, pure Python, took a sixth
     of the CPU time of the test files that load it most. Every later read of the same text
-    gets a deep copy of that first tree (ruamel's copies keep line, column and comments), so
+    gets a copy of that first tree, unpickled (as `files.cache` keeps trees; ruamel's deep copy
+    drops timestamps' zones; its pickles keep line, column and comments), so
     no test sees another's changes; everything after the parse (the schema, the checks)
     still runs on every read, and a text that does not parse is parsed again each time (its
     error is what such tests check)."""
@@ -109,8 +110,8 @@ def yaml_parsed_once() -> Iterator[None]:
             if not isinstance(text, str) or len(text) > YAML_CACHED_UP_TO:
                 return load(text)
             if text not in trees:
-                trees[text] = load(text)
-            return copy.deepcopy(trees[text])
+                trees[text] = pickle.dumps(load(text))
+            return pickle.loads(trees[text])
 
         yaml.load = load_once  # type: ignore[method-assign]
         return yaml

@@ -160,3 +160,25 @@ def test_the_cache_folder_is_the_users(monkeypatch: pytest.MonkeyPatch, tmp_path
     assert cache.cache_dir() == tmp_path / "semantic"
     monkeypatch.delenv("XDG_CACHE_HOME")
     assert cache.cache_dir() == Path.home() / ".cache" / "semantic"
+
+
+def test_a_timestamp_comes_back_as_it_was_written(folder: Path, tmp_path: Path) -> None:
+    """ruamel's timestamps keep how they were written through the cache (a pickle):
+    datetime's own pickle dropped it."""
+    import pickle
+
+    from ruamel.yaml import YAML
+
+    text = "created: 2024-08-23T10:00:00Z\nmodified: 2024-08-24 11:30:00+02:00\n"
+    tree = YAML().load(text)
+    for again in (pickle.loads(pickle.dumps(tree)),):
+        for key in ("created", "modified"):
+            assert again[key] == tree[key] and again[key].tzinfo == tree[key].tzinfo
+            assert again[key]._yaml == tree[key]._yaml
+    file = tmp_path / "dated.yml"
+    file.write_text(text)
+    scanned, kept = (cached_tree(file, text, read._tree_maker(), read._scan) for _ in range(2))
+    assert len(slots(folder)) == 1  # the second came from the slot
+    for key in ("created", "modified"):
+        assert kept[key] == scanned[key] and kept[key].tzinfo == scanned[key].tzinfo
+        assert kept[key]._yaml == scanned[key]._yaml

@@ -13,6 +13,7 @@ m.yml:3:5: SEM102 unknown key 'colums' in entities.t
 
 from __future__ import annotations
 
+import copyreg
 import errno
 import hashlib
 import os
@@ -32,6 +33,7 @@ from ruamel.yaml.composer import Composer, ComposerError
 from ruamel.yaml.constructor import ConstructorError, RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError
 from ruamel.yaml.reader import ReaderError
+from ruamel.yaml.timestamp import TimeStamp
 
 from semantic.errors import Diagnostic, Span, suggest
 from semantic.files.cache import cached_tree
@@ -132,6 +134,33 @@ class _Constructor(RoundTripConstructor):
             raise ConstructorError(
                 None, None, f"cannot read the value: {_quoted(str(exc))}", node.start_mark
             ) from None
+
+
+def _timestamp(fields: tuple[Any, ...], written: dict[str, Any]) -> TimeStamp:
+    stamp = TimeStamp(*fields)
+    stamp._yaml.update(written)
+    return stamp
+
+
+def _reduce_timestamp(stamp: TimeStamp) -> tuple[Any, tuple[Any, ...]]:
+    """ruamel's TimeStamp keeps how it was written (the `T`, the zone as typed) in `_yaml`,
+    which the pickle of its base class, datetime, drops: a tree kept between runs
+    (`files.cache`) would no longer dump as it was written. (ruamel's own `__deepcopy__`
+    drops the zone and the microseconds: trees are never deep-copied here.)"""
+    fields = (
+        stamp.year,
+        stamp.month,
+        stamp.day,
+        stamp.hour,
+        stamp.minute,
+        stamp.second,
+        stamp.microsecond,
+        stamp.tzinfo,
+    )
+    return _timestamp, (fields, dict(getattr(stamp, "_yaml", {})))
+
+
+copyreg.pickle(TimeStamp, _reduce_timestamp)
 
 
 def _yaml() -> YAML:
