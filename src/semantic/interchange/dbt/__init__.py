@@ -2,7 +2,9 @@
 glossary; see docs/importing.md#dbt.
 
 Reads the YAML files under the project's `model-paths` (the `semantic_models:` and
-`metrics:` of the dbt 1.6+ spec, and the `models:` properties for column types) and maps:
+`metrics:` of the dbt 1.6+ spec, the `models:` properties for column types, and the semantic
+models declared inside `models:` of the latest spec of dbt 1.12 and Fusion, read as the
+classic ones by `latest`) and maps:
 
 - a semantic model -> an entity over the table of its dbt model (`ref('orders')` -> `orders`);
   its primary entity -> the primary key; a foreign entity whose name is another semantic

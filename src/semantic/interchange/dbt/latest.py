@@ -252,6 +252,9 @@ class _Latest(_Extras):
         """Every metric of the latest spec (no `type_params`) as its classic form; those that
         have none reported and left out."""
         exposing = {str(m.get("name")) for m in metrics if metric_is_exposure(m.map)}
+        # in the order they are written: a model's metrics come before the file's top level
+        files = {node.file: i for i, node in reversed(list(enumerate(metrics)))}
+        metrics = sorted(metrics, key=lambda node: (files[node.file], node.line()))
         found = []
         for node in metrics:
             if "type_params" in node.map:
