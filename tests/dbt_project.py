@@ -15,9 +15,17 @@ STATUSES = ["completed", "completed", "returned", "placed"]
 #: structure of dbt-labs/jaffle-sl-template (semantic models per mart, metrics beside
 #: them), written small by hand; `dbt parse` and `mf validate-configs` accept it
 FIXTURE = Path(__file__).parent / "fixtures" / "dbt" / "jaffle_shop"
-FILES = {
-    str(path.relative_to(FIXTURE)): path.read_text() for path in sorted(FIXTURE.rglob("*.yml"))
-}
+#: the same semantic layer in the latest spec (dbt 1.12 and Fusion: semantic models inside
+#: `models:`, simple metrics instead of measures; see tests/dbt_spec.py)
+LATEST = FIXTURE.with_name("jaffle_shop_latest")
+
+
+def fixture_files(fixture: Path) -> dict[str, str]:
+    """The YAML files of a fixture project: path relative to it -> text."""
+    return {str(p.relative_to(fixture)): p.read_text() for p in sorted(fixture.rglob("*.yml"))}
+
+
+FILES = fixture_files(FIXTURE)
 
 #: what the report must say was not carried over: file, and the start of the message
 NOT_CARRIED = [
@@ -65,9 +73,10 @@ def _seeds() -> dict[str, str]:
     }
 
 
-def write_dbt_project(root: Path) -> Path:
-    """The dbt project, seeds included, under `root`."""
-    for name, text in {**FILES, **_seeds()}.items():
+def write_dbt_project(root: Path, files: dict[str, str] | None = None) -> Path:
+    """The dbt project (its YAML `files`, the classic fixture's by default), seeds included,
+    under `root`."""
+    for name, text in {**(FILES if files is None else files), **_seeds()}.items():
         path = root / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)

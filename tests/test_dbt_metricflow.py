@@ -93,6 +93,11 @@ def _cell(text: str) -> float | None:
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_imported_metrics_give_metricflow_numbers(project: Project, name: str) -> None:
+    assert_metricflow_numbers(project, name)
+
+
+def assert_metricflow_numbers(project: Project, name: str) -> None:
+    """The answer of `project` to the business query of CASES[name] is MetricFlow's."""
     query, periods_query, metrics = CASES[name]
     header, *rows = ANSWERS[name]["rows"]
     keys = [c for c in header if "__" in c]  # metric_time__month, customer__region

@@ -39,6 +39,32 @@ def test_the_dbt_example_imports_as_shown(tmp_path: Path) -> None:
     assert project.compile("SELECT status, completed_total")
 
 
+def test_the_latest_spec_example_imports_into_the_same_files(tmp_path: Path) -> None:
+    """The dbt example written in the latest spec (dbt 1.12) writes the files the classic
+    example writes, with the report the page shows."""
+    text = DOC.read_text(encoding="utf-8")
+    blocks = _BLOCK.findall(text)
+    outputs = {path: body for kind, path, body in blocks if kind == "writes"}
+    project = {path: body for kind, path, body in blocks if kind == "dbt" and "/" not in path}
+    latest = re.findall(r"<!-- dbt latest: (\S+) -->\n```yaml\n(.*?)```", text, re.S)
+    assert len(latest) == 1
+    for path, body in [*project.items(), *latest]:
+        (tmp_path / "dbt" / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "dbt" / path).write_text(body)
+    result = run_cli(
+        "import", "dbt", str(tmp_path / "dbt"), "--into", str(tmp_path / "p"), project=None
+    )
+    assert result.exit_code == 0, result.stderr
+    report = [line for line in result.stderr.splitlines() if not line.startswith("import dbt")]
+    (shown,) = re.findall(r"<!-- latest report -->\n```text\n(.*?)```", text, re.S)
+    assert report == shown.splitlines()
+    for path, body in outputs.items():
+        assert (tmp_path / "p" / path).read_text() == body, path
+    assert Project.load(tmp_path / "p").compile(
+        "SELECT ordered_at.month, completed_total, order_total_mtd"
+    )
+
+
 def test_the_dbt_example_exports_back_as_shown(tmp_path: Path) -> None:
     """The project the dbt example imports into, exported with `semantic export dbt`,
     writes the files and the report the page shows."""

@@ -2,7 +2,9 @@
 glossary; see docs/importing.md#dbt.
 
 Reads the YAML files under the project's `model-paths` (the `semantic_models:` and
-`metrics:` of the dbt 1.6+ spec, and the `models:` properties for column types) and maps:
+`metrics:` of the dbt 1.6+ spec, the `models:` properties for column types, and the semantic
+models declared inside `models:` of the latest spec of dbt 1.12 and Fusion, read as the
+classic ones by `latest`) and maps:
 
 - a semantic model -> an entity over the table of its dbt model (`ref('orders')` -> `orders`);
   its primary entity -> the primary key; a foreign entity whose name is another semantic
@@ -42,7 +44,8 @@ from semantic.interchange.common import (
     write_files,
     yaml_text,
 )
-from semantic.interchange.dbt.extras import READ, _Extras, metric_is_exposure
+from semantic.interchange.dbt.extras import READ, metric_is_exposure
+from semantic.interchange.dbt.latest import _Latest
 from semantic.interchange.dbt.models import _Node
 from semantic.progress import task
 
@@ -75,7 +78,7 @@ class DbtImporter:
         return import_dbt(source)
 
 
-class _Importer(_Extras):
+class _Importer(_Latest):
     def run(self) -> DbtImport:
         project_file = self.root / "dbt_project.yml"
         if not project_file.is_file():
@@ -105,19 +108,22 @@ class _Importer(_Extras):
             saved += [_Node(name, m) for m in tree.get("saved_queries") or []]
             for model in [*(tree.get("models") or []), *(tree.get("seeds") or [])]:
                 self.model_properties(_Node(name, model))
+                semantic += self.latest_model(_Node(name, model))  # the dbt 1.12 layout
                 for metric in model.get("metrics") or [] if isinstance(model, CommentedMap) else []:
                     metrics.append(_Node(name, metric, str(model.get("name"))))
             for key in tree:
                 if key not in READ:
                     self.unread_section(name, tree, str(key))
         self.metric_names = {str(m.get("name")) for m in metrics}
+        metrics = self.latest_metrics(metrics)
         self.exposing = {str(m.get("name")) for m in metrics if metric_is_exposure(m.map)}
         if not semantic:
             raise error(
                 "SEM222",
                 f"no semantic_models in the YAML files under {', '.join(paths)}",
                 Span(str(project_file)),
-                "the importer reads the `semantic_models:` and `metrics:` of dbt 1.6+",
+                "the importer reads the `semantic_models:` and `metrics:` of dbt 1.6+, and "
+                "the models with `semantic_model:` settings of dbt 1.12",
             )
         for node in semantic:
             self.semantic_model(node)
@@ -142,6 +148,7 @@ class _Importer(_Extras):
             pending = waiting
         for node in saved:
             self.saved_query(node)
+        self.forget_helpers()
         self.seeds(project)
         terms = {tid: spec for specs in self.domains.values() for tid, spec in specs.items()}
         self.notices += settle_names(terms, lambda tid: self.where.get(tid, ("", 0)))

@@ -134,14 +134,6 @@ class _Models:
         name = node.get("name")
         if not name:
             return
-        if node.get("semantic_model") is not None:
-            self.skip(
-                node,
-                "semantic_model",
-                f"semantic model of dbt model '{name}'",
-                "the dbt 1.12 spec (semantic_model inside a model) is not read yet; "
-                "write it as a top-level `semantic_models:` entry",
-            )
         types = self.column_types.setdefault(str(name), {})
         for column in node.get("columns") or []:
             if isinstance(column, CommentedMap) and column.get("name") and column.get("data_type"):
