@@ -217,6 +217,7 @@ def export_dbt_project(
     reports what it cannot carry."""
     from semantic.interchange.common import write_files
     from semantic.interchange.dbt.export import export_dbt
+    from semantic.project import Project
 
     with reported():
         project = Project.load(state.project_path)
