@@ -72,6 +72,7 @@ CODES: dict[str, str] = {
     "SEM241": "unknown Ossie (OSI) version asked of `semantic export osi`",
     "SEM246": "`semantic export databricks --catalog` without --schema",
     "SEM252": "a DuckDB file is in a storage format newer than the engine's storage_version",
+    "SEM253": "a window per day (`rolling: day`) over a metric that does not add up over days",
     # SEM3xx: query planning
     "SEM301": "query is not valid SQL",
     "SEM302": "not a business query",
