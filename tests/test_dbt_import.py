@@ -299,7 +299,8 @@ metrics:
     assert "amount_2_weeks" in result.terms and "amount_3_months" in result.terms
     assert "amount_filtered" not in result.terms
     written = "\n".join(result.files.values())
-    assert "window: {time: ordered_at, last: 3, grain: month, rolling: day, period_value: last}" in (
-        written
+    assert (
+        "window: {time: ordered_at, last: 3, grain: month, rolling: day, period_value: last}"
+        in (written)
     )
     assert "window: {time: ordered_at, last: 2, grain: week}" in written

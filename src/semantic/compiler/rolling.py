@@ -94,7 +94,7 @@ def daily_window_ctes(
             return exp.cast(summed, exp.DataType.Type.BIGINT)
         return summed
 
-    on = [column(key, "d") <= column(day, "p")]
+    on: list[exp.Expression] = [column(key, "d") <= column(day, "p")]
     if ot.boundary is not None:
         start = _swap_keys(ot.boundary, column(day, "p"))
         on.append(column(key, "d") >= start if ot.inclusive else column(key, "d") > start)

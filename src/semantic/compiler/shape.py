@@ -173,13 +173,12 @@ class DailyWindow:
         else:
             since = f"day {'>=' if ot.inclusive else '>'} {show(ot.boundary)}"
         same = f", same {', '.join(ot.partition)}" if ot.partition else ""
-        return (
-            f"DailyWindow {ot.alias} = {show(ot.value)} over {since}{same}, per day of "
-            f"{ot.key}: the {ot.period_value} day's"
-            if ot.period_value != "average"
-            else f"DailyWindow {ot.alias} = {show(ot.value)} over {since}{same}, per day of "
-            f"{ot.key}: the average of its days"
+        value = (
+            "the average of its days"
+            if ot.period_value == "average"
+            else f"the {ot.period_value} day's"
         )
+        return f"DailyWindow {ot.alias} = {show(ot.value)} over {since}{same}: {value}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -353,7 +352,9 @@ def _over_time(plan: Plan) -> Project:
             steps.append(Shift(ot))
         elif ot.daily is not None:
             daily = aggregate(ot.daily)
-            steps.append(DailyWindow(ot, daily, tuple(m for m, e in daily.measures if _is_count(e))))
+            steps.append(
+                DailyWindow(ot, daily, tuple(m for m, e in daily.measures if _is_count(e)))
+            )
         elif ot.rows is not None:
             steps.append(Window(ot, keys, rows=aggregate(ot.rows, rows_of_window=True)))
         else:

@@ -249,6 +249,8 @@ def physical_meaning(model: Model, term: Term) -> Iterator[tuple[str, str]]:
             if w.to_date
             else "running total"
         )
+        if w.rolling:  # MetricFlow's: a window ending on each day, one day's per period
+            text += f", ending on each day, the period's {w.value_of_period} day"
         yield ("window", f"{text} along {w.time}")
     if term.shift is not None:
         s = term.shift
