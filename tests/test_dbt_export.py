@@ -36,6 +36,8 @@ JAFFLE_QUERIES = [
     "SELECT order_items_ordered_at.month, revenue, cumulative_revenue_last, revenue_mtd, "
     "revenue_last_month ORDER BY 1",
     "SELECT order_items_ordered_at, revenue_7_days, revenue_growth ORDER BY 1",
+    "SELECT order_items_ordered_at.quarter, cumulative_revenue, cumulative_revenue_average, "
+    "revenue_month_window, revenue_month_window_last, revenue_quarter_window_average ORDER BY 1",
     "SELECT region, order_total, completed_orders, northern_customers, northern_revenue ORDER BY 1",
     "SELECT product_type, revenue, food_revenue, food_revenue_share, drink_revenue, "
     "large_order_revenue ORDER BY 1",
@@ -150,6 +152,11 @@ def test_the_jaffle_shop_goes_round_trip(tmp_path: Path) -> None:
     # windows, offsets and filtered inputs came back as such
     metrics = {t: copy.model.terms[t] for t in ("revenue_7_days", "revenue_mtd")}
     assert all(t.window is not None for t in metrics.values())
+    # windows per day came back with their period_agg
+    for rolled in ("cumulative_revenue", "cumulative_revenue_average", "revenue_month_window"):
+        before, after = original.model.terms[rolled].window, copy.model.terms[rolled].window
+        assert before is not None and after is not None and after.rolling == "day"
+        assert after.period_value == before.period_value, rolled
     assert any(t.shift is not None for t in copy.model.terms.values())
     assert copy.model.subject_areas["revenue_by_region"].metrics == ("order_total", "order_count")
     assert [n.what for n in again.notices if n.kind == "unmapped"] == ["sources entry 'a'"]

@@ -101,8 +101,6 @@ def test_every_construct_not_carried_over_is_reported_with_its_place(
         "visit_to_order",
         "p90_order",
         "open_balance",
-        "cumulative_revenue",
-        "cumulative_revenue_average",
         "revenue_month_start",
     ):
         assert missing not in project.model.terms
@@ -110,7 +108,12 @@ def test_every_construct_not_carried_over_is_reported_with_its_place(
     assert changed == [
         "carried over differently: cumulative metric 'revenue_7_days'",
         "carried over differently: cumulative metric 'revenue_mtd'",
+        "carried over differently: cumulative metric 'cumulative_revenue'",
         "carried over differently: cumulative metric 'cumulative_revenue_last'",
+        "carried over differently: cumulative metric 'cumulative_revenue_average'",
+        "carried over differently: cumulative metric 'revenue_month_window'",
+        "carried over differently: cumulative metric 'revenue_month_window_last'",
+        "carried over differently: cumulative metric 'revenue_quarter_window_average'",
         "carried over differently: join_to_timespine of simple metric 'revenue_every_day'",
     ]
 
@@ -252,9 +255,11 @@ def test_names_ids_and_sections_of_the_sl_template_shape(tmp_path: Path) -> None
 
 def test_windows_metricflow_counts_otherwise_are_left_out(tmp_path: Path) -> None:
     """MetricFlow's window of months (or quarters, years) starts on the same day months
-    earlier, inside a month (checked with MetricFlow 0.211: tests/fixtures/dbt/README.md), and
-    it reads no option on a cumulative metric's measure: such metrics are reported, not
-    imported; a window of weeks, counted in whole weeks by both, is imported."""
+    earlier, inside a month (checked with MetricFlow 0.211: tests/fixtures/dbt/README.md):
+    it is imported as a window per day (`rolling: day`), whose numbers are MetricFlow's
+    (tests/test_dbt_metricflow.py); MetricFlow reads no option on a cumulative metric's
+    measure: such a metric is reported, not imported; a window of weeks, counted in whole
+    weeks by both, is imported as a plain window."""
     (tmp_path / "dbt_project.yml").write_text("name: shop\n")
     (tmp_path / "models").mkdir()
     (tmp_path / "models" / "shop.yml").write_text(
@@ -290,7 +295,12 @@ metrics:
     )
     result = import_dbt(tmp_path)
     reported = {n.what: n.reason for n in result.notices if n.kind == "unmapped"}
-    assert "month" in reported["window '3 months' of cumulative metric 'amount_3_months'"]
     assert "filter" in reported["cumulative metric 'amount_filtered'"]
-    assert "amount_2_weeks" in result.terms
-    assert not {"amount_3_months", "amount_filtered"} & set(result.terms)
+    assert "amount_2_weeks" in result.terms and "amount_3_months" in result.terms
+    assert "amount_filtered" not in result.terms
+    written = "\n".join(result.files.values())
+    assert (
+        "window: {time: ordered_at, last: 3, grain: month, rolling: day, period_value: last}"
+        in (written)
+    )
+    assert "window: {time: ordered_at, last: 2, grain: week}" in written

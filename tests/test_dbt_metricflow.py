@@ -31,9 +31,37 @@ ANSWERS = json.loads(
 #: have rows of the metrics' entity)
 CASES = {
     "cumulative_by_month": (
-        "SELECT order_items_ordered_at.month, revenue, cumulative_revenue_last, revenue_mtd",
+        "SELECT order_items_ordered_at.month, revenue, cumulative_revenue, "
+        "cumulative_revenue_last, cumulative_revenue_average, revenue_mtd",
         "SELECT order_items_ordered_at.month, item_count",
-        ["revenue", "cumulative_revenue_last", "revenue_mtd"],
+        [
+            "revenue",
+            "cumulative_revenue",
+            "cumulative_revenue_last",
+            "cumulative_revenue_average",
+            "revenue_mtd",
+        ],
+    ),
+    # windows of a month and a quarter, ending on each day (rolling: day)
+    "month_windows_by_month": (
+        "SELECT order_items_ordered_at.month, revenue_month_window, "
+        "revenue_month_window_last, revenue_quarter_window_average",
+        "SELECT order_items_ordered_at.month, item_count",
+        ["revenue_month_window", "revenue_month_window_last", "revenue_quarter_window_average"],
+    ),
+    "cumulative_by_quarter": (
+        "SELECT order_items_ordered_at.quarter, revenue, cumulative_revenue, "
+        "cumulative_revenue_average, revenue_month_window, revenue_month_window_last, "
+        "revenue_quarter_window_average",
+        "SELECT order_items_ordered_at.quarter, item_count",
+        [
+            "revenue",
+            "cumulative_revenue",
+            "cumulative_revenue_average",
+            "revenue_month_window",
+            "revenue_month_window_last",
+            "revenue_quarter_window_average",
+        ],
     ),
     "counts_and_fills_by_week": (
         "SELECT orders_ordered_at.week, order_total, northern_customers, northern_revenue",
@@ -123,13 +151,24 @@ def assert_metricflow_numbers(project: Project, name: str) -> None:
 
 
 def test_what_would_give_other_numbers_is_not_imported(project: Project) -> None:
-    """MetricFlow's default period_agg (first) and average, and offset_to_grain, have no
-    equivalent: those metrics are reported and left out, never imported with our numbers."""
+    """MetricFlow's period_agg first (its default) and average, and its windows of months
+    and quarters, are windows per day (`rolling: day`), compared above; offset_to_grain has
+    no equivalent: that metric is reported and left out, never imported with our numbers."""
     header, *rows = ANSWERS["cumulative_by_month"]["rows"]
     first = {r[0]: r[header.index("cumulative_revenue")] for r in rows}
     last = {r[0]: r[header.index("cumulative_revenue_last")] for r in rows}
     assert first["2024-02-01 00:00:00"] != last["2024-02-01 00:00:00"]  # they differ indeed
-    for left_out in ("cumulative_revenue", "cumulative_revenue_average", "revenue_month_start"):
-        assert left_out not in project.model.terms
+    for rolled, value in (
+        ("cumulative_revenue", "first"),
+        ("cumulative_revenue_average", "average"),
+        ("revenue_month_window", "first"),
+        ("revenue_month_window_last", "last"),
+        ("revenue_quarter_window_average", "average"),
+    ):
+        window = project.model.terms[rolled].window
+        assert window is not None and window.rolling == "day", rolled
+        assert window.period_value == value, rolled
+    assert project.model.terms["cumulative_revenue_last"].window.rolling is None  # type: ignore[union-attr]
+    assert "revenue_month_start" not in project.model.terms
     area = project.model.subject_areas["revenue_by_region"]
     assert area.metrics == ("order_total", "order_count")

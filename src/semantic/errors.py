@@ -74,6 +74,7 @@ CODES: dict[str, str] = {
     "SEM245": "the RDF export's DCAT-AP catalog lacks recommended metadata (semantic.yml)",
     "SEM246": "`semantic export databricks --catalog` without --schema",
     "SEM252": "a DuckDB file is in a storage format newer than the engine's storage_version",
+    "SEM253": "a window per day (`rolling: day`) over a metric that does not add up over days",
     # SEM3xx: query planning
     "SEM301": "query is not valid SQL",
     "SEM302": "not a business query",

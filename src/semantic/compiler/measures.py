@@ -91,6 +91,8 @@ class Measures:
         if term.window is not None:
             window = term.window
             limit = window.to_date or window.grain or grain  # a running total fits any grain
+            if window.rolling:  # a window per day: every period has days, any grain fits
+                limit = grain
             if RANK[grain] > RANK[limit]:
                 raise error(
                     "SEM314",
@@ -111,6 +113,9 @@ class Measures:
                     f"group by {spec.time} at {limit} or a grain whose periods start on its "
                     f"first day ({', '.join(_nesting(limit, fiscal))})",
                 )
+            # the window of each period, or with `rolling: day` of each day (the key then
+            # stands for the day): a trailing one starts after the period (day) `last`
+            # `grain`s earlier, as MetricFlow's, so 7 days are the day and the 6 before it
             period = make_ref("key", name)
             boundary: exp.Expression | None = None
             if window.to_date:
@@ -141,6 +146,7 @@ class Measures:
             boundary=boundary,
             inclusive=inclusive,
             partition=partition,
+            period_value=_period_value(term),
         )
         self.over_time.append(ot)
         return ot.alias
@@ -201,6 +207,12 @@ class Measures:
             group = self.groups.setdefault((term.entity, key), (unique, []))
             group[1].append((alias, term.id))
         return alias
+
+
+def _period_value(term: Term) -> str | None:
+    """`first`, `last` or `average` for a window per day (`rolling: day`), else None."""
+    window = term.window
+    return window.value_of_period if window is not None and window.rolling else None
 
 
 def _window_words(window: WindowSpec) -> str:

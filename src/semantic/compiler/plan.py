@@ -132,7 +132,14 @@ def describe_plan(plan: Plan) -> str:
                 if ot.inclusive
                 else f"after {boundary}"
             )
-            if ot.rows is None:
+            if ot.period_value is not None:
+                day = start.replace(key, "the day")
+                lines.append(
+                    f"{ot.alias}: sum of {value} per day over the days {day} to the day "
+                    f"(computed for every day of each {key}), then the {ot.period_value} "
+                    "of the days' values of the period"
+                )
+            elif ot.rows is None:
                 lines.append(f"{ot.alias}: sum of {value} over the periods {start} to {key}")
             else:
                 source = ot.rows

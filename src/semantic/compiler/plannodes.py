@@ -105,3 +105,8 @@ class OverTime:
     #: time dimension is on its many side): the entity's rows with their period and the
     #: partition keys, aggregated once per current period over the rows of its whole window
     rows: Aggregate | None = None
+    #: a window per day (`rolling: day`): which day's window a period takes (`first`,
+    #: `last`, `average` of its days); `boundary` is then over the key as the day
+    period_value: str | None = None
+    #: with `period_value`: the metric's rows aggregated per day (and partition keys)
+    daily: Aggregate | None = None

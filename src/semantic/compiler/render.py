@@ -25,9 +25,11 @@ from semantic.compiler.dialects import to_sql
 from semantic.compiler.naming import Names
 from semantic.compiler.plan import Plan
 from semantic.compiler.refs import OrderItem, find_refs, ref_of
+from semantic.compiler.rolling import daily_window_ctes
 from semantic.compiler.shape import (
     Aggregate,
     Combine,
+    DailyWindow,
     DistinctRows,
     Periods,
     Project,
@@ -104,6 +106,23 @@ def _over_time(project: Project, shape: Periods) -> exp.Select:
             ]
             on = _and([column(ot.key, earlier).eq(boundary), *same])
             joins.append(exp.Join(this=table(periods, earlier), on=on, side="LEFT"))
+            source[ot.alias] = _inline_measures(ot.value, earlier, ot.key, project)
+            continue
+        if isinstance(step, DailyWindow):  # per day, then per period: `rolling`
+            daily, day_keys, day_measures = _source(step.daily)
+            daily.set(
+                "expressions",
+                [_alias(e.copy(), k) for k, e in day_keys.items()]
+                + [_alias(e.copy(), m) for m, e in day_measures.items()],
+            )
+            ctes += daily_window_ctes(step, daily, periods, names, earlier)
+            on = _and(
+                [
+                    exp.NullSafeEQ(this=column(k, current), expression=column(k, earlier))
+                    for k in (ot.key, *others)
+                ]
+            )
+            joins.append(exp.Join(this=table(earlier), on=on, side="LEFT"))
             source[ot.alias] = _inline_measures(ot.value, earlier, ot.key, project)
             continue
         # a window: a scope of its own, reading `periods` as `current` and as the periods of

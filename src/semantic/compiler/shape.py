@@ -9,7 +9,8 @@ line (the snapshots of tests/fixtures/shapes):
 
 - `Project`: the outermost SELECT, the analyst's columns, conditions, order and limit;
 - `Combine`: several aggregates joined on their group keys (or crossed, without keys);
-- `Periods`: the per-period results, with the `Window`s and `Shift`s read from them;
+- `Periods`: the per-period results, with the `Window`s, `DailyWindow`s and `Shift`s read
+  from them;
 - `Aggregate`: rows grouped at the query's keys, aggregated to measures;
 - `DistinctRows`: the rows of a fanned-out entity, each entity row once per group;
 - `Rows`: an entity's rows, joined along paths and filtered.
@@ -154,12 +155,39 @@ class Window:
 
 
 @dataclass(frozen=True, slots=True)
+class DailyWindow:
+    """A window per day (`rolling: day`): the metric's rows aggregated per day (`daily`),
+    every day of each period, each day's window summed from the days in it (a day whose
+    window holds no row has no value), then each period's `first`, `last` or `average` of
+    its days' values (`counts`: the measures summed back to integers)."""
+
+    over: OverTime
+    daily: Aggregate
+    counts: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        """One line saying what this node computes."""
+        ot = self.over
+        if ot.boundary is None:
+            since = "all earlier days"
+        else:
+            since = f"day {'>=' if ot.inclusive else '>'} {show(ot.boundary)}"
+        same = f", same {', '.join(ot.partition)}" if ot.partition else ""
+        value = (
+            "the average of its days"
+            if ot.period_value == "average"
+            else f"the {ot.period_value} day's"
+        )
+        return f"DailyWindow {ot.alias} = {show(ot.value)} over {since}{same}: {value}"
+
+
+@dataclass(frozen=True, slots=True)
 class Periods:
     """The per-period results (every key and base measure) joined to themselves on earlier
     periods, once per `steps`."""
 
     per_period: Project
-    steps: tuple[Window | Shift, ...]
+    steps: tuple[Window | Shift | DailyWindow, ...]
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -204,7 +232,7 @@ class Project:
         return line
 
 
-Node = Project | Combine | Periods | Window | Shift | Aggregate | DistinctRows | Rows
+Node = Project | Combine | Periods | Window | DailyWindow | Shift | Aggregate | DistinctRows | Rows
 
 
 def _order(item: OrderItem, columns: tuple[tuple[str, exp.Expression], ...]) -> str:
@@ -233,6 +261,8 @@ def children(node: Node) -> tuple[Node, ...]:
         return (node.per_period, *node.steps)
     if isinstance(node, Window):
         return (node.rows,) if node.rows is not None else ()
+    if isinstance(node, DailyWindow):
+        return (node.daily,)
     if isinstance(node, Aggregate):
         return (node.source,)
     if isinstance(node, DistinctRows):
@@ -284,6 +314,10 @@ def aggregate(
     return Aggregate(agg.name, source, agg.keys, agg.measures, agg.grain, counted)
 
 
+def _is_count(expr: exp.Expression) -> bool:
+    return isinstance(expr, exp.Count)
+
+
 def _needs_marker(plan: Plan, agg: plannodes.Aggregate) -> bool:
     """Whether `agg` has a filled measure that may be NULL over rows that exist (any but a
     count): its rows are then counted, to tell a group without rows, which takes the fill,
@@ -312,10 +346,15 @@ def _over_time(plan: Plan) -> Project:
         )
     )
     counts = tuple(m for a in plan.aggregates for m, e in a.measures if isinstance(e, exp.Count))
-    steps: list[Window | Shift] = []
+    steps: list[Window | Shift | DailyWindow] = []
     for ot in plan.over_time:
         if ot.kind == "shift":
             steps.append(Shift(ot))
+        elif ot.daily is not None:
+            daily = aggregate(ot.daily)
+            steps.append(
+                DailyWindow(ot, daily, tuple(m for m, e in daily.measures if _is_count(e)))
+            )
         elif ot.rows is not None:
             steps.append(Window(ot, keys, rows=aggregate(ot.rows, rows_of_window=True)))
         else:

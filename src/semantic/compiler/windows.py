@@ -14,7 +14,7 @@ from semantic.compiler.localtime import term_time_type
 from semantic.compiler.measures import Measures
 from semantic.compiler.naming import Names
 from semantic.compiler.periods import RANK, aligned, literal_date, period_start, truncate
-from semantic.compiler.plannodes import OverTime
+from semantic.compiler.plannodes import Aggregate, OverTime
 from semantic.compiler.refs import BusinessQuery, find_refs, make_ref, ref_of, show
 from semantic.errors import error
 from semantic.model import Model
@@ -191,14 +191,35 @@ def windows_over_rows(
             members.append((alias, tid))
         assert entity is not None and members
         own = [(n, e) for n, e in keys if n == ot.key or n in ot.partition]
-        name = names.new(f"{ot.alias}_rows")
+        if ot.period_value is not None:  # per day: the period's key holds the day
+            own = [(n, make_ref("term", ot.time, "day") if n == ot.key else e) for n, e in own]
+        name = names.new(f"{ot.alias}_{'daily' if ot.period_value else 'rows'}")
         rows = plan_aggregate(model, name, entity, members, own, (*row_filters, *context), query)
         additive = ot.time not in rows.many_side and all(
             isinstance(e, exp.Sum | exp.Count) and e.find(exp.Distinct) is None
             for _, e in rows.measures
         )
+        if ot.period_value is not None:
+            if not additive:
+                raise error(
+                    "SEM253",
+                    f"metric '{ot.alias}' rolls a window per day over a metric that does not "
+                    "add up over days (" + _why_not_additive(ot, rows) + ")",
+                    query.place(ot.alias),
+                    "roll a sum or a count whose rows each have one day, or drop "
+                    "`rolling: day` to compute the window over the rows of whole periods",
+                )
+            found.append(replace(ot, daily=rows))
+            continue
         found.append(ot if additive else replace(ot, rows=rows))
     return tuple(found)
+
+
+def _why_not_additive(ot: OverTime, rows: Aggregate) -> str:
+    """Why the daily values of a window per day cannot be added up, in words."""
+    if ot.time in rows.many_side:
+        return f"{ot.time} is on the many side: {'; '.join(rows.fanout)}"
+    return "a distinct count, an average or another aggregate that does not add up"
 
 
 def _measure_names(value: exp.Expression) -> list[str]:

@@ -167,6 +167,16 @@ class WindowSpec(Strict):
     last: int | None = Field(None, ge=1, description="Trailing periods, the current included.")
     grain: Grain | None = Field(None, description="The unit of `last`, e.g. month.")
     to_date: Grain | None = Field(None, description="From the start of this period: year, ...")
+    rolling: Literal["day"] | None = Field(
+        None,
+        description="`day`: the window ends on each day (trailing `last` `grain`s after the "
+        "same day that many earlier, as MetricFlow), and each period takes `period_value`.",
+    )
+    period_value: Literal["first", "last", "average"] | None = Field(
+        None,
+        description="With `rolling: day`, a period's value: the daily window on its first "
+        "day, its last day (the default), or the average of its days.",
+    )
 
     @model_validator(mode="after")
     def _one_kind(self) -> WindowSpec:
@@ -174,7 +184,14 @@ class WindowSpec(Strict):
             raise ValueError("a window has `last` (with `grain`) or `to_date`, not both")
         if self.last is not None and self.grain is None:
             raise ValueError("`last` needs a `grain`, e.g. last: 3, grain: month")
+        if self.period_value is not None and self.rolling is None:
+            raise ValueError("`period_value` needs `rolling: day`: the windows it picks from")
         return self
+
+    @property
+    def value_of_period(self) -> str:
+        """With `rolling: day`, which day's window a period shows: first, last, average."""
+        return self.period_value or "last"
 
 
 class ShiftSpec(Strict):

@@ -249,6 +249,11 @@ def physical_meaning(model: Model, term: Term) -> Iterator[tuple[str, str]]:
             if w.to_date
             else "running total"
         )
+        if w.rolling:  # MetricFlow's: a window ending on each day, one day's per period
+            pick = w.value_of_period
+            text += ", ending on each day: " + (
+                "the average over the period's days" if pick == "average" else f"the {pick} day's"
+            )
         yield ("window", f"{text} along {w.time}")
     if term.shift is not None:
         s = term.shift

@@ -236,7 +236,8 @@ class _Metrics:
 
     def cumulative(self, term: Term) -> dict[str, Any]:
         """A window as a cumulative metric of the measure it sums, with `period_agg: last`:
-        each period shows the window that ends with it, as ours."""
+        each period shows the window that ends with it, as ours; a window per day
+        (`rolling: day`) with its `period_value` as `period_agg`."""
         window = term.window
         assert window is not None
         ref = term.refs[0] if len(term.refs) == 1 else None
@@ -257,7 +258,7 @@ class _Metrics:
         params: dict[str, Any] = {}
         if window.last is not None:
             params["window"] = _plural(window.last, grain)
-            if grain in ("month", "quarter", "year"):
+            if grain in ("month", "quarter", "year") and not window.rolling:
                 self.ex.changed(
                     term,
                     f"window of '{term.id}'",
@@ -269,7 +270,9 @@ class _Metrics:
                 )
         elif window.to_date is not None:
             params["grain_to_date"] = window.to_date
-        params["period_agg"] = "last"
+        # a window per day is MetricFlow's own: its period takes the first day's, the last
+        # day's or the average value; a window of periods is the last day's
+        params["period_agg"] = window.value_of_period if window.rolling else "last"
         found["type_params"] = {"measure": measure, "cumulative_type_params": params}
         return found
 

@@ -185,18 +185,6 @@ class _Metrics(_Models):
                     )
                     return True
                 window.update(last=int(match.group(1)), grain=match.group(2).lower())
-                if window["grain"] in ("month", "quarter", "year"):
-                    self.skip(
-                        node,
-                        "type_params",
-                        f"window '{cumulative.get('window')}' of {what}",
-                        "MetricFlow's window ends on each day and starts the same day "
-                        f"{window['last']} {window['grain']}(s) earlier: by month it starts "
-                        "within a month (30 April goes back to 30 January), where our windows "
-                        "count whole periods; only windows in days and weeks agree at every "
-                        "grain: the metric is left out",
-                    )
-                    return True
             elif cumulative.get("grain_to_date"):
                 to_date = str(cumulative.get("grain_to_date")).lower()
                 if to_date not in GRAINS:
@@ -348,27 +336,28 @@ class _Metrics(_Models):
     def period_agg_fits(
         self, node: _Node, cumulative: CommentedMap, window: dict[str, Any], what: str
     ) -> bool:
-        """Whether MetricFlow's `period_agg` gives what our window gives: each period's
-        value at its end (`last`). MetricFlow's default, `first`, is the value on the
-        period's first day, and `average` the mean of the daily values: both differ at
-        every grain but a day, and a window counted in days is only asked by day (a
-        coarser grain is refused, SEM314), so only those windows are imported."""
+        """Write in `window` how each period takes its value from MetricFlow's daily
+        windows; False when reported. A window that ends on each day and starts after the
+        same day `last` `grain`s earlier, with each period's value on its first day
+        (`period_agg: first`, MetricFlow's default), its last day or the average of its
+        days, is our `rolling: day` with that `period_value`. A window of periods ending
+        with each period gives the same numbers where MetricFlow takes the last day and
+        its window counts whole days or weeks, or runs to date or from the start: those
+        stay plain windows."""
         period_agg = str(cumulative.get("period_agg") or "first").lower()
-        if period_agg == "last" or window.get("grain") == "day":
+        if period_agg not in ("first", "last", "average"):
+            self.skip(
+                node,
+                "type_params",
+                f"{what}: period_agg '{period_agg}'",
+                "an unknown period_agg (first, last or average): the metric is left out",
+            )
+            return False
+        if period_agg == "last" and window.get("grain") in (None, "day", "week"):
             return True
-        said = "" if cumulative.get("period_agg") else " (MetricFlow's default)"
-        why = {
-            "first": "each period's value on its first day",
-            "average": "the average of each period's daily values",
-        }.get(period_agg, "an unknown period_agg")
-        self.skip(
-            node,
-            "type_params",
-            f"{what}: period_agg '{period_agg}'{said}",
-            f"{why}: our windows give the value at the period's end, as `period_agg: last`; "
-            "the metric is left out",
-        )
-        return False
+        window["rolling"] = "day"
+        window["period_value"] = period_agg
+        return True
 
     def rename(self, domain: str, term_id: str, node: _Node, name: str) -> None:
         """A simple metric that only exposes its measure: the measure's term takes the
