@@ -61,7 +61,7 @@ def test_the_latest_spec_example_imports_into_the_same_files(tmp_path: Path) -> 
     for path, body in outputs.items():
         assert (tmp_path / "p" / path).read_text() == body, path
     assert Project.load(tmp_path / "p").compile(
-        "SELECT ordered_at.month, completed_total, order_total_mtd"
+        "SELECT ordered_at.month, completed_total, order_total_mtd, order_total_so_far"
     )
 
 
