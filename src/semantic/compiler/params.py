@@ -29,7 +29,7 @@ from sqlglot.optimizer.annotate_types import annotate_types
 
 from semantic.compiler.localtime import term_time_type
 from semantic.compiler.locate import QUERY_FILE, span_at
-from semantic.compiler.refs import BusinessQuery, ref_of, show
+from semantic.compiler.refs import COMPARISONS, BusinessQuery, ref_of, show
 from semantic.errors import Span, error
 from semantic.model import FILE_DIALECT, Model, Term
 
@@ -37,21 +37,7 @@ ParamType = Literal["text", "number", "date", "timestamp", "boolean"]
 
 #: what passes a value's type on: a parameter inside these takes the type of its operands
 _ARITHMETIC = (exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod, exp.IntDiv, exp.Neg, exp.Paren)
-_COMPARED = (
-    exp.EQ,
-    exp.NEQ,
-    exp.GT,
-    exp.GTE,
-    exp.LT,
-    exp.LTE,
-    exp.Like,
-    exp.ILike,
-    exp.In,
-    exp.Between,
-    exp.NullSafeEQ,
-    exp.NullSafeNEQ,
-    exp.Coalesce,
-)
+_COMPARED = (*COMPARISONS, exp.Coalesce)
 _TYPES: tuple[tuple[frozenset[Any], ParamType], ...] = (
     (frozenset(exp.DataType.TEXT_TYPES), "text"),
     (frozenset(exp.DataType.NUMERIC_TYPES), "number"),

@@ -34,6 +34,7 @@ from sqlglot import exp
 from sqlglot.tokens import Token, TokenType
 
 from semantic.compiler.locate import span_at
+from semantic.compiler.refs import COMPARISONS
 from semantic.compiler.resolve import did_you_mean, name_target
 from semantic.errors import SemanticError, Span, error
 from semantic.model import Model
@@ -271,20 +272,7 @@ def quoted_name_check(model: Model, node: exp.Expression, text: str) -> None:
             )
 
 
-_COMPARISONS = (
-    exp.EQ,
-    exp.NEQ,
-    exp.GT,
-    exp.GTE,
-    exp.LT,
-    exp.LTE,
-    exp.Like,
-    exp.ILike,
-    exp.In,
-    exp.Between,
-    exp.NullSafeEQ,
-    exp.NullSafeNEQ,
-)
+_COMPARISONS = COMPARISONS
 
 
 def with_value_hint(model: Model, column: exp.Column, unknown: SemanticError) -> SemanticError:

@@ -25,6 +25,23 @@ from semantic.model import Model
 #: The dialect business queries are written in.
 QUERY_DIALECT = "duckdb"
 
+#: The comparisons of a condition: where a value meets a term (a parameter takes its type
+#: from the other side; a quoted name on one side may be a misquoted value).
+COMPARISONS = (
+    exp.EQ,
+    exp.NEQ,
+    exp.GT,
+    exp.GTE,
+    exp.LT,
+    exp.LTE,
+    exp.Like,
+    exp.ILike,
+    exp.In,
+    exp.Between,
+    exp.NullSafeEQ,
+    exp.NullSafeNEQ,
+)
+
 REF = "__ref__"
 
 

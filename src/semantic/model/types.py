@@ -4,7 +4,7 @@ subject areas and the names that point to terms. `build` makes them; nothing cha
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
@@ -217,6 +217,24 @@ class Model:
     subject_areas: Mapping[str, SubjectArea] = field(default_factory=dict)
     #: IANA time zone in which time dimensions on instants (TIMESTAMPTZ) are read
     time_zone: str = "UTC"
+
+    def terms_read(self, ids: Iterable[str]) -> set[str]:
+        """The terms the given ones read: themselves, the metrics a derived metric is
+        computed from, the terms of a metric's filter, the time dimension of a window or
+        shift, and so on down (unknown ids are left out)."""
+        names = list(ids)
+        seen: set[str] = set()
+        while names:
+            tid = names.pop()
+            term = self.terms.get(tid)
+            if term is None or tid in seen:
+                continue
+            seen.add(tid)
+            names += term.refs
+            if term.filter is not None:
+                names += [c.table or c.name for c in term.filter.find_all(exp.Column)]
+            names += [spec.time for spec in (term.window, term.shift) if spec is not None]
+        return seen
 
 
 def name_entries(term: Term) -> list[NameEntry]:

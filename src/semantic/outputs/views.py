@@ -386,18 +386,7 @@ def _terms_used(model: Model, area: SubjectArea) -> set[str]:
     names = [w.partition(".")[0] for w in (*area.dimensions, *area.metrics, *area.segments)]
     if area.filter is not None:
         names += [c.table or c.name for c in area.filter.find_all(exp.Column)]
-    seen: set[str] = set()
-    while names:
-        tid = names.pop()
-        term = model.terms.get(tid)
-        if term is None or tid in seen:
-            continue
-        seen.add(tid)
-        names += term.refs
-        if term.filter is not None:
-            names += [c.table or c.name for c in term.filter.find_all(exp.Column)]
-        names += [spec.time for spec in (term.window, term.shift) if spec is not None]
-    return seen
+    return model.terms_read(names)
 
 
 def hidden_terms(model: Model, level: str | None) -> list[str]:

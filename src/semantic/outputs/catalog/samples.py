@@ -265,21 +265,8 @@ class _Runner:
 
 
 def _reads(model: Model, ids: Iterable[str]) -> set[str]:
-    """The terms the given ones read: themselves, the metrics a derived metric is computed
-    from, the terms of a metric's filter, the time dimension of a window or shift."""
-    names = list(ids)
-    seen: set[str] = set()
-    while names:
-        tid = names.pop()
-        term = model.terms.get(tid)
-        if term is None or tid in seen:
-            continue
-        seen.add(tid)
-        names += term.refs
-        if term.filter is not None:
-            names += [c.table or c.name for c in term.filter.find_all(exp.Column)]
-        names += [spec.time for spec in (term.window, term.shift) if spec is not None]
-    return seen
+    """The terms the given ones read (see `Model.terms_read`)."""
+    return model.terms_read(ids)
 
 
 def _counts(model: Model, term: Term) -> list[str]:
