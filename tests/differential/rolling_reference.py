@@ -66,7 +66,7 @@ class Rolled:
     def starts_after(self, day: dt.date, fiscal_start: int) -> Callable[[dt.date], bool]:
         """Whether a row's day is on the early side of `day`'s window (inclusive end)."""
         if self.last is not None:
-            first_out = _before(day, self.last, self.grain or "day")
+            first_out = before(day, self.last, self.grain or "day")
             return lambda d: d > first_out
         if self.to_date is not None:
             start = truncate(day, self.to_date, fiscal_start)
@@ -74,8 +74,9 @@ class Rolled:
         return lambda d: True
 
 
-def _before(day: dt.date, count: int, grain: str) -> dt.date:
-    """`day` minus `count` `grain`s; months clamped to the end of the month reached."""
+def before(day: dt.date, count: int, grain: str) -> dt.date:
+    """`day` minus `count` `grain`s (a negative count: after); months clamped to the end of
+    the month reached."""
     if grain == "day":
         return day - dt.timedelta(days=count)
     if grain == "week":
@@ -138,7 +139,7 @@ def evaluate(query: RollingQuery, sales: Sequence[Sale], fiscal_start: int = 1) 
     groups: dict[tuple[Any, ...], list[Sale]] = {}
     for sale in kept:
         period = None if sale[1] is None else truncate(sale[1], query.grain)
-        key = (period, sale[2]) if query.by_shop else (period,)
+        key: tuple[Any, ...] = (period, sale[2]) if query.by_shop else (period,)
         groups.setdefault(key, []).append(sale)
     rows = []
     for key, members in groups.items():

@@ -71,7 +71,7 @@ def daily_window_ctes(
     doublings = _doublings(ot.grain)
     spine: list[exp.CTE] = []
     step_names = [tables.new(f"{ot.alias}_days_{k}") for k in range(doublings)] + [days_name]
-    previous = first
+    previous: exp.Query = first
     for k, step_name in enumerate(step_names):
         spine.append(_cte(step_name, previous))
         if k == len(step_names) - 1:
