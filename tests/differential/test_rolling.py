@@ -388,25 +388,19 @@ def test_the_reference_gives_the_numbers_worked_out_by_hand() -> None:
     ]
 
 
-def test_a_year_by_day_on_postgres_stays_fast(postgres_target: Target, root: Path) -> None:
+def test_a_year_by_day_on_postgres_plans_small(postgres_target: Target, root: Path) -> None:
     """The days of a year, doubled nine times, once took PostgreSQL 25 seconds to compile
     (JIT) for one query: each doubling repeated the day before it twice, and PostgreSQL
-    inlined the subqueries into one expression of 512 copies. JIT forced on here."""
-    import time
-
+    inlined the subqueries into one expression of 512 copies. Its plan then printed 350,000
+    characters (EXPLAIN VERBOSE); each doubling as a CTE of its own, 14,000. The size of the
+    plan is measured, not the time (timings are for bench/)."""
     window = Rolled("w1", "revenue", last=2, grain="month", period_value="average")
     query = RollingQuery("year", True, ("revenue",), (window,))
     sql = project_for(root, query, 1).compile(query.text, "postgres", pretty=False)
     postgres_target.load([(1, dt.date(2024, 2, 29), "A", 3), (2, dt.date(2023, 1, 31), "B", 4)])
-    [(before,)] = postgres_target.run("SELECT current_setting('jit_above_cost')")
-    postgres_target.run("SELECT set_config('jit_above_cost', '0', false)")
-    try:
-        start = time.monotonic()
-        rows = postgres_target.run(sql)
-        took = time.monotonic() - start
-    finally:
-        postgres_target.run(f"SELECT set_config('jit_above_cost', '{before}', false)")
+    [(plan,)] = postgres_target.run("EXPLAIN (VERBOSE, FORMAT JSON) " + sql)
+    assert len(str(plan)) < 50_000, len(str(plan))
+    rows = postgres_target.run(sql)
     assert_same(
         query, rows, [(dt.date(2024, 1, 1), "A", 3, 3.0), (dt.date(2023, 1, 1), "B", 4, 4.0)]
     )
-    assert took < 10, f"{took:.1f} s"
