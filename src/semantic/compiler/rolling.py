@@ -2,12 +2,12 @@
 cumulative metrics, whose window ends on each day and whose period shows the window of its
 first day, of its last day or the average over its days.
 
-Four CTEs, after the per-period results (`periods`) and the metric's rows aggregated per
-day and partition keys (`daily`, written by `render`):
+CTEs, after the per-period results (`periods`) and the metric's rows aggregated per day
+and partition keys (`daily`, written by `render`):
 
 - `days`: every day of every period shown, made from the periods alone by doubling (a day,
   then the day and the next, then four days...: only steps of a constant number of days,
-  which every dialect writes; no recursion, no series function);
+  which every dialect writes; no recursion, no series function), a CTE per doubling;
 - `rolled`: each day's window, the daily values of the days in it summed (an inner join: a
   day whose window holds no row has no value, as in MetricFlow);
 - the window's own CTE: per period and partition keys, the first day's value, the last
@@ -50,42 +50,42 @@ def daily_window_ctes(
     key, partition = ot.key, list(ot.partition)
     measures = [r.ident for r in find_refs(ot.value, "measure")]
     scope = Names([key, *partition, *measures])
-    day, bit, number = scope.new("day"), scope.new("bit"), scope.new("day_number")
+    day, number = scope.new("day"), scope.new("day_number")
     daily_name = tables.new(step.daily.name)
     days_name = tables.new(f"{ot.alias}_days")
     rolled_name = tables.new(f"{ot.alias}_rolled")
 
-    # every day of each period: its first day, doubled
-    spine = exp.Select(
+    # every day of each period: its first day, then doubled, each step a CTE of its own
+    # read twice (the days so far, and the same moved on): a CASE over the day of the step
+    # before would repeat it in both branches, and an engine that inlines subqueries
+    # (PostgreSQL) would then evaluate an expression of 2^9 copies by year (its JIT compiler
+    # took 25 seconds on one query)
+    first = exp.Select(
         expressions=[
             _alias(column(key, periods), key),
             _alias(exp.cast(column(key, periods), exp.DataType.Type.DATE), day),
         ]
     )
-    spine.set("from_", exp.From(this=table(periods)))
-    spine.set("distinct", exp.Distinct())
-    for k in range(_doublings(ot.grain)):
-        bits = exp.Union(
-            this=exp.Select(expressions=[_alias(exp.Literal.number(0), bit)]),
-            expression=exp.Select(expressions=[_alias(exp.Literal.number(1), bit)]),
-            distinct=False,
+    first.set("from_", exp.From(this=table(periods)))
+    first.set("distinct", exp.Distinct())
+    doublings = _doublings(ot.grain)
+    spine: list[exp.CTE] = []
+    step_names = [tables.new(f"{ot.alias}_days_{k}") for k in range(doublings)] + [days_name]
+    previous: exp.Query = first
+    for k, step_name in enumerate(step_names):
+        spine.append(_cte(step_name, previous))
+        if k == len(step_names) - 1:
+            break
+        moved = _days_after(column(day, "s"), 2**k)
+        later = exp.Select(expressions=[_alias(column(key, "s"), key), _alias(moved, day)])
+        later.set("from_", exp.From(this=table(step_name, "s")))
+        end = _period_end(column(key, "s"), ot.grain)
+        later.set("where", exp.Where(this=moved.copy() < end))
+        so_far = exp.Select(
+            expressions=[_alias(column(key, "s"), key), _alias(column(day, "s"), day)]
         )
-        moved = exp.Case(
-            ifs=[
-                exp.If(
-                    this=column(bit, "b").eq(exp.Literal.number(1)),
-                    true=_days_after(column(day, "s"), 2**k),
-                )
-            ],
-            default=column(day, "s"),
-        )
-        previous = spine
-        spine = exp.Select(expressions=[_alias(column(key, "s"), key), _alias(moved, day)])
-        spine.set("from_", exp.From(this=_subquery(previous, "s")))
-        spine.set("joins", [exp.Join(this=_subquery(bits, "b"), kind="CROSS")])
-    days = exp.Select(expressions=[_alias(column(key, "s"), key), _alias(column(day, "s"), day)])
-    days.set("from_", exp.From(this=_subquery(spine, "s")))
-    days.set("where", exp.Where(this=column(day, "s") < _period_end(column(key, "s"), ot.grain)))
+        so_far.set("from_", exp.From(this=table(step_name, "s")))
+        previous = exp.Union(this=so_far, expression=later, distinct=False)
 
     # each day's window: the daily values of the days in it
     def total(measure: str) -> exp.Expression:
@@ -145,7 +145,7 @@ def daily_window_ctes(
         value.set("where", exp.Where(this=column(number, "n").eq(exp.Literal.number(1))))
     return [
         _cte(daily_name, daily),
-        _cte(days_name, days),
+        *spine,
         _cte(rolled_name, rolled),
         _cte(name, value),
     ]
