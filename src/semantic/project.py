@@ -14,7 +14,7 @@ FROM orders AS orders
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from copy import deepcopy
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -37,6 +37,7 @@ from semantic.engines.connect import check_engines, open_engine
 from semantic.engines.datagen import ensure_tpch
 from semantic.engines.integrity import KeyMeasure, check_keys, key_diagnostics
 from semantic.errors import Diagnostic, SemanticError, Span, error, suggest
+from semantic.files.loadcache import keep_load, kept_load, load_key, paused_gc
 from semantic.files.read import Document, read_file
 from semantic.files.root import CONFIG_FILE, find_root
 from semantic.files.schema import GlossaryFile, ModelFile, ProjectFile
@@ -82,8 +83,15 @@ class Project:
 
     @classmethod
     def inspect(cls, path: str | Path = ".") -> tuple[Project | None, list[Diagnostic]]:
-        """Load what can be loaded and return every diagnostic (for `semantic check`)."""
-        root = find_root(Path(path))
+        """Load what can be loaded and return every diagnostic (for `semantic check`).
+
+        What the model and glossary files load to is kept between runs while no file
+        changed (`semantic.files.loadcache`); semantic.yml is read and checked each time."""
+        with paused_gc():
+            return cls._inspect(find_root(Path(path)))
+
+    @classmethod
+    def _inspect(cls, root: Path) -> tuple[Project | None, list[Diagnostic]]:
         config_doc, diagnostics = read_file(root / CONFIG_FILE, ProjectFile, CONFIG_FILE)
         if config_doc is None:
             return None, diagnostics
@@ -105,32 +113,22 @@ class Project:
                     or "give an IANA time zone name such as UTC or Europe/Paris",
                 )
             )
-        models: list[Document[ModelFile]] = []
-        glossaries: list[Document[GlossaryFile]] = []
-        for folder, schema, bucket in (
-            (config.models, ModelFile, cast(list[Document[Any]], models)),
-            (config.glossary, GlossaryFile, cast(list[Document[Any]], glossaries)),
-        ):
-            files = sorted((root / folder).glob("*.yml")) + sorted((root / folder).glob("*.yaml"))
-            if not files:
-                diagnostics.append(
-                    Diagnostic(
-                        "SEM105",
-                        f"no YAML files in {folder}/",
-                        config_doc.span((), value=True),
-                        f"create {folder}/ or set `{folder}:` in {CONFIG_FILE}",
-                    )
-                )
-            for file in files:
-                doc, problems = read_file(file, schema, str(file.relative_to(root)))
-                diagnostics += problems
-                if doc is not None:
-                    bucket.append(doc)
-        complete = not any(d.code in ("SEM101", "SEM102") for d in diagnostics)
-        model, problems = build_model(config, models, glossaries, complete=complete)
-        diagnostics += problems
-        diagnostics += _check_metric_paths(model)
-        diagnostics += check_subject_areas(model)
+        folders = [
+            (folder, sorted((root / folder).glob("*.yml")) + sorted((root / folder).glob("*.yaml")))
+            for folder in (config.models, config.glossary)
+        ]
+        read = [root / CONFIG_FILE, *(f for _, files in folders for f in files)]
+        key = load_key(root, read)
+        kept = kept_load(root, key)
+        if isinstance(kept, tuple) and len(kept) == 2 and isinstance(kept[0], Model):
+            model, found = cast(tuple[Model, list[Diagnostic]], kept)
+        else:
+            model, found = _build(root, config_doc, folders, diagnostics)
+            clean = not any(d.severity == "error" for d in (*diagnostics, *found))
+            # kept only if no file changed while it was read (the key is of what was read)
+            if clean and load_key(root, read) == key:
+                keep_load(root, key, (model, found))
+        diagnostics += found
         project = cls(root, config, model, [d for d in diagnostics if d.severity == "warning"])
         return project, diagnostics
 
@@ -438,6 +436,43 @@ def _broken_key(model: Model, measure: KeyMeasure) -> Diagnostic:
         "semantic.yml refuses such queries",
         severity="warning",
     )
+
+
+def _build(
+    root: Path,
+    config_doc: Document[ProjectFile],
+    folders: Sequence[tuple[str, list[Path]]],
+    before: list[Diagnostic],
+) -> tuple[Model, list[Diagnostic]]:
+    """The model of the files of `folders` (models, then glossary) and the diagnostics of
+    reading and building them; `before` are semantic.yml's own."""
+    config = config_doc.data
+    diagnostics: list[Diagnostic] = []
+    models: list[Document[ModelFile]] = []
+    glossaries: list[Document[GlossaryFile]] = []
+    schemas: tuple[type[Any], ...] = (ModelFile, GlossaryFile)
+    buckets = (cast(list[Document[Any]], models), cast(list[Document[Any]], glossaries))
+    for (folder, files), schema, bucket in zip(folders, schemas, buckets, strict=True):
+        if not files:
+            diagnostics.append(
+                Diagnostic(
+                    "SEM105",
+                    f"no YAML files in {folder}/",
+                    config_doc.span((), value=True),
+                    f"create {folder}/ or set `{folder}:` in {CONFIG_FILE}",
+                )
+            )
+        for file in files:
+            doc, problems = read_file(file, schema, str(file.relative_to(root)))
+            diagnostics += problems
+            if doc is not None:
+                bucket.append(doc)
+    complete = not any(d.code in ("SEM101", "SEM102") for d in (*before, *diagnostics))
+    model, problems = build_model(config, models, glossaries, complete=complete)
+    diagnostics += problems
+    diagnostics += _check_metric_paths(model)
+    diagnostics += check_subject_areas(model)
+    return model, diagnostics
 
 
 def _check_metric_paths(model: Model) -> list[Diagnostic]:
