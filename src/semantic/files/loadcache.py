@@ -39,6 +39,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import os
+import stat
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -59,13 +60,26 @@ def load_key(root: Path, files: Sequence[Path]) -> str:
     see the module's doc. A file that cannot be read counts as its error's text."""
     digest = hashlib.sha256(f"{_VERSION}\0{_code_version()}\0{root.resolve()}\0".encode())
     for file in files:
-        try:
-            data = file.read_bytes()
-        except OSError as exc:
-            data = f"unreadable: {exc}".encode()
+        data = _content(file)
         digest.update(f"\0{file}\0{len(data)}\0".encode())
         digest.update(data)
     return digest.hexdigest()
+
+
+def _content(file: Path) -> bytes:
+    """The bytes of a regular file; for anything else (a directory, a named pipe, a file
+    that cannot be opened), what it is, as `semantic.files.read.read_text` tells it: never
+    opened for reading, so that a FIFO cannot block."""
+    try:
+        handle = os.open(file, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        return f"\0cannot be opened: {exc.errno}".encode()
+    kind = os.fstat(handle).st_mode
+    if not stat.S_ISREG(kind):
+        os.close(handle)
+        return f"\0not a regular file: {stat.S_IFMT(kind)}".encode()
+    with os.fdopen(handle, "rb") as stream:
+        return stream.read()
 
 
 def kept_load(root: Path, key: str) -> object | None:
