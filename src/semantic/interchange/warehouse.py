@@ -336,15 +336,7 @@ def _place_derived(house: Warehouse, pending: dict[str, Term]) -> None:
 def _report_names(house: Warehouse) -> None:
     """Names and governance that have no place in a warehouse object: one notice each."""
     model, main = house.model, house.language
-    others = sorted(
-        {
-            lang
-            for t in model.terms.values()
-            for names in (t.labels, t.definition, t.synonyms)
-            for lang in names
-            if lang != main
-        }
-    )
+    others = model.languages_besides(main)
     if others:
         house.lost(
             None,

@@ -218,6 +218,19 @@ class Model:
     #: IANA time zone in which time dimensions on instants (TIMESTAMPTZ) are read
     time_zone: str = "UTC"
 
+    def languages_besides(self, language: str) -> list[str]:
+        """The other languages the terms' labels, definitions and synonyms are written in,
+        sorted (what an export to a one-language format reports as not carried)."""
+        return sorted(
+            {
+                lang
+                for t in self.terms.values()
+                for names in (t.labels, t.definition, t.synonyms)
+                for lang in names
+                if lang != language
+            }
+        )
+
     def terms_read(self, ids: Iterable[str]) -> set[str]:
         """The terms the given ones read: themselves, the metrics a derived metric is
         computed from, the terms of a metric's filter, the time dimension of a window or

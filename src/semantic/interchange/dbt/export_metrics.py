@@ -386,15 +386,7 @@ def report_project(ex: Exporter) -> None:
     for term in model.terms.values():
         if term.kind == "concept":
             ex.lost(term, f"business concept '{term.id}'", "it has no expression to export")
-    others = sorted(
-        {
-            lang
-            for t in model.terms.values()
-            for names in (t.labels, t.definition, t.synonyms)
-            for lang in names
-            if lang != main
-        }
-    )
+    others = model.languages_besides(main)
     if others:
         ex.lost(None, f"labels and definitions in {', '.join(others)}", f"one language: {main}")
     kept = [
