@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -195,20 +195,13 @@ def export_lookml_project(
 ) -> None:
     """A LookML project: a view per entity, a model with an explore per entity with metrics;
     reports what it cannot carry."""
-    from semantic.interchange.common import write_files
     from semantic.interchange.lookml import export_lookml
     from semantic.project import Project
 
     with reported():
         project = Project.load(state.project_path)
         files, notices = export_lookml(project.model, dialect=dialect, connection=connection)
-        if output is None:
-            emit("".join(f"# ---- {name}\n{text}" for name, text in files.items()), None)
-            print_notices(notices, None, fmt, "export lookml")
-        else:
-            print_notices(
-                notices, write_files(output, files, replace=replace), fmt, "export lookml"
-            )
+        _emit_files(files, notices, output, replace, fmt, "export lookml")
 
 
 @export_app.command("dbt")
@@ -224,19 +217,33 @@ def export_dbt_project(
 ) -> None:
     """A dbt project whose semantic models and metrics (MetricFlow YAML) MetricFlow parses;
     reports what it cannot carry."""
-    from semantic.interchange.common import write_files
     from semantic.interchange.dbt.export import export_dbt
     from semantic.project import Project
 
     with reported():
         project = Project.load(state.project_path)
         result = export_dbt(project.model, dialect=dialect)
-        if output is None:
-            emit("".join(f"# ---- {name}\n{text}" for name, text in result.files.items()), None)
-            print_notices(result.notices, None, fmt, "export dbt")
-        else:
-            written = write_files(output, result.files, replace=replace)
-            print_notices(result.notices, written, fmt, "export dbt")
+        _emit_files(result.files, result.notices, output, replace, fmt, "export dbt")
+
+
+def _emit_files(
+    files: Mapping[str, str],
+    notices: Sequence[Any],
+    output: Path | None,
+    replace: bool,
+    fmt: CheckFormat,
+    what: str,
+) -> None:
+    """An export of several files: written into the folder `output` (never over existing
+    files unless `replace`), or printed one after the other, each under a `# ---- NAME`
+    line; then what it could not carry."""
+    from semantic.interchange.common import write_files
+
+    if output is None:
+        emit("".join(f"# ---- {name}\n{text}" for name, text in files.items()), None)
+        print_notices(notices, None, fmt, what)
+    else:
+        print_notices(notices, write_files(output, files, replace=replace), fmt, what)
 
 
 @import_app.command("skos")
