@@ -16,6 +16,19 @@ data:
 """
 
 
+#: A day-grained sales table, the model of the windows tests (soundness and differential).
+SALES_MODEL = """
+entities:
+  sales:
+    primary_key: [id]
+    columns:
+      id: {type: integer}
+      day: {type: date}
+      shop: {type: varchar}
+      amount: {type: integer}
+"""
+
+
 def write_project(root: Path, files: dict[str, str], config: str = CONFIG) -> Path:
     """Write `semantic.yml` and the given files (path -> YAML text, dedented) under `root`."""
     (root / "semantic.yml").write_text(config)

@@ -41,7 +41,7 @@ from tests.differential.rolling_reference import (
     before,
     evaluate,
 )
-from tests.projects import write_data, write_project
+from tests.projects import SALES_MODEL, write_data, write_project
 
 BUDGETS = {
     "duckdb": examples(full=150, fast=40, variable="SEMANTIC_DIFFERENTIAL_ROLLING"),
@@ -49,16 +49,7 @@ BUDGETS = {
     "postgres": examples(full=60, fast=10, variable="SEMANTIC_DIFFERENTIAL_POSTGRES_ROLLING"),
 }
 
-MODEL = """
-entities:
-  sales:
-    primary_key: [id]
-    columns:
-      id: {type: integer}
-      day: {type: date}
-      shop: {type: varchar}
-      amount: {type: integer}
-"""
+MODEL = SALES_MODEL
 
 GLOSSARY = """\
 domain: d

@@ -10,18 +10,9 @@ from datetime import date
 import pytest
 
 from semantic.project import Project
-from tests.projects import write_data, write_project
+from tests.projects import SALES_MODEL, write_data, write_project
 
-GAPS_MODEL = """
-entities:
-  sales:
-    primary_key: [id]
-    columns:
-      id: {type: integer}
-      day: {type: date}
-      shop: {type: varchar}
-      amount: {type: integer}
-"""
+GAPS_MODEL = SALES_MODEL
 
 GAPS_GLOSSARY = """
 domain: d

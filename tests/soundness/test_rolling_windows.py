@@ -18,18 +18,10 @@ import pytest
 
 from semantic.errors import SemanticError
 from semantic.project import Project
+from tests.projects import SALES_MODEL
 from tests.tiny_engines import ENGINES, Engine, Table, check_rows, engine_fixture, tiny_project
 
-MODEL = """
-entities:
-  sales:
-    primary_key: [id]
-    columns:
-      id: {type: integer}
-      day: {type: date}
-      shop: {type: varchar}
-      amount: {type: integer}
-"""
+MODEL = SALES_MODEL
 
 GLOSSARY = """
 domain: d
