@@ -22,6 +22,7 @@ LAYERS: list[tuple[str, str]] = [
     ("model", "the checked catalog: entities, terms, names"),
     ("compiler", "business query -> plan -> SQL text in any dialect"),
     ("engines", "DuckDB, PostgreSQL, Spark: run SQL, load data, describe databases"),
+    ("audit", "the audit trail: a JSON line for each compile, query and explain"),
     ("project", "load + compile + query facade"),
     ("outputs", "views, publish, quality, lint, search, diff, RDF, catalog site"),
     ("interchange", "dbt, OSI, SKOS and databases in; OSI out"),

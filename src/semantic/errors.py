@@ -36,6 +36,7 @@ CODES: dict[str, str] = {
     "SEM108": "a file nests too deep, or its aliases expand it too much, to be read",
     "SEM109": "a project file name is not a regular file (a directory, a FIFO): skipped",
     "SEM110": "a YAML tag outside the core schema (`!!python/...`, `!custom`, `!!binary`)",
+    "SEM114": "the audit file is a folder, a device, a pipe or a socket, not a regular file",
     # SEM2xx: references
     "SEM201": "unknown term",
     "SEM202": "unknown entity",
@@ -140,6 +141,8 @@ CODES: dict[str, str] = {
     "SEM440": "a metric leaves out the rows without a match on a relationship it reads",
     "SEM441": "a query reads data that breaks a declared key",
     "SEM444": "the catalog site shows less than it could: no samples, or no interface translation",
+    "SEM448": "the audit file cannot be opened: nothing is compiled or run",
+    "SEM449": "the audit record cannot be written: the result is withheld",
 }
 
 

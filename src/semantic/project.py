@@ -21,6 +21,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
+from semantic.audit import audited
 from semantic.compiler.areas import check_subject_areas
 from semantic.compiler.dialects import column_types, dialect_of
 from semantic.compiler.jsonquery import QueryInput, query_text
@@ -158,6 +159,7 @@ class Project:
         except SemanticError as exc:
             raise relocated(exc, parsed.text) from None  # a JSON query's errors, in its fields
 
+    @audited("compile")
     def compile(self, query: QueryInput, dialect: str | None = None, *, pretty: bool = True) -> str:
         """The SQL of a business query in `dialect` (the project's default when None)."""
         target = dialect or self.config.dialect
@@ -171,6 +173,7 @@ class Project:
         read = self._read.get(query_text(query, self.model), [])
         return self.parse(query).warnings(self.model) + read
 
+    @audited("explain")
     def explain(self, query: QueryInput) -> str:
         """The plan of a business query in plain words."""
         return describe_plan(self.plan(query))
@@ -285,6 +288,7 @@ class Project:
         spec = self.config.limits
         return Limits(spec.timeout, spec.max_rows, spec.max_megabytes)
 
+    @audited("query")
     def query(
         self,
         query: QueryInput,

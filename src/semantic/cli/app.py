@@ -61,6 +61,10 @@ err = cast("Console", _LazyConsole(stderr=True))
 class State:
     project_path: Path = Path(".")
     debug: bool = False
+    #: who the audit records name (`--caller`), where they go (`--audit-file`), the command
+    caller: str | None = None
+    audit_file: Path | None = None
+    command: str | None = None
 
 
 state = State()
@@ -121,10 +125,25 @@ def main_options(
             "--version", help="Print the version and exit.", callback=print_version, is_eager=True
         ),
     ] = False,
+    caller: Annotated[
+        str | None,
+        typer.Option(
+            "--caller", help="Who the audit records name (default: the operating-system user)."
+        ),
+    ] = None,
+    audit_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--audit-file",
+            help="Write the audit records here (before SEMANTIC_AUDIT_FILE and semantic.yml's "
+            "audit.file; see docs/audit.md).",
+        ),
+    ] = None,
 ) -> None:
     """A business glossary that compiles to SQL."""
     state.project_path = project
     state.debug = debug
+    state.caller, state.audit_file, state.command = caller, audit_file, ctx.invoked_subcommand
     if quiet or not sys.stderr.isatty():  # no progress: and rich is not even imported
         return
     from semantic.cli.progress import TerminalProgress, shows_progress
@@ -146,9 +165,12 @@ class Report:
 def reported() -> Iterator[Report]:
     """Print SemanticErrors as diagnostics and exit 1; a usage error (a bad option value,
     typer's BadParameter) is typer's to print, with exit code 2; anything else is a bug."""
+    from semantic.cli.auditing import command_scope
+
     report = Report()
     try:
-        yield report
+        with command_scope(state.caller, state.audit_file, state.command):
+            yield report
     except SemanticError as exc:
         if state.debug:
             raise

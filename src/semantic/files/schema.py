@@ -384,6 +384,16 @@ class LimitsSpec(Strict):
     )
 
 
+class AuditSpec(Strict):
+    """Where each compile, query and explain writes its audit record (docs/audit.md)."""
+
+    file: str = Field(
+        min_length=1,
+        description="The audit file (JSON lines), relative to the project root; created with "
+        "mode 0600. SEMANTIC_AUDIT_FILE or `semantic --audit-file` name another file.",
+    )
+
+
 class EngineSpec(Strict):
     """A named execution engine: where queries run instead of the embedded DuckDB."""
 
@@ -531,6 +541,12 @@ class ProjectFile(Strict):
         "repeated primary keys, repeated keys on the one side of a relationship): warn "
         "(SEM441 on stderr), refuse (SEM441 as an error), or ignore (the keys are not "
         "checked). See SEM441 in docs/errors.md.",
+    )
+    audit: AuditSpec | None = Field(
+        None,
+        description="An audit record (a JSON line) of every compile, query and explain, "
+        "written to `file`; a query is refused when its record cannot be written (see "
+        "docs/audit.md). Off when absent.",
     )
     catalog: CatalogSpec | None = Field(
         None,
