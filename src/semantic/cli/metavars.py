@@ -32,6 +32,8 @@ METAVARS: dict[str, str] = {
     "--from-files": "DIR",
     "--max-confidentiality": "LEVEL",
     "--format": "FORMAT",
+    "--audit-file": "FILE",
+    "--caller": "NAME",
 }
 
 
