@@ -27,8 +27,8 @@ import pytest
 
 import semantic
 from semantic.audit import ENV, audited, note, scope
-from semantic.audit.record import redact_url
 from semantic.audit.sink import Sink
+from semantic.engines.urls import redact
 from semantic.errors import CODES, SemanticError
 from semantic.project import Project
 from tests.cli_runner import run_cli
@@ -184,21 +184,23 @@ def test_an_engine_error_is_recorded_without_the_password(tmp_path: Path) -> Non
     assert record["error"]["code"] == "SEM411" and record["event"]["outcome"] == "failure"
     assert record["semantic"]["engine"] == {
         "name": None,
-        "url": "postgresql://ann@127.0.0.1:1/sales?sslmode=disable",
+        "url": "postgresql://ann:***@127.0.0.1:1/sales?password=***&sslmode=disable",
     }
+    assert "s3cretpw" not in done.stderr and "hunter2" not in done.stderr
     assert record["semantic"]["dialect"] == "postgres"
     text = path.read_text()
     assert "s3cretpw" not in text and "hunter2" not in text
 
 
 def test_urls_lose_their_secrets() -> None:
-    assert redact_url("postgresql://:pw@db/x") == "postgresql://@db/x"
-    assert redact_url("postgresql://ann:${PW}@db/x") == "postgresql://ann@db/x"
-    assert redact_url("postgresql://ann@db/x?sslkey=k&application_name=a") == (
-        "postgresql://ann@db/x?application_name=a"
+    assert redact("postgresql://:pw@db/x") == "postgresql://:***@db/x"
+    assert redact("postgresql://ann:${PW}@db/x") == "postgresql://ann:***@db/x"
+    assert redact("postgresql://ann@db/x?sslkey=k&application_name=a") == (
+        "postgresql://ann@db/x?sslkey=***&application_name=a"
     )
-    assert redact_url("duckdb:///srv/w.duckdb") == "duckdb:///srv/w.duckdb"
-    assert redact_url("spark:local[*]") == "spark:local[*]"
+    assert redact("sc://h:15002/;user_id=ann;token=abc") == "sc://h:15002/;user_id=ann;token=***"
+    assert redact("duckdb:///srv/w.duckdb") == "duckdb:///srv/w.duckdb"
+    assert redact("spark:local[*]") == "spark:local[*]"
 
 
 def test_the_api_records_json_queries_caller_and_os_user(project: Project, tmp_path: Path) -> None:

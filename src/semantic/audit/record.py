@@ -7,10 +7,8 @@ a user attribute's value or a password: parameters and attributes are named only
 engine URL loses its password, and `error.message` is the code's documented meaning, never
 the error's own text (an engine's message may quote the data).
 
->>> redact_url("postgresql://ann:s3cret@db:5432/sales?sslmode=require&password=x")
-'postgresql://ann@db:5432/sales?sslmode=require'
->>> redact_url("sc://spark:15002/;user_id=ann;token=abc")
-'sc://spark:15002/;user_id=ann'
+>>> redact("postgresql://ann:s3cret@db:5432/sales?sslmode=require&password=x")
+'postgresql://ann:***@db:5432/sales?sslmode=require&password=***'
 """
 
 from __future__ import annotations
@@ -19,7 +17,6 @@ import getpass
 import hashlib
 import json
 import os
-import re
 import socket
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
@@ -27,8 +24,8 @@ from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from semantic.engines.urls import redact
 from semantic.errors import CODES, SemanticError
 from semantic.files.root import CONFIG_FILE
 
@@ -36,8 +33,6 @@ Action = Literal["compile", "query", "explain"]
 
 #: the ECS version the field names follow
 ECS_VERSION = "8.11.0"
-#: a URL's query or Spark Connect parameter whose name says it holds a secret
-_SECRET = re.compile(r"pass|pwd|secret|token|key|credential|auth", re.IGNORECASE)
 
 
 def audit_record(
@@ -126,27 +121,6 @@ def query_as_text(query: Any) -> str:
     return json.dumps(query, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
-def redact_url(url: str) -> str:
-    """`url` with its password, and any parameter whose name says it holds a secret
-    (`password=`, `token=`, `sslkey=`...), removed; a `${VAR}` is kept, being only a name."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<unreadable url>"
-    netloc = parts.netloc
-    if "@" in netloc:
-        credentials, host = netloc.rsplit("@", 1)
-        netloc = f"{credentials.split(':', 1)[0]}@{host}"
-    path, *extras = parts.path.split(";")  # Spark Connect: sc://host/;user_id=...;token=...
-    kept = [e for e in extras if not _SECRET.search(e.partition("=")[0])]
-    path = ";".join([path, *kept])
-    pairs = parse_qsl(parts.query, keep_blank_values=True)
-    kept_pairs = [(k, v) for k, v in pairs if not _SECRET.search(k)]
-    if netloc == parts.netloc and len(kept) == len(extras) and len(kept_pairs) == len(pairs):
-        return url  # nothing secret: as written (`duckdb:///file` keeps its slashes)
-    return urlunsplit((parts.scheme, netloc, path, urlencode(kept_pairs), parts.fragment))
-
-
 def engine_facts(
     engines: Mapping[str, Any], engine: Any
 ) -> tuple[dict[str, str | None], str | None]:
@@ -165,7 +139,7 @@ def engine_facts(
         kind: str | None = engine_kind(url)
     except SemanticError:
         kind = None
-    return {"name": name if spec is not None else None, "url": redact_url(url)}, kind
+    return {"name": name if spec is not None else None, "url": redact(url)}, kind
 
 
 def model_hash(root: Path, folders: Iterable[str]) -> str:

@@ -18,6 +18,7 @@ from sqlglot.errors import SqlglotError
 from semantic.compiler.dialects import to_sql
 from semantic.engines.base import Limits, collect_batches, too_slow
 from semantic.engines.catalog import compare_schema
+from semantic.engines.urls import redact
 from semantic.errors import Diagnostic, SemanticError, error
 from semantic.model import Entity, Model
 
@@ -41,19 +42,6 @@ _ARROW: dict[int, pa.DataType] = {
 
 #: rows fetched from the server at a time, so that a result past its size limit is refused early
 _BATCH_ROWS = 10_000
-
-
-def redact(url: str) -> str:
-    """`url` with any password replaced by `***`, for messages.
-
-    >>> redact("postgresql://ann:s3cret@db:5432/sales")
-    'postgresql://ann:***@db:5432/sales'
-    """
-    scheme, sep, rest = url.partition("://")
-    credentials, at, host = rest.rpartition("@")
-    if not sep or not at or ":" not in credentials:
-        return url
-    return f"{scheme}://{credentials.split(':', 1)[0]}:***@{host}"
 
 
 def driver() -> Any:
