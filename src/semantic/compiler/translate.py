@@ -331,9 +331,17 @@ class Translator:
         metrics = sorted(
             t.id for t in self.model.terms.values() if t.is_metric and t.entity == entity
         )
+        others = sorted(
+            {self.joins.entities[c.table] for c in node.find_all(exp.Column) if place_of(c)}
+        )
+        why = (
+            f": it reads {', '.join(others)}, which the join repeats for each {entity} row"
+            if others
+            else ""
+        )
         raise error(
             "SEM341",
-            f"no metric is {node.sql()} over the rows of '{entity}'",
+            f"no metric is {node.sql()} over the rows of '{entity}'{why}",
             position(node),
             f"metrics on '{entity}': {', '.join(metrics) or 'none'}; add one to the glossary",
         )
