@@ -110,8 +110,8 @@ def test_the_tree_shows_a_filter_and_its_joins(extended: Path) -> None:
     done = run_cli("lineage", "complaint_revenue", project=extended)
     assert done.exit_code == 0, done.stderr
     assert (
-        "├── filter: supplier_with_complaints (segment) s_comment LIKE '%Customer%Complaints%' on supplier"
-        in done.stdout
+        "├── filter: supplier_with_complaints (segment) "
+        "s_comment LIKE '%Customer%Complaints%' on supplier" in done.stdout
     )
     assert (
         "join lineitem.l_suppkey = supplier.s_suppkey (lineitem.supplier, many_to_one)"
