@@ -15,8 +15,9 @@ conditions (`IN` over a grouped subquery) when they follow a relationship.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, cast
+from typing import Protocol, cast
 
 from sqlglot import exp
 
@@ -25,8 +26,23 @@ from semantic.compiler.termmatch import Place
 from semantic.errors import SemanticError, Span, error
 from semantic.model import Edge, Model
 
-if TYPE_CHECKING:
-    from semantic.compiler.translate import Translator
+
+class Translator(Protocol):
+    """What the joins ask of a translation (`compiler.translate.Translator`): conditions
+    and aggregates in business terms, and the list of matches to add to."""
+
+    matches: list[Match]
+
+    def rows(
+        self, node: exp.Expression, place_of: Callable[[exp.Column], Place | None] | None = None
+    ) -> exp.Expression: ...
+
+    def measures(
+        self, node: exp.Expression, place_of: Callable[[exp.Column], Place | None] | None = None
+    ) -> exp.Expression: ...
+
+    def condition(self, node: exp.Expression) -> exp.Expression: ...
+
 
 #: Where translate places what it says about the SQL it was given.
 SQL = "<sql>"
@@ -170,7 +186,7 @@ class Joins:
             business = translator.rows(cast(exp.Expression, exp.and_(*tie.own)), inside)
             if negated:
                 business = exp.Not(this=exp.Paren(this=business))
-            translator.result.matches.append(_match("where", node, business, negated))
+            translator.matches.append(_match("where", node, business, negated))
             found.append(business)
         return found
 
@@ -208,7 +224,7 @@ class Joins:
                             node, "a condition on groups whose rows other conditions filter"
                         )
             business = translator.measures(having.this, lambda c: ())
-            translator.result.matches.append(_match("having", node, business, False))
+            translator.matches.append(_match("having", node, business, False))
             found.append((business, (entity, place)))
         return found
 

@@ -240,6 +240,7 @@ class Translator:
         self.result = result
         self.joins: Joins = join_tables(model, tree)
         self.index = TermIndex(model, self.joins.root_entity)
+        self.matches = result.matches
 
     # --- columns and expressions ---------------------------------------------------------
 
