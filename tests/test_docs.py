@@ -45,6 +45,7 @@ import pytest
 from semantic.cli import parse_params
 from semantic.errors import CODES, SemanticError
 from semantic.project import Project
+from tests.cli_runner import run_cli
 from tests.test_tpch import CASES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -376,7 +377,7 @@ def slug(heading: str) -> str:
 
 
 def test_links_between_the_docs_resolve() -> None:
-    for name in ("docs/files.md", "docs/query-language.md", "docs/errors.md"):
+    for name in ("docs/files.md", "docs/query-language.md", "docs/errors.md", "docs/lineage.md"):
         source = ROOT / name
         for target, anchor in re.findall(r"\]\(([^)#\s]*)(?:#([^)\s]*))?\)", source.read_text()):
             if target.startswith(("http:", "https:")):
@@ -399,8 +400,50 @@ def test_every_code_mentioned_in_the_docs_exists() -> None:
         "docs/query-language.md",
         "docs/errors.md",
         "docs/tpch.md",
+        "docs/lineage.md",
     ):
         path = ROOT / name
         if path.exists():
             unknown = set(_ANY_CODE.findall(path.read_text(encoding="utf-8"))) - set(CODES)
             assert not unknown, f"{name} mentions unknown codes {sorted(unknown)}"
+
+
+# --- (d) lineage and translate, run through the command line --------------------------------
+
+#: documents whose `console` blocks of these commands are rerun through the command line and
+#: must print exactly what they show (standard output, then standard error)
+CLI_DOCS = ("docs/lineage.md",)
+CLI_COMMANDS = ("lineage", "translate")
+
+
+def cli_cases() -> Iterator[Any]:
+    for name in CLI_DOCS:
+        for block in blocks(name):
+            if block.tag == "console":
+                for command in commands(block):
+                    if command.argv[1] in CLI_COMMANDS:
+                        yield pytest.param(command, id=f"{command.where} {command.argv[1]}")
+
+
+@pytest.mark.parametrize("command", list(cli_cases()))
+def test_documented_lineage_and_translate_print_what_is_shown(
+    command: Command, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(ROOT)  # `--file tests/fixtures/...` is relative to the project
+    done = run_cli(*command.argv[1:])
+    printed = (done.stdout + done.stderr).strip().splitlines()
+    assert "\n".join(line.rstrip() for line in printed) == command.output, command.where
+
+
+def test_the_readme_runs_lineage_and_translate(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The "Using it" lines of README.md that call lineage and translate run and succeed."""
+    monkeypatch.chdir(ROOT)
+    ran = []
+    for block in blocks("README.md"):
+        for line in block.text.splitlines() if block.tag == "sh" else []:
+            argv = shlex.split(line, comments=True)
+            if len(argv) > 1 and argv[0] == "semantic" and argv[1] in CLI_COMMANDS:
+                done = run_cli(*argv[1:])
+                assert done.exit_code == 0, f"README.md: {line}\n{done.stderr}"
+                ran.append(argv[1])
+    assert sorted(set(ran)) == ["lineage", "translate"]

@@ -24,7 +24,17 @@ from tests.cli_runner import run_cli
 from tests.conftest import ROOT
 
 #: libraries that no command below uses
-UNUSED = {"rdflib", "pyarrow", "duckdb", "fastapi", "pyspark", "psycopg", "pyshacl", "jinja2"}
+UNUSED = {
+    "rdflib",
+    "pyarrow",
+    "duckdb",
+    "fastapi",
+    "pyspark",
+    "psycopg",
+    "pyshacl",
+    "jinja2",
+    "openlineage",
+}
 #: what compiling needs, and no more: help and the version need none of it
 COMPILING = {"sqlglot", "pydantic", "ruamel"}
 

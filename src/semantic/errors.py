@@ -76,6 +76,8 @@ CODES: dict[str, str] = {
     "SEM246": "`semantic export databricks --catalog` without --schema",
     "SEM252": "a DuckDB file is in a storage format newer than the engine's storage_version",
     "SEM253": "a window per day (`rolling: day`) over a metric that does not add up over days",
+    "SEM264": "`semantic translate`: a table of the SQL is not an entity of the model",
+    "SEM265": "`semantic translate`: a column of the SQL maps to no term at its place",
     # SEM3xx: query planning
     "SEM301": "query is not valid SQL",
     "SEM302": "not a business query",
@@ -102,6 +104,10 @@ CODES: dict[str, str] = {
     "SEM325": "a function that a business query may not call",
     "SEM326": "unknown type name in a CAST",
     "SEM327": "a condition that is not true or false",
+    "SEM339": "`semantic translate`: the SQL cannot be read (not one SELECT, not the model's)",
+    "SEM340": "`semantic translate`: a construct of the SQL has no business form (a subquery...)",
+    "SEM341": "`semantic translate`: an aggregate of the SQL is no metric of the glossary",
+    "SEM342": "`semantic translate`: the SQL's tables are not joined along the relationships",
     # SEM4xx: execution and publication
     "SEM401": "table is missing from the database",
     "SEM402": "column is missing from the table",
@@ -114,7 +120,7 @@ CODES: dict[str, str] = {
     "SEM409": "the RDF export does not conform to the SHACL shapes",
     "SEM410": "invalid engine URL or engine name",
     "SEM411": "cannot connect to the engine",
-    "SEM412": "an optional package is not installed (an engine's driver, pandas)",
+    "SEM412": "an optional package is not installed (an engine's driver, pandas, openlineage)",
     "SEM413": "a password is written in semantic.yml",
     "SEM414": "the engine cannot do this",
     "SEM415": "views not published: the data fails its quality rules",
@@ -143,6 +149,7 @@ CODES: dict[str, str] = {
     "SEM444": "the catalog site shows less than it could: no samples, or no interface translation",
     "SEM448": "the audit file cannot be opened: nothing is compiled or run",
     "SEM449": "the audit record cannot be written: the result is withheld",
+    "SEM454": "`semantic translate`: the business query's rows differ from the SQL's",
 }
 
 

@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     # project and compiling a query (`semantic compile`) never pays for them
     import pyarrow as pa
 
+    from semantic.compiler.translate import Translation
     from semantic.engines.duckdb import DuckDBEngine
 
 #: names of the embedded engine for `--engine`
@@ -177,6 +178,14 @@ class Project:
     def explain(self, query: QueryInput) -> str:
         """The plan of a business query in plain words."""
         return describe_plan(self.plan(query))
+
+    def lineage(self, term: str) -> dict[str, Any]:
+        """Where a term (any of its names) comes from, down to physical columns and tables,
+        as plain data (`compiler.lineage.lineage_tree`, documented in docs/lineage.md)."""
+        from semantic.compiler.lineage import lineage_tree
+        from semantic.compiler.resolve import resolve_name
+
+        return lineage_tree(self.model, resolve_name(self.model, term.strip(), Span(term)).id)
 
     # --- running -------------------------------------------------------------------------
 
@@ -322,6 +331,51 @@ class Project:
         self._read[query_text(query, self.model)] = found
         sql = render_sql(plan, target.dialect, pretty=False, schema=self.column_types)
         return target.execute(sql, {p: bound[p] for p in plan.params}, limits or self.limits)
+
+    def translate(
+        self,
+        sql: str,
+        engine: Engine | str | None = None,
+        *,
+        run: bool = True,
+        dialect: str | None = None,
+    ) -> Translation:
+        """Physical SQL (written in `dialect`, the project's by default) in business terms:
+        the terms it names and, where one exists, the equivalent business query; with
+        `run`, both are run on `engine` (see `query`) and their rows compared (in order when
+        the SQL orders them). SEM339/SEM264 when the SQL cannot be read; a query with no
+        business form comes back with its `refusal`."""
+        import sqlglot
+
+        from semantic.compiler.translate import translate_sql
+        from semantic.engines.rows import rows_difference
+
+        source = dialect or self.config.dialect
+        dialect_of(source)
+        found = translate_sql(self.model, sql, source)
+        if found.business is None:
+            return found
+        try:
+            self.compile(found.business)
+        except SemanticError as exc:  # found, but the compiler refuses it: no business form
+            found.notes.append(f"the business query found does not compile: {found.business}")
+            found.business, found.refusal = None, exc.diagnostics[0]
+            return found
+        if not run:
+            return found
+        target = self.engine_for(engine)
+        physical = sqlglot.transpile(sql, read=source, write=target.dialect)[0]
+        want = target.execute(physical, {}, self.limits).to_pylist()
+        got = self.query(found.business, engine=target).to_pylist()
+        found.engine, found.compared = target.dialect, True
+        found.rows = (len(want), len(got))
+        found.difference = rows_difference(
+            [tuple(r.values()) for r in got],
+            [tuple(r.values()) for r in want],
+            ordered=found.ordered,
+        )
+        found.equal = found.difference is None
+        return found
 
     def query_df(
         self,

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import semantic.cli.check as check
 import semantic.cli.exchange as exchange
+import semantic.cli.lineage as lineage
 import semantic.cli.query as query
 import semantic.cli.show as show
+import semantic.cli.translate as translate
 import semantic.cli.views as views
 from semantic.cli.app import app
 from semantic.cli.completion import completion
@@ -27,6 +29,8 @@ app.command()(check.schema)
 app.command()(check.quality)
 app.command()(query.explain)
 app.command()(show.show)
+app.command()(lineage.lineage)
+app.command()(translate.translate)
 app.command()(query.terms)
 app.command()(query.search)
 app.command()(views.load)
