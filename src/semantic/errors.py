@@ -36,6 +36,9 @@ CODES: dict[str, str] = {
     "SEM108": "a file nests too deep, or its aliases expand it too much, to be read",
     "SEM109": "a project file name is not a regular file (a directory, a FIFO): skipped",
     "SEM110": "a YAML tag outside the core schema (`!!python/...`, `!custom`, `!!binary`)",
+    "SEM111": "unknown confidentiality level (of a term, an entity or a role's clearance)",
+    "SEM112": "a role's row filter cannot be used (invalid, unknown term, undeclared attribute)",
+    "SEM113": "a role masks a term that is unknown or not a dimension",
     # SEM2xx: references
     "SEM201": "unknown term",
     "SEM202": "unknown entity",
@@ -75,6 +78,7 @@ CODES: dict[str, str] = {
     "SEM246": "`semantic export databricks --catalog` without --schema",
     "SEM252": "a DuckDB file is in a storage format newer than the engine's storage_version",
     "SEM253": "a window per day (`rolling: day`) over a metric that does not add up over days",
+    "SEM256": "unknown role",
     # SEM3xx: query planning
     "SEM301": "query is not valid SQL",
     "SEM302": "not a business query",

@@ -40,7 +40,7 @@ from semantic.errors import Diagnostic, SemanticError, Span, error, suggest
 from semantic.files.loadcache import keep_load, kept_load, load_key, paused_gc
 from semantic.files.read import Document, read_file
 from semantic.files.root import CONFIG_FILE, find_root
-from semantic.files.schema import GlossaryFile, ModelFile, ProjectFile
+from semantic.files.schema import GlossaryFile, ModelFile, PolicyFile, ProjectFile
 from semantic.model import Model, build_model
 
 if TYPE_CHECKING:
@@ -117,7 +117,9 @@ class Project:
             (folder, sorted((root / folder).glob("*.yml")) + sorted((root / folder).glob("*.yaml")))
             for folder in (config.models, config.glossary)
         ]
+        # the policy file is read with the model (its roles are checked against it)
         read = [root / CONFIG_FILE, *(f for _, files in folders for f in files)]
+        read.append(root / config.policies)
         key = load_key(root, read)
         kept = kept_load(root, key)
         if isinstance(kept, tuple) and len(kept) == 2 and isinstance(kept[0], Model):
@@ -468,11 +470,35 @@ def _build(
             if doc is not None:
                 bucket.append(doc)
     complete = not any(d.code in ("SEM101", "SEM102") for d in (*before, *diagnostics))
-    model, problems = build_model(config, models, glossaries, complete=complete)
+    policy, problems = _read_policy(root, config_doc)
+    diagnostics += problems
+    model, problems = build_model(config, models, glossaries, complete=complete, policy=policy)
     diagnostics += problems
     diagnostics += _check_metric_paths(model)
     diagnostics += check_subject_areas(model)
     return model, diagnostics
+
+
+def _read_policy(
+    root: Path, config_doc: Document[ProjectFile]
+) -> tuple[Document[PolicyFile] | None, list[Diagnostic]]:
+    """The policy file of semantic.yml's `policies:` (policies.yml by default), or None
+    when there is none: a missing default file means no roles; a missing file that
+    semantic.yml names is SEM105."""
+    name = config_doc.data.policies
+    path = root / name
+    if not path.exists():
+        if "policies" not in config_doc.data.model_fields_set:
+            return None, []
+        return None, [
+            Diagnostic(
+                "SEM105",
+                f"the policy file {name} does not exist",
+                config_doc.span(("policies",), value=True),
+                "create it (see docs/governance.md) or fix `policies:` in semantic.yml",
+            )
+        ]
+    return read_file(path, PolicyFile, name)
 
 
 def _check_metric_paths(model: Model) -> list[Diagnostic]:
