@@ -22,6 +22,7 @@ def project_files() -> list[tuple[Path, str]]:
         found.append((root / "semantic.yml", "project"))
         found += [(p, "model") for p in sorted((root / "models").glob("*.yml"))]
         found += [(p, "glossary") for p in sorted((root / "glossary").glob("*.yml"))]
+    found.append((ROOT / "policies.yml", "policy"))
     return found
 
 

@@ -37,6 +37,9 @@ CODES: dict[str, str] = {
     "SEM109": "a project file name is not a regular file (a directory, a FIFO): skipped",
     "SEM110": "a YAML tag outside the core schema (`!!python/...`, `!custom`, `!!binary`)",
     "SEM114": "the audit file is a folder, a device, a pipe or a socket, not a regular file",
+    "SEM111": "unknown confidentiality level (of a term, an entity or a role's clearance)",
+    "SEM112": "a role's row filter cannot be used (invalid, unknown term, undeclared attribute)",
+    "SEM113": "a role masks a term that is unknown or not a dimension",
     # SEM2xx: references
     "SEM201": "unknown term",
     "SEM202": "unknown entity",
@@ -78,6 +81,8 @@ CODES: dict[str, str] = {
     "SEM253": "a window per day (`rolling: day`) over a metric that does not add up over days",
     "SEM264": "`semantic translate`: a table of the SQL is not an entity of the model",
     "SEM265": "`semantic translate`: a column of the SQL maps to no term at its place",
+    "SEM256": "unknown role",
+    "SEM257": "a role's filters need an attribute of the caller that was not given",
     # SEM3xx: query planning
     "SEM301": "query is not valid SQL",
     "SEM302": "not a business query",
@@ -108,6 +113,10 @@ CODES: dict[str, str] = {
     "SEM340": "`semantic translate`: a construct of the SQL has no business form (a subquery...)",
     "SEM341": "`semantic translate`: an aggregate of the SQL is no metric of the glossary",
     "SEM342": "`semantic translate`: the SQL's tables are not joined along the relationships",
+    "SEM331": "a query reaches a term above the role's clearance",
+    "SEM332": "a term masked for the role is used otherwise than selected as it is",
+    "SEM333": "the policy requires a role and the query names none",
+    "SEM335": "a role's row filter cannot restrict an entity the query reads",
     # SEM4xx: execution and publication
     "SEM401": "table is missing from the database",
     "SEM402": "column is missing from the table",

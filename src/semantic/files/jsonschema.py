@@ -4,7 +4,7 @@ The schemas come from the pydantic models of `schema`, descriptions included, so
 the loader and the editor agree by construction.
 
 >>> sorted(schemas())
-['glossary.schema.json', 'model.schema.json', 'project.schema.json']
+['glossary.schema.json', 'model.schema.json', 'policy.schema.json', 'project.schema.json']
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from semantic.files.atomic import write_atomically
-from semantic.files.schema import GlossaryFile, ModelFile, ProjectFile
+from semantic.files.schema import GlossaryFile, ModelFile, PolicyFile, ProjectFile
 
 #: The folder of a project where `semantic schema` writes the schemas.
 SCHEMA_DIR = "schemas"
@@ -23,6 +23,7 @@ _FILES: dict[str, tuple[type[BaseModel], str]] = {
     "project.schema.json": (ProjectFile, "semantic.yml: the project configuration"),
     "model.schema.json": (ModelFile, "models/*.yml: entities, columns, keys, relationships"),
     "glossary.schema.json": (GlossaryFile, "glossary/*.yml: a domain of business terms"),
+    "policy.schema.json": (PolicyFile, "policies.yml: the roles of the access policy"),
 }
 #: The comment that points YAML editors (yaml-language-server) at a schema.
 MODELINE = "# yaml-language-server: $schema={path}"

@@ -59,7 +59,14 @@ LangText = dict[Language, str]
 Cardinality = Literal["many_to_one", "one_to_one", "one_to_many"]
 Grain = Literal["day", "week", "month", "quarter", "year", "fiscal_quarter", "fiscal_year"]
 Status = Literal["draft", "approved", "deprecated"]
-Confidentiality = Literal["public", "internal", "confidential", "restricted"]
+#: a confidentiality level: a name among the project's `confidentiality_levels`
+Confidentiality = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=128),
+    Field(description="A confidentiality level of the project's `confidentiality_levels`."),
+]
+#: the levels of a project that does not name its own, from the least to the most secret
+DEFAULT_LEVELS: tuple[str, ...] = ("public", "internal", "confidential", "restricted")
 GRAINS: tuple[Grain, ...] = (
     "day",
     "week",
@@ -129,6 +136,9 @@ class EntitySpec(Strict):
     relationships: list[RelationshipSpec] = Field(default_factory=list)
     quality: dict[Id, QualityRuleSpec] = Field(
         default_factory=dict, description="Quality rules by id."
+    )
+    confidentiality: Confidentiality | None = Field(
+        None, description="The entity's level: every term over its rows is at least this secret."
     )
 
 
@@ -264,7 +274,9 @@ class TermSpec(Strict):
     definition: LangText = Field(default_factory=dict)
     owners: list[str] = Field(default_factory=list)
     status: Status = "draft"
-    confidentiality: Confidentiality = "internal"
+    confidentiality: Confidentiality | None = Field(
+        None, description="The term's level (`internal` unless given); see docs/governance.md."
+    )
     tags: list[str] = Field(default_factory=list)
     hidden_labels: dict[Language, list[str]] = Field(
         default_factory=dict, description="Common misspellings: found by search, never shown."
@@ -553,3 +565,49 @@ class ProjectFile(Strict):
         description="The project as a DCAT-AP catalog in the RDF export: title, publisher, "
         "licence, contact, themes, keywords, namespace (see docs/rdf.md).",
     )
+    confidentiality_levels: list[Id] = Field(
+        default_factory=lambda: list(DEFAULT_LEVELS),
+        min_length=1,
+        description="Confidentiality levels, from the least to the most secret.",
+    )
+    policies: str = Field(
+        "policies.yml", description="The access policy file (roles), from the project root."
+    )
+
+
+# --- policies.yml ---------------------------------------------------------------------------
+
+Mask = Literal["hash", "redact", "partial"]
+
+
+class RoleSpec(Strict):
+    """A role: what its users may see (`clearance`), which rows (`filters`), masked how."""
+
+    description: str | None = None
+    clearance: Confidentiality = Field(description="The most secret level the role may read.")
+    filters: list[SqlText] = Field(
+        default_factory=list,
+        description="Business conditions every row read must meet, on dimensions and segments "
+        "by term id; `$user.KEY` is the caller's attribute KEY, e.g. customer_nation = "
+        "$user.nation.",
+    )
+    masks: dict[Id, Mask] = Field(
+        default_factory=dict,
+        description="Dimensions shown masked: hash (md5 of the text), redact (a constant), "
+        "partial (all but the last 4 characters hidden).",
+    )
+    attributes: list[Id] = Field(
+        default_factory=list, description="The caller's attributes the filters use ($user.KEY)."
+    )
+    database_role: str | None = Field(
+        None, description="The database role granted this role's views (`views apply`)."
+    )
+
+
+class PolicyFile(Strict):
+    """`policies.yml`: the roles that may query the project (docs/governance.md)."""
+
+    require_role: bool = Field(
+        False, description="Refuse queries that name no role (else: the owner's full access)."
+    )
+    roles: dict[Id, RoleSpec] = Field(default_factory=dict)

@@ -2,22 +2,25 @@
 at once, each with its file:line:col.
 
 The steps run in a fixed order, each a function over one `Draft`: entities, relationships,
-glossaries, each term's checks, the checks across terms, subject areas, then the name index.
+glossaries, each term's checks, the checks across terms, subject areas, the name index, then
+the access policy (its roles read against the finished model).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 from semantic.errors import Diagnostic
 from semantic.files.read import Document
-from semantic.files.schema import GlossaryFile, ModelFile, ProjectFile
+from semantic.files.schema import GlossaryFile, ModelFile, PolicyFile, ProjectFile
 from semantic.model.areas import check_subject_areas
 from semantic.model.checks import check_terms
 from semantic.model.draft import Draft
 from semantic.model.entities import add_entities, link_relationships
 from semantic.model.names import normalize_name
 from semantic.model.relations import check_cycles, check_names, check_nesting, check_relations
+from semantic.model.roles import build_policy
 from semantic.model.skos import check_skos
 from semantic.model.terms import add_domain
 from semantic.model.types import Model, NameEntry, Term, name_entries
@@ -29,9 +32,10 @@ def build_model(
     glossaries: Sequence[Document[GlossaryFile]],
     *,
     complete: bool = True,
+    policy: Document[PolicyFile] | None = None,
 ) -> tuple[Model, list[Diagnostic]]:
     """Build the catalog and collect every reference problem (the model is usable for what
-    is valid).
+    is valid); `policy` is the policy file, its roles checked against the finished model.
 
     `complete` is False when some file could not be read: references to what it may have
     defined are then not reported, so the one real error is not buried under its echoes.
@@ -49,7 +53,9 @@ def build_model(
     check_skos(draft)
     check_names(draft)
     check_subject_areas(draft)
-    return _model(draft), draft.diagnostics
+    model = _model(draft)
+    roles, problems = build_policy(model, policy)
+    return replace(model, policy=roles), draft.diagnostics + problems
 
 
 def _model(draft: Draft) -> Model:
@@ -67,6 +73,7 @@ def _model(draft: Draft) -> Model:
         names=_name_index(draft.terms),
         subject_areas=draft.subject_areas,
         time_zone=config.time_zone,
+        levels=tuple(config.confidentiality_levels),
     )
 
 

@@ -14,7 +14,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError
 
-from semantic.errors import Diagnostic, Span
+from semantic.errors import Diagnostic, Span, suggest
 from semantic.files.read import Document
 from semantic.files.schema import (
     GlossaryFile,
@@ -65,6 +65,25 @@ class Draft:
     def defined_twice(self, what: str, span: Span, first: Span) -> None:
         """Record that `what` (`term 'revenue'`) is defined again at `span` (SEM103)."""
         self.report("SEM103", f"{what} is defined twice", span, f"first defined at {first}")
+
+    def level(self, name: str | None, span: Span) -> str:
+        """The confidentiality level `name` (a term's or an entity's), which must be one of
+        the project's levels (SEM111); unset, `internal` if the project has it, else its
+        most secret level (deny by default). An unknown level also counts as the most
+        secret."""
+        levels = self.config.confidentiality_levels
+        if name is None:
+            return "internal" if "internal" in levels else levels[-1]
+        if name not in levels:
+            self.report(
+                "SEM111",
+                f"unknown confidentiality level '{name}'",
+                span,
+                suggest(name, levels)
+                or f"use one of {', '.join(levels)} (semantic.yml's confidentiality_levels)",
+            )
+            return levels[-1]
+        return name
 
     def warn(self, code: str, message: str, span: Span, hint: str | None = None) -> None:
         """Record a warning: the model stays usable as written."""

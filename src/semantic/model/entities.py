@@ -45,6 +45,11 @@ def add_entities(draft: Draft, doc: Document[ModelFile]) -> None:
             columns,
             span,
             rules,
+            None
+            if spec.confidentiality is None
+            else draft.level(
+                spec.confidentiality, doc.span(("entities", eid, "confidentiality"), value=True)
+            ),
         )
         draft.entity_docs[eid] = doc
         draft.edges.setdefault(eid, [])

@@ -92,7 +92,9 @@ def _read_term(
         definition=dict(spec.definition),
         owners=tuple(spec.owners),
         status=spec.status,
-        confidentiality=spec.confidentiality,
+        confidentiality=draft.level(
+            spec.confidentiality, doc.span(("terms", tid, "confidentiality"), value=True)
+        ),
         tags=tuple(spec.tags),
         entity=getattr(meaning, "entity", None),
         expr=parsed,

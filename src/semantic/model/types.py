@@ -12,7 +12,8 @@ from typing import Literal
 from sqlglot import exp
 
 from semantic.errors import Span
-from semantic.files.schema import ShiftSpec, WindowSpec
+from semantic.files.schema import DEFAULT_LEVELS, ShiftSpec, WindowSpec
+from semantic.model.policy import Policy
 
 Kind = Literal["dimension", "time_dimension", "metric", "segment", "concept"]
 Cardinality = Literal["many_to_one", "one_to_one", "one_to_many"]
@@ -80,6 +81,8 @@ class Entity:
     columns: Mapping[str, Column]
     span: Span
     quality: tuple[QualityRule, ...] = ()
+    #: the entity's own confidentiality level: every term over its rows is at least as secret
+    confidentiality: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,6 +220,27 @@ class Model:
     subject_areas: Mapping[str, SubjectArea] = field(default_factory=dict)
     #: IANA time zone in which time dimensions on instants (TIMESTAMPTZ) are read
     time_zone: str = "UTC"
+    #: confidentiality levels, from the least to the most secret
+    levels: tuple[str, ...] = DEFAULT_LEVELS
+    #: the roles of the access policy file (none: only the owner's full access)
+    policy: Policy = field(default_factory=Policy)
+
+    def level_of(self, term_id: str) -> str:
+        """A term's effective confidentiality: the most secret of its own level, its
+        entity's and those of the entities whose columns its expression reads."""
+        term = self.terms[term_id]
+        found = [term.confidentiality]
+        entities = {term.entity, *(c.table for c in term.expr.find_all(exp.Column))}
+        for eid in entities:
+            entity = self.entities.get(eid) if eid else None
+            if entity is not None and entity.confidentiality is not None:
+                found.append(entity.confidentiality)
+        return max(found, key=self.rank_of)
+
+    def rank_of(self, level: str) -> int:
+        """The place of `level` among the project's levels (0: the least secret); an
+        unknown level ranks as the most secret."""
+        return self.levels.index(level) if level in self.levels else len(self.levels)
 
     def languages_besides(self, language: str) -> list[str]:
         """The other languages the terms' labels, definitions and synonyms are written in,

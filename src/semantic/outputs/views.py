@@ -22,7 +22,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import get_args
 
 from sqlglot import exp
 from sqlglot.optimizer.qualify_tables import qualify_tables
@@ -36,7 +35,7 @@ from semantic.compiler.plan import plan_query
 from semantic.compiler.refs import QUERY_DIALECT
 from semantic.compiler.render import build_tree
 from semantic.errors import Diagnostic, SemanticError, error, suggest, unknown_choice
-from semantic.files.schema import Confidentiality
+from semantic.files.schema import DEFAULT_LEVELS
 from semantic.model import Entity, Model, SubjectArea, Term
 
 #: The schema the views go to unless told otherwise.
@@ -44,7 +43,7 @@ DEFAULT_SCHEMA = "semantic"
 #: The mark that says a view belongs to the tool: a comment that starts with it.
 MARK = "[semantic:{project}]"
 #: Confidentiality levels, from the least to the most confidential.
-LEVELS: tuple[str, ...] = get_args(Confidentiality)
+LEVELS: tuple[str, ...] = DEFAULT_LEVELS
 #: The data schema of copies is named after the views' schema, with this suffix.
 DATA_SUFFIX = "_data"
 
