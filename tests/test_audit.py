@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 
 import semantic
-from semantic.audit import ENV, audited, note, scope
+from semantic.audit import ENV, audited, scope
 from semantic.audit.sink import Sink
 from semantic.engines.urls import redact
 from semantic.errors import CODES, SemanticError
@@ -226,44 +226,34 @@ def test_the_api_records_json_queries_caller_and_os_user(project: Project, tmp_p
     assert numbers == {"process.pid", "event.duration", "semantic.rows"}  # no value returned
 
 
-class RoleProject(Project):
-    """The API as the roles work will shape it: `role` and `user` keywords, and the plan's
-    policy decisions noted for the record. Proves the audit takes them as they come."""
-
-    @audited("query")
-    def query(  # type: ignore[override]
-        self,
-        query: Any,
-        params: Any = None,
-        engine: Any = None,
-        *,
-        limits: Any = None,
-        role: str | None = None,
-        user: dict[str, str] | None = None,
-    ) -> Any:
-        note(decisions={"filters": ["customer_region = 'EUROPE'"], "refused": [], "masked": []})
-        return Project.query.__wrapped__(self, query, params, engine, limits=limits)  # type: ignore[attr-defined]
-
-
-def test_role_user_and_decisions_are_recorded(tmp_path: Path) -> None:
+def test_role_user_and_decisions_are_recorded(project: Project, tmp_path: Path) -> None:
     path = tmp_path / "audit.jsonl"
-    loaded = Project.load(ROOT)
-    governed = RoleProject(loaded.root, loaded.config, loaded.model)
     with scope(file=path):
-        governed.query(
-            "SELECT order_count",
-            role="emea_analyst",
+        project.query(
+            "SELECT customer_region, order_count",
+            role="country_manager",
             user={"name": "bea", "nation": "FRANCE"},
         )
     [record] = records(path)
-    assert record["user"] == {"name": "bea", "roles": ["emea_analyst"]}
-    assert record["semantic"]["user_attributes"] == ["nation"]
-    assert record["semantic"]["decisions"] == {
-        "filters": ["customer_region = 'EUROPE'"],
-        "refused": [],
-        "masked": [],
-    }
+    assert record["user"] == {"name": "bea", "roles": ["country_manager"]}
+    assert record["semantic"]["user_attributes"] == ["nation"]  # "name" is the caller
+    decisions = record["semantic"]["decisions"]
+    assert decisions["role"] == "country_manager"
+    assert decisions["filters"] == ["customer_nation = $user.nation"]
+    assert {"customer", "orders", "lineitem"} <= set(decisions["restricted_entities"])
+    assert decisions["attributes"] == ["nation"]
     assert "FRANCE" not in path.read_text()
+
+
+def test_a_refused_term_is_recorded_with_its_code(project: Project, tmp_path: Path) -> None:
+    path = tmp_path / "audit.jsonl"
+    with scope(file=path), pytest.raises(SemanticError):
+        project.compile("SELECT customer_name, order_count", role="analyst")
+    [record] = records(path)
+    assert record["event"]["outcome"] == "failure"
+    assert record["error"]["code"] == "SEM331"
+    assert record["user"]["roles"] == ["analyst"]
+    assert "customer_name" in record["semantic"]["terms"]
 
 
 def test_semantic_yml_turns_it_on_the_environment_and_the_option_redirect(
