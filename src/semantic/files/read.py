@@ -170,22 +170,25 @@ def _tree(path: Path, text: str) -> Any:
     return cached_tree(path, text, _tree_maker(), _scan)
 
 
-def read_text(path: Path, name: str) -> tuple[str | None, list[Diagnostic]]:
-    """The text of a project file, or why it cannot be read: a broken link, a link loop, no
-    permission, not UTF-8 (with the line and column of the first bad byte), or not a regular
-    file (a directory, a named pipe: skipped with a warning, never opened for reading, so a
-    FIFO cannot block)."""
-    try:
-        # O_NONBLOCK: opening a FIFO must not wait for a writer; fstat then tells what it is
-        handle = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except OSError as exc:
-        return None, [_open_problem(path, name, exc)]
-    kind = os.fstat(handle).st_mode
-    if not stat.S_ISREG(kind):
-        os.close(handle)
-        return None, [_not_regular(name, kind)]
-    with os.fdopen(handle, "rb") as stream:
-        data = stream.read()
+def read_text(
+    path: Path, name: str, data: bytes | None = None
+) -> tuple[str | None, list[Diagnostic]]:
+    """The text of a project file (of its bytes `data` when they were read already), or why
+    it cannot be read: a broken link, a link loop, no permission, not UTF-8 (with the line
+    and column of the first bad byte), or not a regular file (a directory, a named pipe:
+    skipped with a warning, never opened for reading, so a FIFO cannot block)."""
+    if data is None:
+        try:
+            # O_NONBLOCK: opening a FIFO must not wait for a writer; fstat then tells what it is
+            handle = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        except OSError as exc:
+            return None, [_open_problem(path, name, exc)]
+        kind = os.fstat(handle).st_mode
+        if not stat.S_ISREG(kind):
+            os.close(handle)
+            return None, [_not_regular(name, kind)]
+        with os.fdopen(handle, "rb") as stream:
+            data = stream.read()
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return None, [
             Diagnostic("SEM101", "the file is UTF-16, not UTF-8", Span(name), "save it as UTF-8")
@@ -241,10 +244,11 @@ def _not_regular(name: str, mode: int) -> Diagnostic:
 
 
 def read_file(
-    path: Path, schema: type[S], name: str
+    path: Path, schema: type[S], name: str, data: bytes | None = None
 ) -> tuple[Document[S] | None, list[Diagnostic]]:
-    """Parse and validate one YAML file; on failure return every problem with its position."""
-    text, problems = read_text(path, name)
+    """Parse and validate one YAML file (from its bytes `data` when they were read already);
+    on failure return every problem with its position."""
+    text, problems = read_text(path, name, data)
     if text is None:
         return None, problems
     deep = _flow_too_deep(text)
@@ -276,7 +280,7 @@ def read_file(
         if expansion is not None:
             return None, [expansion]
     try:
-        data = schema.model_validate(tree)
+        validated = schema.model_validate(tree)
     except pydantic.ValidationError as exc:
         errors = exc.errors()
         found = [_schema_diagnostic(err, tree, name, schema) for err in errors[:MAX_PROBLEMS]]
@@ -290,7 +294,7 @@ def read_file(
                 )
             )
         return None, found
-    return Document(name, data, tree), []
+    return Document(name, validated, tree), []
 
 
 def _span_at(text: str, index: int, name: str) -> Span:

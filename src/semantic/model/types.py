@@ -197,6 +197,10 @@ class NameEntry:
     language: str | None
     text: str
 
+    def __reduce__(self) -> tuple[type[NameEntry], tuple[str, str, str | None, str]]:
+        # pickled by the tens of thousands with a loaded model: see `Span.__reduce__`
+        return NameEntry, (self.term, self.how, self.language, self.text)
+
 
 @dataclass(frozen=True)
 class Model:
