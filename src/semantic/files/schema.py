@@ -72,9 +72,11 @@ GRAINS: tuple[Grain, ...] = (
 
 
 class Strict(BaseModel):
-    """Base of every file schema: unknown keys are errors, objects are immutable."""
+    """Base of every file schema: unknown keys are errors, objects are immutable. A schema
+    is built when a file is first validated, not when this module is imported: a kept load
+    (`files.loadcache`) unpickles semantic.yml's object and never validates."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 # --- models/*.yml ---------------------------------------------------------------------------
@@ -251,6 +253,7 @@ class TermSpec(Strict):
     model_config = ConfigDict(
         extra="forbid",
         frozen=True,
+        defer_build=True,
         json_schema_extra={
             "oneOf": [
                 {"required": [m]}
