@@ -31,7 +31,8 @@ COMPILING = {"sqlglot", "pydantic"}
 ROUND_TRIP = {"ruamel"}
 
 #: run in the child: `import semantic`, or the command of argv, then write the top-level
-#: names of the modules loaded (and the full names of semantic's own) to the file $STARTUP_MODULES when the process exits
+#: names of the modules loaded (and the full names of semantic's own) to the file
+#: $STARTUP_MODULES when the process exits
 PROBE = textwrap.dedent(
     """
     import atexit, json, os, sys
