@@ -12,7 +12,8 @@ like the repository's own: labels and synonyms in English and French, a definiti
 owners, tags; one in five a dimension, a time dimension, a metric, a derived metric that
 divides two metrics, or a segment). Then `semantic check` runs on it twice in fresh
 processes with an empty cache folder (`SEMANTIC_CACHE_DIR`): the first run fills the
-caches, the second finds them warm. With `--profile`, `Project.inspect` of the largest
+caches, the second finds them warm; the wall and CPU seconds of each are printed. With
+`--profile`, `Project.inspect` of the largest
 size runs under cProfile (caches warm) and the 30 most expensive functions are printed.
 
 This is not a test; it only prints. See docs/benchmarks.md for a recorded run.
@@ -25,6 +26,7 @@ import cProfile
 import os
 import platform
 import pstats
+import resource
 import subprocess
 import sys
 import tempfile
@@ -127,9 +129,11 @@ def write_project(root: Path, terms: int, entities: int) -> Path:
     return root
 
 
-def run_check(root: Path, cache: Path) -> tuple[float, int, str]:
-    """Wall seconds, exit code and last output line of `semantic check` in a fresh process."""
+def run_check(root: Path, cache: Path) -> tuple[float, float, int, str]:
+    """Wall and CPU seconds, exit code and last output line of `semantic check` in a fresh
+    process."""
     environment = {**os.environ, "SEMANTIC_CACHE_DIR": str(cache)}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-m", "semantic.cli", "--project", str(root), "check"],
@@ -139,10 +143,12 @@ def run_check(root: Path, cache: Path) -> tuple[float, int, str]:
         env=environment,
     )
     seconds = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     if done.returncode != 0:
         print(done.stdout[-2000:], done.stderr[-2000:], file=sys.stderr)
     lines = (done.stdout + done.stderr).strip().splitlines()
-    return seconds, done.returncode, lines[-1] if lines else ""
+    return seconds, cpu, done.returncode, lines[-1] if lines else ""
 
 
 def main() -> None:
@@ -154,15 +160,21 @@ def main() -> None:
     args = parser.parse_args()
     sizes = [tuple(int(n) for n in s.split(":")) for s in args.sizes.split(",")]
     print(f"machine: {platform.platform()}, CPython {platform.python_version()}")
-    print(f"{'terms':>7} {'entities':>8} {'MB':>5} {'cold s':>7} {'warm s':>7}  output")
+    print(
+        f"{'terms':>7} {'entities':>8} {'MB':>5} {'cold s':>7} {'cpu':>6} {'warm s':>7} "
+        f"{'cpu':>6}  output"
+    )
     with tempfile.TemporaryDirectory() as folder:
         for terms, entities in sizes:
             root = write_project(Path(folder) / f"p{terms}", terms, entities)
             cache = Path(folder) / f"cache{terms}"
             megabytes = sum(f.stat().st_size for f in root.rglob("*.yml")) / 1e6
-            cold, _, _ = run_check(root, cache)
-            warm, _, said = run_check(root, cache)
-            print(f"{terms:>7} {entities:>8} {megabytes:>5.1f} {cold:>7.2f} {warm:>7.2f}  {said}")
+            cold, cold_cpu, _, _ = run_check(root, cache)
+            warm, warm_cpu, _, said = run_check(root, cache)
+            print(
+                f"{terms:>7} {entities:>8} {megabytes:>5.1f} {cold:>7.2f} {cold_cpu:>6.2f} "
+                f"{warm:>7.2f} {warm_cpu:>6.2f}  {said}"
+            )
         if args.profile:
             from semantic.project import Project
 

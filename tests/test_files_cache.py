@@ -116,6 +116,7 @@ def test_a_cache_folder_that_is_a_file_is_only_slower(folder: Path, tmp_path: Pa
 def test_read_file_gives_the_same_document_from_the_cache(
     folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(read, "FAST", False)  # trees are kept when ruamel reads the file
     file = tmp_path / "g.yml"
     file.write_text(GLOSSARY)
     first, problems = read_file(file, GlossaryFile, "g.yml")
@@ -135,7 +136,11 @@ def test_read_file_gives_the_same_document_from_the_cache(
     assert again.span(("terms", "order_day"), value=True).line == 7
 
 
-def test_a_changed_file_is_read_again_with_its_problems(folder: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("fast", [True, False])
+def test_a_changed_file_is_read_again_with_its_problems(
+    folder: Path, tmp_path: Path, fast: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(read, "FAST", fast)
     file = tmp_path / "g.yml"
     file.write_text(GLOSSARY)
     read_file(file, GlossaryFile, "g.yml")
@@ -152,6 +157,21 @@ def test_a_changed_file_is_read_again_with_its_problems(folder: Path, tmp_path: 
     for _ in range(2):
         _, problems = read_file(file, GlossaryFile, "g.yml")
         assert [p.code for p in problems] == ["SEM101"]
+
+
+def test_a_tree_libyaml_read_is_not_kept(folder: Path, tmp_path: Path) -> None:
+    """libyaml reads a file about as fast as a kept tree is unpickled: its trees are not
+    kept; a file only ruamel can read (here a merge key) is."""
+    file = tmp_path / "g.yml"
+    file.write_text(GLOSSARY)
+    doc, problems = read_file(file, GlossaryFile, "g.yml")
+    assert doc is not None and problems == [] and slots(folder) == []
+    merged = tmp_path / "merged.yml"
+    merged.write_text(
+        GLOSSARY + "  other: &o {label: {en: Other}, concept: {}}\n  more:\n    <<: *o\n"
+    )
+    read_file(merged, GlossaryFile, "merged.yml")
+    assert len(slots(folder)) == (1 if read.fastyaml.AVAILABLE else 2)
 
 
 def test_the_cache_folder_is_the_users(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

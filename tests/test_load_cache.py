@@ -133,3 +133,27 @@ def test_a_slot_others_may_write_is_not_used(project: Path, builds: Builds, tmp_
     assert not slot.stat().st_mode & stat.S_IWOTH
     Project.inspect(project)
     assert builds.calls == 2
+
+
+def test_each_file_is_read_once_when_the_load_is_built(
+    project: Path, builds: Builds, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bytes hashed for the key are the bytes parsed: a load that is built (nothing kept,
+    or a file changed) opens each project file once."""
+    opened: list[str] = []
+    real_open = os.open
+
+    def counting_open(path: Any, *args: Any, **kwargs: Any) -> int:
+        if str(path).endswith((".yml", ".yaml")):
+            opened.append(os.path.relpath(path, project))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", counting_open)
+    Project.inspect(project)  # nothing kept
+    assert opened and len(opened) == len(set(opened)), sorted(opened)
+    assert "semantic.yml" in opened and "glossary/extra.yml" in opened
+    opened.clear()
+    extra = project / "glossary" / "extra.yml"
+    extra.write_text(EXTRA.replace("Order ratio", "Orders ratio"), encoding="utf-8")
+    Project.inspect(project)  # kept, but a file changed
+    assert builds.calls == 2 and len(opened) == len(set(opened)), sorted(opened)

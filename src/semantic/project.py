@@ -39,11 +39,16 @@ from semantic.engines.connect import check_engines, open_engine
 from semantic.engines.datagen import ensure_tpch
 from semantic.engines.integrity import KeyMeasure, check_keys, key_diagnostics
 from semantic.errors import Diagnostic, SemanticError, Span, error, suggest
-from semantic.files.loadcache import keep_load, kept_load, load_key, paused_gc
-from semantic.files.read import Document, read_file
+from semantic.files.loadcache import (
+    config_key,
+    file_content,
+    files_key,
+    keep_load,
+    kept_load,
+    paused_gc,
+)
 from semantic.files.root import CONFIG_FILE, find_root
-from semantic.files.schema import GlossaryFile, ModelFile, PolicyFile, ProjectFile
-from semantic.model import Model, build_model
+from semantic.model.types import Model
 
 if TYPE_CHECKING:
     # DuckDB and Arrow are imported by the methods that run queries, so that loading a
@@ -52,6 +57,8 @@ if TYPE_CHECKING:
 
     from semantic.compiler.translate import Translation
     from semantic.engines.duckdb import DuckDBEngine
+    from semantic.files.read import Document
+    from semantic.files.schema import GlossaryFile, ModelFile, PolicyFile, ProjectFile
 
 #: the caller's attributes as a parse is kept by (see `Project.parse`)
 Caller = tuple[tuple[str, str], ...]
@@ -90,14 +97,44 @@ class Project:
     def inspect(cls, path: str | Path = ".") -> tuple[Project | None, list[Diagnostic]]:
         """Load what can be loaded and return every diagnostic (for `semantic check`).
 
-        What the model and glossary files load to is kept between runs while no file
-        changed (`semantic.files.loadcache`); semantic.yml is read and checked each time."""
+        What the project's files load to is kept between runs while no file changed
+        (`semantic.files.loadcache`): then no file is parsed."""
         with paused_gc():
             return cls._inspect(find_root(Path(path)))
 
     @classmethod
     def _inspect(cls, root: Path) -> tuple[Project | None, list[Diagnostic]]:
-        config_doc, diagnostics = read_file(root / CONFIG_FILE, ProjectFile, CONFIG_FILE)
+        config_bytes = file_content(root / CONFIG_FILE)
+        key = config_key(root, config_bytes)
+        contents: dict[Path, bytes | str] = {}
+
+        def unchanged(kept_files: object) -> bool:
+            """Whether the model and glossary files are those the kept load was made of
+            (read here once: a load that is not kept parses these very bytes)."""
+            names, policies, digest = cast(tuple[tuple[str, str], str, str], kept_files)
+            listed = [*(f for _, fs in _listed(root, names) for f in fs), root / policies]
+            contents.update((f, file_content(f)) for f in listed)
+            return files_key(contents) == digest
+
+        kept = kept_load(root, key, unchanged)
+        if isinstance(kept, tuple) and len(kept) == 3 and isinstance(kept[2], Model):
+            config, diagnostics, model = cast("tuple[ProjectFile, list[Diagnostic], Model]", kept)
+            if known_time_zone(config.time_zone):  # the system's zones may have changed
+                warnings = [d for d in diagnostics if d.severity == "warning"]
+                return cls(root, config, model, warnings), list(diagnostics)
+        return cls._load(root, key, config_bytes, contents)
+
+    @classmethod
+    def _load(
+        cls, root: Path, key: str, config_bytes: bytes | str, contents: dict[Path, bytes | str]
+    ) -> tuple[Project | None, list[Diagnostic]]:
+        """Read, check and build the project (`contents`: the files already read), and keep
+        what it loads to when it has no error."""
+        from semantic.files.read import read_file
+        from semantic.files.schema import ProjectFile
+
+        data = config_bytes if isinstance(config_bytes, bytes) else None
+        config_doc, diagnostics = read_file(root / CONFIG_FILE, ProjectFile, CONFIG_FILE, data)
         if config_doc is None:
             return None, diagnostics
         config = config_doc.data
@@ -118,24 +155,20 @@ class Project:
                     or "give an IANA time zone name such as UTC or Europe/Paris",
                 )
             )
-        folders = [
-            (folder, sorted((root / folder).glob("*.yml")) + sorted((root / folder).glob("*.yaml")))
-            for folder in (config.models, config.glossary)
-        ]
+        names = (config.models, config.glossary)
+        folders = _listed(root, names)
         # the policy file is read with the model (its roles are checked against it)
-        read = [root / CONFIG_FILE, *(f for _, files in folders for f in files)]
-        read.append(root / config.policies)
-        key = load_key(root, read)
-        kept = kept_load(root, key)
-        if isinstance(kept, tuple) and len(kept) == 2 and isinstance(kept[0], Model):
-            model, found = cast(tuple[Model, list[Diagnostic]], kept)
-        else:
-            model, found = _build(root, config_doc, folders, diagnostics)
-            clean = not any(d.severity == "error" for d in (*diagnostics, *found))
-            # kept only if no file changed while it was read (the key is of what was read)
-            if clean and load_key(root, read) == key:
-                keep_load(root, key, (model, found))
+        listed = [*(f for _, files in folders for f in files), root / config.policies]
+        for file in listed:
+            if file not in contents:
+                contents[file] = file_content(file)
+        read = {f: contents[f] for f in listed}
+        model, found = _build(root, config_doc, folders, diagnostics, read)
         diagnostics += found
+        if not any(d.severity == "error" for d in diagnostics):
+            # the key is of the very bytes parsed: a file changed meanwhile is seen next time
+            kept_files = (names, config.policies, files_key(read))
+            keep_load(root, key, kept_files, (config, diagnostics, model))
         project = cls(root, config, model, [d for d in diagnostics if d.severity == "warning"])
         return project, diagnostics
 
@@ -538,20 +571,48 @@ def _broken_key(model: Model, measure: KeyMeasure) -> Diagnostic:
     )
 
 
+def build_model(
+    config: ProjectFile,
+    models: Sequence[Document[ModelFile]],
+    glossaries: Sequence[Document[GlossaryFile]],
+    *,
+    complete: bool = True,
+    policy: Document[PolicyFile] | None = None,
+) -> tuple[Model, list[Diagnostic]]:
+    """`semantic.model.build_model`, imported only when a project is built: a kept load
+    (`files.loadcache`) needs neither the file schemas nor the steps of the build."""
+    from semantic.model.build import build_model as build
+
+    return build(config, models, glossaries, complete=complete, policy=policy)
+
+
+def _listed(root: Path, names: Sequence[str]) -> list[tuple[str, list[Path]]]:
+    """The YAML files of each folder named (models, then glossary), in the order read."""
+    return [
+        (folder, sorted((root / folder).glob("*.yml")) + sorted((root / folder).glob("*.yaml")))
+        for folder in names
+    ]
+
+
 def _build(
     root: Path,
     config_doc: Document[ProjectFile],
     folders: Sequence[tuple[str, list[Path]]],
     before: list[Diagnostic],
+    contents: Mapping[Path, bytes | str],
 ) -> tuple[Model, list[Diagnostic]]:
-    """The model of the files of `folders` (models, then glossary) and the diagnostics of
-    reading and building them; `before` are semantic.yml's own."""
+    """The model of the files of `folders` (models, then glossary; `contents`: what each
+    holds, as read for the key) and the diagnostics of reading and building them; `before`
+    are semantic.yml's own."""
+    from semantic.files.read import read_file
+    from semantic.files.schema import GlossaryFile, ModelFile
+
     config = config_doc.data
     diagnostics: list[Diagnostic] = []
     models: list[Document[ModelFile]] = []
     glossaries: list[Document[GlossaryFile]] = []
     schemas: tuple[type[Any], ...] = (ModelFile, GlossaryFile)
-    buckets = (cast(list[Document[Any]], models), cast(list[Document[Any]], glossaries))
+    buckets = (cast("list[Document[Any]]", models), cast("list[Document[Any]]", glossaries))
     for (folder, files), schema, bucket in zip(folders, schemas, buckets, strict=True):
         if not files:
             diagnostics.append(
@@ -563,12 +624,14 @@ def _build(
                 )
             )
         for file in files:
-            doc, problems = read_file(file, schema, str(file.relative_to(root)))
+            content = contents.get(file)
+            data = content if isinstance(content, bytes) else None
+            doc, problems = read_file(file, schema, str(file.relative_to(root)), data)
             diagnostics += problems
             if doc is not None:
                 bucket.append(doc)
     complete = not any(d.code in ("SEM101", "SEM102") for d in (*before, *diagnostics))
-    policy, problems = _read_policy(root, config_doc)
+    policy, problems = _read_policy(root, config_doc, contents)
     diagnostics += problems
     model, problems = build_model(config, models, glossaries, complete=complete, policy=policy)
     diagnostics += problems
@@ -578,11 +641,14 @@ def _build(
 
 
 def _read_policy(
-    root: Path, config_doc: Document[ProjectFile]
+    root: Path, config_doc: Document[ProjectFile], contents: Mapping[Path, bytes | str]
 ) -> tuple[Document[PolicyFile] | None, list[Diagnostic]]:
     """The policy file of semantic.yml's `policies:` (policies.yml by default), or None
     when there is none: a missing default file means no roles; a missing file that
-    semantic.yml names is SEM105."""
+    semantic.yml names is SEM105 (`contents`: the file as read for the load's key)."""
+    from semantic.files.read import read_file
+    from semantic.files.schema import PolicyFile
+
     name = config_doc.data.policies
     path = root / name
     if not path.exists():
@@ -596,7 +662,8 @@ def _read_policy(
                 "create it (see docs/governance.md) or fix `policies:` in semantic.yml",
             )
         ]
-    return read_file(path, PolicyFile, name)
+    content = contents.get(path)
+    return read_file(path, PolicyFile, name, content if isinstance(content, bytes) else None)
 
 
 def _check_metric_paths(model: Model) -> list[Diagnostic]:

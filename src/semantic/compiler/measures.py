@@ -11,8 +11,8 @@ from semantic.compiler.periods import RANK, aligned, earlier, steps_fit, truncat
 from semantic.compiler.plannodes import OverTime
 from semantic.compiler.refs import BusinessQuery, find_refs, make_ref, ref_of
 from semantic.errors import Span, error
-from semantic.files.schema import WindowSpec
 from semantic.model import Model, Term
+from semantic.model.types import Window
 
 
 class Measures:
@@ -215,7 +215,7 @@ def _period_value(term: Term) -> str | None:
     return window.value_of_period if window is not None and window.rolling else None
 
 
-def _window_words(window: WindowSpec) -> str:
+def _window_words(window: Window) -> str:
     """`3 month(s)`, `the year to date`: a window's length in words."""
     if window.to_date:
         return f"the {window.to_date.replace('_', ' ')} to date"

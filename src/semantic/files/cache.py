@@ -112,6 +112,14 @@ def _write(slot: Path, digest: str, tree: object) -> None:
     """Keep `tree` in `slot`, replacing it in one step (another process may be reading)."""
     try:
         data = pickle.dumps(tree, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:  # a tree that cannot be pickled: scanned again next time
+        return
+    _write_bytes(slot, digest, data)
+
+
+def _write_bytes(slot: Path, digest: str, data: bytes) -> None:
+    """Write `data` (pickles) after the header `digest` into `slot`, in one step."""
+    try:
         slot.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         handle, temporary = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=slot.parent)
         try:
@@ -121,5 +129,5 @@ def _write(slot: Path, digest: str, tree: object) -> None:
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise
-    except Exception:  # a read-only cache, a full disk, a tree that cannot be pickled
+    except Exception:  # a read-only cache, a full disk
         pass  # scanned again next time

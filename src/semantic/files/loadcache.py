@@ -8,12 +8,16 @@ of the load) in one slot per project folder, under `projects/` in the cache fold
 `semantic.files.cache`, with the same rules: a slot is read only when the current user owns
 it and no one else may write it, and a slot that cannot be read only means building again.
 
-A slot is used only when its key is `load_key` of the files as they are now: a hash of the
-project folder's path, of the name and bytes of every file read (semantic.yml, the model
-and glossary files), of semantic's own code (every module of the package), of the versions
-of the libraries whose objects the model holds (sqlglot, pydantic, ruamel.yaml) and of
-Python's version. So any file changed, added or removed, and any other version of the code,
-builds again. A load that found an error is never kept.
+A slot is used only when its key is the project's as it is now. The key has two parts,
+so that an unchanged project is recognised without reading semantic.yml as YAML (no YAML
+reader is then loaded, and no schema of pydantic built): `config_key`, a hash of the project
+folder's path, of semantic.yml's bytes, of semantic's own code (every module of the
+package), of the versions of the libraries the model is made with (sqlglot, pydantic, the
+YAML readers) and of Python's version, heads the slot; then `files_key`, a hash of the name and
+bytes of every model and glossary file, is checked against the files the folders named in
+that semantic.yml hold now (the slot keeps the folders' names). So any file changed, added
+or removed, and any other version of the code, builds again. A load that found an error is
+never kept. Each file is read once: the bytes hashed are the bytes then parsed.
 
 >>> import tempfile, os
 >>> before = os.environ.get("SEMANTIC_CACHE_DIR")
@@ -21,15 +25,16 @@ builds again. A load that found an error is never kept.
 >>> project = Path(tempfile.mkdtemp())
 >>> (project / "a.yml").write_text("a: 1")
 4
->>> key = load_key(project, [project / "a.yml"])
->>> kept_load(project, key) is None
+>>> key = config_key(project, b"name: x")
+>>> files = lambda: files_key({project / "a.yml": file_content(project / "a.yml")})
+>>> kept_load(project, key, lambda kept_files: kept_files == files()) is None
 True
->>> keep_load(project, key, ("model", []))
->>> kept_load(project, key)
+>>> keep_load(project, key, files(), ("model", []))
+>>> kept_load(project, key, lambda kept_files: kept_files == files())
 ('model', [])
 >>> (project / "a.yml").write_text("a: 2")
 4
->>> kept_load(project, load_key(project, [project / "a.yml"])) is None
+>>> kept_load(project, key, lambda kept_files: kept_files == files()) is None
 True
 >>> os.environ["SEMANTIC_CACHE_DIR"] = before or ""
 """
@@ -39,76 +44,123 @@ from __future__ import annotations
 import gc
 import hashlib
 import os
+import pickle
 import stat
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from functools import cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from semantic.files.cache import _read, _write, cache_dir
+from semantic.files.cache import _trusted, _write_bytes, cache_dir
 
 #: changes when what a slot holds changes
-_VERSION = 1
-#: the libraries whose objects a loaded model holds (a pickle refers to their classes)
-_LIBRARIES = ("sqlglot", "pydantic", "pydantic-core", "ruamel.yaml")
+_VERSION = 2
+#: the libraries whose objects a loaded model holds (a pickle refers to their classes), and
+#: the YAML readers (what the model is made of)
+_LIBRARIES = ("sqlglot", "pydantic", "pydantic-core", "ruamel.yaml", "PyYAML")
 
 
-def load_key(root: Path, files: Sequence[Path]) -> str:
-    """The key of a load of the project at `root` from `files` (in the order they are read):
-    see the module's doc. A file that cannot be read counts as its error's text."""
+def config_key(root: Path, config: bytes | str) -> str:
+    """The first part of the key of a load of the project at `root` whose semantic.yml is
+    `config` (`file_content`): see the module's doc."""
+    data = config if isinstance(config, bytes) else config.encode()
     digest = hashlib.sha256(f"{_VERSION}\0{_code_version()}\0{root.resolve()}\0".encode())
-    for file in files:
-        data = _content(file)
+    digest.update(data)
+    return digest.hexdigest()
+
+
+def files_key(contents: Mapping[Path, bytes | str]) -> object:
+    """The second part: the name and content (`file_content`) of each model and glossary
+    file, in the order they are read."""
+    digest = hashlib.sha256()
+    for file, content in contents.items():
+        data = content if isinstance(content, bytes) else content.encode()
         digest.update(f"\0{file}\0{len(data)}\0".encode())
         digest.update(data)
     return digest.hexdigest()
 
 
-def _content(file: Path) -> bytes:
+def file_content(file: Path) -> bytes | str:
     """The bytes of a regular file; for anything else (a directory, a named pipe, a file
     that cannot be opened), what it is, as `semantic.files.read.read_text` tells it: never
     opened for reading, so that a FIFO cannot block."""
     try:
         handle = os.open(file, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as exc:
-        return f"\0cannot be opened: {exc.errno}".encode()
+        return f"\0cannot be opened: {exc.errno}"
     kind = os.fstat(handle).st_mode
     if not stat.S_ISREG(kind):
         os.close(handle)
-        return f"\0not a regular file: {stat.S_IFMT(kind)}".encode()
+        return f"\0not a regular file: {stat.S_IFMT(kind)}"
     with os.fdopen(handle, "rb") as stream:
         return stream.read()
 
 
-def kept_load(root: Path, key: str) -> object | None:
-    """What `keep_load` kept for the project at `root` under `key`; None when nothing was,
-    or when the slot was made from other files or cannot be trusted or read."""
+def kept_load(root: Path, key: str, unchanged: Callable[[object], bool]) -> object | None:
+    """What `keep_load` kept for the project at `root` under `key`, if `unchanged(files)`
+    says the files it was made from are still those (`files` as given to `keep_load`);
+    None when nothing was kept, the slot was made from other files, or it cannot be trusted
+    or read. What the files were is read first, the load only if they are unchanged."""
     slot = _slot(root)
-    kept = _read(slot, key) if slot is not None else None
-    return kept[0] if kept is not None else None
+    if slot is None:
+        return None
+    try:
+        with slot.open("rb") as stream:
+            if not _trusted(os.fstat(stream.fileno())):
+                return None
+            if stream.read(len(key) + 1) != f"{key}\n".encode():
+                return None
+            if not unchanged(pickle.load(stream)):
+                return None
+            return pickle.load(stream)
+    except Exception:  # missing, unreadable or damaged: built again and overwritten
+        return None
 
 
-def keep_load(root: Path, key: str, value: object) -> None:
-    """Keep `value` as what the project at `root` loads to under `key` (one slot a project:
-    it replaces what was kept before)."""
+def keep_load(root: Path, key: str, files: object, value: object) -> None:
+    """Keep `value` as what the project at `root` loads to under `key` while its files are
+    `files` (one slot a project: it replaces what was kept before)."""
     slot = _slot(root)
-    if slot is not None:
-        _write(slot, key, value)
+    if slot is None:
+        return
+    try:
+        data = pickle.dumps(files, protocol=pickle.HIGHEST_PROTOCOL) + pickle.dumps(
+            value, protocol=pickle.HIGHEST_PROTOCOL
+        )
+    except Exception:  # something that cannot be pickled: built again next time
+        return
+    _write_bytes(slot, key, data)
+
+
+#: how many loads `paused_gc` has seen in this process
+_loads = [0]
 
 
 @contextmanager
 def paused_gc() -> Iterator[None]:
     """No cyclic garbage collection inside: loading a large project makes millions of
     objects that all live on, and each full collection walks every one of them, so that the
-    collections took two thirds of loading 10,000 terms (the load makes little cyclic
-    garbage; whatever it makes is collected once it is over)."""
+    collections took two thirds of loading 10,000 terms.
+
+    The load makes almost no cyclic garbage (20 objects for 10,000 terms), so the first load
+    of a process (a command's one load) ends by freezing what it made (`gc.freeze`: later
+    collections skip it) instead of a full collection that would walk it all to free
+    nothing (0.3 to 1 s at 10,000 terms, on the way out). A later load in the same process
+    (a server, the tests) unfreezes instead and leaves collections to Python, as before:
+    frozen objects are freed when no longer referenced, but cycles among them (sqlglot
+    trees point to their parents) only by a collection of unfrozen objects."""
     enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
+        _loads[0] += 1
+        if _loads[0] == 1:
+            gc.freeze()
+        else:
+            gc.unfreeze()
         if enabled:
             gc.enable()
 

@@ -13,7 +13,6 @@ m.yml:3:5: SEM102 unknown key 'colums' in entities.t
 
 from __future__ import annotations
 
-import copyreg
 import errno
 import hashlib
 import os
@@ -23,21 +22,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import pydantic
-import ruamel.yaml
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.composer import Composer, ComposerError
-from ruamel.yaml.constructor import ConstructorError, RoundTripConstructor
-from ruamel.yaml.error import MarkedYAMLError
-from ruamel.yaml.reader import ReaderError
-from ruamel.yaml.timestamp import TimeStamp
 
 from semantic.errors import Diagnostic, Span, suggest
+from semantic.files import fastyaml
 from semantic.files.cache import cached_tree
+from semantic.files.fastyaml import MarkedMap, MarkedSeq
 from semantic.files.schema import GlossaryFile, ModelFile, ProjectFile
+
+if TYPE_CHECKING:
+    from ruamel.yaml import YAML
 
 __all__ = ["Document", "GlossaryFile", "ModelFile", "ProjectFile", "read_file", "read_text"]
 
@@ -46,15 +42,14 @@ __all__ = ["Document", "GlossaryFile", "ModelFile", "ProjectFile", "read_file", 
 MAX_DEPTH = 100
 #: how many values aliases (`*name`) may add to a file, beyond those written out
 MAX_ALIAS_EXPANSION = 100_000
-#: the explicit tags a file may use: YAML's core schema (`!!str 5` keeps 5 a string)
-CORE_TAGS = frozenset(
-    f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null", "map", "seq")
-)
 #: how many schema problems of one file are reported (a file of 20,000 broken terms is
 #: one mistake repeated, and each message costs a "did you mean" search)
 MAX_PROBLEMS = 200
 #: how much of a key or value a message quotes
 QUOTED = 60
+#: whether files are read with libyaml when it can promise ruamel's reading
+#: (`semantic.files.fastyaml`); tests turn it off to compare both readers
+FAST = True
 
 S = TypeVar("S", bound=pydantic.BaseModel)
 Path_ = tuple[str | int, ...]
@@ -66,6 +61,8 @@ class Document(Generic[S]):
 
     name: str
     data: S
+    #: the data as read, with positions: `fastyaml.MarkedMap`s and `MarkedSeq`s, or
+    #: ruamel's `CommentedMap`s and `CommentedSeq`s when ruamel read the file
     tree: Any
 
     def span(self, path: Path_, *, value: bool = False) -> Span:
@@ -75,17 +72,15 @@ class Document(Generic[S]):
 
 
 def locate(tree: Any, path: Path_, *, value: bool = False) -> tuple[int, int]:
-    """1-based (line, col) of the node at `path` in a ruamel tree, or of its nearest parent."""
+    """1-based (line, col) of the node at `path` in a tree, or of its nearest parent."""
     node = tree
-    lc = getattr(tree, "lc", None)
-    line, col = ((lc.line or 0) + 1, (lc.col or 0) + 1) if lc is not None else (1, 1)
+    line, col = _start(tree)
     for i, key in enumerate(path):
         last = i == len(path) - 1
-        if isinstance(node, CommentedMap) and key in node:
-            written = _written_in(node, key)  # a key merged in with `<<:` is written elsewhere
-            ln, cl = written.lc.value(key) if (last and value) else written.lc.key(key)
-        elif isinstance(node, CommentedSeq) and isinstance(key, int) and 0 <= key < len(node):
-            ln, cl = node.lc.item(key)
+        if isinstance(node, dict) and key in node:
+            ln, cl = _value_mark(node, key) if (last and value) else _key_mark(node, key)
+        elif isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):
+            ln, cl = _item_mark(node, key)
         else:
             break
         line, col = ln + 1, cl + 1
@@ -93,114 +88,107 @@ def locate(tree: Any, path: Path_, *, value: bool = False) -> tuple[int, int]:
     return line, col
 
 
-def _written_in(node: CommentedMap, key: Any) -> CommentedMap:
-    """The mapping where `key` of `node` is written: `node`, or a mapping merged into it."""
+def _start(tree: Any) -> tuple[int, int]:
+    """1-based (line, col) where a mapping or list of a tree starts; (1, 1) for a scalar."""
+    if isinstance(tree, (MarkedMap, MarkedSeq)):
+        return tree.line + 1, tree.col + 1
+    lc = getattr(tree, "lc", None)
+    return ((lc.line or 0) + 1, (lc.col or 0) + 1) if lc is not None else (1, 1)
+
+
+def _key_mark(node: Any, key: Any) -> tuple[int, int]:
+    """0-based (line, col) of `key` of the mapping `node`."""
+    if isinstance(node, MarkedMap):
+        line, col, _, _ = node.marks[key]
+        return line, col
+    return tuple(_written_in(node, key).lc.key(key))  # type: ignore[return-value]
+
+
+def _value_mark(node: Any, key: Any) -> tuple[int, int]:
+    """0-based (line, col) of the value of `key` of the mapping `node`."""
+    if isinstance(node, MarkedMap):
+        _, _, line, col = node.marks[key]
+        return line, col
+    return tuple(_written_in(node, key).lc.value(key))  # type: ignore[return-value]
+
+
+def _item_mark(node: Any, index: int) -> tuple[int, int]:
+    """0-based (line, col) of item `index` of the list `node`."""
+    if isinstance(node, MarkedSeq):
+        return node.marks[index]
+    return tuple(node.lc.item(index))  # type: ignore[return-value]
+
+
+def _written_in(node: Any, key: Any) -> Any:
+    """The ruamel mapping where `key` of `node` is written: `node`, or a mapping merged
+    into it with `<<:` (the libyaml reader leaves merges to ruamel)."""
     if key in node.lc.data:
         return node
     for source in getattr(node, "merge", ()):
         if isinstance(source, tuple):  # ruamel before 0.19: (position, mapping)
             source = source[-1]
-        if isinstance(source, CommentedMap) and key in source:
+        if isinstance(source, dict) and key in source:
             return _written_in(source, key)
     return node
 
 
-class _Composer(Composer):
-    """Refuses tags outside YAML's core schema (`!!python/object`, `!custom`, `!!binary`):
-    nothing in a project file needs them, and they would be silently read as plain data."""
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        event = self.parser.peek_event()
-        tag = getattr(event, "tag", None)
-        if tag is not None and tag != "!" and str(tag) not in CORE_TAGS:
-            raise ComposerError(
-                None, None, f"the tag {_short_tag(str(tag))} is not allowed", event.start_mark
-            )
-        return super().compose_node(parent, index)
-
-
-def _short_tag(tag: str) -> str:
-    return "!!" + tag.removeprefix("tag:yaml.org,2002:") if tag.startswith("tag:") else tag
-
-
-class _Constructor(RoundTripConstructor):
-    """A value Python cannot build (an integer of 5,000 digits, the date 2024-13-45) is a
-    YAML error at that value, not a crash."""
-
-    def construct_object(self, node: Any, deep: bool = False) -> Any:
-        try:
-            return super().construct_object(node, deep=deep)
-        except (ValueError, OverflowError, TypeError) as exc:
-            raise ConstructorError(
-                None, None, f"cannot read the value: {_quoted(str(exc))}", node.start_mark
-            ) from None
-
-
-def _timestamp(fields: tuple[Any, ...], written: dict[str, Any]) -> TimeStamp:
-    stamp = TimeStamp(*fields)
-    stamp._yaml.update(written)
-    return stamp
-
-
-def _reduce_timestamp(stamp: TimeStamp) -> tuple[Any, tuple[Any, ...]]:
-    """ruamel's TimeStamp keeps how it was written (the `T`, the zone as typed) in `_yaml`,
-    which the pickle of its base class, datetime, drops: a tree kept between runs
-    (`files.cache`) would no longer dump as it was written. (ruamel's own `__deepcopy__`
-    drops the zone and the microseconds: trees are never deep-copied here.)"""
-    fields = (
-        stamp.year,
-        stamp.month,
-        stamp.day,
-        stamp.hour,
-        stamp.minute,
-        stamp.second,
-        stamp.microsecond,
-        stamp.tzinfo,
-    )
-    return _timestamp, (fields, dict(getattr(stamp, "_yaml", {})))
-
-
-copyreg.pickle(TimeStamp, _reduce_timestamp)
-
-
 def _yaml() -> YAML:
-    yaml = YAML(typ="rt")
-    yaml.allow_duplicate_keys = False
-    yaml.max_depth = MAX_DEPTH
-    yaml.Composer = _Composer
-    yaml.Constructor = _Constructor
-    return yaml
+    """ruamel's round-trip loader with the limits of project files (imported only when a
+    file needs it)."""
+    from semantic.files.roundtrip import round_trip_yaml
+
+    return round_trip_yaml()
 
 
 @cache
 def _tree_maker() -> str:
-    """What the trees `_yaml` makes depend on, for `cached_tree`: ruamel.yaml's version and
-    this module's code (its composer, constructor and limits)."""
-    code = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
-    return f"ruamel.yaml {ruamel.yaml.__version__} read.py {code}"
+    """What the trees `_scan` makes depend on, for `cached_tree`: ruamel.yaml's version and
+    the code of this module and of `roundtrip` (its composer, constructor and limits)."""
+    from importlib.metadata import version
+
+    here = Path(__file__).parent
+    code = hashlib.sha256()
+    for module in ("read.py", "roundtrip.py"):
+        code.update((here / module).read_bytes())
+    return f"ruamel.yaml {version('ruamel.yaml')} {code.hexdigest()}"
 
 
 def _scan(text: str) -> Any:
-    """The ruamel tree of `text` (keys and values with their positions)."""
+    """ruamel's tree of `text` (keys and values with their positions, and comments)."""
     return _yaml().load(text)
 
 
-def read_text(path: Path, name: str) -> tuple[str | None, list[Diagnostic]]:
-    """The text of a project file, or why it cannot be read: a broken link, a link loop, no
-    permission, not UTF-8 (with the line and column of the first bad byte), or not a regular
-    file (a directory, a named pipe: skipped with a warning, never opened for reading, so a
-    FIFO cannot block)."""
-    try:
-        # O_NONBLOCK: opening a FIFO must not wait for a writer; fstat then tells what it is
-        handle = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except OSError as exc:
-        return None, [_open_problem(path, name, exc)]
-    kind = os.fstat(handle).st_mode
-    if not stat.S_ISREG(kind):
-        os.close(handle)
-        return None, [_not_regular(name, kind)]
-    with os.fdopen(handle, "rb") as stream:
-        data = stream.read()
+def _tree(path: Path, text: str) -> Any:
+    """The tree of the file at `path` whose text is `text`: libyaml's when it can promise
+    ruamel's reading (not kept: reading it again is about as fast as unpickling it, and
+    writing it would cost more), else ruamel's, kept between runs (`files.cache`)."""
+    if FAST:
+        try:
+            return fastyaml.compose(text)
+        except fastyaml.Unusual:
+            pass
+    return cached_tree(path, text, _tree_maker(), _scan)
+
+
+def read_text(
+    path: Path, name: str, data: bytes | None = None
+) -> tuple[str | None, list[Diagnostic]]:
+    """The text of a project file (of its bytes `data` when they were read already), or why
+    it cannot be read: a broken link, a link loop, no permission, not UTF-8 (with the line
+    and column of the first bad byte), or not a regular file (a directory, a named pipe:
+    skipped with a warning, never opened for reading, so a FIFO cannot block)."""
+    if data is None:
+        try:
+            # O_NONBLOCK: opening a FIFO must not wait for a writer; fstat then tells what it is
+            handle = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        except OSError as exc:
+            return None, [_open_problem(path, name, exc)]
+        kind = os.fstat(handle).st_mode
+        if not stat.S_ISREG(kind):
+            os.close(handle)
+            return None, [_not_regular(name, kind)]
+        with os.fdopen(handle, "rb") as stream:
+            data = stream.read()
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return None, [
             Diagnostic("SEM101", "the file is UTF-16, not UTF-8", Span(name), "save it as UTF-8")
@@ -256,62 +244,28 @@ def _not_regular(name: str, mode: int) -> Diagnostic:
 
 
 def read_file(
-    path: Path, schema: type[S], name: str
+    path: Path, schema: type[S], name: str, data: bytes | None = None
 ) -> tuple[Document[S] | None, list[Diagnostic]]:
-    """Parse and validate one YAML file; on failure return every problem with its position."""
-    text, problems = read_text(path, name)
+    """Parse and validate one YAML file (from its bytes `data` when they were read already);
+    on failure return every problem with its position."""
+    text, problems = read_text(path, name, data)
     if text is None:
         return None, problems
     deep = _flow_too_deep(text)
     if deep is not None:
         return None, [_too_deep(_span_at(text, deep, name))]
     try:
-        # the tree of an unchanged file is kept between runs (semantic.files.cache)
-        tree = cached_tree(path, text, _tree_maker(), _scan)
-    except ReaderError as exc:
-        # a character YAML does not allow (NUL, a control character): ruamel gives its index
-        character = exc.character if isinstance(exc.character, int) else 0
-        return None, [
-            Diagnostic(
-                "SEM101",
-                f"invalid YAML: the control character U+{character:04X} is not allowed",
-                _span_at(text, exc.position, name),
-                "remove it (is this a binary or damaged file?); write it as an escape such "
-                'as "\\t" inside double quotes if it is meant',
-            )
-        ]
+        tree = _tree(path, text)
     except RecursionError:  # a safety net: MAX_DEPTH stops the composer long before
         return None, [_too_deep(Span(name))]
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        span = Span(name, mark.line + 1, mark.column + 1) if mark else Span(name)
-        problem = " ".join(str(exc.problem or exc.context or "invalid YAML").split())
-        problem = problem.split(" with value ")[0]  # ruamel prints whole duplicated subtrees
-        if "maximum depth" in problem:
-            return None, [_too_deep(span)]
-        if "is not allowed" in problem and "tag" in problem:
-            return None, [
-                Diagnostic(
-                    "SEM110",
-                    problem,
-                    span,
-                    "remove the tag: project files hold plain strings, numbers, lists and mappings",
-                )
-            ]
-        hint = (
-            "each key may appear once in a mapping"
-            if "duplicate" in problem
-            else "quote the value to keep it a string, or correct it"
-            if problem.startswith("cannot read the value")
-            else "check indentation, colons and quotes near this place"
-        )
-        line = text.splitlines()[mark.line] if mark and mark.line < len(text.splitlines()) else ""
-        if re.fullmatch(r"\s*[\w-]+:\s+[^'\s\"][^#]*:\s*", line):
-            # `url: duckdb:`: YAML reads a value ending with a colon as a key
-            hint = "quote a value that ends with a colon: 'value:'" + (
-                " (the embedded engine's URL may be written duckdb)" if "duckdb:" in line else ""
-            )
-        return None, [Diagnostic("SEM101", f"invalid YAML: {_quoted(problem)}", span, hint)]
+    except Exception as exc:
+        from semantic.files.roundtrip import yaml_problem
+
+        problem = yaml_problem(exc, text, name)
+        if problem is None:
+            raise
+        deep = problem.code == "SEM108"
+        return None, [_too_deep(problem.span or Span(name)) if deep else problem]
     if tree is None:
         return None, [
             Diagnostic(
@@ -326,7 +280,7 @@ def read_file(
         if expansion is not None:
             return None, [expansion]
     try:
-        data = schema.model_validate(tree)
+        validated = schema.model_validate(tree)
     except pydantic.ValidationError as exc:
         errors = exc.errors()
         found = [_schema_diagnostic(err, tree, name, schema) for err in errors[:MAX_PROBLEMS]]
@@ -340,7 +294,7 @@ def read_file(
                 )
             )
         return None, found
-    return Document(name, data, tree), []
+    return Document(name, validated, tree), []
 
 
 def _span_at(text: str, index: int, name: str) -> Span:
@@ -410,7 +364,7 @@ def _alias_expansion(tree: Any, name: str) -> Diagnostic | None:
     while frames:
         node, children, total = frames[-1]
         for key, child in children:
-            if not isinstance(child, (CommentedMap, CommentedSeq)):
+            if not isinstance(child, (dict, list)):
                 total[0] += 1
                 written += 1
             elif id(child) in open_:
@@ -441,14 +395,11 @@ def _alias_expansion(tree: Any, name: str) -> Diagnostic | None:
 
 
 def _children(node: Any) -> Iterator[tuple[Any, Any]]:
-    return iter(node.items()) if isinstance(node, CommentedMap) else enumerate(node)
+    return iter(node.items()) if isinstance(node, dict) else enumerate(node)
 
 
 def _alias_problem(name: str, parent: Any, key: Any, message: str) -> Diagnostic:
-    if isinstance(parent, CommentedMap):
-        line, col = _written_in(parent, key).lc.value(key)
-    else:
-        line, col = parent.lc.item(key)
+    line, col = _value_mark(parent, key) if isinstance(parent, dict) else _item_mark(parent, key)
     return Diagnostic(
         "SEM108",
         message,
@@ -518,7 +469,7 @@ def _misplaced(tree: Any, loc: Path_) -> str | None:
     found = [key for key in wrong if key in entry]
     if not found:
         return None
-    line = tree.lc.key(loc[0])[0] + 1 if isinstance(tree, CommentedMap) else None
+    line = _key_mark(tree, loc[0])[0] + 1
     return (
         f"'{loc[1]}' has `{found[0]}:`, so it is {what}, but it sits under `{loc[0]}:`"
         + (f" (line {line})" if line else "")

@@ -21,6 +21,8 @@ from pydantic import (
     model_validator,
 )
 
+from semantic.files.levels import DEFAULT_LEVELS
+
 Id = Annotated[
     str,
     StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=128),
@@ -66,7 +68,6 @@ Confidentiality = Annotated[
     Field(description="A confidentiality level of the project's `confidentiality_levels`."),
 ]
 #: the levels of a project that does not name its own, from the least to the most secret
-DEFAULT_LEVELS: tuple[str, ...] = ("public", "internal", "confidential", "restricted")
 GRAINS: tuple[Grain, ...] = (
     "day",
     "week",
@@ -79,9 +80,11 @@ GRAINS: tuple[Grain, ...] = (
 
 
 class Strict(BaseModel):
-    """Base of every file schema: unknown keys are errors, objects are immutable."""
+    """Base of every file schema: unknown keys are errors, objects are immutable. A schema
+    is built when a file is first validated, not when this module is imported: a kept load
+    (`files.loadcache`) unpickles semantic.yml's object and never validates."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 # --- models/*.yml ---------------------------------------------------------------------------
@@ -261,6 +264,7 @@ class TermSpec(Strict):
     model_config = ConfigDict(
         extra="forbid",
         frozen=True,
+        defer_build=True,
         json_schema_extra={
             "oneOf": [
                 {"required": [m]}

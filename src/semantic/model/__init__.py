@@ -10,7 +10,8 @@ reference at once, each with its file:line:col. The rooms:
 - `names`: how names compare; `nodes`: small sqlglot node builders
 """
 
-from semantic.model.build import build_model
+from typing import TYPE_CHECKING, Any
+
 from semantic.model.types import (
     FILE_DIALECT,
     Cardinality,
@@ -25,6 +26,20 @@ from semantic.model.types import (
     SubjectArea,
     Term,
 )
+
+if TYPE_CHECKING:
+    from semantic.model.build import build_model
+
+
+def __getattr__(name: str) -> Any:
+    """`build_model`, imported when asked for: a model kept between runs is used without
+    the steps of the build (nor the file schemas and YAML readers they import)."""
+    if name == "build_model":
+        from semantic.model.build import build_model
+
+        return build_model
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "FILE_DIALECT",

@@ -8,10 +8,10 @@ from sqlglot import exp
 
 from semantic.errors import Span
 from semantic.files.read import Document
-from semantic.files.schema import GlossaryFile, TermSpec
+from semantic.files.schema import GlossaryFile, ShiftSpec, TermSpec, WindowSpec
 from semantic.model.draft import Draft
 from semantic.model.nodes import settle
-from semantic.model.types import Domain, Kind, Term
+from semantic.model.types import Domain, Kind, Shift, Term, Window
 
 _KIND_KEYS: tuple[Kind, ...] = ("dimension", "time_dimension", "metric", "segment", "concept")
 
@@ -102,8 +102,8 @@ def _read_term(
         grains=tuple(getattr(meaning, "grains", ()) or ()),
         filter=parsed_filter,
         fill_null=_fill_value(meaning, parsed),
-        window=getattr(meaning, "window", None),
-        shift=getattr(meaning, "shift", None),
+        window=_window(getattr(meaning, "window", None)),
+        shift=_shift(getattr(meaning, "shift", None)),
         hidden_labels={lang: tuple(v) for lang, v in spec.hidden_labels.items()},
         scope_note=dict(spec.scope_note),
         examples={lang: tuple(v) for lang, v in spec.examples.items()},
@@ -118,6 +118,18 @@ def _read_term(
         span=span,
         name_spans=_name_spans(doc, tid, spec),
     )
+
+
+def _window(spec: WindowSpec | None) -> Window | None:
+    """The model's record of a `window:` as validated."""
+    if spec is None:
+        return None
+    return Window(spec.time, spec.last, spec.grain, spec.to_date, spec.rolling, spec.period_value)
+
+
+def _shift(spec: ShiftSpec | None) -> Shift | None:
+    """The model's record of a `shift:` as validated."""
+    return None if spec is None else Shift(spec.time, spec.periods, spec.grain)
 
 
 def _name_spans(

@@ -12,7 +12,7 @@ from typing import Literal
 from sqlglot import exp
 
 from semantic.errors import Span
-from semantic.files.schema import DEFAULT_LEVELS, ShiftSpec, WindowSpec
+from semantic.files.levels import DEFAULT_LEVELS
 from semantic.model.policy import Policy
 
 Kind = Literal["dimension", "time_dimension", "metric", "segment", "concept"]
@@ -86,6 +86,36 @@ class Entity:
 
 
 @dataclass(frozen=True, slots=True)
+class Window:
+    """A metric summed over a time window ending at each period of the query (as written
+    under `window:`, see `files.schema.WindowSpec`): the `last` periods of `grain`, from the
+    start of the `to_date` period, or, with neither, since the beginning. A plain record, so
+    that a kept model (`files.loadcache`) holds nothing of pydantic's."""
+
+    time: str
+    last: int | None = None
+    grain: str | None = None
+    to_date: str | None = None
+    rolling: str | None = None
+    period_value: str | None = None
+
+    @property
+    def value_of_period(self) -> str:
+        """With `rolling: day`, which day's window a period shows: first, last, average."""
+        return self.period_value or "last"
+
+
+@dataclass(frozen=True, slots=True)
+class Shift:
+    """A metric's value `periods` `grain`s earlier (as written under `shift:`, see
+    `files.schema.ShiftSpec`)."""
+
+    time: str
+    periods: int
+    grain: str
+
+
+@dataclass(frozen=True, slots=True)
 class Term:
     """A business term and its physical meaning.
 
@@ -113,8 +143,8 @@ class Term:
     #: value of a group without rows (COUNT metrics: 0)
     fill_null: exp.Expression | None = None
     #: a metric summed over a time window, or shifted to an earlier period
-    window: WindowSpec | None = None
-    shift: ShiftSpec | None = None
+    window: Window | None = None
+    shift: Shift | None = None
     hidden_labels: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     scope_note: Mapping[str, str] = field(default_factory=dict)
     examples: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
@@ -199,6 +229,10 @@ class NameEntry:
     how: Literal["id", "label", "synonym", "misspelling"]
     language: str | None
     text: str
+
+    def __reduce__(self) -> tuple[type[NameEntry], tuple[str, str, str | None, str]]:
+        # pickled by the tens of thousands with a loaded model: see `Span.__reduce__`
+        return NameEntry, (self.term, self.how, self.language, self.text)
 
 
 @dataclass(frozen=True)

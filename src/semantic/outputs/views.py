@@ -35,7 +35,7 @@ from semantic.compiler.plan import plan_query
 from semantic.compiler.refs import QUERY_DIALECT
 from semantic.compiler.render import build_tree
 from semantic.errors import Diagnostic, SemanticError, error, suggest, unknown_choice
-from semantic.files.schema import DEFAULT_LEVELS
+from semantic.files.levels import DEFAULT_LEVELS
 from semantic.model import Entity, Model, SubjectArea, Term
 
 #: The schema the views go to unless told otherwise.
