@@ -32,6 +32,7 @@ from sqlglot.optimizer.merge_subqueries import merge_subqueries
 from sqlglot.optimizer.qualify import qualify
 
 from semantic.compiler.joingraph import SQL, Joins, Match, join_tables, position, refusal
+from semantic.compiler.refs import QUERY_DIALECT
 from semantic.compiler.termmatch import Place, PlaceOf, TermIndex
 from semantic.errors import Diagnostic, SemanticError, Span, error, suggest
 from semantic.model import Model
@@ -407,7 +408,7 @@ class Translator:
             query.set("order", exp.Order(expressions=keys))
         if tree.args.get("limit"):
             query.set("limit", tree.args["limit"].copy())
-        result.business = query.sql("duckdb")
+        result.business = query.sql(QUERY_DIALECT)  # a business query's own text
 
     def condition(self, node: exp.Expression) -> exp.Expression:
         """A condition on rows, in business terms (noted among the matches)."""
