@@ -36,6 +36,9 @@ CODES: dict[str, str] = {
     "SEM108": "a file nests too deep, or its aliases expand it too much, to be read",
     "SEM109": "a project file name is not a regular file (a directory, a FIFO): skipped",
     "SEM110": "a YAML tag outside the core schema (`!!python/...`, `!custom`, `!!binary`)",
+    "SEM115": "a quality rule lacks a key its kind needs, or has one it does not take",
+    "SEM116": "a quality rule's SQL is the wrong shape for its kind (row vs aggregate, query)",
+    "SEM117": "a quality rule's pattern or max age cannot be read",
     # SEM2xx: references
     "SEM201": "unknown term",
     "SEM202": "unknown entity",
@@ -75,6 +78,9 @@ CODES: dict[str, str] = {
     "SEM246": "`semantic export databricks --catalog` without --schema",
     "SEM252": "a DuckDB file is in a storage format newer than the engine's storage_version",
     "SEM253": "a window per day (`rolling: day`) over a metric that does not add up over days",
+    "SEM260": "a custom quality rule reads a table that no entity declares",
+    "SEM261": "a quality rule's kind does not fit the term it is written on",
+    "SEM262": "unknown quality rule",
     # SEM3xx: query planning
     "SEM301": "query is not valid SQL",
     "SEM302": "not a business query",
@@ -140,6 +146,10 @@ CODES: dict[str, str] = {
     "SEM440": "a metric leaves out the rows without a match on a relationship it reads",
     "SEM441": "a query reads data that breaks a declared key",
     "SEM444": "the catalog site shows less than it could: no samples, or no interface translation",
+    "SEM450": "a quality rule could not be measured on the engine",
+    "SEM451": "a query reads an entity whose latest quality results fail an error rule",
+    "SEM452": "a view was published with --force although its data fails quality rules",
+    "SEM453": "the quality history cannot be read or written",
 }
 
 

@@ -102,16 +102,84 @@ class RelationshipSpec(Strict):
 
 
 QualityDimension = Literal[
-    "completeness", "validity", "uniqueness", "consistency", "accuracy", "timeliness"
+    "accuracy",
+    "completeness",
+    "consistency",
+    "validity",
+    "timeliness",
+    "uniqueness",
+    "integrity",
 ]
+RuleKind = Literal[
+    "check",
+    "not_null",
+    "unique",
+    "accepted_values",
+    "range",
+    "pattern",
+    "freshness",
+    "row_count",
+    "aggregate",
+    "custom",
+]
+Bound = int | float | datetime | date
 
 
 class QualityRuleSpec(Strict):
-    """A data quality rule: a condition every row should meet, in a quality dimension."""
+    """A data quality rule of an entity or a term: one of the kinds of `kind` (a row
+    `check` when only `check:` is given), in a quality dimension, with a severity and the
+    share of rows that must pass (docs/quality.md)."""
 
-    dimension: QualityDimension
-    check: SqlText = Field(
-        description="A SQL condition on the entity's columns, true for good rows."
+    kind: RuleKind | None = Field(
+        None,
+        description="check (a condition on each row; the default when `check` is given), "
+        "not_null, unique, accepted_values, range, pattern, freshness, row_count, aggregate "
+        "(a condition over aggregates of the entity) or custom (a query whose rows fail).",
+    )
+    dimension: QualityDimension | None = Field(
+        None,
+        description="The DQV quality dimension; by default the kind's (not_null: "
+        "completeness, unique: uniqueness, freshness: timeliness, ...).",
+    )
+    severity: Literal["error", "warning"] = Field(
+        "error",
+        description="error: a failing rule fails `semantic quality` and withholds the views "
+        "that use its entity or term; warning: it is reported only.",
+    )
+    column: SqlText | None = Field(
+        None,
+        description="The column or row expression a not_null, unique, accepted_values, "
+        "range, pattern or freshness rule reads; a term's own expression by default.",
+    )
+    check: SqlText | None = Field(
+        None,
+        description="kind check: a SQL condition on the entity's columns, true for good "
+        "rows; kind aggregate: a condition over aggregates, e.g. sum(l_quantity) > 0.",
+    )
+    values: list[str | int | float | bool] | None = Field(
+        None, description="accepted_values: the values allowed (NULL passes: see not_null)."
+    )
+    min: Bound | None = Field(
+        None, description="range: the lowest value allowed; row_count: the fewest rows."
+    )
+    max: Bound | None = Field(
+        None, description="range: the highest value allowed; row_count: the most rows."
+    )
+    pattern: str | None = Field(
+        None, description="pattern: a regular expression every value matches (searched)."
+    )
+    max_age: str | None = Field(
+        None,
+        description="freshness: how old the latest value may be, e.g. `2 days`, `36 hours`.",
+    )
+    as_of: datetime | date | None = Field(
+        None,
+        description="freshness: count the age at this time instead of now (a data set "
+        "frozen at a known date).",
+    )
+    sql: SqlText | None = Field(
+        None,
+        description="custom: a SELECT over the entities' tables whose rows are failures.",
     )
     description: str | None = None
     threshold: float = Field(
@@ -500,6 +568,21 @@ class CatalogSpec(Strict):
     )
 
 
+class QualitySpec(Strict):
+    """How quality results are kept and whether queries heed them (docs/quality.md)."""
+
+    history: str = Field(
+        ".semantic/quality.duckdb",
+        description="The DuckDB file, relative to the project, where `semantic quality` "
+        "keeps each run's results (created on the first run).",
+    )
+    gate: Literal["strict", "warn", "off"] = Field(
+        "off",
+        description="What a query over an entity whose latest results fail an error rule "
+        "does: strict (refused, SEM451), warn (answered with a SEM451 warning), off.",
+    )
+
+
 class ProjectFile(Strict):
     """`semantic.yml`: the project configuration at the root of a project."""
 
@@ -531,6 +614,10 @@ class ProjectFile(Strict):
         "repeated primary keys, repeated keys on the one side of a relationship): warn "
         "(SEM441 on stderr), refuse (SEM441 as an error), or ignore (the keys are not "
         "checked). See SEM441 in docs/errors.md.",
+    )
+    quality: QualitySpec = Field(
+        QualitySpec(),
+        description="Where quality results are kept, and the query gate (docs/quality.md).",
     )
     catalog: CatalogSpec | None = Field(
         None,
