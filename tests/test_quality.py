@@ -59,18 +59,21 @@ def test_failing_rule_counts_nulls_as_not_met_and_exits_non_zero(tmp_path: Path)
     assert results["positive"].passed and not results["strict"].passed
     result = run_cli("quality", "-f", "json", project=tmp_path)
     assert result.exit_code == 1
-    rows = {r["rule"]: r for r in json.loads(result.stdout)}
+    rows = {r["rule"]: r for r in json.loads(result.stdout)["rules"]}
     assert rows["strict"] | {"check": None} == {
         "rule": "strict",
         "entity": "orders",
         "term": None,
+        "kind": "check",
         "dimension": "validity",
+        "severity": "error",
         "check": None,
         "rows": 4,
         "failing": 2,
         "score": 0.5,
         "threshold": 1.0,
         "passed": False,
+        "value": None,
     }
 
 

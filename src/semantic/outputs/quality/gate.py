@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from sqlglot import exp
 
-from semantic.errors import Diagnostic
+from semantic.errors import Diagnostic, Span
 from semantic.model import Model, SubjectArea
 from semantic.outputs.quality.results import QualityResult
 from semantic.outputs.views import View, ViewPlan
@@ -99,7 +99,10 @@ def gate_plan(
         replaced=tuple(n for n in plan.replaced if n not in stopped),
         data_dropped=tuple(n for n in plan.data_dropped if n not in stopped),
         gated=tuple(reasons.items()),
-        notices=(*plan.notices, *(_withheld(plan.schema, n, reasons[n]) for n in stopped)),
+        notices=(
+            *plan.notices,
+            *(_withheld(plan.schema, n, reasons[n], stopped[n][0].rule.span) for n in stopped),
+        ),
     )
 
 
@@ -108,12 +111,12 @@ def _forced_note(found: Sequence[QualityResult]) -> str:
     return f"WARNING: published with --force while quality rule(s) {keys} fail (SEM452)."
 
 
-def _withheld(schema: str, name: str, reason: str) -> Diagnostic:
+def _withheld(schema: str, name: str, reason: str, span: Span | None) -> Diagnostic:
     return Diagnostic(
         "SEM415",
         f"view '{schema}.{name}' withheld: {reason}; the version published before, if "
         "any, stays as it was",
-        None,
+        span,
         "fix the data and apply again, or publish it anyway with --force",
         severity="warning",
     )

@@ -99,7 +99,11 @@ class _Measurer:
             except SemanticError as exc:
                 written[id(rule)] = exc.diagnostics[0].message
         runnable = [r for r in rules if id(r) not in written]
-        query = exp.select(count, *(_aggregate(r) for r in runnable)).from_(source)
+        # each aggregate named, as result columns should be: rule_1, rule_2...
+        query = exp.select(
+            exp.alias_(count, "row_count"),
+            *(exp.alias_(_aggregate(r), f"rule_{i}") for i, r in enumerate(runnable, 1)),
+        ).from_(source)
         values: dict[int, Any] = {}
         try:
             (row,) = self.run(query)
