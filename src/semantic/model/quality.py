@@ -169,9 +169,12 @@ class _Reader:
         needed = [k for k in wanted if k not in _OPTIONAL]
         if kind in ("range", "row_count") and spec.min is None and spec.max is None:
             needed.append("min")
+        if kind in COLUMN_KINDS and self.term is None:  # a term's rule reads its expression
+            needed.insert(0, "column")
         for key in needed:
             if getattr(spec, key) is None:
                 example = {
+                    "column": "column: l_shipdate (a column or a row expression)",
                     "values": "values: [F, O, P]",
                     "min": "min: 0 (and/or max: ...)",
                     "pattern": "pattern: '^[0-9]+$'",
