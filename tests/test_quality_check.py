@@ -99,7 +99,9 @@ def test_the_issue_rule_is_refused_by_check_and_runs_as_an_aggregate(tmp_path: P
     assert result.exit_code == 1
     assert "SEM116 the check of quality rule 'fresh' has an aggregate (MAX(day))" in result.stderr
     assert "kind: aggregate" in result.stderr
-    fixed = HEAD + "      fresh: {kind: aggregate, check: max(day) > current_date - INTERVAL 2 DAY}\n"
+    fixed = (
+        HEAD + "      fresh: {kind: aggregate, check: max(day) > current_date - INTERVAL 2 DAY}\n"
+    )
     write_project(tmp_path, {"models/m.yml": fixed, "glossary/g.yml": GLOSSARY})
     result = run_cli("quality", "--no-record", "fresh", project=tmp_path)
     assert result.exit_code == 1  # 2024 data is not fresh today

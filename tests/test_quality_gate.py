@@ -266,6 +266,3 @@ def test_without_a_gate_queries_never_look(tmp_path: Path) -> None:
     project = Project.load(root)
     assert project.query("SELECT revenue").to_pylist() == [{"revenue": 15}]
     assert not [w for w in project.query_warnings("SELECT revenue") if w.code == "SEM451"]
-
-
-from tests.services import postgres_engine, postgres_url  # noqa: E402, F401

@@ -196,7 +196,9 @@ def test_every_kind_means_the_same_on_postgresql(shop: Project, postgres_url: st
     schema = f"quality_kinds_{uuid.uuid4().hex[:8]}"
     connection = copy_to_postgres(shop, postgres_url, schema)
     separator = "&" if "?" in postgres_url else "?"
-    engine = PostgresEngine(shop.model, f"{postgres_url}{separator}options=-csearch_path%3D{schema}")
+    engine = PostgresEngine(
+        shop.model, f"{postgres_url}{separator}options=-csearch_path%3D{schema}"
+    )
     try:
         found = declared(project_quality(shop, engine))
         assert_expected(found)
@@ -205,6 +207,3 @@ def test_every_kind_means_the_same_on_postgresql(shop: Project, postgres_url: st
         engine.close()
         connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
         connection.close()
-
-
-from tests.services import postgres_url  # noqa: E402, F401

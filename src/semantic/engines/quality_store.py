@@ -118,9 +118,7 @@ def stored_history(path: Path, rule: str | None = None, limit: int = 1000) -> li
     if not path.exists():
         return []
     where = "WHERE rule = ?" if rule is not None else ""
-    query = (
-        f"SELECT {_COLUMNS} FROM quality_results {where} ORDER BY run_at DESC, rule LIMIT ?"
-    )
+    query = f"SELECT {_COLUMNS} FROM quality_results {where} ORDER BY run_at DESC, rule LIMIT ?"
     return _read(path, query, [*([rule] if rule is not None else []), limit])
 
 

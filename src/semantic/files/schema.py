@@ -572,12 +572,12 @@ class QualitySpec(Strict):
     """How quality results are kept and whether queries heed them (docs/quality.md)."""
 
     history: str = Field(
-        ".semantic/quality.duckdb",
+        default=".semantic/quality.duckdb",
         description="The DuckDB file, relative to the project, where `semantic quality` "
         "keeps each run's results (created on the first run).",
     )
     gate: Literal["strict", "warn", "off"] = Field(
-        "off",
+        default="off",
         description="What a query over an entity whose latest results fail an error rule "
         "does: strict (refused, SEM451), warn (answered with a SEM451 warning), off.",
     )

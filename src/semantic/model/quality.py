@@ -220,8 +220,7 @@ class _Reader:
             f"{kind} rule '{self.rid}' cannot apply to {term.kind.replace('_', ' ')} "
             f"'{term.id}': {why}",
             (),
-            "give the rule a `column:` of the entity, or write it on a dimension or time "
-            "dimension",
+            "give the rule a `column:` of the entity, or write it on a dimension or time dimension",
         )
         return False
 
@@ -249,12 +248,12 @@ class _Reader:
         if kind == "accepted_values":
             good = value.isin(*(_literal(v) for v in spec.values or ()))
         elif kind == "range":
-            bounds = []
+            bounds: list[exp.Expression] = []
             if spec.min is not None:
                 bounds.append(exp.GTE(this=value.copy(), expression=_literal(spec.min)))
             if spec.max is not None:
                 bounds.append(exp.LTE(this=value.copy(), expression=_literal(spec.max)))
-            good = exp.and_(*bounds)
+            good = cast(exp.Expression, exp.and_(*bounds))
         else:
             if not self.portable(cast(str, spec.pattern)):
                 return None
@@ -262,7 +261,10 @@ class _Reader:
                 this=value.copy(), expression=exp.Literal.string(cast(str, spec.pattern))
             )
         # NULL is no value to judge: not_null is the rule for it
-        return exp.or_(value.copy().is_(exp.null()), exp.paren(good, copy=False))
+        return cast(
+            exp.Expression,
+            exp.or_(value.copy().is_(exp.null()), exp.paren(good, copy=False)),
+        )
 
     def value(self, spec: QualityRuleSpec) -> exp.Expression | None:
         """The column or expression a column rule reads: `column`, else the term's."""
@@ -318,9 +320,7 @@ class _Reader:
         if isinstance(found, exp.Window):
             problem = "a window function, which no rule can measure"
         elif not aggregate and found is not None:
-            problem = (
-                f"an aggregate ({found.sql(FILE_DIALECT)}), but a {key} is read on each row"
-            )
+            problem = f"an aggregate ({found.sql(FILE_DIALECT)}), but a {key} is read on each row"
         elif aggregate and found is None:
             problem = "no aggregate, but an aggregate rule is a condition over the whole table"
         elif aggregate and _outside_aggregates(tree):
@@ -362,7 +362,7 @@ class _Reader:
                 "write one SELECT (WITH ... SELECT, UNION allowed) whose rows are the failures",
             )
             return None
-        tree = settle(trees[0])
+        tree = settle(cast(exp.Expression, trees[0]))
         tables = {e.table.split(".")[-1]: e.columns for e in self.draft.entities.values()}
         ctes = {c.alias_or_name for c in tree.find_all(exp.CTE)}
         for table in tree.find_all(exp.Table):
@@ -375,7 +375,7 @@ class _Reader:
                     suggest(table.name, tables) or "read the tables of the model's entities",
                 )
                 return None
-        schema = {
+        schema: dict[str, object] = {
             name: {c: col.type or "text" for c, col in cols.items()}
             for name, cols in tables.items()
         }
@@ -464,7 +464,4 @@ def _literal(value: object) -> exp.Expression:
 
 def _outside_aggregates(tree: exp.Expression) -> bool:
     """Whether a column of `tree` is read outside every aggregate."""
-    for column in tree.find_all(exp.Column):
-        if column.find_ancestor(exp.AggFunc) is None:
-            return True
-    return False
+    return any(c.find_ancestor(exp.AggFunc) is None for c in tree.find_all(exp.Column))

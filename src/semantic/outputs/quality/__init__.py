@@ -137,7 +137,7 @@ def quality_history(project: Project, names: Sequence[str] = ()) -> list[StoredR
                 "SEM262",
                 f"no quality rule '{name}' in the history {project.quality_history}",
                 None,
-                suggest(name, sorted(keys | {k.partition('.')[2] for k in keys}))
+                suggest(name, sorted(keys | {k.partition(".")[2] for k in keys}))
                 or "run `semantic quality` first; name a rule by its id or as "
                 "<term or entity>.<id>",
             )

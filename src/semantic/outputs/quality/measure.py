@@ -11,7 +11,8 @@ its rules are measured one by one to find the one at fault.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
@@ -244,7 +245,10 @@ def key_rule(measure: KeyMeasure, model: Model | None = None) -> QualityRule:
     shown = f"({cols})" if len(measure.columns) > 1 else cols
     present = cast(exp.Expression, exp.and_(*(c.is_(exp.null()).not_() for c in columns)))
     span = model.entities[measure.entity].span if model is not None else None
-    rule: Callable[..., QualityRule] = lambda *a, **k: QualityRule(*a, **k, span=span)  # noqa: E731
+
+    def rule(*args: Any, **named: Any) -> QualityRule:
+        return replace(QualityRule(*args, **named), span=span)
+
     if measure.kind == "not_null":
         return rule(
             "primary_key_not_null",

@@ -3,8 +3,8 @@
 
 >>> import datetime as dt
 >>> run = QualityRun((), dt.datetime(2025, 1, 2, tzinfo=dt.UTC), "duckdb:")
->>> print(junit_xml(run).splitlines()[1])
-<testsuites name="semantic quality" tests="0" failures="0" errors="0" timestamp="2025-01-02T00:00:00+00:00">
+>>> print(junit_xml(run).splitlines()[1][:58])
+<testsuites name="semantic quality" tests="0" failures="0"
 """
 
 from __future__ import annotations
@@ -36,7 +36,9 @@ def junit_xml(run: QualityRun) -> str:
                 {"name": rule.key, "classname": f"quality.{entity}", "time": "0"},
             )
             if not result.measured:
-                node = ET.SubElement(case, "error", {"message": str(result.error), "type": "SEM450"})
+                node = ET.SubElement(
+                    case, "error", {"message": str(result.error), "type": "SEM450"}
+                )
                 node.text = rule.text
             elif not result.passed:
                 node = ET.SubElement(
