@@ -24,10 +24,14 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import astuple, dataclass, fields
 from pathlib import Path
-
-import duckdb
+from typing import TYPE_CHECKING
 
 from semantic.errors import error
+
+if TYPE_CHECKING:
+    # DuckDB is imported when the history is used, so that `semantic compile` (whose
+    # project may gate queries) never pays for it
+    import duckdb
 
 #: how long a writer waits for another process's lock on the file
 _WAIT = 5.0
@@ -135,6 +139,8 @@ def _read(path: Path, query: str, params: list[object]) -> list[StoredResult]:
 @contextmanager
 def _connection(path: Path, *, write: bool) -> Iterator[duckdb.DuckDBPyConnection]:
     """A connection to the history file, waiting a little for another writer's lock."""
+    import duckdb
+
     deadline = time.monotonic() + _WAIT
     while True:
         try:
