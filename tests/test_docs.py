@@ -23,6 +23,11 @@ Conventions for fenced code blocks in README.md and docs/ (query-language, error
 
 docs/errors.md must have exactly one `## SEMnnn ...` heading per code of
 `semantic.errors.CODES`, and no other heading naming a code.
+
+In docs/quality.md, a `yaml` block just below `<!-- rules of entity ID -->` or
+`<!-- rules of term ID -->` is a `quality:` mapping: it is added to that entity or term of a
+copy of the default project, which must pass `semantic check`, and each of its rules must
+pass on the data.
 """
 
 from __future__ import annotations

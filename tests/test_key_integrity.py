@@ -73,7 +73,9 @@ def test_quality_command_fails_on_a_broken_key(tmp_path: Path) -> None:
     project = duplicated(tmp_path)
     result = run_cli("quality", "-f", "json", project=project.root)
     assert result.exit_code == 1
-    failed = {(r["entity"], r["rule"]) for r in json.loads(result.stdout)["rules"] if not r["passed"]}
+    failed = {
+        (r["entity"], r["rule"]) for r in json.loads(result.stdout)["rules"] if not r["passed"]
+    }
     assert failed == {("customer", "primary_key_not_null"), ("customer", "primary_key_unique")}
 
 

@@ -130,57 +130,24 @@ class QualityRuleSpec(Strict):
     `check` when only `check:` is given), in a quality dimension, with a severity and the
     share of rows that must pass (docs/quality.md)."""
 
-    kind: RuleKind | None = Field(
-        None,
-        description="check (a condition on each row; the default when `check` is given), "
-        "not_null, unique, accepted_values, range, pattern, freshness, row_count, aggregate "
-        "(a condition over aggregates of the entity) or custom (a query whose rows fail).",
-    )
-    dimension: QualityDimension | None = Field(
-        None,
-        description="The DQV quality dimension; by default the kind's (not_null: "
-        "completeness, unique: uniqueness, freshness: timeliness, ...).",
-    )
+    kind: RuleKind | None = Field(None, description="The kind; `check` when `check` is given.")
+    dimension: QualityDimension | None = Field(None, description="By default the kind's.")
     severity: Literal["error", "warning"] = Field(
-        "error",
-        description="error: a failing rule fails `semantic quality` and withholds the views "
-        "that use its entity or term; warning: it is reported only.",
+        "error", description="error: fails quality and withholds views; warning: reported."
     )
     column: SqlText | None = Field(
-        None,
-        description="The column or row expression a not_null, unique, accepted_values, "
-        "range, pattern or freshness rule reads; a term's own expression by default.",
+        None, description="The column or row expression read; a term's own by default."
     )
     check: SqlText | None = Field(
-        None,
-        description="kind check: a SQL condition on the entity's columns, true for good "
-        "rows; kind aggregate: a condition over aggregates, e.g. sum(l_quantity) > 0.",
+        None, description="check: a condition on each row; aggregate: one over aggregates."
     )
-    values: list[str | int | float | bool] | None = Field(
-        None, description="accepted_values: the values allowed (NULL passes: see not_null)."
-    )
-    min: Bound | None = Field(
-        None, description="range: the lowest value allowed; row_count: the fewest rows."
-    )
-    max: Bound | None = Field(
-        None, description="range: the highest value allowed; row_count: the most rows."
-    )
-    pattern: str | None = Field(
-        None, description="pattern: a regular expression every value matches (searched)."
-    )
-    max_age: str | None = Field(
-        None,
-        description="freshness: how old the latest value may be, e.g. `2 days`, `36 hours`.",
-    )
-    as_of: datetime | date | None = Field(
-        None,
-        description="freshness: count the age at this time instead of now (a data set "
-        "frozen at a known date).",
-    )
-    sql: SqlText | None = Field(
-        None,
-        description="custom: a SELECT over the entities' tables whose rows are failures.",
-    )
+    values: list[str | int | float | bool] | None = Field(None, description="accepted_values.")
+    min: Bound | None = Field(None, description="range: lowest value; row_count: fewest rows.")
+    max: Bound | None = Field(None, description="range: highest value; row_count: most rows.")
+    pattern: str | None = Field(None, description="pattern: a regular expression, searched.")
+    max_age: str | None = Field(None, description="freshness: e.g. `2 days`, `36 hours`.")
+    as_of: datetime | date | None = Field(None, description="freshness: count the age at this.")
+    sql: SqlText | None = Field(None, description="custom: a SELECT whose rows are failures.")
     description: str | None = None
     threshold: float = Field(
         1.0, ge=0, le=1, description="Share of rows that must pass for the rule to pass."

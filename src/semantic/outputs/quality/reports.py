@@ -70,7 +70,7 @@ def history_rows(stored: Sequence[StoredResult]) -> list[dict[str, Any]]:
     """The rows of `semantic quality --history`: one per rule per run, newest first."""
     return [
         {
-            "run_at": s.run_at.isoformat(timespec="seconds"),
+            "run_at": s.run_at.isoformat(),
             "engine": s.engine,
             "rule": s.rule,
             "severity": s.severity,
