@@ -110,7 +110,7 @@ def test_what_metricflow_cannot_carry_is_reported(tpch_export: tuple[Path, list[
         "dimension 'customer_region'",  # role-playing
         "subject area 'sales_by_customer'",
         "labels and definitions in fr",
-        "quality rules of lineitem, orders, customer_phone",
+        "quality rules of lineitem, orders, customer_phone, market_segment",
     ):
         assert what in lost, what
     assert all(r["line"] > 0 or r["file"] == "semantic.yml" for r in report)

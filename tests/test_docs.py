@@ -23,6 +23,11 @@ Conventions for fenced code blocks in README.md and docs/ (query-language, error
 
 docs/errors.md must have exactly one `## SEMnnn ...` heading per code of
 `semantic.errors.CODES`, and no other heading naming a code.
+
+In docs/quality.md, a `yaml` block just below `<!-- rules of entity ID -->` or
+`<!-- rules of term ID -->` is a `quality:` mapping: it is added to that entity or term of a
+copy of the default project, which must pass `semantic check`, and each of its rules must
+pass on the data.
 """
 
 from __future__ import annotations
@@ -460,3 +465,60 @@ def test_the_readme_runs_lineage_and_translate(monkeypatch: pytest.MonkeyPatch) 
                 assert done.exit_code == 0, f"README.md: {line}\n{done.stderr}"
                 ran.append(argv[1])
     assert sorted(set(ran)) == ["lineage", "translate"]
+
+
+# --- (e) the quality rules of docs/quality.md ------------------------------------------------
+
+QUALITY_DOC = "docs/quality.md"
+_RULES_OF = re.compile(r"^<!--\s*rules of (entity|term) (\w+)\s*-->$")
+
+
+def quality_cases() -> Iterator[Any]:
+    for block in blocks(QUALITY_DOC):
+        match = _RULES_OF.match(block.above.strip())
+        if block.tag == "yaml" and match:
+            yield pytest.param(block, match.group(1), match.group(2), id=block.where)
+
+
+def test_the_quality_doc_has_examples() -> None:
+    assert len(list(quality_cases())) >= 4
+
+
+@pytest.mark.parametrize(("block", "kind", "owner"), list(quality_cases()))
+def test_documented_quality_rules_check_and_pass(
+    docs_project: Project, tmp_path: Path, block: Block, kind: str, owner: str
+) -> None:
+    """Each documented block of rules, added to a copy of the TPC-H project, passes
+    `semantic check` and, measured on the data, every one of its rules passes."""
+    import shutil
+
+    from ruamel.yaml import YAML
+
+    from semantic.outputs.quality import project_quality
+
+    root = tmp_path / "tpch"
+    root.mkdir()
+    shutil.copy(ROOT / "semantic.yml", root / "semantic.yml")
+    shutil.copytree(ROOT / "models", root / "models")
+    shutil.copytree(ROOT / "glossary", root / "glossary")
+    (root / "data").symlink_to(docs_project.data_dir.parent, target_is_directory=True)
+    yaml = YAML()
+    rules = yaml.load(block.text)["quality"]
+    files = sorted((root / ("models" if kind == "entity" else "glossary")).glob("*.yml"))
+    for path in files:
+        data = yaml.load(path.read_text(encoding="utf-8"))
+        owners = data.get("entities" if kind == "entity" else "terms") or {}
+        if owner in owners:
+            owners[owner].setdefault("quality", {}).update(rules)
+            with path.open("w", encoding="utf-8") as out:
+                yaml.dump(data, out)
+            break
+    else:
+        pytest.fail(f"{block.where}: no {kind} '{owner}' in the project")
+    project, found = Project.inspect(root)
+    errors = [d.render() for d in found if d.severity == "error"]
+    assert project is not None and not errors, f"{block.where}: {errors}"
+    results = {r.rule.id: r for r in project_quality(project) if r.rule.id in rules}
+    assert set(results) == set(rules)
+    failing = {rid: r.as_dict() for rid, r in results.items() if not r.passed}
+    assert not failing, f"{block.where}: {failing}"

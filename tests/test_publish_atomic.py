@@ -76,10 +76,10 @@ def tpch_file(project: Project, data: Path, path: Path) -> DuckDBEngine:
     return DuckDBEngine(project.model, data, "parquet", str(path))
 
 
-def publish_tpch(project: Project, data: Path, path: Path, **options: Any) -> None:
+def publish_tpch(project: Project, data: Path, path: Path, **options: Any) -> Any:
     engine = tpch_file(project, data, path)
     try:
-        publish_views(project.model, engine, **options)
+        return publish_views(project.model, engine, **options)
     finally:
         engine.close()
 
@@ -110,7 +110,9 @@ def test_a_refused_apply_leaves_the_file_exactly_as_it_was(
 ) -> None:
     """Issue #19: after SEM415 "nothing was published", a dashboard read 5,918 ASIA orders
     (the new, bad data) instead of 2,959: opening the file redefined `main.orders` over the
-    data files, outside the publication and before its quality gate."""
+    data files, outside the publication and before its quality gate. The gate now decides
+    per view (issue #14): the views over the doubled orders are withheld and keep their
+    previous version and data; the others are published again, with the same data."""
     data = tpch_copy(project, tmp_path)
     path = tmp_path / "bi.duckdb"
     publish_tpch(project, data, path)
@@ -118,17 +120,20 @@ def test_a_refused_apply_leaves_the_file_exactly_as_it_was(
     assert asia_orders(path) == [(2959,)]
 
     double_the_orders(data)
-    with pytest.raises(SemanticError) as caught:
-        publish_tpch(project, data, path)
-    assert caught.value.code == "SEM415"
-    assert "SEM406" in str(caught.value) and "orders" in str(caught.value)
+    plan = publish_tpch(project, data, path)
+    withheld = dict(plan.gated)
+    assert set(withheld) == {"orders", "sales_by_customer", "yearly_sales"}
+    assert all("orders.primary_key_unique" in why for why in withheld.values())
+    assert {n.code for n in plan.notices} == {"SEM415"}
+    assert "region" in {v.name for v in plan.views}
     assert asia_orders(path) == [(2959,)]
     assert contents(path) == before
 
 
 def test_the_quality_gate_runs_before_anything_is_written(tmp_path: Path) -> None:
-    """A refused first publication leaves no file content at all: no schema, no view, no
-    table (the engine itself writes nothing into the file either)."""
+    """A first publication writes nothing of the views the gate withholds: no view, no copy
+    of its data (the engine itself writes nothing into the file either); the others are
+    published."""
     shop = bookshop(tmp_path)
     models = shop.root / "models" / "shop.yml"
     line = "      city: {type: varchar, description: City of the postal address.}\n"
@@ -145,12 +150,14 @@ def test_the_quality_gate_runs_before_anything_is_written(tmp_path: Path) -> Non
     engine = DuckDBEngine(shop.model, shop.data_dir, shop.config.data.format, str(path))
     try:
         assert contents_of(engine) == []  # opening the file wrote nothing
-        with pytest.raises(SemanticError) as caught:
-            publish_views(shop.model, engine)
-        assert caught.value.code == "SEM415"
+        plan = publish_views(shop.model, engine)
     finally:
         engine.close()
-    assert contents(path) == {}
+    withheld = {name for name, _ in plan.gated}
+    assert withheld == {"customers", "web_sales_by_city"}
+    written = {name for _, name in contents(path)}
+    assert not withheld & written
+    assert {"books", "orders", "order_lines", "sales_by_channel"} <= written
 
 
 def contents_of(engine: DuckDBEngine) -> list[tuple[Any, ...]]:

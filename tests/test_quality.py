@@ -21,6 +21,13 @@ def test_tpch_rules_pass_and_are_measured_on_every_row(project: Project) -> None
         "received_after_shipping",
         "total_price_is_positive",
         "phone_is_well_formed",
+        "status_is_known",
+        "orders_are_loaded",
+        "every_order_has_lines",
+        "tax_is_a_rate",
+        "revenue_is_positive",
+        "segment_is_known",
+        "shipments_are_recent",
     }
     assert declared <= {r.rule.id for r in every}
     # then the built-in rules of key integrity: each primary key not NULL and unique, each
@@ -59,23 +66,26 @@ def test_failing_rule_counts_nulls_as_not_met_and_exits_non_zero(tmp_path: Path)
     assert results["positive"].passed and not results["strict"].passed
     result = run_cli("quality", "-f", "json", project=tmp_path)
     assert result.exit_code == 1
-    rows = {r["rule"]: r for r in json.loads(result.stdout)}
+    rows = {r["rule"]: r for r in json.loads(result.stdout)["rules"]}
     assert rows["strict"] | {"check": None} == {
         "rule": "strict",
         "entity": "orders",
         "term": None,
+        "kind": "check",
         "dimension": "validity",
+        "severity": "error",
         "check": None,
         "rows": 4,
         "failing": 2,
         "score": 0.5,
         "threshold": 1.0,
         "passed": False,
+        "value": None,
     }
 
 
 def test_quality_command_on_the_default_project() -> None:
     result = run_cli("quality", "-f", "csv")
     assert result.exit_code == 0, result.stderr
-    # 5 declared rules, 27 built-in ones of key integrity
-    assert result.stdout.count("True") == 5 + 27
+    # 12 declared rules, 27 built-in ones of key integrity
+    assert result.stdout.count("True") == 12 + 27

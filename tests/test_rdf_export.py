@@ -666,7 +666,7 @@ def test_quality_rules_are_dqv_metrics_in_their_dimensions(graph: Graph, model: 
     dqv = "http://www.w3.org/ns/dqv#"
     rules = [(e.id, r) for e in model.entities.values() for r in e.quality]
     rules += [(t.id, r) for t in model.terms.values() for r in t.quality]
-    assert len(rules) == 5
+    assert len(rules) == 12
     for owner, rule in rules:
         metric = IRIS.quality_metric(owner, rule.id)
         assert (metric, RDF.type, URIRef(dqv + "Metric")) in graph

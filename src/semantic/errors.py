@@ -40,6 +40,9 @@ CODES: dict[str, str] = {
     "SEM111": "unknown confidentiality level (of a term, an entity or a role's clearance)",
     "SEM112": "a role's row filter cannot be used (invalid, unknown term, undeclared attribute)",
     "SEM113": "a role masks a term that is unknown or not a dimension",
+    "SEM115": "a quality rule lacks a key its kind needs, or has one it does not take",
+    "SEM116": "a quality rule's SQL is the wrong shape for its kind (row vs aggregate, query)",
+    "SEM117": "a quality rule's pattern or max age cannot be read",
     # SEM2xx: references
     "SEM201": "unknown term",
     "SEM202": "unknown entity",
@@ -83,6 +86,9 @@ CODES: dict[str, str] = {
     "SEM265": "`semantic translate`: a column of the SQL maps to no term at its place",
     "SEM256": "unknown role",
     "SEM257": "a role's filters need an attribute of the caller that was not given",
+    "SEM260": "a custom quality rule reads a table that no entity declares",
+    "SEM261": "a quality rule's kind does not fit the term it is written on",
+    "SEM262": "unknown quality rule",
     # SEM3xx: query planning
     "SEM301": "query is not valid SQL",
     "SEM302": "not a business query",
@@ -159,6 +165,10 @@ CODES: dict[str, str] = {
     "SEM448": "the audit file cannot be opened: nothing is compiled or run",
     "SEM449": "the audit record cannot be written: the result is withheld",
     "SEM454": "`semantic translate`: the business query's rows differ from the SQL's",
+    "SEM450": "a quality rule could not be measured on the engine",
+    "SEM451": "a query reads an entity whose latest quality results fail an error rule",
+    "SEM452": "a view was published with --force although its data fails quality rules",
+    "SEM453": "the quality history cannot be read or written",
 }
 
 

@@ -14,6 +14,7 @@ FROM orders AS orders
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from copy import deepcopy
 from dataclasses import dataclass, field, replace
@@ -38,6 +39,7 @@ from semantic.engines.base import Engine, Limits
 from semantic.engines.connect import check_engines, open_engine
 from semantic.engines.datagen import ensure_tpch
 from semantic.engines.integrity import KeyMeasure, check_keys, key_diagnostics
+from semantic.engines.quality_gate import quality_failures
 from semantic.errors import Diagnostic, SemanticError, Span, error, suggest
 from semantic.files.loadcache import (
     config_key,
@@ -336,6 +338,22 @@ class Project:
         )
         return engine
 
+    def engine_label(self, name_or_url: Engine | str | None = None) -> str:
+        """How the quality history names the engine `engine_for(name_or_url)` opens: its
+        name in semantic.yml, `duckdb:` for the embedded one, else its URL without a
+        password (an engine object: its dialect)."""
+        if name_or_url is not None and not isinstance(name_or_url, str):
+            return name_or_url.dialect
+        name = name_or_url or next((n for n, s in self.config.engines.items() if s.default), None)
+        if name is None or (name in EMBEDDED and name not in self.config.engines):
+            return "duckdb:"
+        return name if name in self.config.engines else re.sub(r":[^:@/]*@", ":***@", name)
+
+    @property
+    def quality_history(self) -> Path:
+        """The file of the quality history (semantic.yml `quality: history:`)."""
+        return self.root / self.config.quality.history
+
     def close(self) -> None:
         """Close the engines opened by `engine_for` (the embedded one stays)."""
         for engine in self._engines.values():
@@ -401,6 +419,7 @@ class Project:
             refused = [replace(d, severity="error") for d in found if d.code == "SEM441"]
             if refused:
                 raise SemanticError(refused)
+        found += self.quality_gate(plan, parsed.places, engine)
         self._read[query_text(query, self.model)] = found
         sql = render_sql(plan, target.dialect, pretty=False, schema=self.column_types)
         return target.execute(sql, {p: bound[p] for p in plan.params}, limits or self.limits)
@@ -495,6 +514,25 @@ class Project:
             elif measure.kind == "coverage" and measure.failing and measure.metric in metrics:
                 found += key_diagnostics(self.model, [measure])
         return found
+
+    def quality_gate(
+        self, plan: Plan, named: Iterable[str], engine: Engine | str | None = None
+    ) -> list[Diagnostic]:
+        """The quality gate of a query (semantic.yml `quality: gate:`): the error rules
+        whose latest results on `engine` fail, of the entities `plan` reads (and of the
+        terms `named`), as SEM451 warnings (`warn`); `strict` raises them as errors; `off`
+        (the default) never looks. Rules never measured say nothing."""
+        gate = self.config.quality.gate
+        if gate == "off":
+            return []
+        entities, _ = _read_by(plan, named, self.model)
+        used = set(self.model.terms_read(list(named)))
+        failing = quality_failures(
+            self.model, self.quality_history, self.engine_label(engine), entities, used
+        )
+        if gate == "strict" and failing:
+            raise SemanticError([replace(d, severity="error") for d in failing])
+        return failing
 
     def check_data(self, engine: Engine | str | None = None) -> list[Diagnostic]:
         """The model compared with the data: tables, columns, types, then keys (on `engine`,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import semantic.cli.check as check
 import semantic.cli.exchange as exchange
 import semantic.cli.lineage as lineage
+import semantic.cli.quality as quality
 import semantic.cli.query as query
 import semantic.cli.show as show
 import semantic.cli.translate as translate
@@ -26,7 +27,7 @@ app.command()(check.check)
 app.command()(query.compile)
 app.command()(query.query)
 app.command()(check.schema)
-app.command()(check.quality)
+app.command()(quality.quality)
 app.command()(query.explain)
 app.command()(show.show)
 app.command()(lineage.lineage)

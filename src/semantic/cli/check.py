@@ -1,4 +1,4 @@
-"""Commands that check and maintain a project: check, quality, fmt, diff and schema."""
+"""Commands that check and maintain a project: check, fmt, diff and schema."""
 
 from __future__ import annotations
 
@@ -13,8 +13,6 @@ import typer
 from semantic.cli.app import (
     CheckFormat,
     EngineOption,
-    FormatOption,
-    OutputFormat,
     OutputOption,
     err,
     out,
@@ -23,7 +21,7 @@ from semantic.cli.app import (
     say,
     state,
 )
-from semantic.cli.printing import emit, print_result
+from semantic.cli.printing import emit
 from semantic.files.root import find_root
 
 # Each command imports the library it calls in its body (see `semantic.cli.query`).
@@ -78,29 +76,6 @@ def schema(
         folder = into or find_root(state.project_path) / SCHEMA_DIR
         for path in write_schemas(folder):
             say(f"wrote {path}")
-
-
-def quality(fmt: FormatOption = OutputFormat.table, engine: EngineOption = None) -> None:
-    """Measure every quality rule on the data; exit 1 when one falls below its threshold."""
-    import pyarrow as pa
-
-    from semantic.outputs.quality import project_quality
-    from semantic.project import Project
-
-    with reported():
-        project = Project.load(state.project_path)
-        try:
-            results = project_quality(project, engine)
-        finally:
-            project.close()
-        rows = [r.as_dict() for r in results]
-        print_result(
-            pa.Table.from_pylist(rows) if rows else pa.table({"rule": []}),
-            fmt,
-            fixed=("rule", "entity", "term", "dimension"),  # ids: never wrapped
-        )
-        if not all(r.passed for r in results):
-            raise typer.Exit(1)
 
 
 def format_files(

@@ -51,7 +51,15 @@ ConfidentialityOption = Annotated[
 ]
 
 SkipQualityOption = Annotated[
-    bool, typer.Option("--skip-quality", help="Publish even when the data fails quality rules.")
+    bool,
+    typer.Option("--skip-quality", help="Do not measure the quality rules: publish every view."),
+]
+ForceOption = Annotated[
+    bool,
+    typer.Option(
+        "--force",
+        help="Publish the views the quality gate withholds, with a warning in their comment.",
+    ),
 ]
 
 
@@ -83,14 +91,17 @@ def views_plan(
     schema: SchemaOption = DEFAULT_SCHEMA,
     language: LanguageOption = None,
     max_confidentiality: ConfidentialityOption = None,
+    skip_quality: SkipQualityOption = False,
+    force: ForceOption = False,
 ) -> None:
-    """Print the DDL that `views apply` would run (and the views it would drop); change
-    nothing."""
-    from semantic.outputs.publish import plan_publication
+    """Print the DDL that `views apply` would run (the views it would drop, and those the
+    quality gate withholds, measuring the rules as apply does); change nothing."""
+    from semantic.outputs.publish import gated_plan
 
     with reported():
         options = _options(schema, language, max_confidentiality)
-        plan = _on_target(engine, plan_publication, options, write=False)
+        step = functools.partial(gated_plan, check_quality=not skip_quality, force=force)
+        plan = _on_target(engine, step, options, write=False)
         if fmt is PlanFormat.json:
             sys.stdout.write(json.dumps(plan.as_dict(), ensure_ascii=False, indent=2) + "\n")
         else:
@@ -105,16 +116,20 @@ def views_apply(
     language: LanguageOption = None,
     max_confidentiality: ConfidentialityOption = None,
     skip_quality: SkipQualityOption = False,
+    force: ForceOption = False,
 ) -> None:
-    """Publish the views in one transaction, once the data passes its quality rules; drop
-    the views the glossary no longer declares."""
+    """Publish the views in one transaction and drop those the glossary no longer declares;
+    a view whose data fails an error quality rule is withheld (its previous version kept);
+    exit 1 when one is."""
     from semantic.outputs.publish import publish_views
 
     with reported():
-        publish = functools.partial(publish_views, check_quality=not skip_quality)
+        publish = functools.partial(publish_views, check_quality=not skip_quality, force=force)
         options = _options(schema, language, max_confidentiality)
         plan = _on_target(engine, publish, options, write=True)
         _print_summary(plan, "")
+        if plan.gated:
+            raise typer.Exit(1)
 
 
 def _options(schema: str, language: str | None, max_confidentiality: str | None) -> PlanOptions:
@@ -149,6 +164,9 @@ def _print_summary(plan: ViewPlan, mood: str) -> None:
         text += f" (dropped: {', '.join(plan.dropped)})"
     if plan.withheld:
         text += f"; withheld as too confidential: {', '.join(a for a, _ in plan.withheld)}"
+    if plan.gated:
+        text += f"; withheld by the quality gate: {', '.join(v for v, _ in plan.gated)}"
     say(text)
-    for notice in plan.notices:  # SEM436: views left without columns; SEM252: file format
+    # SEM436: views left without columns; SEM252: file format; SEM415, SEM452: the gate
+    for notice in plan.notices:
         say(notice.render())

@@ -112,17 +112,52 @@ class RelationshipSpec(Strict):
 
 
 QualityDimension = Literal[
-    "completeness", "validity", "uniqueness", "consistency", "accuracy", "timeliness"
+    "accuracy",
+    "completeness",
+    "consistency",
+    "validity",
+    "timeliness",
+    "uniqueness",
+    "integrity",
 ]
+RuleKind = Literal[
+    "check",
+    "not_null",
+    "unique",
+    "accepted_values",
+    "range",
+    "pattern",
+    "freshness",
+    "row_count",
+    "aggregate",
+    "custom",
+]
+Bound = int | float | datetime | date
 
 
 class QualityRuleSpec(Strict):
-    """A data quality rule: a condition every row should meet, in a quality dimension."""
+    """A data quality rule of an entity or a term: one of the kinds of `kind` (a row
+    `check` when only `check:` is given), in a quality dimension, with a severity and the
+    share of rows that must pass (docs/quality.md)."""
 
-    dimension: QualityDimension
-    check: SqlText = Field(
-        description="A SQL condition on the entity's columns, true for good rows."
+    kind: RuleKind | None = Field(None, description="The kind; `check` when `check` is given.")
+    dimension: QualityDimension | None = Field(None, description="By default the kind's.")
+    severity: Literal["error", "warning"] = Field(
+        "error", description="error: fails quality and withholds views; warning: reported."
     )
+    column: SqlText | None = Field(
+        None, description="The column or row expression read; a term's own by default."
+    )
+    check: SqlText | None = Field(
+        None, description="check: a condition on each row; aggregate: one over aggregates."
+    )
+    values: list[str | int | float | bool] | None = Field(None, description="accepted_values.")
+    min: Bound | None = Field(None, description="range: lowest value; row_count: fewest rows.")
+    max: Bound | None = Field(None, description="range: highest value; row_count: most rows.")
+    pattern: str | None = Field(None, description="pattern: a regular expression, searched.")
+    max_age: str | None = Field(None, description="freshness: e.g. `2 days`, `36 hours`.")
+    as_of: datetime | date | None = Field(None, description="freshness: count the age at this.")
+    sql: SqlText | None = Field(None, description="custom: a SELECT whose rows are failures.")
     description: str | None = None
     threshold: float = Field(
         1.0, ge=0, le=1, description="Share of rows that must pass for the rule to pass."
@@ -526,6 +561,21 @@ class CatalogSpec(Strict):
     )
 
 
+class QualitySpec(Strict):
+    """How quality results are kept and whether queries heed them (docs/quality.md)."""
+
+    history: str = Field(
+        default=".semantic/quality.duckdb",
+        description="The DuckDB file, relative to the project, where `semantic quality` "
+        "keeps each run's results (created on the first run).",
+    )
+    gate: Literal["strict", "warn", "off"] = Field(
+        default="off",
+        description="What a query over an entity whose latest results fail an error rule "
+        "does: strict (refused, SEM451), warn (answered with a SEM451 warning), off.",
+    )
+
+
 class ProjectFile(Strict):
     """`semantic.yml`: the project configuration at the root of a project."""
 
@@ -563,6 +613,10 @@ class ProjectFile(Strict):
         description="An audit record (a JSON line) of every compile, query and explain, "
         "written to `file`; a query is refused when its record cannot be written (see "
         "docs/audit.md). Off when absent.",
+    )
+    quality: QualitySpec = Field(
+        QualitySpec(),
+        description="Where quality results are kept, and the query gate (docs/quality.md).",
     )
     catalog: CatalogSpec | None = Field(
         None,

@@ -17,7 +17,7 @@ from semantic.files.schema import GlossaryFile, ModelFile, PolicyFile, ProjectFi
 from semantic.model.areas import check_subject_areas
 from semantic.model.checks import check_terms
 from semantic.model.draft import Draft
-from semantic.model.entities import add_entities, link_relationships
+from semantic.model.entities import add_entities, add_entity_quality, link_relationships
 from semantic.model.names import normalize_name
 from semantic.model.relations import check_cycles, check_names, check_nesting, check_relations
 from semantic.model.roles import build_policy
@@ -44,6 +44,7 @@ def build_model(
     for model_doc in models:
         add_entities(draft, model_doc)
     link_relationships(draft)
+    add_entity_quality(draft)
     for glossary_doc in glossaries:
         add_domain(draft, glossary_doc)
     check_terms(draft)

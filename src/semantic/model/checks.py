@@ -32,12 +32,26 @@ def check_terms(draft: Draft) -> None:
     draft.broken |= broken
 
 
+def _no_rows_to_check(draft: Draft, term: Term) -> None:
+    """SEM261: a term without an entity (a concept, a metric over metrics) has no rows of
+    its own for a quality rule to measure."""
+    what = "concept" if term.kind == "concept" else "metric over other metrics"
+    draft.report(
+        "SEM261",
+        f"term '{term.id}' is a {what}: it has no rows of its own for its quality rules",
+        draft.term_docs[term.id].span(("terms", term.id, "quality")),
+        "write the rules on the entity, or on the metrics it is made of",
+    )
+
+
 def _check_term(draft: Draft, term: Term) -> bool:
     """Check one term's references; derived metrics get their `refs` filled in."""
     if term.filter is not None and not _check_filter(draft, term):
         return False
     if term.is_over_time and not _check_over_time(draft, term):
         return False
+    if term.entity is None and term.id in draft.pending_quality:
+        _no_rows_to_check(draft, term)
     if term.kind == "concept":
         return True
     if term.is_derived:
@@ -70,7 +84,7 @@ def _check_term(draft: Draft, term: Term) -> bool:
             draft.pending_quality[term.id],
             entity.id,
             entity.columns,
-            term.id,
+            term,
         )
         draft.terms[term.id] = replace(term, quality=rules)
     has_agg = term.expr.find(exp.AggFunc) is not None

@@ -5,15 +5,15 @@ quality rules and both directions of every relationship checked.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
-
-from sqlglot import exp
 
 from semantic.errors import suggest
 from semantic.files.read import Document
 from semantic.files.schema import ModelFile, QualityRuleSpec, RelationshipSpec
 from semantic.model.draft import Draft
-from semantic.model.types import Column, Edge, Entity, QualityRule
+from semantic.model.quality import quality_rule
+from semantic.model.types import Column, Edge, Entity, QualityRule, Term
 
 #: the direction of a relationship read backwards
 _BACK = {"many_to_one": "one_to_many", "one_to_many": "many_to_one"}
@@ -36,7 +36,6 @@ def add_entities(draft: Draft, doc: Document[ModelFile]) -> None:
                     doc.span(("entities", eid, "primary_key", i)),
                     suggest(key, columns),
                 )
-        rules = quality_rules(draft, doc, ("entities", eid), spec.quality, eid, columns)
         draft.entities[eid] = Entity(
             eid,
             spec.table or eid,
@@ -44,8 +43,7 @@ def add_entities(draft: Draft, doc: Document[ModelFile]) -> None:
             tuple(spec.primary_key),
             columns,
             span,
-            rules,
-            None
+            confidentiality=None
             if spec.confidentiality is None
             else draft.level(
                 spec.confidentiality, doc.span(("entities", eid, "confidentiality"), value=True)
@@ -62,48 +60,26 @@ def quality_rules(
     specs: Mapping[str, QualityRuleSpec],
     entity: str,
     columns: Mapping[str, Column],
-    term: str | None = None,
+    term: Term | None = None,
 ) -> tuple[QualityRule, ...]:
     """The valid quality rules of an entity or a term (`owner`: where it is written), each
-    with its SQL check parsed (SEM104) and its columns checked (SEM203)."""
+    checked for its kind (see `model.quality`)."""
     rules = (
-        _quality_rule(draft, doc, (*owner, "quality", rid), rid, entity, spec, columns, term)
+        quality_rule(draft, doc, (*owner, "quality", rid), rid, entity, spec, columns, term)
         for rid, spec in specs.items()
     )
     return tuple(rule for rule in rules if rule is not None)
 
 
-def _quality_rule(
-    draft: Draft,
-    doc: Document[Any],
-    where: tuple[str | int, ...],
-    rid: str,
-    entity: str,
-    spec: QualityRuleSpec,
-    columns: Mapping[str, Column],
-    term: str | None,
-) -> QualityRule | None:
-    span = doc.span((*where, "check"), value=True)
-    check = draft.parse(
-        spec.check,
-        f"check of quality rule '{rid}'",
-        span,
-        "write a condition on the entity's columns, e.g. l_quantity > 0",
-    )
-    if check is None:
-        return None
-    for used in check.find_all(exp.Column):
-        if used.name not in columns:
-            draft.report(
-                "SEM203",
-                f"unknown column '{used.name}' in quality rule '{rid}' of '{entity}'",
-                span,
-                suggest(used.name, columns),
-            )
-            return None
-    return QualityRule(
-        rid, entity, spec.dimension, check, spec.check, spec.description, spec.threshold, term
-    )
+def add_entity_quality(draft: Draft) -> None:
+    """The quality rules of every entity, once all entities are known (a custom rule may
+    read the tables of others)."""
+    for eid, doc in draft.entity_docs.items():
+        entity = draft.entities[eid]
+        specs = doc.data.entities[eid].quality
+        if specs:
+            rules = quality_rules(draft, doc, ("entities", eid), specs, eid, entity.columns)
+            draft.entities[eid] = replace(entity, quality=rules)
 
 
 def link_relationships(draft: Draft) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Literal
 
 from sqlglot import exp
@@ -56,9 +56,29 @@ class Edge:
         return f"{self.source}.{self.name}"
 
 
+#: quality rules measured on each row: their score is the share of rows that pass
+ROW_RULES = (
+    "check",
+    "not_null",
+    "unique",
+    "accepted_values",
+    "range",
+    "pattern",
+    "relationship",
+    "coverage",
+)
+
+
 @dataclass(frozen=True, slots=True)
 class QualityRule:
-    """A condition every row of `entity` should meet, in a DQV quality dimension."""
+    """A quality rule of `entity` (and of `term`, when a term declares it), in a DQV
+    quality dimension. `check` is the SQL the rule evaluates, by `kind`:
+
+    - check, not_null, accepted_values, range, pattern: a condition true for good rows;
+    - unique, freshness: the column or expression whose values are compared or dated;
+    - row_count: COUNT(*); aggregate: a condition over aggregates of the entity's rows;
+    - custom: a SELECT whose rows are failures.
+    """
 
     id: str
     entity: str
@@ -68,6 +88,27 @@ class QualityRule:
     description: str | None
     threshold: float
     term: str | None = None
+    kind: str = "check"
+    severity: str = "error"
+    #: row_count: the fewest and the most rows allowed
+    minimum: float | None = None
+    maximum: float | None = None
+    #: freshness: the longest age allowed, and the time it is counted at (now when None)
+    max_age: timedelta | None = None
+    as_of: datetime | None = None
+    #: where the rule is written (None for the built-in rules of key integrity)
+    span: Span | None = field(default=None, compare=False)
+
+    @property
+    def key(self) -> str:
+        """The rule's name in the project: `<term or entity>.<id>` (ids repeat across
+        owners: every entity has a `primary_key_unique`)."""
+        return f"{self.term or self.entity}.{self.id}"
+
+    @property
+    def per_row(self) -> bool:
+        """Whether the rule's score is the share of rows that pass it."""
+        return self.kind in ROW_RULES
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,10 +1,12 @@
-"""Publishing the views through an engine: read what the schema holds, check the data's
+"""Publishing the views through an engine: read what the schema holds, measure the data's
 quality, then run the DDL of the `views` plan in one transaction.
 
-Nothing is written to the target before the quality gate passed, and everything the
-publication changes (copies of the views' results, views, comments, drops) is changed in
-that one transaction: a refusal (SEM415) or a statement that fails (SEM417) leaves the target
-exactly as it was, and BI tools keep reading the previous views.
+Nothing is written to the target before the quality gate decided, per view, what may be
+published (a view whose entities or terms fail an error rule is withheld, its previous
+version kept: `outputs.quality.gate`), and everything the publication changes (copies of the
+views' results, views, comments, drops) is changed in that one transaction: a statement that
+fails (SEM417) leaves the target exactly as it was, and BI tools keep reading the previous
+views.
 
 A DuckDB file that the engine creates is in the storage format that the BI tools' DuckDB
 drivers read (`engines.duckdb.DEFAULT_STORAGE_VERSION`, or the engine's `storage_version`);
@@ -28,10 +30,10 @@ from sqlglot import exp
 
 from semantic.compiler.dialects import to_sql
 from semantic.engines.base import Engine
-from semantic.engines.integrity import check_keys
 from semantic.errors import Diagnostic, SemanticError, error
 from semantic.model import Model
-from semantic.outputs.quality import measure_quality
+from semantic.outputs.quality import measure_all
+from semantic.outputs.quality.gate import gate_plan
 from semantic.outputs.views import (
     DATA_SUFFIX,
     DEFAULT_SCHEMA,
@@ -188,61 +190,50 @@ def _stale_views(engine: Engine) -> list[str]:
     return stale
 
 
-def quality_failures(model: Model, engine: Engine) -> list[Diagnostic]:
-    """Why the data is not fit to publish (SEM415): quality rules below their threshold, and
-    keys that the model says are unique but repeat (every total would be multiplied)."""
-    found = []
+def gated_plan(
+    model: Model,
+    engine: Engine,
+    *,
+    check_quality: bool = True,
+    force: bool = False,
+    **options: Unpack[PlanOptions],
+) -> ViewPlan:
+    """What publishing to `engine` would do (`plan_publication`), once the quality gate
+    decided per view (`outputs.quality.gate`): with `check_quality`, every rule is
+    measured on the engine's data and the views whose entities or terms fail an error rule
+    are withheld (or, with `force`, published with a warning in their comment). Changes
+    nothing. SEM415 when the rules cannot be measured at all."""
+    plan = plan_publication(model, engine, **options)
+    if not check_quality:
+        return plan
     try:
-        results = measure_quality(model, engine.fetch, engine.dialect)
-        keys = check_keys(model, engine.fetch, engine.dialect)
-    except Exception as exc:  # a check the engine cannot run: the data is not known good
+        results = measure_all(model, engine)
+    except Exception as exc:  # a table the engine cannot read: the data is not known good
         reason = exc.diagnostics[0].message if isinstance(exc, SemanticError) else str(exc)
-        return [
-            Diagnostic(
-                "SEM415",
-                f"the quality rules could not be measured: {reason.strip().splitlines()[0]}",
-                None,
-                "write the rule's check in SQL that this engine runs, or publish anyway with "
-                "--skip-quality",
-            )
-        ]
-    for result in results:
-        if result.passed:
-            continue
-        rule = result.rule
-        owner = model.terms.get(rule.term or "") or model.entities[rule.entity]
-        found.append(
-            Diagnostic(
-                "SEM415",
-                f"quality rule '{rule.id}' on '{rule.entity}' holds for {result.score:.1%} of "
-                f"{result.rows} rows, below its threshold of {rule.threshold:.0%}",
-                owner.span,
-                "fix the data, lower the rule's threshold, or publish anyway with --skip-quality",
-            )
-        )
-    for problem in keys:
-        if problem.severity == "error":
-            found.append(
-                Diagnostic(
-                    "SEM415",
-                    f"{problem.code} {problem.message}",
-                    problem.span,
-                    "fix the data, or publish anyway with --skip-quality",
-                )
-            )
-    return found
+        raise error(
+            "SEM415",
+            f"the quality rules could not be measured: {reason.strip().splitlines()[0]}",
+            None,
+            "make the tables readable by this engine, or publish anyway with --skip-quality",
+        ) from None
+    return gate_plan(model, plan, results, force=force)
 
 
 def publish_views(
-    model: Model, engine: Engine, *, check_quality: bool = True, **options: Unpack[PlanOptions]
+    model: Model,
+    engine: Engine,
+    *,
+    check_quality: bool = True,
+    force: bool = False,
+    **options: Unpack[PlanOptions],
 ) -> ViewPlan:
-    """Publish every declared view to `engine` in one transaction, dropping the owned views
-    the glossary no longer declares; refused (SEM415) when the data fails its quality rules,
-    unless `check_quality` is False; `options` are `plan_publication`'s. Returns what was
-    done."""
-    plan = plan_publication(model, engine, **options)
-    if check_quality and (failures := quality_failures(model, engine)):
-        raise SemanticError(failures)
+    """Publish the declared views to `engine` in one transaction, dropping the owned views
+    the glossary no longer declares; `options` are `plan_publication`'s. With
+    `check_quality`, the views whose data fails an error quality rule are withheld, the
+    version published before staying as it was (see `gated_plan`; `force` publishes them
+    with a warning in their comment). Returns what was done: `plan.gated` lists the views
+    withheld."""
+    plan = gated_plan(model, engine, check_quality=check_quality, force=force, **options)
     statements = plan.statements()
     try:
         engine.publish(statements)

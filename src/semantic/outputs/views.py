@@ -104,6 +104,10 @@ class ViewPlan:
     notices: tuple[Diagnostic, ...] = ()
     #: the start of the comment of everything the plan creates (`MARK`)
     mark: str = ""
+    #: views withheld by the quality gate, each with why (`outputs.quality.gate`)
+    gated: tuple[tuple[str, str], ...] = ()
+    #: views published with --force although the gate would withhold them, with why
+    forced: tuple[tuple[str, str], ...] = ()
 
     def statements(self, *, pretty: bool = False) -> list[str]:
         """The DDL, in order: schemas, drops, then each view (after the copy of its result,
@@ -197,6 +201,8 @@ class ViewPlan:
             ],
             "dropped": list(self.dropped),
             "withheld": [{"subject_area": a, "term": t} for a, t in self.withheld],
+            "withheld_by_quality": [{"view": v, "reason": r} for v, r in self.gated],
+            "forced": [{"view": v, "reason": r} for v, r in self.forced],
             "data_schema": self.data_schema,
             "stale": list(self.stale),
             "notices": [n.as_dict() for n in self.notices],

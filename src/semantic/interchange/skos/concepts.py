@@ -253,7 +253,8 @@ class _Concepts(_Reader):
         rules = {}
         for node in self.take(concept, SEM.qualityRule):
             rid, rule = self.quality_rule(node)
-            rules[rid] = rule
+            if rule is not None:
+                rules[rid] = rule
         spec = {k: v for k, v in spec.items() if v is not None and not (k == "path" and not v)}
         return kind, {"quality": dict(sorted(rules.items())), kind: spec}
 
@@ -295,8 +296,10 @@ class _Concepts(_Reader):
         if fill is not None and not (fill == 0 and _counts(spec)):
             spec["fill_null"] = fill
 
-    def quality_rule(self, node: Node) -> tuple[str, dict[str, Any]]:
-        """A term's quality rule from its dqv:Metric."""
+    def quality_rule(self, node: Node) -> tuple[str, dict[str, Any] | None]:
+        """A term's quality rule from its dqv:Metric: a row check, a condition over
+        aggregates or a custom query, as its sem:check says; None (and a notice) for the
+        kinds whose sem:check is words (freshness, unique, row_count)."""
         self.take_type(node, DQV.Metric)
         rid = self.identifier(node)
         rule: dict[str, Any] = {}
@@ -306,7 +309,22 @@ class _Concepts(_Reader):
             name = self.take_one(dimension, SKOS.prefLabel)
             rule["dimension"] = str(name) if name is not None else _last_segment(str(dimension))
         check = self.take_one(node, SEM.check)
-        rule["check"] = str(check) if check is not None else None
+        kind = _rule_kind(str(check)) if check is not None else "check"
+        if kind is None:
+            self.note(
+                node,
+                SEM.check,
+                check,
+                "not SQL a quality rule can be rebuilt from (a freshness, unique or row_count "
+                "rule): rewrite it by hand",
+            )
+            for predicate in (SKOS.definition, SEM.threshold, DQV.expectedDataType):
+                self.take(node, predicate)
+            self.take(node, DCTERMS.subject)
+            return rid, None
+        if kind != "check":
+            rule = {"kind": kind, **rule}
+        rule["sql" if kind == "custom" else "check"] = str(check) if check is not None else None
         descriptions = self.take(node, SKOS.definition)
         if descriptions:
             rule["description"] = str(descriptions[0])
@@ -523,3 +541,17 @@ def _counts(spec: Mapping[str, Any]) -> bool:
     except ParseError:
         return False
     return isinstance(parsed, exp.Count)
+
+
+def _rule_kind(text: str) -> str | None:
+    """The kind of quality rule whose sem:check is `text`: a SELECT is custom, a condition
+    over aggregates is aggregate, another condition a row check; None for words."""
+    try:
+        tree = sqlglot.parse_one(text, read=FILE_DIALECT)
+    except (ParseError, ValueError):
+        return None
+    if isinstance(tree, exp.Query):
+        return "custom"
+    if not isinstance(tree, exp.Predicate | exp.Connector | exp.Not | exp.Paren | exp.Boolean):
+        return None
+    return "aggregate" if tree.find(exp.AggFunc) is not None else "check"

@@ -6,6 +6,7 @@ need it are imported inside these functions.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from semantic.errors import Diagnostic, SemanticError, error, unknown_choice
@@ -13,6 +14,8 @@ from semantic.project import Project
 
 if TYPE_CHECKING:
     from rdflib import Graph
+
+    from semantic.outputs.quality import QualityResult
 
 
 def project_rdf(
@@ -52,8 +55,15 @@ def project_rdf(
     return serialize(graph, fmt)  # type: ignore[arg-type]
 
 
-def project_graph(project: Project, base: str | None = None, *, quality: bool = False) -> Graph:
-    """The vocabulary of `project` as an rdflib graph (see `project_rdf`)."""
+def project_graph(
+    project: Project,
+    base: str | None = None,
+    *,
+    quality: bool = False,
+    results: Sequence[QualityResult] | None = None,
+) -> Graph:
+    """The vocabulary of `project` as an rdflib graph (see `project_rdf`); with `quality`,
+    the measurements of `results` (measured now when None)."""
     from semantic.outputs.quality import project_quality
     from semantic.outputs.rdf.dcat import add_catalog
     from semantic.outputs.rdf.export import add_measurements, export_graph
@@ -74,7 +84,7 @@ def project_graph(project: Project, base: str | None = None, *, quality: bool = 
         data_format=config.data.format if config.data is not None else None,
     )
     if quality:
-        add_measurements(graph, base, project_quality(project))
+        add_measurements(graph, base, project_quality(project) if results is None else results)
     return graph
 
 
@@ -106,3 +116,12 @@ def _bad_base(exc: ValueError) -> SemanticError:
         None,
         "give an absolute IRI ending with / or #, e.g. https://data.example.com/",
     )
+
+
+def quality_rdf(project: Project, results: Sequence[QualityResult], fmt: str = "turtle") -> str:
+    """The vocabulary of `project` with the DQV measurements of `results` (a run of
+    `semantic quality --dqv FILE`), as RDF text in `fmt`."""
+    from semantic.outputs.rdf.text import serialize
+
+    graph = project_graph(project, quality=True, results=results)
+    return serialize(graph, fmt)  # type: ignore[arg-type]

@@ -330,9 +330,12 @@ def _add_quality_rule(
 
 def add_measurements(graph: Graph, base: str, results: Sequence[QualityResult]) -> None:
     """The latest measurement of each quality rule (the share of rows that pass it) as
-    dqv:QualityMeasurement on the rule's dataset."""
+    dqv:QualityMeasurement on the rule's dataset, with the time of its run
+    (prov:generatedAtTime). A rule that could not be measured has no measurement."""
     iris = Iris(_checked_base(base))
     for result in results:
+        if not result.measured:
+            continue
         rule = result.rule
         owner = rule.term or rule.entity
         if (iris.quality_metric(owner, rule.id), RDF.type, DQV.Metric) not in graph:
@@ -344,6 +347,8 @@ def add_measurements(graph: Graph, base: str, results: Sequence[QualityResult]) 
         graph.add((node, DQV.isMeasurementOf, iris.quality_metric(owner, rule.id)))
         graph.add((node, DQV.computedOn, iris.entity(rule.entity)))
         graph.add((node, DQV.value, Literal(result.score, datatype=XSD.double)))
+        if result.at is not None:
+            graph.add((node, PROV.generatedAtTime, Literal(result.at, datatype=XSD.dateTime)))
 
 
 def _add_governance(graph: Graph, iris: Iris, concept: URIRef, term: Term) -> None:

@@ -78,6 +78,7 @@ MESSAGES: dict[str, Text] = {
     "quality_consistency": "Konsistenz",
     "quality_accuracy": "Genauigkeit",
     "quality_timeliness": "Aktualität",
+    "quality_integrity": "Integrität",
     "terms_heading": "Begriffe",
     "percent_value": "{n}\u00a0%",
     "names": "Namen",

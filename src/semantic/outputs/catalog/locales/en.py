@@ -81,6 +81,7 @@ MESSAGES: dict[str, Text] = {
     "quality_consistency": "consistency",
     "quality_accuracy": "accuracy",
     "quality_timeliness": "timeliness",
+    "quality_integrity": "integrity",
     "terms_heading": "Terms",
     "percent_value": "{n}%",
     # term and subject area pages

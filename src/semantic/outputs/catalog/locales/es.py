@@ -77,6 +77,7 @@ MESSAGES: dict[str, Text] = {
     "quality_consistency": "coherencia",
     "quality_accuracy": "exactitud",
     "quality_timeliness": "actualidad",
+    "quality_integrity": "integridad",
     "terms_heading": "Términos",
     "percent_value": "{n}\u00a0%",
     "names": "Nombres",

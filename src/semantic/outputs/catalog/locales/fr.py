@@ -79,6 +79,7 @@ MESSAGES: dict[str, Text] = {
     "quality_consistency": "cohérence",
     "quality_accuracy": "exactitude",
     "quality_timeliness": "fraîcheur",
+    "quality_integrity": "intégrité",
     "terms_heading": "Termes",
     "percent_value": "{n}\u00a0%",
     "names": "Noms",
