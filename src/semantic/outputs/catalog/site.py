@@ -36,6 +36,7 @@ from pygments.lexers import SqlLexer
 from semantic.errors import Diagnostic, Span, error
 from semantic.files.atomic import new_folder_mode
 from semantic.model import Model, QualityRule, Term
+from semantic.outputs.access import access_for, project_for
 from semantic.outputs.catalog.areas import AreaPage, area_page, areas_of_term
 from semantic.outputs.catalog.examples import Example, example_query
 from semantic.outputs.catalog.figures import lineage_diagram, model_diagram, relationships_diagram
@@ -69,7 +70,9 @@ def build_site(
     *,
     quality: bool = False,
     samples: bool | None = None,
-    max_confidentiality: str = DEFAULT_MAX_CONFIDENTIALITY,
+    max_confidentiality: str | None = None,
+    role: str | None = None,
+    user: Mapping[str, str] | None = None,
 ) -> SiteReport:
     """Write the catalog site of `project` into `output` (the project's `site/` by default),
     replacing the previous build in one step. With `quality`, the quality rules are measured
@@ -77,11 +80,21 @@ def build_site(
 
     `samples`: None shows sample values when the data is there, True also generates the
     demo data, False shows none (see `samples.read_samples`); values of terms above
-    `max_confidentiality` are never read."""
+    `max_confidentiality` are never read (default: `internal`, or with a role its clearance).
+
+    With `role` (`user`: the caller's attributes its filters read), the site is the one that
+    role may read (`outputs.access.project_for`): the terms above its clearance are nowhere
+    in it (pages, search index, diagrams, lineage), and its samples are read as the role
+    reads them (its row filters, its masks). Quality results are measured over every row,
+    so they are refused (SEM338) for a role whose filters keep rows from it."""
     target = (output or project.root / DEFAULT_OUTPUT).resolve()
     _check_replaceable(target)
+    level = _samples_level(project, max_confidentiality, role)
+    if quality and role is not None and project.model.policy.role(role).filters:
+        raise _quality_for_filtered_role(project, role)
+    project = project_for(project, role, user)
     results = project_quality(project) if quality else None
-    found, notes = read_samples(project, samples, max_confidentiality)
+    found, notes = read_samples(project, samples, level)
     pages = _Pages(project, results, found)
     report = SiteReport(target)
     try:
@@ -108,6 +121,27 @@ def build_site(
         raise
     report.warnings = notes + pages.warnings
     return report
+
+
+def _samples_level(project: Project, level: str | None, role: str | None) -> str:
+    """The highest level whose sample values the site shows: `level` (SEM419 when it is
+    none of the project's) and the role's clearance, the stricter; without either,
+    `DEFAULT_MAX_CONFIDENTIALITY`."""
+    access = access_for(project.model, level, role)
+    found = [x for x in (level, access.role.clearance if access.role else None) if x]
+    if not found:
+        return DEFAULT_MAX_CONFIDENTIALITY
+    return min(found, key=project.model.rank_of)
+
+
+def _quality_for_filtered_role(project: Project, role: str) -> Exception:
+    return error(
+        "SEM338",
+        f"quality results cannot be shown to role '{role}': they are measured over every "
+        "row, and the role's filters keep some rows from it",
+        project.model.policy.role(role).span,
+        "build the role's site without --quality",
+    )
 
 
 def _check_replaceable(target: Path) -> None:
