@@ -357,7 +357,8 @@ def plan_views(
         notices=notices,
         mark=mark,
         role=None if access.role is None else access.role.id,
-        grantee=None if access.role is None else access.role.database_role,
+        # only PostgreSQL has privileges to grant (DuckDB: the file is what is shared)
+        grantee=access.role.database_role if access.role and dialect == "postgres" else None,
     )
 
 
