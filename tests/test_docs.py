@@ -13,8 +13,8 @@ Conventions for fenced code blocks in README.md and docs/ (query-language, error
   tolerance of 1e-9), so give such queries an ORDER BY. A last line `...` means "more rows
   follow" and only the rows shown are compared.
 - `console` (docs/ only): a shell session. Each line `$ semantic query|compile|explain ...`
-  (with only the options --format/-f, --param, --dialect/-d) is rerun on the default project,
-  and what is printed under it, if anything, is checked: an error's first line
+  (with only the options --format/-f, --param, --dialect/-d, --role, --user-attr) is rerun on
+  the default project, and what is printed under it, if anything, is checked: an error's first line
   (`<query>:1:8: SEM303 unknown term ...`) must be identical, compiled SQL and explanations
   must be identical, and `--format csv` output is compared like a `csv` block. `\\$` in a
   command stands for `$`. Other commands are shown, not run.
@@ -54,6 +54,7 @@ CONSOLE_DOCS = (
     "docs/errors.md",
     "docs/dialects.md",
     "docs/engines.md",
+    "docs/governance.md",
 )
 ERRORS_DOC = ROOT / "docs" / "errors.md"
 
@@ -221,6 +222,8 @@ def run_command(project: Project, command: Command) -> tuple[str, Any]:
     options: dict[str, str] = {}
     params: dict[str, Any] = {}
     positional: list[str] = []
+    role: str | None = None
+    user: dict[str, str] = {}
     explained = False
     i = 0
     while i < len(rest):
@@ -234,6 +237,13 @@ def run_command(project: Project, command: Command) -> tuple[str, Any]:
         elif arg == "--param" and i + 1 < len(rest):
             params.update(parse_params([rest[i + 1]]))
             i += 2
+        elif arg == "--role" and i + 1 < len(rest):
+            role = rest[i + 1]
+            i += 2
+        elif arg == "--user-attr" and i + 1 < len(rest):
+            key, _, value = rest[i + 1].partition("=")
+            user[key] = value
+            i += 2
         elif arg.startswith("-"):
             return "skip", None
         else:
@@ -244,12 +254,15 @@ def run_command(project: Project, command: Command) -> tuple[str, Any]:
     text = positional[0]
     try:
         if sub == "query" and explained:
-            return "ok", (project.explain(text), project.query(text, params))
+            return "ok", (
+                project.explain(text, role, user),
+                project.query(text, params, role=role, user=user),
+            )
         if sub == "query":
-            return "ok", project.query(text, params)
+            return "ok", project.query(text, params, role=role, user=user)
         if sub == "compile":
-            return "ok", project.compile(text, options.get("d"))
-        return "ok", project.explain(text)
+            return "ok", project.compile(text, options.get("d"), role=role, user=user)
+        return "ok", project.explain(text, role, user)
     except SemanticError as exc:
         return "error", rendered(exc)
 

@@ -79,6 +79,7 @@ CODES: dict[str, str] = {
     "SEM252": "a DuckDB file is in a storage format newer than the engine's storage_version",
     "SEM253": "a window per day (`rolling: day`) over a metric that does not add up over days",
     "SEM256": "unknown role",
+    "SEM257": "a role's filters need an attribute of the caller that was not given",
     # SEM3xx: query planning
     "SEM301": "query is not valid SQL",
     "SEM302": "not a business query",
@@ -105,6 +106,10 @@ CODES: dict[str, str] = {
     "SEM325": "a function that a business query may not call",
     "SEM326": "unknown type name in a CAST",
     "SEM327": "a condition that is not true or false",
+    "SEM331": "a query reaches a term above the role's clearance",
+    "SEM332": "a term masked for the role is used otherwise than selected as it is",
+    "SEM333": "the policy requires a role and the query names none",
+    "SEM335": "a role's row filter cannot restrict an entity the query reads",
     # SEM4xx: execution and publication
     "SEM401": "table is missing from the database",
     "SEM402": "column is missing from the table",

@@ -29,6 +29,7 @@ from semantic.compiler.locate import relocated
 from semantic.compiler.params import bind_params
 from semantic.compiler.parse import parse_query
 from semantic.compiler.plan import Plan, describe_plan, plan_query
+from semantic.compiler.policy import apply_policy
 from semantic.compiler.refs import BusinessQuery
 from semantic.compiler.render import render_sql
 from semantic.compiler.resolve import find_path
@@ -50,6 +51,8 @@ if TYPE_CHECKING:
 
     from semantic.engines.duckdb import DuckDBEngine
 
+#: the caller's attributes as a parse is kept by (see `Project.parse`)
+Caller = tuple[tuple[str, str], ...]
 #: names of the embedded engine for `--engine`
 EMBEDDED = ("duckdb", "duckdb:")
 
@@ -67,8 +70,8 @@ class Project:
     _keys: dict[int, list[KeyMeasure]] = field(default_factory=dict, repr=False)
     #: what was found about the data each query read, by query text (see `query_warnings`)
     _read: dict[str, list[Diagnostic]] = field(default_factory=dict, repr=False)
-    #: the last query parsed: (query as given, model, parse), see `parse`
-    _parsed: tuple[QueryInput, Model, BusinessQuery] | None = field(
+    #: the last query parsed: ((query as given, role, caller), model, parse), see `parse`
+    _parsed: tuple[tuple[QueryInput, str | None, Caller], Model, BusinessQuery] | None = field(
         default=None, repr=False, compare=False
     )
 
@@ -141,41 +144,69 @@ class Project:
         """The declared type of each column of each entity table, for the dialect pass."""
         return column_types(self.model)
 
-    def parse(self, query: QueryInput) -> BusinessQuery:
-        """A business query parsed and its names resolved against the model. The last one is
-        kept (by the query as given, for this model), so that a command that compiles a query,
-        explains it and warns about it parses it once; planning and rendering never change it."""
+    def parse(
+        self, query: QueryInput, role: str | None = None, user: Mapping[str, str] | None = None
+    ) -> BusinessQuery:
+        """A business query parsed, its names resolved against the model and, with a `role`
+        of the policy file, the role's policy applied (`user`: the caller's attributes, for
+        the role's filters); no role is the project owner's full access. The last one is
+        kept (by the query as given, role and caller, for this model), so that a command
+        that compiles a query, explains it and warns about it parses it once; planning and
+        rendering never change it."""
+        key = (query, role, tuple(sorted((user or {}).items())))
         kept = self._parsed
-        if kept is not None and kept[1] is self.model and kept[0] == query:
+        if kept is not None and kept[1] is self.model and kept[0] == key:
             return kept[2]
-        parsed = parse_query(self.model, query_text(query, self.model))
-        self._parsed = (deepcopy(query), self.model, parsed)
+        text = query_text(query, self.model)
+        parsed = parse_query(self.model, text)
+        try:
+            parsed = apply_policy(self.model, parsed, role, user)
+        except SemanticError as exc:
+            raise relocated(exc, text) from None  # a JSON query's errors, in its fields
+        self._parsed = (deepcopy(key), self.model, parsed)
         return parsed
 
-    def plan(self, query: QueryInput) -> Plan:
-        """The plan of a business query: which aggregates, joins and filters."""
-        parsed = self.parse(query)
+    def plan(
+        self, query: QueryInput, role: str | None = None, user: Mapping[str, str] | None = None
+    ) -> Plan:
+        """The plan of a business query: which aggregates, joins and filters (`role`, `user`:
+        see `parse`; `plan.policy` says what the role's policy decided)."""
+        parsed = self.parse(query, role, user)
         try:
             return plan_query(self.model, parsed)
         except SemanticError as exc:
             raise relocated(exc, parsed.text) from None  # a JSON query's errors, in its fields
 
-    def compile(self, query: QueryInput, dialect: str | None = None, *, pretty: bool = True) -> str:
-        """The SQL of a business query in `dialect` (the project's default when None)."""
+    def compile(
+        self,
+        query: QueryInput,
+        dialect: str | None = None,
+        *,
+        pretty: bool = True,
+        role: str | None = None,
+        user: Mapping[str, str] | None = None,
+    ) -> str:
+        """The SQL of a business query in `dialect` (the project's default when None), as
+        `role` may run it (see `parse`)."""
         target = dialect or self.config.dialect
         dialect_of(target)
-        return render_sql(self.plan(query), target, pretty=pretty, schema=self.column_types)
+        plan = self.plan(query, role, user)
+        return render_sql(plan, target, pretty=pretty, schema=self.column_types)
 
-    def query_warnings(self, query: QueryInput) -> list[Diagnostic]:
+    def query_warnings(
+        self, query: QueryInput, role: str | None = None, user: Mapping[str, str] | None = None
+    ) -> list[Diagnostic]:
         """What is worth knowing about a query that still compiles: deprecated terms; once
         it ran (`query`), the broken keys of the data it read (SEM441) and the rows its
         metrics leave out (SEM440)."""
         read = self._read.get(query_text(query, self.model), [])
-        return self.parse(query).warnings(self.model) + read
+        return self.parse(query, role, user).warnings(self.model) + read
 
-    def explain(self, query: QueryInput) -> str:
-        """The plan of a business query in plain words."""
-        return describe_plan(self.plan(query))
+    def explain(
+        self, query: QueryInput, role: str | None = None, user: Mapping[str, str] | None = None
+    ) -> str:
+        """The plan of a business query in plain words (with a role: what its policy did)."""
+        return describe_plan(self.plan(query, role, user))
 
     # --- running -------------------------------------------------------------------------
 
@@ -294,15 +325,19 @@ class Project:
         engine: Engine | str | None = None,
         *,
         limits: Limits | None = None,
+        role: str | None = None,
+        user: Mapping[str, str] | None = None,
     ) -> pa.Table:
         """Run a business query and return an Arrow table: on `engine` (an engine, or its
         name or URL, see `engine_for`), the project's default engine when None; within
-        `limits` (the project's when None): SEM434 past the time-out, SEM435 past the size.
+        `limits` (the project's when None): SEM434 past the time-out, SEM435 past the size;
+        as `role` may run it, `user` holding the caller's attributes (see `parse`).
         A parameter given as text is read as the type of what it is compared with (a number,
         a date...; SEM321 when it is not one); other values are bound as they are."""
-        parsed = self.parse(query)
-        plan = self.plan(query)
-        bound = bind_params(self.model, parsed, params or {})
+        parsed = self.parse(query, role, user)
+        plan = self.plan(query, role, user)
+        # the role's own parameters (the caller's attributes) win over any given the same name
+        bound = {**bind_params(self.model, parsed, params or {}), **parsed.bound}
         missing = [p for p in plan.params if p not in bound]
         if missing:
             raise error(
@@ -328,11 +363,13 @@ class Project:
         engine: Engine | str | None = None,
         *,
         limits: Limits | None = None,
+        role: str | None = None,
+        user: Mapping[str, str] | None = None,
     ) -> Any:
         """`query` (see `query`) as a pandas DataFrame, which needs
         `pip install 'semantic[pandas]'` (SEM412 without it). `query(...).to_pandas()` is the
         same, through pyarrow, with pyarrow's own error when pandas is missing."""
-        return to_pandas(self.query(query, params, engine, limits=limits))
+        return to_pandas(self.query(query, params, engine, limits=limits, role=role, user=user))
 
     def key_measures(self, engine: Engine | str | None = None) -> list[KeyMeasure]:
         """Every key promise of the model measured on the data of `engine` (see `query`):

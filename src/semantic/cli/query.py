@@ -23,6 +23,7 @@ from semantic.cli.app import (
 )
 from semantic.cli.choices import checked_kind, checked_language
 from semantic.cli.printing import print_result
+from semantic.cli.roles import RoleOption, UserAttrOption, parse_user_attrs
 from semantic.cli.tables import Column, print_table
 from semantic.errors import Diagnostic, SemanticError, Span
 
@@ -121,16 +122,19 @@ def compile(  # noqa: A001 - the command is called compile
     dialect: Annotated[
         str | None, typer.Option("--dialect", "-d", help="Any sqlglot dialect.")
     ] = None,
+    role: RoleOption = None,
+    user_attr: UserAttrOption = None,
 ) -> None:
-    """Print the SQL of a business query."""
+    """Print the SQL of a business query (as --role may run it)."""
     from semantic.project import Project
 
+    user = parse_user_attrs(user_attr)
     with reported() as report:
         project = Project.load(state.project_path)
         text = read_query(query)
         report.source = text if isinstance(text, str) else None
-        sql = project.compile(text, dialect)
-        print_diagnostics(project.query_warnings(text))
+        sql = project.compile(text, dialect, role=role, user=user)
+        print_diagnostics(project.query_warnings(text, role, user))
         print(sql)  # as is: rich would read `:name:` in a string literal as an emoji
 
 
@@ -163,12 +167,15 @@ def query(
             "(default: the names as written in the query).",
         ),
     ] = None,
+    role: RoleOption = None,
+    user_attr: UserAttrOption = None,
 ) -> None:
-    """Run a business query (on the embedded DuckDB engine unless --engine) and print the
-    result."""
+    """Run a business query (on the embedded DuckDB engine unless --engine; as --role may
+    run it) and print the result."""
     from semantic.project import Project
 
     params = parse_params(param)  # a usage error before anything is loaded
+    user = parse_user_attrs(user_attr)
     with reported():
         project = Project.load(state.project_path)
     checked_language(language, project.model.languages)  # a usage error (exit 2)
@@ -176,7 +183,7 @@ def query(
         text = read_query(query)
         report.source = text if isinstance(text, str) else None
         if explain_plan:
-            say(project.explain(text))
+            say(project.explain(text, role, user))
         if project.config.data and project.config.data.generate and not project.data_dir.exists():
             say(f"generating demo data in {project.data_dir} ...")
         limits = project.limits
@@ -185,11 +192,11 @@ def query(
         if max_rows is not None:
             limits = replace(limits, max_rows=max(max_rows, 0))
         try:
-            result = project.query(text, params, engine, limits=limits)
+            result = project.query(text, params, engine, limits=limits, role=role, user=user)
         finally:
             project.close()  # the engine --engine opened: a Spark context is per process
-        print_diagnostics(project.query_warnings(text))
-        columns = project.parse(text).columns
+        print_diagnostics(project.query_warnings(text, role, user))
+        columns = project.parse(text, role, user).columns
         print_result(
             result,
             fmt,
@@ -199,15 +206,17 @@ def query(
         )
 
 
-def explain(query: QueryArg) -> None:
-    """Say in words how a business query is computed: aggregates, join paths, filters."""
+def explain(query: QueryArg, role: RoleOption = None, user_attr: UserAttrOption = None) -> None:
+    """Say in words how a business query is computed: aggregates, join paths, filters (and,
+    with --role, what the role's policy does to it)."""
     from semantic.project import Project
 
+    user = parse_user_attrs(user_attr)
     with reported() as report:
         project = Project.load(state.project_path)
         text = read_query(query)
         report.source = text if isinstance(text, str) else None
-        out.print(project.explain(text), markup=False, highlight=False)
+        out.print(project.explain(text, role, user), markup=False, highlight=False)
 
 
 def terms(

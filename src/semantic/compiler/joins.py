@@ -15,7 +15,7 @@ from semantic.compiler.refs import BusinessQuery, find_refs, ref_of
 from semantic.compiler.resolve import describe_path, find_path
 from semantic.errors import SemanticError, Span, error
 from semantic.model import Edge, Model, Term
-from semantic.model.nodes import column
+from semantic.model.nodes import column, table
 
 
 class Joins:
@@ -165,6 +165,7 @@ def plan_aggregate(
             Span(QUERY_FILE, 1, 1),
             f"declare primary_key for entity '{entity}' in models/",
         )
+    read = [(entity, entity), *((j.alias, j.edge.target) for j in joins.joins)]
     return Aggregate(
         name=name,
         entity=entity,
@@ -181,4 +182,49 @@ def plan_aggregate(
         entity_key=tuple(column(c, entity) for c in primary_key) if fanout else (),
         many_side=tuple(t for t in dict.fromkeys(t.id for t in used) if t in joins.fanned),
         grain=primary_key,
+        restricted=tuple(
+            (alias, restricted_rows(model, eid, query))
+            for alias, eid in read
+            if eid in query.restrict
+        ),
     )
+
+
+def restricted_rows(model: Model, eid: str, query: BusinessQuery) -> exp.Select:
+    """The rows of entity `eid` that a role may read: its columns, from its rows that meet
+    the role's condition (`query.restrict`), read through to-one joins only, so that each
+    row is kept once or not at all. SEM335 when the condition reads an entity that `eid`
+    reaches through no to-one path (it cannot tell which of several values to test)."""
+    condition = query.restrict[eid]
+    terms = [model.terms[r.ident] for r in find_refs(condition, "term")]
+    needs = _needs(terms)
+    for term, target, pinned in needs:
+        try:
+            find_path(model, eid, target, pinned)
+        except SemanticError:
+            raise error(
+                "SEM335",
+                f"a row filter of role '{query.decision.role if query.decision else '?'}' "
+                f"cannot restrict the rows of '{eid}': '{term.id}' is not one value per row "
+                f"of '{eid}' (no single to-one path to '{target}')",
+                Span(QUERY_FILE, 1, 1),
+                "leave out of the query what reads this entity, or split the role's filter "
+                "into conditions on one entity each",
+            ) from None
+    joins = Joins(model, eid, needs, query)
+    entity = model.entities[eid]
+    rows = exp.Select(expressions=[column(c, eid) for c in entity.columns])
+    rows.set("from_", exp.From(this=table(entity.table, eid)))
+    rows.set(
+        "joins",
+        [
+            exp.Join(
+                this=table(j.table, j.alias),
+                on=exp.and_(*(column(s, j.parent).eq(column(t, j.alias)) for s, t in j.edge.keys)),
+                side="LEFT",
+            )
+            for j in joins.joins
+        ],
+    )
+    rows.set("where", exp.Where(this=_physical(model, condition, joins)))
+    return rows

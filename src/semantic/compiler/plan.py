@@ -20,6 +20,7 @@ from semantic.compiler.locate import QUERY_FILE
 from semantic.compiler.measures import Measures
 from semantic.compiler.naming import Names, readable
 from semantic.compiler.plannodes import Aggregate, Join, OverTime, Plan
+from semantic.compiler.policy import mask_value
 from semantic.compiler.refs import QUERY_DIALECT, BusinessQuery, OrderItem, make_ref, ref_of, show
 from semantic.compiler.windows import split_period_filters, windows_over_rows
 from semantic.errors import Span, error
@@ -44,6 +45,11 @@ def plan_query(model: Model, query: BusinessQuery) -> Plan:
     outputs = [
         (c.name, make_ref("key", key_ids[c.expr]) if not c.is_metric else measures.expand(c.expr))
         for c in query.columns
+    ]
+    # a role's masks apply to the values shown only: the groups are the values' own
+    outputs = [
+        (name, mask_value(query.masks[i], expr) if i in query.masks else expr)
+        for i, (name, expr) in enumerate(outputs)
     ]
     having = tuple(measures.expand(h) for h in query.having)
     order = tuple(
@@ -87,6 +93,7 @@ def plan_query(model: Model, query: BusinessQuery) -> Plan:
         over_time,
         periods,
         shown,
+        query.decision,
     )
 
 
@@ -103,7 +110,7 @@ def describe_plan(plan: Plan) -> str:
     """The plan in plain words: for each group of metrics, the rows it aggregates, the join
     path to every dimension, how many-side dimensions and filters count, and the grain of
     the result."""
-    lines = []
+    lines = plan.policy.describe() if plan.policy is not None else []
     keys = [plan.shown.get(name, name) for name, _ in plan.aggregates[0].keys]
     lines.append(f"result: one row per {', '.join(keys)}" if keys else "result: one row")
     for agg in plan.aggregates:
@@ -112,6 +119,8 @@ def describe_plan(plan: Plan) -> str:
         lines.append(f"{metrics}: aggregated over rows of {agg.entity} ({rows})")
         lines += [f"  path {p}" for p in agg.paths]
         lines += [f"  filter {f.sql(QUERY_DIALECT)}" for f in agg.filters]
+        if agg.restricted:
+            lines.append(f"  only the role's rows of {', '.join(a for a, _ in agg.restricted)}")
         if agg.fanout:
             lines.append(
                 f"  many side: {', '.join(agg.many_side)} "

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from sqlglot import exp
 
+from semantic.compiler.decision import PolicyDecision
 from semantic.compiler.refs import OrderItem
 from semantic.model import Edge
 
@@ -49,6 +50,9 @@ class Aggregate:
     #: the query's row filters and group keys (as written) that reach the many side
     many_side: tuple[str, ...] = ()
     grain: tuple[str, ...] = ()
+    #: (alias, rows) of each entity read (the aggregate's own as its id) that a role's row
+    #: filters restrict: read from these rows instead of its table (`compiler.policy`)
+    restricted: tuple[tuple[str, exp.Select], ...] = ()
 
     @property
     def description(self) -> str:
@@ -77,6 +81,8 @@ class Plan:
     periods: tuple[exp.Expression, ...] = ()
     #: key id -> the output name the query gives it, for `describe_plan`
     shown: dict[str, str] = field(default_factory=dict)
+    #: what the role's access policy decided (None: no role, the owner's full access)
+    policy: PolicyDecision | None = None
 
 
 @dataclass(frozen=True, slots=True)

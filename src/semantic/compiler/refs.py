@@ -15,9 +15,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlglot import exp
 
+from semantic.compiler.decision import PolicyDecision
 from semantic.compiler.locate import span_at
 from semantic.errors import Diagnostic, Span
 from semantic.model import Model
@@ -138,6 +140,15 @@ class BusinessQuery:
     text: str = ""
     #: where each term was first written: (offset in `text`, line)
     places: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+    #: a role's row filters (`compiler.policy`): entity id -> the condition over term
+    #: references that each of its rows read must meet, wherever it is read
+    restrict: Mapping[str, exp.Expression] = field(default_factory=dict)
+    #: a role's masks: output column position -> hash, redact or partial
+    masks: Mapping[int, str] = field(default_factory=dict)
+    #: the values of the parameters a role's filters bind (the caller's attributes)
+    bound: Mapping[str, Any] = field(default_factory=dict)
+    #: what the role's policy decided, None without a role
+    decision: PolicyDecision | None = None
 
     def place(self, term_id: str) -> Span:
         """Where the query names `term_id` (the start of the query if it does not)."""

@@ -280,11 +280,7 @@ def _tables(source: Aggregate | Combine | Periods) -> list[str]:
     if isinstance(source, Periods):
         return _tables(source.per_period.source)
     parts = source.parts if isinstance(source, Combine) else (source,)
-    return [
-        t.rpartition(".")[2]
-        for agg in parts
-        for t in (agg.rows.table, *(j.table for j in agg.rows.joins))
-    ]
+    return [t.rpartition(".")[2] for agg in parts for t in agg.rows.tables]
 
 
 def _swap_refs(
@@ -344,15 +340,23 @@ def _named(col: exp.Column, name: str) -> exp.Expression:
 ROWS = "entity_rows"
 
 
+def _read(rows: Rows, name: str, alias: str) -> exp.Expression:
+    """The table `name` as `alias`, or the rows a role may read there (`compiler.policy`)."""
+    select = dict(rows.restricted).get(alias)
+    if select is None:
+        return table(name, alias)
+    return exp.Subquery(this=select.copy(), alias=exp.TableAlias(this=identifier(alias)))
+
+
 def _rows(rows: Rows, body: exp.Select) -> None:
     """Make `body` read `rows`: the entity's table, its joins and its filters."""
-    body.set("from_", exp.From(this=table(rows.table, rows.entity)))
+    body.set("from_", exp.From(this=_read(rows, rows.table, rows.entity)))
     joins = []
     for join in rows.joins:
         on = _and(
             [column(src, join.parent).eq(column(tgt, join.alias)) for src, tgt in join.edge.keys]
         )
-        joins.append(exp.Join(this=table(join.table, join.alias), on=on, side="LEFT"))
+        joins.append(exp.Join(this=_read(rows, join.table, join.alias), on=on, side="LEFT"))
     body.set("joins", joins)
     if rows.filters:
         body.set("where", exp.Where(this=_and([f.copy() for f in rows.filters])))
@@ -432,7 +436,7 @@ def _number_rows(body: exp.Select, agg: Rows) -> exp.Column:
             _alias(exp.Window(this=exp.RowNumber()), number),
         ]
     )
-    numbered.set("from_", exp.From(this=table(agg.table, agg.entity)))
+    numbered.set("from_", exp.From(this=_read(agg, agg.table, agg.entity)))
     body.set(
         "from_",
         exp.From(

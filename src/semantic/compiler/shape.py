@@ -44,12 +44,23 @@ class Rows:
     table: str
     joins: tuple[Join, ...]
     filters: tuple[exp.Expression, ...]
+    #: (alias, rows) of the entities read that a role restricts (`Aggregate.restricted`)
+    restricted: tuple[tuple[str, exp.Select], ...] = ()
+
+    @property
+    def tables(self) -> tuple[str, ...]:
+        """The physical tables these rows read (those of a role's restricted rows too)."""
+        inner = (t.name for _, rows in self.restricted for t in rows.find_all(exp.Table))
+        return (self.table, *(j.table for j in self.joins), *inner)
 
     def describe(self) -> str:
         """One line saying what this node computes."""
-        line = f"Rows of {self.entity} ({self.table})"
+        mine = {alias for alias, _ in self.restricted}
+        line = f"Rows of {self.entity} ({self.table}{', restricted' * (self.entity in mine)})"
         if self.joins:
-            line += " left join " + ", ".join(f"{j.alias} ({j.table})" for j in self.joins)
+            line += " left join " + ", ".join(
+                f"{j.alias} ({j.table}{', restricted' * (j.alias in mine)})" for j in self.joins
+            )
         if self.filters:
             line += " where " + " and ".join(show(f) for f in self.filters)
         return line
@@ -305,7 +316,7 @@ def aggregate(
 ) -> Aggregate:
     """The node of `agg`: its rows, made distinct when a join fans them out (always for the
     rows of a window, `rows_of_window`, which keep equal rows unless fanned out)."""
-    rows = Rows(agg.entity, agg.table, agg.joins, agg.filters)
+    rows = Rows(agg.entity, agg.table, agg.joins, agg.filters, agg.restricted)
     source: Rows | DistinctRows = rows
     if rows_of_window:
         source = DistinctRows(rows, agg.fanout, distinct=bool(agg.fanout))
