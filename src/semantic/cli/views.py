@@ -13,6 +13,7 @@ import typer
 
 from semantic.cli.app import EngineOption, out, reported, say, state
 from semantic.cli.choices import checked_language
+from semantic.cli.roles import RoleOption, UserAttrOption, parse_user_attrs
 
 if TYPE_CHECKING:
     from semantic.outputs.publish import PlanOptions
@@ -83,13 +84,16 @@ def views_plan(
     schema: SchemaOption = DEFAULT_SCHEMA,
     language: LanguageOption = None,
     max_confidentiality: ConfidentialityOption = None,
+    role: RoleOption = None,
+    user_attr: UserAttrOption = None,
 ) -> None:
     """Print the DDL that `views apply` would run (and the views it would drop); change
     nothing."""
     from semantic.outputs.publish import plan_publication
 
+    user = parse_user_attrs(user_attr)
     with reported():
-        options = _options(schema, language, max_confidentiality)
+        options = _options(schema, language, max_confidentiality, role, user)
         plan = _on_target(engine, plan_publication, options, write=False)
         if fmt is PlanFormat.json:
             sys.stdout.write(json.dumps(plan.as_dict(), ensure_ascii=False, indent=2) + "\n")
@@ -105,20 +109,36 @@ def views_apply(
     language: LanguageOption = None,
     max_confidentiality: ConfidentialityOption = None,
     skip_quality: SkipQualityOption = False,
+    role: RoleOption = None,
+    user_attr: UserAttrOption = None,
 ) -> None:
     """Publish the views in one transaction, once the data passes its quality rules; drop
-    the views the glossary no longer declares."""
+    the views the glossary no longer declares. With --role, the views show what that role
+    may read, and on PostgreSQL each is granted to the role's database role."""
     from semantic.outputs.publish import publish_views
 
+    user = parse_user_attrs(user_attr)
     with reported():
         publish = functools.partial(publish_views, check_quality=not skip_quality)
-        options = _options(schema, language, max_confidentiality)
+        options = _options(schema, language, max_confidentiality, role, user)
         plan = _on_target(engine, publish, options, write=True)
         _print_summary(plan, "")
 
 
-def _options(schema: str, language: str | None, max_confidentiality: str | None) -> PlanOptions:
-    return {"schema": schema, "language": language, "max_confidentiality": max_confidentiality}
+def _options(
+    schema: str,
+    language: str | None,
+    max_confidentiality: str | None,
+    role: str | None,
+    user: dict[str, str],
+) -> PlanOptions:
+    return {
+        "schema": schema,
+        "language": language,
+        "max_confidentiality": max_confidentiality,
+        "role": role,
+        "user": user,
+    }
 
 
 def _on_target(
@@ -149,6 +169,11 @@ def _print_summary(plan: ViewPlan, mood: str) -> None:
         text += f" (dropped: {', '.join(plan.dropped)})"
     if plan.withheld:
         text += f"; withheld as too confidential: {', '.join(a for a, _ in plan.withheld)}"
+    if plan.role is not None:
+        text += f"; for role {plan.role}"
+    if plan.grantee is not None and plan.views:
+        text += f", granted to {plan.grantee}"
     say(text)
-    for notice in plan.notices:  # SEM436: views left without columns; SEM252: file format
+    # SEM436: views left without columns; SEM252: file format; SEM446, SEM447: grants
+    for notice in plan.notices:
         say(notice.render())

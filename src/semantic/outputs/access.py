@@ -24,16 +24,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from copy import deepcopy
 from dataclasses import dataclass, field
+from typing import cast
 
 from sqlglot import exp
 
+from semantic.compiler.joins import restricted_rows
 from semantic.compiler.jsonquery import QueryInput, query_text
 from semantic.compiler.locate import relocated
 from semantic.compiler.parse import parse_query
 from semantic.compiler.plan import Plan, plan_query
+from semantic.compiler.policy import apply_policy, mask_value
 from semantic.compiler.refs import BusinessQuery
 from semantic.engines.base import Engine
-from semantic.errors import SemanticError, unknown_choice
+from semantic.errors import SemanticError, error, unknown_choice
 from semantic.model import Entity, Model, Term
 from semantic.model.policy import Role
 from semantic.model.visible import visible_model
@@ -71,22 +74,42 @@ class Access:
         return self.role is None or rank <= self.model.rank_of(self.role.clearance)
 
     def mask(self, term: Term, value: exp.Expression) -> exp.Expression:
-        """`value`, the value of `term`, masked as the role masks it (as it is unmasked)."""
-        return value
+        """`value`, the value of `term`, masked as the role masks it (`mask_value`)."""
+        how = self.role.mask_of(term.id) if self.role is not None else None
+        return value if how is None else mask_value(how, value)
 
     def rows(self, entity: Entity) -> exp.Select | None:
-        """The rows of `entity` the role may read, as a query over its table (None: all of
-        them)."""
-        return None
+        """The rows of `entity` the role may read, as a query over its table and the tables
+        its filters reach (`compiler.joins.restricted_rows`), the caller's attributes
+        written as values; None when its filters do not restrict that entity."""
+        if self.role is None:
+            return None
+        empty = self.applied(BusinessQuery((), (), (), (), None, None, ()))
+        if entity.id not in empty.restrict:
+            return None
+        return self.inlined(restricted_rows(self.model, entity.id, empty), empty)
 
     def applied(self, query: BusinessQuery) -> BusinessQuery:
-        """`query` as the role may run it (`compiler.policy.apply_policy`)."""
-        return query
+        """`query` as the role may run it (`compiler.policy.apply_policy`): SEM331 for a
+        term above its clearance, SEM257 for a caller's attribute its filters need and
+        that `user` lacks."""
+        if self.role is None:
+            return query
+        return apply_policy(self.model, query, self.role.id, self.user)
 
     def inlined(self, tree: exp.Select, query: BusinessQuery) -> exp.Select:
         """`tree` with the parameters the role's filters bind written as values: a view is
-        stored SQL, with nothing to bind them at read time."""
-        return tree
+        stored SQL, with nothing to bind them at read time. The values are literals of the
+        tree (`exp.convert`), never text pasted into SQL."""
+        if not query.bound:
+            return tree
+
+        def value(node: exp.Expression) -> exp.Expression:
+            if isinstance(node, exp.Placeholder) and node.name in query.bound:
+                return exp.convert(query.bound[node.name])
+            return node
+
+        return cast(exp.Select, tree.transform(value))
 
     @property
     def restricted(self) -> bool:
@@ -133,18 +156,42 @@ class RoleProject(Project):
         assert self.owner is not None
         return self.owner
 
-    def parse(self, query: QueryInput) -> BusinessQuery:
-        """`query` parsed against the names the role sees, the role's policy applied."""
+    def parse(
+        self, query: QueryInput, role: str | None = None, user: Mapping[str, str] | None = None
+    ) -> BusinessQuery:
+        """`query` parsed against the names the role sees, the role's policy applied (on
+        the whole model: its filters may read terms it does not see). `role` and `user`
+        may only repeat the project's own (SEM337 otherwise)."""
+        self._same_role(role, user)
+        key = (query, self.role, tuple(sorted(self.user.items())))
         kept = self._parsed
-        if kept is not None and kept[1] is self.model and kept[0] == query:
+        if kept is not None and kept[1] is self.model and kept[0] == key:
             return kept[2]
-        parsed = parse_query(self.model, query_text(query, self.model))
-        self._parsed = (deepcopy(query), self.model, parsed)
+        text = query_text(query, self.model)
+        parsed = parse_query(self.model, text)
+        try:
+            parsed = apply_policy(self._owner().model, parsed, self.role, self.user)
+        except SemanticError as exc:
+            raise relocated(exc, text) from None
+        self._parsed = (deepcopy(key), self.model, parsed)
         return parsed
 
-    def plan(self, query: QueryInput) -> Plan:
+    def _same_role(self, role: str | None, user: Mapping[str, str] | None) -> None:
+        if (role is None or role == self.role) and (user is None or dict(user) == self.user):
+            return
+        raise error(
+            "SEM337",
+            f"this project is seen as role '{self.role}': it cannot run a query as "
+            f"{'role ' + repr(role) if role else 'other caller attributes'}",
+            None,
+            "run the query on the project itself (Project.load), naming the role there",
+        )
+
+    def plan(
+        self, query: QueryInput, role: str | None = None, user: Mapping[str, str] | None = None
+    ) -> Plan:
         """The plan of `query` (see `parse`) on the whole model."""
-        parsed = self.parse(query)
+        parsed = self.parse(query, role, user)
         try:
             return plan_query(self._owner().model, parsed)
         except SemanticError as exc:
