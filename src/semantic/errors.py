@@ -110,6 +110,8 @@ CODES: dict[str, str] = {
     "SEM332": "a term masked for the role is used otherwise than selected as it is",
     "SEM333": "the policy requires a role and the query names none",
     "SEM335": "a role's row filter cannot restrict an entity the query reads",
+    "SEM337": "a project seen as one role is asked to run a query as another",
+    "SEM338": "quality results cannot be shown to a role whose row filters hide rows",
     # SEM4xx: execution and publication
     "SEM401": "table is missing from the database",
     "SEM402": "column is missing from the table",
@@ -149,6 +151,9 @@ CODES: dict[str, str] = {
     "SEM440": "a metric leaves out the rows without a match on a relationship it reads",
     "SEM441": "a query reads data that breaks a declared key",
     "SEM444": "the catalog site shows less than it could: no samples, or no interface translation",
+    "SEM445": "the database role of a role's views does not exist on the server",
+    "SEM446": "replacing a view drops its grant to another database role",
+    "SEM447": "views published for a role are granted to no database role",
 }
 
 
