@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import html
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from semantic.errors import SemanticError
 from semantic.model import Model, Term
 from semantic.model.visible import visible_model
 from semantic.outputs.access import access_for, model_for, project_for
+from semantic.outputs.catalog.samples import collect_samples
 from semantic.outputs.catalog.site import build_site
 from semantic.outputs.search import find_terms, list_terms, search_index
 from semantic.outputs.termcard import term_card
@@ -264,3 +266,26 @@ def test_cli_search_show_and_terms_take_a_role(project: Project) -> None:
     assert result.exit_code == 0 and "customer_phone" not in result.stdout
     result = run_cli("search", "revenue", "--role", "analyts")
     assert result.exit_code == 1 and "SEM256 unknown role 'analyts'" in result.stderr
+
+
+def test_the_samples_of_a_role_are_read_with_its_filters_and_masks(project: Project) -> None:
+    """The catalog's sample values, read as the role: Europe's regions and counts for the
+    EMEA analyst, hashed names for the support agent (a masked value is never sorted on)."""
+    engine = project.engine_for(None)
+    emea = collect_samples(project_for(project, "emea_analyst"), engine, rows=5)
+    regions = emea.terms["customer_region"].values
+    assert regions is not None and [r[0] for r in regions.rows] == ["EUROPE"]
+    total = emea.terms["customer_count"].total
+    assert total is not None
+    assert list(total.rows) == [
+        tuple(r.values())
+        for r in project.query("SELECT customer_count", role="emea_analyst").to_pylist()
+    ]
+    assert (
+        total.rows[0][0] < project.query("SELECT customer_count").to_pylist()[0]["customer_count"]
+    )
+    support = collect_samples(project_for(project, "support_agent"), engine, rows=5)
+    names = support.terms["customer_name"].values
+    assert names is not None and "ORDER BY customer_count DESC LIMIT" in names.query
+    assert names.rows and all(re.fullmatch("[0-9a-f]{32}", r[0]) for r in names.rows)
+    assert "customer_account_balance" not in support.terms  # restricted: not there at all

@@ -231,3 +231,35 @@ def test_a_role_without_a_database_role_grants_nothing(
         "SELECT count(*) FROM information_schema.role_table_grants "
         f"WHERE table_schema = '{schema}' AND grantee <> current_user",
     ) == [(0,)]
+
+
+def test_default_privileges_that_give_a_role_s_views_to_another_are_said(
+    project: Project,
+    postgres_engine: PostgresEngine,
+    postgres_url: str,
+    schema: str,
+    readers: list[Reader],
+) -> None:
+    """docs/views.md's default privileges for a BI reader, on the schema a role's views go
+    to: that reader gets every new view, the role's included (SEM446); its earlier grants
+    are given again, so they are not reported lost."""
+    emea, reader = readers
+    model = granted_to(project.model, "emea_analyst", emea.name)
+    defaults = (
+        f'ALTER DEFAULT PRIVILEGES IN SCHEMA "{schema}" GRANT SELECT ON TABLES TO {reader.name}'
+    )
+    usage = f'GRANT USAGE ON SCHEMA "{schema}" TO {reader.name}'
+    postgres_engine.publish([f'CREATE SCHEMA "{schema}"', usage, defaults])
+    try:
+        publish_views(project.model, postgres_engine, schema=schema)  # the owner's views
+        plan = publish_views(model, postgres_engine, schema=schema, role="emea_analyst")
+        found = [n.message for n in plan.notices if n.code == "SEM446"]
+        assert found == [
+            f"the default privileges of schema '{schema}' grant SELECT on each new view to "
+            f"'{reader.name}': it will read the views of role 'emea_analyst' too"
+        ]
+        assert reader.rows(
+            postgres_url, f'SELECT DISTINCT customer_region FROM "{schema}".sales_by_customer'
+        ) == [("EUROPE",)]
+    finally:
+        postgres_engine.publish([defaults.replace("GRANT", "REVOKE").replace(" TO ", " FROM ")])

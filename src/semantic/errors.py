@@ -152,7 +152,7 @@ CODES: dict[str, str] = {
     "SEM441": "a query reads data that breaks a declared key",
     "SEM444": "the catalog site shows less than it could: no samples, or no interface translation",
     "SEM445": "the database role of a role's views does not exist on the server",
-    "SEM446": "replacing a view drops its grant to another database role",
+    "SEM446": "another database role loses a view's grant, or gets a role's views by default",
     "SEM447": "views published for a role are granted to no database role",
 }
 

@@ -6,9 +6,10 @@ to the role's `database_role` (PostgreSQL); it creates no database role and revo
 What it finds and reports, before the DDL runs:
 
 - SEM445 (an error): the database role does not exist; the hint says how to create it;
-- SEM446 (a warning): a view it replaces was granted to another database role; replacing a
-  view drops its grants, so that role loses it (granting it the new view would show it
-  another role's rows and columns);
+- SEM446 (a warning): what other database roles may read changes: a view it replaces was
+  granted to another one, and replacing a view drops its grants, so that role loses it
+  (granting it the new view would show it another role's rows and columns); or the schema's
+  default privileges grant every new view to another one, which will read the role's views;
 - SEM447 (a warning): the views are granted to no one, because the role has no
   `database_role` or the engine has no privileges (DuckDB: the file is what is shared).
 """
@@ -35,6 +36,16 @@ _GRANTS = """
       AND a.grantee <> c.relowner
 """
 _ROLE = "SELECT count(*) FROM pg_catalog.pg_roles WHERE rolname = :name"
+#: who the publishing role's default privileges in a schema grant SELECT on new views to
+_DEFAULTS = """
+    SELECT COALESCE(r.rolname, 'PUBLIC')
+    FROM pg_catalog.pg_default_acl AS d
+    JOIN pg_catalog.pg_namespace AS n ON n.oid = d.defaclnamespace
+    CROSS JOIN LATERAL aclexplode(d.defaclacl) AS a
+    LEFT JOIN pg_catalog.pg_roles AS r ON r.oid = a.grantee
+    WHERE n.nspname = :schema AND d.defaclobjtype = 'r' AND a.privilege_type = 'SELECT'
+      AND d.defaclrole = (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = current_user)
+"""
 
 
 def _fetch(engine: Engine, template: str, **values: str) -> list[tuple[object, ...]]:
@@ -59,13 +70,18 @@ def check_grants(model: Model, engine: Engine, plan: ViewPlan) -> list[Diagnosti
         if not count:
             raise _no_database_role(model, plan.role, plan.grantee)
         found = []
-    if engine.dialect == "postgres" and plan.replaced:
-        replaced = set(plan.replaced)
-        found += [
-            _lost(plan, str(view), str(grantee))
-            for view, grantee in sorted(_fetch(engine, _GRANTS, schema=plan.schema))
-            if view in replaced and grantee != plan.grantee
-        ]
+    if engine.dialect != "postgres":
+        return found
+    # default privileges grant every new view again: those grants are kept, not lost
+    defaults = {str(g) for (g,) in _fetch(engine, _DEFAULTS, schema=plan.schema)}
+    if plan.role is not None and plan.views:
+        found += [_by_default(plan, g) for g in sorted(defaults) if g != plan.grantee]
+    replaced = set(plan.replaced)
+    found += [
+        _lost(plan, str(view), str(grantee))
+        for view, grantee in sorted(_fetch(engine, _GRANTS, schema=plan.schema))
+        if view in replaced and grantee != plan.grantee and grantee not in defaults
+    ]
     return found
 
 
@@ -89,6 +105,18 @@ def _lost(plan: ViewPlan, view: str, grantee: str) -> Diagnostic:
         None,
         "publish each role's views to a schema of their own (--schema), or grant the new "
         "view again yourself if that database role may read what it now shows",
+        "warning",
+    )
+
+
+def _by_default(plan: ViewPlan, grantee: str) -> Diagnostic:
+    return Diagnostic(
+        "SEM446",
+        f"the default privileges of schema '{plan.schema}' grant SELECT on each new view to "
+        f"'{grantee}': it will read the views of role '{plan.role}' too",
+        None,
+        "publish the role's views to a schema of their own (--schema), without default "
+        "privileges for other database roles",
         "warning",
     )
 

@@ -37,7 +37,7 @@ from semantic.compiler.resolve import find_path
 from semantic.engines.base import Engine, Limits
 from semantic.errors import Diagnostic, SemanticError, Span
 from semantic.model import Model, Term
-from semantic.outputs.access import RoleProject
+from semantic.outputs.access import RoleProject, access_for
 from semantic.outputs.catalog.examples import GRAINS, metric_dimensions
 from semantic.project import Project
 
@@ -91,7 +91,7 @@ class Samples:
 def read_samples(
     project: Project,
     wanted: bool | None,
-    max_confidentiality: str = DEFAULT_MAX_CONFIDENTIALITY,
+    max_confidentiality: str | None = None,
     rows: int = SAMPLE_ROWS,
 ) -> tuple[Samples | None, list[Diagnostic]]:
     """The samples of a site build, or None without them, and what to warn of.
@@ -134,16 +134,16 @@ def collect_samples(
     engine: Engine,
     *,
     rows: int = SAMPLE_ROWS,
-    max_confidentiality: str = DEFAULT_MAX_CONFIDENTIALITY,
+    max_confidentiality: str | None = None,
     budget: float = BUDGET,
 ) -> Samples:
     """The sample of each dimension, time dimension and metric of `project`, read on
-    `engine`, at most `rows` rows each, none above `max_confidentiality`."""
+    `engine`, at most `rows` rows each, none above `max_confidentiality` (see
+    `samples_level`)."""
     model = project.model
-    if max_confidentiality not in model.levels:
-        raise ValueError(f"unknown confidentiality level {max_confidentiality!r}")
-    found = Samples(engine.dialect, max_confidentiality)
-    runner = _Runner(project, engine, rows, model.rank_of(max_confidentiality))
+    level = samples_level(project, max_confidentiality)
+    found = Samples(engine.dialect, level)
+    runner = _Runner(project, engine, rows, model.rank_of(level))
     deadline = time.monotonic() + budget
     terms = [
         t
@@ -163,6 +163,18 @@ def collect_samples(
             found.terms[term.id] = sample
     found.warnings += runner.warnings
     return found
+
+
+def samples_level(project: Project, level: str | None = None) -> str:
+    """The highest confidentiality whose values samples show: `level` (SEM419 when it is none
+    of the project's levels) and, for a project seen as a role (`RoleProject`), the role's
+    clearance, the stricter of the two; without either, `DEFAULT_MAX_CONFIDENTIALITY`."""
+    role = project.role if isinstance(project, RoleProject) else None
+    access = access_for(project.model, level, role)
+    found = [x for x in (level, access.role.clearance if access.role else None) if x]
+    if not found:
+        return DEFAULT_MAX_CONFIDENTIALITY
+    return min(found, key=project.model.rank_of)
 
 
 class _Runner:

@@ -36,14 +36,14 @@ from pygments.lexers import SqlLexer
 from semantic.errors import Diagnostic, Span, error
 from semantic.files.atomic import new_folder_mode
 from semantic.model import Model, QualityRule, Term
-from semantic.outputs.access import access_for, project_for
+from semantic.outputs.access import project_for
 from semantic.outputs.catalog.areas import AreaPage, area_page, areas_of_term
 from semantic.outputs.catalog.examples import Example, example_query
 from semantic.outputs.catalog.figures import lineage_diagram, model_diagram, relationships_diagram
 from semantic.outputs.catalog.lineage import term_lineage, term_users
 from semantic.outputs.catalog.mapping import kind_counts, own_columns, term_mapping, term_names
 from semantic.outputs.catalog.messages import AUTONYMS, MESSAGES, Messages, has_messages
-from semantic.outputs.catalog.samples import DEFAULT_MAX_CONFIDENTIALITY, Samples, read_samples
+from semantic.outputs.catalog.samples import Samples, read_samples
 from semantic.outputs.quality import QualityResult, project_quality
 from semantic.outputs.search import entity_url, search_index, subject_area_url, term_url
 from semantic.project import Project
@@ -89,12 +89,11 @@ def build_site(
     so they are refused (SEM338) for a role whose filters keep rows from it."""
     target = (output or project.root / DEFAULT_OUTPUT).resolve()
     _check_replaceable(target)
-    level = _samples_level(project, max_confidentiality, role)
     if quality and role is not None and project.model.policy.role(role).filters:
         raise _quality_for_filtered_role(project, role)
     project = project_for(project, role, user)
     results = project_quality(project) if quality else None
-    found, notes = read_samples(project, samples, level)
+    found, notes = read_samples(project, samples, max_confidentiality)
     pages = _Pages(project, results, found)
     report = SiteReport(target)
     try:
@@ -121,17 +120,6 @@ def build_site(
         raise
     report.warnings = notes + pages.warnings
     return report
-
-
-def _samples_level(project: Project, level: str | None, role: str | None) -> str:
-    """The highest level whose sample values the site shows: `level` (SEM419 when it is
-    none of the project's) and the role's clearance, the stricter; without either,
-    `DEFAULT_MAX_CONFIDENTIALITY`."""
-    access = access_for(project.model, level, role)
-    found = [x for x in (level, access.role.clearance if access.role else None) if x]
-    if not found:
-        return DEFAULT_MAX_CONFIDENTIALITY
-    return min(found, key=project.model.rank_of)
 
 
 def _quality_for_filtered_role(project: Project, role: str) -> Exception:
