@@ -147,7 +147,8 @@ def test_masked_values_are_masked_for_the_database_role(
     publish_views(model, postgres_engine, schema=schema, role="support_agent")
     shown = support.rows(
         postgres_url,
-        f'SELECT customer_key, customer_name, customer_phone, customer_address FROM "{schema}".customer',
+        "SELECT customer_key, customer_name, customer_phone, customer_address "
+        f'FROM "{schema}".customer',
     )
     clear = {
         k: (n, p)

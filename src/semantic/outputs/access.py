@@ -6,9 +6,11 @@ given (the stricter wins: a term must pass both).
 The views (`views`), the catalog site, `semantic search` and `semantic show` read it from
 here, so that every surface hides the same terms:
 
-- `Access.sees` says whether a term may be shown at all;
+- `Access.sees` says whether a term may be shown at all; `Access.mask`, `Access.rows` and
+  `Access.applied` are the role's masks, row filters and policy for the SQL of a view;
 - `model_for` is the model as a role sees it (`semantic.model.visible`): a hidden term is
-  unknown there, not "hidden";
+  unknown there, not "hidden"; `project_for` is a project over that model whose queries run
+  with the role's policy (`RoleProject`), for the catalog and `semantic show`.
 
 >>> from semantic.project import Project
 >>> model = Project.load(".").model
@@ -36,7 +38,7 @@ from semantic.compiler.plan import Plan, plan_query
 from semantic.compiler.policy import apply_policy, mask_value
 from semantic.compiler.refs import BusinessQuery
 from semantic.engines.base import Engine
-from semantic.errors import SemanticError, error, unknown_choice
+from semantic.errors import Diagnostic, SemanticError, error, unknown_choice
 from semantic.model import Entity, Model, Term
 from semantic.model.policy import Role
 from semantic.model.visible import visible_model
@@ -106,7 +108,7 @@ class Access:
 
         def value(node: exp.Expression) -> exp.Expression:
             if isinstance(node, exp.Placeholder) and node.name in query.bound:
-                return exp.convert(query.bound[node.name])
+                return cast(exp.Expression, exp.convert(query.bound[node.name]))
             return node
 
         return cast(exp.Select, tree.transform(value))
@@ -115,6 +117,28 @@ class Access:
     def restricted(self) -> bool:
         """Whether anything is restricted at all (a level or a role)."""
         return self.level is not None or self.role is not None
+
+    def empty(self, schema: str, view: str, source: str) -> Diagnostic:
+        """SEM436: `view` (of an entity or a subject area, `source`) has no column left,
+        and what would give it one."""
+        if self.restricted:
+            hint = (
+                "to publish it, publish for a role with a higher clearance, raise "
+                "--max-confidentiality, or lower the `confidentiality:` of a term defined on "
+                "the entity"
+            )
+        elif source == "entity":
+            hint = "to publish it, give the entity a primary key or define a dimension on it"
+        else:
+            hint = "give the subject area a dimension or a metric"
+        who = f" {self.describe()}" if self.restricted else ""
+        return Diagnostic(
+            "SEM436",
+            f"view '{schema}.{view}' has no column left{who}: it is not published",
+            None,
+            hint,
+            "warning",
+        )
 
     def describe(self) -> str:
         """Who it is for, in words: "for role 'x'", "at confidentiality 'y'", both or ''."""
@@ -222,6 +246,13 @@ def project_for(
         role=role,
         user=dict(user or {}),
     )
+
+
+def hidden_terms(model: Model, level: str | None, role: str | None = None) -> list[str]:
+    """The terms above the confidentiality `level` or hidden from `role` (none without
+    either), SEM419 for an unknown level, SEM256 for an unknown role."""
+    access = access_for(model, level, role)
+    return sorted(t.id for t in model.terms.values() if not access.sees(t))
 
 
 def model_for(model: Model, role: str | None) -> Model:

@@ -16,6 +16,8 @@ What it finds and reports, before the DDL runs:
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import sqlglot
 from sqlglot import exp
 
@@ -23,7 +25,9 @@ from semantic.compiler.dialects import to_sql
 from semantic.engines.base import Engine
 from semantic.errors import Diagnostic, Span, error
 from semantic.model import Model
-from semantic.outputs.views import ViewPlan
+
+if TYPE_CHECKING:
+    from semantic.outputs.views import ViewPlan
 
 #: the SELECT grants of each view of a schema, to anyone but its owner (PUBLIC included)
 _GRANTS = """
@@ -46,6 +50,16 @@ _DEFAULTS = """
     WHERE n.nspname = :schema AND d.defaclobjtype = 'r' AND a.privilege_type = 'SELECT'
       AND d.defaclrole = (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = current_user)
 """
+
+
+def grant(privilege: str, kind: str, target: exp.Table, grantee: str) -> exp.Grant:
+    """`GRANT privilege ON kind target TO grantee`: nothing else is created or revoked."""
+    return exp.Grant(
+        privileges=[exp.GrantPrivilege(this=exp.var(privilege))],
+        kind=kind,
+        securable=target,
+        principals=[exp.GrantPrincipal(this=exp.to_identifier(grantee, quoted=True))],
+    )
 
 
 def _fetch(engine: Engine, template: str, **values: str) -> list[tuple[object, ...]]:

@@ -33,6 +33,7 @@ from semantic.engines.base import Engine
 from semantic.engines.integrity import check_keys
 from semantic.errors import Diagnostic, SemanticError, error
 from semantic.model import Model
+from semantic.outputs.access import hidden_terms
 from semantic.outputs.grants import check_grants
 from semantic.outputs.quality import measure_quality
 from semantic.outputs.views import (
@@ -40,7 +41,6 @@ from semantic.outputs.views import (
     DEFAULT_SCHEMA,
     SchemaObject,
     ViewPlan,
-    hidden_terms,
     plan_views,
 )
 from semantic.project import Project

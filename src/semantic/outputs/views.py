@@ -38,6 +38,7 @@ from semantic.errors import Diagnostic, SemanticError, error, suggest
 from semantic.files.schema import DEFAULT_LEVELS
 from semantic.model import Entity, Model, SubjectArea, Term
 from semantic.outputs.access import Access, access_for
+from semantic.outputs.grants import grant
 
 #: The schema the views go to unless told otherwise.
 DEFAULT_SCHEMA = "semantic"
@@ -171,9 +172,9 @@ class ViewPlan:
                 if column.comment
             ]
             if self.grantee is not None:
-                trees.append(_grant("SELECT", "TABLE", self._table(view.name), self.grantee))
+                trees.append(grant("SELECT", "TABLE", self._table(view.name), self.grantee))
         if self.grantee is not None and self.views:
-            trees.append(_grant("USAGE", "SCHEMA", self._schema(self.schema), self.grantee))
+            trees.append(grant("USAGE", "SCHEMA", self._schema(self.schema), self.grantee))
         try:
             return [
                 to_sql(t, self.dialect, pretty=pretty, schema=self.types, copy=False) for t in trees
@@ -249,16 +250,6 @@ class ViewPlan:
         )
 
 
-def _grant(privilege: str, kind: str, target: exp.Table, grantee: str) -> exp.Grant:
-    """`GRANT privilege ON kind target TO grantee`: nothing else is created or revoked."""
-    return exp.Grant(
-        privileges=[exp.GrantPrivilege(this=exp.var(privilege))],
-        kind=kind,
-        securable=target,
-        principals=[exp.GrantPrincipal(this=exp.to_identifier(grantee, quoted=True))],
-    )
-
-
 def plan_views(
     model: Model,
     *,
@@ -330,7 +321,7 @@ def plan_views(
         *(subject_area_view(model, a, language, mark_text, source, dialect, access) for a in areas),
     ]
     # a view without columns is no valid SQL (and nothing to read), whatever left it empty
-    notices = tuple(_empty(schema, v, access) for v in views if not v.columns)
+    notices = tuple(access.empty(schema, v.name, v.source) for v in views if not v.columns)
     views = [v for v in views if v.columns]
     data_schema = schema + DATA_SUFFIX if copy else None
     taken = _taken(views, existing, schema, mark, model.name, "view")
@@ -359,28 +350,6 @@ def plan_views(
         role=None if access.role is None else access.role.id,
         # only PostgreSQL has privileges to grant (DuckDB: the file is what is shared)
         grantee=access.role.database_role if access.role and dialect == "postgres" else None,
-    )
-
-
-def _empty(schema: str, view: View, access: Access) -> Diagnostic:
-    """SEM436: `view` has no column left, and what would give it one."""
-    if access.restricted:
-        hint = (
-            "to publish it, publish for a role with a higher clearance, raise "
-            "--max-confidentiality, or lower the `confidentiality:` of a term defined on "
-            "the entity"
-        )
-    elif view.source == "entity":
-        hint = "to publish it, give the entity a primary key or define a dimension on it"
-    else:
-        hint = "give the subject area a dimension or a metric"
-    who = f" {access.describe()}" if access.restricted else ""
-    return Diagnostic(
-        "SEM436",
-        f"view '{schema}.{view.name}' has no column left{who}: it is not published",
-        None,
-        hint,
-        "warning",
     )
 
 
@@ -423,13 +392,6 @@ def _terms_used(model: Model, area: SubjectArea) -> set[str]:
     if area.filter is not None:
         names += [c.table or c.name for c in area.filter.find_all(exp.Column)]
     return model.terms_read(names)
-
-
-def hidden_terms(model: Model, level: str | None, role: str | None = None) -> list[str]:
-    """The terms above the confidentiality `level` or hidden from `role` (none without
-    either), SEM419 for an unknown level, SEM256 for an unknown role."""
-    access = access_for(model, level, role)
-    return sorted(t.id for t in model.terms.values() if not access.sees(t))
 
 
 def _owned(thing: SchemaObject, mark: str, kind: str = "view") -> bool:
