@@ -16,7 +16,7 @@ What it finds and reports, before the DDL runs:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 import sqlglot
 from sqlglot import exp
@@ -25,9 +25,6 @@ from semantic.compiler.dialects import to_sql
 from semantic.engines.base import Engine
 from semantic.errors import Diagnostic, Span, error
 from semantic.model import Model
-
-if TYPE_CHECKING:
-    from semantic.outputs.views import ViewPlan
 
 #: the SELECT grants of each view of a schema, to anyone but its owner (PUBLIC included)
 _GRANTS = """
@@ -68,7 +65,19 @@ def _fetch(engine: Engine, template: str, **values: str) -> list[tuple[object, .
     return engine.fetch(to_sql(exp.replace_placeholders(tree, **literals), "postgres"))
 
 
-def check_grants(model: Model, engine: Engine, plan: ViewPlan) -> list[Diagnostic]:
+@dataclass(frozen=True, slots=True)
+class Publication:
+    """What `check_grants` needs of a publication's plan (`views.ViewPlan`)."""
+
+    schema: str
+    role: str | None
+    grantee: str | None
+    #: the owned views it replaces, and whether it publishes any view at all
+    replaced: tuple[str, ...]
+    views: bool
+
+
+def check_grants(model: Model, engine: Engine, plan: Publication) -> list[Diagnostic]:
     """What the publication's grants will do that is worth a warning (SEM446, SEM447); SEM445
     when its database role does not exist on the server."""
     if plan.role is None:
@@ -111,7 +120,7 @@ def _no_database_role(model: Model, role: str, grantee: str) -> Exception:
     )
 
 
-def _lost(plan: ViewPlan, view: str, grantee: str) -> Diagnostic:
+def _lost(plan: Publication, view: str, grantee: str) -> Diagnostic:
     return Diagnostic(
         "SEM446",
         f"replacing view '{plan.schema}.{view}' drops its SELECT grant to '{grantee}', "
@@ -123,7 +132,7 @@ def _lost(plan: ViewPlan, view: str, grantee: str) -> Diagnostic:
     )
 
 
-def _by_default(plan: ViewPlan, grantee: str) -> Diagnostic:
+def _by_default(plan: Publication, grantee: str) -> Diagnostic:
     return Diagnostic(
         "SEM446",
         f"the default privileges of schema '{plan.schema}' grant SELECT on each new view to "
@@ -135,7 +144,7 @@ def _by_default(plan: ViewPlan, grantee: str) -> Diagnostic:
     )
 
 
-def _ungranted(plan: ViewPlan, span: Span, why: str) -> Diagnostic:
+def _ungranted(plan: Publication, span: Span, why: str) -> Diagnostic:
     return Diagnostic(
         "SEM447",
         f"the views for role '{plan.role}' are granted to no database role: {why}",

@@ -34,7 +34,7 @@ from semantic.engines.integrity import check_keys
 from semantic.errors import Diagnostic, SemanticError, error
 from semantic.model import Model
 from semantic.outputs.access import hidden_terms
-from semantic.outputs.grants import check_grants
+from semantic.outputs.grants import Publication, check_grants
 from semantic.outputs.quality import measure_quality
 from semantic.outputs.views import (
     DATA_SUFFIX,
@@ -153,7 +153,9 @@ def plan_publication(
         role=role,
         user=user,
     )
-    plan = dataclasses.replace(plan, notices=(*plan.notices, *check_grants(model, engine, plan)))
+    publication = Publication(plan.schema, plan.role, plan.grantee, plan.replaced, bool(plan.views))
+    grants = check_grants(model, engine, publication)
+    plan = dataclasses.replace(plan, notices=(*plan.notices, *grants))
     # SEM252: a DuckDB file in a storage format newer than the BI tools' drivers read
     storage = getattr(engine, "storage_warning", None)
     if duck and storage is not None and (warning := storage()) is not None:
