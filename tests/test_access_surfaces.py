@@ -289,3 +289,23 @@ def test_the_samples_of_a_role_are_read_with_its_filters_and_masks(project: Proj
     assert names is not None and "ORDER BY customer_count DESC LIMIT" in names.query
     assert names.rows and all(re.fullmatch("[0-9a-f]{32}", r[0]) for r in names.rows)
     assert "customer_account_balance" not in support.terms  # restricted: not there at all
+
+
+def test_cli_show_and_docs_build_as_a_role_with_attributes(tmp_path: Path) -> None:
+    """A role whose filters read a caller's attribute needs it once, up front (SEM257),
+    not a failed example per term; with it, the card's example runs as that caller."""
+    result = run_cli("show", "net_revenue", "--role", "country_manager")
+    assert result.exit_code == 1
+    assert "SEM257 role 'country_manager' needs the caller's attribute 'nation'" in result.stderr
+    result = run_cli(
+        "show", "net_revenue", "--role", "country_manager", "--user-attr", "nation=FRANCE", "--sql"
+    )
+    assert result.exit_code == 0, result.stderr
+    assert "n_name = 'FRANCE'" not in result.stdout  # bound as a parameter, never pasted
+    assert "nation.n_name = $user_nation" in result.stdout
+    site = tmp_path / "site"
+    result = run_cli("docs", "build", "--role", "analyst", "--no-samples", "-o", str(site))
+    assert result.exit_code == 0, result.stderr
+    assert (site / "terms" / "customer_region.html").exists()
+    assert not (site / "terms" / "customer_phone.html").exists()
+    assert "Téléphone" not in (site / "assets" / "search-index.js").read_text("utf-8")

@@ -234,9 +234,13 @@ def project_for(
     project: Project, role: str | None, user: Mapping[str, str] | None = None
 ) -> Project:
     """`project` as `role` sees it (`RoleProject`), `user` holding the caller's attributes
-    its filters read; `project` itself without a role; SEM256 for an unknown role."""
+    its filters read; `project` itself without a role; SEM256 for an unknown role, SEM257
+    when `user` lacks an attribute the role's filters read."""
     if role is None:
         return project
+    # SEM256 for an unknown role, SEM257 for a caller's attribute its filters need: said
+    # once here rather than by every query the surface runs (each would fail alike)
+    apply_policy(project.model, BusinessQuery((), (), (), (), None, None, ()), role, user)
     return RoleProject(
         project.root,
         project.config,
