@@ -123,6 +123,8 @@ CODES: dict[str, str] = {
     "SEM332": "a term masked for the role is used otherwise than selected as it is",
     "SEM333": "the policy requires a role and the query names none",
     "SEM335": "a role's row filter cannot restrict an entity the query reads",
+    "SEM337": "a project seen as one role is asked to run a query as another",
+    "SEM338": "quality results cannot be shown to a role whose row filters hide rows",
     # SEM4xx: execution and publication
     "SEM401": "table is missing from the database",
     "SEM402": "column is missing from the table",
@@ -169,6 +171,9 @@ CODES: dict[str, str] = {
     "SEM451": "a query reads an entity whose latest quality results fail an error rule",
     "SEM452": "a view was published with --force although its data fails quality rules",
     "SEM453": "the quality history cannot be read or written",
+    "SEM445": "the database role of a role's views does not exist on the server",
+    "SEM446": "another database role loses a view's grant, or gets a role's views by default",
+    "SEM447": "views published for a role are granted to no database role",
 }
 
 

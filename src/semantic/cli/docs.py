@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from semantic.cli.app import print_diagnostics, reported, say, state
+from semantic.cli.roles import RoleOption, UserAttrOption, parse_user_attrs
 
 
 class Level(StrEnum):
@@ -51,22 +52,33 @@ def docs_build(
         ),
     ] = None,
     max_confidentiality: Annotated[
-        Level,
-        typer.Option("--max-confidentiality", help="Show the values of terms up to this level."),
-    ] = DEFAULT_LEVEL,
+        Level | None,
+        typer.Option(
+            "--max-confidentiality",
+            help=f"Show the values of terms up to this level (default: {DEFAULT_LEVEL.value}, "
+            "or with --role its clearance).",
+            show_default=False,
+        ),
+    ] = None,
+    role: RoleOption = None,
+    user_attr: UserAttrOption = None,
 ) -> None:
     """Build the static catalog site: search, a page per term, entity and domain, in each
-    language of the project."""
+    language of the project. With --role, the site of that role: no term above its
+    clearance anywhere in it, sample values read with its row filters and masks."""
     from semantic.outputs.catalog.site import build_site
     from semantic.project import Project
 
+    user = parse_user_attrs(user_attr)
     with reported():
         report = build_site(
             Project.load(state.project_path),
             output,
             quality=with_quality,
             samples=samples,
-            max_confidentiality=max_confidentiality.value,
+            max_confidentiality=max_confidentiality.value if max_confidentiality else None,
+            role=role,
+            user=user,
         )
         print_diagnostics(report.warnings)
         say(

@@ -232,8 +232,10 @@ def terms(
         ),
     ] = None,
     fmt: FormatOption = OutputFormat.table,
+    role: RoleOption = None,
 ) -> None:
-    """List the glossary's terms with their labels in one language."""
+    """List the glossary's terms with their labels in one language (with --role, those the
+    role may read)."""
     import pyarrow as pa
 
     from semantic.outputs.search import list_terms
@@ -241,7 +243,7 @@ def terms(
 
     with reported():
         model = Project.load(state.project_path).model
-        rows = list_terms(model, checked_language(language, model.languages), kind)
+        rows = list_terms(model, checked_language(language, model.languages), kind, role)
         print_result(
             pa.Table.from_pylist(rows) if rows else pa.table({"id": pa.array([], pa.string())}),
             fmt,
@@ -264,16 +266,18 @@ def search(
         SearchFormat, typer.Option("--format", "-f", help="table or json.")
     ] = SearchFormat.table,
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Most results shown.")] = 20,
+    role: RoleOption = None,
 ) -> None:
     """Find terms and entities by id, label, synonym or definition, in every language,
-    forgiving case, accents and typos (the catalog site's search)."""
+    forgiving case, accents and typos (the catalog site's search); with --role, among what
+    the role may read only."""
 
     from semantic.outputs.search import find_terms
     from semantic.project import Project
 
     with reported():
         model = Project.load(state.project_path).model
-        hits = find_terms(model, text, checked_language(language, model.languages), limit)
+        hits = find_terms(model, text, checked_language(language, model.languages), limit, role)
         rows = [hit.as_dict() for hit in hits]
         if fmt is SearchFormat.json:
             sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")

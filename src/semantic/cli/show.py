@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from semantic.cli.app import CheckFormat, reported, state
+from semantic.cli.roles import RoleOption, UserAttrOption, parse_user_attrs
 
 if TYPE_CHECKING:
     from semantic.outputs.termcard import TermCard
@@ -35,15 +36,19 @@ def show(
     sql: Annotated[
         bool, typer.Option("--sql", help="Also print the SQL of the example query.")
     ] = False,
+    role: RoleOption = None,
+    user_attr: UserAttrOption = None,
 ) -> None:
     """Show everything about a term: names and definitions in every language, owners,
     status, what it is in the data, and for a metric the dimensions it accepts, its
-    lineage and an example query that runs."""
+    lineage and an example query that runs. With --role, as that role sees the glossary: a
+    term above its clearance is unknown."""
     from semantic.outputs.termcard import term_card
     from semantic.project import Project
 
+    user = parse_user_attrs(user_attr)
     with reported():
-        card = term_card(Project.load(state.project_path), term)
+        card = term_card(Project.load(state.project_path), term, role, user)
         if fmt is CheckFormat.json:
             found = card.as_dict()
             if not sql:

@@ -13,6 +13,7 @@ import typer
 
 from semantic.cli.app import EngineOption, out, reported, say, state
 from semantic.cli.choices import checked_language
+from semantic.cli.roles import RoleOption, UserAttrOption, parse_user_attrs
 
 if TYPE_CHECKING:
     from semantic.outputs.publish import PlanOptions
@@ -93,13 +94,16 @@ def views_plan(
     max_confidentiality: ConfidentialityOption = None,
     skip_quality: SkipQualityOption = False,
     force: ForceOption = False,
+    role: RoleOption = None,
+    user_attr: UserAttrOption = None,
 ) -> None:
     """Print the DDL that `views apply` would run (the views it would drop, and those the
     quality gate withholds, measuring the rules as apply does); change nothing."""
     from semantic.outputs.publish import gated_plan
 
+    user = parse_user_attrs(user_attr)
     with reported():
-        options = _options(schema, language, max_confidentiality)
+        options = _options(schema, language, max_confidentiality, role, user)
         step = functools.partial(gated_plan, check_quality=not skip_quality, force=force)
         plan = _on_target(engine, step, options, write=False)
         if fmt is PlanFormat.json:
@@ -117,23 +121,39 @@ def views_apply(
     max_confidentiality: ConfidentialityOption = None,
     skip_quality: SkipQualityOption = False,
     force: ForceOption = False,
+    role: RoleOption = None,
+    user_attr: UserAttrOption = None,
 ) -> None:
     """Publish the views in one transaction and drop those the glossary no longer declares;
     a view whose data fails an error quality rule is withheld (its previous version kept);
-    exit 1 when one is."""
+    exit 1 when one is. With --role, the views show what that role may read, and on
+    PostgreSQL each is granted to the role's database role."""
     from semantic.outputs.publish import publish_views
 
+    user = parse_user_attrs(user_attr)
     with reported():
         publish = functools.partial(publish_views, check_quality=not skip_quality, force=force)
-        options = _options(schema, language, max_confidentiality)
+        options = _options(schema, language, max_confidentiality, role, user)
         plan = _on_target(engine, publish, options, write=True)
         _print_summary(plan, "")
         if plan.gated:
             raise typer.Exit(1)
 
 
-def _options(schema: str, language: str | None, max_confidentiality: str | None) -> PlanOptions:
-    return {"schema": schema, "language": language, "max_confidentiality": max_confidentiality}
+def _options(
+    schema: str,
+    language: str | None,
+    max_confidentiality: str | None,
+    role: str | None,
+    user: dict[str, str],
+) -> PlanOptions:
+    return {
+        "schema": schema,
+        "language": language,
+        "max_confidentiality": max_confidentiality,
+        "role": role,
+        "user": user,
+    }
 
 
 def _on_target(
@@ -166,7 +186,12 @@ def _print_summary(plan: ViewPlan, mood: str) -> None:
         text += f"; withheld as too confidential: {', '.join(a for a, _ in plan.withheld)}"
     if plan.gated:
         text += f"; withheld by the quality gate: {', '.join(v for v, _ in plan.gated)}"
+    if plan.role is not None:
+        text += f"; for role {plan.role}"
+    if plan.grantee is not None and plan.views:
+        text += f", granted to {plan.grantee}"
     say(text)
-    # SEM436: views left without columns; SEM252: file format; SEM415, SEM452: the gate
+    # SEM436: views left without columns; SEM252: file format; SEM415, SEM452: the gate;
+    # SEM446, SEM447: grants
     for notice in plan.notices:
         say(notice.render())

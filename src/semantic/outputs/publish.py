@@ -15,13 +15,15 @@ one in a newer format is reported (SEM252), never converted.
 On a DuckDB file published from data files, each view reads a copy of its own result, in
 the file (see `views`): a BI tool opening the file reads what the views show and nothing
 else. On a DuckDB file that holds the source tables, those tables stay readable, so a
-publication that is to leave terms out (`max_confidentiality`) is refused there (SEM437).
+publication that is to leave terms, rows or values out (`max_confidentiality`, a role's
+clearance, filters or masks) is refused there (SEM437). A publication for a role grants its
+views to the role's database role on PostgreSQL (`grants`).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import TypedDict, Unpack
 
@@ -32,6 +34,8 @@ from semantic.compiler.dialects import to_sql
 from semantic.engines.base import Engine
 from semantic.errors import Diagnostic, SemanticError, error
 from semantic.model import Model
+from semantic.outputs.access import hidden_terms
+from semantic.outputs.grants import Publication, check_grants
 from semantic.outputs.quality import measure_all
 from semantic.outputs.quality.gate import gate_plan
 from semantic.outputs.views import (
@@ -39,7 +43,6 @@ from semantic.outputs.views import (
     DEFAULT_SCHEMA,
     SchemaObject,
     ViewPlan,
-    hidden_terms,
     plan_views,
 )
 from semantic.project import Project
@@ -107,6 +110,8 @@ class PlanOptions(TypedDict, total=False):
     schema: str
     language: str | None
     max_confidentiality: str | None
+    role: str | None
+    user: Mapping[str, str] | None
 
 
 def plan_publication(
@@ -116,10 +121,12 @@ def plan_publication(
     schema: str = DEFAULT_SCHEMA,
     language: str | None = None,
     max_confidentiality: str | None = None,
+    role: str | None = None,
+    user: Mapping[str, str] | None = None,
 ) -> ViewPlan:
     """What publishing to `engine` would do: the views over its current schema's tables, and
-    the owned views of `schema` to replace or drop (see `views.plan_views`). Changes
-    nothing."""
+    the owned views of `schema` to replace or drop (see `views.plan_views`), for `role` (its
+    `database_role` must exist on PostgreSQL: SEM445). Changes nothing."""
     _catalog(engine)
     ((source_schema,),) = engine.fetch("SELECT current_schema()")
     # the DuckDB engine's layout (`engines.duckdb`), read by attribute so that an engine
@@ -128,7 +135,7 @@ def plan_publication(
     copy = duck and bool(getattr(engine, "data_files", None))
     target: str | None = getattr(engine, "target", None) if duck else None
     if duck and not copy:
-        _refuse_hiding_in_place(model, engine, max_confidentiality)
+        _refuse_hiding_in_place(model, engine, max_confidentiality, role)
     source_catalog = None
     if copy:
         ((source_catalog,),) = engine.fetch("SELECT current_database()")
@@ -145,7 +152,12 @@ def plan_publication(
         catalog=target,
         existing_data=read_schema(engine, schema + DATA_SUFFIX, target) if copy else (),
         stale=_stale_views(engine) if copy else (),
+        role=role,
+        user=user,
     )
+    publication = Publication(plan.schema, plan.role, plan.grantee, plan.replaced, bool(plan.views))
+    grants = check_grants(model, engine, publication)
+    plan = dataclasses.replace(plan, notices=(*plan.notices, *grants))
     # SEM252: a DuckDB file in a storage format newer than the BI tools' drivers read
     storage = getattr(engine, "storage_warning", None)
     if duck and storage is not None and (warning := storage()) is not None:
@@ -153,18 +165,29 @@ def plan_publication(
     return plan
 
 
-def _refuse_hiding_in_place(model: Model, engine: Engine, level: str | None) -> None:
-    """SEM437 when terms are to be left out of a DuckDB file that holds the source tables:
-    DuckDB has no privileges, so whoever opens the file reads every column of them."""
-    hidden = hidden_terms(model, level)
+def _refuse_hiding_in_place(
+    model: Model, engine: Engine, level: str | None, role: str | None = None
+) -> None:
+    """SEM437 when terms, rows or values are to be left out of a DuckDB file that holds the
+    source tables: DuckDB has no privileges, so whoever opens the file reads every column
+    and row of them."""
+    hidden = hidden_terms(model, level, role)
+    found = model.policy.role(role) if role is not None else None
     database = getattr(engine, "database", ":memory:")
-    if not hidden or database == ":memory:":
+    if database == ":memory:":
+        return
+    if hidden:
+        option = f"--max-confidentiality {level}" if level is not None else f"--role {role}"
+        what = f"hide '{hidden[0]}' (and {len(hidden) - 1} more term(s))"
+    elif found is not None and (found.filters or found.masks):
+        option = f"--role {role}"
+        what = "keep rows or values of the tables from the role (its filters and masks)"
+    else:
         return
     raise error(
         "SEM437",
-        f"--max-confidentiality {level} cannot hide '{hidden[0]}' (and {len(hidden) - 1} "
-        f"more term(s)) in {database}: the file holds the source tables, and a BI tool "
-        "that opens it reads every column of them",
+        f"{option} cannot {what} in {database}: the file holds the source tables, and a BI "
+        "tool that opens it reads every column of them",
         None,
         "publish from the data files into a file of its own (an engine with `data:`), whose "
         "views read copies of their results only; or publish to PostgreSQL and grant the BI "

@@ -33,6 +33,7 @@ from semantic.model.rank import (
     search_key,
     term_fields,
 )
+from semantic.outputs.access import model_for
 
 # the ranking's parts, as this module always offered them
 __all__ = [
@@ -188,10 +189,15 @@ def search(
 
 
 def find_terms(
-    model: Model, text: str, language: str | None = None, limit: int = DEFAULT_LIMIT
+    model: Model,
+    text: str,
+    language: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+    role: str | None = None,
 ) -> list[SearchHit]:
-    """`search` over the whole vocabulary of `model`, refusing an empty query (SEM426) and a
-    language the project does not have (SEM427)."""
+    """`search` over the whole vocabulary of `model` (with `role`, over what that role may
+    see: `outputs.access.model_for`), refusing an empty query (SEM426) and a language the
+    project does not have (SEM427)."""
     if not search_key(text):
         raise error(
             "SEM426",
@@ -207,15 +213,16 @@ def find_terms(
             suggest(language, model.languages)
             or f"the project's languages are {', '.join(model.languages)}",
         )
-    return search(search_index(model), text, language=language, limit=limit)
+    return search(search_index(model_for(model, role)), text, language=language, limit=limit)
 
 
 def list_terms(
-    model: Model, language: str | None = None, kind: str | None = None
+    model: Model, language: str | None = None, kind: str | None = None, role: str | None = None
 ) -> list[dict[str, str]]:
-    """Every term of `model` (of one `kind`, when given) by domain then id, with its label,
-    synonyms and definition in `language` (the project's first language when None), as the
-    rows of `semantic terms`."""
+    """Every term of `model` (of one `kind`, when given; with `role`, those it may see) by
+    domain then id, with its label, synonyms and definition in `language` (the project's
+    first language when None), as the rows of `semantic terms`."""
+    model = model_for(model, role)
     lang = language or model.languages[0]
     return [
         {

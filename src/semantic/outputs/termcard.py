@@ -32,6 +32,7 @@ from semantic.compiler.resolve import resolve_name
 from semantic.errors import SemanticError, Span, error
 from semantic.model import Model, Term
 from semantic.model.types import FILE_DIALECT
+from semantic.outputs.access import project_for
 from semantic.outputs.catalog.areas import areas_of_term
 from semantic.outputs.catalog.examples import example_query
 from semantic.outputs.catalog.lineage import term_lineage, term_sources, term_users
@@ -184,8 +185,17 @@ def find_term(model: Model, text: str) -> Term:
         ) from None
 
 
-def term_card(project: Project, text: str) -> TermCard:
-    """The card of the term that `text` names (see `find_term`)."""
+def term_card(
+    project: Project,
+    text: str,
+    role: str | None = None,
+    user: Mapping[str, str] | None = None,
+) -> TermCard:
+    """The card of the term that `text` names (see `find_term`); with `role`, as that role
+    sees the project (`outputs.access.project_for`): a term above its clearance is unknown
+    (SEM201), and so are the terms it may not read among the card's relations, dimensions
+    and lineage; the example queries run as the role (`user`: the caller's attributes)."""
+    project = project_for(project, role, user)
     model = project.model
     term = find_term(model, text)
     card = TermCard(

@@ -34,9 +34,11 @@ from semantic.compiler.parse import parse_query
 from semantic.compiler.plan import plan_query
 from semantic.compiler.refs import QUERY_DIALECT
 from semantic.compiler.render import build_tree
-from semantic.errors import Diagnostic, SemanticError, error, suggest, unknown_choice
+from semantic.errors import Diagnostic, SemanticError, error, suggest
 from semantic.files.levels import DEFAULT_LEVELS
 from semantic.model import Entity, Model, SubjectArea, Term
+from semantic.outputs.access import Access, access_for
+from semantic.outputs.grants import grant
 
 #: The schema the views go to unless told otherwise.
 DEFAULT_SCHEMA = "semantic"
@@ -108,6 +110,10 @@ class ViewPlan:
     gated: tuple[tuple[str, str], ...] = ()
     #: views published with --force although the gate would withhold them, with why
     forced: tuple[tuple[str, str], ...] = ()
+    #: the role of the policy file the views are published for (`--role`), or None
+    role: str | None = None
+    #: the database role granted SELECT on each view (and USAGE on the schema), or None
+    grantee: str | None = None
 
     def statements(self, *, pretty: bool = False) -> list[str]:
         """The DDL, in order: schemas, drops, then each view (after the copy of its result,
@@ -169,6 +175,10 @@ class ViewPlan:
                 for column in view.columns
                 if column.comment
             ]
+            if self.grantee is not None:
+                trees.append(grant("SELECT", "TABLE", self._table(view.name), self.grantee))
+        if self.grantee is not None and self.views:
+            trees.append(grant("USAGE", "SCHEMA", self._schema(self.schema), self.grantee))
         try:
             return [
                 to_sql(t, self.dialect, pretty=pretty, schema=self.types, copy=False) for t in trees
@@ -206,12 +216,18 @@ class ViewPlan:
             "data_schema": self.data_schema,
             "stale": list(self.stale),
             "notices": [n.as_dict() for n in self.notices],
+            "role": self.role,
+            "grantee": self.grantee,
             "statements": self.statements(),
         }
 
     def script(self) -> str:
         """The statements as one SQL script, views pretty-printed."""
         lines = [f"-- {len(self.views)} view(s) in schema {self.schema}"]
+        if self.role is not None:
+            lines.append(f"-- as role {self.role} of the policy file may read them")
+        if self.grantee is not None:
+            lines.append(f"-- each granted to database role {self.grantee}")
         if self.data_schema is not None:
             lines.append(f"-- each reading a copy of its result in schema {self.data_schema}")
         if self.dropped:
@@ -254,6 +270,8 @@ def plan_views(
     catalog: str | None = None,
     existing_data: Iterable[SchemaObject] = (),
     stale: Iterable[str] = (),
+    role: str | None = None,
+    user: Mapping[str, str] | None = None,
 ) -> ViewPlan:
     """The views the glossary declares, in `schema`, over the tables of `source_schema`.
 
@@ -261,8 +279,14 @@ def plan_views(
     holds now: owned views that are no longer declared are dropped; a declared name taken by
     an object without the mark is refused (SEM416), since the tool never touches it. With
     `max_confidentiality`, terms above that level are left out of entity views, and subject
-    areas that use one (directly or through a metric) are withheld, their views dropped. A
-    view left without any column is not published (a SEM436 warning in `notices`).
+    areas that use one (directly or through a metric) are withheld, their views dropped.
+    With `role` (a role of the policy file; `user`: the caller's attributes its filters
+    read), the views show what that role may read: the terms above its clearance are left
+    out as above, its masked dimensions are masked in the views' SQL, its row filters apply
+    to the rows of every entity view and inside every subject area's aggregates, and on
+    PostgreSQL each view is granted to the role's `database_role`. With both, a term must
+    pass both. A view left without any column is not published (a SEM436 warning in
+    `notices`).
 
     With `copy`, each view's result is copied into a table of the data schema
     `<schema>_data` (whose tables `existing_data` lists: the owned ones are all dropped, a
@@ -272,7 +296,8 @@ def plan_views(
     that an earlier version left over the data files, to drop.
     """
     dialect_of(dialect)
-    allowed = _allowed(max_confidentiality)
+    access = access_for(model, max_confidentiality, role, user)
+    allowed = access.sees
     if not schema:
         raise error("SEM419", "the views schema has no name", None, "pass --schema NAME")
     if language is not None and language not in model.languages:
@@ -283,6 +308,7 @@ def plan_views(
             suggest(language, model.languages) or "omit --language to name columns by ids",
         )
     mark = MARK.format(project=model.name)
+    mark_text = f"{mark} role {access.role.id}:" if access.role is not None else mark
     withheld = []
     areas = []
     for area in model.subject_areas.values():
@@ -292,30 +318,17 @@ def plan_views(
         else:
             areas.append(area)
     source = _Source(source_schema, source_catalog if copy else None)
-    entity_views = [
-        entity_view(model, e, language, mark, source, dialect, allowed)
-        for e in model.entities.values()
-    ]
-    notices = tuple(
-        Diagnostic(
-            "SEM436",
-            f"view '{schema}.{v.name}' has no column left"
-            + (f" at confidentiality '{max_confidentiality}'" if max_confidentiality else "")
-            + ": it is not published",
-            None,
-            "to publish it, raise --max-confidentiality or lower the `confidentiality:` of a "
-            "term defined on the entity"
-            if max_confidentiality
-            else "to publish it, give the entity a primary key or define a dimension on it",
-            "warning",
-        )
-        for v in entity_views
-        if not v.columns
-    )
     views = [
-        *(v for v in entity_views if v.columns),
-        *(subject_area_view(model, a, language, mark, source, dialect) for a in areas),
+        *(
+            entity_view(model, e, language, mark_text, source, dialect, allowed, access)
+            for e in model.entities.values()
+            if access.sees_entity(e)
+        ),
+        *(subject_area_view(model, a, language, mark_text, source, dialect, access) for a in areas),
     ]
+    # a view without columns is no valid SQL (and nothing to read), whatever left it empty
+    notices = tuple(access.empty(schema, v.name, v.source) for v in views if not v.columns)
+    views = [v for v in views if v.columns]
     data_schema = schema + DATA_SUFFIX if copy else None
     taken = _taken(views, existing, schema, mark, model.name, "view")
     if data_schema is not None:
@@ -340,6 +353,9 @@ def plan_views(
         stale=tuple(sorted(stale)),
         notices=notices,
         mark=mark,
+        role=None if access.role is None else access.role.id,
+        # only PostgreSQL has privileges to grant (DuckDB: the file is what is shared)
+        grantee=access.role.database_role if access.role and dialect == "postgres" else None,
     )
 
 
@@ -375,16 +391,6 @@ class _Source:
     catalog: str | None = None
 
 
-def _allowed(level: str | None) -> Callable[[Term], bool]:
-    """Whether a term may be published, given the highest confidentiality allowed."""
-    if level is None:
-        return lambda term: True
-    if level not in LEVELS:
-        raise unknown_choice("SEM419", "confidentiality", level, LEVELS)
-    rank = LEVELS.index(level)
-    return lambda term: LEVELS.index(term.confidentiality) <= rank
-
-
 def _terms_used(model: Model, area: SubjectArea) -> set[str]:
     """Every term a subject area's numbers depend on: the ones it names, and those its
     metrics are computed from (other metrics, filters, time dimensions of windows)."""
@@ -392,13 +398,6 @@ def _terms_used(model: Model, area: SubjectArea) -> set[str]:
     if area.filter is not None:
         names += [c.table or c.name for c in area.filter.find_all(exp.Column)]
     return model.terms_read(names)
-
-
-def hidden_terms(model: Model, level: str | None) -> list[str]:
-    """The terms above the confidentiality `level` (none without one), SEM419 for an unknown
-    level."""
-    allowed = _allowed(level)
-    return sorted(t.id for t in model.terms.values() if not allowed(t))
 
 
 def _owned(thing: SchemaObject, mark: str, kind: str = "view") -> bool:
@@ -416,12 +415,14 @@ def entity_view(
     source: _Source | str,
     dialect: str = "duckdb",
     allowed: Callable[[Term], bool] = lambda term: True,
+    access: Access | None = None,
 ) -> View:
     """The view of one entity: its key columns, then the dimensions, time dimensions and
     segments defined on it (role-playing ones, which have a `path`, belong to the entities
     their path starts from and are left out). A key column that a dimension states exactly
     takes the dimension's name; other keys keep their physical name. Terms that are not
-    `allowed` are left out, with the key columns they state."""
+    `allowed` are left out, with the key columns they state. With a role's `access`, its
+    masked dimensions show masked and only the rows its filters let it read are read."""
     terms = [
         t
         for t in model.terms.values()
@@ -443,23 +444,38 @@ def entity_view(
             described = entity.columns[key].description
             items.append((key, exp.column(key, quoted=True), described))
         else:
-            value = in_project_time(model, term, term.expr.copy())
+            value = _shown(model, term, access)
             items.append((_name(term, language), value, _definition(term, language)))
     stated = {by_column[k].id for k in keys if k in by_column}
-    # an instant (timestamptz) shows as the project's wall-clock time, as queries read it
     items += [
-        (_name(t, language), in_project_time(model, t, t.expr.copy()), _definition(t, language))
+        (_name(t, language), _shown(model, t, access), _definition(t, language))
         for t in terms
         if t.id not in stated
     ]
     name = entity.id
     _unique_columns(name, [n for n, _, _ in items], dialect)
-    table = _source_table(entity.table, _as_source(source)).as_(entity.id)
+    where = _as_source(source)
+    rows = access.rows(entity) if access is not None else None
+    table = (
+        _source_table(entity.table, where).as_(entity.id)
+        if rows is None
+        else exp.Subquery(
+            this=qualify_tables(rows, db=where.schema, catalog=where.catalog),
+            alias=exp.TableAlias(this=exp.to_identifier(entity.id)),
+        )
+    )
     query = exp.select(*(exp.alias_(e, n, quoted=True) for n, e, _ in items)).from_(table)
     comment = f"{mark} entity {entity.id}" + (
         f": {entity.description}" if entity.description else ""
     )
     return View(name, "entity", query, tuple(ViewColumn(n, c) for n, _, c in items), comment)
+
+
+def _shown(model: Model, term: Term, access: Access | None) -> exp.Expression:
+    """What an entity view shows of a term: its value, masked when the role masks it."""
+    # an instant (timestamptz) shows as the project's wall-clock time, as queries read it
+    value = in_project_time(model, term, term.expr.copy())
+    return value if access is None else access.mask(term, value)
 
 
 def _as_source(source: _Source | str) -> _Source:
@@ -496,20 +512,25 @@ def subject_area_view(
     mark: str,
     source: _Source | str,
     dialect: str = "duckdb",
+    access: Access | None = None,
 ) -> View:
-    """The view of a subject area: its business query, compiled, reading `source`'s
-    schema."""
+    """The view of a subject area: its business query, compiled (as `access`'s role may
+    run it: its row filters inside every aggregate, its masks on the values shown), reading
+    `source`'s schema."""
     names = area_names(model, area, language)
     written = (*area.dimensions, *area.metrics)
     _unique_columns(area.id, [names[w] for w in written], dialect)
     text = area_select(area, names).sql(dialect=QUERY_DIALECT)
-    plan = plan_query(model, parse_query(model, text))
+    parsed = parse_query(model, text)
+    if access is not None:
+        parsed = access.applied(parsed)
+    tree = build_tree(plan_query(model, parsed))
+    if access is not None:
+        tree = access.inlined(tree, parsed)
     # unqualified names inside a view are looked up in the view's own schema first (DuckDB),
     # where an entity view may have the table's name: qualify every table
     where = _as_source(source)
-    query = qualify_tables(
-        build_tree(plan), db=where.schema, catalog=where.catalog, dialect=QUERY_DIALECT
-    )
+    query = qualify_tables(tree, db=where.schema, catalog=where.catalog, dialect=QUERY_DIALECT)
     definition = area.definition.get(language or "") or next(iter(area.definition.values()), "")
     comment = f"{mark} subject area {area.id}: {area.label(language or model.languages[0])}"
     if definition:

@@ -9,8 +9,11 @@ hand. The query is kept, and the page shows it next to its rows.
 
 Values of a term above the site's confidentiality level are never read: neither the term's
 own nor those of a query that reads it (a metric filtered on it, the dimension a metric is
-shown by). A query that fails is a warning (SEM444) and its sample is left out; so are the
-terms still waiting when the time budget is spent.
+shown by). A site built for a role (`outputs.access.project_for`) reads its samples as that
+role: its hidden terms are not there to sample, its row filters apply inside every count and
+total, and its masked dimensions show masked values (sorted by their count only, since a
+masked value may not be sorted on). A query that fails is a warning (SEM444) and its sample
+is left out; so are the terms still waiting when the time budget is spent.
 
 >>> from semantic.project import Project
 >>> project = Project.load(".")
@@ -34,8 +37,8 @@ from semantic.compiler.resolve import find_path
 from semantic.engines.base import Engine, Limits
 from semantic.errors import Diagnostic, SemanticError, Span
 from semantic.model import Model, Term
+from semantic.outputs.access import RoleProject, access_for
 from semantic.outputs.catalog.examples import GRAINS, metric_dimensions
-from semantic.outputs.views import LEVELS
 from semantic.project import Project
 
 #: Rows a sample shows at most.
@@ -88,7 +91,7 @@ class Samples:
 def read_samples(
     project: Project,
     wanted: bool | None,
-    max_confidentiality: str = DEFAULT_MAX_CONFIDENTIALITY,
+    max_confidentiality: str | None = None,
     rows: int = SAMPLE_ROWS,
 ) -> tuple[Samples | None, list[Diagnostic]]:
     """The samples of a site build, or None without them, and what to warn of.
@@ -131,16 +134,16 @@ def collect_samples(
     engine: Engine,
     *,
     rows: int = SAMPLE_ROWS,
-    max_confidentiality: str = DEFAULT_MAX_CONFIDENTIALITY,
+    max_confidentiality: str | None = None,
     budget: float = BUDGET,
 ) -> Samples:
     """The sample of each dimension, time dimension and metric of `project`, read on
-    `engine`, at most `rows` rows each, none above `max_confidentiality`."""
-    if max_confidentiality not in LEVELS:
-        raise ValueError(f"unknown confidentiality level {max_confidentiality!r}")
+    `engine`, at most `rows` rows each, none above `max_confidentiality` (see
+    `samples_level`)."""
     model = project.model
-    found = Samples(engine.dialect, max_confidentiality)
-    runner = _Runner(project, engine, rows, LEVELS.index(max_confidentiality))
+    level = samples_level(project, max_confidentiality)
+    found = Samples(engine.dialect, level)
+    runner = _Runner(project, engine, rows, model.rank_of(level))
     deadline = time.monotonic() + budget
     terms = [
         t
@@ -160,6 +163,18 @@ def collect_samples(
             found.terms[term.id] = sample
     found.warnings += runner.warnings
     return found
+
+
+def samples_level(project: Project, level: str | None = None) -> str:
+    """The highest confidentiality whose values samples show: `level` (SEM419 when it is none
+    of the project's levels) and, for a project seen as a role (`RoleProject`), the role's
+    clearance, the stricter of the two; without either, `DEFAULT_MAX_CONFIDENTIALITY`."""
+    role = project.role if isinstance(project, RoleProject) else None
+    access = access_for(project.model, level, role)
+    found = [x for x in (level, access.role.clearance if access.role else None) if x]
+    if not found:
+        return DEFAULT_MAX_CONFIDENTIALITY
+    return min(found, key=project.model.rank_of)
 
 
 class _Runner:
@@ -183,9 +198,16 @@ class _Runner:
         """The first term that the given terms read (themselves included) and that is above
         the level allowed, or None."""
         for tid in sorted(_reads(self.model, ids)):
-            if LEVELS.index(self.model.terms[tid].confidentiality) > self.rank:
+            if self.model.rank_of(self.model.level_of(tid)) > self.rank:
                 return tid
         return None
+
+    def masked(self, term: Term) -> bool:
+        """Whether the role the site is built for sees `term`'s values masked."""
+        project = self.project
+        if not isinstance(project, RoleProject):
+            return False
+        return self.model.policy.role(project.role).mask_of(term.id) is not None
 
     def dimension(self, term: Term) -> TermSample | None:
         """A dimension's most frequent values, or a time dimension's first periods, each
@@ -198,6 +220,8 @@ class _Runner:
             if self.withheld([count]) is not None:
                 continue
             order = written if grain else f"{count} DESC, {written}"
+            if self.masked(term):  # a masked value may not be sorted on (it would leak)
+                order = f"{count} DESC"
             text = f"SELECT {written}, {count} ORDER BY {order} LIMIT {self.rows + 1}"
             if self._compiles(text):
                 table = self._run(term, text, ((term.id, grain), (count, None)))

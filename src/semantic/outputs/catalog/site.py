@@ -36,13 +36,14 @@ from pygments.lexers import SqlLexer
 from semantic.errors import Diagnostic, Span, error
 from semantic.files.atomic import new_folder_mode
 from semantic.model import Model, QualityRule, Term
+from semantic.outputs.access import project_for
 from semantic.outputs.catalog.areas import AreaPage, area_page, areas_of_term
 from semantic.outputs.catalog.examples import Example, example_query
 from semantic.outputs.catalog.figures import lineage_diagram, model_diagram, relationships_diagram
 from semantic.outputs.catalog.lineage import term_lineage, term_users
 from semantic.outputs.catalog.mapping import kind_counts, own_columns, term_mapping, term_names
 from semantic.outputs.catalog.messages import AUTONYMS, MESSAGES, Messages, has_messages
-from semantic.outputs.catalog.samples import DEFAULT_MAX_CONFIDENTIALITY, Samples, read_samples
+from semantic.outputs.catalog.samples import Samples, read_samples
 from semantic.outputs.quality import QualityResult, project_quality
 from semantic.outputs.search import entity_url, search_index, subject_area_url, term_url
 from semantic.project import Project
@@ -69,7 +70,9 @@ def build_site(
     *,
     quality: bool = False,
     samples: bool | None = None,
-    max_confidentiality: str = DEFAULT_MAX_CONFIDENTIALITY,
+    max_confidentiality: str | None = None,
+    role: str | None = None,
+    user: Mapping[str, str] | None = None,
 ) -> SiteReport:
     """Write the catalog site of `project` into `output` (the project's `site/` by default),
     replacing the previous build in one step. With `quality`, the quality rules are measured
@@ -77,9 +80,18 @@ def build_site(
 
     `samples`: None shows sample values when the data is there, True also generates the
     demo data, False shows none (see `samples.read_samples`); values of terms above
-    `max_confidentiality` are never read."""
+    `max_confidentiality` are never read (default: `internal`, or with a role its clearance).
+
+    With `role` (`user`: the caller's attributes its filters read), the site is the one that
+    role may read (`outputs.access.project_for`): the terms above its clearance are nowhere
+    in it (pages, search index, diagrams, lineage), and its samples are read as the role
+    reads them (its row filters, its masks). Quality results are measured over every row,
+    so they are refused (SEM338) for a role whose filters keep rows from it."""
     target = (output or project.root / DEFAULT_OUTPUT).resolve()
     _check_replaceable(target)
+    if quality and role is not None and project.model.policy.role(role).filters:
+        raise _quality_for_filtered_role(project, role)
+    project = project_for(project, role, user)
     results = project_quality(project) if quality else None
     found, notes = read_samples(project, samples, max_confidentiality)
     pages = _Pages(project, results, found)
@@ -108,6 +120,16 @@ def build_site(
         raise
     report.warnings = notes + pages.warnings
     return report
+
+
+def _quality_for_filtered_role(project: Project, role: str) -> Exception:
+    return error(
+        "SEM338",
+        f"quality results cannot be shown to role '{role}': they are measured over every "
+        "row, and the role's filters keep some rows from it",
+        project.model.policy.role(role).span,
+        "build the role's site without --quality",
+    )
 
 
 def _check_replaceable(target: Path) -> None:
