@@ -4,6 +4,8 @@ aggregate's entity to every entity its terms read, role-playing entities aliased
 
 from __future__ import annotations
 
+from typing import cast
+
 from sqlglot import exp
 
 from semantic.compiler.localtime import in_project_time
@@ -142,13 +144,19 @@ def plan_aggregate(
     keys: list[tuple[str, exp.Expression]],
     filters: tuple[exp.Expression, ...],
     query: BusinessQuery,
+    conditions: tuple[tuple[str, tuple[exp.Expression, ...]], ...] = (),
 ) -> Aggregate:
     """The aggregate `name`: rows of `entity` joined to what the group `keys`, the `filters`
     and the measures `members` ((alias, metric id) each) read, with the paths taken and the
     one-to-many joins that make its rows repeat; SEM306 when they repeat and `entity` has no
-    primary key to count each once."""
+    primary key to count each once.
+
+    `conditions` gives measures a condition of their own ((alias, conditions) each): they
+    aggregate only the rows that meet it (`FILTER (WHERE ...)`), the other measures every
+    row; when every measure has one, the rows that meet none are filtered out."""
     used = [model.terms[r.ident] for _, e in keys for r in find_refs(e, "term")]
     used += [model.terms[r.ident] for f in filters for r in find_refs(f, "term")]
+    used += [model.terms[r.ident] for _, cs in conditions for c in cs for r in find_refs(c, "term")]
     used += [model.terms[tid] for _, tid in members]
     joins = Joins(model, entity, _needs(used), query)
     fanout = tuple(
@@ -165,6 +173,11 @@ def plan_aggregate(
             Span(QUERY_FILE, 1, 1),
             f"declare primary_key for entity '{entity}' in models/",
         )
+    own = tuple((alias, _physical(model, _all(cs), joins)) for alias, cs in conditions if cs)
+    physical = tuple(_physical(model, f, joins) for f in filters)
+    if own and len(own) == len(members):
+        # no measure reads the rows that meet none of the conditions: they make no group
+        physical += (_any([c for _, c in own]),)
     return Aggregate(
         name=name,
         entity=entity,
@@ -175,10 +188,26 @@ def plan_aggregate(
             (alias, _qualify(model.terms[tid].expr, joins, model.terms[tid]))
             for alias, tid in members
         ),
-        filters=tuple(_physical(model, f, joins) for f in filters),
+        filters=physical,
         paths=tuple(dict.fromkeys(joins.paths)),
         fanout=fanout,
         entity_key=tuple(column(c, entity) for c in primary_key) if fanout else (),
         many_side=tuple(t for t in dict.fromkeys(t.id for t in used) if t in joins.fanned),
         grain=primary_key,
+        conditions=own,
     )
+
+
+def _all(conditions: tuple[exp.Expression, ...]) -> exp.Expression:
+    """The conjunction of `conditions`, each in parentheses where it needs them."""
+    if len(conditions) == 1:
+        return conditions[0]
+    return cast(exp.Expression, exp.and_(*conditions, copy=True))
+
+
+def _any(conditions: list[exp.Expression]) -> exp.Expression:
+    """The disjunction of `conditions` (the distinct ones), in parentheses."""
+    unique = list(dict.fromkeys(conditions))
+    if len(unique) == 1:
+        return unique[0].copy()
+    return exp.paren(exp.or_(*unique, copy=True), copy=False)

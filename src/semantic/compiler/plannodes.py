@@ -27,7 +27,8 @@ class Join:
 
 @dataclass(frozen=True, slots=True)
 class Aggregate:
-    """Rows of `entity` joined, filtered, grouped by `keys`, aggregated to `measures`.
+    """Rows of `entity` joined, filtered, grouped by `keys`, aggregated to `measures` (each
+    over the rows that meet its own condition in `conditions`, if it has one).
 
     When a join is one-to-many (`fanout` names it), rows of `entity` may repeat; they are
     then made distinct on `entity_key` and the group keys before aggregating, so that each
@@ -49,6 +50,10 @@ class Aggregate:
     #: the query's row filters and group keys (as written) that reach the many side
     many_side: tuple[str, ...] = ()
     grain: tuple[str, ...] = ()
+    #: (measure id, condition) of the measures that aggregate only the rows meeting a
+    #: condition of their own (the metrics of one entity under different filters, computed
+    #: in one pass: `FILTER (WHERE ...)`); `filters` then hold what every measure shares
+    conditions: tuple[tuple[str, exp.Expression], ...] = ()
 
     @property
     def description(self) -> str:

@@ -27,6 +27,7 @@ from semantic.compiler.plan import Plan
 from semantic.compiler.refs import OrderItem, find_refs, ref_of
 from semantic.compiler.rolling import daily_window_ctes
 from semantic.compiler.shape import (
+    FILLED,
     Aggregate,
     Combine,
     DailyWindow,
@@ -452,7 +453,7 @@ def _flat(project: Project, agg: Aggregate) -> exp.Select:
         # with group keys, a group exists only where the metric has rows; the grand total
         # of an empty selection is one row without any, and takes the fill (a count is
         # already 0 there)
-        if keys or isinstance(value, exp.Count):
+        if keys or _is_count(value) or value.meta.get(FILLED):
             return value
         return _filled(value, project.fills.get(name), exp.Count(this=exp.Star()) > 0)
 
@@ -463,6 +464,14 @@ def _flat(project: Project, agg: Aggregate) -> exp.Select:
     if project.having:
         select.set("having", exp.Having(this=_and([inline(h) for h in project.having])))
     return _finish(select, project, inline)
+
+
+def _is_count(value: exp.Expression) -> bool:
+    """Whether `value` is a count, of every row or of those meeting a condition (never
+    NULL: 0 over no rows)."""
+    if isinstance(value, exp.Filter):
+        value = value.this
+    return isinstance(value, exp.Count)
 
 
 def _combined(project: Project, shape: Combine) -> exp.Select:

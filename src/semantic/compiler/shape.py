@@ -283,10 +283,13 @@ def shape_plan(plan: Plan) -> Project:
         return _over_time(plan)
     source: Aggregate | Combine
     if len(plan.aggregates) == 1:
-        source = aggregate(plan.aggregates[0])
+        source = aggregate(plan.aggregates[0], fills=plan.fills)
     else:
         source = Combine(
-            tuple(aggregate(a, counted=_needs_marker(plan, a)) for a in plan.aggregates),
+            tuple(
+                aggregate(a, counted=_needs_marker(plan, a), fills=plan.fills)
+                for a in plan.aggregates
+            ),
             tuple(k for k, _ in plan.aggregates[0].keys),
         )
     return Project(
@@ -301,17 +304,82 @@ def shape_plan(plan: Plan) -> Project:
 
 
 def aggregate(
-    agg: plannodes.Aggregate, *, counted: bool = False, rows_of_window: bool = False
+    agg: plannodes.Aggregate,
+    *,
+    counted: bool = False,
+    rows_of_window: bool = False,
+    fills: Mapping[str, exp.Expression] | None = None,
 ) -> Aggregate:
     """The node of `agg`: its rows, made distinct when a join fans them out (always for the
-    rows of a window, `rows_of_window`, which keep equal rows unless fanned out)."""
+    rows of a window, `rows_of_window`, which keep equal rows unless fanned out); a measure
+    with a condition of its own aggregates the rows that meet it (`filtered`)."""
     rows = Rows(agg.entity, agg.table, agg.joins, agg.filters)
     source: Rows | DistinctRows = rows
     if rows_of_window:
         source = DistinctRows(rows, agg.fanout, distinct=bool(agg.fanout))
     elif agg.fanout:
         source = DistinctRows(rows, agg.fanout)
-    return Aggregate(agg.name, source, agg.keys, agg.measures, agg.grain, counted)
+    measures = agg.measures
+    if agg.conditions:
+        own = dict(agg.conditions)
+        measures = tuple(
+            (m, filtered(e, own[m], bool(agg.keys), (fills or {}).get(m)) if m in own else e)
+            for m, e in agg.measures
+        )
+    return Aggregate(agg.name, source, agg.keys, measures, agg.grain, counted)
+
+
+def filtered(
+    measure: exp.Expression,
+    condition: exp.Expression,
+    keyed: bool,
+    fill: exp.Expression | None,
+) -> exp.Expression:
+    """`measure` over the rows of its group that meet `condition`: each aggregate in it
+    with `FILTER (WHERE condition)`, giving what an aggregate of those rows alone gives.
+
+    Such an aggregate has no group where no row meets the condition: the measure is then
+    NULL, or its `fill`, while the FILTER of a group (`keyed`) that has other rows gives
+    the aggregate of no rows (0 for a count). Where the two differ, the rows that meet the
+    condition are counted: `CASE WHEN COUNT(*) FILTER (WHERE c) > 0 THEN ... ELSE fill END`.
+    Without group keys there is one row either way, and the aggregate of no rows is what
+    the aggregate gives too (the fill of a measure other than a count is applied over it
+    where no row meets the condition, as for the grand total of a single aggregate).
+    """
+
+    def only(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.AggFunc):
+            return exp.Filter(this=node, expression=exp.Where(this=condition.copy()))
+        return node
+
+    value = measure.copy().transform(only, copy=False)
+    if keyed:
+        plain = (fill is None and isinstance(measure, NULL_WHEN_EMPTY)) or (
+            isinstance(measure, exp.Count) and _is_zero(fill)
+        )
+    else:
+        plain = fill is None or isinstance(measure, exp.Count)
+    if plain:
+        return value
+    rows = exp.Filter(this=exp.Count(this=exp.Star()), expression=exp.Where(this=condition.copy()))
+    case = exp.Case(
+        ifs=[exp.If(this=exp.GT(this=rows, expression=exp.Literal.number(0)), true=value)],
+        default=fill.copy() if fill is not None else None,
+    )
+    case.meta[FILLED] = True
+    return case
+
+
+#: the `meta` key of a measure that shows its fill where it has no rows already
+FILLED = "filled"
+
+
+#: aggregates that are NULL over no rows, as an aggregate without a group is
+NULL_WHEN_EMPTY = (exp.Sum, exp.Avg, exp.Min, exp.Max)
+
+
+def _is_zero(fill: exp.Expression | None) -> bool:
+    return isinstance(fill, exp.Literal) and fill.is_int and int(fill.name) == 0
 
 
 def _is_count(expr: exp.Expression) -> bool:
