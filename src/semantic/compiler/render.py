@@ -24,8 +24,10 @@ from sqlglot import exp
 from semantic.compiler.dialects import to_sql
 from semantic.compiler.naming import Names
 from semantic.compiler.plan import Plan
+from semantic.compiler.plannodes import Join
 from semantic.compiler.refs import OrderItem, find_refs, ref_of
 from semantic.compiler.rolling import daily_window_ctes
+from semantic.compiler.semijoins import Exists
 from semantic.compiler.shape import (
     FILLED,
     Aggregate,
@@ -284,7 +286,11 @@ def _tables(source: Aggregate | Combine | Periods) -> list[str]:
     return [
         t.rpartition(".")[2]
         for agg in parts
-        for t in (agg.rows.table, *(j.table for j in agg.rows.joins))
+        for t in (
+            agg.rows.table,
+            *(j.table for j in agg.rows.joins),
+            *(j.table for e in agg.rows.exists for j in e.joins),
+        )
     ]
 
 
@@ -346,17 +352,30 @@ ROWS = "entity_rows"
 
 
 def _rows(rows: Rows, body: exp.Select) -> None:
-    """Make `body` read `rows`: the entity's table, its joins and its filters."""
+    """Make `body` read `rows`: the entity's table, its joins, its filters and semi-joins."""
     body.set("from_", exp.From(this=table(rows.table, rows.entity)))
-    joins = []
-    for join in rows.joins:
-        on = _and(
-            [column(src, join.parent).eq(column(tgt, join.alias)) for src, tgt in join.edge.keys]
-        )
-        joins.append(exp.Join(this=table(join.table, join.alias), on=on, side="LEFT"))
-    body.set("joins", joins)
-    if rows.filters:
-        body.set("where", exp.Where(this=_and([f.copy() for f in rows.filters])))
+    body.set("joins", [_left_join(join) for join in rows.joins])
+    conditions = [f.copy() for f in rows.filters]
+    conditions += [_exists(e) for e in rows.exists]
+    if conditions:
+        body.set("where", exp.Where(this=_and(conditions)))
+
+
+def _left_join(join: Join) -> exp.Join:
+    on = _and([column(src, join.parent).eq(column(tgt, join.alias)) for src, tgt in join.edge.keys])
+    return exp.Join(this=table(join.table, join.alias), on=on, side="LEFT")
+
+
+def _exists(semi: Exists) -> exp.Exists:
+    """`EXISTS (SELECT 1 FROM many LEFT JOIN ... WHERE many.key = entity.key AND ...)`:
+    the many side's aliases are the aggregate's, distinct from the outer query's."""
+    first, *below = semi.joins
+    match = [column(tgt, first.alias).eq(column(src, first.parent)) for src, tgt in first.edge.keys]
+    inner = exp.Select(expressions=[exp.Literal.number(1)])
+    inner.set("from_", exp.From(this=table(first.table, first.alias)))
+    inner.set("joins", [_left_join(join) for join in below])
+    inner.set("where", exp.Where(this=_and([*match, *(c.copy() for c in semi.conditions)])))
+    return exp.Exists(this=inner)
 
 
 def _source(

@@ -13,7 +13,8 @@ line (the snapshots of tests/fixtures/shapes):
   from them;
 - `Aggregate`: rows grouped at the query's keys, aggregated to measures;
 - `DistinctRows`: the rows of a fanned-out entity, each entity row once per group;
-- `Rows`: an entity's rows, joined along paths and filtered.
+- `Rows`: an entity's rows, joined along paths and filtered, with the semi-joins
+  (`EXISTS`) of conditions on a many side that nothing groups by nor aggregates.
 
 >>> count = exp.Count(this=exp.Star())
 >>> rows = Rows("orders", "orders", (), ())
@@ -34,24 +35,33 @@ from sqlglot import exp
 from semantic.compiler import plannodes
 from semantic.compiler.plannodes import Join, OverTime, Plan
 from semantic.compiler.refs import OrderItem, make_ref, show
+from semantic.compiler.semijoins import Exists, semi_joins
 
 
 @dataclass(frozen=True, slots=True)
 class Rows:
-    """The rows of `entity` (read from `table`), LEFT JOINed along `joins`, filtered."""
+    """The rows of `entity` (read from `table`), LEFT JOINed along `joins`, filtered; with
+    `exists`, only those that have rows on the many side meeting conditions (semi-joins)."""
 
     entity: str
     table: str
     joins: tuple[Join, ...]
     filters: tuple[exp.Expression, ...]
+    exists: tuple[Exists, ...] = ()
 
     def describe(self) -> str:
         """One line saying what this node computes."""
         line = f"Rows of {self.entity} ({self.table})"
         if self.joins:
             line += " left join " + ", ".join(f"{j.alias} ({j.table})" for j in self.joins)
-        if self.filters:
-            line += " where " + " and ".join(show(f) for f in self.filters)
+        conditions = [show(f) for f in self.filters]
+        for e in self.exists:
+            joins = ", ".join(f"{j.alias} ({j.table})" for j in e.joins)
+            conditions.append(
+                f"exists ({joins} where " + " and ".join(show(c) for c in e.conditions) + ")"
+            )
+        if conditions:
+            line += " where " + " and ".join(conditions)
         return line
 
 
@@ -315,7 +325,10 @@ def aggregate(
     with a condition of its own aggregates the rows that meet it (`filtered`)."""
     rows = Rows(agg.entity, agg.table, agg.joins, agg.filters)
     source: Rows | DistinctRows = rows
-    if rows_of_window:
+    semi = semi_joins(agg) if agg.fanout and not rows_of_window else None
+    if semi is not None:
+        source = Rows(agg.entity, agg.table, *semi)
+    elif rows_of_window:
         source = DistinctRows(rows, agg.fanout, distinct=bool(agg.fanout))
     elif agg.fanout:
         source = DistinctRows(rows, agg.fanout)
