@@ -17,6 +17,7 @@ from dataclasses import replace
 
 from sqlglot import exp
 
+from semantic.compiler.eager import eager_by
 from semantic.compiler.joins import plan_aggregate
 from semantic.compiler.locate import QUERY_FILE
 from semantic.compiler.measures import Measures
@@ -81,6 +82,9 @@ def plan_query(model: Model, query: BusinessQuery) -> Plan:
             name = names.new(f"{entity}_metrics")
             filters = (*row_filters, *context)
             aggregates.append(plan_aggregate(model, name, entity, members, keys, filters, query))
+    aggregates = [
+        replace(agg, eager=by) if (by := eager_by(model, agg)) else agg for agg in aggregates
+    ]
     over_time = windows_over_rows(model, measures, keys, row_filters, query, names)
     fills = {
         alias: term.fill_null

@@ -54,6 +54,8 @@ class Aggregate:
     #: condition of their own (the metrics of one entity under different filters, computed
     #: in one pass: `FILTER (WHERE ...)`); `filters` then hold what every measure shares
     conditions: tuple[tuple[str, exp.Expression], ...] = ()
+    #: the columns of `entity` its rows are aggregated by before the joins (`eager`), or ()
+    eager: tuple[str, ...] = ()
 
     @property
     def description(self) -> str:

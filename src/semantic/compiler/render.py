@@ -34,6 +34,7 @@ from semantic.compiler.shape import (
     Combine,
     DailyWindow,
     DistinctRows,
+    EagerRows,
     Periods,
     Project,
     Rows,
@@ -378,13 +379,36 @@ def _exists(semi: Exists) -> exp.Exists:
     return exp.Exists(this=inner)
 
 
+def _eager_rows(eager: EagerRows, body: exp.Select) -> None:
+    """Make `body` read the partial aggregates of `eager`'s entity, named as the entity,
+    joined as its rows would be: `FROM (SELECT by, agg(...) AS part FROM table WHERE ...
+    GROUP BY by) AS entity LEFT JOIN ...`."""
+    rows = eager.of
+    by = [column(c, rows.entity) for c in eager.by]
+    inner = exp.Select(
+        expressions=[*by, *(_alias(e.copy(), p) for p, e in eager.partials)],
+    )
+    _rows(Rows(rows.entity, rows.table, (), rows.filters), inner)
+    inner.set("group", exp.Group(expressions=[c.copy() for c in by]))
+    _rows(Rows(rows.entity, rows.table, rows.joins, ()), body)
+    body.set(
+        "from_",
+        exp.From(
+            this=exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier(rows.entity)))
+        ),
+    )
+
+
 def _source(
     agg: Aggregate,
 ) -> tuple[exp.Select, dict[str, exp.Expression], dict[str, exp.Expression]]:
     """A SELECT without columns computing `agg`'s groups, and the expressions that its keys
     and measures have in it."""
     body = exp.Select()
-    _rows(agg.rows, body)
+    if isinstance(agg.source, EagerRows):
+        _eager_rows(agg.source, body)
+    else:
+        _rows(agg.rows, body)
     if not isinstance(agg.source, DistinctRows):
         if agg.keys:
             body.set("group", exp.Group(expressions=[e.copy() for _, e in agg.keys]))

@@ -13,6 +13,7 @@ line (the snapshots of tests/fixtures/shapes):
   from them;
 - `Aggregate`: rows grouped at the query's keys, aggregated to measures;
 - `DistinctRows`: the rows of a fanned-out entity, each entity row once per group;
+- `EagerRows`: an entity's rows aggregated by a foreign key before the joins;
 - `Rows`: an entity's rows, joined along paths and filtered, with the semi-joins
   (`EXISTS`) of conditions on a many side that nothing groups by nor aggregates.
 
@@ -33,6 +34,7 @@ from dataclasses import dataclass, field, replace
 from sqlglot import exp
 
 from semantic.compiler import plannodes
+from semantic.compiler.eager import partials
 from semantic.compiler.plannodes import Join, OverTime, Plan
 from semantic.compiler.refs import OrderItem, make_ref, show
 from semantic.compiler.semijoins import Exists, semi_joins
@@ -86,13 +88,28 @@ class DistinctRows:
 
 
 @dataclass(frozen=True, slots=True)
+class EagerRows:
+    """The rows of `of`'s entity aggregated by its columns `by` first (`partials`: name,
+    aggregate), then joined along `of`'s joins: the aggregate reads the partial results."""
+
+    of: Rows
+    by: tuple[str, ...]
+    partials: tuple[tuple[str, exp.Expression], ...]
+
+    def describe(self) -> str:
+        """One line saying what this node computes."""
+        parts = ", ".join(f"{p} = {show(e)}" for p, e in self.partials)
+        return f"EagerRows: {self.of.entity} by {', '.join(self.by)} first: {parts}"
+
+
+@dataclass(frozen=True, slots=True)
 class Aggregate:
     """The rows of `source` grouped by `keys` (at `grain`, the entity's), aggregated to
     `measures`; `counted`: the group's rows are counted too, to tell a group without rows
     (which takes a fill) from a NULL aggregate."""
 
     name: str
-    source: Rows | DistinctRows
+    source: Rows | DistinctRows | EagerRows
     keys: tuple[tuple[str, exp.Expression], ...]
     measures: tuple[tuple[str, exp.Expression], ...]
     grain: tuple[str, ...] = ()
@@ -101,7 +118,7 @@ class Aggregate:
     @property
     def rows(self) -> Rows:
         """The entity's rows the aggregate reads."""
-        return self.source.of if isinstance(self.source, DistinctRows) else self.source
+        return self.source if isinstance(self.source, Rows) else self.source.of
 
     def describe(self) -> str:
         """One line saying what this node computes."""
@@ -242,7 +259,18 @@ class Project:
         return line
 
 
-Node = Project | Combine | Periods | Window | DailyWindow | Shift | Aggregate | DistinctRows | Rows
+Node = (
+    Project
+    | Combine
+    | Periods
+    | Window
+    | DailyWindow
+    | Shift
+    | Aggregate
+    | DistinctRows
+    | EagerRows
+    | Rows
+)
 
 
 def _order(item: OrderItem, columns: tuple[tuple[str, exp.Expression], ...]) -> str:
@@ -275,7 +303,7 @@ def children(node: Node) -> tuple[Node, ...]:
         return (node.daily,)
     if isinstance(node, Aggregate):
         return (node.source,)
-    if isinstance(node, DistinctRows):
+    if isinstance(node, DistinctRows | EagerRows):
         return (node.of,)
     return ()
 
@@ -324,15 +352,19 @@ def aggregate(
     rows of a window, `rows_of_window`, which keep equal rows unless fanned out); a measure
     with a condition of its own aggregates the rows that meet it (`filtered`)."""
     rows = Rows(agg.entity, agg.table, agg.joins, agg.filters)
-    source: Rows | DistinctRows = rows
+    source: Rows | DistinctRows | EagerRows = rows
     semi = semi_joins(agg) if agg.fanout and not rows_of_window else None
-    if semi is not None:
+    measures = agg.measures
+    if agg.eager and not rows_of_window:
+        eager = partials(agg)
+        source = EagerRows(rows, eager.by, eager.partials)
+        measures = eager.measures
+    elif semi is not None:
         source = Rows(agg.entity, agg.table, *semi)
     elif rows_of_window:
         source = DistinctRows(rows, agg.fanout, distinct=bool(agg.fanout))
     elif agg.fanout:
         source = DistinctRows(rows, agg.fanout)
-    measures = agg.measures
     if agg.conditions:
         own = dict(agg.conditions)
         measures = tuple(
