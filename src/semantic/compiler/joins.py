@@ -175,9 +175,6 @@ def plan_aggregate(
         )
     own = tuple((alias, _physical(model, _all(cs), joins)) for alias, cs in conditions if cs)
     physical = tuple(_physical(model, f, joins) for f in filters)
-    if own and len(own) == len(members):
-        # no measure reads the rows that meet none of the conditions: they make no group
-        physical += (_any([c for _, c in own]),)
     return Aggregate(
         name=name,
         entity=entity,
@@ -203,11 +200,3 @@ def _all(conditions: tuple[exp.Expression, ...]) -> exp.Expression:
     if len(conditions) == 1:
         return conditions[0]
     return cast(exp.Expression, exp.and_(*conditions, copy=True))
-
-
-def _any(conditions: list[exp.Expression]) -> exp.Expression:
-    """The disjunction of `conditions` (the distinct ones), in parentheses."""
-    unique = list(dict.fromkeys(conditions))
-    if len(unique) == 1:
-        return unique[0].copy()
-    return exp.paren(exp.or_(*unique, copy=True), copy=False)

@@ -16,7 +16,7 @@ analyst's output names appear in the outermost SELECT only.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import cast
 
 from sqlglot import exp
@@ -412,6 +412,12 @@ def _source(
     if not isinstance(agg.source, DistinctRows):
         if agg.keys:
             body.set("group", exp.Group(expressions=[e.copy() for _, e in agg.keys]))
+        if agg.kept:  # a HAVING, not a WHERE: the conditions are evaluated once per row
+            matched = [
+                exp.Filter(this=exp.Count(this=exp.Star()), expression=exp.Where(this=c.copy())) > 0
+                for c in agg.kept
+            ]
+            body.set("having", exp.Having(this=_any(matched)))
         return body, dict(agg.keys), dict(agg.measures)
     return _distinct_rows(agg, agg.source, body)
 
@@ -505,8 +511,18 @@ def _flat(project: Project, agg: Aggregate) -> exp.Select:
 
     select.set("expressions", [_alias(inline(e), name) for name, e in project.columns])
     if project.having:
-        select.set("having", exp.Having(this=_and([inline(h) for h in project.having])))
+        having = [inline(h) for h in project.having]
+        own = select.args.get("having")
+        if own is not None:
+            having.insert(0, exp.paren(own.this, copy=False))
+        select.set("having", exp.Having(this=_and(having)))
     return _finish(select, project, inline)
+
+
+def _any(conditions: Sequence[exp.Expression]) -> exp.Expression:
+    if len(conditions) == 1:
+        return conditions[0]
+    return cast(exp.Expression, exp.or_(*conditions, copy=False))
 
 
 def _is_count(value: exp.Expression) -> bool:

@@ -114,6 +114,9 @@ class Aggregate:
     measures: tuple[tuple[str, exp.Expression], ...]
     grain: tuple[str, ...] = ()
     counted: bool = False
+    #: when every measure has a condition of its own: a group is kept only where a row
+    #: meets one of them (as the union of one aggregate per condition would have it)
+    kept: tuple[exp.Expression, ...] = ()
 
     @property
     def rows(self) -> Rows:
@@ -126,7 +129,10 @@ class Aggregate:
         measures = ", ".join(f"{m} = {show(e)}" for m, e in self.measures)
         grain = f" at {self.rows.entity} grain ({', '.join(self.grain)})" if self.grain else ""
         counted = " + row count" if self.counted else ""
-        return f"Aggregate {self.name}{grain} by {keys}: {measures}{counted}"
+        kept = ""
+        if self.kept:
+            kept = " kept where a row meets " + " or ".join(show(c) for c in self.kept)
+        return f"Aggregate {self.name}{grain} by {keys}: {measures}{counted}{kept}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -365,13 +371,18 @@ def aggregate(
         source = DistinctRows(rows, agg.fanout, distinct=bool(agg.fanout))
     elif agg.fanout:
         source = DistinctRows(rows, agg.fanout)
+    kept: tuple[exp.Expression, ...] = ()
+    if agg.conditions and agg.keys and len(agg.conditions) == len(agg.measures):
+        # the rows that meet no condition count in no measure, and make no group; without
+        # keys the one row of the answer is there anyway
+        kept = tuple(dict.fromkeys(c for _, c in agg.conditions))
     if agg.conditions:
         own = dict(agg.conditions)
         measures = tuple(
             (m, filtered(e, own[m], bool(agg.keys), (fills or {}).get(m)) if m in own else e)
             for m, e in agg.measures
         )
-    return Aggregate(agg.name, source, agg.keys, measures, agg.grain, counted)
+    return Aggregate(agg.name, source, agg.keys, measures, agg.grain, counted, kept)
 
 
 def filtered(
