@@ -16,7 +16,7 @@ analyst's output names appear in the outermost SELECT only.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import cast
 
 from sqlglot import exp
@@ -24,10 +24,8 @@ from sqlglot import exp
 from semantic.compiler.dialects import to_sql
 from semantic.compiler.naming import Names
 from semantic.compiler.plan import Plan
-from semantic.compiler.plannodes import Join
 from semantic.compiler.refs import OrderItem, find_refs, ref_of
 from semantic.compiler.rolling import daily_window_ctes
-from semantic.compiler.semijoins import Exists
 from semantic.compiler.shape import (
     FILLED,
     Aggregate,
@@ -37,11 +35,11 @@ from semantic.compiler.shape import (
     EagerRows,
     Periods,
     Project,
-    Rows,
     Shift,
     Window,
     shape_plan,
 )
+from semantic.compiler.sources import any_of, eager_rows_sql, number_rows, rows_sql
 from semantic.model.nodes import column, identifier, table
 
 KEYS_CTE = "keys"
@@ -352,53 +350,6 @@ def _named(col: exp.Column, name: str) -> exp.Expression:
 ROWS = "entity_rows"
 
 
-def _rows(rows: Rows, body: exp.Select) -> None:
-    """Make `body` read `rows`: the entity's table, its joins, its filters and semi-joins."""
-    body.set("from_", exp.From(this=table(rows.table, rows.entity)))
-    body.set("joins", [_left_join(join) for join in rows.joins])
-    conditions = [f.copy() for f in rows.filters]
-    conditions += [_exists(e) for e in rows.exists]
-    if conditions:
-        body.set("where", exp.Where(this=_and(conditions)))
-
-
-def _left_join(join: Join) -> exp.Join:
-    on = _and([column(src, join.parent).eq(column(tgt, join.alias)) for src, tgt in join.edge.keys])
-    return exp.Join(this=table(join.table, join.alias), on=on, side="LEFT")
-
-
-def _exists(semi: Exists) -> exp.Exists:
-    """`EXISTS (SELECT 1 FROM many LEFT JOIN ... WHERE many.key = entity.key AND ...)`:
-    the many side's aliases are the aggregate's, distinct from the outer query's."""
-    first, *below = semi.joins
-    match = [column(tgt, first.alias).eq(column(src, first.parent)) for src, tgt in first.edge.keys]
-    inner = exp.Select(expressions=[exp.Literal.number(1)])
-    inner.set("from_", exp.From(this=table(first.table, first.alias)))
-    inner.set("joins", [_left_join(join) for join in below])
-    inner.set("where", exp.Where(this=_and([*match, *(c.copy() for c in semi.conditions)])))
-    return exp.Exists(this=inner)
-
-
-def _eager_rows(eager: EagerRows, body: exp.Select) -> None:
-    """Make `body` read the partial aggregates of `eager`'s entity, named as the entity,
-    joined as its rows would be: `FROM (SELECT by, agg(...) AS part FROM table WHERE ...
-    GROUP BY by) AS entity LEFT JOIN ...`."""
-    rows = eager.of
-    by = [column(c, rows.entity) for c in eager.by]
-    inner = exp.Select(
-        expressions=[*by, *(_alias(e.copy(), p) for p, e in eager.partials)],
-    )
-    _rows(Rows(rows.entity, rows.table, (), rows.filters), inner)
-    inner.set("group", exp.Group(expressions=[c.copy() for c in by]))
-    _rows(Rows(rows.entity, rows.table, rows.joins, ()), body)
-    body.set(
-        "from_",
-        exp.From(
-            this=exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier(rows.entity)))
-        ),
-    )
-
-
 def _source(
     agg: Aggregate,
 ) -> tuple[exp.Select, dict[str, exp.Expression], dict[str, exp.Expression]]:
@@ -406,9 +357,9 @@ def _source(
     and measures have in it."""
     body = exp.Select()
     if isinstance(agg.source, EagerRows):
-        _eager_rows(agg.source, body)
+        eager_rows_sql(agg.source, body)
     else:
-        _rows(agg.rows, body)
+        rows_sql(agg.rows, body)
     if not isinstance(agg.source, DistinctRows):
         if agg.keys:
             body.set("group", exp.Group(expressions=[e.copy() for _, e in agg.keys]))
@@ -417,7 +368,7 @@ def _source(
                 exp.Filter(this=exp.Count(this=exp.Star()), expression=exp.Where(this=c.copy())) > 0
                 for c in agg.kept
             ]
-            body.set("having", exp.Having(this=_any(matched)))
+            body.set("having", exp.Having(this=any_of(matched)))
         return body, dict(agg.keys), dict(agg.measures)
     return _distinct_rows(agg, agg.source, body)
 
@@ -450,7 +401,7 @@ def _distinct_rows(
     body.set("expressions", columns)
     # The identity of an entity row is its number, not its key: rows whose key is NULL (or
     # repeats) are rows all the same, and merging them would count them once (issue #19).
-    number = _number_rows(body, agg.rows)
+    number = number_rows(body, agg.rows)
     body.set("expressions", [_named(number, scope.new(number.name)), *columns])
     if shape.distinct:
         body.set("distinct", exp.Distinct())
@@ -463,35 +414,6 @@ def _distinct_rows(
     if keys:
         outer.set("group", exp.Group(expressions=[k.copy() for k in keys.values()]))
     return outer, keys, measures
-
-
-#: base name of the number given to each row of a fanned-out aggregate's entity
-ROW_NUMBER = "entity_row"
-
-
-def _number_rows(body: exp.Select, agg: Rows) -> exp.Column:
-    """Read `agg`'s entity in `body` from a subquery that numbers its rows, and return the
-    number's column: `FROM (SELECT <the columns body reads>, ROW_NUMBER() OVER () AS
-    entity_row FROM table AS entity) AS entity`. The number tells every row from every
-    other, equal ones included, whatever their key holds."""
-    read = {c.name: None for c in body.find_all(exp.Column) if c.table == agg.entity and c.name}
-    number = Names(read).new(ROW_NUMBER)
-    numbered = exp.Select(
-        expressions=[
-            *(column(name, agg.entity) for name in read),
-            _alias(exp.Window(this=exp.RowNumber()), number),
-        ]
-    )
-    numbered.set("from_", exp.From(this=table(agg.table, agg.entity)))
-    body.set(
-        "from_",
-        exp.From(
-            this=exp.Subquery(
-                this=numbered, alias=exp.TableAlias(this=exp.to_identifier(agg.entity))
-            )
-        ),
-    )
-    return column(number, agg.entity)
 
 
 def _flat(project: Project, agg: Aggregate) -> exp.Select:
@@ -517,12 +439,6 @@ def _flat(project: Project, agg: Aggregate) -> exp.Select:
             having.insert(0, exp.paren(own.this, copy=False))
         select.set("having", exp.Having(this=_and(having)))
     return _finish(select, project, inline)
-
-
-def _any(conditions: Sequence[exp.Expression]) -> exp.Expression:
-    if len(conditions) == 1:
-        return conditions[0]
-    return cast(exp.Expression, exp.or_(*conditions, copy=False))
 
 
 def _is_count(value: exp.Expression) -> bool:
