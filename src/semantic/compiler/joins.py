@@ -4,6 +4,8 @@ aggregate's entity to every entity its terms read, role-playing entities aliased
 
 from __future__ import annotations
 
+from typing import cast
+
 from sqlglot import exp
 
 from semantic.compiler.localtime import in_project_time
@@ -142,13 +144,19 @@ def plan_aggregate(
     keys: list[tuple[str, exp.Expression]],
     filters: tuple[exp.Expression, ...],
     query: BusinessQuery,
+    conditions: tuple[tuple[str, tuple[exp.Expression, ...]], ...] = (),
 ) -> Aggregate:
     """The aggregate `name`: rows of `entity` joined to what the group `keys`, the `filters`
     and the measures `members` ((alias, metric id) each) read, with the paths taken and the
     one-to-many joins that make its rows repeat; SEM306 when they repeat and `entity` has no
-    primary key to count each once."""
+    primary key to count each once.
+
+    `conditions` gives measures a condition of their own ((alias, conditions) each): they
+    aggregate only the rows that meet it (`FILTER (WHERE ...)`), the other measures every
+    row; when every measure has one, the rows that meet none are filtered out."""
     used = [model.terms[r.ident] for _, e in keys for r in find_refs(e, "term")]
     used += [model.terms[r.ident] for f in filters for r in find_refs(f, "term")]
+    used += [model.terms[r.ident] for _, cs in conditions for c in cs for r in find_refs(c, "term")]
     used += [model.terms[tid] for _, tid in members]
     joins = Joins(model, entity, _needs(used), query)
     fanout = tuple(
@@ -166,6 +174,8 @@ def plan_aggregate(
             f"declare primary_key for entity '{entity}' in models/",
         )
     read = [(entity, entity), *((j.alias, j.edge.target) for j in joins.joins)]
+    own = tuple((alias, _physical(model, _all(cs), joins)) for alias, cs in conditions if cs)
+    physical = tuple(_physical(model, f, joins) for f in filters)
     return Aggregate(
         name=name,
         entity=entity,
@@ -176,7 +186,7 @@ def plan_aggregate(
             (alias, _qualify(model.terms[tid].expr, joins, model.terms[tid]))
             for alias, tid in members
         ),
-        filters=tuple(_physical(model, f, joins) for f in filters),
+        filters=physical,
         paths=tuple(dict.fromkeys(joins.paths)),
         fanout=fanout,
         entity_key=tuple(column(c, entity) for c in primary_key) if fanout else (),
@@ -187,6 +197,7 @@ def plan_aggregate(
             for alias, eid in read
             if eid in query.restrict
         ),
+        conditions=own,
     )
 
 
@@ -228,3 +239,10 @@ def restricted_rows(model: Model, eid: str, query: BusinessQuery) -> exp.Select:
     )
     rows.set("where", exp.Where(this=_physical(model, condition, joins)))
     return rows
+
+
+def _all(conditions: tuple[exp.Expression, ...]) -> exp.Expression:
+    """The conjunction of `conditions`, each in parentheses where it needs them."""
+    if len(conditions) == 1:
+        return conditions[0]
+    return cast(exp.Expression, exp.and_(*conditions, copy=True))

@@ -13,8 +13,11 @@ appear in `Plan.columns` only, which the outermost SELECT applies.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sqlglot import exp
 
+from semantic.compiler.eager import eager_by
 from semantic.compiler.joins import plan_aggregate
 from semantic.compiler.locate import QUERY_FILE
 from semantic.compiler.measures import Measures
@@ -71,10 +74,23 @@ def plan_query(model: Model, query: BusinessQuery) -> Plan:
     row_filters, periods = split_period_filters(model, query.filters, measures.over_time, query)
     names = Names()
     aggregates = []
-    for (entity, _), (context, members) in measures.groups.items():
-        name = names.new(f"{entity}_metrics")
-        filters = (*row_filters, *context)
-        aggregates.append(plan_aggregate(model, name, entity, members, keys, filters, query))
+    by_entity: dict[str, list[tuple[tuple[exp.Expression, ...], list[tuple[str, str]]]]] = {}
+    for (entity, _), group in measures.groups.items():
+        by_entity.setdefault(entity, []).append(group)
+    for entity, groups in by_entity.items():
+        merged = None
+        if len(groups) > 1 and not measures.over_time:
+            merged = _one_pass(model, names, entity, groups, keys, row_filters, query)
+        if merged is not None:
+            aggregates.append(merged)
+            continue
+        for context, members in groups:
+            name = names.new(f"{entity}_metrics")
+            filters = (*row_filters, *context)
+            aggregates.append(plan_aggregate(model, name, entity, members, keys, filters, query))
+    aggregates = [
+        replace(agg, eager=by) if (by := eager_by(model, agg)) else agg for agg in aggregates
+    ]
     over_time = windows_over_rows(model, measures, keys, row_filters, query, names)
     fills = {
         alias: term.fill_null
@@ -95,6 +111,48 @@ def plan_query(model: Model, query: BusinessQuery) -> Plan:
         shown,
         query.decision,
     )
+
+
+#: aggregates that give over the rows meeting a condition what they give over those rows
+#: alone, when written `agg(...) FILTER (WHERE condition)` (or `agg(CASE WHEN ...)`)
+FILTERABLE = (exp.Sum, exp.Count, exp.Avg, exp.Min, exp.Max)
+
+
+def _one_pass(
+    model: Model,
+    names: Names,
+    entity: str,
+    groups: list[tuple[tuple[exp.Expression, ...], list[tuple[str, str]]]],
+    keys: list[tuple[str, exp.Expression]],
+    row_filters: tuple[exp.Expression, ...],
+    query: BusinessQuery,
+) -> Aggregate | None:
+    """The metrics of `entity` under different filters in one aggregate, each measure over
+    the rows that meet its own filter; None where that would not be the same numbers as an
+    aggregate per filter: a join that repeats rows (the distinct rows of each filter differ),
+    or a measure whose aggregate cannot take a FILTER clause with the same meaning."""
+    for context, members in groups:
+        if context and not all(_filterable(model.terms[tid].expr) for _, tid in members):
+            return None
+    members = [m for _, group in groups for m in group]
+    conditions = tuple((alias, context) for context, group in groups for alias, _ in group)
+    merged = plan_aggregate(
+        model, "", entity, members, keys, row_filters, query, conditions=conditions
+    )
+    if merged.fanout:
+        return None
+    return replace(merged, name=names.new(f"{entity}_metrics"))
+
+
+def _filterable(expr: exp.Expression) -> bool:
+    """Whether every aggregate in `expr` is a plain one of `FILTERABLE` (no window, no
+    FILTER or ordered set of its own, none inside another), and there is one."""
+    aggs = list(expr.find_all(exp.AggFunc))
+    if not aggs or any(not isinstance(a, FILTERABLE) for a in aggs):
+        return False
+    if expr.find(exp.Window, exp.Filter, exp.WithinGroup, exp.Subquery) is not None:
+        return False
+    return all(a.find_ancestor(exp.AggFunc) is None for a in aggs)
 
 
 def _key_base(expr: exp.Expression) -> str:
@@ -121,6 +179,7 @@ def describe_plan(plan: Plan) -> str:
         lines += [f"  filter {f.sql(QUERY_DIALECT)}" for f in agg.filters]
         if agg.restricted:
             lines.append(f"  only the role's rows of {', '.join(a for a, _ in agg.restricted)}")
+        lines += [f"  {m} only where {c.sql(QUERY_DIALECT)}" for m, c in agg.conditions]
         if agg.fanout:
             lines.append(
                 f"  many side: {', '.join(agg.many_side)} "

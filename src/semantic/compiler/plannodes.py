@@ -28,7 +28,8 @@ class Join:
 
 @dataclass(frozen=True, slots=True)
 class Aggregate:
-    """Rows of `entity` joined, filtered, grouped by `keys`, aggregated to `measures`.
+    """Rows of `entity` joined, filtered, grouped by `keys`, aggregated to `measures` (each
+    over the rows that meet its own condition in `conditions`, if it has one).
 
     When a join is one-to-many (`fanout` names it), rows of `entity` may repeat; they are
     then made distinct on `entity_key` and the group keys before aggregating, so that each
@@ -53,6 +54,12 @@ class Aggregate:
     #: (alias, rows) of each entity read (the aggregate's own as its id) that a role's row
     #: filters restrict: read from these rows instead of its table (`compiler.policy`)
     restricted: tuple[tuple[str, exp.Select], ...] = ()
+    #: (measure id, condition) of the measures that aggregate only the rows meeting a
+    #: condition of their own (the metrics of one entity under different filters, computed
+    #: in one pass: `FILTER (WHERE ...)`); `filters` then hold what every measure shares
+    conditions: tuple[tuple[str, exp.Expression], ...] = ()
+    #: the columns of `entity` its rows are aggregated by before the joins (`eager`), or ()
+    eager: tuple[str, ...] = ()
 
     @property
     def description(self) -> str:

@@ -27,17 +27,19 @@ from semantic.compiler.plan import Plan
 from semantic.compiler.refs import OrderItem, find_refs, ref_of
 from semantic.compiler.rolling import daily_window_ctes
 from semantic.compiler.shape import (
+    FILLED,
     Aggregate,
     Combine,
     DailyWindow,
     DistinctRows,
+    EagerRows,
     Periods,
     Project,
-    Rows,
     Shift,
     Window,
     shape_plan,
 )
+from semantic.compiler.sources import any_of, eager_rows_sql, number_rows, rows_sql
 from semantic.model.nodes import column, identifier, table
 
 KEYS_CTE = "keys"
@@ -340,38 +342,25 @@ def _named(col: exp.Column, name: str) -> exp.Expression:
 ROWS = "entity_rows"
 
 
-def _read(rows: Rows, name: str, alias: str) -> exp.Expression:
-    """The table `name` as `alias`, or the rows a role may read there (`compiler.policy`)."""
-    select = dict(rows.restricted).get(alias)
-    if select is None:
-        return table(name, alias)
-    return exp.Subquery(this=select.copy(), alias=exp.TableAlias(this=identifier(alias)))
-
-
-def _rows(rows: Rows, body: exp.Select) -> None:
-    """Make `body` read `rows`: the entity's table, its joins and its filters."""
-    body.set("from_", exp.From(this=_read(rows, rows.table, rows.entity)))
-    joins = []
-    for join in rows.joins:
-        on = _and(
-            [column(src, join.parent).eq(column(tgt, join.alias)) for src, tgt in join.edge.keys]
-        )
-        joins.append(exp.Join(this=_read(rows, join.table, join.alias), on=on, side="LEFT"))
-    body.set("joins", joins)
-    if rows.filters:
-        body.set("where", exp.Where(this=_and([f.copy() for f in rows.filters])))
-
-
 def _source(
     agg: Aggregate,
 ) -> tuple[exp.Select, dict[str, exp.Expression], dict[str, exp.Expression]]:
     """A SELECT without columns computing `agg`'s groups, and the expressions that its keys
     and measures have in it."""
     body = exp.Select()
-    _rows(agg.rows, body)
+    if isinstance(agg.source, EagerRows):
+        eager_rows_sql(agg.source, body)
+    else:
+        rows_sql(agg.rows, body)
     if not isinstance(agg.source, DistinctRows):
         if agg.keys:
             body.set("group", exp.Group(expressions=[e.copy() for _, e in agg.keys]))
+        if agg.kept:  # a HAVING, not a WHERE: the conditions are evaluated once per row
+            matched = [
+                exp.Filter(this=exp.Count(this=exp.Star()), expression=exp.Where(this=c.copy())) > 0
+                for c in agg.kept
+            ]
+            body.set("having", exp.Having(this=any_of(matched)))
         return body, dict(agg.keys), dict(agg.measures)
     return _distinct_rows(agg, agg.source, body)
 
@@ -404,7 +393,7 @@ def _distinct_rows(
     body.set("expressions", columns)
     # The identity of an entity row is its number, not its key: rows whose key is NULL (or
     # repeats) are rows all the same, and merging them would count them once (issue #19).
-    number = _number_rows(body, agg.rows)
+    number = number_rows(body, agg.rows)
     body.set("expressions", [_named(number, scope.new(number.name)), *columns])
     if shape.distinct:
         body.set("distinct", exp.Distinct())
@@ -419,35 +408,6 @@ def _distinct_rows(
     return outer, keys, measures
 
 
-#: base name of the number given to each row of a fanned-out aggregate's entity
-ROW_NUMBER = "entity_row"
-
-
-def _number_rows(body: exp.Select, agg: Rows) -> exp.Column:
-    """Read `agg`'s entity in `body` from a subquery that numbers its rows, and return the
-    number's column: `FROM (SELECT <the columns body reads>, ROW_NUMBER() OVER () AS
-    entity_row FROM table AS entity) AS entity`. The number tells every row from every
-    other, equal ones included, whatever their key holds."""
-    read = {c.name: None for c in body.find_all(exp.Column) if c.table == agg.entity and c.name}
-    number = Names(read).new(ROW_NUMBER)
-    numbered = exp.Select(
-        expressions=[
-            *(column(name, agg.entity) for name in read),
-            _alias(exp.Window(this=exp.RowNumber()), number),
-        ]
-    )
-    numbered.set("from_", exp.From(this=_read(agg, agg.table, agg.entity)))
-    body.set(
-        "from_",
-        exp.From(
-            this=exp.Subquery(
-                this=numbered, alias=exp.TableAlias(this=exp.to_identifier(agg.entity))
-            )
-        ),
-    )
-    return column(number, agg.entity)
-
-
 def _flat(project: Project, agg: Aggregate) -> exp.Select:
     select, keys, measures = _source(agg)
 
@@ -456,7 +416,7 @@ def _flat(project: Project, agg: Aggregate) -> exp.Select:
         # with group keys, a group exists only where the metric has rows; the grand total
         # of an empty selection is one row without any, and takes the fill (a count is
         # already 0 there)
-        if keys or isinstance(value, exp.Count):
+        if keys or _is_count(value) or value.meta.get(FILLED):
             return value
         return _filled(value, project.fills.get(name), exp.Count(this=exp.Star()) > 0)
 
@@ -465,8 +425,20 @@ def _flat(project: Project, agg: Aggregate) -> exp.Select:
 
     select.set("expressions", [_alias(inline(e), name) for name, e in project.columns])
     if project.having:
-        select.set("having", exp.Having(this=_and([inline(h) for h in project.having])))
+        having = [inline(h) for h in project.having]
+        own = select.args.get("having")
+        if own is not None:
+            having.insert(0, exp.paren(own.this, copy=False))
+        select.set("having", exp.Having(this=_and(having)))
     return _finish(select, project, inline)
+
+
+def _is_count(value: exp.Expression) -> bool:
+    """Whether `value` is a count, of every row or of those meeting a condition (never
+    NULL: 0 over no rows)."""
+    if isinstance(value, exp.Filter):
+        value = value.this
+    return isinstance(value, exp.Count)
 
 
 def _combined(project: Project, shape: Combine) -> exp.Select:

@@ -13,7 +13,9 @@ line (the snapshots of tests/fixtures/shapes):
   from them;
 - `Aggregate`: rows grouped at the query's keys, aggregated to measures;
 - `DistinctRows`: the rows of a fanned-out entity, each entity row once per group;
-- `Rows`: an entity's rows, joined along paths and filtered.
+- `EagerRows`: an entity's rows aggregated by a foreign key before the joins;
+- `Rows`: an entity's rows, joined along paths and filtered, with the semi-joins
+  (`EXISTS`) of conditions on a many side that nothing groups by nor aggregates.
 
 >>> count = exp.Count(this=exp.Star())
 >>> rows = Rows("orders", "orders", (), ())
@@ -32,26 +34,32 @@ from dataclasses import dataclass, field, replace
 from sqlglot import exp
 
 from semantic.compiler import plannodes
+from semantic.compiler.eager import partials
 from semantic.compiler.plannodes import Join, OverTime, Plan
 from semantic.compiler.refs import OrderItem, make_ref, show
+from semantic.compiler.semijoins import Exists, semi_joins
 
 
 @dataclass(frozen=True, slots=True)
 class Rows:
-    """The rows of `entity` (read from `table`), LEFT JOINed along `joins`, filtered."""
+    """The rows of `entity` (read from `table`), LEFT JOINed along `joins`, filtered; with
+    `exists`, only those that have rows on the many side meeting conditions (semi-joins)."""
 
     entity: str
     table: str
     joins: tuple[Join, ...]
     filters: tuple[exp.Expression, ...]
-    #: (alias, rows) of the entities read that a role restricts (`Aggregate.restricted`)
+    exists: tuple[Exists, ...] = ()
+    #: (alias, rows) of the entities read that a role restricts (`Aggregate.restricted`):
+    #: read from these rows instead of their table, in the joins and the semi-joins alike
     restricted: tuple[tuple[str, exp.Select], ...] = ()
 
     @property
     def tables(self) -> tuple[str, ...]:
-        """The physical tables these rows read (those of a role's restricted rows too)."""
+        """The physical tables these rows read (in semi-joins and a role's rows too)."""
         inner = (t.name for _, rows in self.restricted for t in rows.find_all(exp.Table))
-        return (self.table, *(j.table for j in self.joins), *inner)
+        semi = (j.table for e in self.exists for j in e.joins)
+        return (self.table, *(j.table for j in self.joins), *semi, *inner)
 
     def describe(self) -> str:
         """One line saying what this node computes."""
@@ -61,8 +69,16 @@ class Rows:
             line += " left join " + ", ".join(
                 f"{j.alias} ({j.table}{', restricted' * (j.alias in mine)})" for j in self.joins
             )
-        if self.filters:
-            line += " where " + " and ".join(show(f) for f in self.filters)
+        conditions = [show(f) for f in self.filters]
+        for e in self.exists:
+            joins = ", ".join(
+                f"{j.alias} ({j.table}{', restricted' * (j.alias in mine)})" for j in e.joins
+            )
+            conditions.append(
+                f"exists ({joins} where " + " and ".join(show(c) for c in e.conditions) + ")"
+            )
+        if conditions:
+            line += " where " + " and ".join(conditions)
         return line
 
 
@@ -87,22 +103,40 @@ class DistinctRows:
 
 
 @dataclass(frozen=True, slots=True)
+class EagerRows:
+    """The rows of `of`'s entity aggregated by its columns `by` first (`partials`: name,
+    aggregate), then joined along `of`'s joins: the aggregate reads the partial results."""
+
+    of: Rows
+    by: tuple[str, ...]
+    partials: tuple[tuple[str, exp.Expression], ...]
+
+    def describe(self) -> str:
+        """One line saying what this node computes."""
+        parts = ", ".join(f"{p} = {show(e)}" for p, e in self.partials)
+        return f"EagerRows: {self.of.entity} by {', '.join(self.by)} first: {parts}"
+
+
+@dataclass(frozen=True, slots=True)
 class Aggregate:
     """The rows of `source` grouped by `keys` (at `grain`, the entity's), aggregated to
     `measures`; `counted`: the group's rows are counted too, to tell a group without rows
     (which takes a fill) from a NULL aggregate."""
 
     name: str
-    source: Rows | DistinctRows
+    source: Rows | DistinctRows | EagerRows
     keys: tuple[tuple[str, exp.Expression], ...]
     measures: tuple[tuple[str, exp.Expression], ...]
     grain: tuple[str, ...] = ()
     counted: bool = False
+    #: when every measure has a condition of its own: a group is kept only where a row
+    #: meets one of them (as the union of one aggregate per condition would have it)
+    kept: tuple[exp.Expression, ...] = ()
 
     @property
     def rows(self) -> Rows:
         """The entity's rows the aggregate reads."""
-        return self.source.of if isinstance(self.source, DistinctRows) else self.source
+        return self.source if isinstance(self.source, Rows) else self.source.of
 
     def describe(self) -> str:
         """One line saying what this node computes."""
@@ -110,7 +144,10 @@ class Aggregate:
         measures = ", ".join(f"{m} = {show(e)}" for m, e in self.measures)
         grain = f" at {self.rows.entity} grain ({', '.join(self.grain)})" if self.grain else ""
         counted = " + row count" if self.counted else ""
-        return f"Aggregate {self.name}{grain} by {keys}: {measures}{counted}"
+        kept = ""
+        if self.kept:
+            kept = " kept where a row meets " + " or ".join(show(c) for c in self.kept)
+        return f"Aggregate {self.name}{grain} by {keys}: {measures}{counted}{kept}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,7 +280,18 @@ class Project:
         return line
 
 
-Node = Project | Combine | Periods | Window | DailyWindow | Shift | Aggregate | DistinctRows | Rows
+Node = (
+    Project
+    | Combine
+    | Periods
+    | Window
+    | DailyWindow
+    | Shift
+    | Aggregate
+    | DistinctRows
+    | EagerRows
+    | Rows
+)
 
 
 def _order(item: OrderItem, columns: tuple[tuple[str, exp.Expression], ...]) -> str:
@@ -276,7 +324,7 @@ def children(node: Node) -> tuple[Node, ...]:
         return (node.daily,)
     if isinstance(node, Aggregate):
         return (node.source,)
-    if isinstance(node, DistinctRows):
+    if isinstance(node, DistinctRows | EagerRows):
         return (node.of,)
     return ()
 
@@ -294,10 +342,13 @@ def shape_plan(plan: Plan) -> Project:
         return _over_time(plan)
     source: Aggregate | Combine
     if len(plan.aggregates) == 1:
-        source = aggregate(plan.aggregates[0])
+        source = aggregate(plan.aggregates[0], fills=plan.fills)
     else:
         source = Combine(
-            tuple(aggregate(a, counted=_needs_marker(plan, a)) for a in plan.aggregates),
+            tuple(
+                aggregate(a, counted=_needs_marker(plan, a), fills=plan.fills)
+                for a in plan.aggregates
+            ),
             tuple(k for k, _ in plan.aggregates[0].keys),
         )
     return Project(
@@ -312,17 +363,95 @@ def shape_plan(plan: Plan) -> Project:
 
 
 def aggregate(
-    agg: plannodes.Aggregate, *, counted: bool = False, rows_of_window: bool = False
+    agg: plannodes.Aggregate,
+    *,
+    counted: bool = False,
+    rows_of_window: bool = False,
+    fills: Mapping[str, exp.Expression] | None = None,
 ) -> Aggregate:
     """The node of `agg`: its rows, made distinct when a join fans them out (always for the
-    rows of a window, `rows_of_window`, which keep equal rows unless fanned out)."""
-    rows = Rows(agg.entity, agg.table, agg.joins, agg.filters, agg.restricted)
-    source: Rows | DistinctRows = rows
-    if rows_of_window:
+    rows of a window, `rows_of_window`, which keep equal rows unless fanned out); a measure
+    with a condition of its own aggregates the rows that meet it (`filtered`). A role's
+    restricted entities are read from their allowed rows in every shape."""
+    rows = Rows(agg.entity, agg.table, agg.joins, agg.filters, restricted=agg.restricted)
+    source: Rows | DistinctRows | EagerRows = rows
+    semi = semi_joins(agg) if agg.fanout and not rows_of_window else None
+    measures = agg.measures
+    if agg.eager and not rows_of_window:
+        eager = partials(agg)
+        source = EagerRows(rows, eager.by, eager.partials)
+        measures = eager.measures
+    elif semi is not None:
+        source = Rows(agg.entity, agg.table, *semi, restricted=agg.restricted)
+    elif rows_of_window:
         source = DistinctRows(rows, agg.fanout, distinct=bool(agg.fanout))
     elif agg.fanout:
         source = DistinctRows(rows, agg.fanout)
-    return Aggregate(agg.name, source, agg.keys, agg.measures, agg.grain, counted)
+    kept: tuple[exp.Expression, ...] = ()
+    if agg.conditions and agg.keys and len(agg.conditions) == len(agg.measures):
+        # the rows that meet no condition count in no measure, and make no group; without
+        # keys the one row of the answer is there anyway
+        kept = tuple(dict.fromkeys(c for _, c in agg.conditions))
+    if agg.conditions:
+        own = dict(agg.conditions)
+        measures = tuple(
+            (m, filtered(e, own[m], bool(agg.keys), (fills or {}).get(m)) if m in own else e)
+            for m, e in agg.measures
+        )
+    return Aggregate(agg.name, source, agg.keys, measures, agg.grain, counted, kept)
+
+
+def filtered(
+    measure: exp.Expression,
+    condition: exp.Expression,
+    keyed: bool,
+    fill: exp.Expression | None,
+) -> exp.Expression:
+    """`measure` over the rows of its group that meet `condition`: each aggregate in it
+    with `FILTER (WHERE condition)`, giving what an aggregate of those rows alone gives.
+
+    Such an aggregate has no group where no row meets the condition: the measure is then
+    NULL, or its `fill`, while the FILTER of a group (`keyed`) that has other rows gives
+    the aggregate of no rows (0 for a count). Where the two differ, the rows that meet the
+    condition are counted: `CASE WHEN COUNT(*) FILTER (WHERE c) > 0 THEN ... ELSE fill END`.
+    Without group keys there is one row either way, and the aggregate of no rows is what
+    the aggregate gives too (the fill of a measure other than a count is applied over it
+    where no row meets the condition, as for the grand total of a single aggregate).
+    """
+
+    def only(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.AggFunc):
+            return exp.Filter(this=node, expression=exp.Where(this=condition.copy()))
+        return node
+
+    value = measure.copy().transform(only, copy=False)
+    if keyed:
+        plain = (fill is None and isinstance(measure, NULL_WHEN_EMPTY)) or (
+            isinstance(measure, exp.Count) and _is_zero(fill)
+        )
+    else:
+        plain = fill is None or isinstance(measure, exp.Count)
+    if plain:
+        return value
+    rows = exp.Filter(this=exp.Count(this=exp.Star()), expression=exp.Where(this=condition.copy()))
+    case = exp.Case(
+        ifs=[exp.If(this=exp.GT(this=rows, expression=exp.Literal.number(0)), true=value)],
+        default=fill.copy() if fill is not None else None,
+    )
+    case.meta[FILLED] = True
+    return case
+
+
+#: the `meta` key of a measure that shows its fill where it has no rows already
+FILLED = "filled"
+
+
+#: aggregates that are NULL over no rows, as an aggregate without a group is
+NULL_WHEN_EMPTY = (exp.Sum, exp.Avg, exp.Min, exp.Max)
+
+
+def _is_zero(fill: exp.Expression | None) -> bool:
+    return isinstance(fill, exp.Literal) and fill.is_int and int(fill.name) == 0
 
 
 def _is_count(expr: exp.Expression) -> bool:

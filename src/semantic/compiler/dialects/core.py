@@ -33,7 +33,11 @@ from semantic.compiler.dialects.dates import (
     interval_shift,
     is_date_literal,
 )
-from semantic.compiler.dialects.functions import average_as_double
+from semantic.compiler.dialects.functions import (
+    AGGREGATE_FILTER,
+    average_as_double,
+    filters_as_case,
+)
 from semantic.compiler.dialects.targets import target_of
 from semantic.errors import Span, error, suggest
 from semantic.model import Model
@@ -65,6 +69,8 @@ def adapt(
         for lacking in tree.find_all(*target.missing):
             name = cast(exp.Func, lacking).sql_name().lower()
             refuse(dialect, f"function {name}()", "sqlglot writes a function the engine lacks")
+    if dialect not in AGGREGATE_FILTER:
+        tree = filters_as_case(tree)
     if target.rewrites:
         ctx = Context(dialect, target, lambda built: adapt(built, dialect))
         # children first, so that a rewritten node is built from rewritten arguments

@@ -7,6 +7,8 @@ that keeps DuckDB's meaning, or refuses it (SEM316); `Target.functions` holds th
 
 from __future__ import annotations
 
+from typing import cast
+
 from sqlglot import exp
 
 from semantic.compiler.dialects.base import (
@@ -43,6 +45,39 @@ def null_safe_or(node: exp.Expression) -> exp.Expression:
         exp.Is(this=a.copy(), expression=exp.Null()), exp.Is(this=b.copy(), expression=exp.Null())
     )
     return exp.Paren(this=exp.or_(exp.EQ(this=a, expression=b), exp.Paren(this=both_null)))
+
+
+#: dialects whose engines take `agg(...) FILTER (WHERE ...)` (Spark from 3.0, SQLite 3.30)
+AGGREGATE_FILTER = frozenset(
+    {"duckdb", "postgres", "materialize", "risingwave", "sqlite", "spark", "databricks"}
+    | {"trino", "presto", "athena"}
+)
+
+
+def filters_as_case(tree: exp.Expression) -> exp.Expression:
+    """`SUM(x) FILTER (WHERE c)` as `SUM(CASE WHEN c THEN x END)` (`COUNT(*)` counts
+    `CASE WHEN c THEN 1 END`): the same value, since these aggregates skip NULLs, for
+    engines without FILTER. The compiler writes FILTER on SUM, COUNT, AVG, MIN, MAX only."""
+
+    def when(condition: exp.Expression, value: exp.Expression) -> exp.Expression:
+        return exp.Case(ifs=[exp.If(this=condition.copy(), true=value)])
+
+    def swap(node: exp.Expression) -> exp.Expression:
+        if not isinstance(node, exp.Filter) or not isinstance(node.this, exp.AggFunc):
+            return node
+        agg, condition = node.this, node.expression.this
+        value = agg.this
+        if isinstance(value, exp.Star):
+            agg.set("this", when(condition, number(1)))
+        elif isinstance(value, exp.Distinct) and len(value.expressions) == 1:
+            value.set("expressions", [when(condition, value.expressions[0])])
+        elif value is not None and not isinstance(value, exp.Distinct):
+            agg.set("this", when(condition, value))
+        else:
+            return node
+        return cast(exp.Expression, agg)
+
+    return tree.transform(swap, copy=False)
 
 
 def null_safe_clickhouse(node: exp.Expression) -> exp.Expression:
