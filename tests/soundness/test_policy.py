@@ -236,6 +236,33 @@ def test_windows_and_semi_joins_read_only_the_roles_rows(
         assert same_rows(got, expected), text
 
 
+#: queries whose SQL takes each shape of the planner (one pass of FILTERs, EXISTS semi-joins,
+#: eager aggregation by a foreign key, numbered distinct rows), with a mark of the shape in
+#: the role's SQL: each must read the role's rows only, in whichever shape it is built
+SHAPES = {
+    "SELECT ship_mode, MEASURE(line_count) FILTER (WHERE order_priority = '1-URGENT') AS hi, "
+    "MEASURE(line_count) FILTER (WHERE order_priority <> '1-URGENT') AS lo": "FILTER(WHERE",
+    "SELECT supplier_count WHERE ship_mode = 'AIR'": "EXISTS(",
+    "SELECT customer_count WHERE ship_mode = 'AIR'": "EXISTS(",
+    # eager: the lines summed by order key, then again by the query's keys
+    "SELECT order_key, order_date, quantity HAVING quantity > 250": "GROUP BY lineitem.l_orderkey",
+    "SELECT part_type, order_count": "ROW_NUMBER()",
+}
+
+
+@pytest.mark.parametrize("text", list(SHAPES))
+def test_every_sql_shape_reads_only_the_roles_rows(
+    project: Project, oracles: dict[str, duckdb.DuckDBPyConnection], text: str
+) -> None:
+    for role in ("emea_analyst", "country_manager"):
+        user = ROLES[role][0]
+        sql = project.compile(text, pretty=False, role=role, user=user)
+        assert SHAPES[text] in sql, f"{text}: the shape under test is not taken\n{sql}"
+        got = rows_of(project.query(text, role=role, user=user))
+        expected = oracles[role].execute(project.compile(text, pretty=False)).fetchall()
+        assert got and same_rows(got, expected), f"{role}: {text}\n{got[:5]}\n{expected[:5]}"
+
+
 def test_a_callers_attribute_is_a_bound_value(project: Project) -> None:
     france = {"nation": "FRANCE"}
     (row,) = rows_of(
