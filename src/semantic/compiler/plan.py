@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+from semantic.compiler.conversion import plan_conversions
 from semantic.compiler.joins import plan_aggregate
 from semantic.compiler.locate import QUERY_FILE
 from semantic.compiler.measures import Measures
@@ -69,12 +70,15 @@ def plan_query(model: Model, query: BusinessQuery) -> Plan:
         name = names.new(f"{entity}_metrics")
         filters = (*row_filters, *context)
         aggregates.append(plan_aggregate(model, name, entity, members, keys, filters, query))
+    conversions = plan_conversions(model, measures, keys, row_filters, query, names)
+    aggregates += conversions
     over_time = windows_over_rows(model, measures, keys, row_filters, query, names)
     fills = {
         alias: term.fill_null
         for (tid, _), alias in measures.aliases.items()
         if (term := model.terms[tid]).fill_null is not None
     }
+    fills.update((c.measures[0][0], c.fill) for c in conversions if c.fill is not None)
     return Plan(
         tuple(aggregates),
         tuple(outputs),

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from typing import cast
 
 from sqlglot import exp
 
@@ -305,6 +306,9 @@ def aggregate(
 ) -> Aggregate:
     """The node of `agg`: its rows, made distinct when a join fans them out (always for the
     rows of a window, `rows_of_window`, which keep equal rows unless fanned out)."""
+    shaped = getattr(agg, "shaped", None)
+    if shaped is not None:  # a part with SQL of its own (`compiler.conversion`)
+        return cast(Aggregate, shaped(counted))
     rows = Rows(agg.entity, agg.table, agg.joins, agg.filters)
     source: Rows | DistinctRows = rows
     if rows_of_window:

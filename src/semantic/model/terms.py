@@ -102,6 +102,7 @@ def _read_term(
         fill_null=_fill_value(meaning, parsed),
         window=getattr(meaning, "window", None),
         shift=getattr(meaning, "shift", None),
+        conversion=getattr(meaning, "conversion", None),
         hidden_labels={lang: tuple(v) for lang, v in spec.hidden_labels.items()},
         scope_note=dict(spec.scope_note),
         examples={lang: tuple(v) for lang, v in spec.examples.items()},

@@ -12,7 +12,7 @@ from typing import Literal
 from sqlglot import exp
 
 from semantic.errors import Span
-from semantic.files.schema import ShiftSpec, WindowSpec
+from semantic.files.schema import ConversionSpec, ShiftSpec, WindowSpec
 
 Kind = Literal["dimension", "time_dimension", "metric", "segment", "concept"]
 Cardinality = Literal["many_to_one", "one_to_one", "one_to_many"]
@@ -112,6 +112,8 @@ class Term:
     #: a metric summed over a time window, or shifted to an earlier period
     window: WindowSpec | None = None
     shift: ShiftSpec | None = None
+    #: a conversion metric: `expr` names the base events' metric (see `compiler.conversion`)
+    conversion: ConversionSpec | None = None
     hidden_labels: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     scope_note: Mapping[str, str] = field(default_factory=dict)
     examples: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
@@ -139,6 +141,11 @@ class Term:
     def is_over_time(self) -> bool:
         """A metric computed across periods: a window or a shift."""
         return self.window is not None or self.shift is not None
+
+    @property
+    def is_conversion(self) -> bool:
+        """A conversion metric: base events followed by conversion events of one entity."""
+        return self.conversion is not None
 
     @property
     def is_derived(self) -> bool:
@@ -247,7 +254,19 @@ class Model:
             if term.filter is not None:
                 names += [c.table or c.name for c in term.filter.find_all(exp.Column)]
             names += [spec.time for spec in (term.window, term.shift) if spec is not None]
+            names += conversion_terms(term)
         return seen
+
+
+def conversion_terms(term: Term) -> list[str]:
+    """The time dimensions and dimensions a conversion metric reads besides its metrics."""
+    spec = term.conversion
+    if spec is None:
+        return []
+    names = [spec.base_time, spec.time]
+    for same in spec.constant_properties:
+        names += [same.base, same.conversion]
+    return names
 
 
 def name_entries(term: Term) -> list[NameEntry]:

@@ -192,12 +192,14 @@ class _Metrics:
 
     # --- metrics over metrics ----------------------------------------------------------
 
-    def inputs(self, term: Term, aliases: dict[str, str], offset: str | None) -> list[Any]:
+    def inputs(
+        self, term: Term, aliases: dict[str, str], offset: tuple[str, str] | None
+    ) -> list[Any]:
         found = []
         for ref in term.refs:
             item: dict[str, Any] = {"name": aliases.get(ref, ref)}
-            if offset is not None:
-                item["offset_window"] = offset
+            if offset is not None:  # offset_window: 1 month, or offset_to_grain: month
+                item[offset[0]] = offset[1]
                 item["alias"] = f"{ref}_earlier"
             if term.filter is not None:
                 item["filter"] = self.jinja(term.filter, self.home[ref])
@@ -211,13 +213,18 @@ class _Metrics:
         if term.window is not None:
             metric.update(self.cumulative(term))
         else:
-            expr, aliases, offset = term.expr, {}, None
+            expr, aliases = term.expr, {}
+            offset: tuple[str, str] | None = None
             if term.shift is not None:
                 shift = term.shift
-                if shift.grain.startswith("fiscal"):
+                if (shift.grain or shift.to_start_of or "").startswith("fiscal"):
                     raise NotCarried("MetricFlow has no fiscal calendar to offset by")
                 aliases = {r: self.metric_along(r, shift.time) for r in term.refs}
-                offset = _plural(shift.periods, shift.grain)
+                if shift.to_start_of is not None:
+                    offset = ("offset_to_grain", shift.to_start_of)
+                else:
+                    assert shift.grain is not None
+                    offset = ("offset_window", _plural(shift.periods, shift.grain))
                 expr = expr.transform(
                     lambda n: (
                         exp.column(f"{n.name}_earlier")
