@@ -78,6 +78,8 @@ CODES: dict[str, str] = {
     "SEM253": "a window per day (`rolling: day`) over a metric that does not add up over days",
     "SEM264": "`semantic translate`: a table of the SQL is not an entity of the model",
     "SEM265": "`semantic translate`: a column of the SQL maps to no term at its place",
+    "SEM266": "a conversion metric's base or conversion events are not a metric over an entity",
+    "SEM267": "a conversion metric's entity, times or properties are not its events' own",
     # SEM3xx: query planning
     "SEM301": "query is not valid SQL",
     "SEM302": "not a business query",
@@ -108,6 +110,7 @@ CODES: dict[str, str] = {
     "SEM340": "`semantic translate`: a construct of the SQL has no business form (a subquery...)",
     "SEM341": "`semantic translate`: an aggregate of the SQL is no metric of the glossary",
     "SEM342": "`semantic translate`: the SQL's tables are not joined along the relationships",
+    "SEM345": "a conversion metric's events repeat along a one-to-many relationship",
     # SEM4xx: execution and publication
     "SEM401": "table is missing from the database",
     "SEM402": "column is missing from the table",

@@ -79,8 +79,17 @@ class _Metrics:
     # --- base metrics ------------------------------------------------------------------
 
     def aggregation(self, term: Term) -> tuple[str, str]:
-        """The MetricFlow aggregation and expression of a metric with one aggregate."""
+        """The MetricFlow aggregation and expression of a metric with one aggregate
+        (`COALESCE(<aggregate>, n)` with `fill_null: n` is the aggregate with
+        `fill_nulls_with: n`, which fills a NULL aggregate too)."""
         tree = term.expr
+        if (
+            isinstance(tree, exp.Coalesce)
+            and len(tree.expressions) == 1
+            and term.fill_null is not None
+            and tree.expressions[0] == term.fill_null
+        ):
+            tree = tree.this
         agg = _AGGREGATIONS.get(type(tree))
         inner = tree.this
         if isinstance(tree, exp.Count):
@@ -212,6 +221,10 @@ class _Metrics:
         metric: dict[str, Any] = {"name": term.id, **self.ex.names(term)}
         if term.window is not None:
             metric.update(self.cumulative(term))
+        elif term.conversion is not None:
+            metric.update(self.conversion(term))
+            if term.filter is not None:
+                metric["filter"] = self.jinja(term.filter, self.home[term.refs[0]])
         else:
             expr, aliases = term.expr, {}
             offset: tuple[str, str] | None = None
@@ -240,6 +253,33 @@ class _Metrics:
         self.metrics.append(metric)
         self.home[term.id] = self.home[term.refs[0]]
         self.bases[term.id] = {b for r in term.refs for b in self.bases[r]}
+
+    def conversion(self, term: Term) -> dict[str, Any]:
+        """A conversion metric as MetricFlow's: its two measures along their times (a
+        conversion measure counts: COUNT, COUNT_DISTINCT or SUM(1))."""
+        spec = term.conversion
+        assert spec is not None
+        base, converted = term.refs
+        agg, expr = self.aggregation(self.model.terms[converted])
+        if agg not in ("count", "count_distinct") and (agg, expr) != ("sum", "1"):
+            raise NotCarried(
+                f"MetricFlow's conversion measure counts (count, count_distinct, sum of 1); "
+                f"'{converted}' is a {agg}"
+            )
+        params: dict[str, Any] = {
+            "entity": spec.entity,
+            "calculation": spec.calculation,
+            "base_measure": self.measure_along(base, spec.base_time),
+            "conversion_measure": self.measure_along(converted, spec.time),
+        }
+        if spec.window is not None:
+            params["window"] = _plural(spec.window.last, spec.window.grain)
+        if spec.constant_properties:
+            params["constant_properties"] = [
+                {"base_property": p.base, "conversion_property": p.conversion}
+                for p in spec.constant_properties
+            ]
+        return {"type": "conversion", "type_params": {"conversion_type_params": params}}
 
     def cumulative(self, term: Term) -> dict[str, Any]:
         """A window as a cumulative metric of the measure it sums, with `period_agg: last`:
