@@ -26,7 +26,7 @@ the plan (`ConversionAggregate`), combined with the others on the group keys. It
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, cast
+from typing import Protocol, cast
 
 from sqlglot import exp
 
@@ -41,8 +41,15 @@ from semantic.model import Model, Term
 from semantic.model.conversion import key_columns
 from semantic.model.nodes import column, identifier, table
 
-if TYPE_CHECKING:
-    from semantic.compiler.measures import Measures
+
+class Measures(Protocol):
+    """What `conversion_value` uses of `compiler.measures.Measures` (which imports this)."""
+
+    model: Model
+    ids: Names
+    conversions: dict[tuple[str, frozenset[exp.Expression]], Request]
+
+    def _metric(self, term: Term, context: tuple[exp.Expression, ...]) -> exp.Expression: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,7 +211,16 @@ def plan_conversions(
                 keys=events.keys[: len(keys)],
                 measures=converted.measures,
                 filters=events.filters,
-                paths=events.paths,
+                # `explain` prints the paths: say there how the rows are matched
+                paths=(
+                    *events.paths,
+                    f"{request.alias}: rows of {conversion.entity} ({conversion.id}) each "
+                    f"credited to the latest {base.entity} row ({base.id}) of its "
+                    f"{spec.entity} on {spec.time}'s day or before"
+                    + (
+                        f", within {spec.window.last} {spec.window.grain}(s)" if spec.window else ""
+                    ),
+                ),
                 grain=events.grain,
                 events=Events(
                     events,

@@ -6,18 +6,15 @@ for what they compute: MetricFlow's numbers)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ruamel.yaml.comments import CommentedMap
 
-from semantic.interchange.dbt.models import _WINDOW, _Model, _Node
-
-if TYPE_CHECKING:
-    from semantic.interchange.dbt.metrics import _Metrics
+from semantic.interchange.dbt.models import _WINDOW, _Model, _Models, _Node
 
 
 def conversion_meaning(
-    reader: _Metrics, node: _Node, params: CommentedMap, what: str, *, final: bool
+    reader: _Models, node: _Node, params: CommentedMap, what: str, *, final: bool
 ) -> dict[str, Any] | bool:
     """The meaning of conversion metric `node`; True when reported (or its measures are not
     imported and this is the `final` pass), False while they may still be."""
