@@ -10,6 +10,7 @@ from pathlib import Path
 REGIONS = ["north", "south", "east"]
 PRODUCTS = [("jaffle", "food", 12.0), ("toast", "food", 6.5), ("coffee", "drink", 3.0)]
 STATUSES = ["completed", "completed", "returned", "placed"]
+CHANNELS = ["web", "app"]
 
 #: the dbt project's YAML, in tests/fixtures/dbt/jaffle_shop (see its README): the
 #: structure of dbt-labs/jaffle-sl-template (semantic models per mart, metrics beside
@@ -32,7 +33,6 @@ NOT_CARRIED = [
     ("models/metrics.yml", "'exports' of saved query 'revenue_by_region'"),
     ("models/metrics.yml", "config of 'order_total'"),
     ("models/metrics.yml", "groups entry 'finance'"),
-    ("models/metrics.yml", "metric 'visit_to_order'"),
     ("models/metrics.yml", "offset_to_grain of input 'revenue_mtd' of 'revenue_month_start'"),
     ("models/orders.yml", "measure 'open_balance' of 'orders'"),
     ("models/orders.yml", "measure 'p90_order' of 'orders'"),
@@ -41,7 +41,7 @@ NOT_CARRIED = [
 
 def _seeds() -> dict[str, str]:
     customers = ["id,name,region,first_order_date"]
-    orders = ["id,customer_id,ordered_at,status,amount"]
+    orders = ["id,customer_id,ordered_at,status,amount,channel,discount"]
     items = ["id,order_id,ordered_at,product,product_type,price"]
     item_id = 0
     start = dt.date(2024, 1, 1)
@@ -60,11 +60,22 @@ def _seeds() -> dict[str, str]:
         if o % 11 == 0:  # an order without items
             lines, total = [], 0.0
         items += lines
-        orders.append(f"{o},{customer},{day},{STATUSES[o % 4]},{total}")
+        # most orders have no discount: weeks whose discounts are all NULL
+        discount = f"{(o % 5) * 1.5}" if o % 7 == 0 else ""
+        orders.append(
+            f"{o},{customer},{day},{STATUSES[o % 4]},{total},{CHANNELS[o % 2]},{discount}"
+        )
+    # visits of the customers (customer 9 visits and never orders): the base events of the
+    # conversion metrics, before, after and on the days of orders
+    visits = ["id,customer_id,visited_at,channel"]
+    for v in range(1, 81):
+        day = start + dt.timedelta(days=(v * 5) % 97)
+        visits.append(f"{v},{1 + (v * 4) % 9},{day},{CHANNELS[(v // 3) % 2]}")
     return {
         "seeds/customers.csv": "\n".join(customers) + "\n",
         "seeds/orders.csv": "\n".join(orders) + "\n",
         "seeds/order_items.csv": "\n".join(items) + "\n",
+        "seeds/visits.csv": "\n".join(visits) + "\n",
     }
 
 
@@ -81,6 +92,7 @@ def write_dbt_project(root: Path, files: dict[str, str] | None = None) -> Path:
 _ITEMS = "read_csv('{seeds}/order_items.csv')"
 _ORDERS = "read_csv('{seeds}/orders.csv')"
 _CUSTOMERS = "read_csv('{seeds}/customers.csv')"
+_VISITS = "read_csv('{seeds}/visits.csv')"
 
 #: business queries on the imported project, and the SQL MetricFlow's semantics give
 CASES = [
@@ -118,6 +130,28 @@ CASES = [
         "SELECT order_items_ordered_at.month, revenue, revenue_mtd ORDER BY 1",
         f"""SELECT date_trunc('month', ordered_at)::date, sum(price), sum(price)
         FROM {_ITEMS} GROUP BY 1 ORDER BY 1""",
+    ),
+    (  # offset_to_grain: each day shows the revenue of its month's first day
+        "SELECT order_items_ordered_at, revenue, revenue_at_month_start ORDER BY 1",
+        f"""WITH d AS (SELECT ordered_at AS day, sum(price) AS r FROM {_ITEMS} GROUP BY 1)
+        SELECT d.day, d.r, f.r FROM d LEFT JOIN d AS f
+          ON f.day = CAST(date_trunc('month', d.day) AS DATE) ORDER BY 1""",
+    ),
+    (  # fill_nulls_with: a week whose discounts are all NULL shows 0, as MetricFlow
+        "SELECT orders_ordered_at.week, discounts, typical_discount ORDER BY 1",
+        f"""SELECT CAST(date_trunc('week', ordered_at) AS DATE), coalesce(sum(discount), 0),
+        coalesce(avg(discount), 0) FROM {_ORDERS} GROUP BY 1 ORDER BY 1""",
+    ),
+    (  # an order is credited to its customer's latest visit within 7 days
+        "SELECT visited_at.month, visit_count, visit_conversions_7d ORDER BY 1",
+        f"""WITH v AS (SELECT * FROM {_VISITS}), credited AS (
+          SELECT (SELECT max(visited_at) FROM v WHERE v.customer_id = o.customer_id
+            AND v.visited_at <= o.ordered_at AND v.visited_at > o.ordered_at - 7) AS day
+          FROM {_ORDERS} AS o)
+        SELECT b.m, b.n, c.n FROM (SELECT date_trunc('month', visited_at)::date AS m,
+          sum(1) AS n FROM v GROUP BY 1) AS b
+        LEFT JOIN (SELECT date_trunc('month', day)::date AS m, sum(1) AS n FROM credited
+          WHERE day IS NOT NULL GROUP BY 1) AS c ON b.m = c.m ORDER BY 1""",
     ),
     (
         "SELECT order_items_ordered_at, revenue_7_days ORDER BY 1",

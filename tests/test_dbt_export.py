@@ -43,6 +43,12 @@ JAFFLE_QUERIES = [
     "large_order_revenue ORDER BY 1",
     "SELECT status, order_count, revenue_per_order, average_order, largest_order ORDER BY 1",
     "SELECT orders_ordered_at.week, customers_with_orders, recent_revenue ORDER BY 1",
+    "SELECT visited_at.week, visit_conversion_7d, visit_conversions_7d, same_channel_buyers "
+    "ORDER BY 1",
+    "SELECT visits_channel, visit_conversion_7d, same_channel_buyers ORDER BY 1",
+    "SELECT first_order_date.month, visit_to_order ORDER BY 1",
+    "SELECT order_items_ordered_at, revenue_at_month_start ORDER BY 1",
+    "SELECT orders_ordered_at.week, discounts, typical_discount ORDER BY 1",
 ]
 
 
@@ -158,6 +164,17 @@ def test_the_jaffle_shop_goes_round_trip(tmp_path: Path) -> None:
         assert before is not None and after is not None and after.rolling == "day"
         assert after.period_value == before.period_value, rolled
     assert any(t.shift is not None for t in copy.model.terms.values())
+    # conversion metrics, offset_to_grain and fills of NULL aggregates came back as such
+    for name in ("visit_to_order", "visit_conversion_7d", "same_channel_buyers"):
+        before, after = original.model.terms[name], copy.model.terms[name]
+        assert after.conversion is not None and before.conversion is not None, name
+        assert after.conversion.window == before.conversion.window, name
+        assert after.conversion.calculation == before.conversion.calculation, name
+        assert after.conversion.constant_properties == before.conversion.constant_properties
+    assert any(
+        t.shift is not None and t.shift.to_start_of == "month" for t in copy.model.terms.values()
+    )
+    assert copy.model.terms["typical_discount"].expr.sql() == "COALESCE(AVG(discount), 0)"
     assert copy.model.subject_areas["revenue_by_region"].metrics == ("order_total", "order_count")
     assert [n.what for n in again.notices if n.kind == "unmapped"] == ["sources entry 'a'"]
 

@@ -16,6 +16,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 
 from semantic.project import Project
@@ -94,6 +95,61 @@ CASES = {
         "SELECT orders_ordered_at.month, region, order_count",
         ["order_total", "order_count"],
     ),
+    # conversion metrics: metric_time is the base measure's agg_time_dimension (a visit's
+    # day; a customer's first order date for visit_to_order, asked apart)
+    "conversion_by_month": (
+        "SELECT visited_at.month, visit_conversion_7d, visit_conversions_7d, same_channel_buyers",
+        "SELECT visited_at.month, visit_count",
+        ["visit_conversion_7d", "visit_conversions_7d", "same_channel_buyers"],
+    ),
+    "conversion_by_month:customers": (
+        "SELECT first_order_date.month, visit_to_order",
+        "SELECT first_order_date.month, customer_count",
+        ["visit_to_order"],
+    ),
+    "conversion_by_week": (
+        "SELECT visited_at.week, visit_conversion_7d, visit_conversions_7d, same_channel_buyers",
+        "SELECT visited_at.week, visit_count",
+        ["visit_conversion_7d", "visit_conversions_7d", "same_channel_buyers"],
+    ),
+    "conversion_by_channel": (
+        "SELECT visits_channel, visit_conversion_7d, visit_conversions_7d, same_channel_buyers",
+        "SELECT visits_channel, visit_count",
+        ["visit_conversion_7d", "visit_conversions_7d", "same_channel_buyers"],
+    ),
+    # offset_to_grain: each day shows the revenue of its month's first day; a month its own
+    "offset_to_grain_by_day": (
+        "SELECT order_items_ordered_at, revenue, revenue_at_month_start",
+        "SELECT order_items_ordered_at, item_count",
+        ["revenue", "revenue_at_month_start"],
+    ),
+    "offset_to_grain_by_month": (
+        "SELECT order_items_ordered_at.month, revenue, revenue_at_month_start",
+        "SELECT order_items_ordered_at.month, item_count",
+        ["revenue", "revenue_at_month_start"],
+    ),
+    # fill_nulls_with also fills weeks whose discounts are all NULL
+    "fills_of_null_values_by_week": (
+        "SELECT orders_ordered_at.week, order_count, discounts, typical_discount",
+        "SELECT orders_ordered_at.week, order_count",
+        ["order_count", "discounts", "typical_discount"],
+    ),
+}
+
+
+#: MetricFlow 0.211 partitions the first_value that picks an order's latest visit by
+#: GEN_RANDOM_UUID() written in the window itself, so each (visit, order) pair is its own
+#: partition: an order is credited to every visit of its window, not to the latest one as
+#: its documentation and its JoinConversionEventsNode say (and ours does). Where an order
+#: has several visits of its channel within 2 weeks, the numbers differ: these cells,
+#: checked by hand below. (MetricFlow 0.211 refuses conversions on DuckDB 2: the answers
+#: were recorded with DuckDB 1.4.)
+NOT_DEDUPED = {
+    ("conversion_by_month", ("2024-02-01 00:00:00",), "same_channel_buyers"),
+    ("conversion_by_week", ("2024-01-08 00:00:00",), "same_channel_buyers"),
+    ("conversion_by_week", ("2024-01-22 00:00:00",), "same_channel_buyers"),
+    ("conversion_by_week", ("2024-02-26 00:00:00",), "same_channel_buyers"),
+    ("conversion_by_week", ("2024-03-11 00:00:00",), "same_channel_buyers"),
 }
 
 
@@ -127,7 +183,7 @@ def test_imported_metrics_give_metricflow_numbers(project: Project, name: str) -
 def assert_metricflow_numbers(project: Project, name: str) -> None:
     """The answer of `project` to the business query of CASES[name] is MetricFlow's."""
     query, periods_query, metrics = CASES[name]
-    header, *rows = ANSWERS[name]["rows"]
+    header, *rows = ANSWERS[name.partition(":")[0]]["rows"]
     keys = [c for c in header if "__" in c]  # metric_time__month, customer__region
     theirs = {
         tuple(row[header.index(k)] for k in keys): [_cell(row[header.index(m)]) for m in metrics]
@@ -145,15 +201,17 @@ def assert_metricflow_numbers(project: Project, name: str) -> None:
     for key, values in ours.items():
         assert key in theirs, (name, key)
         for metric, mine, mf in zip(metrics, values, theirs[key], strict=True):
-            assert same_value(mine, mf), (name, key, metric, mine, mf)
+            if (name, key, metric) not in NOT_DEDUPED:
+                assert same_value(mine, mf), (name, key, metric, mine, mf)
     for key in set(theirs) - set(ours):
         assert key not in with_rows, (name, key)  # only periods without rows are MF's alone
 
 
 def test_what_would_give_other_numbers_is_not_imported(project: Project) -> None:
     """MetricFlow's period_agg first (its default) and average, and its windows of months
-    and quarters, are windows per day (`rolling: day`), compared above; offset_to_grain has
-    no equivalent: that metric is reported and left out, never imported with our numbers."""
+    and quarters, are windows per day (`rolling: day`), compared above; an offset_to_grain
+    of a cumulative metric (a shift of a window) has no equivalent: that metric is reported
+    and left out, never imported with our numbers."""
     header, *rows = ANSWERS["cumulative_by_month"]["rows"]
     first = {r[0]: r[header.index("cumulative_revenue")] for r in rows}
     last = {r[0]: r[header.index("cumulative_revenue_last")] for r in rows}
@@ -172,3 +230,40 @@ def test_what_would_give_other_numbers_is_not_imported(project: Project) -> None
     assert "revenue_month_start" not in project.model.terms
     area = project.model.subject_areas["revenue_by_region"]
     assert area.metrics == ("order_total", "order_count")
+
+
+def test_metricflow_0211_credits_an_order_to_every_visit_of_its_window(
+    project: Project,
+) -> None:
+    """In the cells of NOT_DEDUPED, MetricFlow's answer is the buyers counted over every
+    (visit, order) pair of the window, and ours over each order's latest visit, as both
+    are computed by hand here."""
+    seeds = project.root.parent / "jaffle_shop" / "seeds"
+    con = duckdb.connect()
+
+    def by_hand(grain: str, period: str, latest: bool) -> int:
+        return con.execute(
+            f"""WITH o AS (SELECT * FROM read_csv('{seeds}/orders.csv')),
+            v AS (SELECT * FROM read_csv('{seeds}/visits.csv')),
+            pairs AS (SELECT o.customer_id, v.visited_at, ROW_NUMBER() OVER (
+                PARTITION BY o.id ORDER BY v.visited_at DESC) AS n
+              FROM o JOIN v ON v.customer_id = o.customer_id AND v.channel = o.channel
+              AND v.visited_at <= o.ordered_at
+              AND v.visited_at > o.ordered_at - INTERVAL 14 DAY)
+            SELECT COUNT(DISTINCT customer_id) FROM pairs
+            WHERE date_trunc('{grain}', visited_at) = DATE '{period[:10]}'
+            {"AND n = 1" if latest else ""}"""
+        ).fetchall()[0][0]
+
+    for name, (period,), metric in sorted(NOT_DEDUPED):
+        grain = name.removeprefix("conversion_by_")
+        header, *rows = ANSWERS[name]["rows"]
+        theirs = next(r for r in rows if r[0] == period)[header.index(metric)]
+        # (not filtered on the period: a filter keeps the visits an order may be credited to)
+        ours = {
+            _key(row[f"visited_at.{grain}"]): row[metric]
+            for row in project.query(f"SELECT visited_at.{grain}, {metric}").to_pylist()
+        }
+        assert _cell(theirs) == by_hand(grain, period, latest=False), (name, period)
+        mine = ours[period] or 0  # no buyer credited: NULL, as MetricFlow shows it
+        assert mine == by_hand(grain, period, latest=True) != _cell(theirs), (name, period)

@@ -89,6 +89,8 @@ CODES: dict[str, str] = {
     "SEM260": "a custom quality rule reads a table that no entity declares",
     "SEM261": "a quality rule's kind does not fit the term it is written on",
     "SEM262": "unknown quality rule",
+    "SEM266": "a conversion metric's base or conversion events are not a metric over an entity",
+    "SEM267": "a conversion metric's entity, times or properties are not its events' own",
     # SEM3xx: query planning
     "SEM301": "query is not valid SQL",
     "SEM302": "not a business query",
@@ -125,6 +127,7 @@ CODES: dict[str, str] = {
     "SEM335": "a role's row filter cannot restrict an entity the query reads",
     "SEM337": "a project seen as one role is asked to run a query as another",
     "SEM338": "quality results cannot be shown to a role whose row filters hide rows",
+    "SEM345": "a conversion metric's events repeat along a one-to-many relationship",
     # SEM4xx: execution and publication
     "SEM401": "table is missing from the database",
     "SEM402": "column is missing from the table",

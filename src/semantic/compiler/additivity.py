@@ -108,6 +108,8 @@ def metric_aggregation(model: Model, term: Term) -> tuple[tuple[str, ...], str]:
         return (), f"{kind} along {term.window.time}, so each row already holds several periods"
     if term.shift is not None:
         return (), f"the value of an earlier period ({term.shift.time} shifted)"
+    if term.conversion is not None:
+        return (), "a conversion of events matched across the whole of each group"
     if term.fill_null is not None and not _is_zero(term.fill_null):
         fill = term.fill_null.sql()
         return (), f"groups without rows show {fill}, which a sum would add"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+from semantic.compiler.conversion import Request, conversion_value, start_of
 from semantic.compiler.naming import Names, readable
 from semantic.compiler.periods import RANK, aligned, earlier, steps_fit, truncate
 from semantic.compiler.plannodes import OverTime
@@ -38,6 +39,8 @@ class Measures:
         #: the output name of each group key, for messages
         self.shown = shown
         self.over_time: list[OverTime] = []
+        #: conversion metrics, by metric id and context (see `compiler.conversion`)
+        self.conversions: dict[tuple[str, frozenset[exp.Expression]], Request] = {}
         self.timed: dict[tuple[str, frozenset[exp.Expression]], str] = {}
         self.aliases: dict[tuple[str, frozenset[exp.Expression]], str] = {}
         #: (entity, filters) -> (filters, [(alias, metric id)])
@@ -64,6 +67,8 @@ class Measures:
     def _metric(self, term: Term, context: tuple[exp.Expression, ...]) -> exp.Expression:
         if term.filter is not None:
             context = (*context, _as_refs(term.filter))
+        if term.is_conversion:
+            return conversion_value(self, term, context)
         if term.is_over_time:
             known = self.timed.get((term.id, frozenset(context)))
             if known is None:
@@ -126,7 +131,9 @@ class Measures:
         else:
             shift = term.shift
             assert shift is not None
-            if not steps_fit(grain, shift.periods, shift.grain):
+            if shift.to_start_of is not None:
+                boundary = start_of(self.model, term, shift.to_start_of, name, grain, place)
+            elif not steps_fit(grain, shift.periods, shift.grain or grain):
                 raise error(
                     "SEM314",
                     f"metric '{term.id}' shifts by {shift.periods} {shift.grain}(s), which "
@@ -134,7 +141,8 @@ class Measures:
                     place,
                     f"group by {spec.time}.{shift.grain} or a grain that divides it",
                 )
-            boundary = earlier(make_ref("key", name), shift.periods, shift.grain)
+            else:
+                boundary = earlier(make_ref("key", name), shift.periods, shift.grain or grain)
             kind, inclusive = "shift", True
         ot = OverTime(
             alias=self._alias(term.id),

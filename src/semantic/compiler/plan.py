@@ -17,6 +17,7 @@ from dataclasses import replace
 
 from sqlglot import exp
 
+from semantic.compiler.conversion import plan_conversions
 from semantic.compiler.eager import eager_by
 from semantic.compiler.joins import plan_aggregate
 from semantic.compiler.locate import QUERY_FILE
@@ -91,12 +92,15 @@ def plan_query(model: Model, query: BusinessQuery) -> Plan:
     aggregates = [
         replace(agg, eager=by) if (by := eager_by(model, agg)) else agg for agg in aggregates
     ]
+    conversions = plan_conversions(model, measures, keys, row_filters, query, names)
+    aggregates += conversions
     over_time = windows_over_rows(model, measures, keys, row_filters, query, names)
     fills = {
         alias: term.fill_null
         for (tid, _), alias in measures.aliases.items()
         if (term := model.terms[tid]).fill_null is not None
     }
+    fills.update((c.measures[0][0], c.fill) for c in conversions if c.fill is not None)
     return Plan(
         tuple(aggregates),
         tuple(outputs),

@@ -347,6 +347,9 @@ def _source(
 ) -> tuple[exp.Select, dict[str, exp.Expression], dict[str, exp.Expression]]:
     """A SELECT without columns computing `agg`'s groups, and the expressions that its keys
     and measures have in it."""
+    own = getattr(agg, "source_sql", None)
+    if own is not None:  # a part with SQL of its own (`compiler.conversion`)
+        return cast(tuple[exp.Select, dict[str, exp.Expression], dict[str, exp.Expression]], own())
     body = exp.Select()
     if isinstance(agg.source, EagerRows):
         eager_rows_sql(agg.source, body)

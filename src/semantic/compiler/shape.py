@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from typing import cast
 
 from sqlglot import exp
 
@@ -373,6 +374,9 @@ def aggregate(
     rows of a window, `rows_of_window`, which keep equal rows unless fanned out); a measure
     with a condition of its own aggregates the rows that meet it (`filtered`). A role's
     restricted entities are read from their allowed rows in every shape."""
+    shaped = getattr(agg, "shaped", None)
+    if shaped is not None:  # a part with SQL of its own (`compiler.conversion`)
+        return cast(Aggregate, shaped(counted))
     rows = Rows(agg.entity, agg.table, agg.joins, agg.filters, restricted=agg.restricted)
     source: Rows | DistinctRows | EagerRows = rows
     semi = semi_joins(agg) if agg.fanout and not rows_of_window else None

@@ -123,7 +123,7 @@ class TermIndex:
 
     def _add(self, term: Term) -> None:
         if term.is_metric:
-            if term.filter is not None or term.is_over_time:
+            if term.filter is not None or term.is_over_time or term.is_conversion:
                 return
             if term.is_derived:
                 self.derived.setdefault(canonical(term.expr), term.id)

@@ -243,16 +243,54 @@ class WindowSpec(Strict):
 
 
 class ShiftSpec(Strict):
-    """A metric's value some periods earlier (same period last year, previous month)."""
+    """A metric's value some periods earlier (same period last year, previous month), or
+    at the start of the period (`to_start_of: month`: the value on the month's first day)."""
 
     time: Id = Field(description="The time dimension to shift along.")
     periods: int = Field(1, ge=1)
-    grain: Grain = Field(description="The unit of `periods`, e.g. year.")
+    grain: Grain | None = Field(None, description="The unit of `periods`, e.g. year.")
+    to_start_of: Grain | None = Field(
+        None, description="Instead of `periods`: the first period of this one, e.g. month."
+    )
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> ShiftSpec:
+        if (self.grain is None) == (self.to_start_of is None):
+            raise ValueError("a shift has `grain` (with `periods`) or `to_start_of`, one")
+        return self
+
+
+class ConversionWindowSpec(Strict):
+    """How long after a base event a conversion counts: `last: 7, grain: day`."""
+
+    last: int = Field(ge=1)
+    grain: Literal["day", "week", "month", "quarter", "year"]
+
+
+class ConstantPropertySpec(Strict):
+    """A dimension both events must share, e.g. the product viewed and the one bought."""
+
+    base: Id = Field(description="A dimension of the base events.")
+    conversion: Id = Field(description="The same property, a dimension of the conversions.")
+
+
+class ConversionSpec(Strict):
+    """A conversion metric (MetricFlow's): the base events (the metric's `expr`) of one
+    `entity` that a conversion event (`metric`) follows within `window` (ever, without)."""
+
+    metric: Id = Field(description="The conversion events: a count over an entity.")
+    entity: Id = Field(description="Whose events are matched, e.g. customers.")
+    base_time: Id = Field(description="When a base event happens: a time dimension.")
+    time: Id = Field(description="When a conversion event happens: a time dimension.")
+    window: ConversionWindowSpec | None = None
+    calculation: Literal["conversion_rate", "conversions"] = "conversion_rate"
+    constant_properties: list[ConstantPropertySpec] = Field(default_factory=list)
 
 
 class MetricSpec(Strict):
     """An aggregate over one entity (`entity` + `expr`), or an expression over other metrics
-    (optionally summed over a time `window`, or `shift`ed to an earlier period)."""
+    (optionally summed over a time `window`, `shift`ed to an earlier period, or the base
+    events of a `conversion`)."""
 
     entity: Id | None = None
     expr: SqlText
@@ -263,6 +301,7 @@ class MetricSpec(Strict):
     )
     window: WindowSpec | None = None
     shift: ShiftSpec | None = None
+    conversion: ConversionSpec | None = None
     fill_null: float | None = Field(
         None,
         description="The value of a group that has no row for this metric (counts are 0 "
@@ -271,8 +310,10 @@ class MetricSpec(Strict):
 
     @model_validator(mode="after")
     def _window_or_shift(self) -> MetricSpec:
-        if self.window is not None and self.shift is not None:
-            raise ValueError("a metric has a window or a shift, not both: define one on the other")
+        if sum(k is not None for k in (self.window, self.shift, self.conversion)) > 1:
+            raise ValueError(
+                "a metric has a window, a shift or a conversion, one: define one on the other"
+            )
         return self
 
 

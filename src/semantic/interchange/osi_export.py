@@ -301,7 +301,9 @@ class _Exporter:
                 metric = term.metric
                 if dim is not None and not dim.path:
                     core.add(tid)
-                elif metric is not None and not (metric.filter or metric.window or metric.shift):
+                elif metric is not None and not (
+                    metric.filter or metric.window or metric.shift or metric.conversion
+                ):
                     if metric.entity is not None:
                         core.add(tid)
                     else:
@@ -382,7 +384,12 @@ class _Exporter:
         if term.metric is None:
             return "role-playing dimension", "OSI fields have no join path"
         kind = next(
-            (k for k in ("filter", "window", "shift") if getattr(term.metric, k) is not None), None
+            (
+                k
+                for k in ("filter", "window", "shift", "conversion")
+                if getattr(term.metric, k) is not None
+            ),
+            None,
         )
         if kind is None:
             return "metric", "it uses metrics that OSI cannot carry"

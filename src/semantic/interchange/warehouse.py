@@ -245,6 +245,8 @@ class NotCarried(Exception):
 def _kind(term: Term) -> str:
     if term.is_over_time:
         return "metric"
+    if term.is_conversion:
+        return "conversion metric"
     if term.is_derived:
         return "derived metric"
     return {"time_dimension": "time dimension", "concept": "business concept"}.get(
@@ -287,6 +289,8 @@ def _place(house: Warehouse, term: Term, pending: dict[str, Term]) -> None:
     if term.is_over_time:
         how = "a window" if term.window is not None else "a shift to an earlier period"
         raise NotCarried(f"a metric over time ({how}) has no equivalent there")
+    if term.is_conversion:
+        raise NotCarried("a conversion metric (events matched within a window) has none there")
     if term.is_derived:
         pending[term.id] = term
         return

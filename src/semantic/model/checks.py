@@ -16,6 +16,7 @@ from sqlglot.errors import SqlglotError
 from sqlglot.optimizer.annotate_types import annotate_types
 
 from semantic.errors import suggest
+from semantic.model.conversion import check_conversion
 from semantic.model.draft import Draft
 from semantic.model.entities import quality_rules
 from semantic.model.types import FILE_DIALECT, Edge, Entity, Term
@@ -54,6 +55,8 @@ def _check_term(draft: Draft, term: Term) -> bool:
         _no_rows_to_check(draft, term)
     if term.kind == "concept":
         return True
+    if term.is_conversion:
+        return check_conversion(draft, term)
     if term.is_derived:
         if term.fill_null is not None:
             draft.warn(
@@ -340,7 +343,9 @@ def _single_metric(draft: Draft, term: Term) -> Term | None:
     filter (`expr: net_revenue, filter: ...`), or None."""
     seen: set[str] = set()
     current: Term | None = term
-    while current is not None and (current is term or current.is_derived):
+    while current is not None and (
+        current is term or (current.is_derived and not current.is_conversion)
+    ):
         if current.id in seen or not isinstance(current.expr, exp.Column):
             return None
         seen.add(current.id)

@@ -8,10 +8,19 @@ from sqlglot import exp
 
 from semantic.errors import Span
 from semantic.files.read import Document
-from semantic.files.schema import GlossaryFile, ShiftSpec, TermSpec, WindowSpec
+from semantic.files.schema import ConversionSpec, GlossaryFile, ShiftSpec, TermSpec, WindowSpec
 from semantic.model.draft import Draft
 from semantic.model.nodes import settle
-from semantic.model.types import Domain, Kind, Shift, Term, Window
+from semantic.model.types import (
+    ConstantProperty,
+    Conversion,
+    ConversionWindow,
+    Domain,
+    Kind,
+    Shift,
+    Term,
+    Window,
+)
 
 _KIND_KEYS: tuple[Kind, ...] = ("dimension", "time_dimension", "metric", "segment", "concept")
 
@@ -104,6 +113,7 @@ def _read_term(
         fill_null=_fill_value(meaning, parsed),
         window=_window(getattr(meaning, "window", None)),
         shift=_shift(getattr(meaning, "shift", None)),
+        conversion=_conversion(getattr(meaning, "conversion", None)),
         hidden_labels={lang: tuple(v) for lang, v in spec.hidden_labels.items()},
         scope_note=dict(spec.scope_note),
         examples={lang: tuple(v) for lang, v in spec.examples.items()},
@@ -129,7 +139,23 @@ def _window(spec: WindowSpec | None) -> Window | None:
 
 def _shift(spec: ShiftSpec | None) -> Shift | None:
     """The model's record of a `shift:` as validated."""
-    return None if spec is None else Shift(spec.time, spec.periods, spec.grain)
+    return None if spec is None else Shift(spec.time, spec.periods, spec.grain, spec.to_start_of)
+
+
+def _conversion(spec: ConversionSpec | None) -> Conversion | None:
+    """The model's record of a `conversion:` as validated."""
+    if spec is None:
+        return None
+    window = spec.window
+    return Conversion(
+        spec.metric,
+        spec.entity,
+        spec.base_time,
+        spec.time,
+        None if window is None else ConversionWindow(window.last, window.grain),
+        spec.calculation,
+        tuple(ConstantProperty(p.base, p.conversion) for p in spec.constant_properties),
+    )
 
 
 def _name_spans(

@@ -148,12 +148,46 @@ class Window:
 
 @dataclass(frozen=True, slots=True)
 class Shift:
-    """A metric's value `periods` `grain`s earlier (as written under `shift:`, see
-    `files.schema.ShiftSpec`)."""
+    """A metric's value `periods` `grain`s earlier, or at the start of the `to_start_of`
+    period (as written under `shift:`, see `files.schema.ShiftSpec`): one of `grain` and
+    `to_start_of` is set."""
 
     time: str
     periods: int
+    grain: str | None
+    to_start_of: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ConversionWindow:
+    """How long after a base event a conversion counts: `last` `grain`s."""
+
+    last: int
     grain: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConstantProperty:
+    """A dimension both events of a conversion share: `base` on the base events, `conversion`
+    on the conversions."""
+
+    base: str
+    conversion: str
+
+
+@dataclass(frozen=True, slots=True)
+class Conversion:
+    """A conversion metric as written under `conversion:` (see `files.schema.ConversionSpec`
+    and `compiler.conversion`): a plain record, so that a kept model holds nothing of
+    pydantic's."""
+
+    metric: str
+    entity: str
+    base_time: str
+    time: str
+    window: ConversionWindow | None = None
+    calculation: str = "conversion_rate"
+    constant_properties: tuple[ConstantProperty, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +220,8 @@ class Term:
     #: a metric summed over a time window, or shifted to an earlier period
     window: Window | None = None
     shift: Shift | None = None
+    #: a conversion metric: `expr` names the base events' metric (see `compiler.conversion`)
+    conversion: Conversion | None = None
     hidden_labels: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     scope_note: Mapping[str, str] = field(default_factory=dict)
     examples: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
@@ -213,6 +249,11 @@ class Term:
     def is_over_time(self) -> bool:
         """A metric computed across periods: a window or a shift."""
         return self.window is not None or self.shift is not None
+
+    @property
+    def is_conversion(self) -> bool:
+        """A conversion metric: base events followed by conversion events of one entity."""
+        return self.conversion is not None
 
     @property
     def is_derived(self) -> bool:
@@ -346,7 +387,19 @@ class Model:
             if term.filter is not None:
                 names += [c.table or c.name for c in term.filter.find_all(exp.Column)]
             names += [spec.time for spec in (term.window, term.shift) if spec is not None]
+            names += conversion_terms(term)
         return seen
+
+
+def conversion_terms(term: Term) -> list[str]:
+    """The time dimensions and dimensions a conversion metric reads besides its metrics."""
+    spec = term.conversion
+    if spec is None:
+        return []
+    names = [spec.base_time, spec.time]
+    for same in spec.constant_properties:
+        names += [same.base, same.conversion]
+    return names
 
 
 def name_entries(term: Term) -> list[NameEntry]:

@@ -267,7 +267,10 @@ def physical_meaning(model: Model, term: Term) -> Iterator[tuple[str, str]]:
         yield ("window", f"{text} along {w.time}")
     if term.shift is not None:
         s = term.shift
-        yield ("shift", f"{s.periods} {s.grain}(s) earlier along {s.time}")
+        if s.to_start_of is not None:
+            yield ("shift", f"at the start of the {s.to_start_of} along {s.time}")
+        else:
+            yield ("shift", f"{s.periods} {s.grain}(s) earlier along {s.time}")
 
 
 def aggregate_functions(term: Term) -> str:

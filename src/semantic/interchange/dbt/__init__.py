@@ -14,11 +14,12 @@ classic ones by `latest`) and maps:
 - a measure -> a metric on the entity (sum, count, count_distinct, average, min, max,
   median, sum_boolean);
 - a metric -> a metric term: simple (with `filter` and `fill_nulls_with`), ratio, derived
-  (with aliases and input filters), cumulative (`window` and `grain_to_date`); jinja filters
+  (with aliases, input filters, `offset_window` and `offset_to_grain` as shifts), cumulative
+  (`window` and `grain_to_date`), conversion (`compiler.conversion`); jinja filters
   `{{ Dimension('order__status') }}`, `{{ TimeDimension('order__ordered_at') }}` become
   term ids.
 
-Everything else (conversion metrics, offsets, percentiles, non-additive dimensions, SCD
+Everything else (offsets of cumulative metrics, percentiles, non-additive dimensions, SCD
 validity, time spines, the `metric_time` alias in a filter, ...) is reported with its
 file:line and why, and left out: nothing is dropped silently.
 """

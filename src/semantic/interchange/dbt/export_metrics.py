@@ -79,8 +79,17 @@ class _Metrics:
     # --- base metrics ------------------------------------------------------------------
 
     def aggregation(self, term: Term) -> tuple[str, str]:
-        """The MetricFlow aggregation and expression of a metric with one aggregate."""
+        """The MetricFlow aggregation and expression of a metric with one aggregate
+        (`COALESCE(<aggregate>, n)` with `fill_null: n` is the aggregate with
+        `fill_nulls_with: n`, which fills a NULL aggregate too)."""
         tree = term.expr
+        if (
+            isinstance(tree, exp.Coalesce)
+            and len(tree.expressions) == 1
+            and term.fill_null is not None
+            and tree.expressions[0] == term.fill_null
+        ):
+            tree = tree.this
         agg = _AGGREGATIONS.get(type(tree))
         inner = tree.this
         if isinstance(tree, exp.Count):
@@ -192,12 +201,14 @@ class _Metrics:
 
     # --- metrics over metrics ----------------------------------------------------------
 
-    def inputs(self, term: Term, aliases: dict[str, str], offset: str | None) -> list[Any]:
+    def inputs(
+        self, term: Term, aliases: dict[str, str], offset: tuple[str, str] | None
+    ) -> list[Any]:
         found = []
         for ref in term.refs:
             item: dict[str, Any] = {"name": aliases.get(ref, ref)}
-            if offset is not None:
-                item["offset_window"] = offset
+            if offset is not None:  # offset_window: 1 month, or offset_to_grain: month
+                item[offset[0]] = offset[1]
                 item["alias"] = f"{ref}_earlier"
             if term.filter is not None:
                 item["filter"] = self.jinja(term.filter, self.home[ref])
@@ -210,14 +221,23 @@ class _Metrics:
         metric: dict[str, Any] = {"name": term.id, **self.ex.names(term)}
         if term.window is not None:
             metric.update(self.cumulative(term))
+        elif term.conversion is not None:
+            metric.update(self.conversion(term))
+            if term.filter is not None:
+                metric["filter"] = self.jinja(term.filter, self.home[term.refs[0]])
         else:
-            expr, aliases, offset = term.expr, {}, None
+            expr, aliases = term.expr, {}
+            offset: tuple[str, str] | None = None
             if term.shift is not None:
                 shift = term.shift
-                if shift.grain.startswith("fiscal"):
+                if (shift.grain or shift.to_start_of or "").startswith("fiscal"):
                     raise NotCarried("MetricFlow has no fiscal calendar to offset by")
                 aliases = {r: self.metric_along(r, shift.time) for r in term.refs}
-                offset = _plural(shift.periods, shift.grain)
+                if shift.to_start_of is not None:
+                    offset = ("offset_to_grain", shift.to_start_of)
+                else:
+                    assert shift.grain is not None
+                    offset = ("offset_window", _plural(shift.periods, shift.grain))
                 expr = expr.transform(
                     lambda n: (
                         exp.column(f"{n.name}_earlier")
@@ -233,6 +253,33 @@ class _Metrics:
         self.metrics.append(metric)
         self.home[term.id] = self.home[term.refs[0]]
         self.bases[term.id] = {b for r in term.refs for b in self.bases[r]}
+
+    def conversion(self, term: Term) -> dict[str, Any]:
+        """A conversion metric as MetricFlow's: its two measures along their times (a
+        conversion measure counts: COUNT, COUNT_DISTINCT or SUM(1))."""
+        spec = term.conversion
+        assert spec is not None
+        base, converted = term.refs
+        agg, expr = self.aggregation(self.model.terms[converted])
+        if agg not in ("count", "count_distinct") and (agg, expr) != ("sum", "1"):
+            raise NotCarried(
+                f"MetricFlow's conversion measure counts (count, count_distinct, sum of 1); "
+                f"'{converted}' is a {agg}"
+            )
+        params: dict[str, Any] = {
+            "entity": spec.entity,
+            "calculation": spec.calculation,
+            "base_measure": self.measure_along(base, spec.base_time),
+            "conversion_measure": self.measure_along(converted, spec.time),
+        }
+        if spec.window is not None:
+            params["window"] = _plural(spec.window.last, spec.window.grain)
+        if spec.constant_properties:
+            params["constant_properties"] = [
+                {"base_property": p.base, "conversion_property": p.conversion}
+                for p in spec.constant_properties
+            ]
+        return {"type": "conversion", "type_params": {"conversion_type_params": params}}
 
     def cumulative(self, term: Term) -> dict[str, Any]:
         """A window as a cumulative metric of the measure it sums, with `period_agg: last`:

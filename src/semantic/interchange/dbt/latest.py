@@ -306,6 +306,15 @@ class _Latest(_Extras):
             keys = ("window", "grain_to_date", "period_agg")
             cumulative = {k: (source.get(k), k) for k in keys}
             params["cumulative_type_params"] = (_placed(source, cumulative), "input_metric")
+        elif kind == "conversion":
+            named = ("entity", "calculation", "window", "constant_properties")
+            conversion = {k: (source.get(k), k) for k in named}
+            conversion["base_measure"] = (source.get("base_metric"), "base_metric")
+            conversion["conversion_measure"] = (
+                source.get("conversion_metric"),
+                "conversion_metric",
+            )
+            params["conversion_type_params"] = (_placed(source, conversion), "entity")
         at = _first(source, _KEYS[kind]) or "type"
         pairs: dict[str, tuple[Any, str | None]] = {
             key: (source.get(key), key)

@@ -12,6 +12,7 @@ from sqlglot import exp
 
 from semantic.files.schema import GRAINS
 from semantic.interchange.common import Notice, english_label, line_of, snake_id
+from semantic.interchange.dbt.conversion import conversion_meaning
 from semantic.interchange.dbt.models import (
     _ADDITIVE,
     _JINJA,
@@ -49,33 +50,42 @@ class _Metrics(_Models):
             }
             self.add_term("metrics", term_id, term)
             return term_id
-        if isinstance(ref, CommentedMap) and ref.get("offset_to_grain"):
-            self.skip(
-                node.child(ref),
-                "offset_to_grain",
-                f"offset_to_grain of input '{name}' of '{owner}'",
-                "the value at the start of the period to date has no equivalent: the metric "
-                "is left out",
-            )
-            return ""
-        if isinstance(ref, CommentedMap) and ref.get("offset_window"):
+        if isinstance(ref, CommentedMap) and (
+            ref.get("offset_window") or ref.get("offset_to_grain")
+        ):
             return self.shifted(node.child(ref), name, base, owner)
         return base
 
     def shifted(self, node: _Node, name: str, base: str, owner: str) -> str:
         """An input with `offset_window: 1 month`: a helper term, the metric shifted along
         its agg time dimension (MetricFlow's metric_time); "" when not expressible."""
-        what = f"offset_window of input '{name}' of '{owner}'"
-        match = _WINDOW.match(str(node.get("offset_window")))
+        key = "offset_to_grain" if node.get("offset_to_grain") else "offset_window"
+        what = f"{key} of input '{name}' of '{owner}'"
+        to_grain = str(node.get("offset_to_grain") or "").lower()
+        match = _WINDOW.match(str(node.get("offset_window"))) if not to_grain else None
         time = self.time_of.get(name)
-        if match is None or time is None:
-            why = "an offset in a unit our shifts lack" if match is None else "no time dimension"
-            self.skip(node, "offset_window", what, f"{why}: the metric is left out")
+        if (to_grain not in GRAINS if to_grain else match is None) or time is None:
+            why = "an offset in a unit our shifts lack" if time else "no time dimension"
+            self.skip(node, key, what, f"{why}: the metric is left out")
             return ""
         if node.get("filter"):
             self.skip(node, "filter", what, "a filtered and offset input: the metric is left out")
             return ""
-        shift = {"time": time, "periods": int(match.group(1)), "grain": match.group(2).lower()}
+        if _over_time(self.domains, base):
+            self.skip(
+                node,
+                key,
+                what,
+                "an offset of a cumulative or conversion metric (a window or conversion "
+                "inside a shift) has no equivalent: the metric is left out",
+            )
+            return ""
+        shift: dict[str, Any] = {"time": time}
+        if to_grain:  # the value at the start of the period: revenue on the month's 1st
+            shift["to_start_of"] = to_grain
+        else:
+            assert match is not None
+            shift.update(periods=int(match.group(1)), grain=match.group(2).lower())
         term_id = self.unique_id(f"{owner}_{node.get('alias') or name}")
         term = {
             "label": {"en": english_label(term_id)},
@@ -84,7 +94,7 @@ class _Metrics(_Models):
             "metric": {"expr": base, "shift": shift},
         }
         self.add_term("metrics", term_id, term)
-        self.where[term_id] = (node.file, node.line("offset_window"))
+        self.where[term_id] = (node.file, node.line(key))
         return term_id
 
     def metric(self, node: _Node, *, final: bool) -> bool:
@@ -200,13 +210,13 @@ class _Metrics(_Models):
                 return True
             meaning["expr"] = base
             meaning["window"] = window
+        elif kind == "conversion":
+            found = conversion_meaning(self, node, params, what, final=final)
+            if not isinstance(found, dict):
+                return found
+            meaning = found
         else:
-            reason = (
-                "conversion metrics (funnels between two events) have no equivalent"
-                if kind == "conversion"
-                else f"unknown metric type '{kind}'"
-            )
-            self.skip(node, "type", f"metric '{name}'", reason)
+            self.skip(node, "type", f"metric '{name}'", f"unknown metric type '{kind}'")
             return True
         self.extra(node, _METRIC_KEYS, what)
         if node.get("filter") and kind in ("derived", "cumulative"):
@@ -299,6 +309,10 @@ class _Metrics(_Models):
             )
         if fill is not None or agg in ("count", "count_distinct"):
             meaning["fill_null"] = fill  # a count without rows is NULL in MetricFlow
+        if fill is not None and agg not in ("count", "count_distinct", "sum_boolean"):
+            # MetricFlow fills a NULL aggregate too (a group whose values are all NULL),
+            # which our fill_null, for groups without rows, leaves NULL
+            meaning["expr"] = f"COALESCE({meaning['expr']}, {fill})"
         return meaning
 
     def inline_measure(self, node: _Node, params: CommentedMap, what: str) -> str | None:
@@ -421,3 +435,12 @@ class _Metrics(_Models):
             if found:
                 return f"{found}.{grain}" if grain and grain != "day" else found
         return None
+
+
+def _over_time(domains: dict[str, dict[str, dict[str, Any]]], term_id: str) -> bool:
+    """Whether imported term `term_id` is a window, a shift or a conversion metric."""
+    for terms in domains.values():
+        meaning = terms.get(term_id, {}).get("metric") or {}
+        if any(k in meaning for k in ("window", "shift", "conversion")):
+            return True
+    return False

@@ -84,7 +84,11 @@ def term_mapping(model: Model, term: Term, t: Messages) -> list[tuple[str, Any]]
         rows.append((t.word("map_window"), str(t("along", what=text, time=w.time))))
     if term.shift is not None:
         s = term.shift
-        shifted = t("shift_earlier", periods=t.periods(s.periods, s.grain), time=s.time)
+        if s.to_start_of is not None:
+            shifted = t("along", what=t.grain(s.to_start_of), time=s.time)
+        else:
+            grain = s.grain or ""
+            shifted = t("shift_earlier", periods=t.periods(s.periods, grain), time=s.time)
         rows.append((t.word("map_shift"), str(shifted)))
     return rows
 

@@ -401,8 +401,9 @@ def _add_meaning(graph: Graph, iris: Iris, model: Model, concept: URIRef, term: 
     if term.shift is not None:
         shift = term.shift
         graph.add((concept, SEM.shiftAlong, iris.term(shift.time)))
-        graph.add((concept, SEM.shiftPeriods, _count(shift.periods)))
-        graph.add((concept, SEM.periodGrain, Literal(shift.grain)))
+        if shift.grain is not None:  # else the start of the period (`to_start_of`)
+            graph.add((concept, SEM.shiftPeriods, _count(shift.periods)))
+        graph.add((concept, SEM.periodGrain, Literal(shift.grain or shift.to_start_of)))
 
 
 def _add_lineage(graph: Graph, iris: Iris, concept: URIRef, term: Term) -> None:
