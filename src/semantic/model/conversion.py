@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
 from semantic.errors import suggest
-from semantic.model.draft import Draft
 from semantic.model.types import Edge, Term
+
+if TYPE_CHECKING:  # the compiler imports `key_columns` to compile: never the build's draft
+    from semantic.model.draft import Draft
 
 
 def check_conversion(draft: Draft, term: Term) -> bool:
