@@ -40,6 +40,9 @@ CODES: dict[str, str] = {
     "SEM111": "unknown confidentiality level (of a term, an entity or a role's clearance)",
     "SEM112": "a role's row filter cannot be used (invalid, unknown term, undeclared attribute)",
     "SEM113": "a role masks a term that is unknown or not a dimension",
+    "SEM120": "`semantic serve`'s configuration is wrong: a token's role or attributes",
+    "SEM121": "`semantic serve`: a request without a valid bearer token (401)",
+    "SEM122": "`semantic serve`: a request the API cannot read (its body, a parameter, a format)",
     # SEM2xx: references
     "SEM201": "unknown term",
     "SEM202": "unknown entity",
@@ -159,6 +162,11 @@ CODES: dict[str, str] = {
     "SEM448": "the audit file cannot be opened: nothing is compiled or run",
     "SEM449": "the audit record cannot be written: the result is withheld",
     "SEM454": "`semantic translate`: the business query's rows differ from the SQL's",
+    "SEM455": "`semantic serve`: a query longer than the server's limit (413)",
+    "SEM456": "`semantic serve`: a caller has as many queries running as the server allows (429)",
+    "SEM457": "`semantic serve`: the changed files do not load; the last good version is served",
+    "SEM458": "`semantic serve`: a term or an export the caller's role may not read (403)",
+    "SEM459": "`semantic serve` needs its optional packages: pip install 'semantic[serve]'",
 }
 
 
