@@ -21,6 +21,8 @@ from semantic.serve.service import Version
 
 #: where a refused read is placed
 READ = Span("<request>")
+#: the kinds of search results that are not terms
+NOT_TERMS = ("entity", "subject_area")
 #: the RDF formats served, by the name of the API
 RDF_FORMATS = {"turtle": "text/turtle", "json-ld": "application/ld+json"}
 
@@ -94,7 +96,8 @@ def search(
     model = version.project.model
     seen = {t.id for t in visible(model, caller)}
     hits = find_terms(model, text, language, limit + len(model.terms))
-    found = [h.as_dict() for h in hits if h.kind == "entity" or h.id in seen]
+    # entities and subject areas are no terms: each is shown; a term only when readable
+    found = [h.as_dict() for h in hits if h.id in seen or h.kind in NOT_TERMS]
     return found[:limit]
 
 
