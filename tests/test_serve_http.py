@@ -284,3 +284,11 @@ def test_the_serve_command_runs_a_server(tmp_path: Path) -> None:
     record = json.loads(audit.read_text().splitlines()[-1])
     assert record["user"]["name"] == "ann" and record["semantic"]["surface"] == "http"
     assert token not in audit.read_text()
+
+
+def test_serve_help_loads_no_web_stack(tmp_path: Path) -> None:
+    from tests.test_startup import loaded
+
+    modules, done = loaded(tmp_path, "serve", "--help")
+    assert done.returncode == 0 and "--port" in done.stdout, done.stderr
+    assert modules & {"fastapi", "uvicorn", "watchfiles", "starlette", "pyarrow"} == set()
