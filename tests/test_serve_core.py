@@ -4,6 +4,7 @@ limits, the plan cache, hot reload, and answers equal to `Project.query`'s."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -33,7 +34,7 @@ def codes(exc: pytest.ExceptionInfo[SemanticError]) -> list[str]:
 
 
 @pytest.fixture
-def service(tmp_path: Path) -> Service:
+def service(tmp_path: Path) -> Iterator[Service]:
     served = Service.open(copy_project(tmp_path, "  anonymous_role: emea_analyst\n"))
     yield served
     served.close()
