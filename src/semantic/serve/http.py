@@ -261,8 +261,12 @@ def _add_routes(app: FastAPI, service: Service) -> None:
     @app.get("/v1/status", tags=["service"])
     def status(who: Authorized) -> dict[str, Any]:
         """The version served, the errors of the last reload that failed (file:line:col),
-        the plan cache's hit rate, the queries running."""
-        return service.status()
+        the plan cache's hit rate, the queries running (by caller for the owner's tokens,
+        a count for the others: the callers' names are not theirs to read)."""
+        found = service.status()
+        if who.role is not None:
+            found["running"] = {"queries": sum(found["running"].values())}
+        return found
 
     @app.post("/v1/compile", tags=["queries"])
     def compile_query(body: QueryBody, who: Authorized) -> Compiled:
