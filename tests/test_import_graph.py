@@ -26,6 +26,7 @@ LAYERS: list[tuple[str, str]] = [
     ("project", "load + compile + query facade"),
     ("outputs", "views, publish, quality, lint, search, diff, RDF, catalog site"),
     ("interchange", "dbt, OSI, SKOS and databases in; OSI out"),
+    ("serve", "the service every server front end shares: tokens, reload, plan cache, API"),
     ("cli", "thin shells over the above"),
 ]
 
@@ -42,6 +43,7 @@ NEVER: list[tuple[str, str, str, tuple[str, ...]]] = [
         ("engines.describe",),
     ),
     ("outputs never import importers", "outputs", "interchange", ()),
+    ("the server reads no importer", "serve", "interchange", ()),
 ]
 
 

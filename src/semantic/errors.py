@@ -43,6 +43,9 @@ CODES: dict[str, str] = {
     "SEM115": "a quality rule lacks a key its kind needs, or has one it does not take",
     "SEM116": "a quality rule's SQL is the wrong shape for its kind (row vs aggregate, query)",
     "SEM117": "a quality rule's pattern or max age cannot be read",
+    "SEM120": "`semantic serve`'s configuration is wrong: a token's role or attributes",
+    "SEM121": "`semantic serve`: a request without a valid bearer token (401)",
+    "SEM122": "`semantic serve`: a request the API cannot read (its body, a parameter, a format)",
     # SEM2xx: references
     "SEM201": "unknown term",
     "SEM202": "unknown entity",
@@ -177,6 +180,11 @@ CODES: dict[str, str] = {
     "SEM445": "the database role of a role's views does not exist on the server",
     "SEM446": "another database role loses a view's grant, or gets a role's views by default",
     "SEM447": "views published for a role are granted to no database role",
+    "SEM455": "`semantic serve`: a query longer than the server's limit (413)",
+    "SEM456": "`semantic serve`: a caller has as many queries running as the server allows (429)",
+    "SEM457": "`semantic serve`: the changed files do not load; the last good version is served",
+    "SEM458": "`semantic serve`: a term or an export the caller's role may not read (403)",
+    "SEM459": "`semantic serve` needs its optional packages: pip install 'semantic[serve]'",
 }
 
 

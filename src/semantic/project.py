@@ -15,7 +15,7 @@ FROM orders AS orders
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from copy import deepcopy
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -28,6 +28,7 @@ from semantic.compiler.dialects import column_types, dialect_of
 from semantic.compiler.jsonquery import QueryInput, query_text
 from semantic.compiler.localtime import known_time_zone, time_zone_names
 from semantic.compiler.locate import relocated
+from semantic.compiler.memo import PlanMemo, memo_key
 from semantic.compiler.params import bind_params
 from semantic.compiler.parse import parse_query
 from semantic.compiler.plan import Plan, describe_plan, plan_query
@@ -85,6 +86,9 @@ class Project:
     _parsed: tuple[tuple[QueryInput, str | None, Caller], Model, BusinessQuery] | None = field(
         default=None, repr=False, compare=False
     )
+    #: the parses, plans and SQL of every query seen, when a server keeps them
+    #: (`compiler.memo`); None: only the last parse is kept
+    plans: PlanMemo | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def load(cls, path: str | Path = ".") -> Project:
@@ -194,6 +198,10 @@ class Project:
         kept = self._parsed
         if kept is not None and kept[1] is self.model and kept[0] == key:
             return kept[2]
+        memo = memo_key("parse", query, role, user) if self.plans is not None else None
+        found = self._recall(memo)
+        if found is not None:
+            return cast(BusinessQuery, found)
         text = query_text(query, self.model)
         parsed = parse_query(self.model, text)
         try:
@@ -201,18 +209,31 @@ class Project:
         except SemanticError as exc:
             raise relocated(exc, text) from None  # a JSON query's errors, in its fields
         self._parsed = (deepcopy(key), self.model, parsed)
+        self._keep(memo, parsed)
         return parsed
+
+    def _recall(self, key: Hashable | None) -> Any | None:
+        """What `plans` keeps under `key`, if anything (see `compiler.memo`)."""
+        return None if self.plans is None or key is None else self.plans.get(key)
+
+    def _keep(self, key: Hashable | None, value: Any) -> None:
+        if self.plans is not None and key is not None:
+            self.plans.put(key, value)
 
     def plan(
         self, query: QueryInput, role: str | None = None, user: Mapping[str, str] | None = None
     ) -> Plan:
         """The plan of a business query: which aggregates, joins and filters (`role`, `user`:
         see `parse`; `plan.policy` says what the role's policy decided)."""
-        parsed = self.parse(query, role, user)
-        try:
-            plan = plan_query(self.model, parsed)
-        except SemanticError as exc:
-            raise relocated(exc, parsed.text) from None  # a JSON query's errors, in its fields
+        memo = memo_key("plan", query, role, user) if self.plans is not None else None
+        plan = cast(Plan | None, self._recall(memo))
+        if plan is None:
+            parsed = self.parse(query, role, user)
+            try:
+                plan = plan_query(self.model, parsed)
+            except SemanticError as exc:
+                raise relocated(exc, parsed.text) from None  # a JSON query's errors, in fields
+            self._keep(memo, plan)
         if plan.policy is not None:  # the audit record of the call under way says what it did
             note(decisions=plan.policy.as_dict())
         return plan
@@ -231,8 +252,27 @@ class Project:
         `role` may run it (see `parse`)."""
         target = dialect or self.config.dialect
         dialect_of(target)
+        return self._sql(query, role, user, target, pretty=pretty)
+
+    def _sql(
+        self,
+        query: QueryInput,
+        role: str | None,
+        user: Mapping[str, str] | None,
+        dialect: str,
+        *,
+        pretty: bool,
+    ) -> str:
+        """The SQL of `query`'s plan in `dialect` (kept in `plans` when a server keeps them)."""
         plan = self.plan(query, role, user)
-        return render_sql(plan, target, pretty=pretty, schema=self.column_types)
+        memo = (
+            memo_key("sql", query, role, user, dialect, pretty) if self.plans is not None else None
+        )
+        sql = cast(str | None, self._recall(memo))
+        if sql is None:
+            sql = render_sql(plan, dialect, pretty=pretty, schema=self.column_types)
+            self._keep(memo, sql)
+        return sql
 
     def query_warnings(
         self, query: QueryInput, role: str | None = None, user: Mapping[str, str] | None = None
@@ -421,7 +461,7 @@ class Project:
                 raise SemanticError(refused)
         found += self.quality_gate(plan, parsed.places, engine)
         self._read[query_text(query, self.model)] = found
-        sql = render_sql(plan, target.dialect, pretty=False, schema=self.column_types)
+        sql = self._sql(query, role, user, target.dialect, pretty=False)
         return target.execute(sql, {p: bound[p] for p in plan.params}, limits or self.limits)
 
     def translate(

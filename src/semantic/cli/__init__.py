@@ -13,6 +13,7 @@ import semantic.cli.exchange as exchange
 import semantic.cli.lineage as lineage
 import semantic.cli.quality as quality
 import semantic.cli.query as query
+import semantic.cli.serve as serving
 import semantic.cli.show as show
 import semantic.cli.translate as translate
 import semantic.cli.views as views
@@ -42,6 +43,7 @@ app.add_typer(exchange.export_app, name="export")
 app.add_typer(exchange.import_app, name="import")
 app.add_typer(docs_app, name="docs")
 app.add_typer(views.views_app, name="views")
+app.command()(serving.serve)
 app.command()(completion)
 
 

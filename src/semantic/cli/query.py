@@ -29,8 +29,7 @@ from semantic.errors import Diagnostic, SemanticError, Span
 
 if TYPE_CHECKING:
     from semantic.compiler.parse import QueryInput
-    from semantic.compiler.refs import OutputColumn, Ref
-    from semantic.model import Model
+    from semantic.compiler.refs import OutputColumn
 
 # Each command imports the library it calls (the project, the compiler, Arrow) in its body,
 # so that `semantic --help` and `semantic compile` load only what they use.
@@ -75,34 +74,6 @@ def parse_params(values: list[str] | None) -> dict[str, str]:
             )
         bound[name.lstrip("$:")] = value
     return bound
-
-
-def result_headers(model: Model, columns: Sequence[OutputColumn], language: str) -> list[str]:
-    """The headers of a result in `language`: a column that is a term as written (by id,
-    label or synonym, in any language) gets the term's label, with its grain
-    (`Date de commande (année)`); an alias or an expression keeps its name, and so does a
-    column whose label another column already has."""
-    from semantic.compiler.refs import ref_of
-    from semantic.model.grains import grain_heading
-
-    headers: list[str] = []
-    for column in columns:
-        ref = ref_of(column.expr)
-        header = column.name
-        if ref is not None and ref.kind == "term" and _names_term(model, column.name, ref):
-            label = model.terms[ref.ident].label(language)
-            header = grain_heading(label, ref.grain, language) if ref.grain else label
-        headers.append(column.name if header in headers else header)
-    return headers
-
-
-def _names_term(model: Model, name: str, ref: Ref) -> bool:
-    """Whether output name `name` is `ref` as written (`order_date.year`, `"Région
-    client"`), not an alias."""
-    from semantic.model.names import normalize_name
-
-    base = name.removesuffix(f".{ref.grain}") if ref.grain else name
-    return any(e.term == ref.ident for e in model.names.get(normalize_name(base), ()))
 
 
 def result_periods(columns: Sequence[OutputColumn]) -> dict[int, str]:
@@ -172,6 +143,7 @@ def query(
 ) -> None:
     """Run a business query (on the embedded DuckDB engine unless --engine; as --role may
     run it) and print the result."""
+    from semantic.outputs.headers import result_headers
     from semantic.project import Project
 
     params = parse_params(param)  # a usage error before anything is loaded

@@ -3,8 +3,9 @@
 The schemas come from the pydantic models of `schema`, descriptions included, so the files,
 the loader and the editor agree by construction.
 
->>> sorted(schemas())
-['glossary.schema.json', 'model.schema.json', 'policy.schema.json', 'project.schema.json']
+>>> sorted(schemas())  # doctest: +NORMALIZE_WHITESPACE
+['glossary.schema.json', 'model.schema.json', 'policy.schema.json', 'project.schema.json',
+ 'tokens.schema.json']
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from semantic.files.atomic import write_atomically
-from semantic.files.schema import GlossaryFile, ModelFile, PolicyFile, ProjectFile
+from semantic.files.schema import GlossaryFile, ModelFile, PolicyFile, ProjectFile, TokensFile
 
 #: The folder of a project where `semantic schema` writes the schemas.
 SCHEMA_DIR = "schemas"
@@ -24,6 +25,7 @@ _FILES: dict[str, tuple[type[BaseModel], str]] = {
     "model.schema.json": (ModelFile, "models/*.yml: entities, columns, keys, relationships"),
     "glossary.schema.json": (GlossaryFile, "glossary/*.yml: a domain of business terms"),
     "policy.schema.json": (PolicyFile, "policies.yml: the roles of the access policy"),
+    "tokens.schema.json": (TokensFile, "the tokens file of semantic serve: hashed tokens, roles"),
 }
 #: The comment that points YAML editors (yaml-language-server) at a schema.
 MODELINE = "# yaml-language-server: $schema={path}"

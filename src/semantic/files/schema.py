@@ -486,6 +486,56 @@ class AuditSpec(Strict):
     )
 
 
+class ServeLimitsSpec(Strict):
+    """What one request to `semantic serve` may ask (docs/serve.md); past them the answer is
+    a 4xx with a coded body."""
+
+    query_chars: int = Field(
+        default=10_000,
+        ge=1,
+        description="Characters a query may have, as text or as JSON (SEM455).",
+    )
+    rows: int = Field(
+        default=10_000,
+        ge=0,
+        description="Rows a query's result may have (SEM435; 0: limits.max_rows).",
+    )
+    timeout: float = Field(
+        default=30, ge=0, description="Seconds a query may run (SEM434; 0: limits.timeout)."
+    )
+    concurrent: int = Field(
+        default=4, ge=1, description="Queries one caller may have running at once (SEM456 past it)."
+    )
+
+
+class ServeSpec(Strict):
+    """`semantic serve`: who may call it (tokens, the anonymous role) and what a request may
+    ask (docs/serve.md)."""
+
+    tokens: str | None = Field(
+        default=None,
+        description="The tokens file (hashed bearer tokens mapped to roles), from the project "
+        "root; none: only anonymous requests, if `anonymous_role` allows them.",
+    )
+    anonymous_role: Id | None = Field(
+        default=None,
+        description="The role of a request without a token; none: such requests are refused "
+        "(401, SEM121).",
+    )
+    limits: ServeLimitsSpec = Field(
+        default=ServeLimitsSpec(), description="What one request may ask."
+    )
+    plan_cache: int = Field(
+        default=4096, ge=0, description="Plans (and their SQL) kept in memory (0: no plan cache)."
+    )
+    reload_debounce: float = Field(
+        default=0.3,
+        gt=0,
+        le=60,
+        description="Seconds of quiet after a file change before reloading.",
+    )
+
+
 class EngineSpec(Strict):
     """A named execution engine: where queries run instead of the embedded DuckDB."""
 
@@ -672,6 +722,11 @@ class ProjectFile(Strict):
     policies: str = Field(
         "policies.yml", description="The access policy file (roles), from the project root."
     )
+    serve: ServeSpec | None = Field(
+        None,
+        description="`semantic serve`: the tokens file, the anonymous role and the limits of a "
+        "request (docs/serve.md).",
+    )
 
 
 # --- policies.yml ---------------------------------------------------------------------------
@@ -710,3 +765,35 @@ class PolicyFile(Strict):
         False, description="Refuse queries that name no role (else: the owner's full access)."
     )
     roles: dict[Id, RoleSpec] = Field(default_factory=dict)
+
+
+# --- the tokens file of `semantic serve` ----------------------------------------------------
+
+#: a caller's name: what the audit records say (`user.name`)
+CallerName = Annotated[
+    str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.@+-]*$", max_length=128)
+]
+
+
+class TokenSpec(Strict):
+    """A bearer token of `semantic serve`, stored as the SHA-256 of its text, never in clear."""
+
+    sha256: str = Field(
+        pattern=r"^[0-9a-f]{64}$",
+        description="The SHA-256 of the token, in hexadecimal: printf %s TOKEN | sha256sum.",
+    )
+    role: Id | None = Field(
+        default=None,
+        description="The role of the policy file its requests run as; none: the project owner's "
+        "full access.",
+    )
+    user: dict[Id, str] = Field(
+        default_factory=dict, description="The caller's attributes the role's filters read."
+    )
+
+
+class TokensFile(Strict):
+    """The tokens file of `semantic serve` (semantic.yml's `serve.tokens`): each caller's
+    name, the hash of its token, its role and attributes (docs/serve.md)."""
+
+    tokens: dict[CallerName, TokenSpec] = Field(default_factory=dict)
