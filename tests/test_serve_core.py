@@ -181,3 +181,40 @@ def test_concurrent_callers_share_one_version(service: Service) -> None:
         thread.join(60)
     # three callers share the owner's token: more than four at once would be refused
     assert failures == []
+
+
+SECRET = """\
+domain: extra
+terms:
+  secret_margin:
+    label: {en: Secret margin, fr: Marge secrète}
+    definition: {en: Twice the net revenue., fr: Deux fois le chiffre d'affaires net.}
+    confidentiality: restricted
+    metric:
+      expr: net_revenue * 2
+"""
+
+
+def test_a_card_and_a_lineage_name_no_term_above_the_callers_clearance(tmp_path: Path) -> None:
+    """A restricted metric computed from net_revenue is named by net_revenue's card for the
+    owner, and neither its card nor its lineage names it for the analyst."""
+    import json
+
+    from semantic.serve import glossary
+
+    root = copy_project(tmp_path, "  anonymous_role: analyst\n")
+    (root / "glossary" / "secret.yml").write_text(SECRET)
+    served = Service.open(root)
+    try:
+        owner = served.authenticate(TOKENS["owner"][0])
+        analyst = served.authenticate(None)
+        version = served.version
+        assert "secret_margin" in json.dumps(glossary.term(version, owner, "net_revenue"))
+        for shown in (
+            glossary.term(version, analyst, "net_revenue"),
+            glossary.lineage(version, analyst, "net_revenue"),
+        ):
+            text = json.dumps(shown, ensure_ascii=False)
+            assert "secret_margin" not in text and "Marge secrète" not in text
+    finally:
+        served.close()

@@ -61,15 +61,15 @@ def term(version: Version, caller: Caller, text: str) -> dict[str, Any]:
 
     project = version.project
     found = readable(project.model, caller, find_term(project.model, text).id)
-    key = ("card", found.id)
+    # the card as the role sees it (`outputs.termcard`): its relations, dimensions, lineage
+    # and example name no term above the role's clearance
+    key = ("card", found.id, caller.cache_key())
     card = version.kept.get(key)
     if card is None:
-        card = version.kept[key] = term_card(project, found.id).as_dict()
-    seen = {t.id for t in visible(project.model, caller)}
+        made = term_card(project, found.id, caller.role, dict(caller.user))
+        card = version.kept[key] = made.as_dict()
     shown = dict(card)
-    shown["dimensions"] = [d for d in card["dimensions"] if d["id"] in seen]
-    shown["refused_dimensions"] = [d for d in card["refused_dimensions"] if d["id"] in seen]
-    shown["used_by"] = [t for t in card["lineage"]["used_by"] if t in seen]
+    shown["used_by"] = list(card["lineage"]["used_by"])
     return shown
 
 
@@ -104,11 +104,14 @@ def search(
 def lineage(version: Version, caller: Caller, text: str) -> dict[str, Any]:
     """Where the term `text` names comes from, down to columns and tables (see
     `Project.lineage`), when `caller` may read it."""
+    from semantic.compiler.lineage import lineage_tree
+    from semantic.outputs.access import model_for
     from semantic.outputs.termcard import find_term
 
     project = version.project
     found = readable(project.model, caller, find_term(project.model, text).id)
-    return project.lineage(found.id)
+    # over the model as the role sees it: the terms that use this one name none it may not read
+    return lineage_tree(model_for(project.model, caller.role), found.id)
 
 
 def rdf(version: Version, caller: Caller, fmt: str) -> str:
