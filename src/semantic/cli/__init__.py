@@ -11,6 +11,7 @@ from __future__ import annotations
 import semantic.cli.check as check
 import semantic.cli.exchange as exchange
 import semantic.cli.lineage as lineage
+import semantic.cli.mcp as agents
 import semantic.cli.query as query
 import semantic.cli.show as show
 import semantic.cli.translate as translate
@@ -41,6 +42,7 @@ app.add_typer(exchange.export_app, name="export")
 app.add_typer(exchange.import_app, name="import")
 app.add_typer(docs_app, name="docs")
 app.add_typer(views.views_app, name="views")
+app.command()(agents.mcp)
 app.command()(completion)
 
 
