@@ -27,7 +27,8 @@ from starlette.routing import Mount
 
 import semantic
 from semantic.project import Project
-from semantic.serve.mcp import asgi_app, make_server
+from semantic.serve.mcp import make_server
+from semantic.serve.mcphttp import asgi_app
 from semantic.serve.service import Service
 from tests.cli_runner import run_cli
 from tests.compare import same_value
@@ -320,6 +321,9 @@ def test_the_documented_http_configuration_connects(project: Path) -> None:
 
 
 def test_rows_are_capped(project: Path) -> None:
+    """run_query's rows are cut at max_rows (SEM461), which has bounds (SEM122), and its
+    columns are named in a language on request; compile and explain answer what the project
+    does for the anonymous role."""
     service = Service.open(project)
 
     async def check(client: Client) -> list[Any]:
@@ -328,10 +332,11 @@ def test_rows_are_capped(project: Path) -> None:
             await client.call_tool("run_query", {"query": REVENUE, "max_rows": 0}),
             await client.call_tool("compile_query", {"query": "SELECT order_count"}),
             await client.call_tool("explain_query", {"query": "SELECT order_count"}),
+            await client.call_tool("run_query", {"query": REVENUE, "language": "fr"}),
         ]
 
     try:
-        cut, zero, compiled, explained = session(Client(make_server(service)), check)
+        cut, zero, compiled, explained, french = session(Client(make_server(service)), check)
         loaded = Project.load(project)
     finally:
         service.close()
@@ -345,3 +350,72 @@ def test_rows_are_capped(project: Path) -> None:
     assert compiled.structured_content["sql"] == sql == compiled.content[0].text
     want = loaded.explain("SELECT order_count", "analyst")
     assert explained.structured_content["explanation"] == want == explained.content[0].text
+    terms = loaded.model.terms
+    labels = [terms["customer_region"].label("fr"), terms["net_revenue"].label("fr")]
+    assert french.structured_content["columns"] == labels
+    assert labels[1] == "Chiffre d'affaires net"
+
+
+def test_the_rdf_resource_is_for_who_reads_every_term(project: Path) -> None:
+    service = Service.open(project)
+
+    async def read(client: Client) -> str:
+        try:
+            found = await client.read_resource("glossary://rdf/turtle")
+        except MCPError as exc:
+            return f"refused: {exc}"
+        return str(found.contents[0].text)
+
+    try:
+        owner = session(Client(make_server(service, TOKENS["owner"][0])), read)
+        bob = session(Client(make_server(service, TOKENS["bob"][0])), read)
+    finally:
+        service.close()
+    assert "skos:prefLabel" in owner and '"Chiffre d\'affaires net"@fr' in owner
+    assert bob.startswith("refused:") and "SEM458" in bob
+
+
+def test_without_the_sdk_the_command_says_what_to_install(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "mcp" else real(name, *a)
+    )
+    done = run_cli("mcp", project=project)
+    assert done.exit_code == 1
+    assert "SEM460 `semantic mcp` needs mcp, which is not installed" in done.stderr
+    assert "pip install 'semantic[serve]'" in done.stderr
+
+
+SECRET = """\
+domain: secret
+terms:
+  secret_margin:
+    label: {en: Secret margin, fr: Marge secrète}
+    definition: {en: Net revenue doubled., fr: Le chiffre d'affaires net doublé.}
+    confidentiality: restricted
+    metric:
+      expr: net_revenue * 2
+"""
+
+
+def test_a_card_names_no_term_the_caller_may_not_read(tmp_path: Path) -> None:
+    """A metric above bob's clearance computed from net_revenue is left out of net_revenue's
+    card for him, in its lineage too; the owner sees it."""
+    project = copy_project(tmp_path / "project")
+    (project / "glossary" / "secret.yml").write_text(SECRET)
+    service = Service.open(project)
+
+    async def describe(client: Client) -> Any:
+        return (await client.call_tool("describe_term", {"term": "net_revenue"})).structured_content
+
+    try:
+        owner = session(Client(make_server(service, TOKENS["owner"][0])), describe)
+        bob = session(Client(make_server(service, TOKENS["bob"][0])), describe)
+    finally:
+        service.close()
+    assert "secret_margin" in owner["used_by"] and "secret_margin" in owner["lineage"]["used_by"]
+    assert "secret_margin" not in json.dumps(bob)
