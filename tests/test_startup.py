@@ -29,6 +29,7 @@ UNUSED = {
     "pyarrow",
     "duckdb",
     "fastapi",
+    "mcp",
     "pyspark",
     "psycopg",
     "pyshacl",

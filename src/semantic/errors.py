@@ -185,6 +185,8 @@ CODES: dict[str, str] = {
     "SEM457": "`semantic serve`: the changed files do not load; the last good version is served",
     "SEM458": "`semantic serve`: a term or an export the caller's role may not read (403)",
     "SEM459": "`semantic serve` needs its optional packages: pip install 'semantic[serve]'",
+    "SEM460": "`semantic mcp` needs its optional packages: pip install 'semantic[serve]'",
+    "SEM461": "MCP `run_query`: only the first max_rows rows of the result are shown (warning)",
 }
 
 

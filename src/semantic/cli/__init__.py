@@ -12,6 +12,7 @@ import semantic.cli.check as check
 import semantic.cli.exchange as exchange
 import semantic.cli.lineage as lineage
 import semantic.cli.quality as quality
+import semantic.cli.mcp as agents
 import semantic.cli.query as query
 import semantic.cli.serve as serving
 import semantic.cli.show as show
@@ -44,6 +45,7 @@ app.add_typer(exchange.import_app, name="import")
 app.add_typer(docs_app, name="docs")
 app.add_typer(views.views_app, name="views")
 app.command()(serving.serve)
+app.command()(agents.mcp)
 app.command()(completion)
 
 
