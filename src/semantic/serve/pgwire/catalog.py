@@ -118,7 +118,7 @@ class Catalog:
         with self.lock:
             try:
                 values = [params[str(i)] for i in range(1, len(params) + 1)] if params else None
-                found: pa.Table = self.connection.execute(text, values).to_arrow_table()
+                found: pa.Table = self.connection.sql(text, params=values).to_arrow_table()
             except duckdb.CatalogException as exc:
                 missing = _MISSING.search(str(exc))
                 if missing and missing.group(1).lower().startswith("pg_"):
@@ -137,9 +137,9 @@ class Catalog:
 def for_duckdb(sql: str) -> str:
     """PostgreSQL's catalog SQL as DuckDB runs it.
 
-    >>> print(for_duckdb("SELECT c.relname FROM pg_catalog.pg_class c WHERE c.relname "
-    ...     "OPERATOR(pg_catalog.~) '^(orders)$' COLLATE pg_catalog.default"))
-    SELECT c.relname FROM pg_catalog.pg_class AS c WHERE REGEXP_MATCHES(c.relname, '^(orders)$')
+    >>> print(for_duckdb("SELECT n.nspname FROM pg_catalog.pg_namespace n WHERE n.nspname "
+    ...     "OPERATOR(pg_catalog.~) '^(public)$' COLLATE pg_catalog.default"))
+    SELECT n.nspname FROM pg_catalog.pg_namespace AS n WHERE REGEXP_MATCHES(n.nspname, '^(public)$')
     """
     text = _COLLATE.sub("", _OPERATOR.sub(r"\1", sql))
     tree = sqlglot.parse_one(text, read="postgres")
