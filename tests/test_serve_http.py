@@ -251,12 +251,16 @@ def test_the_openapi_description_lists_the_interface(client: httpx.Client) -> No
 
 
 def test_the_serve_command_runs_a_server(tmp_path: Path) -> None:
+    """One `semantic serve` process: the HTTP API, the MCP server at /mcp and, with
+    --pg-port, the PostgreSQL wire, each answering as the caller's role."""
+    import psycopg
+
     root = copy_project(tmp_path, "  anonymous_role: analyst\n")
-    port = free_port()
+    port, pg_port = free_port(), free_port()
     audit = tmp_path / "audit.jsonl"
     server = subprocess.Popen(
         [sys.executable, "-m", "semantic.cli", "--audit-file", str(audit), "serve"]
-        + ["--port", str(port), "--no-watch"],
+        + ["--port", str(port), "--pg-port", str(pg_port), "--no-watch"],
         cwd=root,
         env=child_env(tmp_path),
         stdout=subprocess.PIPE,
@@ -277,12 +281,35 @@ def test_the_serve_command_runs_a_server(tmp_path: Path) -> None:
         token = auth("ann")["Authorization"].split()[1]
         answer = httpx.post(f"{url}/v1/query", json={"query": REVENUE}, headers=auth("ann"))
         assert answer.json()["rows"][0]["customer_region"] == "EUROPE"
+        hello = {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-06-18",
+                "capabilities": {},
+                "clientInfo": {"name": "test", "version": "0"},
+            },
+        }
+        mcp = httpx.post(
+            f"{url}/mcp/",
+            json=hello,
+            headers={**auth("ann"), "Accept": "application/json, text/event-stream"},
+            follow_redirects=True,
+        )
+        assert mcp.status_code == 200 and "serverInfo" in mcp.text, mcp.text
+        wire = f"host=127.0.0.1 port={pg_port} user=ann password={token} dbname=semantic"
+        with psycopg.connect(wire, autocommit=True) as con:
+            rows = con.execute("SELECT customer_region, net_revenue").fetchall()
+        assert [r[0] for r in rows] == ["EUROPE"]
     finally:
         server.terminate()
         _, err = server.communicate(timeout=30)
     assert "serving tpch" in err and token not in err
     record = json.loads(audit.read_text().splitlines()[-1])
-    assert record["user"]["name"] == "ann" and record["semantic"]["surface"] == "http"
+    surfaces = {json.loads(line)["semantic"]["surface"] for line in audit.read_text().splitlines()}
+    assert {"http", "pgwire"} <= surfaces
+    assert record["user"]["name"] == "ann"
     assert token not in audit.read_text()
 
 

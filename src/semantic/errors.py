@@ -124,6 +124,8 @@ CODES: dict[str, str] = {
     "SEM340": "`semantic translate`: a construct of the SQL has no business form (a subquery...)",
     "SEM341": "`semantic translate`: an aggregate of the SQL is no metric of the glossary",
     "SEM342": "`semantic translate`: the SQL's tables are not joined along the relationships",
+    "SEM347": "PostgreSQL wire: a catalog query the endpoint cannot answer",
+    "SEM348": "PostgreSQL wire: the client broke the protocol, or the server failed on it",
     "SEM331": "a query reaches a term above the role's clearance",
     "SEM332": "a term masked for the role is used otherwise than selected as it is",
     "SEM333": "the policy requires a role and the query names none",
@@ -187,6 +189,11 @@ CODES: dict[str, str] = {
     "SEM459": "`semantic serve` needs its optional packages: pip install 'semantic[serve]'",
     "SEM460": "`semantic mcp` needs its optional packages: pip install 'semantic[serve]'",
     "SEM461": "MCP `run_query`: only the first max_rows rows of the result are shown (warning)",
+    "SEM462": "PostgreSQL wire: SQL over a glossary table that no business query answers right",
+    "SEM463": "PostgreSQL wire: a table that is no subject area or entity the role may read",
+    "SEM464": "PostgreSQL wire: a column that is not one of the table's",
+    "SEM465": "PostgreSQL wire: a statement that is not a query (the endpoint is read only)",
+    "SEM466": "PostgreSQL wire: a bound parameter or a binary value that cannot be read",
 }
 
 

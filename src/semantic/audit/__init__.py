@@ -37,7 +37,7 @@ from semantic.audit.sink import Sink
 from semantic.errors import Diagnostic, SemanticError, Span
 from semantic.files.root import CONFIG_FILE
 
-__all__ = ["ENV", "Action", "audited", "note", "scope"]
+__all__ = ["ENV", "Action", "Scope", "audited", "current", "note", "scope"]
 
 #: the environment variable that names the audit file (before semantic.yml's)
 ENV = "SEMANTIC_AUDIT_FILE"
@@ -90,6 +90,12 @@ def scope(
         yield
     finally:
         _SCOPE.reset(token)
+
+
+def current() -> Scope:
+    """The scope in force here: what a server captures when it starts, so that the requests
+    it serves in threads of their own (which do not inherit it) write where it was told."""
+    return _SCOPE.get()
 
 
 def note(*, decisions: Mapping[str, Any]) -> None:

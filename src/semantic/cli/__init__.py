@@ -11,8 +11,8 @@ from __future__ import annotations
 import semantic.cli.check as check
 import semantic.cli.exchange as exchange
 import semantic.cli.lineage as lineage
-import semantic.cli.quality as quality
 import semantic.cli.mcp as agents
+import semantic.cli.quality as quality
 import semantic.cli.query as query
 import semantic.cli.serve as serving
 import semantic.cli.show as show

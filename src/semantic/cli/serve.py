@@ -1,8 +1,10 @@
-"""`semantic serve`: the glossary over HTTP (docs/serve.md).
+"""`semantic serve`: the glossary over HTTP, with the MCP server at /mcp and, with
+`--pg-port`, the PostgreSQL wire endpoint, all on one service (docs/serve.md).
 
 The command checks that the server's packages are there, opens the service (the project must
-load), watches the files, and runs uvicorn until interrupted. FastAPI, uvicorn and watchfiles
-are imported here, in the body, only when the command runs (`tests/test_startup.py`).
+load), watches the files, and runs uvicorn until interrupted. FastAPI, uvicorn, the MCP SDK,
+pygwire and watchfiles are imported here, in the body, only when the command runs
+(`tests/test_startup.py`).
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ from semantic.cli.app import reported, say, state
 from semantic.errors import error
 
 #: the packages of the optional extra `serve`, by the name they are imported as
-PACKAGES = ("fastapi", "uvicorn", "watchfiles")
+PACKAGES = ("fastapi", "uvicorn", "mcp", "watchfiles")
+#: the package of the optional extra `pgwire`, needed with --pg-port
+PGWIRE = "pygwire"
 
 
 def serve(
@@ -29,22 +33,37 @@ def serve(
             "--watch/--no-watch", help="Reload when the project's files change (default: on)."
         ),
     ] = True,
+    pg_port: Annotated[
+        int | None,
+        typer.Option(
+            "--pg-port",
+            min=0,
+            max=65535,
+            help="Also serve the PostgreSQL wire protocol on this port (off unless given).",
+        ),
+    ] = None,
 ) -> None:
     """Serve the glossary over HTTP: compile and run business queries with each caller's
     role, read terms, search, lineage and RDF (docs/serve.md)."""
     with reported():
-        missing_packages()
+        missing_packages(pgwire=pg_port is not None)
         import uvicorn
 
         from semantic.serve.http import make_app
+        from semantic.serve.mcphttp import asgi_app
         from semantic.serve.service import Service
 
         service = Service.open(state.project_path)
-        # Front ends over the same service: the MCP server mounts itself on the HTTP app at
-        # /mcp (add it to `mounts`), the PostgreSQL wire endpoint (`--pg-port`) listens
-        # beside it; each calls `service` with its own audit surface ("mcp", "pgwire").
-        mounts: dict[str, Any] = {}
+        # Front ends over the same service, each with its own audit surface: the MCP server
+        # mounted on the HTTP app at /mcp, the PostgreSQL wire endpoint beside it
+        mounts: dict[str, Any] = {"/mcp": asgi_app(service, host=host)}
         app = make_app(service, mounts)
+        wire = None
+        if pg_port is not None:
+            from semantic.serve.pgwire import start as start_pgwire
+
+            wire = start_pgwire(service, host, pg_port)
+            say(f"PostgreSQL wire on {host}:{wire.port} (user: any, password: a token)")
         if watch:
             service.watch()
         version = service.version
@@ -55,18 +74,22 @@ def serve(
         try:
             uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
         finally:
+            if wire is not None:
+                wire.close()
             service.close()
 
 
-def missing_packages() -> None:
-    """SEM459 naming the first package of the `serve` extra that is not installed."""
+def missing_packages(*, pgwire: bool = False) -> None:
+    """SEM459 naming the first package of the `serve` extra (and with `pgwire`, of the
+    `pgwire` extra) that is not installed."""
     from importlib.util import find_spec
 
-    for name in PACKAGES:
+    for name in (*PACKAGES, *((PGWIRE,) if pgwire else ())):
         if find_spec(name) is None:
+            extras = "serve,pgwire" if pgwire else "serve"
             raise error(
                 "SEM459",
                 f"`semantic serve` needs {name}, which is not installed",
                 None,
-                "pip install 'semantic[serve]'",
+                f"pip install 'semantic[{extras}]'",
             )

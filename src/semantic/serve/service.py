@@ -32,7 +32,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from semantic.audit import scope
+from semantic.audit import current, scope
 from semantic.audit.record import model_hash
 from semantic.compiler.jsonquery import QueryInput
 from semantic.compiler.params import bind_params
@@ -117,6 +117,9 @@ class Service:
         self.started_at = time.time()
         self._running: dict[str, int] = {}
         self._watcher: Watcher | None = None
+        # where the audit records go, as the process that opened the service was told
+        # (`semantic --audit-file`): a request in a thread of its own does not inherit it
+        self._audit = current()
         version, problems = self._load()
         if version is None:
             raise SemanticError(problems)
@@ -194,7 +197,8 @@ class Service:
             with version.lock:
                 version.in_flight += 1
         try:
-            with scope(caller.name, surface=surface):
+            told = self._audit
+            with scope(caller.name, file=told.file, origin=told.origin, surface=surface):
                 yield version
         finally:
             with version.lock:

@@ -1,0 +1,252 @@
+"""The PostgreSQL wire endpoint, against the real server on 127.0.0.1 at a free port: psycopg
+(simple and extended protocols, parameters, binary results), psql, SQLAlchemy's inspector;
+answers equal to `Project.query`'s; a BI tool's SUM of a distinct count is the distinct
+count of the group; roles enforced; refusals with their SQLSTATE and SEM code."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from semantic.project import Project
+from semantic.serve.pgwire import start
+from semantic.serve.service import Service
+from tests.compare import same_value
+from tests.serving import TOKENS, copy_project
+
+#: a subject area whose metric is a distinct count repeated across its dimension part_brand
+AREA = """\
+domain: test_areas
+label: {en: Test areas, fr: Vues de test}
+subject_areas:
+  supply_by_brand:
+    label: {en: Supply by brand, fr: Offre par marque}
+    definition: {en: Suppliers by region and brand., fr: Fournisseurs par région et marque.}
+    dimensions: [supplier_region, part_brand]
+    metrics: [supplying_supplier_count]
+"""
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Service, int]]:
+    root = copy_project(tmp_path_factory.mktemp("pgwire"))
+    (root / "glossary" / "test_areas.yml").write_text(AREA)
+    service = Service.open(root)
+    server = start(service, "127.0.0.1", 0)
+    yield service, server.port
+    server.close()
+    service.close()
+
+
+def dsn(port: int, name: str = "owner", dbname: str = "semantic") -> str:
+    token = TOKENS[name][0]
+    return f"host=127.0.0.1 port={port} user=x password={token} dbname={dbname} connect_timeout=10"
+
+
+def project(service: Service) -> Project:
+    return Project.load(service.root)
+
+
+def test_business_query_extended_and_simple(served: tuple[Service, int]) -> None:
+    service, port = served
+    want = project(service).query(
+        "SELECT customer_region, net_revenue WHERE order_date >= DATE '1995-01-01' "
+        "ORDER BY customer_region"
+    )
+    with psycopg.connect(dsn(port), autocommit=True) as conn:
+        # extended protocol, a parameter bound (never pasted into the text)
+        got = conn.execute(
+            "SELECT customer_region, net_revenue WHERE order_date >= %s ORDER BY customer_region",
+            ["1995-01-01"],
+        ).fetchall()
+        assert same_value([list(r) for r in got], [list(r.values()) for r in want.to_pylist()])
+        # binary results
+        binary = conn.cursor(binary=True).execute(
+            "SELECT customer_region, order_count, net_revenue WHERE customer_region = %s",
+            ["ASIA"],
+        )
+        row = binary.fetchone()
+        assert row is not None and row[0] == "ASIA"
+        asia = project(service).query(
+            "SELECT customer_region, order_count, net_revenue WHERE customer_region = 'ASIA'"
+        )
+        assert same_value(list(row), list(asia.to_pylist()[0].values()))
+        # simple protocol (PQexec): two statements, the last one's rows
+        result = conn.pgconn.exec_(b"SET application_name = 'bi'; SELECT order_count")
+        assert result.status == psycopg.pq.ExecStatus.TUPLES_OK
+        assert int(result.get_value(0, 0) or b"0") == 15000
+
+
+def test_sql_over_a_subject_area_is_the_business_query(served: tuple[Service, int]) -> None:
+    service, port = served
+    want = (
+        project(service)
+        .query("SELECT customer_region, net_revenue ORDER BY net_revenue DESC")
+        .to_pylist()
+    )
+    sql = (
+        'SELECT "Région client", SUM("Chiffre d\'affaires net") FROM ventes_par_client '
+        "GROUP BY 1 ORDER BY 2 DESC"
+    )
+    with psycopg.connect(dsn(port), autocommit=True) as conn:
+        cursor = conn.execute(sql)
+        assert [d.name for d in cursor.description or []] == ["Région client", "sum"]
+        got = cursor.fetchall()
+        measured = conn.execute(
+            "SELECT MEASURE(order_count) AS n FROM sales_by_customer WHERE market_segment = %s",
+            ["BUILDING"],
+        ).fetchall()
+    assert same_value([list(r) for r in got], [list(r.values()) for r in want])
+    building = project(service).query("SELECT order_count WHERE market_segment = 'BUILDING'")
+    assert measured == [(building.column(0)[0].as_py(),)]
+
+
+def test_a_sum_of_a_distinct_count_is_the_groups_distinct_count(
+    served: tuple[Service, int],
+) -> None:
+    service, port = served
+    want = project(service).query(
+        "SELECT supplier_region, supplying_supplier_count ORDER BY supplier_region"
+    )
+    rows = project(service).query("SELECT supplier_region, part_brand, supplying_supplier_count")
+    naive: dict[str, int] = {}
+    for row in rows.to_pylist():
+        naive[row["supplier_region"]] = naive.get(row["supplier_region"], 0) + int(
+            row["supplying_supplier_count"]
+        )
+    with psycopg.connect(dsn(port), autocommit=True) as conn:
+        got = conn.execute(
+            'SELECT "Supplier region", SUM("Number of supplying suppliers") '
+            'FROM supply_by_brand GROUP BY "Supplier region" ORDER BY 1'
+        ).fetchall()
+    expected = [(r["supplier_region"], r["supplying_supplier_count"]) for r in want.to_pylist()]
+    assert got == expected
+    # the view's rows summed would count a supplier once per brand it offers
+    assert all(naive[region] > count for region, count in got)
+
+
+def test_roles_are_enforced(served: tuple[Service, int]) -> None:
+    _, port = served
+    with psycopg.connect(dsn(port, "ann"), autocommit=True) as conn:
+        regions = conn.execute(
+            'SELECT "Customer region", SUM("Net revenue") FROM sales_by_customer GROUP BY 1'
+        ).fetchall()
+    assert [r[0] for r in regions] == ["EUROPE"]
+    with psycopg.connect(dsn(port, "bob"), autocommit=True) as conn:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege) as refused:
+            conn.execute("SELECT customer_name, order_count")
+        assert refused.value.sqlstate == "42501"
+        assert "SEM331" in str(refused.value)
+
+
+def test_a_wrong_password_is_refused(served: tuple[Service, int]) -> None:
+    _, port = served
+    wrong = f"host=127.0.0.1 port={port} user=x password=guess dbname=semantic"
+    with pytest.raises(psycopg.OperationalError) as refused:
+        psycopg.connect(wrong, connect_timeout=10)
+    assert "SEM121" in str(refused.value)
+
+
+def test_what_cannot_be_answered_right_is_refused(served: tuple[Service, int]) -> None:
+    _, port = served
+    cases = [
+        ('SELECT AVG("Order count") FROM sales_by_customer', "0A000", "SEM462"),
+        ("SELECT COUNT(*) FROM sales_by_customer", "0A000", "SEM462"),
+        (
+            'SELECT "Customer region", "Order count" FROM sales_by_customer GROUP BY 1',
+            "0A000",
+            "SEM462",
+        ),
+        ("SELECT 1 FROM ventes", "42P01", "SEM463"),
+        ('SELECT SUM("Chiffre") FROM sales_by_customer', "42703", "SEM464"),
+        ("CREATE TABLE t (a int)", "25006", "SEM465"),
+    ]
+    with psycopg.connect(dsn(port), autocommit=True) as conn:
+        for sql, state, code in cases:
+            with pytest.raises(psycopg.Error) as refused:
+                conn.execute(sql)
+            assert refused.value.sqlstate == state, sql
+            assert code in str(refused.value), sql
+        # an entity's COUNT(*) is its count of rows, a metric of the glossary
+        assert conn.execute("SELECT COUNT(*) FROM orders").fetchall() == [(15000,)]
+
+
+def test_catalog_queries(served: tuple[Service, int]) -> None:
+    _, port = served
+    with psycopg.connect(dsn(port, dbname="fr"), autocommit=True) as conn:
+        columns = conn.execute(
+            'SELECT column_name, "COLUMN_COMMENT" FROM information_schema.columns '
+            "WHERE table_name = 'sales_by_customer' ORDER BY ordinal_position"
+        ).fetchall()
+        assert columns[0][0] == "Région client"
+        assert columns[-1][0] == "Chiffre d'affaires net"
+        assert conn.execute("SHOW standard_conforming_strings").fetchone() == ("on",)
+        conn.execute("SET semantic.language = 'en'")
+        version = conn.execute("SELECT version()").fetchone()
+        assert version is not None and version[0].startswith("PostgreSQL 15")
+        assert conn.execute("SELECT current_schema()").fetchone() == ("public",)
+
+
+def test_sqlalchemy_inspector(served: tuple[Service, int]) -> None:
+    sqlalchemy = pytest.importorskip("sqlalchemy")
+    service, port = served
+    token = TOKENS["owner"][0]
+    engine = sqlalchemy.create_engine(f"postgresql+psycopg://x:{token}@127.0.0.1:{port}/semantic")
+    try:
+        inspector = sqlalchemy.inspect(engine)
+        names = inspector.get_table_names()
+        assert {"sales_by_customer", "yearly_sales", "orders"} <= set(names)
+        columns = inspector.get_columns("sales_by_customer")
+        model = service.version.project.model
+        assert [c["name"] for c in columns][:2] == ["Customer region", "Customer nation"]
+        assert columns[0]["comment"] == model.terms["customer_region"].definition["en"]
+        with engine.connect() as conn:
+            got = conn.execute(
+                sqlalchemy.text(
+                    'SELECT "Order date (year)", SUM("Order count") FROM yearly_sales '
+                    "GROUP BY 1 ORDER BY 1 LIMIT 2"
+                )
+            ).all()
+        want = project(service).query(
+            "SELECT order_date.year, order_count WHERE order_status = 'F' "
+            "ORDER BY order_date.year LIMIT 2"
+        )
+        assert same_value([list(r) for r in got], [list(r.values()) for r in want.to_pylist()])
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.skipif(shutil.which("psql") is None, reason="psql is not installed")
+def test_psql(served: tuple[Service, int]) -> None:
+    _, port = served
+
+    def psql(command: str) -> str:
+        done = subprocess.run(
+            ["psql", dsn(port, dbname="fr"), "-X", "-c", command],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    assert "sales_by_customer" in psql("\\dt")
+    described = psql("\\d+ sales_by_customer")
+    assert "Région client" in described and "numeric" in described
+    answer = psql(
+        'SELECT "Région client", SUM("Nombre de commandes") FROM ventes_par_client '
+        "GROUP BY 1 ORDER BY 1"
+    )
+    assert "AFRICA" in answer and "(5 rows)" in answer
+
+
+def test_start_on_a_busy_port_fails(served: tuple[Service, int], tmp_path: Path) -> None:
+    service, port = served
+    with pytest.raises(OSError):
+        start(service, "127.0.0.1", port)
