@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-import semantic.project
+import semantic.project.loading
 from semantic.project import Project
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,7 +33,7 @@ class Builds:
 
     def __init__(self) -> None:
         self.calls = 0
-        self.build = semantic.project.build_model
+        self.build = semantic.project.loading.build_model
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         self.calls += 1
@@ -43,7 +43,7 @@ class Builds:
 @pytest.fixture
 def builds(monkeypatch: pytest.MonkeyPatch) -> Builds:
     counter = Builds()
-    monkeypatch.setattr(semantic.project, "build_model", counter)
+    monkeypatch.setattr(semantic.project.loading, "build_model", counter)
     return counter
 
 

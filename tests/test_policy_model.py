@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-import semantic.project
+import semantic.project.loading
 from semantic.errors import Diagnostic, SemanticError
 from semantic.project import Project
 from tests.cli_runner import run_cli
@@ -215,9 +215,9 @@ def test_the_load_cache_reads_the_policy_file(
     shutil.copytree(ROOT / "models", root / "models")
     shutil.copytree(ROOT / "glossary", root / "glossary")
     calls = []
-    build = semantic.project.build_model
+    build = semantic.project.loading.build_model
     monkeypatch.setattr(
-        semantic.project, "build_model", lambda *a, **k: calls.append(1) or build(*a, **k)
+        semantic.project.loading, "build_model", lambda *a, **k: calls.append(1) or build(*a, **k)
     )
     first = Project.load(root)
     again = Project.load(root)

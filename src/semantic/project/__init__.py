@@ -15,7 +15,7 @@ FROM orders AS orders
 from __future__ import annotations
 
 import re
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping
 from copy import deepcopy
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -23,10 +23,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from semantic.audit import audited, note
-from semantic.compiler.areas import check_subject_areas
 from semantic.compiler.dialects import column_types, dialect_of
 from semantic.compiler.jsonquery import QueryInput, query_text
-from semantic.compiler.localtime import known_time_zone, time_zone_names
+from semantic.compiler.localtime import known_time_zone
 from semantic.compiler.locate import relocated
 from semantic.compiler.memo import PlanMemo, memo_key
 from semantic.compiler.params import bind_params
@@ -35,9 +34,8 @@ from semantic.compiler.plan import Plan, describe_plan, plan_query
 from semantic.compiler.policy import apply_policy
 from semantic.compiler.refs import BusinessQuery
 from semantic.compiler.render import render_sql
-from semantic.compiler.resolve import find_path
 from semantic.engines.base import Engine, Limits
-from semantic.engines.connect import check_engines, open_engine
+from semantic.engines.connect import open_engine
 from semantic.engines.datagen import ensure_tpch
 from semantic.engines.integrity import KeyMeasure, check_keys, key_diagnostics
 from semantic.engines.quality_gate import quality_failures
@@ -46,12 +44,13 @@ from semantic.files.loadcache import (
     config_key,
     file_content,
     files_key,
-    keep_load,
     kept_load,
     paused_gc,
 )
 from semantic.files.root import CONFIG_FILE, find_root
 from semantic.model.types import Model
+from semantic.project.keys import broken_key, read_by
+from semantic.project.loading import listed_files, read_project
 
 if TYPE_CHECKING:
     # DuckDB and Arrow are imported by the methods that run queries, so that loading a
@@ -60,8 +59,7 @@ if TYPE_CHECKING:
 
     from semantic.compiler.translate import Translation
     from semantic.engines.duckdb import DuckDBEngine
-    from semantic.files.read import Document
-    from semantic.files.schema import GlossaryFile, ModelFile, PolicyFile, ProjectFile
+    from semantic.files.schema import ProjectFile
 
 #: the caller's attributes as a parse is kept by (see `Project.parse`)
 Caller = tuple[tuple[str, str], ...]
@@ -118,7 +116,7 @@ class Project:
             """Whether the model and glossary files are those the kept load was made of
             (read here once: a load that is not kept parses these very bytes)."""
             names, policies, digest = cast(tuple[tuple[str, str], str, str], kept_files)
-            listed = [*(f for _, fs in _listed(root, names) for f in fs), root / policies]
+            listed = [*(f for _, fs in listed_files(root, names) for f in fs), root / policies]
             contents.update((f, file_content(f)) for f in listed)
             return files_key(contents) == digest
 
@@ -134,47 +132,11 @@ class Project:
     def _load(
         cls, root: Path, key: str, config_bytes: bytes | str, contents: dict[Path, bytes | str]
     ) -> tuple[Project | None, list[Diagnostic]]:
-        """Read, check and build the project (`contents`: the files already read), and keep
-        what it loads to when it has no error."""
-        from semantic.files.read import read_file
-        from semantic.files.schema import ProjectFile
-
-        data = config_bytes if isinstance(config_bytes, bytes) else None
-        config_doc, diagnostics = read_file(root / CONFIG_FILE, ProjectFile, CONFIG_FILE, data)
-        if config_doc is None:
+        """Read, check and build the project (`contents`: the files already read; see
+        `project.loading`), and keep what it loads to when it has no error."""
+        config, model, diagnostics = read_project(root, key, config_bytes, contents)
+        if config is None or model is None:
             return None, diagnostics
-        config = config_doc.data
-        engines = config.engines.items()
-        diagnostics += check_engines(
-            {
-                n: (e.url, e.default, config_doc.span(("engines", n, "url"), value=True))
-                for n, e in engines
-            }
-        )
-        if not known_time_zone(config.time_zone):
-            diagnostics.append(
-                Diagnostic(
-                    "SEM227",
-                    f"unknown time zone '{config.time_zone}'",
-                    config_doc.span(("time_zone",), value=True),
-                    suggest(config.time_zone, time_zone_names())
-                    or "give an IANA time zone name such as UTC or Europe/Paris",
-                )
-            )
-        names = (config.models, config.glossary)
-        folders = _listed(root, names)
-        # the policy file is read with the model (its roles are checked against it)
-        listed = [*(f for _, files in folders for f in files), root / config.policies]
-        for file in listed:
-            if file not in contents:
-                contents[file] = file_content(file)
-        read = {f: contents[f] for f in listed}
-        model, found = _build(root, config_doc, folders, diagnostics, read)
-        diagnostics += found
-        if not any(d.severity == "error" for d in diagnostics):
-            # the key is of the very bytes parsed: a file changed meanwhile is seen next time
-            kept_files = (names, config.policies, files_key(read))
-            keep_load(root, key, kept_files, (config, diagnostics, model))
         project = cls(root, config, model, [d for d in diagnostics if d.severity == "warning"])
         return project, diagnostics
 
@@ -546,11 +508,11 @@ class Project:
         except Exception:  # a table missing, a check the engine cannot run: no verdict
             self._keys[id(engine)] = []
             return []
-        entities, metrics = _read_by(plan, named, self.model)
+        entities, metrics = read_by(plan, named, self.model)
         found = []
         for measure in measures:
             if measure.broken and measure.entity in entities:
-                found.append(_broken_key(self.model, measure))
+                found.append(broken_key(self.model, measure))
             elif measure.kind == "coverage" and measure.failing and measure.metric in metrics:
                 found += key_diagnostics(self.model, [measure])
         return found
@@ -565,7 +527,7 @@ class Project:
         gate = self.config.quality.gate
         if gate == "off":
             return []
-        entities, _ = _read_by(plan, named, self.model)
+        entities, _ = read_by(plan, named, self.model)
         used = set(self.model.terms_read(list(named)))
         failing = quality_failures(
             self.model, self.quality_history, self.engine_label(engine), entities, used
@@ -605,162 +567,3 @@ def to_pandas(table: pa.Table) -> Any:
             "pip install 'semantic[pandas]' (or read the Arrow table: .to_pylist(), .to_pydict())",
         ) from None
     return table.to_pandas()
-
-
-def _read_by(plan: Plan, named: Iterable[str], model: Model) -> tuple[set[str], set[str]]:
-    """The entities whose rows `plan` reads, and the metrics among the terms a query
-    `named` (with those that its derived metrics, windows and shifts are made of)."""
-    aggregates = [*plan.aggregates, *(ot.rows for ot in plan.over_time if ot.rows is not None)]
-    entities = {a.entity for a in aggregates}
-    entities |= {j.edge.target for a in aggregates for j in a.joins}
-    metrics: set[str] = set()
-    todo = list(named)
-    while todo:
-        tid = todo.pop()
-        if tid in metrics or tid not in model.terms or not model.terms[tid].is_metric:
-            continue
-        metrics.add(tid)
-        todo += model.terms[tid].refs
-    return entities, metrics
-
-
-def _broken_key(model: Model, measure: KeyMeasure) -> Diagnostic:
-    """SEM441: a query reads an entity whose data breaks a declared key."""
-    entity = model.entities[measure.entity]
-    columns = ", ".join(measure.columns)
-    if measure.kind == "not_null":
-        what = f"{measure.failing} row(s) have a NULL in its primary key ({columns})"
-        effect = "each counts as a row of its own and matches no relationship"
-    else:
-        what = (
-            f"{measure.detail} value(s) of ({columns}) appear more than once "
-            f"(e.g. {measure.example}) in {measure.failing} rows, yet {measure.why} says each "
-            "is unique"
-        )
-        effect = "each copy counts, and joins to them multiply rows"
-    return Diagnostic(
-        "SEM441",
-        f"this query reads '{entity.id}', whose data breaks a declared key: {what}; {effect}, "
-        "so the answer may not be what the model promises",
-        entity.span,
-        "run `semantic check --data` and fix the data or the key; `broken_keys: refuse` in "
-        "semantic.yml refuses such queries",
-        severity="warning",
-    )
-
-
-def build_model(
-    config: ProjectFile,
-    models: Sequence[Document[ModelFile]],
-    glossaries: Sequence[Document[GlossaryFile]],
-    *,
-    complete: bool = True,
-    policy: Document[PolicyFile] | None = None,
-) -> tuple[Model, list[Diagnostic]]:
-    """`semantic.model.build_model`, imported only when a project is built: a kept load
-    (`files.loadcache`) needs neither the file schemas nor the steps of the build."""
-    from semantic.model.build import build_model as build
-
-    return build(config, models, glossaries, complete=complete, policy=policy)
-
-
-def _listed(root: Path, names: Sequence[str]) -> list[tuple[str, list[Path]]]:
-    """The YAML files of each folder named (models, then glossary), in the order read."""
-    return [
-        (folder, sorted((root / folder).glob("*.yml")) + sorted((root / folder).glob("*.yaml")))
-        for folder in names
-    ]
-
-
-def _build(
-    root: Path,
-    config_doc: Document[ProjectFile],
-    folders: Sequence[tuple[str, list[Path]]],
-    before: list[Diagnostic],
-    contents: Mapping[Path, bytes | str],
-) -> tuple[Model, list[Diagnostic]]:
-    """The model of the files of `folders` (models, then glossary; `contents`: what each
-    holds, as read for the key) and the diagnostics of reading and building them; `before`
-    are semantic.yml's own."""
-    from semantic.files.read import read_file
-    from semantic.files.schema import GlossaryFile, ModelFile
-
-    config = config_doc.data
-    diagnostics: list[Diagnostic] = []
-    models: list[Document[ModelFile]] = []
-    glossaries: list[Document[GlossaryFile]] = []
-    schemas: tuple[type[Any], ...] = (ModelFile, GlossaryFile)
-    buckets = (cast("list[Document[Any]]", models), cast("list[Document[Any]]", glossaries))
-    for (folder, files), schema, bucket in zip(folders, schemas, buckets, strict=True):
-        if not files:
-            diagnostics.append(
-                Diagnostic(
-                    "SEM105",
-                    f"no YAML files in {folder}/",
-                    config_doc.span((), value=True),
-                    f"create {folder}/ or set `{folder}:` in {CONFIG_FILE}",
-                )
-            )
-        for file in files:
-            content = contents.get(file)
-            data = content if isinstance(content, bytes) else None
-            doc, problems = read_file(file, schema, str(file.relative_to(root)), data)
-            diagnostics += problems
-            if doc is not None:
-                bucket.append(doc)
-    complete = not any(d.code in ("SEM101", "SEM102") for d in (*before, *diagnostics))
-    policy, problems = _read_policy(root, config_doc, contents)
-    diagnostics += problems
-    model, problems = build_model(config, models, glossaries, complete=complete, policy=policy)
-    diagnostics += problems
-    diagnostics += _check_metric_paths(model)
-    diagnostics += check_subject_areas(model)
-    return model, diagnostics
-
-
-def _read_policy(
-    root: Path, config_doc: Document[ProjectFile], contents: Mapping[Path, bytes | str]
-) -> tuple[Document[PolicyFile] | None, list[Diagnostic]]:
-    """The policy file of semantic.yml's `policies:` (policies.yml by default), or None
-    when there is none: a missing default file means no roles; a missing file that
-    semantic.yml names is SEM105 (`contents`: the file as read for the load's key)."""
-    from semantic.files.read import read_file
-    from semantic.files.schema import PolicyFile
-
-    name = config_doc.data.policies
-    path = root / name
-    if not path.exists():
-        if "policies" not in config_doc.data.model_fields_set:
-            return None, []
-        return None, [
-            Diagnostic(
-                "SEM105",
-                f"the policy file {name} does not exist",
-                config_doc.span(("policies",), value=True),
-                "create it (see docs/governance.md) or fix `policies:` in semantic.yml",
-            )
-        ]
-    content = contents.get(path)
-    return read_file(path, PolicyFile, name, content if isinstance(content, bytes) else None)
-
-
-def _check_metric_paths(model: Model) -> list[Diagnostic]:
-    """Metrics that use a column of another entity need a to-one path to it."""
-    from sqlglot import exp
-
-    found = []
-    for term in model.terms.values():
-        if not term.is_metric or term.entity is None:
-            continue
-        for column in term.expr.find_all(exp.Column):
-            if column.table and column.table in model.entities:
-                try:
-                    find_path(model, term.entity, column.table)
-                except SemanticError as exc:
-                    first = exc.diagnostics[0]
-                    found.append(
-                        Diagnostic(
-                            "SEM204", f"metric '{term.id}': {first.message}", term.span, first.hint
-                        )
-                    )
-    return found

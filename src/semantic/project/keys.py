@@ -1,0 +1,52 @@
+"""What a query's plan reads of the data, and the warning of a key its data breaks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from semantic.compiler.plan import Plan
+from semantic.engines.integrity import KeyMeasure
+from semantic.errors import Diagnostic
+from semantic.model.types import Model
+
+
+def read_by(plan: Plan, named: Iterable[str], model: Model) -> tuple[set[str], set[str]]:
+    """The entities whose rows `plan` reads, and the metrics among the terms a query
+    `named` (with those that its derived metrics, windows and shifts are made of)."""
+    aggregates = [*plan.aggregates, *(ot.rows for ot in plan.over_time if ot.rows is not None)]
+    entities = {a.entity for a in aggregates}
+    entities |= {j.edge.target for a in aggregates for j in a.joins}
+    metrics: set[str] = set()
+    todo = list(named)
+    while todo:
+        tid = todo.pop()
+        if tid in metrics or tid not in model.terms or not model.terms[tid].is_metric:
+            continue
+        metrics.add(tid)
+        todo += model.terms[tid].refs
+    return entities, metrics
+
+
+def broken_key(model: Model, measure: KeyMeasure) -> Diagnostic:
+    """SEM441: a query reads an entity whose data breaks a declared key."""
+    entity = model.entities[measure.entity]
+    columns = ", ".join(measure.columns)
+    if measure.kind == "not_null":
+        what = f"{measure.failing} row(s) have a NULL in its primary key ({columns})"
+        effect = "each counts as a row of its own and matches no relationship"
+    else:
+        what = (
+            f"{measure.detail} value(s) of ({columns}) appear more than once "
+            f"(e.g. {measure.example}) in {measure.failing} rows, yet {measure.why} says each "
+            "is unique"
+        )
+        effect = "each copy counts, and joins to them multiply rows"
+    return Diagnostic(
+        "SEM441",
+        f"this query reads '{entity.id}', whose data breaks a declared key: {what}; {effect}, "
+        "so the answer may not be what the model promises",
+        entity.span,
+        "run `semantic check --data` and fix the data or the key; `broken_keys: refuse` in "
+        "semantic.yml refuses such queries",
+        severity="warning",
+    )
