@@ -172,3 +172,16 @@ def test_a_violation_is_named() -> None:
     assert "engines.describe" not in found.replace("engines.describe:", "")
     assert "outputs.views imports semantic.project" not in found  # outputs sit above project
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == [["a", "b", "c", "a"]]
+
+
+#: the longest a module may grow: past it, it holds more than one idea (CONTRIBUTING.md)
+MAX_LINES = 600
+
+
+def test_every_module_is_small() -> None:
+    long = {
+        name: n
+        for name, path in modules().items()
+        if (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES
+    }
+    assert not long, f"modules over {MAX_LINES} lines: split them by idea: {long}"
