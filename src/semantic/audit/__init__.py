@@ -1,4 +1,6 @@
-"""The audit trail: each compile, query and explain of a project writes one JSON line.
+"""The audit trail: each compile, query and explain of a project writes one JSON line, and
+so does each other read of its data or vocabulary (`recorded`: a lineage, a translation,
+quality results, views, a catalog site, a term's card, a search).
 
 `Project.compile`, `query` and `explain` are wrapped by `audited`: when auditing is on
 (semantic.yml's `audit: {file: ...}`, the environment variable SEMANTIC_AUDIT_FILE, or a
@@ -32,12 +34,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
-from semantic.audit.record import Action, audit_record, engine_facts, model_hash
+from semantic.audit.record import DATA_ACTIONS, Action, audit_record, engine_facts, model_hash
 from semantic.audit.sink import Sink
 from semantic.errors import Diagnostic, SemanticError, Span
 from semantic.files.root import CONFIG_FILE
 
-__all__ = ["ENV", "Action", "Scope", "audited", "current", "note", "scope"]
+__all__ = ["ENV", "Action", "Scope", "audited", "current", "note", "recorded", "scope"]
 
 #: the environment variable that names the audit file (before semantic.yml's)
 ENV = "SEMANTIC_AUDIT_FILE"
@@ -164,6 +166,61 @@ def audited(
         return run
 
     return decorate
+
+
+@contextmanager
+def recorded(
+    project: Audited,
+    action: Action,
+    *,
+    text: str | None = None,
+    form: str | None = None,
+    role: str | None = None,
+    user: Mapping[str, str] | None = None,
+    engine: Any = None,
+) -> Iterator[dict[str, Any]]:
+    """One record of `action` on `project` around the block, when auditing is on: the
+    reads that are no business query (a lineage, a translation, quality, views, a catalog
+    site, the glossary's terms). `text` is what was asked (a term's name, a search, physical
+    SQL), `form` what kind of text it is; `engine` the engine argument of a call that reads
+    data. The block fills the mapping it is given: `terms` (the term ids it read or
+    showed), `rows`, `decisions`. As with `audited`, the file is opened before the block
+    runs (nothing runs when it cannot be) and a failure is recorded with its code."""
+    sink = open_sink(project)
+    if sink is None:
+        yield {}
+        return
+    current = _SCOPE.get()
+    base: dict[str, Any] = {
+        "action": action,
+        "query": text,
+        "form": form,
+        "model": {"name": project.model.name, "hash": _model_hash(project)},
+        "caller": current.caller,
+        "role": role,
+        "user": user,
+        "surface": current.surface,
+        "command": current.command,
+    }
+    if action in DATA_ACTIONS:
+        base["engine"], base["dialect"] = engine_facts(project.config.engines, engine)
+    with sink:
+        found: dict[str, Any] = {}
+        start, clock = time.time_ns(), time.perf_counter_ns()
+        try:
+            yield found
+        except BaseException as exc:
+            took = time.perf_counter_ns() - clock
+            facts = {**base, **_filled(found), "start_ns": start, "duration_ns": took}
+            _write_failure(sink, exc, facts)
+            raise
+        took = time.perf_counter_ns() - clock
+        sink.write(audit_record(**base, **_filled(found), start_ns=start, duration_ns=took))
+
+
+def _filled(found: Mapping[str, Any]) -> dict[str, Any]:
+    """What a `recorded` block filled in, as arguments of `audit_record`."""
+    return {k: found[k] for k in ("terms", "rows", "decisions") if found.get(k) is not None}
 
 
 def destination(project: Audited) -> tuple[Path, str] | None:

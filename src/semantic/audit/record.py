@@ -1,4 +1,6 @@
-"""An audit record: one compile, query or explain as a mapping of ECS-style fields.
+"""An audit record: one compile, query, explain or other read of a project (its lineage, a
+translation, quality results, a catalog site, views, the glossary's terms) as a mapping of
+ECS-style fields.
 
 The fields follow the Elastic Common Schema (`@timestamp`, `event.*`, `user.*`, `error.*`,
 `host.name`, `process.*`, `service.*`) with what is ours under `semantic.*`; docs/audit.md
@@ -29,7 +31,25 @@ from semantic.engines.urls import redact
 from semantic.errors import CODES, SemanticError
 from semantic.files.root import CONFIG_FILE
 
-Action = Literal["compile", "query", "explain"]
+Action = Literal[
+    "compile",
+    "query",
+    "explain",
+    "translate",
+    "quality",
+    "docs-build",
+    "views-plan",
+    "views-apply",
+    "lineage",
+    "show",
+    "search",
+    "terms",
+    "rdf",
+]
+
+#: the actions that read the data (their `event.type` is `access`); the others read the
+#: vocabulary only, or compile (`info`)
+DATA_ACTIONS = frozenset({"query", "translate", "quality", "docs-build", "views-apply"})
 
 #: the ECS version the field names follow
 ECS_VERSION = "8.11.0"
@@ -55,19 +75,23 @@ def audit_record(
     warnings: Sequence[str] = (),
     surface: str = "api",
     command: str | None = None,
+    form: str | None = None,
 ) -> dict[str, Any]:
     """The record of one `action` on the business query `query` (text or JSON) that started
     at `start_ns` (ns since the epoch) and took `duration_ns`: by `caller` (else the `name`
     attribute of `user`, else the operating-system user), as `role`, with the policy
     `decisions` taken, the names of `params` bound, the term ids `terms` it names, the
     `rows` it returned, on `engine` in `dialect`; `failure` is what stopped it (None: it
-    succeeded), `warnings` the codes of its warnings. Every field is always present (null
-    or empty when it does not apply), so that a reader sees one shape."""
+    succeeded), `warnings` the codes of its warnings. `query` is None for an action that
+    takes no query (quality, views, a catalog site); `form` says what it is when it is no
+    business query (`sql` for a translation, `term` for a lineage or a card, `search`).
+    Every field is always present (null or empty when it does not apply), so that a reader
+    sees one shape."""
     attributes = dict(user or {})
     who = caller or attributes.get("name") or os_user()
     outcome = "failure" if failure is not None else "success"
     codes = _codes(failure)
-    kind = ["access"] if action == "query" else ["info"]
+    kind = ["access"] if action in DATA_ACTIONS else ["info"]
     return {
         "@timestamp": _iso(start_ns),
         "message": f"semantic {action} by {who}: {outcome}",
@@ -98,8 +122,8 @@ def audit_record(
             "command": command,
             "model": dict(model),
             "query": {
-                "text": query_as_text(query),
-                "form": "text" if isinstance(query, str) else "json",
+                "text": None if query is None else query_as_text(query),
+                "form": form or _form(query),
             },
             "terms": list(terms),
             "params": sorted(params),
@@ -178,6 +202,13 @@ def _version() -> str:
     from semantic import __version__
 
     return __version__
+
+
+def _form(query: Any) -> str | None:
+    """What a business query was given as: `text` or `json` (None: no query)."""
+    if query is None:
+        return None
+    return "text" if isinstance(query, str) else "json"
 
 
 def _codes(failure: BaseException | None) -> list[str]:

@@ -20,8 +20,10 @@ from semantic.cli.app import (
     state,
 )
 from semantic.cli.printing import emit, print_result
+from semantic.cli.roles import RoleOption
 
 if TYPE_CHECKING:
+    from semantic.engines.quality_store import StoredResult
     from semantic.outputs.quality import QualityRun
     from semantic.project import Project
 
@@ -53,23 +55,29 @@ def quality(
     no_record: Annotated[
         bool, typer.Option("--no-record", help="Measure without recording in the history.")
     ] = False,
+    role: RoleOption = None,
 ) -> None:
     """Measure every quality rule on the data and print a scorecard per entity, term and
-    subject area; exit 1 when an error rule fails or cannot be measured."""
-    from semantic.outputs.quality import run_quality
+    subject area; exit 1 when an error rule fails or cannot be measured. With --role, only
+    the rules that role may see (refused for a role with row filters)."""
+    from semantic.outputs.access import project_for
+    from semantic.outputs.quality import quality_history, run_quality
     from semantic.project import Project
 
     with reported():
         project = Project.load(state.project_path)
         if history:
-            _print_history(project, rules or [], fmt)
+            _print_history(project, quality_history(project, rules or [], role), fmt)
             return
         try:
-            run = run_quality(project, engine, only=rules or (), record=not no_record)
+            run = run_quality(project, engine, only=rules or (), record=not no_record, role=role)
         finally:
             project.close()
+        # what is shown beside the results (scorecard lines, the vocabulary of the DQV
+        # file) is the model as the role sees it
+        shown = project_for(project, role)
         print_diagnostics(list(run.notices))
-        _print_run(project, run, fmt)
+        _print_run(shown, run, fmt)
         if junit is not None:
             from semantic.outputs.quality.reports import junit_xml
 
@@ -77,7 +85,7 @@ def quality(
         if dqv is not None:
             from semantic.outputs.rdf.document import quality_rdf
 
-            emit(quality_rdf(project, run.results), dqv)
+            emit(quality_rdf(shown, run.results), dqv)
         if not run.ok:
             raise typer.Exit(1)
 
@@ -108,11 +116,10 @@ def _print_run(project: Project, run: QualityRun, fmt: OutputFormat) -> None:
     )
 
 
-def _print_history(project: Project, rules: list[str], fmt: OutputFormat) -> None:
-    from semantic.outputs.quality import quality_history
+def _print_history(project: Project, stored: list[StoredResult], fmt: OutputFormat) -> None:
     from semantic.outputs.quality.reports import history_rows
 
-    rows = history_rows(quality_history(project, rules))
+    rows = history_rows(stored)
     if fmt is OutputFormat.json:
         sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
         return

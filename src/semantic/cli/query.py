@@ -210,12 +210,16 @@ def terms(
     role may read)."""
     import pyarrow as pa
 
+    from semantic.audit import recorded
     from semantic.outputs.search import list_terms
     from semantic.project import Project
 
     with reported():
-        model = Project.load(state.project_path).model
-        rows = list_terms(model, checked_language(language, model.languages), kind, role)
+        project = Project.load(state.project_path)
+        model = project.model
+        with recorded(project, "terms", role=role) as audit:
+            rows = list_terms(model, checked_language(language, model.languages), kind, role)
+            audit["terms"] = [r["id"] for r in rows]
         print_result(
             pa.Table.from_pylist(rows) if rows else pa.table({"id": pa.array([], pa.string())}),
             fmt,
@@ -244,12 +248,17 @@ def search(
     forgiving case, accents and typos (the catalog site's search); with --role, among what
     the role may read only."""
 
+    from semantic.audit import recorded
     from semantic.outputs.search import find_terms
     from semantic.project import Project
 
     with reported():
-        model = Project.load(state.project_path).model
-        hits = find_terms(model, text, checked_language(language, model.languages), limit, role)
+        project = Project.load(state.project_path)
+        model = project.model
+        with recorded(project, "search", text=text, form="search", role=role) as audit:
+            language = checked_language(language, model.languages)
+            hits = find_terms(model, text, language, limit, role)
+            audit["terms"] = [h.id for h in hits if h.kind not in ("entity", "subject_area")]
         rows = [hit.as_dict() for hit in hits]
         if fmt is SearchFormat.json:
             sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")

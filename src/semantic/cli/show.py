@@ -43,12 +43,16 @@ def show(
     status, what it is in the data, and for a metric the dimensions it accepts, its
     lineage and an example query that runs. With --role, as that role sees the glossary: a
     term above its clearance is unknown."""
+    from semantic.audit import recorded
     from semantic.outputs.termcard import term_card
     from semantic.project import Project
 
     user = parse_user_attrs(user_attr)
     with reported():
-        card = term_card(Project.load(state.project_path), term, role, user)
+        project = Project.load(state.project_path)
+        with recorded(project, "show", text=term, form="term", role=role, user=user) as audit:
+            card = term_card(project, term, role, user)
+            audit["terms"] = [card.id]
         if fmt is CheckFormat.json:
             found = card.as_dict()
             if not sql:

@@ -165,12 +165,19 @@ def _on_target(
 ) -> ViewPlan:
     """Run a publication step (plan or publish) with `options` on the project's target
     engine, closed afterwards."""
+    from semantic.audit import recorded
     from semantic.outputs.publish import publication_engine
     from semantic.project import Project
 
     project = Project.load(state.project_path)
     checked_language(options["language"], project.model.languages)
-    with publication_engine(project, engine, write=write) as target:
+    role, user = options["role"], options["user"]
+    with (
+        recorded(
+            project, "views-apply" if write else "views-plan", role=role, user=user, engine=engine
+        ),
+        publication_engine(project, engine, write=write) as target,
+    ):
         return step(project.model, target, **options)
 
 

@@ -297,3 +297,12 @@ def _whole(model: Model, node: dict[str, Any]) -> set[str]:
 def _entity_of(join: dict[str, Any], table: str) -> str:
     source_table = join["on"][0][0].partition(".")[0]
     return str(join["from"] if table == source_table else join["to"])
+
+
+def terms_of(tree: dict[str, Any]) -> list[str]:
+    """The ids of the terms a lineage tree (`lineage_tree`) shows: its term, then those it
+    is made of, depth first, each once."""
+    found = [tree["term"]]
+    for node in tree["inputs"]:
+        found += terms_of(node)
+    return list(dict.fromkeys(found))

@@ -13,7 +13,8 @@ What `visible_model` leaves out:
 - the columns of an entity that only hidden terms read (their descriptions tend to say what
   the term is), except keys, which every join needs;
 - references to a hidden term from a visible one (broader, related, replaced by), the
-  examples that name one, the quality rules of one;
+  examples that name one, the quality rules of one, and the quality rules that read a
+  column of a term the role sees masked (their scores tell what the mask hides);
 - subject areas that read a hidden term (as `views apply` withholds them), and domains left
   with neither a term nor a subject area.
 
@@ -39,7 +40,7 @@ from sqlglot import exp
 
 from semantic.model.names import normalize_name
 from semantic.model.policy import Role
-from semantic.model.types import Entity, Model, SubjectArea, Term
+from semantic.model.types import Entity, Model, QualityRule, SubjectArea, Term
 
 
 def visible_model(model: Model, role: Role) -> Model:
@@ -57,7 +58,10 @@ def visible_model(model: Model, role: Role) -> Model:
     }
     hidden = [t for tid, t in model.terms.items() if tid not in kept]
     mentions = _mentions([name for t in hidden for name in _names(t)])
-    terms = {tid: _cleaned(t, kept, mentions) for tid, t in kept.items()}
+    # a rule over a masked term's column compares its clear values with a pattern, a list
+    # or a range: its score would tell what the mask hides (as SEM332 refuses in a query)
+    masked = _columns_read(model, [t for tid, t in kept.items() if role.mask_of(tid)])
+    terms = {tid: _cleaned(t, kept, mentions, masked, model) for tid, t in kept.items()}
     areas = {
         aid: a
         for aid, a in model.subject_areas.items()
@@ -72,7 +76,7 @@ def visible_model(model: Model, role: Role) -> Model:
     unseen = _columns_read(model, hidden)
     return replace(
         model,
-        entities={eid: _entity(e, read, unseen, model) for eid, e in entities.items()},
+        entities={eid: _entity(e, read, unseen, masked, model) for eid, e in entities.items()},
         edges={
             eid: tuple(edge for edge in edges if edge.target in entities)
             for eid, edges in model.edges.items()
@@ -107,8 +111,15 @@ def _mentions(names: Iterable[str]) -> re.Pattern[str] | None:
     return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(k) for k in keys) + r")(?!\w)")
 
 
-def _cleaned(term: Term, kept: Iterable[str], mentions: re.Pattern[str] | None) -> Term:
-    """`term` without its references to hidden terms and its examples that name one."""
+def _cleaned(
+    term: Term,
+    kept: Iterable[str],
+    mentions: re.Pattern[str] | None,
+    masked: set[tuple[str, str]],
+    model: Model,
+) -> Term:
+    """`term` without its references to hidden terms, its examples that name one and its
+    quality rules that read a masked column."""
     seen = set(kept)
     examples = {
         lang: kept_texts
@@ -125,6 +136,7 @@ def _cleaned(term: Term, kept: Iterable[str], mentions: re.Pattern[str] | None) 
         related=tuple(r for r in term.related if r in seen),
         replaced_by=term.replaced_by if term.replaced_by in seen else None,
         examples=examples,
+        quality=tuple(r for r in term.quality if not _reads_masked(r, masked, model)),
     )
 
 
@@ -150,9 +162,14 @@ def _columns_read(model: Model, terms: Iterable[Term]) -> set[tuple[str, str]]:
 
 
 def _entity(
-    entity: Entity, read: set[tuple[str, str]], unseen: set[tuple[str, str]], model: Model
+    entity: Entity,
+    read: set[tuple[str, str]],
+    unseen: set[tuple[str, str]],
+    masked: set[tuple[str, str]],
+    model: Model,
 ) -> Entity:
-    """`entity` without the columns that only hidden terms read (keys are kept)."""
+    """`entity` without the columns that only hidden terms read (keys are kept) and the
+    quality rules that read such a column or a masked one."""
     keys = set(entity.primary_key)
     for edges in model.edges.values():
         for edge in edges:
@@ -165,8 +182,21 @@ def _entity(
         for name, c in entity.columns.items()
         if name in keys or (entity.id, name) in read or (entity.id, name) not in unseen
     }
-    quality = tuple(r for r in entity.quality if not _reads_hidden(r.check, entity, columns))
+    quality = tuple(
+        r
+        for r in entity.quality
+        if not _reads_hidden(r.check, entity, columns) and not _reads_masked(r, masked, model)
+    )
     return replace(entity, columns=columns, quality=quality)
+
+
+def _reads_masked(rule: QualityRule, masked: set[tuple[str, str]], model: Model) -> bool:
+    """Whether a quality rule's check reads a column that a masked term reads."""
+    for col in rule.check.find_all(exp.Column):
+        owner = col.table if col.table in model.entities else rule.entity
+        if (owner, col.name) in masked:
+            return True
+    return False
 
 
 def _reads_hidden(check: exp.Expression, entity: Entity, columns: Iterable[str]) -> bool:

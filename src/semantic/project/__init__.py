@@ -22,7 +22,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from semantic.audit import audited, note
+from semantic.audit import audited, note, recorded
 from semantic.compiler.dialects import column_types, dialect_of
 from semantic.compiler.jsonquery import QueryInput, query_text
 from semantic.compiler.localtime import known_time_zone
@@ -255,10 +255,13 @@ class Project:
     def lineage(self, term: str) -> dict[str, Any]:
         """Where a term (any of its names) comes from, down to physical columns and tables,
         as plain data (`compiler.lineage.lineage_tree`, documented in docs/lineage.md)."""
-        from semantic.compiler.lineage import lineage_tree
+        from semantic.compiler.lineage import lineage_tree, terms_of
         from semantic.compiler.resolve import resolve_name
 
-        return lineage_tree(self.model, resolve_name(self.model, term.strip(), Span(term)).id)
+        with recorded(self, "lineage", text=term, form="term") as record:
+            tree = lineage_tree(self.model, resolve_name(self.model, term.strip(), Span(term)).id)
+            record["terms"] = terms_of(tree)
+        return tree
 
     # --- running -------------------------------------------------------------------------
 
@@ -439,6 +442,16 @@ class Project:
         `run`, both are run on `engine` (see `query`) and their rows compared (in order when
         the SQL orders them). SEM339/SEM264 when the SQL cannot be read; a query with no
         business form comes back with its `refusal`."""
+        with recorded(self, "translate", text=sql, form="sql", engine=engine) as record:
+            found = self._translated(sql, engine, run=run, dialect=dialect)
+            # the rows the physical SQL returned: the business query's have their own record
+            record["terms"], record["rows"] = found.terms, found.rows and found.rows[0]
+        return found
+
+    def _translated(
+        self, sql: str, engine: Engine | str | None, *, run: bool, dialect: str | None
+    ) -> Translation:
+        """`translate`'s work, audited around it."""
         import sqlglot
 
         from semantic.compiler.translate import translate_sql

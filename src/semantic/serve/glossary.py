@@ -7,13 +7,17 @@ lists and searches, and asking for one by name is refused (SEM458), as a query n
 (SEM331). The RDF export and the quality results cover the whole glossary and all the data:
 they are for callers who may read every term, and, for quality (measured on every row), for
 callers without row filters. What a version makes once (cards, RDF texts, quality results)
-it keeps (`Version.kept`): a reload starts afresh.
+it keeps (`Version.kept`): a reload starts afresh. Each read, kept or made, writes an audit
+record when auditing is on (`terms`, `show`, `search`, `lineage`, `rdf`, `quality`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+from semantic.audit import Action, recorded
 from semantic.errors import SemanticError, Span, error, suggest
 from semantic.model import Model, Term
 from semantic.serve.config import Caller
@@ -47,9 +51,12 @@ def terms(
     from semantic.outputs.search import list_terms
 
     model = version.project.model
-    seen = {t.id for t in visible(model, caller)}
-    rows = list_terms(model, label_language(model, language), _kind(kind))
-    return [r for r in rows if r["id"] in seen]
+    with _read(version, caller, "terms") as audit:
+        seen = {t.id for t in visible(model, caller)}
+        rows = list_terms(model, label_language(model, language), _kind(kind))
+        found = [r for r in rows if r["id"] in seen]
+        audit["terms"] = [r["id"] for r in found]
+    return found
 
 
 def term(version: Version, caller: Caller, text: str) -> dict[str, Any]:
@@ -60,7 +67,9 @@ def term(version: Version, caller: Caller, text: str) -> dict[str, Any]:
     from semantic.outputs.termcard import find_term, term_card
 
     project = version.project
-    found = readable(project.model, caller, find_term(project.model, text).id)
+    with _read(version, caller, "show", text, "term") as audit:
+        found = readable(project.model, caller, find_term(project.model, text).id)
+        audit["terms"] = [found.id]
     # the card as the role sees it (`outputs.termcard`): its relations, dimensions, lineage
     # and example name no term above the role's clearance
     key = ("card", found.id, caller.cache_key())
@@ -94,24 +103,30 @@ def search(
     from semantic.outputs.search import find_terms
 
     model = version.project.model
-    seen = {t.id for t in visible(model, caller)}
-    hits = find_terms(model, text, language, limit + len(model.terms))
-    # entities and subject areas are no terms: each is shown; a term only when readable
-    found = [h.as_dict() for h in hits if h.id in seen or h.kind in NOT_TERMS]
-    return found[:limit]
+    with _read(version, caller, "search", text, "search") as audit:
+        seen = {t.id for t in visible(model, caller)}
+        hits = find_terms(model, text, language, limit + len(model.terms))
+        # entities and subject areas are no terms: each is shown; a term only when readable
+        found = [h.as_dict() for h in hits if h.id in seen or h.kind in NOT_TERMS][:limit]
+        audit["terms"] = [h["id"] for h in found if h["kind"] not in NOT_TERMS]
+    return found
 
 
 def lineage(version: Version, caller: Caller, text: str) -> dict[str, Any]:
     """Where the term `text` names comes from, down to columns and tables (see
     `Project.lineage`), when `caller` may read it."""
-    from semantic.compiler.lineage import lineage_tree
+    from semantic.compiler.lineage import lineage_tree, terms_of
     from semantic.outputs.access import model_for
     from semantic.outputs.termcard import find_term
 
     project = version.project
-    found = readable(project.model, caller, find_term(project.model, text).id)
-    # over the model as the role sees it: the terms that use this one name none it may not read
-    return lineage_tree(model_for(project.model, caller.role), found.id)
+    with _read(version, caller, "lineage", text, "term") as audit:
+        found = readable(project.model, caller, find_term(project.model, text).id)
+        # over the model as the role sees it: the terms that use this one name none it may
+        # not read
+        tree = lineage_tree(model_for(project.model, caller.role), found.id)
+        audit["terms"] = terms_of(tree)
+    return tree
 
 
 def rdf(version: Version, caller: Caller, fmt: str) -> str:
@@ -119,11 +134,13 @@ def rdf(version: Version, caller: Caller, fmt: str) -> str:
     read every term (SEM458 otherwise)."""
     from semantic.outputs.rdf.document import project_rdf
 
-    _whole(version, caller, "the RDF export")
-    key = ("rdf", fmt)
-    text = version.kept.get(key)
-    if text is None:
-        text = version.kept[key] = project_rdf(version.project, fmt)
+    with _read(version, caller, "rdf", fmt, "format") as audit:
+        _whole(version, caller, "the RDF export")
+        key = ("rdf", fmt)
+        text = version.kept.get(key)
+        if text is None:
+            text = version.kept[key] = project_rdf(version.project, fmt)
+        audit["terms"] = list(version.project.model.terms)
     return str(text)
 
 
@@ -132,13 +149,34 @@ def quality(version: Version, caller: Caller) -> list[dict[str, Any]]:
     for a caller who may read every term and every row (SEM458 otherwise)."""
     from semantic.outputs.quality import project_quality
 
-    _whole(version, caller, "the quality results")
-    if caller.role is not None and version.project.model.policy.role(caller.role).filters:
-        raise _refused(caller, "the quality results", "they are measured on every row")
-    found = version.kept.get("quality")
-    if found is None:
-        found = version.kept["quality"] = [r.as_dict() for r in project_quality(version.project)]
+    with _read(version, caller, "quality") as audit:
+        _whole(version, caller, "the quality results")
+        if caller.role is not None and version.project.model.policy.role(caller.role).filters:
+            raise _refused(caller, "the quality results", "they are measured on every row")
+        found = version.kept.get("quality")
+        if found is None:
+            measured = project_quality(version.project)
+            found = version.kept["quality"] = [r.as_dict() for r in measured]
+        audit["terms"] = list(dict.fromkeys(r["term"] for r in found if r["term"]))
     return list(found)
+
+
+@contextmanager
+def _read(
+    version: Version,
+    caller: Caller,
+    action: Action,
+    text: str | None = None,
+    form: str | None = None,
+) -> Iterator[dict[str, Any]]:
+    """The audit record of one read of the glossary by `caller` (`audit.recorded`): a
+    term's card, its lineage, a search, a list of terms, the RDF or the quality results,
+    with the terms it showed, written when auditing is on, whether the read succeeds or is
+    refused."""
+    with recorded(
+        version.project, action, text=text, form=form, role=caller.role, user=caller.user
+    ) as audit:
+        yield audit
 
 
 def _whole(version: Version, caller: Caller, what: str) -> None:

@@ -33,6 +33,7 @@ from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import SqlLexer
 
+from semantic.audit import recorded
 from semantic.errors import Diagnostic, Span, error
 from semantic.files.atomic import new_folder_mode
 from semantic.model import Model, QualityRule, Term
@@ -62,6 +63,8 @@ class SiteReport:
     output: Path
     pages: list[str] = field(default_factory=list)
     warnings: list[Diagnostic] = field(default_factory=list)
+    #: the ids of the terms the site shows (its audit record lists them)
+    terms: list[str] = field(default_factory=list)
 
 
 def build_site(
@@ -86,7 +89,24 @@ def build_site(
     role may read (`outputs.access.project_for`): the terms above its clearance are nowhere
     in it (pages, search index, diagrams, lineage), and its samples are read as the role
     reads them (its row filters, its masks). Quality results are measured over every row,
-    so they are refused (SEM338) for a role whose filters keep rows from it."""
+    so they are refused (SEM338) for a role whose filters keep rows from it. The build
+    writes an audit record (`docs-build`) when auditing is on."""
+    with recorded(project, "docs-build", role=role, user=user) as audit:
+        report = _build(project, output, quality, samples, max_confidentiality, role, user)
+        audit["terms"] = list(report.terms)
+    return report
+
+
+def _build(
+    project: Project,
+    output: Path | None,
+    quality: bool,
+    samples: bool | None,
+    max_confidentiality: str | None,
+    role: str | None,
+    user: Mapping[str, str] | None,
+) -> SiteReport:
+    """`build_site`'s work, audited around it."""
     target = (output or project.root / DEFAULT_OUTPUT).resolve()
     _check_replaceable(target)
     if quality and role is not None and project.model.policy.role(role).filters:
@@ -95,7 +115,7 @@ def build_site(
     results = project_quality(project) if quality else None
     found, notes = read_samples(project, samples, max_confidentiality)
     pages = _Pages(project, results, found)
-    report = SiteReport(target)
+    report = SiteReport(target, terms=list(project.model.terms))
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))

@@ -20,10 +20,12 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import replace
 
+from semantic.audit import recorded
 from semantic.engines.base import Engine
 from semantic.engines.quality_store import StoredResult, record_run, stored_history
 from semantic.errors import Diagnostic, SemanticError, error, suggest
 from semantic.model import Model, QualityRule
+from semantic.outputs.access import model_for
 from semantic.outputs.quality.measure import (
     declared_rules,
     key_rule,
@@ -44,6 +46,7 @@ __all__ = [
     "measure_quality",
     "project_quality",
     "quality_history",
+    "role_model",
     "run_quality",
     "select_rules",
 ]
@@ -72,16 +75,29 @@ def run_quality(
     *,
     only: Sequence[str] = (),
     record: bool = True,
+    role: str | None = None,
 ) -> QualityRun:
     """Measure the rules of `project` (those named in `only`, by id or key, when given) on
     `engine`, and record the run in the project's quality history unless `record` is
-    False (a history that cannot be written is a SEM453 warning of the run)."""
-    target = project.engine_for(engine)
-    at = dt.datetime.now(dt.UTC)
-    results = measure_all(project.model, target, now=at)
-    if only:
-        keys = set(select_rules(project.model, only, [r.rule for r in results]))
-        results = [r for r in results if r.rule.key in keys]
+    False (a history that cannot be written is a SEM453 warning of the run). With `role`,
+    only the rules that role may see (`role_model`); SEM338 for a role with row filters.
+    The run writes an audit record (`quality`) when auditing is on."""
+    with recorded(
+        project,
+        "quality",
+        text=" ".join(only) or None,
+        form="rules" if only else None,
+        role=role,
+        engine=engine,
+    ) as audit:
+        model = role_model(project, role)
+        target = project.engine_for(engine)
+        at = dt.datetime.now(dt.UTC)
+        results = measure_all(model, target, now=at)
+        if only:
+            keys = set(select_rules(model, only, [r.rule for r in results]))
+            results = [r for r in results if r.rule.key in keys]
+        audit["terms"] = list(dict.fromkeys(r.rule.term for r in results if r.rule.term))
     label = project.engine_label(engine)
     notices = [_unmeasured(r) for r in results if not r.measured]
     if record:
@@ -90,6 +106,26 @@ def run_quality(
         except SemanticError as exc:
             notices += [replace(d, severity="warning") for d in exc.diagnostics]
     return QualityRun(tuple(results), at, label, tuple(notices))
+
+
+def role_model(project: Project, role: str | None) -> Model:
+    """The model whose rules `role` may see measured: the model as the role sees it
+    (`outputs.access.model_for`: no rule of a term above its clearance, of a column only
+    such terms read, or of a column a masked term reads); the whole model without a role.
+    SEM256 for an unknown role; SEM338 for a role with row filters, since every rule is
+    measured over every row and its counts would tell of the rows the role may not read."""
+    if role is None:
+        return project.model
+    found = project.model.policy.role(role)
+    if found.filters:
+        raise error(
+            "SEM338",
+            f"quality results cannot be shown to role '{role}': they are measured over every "
+            "row, and the role's filters keep some rows from it",
+            found.span,
+            "measure the quality rules without --role, or as a role without row filters",
+        )
+    return model_for(project.model, role)
 
 
 def select_rules(model: Model, names: Sequence[str], rules: Sequence[QualityRule]) -> list[str]:
@@ -122,10 +158,15 @@ def _unmeasured(result: QualityResult) -> Diagnostic:
     )
 
 
-def quality_history(project: Project, names: Sequence[str] = ()) -> list[StoredResult]:
+def quality_history(
+    project: Project, names: Sequence[str] = (), role: str | None = None
+) -> list[StoredResult]:
     """What the project's quality history holds, newest run first: every rule's results,
-    or those of the rules `names` (ids or keys; SEM262 for a rule never recorded)."""
+    or those of the rules `names` (ids or keys; SEM262 for a rule never recorded); with
+    `role`, those of the rules it may see (`role_model`, SEM338 as there)."""
     stored = stored_history(project.quality_history)
+    if role is not None:
+        stored = _seen(project.model, role_model(project, role), stored)
     if not names:
         return stored
     keys = {s.rule for s in stored}
@@ -143,3 +184,21 @@ def quality_history(project: Project, names: Sequence[str] = ()) -> list[StoredR
             )
         wanted |= found
     return [s for s in stored if s.rule in wanted]
+
+
+def _seen(model: Model, seen: Model, stored: Sequence[StoredResult]) -> list[StoredResult]:
+    """The `stored` results of the rules of `seen` (the model as a role sees it): the
+    declared rules it keeps, and the built-in rules of key integrity over its entities and
+    terms."""
+    declared = {r.key for r in declared_rules(model)}
+    kept = {r.key for r in declared_rules(seen)}
+    return [
+        s
+        for s in stored
+        if s.rule in kept
+        or (
+            s.rule not in declared
+            and s.entity in seen.entities
+            and (s.term is None or s.term in seen.terms)
+        )
+    ]
