@@ -153,7 +153,8 @@ def console_cases() -> Iterator[Any]:
                 yield pytest.param(command, id=f"{command.where} {command.argv[1]}")
 
 
-def commands(block: Block) -> list[Command]:
+def commands(block: Block, programs: tuple[str, ...] = ("semantic",)) -> list[Command]:
+    """The commands of a console block that call one of `programs`, with what each prints."""
     found: list[Command] = []
     lines = block.text.splitlines()
     i = 0
@@ -172,7 +173,7 @@ def commands(block: Block) -> list[Command]:
             output.append(lines[i])
             i += 1
         argv = tuple(arg.replace("\\$", "$") for arg in shlex.split(text))
-        if len(argv) > 1 and argv[0] == "semantic":
+        if len(argv) > 1 and argv[0] in programs:
             found.append(
                 Command(f"{block.file}:{block.line + 1 + start}", argv, "\n".join(output).strip())
             )
@@ -467,6 +468,29 @@ def test_the_readme_runs_lineage_and_translate(monkeypatch: pytest.MonkeyPatch) 
     assert sorted(set(ran)) == ["lineage", "translate"]
 
 
+def test_the_readme_runs_its_role_lines(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The "Using it" lines of README.md that run with `--role` on the demo project run: they
+    succeed, or fail with the code their comment names (`# SEM331: ...`)."""
+    monkeypatch.chdir(ROOT)
+    ran = []
+    for block in blocks("README.md"):
+        for line in block.text.splitlines() if block.tag == "sh" else []:
+            argv = shlex.split(line, comments=True)
+            if len(argv) < 2 or argv[0] != "semantic" or "--role" not in argv:
+                continue
+            # a site written, a server's engine: run by the tests of those surfaces
+            if argv[1] == "docs" or "--engine" in argv:
+                continue
+            done = run_cli(*argv[1:])
+            code = _ANY_CODE.search(line.partition("#")[2])
+            if code:
+                assert done.exit_code == 1 and code.group(0) in done.stderr, line
+            else:
+                assert done.exit_code == 0, f"README.md: {line}\n{done.stderr}"
+            ran.append(argv[1])
+    assert {"query", "search", "quality"} <= set(ran)
+
+
 # --- (e) the quality rules of docs/quality.md ------------------------------------------------
 
 QUALITY_DOC = "docs/quality.md"
@@ -522,3 +546,72 @@ def test_documented_quality_rules_check_and_pass(
     assert set(results) == set(rules)
     failing = {rid: r.as_dict() for rid, r in results.items() if not r.passed}
     assert not failing, f"{block.where}: {failing}"
+
+
+# --- (f) the worked example of docs/governance.md --------------------------------------------
+
+GOVERNANCE_DOC = "docs/governance.md"
+WORKED_EXAMPLE = "## A worked example"
+_ADDED_TO = re.compile(r"^<!--\s*added to term (\w+)\s*-->$")
+
+
+def worked_example() -> tuple[list[Block], list[Command]]:
+    """The blocks of docs/governance.md's worked example: the rules it adds (yaml blocks
+    under `<!-- added to term ID -->`) and its commands (console blocks), in order."""
+    text = (ROOT / GOVERNANCE_DOC).read_text(encoding="utf-8")
+    first = text[: text.index(WORKED_EXAMPLE)].count("\n") + 1
+    found = [b for b in blocks(GOVERNANCE_DOC) if b.line > first]
+    added = [b for b in found if b.tag == "yaml" and _ADDED_TO.match(b.above.strip())]
+    steps = [c for b in found if b.tag == "console" for c in commands(b, ("semantic", "jq"))]
+    return added, steps
+
+
+def test_the_governance_walk_through_prints_what_is_shown(
+    docs_project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each command of the worked example, `semantic` through the command line and `jq` as a
+    process, run in turn in a copy of the project with the rules it adds, prints exactly
+    what the document shows (standard output, then standard error)."""
+    import shutil
+    import subprocess
+
+    from ruamel.yaml import YAML
+
+    added, steps = worked_example()
+    assert added and len(steps) >= 8, "the worked example lost its blocks"
+    root = tmp_path / "tpch"
+    root.mkdir()
+    for name in ("semantic.yml", "policies.yml"):
+        shutil.copy(ROOT / name, root / name)
+    shutil.copytree(ROOT / "models", root / "models")
+    shutil.copytree(ROOT / "glossary", root / "glossary")
+    (root / "data").symlink_to(docs_project.data_dir.parent, target_is_directory=True)
+    (root / "tests").symlink_to(ROOT / "tests", target_is_directory=True)
+    yaml = YAML()
+    for block in added:
+        owner = _ADDED_TO.match(block.above.strip()).group(1)  # type: ignore[union-attr]
+        for path in sorted((root / "glossary").glob("*.yml")):
+            data = yaml.load(path.read_text(encoding="utf-8"))
+            if owner in (data.get("terms") or {}):
+                data["terms"][owner].setdefault("quality", {}).update(
+                    yaml.load(block.text)["quality"]
+                )
+                with path.open("w", encoding="utf-8") as out:
+                    yaml.dump(data, out)
+                break
+        else:
+            pytest.fail(f"{block.where}: no term '{owner}' in the project")
+    monkeypatch.chdir(root)
+    ran = set()
+    for step in steps:
+        if step.argv[0] == "semantic":
+            done = run_cli(*step.argv[1:], project=root)
+            printed = done.stdout + done.stderr
+        else:
+            assert step.argv[0] == "jq", f"{step.where}: a command the test cannot run"
+            found = subprocess.run(step.argv, capture_output=True, text=True, timeout=30)
+            printed = found.stdout + found.stderr
+        lines = [line.rstrip() for line in printed.strip().splitlines()]
+        assert "\n".join(lines) == step.output, step.where
+        ran.add(step.argv[1] if step.argv[0] == "semantic" else "jq")
+    assert {"query", "quality", "lineage", "translate", "jq", "--audit-file"} <= ran
