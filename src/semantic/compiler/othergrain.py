@@ -26,7 +26,7 @@ from semantic.compiler.locate import QUERY_FILE
 from semantic.compiler.pernodes import ALL, EXCLUDE, mode, other_grain_nodes
 from semantic.compiler.plannodes import Plan
 from semantic.compiler.policy import mask_value
-from semantic.compiler.refs import BusinessQuery, OrderItem, OutputColumn, Ref, ref_of, show
+from semantic.compiler.refs import BusinessQuery, OrderItem, OutputColumn, Ref, ref_of
 from semantic.compiler.render import build_tree
 from semantic.errors import Span, error
 from semantic.model import Model
@@ -44,15 +44,6 @@ def plan_other_grains(
     metric_trees += [o.expr for o in query.order if o.expr is not None]
     if not any(other_grain_nodes(t) for t in metric_trees):
         return None
-    for f in query.filters:
-        for node in other_grain_nodes(f):
-            raise error(
-                "SEM352",
-                f"'{show(node)}' is a metric at another grain: it is not a value of a row",
-                query.place(_first_term(node)),
-                "compare it in HAVING (a condition on groups), or use PER (entity) for a "
-                "value of each row of an entity",
-            )
     dims = [(i, c) for i, c in enumerate(query.columns) if not c.is_metric]
     atoms: dict[str, tuple[str, exp.Expression]] = {}
     grains: dict[tuple[int, ...], dict[str, tuple[str, exp.Expression]]] = {}
@@ -154,11 +145,6 @@ def _sub(
     return replace(
         query, columns=tuple(columns), having=(), order=(), limit=None, offset=None, masks={}
     )
-
-
-def _first_term(node: exp.Per) -> str:
-    refs = [r for n in node.find_all(exp.Anonymous) if (r := ref_of(n)) is not None]
-    return refs[0].ident if refs else ""
 
 
 def _kept(
