@@ -108,8 +108,7 @@ CASES = [
         "GROUP BY 1",
     ),
     (
-        "SELECT kind, sale_count WHERE amount < MEASURE(mean) PER (regions)"
-        "{and_where}",
+        "SELECT kind, sale_count WHERE amount < MEASURE(mean) PER (regions){and_where}",
         "SELECT s.kind, COUNT(*) FROM sales s LEFT JOIN (SELECT region_id, AVG(amount) AS a "
         "FROM sales GROUP BY region_id) p ON s.region_id = p.region_id "
         "AND s.region_id IN (SELECT region_id FROM regions) "
@@ -124,9 +123,7 @@ CASES = [
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(
-    tables=data(), case=st.sampled_from(range(len(CASES))), condition=st.sampled_from(WHERES)
-)
+@given(tables=data(), case=st.sampled_from(range(len(CASES))), condition=st.sampled_from(WHERES))
 def test_per_grain_and_per_entity_match_hand_written_sql(
     project: Project,
     tables: tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]],

@@ -125,6 +125,7 @@ def _fill(model: Model, metric: exp.Expression) -> exp.Expression | None:
     inner = metric.unnest()
     if isinstance(inner, exp.Filter):
         inner = inner.this.unnest()
+    assert isinstance(inner, exp.Expression)
     ref = ref_of(inner)
     if ref is None or not find_refs(inner, "term"):
         return None

@@ -35,7 +35,7 @@ def _is_measure(node: exp.Expression | None) -> bool:
     return isinstance(node, exp.Anonymous) and str(node.this).casefold() == "measure"
 
 
-def allowed(node: exp.Expression) -> bool:
+def allowed(node: exp.Expr) -> bool:
     """Whether `node` is part of a well-formed PER construct (for `allow.check_query`)."""
     if isinstance(node, exp.Per):
         return _is_measure(node.this)
