@@ -27,6 +27,9 @@ CASES: dict[str, tuple[str, str]] = {
 #: answer files (every tpchgen-cli release we tried gives the same text; numbers all agree).
 #: They are still compared with the official query on the same data.
 TEXT_DIFFERS = {"q10": (5, 7)}
+#: Queries whose rows depend on such free text (q13 counts the orders whose comment does not
+#: mention special requests): compared with the official query on the same data only.
+TEXT_FILTERED = {"q13"}
 
 
 def without(rows: list[tuple[object, ...]], columns: tuple[int, ...]) -> list[tuple[object, ...]]:
@@ -53,6 +56,8 @@ def test_business_query_matches_official_query(project: Project, name: str, lang
     got = business_rows(project, query)
     assert got, "the business query returned no rows"
     assert_same_rows(got, official_rows(project, name))
+    if name in TEXT_FILTERED:
+        return
     skip = TEXT_DIFFERS.get(name, ())
     answer = read_answer(FIXTURES / "tpch" / f"{name}.sf0.01.csv")
     assert_same_rows(without(got, skip), without(answer, skip))

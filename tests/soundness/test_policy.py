@@ -249,6 +249,13 @@ SHAPES = {
     # eager: the lines summed by order key, then again by the query's keys
     "SELECT order_key, order_date, quantity HAVING quantity > 250": "GROUP BY lineitem.l_orderkey",
     "SELECT part_type, order_count": "ROW_NUMBER()",
+    # metrics at another grain: plain queries joined on the kept dimensions, or crossed
+    "SELECT customer_region, net_revenue / MEASURE(net_revenue) PER (ALL) AS share": "CROSS JOIN",
+    "SELECT customer_region, market_segment, order_count, "
+    "MEASURE(order_count) PER (* EXCLUDE market_segment) AS of_region": "grain_1",
+    # metrics per entity: a subquery by the entity's key joined to its rows
+    "SELECT MEASURE(order_count) PER (customer) AS orders, customer_count": "per_1",
+    "SELECT net_revenue WHERE line_quantity < 0.5 * MEASURE(average_quantity) PER (part)": "per_1",
 }
 
 

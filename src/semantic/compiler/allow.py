@@ -41,6 +41,7 @@ from sqlglot.errors import SqlglotError
 from sqlglot.tokens import Token
 
 from semantic.compiler.locate import span_at
+from semantic.compiler.pernodes import allowed as per_allowed
 from semantic.compiler.resolve import resolve_name
 from semantic.errors import SemanticError, Span, error, suggest
 from semantic.model import Model
@@ -303,6 +304,8 @@ def _positioned(node: exp.Expr) -> Iterator[exp.Expr]:
 
 
 def _check_node(model: Model, node: exp.Expr, select: exp.Select, text: str) -> None:
+    if per_allowed(node):
+        return
     if isinstance(node, exp.Identifier):
         parent = node.parent
         if isinstance(parent, (exp.Column, exp.Alias, exp.DataType)):

@@ -12,6 +12,7 @@ from semantic.compiler.localtime import in_project_time
 from semantic.compiler.locate import QUERY_FILE
 from semantic.compiler.naming import Names
 from semantic.compiler.periods import truncate
+from semantic.compiler.perrows import entity_rows
 from semantic.compiler.plannodes import Aggregate, Join
 from semantic.compiler.refs import BusinessQuery, find_refs, ref_of
 from semantic.compiler.resolve import describe_path, find_path
@@ -193,12 +194,23 @@ def plan_aggregate(
         many_side=tuple(t for t in dict.fromkeys(t.id for t in used) if t in joins.fanned),
         grain=primary_key,
         restricted=tuple(
-            (alias, restricted_rows(model, eid, query))
+            (alias, rows_read(model, eid, query))
             for alias, eid in read
-            if eid in query.restrict
+            if eid in query.restrict or eid in query.per_rows
         ),
         conditions=own,
     )
+
+
+def rows_read(model: Model, eid: str, query: BusinessQuery) -> exp.Select:
+    """The rows of `eid` read in place of its table: a role's restricted rows, with the
+    query's per-entity values as columns (`perrows`) when it has some."""
+    base = restricted_rows(model, eid, query) if eid in query.restrict else None
+    values = query.per_rows.get(eid)
+    if not values:
+        assert base is not None
+        return base
+    return entity_rows(model, eid, values, base)
 
 
 def restricted_rows(model: Model, eid: str, query: BusinessQuery) -> exp.Select:

@@ -18,6 +18,7 @@ from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ParseError, TokenError
 from sqlglot.tokens import Token
 
+from semantic.compiler import pernodes
 from semantic.compiler.allow import check_nesting, check_query
 from semantic.compiler.jsonquery import QueryInput as QueryInput  # re-exported for callers
 from semantic.compiler.jsonquery import query_text as query_text  # re-exported for callers
@@ -197,7 +198,7 @@ def _parse_select(model: Model, text: str) -> exp.Select:
             )
     for node in statement.walk():
         for kinds, message, hint in _REFUSED_NODES:
-            if node is not statement and isinstance(node, kinds):
+            if node is not statement and isinstance(node, kinds) and not pernodes.allowed(node):
                 raise error("SEM302", message, Span(QUERY_FILE, 1, 1), hint)
     return statement
 
@@ -333,6 +334,8 @@ class _Resolver:
         `outputs`, by the expression of the output column it names)."""
 
         def swap(n: exp.Expression) -> exp.Expression:
+            if isinstance(n, exp.Per):
+                return pernodes.resolve_per(self.model, n, self.resolve, self.term, self.span)
             if isinstance(n, exp.Filter) and _is_measure(n.this):
                 return self._filtered(n)
             if _is_measure(n):
@@ -441,14 +444,11 @@ class _Resolver:
     def kinds(self, resolved: exp.Expression) -> set[str]:
         """Which sides an expression touches: 'metric', 'row' (dimensions and segments).
 
-        The condition of a filtered metric is part of the metric, not a row of the result.
+        The condition of a filtered metric is part of the metric, not a row of the result;
+        a metric PER an entity is a row value, at another grain a metric (`pernodes.kinds`).
         """
-        inside = {
-            id(node)
-            for f in resolved.find_all(exp.Filter)
-            for node in f.expression.find_all(exp.Anonymous)
-        }
-        kinds = {
+        inside, kinds = pernodes.kinds(resolved)
+        kinds |= {
             "metric" if self.model.terms[ref.ident].is_metric else "row"
             for ref, node in ref_nodes(resolved, "term")
             if id(node) not in inside

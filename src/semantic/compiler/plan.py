@@ -23,6 +23,8 @@ from semantic.compiler.joins import plan_aggregate
 from semantic.compiler.locate import QUERY_FILE
 from semantic.compiler.measures import Measures
 from semantic.compiler.naming import Names, readable
+from semantic.compiler.othergrain import plan_other_grains
+from semantic.compiler.perentity import with_per_entity
 from semantic.compiler.plannodes import Aggregate, Join, OverTime, Plan
 from semantic.compiler.policy import mask_value
 from semantic.compiler.refs import QUERY_DIALECT, BusinessQuery, OrderItem, make_ref, ref_of, show
@@ -36,6 +38,10 @@ __all__ = ["Aggregate", "Join", "OverTime", "Plan", "describe_plan", "plan_query
 
 def plan_query(model: Model, query: BusinessQuery) -> Plan:
     """Group the query's metrics by entity (and filter) and plan each aggregate."""
+    model, query = with_per_entity(model, query, plan_query)
+    composed = plan_other_grains(model, query, plan_query)
+    if composed is not None:
+        return composed
     ids = Names()
     # a dimension selected twice (under two names) is one group key
     key_ids: dict[exp.Expression, str] = {}

@@ -90,6 +90,9 @@ class Plan:
     shown: dict[str, str] = field(default_factory=dict)
     #: what the role's access policy decided (None: no role, the owner's full access)
     policy: PolicyDecision | None = None
+    #: the whole SQL tree when the plan is composed of the plans of other queries (metrics
+    #: at another grain: `compiler.othergrain`); `aggregates` are then the query's own
+    tree: exp.Select | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,7 @@ from sqlglot import exp
 
 from semantic.compiler.decision import PolicyDecision
 from semantic.compiler.locate import span_at
+from semantic.compiler.perrows import PerRows
 from semantic.errors import Diagnostic, Span
 from semantic.model import Model
 
@@ -149,6 +150,9 @@ class BusinessQuery:
     bound: Mapping[str, Any] = field(default_factory=dict)
     #: what the role's policy decided, None without a role
     decision: PolicyDecision | None = None
+    #: the per-entity metric values the query reads (`compiler.perentity`): entity id ->
+    #: the values read as columns of its rows
+    per_rows: PerRows = field(default_factory=dict)
 
     def place(self, term_id: str) -> Span:
         """Where the query names `term_id` (the start of the query if it does not)."""

@@ -23,7 +23,7 @@ from sqlglot import exp
 
 from semantic.compiler.dialects import to_sql
 from semantic.compiler.naming import Names
-from semantic.compiler.plan import Plan
+from semantic.compiler.plannodes import Plan
 from semantic.compiler.refs import OrderItem, find_refs, ref_of
 from semantic.compiler.rolling import daily_window_ctes
 from semantic.compiler.shape import (
@@ -57,7 +57,10 @@ def render_sql(
 
 
 def build_tree(plan: Plan) -> exp.Select:
-    """The sqlglot tree of `plan`, written from its shape (`shape.shape_plan`)."""
+    """The sqlglot tree of `plan`, written from its shape (`shape.shape_plan`), or the
+    tree it was composed into (`Plan.tree`)."""
+    if plan.tree is not None:
+        return plan.tree.copy()
     return render_shape(shape_plan(plan))
 
 

@@ -1,0 +1,132 @@
+"""Metrics per entity, used as dimensions: `MEASURE(order_count) PER (customer)` is each
+customer's number of orders, a value of each customer row (a group key, in CASE, in WHERE).
+
+`with_per_entity` runs before planning: each such node becomes a reference to a dimension
+of the entity made for this query only, read from a column that the entity's rows gain
+(`perrows.entity_rows`): a subquery of the metric grouped by the entity's primary key, LEFT
+JOINed on it, so an entity without rows gets the metric's fill (0 for a count). The value
+is a property of the entity: the query's WHERE does not change it (only the metric's own
+FILTER does), and a role's row filters apply inside it as everywhere else, since the
+subquery is planned from the query itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+
+from sqlglot import exp
+
+from semantic.compiler.locate import QUERY_FILE
+from semantic.compiler.pernodes import entity_of, is_per_entity
+from semantic.compiler.perrows import VALUE, PerValue, key_column
+from semantic.compiler.plannodes import Plan
+from semantic.compiler.refs import BusinessQuery, OutputColumn, find_refs, make_ref, ref_of, show
+from semantic.compiler.render import build_tree
+from semantic.errors import Span, error
+from semantic.model import Model, Term
+
+#: the prefix of the ids of the dimensions made for one query (no glossary id starts so)
+PREFIX = "__per_"
+
+
+def with_per_entity(
+    model: Model, query: BusinessQuery, plan: Callable[[Model, BusinessQuery], Plan]
+) -> tuple[Model, BusinessQuery]:
+    """`model` with a dimension for each per-entity value of `query`, and `query` reading
+    them (`plan` plans the subquery of each)."""
+    trees = [c.expr for c in query.columns] + list(query.filters)
+    if not any(is_per_entity(n) for t in trees for n in t.find_all(exp.Per)):
+        return model, query
+    terms = dict(model.terms)
+    made: dict[str, str] = {}
+    rows: dict[str, list[PerValue]] = {}
+    keys: dict[str, list[str]] = {}
+    extended = replace(model, terms=terms, path_cache=model.path_cache)
+
+    def swap(node: exp.Expression) -> exp.Expression:
+        if not is_per_entity(node):
+            return node
+        assert isinstance(node, exp.Per)
+        text = node.sql("duckdb")
+        if text not in made:
+            eid = entity_of(node)
+            entity = model.entities[eid]
+            if not entity.primary_key:
+                raise error(
+                    "SEM353",
+                    f"'{show(node)}': entity '{eid}' has no primary key to compute a metric "
+                    "per entity",
+                    Span(QUERY_FILE, 1, 1),
+                    f"declare primary_key for entity '{eid}' in models/",
+                )
+            if eid not in keys:
+                keys[eid] = [_key_term(terms, eid, c) for c in entity.primary_key]
+            column = f"per_{len(made) + 1}"
+            made[text] = tid = f"{PREFIX}{len(made) + 1}"
+            terms[tid] = _term(tid, eid, column)
+            sub = _subquery(query, keys[eid], node.this)
+            value = PerValue(column, build_tree(plan(extended, sub)), _fill(model, node.this))
+            rows.setdefault(eid, []).append(value)
+        return make_ref("term", made[text])
+
+    columns = tuple(replace(c, expr=c.expr.transform(swap)) for c in query.columns)
+    filters = tuple(f.transform(swap) for f in query.filters)
+    per_rows = dict(query.per_rows)
+    for eid, values in rows.items():
+        per_rows[eid] = (*per_rows.get(eid, ()), *values)
+    return extended, replace(query, columns=columns, filters=filters, per_rows=per_rows)
+
+
+def _subquery(query: BusinessQuery, keys: list[str], metric: exp.Expression) -> BusinessQuery:
+    """The business query of a per-entity value: the metric by the entity's key, over all
+    the rows a role may read (not the query's WHERE, which it may help decide)."""
+    columns = [OutputColumn(key_column(i), make_ref("term", k), False) for i, k in enumerate(keys)]
+    columns.append(OutputColumn(VALUE, metric.copy(), True))
+    return replace(
+        query,
+        columns=tuple(columns),
+        filters=(),
+        having=(),
+        order=(),
+        limit=None,
+        offset=None,
+        masks={},
+    )
+
+
+def _key_term(terms: dict[str, Term], eid: str, key: str) -> str:
+    """A dimension of entity `eid`'s key column `key`, made for the query."""
+    tid = f"{PREFIX}{eid}_{key}"
+    terms.setdefault(tid, _term(tid, eid, key))
+    return tid
+
+
+def _term(tid: str, eid: str, column: str) -> Term:
+    return Term(
+        id=tid,
+        kind="dimension",
+        domain="",
+        labels={},
+        synonyms={},
+        definition={},
+        owners=(),
+        status="approved",
+        confidentiality="public",
+        tags=(),
+        entity=eid,
+        expr=exp.column(column),
+    )
+
+
+def _fill(model: Model, metric: exp.Expression) -> exp.Expression | None:
+    """What an entity without rows shows: the fill of the metric when it is one term
+    (0 for a count), else nothing (NULL)."""
+    inner = metric.unnest()
+    if isinstance(inner, exp.Filter):
+        inner = inner.this.unnest()
+    assert isinstance(inner, exp.Expression)
+    ref = ref_of(inner)
+    if ref is None or not find_refs(inner, "term"):
+        return None
+    return model.terms[ref.ident].fill_null

@@ -1,0 +1,146 @@
+"""`MEASURE(metric) PER (...)`: a metric evaluated at a grain the query names, as the parser
+reads it (`compiler.parse` calls `resolve_per`; `compiler.allow` lets the syntax through).
+
+Two meanings, told apart by what the parentheses name:
+
+- `PER (ALL)`, `PER (* EXCLUDE dims)`, `PER (dims)`: a metric **at another grain** of the
+  query's groups (the grand total, the query's dimensions but some, or some of them only):
+  a metric of the query, in SELECT, HAVING and ORDER BY (`compiler.othergrain`);
+- `PER (entity)`: a metric **per entity** (each customer's order count), a value of each
+  row of the entity, used as a dimension: a group key, in CASE, in WHERE
+  (`compiler.perentity`).
+
+After parsing, a PER node is normalised to `exp.Per(this=<metric>, expressions=[Var(mode),
+...])`: mode `ALL`, `EXCLUDE` or `AT` followed by the term references it names, or `ENTITY`
+followed by the entity id as a string. The metric and the names stay term references, so
+the role's policy sees every term a PER node reads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlglot import exp
+
+from semantic.compiler.refs import ref_of
+from semantic.errors import Span, error
+from semantic.model import Model
+
+ALL, EXCLUDE, AT, ENTITY = "ALL", "EXCLUDE", "AT", "ENTITY"
+
+
+def _is_measure(node: exp.Expression | None) -> bool:
+    if isinstance(node, exp.Filter):
+        node = node.this
+    return isinstance(node, exp.Anonymous) and str(node.this).casefold() == "measure"
+
+
+def allowed(node: exp.Expr) -> bool:
+    """Whether `node` is part of a well-formed PER construct (for `allow.check_query`)."""
+    if isinstance(node, exp.Per):
+        return _is_measure(node.this)
+    return isinstance(node, exp.Star) and isinstance(node.parent, exp.Per)
+
+
+def mode(node: exp.Per) -> str:
+    """ALL, EXCLUDE, AT or ENTITY: the normalised PER node's meaning."""
+    return str(node.expressions[0].name)
+
+
+def entity_of(node: exp.Per) -> str:
+    """The entity a normalised `PER (entity)` node names."""
+    return str(node.expressions[1].name)
+
+
+def is_per_entity(node: exp.Expression) -> bool:
+    """Whether `node` is a normalised PER node of a metric per entity (a row value)."""
+    return isinstance(node, exp.Per) and mode(node) == ENTITY
+
+
+def other_grain_nodes(tree: exp.Expression) -> list[exp.Per]:
+    """The PER nodes of `tree` that put a metric at another grain of the query."""
+    return [n for n in tree.find_all(exp.Per) if mode(n) != ENTITY]
+
+
+def kinds(tree: exp.Expression) -> tuple[set[int], set[str]]:
+    """The ids of the nodes whose terms are not the expression's own (inside a metric's
+    FILTER condition or a PER construct) and what the PER constructs are: 'row' per
+    entity, 'metric' at another grain."""
+    inside = {id(n) for per in tree.find_all(exp.Per) for n in per.find_all(exp.Anonymous)}
+    inside |= {
+        id(n) for f in tree.find_all(exp.Filter) for n in f.expression.find_all(exp.Anonymous)
+    }
+    found = {"row" if is_per_entity(per) else "metric" for per in tree.find_all(exp.Per)}
+    return inside, found
+
+
+def resolve_per(
+    model: Model,
+    node: exp.Per,
+    resolve: Callable[[exp.Expression], exp.Expression],
+    term: Callable[[exp.Column], exp.Expression],
+    span: Callable[[exp.Expression], Span],
+) -> exp.Per:
+    """The normalised PER node of `node` (`resolve` the parser's names in place, `term`
+    one name to its reference), or SEM351 when its parentheses are not one of the forms."""
+    items = list(node.expressions)
+    place = span(node)
+    hint = (
+        "write PER (ALL), PER (* EXCLUDE dimension, ...), PER (dimension, ...) or "
+        "PER (entity), e.g. PER (customer)"
+    )
+    first = items[0]
+    if isinstance(first, exp.Star):
+        names = list(first.args.get("except_") or [])
+        if len(items) > 1 or not names or first.args.get("replace") or first.args.get("rename"):
+            what = "PER (*) takes EXCLUDE and the dimensions to leave out"
+            raise error("SEM351", what, place, hint)
+        head, refs = EXCLUDE, [_dimension(model, term(c), span(c)) for c in _columns(names, place)]
+    elif _bare(first) and first.name.casefold() == "all" and not first.args.get("quoted"):
+        if len(items) > 1:
+            raise error("SEM351", "PER (ALL) names nothing else", place, hint)
+        head, refs = ALL, []
+    elif _bare(first) and (entity := _entity(model, first.name)) is not None:
+        if len(items) > 1:
+            raise error(
+                "SEM351", f"PER ({entity}) names an entity: it takes nothing else", place, hint
+            )
+        head, refs = ENTITY, [exp.Literal.string(entity)]
+    else:
+        head = AT
+        refs = [_dimension(model, term(c), span(c)) for c in _columns(items, place)]
+    metric = resolve(node.this)
+    return exp.Per(this=metric, expressions=[exp.Var(this=head), *refs])
+
+
+def _bare(node: exp.Expression) -> bool:
+    return isinstance(node, exp.Column) and not node.table and bool(node.name)
+
+
+def _entity(model: Model, name: str) -> str | None:
+    folded = name.casefold()
+    return next((e for e in model.entities if e.casefold() == folded), None)
+
+
+def _columns(items: list[exp.Expression], place: Span) -> list[exp.Column]:
+    for item in items:
+        if not isinstance(item, exp.Column):
+            raise error(
+                "SEM351",
+                f"PER names dimensions, not '{item.sql('duckdb')}'",
+                place,
+                "name the query's dimensions as they are selected, e.g. PER (customer_region)",
+            )
+    return [item for item in items if isinstance(item, exp.Column)]
+
+
+def _dimension(model: Model, ref: exp.Expression, place: Span) -> exp.Expression:
+    found = ref_of(ref)
+    if found is None or model.terms[found.ident].is_metric:
+        raise error(
+            "SEM351",
+            f"PER names dimensions; '{found.ident if found else ref.sql()}' is a metric",
+            place,
+            "put the metric inside MEASURE(...) and name the dimensions to group it by",
+        )
+    return ref
