@@ -249,6 +249,11 @@ SHAPES = {
     # eager: the lines summed by order key, then again by the query's keys
     "SELECT order_key, order_date, quantity HAVING quantity > 250": "GROUP BY lineitem.l_orderkey",
     "SELECT part_type, order_count": "ROW_NUMBER()",
+    # existence (has none, every one, about the line's order): a subquery per existence
+    "SELECT customer_region, order_count WHERE NOT EXISTS(ship_mode = 'AIR')": "NOT EXISTS(",
+    "SELECT order_priority, order_count WHERE ALL(ship_mode <> 'AIR')": "NOT EXISTS(",
+    "SELECT ship_mode, net_revenue WHERE EXISTS(return_flag = 'R', order_key)": "EXISTS(",
+    "SELECT customer_count WHERE NOT EXISTS(order_key)": "NOT EXISTS(",
 }
 
 
