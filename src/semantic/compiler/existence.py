@@ -42,12 +42,12 @@ if TYPE_CHECKING:  # joins imports this module where it makes an existence physi
 ALL = "all"
 
 
-def is_existence(node: exp.Expression) -> bool:
+def is_existence(node: exp.Expr) -> bool:
     """Whether `node` is an existence of the business query (not a subquery's EXISTS)."""
     return isinstance(node, exp.Exists) and not isinstance(node.this, exp.Query)
 
 
-def is_all(node: exp.Expression) -> bool:
+def is_all(node: exp.Expr) -> bool:
     """Whether `node` is `ALL(condition [, anchor])`."""
     return isinstance(node, exp.Anonymous) and str(node.this).casefold() == ALL
 
@@ -79,13 +79,13 @@ def prepared(model: Model, query: BusinessQuery) -> BusinessQuery:
     ):
         return query
     for tree in _trees(query):
-        for node in tree.find_all(exp.Anonymous):
-            if is_all(node) and len(node.expressions) not in (1, 2):
+        for call in tree.find_all(exp.Anonymous):
+            if is_all(call) and len(call.expressions) not in (1, 2):
                 raise error(
                     "SEM354",
                     f"ALL takes a condition and, optionally, the dimension of the entity it "
-                    f"is about, not {len(node.expressions)} arguments",
-                    _place(query, node),
+                    f"is about, not {len(call.expressions)} arguments",
+                    _place(query, call),
                     "write ALL(ship_status = 'F') or ALL(ship_status = 'F', order_key)",
                 )
     query = replace(
@@ -95,9 +95,9 @@ def prepared(model: Model, query: BusinessQuery) -> BusinessQuery:
         columns=tuple(replace(c, expr=spelled(c.expr.copy())) for c in query.columns),
     )
     for tree in _trees(query):
-        for node in tree.find_all(exp.Exists):
-            if is_existence(node):
-                _check(model, query, node)
+        for found in tree.find_all(exp.Exists):
+            if is_existence(found):
+                _check(model, query, found)
     return query
 
 
@@ -132,8 +132,8 @@ def _check(model: Model, query: BusinessQuery, node: exp.Exists) -> None:
             )
     anchor = node.expression
     if anchor is not None:
-        ref = ref_of(anchor)
-        if ref is None or model.terms[ref.ident].kind not in ("dimension", "time_dimension"):
+        named = ref_of(anchor)
+        if named is None or model.terms[named.ident].kind not in ("dimension", "time_dimension"):
             raise error(
                 "SEM354",
                 f"the second argument of '{written}' must name one dimension of the entity "

@@ -116,7 +116,7 @@ def _physical(model: Model, expr: exp.Expression, joins: Joins) -> exp.Expressio
     """A row-level expression over term references made physical for `joins`' root."""
 
     def swap(node: exp.Expression) -> exp.Expression:
-        if is_existence(node):
+        if isinstance(node, exp.Exists) and is_existence(node):
             return existence_sql(
                 model, node, joins, _inner_joins(model, joins.query), _physical_of(model)
             )
