@@ -187,3 +187,24 @@ def test_a_bare_dimension_means_any_row(project: Project) -> None:
     assert got == [(4,)]
     got = con.execute(project.compile("SELECT raw_total WHERE EXISTS(tag)")).fetchall()
     assert got == [(3,)]
+
+
+@SETTINGS
+@given(tables=data(), form=st.sampled_from(FORMS), op=st.sampled_from(["<>", "=", "<"]))
+def test_this_is_the_tested_rows_own_value(
+    project: Project, tables: Any, form: str, op: str
+) -> None:
+    """`THIS(tag)` inside is the counted note's tag; `tag` alone, the sale's other notes'."""
+    text = f"SELECT note_count WHERE {_query(form, f'tag {op} THIS(tag)', 'sale_key')}"
+    note(text)
+    oracle = (
+        "SELECT COUNT(*) FROM notes AS n LEFT JOIN sales AS s ON n.sale_id = s.sale_id "
+        f"WHERE {_oracle_test(form, f'n.tag {op} n_outer.tag', 's')}"
+    ).replace("n_outer.", "n.")
+    _run(project, tables, text, oracle)
+
+
+def test_this_outside_an_existence_is_refused(project: Project) -> None:
+    with pytest.raises(SemanticError) as caught:
+        project.compile("SELECT note_count WHERE tag = THIS(tag)")
+    assert caught.value.code == "SEM354"

@@ -378,7 +378,7 @@ def _allowed() -> tuple[frozenset[type[exp.Expr]], frozenset[str]]:
             for n in tree.walk()
             if isinstance(n, exp.Func) and not isinstance(n, (exp.Anonymous, exp.AggFunc))
         )
-    return frozenset(classes), frozenset({"measure", "all"})  # ALL: `compiler.existence`
+    return frozenset(classes), frozenset({"measure", "all", "this"})  # ALL, THIS: `existence`
 
 
 def _check_function(node: exp.Expr, text: str) -> None:

@@ -40,6 +40,14 @@ if TYPE_CHECKING:  # joins imports this module where it makes an existence physi
 
 #: the name of "all of its rows" in a query
 ALL = "all"
+#: the name of "the value of the row the existence is tested for", inside an existence
+THIS = "this"
+
+
+def is_this(node: exp.Expr) -> bool:
+    """Whether `node` is `THIS(dimension)`: inside an existence, the dimension's value on
+    the row the existence is tested for, not on the related rows."""
+    return isinstance(node, exp.Anonymous) and str(node.this).casefold() == THIS
 
 
 def is_existence(node: exp.Expr) -> bool:
@@ -73,7 +81,7 @@ def prepared(model: Model, query: BusinessQuery) -> BusinessQuery:
     for a metric or another existence inside, an anchor that is not one dimension, or a
     wrong number of arguments."""
     if not any(
-        is_existence(n) or is_all(n)
+        is_existence(n) or is_all(n) or is_this(n)
         for tree in _trees(query)
         for n in tree.find_all(exp.Exists, exp.Anonymous)
     ):
@@ -87,6 +95,20 @@ def prepared(model: Model, query: BusinessQuery) -> BusinessQuery:
                     f"is about, not {len(call.expressions)} arguments",
                     _place(query, call),
                     "write ALL(ship_status = 'F') or ALL(ship_status = 'F', order_key)",
+                )
+        for call in tree.find_all(exp.Anonymous):
+            if not is_this(call):
+                continue
+            holder = call.find_ancestor(exp.Exists, exp.Anonymous)
+            inside = holder is not None and (is_existence(holder) or is_all(holder))
+            if not inside or len(call.expressions) != 1 or ref_of(call.expressions[0]) is None:
+                raise error(
+                    "SEM354",
+                    f"'{show(call)}' is the value of one dimension on the row an existence "
+                    "is tested for: it takes one dimension, inside EXISTS(...) or ALL(...)",
+                    _place(query, call),
+                    "write EXISTS(supplier_key <> THIS(supplier_key), order_key): the order "
+                    "has a line of another supplier than this line's",
                 )
     query = replace(
         query,
@@ -152,6 +174,9 @@ def outer_refs(tree: exp.Expression) -> list[Ref]:
         if is_existence(e)
         for _, n in ref_nodes(e.this, "term")
     }
+    for call in tree.find_all(exp.Anonymous):
+        if is_this(call):  # THIS(x): the tested row's own value
+            inside -= {id(n) for _, n in ref_nodes(call, "term")}
     return [ref for ref, node in ref_nodes(tree, "term") if id(node) not in inside]
 
 
@@ -173,7 +198,16 @@ def existence_sql(
         entity, outer_alias = anchor.entity, outer.reach(anchor.entity, anchor.path)
     else:
         entity, outer_alias = outer.root, outer.root
-    refs = [ref for ref, _ in ref_nodes(node.this, "term")]
+    # THIS(x) is read on the outer rows: held apart as placeholders while the inside is
+    # made physical and renamed, then put back
+    tested = node.this.copy()
+    outside: dict[str, exp.Expression] = {}
+    for call in list(tested.find_all(exp.Anonymous)):
+        if is_this(call):
+            mark = f"__this_{len(outside)}"
+            outside[mark] = physical(call.expressions[0], outer)
+            call.replace(exp.Placeholder(this=mark))
+    refs = [ref for ref, _ in ref_nodes(tested, "term")]
     inner = make_joins(entity, refs)
     if not any(not j.edge.to_one for j in inner.joins):
         first = refs[0].ident if refs else "the condition"
@@ -206,12 +240,19 @@ def existence_sql(
             return column(n.name, renamed[n.table])
         return n
 
-    bare = ref_of(node.this)
+    bare = ref_of(tested)
     if bare is not None and model.terms[bare.ident].kind != "segment":
         # EXISTS(order_key): any row of the dimension's entity, whatever its value
         condition: exp.Expression = exp.true()
     else:
-        condition = physical(node.this, inner).transform(rename, copy=False)
+        condition = physical(tested, inner).transform(rename, copy=False)
+
+    def put_back(n: exp.Expression) -> exp.Expression:
+        if isinstance(n, exp.Placeholder) and n.name in outside:
+            return outside[n.name].copy()
+        return n
+
+    condition = condition.transform(put_back, copy=False)
     restricted = query.restrict
     from semantic.compiler.joins import restricted_rows  # joins imports this module
 
