@@ -25,18 +25,34 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import Protocol, TypeVar
 
 from sqlglot import exp
 
 from semantic.compiler.naming import Names
+from semantic.compiler.plannodes import Join
 from semantic.compiler.refs import BusinessQuery, Ref, ref_nodes, ref_of, show
 from semantic.errors import Span, error
 from semantic.model import Model
 from semantic.model.nodes import column, identifier, table
 
-if TYPE_CHECKING:  # joins imports this module where it makes an existence physical
-    from semantic.compiler.joins import Joins
+
+class Joins(Protocol):
+    """What an existence reads of a join tree (`compiler.joins.Joins`, which imports this
+    module where it makes an existence physical)."""
+
+    root: str
+    joins: list[Join]
+    query: BusinessQuery
+
+    def reach(self, target: str, pinned: tuple[str, ...]) -> str:
+        """The alias of `target`, reached by the pinned hops."""
+        ...
+
+
+#: the join tree type of the caller
+J = TypeVar("J", bound=Joins)
+
 
 #: the name of "all of its rows" in a query
 ALL = "all"
@@ -183,9 +199,10 @@ def outer_refs(tree: exp.Expression) -> list[Ref]:
 def existence_sql(
     model: Model,
     node: exp.Exists,
-    outer: Joins,
-    make_joins: Callable[[str, list[Ref]], Joins],
-    physical: Callable[[exp.Expression, Joins], exp.Expression],
+    outer: J,
+    make_joins: Callable[[str, list[Ref]], J],
+    physical: Callable[[exp.Expression, J], exp.Expression],
+    restricted_rows: Callable[[str], exp.Select],
 ) -> exp.Exists:
     """The correlated `EXISTS (SELECT 1 ...)` of an existence, for the rows joined as
     `outer`: SEM355 when its condition reads no row on the many side of its anchor, SEM306
@@ -253,12 +270,10 @@ def existence_sql(
         return n
 
     condition = condition.transform(put_back, copy=False)
-    restricted = query.restrict
-    from semantic.compiler.joins import restricted_rows  # joins imports this module
 
     def read(eid: str, alias: str) -> exp.Expression:
-        if eid in restricted:
-            rows = restricted_rows(model, eid, query)
+        if eid in query.restrict:  # a role's rows, read inside the subquery too
+            rows = restricted_rows(eid)
             return exp.Subquery(this=rows, alias=exp.TableAlias(this=identifier(alias)))
         return table(model.entities[eid].table, alias)
 

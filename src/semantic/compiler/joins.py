@@ -118,7 +118,12 @@ def _physical(model: Model, expr: exp.Expression, joins: Joins) -> exp.Expressio
     def swap(node: exp.Expression) -> exp.Expression:
         if isinstance(node, exp.Exists) and is_existence(node):
             return existence_sql(
-                model, node, joins, _inner_joins(model, joins.query), _physical_of(model)
+                model,
+                node,
+                joins,
+                _inner_joins(model, joins.query),
+                _physical_of(model),
+                lambda eid: restricted_rows(model, eid, joins.query),
             )
         ref = ref_of(node)
         if ref is None:
