@@ -23,8 +23,12 @@ from tests.services import postgres_url  # noqa: F401 (a fixture)
 from tests.test_tpch import QUERIES
 
 TPCH = FIXTURES / "tpch"
-EXPRESSED = sorted(QUERIES)
-NOT_EXPRESSED = sorted({f"q{n:02d}" for n in range(1, 23)} - set(QUERIES))
+#: queries the business language expresses that `semantic translate` does not read back yet
+#: (an existence with THIS(...) has no reading of correlated EXISTS in translate); each
+#: stays checked below as refused, with its reason, until translate learns it
+NOT_TRANSLATED = {"q21"}
+EXPRESSED = sorted(set(QUERIES) - NOT_TRANSLATED)
+NOT_EXPRESSED = sorted({f"q{n:02d}" for n in range(1, 23)} - set(EXPRESSED))
 #: the construct each query the business language cannot express is refused for
 REASONS = {
     "q02": "a scalar subquery",

@@ -136,6 +136,8 @@ CODES: dict[str, str] = {
     "SEM337": "a project seen as one role is asked to run a query as another",
     "SEM338": "quality results cannot be shown to a role whose row filters hide rows",
     "SEM345": "a conversion metric's events repeat along a one-to-many relationship",
+    "SEM354": "an existence (EXISTS, NOT EXISTS, ALL) is not written as one",
+    "SEM355": "an existence's condition reads no row on the many side of what it is about",
     # SEM4xx: execution and publication
     "SEM401": "table is missing from the database",
     "SEM402": "column is missing from the table",

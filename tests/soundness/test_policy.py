@@ -256,6 +256,11 @@ SHAPES = {
     # metrics per entity: a subquery by the entity's key joined to its rows
     "SELECT MEASURE(order_count) PER (customer) AS orders, customer_count": "per_1",
     "SELECT net_revenue WHERE line_quantity < 0.5 * MEASURE(average_quantity) PER (part)": "per_1",
+    # existence (has none, every one, about the line's order): a subquery per existence
+    "SELECT customer_region, order_count WHERE NOT EXISTS(ship_mode = 'AIR')": "NOT EXISTS(",
+    "SELECT order_priority, order_count WHERE ALL(ship_mode <> 'AIR')": "NOT EXISTS(",
+    "SELECT ship_mode, net_revenue WHERE EXISTS(return_flag = 'R', order_key)": "EXISTS(",
+    "SELECT customer_count WHERE NOT EXISTS(order_key)": "NOT EXISTS(",
 }
 
 

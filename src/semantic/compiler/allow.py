@@ -179,6 +179,7 @@ _NODES: tuple[type[exp.Expr], ...] = (
     exp.Array,
     exp.Tuple,
     exp.Distinct,
+    exp.Exists,  # an existence (`compiler.existence`); a subquery inside is refused
 )
 #: Nodes of the SELECT statement's own structure, allowed where the parser puts them.
 _CLAUSES: tuple[type[exp.Expr], ...] = (
@@ -380,7 +381,7 @@ def _allowed() -> tuple[frozenset[type[exp.Expr]], frozenset[str]]:
             for n in tree.walk()
             if isinstance(n, exp.Func) and not isinstance(n, (exp.Anonymous, exp.AggFunc))
         )
-    return frozenset(classes), frozenset({"measure"})
+    return frozenset(classes), frozenset({"measure", "all", "this"})  # ALL, THIS: `existence`
 
 
 def _check_function(node: exp.Expr, text: str) -> None:

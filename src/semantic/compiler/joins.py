@@ -4,17 +4,19 @@ aggregate's entity to every entity its terms read, role-playing entities aliased
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import cast
 
 from sqlglot import exp
 
+from semantic.compiler.existence import existence_sql, is_existence, outer_refs
 from semantic.compiler.localtime import in_project_time
 from semantic.compiler.locate import QUERY_FILE
 from semantic.compiler.naming import Names
 from semantic.compiler.periods import truncate
 from semantic.compiler.perrows import entity_rows
 from semantic.compiler.plannodes import Aggregate, Join
-from semantic.compiler.refs import BusinessQuery, find_refs, ref_of
+from semantic.compiler.refs import BusinessQuery, Ref, find_refs, ref_of
 from semantic.compiler.resolve import describe_path, find_path
 from semantic.errors import SemanticError, Span, error
 from semantic.model import Edge, Model, Term
@@ -115,6 +117,15 @@ def _physical(model: Model, expr: exp.Expression, joins: Joins) -> exp.Expressio
     """A row-level expression over term references made physical for `joins`' root."""
 
     def swap(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Exists) and is_existence(node):
+            return existence_sql(
+                model,
+                node,
+                joins,
+                _inner_joins(model, joins.query),
+                _physical_of(model),
+                lambda eid: restricted_rows(model, eid, joins.query),
+            )
         ref = ref_of(node)
         if ref is None:
             return node
@@ -128,6 +139,17 @@ def _physical(model: Model, expr: exp.Expression, joins: Joins) -> exp.Expressio
         return value
 
     return expr.copy().transform(swap, copy=False)
+
+
+def _inner_joins(model: Model, query: BusinessQuery) -> Callable[[str, list[Ref]], Joins]:
+    """How an existence's subquery joins its anchor `entity` to what its condition reads."""
+    return lambda entity, refs: Joins(
+        model, entity, _needs([model.terms[r.ident] for r in refs]), query
+    )
+
+
+def _physical_of(model: Model) -> Callable[[exp.Expression, Joins], exp.Expression]:
+    return lambda expr, joins: _physical(model, expr, joins)
 
 
 def _is_date(model: Model, term: Term) -> bool:
@@ -155,9 +177,10 @@ def plan_aggregate(
     `conditions` gives measures a condition of their own ((alias, conditions) each): they
     aggregate only the rows that meet it (`FILTER (WHERE ...)`), the other measures every
     row; when every measure has one, the rows that meet none are filtered out."""
-    used = [model.terms[r.ident] for _, e in keys for r in find_refs(e, "term")]
-    used += [model.terms[r.ident] for f in filters for r in find_refs(f, "term")]
-    used += [model.terms[r.ident] for _, cs in conditions for c in cs for r in find_refs(c, "term")]
+    # what an existence tests is read by its own subquery, not by these rows
+    used = [model.terms[r.ident] for _, e in keys for r in outer_refs(e)]
+    used += [model.terms[r.ident] for f in filters for r in outer_refs(f)]
+    used += [model.terms[r.ident] for _, cs in conditions for c in cs for r in outer_refs(c)]
     used += [model.terms[tid] for _, tid in members]
     joins = Joins(model, entity, _needs(used), query)
     fanout = tuple(

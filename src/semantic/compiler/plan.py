@@ -19,6 +19,7 @@ from sqlglot import exp
 
 from semantic.compiler.conversion import plan_conversions
 from semantic.compiler.eager import eager_by
+from semantic.compiler.existence import prepared
 from semantic.compiler.joins import plan_aggregate
 from semantic.compiler.locate import QUERY_FILE
 from semantic.compiler.measures import Measures
@@ -38,6 +39,7 @@ __all__ = ["Aggregate", "Join", "OverTime", "Plan", "describe_plan", "plan_query
 
 def plan_query(model: Model, query: BusinessQuery) -> Plan:
     """Group the query's metrics by entity (and filter) and plan each aggregate."""
+    query = prepared(model, query)  # ALL(...) spelled as NOT EXISTS(...), existences checked
     model, query = with_per_entity(model, query, plan_query)
     composed = plan_other_grains(model, query, plan_query)
     if composed is not None:
