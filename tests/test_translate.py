@@ -24,9 +24,10 @@ from tests.test_tpch import QUERIES
 
 TPCH = FIXTURES / "tpch"
 #: queries the business language expresses that `semantic translate` does not read back yet
-#: (an existence with THIS(...) has no reading of correlated EXISTS in translate); each
-#: stays checked below as refused, with its reason, until translate learns it
-NOT_TRANSLATED = {"q21"}
+#: (a correlated EXISTS with THIS(...), a scalar subquery as a metric PER (ALL) or PER
+#: (entity), a derived table grouped by an entity's key); each stays checked below as
+#: refused, with its reason, until translate learns it
+NOT_TRANSLATED = {"q11", "q13", "q17", "q21"}
 EXPRESSED = sorted(set(QUERIES) - NOT_TRANSLATED)
 NOT_EXPRESSED = sorted({f"q{n:02d}" for n in range(1, 23)} - set(EXPRESSED))
 #: the construct each query the business language cannot express is refused for
