@@ -31,6 +31,7 @@ from semantic.compiler.semiadditive import (
     refuse_windows,
     split_semi_additive,
 )
+from semantic.compiler.spine import plan_empty_periods
 from semantic.compiler.windows import split_period_filters, windows_over_rows
 from semantic.errors import Span, error
 from semantic.model import Model
@@ -123,6 +124,7 @@ def plan_query(model: Model, query: BusinessQuery) -> Plan:
         periods,
         shown,
         query.decision,
+        plan_empty_periods(model, query, key_ids),
     )
 
 

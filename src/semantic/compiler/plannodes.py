@@ -13,6 +13,7 @@ from sqlglot import exp
 
 from semantic.compiler.decision import PolicyDecision
 from semantic.compiler.refs import OrderItem
+from semantic.compiler.spine import EmptyPeriods
 from semantic.model import Edge
 
 
@@ -90,6 +91,8 @@ class Plan:
     shown: dict[str, str] = field(default_factory=dict)
     #: what the role's access policy decided (None: no role, the owner's full access)
     policy: PolicyDecision | None = None
+    #: every period of a time key, those without rows included (`compiler.spine`)
+    spine: EmptyPeriods | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -149,6 +149,8 @@ class BusinessQuery:
     bound: Mapping[str, Any] = field(default_factory=dict)
     #: what the role's policy decided, None without a role
     decision: PolicyDecision | None = None
+    #: the column written `all_periods(...)`: every period of it is shown (`spine`)
+    empty_periods: int | None = None
 
     def place(self, term_id: str) -> Span:
         """Where the query names `term_id` (the start of the query if it does not)."""
