@@ -278,3 +278,55 @@ def test_generated_rows_match_hand_written_sql(stock_sql: dict[str, str], rows: 
 @pytest.fixture(scope="module")
 def stock_sql(stock: Project) -> dict[str, str]:
     return {text: stock.compile(text) for text in _QUERIES}
+
+
+def test_the_documented_example_is_what_the_cli_prints(stock: Project) -> None:
+    """docs/query-language.md shows this project's glossary and a query's CSV: both true."""
+    import re
+    import shlex
+
+    from tests.cli_runner import run_cli
+
+    doc = (Path(__file__).parents[2] / "docs" / "query-language.md").read_text(encoding="utf-8")
+    section = doc[doc.index("## Semi-additive metrics") :]
+    block = re.search(r"```text\n\$ (semantic query [^\n]+)\n(.*?)```", section, re.S)
+    assert block is not None
+    terms = re.search(r"```yaml\n(.*?)```", section, re.S)
+    assert terms is not None and terms.group(1) in GLOSSARY
+    result = run_cli(*shlex.split(block.group(1))[1:], project=stock.root)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.replace("\r\n", "\n").strip() == block.group(2).strip()
+
+
+def test_a_bi_tool_is_told_the_column_does_not_add_up(stock: Project) -> None:
+    from semantic.compiler.additivity import metric_aggregation
+
+    safe, why = metric_aggregation(stock.model, stock.model.terms["stock_level"])
+    assert safe == () and "semi-additive over day" in why
+
+
+def test_a_dimension_on_the_many_side_is_refused(tmp_path: Path) -> None:
+    """A supplier of the stock's product is on the many side: the stock would count once
+    per supplier (SEM359)."""
+    model = (
+        MODEL
+        + """    relationships:
+      - {to: offers, cardinality: one_to_many, keys: {product: product}}
+  offers:
+    primary_key: [product, supplier]
+    columns: {product: {type: varchar}, supplier: {type: varchar}}
+"""
+    )
+    glossary = (
+        GLOSSARY
+        + "  supplier: {label: {en: Supplier}, dimension: {entity: offers, expr: supplier}}\n"
+    )
+    project = tiny_project(
+        tmp_path,
+        model,
+        glossary,
+        {**TABLES, "offers": ((("product", "varchar"), ("supplier", "varchar")), (("A", "s"),))},
+    )
+    with pytest.raises(SemanticError) as caught:
+        project.compile("SELECT supplier, stock_level")
+    assert caught.value.code == "SEM359"
