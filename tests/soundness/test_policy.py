@@ -249,6 +249,9 @@ SHAPES = {
     # eager: the lines summed by order key, then again by the query's keys
     "SELECT order_key, order_date, quantity HAVING quantity > 250": "GROUP BY lineitem.l_orderkey",
     "SELECT part_type, order_count": "ROW_NUMBER()",
+    # every month (a date spine): the periods are made from the role's groups only
+    "SELECT all_periods(order_date.month), market_segment, order_count, net_revenue "
+    "WHERE order_date >= DATE '1992-11-01' AND order_date < DATE '1993-03-01'": "GENERATE_SERIES(",
 }
 
 
