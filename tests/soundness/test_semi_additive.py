@@ -330,3 +330,18 @@ def test_a_dimension_on_the_many_side_is_refused(tmp_path: Path) -> None:
     with pytest.raises(SemanticError) as caught:
         project.compile("SELECT supplier, stock_level")
     assert caught.value.code == "SEM359"
+
+
+def test_a_subject_area_warns_that_the_column_does_not_add_up(tmp_path: Path) -> None:
+    from tests.cli_runner import run_cli
+
+    area = """subject_areas:
+  stock_by_month:
+    label: {en: Stock by month}
+    dimensions: [day.month, product]
+    metrics: [stock_level, quantity_total]
+"""
+    tiny_project(tmp_path, MODEL, GLOSSARY + area, TABLES)
+    result = run_cli("check", "--lint", project=tmp_path)
+    warned = [line for line in result.stderr.splitlines() if "SEM233" in line]
+    assert len(warned) == 1 and "'stock_level'" in warned[0] and "semi-additive" in warned[0]
