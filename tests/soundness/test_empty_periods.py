@@ -254,3 +254,15 @@ def test_generated_rows_match_hand_written_sql(compiled: dict[str, str], rows: l
         got = sorted(normal_rows(con.execute(compiled[grain]).fetchall()), key=repr)
         expected = sorted(normal_rows(con.execute(hand).fetchall()), key=repr)
         assert got == expected, f"{grain}\n{rows}"
+
+
+def test_explain_says_which_periods(sales: Project) -> None:
+    from tests.cli_runner import run_cli
+
+    result = run_cli(
+        "explain",
+        "SELECT all_periods(day.month), revenue WHERE day >= DATE '2023-11-15'",
+        project=sales.root,
+    )
+    assert result.exit_code == 0, result.stderr
+    assert "every month of day.month from 2023-11-01 to the last with rows" in result.stdout

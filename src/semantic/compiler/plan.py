@@ -31,7 +31,7 @@ from semantic.compiler.semiadditive import (
     refuse_windows,
     split_semi_additive,
 )
-from semantic.compiler.spine import plan_empty_periods
+from semantic.compiler.spine import describe_empty_periods, plan_empty_periods
 from semantic.compiler.windows import split_period_filters, windows_over_rows
 from semantic.errors import Span, error
 from semantic.model import Model
@@ -236,6 +236,7 @@ def describe_plan(plan: Plan) -> str:
                     )
                 )
                 lines += [f"  path {p}" for p in source.paths]
+    lines += describe_empty_periods(plan.spine, plan.shown)
     lines += [f"periods shown: {_words(p, plan.shown)}" for p in plan.periods]
     lines += [f"groups kept: {_words(h, plan.shown)}" for h in plan.having]
     return "\n".join(lines)

@@ -55,6 +55,19 @@ class EmptyPeriods:
     fiscal_start: int = 1
 
 
+def describe_empty_periods(spine: EmptyPeriods | None, shown: dict[str, str]) -> list[str]:
+    """The line of `semantic explain` saying which periods are shown, in words."""
+    if spine is None:
+        return []
+    first = spine.first.isoformat() if spine.first else "the first with rows"
+    last = spine.last.isoformat() if spine.last else "the last with rows"
+    return [
+        f"every {spine.grain} of {shown.get(spine.key, spine.key)} from {first} to {last}, "
+        "those without rows too (as groups without rows), for each combination of the other "
+        "keys that has rows"
+    ]
+
+
 def take_all_periods(select: exp.Select) -> int | None:
     """Unwrap `all_periods(x)` in the SELECT list (in place), and say which column had it;
     SEM358 when it is written elsewhere, twice, or around other than one argument."""
