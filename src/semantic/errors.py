@@ -94,6 +94,7 @@ CODES: dict[str, str] = {
     "SEM262": "unknown quality rule",
     "SEM266": "a conversion metric's base or conversion events are not a metric over an entity",
     "SEM267": "a conversion metric's entity, times or properties are not its events' own",
+    "SEM273": "a semi-additive metric is not a base metric over a time dimension",
     # SEM3xx: query planning
     "SEM301": "query is not valid SQL",
     "SEM302": "not a business query",
@@ -138,6 +139,9 @@ CODES: dict[str, str] = {
     "SEM345": "a conversion metric's events repeat along a one-to-many relationship",
     "SEM354": "an existence (EXISTS, NOT EXISTS, ALL) is not written as one",
     "SEM355": "an existence's condition reads no row on the many side of what it is about",
+    "SEM358": "all_periods() is not around a selected time dimension at a grain",
+    "SEM359": "a semi-additive metric's rows repeat along a one-to-many relationship",
+    "SEM360": "a window over a semi-additive metric would sum it over time",
     # SEM4xx: execution and publication
     "SEM401": "table is missing from the database",
     "SEM402": "column is missing from the table",

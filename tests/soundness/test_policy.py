@@ -261,6 +261,9 @@ SHAPES = {
     "SELECT order_priority, order_count WHERE ALL(ship_mode <> 'AIR')": "NOT EXISTS(",
     "SELECT ship_mode, net_revenue WHERE EXISTS(return_flag = 'R', order_key)": "EXISTS(",
     "SELECT customer_count WHERE NOT EXISTS(order_key)": "NOT EXISTS(",
+    # every month (a date spine): the periods are made from the role's groups only
+    "SELECT all_periods(order_date.month), market_segment, order_count, net_revenue "
+    "WHERE order_date >= DATE '1992-11-01' AND order_date < DATE '1993-03-01'": "GENERATE_SERIES(",
 }
 
 

@@ -6,8 +6,9 @@ the metric over the same rows only when two things hold:
 
 - the metric is *additive*: a sum or a count (not a distinct count), or a sum or
   difference of such metrics, scaled by constants. An average, a ratio, a distinct count,
-  a window (running, trailing, to-date) or a shift never adds up; a maximum or minimum
-  adds up with `max` or `min`, never with `sum`;
+  a window (running, trailing, to-date), a shift or a semi-additive metric (a stock
+  level: each group's rows of its own last day) never adds up; a maximum or minimum adds
+  up with `max` or `min`, never with `sum`;
 - every dimension of the area is reached *to-one* from the metric's entity. A dimension
   on the many side (an order's lines' ship mode, for an order count) puts each row of the
   entity in several view rows: a sum over them counts it several times. Within groups
@@ -110,6 +111,18 @@ def metric_aggregation(model: Model, term: Term) -> tuple[tuple[str, ...], str]:
         return (), f"the value of an earlier period ({term.shift.time} shifted)"
     if term.conversion is not None:
         return (), "a conversion of events matched across the whole of each group"
+    if term.semi_additive is not None:
+        spec = term.semi_additive
+        which = (
+            "the average over its days"
+            if spec.period_value == "average"
+            else f"the value at its {spec.period_value} {spec.time}"
+        )
+        return (), (
+            f"semi-additive over {spec.time}: each row holds {which}, so rows of several "
+            f"periods of {spec.time} (or other groups with another {spec.period_value} "
+            f"{spec.time}) do not add up"
+        )
     if term.fill_null is not None and not _is_zero(term.fill_null):
         fill = term.fill_null.sql()
         return (), f"groups without rows show {fill}, which a sum would add"

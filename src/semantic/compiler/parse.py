@@ -43,6 +43,7 @@ from semantic.compiler.refs import (
     show,
 )
 from semantic.compiler.resolve import resolve_name
+from semantic.compiler.spine import take_all_periods, with_empty_periods
 from semantic.errors import SemanticError, Span, error
 from semantic.files.schema import GRAINS
 from semantic.model import Model, Term
@@ -58,9 +59,9 @@ def parse_query(model: Model, text: str) -> BusinessQuery:
     if text.startswith("\ufeff"):
         text = text[1:]  # a byte order mark, as some editors save files
     try:
-        select = _parse_select(model, text)
+        every_period = take_all_periods(select := _parse_select(model, text))  # spine
         check_query(model, select, text)
-        return _resolved_query(model, select, text)
+        return with_empty_periods(model, _resolved_query(model, select, text), every_period)
     except SemanticError as exc:
         raise relocated(exc, text) from None  # a JSON query's errors, in its fields
     except RecursionError:

@@ -29,6 +29,12 @@ from semantic.compiler.perentity import with_per_entity
 from semantic.compiler.plannodes import Aggregate, Join, OverTime, Plan
 from semantic.compiler.policy import mask_value
 from semantic.compiler.refs import QUERY_DIALECT, BusinessQuery, OrderItem, make_ref, ref_of, show
+from semantic.compiler.semiadditive import (
+    plan_semi_additive,
+    refuse_windows,
+    split_semi_additive,
+)
+from semantic.compiler.spine import describe_empty_periods, plan_empty_periods
 from semantic.compiler.windows import split_period_filters, windows_over_rows
 from semantic.errors import Span, error
 from semantic.model import Model
@@ -82,9 +88,12 @@ def plan_query(model: Model, query: BusinessQuery) -> Plan:
         )
     row_filters, periods = split_period_filters(model, query.filters, measures.over_time, query)
     names = Names()
-    aggregates = []
+    aggregates: list[Aggregate] = []
+    # semi-additive metrics are parts of their own (`semiadditive`)
+    refuse_windows(model, measures.aliases, measures.over_time, query)
+    plain_groups, semi_additive = split_semi_additive(model, measures.groups)
     by_entity: dict[str, list[tuple[tuple[exp.Expression, ...], list[tuple[str, str]]]]] = {}
-    for (entity, _), group in measures.groups.items():
+    for (entity, _), group in plain_groups.items():
         by_entity.setdefault(entity, []).append(group)
     for entity, groups in by_entity.items():
         merged = None
@@ -102,6 +111,7 @@ def plan_query(model: Model, query: BusinessQuery) -> Plan:
     ]
     conversions = plan_conversions(model, measures, keys, row_filters, query, names)
     aggregates += conversions
+    aggregates += plan_semi_additive(model, semi_additive, keys, row_filters, query, names)
     over_time = windows_over_rows(model, measures, keys, row_filters, query, names)
     fills = {
         alias: term.fill_null
@@ -122,6 +132,7 @@ def plan_query(model: Model, query: BusinessQuery) -> Plan:
         periods,
         shown,
         query.decision,
+        spine=plan_empty_periods(model, query, key_ids),
     )
 
 
@@ -233,6 +244,7 @@ def describe_plan(plan: Plan) -> str:
                     )
                 )
                 lines += [f"  path {p}" for p in source.paths]
+    lines += describe_empty_periods(plan.spine, plan.shown)
     lines += [f"periods shown: {_words(p, plan.shown)}" for p in plan.periods]
     lines += [f"groups kept: {_words(h, plan.shown)}" for h in plan.having]
     return "\n".join(lines)

@@ -13,6 +13,7 @@ from sqlglot import exp
 
 from semantic.compiler.decision import PolicyDecision
 from semantic.compiler.refs import OrderItem
+from semantic.compiler.spine import EmptyPeriods
 from semantic.model import Edge
 
 
@@ -93,6 +94,8 @@ class Plan:
     #: the whole SQL tree when the plan is composed of the plans of other queries (metrics
     #: at another grain: `compiler.othergrain`); `aggregates` are then the query's own
     tree: exp.Select | None = None
+    #: every period of a time key, those without rows included (`compiler.spine`)
+    spine: EmptyPeriods | None = None
 
 
 @dataclass(frozen=True, slots=True)

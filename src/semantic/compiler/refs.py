@@ -153,6 +153,8 @@ class BusinessQuery:
     #: the per-entity metric values the query reads (`compiler.perentity`): entity id ->
     #: the values read as columns of its rows
     per_rows: PerRows = field(default_factory=dict)
+    #: the column written `all_periods(...)`: every period of it is shown (`spine`)
+    empty_periods: int | None = None
 
     def place(self, term_id: str) -> Span:
         """Where the query names `term_id` (the start of the query if it does not)."""

@@ -40,6 +40,7 @@ from semantic.compiler.shape import (
     shape_plan,
 )
 from semantic.compiler.sources import any_of, eager_rows_sql, number_rows, rows_sql
+from semantic.compiler.spine import spine_keys
 from semantic.model.nodes import column, identifier, table
 
 KEYS_CTE = "keys"
@@ -487,6 +488,9 @@ def _combined(project: Project, shape: Combine) -> exp.Select:
         union: exp.Query = branches[0]
         for branch in branches[1:]:
             union = exp.Union(this=union, expression=branch, distinct=True)
+        if shape.spine is not None:  # every period, those without rows too
+            made, union = spine_keys(shape.spine, union, key_names, tables)
+            ctes += made
         ctes.append(_cte(keys_cte, union))
         select.set("from_", exp.From(this=table(keys_cte)))
         select.set(

@@ -39,6 +39,7 @@ from semantic.compiler.eager import partials
 from semantic.compiler.plannodes import Join, OverTime, Plan
 from semantic.compiler.refs import OrderItem, make_ref, show
 from semantic.compiler.semijoins import Exists, semi_joins
+from semantic.compiler.spine import EmptyPeriods
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,9 +159,18 @@ class Combine:
 
     parts: tuple[Aggregate, ...]
     keys: tuple[str, ...]
+    #: every period of a time key shown, those without rows too (`compiler.spine`)
+    spine: EmptyPeriods | None = None
 
     def describe(self) -> str:
         """One line saying what this node computes."""
+        if self.spine is not None:
+            sp = self.spine
+            bounds = f"{sp.first or 'first with rows'} to {sp.last or 'last with rows'}"
+            return (
+                f"Combine {len(self.parts)} aggregates on keys {', '.join(self.keys)}, with "
+                f"every {sp.grain} of {sp.key} from {bounds}"
+            )
         if not self.keys:
             return f"Combine {len(self.parts)} aggregates: cross join (one row each)"
         return f"Combine {len(self.parts)} aggregates on keys {', '.join(self.keys)}"
@@ -342,7 +352,7 @@ def shape_plan(plan: Plan) -> Project:
     if plan.over_time:
         return _over_time(plan)
     source: Aggregate | Combine
-    if len(plan.aggregates) == 1:
+    if len(plan.aggregates) == 1 and plan.spine is None:
         source = aggregate(plan.aggregates[0], fills=plan.fills)
     else:
         source = Combine(
@@ -351,6 +361,7 @@ def shape_plan(plan: Plan) -> Project:
                 for a in plan.aggregates
             ),
             tuple(k for k, _ in plan.aggregates[0].keys),
+            plan.spine,
         )
     return Project(
         source,

@@ -19,6 +19,7 @@ from semantic.errors import suggest
 from semantic.model.conversion import check_conversion
 from semantic.model.draft import Draft
 from semantic.model.entities import quality_rules
+from semantic.model.semiadditive import check_semi_additive
 from semantic.model.types import FILE_DIALECT, Edge, Entity, Term
 
 
@@ -50,6 +51,8 @@ def _check_term(draft: Draft, term: Term) -> bool:
     if term.filter is not None and not _check_filter(draft, term):
         return False
     if term.is_over_time and not _check_over_time(draft, term):
+        return False
+    if term.semi_additive is not None and not check_semi_additive(draft, term):
         return False
     if term.entity is None and term.id in draft.pending_quality:
         _no_rows_to_check(draft, term)

@@ -8,7 +8,14 @@ from sqlglot import exp
 
 from semantic.errors import Span
 from semantic.files.read import Document
-from semantic.files.schema import ConversionSpec, GlossaryFile, ShiftSpec, TermSpec, WindowSpec
+from semantic.files.schema import (
+    ConversionSpec,
+    GlossaryFile,
+    SemiAdditiveSpec,
+    ShiftSpec,
+    TermSpec,
+    WindowSpec,
+)
 from semantic.model.draft import Draft
 from semantic.model.nodes import settle
 from semantic.model.types import (
@@ -17,6 +24,7 @@ from semantic.model.types import (
     ConversionWindow,
     Domain,
     Kind,
+    SemiAdditive,
     Shift,
     Term,
     Window,
@@ -114,6 +122,7 @@ def _read_term(
         window=_window(getattr(meaning, "window", None)),
         shift=_shift(getattr(meaning, "shift", None)),
         conversion=_conversion(getattr(meaning, "conversion", None)),
+        semi_additive=_semi_additive(getattr(meaning, "semi_additive", None)),
         hidden_labels={lang: tuple(v) for lang, v in spec.hidden_labels.items()},
         scope_note=dict(spec.scope_note),
         examples={lang: tuple(v) for lang, v in spec.examples.items()},
@@ -140,6 +149,11 @@ def _window(spec: WindowSpec | None) -> Window | None:
 def _shift(spec: ShiftSpec | None) -> Shift | None:
     """The model's record of a `shift:` as validated."""
     return None if spec is None else Shift(spec.time, spec.periods, spec.grain, spec.to_start_of)
+
+
+def _semi_additive(spec: SemiAdditiveSpec | None) -> SemiAdditive | None:
+    """The model's record of a `semi_additive:` as validated."""
+    return None if spec is None else SemiAdditive(spec.time, spec.period_value)
 
 
 def _conversion(spec: ConversionSpec | None) -> Conversion | None:

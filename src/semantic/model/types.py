@@ -159,6 +159,16 @@ class Shift:
 
 
 @dataclass(frozen=True, slots=True)
+class SemiAdditive:
+    """A metric not summed over the time dimension `time` (as written under
+    `semi_additive:`, see `compiler.semiadditive`): a period shows the metric over the rows
+    of its `last` or `first` instant, or the `average` of its instants' values."""
+
+    time: str
+    period_value: str = "last"
+
+
+@dataclass(frozen=True, slots=True)
 class ConversionWindow:
     """How long after a base event a conversion counts: `last` `grain`s."""
 
@@ -222,6 +232,8 @@ class Term:
     shift: Shift | None = None
     #: a conversion metric: `expr` names the base events' metric (see `compiler.conversion`)
     conversion: Conversion | None = None
+    #: not summed over a time dimension (a balance, a stock level)
+    semi_additive: SemiAdditive | None = None
     hidden_labels: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     scope_note: Mapping[str, str] = field(default_factory=dict)
     examples: Mapping[str, tuple[str, ...]] = field(default_factory=dict)

@@ -38,6 +38,7 @@ from semantic.compiler.dialects.functions import (
     average_as_double,
     filters_as_case,
 )
+from semantic.compiler.dialects.series import adapt_series
 from semantic.compiler.dialects.targets import target_of
 from semantic.errors import Span, error, suggest
 from semantic.model import Model
@@ -58,6 +59,7 @@ def adapt(
         )
     if refused:
         _check_refused(tree, dialect, refused)
+    adapt_series(tree, dialect)
     typed = schema is not None and _needs_types(tree, target)
     if typed:
         # types that cannot be found stay unknown: the rewrites that need one refuse

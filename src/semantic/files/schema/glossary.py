@@ -128,6 +128,18 @@ class ConversionSpec(Strict):
     constant_properties: list[ConstantPropertySpec] = Field(default_factory=list)
 
 
+class SemiAdditiveSpec(Strict):
+    """A metric that must not be summed over a time dimension (a balance, a stock level):
+    each period takes the value of one of its instants, or the average of them."""
+
+    time: Id = Field(description="The time dimension the metric is not summed over.")
+    period_value: Literal["first", "last", "average"] = Field(
+        "last",
+        description="A period's value: the metric over the rows of its last instant (the "
+        "default), of its first, or the average of its instants' values.",
+    )
+
+
 class MetricSpec(Strict):
     """An aggregate over one entity (`entity` + `expr`), or an expression over other metrics
     (optionally summed over a time `window`, `shift`ed to an earlier period, or the base
@@ -143,6 +155,11 @@ class MetricSpec(Strict):
     window: WindowSpec | None = None
     shift: ShiftSpec | None = None
     conversion: ConversionSpec | None = None
+    semi_additive: SemiAdditiveSpec | None = Field(
+        None,
+        description="Not summed over this time dimension: each period shows the value at "
+        "its last (first) instant, or the average of its instants' values.",
+    )
     fill_null: float | None = Field(
         None,
         description="The value of a group that has no row for this metric (counts are 0 "
