@@ -75,7 +75,8 @@ QUERIES = [
     "SELECT region, quantity",
     "SELECT region, status, line_count, top_qty",
     "SELECT order_key, region, quantity HAVING quantity > 3",
-    "SELECT order_key, customer, status, quantity, line_count HAVING quantity > 2 AND line_count >= 2",
+    "SELECT order_key, customer, status, quantity, line_count "
+    "HAVING quantity > 2 AND line_count >= 2",
     "SELECT order_key, top_qty HAVING top_qty > 4 OR top_qty IS NULL",
     "SELECT region, order_count, quantity",
     "SELECT status, order_count, line_count",

@@ -109,7 +109,8 @@ def having_first(agg: Aggregate, having: tuple[exp.Expression, ...]) -> tuple[ex
     for condition in having:
         for part in condition.flatten() if isinstance(condition, exp.And) else (condition,):
             refs = [ref_of(n) for n in part.find_all(exp.Anonymous)]
-            if not refs or any(r is None or r.kind != "measure" or r.ident not in own for r in refs):
+            measures = [r.ident for r in refs if r is not None and r.kind == "measure"]
+            if not refs or len(measures) < len(refs) or not set(measures) <= set(own):
                 continue
             if part.find(exp.Placeholder, exp.Parameter, exp.Subquery, exp.Window) is None:
                 found.append(part.copy().transform(over_rows, copy=False))
