@@ -31,10 +31,14 @@ def test_tpch_rules_pass_and_are_measured_on_every_row(project: Project) -> None
     }
     assert declared <= {r.rule.id for r in every}
     # then the built-in rules of key integrity: each primary key not NULL and unique, each
-    # foreign key found, each row that a metric reads through a relationship found
+    # foreign key found (each relationship is `required`), each row that a metric reads
+    # through a relationship found, each of the 51 columns outside a primary key not NULL
+    # (`nullable: false`)
     builtin = [r for r in every if r.rule.id not in declared]
-    assert len(builtin) == 8 + 8 + 10 + 1
+    assert len(builtin) == 8 + 8 + 10 + 1 + 51
     assert {"primary_key_not_null", "primary_key_unique", "partsupp_found"} <= set(results)
+    assert {"orders_required", "l_quantity_not_null"} <= set(results)
+    assert results["orders_required"].rule.threshold == 1.0
     assert results["partsupp_found"].rule.term == "profit"
     assert all(r.passed and r.score == 1.0 for r in builtin)
     lines = project.engine.fetch("SELECT count(*) FROM lineitem")[0][0]
@@ -87,5 +91,5 @@ def test_failing_rule_counts_nulls_as_not_met_and_exits_non_zero(tmp_path: Path)
 def test_quality_command_on_the_default_project() -> None:
     result = run_cli("quality", "-f", "csv")
     assert result.exit_code == 0, result.stderr
-    # 12 declared rules, 27 built-in ones of key integrity
-    assert result.stdout.count("True") == 12 + 27
+    # 12 declared rules, 27 built-in ones of key integrity, 51 of columns not NULL
+    assert result.stdout.count("True") == 12 + 27 + 51

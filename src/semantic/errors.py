@@ -95,6 +95,8 @@ CODES: dict[str, str] = {
     "SEM266": "a conversion metric's base or conversion events are not a metric over an entity",
     "SEM267": "a conversion metric's entity, times or properties are not its events' own",
     "SEM273": "a semi-additive metric is not a base metric over a time dimension",
+    "SEM275": "`required: true` on a relationship that is not to-one",
+    "SEM276": "the data breaks a column declared `nullable: false` or a `required` relationship",
     # SEM3xx: query planning
     "SEM301": "query is not valid SQL",
     "SEM302": "not a business query",

@@ -65,7 +65,13 @@ class Joins:
                 name = f"{edge.name if edge.name != edge.target else edge.source}_{edge.target}"
             self.aliases[prefix] = alias = taken.new(name)
             self.joins.append(
-                Join(alias, self.aliases[prefix[:-1]], edge, model.entities[edge.target].table)
+                Join(
+                    alias,
+                    self.aliases[prefix[:-1]],
+                    edge,
+                    model.entities[edge.target].table,
+                    inner=_total(prefix, query),
+                )
             )
 
     def _find(self, term: Term, target: str, pinned: tuple[str, ...]) -> tuple[Edge, ...]:
@@ -83,6 +89,13 @@ class Joins:
     def reach(self, target: str, pinned: tuple[str, ...]) -> str:
         """The alias of `target` as reached for `term`."""
         return self.aliases[self.chosen[(target, pinned)]]
+
+
+def _total(path: tuple[Edge, ...], query: BusinessQuery) -> bool:
+    """Whether each row of the path's first entity finds exactly one row at its end: every
+    edge a `required` to-one relationship, none to an entity whose rows a role restricts
+    (the row it would find may be one the role cannot read)."""
+    return all(e.required and e.to_one and e.target not in query.restrict for e in path)
 
 
 def _needs(terms: list[Term]) -> list[tuple[Term, str, tuple[str, ...]]]:
@@ -197,6 +210,7 @@ def plan_aggregate(
             Span(QUERY_FILE, 1, 1),
             f"declare primary_key for entity '{entity}' in models/",
         )
+    physical_keys = tuple((key, _physical(model, expr, joins)) for key, expr in keys)
     read = [(entity, entity), *((j.alias, j.edge.target) for j in joins.joins)]
     own = tuple((alias, _physical(model, _all(cs), joins)) for alias, cs in conditions if cs)
     physical = tuple(_physical(model, f, joins) for f in filters)
@@ -205,7 +219,7 @@ def plan_aggregate(
         entity=entity,
         table=model.entities[entity].table,
         joins=tuple(joins.joins),
-        keys=tuple((key, _physical(model, expr, joins)) for key, expr in keys),
+        keys=physical_keys,
         measures=tuple(
             (alias, _qualify(model.terms[tid].expr, joins, model.terms[tid]))
             for alias, tid in members
@@ -222,6 +236,33 @@ def plan_aggregate(
             if eid in query.restrict or eid in query.per_rows
         ),
         conditions=own,
+        not_null=tuple(
+            key for key, expr in physical_keys if never_null(model, expr, entity, joins.joins)
+        ),
+    )
+
+
+def never_null(
+    model: Model, expr: exp.Expression, root: str, joins: tuple[Join, ...] | list[Join]
+) -> bool:
+    """Whether the model promises that the group key `expr` (physical, over the aliases of
+    an aggregate of `root` joined along `joins`) is never NULL: a column (or a period of
+    one) of the aggregate's entity, or of an entity joined by an inner join (every row finds
+    its row), that is a primary key column, declared `nullable: false`, or the foreign key
+    of a `required` relationship of that entity. A role's mask is never a plain column."""
+    while isinstance(expr, exp.Cast | exp.DateTrunc | exp.Paren):
+        expr = expr.this
+    if not isinstance(expr, exp.Column):
+        return False
+    entities = {root: root, **{j.alias: j.edge.target for j in joins if j.inner}}
+    eid = entities.get(expr.table)
+    if eid is None:
+        return False
+    if model.entities[eid].not_null(expr.name):
+        return True
+    return any(
+        e.required and e.declared and expr.name in (s for s, _ in e.keys)
+        for e in model.edges.get(eid, ())
     )
 
 

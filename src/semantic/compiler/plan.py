@@ -18,7 +18,7 @@ from dataclasses import replace
 from sqlglot import exp
 
 from semantic.compiler.conversion import plan_conversions
-from semantic.compiler.eager import eager_by
+from semantic.compiler.eager import eager_by, having_first
 from semantic.compiler.existence import prepared
 from semantic.compiler.joins import plan_aggregate
 from semantic.compiler.locate import QUERY_FILE
@@ -118,6 +118,11 @@ def plan_query(model: Model, query: BusinessQuery) -> Plan:
         for (tid, _), alias in measures.aliases.items()
         if (term := model.terms[tid]).fill_null is not None
     }
+    if len(aggregates) == 1 and not over_time:
+        # one aggregate: its groups are the answer's, and a condition on them may be
+        # applied to its partial aggregates before the joins (`eager.having_first`)
+        first = having_first(aggregates[0], having)
+        aggregates[0] = replace(aggregates[0], having=first) if first else aggregates[0]
     fills.update((c.measures[0][0], c.fill) for c in conversions if c.fill is not None)
     return Plan(
         tuple(aggregates),

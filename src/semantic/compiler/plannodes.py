@@ -19,12 +19,17 @@ from semantic.model import Edge
 
 @dataclass(frozen=True, slots=True)
 class Join:
-    """A LEFT JOIN along an edge: `alias` joins `parent` (an alias)."""
+    """A join along an edge: `alias` joins `parent` (an alias). A LEFT JOIN, or an inner
+    join where `inner`: every edge from the aggregate's entity to `alias` is a `required`
+    to-one relationship and no role restricts the rows joined, so every row finds exactly
+    one row there and the two joins give the same rows (as long as the data keeps the
+    model's promise: `engines.integrity` measures it, SEM441 warns or refuses)."""
 
     alias: str
     parent: str
     edge: Edge
     table: str
+    inner: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +66,13 @@ class Aggregate:
     conditions: tuple[tuple[str, exp.Expression], ...] = ()
     #: the columns of `entity` its rows are aggregated by before the joins (`eager`), or ()
     eager: tuple[str, ...] = ()
+    #: the ids of the group keys that are never NULL by the model's declarations (a column
+    #: declared not null, or a key, of an entity every row finds: `joins.never_null`)
+    not_null: tuple[str, ...] = ()
+    #: the query's conditions on this aggregate's measures alone, written over its entity's
+    #: rows, that its eager partial aggregates apply before the joins, where each group is
+    #: the rows of one partial group (`eager.having_first`)
+    having: tuple[exp.Expression, ...] = ()
 
     @property
     def description(self) -> str:

@@ -500,7 +500,9 @@ def _combined(project: Project, shape: Combine) -> exp.Select:
                     this=table(cte),
                     on=_and(
                         [
-                            exp.NullSafeEQ(
+                            # keys the model promises are never NULL match with `=`, which
+                            # every engine can hash; the others null-safe
+                            (exp.EQ if k in shape.plain else exp.NullSafeEQ)(
                                 this=column(key_names[k], keys_cte),
                                 expression=column(names[k], cte),
                             )

@@ -69,7 +69,8 @@ class Rows:
         line = f"Rows of {self.entity} ({self.table}{', restricted' * (self.entity in mine)})"
         if self.joins:
             line += " left join " + ", ".join(
-                f"{j.alias} ({j.table}{', restricted' * (j.alias in mine)})" for j in self.joins
+                f"{j.alias} ({j.table}{', restricted' * (j.alias in mine)}{', inner' * j.inner})"
+                for j in self.joins
             )
         conditions = [show(f) for f in self.filters]
         for e in self.exists:
@@ -112,11 +113,14 @@ class EagerRows:
     of: Rows
     by: tuple[str, ...]
     partials: tuple[tuple[str, exp.Expression], ...]
+    #: conditions on the partial aggregates: the groups kept before the joins
+    having: tuple[exp.Expression, ...] = ()
 
     def describe(self) -> str:
         """One line saying what this node computes."""
         parts = ", ".join(f"{p} = {show(e)}" for p, e in self.partials)
-        return f"EagerRows: {self.of.entity} by {', '.join(self.by)} first: {parts}"
+        kept = " kept where " + " and ".join(show(h) for h in self.having) if self.having else ""
+        return f"EagerRows: {self.of.entity} by {', '.join(self.by)} first: {parts}{kept}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,13 +158,15 @@ class Aggregate:
 
 @dataclass(frozen=True, slots=True)
 class Combine:
-    """The results of `parts` joined on the union of their `keys` (null-safe, full outer
-    semantics), or crossed when there are no keys (each part is one row)."""
+    """The results of `parts` joined on the union of their `keys` (full outer semantics;
+    null-safe, but with plain equality on the keys in `plain`, which the model promises are
+    never NULL in any part), or crossed when there are no keys (each part is one row)."""
 
     parts: tuple[Aggregate, ...]
     keys: tuple[str, ...]
     #: every period of a time key shown, those without rows too (`compiler.spine`)
     spine: EmptyPeriods | None = None
+    plain: tuple[str, ...] = ()
 
     def describe(self) -> str:
         """One line saying what this node computes."""
@@ -173,7 +179,8 @@ class Combine:
             )
         if not self.keys:
             return f"Combine {len(self.parts)} aggregates: cross join (one row each)"
-        return f"Combine {len(self.parts)} aggregates on keys {', '.join(self.keys)}"
+        plain = f" (never NULL: {', '.join(self.plain)})" if self.plain else ""
+        return f"Combine {len(self.parts)} aggregates on keys {', '.join(self.keys)}{plain}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -362,6 +369,15 @@ def shape_plan(plan: Plan) -> Project:
             ),
             tuple(k for k, _ in plan.aggregates[0].keys),
             plan.spine,
+            # plain equality where no part can hold a NULL key (never beside a spine, whose
+            # combinations are joined null-safe to the parts' own)
+            ()
+            if plan.spine is not None
+            else tuple(
+                k
+                for k, _ in plan.aggregates[0].keys
+                if all(k in a.not_null for a in plan.aggregates)
+            ),
         )
     return Project(
         source,
@@ -394,7 +410,7 @@ def aggregate(
     measures = agg.measures
     if agg.eager and not rows_of_window:
         eager = partials(agg)
-        source = EagerRows(rows, eager.by, eager.partials)
+        source = EagerRows(rows, eager.by, eager.partials, eager.having)
         measures = eager.measures
     elif semi is not None:
         source = Rows(agg.entity, agg.table, *semi, restricted=agg.restricted)

@@ -58,10 +58,13 @@ def rows_sql(rows: Rows, body: exp.Select) -> None:
 
 
 def left_join(join: Join, restricted: Restricted = ()) -> exp.Join:
+    """The join of `join`: a LEFT JOIN, or an inner one where the model promises every row
+    finds its row (`Join.inner`)."""
     on = all_of(
         [column(src, join.parent).eq(column(tgt, join.alias)) for src, tgt in join.edge.keys]
     )
-    return exp.Join(this=read(join.table, join.alias, restricted), on=on, side="LEFT")
+    side = None if join.inner else "LEFT"
+    return exp.Join(this=read(join.table, join.alias, restricted), on=on, side=side)
 
 
 def exists_sql(semi: Exists, restricted: Restricted = ()) -> exp.Exists:
@@ -87,6 +90,8 @@ def eager_rows_sql(eager: EagerRows, body: exp.Select) -> None:
     )
     rows_sql(Rows(rows.entity, rows.table, (), rows.filters, restricted=rows.restricted), inner)
     inner.set("group", exp.Group(expressions=[c.copy() for c in by]))
+    if eager.having:
+        inner.set("having", exp.Having(this=all_of([h.copy() for h in eager.having])))
     rows_sql(Rows(rows.entity, rows.table, rows.joins, (), restricted=rows.restricted), body)
     body.set(
         "from_",

@@ -10,6 +10,10 @@ publication gate into refusals:
   duplicate there multiplies rows in every join and inflates totals;
 - a foreign key matches a row (SEM407, a warning): a row without a match stays in the
   metrics of its entity, under a NULL group for the dimensions of the other one;
+- a column declared `nullable: false` holds no NULL, and every row of a `required`
+  relationship has a foreign key that finds its row (SEM276): the compiler relies on both
+  (inner joins, plain equality, filters applied per key before a join), so data that breaks
+  them may be answered differently than a model without them would;
 - a metric whose expression reads a column through a relationship loses the rows without a
   match (SEM440, a warning): the expression is NULL for them, and aggregates skip NULLs.
 """
@@ -33,7 +37,10 @@ from semantic.progress import task
 #: runs a SELECT and returns its rows
 Fetch = Callable[[str], list[tuple[Any, ...]]]
 
-Kind = Literal["not_null", "unique", "match", "coverage"]
+#: what declares a primary key's promises (`KeyMeasure.why`)
+PRIMARY_KEY = "its primary key"
+
+Kind = Literal["not_null", "unique", "match", "coverage", "total"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,14 +63,20 @@ class KeyMeasure:
     #: `coverage`: the metric; `match` and `coverage`: the path, as `a -> b`
     metric: str | None = None
     path: str = ""
-    #: `match`: the relationship's name
+    #: `match` and `total`: the relationship's name
     relationship: str = ""
 
     @property
     def broken(self) -> bool:
-        """Whether a declared key is broken: NULL or repeated values (orphans and lost rows
-        are legal, if worth knowing)."""
-        return self.failing > 0 and self.kind in ("not_null", "unique")
+        """Whether a declaration is broken: NULL or repeated keys, a NULL in a column
+        declared `nullable: false`, a row of a `required` relationship without its row
+        (orphans of other relationships and lost rows are legal, if worth knowing)."""
+        return self.failing > 0 and self.kind in ("not_null", "unique", "total")
+
+    @property
+    def declared_not_null(self) -> bool:
+        """A `not_null` measure of a column declared `nullable: false`, not of a primary key."""
+        return self.kind == "not_null" and self.why != PRIMARY_KEY
 
     @property
     def score(self) -> float:
@@ -118,9 +131,24 @@ def _measure_keys(
                     rows_of(entity.id),
                     int(nulls or 0),
                     None if example is None else str(example),
-                    "its primary key",
+                    PRIMARY_KEY,
                 )
             )
+        for name, spec in entity.columns.items():
+            if not spec.nullable and name not in entity.primary_key:
+                step(f"{entity.id}: {name} not null")
+                nulls, _ = one(_nulls(entity, (name,)))
+                found.append(
+                    KeyMeasure(
+                        "not_null",
+                        entity.id,
+                        (name,),
+                        rows_of(entity.id),
+                        int(nulls or 0),
+                        None,
+                        f"its column {name} (nullable: false)",
+                    )
+                )
     for (eid, columns), why in _unique_keys(model).items():
         entity = model.entities[eid]
         step(f"{eid}: unique {', '.join(columns)}")
@@ -139,12 +167,12 @@ def _measure_keys(
         )
     for edges in model.edges.values():
         for edge in edges:
-            if edge.declared and edge.cardinality == "many_to_one":
+            if edge.declared and (edge.cardinality == "many_to_one" or edge.required):
                 step(f"{edge.hop}: matches")
-                (orphans,) = one(_orphans(model, edge))
+                (orphans,) = one(_orphans(model, edge, edge.required))
                 found.append(
                     KeyMeasure(
-                        "match",
+                        "total" if edge.required else "match",
                         edge.source,
                         tuple(s for s, _ in edge.keys),
                         rows_of(edge.source),
@@ -188,6 +216,25 @@ def key_diagnostics(model: Model, measures: Sequence[KeyMeasure]) -> list[Diagno
 
 def _diagnostic(model: Model, m: KeyMeasure) -> Diagnostic:
     entity = model.entities[m.entity]
+    if m.declared_not_null:
+        return Diagnostic(
+            "SEM276",
+            f"{m.failing} row(s) of '{entity.table}' have a NULL in {m.columns[0]}, which "
+            "the model declares `nullable: false`: queries compiled on that promise may "
+            "leave them out or group them apart",
+            entity.span,
+            "fix the data, or remove `nullable: false` from the column",
+        )
+    if m.kind == "total":
+        return Diagnostic(
+            "SEM276",
+            f"{m.failing} row(s) of '{m.entity}' have a {'/'.join(m.columns)} that is NULL "
+            f"or finds no row in '{m.detail}', yet {m.why} is declared `required: true`: "
+            "queries compiled on that promise join them with an inner join, which leaves "
+            "them out",
+            entity.span,
+            "fix the data, or remove `required: true` from the relationship",
+        )
     if m.kind == "not_null":
         example = f" (e.g. {m.example})" if len(m.columns) > 1 else ""
         return Diagnostic(
@@ -242,7 +289,7 @@ def _unique_keys(model: Model) -> dict[tuple[str, tuple[str, ...]], str]:
     unique: dict[tuple[str, tuple[str, ...]], str] = {}
     for entity in model.entities.values():
         if entity.primary_key:
-            unique[(entity.id, entity.primary_key)] = "its primary key"
+            unique[(entity.id, entity.primary_key)] = PRIMARY_KEY
     for edges in model.edges.values():
         for edge in edges:
             if edge.to_one:
@@ -300,20 +347,22 @@ def _duplicates(entity: Entity, columns: Sequence[str]) -> exp.Select:
     ).from_(repeated.subquery("repeated"))
 
 
-def _orphans(model: Model, edge: Edge) -> exp.Select:
-    """SELECT how many rows have a non-NULL foreign key that matches nothing."""
+def _orphans(model: Model, edge: Edge, nulls: bool = False) -> exp.Select:
+    """SELECT how many rows have a non-NULL foreign key that matches nothing (with `nulls`,
+    a NULL in the foreign key counts too: a `required` relationship promises neither)."""
     source, target = model.entities[edge.source], model.entities[edge.target]
     on = exp.and_(*(exp.column(s, "s").eq(exp.column(t, "t")) for s, t in edge.keys))
+    missing = exp.column(edge.keys[0][1], "t").is_(exp.null())
+    where = (
+        missing
+        if nulls
+        else exp.and_(*(exp.column(s, "s").is_(exp.null()).not_() for s, _ in edge.keys), missing)
+    )
     return (
         exp.select(exp.Count(this=exp.Star()))
         .from_(table(source.table, "s"))
         .join(table(target.table, "t"), on=on, join_type="left")
-        .where(
-            exp.and_(
-                *(exp.column(s, "s").is_(exp.null()).not_() for s, _ in edge.keys),
-                exp.column(edge.keys[0][1], "t").is_(exp.null()),
-            )
-        )
+        .where(where)
     )
 
 

@@ -30,7 +30,7 @@ from semantic.files.cache import cache_dir
 from semantic.model import Model
 
 #: changes when what is measured or how it is stored changes
-_VERSION = 1
+_VERSION = 2
 
 
 def cached_key_measures(
@@ -64,9 +64,20 @@ def _promises(model: Model) -> list[Any]:
     """What the key measures depend on in the model: tables and keys, relationships, and the
     expressions of the metrics."""
     return [
-        sorted((e.id, e.table, list(e.primary_key)) for e in model.entities.values()),
         sorted(
-            (e.source, e.name, e.target, e.cardinality, [list(k) for k in e.keys], e.declared)
+            (e.id, e.table, list(e.primary_key), sorted(c for c in e.columns if e.not_null(c)))
+            for e in model.entities.values()
+        ),
+        sorted(
+            (
+                e.source,
+                e.name,
+                e.target,
+                e.cardinality,
+                [list(k) for k in e.keys],
+                e.declared,
+                e.required,
+            )
             for edges in model.edges.values()
             for e in edges
         ),

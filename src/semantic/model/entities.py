@@ -27,7 +27,10 @@ def add_entities(draft: Draft, doc: Document[ModelFile]) -> None:
         if eid in draft.entities:
             draft.defined_twice(f"entity '{eid}'", span, draft.entities[eid].span)
             continue
-        columns = {name: Column(name, c.type, c.description) for name, c in spec.columns.items()}
+        columns = {
+            name: Column(name, c.type, c.description, c.nullable)
+            for name, c in spec.columns.items()
+        }
         for i, key in enumerate(spec.primary_key):
             if key not in columns:
                 draft.report(
@@ -154,9 +157,19 @@ def _declared_edge(
             doc.span(where),
             "give each relationship to the same entity its own `name`",
         )
+    if rel.required and rel.cardinality not in ("many_to_one", "one_to_one"):
+        ok = False
+        draft.report(
+            "SEM275",
+            f"relationship '{name}' of '{eid}' is {rel.cardinality} and says `required: true`: "
+            "only a to-one relationship can promise that each row finds its one row",
+            doc.span((*where, "required")),
+            f"declare `required` on the many_to_one relationship of '{rel.to}' to '{eid}', "
+            "or leave it out",
+        )
     if not ok:
         return None
-    return Edge(eid, name, rel.to, rel.cardinality, tuple(rel.keys.items()), True)
+    return Edge(eid, name, rel.to, rel.cardinality, tuple(rel.keys.items()), True, rel.required)
 
 
 def _check_self(

@@ -28,6 +28,9 @@ class Column:
     name: str
     type: str | None
     description: str | None
+    #: False: declared never NULL (`nullable: false`); primary key columns are never NULL
+    #: by declaration whatever this says (`Entity.not_null`)
+    nullable: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +47,9 @@ class Edge:
     cardinality: Cardinality
     keys: tuple[tuple[str, str], ...]
     declared: bool
+    #: declared `required: true`: every source row's key is not NULL and finds its target
+    #: row (only on the declared, to-one direction)
+    required: bool = False
 
     @property
     def to_one(self) -> bool:
@@ -124,6 +130,13 @@ class Entity:
     quality: tuple[QualityRule, ...] = ()
     #: the entity's own confidentiality level: every term over its rows is at least as secret
     confidentiality: str | None = None
+
+    def not_null(self, name: str) -> bool:
+        """Whether the model promises column `name` is never NULL: a primary key column, or
+        one declared `nullable: false` (a required relationship's foreign key is another
+        promise: see `Edge.required`)."""
+        found = self.columns.get(name)
+        return name in self.primary_key or (found is not None and not found.nullable)
 
 
 @dataclass(frozen=True, slots=True)

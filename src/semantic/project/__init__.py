@@ -524,7 +524,11 @@ class Project:
         entities, metrics = read_by(plan, named, self.model)
         found = []
         for measure in measures:
-            if measure.broken and measure.entity in entities:
+            # a required relationship is relied on where a query joins its two ends
+            reads = measure.entity in entities and (
+                measure.kind != "total" or measure.detail in entities
+            )
+            if measure.broken and reads:
                 found.append(broken_key(self.model, measure))
             elif measure.kind == "coverage" and measure.failing and measure.metric in metrics:
                 found += key_diagnostics(self.model, [measure])

@@ -28,10 +28,20 @@ def read_by(plan: Plan, named: Iterable[str], model: Model) -> tuple[set[str], s
 
 
 def broken_key(model: Model, measure: KeyMeasure) -> Diagnostic:
-    """SEM441: a query reads an entity whose data breaks a declared key."""
+    """SEM441: a query reads an entity whose data breaks a declared key, a column declared
+    `nullable: false` or a `required` relationship."""
     entity = model.entities[measure.entity]
     columns = ", ".join(measure.columns)
-    if measure.kind == "not_null":
+    if measure.declared_not_null:
+        what = f"{measure.failing} row(s) have a NULL in {columns}, declared `nullable: false`"
+        effect = "the SQL is compiled on that promise (plain equality, inner joins)"
+    elif measure.kind == "total":
+        what = (
+            f"{measure.failing} row(s) have a {columns} that is NULL or finds no row in "
+            f"'{measure.detail}', yet {measure.why} is declared `required: true`"
+        )
+        effect = "the SQL joins them with an inner join, which leaves them out"
+    elif measure.kind == "not_null":
         what = f"{measure.failing} row(s) have a NULL in its primary key ({columns})"
         effect = "each counts as a row of its own and matches no relationship"
     else:

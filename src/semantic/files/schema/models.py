@@ -27,6 +27,11 @@ class ColumnSpec(Strict):
         None, description="SQL type, e.g. bigint, varchar, decimal(15,2), date."
     )
     description: str | None = None
+    nullable: bool = Field(
+        True,
+        description="false: the model promises the column is never NULL (checked by "
+        "`semantic check --data` and `semantic quality`; the compiler relies on it).",
+    )
 
 
 class RelationshipSpec(Strict):
@@ -39,6 +44,12 @@ class RelationshipSpec(Strict):
     )
     name: Id | None = Field(None, description="Defaults to the target entity id.")
     description: str | None = None
+    required: bool = Field(
+        False,
+        description="true (many_to_one and one_to_one only): the model promises every row's "
+        "foreign key is not NULL and finds its row (checked by `semantic check --data` and "
+        "`semantic quality`; the compiler relies on it).",
+    )
 
 
 QualityDimension = Literal[

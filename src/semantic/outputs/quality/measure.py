@@ -20,7 +20,7 @@ from sqlglot import exp
 
 from semantic.compiler.dialects import column_types, to_sql
 from semantic.compiler.naming import readable
-from semantic.engines.integrity import Fetch, KeyMeasure, measure_keys
+from semantic.engines.integrity import PRIMARY_KEY, Fetch, KeyMeasure, measure_keys
 from semantic.errors import SemanticError
 from semantic.model import Entity, Model, QualityRule
 from semantic.model.nodes import column, table
@@ -249,6 +249,29 @@ def key_rule(measure: KeyMeasure, model: Model | None = None) -> QualityRule:
     def rule(*args: Any, **named: Any) -> QualityRule:
         return replace(QualityRule(*args, **named), span=span)
 
+    if measure.declared_not_null:
+        return rule(
+            f"{readable(cols)}_not_null",
+            measure.entity,
+            "completeness",
+            present,
+            f"{shown} IS NOT NULL",
+            f"{shown} is never NULL, as the model declares (`nullable: false`, built-in).",
+            1.0,
+            kind="not_null",
+        )
+    if measure.kind == "total":
+        return rule(
+            f"{readable(measure.relationship)}_required",
+            measure.entity,
+            "integrity",
+            present,
+            f"{shown} is not NULL and matches a row of {measure.detail}",
+            f"Every row's {shown} finds its row in {measure.path}, as the relationship "
+            "declares (`required: true`, built-in).",
+            1.0,
+            kind="relationship",
+        )
     if measure.kind == "not_null":
         return rule(
             "primary_key_not_null",
@@ -261,7 +284,7 @@ def key_rule(measure: KeyMeasure, model: Model | None = None) -> QualityRule:
             kind="not_null",
         )
     if measure.kind == "unique":
-        primary = measure.why == "its primary key"
+        primary = measure.why == PRIMARY_KEY
         return rule(
             "primary_key_unique" if primary else f"key_unique_{readable(cols)}",
             measure.entity,
