@@ -31,6 +31,10 @@ ALLOWED = {
     ("engines.postgres", "_positional"): "renumbers the placeholders of SQL already written",
     ("interchange.osi_export", "_ansi"): "an OSI file's expression text, for other tools to read",
     ("interchange.database", "_column_expr"): "a column as a glossary expression, written in YAML",
+    ("serve.pgwire.catalog", "for_duckdb"): "a client's catalog query, run on the in-memory "
+    "catalog of the wire endpoint: plain transpiling, no business query's meaning to keep",
+    ("serve.pgwire.catalog", "_cast"): "a type name of a client's catalog query, compared",
+    ("serve.pgwire.catalog", "run"): "DuckDB's own connection.sql runs the catalog query",
 }
 
 

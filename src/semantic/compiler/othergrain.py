@@ -26,7 +26,14 @@ from semantic.compiler.locate import QUERY_FILE
 from semantic.compiler.pernodes import ALL, EXCLUDE, mode, other_grain_nodes
 from semantic.compiler.plannodes import Plan
 from semantic.compiler.policy import mask_value
-from semantic.compiler.refs import BusinessQuery, OrderItem, OutputColumn, Ref, ref_of
+from semantic.compiler.refs import (
+    QUERY_DIALECT,
+    BusinessQuery,
+    OrderItem,
+    OutputColumn,
+    Ref,
+    ref_of,
+)
 from semantic.compiler.render import build_tree
 from semantic.errors import Span, error
 from semantic.model import Model
@@ -49,7 +56,7 @@ def plan_other_grains(
     grains: dict[tuple[int, ...], dict[str, tuple[str, exp.Expression]]] = {}
 
     def atom(node: exp.Expression) -> exp.Column:
-        text = node.sql("duckdb")
+        text = node.sql(QUERY_DIALECT)
         if text not in atoms:
             atoms[text] = (f"a{len(atoms)}", node.copy())
         return column(atoms[text][0], BASE)
@@ -59,7 +66,7 @@ def plan_other_grains(
             if isinstance(node, exp.Per):
                 kept = _kept(query, dims, node)
                 values = grains.setdefault(kept, {})
-                text = node.this.sql("duckdb")
+                text = node.this.sql(QUERY_DIALECT)
                 if text not in values:
                     values[text] = (f"v{len(values)}", node.this.copy())
                 atom(node.this)  # the groups of the query are those of every metric it names

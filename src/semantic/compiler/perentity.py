@@ -21,7 +21,15 @@ from semantic.compiler.locate import QUERY_FILE
 from semantic.compiler.pernodes import entity_of, is_per_entity
 from semantic.compiler.perrows import VALUE, PerValue, key_column
 from semantic.compiler.plannodes import Plan
-from semantic.compiler.refs import BusinessQuery, OutputColumn, find_refs, make_ref, ref_of, show
+from semantic.compiler.refs import (
+    QUERY_DIALECT,
+    BusinessQuery,
+    OutputColumn,
+    find_refs,
+    make_ref,
+    ref_of,
+    show,
+)
 from semantic.compiler.render import build_tree
 from semantic.errors import Span, error
 from semantic.model import Model, Term
@@ -48,7 +56,7 @@ def with_per_entity(
         if not is_per_entity(node):
             return node
         assert isinstance(node, exp.Per)
-        text = node.sql("duckdb")
+        text = node.sql(QUERY_DIALECT)
         if text not in made:
             eid = entity_of(node)
             entity = model.entities[eid]

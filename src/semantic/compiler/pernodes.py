@@ -22,7 +22,7 @@ from collections.abc import Callable
 
 from sqlglot import exp
 
-from semantic.compiler.refs import ref_of
+from semantic.compiler.refs import QUERY_DIALECT, ref_of
 from semantic.errors import Span, error
 from semantic.model import Model
 
@@ -127,7 +127,7 @@ def _columns(items: list[exp.Expression], place: Span) -> list[exp.Column]:
         if not isinstance(item, exp.Column):
             raise error(
                 "SEM351",
-                f"PER names dimensions, not '{item.sql('duckdb')}'",
+                f"PER names dimensions, not '{item.sql(QUERY_DIALECT)}'",
                 place,
                 "name the query's dimensions as they are selected, e.g. PER (customer_region)",
             )
