@@ -5,6 +5,8 @@ model's columns (sqlglot's `qualify`), derived tables merged into it (`merge_sub
 its join conditions matched with the model's relationships to find the root table (from
 which every other is reached by to-one relationships) and the place of each table, then
 each column, aggregate and condition looked up among the terms (`compiler.termmatch`).
+Subqueries at another grain (a metric PER (ALL) or per entity, an existence over the same
+fact) are read by `compiler.translategrain`.
 What has a counterpart becomes an equivalent business query; what has none is refused
 with a code naming the construct (SEM340), the table (SEM264), the column or aggregate
 (SEM265, SEM341) or the join (SEM342). The compiler never runs SQL: `Project.translate`
