@@ -126,6 +126,8 @@ class Joins:
     equalities: list[tuple[exp.Column, exp.Column]] = field(default_factory=list)
     tree_edges: list[tuple[str, str, Edge]] = field(default_factory=list)
     subqueries: list[tuple[exp.Expression, bool]] = field(default_factory=list)
+    #: `[NOT] EXISTS` over the root's own table, tied on a to-one key (`compiler.translategrain`)
+    existences: list[tuple[exp.Exists, bool]] = field(default_factory=list)
 
     @property
     def root_entity(self) -> str:
@@ -336,6 +338,46 @@ def _conjuncts(node: exp.Expression | None) -> list[exp.Expression]:
     return [node]
 
 
+#: the conjuncts of a condition (AND), without parentheses
+conjuncts = _conjuncts
+
+
+def _scalar_comparison(conjunct: exp.Expression) -> bool:
+    """A comparison with a scalar subquery as an operand (`compiler.translategrain`)."""
+    return (
+        isinstance(conjunct, (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE))
+        and any(isinstance(s, exp.Subquery) for s in (conjunct.this, conjunct.expression))
+        and not any(
+            not isinstance(s, exp.Subquery) and s.find(exp.Select)
+            for s in (conjunct.this, conjunct.expression)
+        )
+    )
+
+
+def _same_fact(model: Model, entities: dict[str, str], node: exp.Exists) -> bool:
+    """An EXISTS over one table of an entity of the query, tied to it by an equality of
+    one column with itself (`l2.l_orderkey = l1.l_orderkey`)."""
+    inner = node.this
+    if not isinstance(inner, exp.Select) or inner.args.get("joins"):
+        return False
+    table = inner.args["from_"].this
+    if not isinstance(table, exp.Table):
+        return False
+    entity = next((e.id for e in model.entities.values() if e.table == table.name), None)
+    for conjunct in _conjuncts(inner.args.get("where")):
+        a, b = conjunct.this, conjunct.expression
+        if (
+            isinstance(conjunct, exp.EQ)
+            and isinstance(a, exp.Column)
+            and isinstance(b, exp.Column)
+            and a.name == b.name
+            and table.alias_or_name in (a.table, b.table)
+            and entities.get(b.table if a.table == table.alias_or_name else a.table) == entity
+        ):
+            return True
+    return False
+
+
 def _disjuncts(node: exp.Expression) -> list[exp.Expression]:
     while isinstance(node, exp.Paren):
         node = node.this
@@ -381,10 +423,14 @@ def join_tables(model: Model, tree: exp.Select) -> Joins:
         body = conjunct.this if negated else conjunct
         while isinstance(body, exp.Paren):
             body = body.this
-        if isinstance(body, exp.Exists) or (isinstance(body, exp.In) and body.args.get("query")):
+        if isinstance(body, exp.Exists) and _same_fact(model, entities, body):
+            joins.existences.append((body, negated))
+        elif isinstance(body, exp.Exists) or (isinstance(body, exp.In) and body.args.get("query")):
             if negated and isinstance(body, exp.Exists):
                 raise refusal(conjunct, "NOT EXISTS (rows that have no such row)")
             joins.subqueries.append((body, negated))
+        elif _scalar_comparison(conjunct):
+            joins.conditions.append(conjunct)
         elif conjunct.find(exp.Select, exp.Exists):
             raise refusal(conjunct, "a subquery inside a larger condition")
         elif (

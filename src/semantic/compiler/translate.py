@@ -5,6 +5,8 @@ model's columns (sqlglot's `qualify`), derived tables merged into it (`merge_sub
 its join conditions matched with the model's relationships to find the root table (from
 which every other is reached by to-one relationships) and the place of each table, then
 each column, aggregate and condition looked up among the terms (`compiler.termmatch`).
+Subqueries at another grain (a metric PER (ALL) or per entity, an existence over the same
+fact) are read by `compiler.translategrain`.
 What has a counterpart becomes an equivalent business query; what has none is refused
 with a code naming the construct (SEM340), the table (SEM264), the column or aggregate
 (SEM265, SEM341) or the join (SEM342). The compiler never runs SQL: `Project.translate`
@@ -34,6 +36,15 @@ from sqlglot.optimizer.qualify import qualify
 from semantic.compiler.joingraph import SQL, Joins, Match, join_tables, position, refusal
 from semantic.compiler.refs import QUERY_DIALECT
 from semantic.compiler.termmatch import Place, PlaceOf, TermIndex
+from semantic.compiler.translategrain import (
+    Derived,
+    derived_candidate,
+    derived_value,
+    existence,
+    replace_derived,
+    scalar,
+    scalar_candidate,
+)
 from semantic.errors import Diagnostic, SemanticError, Span, error, suggest
 from semantic.model import Model
 
@@ -90,8 +101,8 @@ def translate_sql(model: Model, sql: str, dialect: str = "duckdb") -> Translatio
     result = Translation(sql)
     try:
         _refuse_constructs(tree)
-        qualified = _qualified(model, tree, dialect)
-        Translator(model, qualified, result).run()
+        qualified, derived = _qualified(model, tree, dialect)
+        Translator(model, qualified, result, derived).run()
     except SemanticError as exc:
         first = exc.diagnostics[0]
         if first.code in ("SEM339", "SEM264"):
@@ -137,25 +148,31 @@ def _refuse_constructs(tree: exp.Select) -> None:
         raise refusal(tree.args["with"], "a WITH clause", "a query over another query's result")
     for window in tree.find_all(exp.Window):
         raise refusal(window, "a window function (OVER)")
+    per_entity: list[exp.Select] = []  # derived tables read as metrics per entity
     for sub in tree.find_all(exp.Subquery):
         if isinstance(sub.parent, (exp.From, exp.Join)):
             inner = sub.this
             if isinstance(inner, exp.Select) and (
                 inner.args.get("group") or any(e.find(exp.AggFunc) for e in inner.expressions)
             ):
+                if sub.parent_select is tree and derived_candidate(inner):
+                    per_entity.append(inner)
+                    continue
                 raise refusal(
                     sub,
                     "a derived table that aggregates",
                     "a metric used as a dimension, or aggregated again",
                 )
             continue
-        if not isinstance(sub.parent, (exp.In, exp.Exists)):
+        if not isinstance(sub.parent, (exp.In, exp.Exists)) and not scalar_candidate(sub, tree):
             raise refusal(
                 sub,
                 "a scalar subquery",
                 "a value computed by another query: a metric at another grain inside a condition",
             )
     for join in tree.find_all(exp.Join):
+        if any(join.parent_select is inner for inner in per_entity):
+            continue  # read by compiler.translategrain
         if join.side or join.kind in ("ANTI", "SEMI", "OUTER"):
             raise refusal(join, f"an outer join ({join.side or join.kind} JOIN)")
     if tree.args.get("offset"):
@@ -169,7 +186,11 @@ def _schema(model: Model) -> dict[str, object]:
     }
 
 
-def _qualified(model: Model, tree: exp.Select, dialect: str) -> exp.Select:
+def _qualified(
+    model: Model, tree: exp.Select, dialect: str
+) -> tuple[exp.Select, dict[str, Derived]]:
+    """`tree` qualified, its derived tables that aggregate replaced by their entity's
+    table (what their columns are returned by alias), the others merged into it."""
     tables = {e.table.lower(): e.id for e in model.entities.values()}
     for table in tree.find_all(exp.Table):
         if table.name.lower() not in tables and not _is_cte(tree, table.name):
@@ -191,12 +212,13 @@ def _qualified(model: Model, tree: exp.Select, dialect: str) -> exp.Select:
             Span(SQL),
             "name columns of the model's entities (semantic show TERM lists them)",
         ) from None
+    derived = replace_derived(model, qualified)
     merged = merge_subqueries(qualified)
     assert isinstance(merged, exp.Select)
     for sub in merged.find_all(exp.Subquery):
         if isinstance(sub.parent, (exp.From, exp.Join)):
             raise refusal(sub, "a derived table that could not be merged into its query")
-    return merged
+    return merged, derived
 
 
 def _is_cte(tree: exp.Select, name: str) -> bool:
@@ -235,13 +257,31 @@ def _column_terms(model: Model, tree: exp.Select, dialect: str) -> list[str]:
 class Translator:
     """One translation: the query's tables and places, then each clause."""
 
-    def __init__(self, model: Model, tree: exp.Select, result: Translation) -> None:
+    def __init__(
+        self,
+        model: Model,
+        tree: exp.Select,
+        result: Translation,
+        derived: dict[str, Derived] | None = None,
+    ) -> None:
         self.model = model
         self.tree = tree
         self.result = result
+        #: derived tables read as the rows of an entity, by alias (`translategrain`)
+        self.derived = derived or {}
         self.joins: Joins = join_tables(model, tree)
         self.index = TermIndex(model, self.joins.root_entity)
         self.matches = result.matches
+
+    def spawn(self, tree: exp.Select) -> Translator:
+        """A translation of a subquery's own rows (`tree`), its terms and notes added to
+        this one's."""
+        return Translator(self.model, tree, self.result)
+
+    def note(self, text: str) -> None:
+        """Say what the translation assumes (once)."""
+        if text not in self.result.notes:
+            self.result.notes.append(text)
 
     # --- columns and expressions ---------------------------------------------------------
 
@@ -258,6 +298,12 @@ class Translator:
     def rows(self, node: exp.Expression, place_of: PlaceOf | None = None) -> exp.Expression:
         """`node` (no aggregate) with its columns and sub-expressions replaced by terms."""
         where = place_of or self.place_of
+        if node.meta.get("translated"):  # THIS(...) of an existence, already in terms
+            return node.copy()
+        if isinstance(node, exp.Subquery):
+            return scalar(self, node, metric=False)
+        if isinstance(node, exp.Column) and node.table in self.derived:
+            return derived_value(self, node)
         found = self.index.find(node, where)
         if found is not None:
             return self.term(found)
@@ -303,6 +349,8 @@ class Translator:
         """`node` (it aggregates) with each aggregate replaced by a metric, and each
         formula over metrics by the derived metric it is."""
         where = place_of or self.place_of
+        if isinstance(node, exp.Subquery):
+            return scalar(self, node, metric=True)
         if not node.find(exp.AggFunc):
             return self.rows(node, where)
         if isinstance(node, (exp.AggFunc, exp.Filter)):
@@ -383,6 +431,7 @@ class Translator:
             select.append(shown_as)
         conditions = [self.condition(c) for c in self.joins.conditions]
         conditions += self.joins.semijoin_conditions(self)
+        conditions += [existence(self, node, no) for node, no in self.joins.existences]
         conditions += self.joins.residual(self)
         self.check_grouping(tree, shown, bool(self.joins.aggregates(tree)))
         having = tree.args.get("having")
