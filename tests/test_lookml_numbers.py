@@ -112,7 +112,8 @@ def looker_sql(
         assert alias == explore, f"symmetric aggregates of {alias}.{name} are not modelled"
         return f"{_AGGREGATES[spec['type']]}({sql})"
 
-    dims, measures = [], []
+    dims: list[str] = []
+    measures: list[str] = []
     for i, ref in enumerate(fields):
         alias, _, name = ref.partition(".")
         sql = field_sql(alias, name)
