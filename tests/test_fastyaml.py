@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pickle
 import subprocess
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +69,13 @@ def differences(fast: Any, slow: Any, where: str = "") -> list[str]:
             found += differences(fast[i], item, f"{where}[{i}]")
         return found
     kind = next((k for k in KINDS if isinstance(slow, k)), type(slow))
+    if isinstance(slow, datetime):  # ruamel's TimeStamp, with how the zone was written
+        kind = type(slow)
+        if (fast.tzinfo, getattr(fast, "_yaml", None)) != (
+            slow.tzinfo,
+            getattr(slow, "_yaml", None),
+        ):
+            found.append(f"{where}: {fast!r} is not written as {slow!r}")
     if type(fast) is not kind or fast != slow:
         found.append(f"{where}: {fast!r} ({type(fast).__name__}) not {slow!r} ({kind.__name__})")
     return found
@@ -356,5 +363,16 @@ def test_the_readers_differ_where_expected() -> None:
     ):
         with pytest.raises(Unusual):
             compose(text)
+    for text in ("a: 2024-02-30 10:00:00", "a: 2024-01-20 10:00:00 +02", "a: 2024-1-2 1:2:3"):
+        with pytest.raises(Unusual):  # not a date, or a timestamp written unusually
+            compose(text)
+    # the timestamps an import writes (`modified` from dct:modified) stay on the fast path
+    for text in (
+        "a: 2024-01-20 10:00:00+00:00",
+        "a: 2024-01-20T10:00:00Z",
+        "a: 2024-01-20 10:00:00",
+        "a: 2024-01-20t10:00:00.25-05:30",
+    ):
+        assert compare(text), text
     assert compare("a: yes\nb: on\nc: no\n")
     assert compose("a: yes\nb: on\nc: no\n") == {"a": "yes", "b": "on", "c": "no"}

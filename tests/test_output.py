@@ -432,3 +432,24 @@ def test_documented_output_is_what_is_printed(
     assert [line.rstrip() for line in printed.strip().splitlines()] == [
         line.rstrip() for line in command.output.splitlines()
     ], f"{command.where}: the output differs from the documentation:\n{printed}"
+
+
+def test_json_reports_are_rich_s_text_without_rich_s_cost() -> None:
+    """Off a terminal, a JSON report is written by `json.dumps`: the text rich would print
+    (indent 2, non-ASCII kept), without rich's rendering, which took seconds on the report
+    of a large import."""
+    import io
+    import json as json_module
+
+    from rich.console import Console
+
+    from semantic.cli.printing import print_json_data
+
+    data = {"written": ["glossary/thésaurus.yml"], "report": [{"a": 1, "b": None, "c": [1.5]}]}
+    plain, fancy = io.StringIO(), io.StringIO()
+    print_json_data(Console(file=plain, soft_wrap=True, markup=False, emoji=False), data)
+    Console(file=fancy, soft_wrap=True, markup=False, emoji=False).print_json(
+        json_module.dumps(data)
+    )
+    assert plain.getvalue() == fancy.getvalue()
+    assert json_module.loads(plain.getvalue()) == data

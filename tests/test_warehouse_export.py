@@ -118,13 +118,17 @@ def test_the_semantic_view_follows_the_grammar_and_compiles(
     model = _model(where)
     text, _ = _export(where, "snowflake")
     clauses = read_ddl(text)
-    columns = _columns(model)
-    aliases = {m["alias"] for m in clauses["TABLES"]}
-    assert aliases == set(model.entities)
+    # every entity is a logical table; a role-playing dimension's roles are aliases of theirs
+    by_table = {e.table: eid for eid, e in model.entities.items()}
+    entity = {m["alias"]: by_table[m["table"]] for m in clauses["TABLES"]}
+    aliases = set(entity)
+    assert set(model.entities) <= aliases
+    assert all(a == e or a.startswith(f"{a.split('__')[0]}__") for a, e in entity.items())
+    columns = {alias: _columns(model)[eid] for alias, eid in entity.items()}
     for rel in clauses.get("RELATIONSHIPS", []):
         # the validation rules: the referenced columns are the primary key of their table
         assert tuple(c.strip() for c in rel["refcols"].split(",")) == (
-            model.entities[rel["ref"]].primary_key
+            model.entities[entity[rel["ref"]]].primary_key
         )
         assert {c.strip() for c in rel["cols"].split(",")} <= columns[rel["table"]]
     facts = {(m["table"], m["name"]) for m in clauses.get("FACTS", [])}
@@ -157,12 +161,14 @@ def test_the_cortex_yaml_follows_the_specification_and_compiles(root: str, shop:
     text, _ = _export(where, "snowflake", "--yaml", "--database", "SALES")
     spec = _load(text)
     assert cortex_problems(spec) == []
-    columns = _columns(model)
     tables = {t["name"]: t for t in spec["tables"]}
-    assert set(tables) == set(model.entities)
+    by_table = {e.table: eid for eid, e in model.entities.items()}
+    entity = {name: by_table[t["base_table"]["table"]] for name, t in tables.items()}
+    assert set(model.entities) <= set(tables)
+    columns = {name: _columns(model)[eid] for name, eid in entity.items()}
     for rel in spec.get("relationships", []):
         right = [p["right_column"] for p in rel["relationship_columns"]]
-        assert tuple(right) == model.entities[rel["right_table"]].primary_key
+        assert tuple(right) == model.entities[entity[rel["right_table"]]].primary_key
     for table in tables.values():
         assert table["base_table"]["database"] == "SALES"
         facts = {f["name"] for f in table.get("facts", [])}
@@ -176,6 +182,48 @@ def test_the_cortex_yaml_follows_the_specification_and_compiles(root: str, shop:
     for item in spec.get("metrics", []):
         for col in sqlglot.parse_one(item["expr"], read="snowflake").find_all(exp.Column):
             assert col.name in {m["name"] for m in tables[col.table].get("metrics", [])}
+
+
+def _paths(links: list[tuple[str, str]], start: str, end: str) -> int:
+    """How many relationship paths lead from the logical table `start` to `end`."""
+    if start == end:
+        return 1
+    return sum(_paths(links, one, end) for many, one in links if many == start)
+
+
+def test_role_playing_dimensions_read_a_logical_table_of_their_own() -> None:
+    """customer nation and supplier nation: each role is an alias of the nation table,
+    related to its own entity only, so that from lineitem (which reaches `nation` through
+    customers and through suppliers) a role dimension has the paths of its entity alone,
+    in the DDL and the YAML."""
+    text, _ = _export(ROOT, "snowflake")
+    clauses = read_ddl(text)
+    tables = {m["alias"]: m["table"] for m in clauses["TABLES"]}
+    assert tables["customer__nation"] == tables["supplier__nation"] == "nation"
+    assert tables["customer__nation__region"] == "region"
+    links = [(r["table"], r["ref"]) for r in clauses["RELATIONSHIPS"]]
+    assert _paths(links, "lineitem", "nation") >= 2  # the ambiguity the roles avoid
+    dimensions = {m["name"]: m for m in clauses["DIMENSIONS"]}
+    for role, dim, column in (
+        ("customer", "customer_nation", "n_name"),
+        ("supplier", "supplier_nation", "n_name"),
+        ("customer", "customer_region", "r_name"),
+    ):
+        tree = sqlglot.parse_one(dimensions[dim]["sql"], read="snowflake")
+        (col,) = tree.find_all(exp.Column)
+        assert dimensions[dim]["table"] == role and col.name == column
+        assert col.table.startswith(f"{role}__nation"), dimensions[dim]["sql"]
+        # a role is reached only through its entity: no path its entity does not have
+        assert _paths(links, role, col.table) == 1
+        assert _paths(links, "lineitem", col.table) == _paths(links, "lineitem", role)
+    yaml_text, _ = _export(ROOT, "snowflake", "--yaml")
+    spec = _load(yaml_text)
+    assert cortex_problems(spec) == []
+    yaml_links = [(r["left_table"], r["right_table"]) for r in spec["relationships"]]
+    assert sorted(yaml_links) == sorted(links)
+    (customer,) = [t for t in spec["tables"] if t["name"] == "customer"]
+    (nation,) = [d for d in customer["dimensions"] if d["name"] == "customer_nation"]
+    assert nation["expr"] == "customer__nation.n_name"
 
 
 def _snowflake_metrics(text: str) -> dict[str, tuple[str | None, str]]:

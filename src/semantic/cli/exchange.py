@@ -4,7 +4,6 @@ database); see docs/importing.md and docs/exporting.md."""
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -22,7 +21,7 @@ from semantic.cli.app import (
     state,
 )
 from semantic.cli.choices import checked_language
-from semantic.cli.printing import emit, print_notices
+from semantic.cli.printing import emit, print_json_data, print_notices
 
 # Each command imports the library it calls in its body (rdflib, pyshacl: only for RDF).
 
@@ -308,14 +307,13 @@ def import_skos_file(
             repair=repair,
         )
         if fmt is CheckFormat.json:
-            out.print_json(
-                json.dumps(
-                    {
-                        "written": [str(p) for p in written],
-                        "terms": list(result.terms),
-                        "report": [report_dict(item) for item in result.notices],
-                    }
-                )
+            print_json_data(
+                out,
+                {
+                    "written": [str(p) for p in written],
+                    "terms": list(result.terms),
+                    "report": [report_dict(item) for item in result.notices],
+                },
             )
         else:
             for item in result.notices:

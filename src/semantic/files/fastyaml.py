@@ -137,6 +137,12 @@ _SPECIAL_START = frozenset("-+0123456789.<=")
 _INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
 _FRACTION = re.compile(r"[-+]?[0-9]+\.[0-9]+")
 _DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+#: the usual timestamps (`2024-01-20 10:00:00+00:00`, `dct:modified` of an import): a subset
+#: of what ruamel reads as a timestamp, built by ruamel's own constructor (`_timestamp`)
+_TIMESTAMP = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}"
+    r"(?:\.[0-9]+)?(?:Z|[-+][0-9]{2}:[0-9]{2})?"
+)
 #: what YAML 1.2 (ruamel) may read as other than a string, with a margin (sexagesimal numbers
 #: are strings in 1.2 but numbers in 1.1: left to ruamel rather than trusted)
 _ANY_SPECIAL = re.compile(
@@ -166,9 +172,25 @@ def _plain(value: str) -> Any:
             return date(int(found[1]), int(found[2]), int(found[3]))
         except ValueError:  # 2024-13-45: ruamel's error says where
             raise Unusual(f"a date that does not exist: {value!r}") from None
+    if _TIMESTAMP.fullmatch(value):
+        return _timestamp(value)
     if _ANY_SPECIAL.fullmatch(value):
         raise Unusual(f"a plain scalar that YAML 1.2 may read as a number or a date: {value!r}")
     return value
+
+
+def _timestamp(value: str) -> Any:
+    """A timestamp as ruamel reads it (its `TimeStamp`, which keeps how the text wrote the
+    zone): made by ruamel's constructor, imported only when a file has one."""
+    from ruamel.yaml.constructor import RoundTripConstructor
+    from ruamel.yaml.nodes import ScalarNode
+
+    try:
+        return RoundTripConstructor().construct_yaml_timestamp(
+            ScalarNode("tag:yaml.org,2002:timestamp", value)
+        )
+    except ValueError:  # 2024-02-30 10:00:00: ruamel's error says where
+        raise Unusual(f"a timestamp that does not exist: {value!r}") from None
 
 
 if AVAILABLE:

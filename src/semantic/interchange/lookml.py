@@ -300,14 +300,18 @@ class _LookML:
         if self.model.entities[fact].description:
             lines.append(f"  description: {_quoted(self.model.entities[fact].description or '')}")
         joined = {fact}
-        canonical: dict[str, Route] = {}
+        routes: dict[str, Route] = {}
         for eid in self.model.entities:
             if eid == fact:
                 continue
             try:
-                route = route_between(self.model, fact, eid)
+                routes[eid] = route_between(self.model, fact, eid)
             except NotCarried:
                 continue
+        canonical: dict[str, Route] = {}
+        # shorter routes first: a join's parent must be joined before it is looked up (by
+        # model order, lineitem's explore lost customer, listed before orders)
+        for eid, route in sorted(routes.items(), key=lambda kv: len(kv[1])):
             parent = route[-2].target if len(route) > 1 else fact
             if parent != fact and canonical.get(parent) != route[:-1]:
                 continue

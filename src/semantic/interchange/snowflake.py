@@ -10,9 +10,11 @@ docs.snowflake.com/en/user-guide/views-semantic/semantic-view-yaml-spec):
 - an entity -> a logical table (its alias is the entity id) with its primary key;
 - a declared relationship -> `many (keys) REFERENCES one (keys)`, or a relationship entry
   (left table: the many side) in YAML;
-- a dimension or time dimension -> a dimension on its entity; a role-playing one on the
-  first entity of its path, its expression over the columns of the table it reaches
-  (`customer.customer_nation AS nation.n_name`);
+- a dimension or time dimension -> a dimension on its entity; a role-playing one (a `path`)
+  on the first entity of its path, reading a logical table of its own for each table of the
+  path, an alias of the base table (`customer__nation AS nation`, related to `customer` alone),
+  so that customer nation and supplier nation do not meet on one `nation` table that two
+  relationship paths reach (`customer.customer_nation AS customer__nation.n_name`);
 - a segment -> a named filter of its table (YAML only: the DDL has none, reported);
 - a metric over one entity -> a metric of its table, every column qualified; the row-level
   argument of an aggregate that reaches another table becomes a fact of the metric's table
@@ -37,9 +39,12 @@ from semantic.interchange.warehouse import (
     Field,
     Measure,
     Named,
+    Route,
+    Segment,
     Warehouse,
     entity_of,
     render,
+    route_of,
     type_of,
     walk_model,
 )
@@ -80,6 +85,23 @@ class _Snowflake:
         self.notices: list[Notice] = list(house.notices)
         #: metric id -> (its expression with facts swapped in, [(fact name, fact expr)])
         self.metrics: dict[str, tuple[exp.Expression, list[tuple[str, exp.Expression]]]] = {}
+        #: (home entity, route) of a role-playing dimension -> its logical table's alias,
+        #: for the route and each of its beginnings, in the order they are met
+        self.roles: dict[tuple[str, Route], str] = {}
+        aliases = set(self.model.entities)
+        playing = [(f.id, f.home, f.expr) for f in house.fields.values()]
+        playing += [(g.id, g.home, g.condition) for g in house.segments.values()]
+        for tid, home, tree in playing:
+            if not self.model.terms[tid].path:
+                continue
+            for col in tree.find_all(exp.Column):
+                route = route_of(col)
+                for i in range(1, len(route) + 1):
+                    key = (home, route[:i])
+                    if key not in self.roles:
+                        name = new_id(aliases, "__".join([home, *(e.name for e in route[:i])]))
+                        aliases.add(name)
+                        self.roles[key] = name
         taken = set(self.model.terms)
         for measure in house.measures.values():
             self.metrics[measure.id] = self.split_facts(measure, taken)
@@ -98,6 +120,26 @@ class _Snowflake:
     def column(self, home: str) -> Callable[[exp.Column], str]:
         """How a column of an expression placed on `home` is written: `table.column`."""
         return lambda col: f"{entity_of(col, home)}.{col.name}"
+
+    def field_column(self, item: Field | Segment) -> Callable[[exp.Column], str]:
+        """How a column of a dimension or segment is written: on the logical table of its
+        role when it is role-playing, else `table.column`."""
+        home = item.home
+
+        def name(col: exp.Column) -> str:
+            role = self.roles.get((home, route_of(col)))
+            return f"{role}.{col.name}" if role else self.column(home)(col)
+
+        return name
+
+    def role_tables(self) -> list[tuple[str, str, str, Route]]:
+        """The logical tables of the roles: (alias, entity, the alias it is related from,
+        the edge's route)."""
+        found = []
+        for (home, route), name in self.roles.items():
+            parent = self.roles[(home, route[:-1])] if len(route) > 1 else home
+            found.append((name, route[-1].target, parent, route))
+        return found
 
     def split_facts(
         self, measure: Measure, taken: set[str]
@@ -160,6 +202,18 @@ class _Snowflake:
             f"REFERENCES {link.one} ({', '.join(b for _, b in link.keys)})"
             for link in house.links
         ]
+        for alias, eid, parent, route in self.role_tables():
+            entity = self.model.entities[eid]
+            line = f"    {alias} AS {self.table_name(eid)}"
+            if entity.primary_key:
+                line += f"\n      PRIMARY KEY ({', '.join(entity.primary_key)})"
+            line += f"\n      COMMENT = {_text(self.role_comment(eid, route))}"
+            tables.append(line)
+            edge = route[-1]
+            relationships.append(
+                f"    {alias} AS {parent} ({', '.join(a for a, _ in edge.keys)}) "
+                f"REFERENCES {alias} ({', '.join(b for _, b in edge.keys)})"
+            )
         facts = [
             f"    {self.house.measures[tid].home}.{fact} AS "
             + render(tree, DIALECT, self.column(self.house.measures[tid].home))
@@ -167,7 +221,7 @@ class _Snowflake:
             for fact, tree in found
         ]
         dimensions = [
-            self.entry(f"{f.home}.{f.id}", render(f.expr, DIALECT, self.column(f.home)), f)
+            self.entry(f"{f.home}.{f.id}", render(f.expr, DIALECT, self.field_column(f)), f)
             for f in house.fields.values()
         ]
         metrics = [
@@ -192,6 +246,9 @@ class _Snowflake:
         if self.description:
             text += f"  COMMENT = {_text(self.description)}\n"
         return text.rstrip("\n") + ";\n"
+
+    def role_comment(self, eid: str, route: Route) -> str:
+        return f"{eid}, in the role reached by {', '.join(e.hop for e in route)}"
 
     def entry(self, name: str, sql: str, item: Named) -> str:
         line = f"    {name} AS {sql}"
@@ -241,7 +298,7 @@ class _Snowflake:
                 table["metrics"] = metrics
             filters = [
                 self.described(
-                    CommentedMap(name=s.id), s, render(s.condition, DIALECT, self.column(s.home))
+                    CommentedMap(name=s.id), s, render(s.condition, DIALECT, self.field_column(s))
                 )
                 for s in house.segments.values()
                 if s.home == eid
@@ -249,14 +306,29 @@ class _Snowflake:
             if filters:
                 table["filters"] = filters
             tables.append(table)
+        links = [
+            (link.name, link.many, link.one, link.keys, link.cardinality) for link in house.links
+        ]
+        for alias, eid, parent, route in self.role_tables():
+            table = CommentedMap(name=alias, description=self.role_comment(eid, route))
+            table["base_table"] = CommentedMap(
+                database=self.database, schema=self.schema, table=self.model.entities[eid].table
+            )
+            if self.model.entities[eid].primary_key:
+                keys = list(self.model.entities[eid].primary_key)
+                table["primary_key"] = CommentedMap(columns=_flow(keys))
+            tables.append(table)
+            edge = route[-1]
+            cardinality = "one_to_one" if edge.cardinality == "one_to_one" else "many_to_one"
+            links.append((alias, parent, alias, edge.keys, cardinality))
         relationships = []
-        for link in house.links:
-            item = CommentedMap(name=link.name, left_table=link.many, right_table=link.one)
+        for link_name, many, one, pairs, cardinality in links:
+            item = CommentedMap(name=link_name, left_table=many, right_table=one)
             item["relationship_columns"] = [
-                CommentedMap(left_column=a, right_column=b) for a, b in link.keys
+                CommentedMap(left_column=a, right_column=b) for a, b in pairs
             ]
             item["join_type"] = "left_outer"
-            item["relationship_type"] = link.cardinality
+            item["relationship_type"] = cardinality
             relationships.append(item)
         model = CommentedMap(name=name)
         if self.description:
@@ -280,7 +352,7 @@ class _Snowflake:
         if item.synonyms:
             node["synonyms"] = _flow(list(item.synonyms))
         node["description"] = item.description or item.label
-        node["expr"] = render(item.expr, DIALECT, self.column(item.home))
+        node["expr"] = render(item.expr, DIALECT, self.field_column(item))
         node["data_type"] = self.data_type(item.home, item.expr, item.type)
         return node
 

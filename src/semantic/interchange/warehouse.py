@@ -5,7 +5,8 @@ columns know the join route that reaches them from the object's home entity; and
 the one way their SQL text is written for the target (through `to_sql`, the dialect pass).
 
 A metric's own filter is folded into its aggregates (`SUM(CASE WHEN cond THEN x END)`), its
-`fill_null` into a `COALESCE`, so that a target without either still computes our number.
+`fill_null` into `CASE WHEN COUNT(*) = 0 THEN fill ELSE ... END` (the count of the rows that
+meet its filter), so that a target without either still computes our number.
 What no target can carry (windows and shifts, concepts, filters that need a semi-join...)
 is reported here, once, with the shared `Notice`; what only some targets lack is reported by
 each target.
@@ -299,14 +300,29 @@ def _place(house: Warehouse, term: Term, pending: dict[str, Term]) -> None:
     if term.filter is not None:
         expr = _filtered(expr, _condition(model, term.filter, term.entity))
     expr = _fold_filter_clauses(expr)
-    if term.fill_null is not None and not isinstance(term.expr, exp.Count):
-        expr = exp.Coalesce(this=expr, expressions=[term.fill_null.copy()])
+    if term.fill_null is not None or isinstance(term.expr, exp.Count):
+        expr = _filled(model, term, expr)
     house.measures[term.id] = Measure(
         **_names(model, term, lang),
         home=term.entity,
         expr=expr,
         type=type_of(model, expr, term.entity),
     )
+
+
+def _filled(model: Model, term: Term, expr: exp.Expression) -> exp.Expression:
+    """`expr` showing the metric's `fill_null` in a group without rows of the metric (none
+    of the entity's rows, or none meeting its filter), as `semantic query` does: not a
+    COALESCE, which would also replace the NULL of a group whose rows have only NULLs."""
+    fill = exp.Null() if term.fill_null is None else term.fill_null  # a count's `fill_null: null`
+    if isinstance(term.expr, exp.Count) and fill == exp.Literal.number(0):
+        return expr  # a count of no rows is 0 already
+    rows: exp.Expression = exp.Count(this=exp.Star())
+    if term.filter is not None:
+        assert term.entity is not None
+        rows = _filtered(rows, _condition(model, term.filter, term.entity))
+    none = exp.EQ(this=rows, expression=exp.Literal.number(0))
+    return exp.Case(ifs=[exp.If(this=none, true=fill.copy())], default=expr)
 
 
 def _place_derived(house: Warehouse, pending: dict[str, Term]) -> None:
