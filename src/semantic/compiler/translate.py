@@ -144,8 +144,9 @@ def _parse(sql: str, dialect: str) -> exp.Select:
 
 def _refuse_constructs(tree: exp.Select) -> None:
     """Constructs refused before anything else, in a fixed order."""
-    if tree.args.get("with"):
-        raise refusal(tree.args["with"], "a WITH clause", "a query over another query's result")
+    with_ = tree.args.get("with_") or tree.args.get("with")  # sqlglot's key, old and new
+    if with_:
+        raise refusal(with_, "a WITH clause", "a query over another query's result")
     for window in tree.find_all(exp.Window):
         raise refusal(window, "a window function (OVER)")
     per_entity: list[exp.Select] = []  # derived tables read as metrics per entity
