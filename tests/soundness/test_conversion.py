@@ -141,11 +141,14 @@ def _credited(window: str | None, same_channel: bool) -> str:
       FROM orders AS o"""
 
 
-def _channel_of(credited: str) -> str:
-    """The channel of the visit an order is credited to: the smallest on a tie."""
+def _channel_of(credited: str, same_channel: bool = False) -> str:
+    """The channel of the visit an order is credited to: the smallest on a tie (of the
+    visits of the order's own channel when the conversion keeps the channel: two visits of
+    one customer on one day in two channels are two candidates, one of them eligible)."""
+    channel = "AND v.channel = c.channel" if same_channel else ""
     return f"""
       SELECT c.*, (SELECT MIN(v.channel) FROM visits AS v
-        WHERE v.customer_id = c.customer_id AND v.day = c.visit_day) AS visit_channel
+        WHERE v.customer_id = c.customer_id AND v.day = c.visit_day {channel}) AS visit_channel
       FROM ({credited}) AS c WHERE c.visit_day IS NOT NULL"""
 
 
@@ -175,7 +178,7 @@ CASES: dict[str, str] = {
       SELECT base.region, CAST(COALESCE(conv.n, 0) AS DOUBLE PRECISION) / base.n
       FROM base LEFT JOIN conv ON base.region IS NOT DISTINCT FROM conv.region""",
     "SELECT visit_channel, same_channel_buyers, same_channel_rate": f"""
-      WITH credited AS ({_channel_of(_credited(None, True))}),
+      WITH credited AS ({_channel_of(_credited(None, True), same_channel=True)}),
       conv AS (SELECT visit_channel, COUNT(DISTINCT customer_id) AS buyers, COUNT(*) AS n
                FROM credited GROUP BY 1),
       base AS (SELECT channel, COUNT(*) AS n FROM visits GROUP BY 1)

@@ -313,6 +313,16 @@ def test_every_table_a_role_restricts_is_read_through_its_rows_only(project: Pro
     assert checked > 50
 
 
+def test_an_attribute_no_restricted_entity_reads_is_not_sent(project: Project) -> None:
+    """A query that reads no entity the role's filter restricts (suppliers, stock) has no
+    place for the caller's attribute: it runs (not refused by the engine for an unused
+    value), with every row, as the scope rule says."""
+    france = {"nation": "FRANCE"}
+    for text in ("SELECT supplier_count", "SELECT supplier_region, inventory_value"):
+        got = rows_of(project.query(text, role="country_manager", user=france))
+        assert same_rows(got, rows_of(project.query(text))), text
+
+
 def test_a_callers_attribute_is_a_bound_value(project: Project) -> None:
     france = {"nation": "FRANCE"}
     (row,) = rows_of(

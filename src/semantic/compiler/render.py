@@ -57,6 +57,13 @@ def render_sql(
     return to_sql(build_tree(plan), dialect, pretty=pretty, schema=schema, copy=False)
 
 
+def used_params(plan: Plan) -> tuple[str, ...]:
+    """The parameters of `plan` its SQL reads: a role's attribute bound for an entity the
+    query does not read is not among them (an engine refuses values it has no place for)."""
+    found = {p.name for p in build_tree(plan).find_all(exp.Placeholder)}
+    return tuple(p for p in plan.params if p in found)
+
+
 def build_tree(plan: Plan) -> exp.Select:
     """The sqlglot tree of `plan`, written from its shape (`shape.shape_plan`), or the
     tree it was composed into (`Plan.tree`)."""

@@ -19,6 +19,7 @@ break.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
@@ -247,10 +248,15 @@ def _sql(expression: exp.Expression | None) -> str:
 
 
 def _spec(value: Any) -> str:
+    """A window, shift or other record of a term as `key: value, ...` (a plain dataclass of
+    the model, or a file schema's pydantic object)."""
     if value is None:
         return "none"
-    fields = value.model_dump(exclude_none=True)
-    return ", ".join(f"{k}: {v}" for k, v in fields.items())
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        fields = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+    else:
+        fields = value.model_dump()
+    return ", ".join(f"{k}: {v}" for k, v in fields.items() if v is not None and v != ())
 
 
 def _term_changes(

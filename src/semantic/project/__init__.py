@@ -33,7 +33,7 @@ from semantic.compiler.parse import parse_query
 from semantic.compiler.plan import Plan, describe_plan, plan_query
 from semantic.compiler.policy import apply_policy
 from semantic.compiler.refs import BusinessQuery
-from semantic.compiler.render import render_sql
+from semantic.compiler.render import render_sql, used_params
 from semantic.engines.base import Engine, Limits
 from semantic.engines.connect import open_engine
 from semantic.engines.datagen import ensure_tpch
@@ -427,7 +427,8 @@ class Project:
         found += self.quality_gate(plan, parsed.places, engine)
         self._read[query_text(query, self.model)] = found
         sql = self._sql(query, role, user, target.dialect, pretty=False)
-        return target.execute(sql, {p: bound[p] for p in plan.params}, limits or self.limits)
+        used = used_params(plan)
+        return target.execute(sql, {p: bound[p] for p in used}, limits or self.limits)
 
     def translate(
         self,
