@@ -237,26 +237,14 @@ class Joins:
         if len(tables) != 1 or inner.args.get("joins"):
             raise refusal(node, "a subquery over several tables")
         alias = tables[0].alias_or_name
-        own: list[exp.Expression] = []
-        tied: list[tuple[exp.Column, exp.Column]] = []
-        for conjunct in _conjuncts(inner.args.get("where")):
-            outside = [c for c in conjunct.find_all(exp.Column) if c.table != alias]
-            if not outside:
-                own.append(conjunct)
-            elif (
-                isinstance(conjunct, exp.EQ)
-                and isinstance(conjunct.this, exp.Column)
-                and isinstance(conjunct.expression, exp.Column)
-                and len(outside) == 1
-            ):
-                a, b = conjunct.this, conjunct.expression
-                tied.append((b, a) if a.table == alias else (a, b))
-            else:
-                raise refusal(
-                    node,
-                    "a correlated subquery that compares its rows with the outer row beyond a "
-                    "relationship's keys",
-                )
+        split = correlation(inner, alias)
+        if split is None:
+            raise refusal(
+                node,
+                "a correlated subquery that compares its rows with the outer row beyond a "
+                "relationship's keys",
+            )
+        own, tied = split
         if isinstance(node, exp.In):
             if tied:
                 raise refusal(node, "a correlated IN subquery")
@@ -526,3 +514,39 @@ def _unjoined(order: list[str], parents: dict[str, list[tuple[str, Edge]]]) -> s
     best = max(order, key=lambda a: len(_reach(a, parents, order)))
     missing = [a for a in order if a not in _reach(best, parents, order)]
     return f"from '{best}', no to-one relationship reaches {', '.join(repr(m) for m in missing)}"
+
+
+def correlation(
+    inner: exp.Select, alias: str
+) -> tuple[list[exp.Expression], list[tuple[exp.Column, exp.Column]]] | None:
+    """The conditions of subquery `inner` (over its table `alias`) on its own rows, and its
+    ties to the outer query (outer column, inner column: `outer.k = alias.k`); None when a
+    condition compares its rows with the outer row otherwise than by such an equality."""
+    own: list[exp.Expression] = []
+    tied: list[tuple[exp.Column, exp.Column]] = []
+    for conjunct in conjuncts(inner.args.get("where")):
+        outside = [c for c in conjunct.find_all(exp.Column) if c.table != alias]
+        if not outside:
+            own.append(conjunct)
+        elif (
+            isinstance(conjunct, exp.EQ)
+            and isinstance(conjunct.this, exp.Column)
+            and isinstance(conjunct.expression, exp.Column)
+            and len(outside) == 1
+        ):
+            a, b = conjunct.this, conjunct.expression
+            tied.append((b, a) if a.table == alias else (a, b))
+        else:
+            return None
+    return own, tied
+
+
+def mapped(node: exp.Expression, fun: Callable[[exp.Expression], exp.Expression]) -> exp.Expression:
+    """A copy of `node` with `fun` applied to each child expression."""
+    copy = node.copy()
+    for key, value in list(copy.args.items()):
+        if isinstance(value, exp.Expression):
+            copy.set(key, fun(value))
+        elif isinstance(value, list):
+            copy.set(key, [fun(v) if isinstance(v, exp.Expression) else v for v in value])
+    return copy

@@ -23,7 +23,6 @@ SELECT supplier_nation, net_revenue WHERE ship_date >= CAST('1995-01-01' AS DATE
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -33,7 +32,7 @@ from sqlglot.errors import OptimizeError, ParseError
 from sqlglot.optimizer.merge_subqueries import merge_subqueries
 from sqlglot.optimizer.qualify import qualify
 
-from semantic.compiler.joingraph import SQL, Joins, Match, join_tables, position, refusal
+from semantic.compiler.joingraph import SQL, Joins, Match, join_tables, mapped, position, refusal
 from semantic.compiler.refs import QUERY_DIALECT
 from semantic.compiler.termmatch import Place, PlaceOf, TermIndex
 from semantic.compiler.translategrain import (
@@ -312,7 +311,7 @@ class Translator:
             return self.key_column(node, where)
         if isinstance(node, exp.AggFunc):
             raise refusal(node, "an aggregate inside a row condition")
-        return _mapped(node, lambda child: self.rows(child, where))
+        return mapped(node, lambda child: self.rows(child, where))
 
     def key_column(self, column: exp.Column, place_of: PlaceOf) -> exp.Expression:
         """A key column no dimension names: the dimension that stands for the row it
@@ -356,7 +355,7 @@ class Translator:
             return self.rows(node, where)
         if isinstance(node, (exp.AggFunc, exp.Filter)):
             return self.aggregate(node, where)
-        copy = _mapped(node, lambda child: self.measures(child, where))
+        copy = mapped(node, lambda child: self.measures(child, where))
         derived = self.index.find_derived(copy)
         return self.term(derived) if derived else copy
 
@@ -506,16 +505,3 @@ class Translator:
                 if hidden
                 else "a column shown is not grouped",
             )
-
-
-def _mapped(
-    node: exp.Expression, fun: Callable[[exp.Expression], exp.Expression]
-) -> exp.Expression:
-    """A copy of `node` with `fun` applied to each child expression."""
-    copy = node.copy()
-    for key, value in list(copy.args.items()):
-        if isinstance(value, exp.Expression):
-            copy.set(key, fun(value))
-        elif isinstance(value, list):
-            copy.set(key, [fun(v) if isinstance(v, exp.Expression) else v for v in value])
-    return copy

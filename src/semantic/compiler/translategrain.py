@@ -19,13 +19,12 @@ entity, or an existence over the same fact (for `compiler.translate`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol, cast
 
 from sqlglot import exp
 
-from semantic.compiler.joingraph import Joins, Match, conjuncts, refusal
+from semantic.compiler.joingraph import Joins, Match, conjuncts, correlation, mapped, refusal
 from semantic.compiler.resolve import find_path
 from semantic.compiler.termmatch import Place, PlaceOf, TermIndex, canonical
 from semantic.errors import SemanticError
@@ -303,22 +302,10 @@ def _per_entity(
     why = "a scalar subquery"
     table = inner.args["from_"].this
     alias = table.alias_or_name
-    own: list[exp.Expression] = []
-    tied: list[tuple[exp.Column, exp.Column]] = []
-    for conjunct in conjuncts(inner.args.get("where")):
-        outside = [c for c in conjunct.find_all(exp.Column) if c.table != alias]
-        if not outside:
-            own.append(conjunct)
-        elif (
-            isinstance(conjunct, exp.EQ)
-            and isinstance(conjunct.this, exp.Column)
-            and isinstance(conjunct.expression, exp.Column)
-            and len(outside) == 1
-        ):
-            a, b = conjunct.this, conjunct.expression
-            tied.append((b, a) if a.table == alias else (a, b))
-        else:
-            raise refusal(node, why, "it compares its rows with the outer row beyond keys")
+    split = correlation(inner, alias)
+    if split is None:
+        raise refusal(node, why, "it compares its rows with the outer row beyond keys")
+    own, tied = split
     outer = {o.table for o, _ in tied}
     if len(outer) != 1 or next(iter(outer)) not in tr.joins.entities:
         raise refusal(node, why, "it is tied to no single table of the query")
@@ -420,21 +407,9 @@ def _per(
             term = model.terms.get(node.name)
             if term is not None and term.is_metric:
                 return measure(node)
-        return _mapped(node, walk)
+        return mapped(node, walk)
 
     return walk(business)
-
-
-def _mapped(
-    node: exp.Expression, fun: Callable[[exp.Expression], exp.Expression]
-) -> exp.Expression:
-    copy = node.copy()
-    for key, value in list(copy.args.items()):
-        if isinstance(value, exp.Expression):
-            copy.set(key, fun(value))
-        elif isinstance(value, list):
-            copy.set(key, [fun(v) if isinstance(v, exp.Expression) else v for v in value])
-    return copy
 
 
 # --- existence over the same fact -----------------------------------------------------------

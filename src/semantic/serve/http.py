@@ -23,6 +23,7 @@ from semantic.errors import Diagnostic, SemanticError, Span
 from semantic.serve import glossary
 from semantic.serve.config import Caller
 from semantic.serve.formats import MEDIA_TYPES, encoded, json_rows
+from semantic.serve.problems import Problem
 from semantic.serve.service import Service
 
 #: the surface the audit records name
@@ -45,18 +46,6 @@ STATUS = {
 }
 #: the codes of a read by name, where an unknown name is a missing resource
 NOT_FOUND = {"SEM201", "SEM303", "SEM304"}
-
-
-class Problem(BaseModel):
-    """One problem: its code, where it is and how to fix it."""
-
-    code: str
-    severity: str
-    message: str
-    file: str | None = None
-    line: int | None = None
-    col: int | None = None
-    hint: str | None = None
 
 
 class ErrorBody(BaseModel):

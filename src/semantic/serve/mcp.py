@@ -31,6 +31,7 @@ from semantic.errors import Diagnostic, SemanticError, Span, error
 from semantic.serve import glossary
 from semantic.serve.config import Caller
 from semantic.serve.formats import json_value
+from semantic.serve.problems import Problem
 from semantic.serve.service import Service
 
 #: the surface the audit records name
@@ -52,18 +53,6 @@ ORDER BY net_revenue DESC LIMIT 10. Names may be ids, labels or synonyms in any 
 numbers are computed. An error's structured content holds its code, location and hint."""
 #: every tool reads and changes nothing
 READ_ONLY = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False)
-
-
-class Problem(BaseModel):
-    """One problem or warning: its code (docs/errors.md), where it is, how to fix it."""
-
-    code: str
-    severity: str
-    message: str
-    file: str | None = None
-    line: int | None = None
-    col: int | None = None
-    hint: str | None = None
 
 
 class Hit(BaseModel):
