@@ -49,9 +49,7 @@ def test_a_jdbc_client_lists_tables_and_columns_and_runs_prepared_statements(
 ) -> None:
     service, port = served
     region = "SELECT customer_region, net_revenue WHERE customer_region = ? ORDER BY 1"
-    since = (
-        "SELECT order_date.year, order_count WHERE order_date >= ? ORDER BY order_date.year"
-    )
+    since = "SELECT order_date.year, order_count WHERE order_date >= ? ORDER BY order_date.year"
     area = (
         'SELECT "Market segment", SUM("Order count") FROM sales_by_customer '
         'WHERE "Customer region" = ? GROUP BY 1 ORDER BY 1'
@@ -68,9 +66,10 @@ def test_a_jdbc_client_lists_tables_and_columns_and_runs_prepared_statements(
     assert comments["orders"] and tables["orders"][4] == comments["orders"]
     columns = [line for line in lines if line[0] == "column"]
     assert [c[2] for c in columns][:2] == ["Customer region", "Customer nation"]
-    assert columns[0][3] == "varchar" and columns[0][5] == model.terms[
-        "customer_region"
-    ].definition["en"]
+    assert (
+        columns[0][3] == "varchar"
+        and columns[0][5] == model.terms["customer_region"].definition["en"]
+    )
     assert ("Net revenue", "numeric") in {(c[2], c[3]) for c in columns}
     assert "key" not in kinds and "foreign" not in kinds  # no keys: virtual tables
 

@@ -226,12 +226,13 @@ class _Rewrite:
                 "group by it, and aggregate a measure",
             )
         if isinstance(node, exp.Count) or name not in (*_MEASURE, *column.combines):
-            allowed = " or ".join(f.upper() for f in (*_MEASURE, *column.combines))
+            functions = dict.fromkeys(f.upper() for f in (*_MEASURE, *column.combines))
+            allowed = " or ".join(f"{f}({quoted(column.name)})" for f in functions)
             raise refused(
                 f'{name.upper()} of measure "{column.name}" has no answer that is right for '
                 "every group (it would aggregate the rows of a view again)",
                 # double quotes: in SQL, single quotes would make the name a string
-                f"write {allowed}({quoted(column.name)}): the metric computed for each group",
+                f"write {allowed}: the metric computed for each group",
             )
         return _term(column)
 
