@@ -3,8 +3,10 @@ limits, the plan cache, hot reload, and answers equal to `Project.query`'s."""
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -218,3 +220,43 @@ def test_a_card_and_a_lineage_name_no_term_above_the_callers_clearance(tmp_path:
             assert "secret_margin" not in text and "Marge secrète" not in text
     finally:
         served.close()
+
+
+@pytest.mark.parametrize(
+    "query, values",
+    [
+        (
+            "SELECT customer_region, order_count WHERE order_date >= $p ORDER BY 1",
+            [dt.date(1997, 1, 1), "1997-01-01", dt.datetime(1997, 1, 1), 1997, "1997"],
+        ),
+        (
+            "SELECT customer_region, order_count WHERE order_count > $p ORDER BY 1",
+            [3000, "3000", Decimal("3000"), 3000.0, "3e3", dt.date(1997, 1, 1), "x"],
+        ),
+    ],
+    ids=["date", "number"],
+)
+def test_a_parameters_type_never_changes_the_cached_plan(
+    service: Service, query: str, values: list[object]
+) -> None:
+    """The plan cache keys a plan by the query's text, the role, the caller's attributes and
+    the model, not by the parameters' shape: the compiled SQL names `$p` and never holds its
+    value, which the engine binds. Each value, of whatever type, gets from the cached plan
+    the answer (or the refusal) a project with no cache gives."""
+    owner = service.authenticate(TOKENS["owner"][0])
+    fresh = Project.load(service.root)
+    sqls = set()
+    for value in values:
+        params = {"p": value}
+        try:
+            want = [list(r.values()) for r in fresh.query(query, params).to_pylist()]
+        except SemanticError as exc:
+            with pytest.raises(SemanticError) as refused:
+                service.query(owner, query, params)
+            assert codes(refused) == [d.code for d in exc.diagnostics], value
+            continue
+        got = service.query(owner, query, params).table.to_pylist()
+        assert same_value([list(r.values()) for r in got], want), value
+        sqls.add(service.compile(owner, query).sql)
+    assert len(sqls) == 1
+    assert service.status()["plan_cache"]["hits"] > 0

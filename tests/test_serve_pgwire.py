@@ -6,8 +6,12 @@ count of the group; roles enforced; refusals with their SQLSTATE and SEM code.""
 from __future__ import annotations
 
 import shutil
+import struct
 import subprocess
+import threading
+import time
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import psycopg
@@ -250,3 +254,99 @@ def test_start_on_a_busy_port_fails(served: tuple[Service, int], tmp_path: Path)
     service, port = served
     with pytest.raises(OSError):
         start(service, "127.0.0.1", port)
+
+
+def test_a_statement_described_before_it_is_bound(served: tuple[Service, int]) -> None:
+    """Parse, then Describe of the statement before any Bind (pgjdbc, npgsql): parameters
+    typed as the business query compares them, columns as the rows then sent are."""
+    service, port = served
+    with psycopg.connect(dsn(port), autocommit=True) as conn:
+        pg = conn.pgconn
+        scaled = b"SELECT customer_region, net_revenue * $1 AS scaled WHERE order_date >= $2"
+        pg.send_prepare(b"scaled", scaled)
+        assert _result(pg).status == psycopg.pq.ExecStatus.COMMAND_OK
+        pg.send_describe_prepared(b"scaled")
+        described = _result(pg)
+        assert described.status == psycopg.pq.ExecStatus.COMMAND_OK, described.error_message
+        # a number (it multiplies a metric), a date (compared with a date)
+        assert [described.param_type(i) for i in range(described.nparams)] == [1700, 1082]
+        # a NULL bound to describe it would have made `scaled` a column of no type (text)
+        assert [(described.fname(i), described.ftype(i)) for i in range(2)] == [
+            (b"customer_region", 25),
+            (b"scaled", 1700),
+        ]
+        # then bound, in binary for the number as described, as text for the date
+        pg.send_query_prepared(
+            b"scaled",
+            # numeric 2 in binary: one base-10000 digit, weight 0, positive, scale 0
+            [struct.pack("!hhHHH", 1, 0, 0, 0, 2), b"1995-01-01"],
+            param_formats=[1, 0],
+        )
+        result = _result(pg)
+        assert result.status == psycopg.pq.ExecStatus.TUPLES_OK, result.error_message
+        assert result.ftype(1) == 1700
+        got = {
+            (result.get_value(r, 0) or b"").decode(): (result.get_value(r, 1) or b"").decode()
+            for r in range(result.ntuples)
+        }
+    want = project(service).query(
+        "SELECT customer_region, net_revenue WHERE order_date >= DATE '1995-01-01'"
+    )
+    assert set(got) == {r["customer_region"] for r in want.to_pylist()}
+    for row in want.to_pylist():
+        assert same_value(Decimal(got[row["customer_region"]]), 2 * row["net_revenue"])
+
+
+def _result(pg: psycopg.pq.abc.PGconn) -> psycopg.pq.abc.PGresult:
+    """The result of the command sent, waited for without blocking this process: libpq's
+    blocking calls (PQdescribePrepared) would keep the server's thread, in this process,
+    from answering."""
+    while True:
+        pg.consume_input()
+        if not pg.is_busy():
+            break
+        time.sleep(0.01)
+    result = pg.get_result()
+    assert result is not None
+    while pg.get_result() is not None:
+        pass
+    return result
+
+
+def test_a_cancel_request_stops_the_query_not_the_connection(
+    served: tuple[Service, int],
+) -> None:
+    _, port = served
+    # a catalog query long enough to be cancelled (a cross join of DuckDB's catalog)
+    slow = (
+        "SELECT count(*) FROM pg_catalog.pg_class a, pg_catalog.pg_class b, "
+        "pg_catalog.pg_class c, pg_catalog.pg_attribute d, pg_catalog.pg_attribute e"
+    )
+    with psycopg.connect(dsn(port), autocommit=True) as conn:
+        # cancel_safe: libpq's blocking PQcancel would keep the server's thread, in this
+        # process, from reading the cancel request
+        timer = threading.Timer(0.5, conn.cancel_safe)
+        timer.start()
+        started = time.monotonic()
+        with pytest.raises(psycopg.errors.QueryCanceled) as stopped:
+            conn.execute(slow)
+        timer.join()
+        assert time.monotonic() - started < 30
+        assert "SEM469" in str(stopped.value)
+        # the same connection answers the next query
+        assert conn.execute("SELECT order_count").fetchall() == [(15000,)]
+        # a cancel when nothing runs stops nothing that comes after
+        conn.cancel_safe()
+        assert conn.execute("SELECT order_count").fetchall() == [(15000,)]
+
+
+def test_a_refusal_names_the_measure_as_sql_does(served: tuple[Service, int]) -> None:
+    _, port = served
+    with (
+        psycopg.connect(dsn(port), autocommit=True) as conn,
+        pytest.raises(psycopg.Error) as refused,
+    ):
+        conn.execute('SELECT AVG("Order count") FROM sales_by_customer')
+    hint = refused.value.diag.message_hint or ""
+    # double quotes: 'Order count' would be a string in SQL
+    assert hint.startswith('write SUM("Order count") or MEASURE("Order count"):'), hint

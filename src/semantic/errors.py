@@ -205,6 +205,7 @@ CODES: dict[str, str] = {
     "SEM464": "PostgreSQL wire: a column that is not one of the table's",
     "SEM465": "PostgreSQL wire: a statement that is not a query (the endpoint is read only)",
     "SEM466": "PostgreSQL wire: a bound parameter or a binary value that cannot be read",
+    "SEM469": "the query was cancelled at its client's request",
 }
 
 

@@ -83,11 +83,15 @@ def collect_batches(batches: Iterable[pa.RecordBatch], limits: Limits) -> list[p
 
 @contextmanager
 def deadline(seconds: float, stop: Callable[[], object]) -> Iterator[threading.Event]:
-    """Call `stop` from a timer thread if the block runs longer than `seconds` (0: never);
-    the event yielded is set once it was called."""
+    """Call `stop` from a timer thread if the block runs longer than `seconds` (0: never),
+    or when the request it runs for is cancelled (`engines.cancel`: SEM469 then); the event
+    yielded is set once the timer called it."""
+    from semantic.engines.cancel import stopping
+
     fired = threading.Event()
     if not seconds:
-        yield fired
+        with stopping(stop):
+            yield fired
         return
 
     def expire() -> None:
@@ -98,7 +102,8 @@ def deadline(seconds: float, stop: Callable[[], object]) -> Iterator[threading.E
     timer.daemon = True
     timer.start()
     try:
-        yield fired
+        with stopping(stop):
+            yield fired
     finally:
         timer.cancel()
 

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import sqlglot
 from sqlglot import exp
 
+from semantic.engines.cancel import stopping
 from semantic.serve.pgwire.tables import Table
 
 if TYPE_CHECKING:
@@ -52,6 +53,9 @@ _MACROS = {
     "current_setting(x)": "NULL::VARCHAR",
     "pg_is_in_recovery()": "false",
     "pg_collation_is_visible(x)": "true",
+    # a set-returning function of PostgreSQL (an index's columns, pgjdbc's getPrimaryKeys):
+    # there are no indexes here, so its rows are never read
+    "_pg_expandarray(a)": "{'x': a[1], 'n': 1}",
     # PostgreSQL's names of types (DuckDB's own format_type says varchar, int8...)
     "pg_format_type(t, m)": "CASE t WHEN 16 THEN 'boolean' WHEN 20 THEN 'bigint' "
     "WHEN 21 THEN 'smallint' WHEN 23 THEN 'integer' WHEN 25 THEN 'text' WHEN 700 THEN 'real' "
@@ -66,6 +70,17 @@ _MACROS = {
 _SHADOWS = {
     "pg_class": "SELECT * REPLACE (CAST(reloptions AS VARCHAR[]) AS reloptions), "
     "false AS relforcerowsecurity FROM pg_catalog.pg_class",
+    # DuckDB's own schema, where nothing is listed
+    "pg_namespace": "SELECT * FROM pg_catalog.pg_namespace WHERE nspname <> 'main'",
+    # DuckDB's classoid is no object's: a comment on a table or a column is pg_class's
+    "pg_description": "SELECT objoid, (SELECT oid FROM pg_catalog.pg_class "
+    "WHERE relname = 'pg_class') AS classoid, objsubid, description "
+    "FROM pg_catalog.pg_description",
+    # PostgreSQL's settings that drivers read (pgjdbc: max_index_keys), not DuckDB's
+    "pg_settings": "SELECT * FROM (VALUES ('max_index_keys', '32', NULL), "
+    "('max_identifier_length', '63', NULL), ('server_version_num', '150000', NULL), "
+    "('standard_conforming_strings', 'on', NULL), ('integer_datetimes', 'on', NULL)) "
+    "AS s(name, setting, unit)",
     "pg_policy": "polname VARCHAR, polrelid BIGINT, polcmd VARCHAR, polpermissive BOOLEAN, "
     "polroles BIGINT[], polqual VARCHAR, polwithcheck VARCHAR",
     "pg_statistic_ext": "oid BIGINT, stxrelid BIGINT, stxnamespace BIGINT, stxname VARCHAR, "
@@ -115,7 +130,7 @@ class Catalog:
         text = for_duckdb(sql)
         # one connection, one query at a time: a cursor would not keep the session's
         # database, search path and macros (catalog queries are small)
-        with self.lock:
+        with self.lock, stopping(self.connection.interrupt):
             try:
                 values = [params[str(i)] for i in range(1, len(params) + 1)] if params else None
                 found: pa.Table = self.connection.sql(text, params=values).to_arrow_table()
@@ -165,7 +180,7 @@ def _rewrite(node: exp.Expr) -> exp.Expr:
     if (
         isinstance(node, exp.Dot)
         and isinstance(node.this, exp.Identifier)
-        and node.this.name.lower() == "pg_catalog"
+        and node.this.name.lower() in ("pg_catalog", "information_schema")
         and isinstance(node.expression, exp.Func)
     ):
         return node.expression.transform(_rewrite)

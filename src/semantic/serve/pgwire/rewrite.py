@@ -190,7 +190,7 @@ class _Rewrite:
                 if column.measure and self.aggregated:
                     raise refused(
                         f'measure "{column.name}" outside an aggregate in a grouped query',
-                        f'write SUM("{column.name}") or MEASURE("{column.name}")',
+                        f"write SUM({quoted(column.name)}) or MEASURE({quoted(column.name)})",
                     )
                 return _term(column)
             return n
@@ -226,11 +226,13 @@ class _Rewrite:
                 "group by it, and aggregate a measure",
             )
         if isinstance(node, exp.Count) or name not in (*_MEASURE, *column.combines):
-            allowed = " or ".join(f.upper() for f in (*_MEASURE, *column.combines))
+            functions = dict.fromkeys(f.upper() for f in (*_MEASURE, *column.combines))
+            allowed = " or ".join(f"{f}({quoted(column.name)})" for f in functions)
             raise refused(
                 f'{name.upper()} of measure "{column.name}" has no answer that is right for '
                 "every group (it would aggregate the rows of a view again)",
-                f"write {allowed}({column.name!r}): the metric computed for each group",
+                # double quotes: in SQL, single quotes would make the name a string
+                f"write {allowed}: the metric computed for each group",
             )
         return _term(column)
 
@@ -249,6 +251,16 @@ class _Rewrite:
         if not measures:
             raise refused(f'"{self.table.id}" has no measure to read its rows by', "")
         return [_term(c) for c in measures]
+
+
+def quoted(name: str) -> str:
+    """A column's name as a SQL identifier, in double quotes (single quotes would make it a
+    string).
+
+    >>> print(quoted("Order count"))
+    "Order count"
+    """
+    return '"' + name.replace('"', '""') + '"'
 
 
 def _is_aggregate(node: exp.Expr) -> bool:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from pygwire import BackendConnection, TransactionStatus, messages
 
+from semantic.engines.cancel import Cancellation, cancellable
 from semantic.errors import Diagnostic, SemanticError, Span
 from semantic.serve.pgwire.statements import Result, Session
 from semantic.serve.pgwire.types import (
@@ -45,6 +46,7 @@ SQLSTATES = {
     "SEM332": "42501",
     "SEM458": "42501",
     "SEM434": "57014",  # query_canceled
+    "SEM469": "57014",
     "SEM435": "54000",  # program_limit_exceeded
     "SEM455": "54000",
     "SEM456": "53300",  # too_many_connections
@@ -58,7 +60,6 @@ SQLSTATES = {
 }
 #: a code's family: 2xx and 3xx are the query's own errors (names, syntax, meaning)
 _FAMILY = {"2": "42000", "3": "42000", "4": "XX000", "1": "XX000"}
-_PLACEHOLDER = re.compile(r"\$(\d+)")
 
 
 def sqlstate(code: str) -> str:
@@ -78,7 +79,10 @@ class _Portal:
 @dataclass
 class _Prepared:
     sql: str
+    #: the parameters' types as Parse declared them (0: not declared)
     types: list[int]
+    #: as Describe gave them (declared, else inferred), for binary values of undeclared ones
+    described: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -87,6 +91,11 @@ class _Connection:
 
     sock: socket.socket
     service: Service
+    #: the server's open connections by their cancel key (process id, secret)
+    registry: dict[tuple[int, bytes], _Connection] = field(default_factory=dict)
+    key: tuple[int, bytes] | None = None
+    #: the handle of the message being handled: a CancelRequest cancels it
+    running: Cancellation = field(default_factory=Cancellation)
     codec: BackendConnection = field(default_factory=lambda: BackendConnection(strict=False))
     session: Session | None = None
     startup: dict[str, str] = field(default_factory=dict)
@@ -111,10 +120,19 @@ class _Connection:
             if not data:
                 return
             for message in self.codec.receive(data):
-                self.handle(message)
+                # a fresh handle per message: a cancel stops what runs now, never what
+                # the client sends after
+                self.running = Cancellation()
+                with cancellable(self.running):
+                    self.handle(message)
                 if self.done:
                     break
             self.flush()
+
+    def close(self) -> None:
+        """Forget the connection's cancel key (the client went)."""
+        if self.key is not None:
+            self.registry.pop(self.key, None)
 
     # --- start-up --------------------------------------------------------------------------
 
@@ -127,6 +145,12 @@ class _Connection:
             self.send(messages.GSSResponse(accepted=False))
             return
         if isinstance(message, messages.CancelRequest):
+            # sent on a connection of its own, which then closes: the query running on the
+            # connection of that key is interrupted (its client gets SEM469, 57014), never
+            # the connection itself
+            target = self.registry.get((message.process_id, bytes(message.secret_key)))
+            if target is not None:
+                target.running.cancel()
             self.done = True
             return
         if isinstance(message, messages.StartupMessage):
@@ -176,8 +200,9 @@ class _Connection:
             "TimeZone",
         ):
             self.send(messages.ParameterStatus(name=names.get(name, name), value=status[name]))
-        key = secrets.token_bytes(4)
-        self.send(messages.BackendKeyData(process_id=secrets.randbelow(2**31), secret_key=key))
+        self.key = (secrets.randbelow(2**31), secrets.token_bytes(4))
+        self.registry[self.key] = self
+        self.send(messages.BackendKeyData(process_id=self.key[0], secret_key=self.key[1]))
         self.send(messages.ReadyForQuery(status=_status("I")))
 
     def fatal(self, diagnostic: Diagnostic) -> None:
@@ -247,10 +272,14 @@ class _Connection:
             values = list(message.param_values)
             formats = list(message.param_formats) or [0]
             types = prepared.types + [0] * (len(values) - len(prepared.types))
-            params = {
-                str(i): parameter_value(v, types[i - 1], formats[(i - 1) % len(formats)])
-                for i, v in enumerate(values, 1)
-            }
+            described = prepared.described + [0] * (len(values) - len(prepared.described))
+            params = {}
+            for i, v in enumerate(values, 1):
+                fmt = formats[(i - 1) % len(formats)]
+                # an undeclared text value is typed by the business query; a binary one is
+                # read as Describe said it is
+                oid = types[i - 1] or (described[i - 1] if fmt == 1 else 0)
+                params[str(i)] = parameter_value(v, oid, fmt)
             result_formats = list(message.result_formats)
             self.portals[message.portal] = _Portal(prepared.sql, params, result_formats)
             self.send(messages.BindComplete())
@@ -259,11 +288,10 @@ class _Connection:
                 prepared = self.prepared.get(message.name)
                 if prepared is None:
                     raise SemanticError(_diagnostic("SEM348", "unknown prepared statement"))
-                count = _parameter_count(prepared.sql, prepared.types)
-                types = prepared.types + [0] * (count - len(prepared.types))
-                self.send(messages.ParameterDescription(type_oids=[t or 25 for t in types]))
-                params = {str(i): None for i in range(1, count + 1)}
-                self.describe(self.session.run(prepared.sql, params), [])
+                oids, result = self.session.describe(prepared.sql, prepared.types)
+                prepared.described = oids
+                self.send(messages.ParameterDescription(type_oids=oids))
+                self.describe(result, [])
             else:
                 portal = self.portal(message.name)
                 self.describe(self.result(portal), portal.formats)
@@ -403,18 +431,15 @@ def _split(text: str) -> list[str]:
     return [p for p in parts if p.strip()]
 
 
-def _parameter_count(sql: str, types: list[int]) -> int:
-    numbers = [int(n) for n in _PLACEHOLDER.findall(sql)]
-    return max([len(types), *numbers])
-
-
 class PgServer:
     """The wire endpoint listening on a port, each connection in a thread of its own;
     `close` stops it (open connections end with their client)."""
 
     def __init__(self, service: Service, host: str = "127.0.0.1", port: int = 5433) -> None:
         self.service = service
-        handler = _handler(service)
+        #: the open connections by their cancel key
+        self.connections: dict[tuple[int, bytes], _Connection] = {}
+        handler = _handler(service, self.connections)
         self._server = _ThreadingServer((host, port), handler)
         self.host, self.port = self._server.server_address[:2]
         self._thread = threading.Thread(
@@ -442,17 +467,21 @@ class _ThreadingServer(socketserver.ThreadingTCPServer):
     allow_reuse_address = True
 
 
-def _handler(service: Service) -> type[socketserver.BaseRequestHandler]:
+def _handler(
+    service: Service, registry: dict[tuple[int, bytes], _Connection]
+) -> type[socketserver.BaseRequestHandler]:
     class Handler(socketserver.BaseRequestHandler):
         def handle(self) -> None:
             sock: socket.socket = self.request
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            connection = _Connection(sock, service)
+            connection = _Connection(sock, service, registry=registry)
             try:
                 connection.serve()
                 connection.flush()
             except (ConnectionError, OSError):
                 pass  # the client went away
+            finally:
+                connection.close()
 
     return Handler
 

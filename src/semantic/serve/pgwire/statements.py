@@ -21,11 +21,13 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
+from semantic.compiler.params import ParamType, param_types
 from semantic.errors import Span, error
 from semantic.serve.config import Caller
 from semantic.serve.pgwire.catalog import SCHEMA, SERVER_VERSION, Catalog, table_schemas
 from semantic.serve.pgwire.rewrite import business_query, table_of
 from semantic.serve.pgwire.tables import Table, find_table, refused, virtual_tables
+from semantic.serve.pgwire.types import OIDS
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -74,6 +76,24 @@ _COMMANDS = {
     "release": "RELEASE",
 }
 _QUERIES = ("select", "with", "values", "table", "(")
+_PLACEHOLDER = re.compile(r"\$(\d+)")
+#: the type OID a parameter is described with, by what the business query compares it with
+PARAMETER_OIDS: dict[ParamType, int] = {
+    "text": OIDS["text"],
+    "number": OIDS["numeric"],
+    "date": OIDS["date"],
+    "timestamp": OIDS["timestamp"],
+    "boolean": OIDS["bool"],
+}
+#: a value of each type, bound to describe a statement before its values are (as text: the
+#: business query reads it as the type of what it meets)
+_EXAMPLES: dict[ParamType, str] = {
+    "text": "",
+    "number": "1",
+    "date": "2000-01-01",
+    "timestamp": "2000-01-01 00:00:00",
+    "boolean": "true",
+}
 SQL = Span("<query>", 1, 1)
 
 
@@ -101,6 +121,7 @@ class Session:
     def run(self, sql: str, params: Mapping[str, Any] | None = None) -> Result:
         """The answer of one statement (SemanticError when it has none)."""
         text = sql.strip().rstrip(";").strip()
+        log.debug("pgwire: %s", text)
         if not text:
             return Result(None, "EMPTY")
         word = text.split(None, 1)[0].lower()
@@ -163,21 +184,33 @@ class Session:
 
     def query(self, text: str, params: Mapping[str, Any]) -> Result:
         """A query: a business query, SQL over a virtual table, or the catalog's."""
+        kind, business, names = self.route(text)
+        if kind == "catalog":
+            return self.catalog_query(text, params)
+        answer = self.service.query(self.caller, business, params, surface="pgwire")
+        if names is None:
+            return _rows(answer.table)
+        shown = answer.table.select(list(range(len(names))))
+        return _rows(shown.rename_columns(names))
+
+    def route(self, text: str) -> tuple[str, str, list[str] | None]:
+        """Who answers a query: ("catalog", text, None), ("business", text, None), or
+        ("table", the business query it is rewritten into, the names of its columns)."""
         try:
             tree = sqlglot.parse_one(text, read="postgres")
         except SqlglotError:
             tree = None
         if tree is None or not isinstance(tree, (exp.Query, exp.Select)):
-            return self.business(text, params)
+            return "business", text, None
         names = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
         tables = [t for t in tree.find_all(exp.Table) if t.name.lower() not in names]
         if not tables:
             if any(_is_column(c) for c in tree.find_all(exp.Column)):
-                return self.business(text, params)
-            return self.catalog_query(text, params)
+                return "business", text, None
+            return "catalog", text, None
         catalog = [t for t in tables if _in_catalog(t)]
         if len(catalog) == len(tables):
-            return self.catalog_query(text, params)
+            return "catalog", text, None
         if catalog:
             raise refused(
                 "a query over the glossary's tables and the catalog at once",
@@ -193,13 +226,30 @@ class Session:
                 "ask one table at a time: the compiler joins and groups",
             )
         rewritten = business_query(tree, self.tables())
-        answer = self.service.query(self.caller, rewritten.text, params, surface="pgwire")
-        shown = answer.table.select(list(range(len(rewritten.names))))
-        return _rows(shown.rename_columns(rewritten.names))
+        return "table", rewritten.text, list(rewritten.names)
 
-    def business(self, text: str, params: Mapping[str, Any]) -> Result:
-        answer = self.service.query(self.caller, text, params, surface="pgwire")
-        return _rows(answer.table)
+    def describe(self, sql: str, declared: list[int]) -> tuple[list[int], Result]:
+        """What a prepared statement's Describe answers before any value is bound: the type
+        of each parameter (as the client declared it, else as the business query compares
+        it: a number, a date..., else text) and the answer's columns. The statement is run
+        with a value of each parameter's type (a NULL would make `metric * $1` a column of
+        no type, and the rows then sent would not be what was described); a catalog query
+        with NULLs."""
+        text = sql.strip().rstrip(";").strip()
+        count = max([len(declared), *(int(n) for n in _PLACEHOLDER.findall(text))])
+        declared = declared + [0] * (count - len(declared))
+        kinds: dict[str, ParamType] = {}
+        word = text.split(None, 1)[0].lower() if text else ""
+        routed = self.route(text) if word.startswith(_QUERIES) else ("command", text, None)
+        if routed[0] in ("business", "table"):
+            project = self.service.version.project
+            parsed = project.parse(routed[1], self.caller.role, self.caller.user)
+            kinds = {k: v[0] for k, v in param_types(project.model, parsed).items()}
+        oids = [d or PARAMETER_OIDS[kinds.get(str(i), "text")] for i, d in enumerate(declared, 1)]
+        values: dict[str, Any] = {str(i): None for i in range(1, count + 1)}
+        if routed[0] in ("business", "table"):
+            values = {str(i): _EXAMPLES[kinds.get(str(i), "text")] for i in range(1, count + 1)}
+        return oids, self.run(sql, values)
 
     def catalog_query(self, text: str, params: Mapping[str, Any]) -> Result:
         import duckdb
