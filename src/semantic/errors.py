@@ -144,6 +144,8 @@ CODES: dict[str, str] = {
     "SEM358": "all_periods() is not around a selected time dimension at a grain",
     "SEM359": "a semi-additive metric's rows repeat along a one-to-many relationship",
     "SEM360": "a window over a semi-additive metric would sum it over time",
+    "SEM367": "via(term, through) is not written as one",
+    "SEM368": "the path chosen with via() does not exist or has more than one meaning",
     # SEM4xx: execution and publication
     "SEM401": "table is missing from the database",
     "SEM402": "column is missing from the table",

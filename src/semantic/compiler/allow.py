@@ -381,7 +381,8 @@ def _allowed() -> tuple[frozenset[type[exp.Expr]], frozenset[str]]:
             for n in tree.walk()
             if isinstance(n, exp.Func) and not isinstance(n, (exp.Anonymous, exp.AggFunc))
         )
-    return frozenset(classes), frozenset({"measure", "all", "this"})  # ALL, THIS: `existence`
+    # ALL, THIS: `existence`; VIA: a path chosen in the query (`via`)
+    return frozenset(classes), frozenset({"measure", "all", "this", "via"})
 
 
 def _check_function(node: exp.Expr, text: str) -> None:

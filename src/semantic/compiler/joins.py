@@ -18,6 +18,7 @@ from semantic.compiler.perrows import entity_rows
 from semantic.compiler.plannodes import Aggregate, Join
 from semantic.compiler.refs import BusinessQuery, Ref, find_refs, ref_of
 from semantic.compiler.resolve import describe_path, find_path
+from semantic.compiler.via import chosen_path_error, is_chosen
 from semantic.errors import SemanticError, Span, error
 from semantic.model import Edge, Model, Term
 from semantic.model.nodes import column, table
@@ -78,6 +79,8 @@ class Joins:
         try:
             return find_path(self.model, self.root, target, pinned, fan=True)
         except SemanticError as exc:
+            if is_chosen(term):  # a path chosen in the query that this entity cannot take
+                raise chosen_path_error(term, exc, self.query.place(term.id)) from None
             first = exc.diagnostics[0]
             raise error(
                 first.code,

@@ -18,7 +18,7 @@ from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ParseError, TokenError
 from sqlglot.tokens import Token
 
-from semantic.compiler import pernodes
+from semantic.compiler import pernodes, via
 from semantic.compiler.allow import check_nesting, check_query
 from semantic.compiler.jsonquery import QueryInput as QueryInput  # re-exported for callers
 from semantic.compiler.jsonquery import query_text as query_text  # re-exported for callers
@@ -56,8 +56,7 @@ def _is_measure(node: exp.Expression) -> bool:
 
 def parse_query(model: Model, text: str) -> BusinessQuery:
     """Parse `text` and resolve every name, or raise a SemanticError (SEM3xx)."""
-    if text.startswith("\ufeff"):
-        text = text[1:]  # a byte order mark, as some editors save files
+    text = text.removeprefix("\ufeff")  # a byte order mark, as some editors save files
     try:
         every_period = take_all_periods(select := _parse_select(model, text))  # spine
         check_query(model, select, text)
@@ -132,8 +131,7 @@ def _resolved_query(model: Model, select: exp.Select, text: str) -> BusinessQuer
 
 def _parse_problem(description: str) -> str:
     """sqlglot's parse error in words for an analyst (no Python class names)."""
-    missing = re.search(r"missing for <class '[\w.]*\.(\w+)'>", description)
-    if missing:
+    if missing := re.search(r"missing for <class '[\w.]*\.(\w+)'>", description):
         return f"{missing.group(1).upper()} is incomplete"
     return description
 
@@ -337,6 +335,8 @@ class _Resolver:
         def swap(n: exp.Expression) -> exp.Expression:
             if isinstance(n, exp.Per):
                 return pernodes.resolve_per(self.model, n, self.resolve, self.term, self.span)
+            if via.is_via(n):  # a path chosen in the query
+                return via.resolve_via(self.model, n, self.resolve, self.span)
             if isinstance(n, exp.Filter) and _is_measure(n.this):
                 return self._filtered(n)
             if _is_measure(n):

@@ -35,6 +35,7 @@ from semantic.compiler.semiadditive import (
     split_semi_additive,
 )
 from semantic.compiler.spine import describe_empty_periods, plan_empty_periods
+from semantic.compiler.via import with_paths
 from semantic.compiler.windows import split_period_filters, windows_over_rows
 from semantic.errors import Span, error
 from semantic.model import Model
@@ -45,6 +46,7 @@ __all__ = ["Aggregate", "Join", "OverTime", "Plan", "describe_plan", "plan_query
 
 def plan_query(model: Model, query: BusinessQuery) -> Plan:
     """Group the query's metrics by entity (and filter) and plan each aggregate."""
+    model, query = with_paths(model, query)  # via(term, entity): terms of this query's paths
     query = prepared(model, query)  # ALL(...) spelled as NOT EXISTS(...), existences checked
     model, query = with_per_entity(model, query, plan_query)
     composed = plan_other_grains(model, query, plan_query)
