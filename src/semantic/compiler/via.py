@@ -36,8 +36,8 @@ included. SEM367: `via` not written as one; SEM368: no such path, or more than o
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeGuard
 from dataclasses import replace
+from typing import TypeGuard
 
 from sqlglot import exp
 
