@@ -91,7 +91,7 @@ def resolve_via(
             place,
             _USAGE + "; a metric's path is chosen by the dimensions it is grouped by",
         )
-    name = _through_name(through, span(through))
+    name = _through_name(through, place)
     pin_of(model, term, name, span(through))  # the errors, at the query's place
     return exp.Anonymous(this=VIA, expressions=[resolved, exp.var(_canonical(model, name))])
 
