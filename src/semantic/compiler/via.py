@@ -41,7 +41,7 @@ from typing import TypeGuard
 
 from sqlglot import exp
 
-from semantic.compiler.refs import BusinessQuery, make_ref, ref_of
+from semantic.compiler.refs import QUERY_DIALECT, BusinessQuery, make_ref, ref_of
 from semantic.compiler.resolve import describe_path, find_path, resolve_name
 from semantic.errors import SemanticError, Span, error, suggest
 from semantic.model import Edge, Model, Term
@@ -103,7 +103,7 @@ def _through_name(node: exp.Expression, place: Span) -> str:
         return node.name
     raise error(
         "SEM367",
-        f"via goes through an entity, a relationship or a term, not '{node.sql('duckdb')}'",
+        f"via goes through an entity, a relationship or a term, not '{node.sql(QUERY_DIALECT)}'",
         place,
         _USAGE,
     )
