@@ -7,7 +7,7 @@ its entity reached through `through`, in place of the path the glossary pins for
 >>> model = Project.load(".").model
 >>> q = parse_query(model, "SELECT via(customer_nation, supplier) AS nation, net_revenue")
 >>> show(q.columns[0].expr)
-'via(customer_nation, supplier)'
+'VIA(customer_nation, supplier)'
 >>> pin_of(model, model.terms["customer_nation"], "supplier")
 ('supplier.nation',)
 
