@@ -144,6 +144,8 @@ CODES: dict[str, str] = {
     "SEM358": "all_periods() is not around a selected time dimension at a grain",
     "SEM359": "a semi-additive metric's rows repeat along a one-to-many relationship",
     "SEM360": "a window over a semi-additive metric would sum it over time",
+    "SEM365": "a rank or QUALIFY is written where it cannot be computed",
+    "SEM366": "a ranking names a dimension the query does not group by",
     # SEM4xx: execution and publication
     "SEM401": "table is missing from the database",
     "SEM402": "column is missing from the table",
