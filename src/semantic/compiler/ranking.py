@@ -11,7 +11,8 @@ query's own result, after its aggregation, its HAVING and its groups.
   query's dimensions, ascending, NULL last, so its numbers never depend on the engine. A NULL
   value sorts last whichever the direction, as in ORDER BY.
 - QUALIFY reads the query's output columns and ranks; the query's ORDER BY, LIMIT and
-  OFFSET apply after it.
+  OFFSET apply after it. Another window function (`sum(x) OVER ()`) is refused (SEM302)
+  as it is in any query.
 
 `take_ranking` takes all of it out of the parsed SELECT (the rest is an ordinary query),
 `with_ranking` checks it against the resolved columns, and `plan_ranked` composes the SQL:
@@ -63,8 +64,10 @@ def take_ranking(select: exp.Select) -> Ranking | None:
     metrics they order by that the query does not select are added to its SELECT list,
     under names of their own (`Ranking.hidden`). None when the query ranks nothing."""
     qualify = select.args.get("qualify")
-    if qualify is None and not any(i.find(exp.Window) for i in select.expressions):
-        return None
+    if qualify is None and not any(
+        type(w.this) in RANKS for i in select.expressions for w in i.find_all(exp.Window)
+    ):
+        return None  # no rank: a window function is refused as before (SEM302)
     names = [_output_name(item) for item in select.expressions]
     ranks = {n.casefold() for n, i in zip(names, select.expressions, strict=True) if _is_rank(i)}
     seen: set[str] = set()
@@ -96,11 +99,15 @@ def take_ranking(select: exp.Select) -> Ranking | None:
 
     def window(node: exp.Window) -> exp.Window:
         func = node.this
-        if type(func) not in RANKS or func.args.get("this") or func.expressions:
-            raise _refused(
-                f"'{func.sql(QUERY_DIALECT)}' is not a rank: RANK(), DENSE_RANK() or "
-                "ROW_NUMBER() only, without arguments"
+        if type(func) not in RANKS:  # another window function: what a business query refuses
+            raise error(
+                "SEM302",
+                "window functions are not part of a business query",
+                Span(QUERY_FILE, 1, 1),
+                "rank in the SELECT list (RANK() OVER (...) AS r), or define a cumulative metric",
             )
+        if func.args.get("this") or func.expressions:
+            raise _refused(f"'{func.sql(QUERY_DIALECT)}' takes no arguments")
         order = node.args.get("order")
         if node.args.get("spec") or node.args.get("alias") or not order:
             raise _refused("a rank takes PARTITION BY and ORDER BY only, and needs ORDER BY")
