@@ -146,6 +146,8 @@ CODES: dict[str, str] = {
     "SEM360": "a window over a semi-additive metric would sum it over time",
     "SEM367": "via(term, through) is not written as one",
     "SEM368": "the path chosen with via() does not exist or has more than one meaning",
+    "SEM365": "a rank or QUALIFY is written where it cannot be computed",
+    "SEM366": "a ranking names a dimension the query does not group by",
     # SEM4xx: execution and publication
     "SEM401": "table is missing from the database",
     "SEM402": "column is missing from the table",

@@ -30,6 +30,8 @@ from semantic.compiler.quoting import (
     quoting_check,
     with_value_hint,
 )
+from semantic.compiler.ranking import take_ranking, with_ranking
+from semantic.compiler.ranks import Ranking
 from semantic.compiler.refs import (
     QUERY_DIALECT,
     REF,
@@ -58,9 +60,11 @@ def parse_query(model: Model, text: str) -> BusinessQuery:
     """Parse `text` and resolve every name, or raise a SemanticError (SEM3xx)."""
     text = text.removeprefix("\ufeff")  # a byte order mark, as some editors save files
     try:
-        every_period = take_all_periods(select := _parse_select(model, text))  # spine
+        select, ranked = _parse_select(model, text)  # ranks and QUALIFY taken out
+        every_period = take_all_periods(select)  # spine
         check_query(model, select, text)
-        return with_empty_periods(model, _resolved_query(model, select, text), every_period)
+        query = _resolved_query(model, select, text)
+        return with_ranking(with_empty_periods(model, query, every_period), ranked)
     except SemanticError as exc:
         raise relocated(exc, text) from None  # a JSON query's errors, in its fields
     except RecursionError:
@@ -140,7 +144,7 @@ def _parse_problem(description: str) -> str:
 _READER = Dialect.get_or_raise(QUERY_DIALECT)
 
 
-def _parse_select(model: Model, text: str) -> exp.Select:
+def _parse_select(model: Model, text: str) -> tuple[exp.Select, Ranking | None]:
     tokens: list[Token] = []
     try:
         # tokenized once: the nesting check and the parser read the same tokens
@@ -150,8 +154,7 @@ def _parse_select(model: Model, text: str) -> exp.Select:
         statements = [s for s in _READER.parser().parse(tokens, text) if s is not None]
     except (ParseError, TokenError, TypeError, ValueError, AttributeError, IndexError) as exc:
         # sqlglot's parser fails on some inputs with Python errors (`SELECT x ->`)
-        errors = getattr(exc, "errors", None) or [{}]
-        first = errors[0]
+        first = (getattr(exc, "errors", None) or [{}])[0]
         offset = parse_error_offset(text, first)
         quoting_check(model, text, tokens, offset, tokenizing=isinstance(exc, TokenError))
         span = span_at(text, offset)
@@ -179,12 +182,12 @@ def _parse_select(model: Model, text: str) -> exp.Select:
             Span(QUERY_FILE, 1, 1),
             "a business query reads the glossary's terms; it cannot change anything",
         )
+    ranked = take_ranking(statement)
     refused = {
         "from_": "FROM: the compiler finds the tables itself",
         "joins": "JOIN: the compiler finds the join paths itself",
         "with_": "WITH",
         "distinct": "DISTINCT: results are already one row per group",
-        "qualify": "QUALIFY",
         "windows": "WINDOW",
     }
     for arg, what in refused.items():
@@ -199,9 +202,10 @@ def _parse_select(model: Model, text: str) -> exp.Select:
         for kinds, message, hint in _REFUSED_NODES:
             if node is not statement and isinstance(node, kinds) and not pernodes.allowed(node):
                 raise error("SEM302", message, Span(QUERY_FILE, 1, 1), hint)
-    return statement
+    return statement, ranked
 
 
+_WINDOW_HINT = "rank in the SELECT list (RANK() OVER (...) AS r), or define a cumulative metric"
 #: what a business query may not hold anywhere: node classes, the refusal, the hint
 _REFUSED_NODES: tuple[tuple[tuple[type[exp.Expression], ...], str, str], ...] = (
     (
@@ -209,11 +213,7 @@ _REFUSED_NODES: tuple[tuple[tuple[type[exp.Expression], ...], str, str], ...] = 
         "subqueries are not part of a business query",
         "use terms, filters and metrics instead",
     ),
-    (
-        (exp.Window,),
-        "window functions are not part of a business query",
-        "define a cumulative metric in the glossary",
-    ),
+    ((exp.Window,), "window functions are not part of a business query", _WINDOW_HINT),
     ((exp.Star,), "SELECT * is not allowed", "name the terms you want"),
 )
 

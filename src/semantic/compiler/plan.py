@@ -28,6 +28,7 @@ from semantic.compiler.othergrain import plan_other_grains
 from semantic.compiler.perentity import with_per_entity
 from semantic.compiler.plannodes import Aggregate, Join, OverTime, Plan
 from semantic.compiler.policy import mask_value
+from semantic.compiler.ranking import plan_ranked
 from semantic.compiler.refs import QUERY_DIALECT, BusinessQuery, OrderItem, make_ref, ref_of, show
 from semantic.compiler.semiadditive import (
     plan_semi_additive,
@@ -47,6 +48,9 @@ __all__ = ["Aggregate", "Join", "OverTime", "Plan", "describe_plan", "plan_query
 def plan_query(model: Model, query: BusinessQuery) -> Plan:
     """Group the query's metrics by entity (and filter) and plan each aggregate."""
     model, query = with_paths(model, query)  # via(term, entity): terms of this query's paths
+    ranked = plan_ranked(model, query, plan_query)  # ranks over the result, its order after
+    if ranked is not None:
+        return ranked
     query = prepared(model, query)  # ALL(...) spelled as NOT EXISTS(...), existences checked
     model, query = with_per_entity(model, query, plan_query)
     composed = plan_other_grains(model, query, plan_query)

@@ -22,6 +22,7 @@ from sqlglot import exp
 from semantic.compiler.decision import PolicyDecision
 from semantic.compiler.locate import span_at
 from semantic.compiler.perrows import PerRows
+from semantic.compiler.ranks import Ranking
 from semantic.errors import Diagnostic, Span
 from semantic.model import Model
 
@@ -155,6 +156,8 @@ class BusinessQuery:
     per_rows: PerRows = field(default_factory=dict)
     #: the column written `all_periods(...)`: every period of it is shown (`spine`)
     empty_periods: int | None = None
+    #: ranks, QUALIFY and the order computed over the query's result (`ranking`)
+    ranking: Ranking | None = None
 
     def place(self, term_id: str) -> Span:
         """Where the query names `term_id` (the start of the query if it does not)."""
