@@ -50,6 +50,7 @@ from ruamel.yaml.error import YAMLError
 
 from semantic.errors import Diagnostic, SemanticError, Span, error
 from semantic.files.atomic import write_atomically
+from semantic.files.emit import Unsupported, emit_yaml
 from semantic.files.fmt import format_text
 from semantic.files.jsonschema import SCHEMA_DIR, schemas
 from semantic.files.schema import (
@@ -377,15 +378,29 @@ def _yaml() -> YAML:
     return yaml
 
 
-def dump_yaml(tree: Any, header: str | None = None) -> str:
+def dump_yaml(tree: Any, header: str | None = None, *, fast: bool = False) -> str:
     """YAML text of a ruamel tree as it is (comments and styles kept), after a `# header`
-    comment. New files go through `yaml_text` instead."""
-    stream = io.StringIO()
-    _yaml().dump(tree, stream)
-    text = stream.getvalue()
+    comment. New files go through `yaml_text` instead.
+
+    With `fast`, the text is written by `semantic.files.emit` when it can write it (the
+    same text, without ruamel's pure-Python emitter), else by ruamel: for trees built here,
+    not loaded (whose quotes and anchors only ruamel keeps)."""
+    text = _emitted(tree) if fast else None
+    if text is None:
+        stream = io.StringIO()
+        _yaml().dump(tree, stream)
+        text = stream.getvalue()
     if header:
         text = "".join(f"# {line}\n".replace("# \n", "#\n") for line in header.splitlines()) + text
     return text
+
+
+def _emitted(tree: Any) -> str | None:
+    """The text `semantic.files.emit` writes for `tree`, None when only ruamel can."""
+    try:
+        return emit_yaml(tree)
+    except Unsupported:
+        return None
 
 
 def yaml_text(data: Any, schema: type[BaseModel], header: str | None = None) -> str:
