@@ -200,6 +200,8 @@ class _Writer:
             for index, item in enumerate(value):
                 if index:
                     out.append(", ")
+                if isinstance(item, CommentedMap) and len(item) == 1:
+                    raise Unsupported("a mapping of one key in a flow list (written `[k: v]`)")
                 self.flow_node(item, in_flow=True)
             out.append("]")
         else:
