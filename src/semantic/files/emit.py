@@ -32,11 +32,12 @@ b:
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from datetime import date, datetime
 from typing import Any
 
 from ruamel.yaml.anchor import Anchor
-from ruamel.yaml.comments import Comment, CommentedMap, CommentedSeq
+from ruamel.yaml.comments import Comment, CommentedMap, CommentedSeq, merge_attrib
 from ruamel.yaml.resolver import VersionedResolver
 from ruamel.yaml.tag import Tag
 
@@ -129,7 +130,9 @@ class _Writer:
         items = comments.items if comments is not None else {}
         out = self.out
         pad = " " * indent
-        for index, (key, value) in enumerate(node.items()):
+        # the node's own keys and values (ruamel's views look each value up again, and a
+        # merged mapping is refused by `_comments`)
+        for index, (key, value) in enumerate(OrderedDict.items(node)):
             slots = items.get(key) if items else None
             if slots is not None:
                 if index == 0 or slots[0] or slots[2] or slots[3]:
@@ -163,7 +166,7 @@ class _Writer:
             raise Unsupported("a comment in a list")
         out = self.out
         pad = " " * indent + "- "
-        for item in node:
+        for item in list.__iter__(node):
             out.append(pad)
             if isinstance(item, CommentedMap) and item and not item.fa.flow_style():
                 self.block_mapping(item, indent + 2, first_inline=True)
@@ -185,7 +188,7 @@ class _Writer:
             if _comments(value, items=False) is not None:
                 raise Unsupported("a comment in a flow mapping")
             out.append("{")
-            for index, (key, item) in enumerate(value.items()):
+            for index, (key, item) in enumerate(OrderedDict.items(value)):
                 if index:
                     out.append(", ")
                 out.append(self.key(key, in_flow=True))
@@ -197,7 +200,7 @@ class _Writer:
             if _comments(value, items=False) is not None:
                 raise Unsupported("a comment in a flow list")
             out.append("[")
-            for index, item in enumerate(value):
+            for index, item in enumerate(list.__iter__(value)):
                 if index:
                     out.append(", ")
                 if isinstance(item, CommentedMap) and len(item) == 1:
@@ -270,13 +273,15 @@ _SIMPLE_OTHER = re.compile(r"[-+.0-9a-z][-+.:0-9a-zA-Z ]*(?<! )")
 def _comments(node: Any, *, items: bool = True) -> Any:
     """The comments of a collection that may have some (before keys of a block mapping
     when `items`), None when it has none; raises Unsupported for any other comment, an
-    anchor or a tag (written by ruamel as `&name`, `!tag`)."""
+    anchor, a tag or a merge key (written by ruamel as `&name`, `!tag`, `<<: *name`)."""
     anchor = getattr(node, Anchor.attrib, None)
     tag = getattr(node, Tag.attrib, None)
     if (anchor is not None and anchor.value is not None) or (
         tag is not None and tag.value is not None
     ):
         raise Unsupported("an anchor or a tag")
+    if getattr(node, merge_attrib, None):
+        raise Unsupported("a merge key (`<<`)")
     comments = getattr(node, Comment.attrib, None)
     if comments is None or not (comments.items or comments.comment or comments.end):
         return None

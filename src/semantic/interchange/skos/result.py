@@ -130,11 +130,14 @@ def domain_tree(
     domain: ImportedDomain, skip: Mapping[str, object] | None = None
 ) -> tuple[Any, str | None]:
     """The ruamel tree of one domain file in the house style, and its header comment."""
-    doc: dict[str, Any] = {"domain": domain.id}
+    head: dict[str, Any] = {"domain": domain.id}
     if domain.label:
-        doc["label"] = domain.label
+        head["label"] = domain.label
     if domain.description:
-        doc["description"] = domain.description
+        head["description"] = domain.description
+    doc = house_style(head, GlossaryFile)
+    # terms and subject areas are in the house style already (`term_node`, `areas_node`):
+    # not walked again, only their maps made blocks, as `house_style` makes maps of objects
     terms = CommentedMap()
     for term in domain.terms:
         if skip and term.id in skip:
@@ -142,12 +145,13 @@ def domain_tree(
         terms[term.id] = term_node(term)
         if len(terms) > 1:
             terms.yaml_set_comment_before_after_key(term.id, before="\n", indent=2)
+    terms.fa.set_block_style()
     doc["terms"] = terms
     if domain.subject_areas:
         doc["subject_areas"] = areas_node(domain.subject_areas)
     source = domain.source
     header = f"Imported from <{source}> by `semantic import skos`." if source else None
-    return house_style(doc, GlossaryFile), header
+    return doc, header
 
 
 def with_terms(domain: ImportedDomain, terms: list[ImportedTerm]) -> ImportedDomain:
@@ -169,6 +173,7 @@ def areas_node(areas: tuple[ImportedSubjectArea, ...]) -> CommentedMap:
         node[area.id] = area_node(area)
         if len(node) > 1:
             node.yaml_set_comment_before_after_key(area.id, before="\n", indent=2)
+    node.fa.set_block_style()
     return node
 
 
