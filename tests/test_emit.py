@@ -10,7 +10,7 @@ passes `semantic fmt --check`.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -169,7 +169,7 @@ SCALAR = st.one_of(
     st.none(),
     st.floats(allow_nan=False),
     st.dates(),
-    st.datetimes(timezones=st.sampled_from([None, timezone.utc, timezone(timedelta(hours=-5))])),
+    st.datetimes(timezones=st.sampled_from([None, UTC, timezone(timedelta(hours=-5))])),
 )
 
 
@@ -193,7 +193,7 @@ def terms(draw: st.DrawFn) -> ImportedTerm:
     if draw(st.booleans()):
         data["created"] = draw(st.dates())
     if draw(st.booleans()):
-        data["modified"] = draw(st.datetimes(timezones=st.just(timezone.utc)))
+        data["modified"] = draw(st.datetimes(timezones=st.just(UTC)))
     concept_only = draw(st.booleans())
     if concept_only:
         data["concept"] = {}

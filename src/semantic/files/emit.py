@@ -360,17 +360,8 @@ def _analyse(scalar: str) -> tuple[bool, bool, bool, bool]:
                 flow_indicators = block_indicators = True
         if ch in _BREAKS:
             line_breaks = True
-        if not (ch == "\n" or "\x20" <= ch <= "\x7e"):
-            if not (
-                (
-                    ch == "\x85"
-                    or "\xa0" <= ch <= "\ud7ff"
-                    or "\ue000" <= ch <= "\ufffd"
-                    or "\U00010000" <= ch <= "\U0010ffff"
-                )
-                and ch != "\ufeff"
-            ):
-                special = True
+        if not (ch == "\n" or "\x20" <= ch <= "\x7e" or _printable(ch)):
+            special = True
         if ch == " ":
             leading_space = leading_space or index == 0
             trailing_space = trailing_space or index == last
@@ -397,6 +388,16 @@ def _analyse(scalar: str) -> tuple[bool, bool, bool, bool]:
     if block_indicators:
         block_plain = False
     return block_plain, flow_plain, single, line_breaks
+
+
+def _printable(ch: str) -> bool:
+    """A character beyond ASCII that YAML writes as it is (with Unicode allowed)."""
+    return (
+        ch == "\x85"
+        or "\xa0" <= ch <= "\ud7ff"
+        or "\ue000" <= ch <= "\ufffd"
+        or "\U00010000" <= ch <= "\U0010ffff"
+    ) and ch != "\ufeff"
 
 
 def _double_quoted(text: str) -> str:
