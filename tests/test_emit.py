@@ -247,8 +247,9 @@ def test_generated_glossaries_are_written_as_ruamel_writes_them(domain: Imported
 
 def test_the_fast_writer_handles_most_generated_glossaries() -> None:
     """Refusing is always right, but would leave the time where it was."""
-    if not HANDLED:
-        pytest.skip("runs after the generated glossaries")
+    HANDLED.clear()
+    test_generated_glossaries_are_written_as_ruamel_writes_them()
+    assert len(HANDLED) >= 100
     assert sum(HANDLED) >= 0.8 * len(HANDLED)
 
 
