@@ -24,6 +24,7 @@ terms:
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import re
@@ -31,6 +32,7 @@ import types
 import unicodedata
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 from typing import (
     Any,
@@ -50,6 +52,7 @@ from ruamel.yaml.error import YAMLError
 
 from semantic.errors import Diagnostic, SemanticError, Span, error
 from semantic.files.atomic import write_atomically
+from semantic.files.emit import Unsupported, emit_yaml
 from semantic.files.fmt import format_text
 from semantic.files.jsonschema import SCHEMA_DIR, schemas
 from semantic.files.schema import (
@@ -311,29 +314,47 @@ def house_style(value: Any, annotation: Any, key: str | None = None) -> Any:
     one line (`label: {en: Revenue}`, `tags: [finance]`), prose one text per line, schema
     objects as blocks except the small ones of `_ONE_LINE`. Key order is `fmt`'s business
     (see `yaml_text`)."""
+    if type(value) in _LEAVES:  # most nodes of a large import: nothing to look up
+        return value
     annotation = _without_none(annotation)
     if isinstance(value, Mapping):
-        node = value if isinstance(value, CommentedMap) else CommentedMap(value)
         fields = _fields(annotation)
         values = get_args(annotation)[-1] if get_args(annotation) else Any
-        for name in node:
-            child = fields.get(name) if fields is not None else values
-            node[name] = house_style(node[name], child, str(name))
+        if isinstance(value, CommentedMap):  # its comments and anchors stay where they are
+            node = value
+            for name in node:
+                child = fields.get(name) if fields is not None else values
+                node[name] = house_style(node[name], child, str(name))
+            children = list(node.values())
+        else:  # built from the children (ruamel's __setitem__ and views are slow)
+            pairs = [
+                (name, house_style(item, values if fields is None else fields.get(name), str(name)))
+                for name, item in value.items()
+            ]
+            node = CommentedMap(pairs)
+            children = [child for _, child in pairs]
         if fields is not None:
             one_line = issubclass(annotation, _ONE_LINE)
         else:  # a map of schema objects (columns, terms) is a block, one object per line
             one_line = key not in _PROSE and _fields(_without_none(values)) is None
-            one_line = one_line and all(_is_flat(v) for v in node.values())
+            one_line = one_line and all(_is_flat(v) for v in children)
         _set_flow(node, one_line)
         return node
     if isinstance(value, list | tuple):
         args = get_args(annotation)
-        seq = value if isinstance(value, CommentedSeq) else CommentedSeq(value)
-        for i, item in enumerate(seq):
-            seq[i] = house_style(item, args[0] if args else Any)
-        _set_flow(seq, all(_is_flat(v) for v in seq))
+        if isinstance(value, CommentedSeq):
+            seq = value
+            for i, item in enumerate(seq):
+                seq[i] = house_style(item, args[0] if args else Any)
+        else:
+            seq = CommentedSeq([house_style(item, args[0] if args else Any) for item in value])
+        _set_flow(seq, all(_is_flat(v) for v in list.__iter__(seq)))
         return seq
     return value
+
+
+#: the types `house_style` returns as they are, whatever the annotation
+_LEAVES = frozenset({str, int, float, bool, type(None), date, datetime})
 
 
 def _without_none(annotation: Any) -> Any:
@@ -347,12 +368,20 @@ def _without_none(annotation: Any) -> Any:
 def _fields(annotation: Any) -> dict[str, Any] | None:
     """The annotations of a schema object's fields, or None when it is not one."""
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return {name: f.annotation for name, f in annotation.model_fields.items()}
+        return _model_fields(annotation)
     return None
+
+
+@functools.cache
+def _model_fields(model: type[BaseModel]) -> dict[str, Any]:
+    # built once per model, not once per node of a tree (55 nodes a term in an import)
+    return {name: f.annotation for name, f in model.model_fields.items()}
 
 
 def _is_flat(node: Any) -> bool:
     """A scalar, or a collection written on one line."""
+    if type(node) in _LEAVES:
+        return True
     if isinstance(node, CommentedMap | CommentedSeq):
         return bool(node.fa.flow_style())
     return not isinstance(node, Mapping | list | tuple)
@@ -377,15 +406,29 @@ def _yaml() -> YAML:
     return yaml
 
 
-def dump_yaml(tree: Any, header: str | None = None) -> str:
+def dump_yaml(tree: Any, header: str | None = None, *, fast: bool = False) -> str:
     """YAML text of a ruamel tree as it is (comments and styles kept), after a `# header`
-    comment. New files go through `yaml_text` instead."""
-    stream = io.StringIO()
-    _yaml().dump(tree, stream)
-    text = stream.getvalue()
+    comment. New files go through `yaml_text` instead.
+
+    With `fast`, the text is written by `semantic.files.emit` when it can write it (the
+    same text, without ruamel's pure-Python emitter), else by ruamel: for trees built here,
+    not loaded (whose quotes and anchors only ruamel keeps)."""
+    text = _emitted(tree) if fast else None
+    if text is None:
+        stream = io.StringIO()
+        _yaml().dump(tree, stream)
+        text = stream.getvalue()
     if header:
         text = "".join(f"# {line}\n".replace("# \n", "#\n") for line in header.splitlines()) + text
     return text
+
+
+def _emitted(tree: Any) -> str | None:
+    """The text `semantic.files.emit` writes for `tree`, None when only ruamel can."""
+    try:
+        return emit_yaml(tree)
+    except Unsupported:
+        return None
 
 
 def yaml_text(data: Any, schema: type[BaseModel], header: str | None = None) -> str:
