@@ -154,7 +154,9 @@ def for_duckdb(sql: str) -> str:
 
     >>> print(for_duckdb("SELECT n.nspname FROM pg_catalog.pg_namespace n WHERE n.nspname "
     ...     "OPERATOR(pg_catalog.~) '^(public)$' COLLATE pg_catalog.default"))
-    SELECT n.nspname FROM pg_catalog.pg_namespace AS n WHERE REGEXP_MATCHES(n.nspname, '^(public)$')
+    ... # doctest: +NORMALIZE_WHITESPACE
+    SELECT n.nspname FROM (SELECT * FROM pg_catalog.pg_namespace WHERE nspname <> 'main')
+    AS n WHERE REGEXP_MATCHES(n.nspname, '^(public)$')
     """
     text = _COLLATE.sub("", _OPERATOR.sub(r"\1", sql))
     tree = sqlglot.parse_one(text, read="postgres")
