@@ -58,7 +58,7 @@ def _is_measure(node: exp.Expression) -> bool:
 
 def parse_query(model: Model, text: str) -> BusinessQuery:
     """Parse `text` and resolve every name, or raise a SemanticError (SEM3xx)."""
-    text = text.removeprefix("\ufeff")  # a byte order mark, as some editors save files
+    text = text[1:] if text.startswith("\ufeff") else text  # a BOM (a MappedText stays one)
     try:
         select, ranked = _parse_select(model, text)  # ranks and QUALIFY taken out
         every_period = take_all_periods(select)  # spine
