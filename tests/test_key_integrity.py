@@ -178,3 +178,24 @@ def test_measures_are_kept_while_the_files_do_not_change(
     fixed.query("SELECT customer_count")
     assert len(calls) == 2
     assert [w.code for w in fixed.query_warnings("SELECT customer_count")] == ["SEM441"]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        # the orders are read only inside the semi-join of EXISTS
+        "SELECT segment, total_balance WHERE EXISTS(ship_mode = 'AIR')",
+        # ... only inside the per-customer values
+        "SELECT MEASURE(revenue) PER (customer) AS r, customer_count",
+    ],
+)
+def test_a_broken_key_read_only_inside_a_subquery_warns(tmp_path: Path, query: str) -> None:
+    tables = dict(TABLES)
+    columns, rows = TABLES["orders"]
+    tables["orders"] = (columns, (*rows, (10, 1)))
+    root = tmp_path / "shop"
+    root.mkdir()
+    project = tiny_project(root, MODEL, GLOSSARY, tables)
+    project.query(query)
+    found = [w.message for w in project.query_warnings(query) if w.code == "SEM441"]
+    assert any("e.g. 10" in message for message in found), found

@@ -4,18 +4,28 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from sqlglot import exp
+
 from semantic.compiler.plan import Plan
+from semantic.compiler.render import build_tree
 from semantic.engines.integrity import KeyMeasure
 from semantic.errors import Diagnostic
+from semantic.model.nodes import table
 from semantic.model.types import Model
 
 
 def read_by(plan: Plan, named: Iterable[str], model: Model) -> tuple[set[str], set[str]]:
     """The entities whose rows `plan` reads, and the metrics among the terms a query
-    `named` (with those that its derived metrics, windows and shifts are made of)."""
+    `named` (with those that its derived metrics, windows and shifts are made of).
+
+    The entities are those whose tables its SQL reads anywhere: the aggregates' rows and
+    joins, and also semi-joins (EXISTS), per-entity values, metrics at another grain and
+    a role's restricted rows, which live in subqueries the aggregates do not list."""
     aggregates = [*plan.aggregates, *(ot.rows for ot in plan.over_time if ot.rows is not None)]
     entities = {a.entity for a in aggregates}
     entities |= {j.edge.target for a in aggregates for j in a.joins}
+    tables = {_table_key(t) for t in build_tree(plan).find_all(exp.Table)}
+    entities |= {eid for eid, e in model.entities.items() if _table_key(table(e.table)) in tables}
     metrics: set[str] = set()
     todo = list(named)
     while todo:
@@ -25,6 +35,12 @@ def read_by(plan: Plan, named: Iterable[str], model: Model) -> tuple[set[str], s
         metrics.add(tid)
         todo += model.terms[tid].refs
     return entities, metrics
+
+
+def _table_key(node: exp.Table) -> tuple[str, str, str]:
+    """A table as (catalog, schema, name), compared without letter case (how an unquoted
+    name is read)."""
+    return (node.catalog.lower(), node.db.lower(), node.name.lower())
 
 
 def broken_key(model: Model, measure: KeyMeasure) -> Diagnostic:
