@@ -18,6 +18,7 @@ import pyarrow.ipc
 import pyarrow.parquet as pq
 import pytest
 
+from semantic.outputs.quality import run_quality
 from semantic.outputs.search import find_terms
 from semantic.project import Project
 from semantic.serve.http import make_app
@@ -200,6 +201,15 @@ def test_glossary_reads(client: httpx.Client, served: tuple[str, Service]) -> No
     assert client.get("/v1/rdf").status_code == 403  # the analyst may not read every term
     quality = client.get("/v1/quality", headers=auth("owner")).json()["results"]
     assert quality and {"rule", "passed"} <= quality[0].keys()
+    # a role sees the results of the rules it may see, as `semantic quality --role` does
+    project = Project.load(served[1].root)
+    expected = [r.rule.id for r in run_quality(project, role="analyst", record=False).results]
+    seen = client.get("/v1/quality").json()["results"]
+    assert [r["rule"] for r in seen] == expected and 0 < len(seen) < len(quality)
+    assert not {r["term"] for r in seen} & {"customer_name"}
+    # ... and none to a role whose row filters keep rows from it
+    filtered = client.get("/v1/quality", headers=auth("ann"))
+    assert filtered.status_code == 403 and filtered.json()["code"] == "SEM458"
 
 
 def test_status_shows_the_plan_cache(client: httpx.Client) -> None:

@@ -145,18 +145,21 @@ def rdf(version: Version, caller: Caller, fmt: str) -> str:
 
 
 def quality(version: Version, caller: Caller) -> list[dict[str, Any]]:
-    """The quality rules of the glossary and the model measured on the data (once a version),
-    for a caller who may read every term and every row (SEM458 otherwise)."""
-    from semantic.outputs.quality import project_quality
+    """The quality rules of the glossary and the model measured on the data (once a version
+    and role): for a role, those of the rules it may see, as `semantic quality --role`
+    shows them (`role_model`); SEM458 for a role whose row filters keep rows from it,
+    since every rule is measured over every row."""
+    from semantic.outputs.quality import measure_all, role_model
 
     with _read(version, caller, "quality") as audit:
-        _whole(version, caller, "the quality results")
         if caller.role is not None and version.project.model.policy.role(caller.role).filters:
             raise _refused(caller, "the quality results", "they are measured on every row")
-        found = version.kept.get("quality")
+        key = f"quality:{caller.role or ''}"
+        found = version.kept.get(key)
         if found is None:
-            measured = project_quality(version.project)
-            found = version.kept["quality"] = [r.as_dict() for r in measured]
+            model = role_model(version.project, caller.role)
+            measured = measure_all(model, version.project.engine_for(None))
+            found = version.kept[key] = [r.as_dict() for r in measured]
         audit["terms"] = list(dict.fromkeys(r["term"] for r in found if r["term"]))
     return list(found)
 
