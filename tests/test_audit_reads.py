@@ -149,6 +149,40 @@ def test_the_servers_glossary_reads_are_recorded(tmp_path: Path) -> None:
     assert reads[5]["semantic"]["terms"]
 
 
+def test_the_wires_catalog_queries_are_recorded(tmp_path: Path) -> None:
+    """A BI tool's catalog query over the PostgreSQL wire (the tables and columns a role
+    may read) is a `catalog` read, with the terms the catalog lists."""
+    import psycopg
+
+    from semantic.serve.pgwire import start
+
+    path = tmp_path / "audit.jsonl"
+    with scope(file=path):
+        served = Service.open(copy_project(tmp_path / "p", tokens=True))
+    server = start(served, "127.0.0.1", 0)
+    try:
+        dsn = (
+            f"host=127.0.0.1 port={server.port} user=x password={TOKENS['bob'][0]} "
+            "dbname=semantic connect_timeout=10"
+        )
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            listed = conn.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = %s",
+                ["public"],
+            ).fetchall()
+    finally:
+        server.close()
+        served.close()
+    assert listed
+    record = last_of(path, "catalog")
+    assert record["event"]["type"] == ["info"] and record["event"]["outcome"] == "success"
+    assert record["user"] == {"name": "bob", "roles": ["analyst"]}
+    assert record["semantic"]["surface"] == "pgwire"
+    assert "information_schema.columns" in record["semantic"]["query"]["text"]
+    assert "net_revenue" in record["semantic"]["terms"]
+    assert "customer_phone" not in record["semantic"]["terms"]
+
+
 def test_every_action_is_documented() -> None:
     from typing import get_args
 

@@ -45,6 +45,7 @@ Action = Literal[
     "search",
     "terms",
     "rdf",
+    "catalog",
 ]
 
 #: the actions that read the data (their `event.type` is `access`); the others read the

@@ -252,8 +252,29 @@ class Session:
         return oids, self.run(sql, values)
 
     def catalog_query(self, text: str, params: Mapping[str, Any]) -> Result:
+        """A query over `pg_catalog` or `information_schema`: the names, comments and types
+        of the role's tables and columns, recorded as a `catalog` read when auditing is on
+        (the terms are those of the tables the catalog lists)."""
         import duckdb
 
+        from semantic.audit import recorded
+
+        caller = self.caller
+        with (
+            self.service.request(caller, "pgwire") as version,
+            recorded(
+                version.project,
+                "catalog",
+                text=text,
+                form="sql",
+                role=caller.role,
+                user=caller.user,
+            ) as audit,
+        ):
+            audit["terms"] = list(dict.fromkeys(c.term for t in self.tables() for c in t.columns))
+            return self._catalog_rows(text, params, duckdb)
+
+    def _catalog_rows(self, text: str, params: Mapping[str, Any], duckdb: Any) -> Result:
         try:
             return _rows(self.catalog().run(text, params))
         except (duckdb.Error, SqlglotError) as exc:
