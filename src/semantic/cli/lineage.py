@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from semantic.cli.app import out, reported, state
+from semantic.cli.arguments import TermArgument
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -25,14 +26,7 @@ class LineageFormat(StrEnum):
 
 
 def lineage(
-    term: Annotated[
-        str,
-        typer.Argument(
-            metavar="TERM",
-            help="A term's id, or a label or synonym in any language (quote it: "
-            '"Chiffre d\'affaires net").',
-        ),
-    ],
+    term: TermArgument,
     fmt: Annotated[
         LineageFormat, typer.Option("--format", "-f", help="tree, json or openlineage.")
     ] = LineageFormat.tree,

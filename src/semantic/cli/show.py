@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from semantic.cli.app import CheckFormat, reported, state
+from semantic.cli.arguments import TermArgument
 from semantic.cli.roles import RoleOption, UserAttrOption, parse_user_attrs
 
 if TYPE_CHECKING:
@@ -22,14 +23,7 @@ WIDTH = 88
 
 
 def show(
-    term: Annotated[
-        str,
-        typer.Argument(
-            metavar="TERM",
-            help="A term's id, or a label or synonym in any language (quote it: "
-            '"Chiffre d\'affaires net").',
-        ),
-    ],
+    term: TermArgument,
     fmt: Annotated[
         CheckFormat, typer.Option("--format", "-f", help="text or json.")
     ] = CheckFormat.text,
