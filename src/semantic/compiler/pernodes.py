@@ -22,7 +22,7 @@ from collections.abc import Callable
 
 from sqlglot import exp
 
-from semantic.compiler.refs import QUERY_DIALECT, ref_of
+from semantic.compiler.refs import QUERY_DIALECT, ref_of, show
 from semantic.errors import Span, error
 from semantic.model import Model
 
@@ -65,13 +65,39 @@ def other_grain_nodes(tree: exp.Expression) -> list[exp.Per]:
 def kinds(tree: exp.Expression) -> tuple[set[int], set[str]]:
     """The ids of the nodes whose terms are not the expression's own (inside a metric's
     FILTER condition or a PER construct) and what the PER constructs are: 'row' per
-    entity, 'metric' at another grain."""
+    entity, 'grand' the grand total (`PER (ALL)`: a metric next to metrics, a row value next
+    to dimensions, `row_kinds`), 'metric' at another grain of the query's groups."""
     inside = {id(n) for per in tree.find_all(exp.Per) for n in per.find_all(exp.Anonymous)}
     inside |= {
         id(n) for f in tree.find_all(exp.Filter) for n in f.expression.find_all(exp.Anonymous)
     }
-    found = {"row" if is_per_entity(per) else "metric" for per in tree.find_all(exp.Per)}
+    found = {_kind(per) for per in tree.find_all(exp.Per)}
     return inside, found
+
+
+def _kind(per: exp.Per) -> str:
+    return {ENTITY: "row", ALL: "grand"}.get(mode(per), "metric")
+
+
+def row_kinds(tree: exp.Expression, found: set[str], place: Span) -> set[str]:
+    """`found` (the kinds of `tree`) with the grand total settled: a value of every row
+    when `tree` reads dimensions and no metric (`customer_account_balance >
+    MEASURE(average_account_balance) PER (ALL)`, planned in `compiler.perentity`), else a
+    metric. A metric at another grain of the query's groups (`PER (d)`, `PER (* EXCLUDE
+    d)`) next to dimensions is SEM369: a row has no groups to read it from."""
+    if "row" in found and "metric" not in found:
+        return {"row"}
+    if "row" in found and any(mode(p) in (EXCLUDE, AT) for p in tree.find_all(exp.Per)):
+        raise error(
+            "SEM369",
+            f"'{show(tree)}' reads a metric at a grain of the query's groups next to "
+            "dimensions",
+            place,
+            "next to dimensions a metric is PER (ALL), the grand total, or PER (entity), "
+            "each row's entity, e.g. PER (customer); PER (dimension) and PER (* EXCLUDE ...) "
+            "are read at the query's groups, in SELECT, HAVING and ORDER BY",
+        )
+    return {"metric" if k == "grand" else k for k in found}
 
 
 def resolve_per(
