@@ -87,11 +87,12 @@ def row_kinds(tree: exp.Expression, found: set[str], place: Span) -> set[str]:
     d)`) next to dimensions is SEM369: a row has no groups to read it from."""
     if "row" in found and "metric" not in found:
         return {"row"}
-    if "row" in found and any(mode(p) in (EXCLUDE, AT) for p in tree.find_all(exp.Per)):
+    grouped = [p for p in tree.find_all(exp.Per) if mode(p) in (EXCLUDE, AT)]
+    if "row" in found and grouped:
         raise error(
             "SEM369",
-            f"'{show(tree)}' reads a metric at a grain of the query's groups next to "
-            "dimensions",
+            f"'{_written(grouped[0])}' is a metric at a grain of the query's groups, read "
+            "next to dimensions",
             place,
             "next to dimensions a metric is PER (ALL), the grand total, or PER (entity), "
             "each row's entity, e.g. PER (customer); PER (dimension) and PER (* EXCLUDE ...) "
@@ -170,3 +171,14 @@ def _dimension(model: Model, ref: exp.Expression, place: Span) -> exp.Expression
             "put the metric inside MEASURE(...) and name the dimensions to group it by",
         )
     return ref
+
+
+def _written(node: exp.Per) -> str:
+    """A normalised PER node as the analyst wrote it: `MEASURE(m) PER (* EXCLUDE d)`."""
+    names = ", ".join(show(r) for r in node.expressions[1:])
+    star = "* EXCLUDE " if mode(node) == EXCLUDE else ""
+    metric = node.this.unnest()
+    filtered = " FILTER (...)" if isinstance(metric, exp.Filter) else ""
+    if isinstance(metric, exp.Filter):
+        metric = metric.this.unnest()
+    return f"MEASURE({show(metric)}){filtered} PER ({star}{names})"
