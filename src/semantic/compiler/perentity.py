@@ -107,25 +107,22 @@ def grand_row_values(tree: exp.Expression, row: bool) -> list[exp.Per]:
     """The grand totals (`PER (ALL)`) of `tree` read as values of rows: all of them when
     `tree` is a row condition or a dimension (`row`, as `pernodes.row_kinds` decided),
     else those in a metric's FILTER condition."""
-    found = []
-    for node in tree.find_all(exp.Per):
-        if mode(node) != ALL:
-            continue
-        if row or any(
-            isinstance(a, exp.Filter) and a.expression is not None and node in a.expression.walk()
-            for a in _ancestors(node)
-        ):
-            found.append(node)
-    return found
+    return [
+        node
+        for node in tree.find_all(exp.Per)
+        if mode(node) == ALL and (row or _in_filter_condition(node))
+    ]
 
 
-def _ancestors(node: exp.Expression) -> list[exp.Expression]:
-    out = []
+def _in_filter_condition(node: exp.Expression) -> bool:
+    """Whether `node` is inside the condition of a metric's FILTER (rows, not groups)."""
+    child: exp.Expr = node
     parent = node.parent
     while parent is not None:
-        out.append(parent)
-        parent = parent.parent
-    return out
+        if isinstance(parent, exp.Filter) and child is parent.expression:
+            return True
+        child, parent = parent, parent.parent
+    return False
 
 
 def _subquery(query: BusinessQuery, keys: list[str], metric: exp.Expression) -> BusinessQuery:
