@@ -8,6 +8,11 @@ JOINed on it, so an entity without rows gets the metric's fill (0 for a count). 
 is a property of the entity: the query's WHERE does not change it (only the metric's own
 FILTER does), and a role's row filters apply inside it as everywhere else, since the
 subquery is planned from the query itself.
+
+The grand total read next to dimensions (`WHERE customer_account_balance >
+MEASURE(average_account_balance) PER (ALL)`, `pernodes.row_kinds`) is a value of rows by the
+same rule: planned here too, from the query without its WHERE, as a scalar subquery (one
+row whatever the data), read in place of the PER node.
 """
 
 from __future__ import annotations

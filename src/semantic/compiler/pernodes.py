@@ -10,6 +10,10 @@ Two meanings, told apart by what the parentheses name:
   row of the entity, used as a dimension: a group key, in CASE, in WHERE
   (`compiler.perentity`).
 
+`PER (ALL)` read next to dimensions (in a row condition, a FILTER condition, a dimension of
+SELECT) is a value of every row, like a metric per entity (`row_kinds`); `PER (dims)` and
+`PER (* EXCLUDE dims)` there are SEM369.
+
 After parsing, a PER node is normalised to `exp.Per(this=<metric>, expressions=[Var(mode),
 ...])`: mode `ALL`, `EXCLUDE` or `AT` followed by the term references it names, or `ENTITY`
 followed by the entity id as a string. The metric and the names stay term references, so
