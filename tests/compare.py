@@ -52,13 +52,19 @@ def assert_same_rows(actual: list[Row], expected: list[Row], *, ordered: bool = 
             assert same_value(a, b), f"row {i} column {j}: {a!r} != {b!r}\n got {got}\nwant {want}"
 
 
-def read_answer(path: Path) -> list[Row]:
-    """An official answer file (`|`-separated, header row), with values parsed to compare."""
+def read_answer(path: Path, text: tuple[int, ...] = ()) -> list[Row]:
+    """An official answer file (`|`-separated, header row), with values parsed to compare;
+    the columns `text` are kept as text (digits that are codes, not numbers)."""
     with path.open(newline="") as handle:
         reader = csv.reader(handle, delimiter="|")
         width = len(next(reader))
         # an empty line is a row of NULLs (q17's one NULL at scale 0.01)
-        return [tuple(_parse(cell) for cell in row) if row else (None,) * width for row in reader]
+        return [
+            tuple(cell if i in text else _parse(cell) for i, cell in enumerate(row))
+            if row
+            else (None,) * width
+            for row in reader
+        ]
 
 
 def _parse(cell: str) -> Any:

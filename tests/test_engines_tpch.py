@@ -24,9 +24,8 @@ import pytest
 
 from semantic.engines.base import Engine
 from semantic.project import Project
-from tests.compare import assert_same_rows, read_answer
-from tests.conftest import FIXTURES
-from tests.test_tpch import QUERIES, TEXT_DIFFERS, TEXT_FILTERED, without
+from tests.compare import assert_same_rows
+from tests.test_tpch import QUERIES, TEXT_DIFFERS, TEXT_FILTERED, answer_rows, without
 
 CASES = [(name, language) for name, texts in sorted(QUERIES.items()) for language in texts]
 ENGINES = ["postgres_engine", "spark_engine"]
@@ -86,7 +85,7 @@ def assert_tpch_rows(project: Project, engine: Engine, name: str, language: str)
     if name in TEXT_FILTERED:
         return
     skip = TEXT_DIFFERS.get(name, ())
-    answer = without(read_answer(FIXTURES / "tpch" / f"{name}.sf0.01.csv"), skip)
+    answer = without(answer_rows(name), skip)
     got = without(got, skip)
     kept = {i - sum(s < i for s in skip) for i in inexact if i not in skip}
     assert_same_rows(as_doubles(got, answer, kept), answer)

@@ -34,6 +34,28 @@ def test_json_query_equals_the_text_query_and_the_official_answer(project: Proje
     assert project.compile(Q3) == project.compile(QUERIES["q03"]["en"])
 
 
+def test_a_grand_total_in_a_json_condition_reads_as_in_the_text(project: Project) -> None:
+    """TPC-H Q22 as JSON: the grand total next to dimensions in a `where` item is a value of
+    every row there too (its own FILTER only), and gives the official rows."""
+    codes = "('13', '31', '23', '29', '30', '18', '17')"
+    q22 = {
+        "select": [
+            "left(customer_phone, 2) AS cntrycode",
+            "customer_count AS numcust",
+            "total_account_balance AS totacctbal",
+        ],
+        "where": [
+            f"left(customer_phone, 2) IN {codes}",
+            "customer_account_balance > MEASURE(average_account_balance) FILTER (WHERE "
+            f"customer_account_balance > 0.00 AND left(customer_phone, 2) IN {codes}) PER (ALL)",
+            "NOT EXISTS(order_key)",
+        ],
+        "order_by": ["cntrycode"],
+    }
+    assert project.compile(q22) == project.compile(QUERIES["q22"]["en"])
+    assert rows(project.query(q22)) == official_rows(project, "q22")
+
+
 def test_json_query_from_the_command_line(project: Project) -> None:
     query = {
         "select": ["customer_region", "order_count"],

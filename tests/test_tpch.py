@@ -26,10 +26,18 @@ CASES: dict[str, tuple[str, str]] = {
 #: Free-text columns that tpchgen-cli generates differently from the generator that wrote the
 #: answer files (every tpchgen-cli release we tried gives the same text; numbers all agree).
 #: They are still compared with the official query on the same data.
-TEXT_DIFFERS = {"q10": (5, 7), "q15": (2,)}
+TEXT_DIFFERS = {"q02": (5, 7), "q10": (5, 7), "q15": (2,), "q20": (1,)}
 #: Queries whose rows depend on such free text (q13 counts the orders whose comment does not
 #: mention special requests): compared with the official query on the same data only.
 TEXT_FILTERED = {"q13"}
+#: Text columns whose values are digits, which the answer file cannot tell from numbers
+#: (q22's country codes, the first two characters of the phone numbers).
+DIGIT_TEXT = {"q22": (0,)}
+
+
+def answer_rows(name: str) -> list[tuple[object, ...]]:
+    """The official answer file of query `name`, its digit text columns kept as text."""
+    return read_answer(FIXTURES / "tpch" / f"{name}.sf0.01.csv", DIGIT_TEXT.get(name, ()))
 
 
 def without(rows: list[tuple[object, ...]], columns: tuple[int, ...]) -> list[tuple[object, ...]]:
@@ -59,7 +67,7 @@ def test_business_query_matches_official_query(project: Project, name: str, lang
     if name in TEXT_FILTERED:
         return
     skip = TEXT_DIFFERS.get(name, ())
-    answer = read_answer(FIXTURES / "tpch" / f"{name}.sf0.01.csv")
+    answer = answer_rows(name)
     assert_same_rows(without(got, skip), without(answer, skip))
 
 

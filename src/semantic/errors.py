@@ -148,6 +148,7 @@ CODES: dict[str, str] = {
     "SEM368": "the path chosen with via() does not exist or has more than one meaning",
     "SEM365": "a rank or QUALIFY is written where it cannot be computed",
     "SEM366": "a ranking names a dimension the query does not group by",
+    "SEM369": "a metric at a grain of the query's groups is read next to dimensions",
     # SEM4xx: execution and publication
     "SEM401": "table is missing from the database",
     "SEM402": "column is missing from the table",

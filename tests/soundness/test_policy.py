@@ -256,6 +256,13 @@ SHAPES = {
     # metrics per entity: a subquery by the entity's key joined to its rows
     "SELECT MEASURE(order_count) PER (customer) AS orders, customer_count": "per_1",
     "SELECT net_revenue WHERE line_quantity < 0.5 * MEASURE(average_quantity) PER (part)": "per_1",
+    # the grand total next to dimensions: a scalar subquery, planned from the query
+    "SELECT ship_mode, line_count WHERE line_quantity > MEASURE(average_quantity) PER (ALL)": (
+        "AS v FROM"
+    ),
+    # a value per entity inside an existence: the subquery reads the entity's rows with it
+    "SELECT market_segment, customer_count "
+    "WHERE EXISTS(line_quantity > MEASURE(average_quantity) PER (orders))": "per_1",
     # existence (has none, every one, about the line's order): a subquery per existence
     "SELECT customer_region, order_count WHERE NOT EXISTS(ship_mode = 'AIR')": "NOT EXISTS(",
     "SELECT order_priority, order_count WHERE ALL(ship_mode <> 'AIR')": "NOT EXISTS(",

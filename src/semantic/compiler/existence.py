@@ -160,8 +160,9 @@ def _check(model: Model, query: BusinessQuery, node: exp.Exists) -> None:
             _place(query, node),
             "write each existence as a condition of its own, joined with AND",
         )
-    for ref, _ in ref_nodes(node, "term"):
-        if model.terms[ref.ident].is_metric:
+    for ref, found in ref_nodes(node, "term"):
+        # a metric per entity or the grand total is a value of each row (`compiler.perentity`)
+        if model.terms[ref.ident].is_metric and found.find_ancestor(exp.Per) is None:
             raise error(
                 "SEM354",
                 f"'{written}' reads the metric '{ref.ident}': an existence tests rows",
@@ -253,7 +254,12 @@ def existence_sql(
         renamed[join.alias] = taken.new(f"has_{join.alias}")
 
     def rename(n: exp.Expression) -> exp.Expression:
-        if isinstance(n, exp.Column) and n.table in renamed:
+        # a grand total's subquery (`compiler.perentity`) reads its own rows, not these
+        if (
+            isinstance(n, exp.Column)
+            and n.table in renamed
+            and n.find_ancestor(exp.Subquery) is None
+        ):
             return column(n.name, renamed[n.table])
         return n
 
@@ -272,7 +278,8 @@ def existence_sql(
     condition = condition.transform(put_back, copy=False)
 
     def read(eid: str, alias: str) -> exp.Expression:
-        if eid in query.restrict:  # a role's rows, read inside the subquery too
+        # a role's rows, with the query's per-entity values, read inside the subquery too
+        if eid in query.restrict or eid in query.per_rows:
             rows = restricted_rows(eid)
             return exp.Subquery(this=rows, alias=exp.TableAlias(this=identifier(alias)))
         return table(model.entities[eid].table, alias)

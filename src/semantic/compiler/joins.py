@@ -140,7 +140,7 @@ def _physical(model: Model, expr: exp.Expression, joins: Joins) -> exp.Expressio
                 joins,
                 _inner_joins(model, joins.query),
                 _physical_of(model),
-                lambda eid: restricted_rows(model, eid, joins.query),
+                lambda eid: rows_read(model, eid, joins.query),
             )
         ref = ref_of(node)
         if ref is None:

@@ -8,6 +8,11 @@ JOINed on it, so an entity without rows gets the metric's fill (0 for a count). 
 is a property of the entity: the query's WHERE does not change it (only the metric's own
 FILTER does), and a role's row filters apply inside it as everywhere else, since the
 subquery is planned from the query itself.
+
+The grand total read next to dimensions (`WHERE customer_account_balance >
+MEASURE(average_account_balance) PER (ALL)`, `pernodes.row_kinds`) is a value of rows by the
+same rule: planned here too, from the query without its WHERE, as a scalar subquery (one
+row whatever the data), read in place of the PER node.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from dataclasses import replace
 from sqlglot import exp
 
 from semantic.compiler.locate import QUERY_FILE
-from semantic.compiler.pernodes import entity_of, is_per_entity
+from semantic.compiler.pernodes import ALL, entity_of, is_per_entity, mode
 from semantic.compiler.perrows import VALUE, PerValue, key_column
 from semantic.compiler.plannodes import Plan
 from semantic.compiler.refs import (
@@ -43,8 +48,11 @@ def with_per_entity(
 ) -> tuple[Model, BusinessQuery]:
     """`model` with a dimension for each per-entity value of `query`, and `query` reading
     them (`plan` plans the subquery of each)."""
-    trees = [c.expr for c in query.columns] + list(query.filters)
-    if not any(is_per_entity(n) for t in trees for n in t.find_all(exp.Per)):
+    columns = tuple(replace(c, expr=c.expr.copy()) for c in query.columns)
+    filters = tuple(f.copy() for f in query.filters)
+    rooted = [(c.expr, not c.is_metric) for c in columns] + [(f, True) for f in filters]
+    grand_ids = {id(n) for t, row in rooted for n in grand_row_values(t, row)}
+    if not grand_ids and not any(is_per_entity(n) for t, _ in rooted for n in t.find_all(exp.Per)):
         return model, query
     terms = dict(model.terms)
     made: dict[str, str] = {}
@@ -52,7 +60,21 @@ def with_per_entity(
     keys: dict[str, list[str]] = {}
     extended = replace(model, terms=terms, path_cache=model.path_cache)
 
+    grand: dict[str, exp.Expression] = {}
+
     def swap(node: exp.Expression) -> exp.Expression:
+        if id(node) in grand_ids:
+            assert isinstance(node, exp.Per)
+            text = node.sql(QUERY_DIALECT)
+            if text not in grand:
+                # one row, whatever the data: an aggregate without groups
+                sub = _subquery(query, [], node.this)
+                value: exp.Expression = exp.Subquery(this=build_tree(plan(extended, sub)))
+                fill = _fill(model, node.this)
+                if fill is not None:
+                    value = exp.Coalesce(this=value, expressions=[fill.copy()])
+                grand[text] = exp.paren(value, copy=False)
+            return grand[text].copy()
         if not is_per_entity(node):
             return node
         assert isinstance(node, exp.Per)
@@ -74,16 +96,38 @@ def with_per_entity(
             made[text] = tid = f"{PREFIX}{len(made) + 1}"
             terms[tid] = _term(tid, eid, column)
             sub = _subquery(query, keys[eid], node.this)
-            value = PerValue(column, build_tree(plan(extended, sub)), _fill(model, node.this))
-            rows.setdefault(eid, []).append(value)
+            per = PerValue(column, build_tree(plan(extended, sub)), _fill(model, node.this))
+            rows.setdefault(eid, []).append(per)
         return make_ref("term", made[text])
 
-    columns = tuple(replace(c, expr=c.expr.transform(swap)) for c in query.columns)
-    filters = tuple(f.transform(swap) for f in query.filters)
+    columns = tuple(replace(c, expr=c.expr.transform(swap, copy=False)) for c in columns)
+    filters = tuple(f.transform(swap, copy=False) for f in filters)
     per_rows = dict(query.per_rows)
     for eid, values in rows.items():
         per_rows[eid] = (*per_rows.get(eid, ()), *values)
     return extended, replace(query, columns=columns, filters=filters, per_rows=per_rows)
+
+
+def grand_row_values(tree: exp.Expression, row: bool) -> list[exp.Per]:
+    """The grand totals (`PER (ALL)`) of `tree` read as values of rows: all of them when
+    `tree` is a row condition or a dimension (`row`, as `pernodes.row_kinds` decided),
+    else those in a metric's FILTER condition."""
+    return [
+        node
+        for node in tree.find_all(exp.Per)
+        if mode(node) == ALL and (row or _in_filter_condition(node))
+    ]
+
+
+def _in_filter_condition(node: exp.Expression) -> bool:
+    """Whether `node` is inside the condition of a metric's FILTER (rows, not groups)."""
+    child: exp.Expr = node
+    parent = node.parent
+    while parent is not None:
+        if isinstance(parent, exp.Filter) and child is parent.expression:
+            return True
+        child, parent = parent, parent.parent
+    return False
 
 
 def _subquery(query: BusinessQuery, keys: list[str], metric: exp.Expression) -> BusinessQuery:

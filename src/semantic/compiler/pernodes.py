@@ -10,6 +10,10 @@ Two meanings, told apart by what the parentheses name:
   row of the entity, used as a dimension: a group key, in CASE, in WHERE
   (`compiler.perentity`).
 
+`PER (ALL)` read next to dimensions (in a row condition, a FILTER condition, a dimension of
+SELECT) is a value of every row, like a metric per entity (`row_kinds`); `PER (dims)` and
+`PER (* EXCLUDE dims)` there are SEM369.
+
 After parsing, a PER node is normalised to `exp.Per(this=<metric>, expressions=[Var(mode),
 ...])`: mode `ALL`, `EXCLUDE` or `AT` followed by the term references it names, or `ENTITY`
 followed by the entity id as a string. The metric and the names stay term references, so
@@ -22,7 +26,7 @@ from collections.abc import Callable
 
 from sqlglot import exp
 
-from semantic.compiler.refs import QUERY_DIALECT, ref_of
+from semantic.compiler.refs import QUERY_DIALECT, ref_of, show
 from semantic.errors import Span, error
 from semantic.model import Model
 
@@ -65,13 +69,40 @@ def other_grain_nodes(tree: exp.Expression) -> list[exp.Per]:
 def kinds(tree: exp.Expression) -> tuple[set[int], set[str]]:
     """The ids of the nodes whose terms are not the expression's own (inside a metric's
     FILTER condition or a PER construct) and what the PER constructs are: 'row' per
-    entity, 'metric' at another grain."""
+    entity, 'grand' the grand total (`PER (ALL)`: a metric next to metrics, a row value next
+    to dimensions, `row_kinds`), 'metric' at another grain of the query's groups."""
     inside = {id(n) for per in tree.find_all(exp.Per) for n in per.find_all(exp.Anonymous)}
     inside |= {
         id(n) for f in tree.find_all(exp.Filter) for n in f.expression.find_all(exp.Anonymous)
     }
-    found = {"row" if is_per_entity(per) else "metric" for per in tree.find_all(exp.Per)}
+    found = {_kind(per) for per in tree.find_all(exp.Per)}
     return inside, found
+
+
+def _kind(per: exp.Per) -> str:
+    return {ENTITY: "row", ALL: "grand"}.get(mode(per), "metric")
+
+
+def row_kinds(tree: exp.Expression, found: set[str], place: Span) -> set[str]:
+    """`found` (the kinds of `tree`) with the grand total settled: a value of every row
+    when `tree` reads dimensions and no metric (`customer_account_balance >
+    MEASURE(average_account_balance) PER (ALL)`, planned in `compiler.perentity`), else a
+    metric. A metric at another grain of the query's groups (`PER (d)`, `PER (* EXCLUDE
+    d)`) next to dimensions is SEM369: a row has no groups to read it from."""
+    if "row" in found and "metric" not in found:
+        return {"row"}
+    grouped = [p for p in tree.find_all(exp.Per) if mode(p) in (EXCLUDE, AT)]
+    if "row" in found and grouped:
+        raise error(
+            "SEM369",
+            f"'{_written(grouped[0])}' is a metric at a grain of the query's groups, read "
+            "next to dimensions",
+            place,
+            "next to dimensions a metric is PER (ALL), the grand total, or PER (entity), "
+            "each row's entity, e.g. PER (customer); PER (dimension) and PER (* EXCLUDE ...) "
+            "are read at the query's groups, in SELECT, HAVING and ORDER BY",
+        )
+    return {"metric" if k == "grand" else k for k in found}
 
 
 def resolve_per(
@@ -144,3 +175,14 @@ def _dimension(model: Model, ref: exp.Expression, place: Span) -> exp.Expression
             "put the metric inside MEASURE(...) and name the dimensions to group it by",
         )
     return ref
+
+
+def _written(node: exp.Per) -> str:
+    """A normalised PER node as the analyst wrote it: `MEASURE(m) PER (* EXCLUDE d)`."""
+    names = ", ".join(show(r) for r in node.expressions[1:])
+    star = "* EXCLUDE " if mode(node) == EXCLUDE else ""
+    metric = node.this.unnest()
+    filtered = " FILTER (...)" if isinstance(metric, exp.Filter) else ""
+    if isinstance(metric, exp.Filter):
+        metric = metric.this.unnest()
+    return f"MEASURE({show(metric)}){filtered} PER ({star}{names})"
