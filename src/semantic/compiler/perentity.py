@@ -74,7 +74,7 @@ def with_per_entity(
             made[text] = tid = f"{PREFIX}{len(made) + 1}"
             terms[tid] = _term(tid, eid, column)
             sub = _subquery(query, keys[eid], node.this)
-            value = PerValue(column, build_tree(plan(extended, sub)), _fill(model, node.this))
+            value = PerValue(column, build_tree(plan(extended, sub)), metric_fill(model, node.this))
             rows.setdefault(eid, []).append(value)
         return make_ref("term", made[text])
 
@@ -127,8 +127,8 @@ def _term(tid: str, eid: str, column: str) -> Term:
     )
 
 
-def _fill(model: Model, metric: exp.Expression) -> exp.Expression | None:
-    """What an entity without rows shows: the fill of the metric when it is one term
+def metric_fill(model: Model, metric: exp.Expression) -> exp.Expression | None:
+    """What an entity (or a group) without rows shows: the fill of the metric when it is one term
     (0 for a count), else nothing (NULL)."""
     inner = metric.unnest()
     if isinstance(inner, exp.Filter):
