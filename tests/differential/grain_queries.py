@@ -216,7 +216,8 @@ def grain_metric(
     condition = draw(st.sampled_from([None, None, *filters])) if filters else None
     numerator = None
     if share and filters and draw(st.booleans()):
-        numerator = draw(st.sampled_from([f for f in filters if not f.params()] or [None]))
+        plain: list[Expr | None] = [f for f in filters if not f.params()]
+        numerator = draw(st.sampled_from(plain or [None]))
         condition = None
     alias = "share_of" if share else "at_grain"
     return [GrainMetric(term, condition, alias, False, mode, named, share, numerator)]

@@ -383,21 +383,22 @@ class GrainReference(Reference):
 
     def existence(self, node: Exists, values: RowValues) -> bool:
         """`node` on the combined row of `values`."""
+        number: int | None
         if node.anchor is None:
             entity, number = values.entity, values.number
         else:
             entity = self.node_of(node.anchor)
             row = values.row[entity]
             number = None if row is None else self._number(entity, row)
-        this = {("this", d): values[d] for d in node.this_dims()}
+        this: dict[Any, Any] = {("this", d): values[d] for d in node.this_dims()}
         key = ("exists", entity, node, number, tuple(sorted(this.items(), key=repr)))
         if key not in self._cache:
             related, dims, depth = self._related(entity, node.inner)
             columns = [self.column(entity, depth, d) for d in dims]
-            results = [
-                node.inner.eval({**{d: c[i] for d, c in zip(dims, columns, strict=True)}, **this})
-                for i in ([] if number is None else related.get(number, []))
-            ]
+            results = []
+            for i in [] if number is None else related.get(number, []):
+                on_related: dict[Any, Any] = {d: c[i] for d, c in zip(dims, columns, strict=True)}
+                results.append(node.inner.eval({**on_related, **this}))
             if node.form == "EXISTS":
                 found = any(r is True for r in results)
             elif node.form == "NOT EXISTS":
@@ -428,7 +429,7 @@ class GrainReference(Reference):
                 at_grain = self._at_grain(h.term, h.mode, h.named, dims, where, groups)
                 tests.append(functools.partial(_grain_having, h, at_grain))
             else:
-                tests.append(lambda _, value, h=h: _having(h, value) is True)
+                tests.append(functools.partial(_plain_having, h))
         results = []
         for group in groups:
             values: dict[Dim | Metric, Any] = dict(zip(dims, group, strict=True))
@@ -471,6 +472,10 @@ class GrainReference(Reference):
         top = [*where, *([metric.numerator_filter] if metric.numerator_filter else [])]
         numerator = self._filled_any(metric.term, dims, top, groups)
         return functools.partial(_ratio, numerator, at_grain)
+
+
+def _plain_having(having: Having, group: Group, value: Any) -> bool:
+    return _having(having, value) is True
 
 
 def _grain_having(

@@ -117,7 +117,8 @@ def plan_other_grains(
         alias = _grain_alias(list(grains), kept)
         named = [(f"k{n}", dims[n][1].expr) for n in kept]
         tree = build_tree(plan(model, _sub(query, named, list(values.values()))))
-        tree.select(exp.alias_(exp.Literal.number(1), PRESENT), copy=False)
+        if named:  # the grand total always has its row
+            tree.select(exp.alias_(exp.Literal.number(1), PRESENT), copy=False)
         on = [exp.NullSafeEQ(this=column(k, BASE), expression=column(k, alias)) for k, _ in named]
         if on:
             joins.append(exp.Join(this=_derived(tree, alias), on=exp.and_(*on), side="LEFT"))

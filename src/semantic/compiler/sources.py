@@ -145,4 +145,3 @@ def _outer_scope(node: exp.Column, body: exp.Select, alias: str) -> bool:
             return False
         scope = scope.find_ancestor(exp.Select)
     return True
-
