@@ -61,15 +61,15 @@ def d(term: str) -> D:
 AIR = Cmp("=", d("ship_mode"), Lit("AIR"))
 URGENT = Cmp("=", d("order_priority"), Lit("1-URGENT"))
 
-#: metrics per entity as group keys (exact values only: a float key may differ in its last
-#: digit) and in bands
+#: metrics per entity as group keys and in bands; a key is a count, which every engine holds
+#: as an integer: an average's last digit may differ, and SQLite holds a sum of decimals as
+#: a float (test_engines runs these queries too), so those are put in bands
 PER_DIMS: tuple[Dim, ...] = (
     per_entity("order_count", "customer"),
     per_entity("order_count", "customer", URGENT),
-    per_entity("net_revenue", "customer"),
     per_entity("line_count", "orders"),
     per_entity("line_count", "orders", AIR),
-    per_entity("quantity", "part"),
+    Band("part_key", per=per_entity("quantity", "part"), cuts=(Decimal("600.5"),)),
     Band("customer_key", per=per_entity("order_count", "customer"), cuts=(1, 10)),
     Band("part_key", per=per_entity("average_quantity", "part"), cuts=(24.37, 26.37)),
     Band(

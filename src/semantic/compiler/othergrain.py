@@ -13,8 +13,8 @@ then the query's groups are LEFT JOINed to each other grain's on the dimensions 
 (null-safe; crossed for the grand total) and the analyst's expressions, HAVING, ORDER BY
 and LIMIT are computed over the joined values. A group the other grain has no row for (the
 metric has none there: a FILTER, or groups made by the query's other metrics) shows the
-metric's value over no rows, its fill (0 for a count), as the metric would at that grain. A dimension named in PER must be one the
-query groups by (SEM350).
+metric's value over no rows, its fill (0 for a count), as the metric would at that grain.
+A dimension named in PER must be one the query groups by (SEM350).
 """
 
 from __future__ import annotations
