@@ -15,6 +15,7 @@ from ruamel.yaml import YAML
 
 from semantic import Project
 from tests.differential.reference import TABLES, Reference
+from tests.differential.reference_grain import GrainReference
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -74,9 +75,10 @@ def tpch_project(tpch_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Pr
 
 @pytest.fixture(scope="session")
 def reference(tpch_dir: Path, tpch_project: Project) -> Reference:
-    """The reference evaluator over the same data and glossary."""
+    """The reference evaluator over the same data and glossary (knowing metrics at another
+    grain, per entity and existence)."""
     config = YAML(typ="safe").load((tpch_project.root / "semantic.yml").read_text())
-    return Reference.load(
+    return GrainReference.load(
         tpch_dir, tpch_project.root / "glossary", config.get("fiscal_year_start", 1)
     )
 

@@ -172,6 +172,9 @@ METRICS: dict[str, MetricDef] = {
     "average_discount": MetricDef(
         "lineitem", "avg", _col("lineitem", "l_discount"), "avg(l_discount)"
     ),
+    "average_quantity": MetricDef(
+        "lineitem", "avg", _col("lineitem", "l_quantity"), "avg(l_quantity)"
+    ),
     "average_price": MetricDef(
         "lineitem", "avg", _col("lineitem", "l_extendedprice"), "avg(l_extendedprice)"
     ),

@@ -13,6 +13,19 @@ OFFSET. Dimensions and conditions on the many side of a metric's entity (the shi
 order's lines, the orders of a customer) are included on purpose; only paths with two
 meanings (a supplier's parts: offered or sold?) are left out.
 
+The newer constructs are drawn into the same queries (`grain_queries`, answered by
+`reference_grain`), so that they meet all of the above:
+
+- metrics at another grain, `MEASURE(m) [FILTER (WHERE ...)] PER (ALL)`, `PER (* EXCLUDE
+  d, ...)` and `PER (d, ...)`, as a column, as the denominator of a share (`m / MEASURE(m)
+  PER (...)`, its numerator maybe filtered) and in HAVING (`m > MEASURE(m) PER (...) * k`);
+- metrics per entity, `MEASURE(m) [FILTER (WHERE ...)] PER (customer | orders | part |
+  supplier)`, as a group key, inside a CASE of bands, and in row conditions (TPC-H Q17's
+  `line_quantity < 0.2 * MEASURE(average_quantity) PER (part)` among them);
+- existence, `EXISTS(c [, anchor])`, `NOT EXISTS(...)` and `ALL(...)`, about the metric's
+  own entity or an anchor's (an order, a customer, a supplier, reached through a fan-out
+  too), with a bare dimension for "any row" and `THIS(d)` (TPC-H Q21's tests).
+
 Derandomized examples (the same queries on every run): 100 in `make test`, 1,000 in `make
 test-all` (CI), which sets SEMANTIC_DIFFERENTIAL_EXAMPLES (300 with SEMANTIC_SLOW=1 alone: see
 tests/budget.py). A failing query is printed with its parameters and the rows that differ.
@@ -36,6 +49,7 @@ from semantic import Project
 from semantic.errors import SemanticError
 from tests.budget import examples
 from tests.compare import Row, same_value
+from tests.differential import grain_queries as grain
 from tests.differential.conftest import Subject
 from tests.differential.reference import (
     DERIVED,
@@ -184,7 +198,7 @@ def output_names(query: Query) -> list[str]:
 
 def where_terms(where: list[Expr], having: list[Having]) -> set[str]:
     """The names WHERE reads: terms, which an output name must not shadow (SEM318)."""
-    names = {dim.term.casefold() for condition in where for dim in condition.dims()}
+    names = {dim.term.casefold() for condition in where for dim in grain.all_dims(condition)}
     return names | {h.term.casefold() for h in having if h.in_where}
 
 
@@ -271,24 +285,30 @@ def queries(draw: st.DrawFn, *, fanout: bool = True, filtered: bool = True) -> Q
     dim_pool = [x for x in DIMENSIONS if fits(x, nodes)]
     n = min(len(dim_pool), draw(st.sampled_from([1, 2, 0])))
     dims = draw(st.lists(st.sampled_from(dim_pool), min_size=n, max_size=n, unique=True))
+    dims += draw(grain.per_dims(nodes))  # a metric per entity, maybe
     cond_pool = [c for c in CONDITIONS if fits(c, nodes)]
     n = min(len(cond_pool), draw(st.sampled_from([1, 0, 2])))
     where = draw(st.lists(st.sampled_from(cond_pool), min_size=n, max_size=n, unique=True))
+    entities = grain.metric_nodes_entities(terms)
+    where += [c for c in draw(grain.row_conditions(entities, nodes)) if c not in where]
     having: list[Having] = []
     plain = [m.term for m in metrics if m.alias is None]
     if plain and draw(st.sampled_from([False, True, False])):
         term = draw(st.sampled_from(plain))
-        having.append(
-            Having(
-                term,
-                draw(st.sampled_from([">", ">=", "<", "<="])),
-                draw(st.sampled_from(THRESHOLDS[term])),
-                in_where=draw(st.booleans()),
-            )
-        )
-    columns: list[Dim | Metric] = [*dims, *metrics, *([extra] if extra else [])]
+        op = draw(st.sampled_from([">", ">=", "<", "<="]))
+        if grain.exact(term) and draw(st.sampled_from([False, False, True])):
+            having.append(draw(grain.grain_having(term, op, dims)))  # a share of a total
+        else:
+            value = draw(st.sampled_from(THRESHOLDS[term]))
+            having.append(Having(term, op, value, in_where=draw(st.booleans())))
+    at_grain = draw(grain.grain_metric(terms, dims, [c for c in CONDITIONS if fits(c, nodes)]))
+    columns: list[Dim | Metric] = [*dims, *metrics, *([extra] if extra else []), *at_grain]
     columns = draw(st.permutations(columns))
-    named = draw(aliases(columns, where_terms(where, having)))
+    taken = where_terms(where, having) | grain.read_names(columns, where)
+    named = list(draw(aliases(columns, taken)) or [None] * len(columns))
+    for i, column in enumerate(columns):  # a metric per entity is named by its alias
+        if isinstance(column, (grain.PerEntity, grain.Band)):
+            named[i] = f"per_key_{i}"
     order: list[Order] = []
     limit = offset = None
     if dims and draw(st.booleans()):
@@ -298,7 +318,7 @@ def queries(draw: st.DrawFn, *, fanout: bool = True, filtered: bool = True) -> Q
             i + 1
             for i, c in enumerate(columns)
             if isinstance(c, Metric) and not c.by_hand and c.term in METRICS
-            if METRICS[c.term].aggregate != "avg"
+            if METRICS[c.term].aggregate != "avg" and not getattr(c, "share", False)
         ]
         if exact and draw(st.booleans()):
             order.append(Order(draw(st.sampled_from(exact)), draw(st.booleans())))
@@ -311,7 +331,14 @@ def queries(draw: st.DrawFn, *, fanout: bool = True, filtered: bool = True) -> Q
             offset = draw(st.integers(0, 5))
     group_by = draw(st.sampled_from([None, None, None, True, False])) if dims else None
     return Query(
-        tuple(columns), tuple(where), tuple(having), tuple(order), limit, offset, group_by, named
+        tuple(columns),
+        tuple(where),
+        tuple(having),
+        tuple(order),
+        limit,
+        offset,
+        group_by,
+        tuple(named) if any(named) else (),
     )
 
 
@@ -399,6 +426,53 @@ FOUND = (
     pytest.param(
         Query((Metric("net_revenue"),), EMPTY, (Having("net_revenue", "=", 0),)),
         id="fill-one-entity-having",
+    ),
+    # a metric at another grain in a group that grain has no row for was NULL, not its
+    # fill: `PER (customer_nation)` at the query's own grain differed from the metric
+    pytest.param(
+        Query(
+            (
+                Dim("customer_nation"),
+                Metric("customer_count"),
+                grain.GrainMetric(
+                    "net_revenue",
+                    And((Cmp("=", d("order_priority"), Lit("1-URGENT")), *EMPTY[:1])),
+                    "at_grain",
+                    False,
+                    grain.NAMED,
+                    (Dim("customer_nation"),),
+                ),
+            )
+        ),
+        id="per-grain-fill",
+    ),
+    # `PER (* EXCLUDE a, b)` refused its second name (SEM351)
+    pytest.param(
+        Query(
+            (
+                Dim("customer_region"),
+                Dim("ship_mode"),
+                Metric("line_count"),
+                grain.GrainMetric(
+                    "line_count",
+                    None,
+                    "at_grain",
+                    False,
+                    grain.EXCLUDE,
+                    (Dim("customer_region"), Dim("ship_mode")),
+                ),
+            )
+        ),
+        id="per-exclude-two",
+    ),
+    # a metric per entity in WHERE beside a fan-out: invalid SQL (the numbered rows read a
+    # column of the per-entity subquery's own rows)
+    pytest.param(
+        Query(
+            (Dim("supplier_nation"), Metric("order_count")),
+            (Cmp(">=", D(grain.per_entity("order_count", "customer")), Lit(15)),),
+        ),
+        id="per-entity-fan-out",
     ),
 )
 

@@ -11,8 +11,10 @@ A query that holds some is composed of plain queries, each planned as any other:
 
 then the query's groups are LEFT JOINed to each other grain's on the dimensions it keeps
 (null-safe; crossed for the grand total) and the analyst's expressions, HAVING, ORDER BY
-and LIMIT are computed over the joined values. A dimension named in PER must be one the
-query groups by (SEM350).
+and LIMIT are computed over the joined values. A group the other grain has no row for (the
+metric has none there: a FILTER, or groups made by the query's other metrics) shows the
+metric's value over no rows, its fill (0 for a count), as the metric would at that grain.
+A dimension named in PER must be one the query groups by (SEM350).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from dataclasses import replace
 from sqlglot import exp
 
 from semantic.compiler.locate import QUERY_FILE
+from semantic.compiler.perentity import metric_fill
 from semantic.compiler.pernodes import ALL, EXCLUDE, mode, other_grain_nodes
 from semantic.compiler.plannodes import Plan
 from semantic.compiler.policy import mask_value
@@ -40,6 +43,8 @@ from semantic.model import Model
 from semantic.model.nodes import column, identifier
 
 BASE = "base"
+#: the column each other grain's rows carry, NULL where the LEFT JOIN found no row
+PRESENT = "present"
 
 
 def plan_other_grains(
@@ -70,7 +75,14 @@ def plan_other_grains(
                 if text not in values:
                     values[text] = (f"v{len(values)}", node.this.copy())
                 atom(node.this)  # the groups of the query are those of every metric it names
-                return column(values[text][0], _grain_alias(list(grains), kept))
+                alias = _grain_alias(list(grains), kept)
+                value = column(values[text][0], alias)
+                fill = metric_fill(model, node.this)
+                if not kept or fill is None:  # the grand total has its one row
+                    return value
+                # no row at that grain: the metric has no rows there, and shows its fill
+                absent = exp.Is(this=column(PRESENT, alias), expression=exp.Null())
+                return exp.Case(ifs=[exp.If(this=absent, true=fill.copy())], default=value)
             if isinstance(node, exp.Filter):
                 return atom(node)
             ref = ref_of(node)
@@ -105,6 +117,8 @@ def plan_other_grains(
         alias = _grain_alias(list(grains), kept)
         named = [(f"k{n}", dims[n][1].expr) for n in kept]
         tree = build_tree(plan(model, _sub(query, named, list(values.values()))))
+        if named:  # the grand total always has its row
+            tree.select(exp.alias_(exp.Literal.number(1), PRESENT), copy=False)
         on = [exp.NullSafeEQ(this=column(k, BASE), expression=column(k, alias)) for k, _ in named]
         if on:
             joins.append(exp.Join(this=_derived(tree, alias), on=exp.and_(*on), side="LEFT"))

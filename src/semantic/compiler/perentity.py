@@ -70,7 +70,7 @@ def with_per_entity(
                 # one row, whatever the data: an aggregate without groups
                 sub = _subquery(query, [], node.this)
                 value: exp.Expression = exp.Subquery(this=build_tree(plan(extended, sub)))
-                fill = _fill(model, node.this)
+                fill = metric_fill(model, node.this)
                 if fill is not None:
                     value = exp.Coalesce(this=value, expressions=[fill.copy()])
                 grand[text] = exp.paren(value, copy=False)
@@ -96,8 +96,8 @@ def with_per_entity(
             made[text] = tid = f"{PREFIX}{len(made) + 1}"
             terms[tid] = _term(tid, eid, column)
             sub = _subquery(query, keys[eid], node.this)
-            per = PerValue(column, build_tree(plan(extended, sub)), _fill(model, node.this))
-            rows.setdefault(eid, []).append(per)
+            value = PerValue(column, build_tree(plan(extended, sub)), metric_fill(model, node.this))
+            rows.setdefault(eid, []).append(value)
         return make_ref("term", made[text])
 
     columns = tuple(replace(c, expr=c.expr.transform(swap, copy=False)) for c in columns)
@@ -171,8 +171,8 @@ def _term(tid: str, eid: str, column: str) -> Term:
     )
 
 
-def _fill(model: Model, metric: exp.Expression) -> exp.Expression | None:
-    """What an entity without rows shows: the fill of the metric when it is one term
+def metric_fill(model: Model, metric: exp.Expression) -> exp.Expression | None:
+    """What an entity (or a group) without rows shows: the fill of the metric when it is one term
     (0 for a count), else nothing (NULL)."""
     inner = metric.unnest()
     if isinstance(inner, exp.Filter):

@@ -122,8 +122,11 @@ def resolve_per(
     )
     first = items[0]
     if isinstance(first, exp.Star):
-        names = list(first.args.get("except_") or [])
-        if len(items) > 1 or not names or first.args.get("replace") or first.args.get("rename"):
+        # `* EXCLUDE a, b` parses as `* EXCLUDE (a)` then `b`: every name after EXCLUDE is
+        # left out, as the documented `PER (* EXCLUDE d, ...)` says
+        excluded = list(first.args.get("except_") or [])
+        names = [*excluded, *items[1:]]
+        if not excluded or first.args.get("replace") or first.args.get("rename"):
             what = "PER (*) takes EXCLUDE and the dimensions to leave out"
             raise error("SEM351", what, place, hint)
         head, refs = EXCLUDE, [_dimension(model, term(c), span(c)) for c in _columns(names, place)]

@@ -110,7 +110,11 @@ def number_rows(body: exp.Select, agg: Rows) -> exp.Column:
     number's column: `FROM (SELECT <the columns body reads>, ROW_NUMBER() OVER () AS
     entity_row FROM table AS entity) AS entity`. The number tells every row from every
     other, equal ones included, whatever their key holds."""
-    used = {c.name: None for c in body.find_all(exp.Column) if c.table == agg.entity and c.name}
+    used = {
+        c.name: None
+        for c in body.find_all(exp.Column)
+        if c.table == agg.entity and c.name and _outer_scope(c, body, agg.entity)
+    }
     number = Names(used).new(ROW_NUMBER)
     numbered = exp.Select(
         expressions=[
@@ -128,3 +132,16 @@ def number_rows(body: exp.Select, agg: Rows) -> exp.Column:
         ),
     )
     return column(number, agg.entity)
+
+
+def _outer_scope(node: exp.Column, body: exp.Select, alias: str) -> bool:
+    """Whether `node` reads `alias` of `body`'s scope, not a table of a subquery that names
+    its own `alias` (a metric per entity, planned apart, reads its entity's rows under the
+    same alias: its columns are not the outer rows')."""
+    scope = node.find_ancestor(exp.Select)
+    while scope is not None and scope is not body:
+        sources = [scope.args.get("from_"), *(scope.args.get("joins") or [])]
+        if any(s is not None and s.this.alias_or_name == alias for s in sources):
+            return False
+        scope = scope.find_ancestor(exp.Select)
+    return True
