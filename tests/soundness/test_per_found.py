@@ -6,6 +6,8 @@ region that does not exist, notes of no sale), on DuckDB and SQLite:
   the group comes from another metric) shows the metric over no rows: its fill, 0 for a
   count; the join left it NULL, so `PER (zone)` at the query's own grain `zone` differed from
   the metric itself;
+- the same for an expression of metrics (`MEASURE(a * 2 + b) ... PER (zone)`): the
+  expression over the metrics' fills, as at the query's own grain (it was NULL);
 - `PER (* EXCLUDE a, b)` leaves out both dimensions, as documented (the second name was
   refused, SEM351);
 - a metric per entity in WHERE, beside a metric whose rows fan out (a dimension on its many
@@ -52,6 +54,21 @@ CASES = [
         "(SELECT CASE WHEN COUNT(*) > 0 THEN SUM(amount) ELSE 0 END FROM s "
         "WHERE kind = 'a' AND s.zone IS NOT DISTINCT FROM g.zone), "
         "(SELECT SUM(amount) FROM s WHERE kind = 'a' AND s.zone IS NOT DISTINCT FROM g.zone) "
+        "FROM g",
+    ),
+    (
+        # an expression of metrics: a group without rows there shows the expression over
+        # its metrics' fills (0 * 2 + 0), as at the query's own grain; NULL when one is NULL
+        "SELECT zone, region_count, "
+        "MEASURE(sale_count * 2 + total) FILTER (WHERE kind = 'a') PER (zone) AS n, "
+        "MEASURE(sale_count + raw_total) FILTER (WHERE kind = 'a') PER (zone) AS r",
+        f"{SALES}, g AS (SELECT zone FROM regions UNION SELECT zone FROM s WHERE kind = 'a') "
+        "SELECT g.zone, "
+        "(SELECT COUNT(*) FROM regions r WHERE r.zone IS NOT DISTINCT FROM g.zone), "
+        "(SELECT COUNT(*) * 2 + CASE WHEN COUNT(*) > 0 THEN SUM(amount) ELSE 0 END FROM s "
+        "WHERE kind = 'a' AND s.zone IS NOT DISTINCT FROM g.zone), "
+        "(SELECT COUNT(*) + SUM(amount) FROM s "
+        "WHERE kind = 'a' AND s.zone IS NOT DISTINCT FROM g.zone) "
         "FROM g",
     ),
     (

@@ -30,7 +30,6 @@ from semantic.compiler.refs import (
     QUERY_DIALECT,
     BusinessQuery,
     OutputColumn,
-    find_refs,
     make_ref,
     ref_of,
     show,
@@ -172,13 +171,35 @@ def _term(tid: str, eid: str, column: str) -> Term:
 
 
 def metric_fill(model: Model, metric: exp.Expression) -> exp.Expression | None:
-    """What an entity (or a group) without rows shows: the fill of the metric when it is one term
-    (0 for a count), else nothing (NULL)."""
+    """What an entity (or a group) without rows shows: what the same expression gives at
+    the query's own grain for a group without rows, where each base metric shows its fill
+    (0 for a count, else NULL) and derived metrics are computed from their parts' fills
+    (`MEASURE(order_count + line_count)`: 0 + 0). None when no part has a fill (NULL)."""
+    filled = False
+
+    def fill_of(term: Term) -> exp.Expression:
+        nonlocal filled
+        if term.is_derived:
+            return exp.paren(
+                term.expr.copy().transform(
+                    lambda n: fill_of(model.terms[n.name]) if isinstance(n, exp.Column) else n,
+                    copy=False,
+                ),
+                copy=False,
+            )
+        if term.fill_null is None:
+            return exp.null()
+        filled = True
+        return term.fill_null.copy()
+
+    def swap(node: exp.Expression) -> exp.Expression:
+        ref = ref_of(node)
+        if ref is not None and ref.kind == "term":
+            return fill_of(model.terms[ref.ident])
+        return node
+
     inner = metric.unnest()
-    if isinstance(inner, exp.Filter):
+    while isinstance(inner, exp.Filter):  # the fill of the rows that meet it: the same
         inner = inner.this.unnest()
-    assert isinstance(inner, exp.Expression)
-    ref = ref_of(inner)
-    if ref is None or not find_refs(inner, "term"):
-        return None
-    return model.terms[ref.ident].fill_null
+    found = inner.copy().transform(swap, copy=False)
+    return found if filled else None
