@@ -95,8 +95,8 @@ def with_per_entity(
             made[text] = tid = f"{PREFIX}{len(made) + 1}"
             terms[tid] = _term(tid, eid, column)
             sub = _subquery(query, keys[eid], node.this)
-            value = PerValue(column, build_tree(plan(extended, sub)), metric_fill(model, node.this))
-            rows.setdefault(eid, []).append(value)
+            per = PerValue(column, build_tree(plan(extended, sub)), metric_fill(model, node.this))
+            rows.setdefault(eid, []).append(per)
         return make_ref("term", made[text])
 
     columns = tuple(replace(c, expr=c.expr.transform(swap, copy=False)) for c in columns)
