@@ -35,7 +35,7 @@ import argparse
 import math
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -76,11 +76,12 @@ def compare(
     run: Callable[[str], Any],
     pairs: dict[str, tuple[str, str]],
     rounds: int,
-) -> None:
-    """Time each (generated, official) pair alternately and print the ratios."""
+) -> dict[str, float]:
+    """Time each (generated, official) pair alternately, print the ratios and return the
+    median ratio of each query."""
     print(f"\n{label}: {rounds} rounds, medians in ms; ratio = generated / official")
     print(f"{'query':6} {'generated':>10} {'official':>10} {'ratio':>7} {'spread':>13}")
-    medians = []
+    medians: dict[str, float] = {}
     for name, (generated, hand) in pairs.items():
         run(generated), run(hand)  # warm-up: file cache, plan caches
         gen_times, off_times, ratios = [], [], []
@@ -93,19 +94,39 @@ def compare(
             off_times.append(o)
             ratios.append(g / o)
         ratio = statistics.median(ratios)
-        medians.append(ratio)
+        medians[name] = ratio
         print(
             f"{name:6} {statistics.median(gen_times) * 1000:10.1f} "
             f"{statistics.median(off_times) * 1000:10.1f} {ratio:7.2f} "
             f"{min(ratios):6.2f}-{max(ratios):<6.2f}",
             flush=True,
         )
-    geomean = math.exp(sum(math.log(r) for r in medians) / len(medians))
-    print(f"geometric mean of the median ratios: {geomean:.3f}; highest {max(medians):.2f}")
+    print(
+        f"geometric mean of the median ratios: {geomean(medians.values()):.3f}; "
+        f"highest {max(medians.values()):.2f}"
+    )
+    return medians
+
+
+def geomean(ratios: Iterable[float]) -> float:
+    """The geometric mean of `ratios`."""
+    logs = [math.log(r) for r in ratios]
+    return math.exp(sum(logs) / len(logs))
 
 
 def postgres_runner(project: Project, url: str, duck: DuckDBEngine, scale: float) -> Any:
     """A function running SQL on PostgreSQL at `url`, the data copied there when missing."""
+    cursor = postgres_cursor(project, url, duck, scale)
+
+    def run(sql: str) -> Any:
+        cursor.execute(sql)
+        return cursor.fetchall()
+
+    return run
+
+
+def postgres_cursor(project: Project, url: str, duck: DuckDBEngine, scale: float) -> Any:
+    """A cursor on PostgreSQL at `url`, the data copied there when missing."""
     from semantic.engines.load import load_postgres
     from semantic.engines.postgres import PostgresEngine
 
@@ -121,12 +142,7 @@ def postgres_runner(project: Project, url: str, duck: DuckDBEngine, scale: float
         print(f"copying scale {scale:g} into PostgreSQL ...", flush=True)
         load_postgres(duck, engine)
         cursor.execute("ANALYZE")
-
-    def run(sql: str) -> Any:
-        cursor.execute(sql)
-        return cursor.fetchall()
-
-    return run
+    return cursor
 
 
 def main() -> None:
