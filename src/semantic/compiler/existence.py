@@ -344,4 +344,5 @@ def without_anchor(
     found.set("from_", exp.From(this=first.this))
     found.set("joins", joins[1:])
     found.set("where", exp.Where(this=exp.and_(first.args["on"], *kept)))
-    return found.transform(outer_key, copy=False)
+    found.transform(outer_key, copy=False)  # a Column is never the root: `found` stays
+    return found
