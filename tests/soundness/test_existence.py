@@ -221,3 +221,19 @@ def test_the_anchor_is_read_once_where_only_its_key_is_needed(project: Project) 
     assert "has_sales" not in sql
     sql = project.compile("SELECT sale_count WHERE EXISTS(tag = 'x' AND kind = 'a')")
     assert "has_sales" in sql
+
+
+def test_a_required_hop_read_only_for_its_key_is_not_joined() -> None:
+    """TPC-H Q21's `supplier_key <> THIS(supplier_key)`: every line finds its supplier
+    (`required: true`), whose key is the line's `l_suppkey`, so the subquery reads that
+    instead of joining `supplier` (tests/test_tpch.py checks the answer against the
+    official one)."""
+    from tests.conftest import ROOT
+
+    project = Project.load(ROOT)
+    sql = project.compile(
+        "SELECT supplier_name, line_count WHERE EXISTS(supplier_key <> THIS(supplier_key), "
+        "order_key)"
+    )
+    inner = sql[sql.index("EXISTS") :]
+    assert "has_supplier" not in inner and "has_lineitem.l_suppkey <> supplier.s_suppkey" in inner

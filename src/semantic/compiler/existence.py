@@ -293,9 +293,55 @@ def existence_sql(
     select.set("joins", joins)
     match = [column(c, renamed[entity]).eq(column(c, outer_alias)) for c in key]
     select.set("where", exp.Where(this=exp.and_(*match, condition)))
+    # a hop to one row that every row finds and no role restricts, read only for the key it
+    # joins on, reads the foreign key instead (TPC-H Q21's supplier_key <> THIS(...))
+    select = without_key_joins(
+        select,
+        [
+            (renamed[j.alias], renamed[j.parent], j.edge.keys)
+            for j in inner.joins
+            if j.edge.to_one and j.edge.required and j.edge.target not in query.restrict
+        ],
+    )
     if entity not in query.restrict:  # a role's rows stay read as they are
         select = without_anchor(select, renamed[entity], outer_alias, key)
     return exp.Exists(this=select)
+
+
+def without_key_joins(
+    select: exp.Select, hops: list[tuple[str, str, tuple[tuple[str, str], ...]]]
+) -> exp.Select:
+    """`select` without the joins of `hops` ((alias, parent alias, keys) of `required`
+    to-one joins) that nothing reads but the columns they join on and nothing joins from:
+    every row finds its one row there, whose key *is* the foreign key, so the foreign key is
+    read instead.
+
+    >>> s = exp.select("1").from_("l").join("s", on="l.sk = s.k", join_type="left")
+    >>> s = s.where("s.k <> 3")
+    >>> without_key_joins(s, [("s", "l", (("sk", "k"),))]).sql()
+    'SELECT 1 FROM l WHERE l.sk <> 3'
+    """
+    for alias, parent, keys in reversed(hops):
+        joins = list(select.args.get("joins") or [])
+        found = [j for j in joins if j.this.alias_or_name == alias]
+        if len(found) != 1:
+            continue
+        join = found[0]
+        source = {t: s for s, t in keys}
+        used = [
+            c
+            for c in select.find_all(exp.Column)
+            if c.table == alias and c.find_ancestor(exp.Join) is not join
+        ]
+        others = any(
+            c.table == alias for j in joins if j is not join for c in j.find_all(exp.Column)
+        )
+        if others or any(c.name not in source for c in used):
+            continue
+        for c in used:
+            c.replace(column(source[c.name], parent))
+        select.set("joins", [j for j in joins if j is not join])
+    return select
 
 
 def without_anchor(
