@@ -208,3 +208,32 @@ def test_this_outside_an_existence_is_refused(project: Project) -> None:
     with pytest.raises(SemanticError) as caught:
         project.compile("SELECT note_count WHERE tag = THIS(tag)")
     assert caught.value.code == "SEM354"
+
+
+def test_the_anchor_is_read_once_where_only_its_key_is_needed(project: Project) -> None:
+    """The subquery matches the outer row on its key and goes down from it: it reads the
+    notes alone, as TPC-H Q04's official SQL does (the answers are the random tests' above,
+    with NULL and repeated keys); a condition on the sale's own columns keeps its copy."""
+    sql = project.compile("SELECT sale_count WHERE EXISTS(tag = 'x')")
+    inner = sql[sql.index("EXISTS") :]
+    assert "has_sales" not in inner and "FROM notes AS has_notes" in inner
+    sql = project.compile("SELECT note_count WHERE EXISTS(tag = 'x', sale_key)")
+    assert "has_sales" not in sql
+    sql = project.compile("SELECT sale_count WHERE EXISTS(tag = 'x' AND kind = 'a')")
+    assert "has_sales" in sql
+
+
+def test_a_required_hop_read_only_for_its_key_is_not_joined() -> None:
+    """TPC-H Q21's `supplier_key <> THIS(supplier_key)`: every line finds its supplier
+    (`required: true`), whose key is the line's `l_suppkey`, so the subquery reads that
+    instead of joining `supplier` (tests/test_tpch.py checks the answer against the
+    official one)."""
+    from tests.conftest import ROOT
+
+    project = Project.load(ROOT)
+    sql = project.compile(
+        "SELECT supplier_name, line_count WHERE EXISTS(supplier_key <> THIS(supplier_key), "
+        "order_key)"
+    )
+    inner = sql[sql.index("EXISTS") :]
+    assert "has_supplier" not in inner and "has_lineitem.l_suppkey <> supplier.s_suppkey" in inner

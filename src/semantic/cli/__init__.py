@@ -8,6 +8,8 @@ lists them.
 
 from __future__ import annotations
 
+import os
+
 import semantic.cli.check as check
 import semantic.cli.exchange as exchange
 import semantic.cli.lineage as lineage
@@ -51,4 +53,9 @@ app.command()(completion)
 
 def main() -> None:
     """Entry point of the `semantic` script."""
+    # pydantic looks for plugins in every installed package's entry points when it builds
+    # its first schema (typer builds one per parameter): importlib.metadata and a scan of
+    # the environment, about 5 % of `semantic compile`. semantic has no use for them; a
+    # value set by the user is kept.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     app()

@@ -300,4 +300,102 @@ def existence_sql(
     select.set("joins", joins)
     match = [column(c, renamed[entity]).eq(column(c, outer_alias)) for c in key]
     select.set("where", exp.Where(this=exp.and_(*match, condition)))
+    # a hop to one row that every row finds and no role restricts, read only for the key it
+    # joins on, reads the foreign key instead (TPC-H Q21's supplier_key <> THIS(...))
+    select = without_key_joins(
+        select,
+        [
+            (renamed[j.alias], renamed[j.parent], j.edge.keys)
+            for j in inner.joins
+            if j.edge.to_one and j.edge.required and j.edge.target not in query.restrict
+        ],
+    )
+    if entity not in query.restrict:  # a role's rows stay read as they are
+        select = without_anchor(select, renamed[entity], outer_alias, key)
     return exp.Exists(this=select)
+
+
+def without_key_joins(
+    select: exp.Select, hops: list[tuple[str, str, tuple[tuple[str, str], ...]]]
+) -> exp.Select:
+    """`select` without the joins of `hops` ((alias, parent alias, keys) of `required`
+    to-one joins) that nothing reads but the columns they join on and nothing joins from:
+    every row finds its one row there, whose key *is* the foreign key, so the foreign key is
+    read instead.
+
+    >>> s = exp.select("1").from_("l").join("s", on="l.sk = s.k", join_type="left")
+    >>> s = s.where("s.k <> 3")
+    >>> without_key_joins(s, [("s", "l", (("sk", "k"),))]).sql()
+    'SELECT 1 FROM l WHERE l.sk <> 3'
+    """
+    for alias, parent, keys in reversed(hops):
+        joins = list(select.args.get("joins") or [])
+        found = [j for j in joins if j.this.alias_or_name == alias]
+        if len(found) != 1:
+            continue
+        join = found[0]
+        source = {t: s for s, t in keys}
+        used = [
+            c
+            for c in select.find_all(exp.Column)
+            if c.table == alias and c.find_ancestor(exp.Join) is not join
+        ]
+        others = any(
+            c.table == alias for j in joins if j is not join for c in j.find_all(exp.Column)
+        )
+        if others or any(c.name not in source for c in used):
+            continue
+        for c in used:
+            c.replace(column(source[c.name], parent))
+        select.set("joins", [j for j in joins if j is not join])
+    return select
+
+
+def without_anchor(
+    select: exp.Select, anchor: str, outer: str, key: list[str] | tuple[str, ...]
+) -> exp.Select:
+    """`select` without its copy of the anchor entity (alias `anchor`), where the subquery
+    reads nothing of it but its primary key and its first join goes down from that whole
+    key: the anchor's row matched on its key *is* the outer row (`outer`), so the join
+    reads the outer row's key instead. TPC-H Q04's `EXISTS (SELECT 1 FROM orders JOIN
+    lineitem ... WHERE has_orders.o_orderkey = orders.o_orderkey ...)` becomes the
+    official `EXISTS (SELECT 1 FROM lineitem WHERE lineitem.l_orderkey = orders.o_orderkey
+    ...)`: the same rows (a NULL key matches nothing either way; a repeated key finds its
+    own row among the copies), one scan and one join fewer. Otherwise `select` as it is.
+
+    >>> s = exp.select("1").from_("a AS has_a").join("b AS has_b", on="has_a.k = has_b.k")
+    >>> s = s.where("has_a.k = a.k AND has_b.x = 1")
+    >>> without_anchor(s, "has_a", "a", ["k"]).sql()
+    'SELECT 1 FROM b AS has_b WHERE a.k = has_b.k AND has_b.x = 1'
+    """
+    joins = select.args.get("joins") or []
+    if not joins:
+        return select
+    where = select.args["where"].this
+    used = [c for c in select.find_all(exp.Column) if c.table == anchor]
+    first_keys = {c.name for c in joins[0].args["on"].find_all(exp.Column) if c.table == anchor}
+    if (
+        joins[0].side
+        or any(c.name not in key for c in used)
+        or first_keys != set(key)
+        or any(c.table == anchor for j in joins[1:] for c in j.find_all(exp.Column))
+    ):
+        return select
+    # the key match (has_a.k = a.k for each key column) goes: the join now reads a.k
+    match = {column(c, anchor).eq(column(c, outer)) for c in key}
+    kept = [c for c in where.flatten() if c not in match] if isinstance(where, exp.And) else []
+    if len(kept) != len(list(where.flatten())) - len(key):
+        return select
+
+    def outer_key(n: exp.Expression) -> exp.Expression:
+        if isinstance(n, exp.Column) and n.table == anchor:
+            return column(n.name, outer)
+        return n
+
+    first = joins[0]
+    found = exp.Select(expressions=select.expressions)
+    found.set("from_", exp.From(this=first.this))
+    found.set("joins", joins[1:])
+    found.set("where", exp.Where(this=exp.and_(first.args["on"], *kept)))
+    found.transform(outer_key, copy=False)  # a Column is never the root: `found` stays
+    return found

@@ -11,13 +11,15 @@ it and no one else may write it, and a slot that cannot be read only means build
 A slot is used only when its key is the project's as it is now. The key has two parts,
 so that an unchanged project is recognised without reading semantic.yml as YAML (no YAML
 reader is then loaded, and no schema of pydantic built): `config_key`, a hash of the project
-folder's path, of semantic.yml's bytes, of semantic's own code (every module of the
-package), of the versions of the libraries the model is made with (sqlglot, pydantic, the
-YAML readers) and of Python's version, heads the slot; then `files_key`, a hash of the name and
-bytes of every model and glossary file, is checked against the files the folders named in
-that semantic.yml hold now (the slot keeps the folders' names). So any file changed, added
-or removed, and any other version of the code, builds again. A load that found an error is
-never kept. Each file is read once: the bytes hashed are the bytes then parsed.
+folder's path, of semantic.yml's bytes, of semantic's own code (the path, size and time
+of change of every module of the package), of the libraries the model is made with
+(sqlglot, pydantic, the YAML readers: the size and time of change of their `__init__.py`,
+which any install or upgrade writes anew) and of Python's version, heads the slot; then
+`files_key`, a hash of the name and bytes of every model and glossary file, is checked
+against the files the folders named in that semantic.yml hold now (the slot keeps the
+folders' names). So any file changed, added or removed, and any other version of the
+code, builds again. A load that found an error is never kept. Each file is read once: the
+bytes hashed are the bytes then parsed.
 
 >>> import tempfile, os
 >>> before = os.environ.get("SEMANTIC_CACHE_DIR")
@@ -50,7 +52,7 @@ import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from functools import cache
-from importlib.metadata import PackageNotFoundError, version
+from importlib.util import find_spec
 from pathlib import Path
 
 from semantic.files.cache import _trusted, _write_bytes, cache_dir
@@ -59,7 +61,7 @@ from semantic.files.cache import _trusted, _write_bytes, cache_dir
 _VERSION = 2
 #: the libraries whose objects a loaded model holds (a pickle refers to their classes), and
 #: the YAML readers (what the model is made of)
-_LIBRARIES = ("sqlglot", "pydantic", "pydantic-core", "ruamel.yaml", "PyYAML")
+_LIBRARIES = ("sqlglot", "pydantic", "pydantic_core", "ruamel.yaml", "yaml")
 
 
 def config_key(root: Path, config: bytes | str) -> str:
@@ -175,16 +177,54 @@ def _slot(root: Path) -> Path | None:
 
 @cache
 def _code_version() -> str:
-    """A hash of semantic's modules and the versions of Python and the libraries a model
-    holds objects of: a kept load is used only by the very code that made it."""
+    """A hash of semantic's modules and the libraries a model holds objects of, and Python's
+    version: a kept load is used only by the very code that made it. Modules are known by
+    their path, size and time of change (stat, not read: reading and hashing 2 MB of source
+    and asking importlib.metadata for the libraries' versions took about a tenth of a
+    `semantic compile`)."""
     package = Path(__file__).resolve().parents[1]
     digest = hashlib.sha256(f"{sys.version}\0".encode())
     for library in _LIBRARIES:
-        try:
-            digest.update(f"{library} {version(library)}\0".encode())
-        except PackageNotFoundError:
-            digest.update(f"{library} none\0".encode())
-    for module in sorted(package.rglob("*.py")):
-        digest.update(f"{module.relative_to(package)}\0".encode())
-        digest.update(module.read_bytes())
+        origin = _library_file(library)
+        digest.update(f"{library} {_stamp(origin) if origin else 'none'}\0".encode())
+    for module in sorted(_modules(str(package))):
+        digest.update(f"{os.path.relpath(module, package)} {_stamp(module)}\0".encode())
     return digest.hexdigest()
+
+
+def _library_file(name: str) -> str | None:
+    """The `__init__.py` of the installed package `name` (`ruamel.yaml`), found without
+    importing anything (`find_spec` of a dotted name would import its parent)."""
+    top, _, rest = name.partition(".")
+    try:
+        spec = find_spec(top)
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not rest:
+        return spec.origin if spec is not None else None
+    for folder in spec.submodule_search_locations or ():
+        candidate = os.path.join(folder, *rest.split("."), "__init__.py")
+        if os.path.exists(candidate):
+            return candidate
+    return None
+
+
+def _stamp(path: str) -> str:
+    """The path, size and time of change of a file (`?` when it cannot be read)."""
+    try:
+        found = os.stat(path)
+    except OSError:
+        return f"{path} ?"
+    return f"{path} {found.st_size} {found.st_mtime_ns}"
+
+
+def _modules(folder: str) -> list[str]:
+    """Every .py file under `folder`."""
+    found = []
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False) and entry.name != "__pycache__":
+                found += _modules(entry.path)
+            elif entry.name.endswith(".py"):
+                found.append(entry.path)
+    return found

@@ -282,7 +282,7 @@ def _rewrite(node: exp.Expression, ctx: Context, parent: exp.Expr | None) -> exp
         node.set("this", exp.cast(node.this, exp.DataType.Type.DOUBLE))
         return node
     if isinstance(node, exp.Avg) and target.average_as_double:
-        return average_as_double(node)
+        return average_as_double(node, target.average_cast_after)
     if isinstance(node, exp.NullSafeEQ) and target.null_safe_eq is not None:
         return target.null_safe_eq(node)
     if isinstance(node, exp.AtTimeZone) and target.time_zone is not None:

@@ -28,8 +28,15 @@ from semantic.compiler.dialects.base import (
 from semantic.compiler.dialects.dates import PARTS, part_sqlite
 
 
-def average_as_double(node: exp.Expression) -> exp.Expression:
-    """DuckDB averages in DOUBLE; T-SQL and Redshift average integers as integers."""
+def average_as_double(node: exp.Expression, after: bool = False) -> exp.Expression:
+    """DuckDB averages in DOUBLE; T-SQL and Redshift average integers as integers. `after`:
+    the engine averages exactly (PostgreSQL's NUMERIC average), so the result is cast.
+
+    >>> average_as_double(exp.Avg(this=exp.column("x")), after=True).sql("postgres")
+    'CAST(AVG(x) AS DOUBLE PRECISION)'
+    """
+    if after:
+        return exp.cast(node, exp.DataType.Type.DOUBLE)
     value = node.this
     if isinstance(value, exp.Distinct):
         value.set("expressions", [exp.cast(e, exp.DataType.Type.DOUBLE) for e in value.expressions])

@@ -69,6 +69,7 @@ _POSTGRES = Target(
     date_part=part_postgres,
     duckdb_weeks=False,
     average_as_double=True,  # avg of a NUMERIC is a NUMERIC there, a DOUBLE in DuckDB
+    average_cast_after=True,
     functions=POSTGRES_FUNCTIONS,
     byte_collation=True,
     missing=_POSTGRES_MISSING,
