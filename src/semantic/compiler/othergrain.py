@@ -162,9 +162,9 @@ def _kept(
     how = mode(node)
     if how == ALL:
         return ()
-    named = [r for e in node.expressions[1:] if (r := ref_of(e)) is not None]
+    named = [(r, e) for e in node.expressions[1:] if (r := ref_of(e)) is not None]
     matched: set[int] = set()
-    for ref in named:
+    for ref, written in named:
         found = {n for n, (_, c) in enumerate(dims) if _matches(ref, c.expr)}
         if not found:
             grouped = ", ".join(c.name for _, c in dims) or "nothing"
@@ -172,13 +172,22 @@ def _kept(
                 "SEM350",
                 f"PER names '{ref.ident}{'.' + ref.grain if ref.grain else ''}', which the "
                 f"query does not group by (it groups by {grouped})",
-                query.place(ref.ident) if ref.ident in query.places else Span(QUERY_FILE, 1, 1),
+                _place(query, ref.ident, written),
                 f"add {ref.ident} to SELECT, or name one of the query's dimensions",
             )
         matched |= found
     if how == EXCLUDE:
         return tuple(n for n in range(len(dims)) if n not in matched)
     return tuple(sorted(matched))
+
+
+def _place(query: BusinessQuery, ident: str, written: exp.Expression) -> Span:
+    """Where the query names a dimension of PER: its own place in the PER written in the
+    query (`pernodes.resolve_per`) or the saved metric's (`savedgrain`)."""
+    span = written.meta.get("span")
+    if isinstance(span, Span):
+        return span
+    return query.place(ident) if ident in query.places else Span(QUERY_FILE, 1, 1)
 
 
 def _matches(ref: Ref, expr: exp.Expression) -> bool:

@@ -18,7 +18,7 @@ from dataclasses import replace
 from sqlglot import exp
 
 from semantic.compiler.locate import QUERY_FILE
-from semantic.compiler.pernodes import entity_of, is_per_entity
+from semantic.compiler.pernodes import entity_of, is_per_entity, saved_per
 from semantic.compiler.perrows import VALUE, PerValue, key_column
 from semantic.compiler.plannodes import Plan
 from semantic.compiler.refs import (
@@ -42,9 +42,13 @@ def with_per_entity(
     model: Model, query: BusinessQuery, plan: Callable[[Model, BusinessQuery], Plan]
 ) -> tuple[Model, BusinessQuery]:
     """`model` with a dimension for each per-entity value of `query`, and `query` reading
-    them (`plan` plans the subquery of each)."""
+    them (`plan` plans the subquery of each); the glossary's dimensions and segments that
+    hold such values (`model.perterms`) read them from the same columns."""
     trees = [c.expr for c in query.columns] + list(query.filters)
-    if not any(is_per_entity(n) for t in trees for n in t.find_all(exp.Per)):
+    trees += [o.expr for o in query.order if o.expr is not None]
+    read = model.terms_read(r.ident for t in trees for r in find_refs(t, "term"))
+    saved = [t for t in sorted(read) if _holds_per(model.terms[t])]
+    if not saved and not any(is_per_entity(n) for t in trees for n in t.find_all(exp.Per)):
         return model, query
     terms = dict(model.terms)
     made: dict[str, str] = {}
@@ -52,10 +56,8 @@ def with_per_entity(
     keys: dict[str, list[str]] = {}
     extended = replace(model, terms=terms, path_cache=model.path_cache)
 
-    def swap(node: exp.Expression) -> exp.Expression:
-        if not is_per_entity(node):
-            return node
-        assert isinstance(node, exp.Per)
+    def value_column(node: exp.Per, place: Span) -> str:
+        """The column of the entity's rows that holds `node`'s value, made once."""
         text = node.sql(QUERY_DIALECT)
         if text not in made:
             eid = entity_of(node)
@@ -65,25 +67,47 @@ def with_per_entity(
                     "SEM353",
                     f"'{show(node)}': entity '{eid}' has no primary key to compute a metric "
                     "per entity",
-                    Span(QUERY_FILE, 1, 1),
+                    place,
                     f"declare primary_key for entity '{eid}' in models/",
                 )
             if eid not in keys:
                 keys[eid] = [_key_term(terms, eid, c) for c in entity.primary_key]
-            column = f"per_{len(made) + 1}"
-            made[text] = tid = f"{PREFIX}{len(made) + 1}"
-            terms[tid] = _term(tid, eid, column)
+            made[text] = column = f"per_{len(made) + 1}"
             sub = _subquery(query, keys[eid], node.this)
             value = PerValue(column, build_tree(plan(extended, sub)), _fill(model, node.this))
             rows.setdefault(eid, []).append(value)
-        return make_ref("term", made[text])
+        return made[text]
 
+    def swap(node: exp.Expression) -> exp.Expression:
+        if not is_per_entity(node):
+            return node
+        assert isinstance(node, exp.Per)
+        column = value_column(node, Span(QUERY_FILE, 1, 1))
+        tid = f"{PREFIX}{column}"
+        terms.setdefault(tid, _term(tid, entity_of(node), column))
+        return make_ref("term", tid)
+
+    for tid in saved:  # the term reads its entity's new columns in place of its PER nodes
+        term = model.terms[tid]
+
+        def column_of(node: exp.Expression, term: Term = term) -> exp.Expression:
+            if not isinstance(node, exp.Per):
+                return node
+            per = saved_per(node, model)
+            return exp.column(value_column(per, query.place(term.id)))
+
+        terms[tid] = replace(term, expr=term.expr.transform(column_of, copy=True))
     columns = tuple(replace(c, expr=c.expr.transform(swap)) for c in query.columns)
     filters = tuple(f.transform(swap) for f in query.filters)
     per_rows = dict(query.per_rows)
     for eid, values in rows.items():
         per_rows[eid] = (*per_rows.get(eid, ()), *values)
     return extended, replace(query, columns=columns, filters=filters, per_rows=per_rows)
+
+
+def _holds_per(term: Term) -> bool:
+    """A dimension or segment of the glossary that reads a metric per its entity."""
+    return not term.is_metric and term.expr.find(exp.Per) is not None
 
 
 def _subquery(query: BusinessQuery, keys: list[str], metric: exp.Expression) -> BusinessQuery:

@@ -22,9 +22,10 @@ from collections.abc import Callable
 
 from sqlglot import exp
 
-from semantic.compiler.refs import QUERY_DIALECT, ref_of
+from semantic.compiler.refs import QUERY_DIALECT, make_ref, ref_of
 from semantic.errors import Span, error
 from semantic.model import Model
+from semantic.model.perterms import measured, per_entity
 
 ALL, EXCLUDE, AT, ENTITY = "ALL", "EXCLUDE", "AT", "ENTITY"
 
@@ -135,6 +136,7 @@ def _columns(items: list[exp.Expression], place: Span) -> list[exp.Column]:
 
 
 def _dimension(model: Model, ref: exp.Expression, place: Span) -> exp.Expression:
+    ref.meta["span"] = place  # where a later refusal (SEM350) points
     found = ref_of(ref)
     if found is None or model.terms[found.ident].is_metric:
         raise error(
@@ -144,3 +146,34 @@ def _dimension(model: Model, ref: exp.Expression, place: Span) -> exp.Expression
             "put the metric inside MEASURE(...) and name the dimensions to group it by",
         )
     return ref
+
+
+def saved_per(node: exp.Per, model: Model) -> exp.Per:
+    """The normalised PER node of one written in a glossary term (`model.perterms`, checked
+    there): its names are term ids, made term references as the parser makes them."""
+
+    def named(tree: exp.Expression) -> exp.Expression:
+        def swap(n: exp.Expression) -> exp.Expression:
+            if not isinstance(n, exp.Column):
+                return n
+            if n.table:  # a time dimension at a grain: order_date.year
+                return make_ref("term", n.table, n.name.casefold())
+            return make_ref("term", n.name)
+
+        return tree.copy().transform(swap, copy=False)
+
+    inside = measured(node)
+    assert inside is not None  # checked with the glossary
+    metric: exp.Expression = exp.paren(named(inside[0]), copy=False)
+    if inside[1] is not None:
+        metric = exp.Filter(this=metric, expression=exp.Where(this=named(inside[1])))
+    entity = per_entity(node)
+    items = list(node.expressions)
+    if entity is not None and entity in model.entities:
+        return exp.Per(this=metric, expressions=[exp.Var(this=ENTITY), exp.Literal.string(entity)])
+    if entity is not None and entity.casefold() == "all":
+        return exp.Per(this=metric, expressions=[exp.Var(this=ALL)])
+    if len(items) == 1 and isinstance(items[0], exp.Star):
+        left_out = [named(c) for c in items[0].args.get("except_") or []]
+        return exp.Per(this=metric, expressions=[exp.Var(this=EXCLUDE), *left_out])
+    return exp.Per(this=metric, expressions=[exp.Var(this=AT), *(named(c) for c in items)])

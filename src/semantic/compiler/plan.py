@@ -30,6 +30,7 @@ from semantic.compiler.plannodes import Aggregate, Join, OverTime, Plan
 from semantic.compiler.policy import mask_value
 from semantic.compiler.ranking import plan_ranked
 from semantic.compiler.refs import QUERY_DIALECT, BusinessQuery, OrderItem, make_ref, ref_of, show
+from semantic.compiler.savedgrain import with_saved_grains
 from semantic.compiler.semiadditive import (
     plan_semi_additive,
     refuse_windows,
@@ -52,6 +53,7 @@ def plan_query(model: Model, query: BusinessQuery) -> Plan:
     if ranked is not None:
         return ranked
     query = prepared(model, query)  # ALL(...) spelled as NOT EXISTS(...), existences checked
+    query = with_saved_grains(model, query)  # the glossary's metrics at another grain
     model, query = with_per_entity(model, query, plan_query)
     composed = plan_other_grains(model, query, plan_query)
     if composed is not None:
