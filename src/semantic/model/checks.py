@@ -19,7 +19,7 @@ from semantic.errors import suggest
 from semantic.model.conversion import check_conversion
 from semantic.model.draft import Draft
 from semantic.model.entities import quality_rules
-from semantic.model.perterms import check_per, own_columns, per_nodes
+from semantic.model.perterms import check_per, own_columns, per_nodes, with_all_written
 from semantic.model.semiadditive import check_semi_additive
 from semantic.model.types import FILE_DIALECT, Edge, Entity, Term
 
@@ -433,6 +433,7 @@ def _check_derived(draft: Draft, term: Term) -> bool:
     if per_nodes(term.expr):  # a metric at another grain (`perterms`)
         ok, metrics = check_per(draft, term)
         refs += metrics
+        term = replace(term, expr=with_all_written(term.expr))
     for column in own_columns(term.expr):
         name = column.sql(dialect=FILE_DIALECT) if column.table else column.name
         other = draft.terms.get(name)

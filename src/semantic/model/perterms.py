@@ -53,11 +53,32 @@ def measured(node: exp.Per) -> tuple[exp.Expression, exp.Expression | None] | No
 
 
 def per_entity(node: exp.Per) -> str | None:
-    """The name in `PER (name)` when the parentheses hold one bare name."""
+    """The name in `PER (name)` when the parentheses hold one bare name (`ALL` included)."""
     items = node.expressions
+    if len(items) == 1 and isinstance(items[0], exp.Var):
+        return str(items[0].name)
     if len(items) == 1 and isinstance(items[0], exp.Column) and not items[0].table:
         return str(items[0].name)
     return None
+
+
+def with_all_written(expr: exp.Expression) -> exp.Expression:
+    """`expr` with `PER (ALL)` holding the word ALL rather than a column named ALL, so that
+    the expression prints as written (a column would print quoted, `PER ("ALL")`)."""
+
+    def swap(node: exp.Expression) -> exp.Expression:
+        if (
+            isinstance(node, exp.Column)
+            and isinstance(node.parent, exp.Per)
+            and node.arg_key == "expressions"
+            and not node.table
+            and not node.this.args.get("quoted")
+            and node.name.casefold() == "all"
+        ):
+            return exp.Var(this="ALL")
+        return node
+
+    return expr.transform(swap, copy=True)
 
 
 def check_per(draft: Draft, term: Term) -> tuple[bool, tuple[str, ...]]:
