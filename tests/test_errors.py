@@ -266,6 +266,43 @@ def tiny(tmp_path: Path) -> Project:
             "<query>:2:3",
             "names no term, only the output column 'r' (region)",
         ),
+        # metrics at another grain and ranks point at the offending term or construct
+        (
+            "SELECT revenue,\n  MEASURE(revenue) PER (region) AS r",
+            "SEM350",
+            "<query>:2:25",
+            "add region to SELECT",
+        ),
+        (
+            'SELECT revenue, MEASURE(revenue) PER (* EXCLUDE "Région") AS r',
+            "SEM350",
+            "<query>:1:49",
+            "add region to SELECT",
+        ),
+        (
+            "SELECT revenue,\n  RANK() OVER (PARTITION BY region ORDER BY revenue) AS r",
+            "SEM366",
+            "<query>:2:29",
+            "select the dimension",
+        ),
+        (
+            "SELECT region, revenue AS v QUALIFY\n  sum(v) > 0",
+            "SEM365",
+            "<query>:2:3",
+            "rank the query's groups",
+        ),
+        (
+            "SELECT region, revenue, RANK() OVER (ORDER BY revenue) + 1 AS r",
+            "SEM365",
+            "<query>:1:25",
+            "rank the query's groups",
+        ),
+        (
+            "SELECT region, revenue, RANK() OVER (PARTITION BY region) AS r",
+            "SEM365",
+            "<query>:1:25",
+            "rank the query's groups",
+        ),
     ],
 )
 def test_query_errors(tiny: Project, query: str, code: str, where: str, fragment: str) -> None:

@@ -182,7 +182,7 @@ def _parse_select(model: Model, text: str) -> tuple[exp.Select, Ranking | None]:
             Span(QUERY_FILE, 1, 1),
             "a business query reads the glossary's terms; it cannot change anything",
         )
-    ranked = take_ranking(statement)
+    ranked = take_ranking(statement, text)
     refused = {
         "from_": "FROM: the compiler finds the tables itself",
         "joins": "JOIN: the compiler finds the join paths itself",

@@ -96,7 +96,10 @@ def resolve_per(
         if len(items) > 1 or not names or first.args.get("replace") or first.args.get("rename"):
             what = "PER (*) takes EXCLUDE and the dimensions to leave out"
             raise error("SEM351", what, place, hint)
-        head, refs = EXCLUDE, [_dimension(model, term(c), span(c)) for c in _columns(names, place)]
+        head, refs = (
+            EXCLUDE,
+            [_dimension(model, resolve(c), span(c)) for c in _columns(names, place)],
+        )
     elif _bare(first) and first.name.casefold() == "all" and not first.args.get("quoted"):
         if len(items) > 1:
             raise error("SEM351", "PER (ALL) names nothing else", place, hint)
@@ -109,7 +112,8 @@ def resolve_per(
         head, refs = ENTITY, [exp.Literal.string(entity)]
     else:
         head = AT
-        refs = [_dimension(model, term(c), span(c)) for c in _columns(items, place)]
+        # resolved as any name of the query, so that the query knows where it names them
+        refs = [_dimension(model, resolve(c), span(c)) for c in _columns(items, place)]
     metric = resolve(node.this)
     return exp.Per(this=metric, expressions=[exp.Var(this=head), *refs])
 
@@ -136,7 +140,6 @@ def _columns(items: list[exp.Expression], place: Span) -> list[exp.Column]:
 
 
 def _dimension(model: Model, ref: exp.Expression, place: Span) -> exp.Expression:
-    ref.meta["span"] = place  # where a later refusal (SEM350) points
     found = ref_of(ref)
     if found is None or model.terms[found.ident].is_metric:
         raise error(
