@@ -33,6 +33,7 @@ from semantic.compiler.refs import (
     OutputColumn,
     Ref,
     ref_of,
+    show,
 )
 from semantic.compiler.render import build_tree
 from semantic.errors import Span, error
@@ -120,6 +121,7 @@ def plan_other_grains(
     if query.offset is not None:
         select.set("offset", exp.Offset(expression=exp.Literal.number(query.offset)))
     shown = {k: query.columns[dims[int(v[1:])][0]].name for k, v in base_plan.shown.items()}
+    notes = [_note(query, dims, kept, values) for kept, values in grains.items()]
     return replace(
         base_plan,
         tree=select,
@@ -129,6 +131,28 @@ def plan_other_grains(
         offset=query.offset,
         shown=shown,
         policy=query.decision,
+        notes=(*base_plan.notes, *notes),
+    )
+
+
+def _note(
+    query: BusinessQuery,
+    dims: list[tuple[int, OutputColumn]],
+    kept: tuple[int, ...],
+    values: dict[str, tuple[str, exp.Expression]],
+) -> str:
+    """One grain of the query in words: its metrics, what they are grouped by, how they
+    meet the query's groups."""
+    metrics = ", ".join(show(e.unnest()) for _, e in values.values())
+    names = [dims[n][1].name for n in kept]
+    if not names:
+        return (
+            f"at another grain: {metrics} over all the query's groups (the grand total, "
+            "under the same WHERE), beside each group"
+        )
+    return (
+        f"at another grain: {metrics} by {', '.join(names)} only (under the same WHERE), "
+        f"joined to each group on {', '.join(names)}"
     )
 
 

@@ -18,7 +18,7 @@ from dataclasses import replace
 from sqlglot import exp
 
 from semantic.compiler.locate import QUERY_FILE
-from semantic.compiler.pernodes import entity_of, is_per_entity, saved_per
+from semantic.compiler.pernodes import entity_of, is_per_entity, per_words, saved_per
 from semantic.compiler.perrows import VALUE, PerValue, key_column
 from semantic.compiler.plannodes import Plan
 from semantic.compiler.refs import (
@@ -56,7 +56,7 @@ def with_per_entity(
     keys: dict[str, list[str]] = {}
     extended = replace(model, terms=terms, path_cache=model.path_cache)
 
-    def value_column(node: exp.Per, place: Span) -> str:
+    def value_column(node: exp.Per, place: Span, saved: str = "") -> str:
         """The column of the entity's rows that holds `node`'s value, made once."""
         text = node.sql(QUERY_DIALECT)
         if text not in made:
@@ -74,7 +74,9 @@ def with_per_entity(
                 keys[eid] = [_key_term(terms, eid, c) for c in entity.primary_key]
             made[text] = column = f"per_{len(made) + 1}"
             sub = _subquery(query, keys[eid], node.this)
-            value = PerValue(column, build_tree(plan(extended, sub)), _fill(model, node.this))
+            label = f"{saved}: {per_words(node)}" if saved else per_words(node)
+            tree = build_tree(plan(extended, sub))
+            value = PerValue(column, tree, _fill(model, node.this), label)
             rows.setdefault(eid, []).append(value)
         return made[text]
 
@@ -83,7 +85,7 @@ def with_per_entity(
             return node
         assert isinstance(node, exp.Per)
         column = value_column(node, Span(QUERY_FILE, 1, 1))
-        tid = f"{PREFIX}{column}"
+        tid = per_words(node)  # no glossary id has a space: `semantic explain` shows it
         terms.setdefault(tid, _term(tid, entity_of(node), column))
         return make_ref("term", tid)
 
@@ -94,7 +96,7 @@ def with_per_entity(
             if not isinstance(node, exp.Per):
                 return node
             per = saved_per(node, model)
-            return exp.column(value_column(per, query.place(term.id)))
+            return exp.column(value_column(per, query.place(term.id), term.id))
 
         terms[tid] = replace(term, expr=term.expr.transform(column_of, copy=True))
     columns = tuple(replace(c, expr=c.expr.transform(swap)) for c in query.columns)

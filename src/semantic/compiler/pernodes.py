@@ -22,7 +22,7 @@ from collections.abc import Callable
 
 from sqlglot import exp
 
-from semantic.compiler.refs import QUERY_DIALECT, make_ref, ref_of
+from semantic.compiler.refs import QUERY_DIALECT, make_ref, ref_of, show
 from semantic.errors import Span, error
 from semantic.model import Model
 from semantic.model.perterms import measured, per_entity
@@ -180,3 +180,22 @@ def saved_per(node: exp.Per, model: Model) -> exp.Per:
         left_out = [named(c) for c in items[0].args.get("except_") or []]
         return exp.Per(this=metric, expressions=[exp.Var(this=EXCLUDE), *left_out])
     return exp.Per(this=metric, expressions=[exp.Var(this=AT), *(named(c) for c in items)])
+
+
+def per_words(node: exp.Per) -> str:
+    """A normalised PER node as the analyst writes it, with term ids:
+    `MEASURE(order_count) FILTER (WHERE order_status = 'F') PER (customer)`."""
+    inner = node.this
+    condition = ""
+    if isinstance(inner, exp.Filter):
+        condition = f" FILTER (WHERE {show(inner.expression.this)})"
+        inner = inner.this
+    metric = show(inner.unnest() if isinstance(inner, exp.Paren) else inner)
+    how = mode(node)
+    named = [show(e) for e in node.expressions[1:]]
+    grain = {
+        ALL: "ALL",
+        EXCLUDE: "* EXCLUDE " + ", ".join(named),
+        ENTITY: entity_of(node),
+    }.get(how, ", ".join(named))
+    return f"MEASURE({metric}){condition} PER ({grain})"

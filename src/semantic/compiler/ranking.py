@@ -254,7 +254,36 @@ def plan_ranked(
         limit=ranking.limit,
         offset=ranking.offset,
         policy=query.decision,
+        notes=(*inner.notes, *_notes(query, ranking)),
     )
+
+
+def _notes(query: BusinessQuery, ranking: Ranking) -> list[str]:
+    """The ranks and QUALIFY in words, over the result's columns by their names (a metric
+    added for the ranking only by its term)."""
+    hidden = {c.name: show(c.expr) for c in query.columns if c.name in ranking.hidden}
+
+    def words(node: exp.Expression) -> str:
+        def swap(n: exp.Expression) -> exp.Expression:
+            if isinstance(n, exp.Column) and n.name in hidden:
+                return exp.column(hidden[n.name])
+            return n
+
+        return node.transform(swap, copy=True).sql(QUERY_DIALECT)
+
+    ties = {
+        exp.Rank: "tied groups share a rank, the next rank skips as many",
+        exp.DenseRank: "tied groups share a rank, the next rank follows",
+        exp.RowNumber: "ties broken by the query's dimensions, ascending",
+    }
+    lines = [
+        f"{name}: {words(e)} among the query's groups ({ties[type(e.this)]})"
+        for name, e in ranking.shown
+        if isinstance(e, exp.Window)
+    ]
+    if ranking.condition is not None:
+        lines.append(f"groups kept after ranking: {words(ranking.condition)}")
+    return lines
 
 
 def _tie_broken(node: exp.Window, dimensions: list[str]) -> exp.Window:
