@@ -143,7 +143,7 @@ def _note(
 ) -> str:
     """One grain of the query in words: its metrics, what they are grouped by, how they
     meet the query's groups."""
-    metrics = ", ".join(show(e.unnest()) for _, e in values.values())
+    metrics = ", ".join(show(_bare(e)) for _, e in values.values())
     names = [dims[n][1].name for n in kept]
     if not names:
         return (
@@ -154,6 +154,12 @@ def _note(
         f"at another grain: {metrics} by {', '.join(names)} only (under the same WHERE), "
         f"joined to each group on {', '.join(names)}"
     )
+
+
+def _bare(tree: exp.Expression) -> exp.Expression:
+    """`tree` without the parentheses around it."""
+    inner = tree.unnest()
+    return inner if isinstance(inner, exp.Expression) else tree
 
 
 def _grain_alias(grains: list[tuple[int, ...]], kept: tuple[int, ...]) -> str:

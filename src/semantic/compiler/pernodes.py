@@ -190,7 +190,9 @@ def per_words(node: exp.Per) -> str:
     if isinstance(inner, exp.Filter):
         condition = f" FILTER (WHERE {show(inner.expression.this)})"
         inner = inner.this
-    metric = show(inner.unnest() if isinstance(inner, exp.Paren) else inner)
+    bare = inner.unnest() if isinstance(inner, exp.Paren) else inner
+    assert isinstance(bare, exp.Expression)
+    metric = show(bare)
     how = mode(node)
     named = [show(e) for e in node.expressions[1:]]
     grain = {
