@@ -249,7 +249,7 @@ def tiny(tmp_path: Path) -> Project:
         ("SELECT region, revenue GROUP BY revenue", "SEM310", "<query>:1:33", "optional"),
         ("SELECT region, revenue ORDER BY 3", "SEM311", "<query>:1:1", "from 1"),
         ("SELECT revenue LIMIT 'ten'", "SEM311", "<query>:1:1", "LIMIT 10"),
-        ("SELECT * ", "SEM302", "<query>:1:1", "name the terms"),
+        ("SELECT * ", "SEM302", "<query>:1:8", "name the terms"),
         ("SELECT region, Region, revenue", "SEM313", "<query>:1:16", "AS other_Region"),
         ("SELECT revenue WHERE region = ?", "SEM309", "<query>:1:1", "name them: $region"),
         ("SELECT revenue WHERE", "SEM301", "<query>:1:", "WHERE is incomplete"),
