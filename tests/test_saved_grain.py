@@ -158,3 +158,33 @@ def test_a_saved_share_under_a_filter_is_refused_at_its_place(tmp_path: Path) ->
         project.compile("SELECT zone,\n big_share")
     problem = caught.value.diagnostics[0]
     assert (problem.code, problem.span.line, problem.span.col) == ("SEM237", 2, 2)
+
+
+def test_a_role_cannot_read_a_saved_value_of_a_metric_above_its_clearance(
+    tmp_path: Path,
+) -> None:
+    glossary = GLOSSARY.split("  bad1")[0].replace(
+        "total: {label: {en: Total},", "total: {label: {en: Total}, confidentiality: restricted,"
+    ) + (
+        "  region_count:\n"
+        "    label: {en: Regions}\n"
+        "    confidentiality: public\n"
+        "    metric: {entity: regions, expr: count(*)}\n"
+        "  zone_total:\n"
+        "    label: {en: Zone total}\n"
+        "    confidentiality: public\n"
+        "    dimension: {entity: regions, expr: MEASURE(total) PER (regions)}\n"
+    )
+    policies = "roles:\n  viewer: {description: Public only, clearance: public}\n"
+    write_project(
+        tmp_path,
+        {"models/m.yml": MODEL, "glossary/g.yml": glossary, "policies.yml": policies},
+    )
+    project = Project.load(tmp_path)
+    project.compile("SELECT zone_total, region_count")  # the owner reads it
+    project.compile("SELECT region_count", role="viewer")
+    with pytest.raises(SemanticError) as caught:
+        project.compile("SELECT region_count,\n  zone_total", role="viewer")
+    problem = caught.value.diagnostics[0]
+    assert problem.code == "SEM331" and (problem.span.line, problem.span.col) == (2, 3)
+    assert "term 'total' is restricted" in problem.message
