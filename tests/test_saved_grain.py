@@ -188,3 +188,33 @@ def test_a_role_cannot_read_a_saved_value_of_a_metric_above_its_clearance(
     problem = caught.value.diagnostics[0]
     assert problem.code == "SEM331" and (problem.span.line, problem.span.col) == (2, 3)
     assert "term 'total' is restricted" in problem.message
+
+
+def test_a_subject_area_view_computes_the_saved_band_and_share(project: Project) -> None:
+    """An entity view leaves a metric per entity out (only a query computes it); a subject
+    area's view, a compiled query, gives what the query gives."""
+    import dataclasses
+
+    from semantic.outputs.views import entity_view, subject_area_view
+
+    model = project.model
+    base = model.subject_areas["sales_by_customer"]
+    area = dataclasses.replace(
+        base,
+        id="by_band",
+        dimensions=("customer_order_count_band",),
+        metrics=("customer_count", "revenue_share"),
+        filter=None,
+        segments=(),
+        places={},
+    )
+    view = subject_area_view(model, area, None, "", "main")
+    got = project.engine.connection.execute(
+        f"SELECT * FROM ({view.query.sql('duckdb')}) ORDER BY 1"
+    )
+    want = project.query(
+        "SELECT customer_order_count_band, customer_count, revenue_share ORDER BY 1"
+    )
+    assert_same_rows(got.fetchall(), [tuple(r.values()) for r in want.to_pylist()])
+    customer = entity_view(model, model.entities["customer"], None, "", "main")
+    assert "customer_order_count" not in {c.name for c in customer.columns}
