@@ -249,7 +249,7 @@ def tiny(tmp_path: Path) -> Project:
         ("SELECT region, revenue GROUP BY revenue", "SEM310", "<query>:1:33", "optional"),
         ("SELECT region, revenue ORDER BY 3", "SEM311", "<query>:1:1", "from 1"),
         ("SELECT revenue LIMIT 'ten'", "SEM311", "<query>:1:1", "LIMIT 10"),
-        ("SELECT * ", "SEM302", "<query>:1:1", "name the terms"),
+        ("SELECT * ", "SEM302", "<query>:1:8", "name the terms"),
         ("SELECT region, Region, revenue", "SEM313", "<query>:1:16", "AS other_Region"),
         ("SELECT revenue WHERE region = ?", "SEM309", "<query>:1:1", "name them: $region"),
         ("SELECT revenue WHERE", "SEM301", "<query>:1:", "WHERE is incomplete"),
@@ -265,6 +265,43 @@ def tiny(tmp_path: Path) -> Project:
             "SEM318",
             "<query>:2:3",
             "names no term, only the output column 'r' (region)",
+        ),
+        # metrics at another grain and ranks point at the offending term or construct
+        (
+            "SELECT revenue,\n  MEASURE(revenue) PER (region) AS r",
+            "SEM350",
+            "<query>:2:25",
+            "add region to SELECT",
+        ),
+        (
+            'SELECT revenue, MEASURE(revenue) PER (* EXCLUDE "Région") AS r',
+            "SEM350",
+            "<query>:1:49",
+            "add region to SELECT",
+        ),
+        (
+            "SELECT revenue,\n  RANK() OVER (PARTITION BY region ORDER BY revenue) AS r",
+            "SEM366",
+            "<query>:2:29",
+            "select the dimension",
+        ),
+        (
+            "SELECT region, revenue AS v QUALIFY\n  sum(v) > 0",
+            "SEM365",
+            "<query>:2:3",
+            "rank the query's groups",
+        ),
+        (
+            "SELECT region, revenue, RANK() OVER (ORDER BY revenue) + 1 AS r",
+            "SEM365",
+            "<query>:1:25",
+            "rank the query's groups",
+        ),
+        (
+            "SELECT region, revenue, RANK() OVER (PARTITION BY region) AS r",
+            "SEM365",
+            "<query>:1:25",
+            "rank the query's groups",
         ),
     ],
 )

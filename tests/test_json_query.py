@@ -98,3 +98,108 @@ def test_invalid_json_on_the_command_line() -> None:
     result = run_cli("compile", '{"select": [')
     assert result.exit_code == 1
     assert result.stderr.startswith("<query>:1:13: SEM301 the JSON query is not valid JSON")
+
+
+#: each construct of the query language in JSON, and the text query it means
+CONSTRUCTS = {
+    "share of the total": (
+        {
+            "select": ["Région client", "net_revenue / MEASURE(net_revenue) PER (ALL) AS share"],
+            "order_by": ["Région client"],
+        },
+        'SELECT "Région client", net_revenue / MEASURE(net_revenue) PER (ALL) AS share '
+        'ORDER BY "Région client"',
+    ),
+    "another grain in HAVING": (
+        {
+            "select": ["customer_nation", "net_revenue"],
+            "having": ["net_revenue > 1.1 * MEASURE(net_revenue) PER (ALL) / 25"],
+            "order_by": ["customer_nation"],
+        },
+        "SELECT customer_nation, net_revenue HAVING net_revenue > 1.1 * "
+        "MEASURE(net_revenue) PER (ALL) / 25 ORDER BY customer_nation",
+    ),
+    "per entity in WHERE, saved band": (
+        {
+            "select": ["customer_order_count_band", "customer_count"],
+            "where": ["MEASURE(order_count) FILTER (WHERE order_status = 'F') PER (customer) > 5"],
+            "order_by": ["1"],
+        },
+        "SELECT customer_order_count_band, customer_count WHERE MEASURE(order_count) "
+        "FILTER (WHERE order_status = 'F') PER (customer) > 5 ORDER BY 1",
+    ),
+    "existence": (
+        {"select": ["ship_priority", "order_count"], "where": "NOT EXISTS(ship_mode = 'AIR')"},
+        "SELECT ship_priority, order_count WHERE NOT EXISTS(ship_mode = 'AIR')",
+    ),
+    "rank and QUALIFY": (
+        {
+            "select": [
+                "supplier_nation",
+                "supplier_name",
+                "RANK() OVER (PARTITION BY supplier_nation ORDER BY net_revenue DESC) AS r",
+            ],
+            "where": "supplier_region = 'EUROPE'",
+            "qualify": ["r <= 2"],
+            "order_by": ["supplier_nation", "r"],
+        },
+        "SELECT supplier_nation, supplier_name, RANK() OVER (PARTITION BY supplier_nation "
+        "ORDER BY net_revenue DESC) AS r WHERE supplier_region = 'EUROPE' QUALIFY r <= 2 "
+        "ORDER BY supplier_nation, r",
+    ),
+    "every period": (
+        {
+            "select": ["all_periods(order_date.month) AS m", "order_count"],
+            "where": "customer_key = 1",
+            "order_by": ["m"],
+        },
+        "SELECT all_periods(order_date.month) AS m, order_count WHERE customer_key = 1 ORDER BY m",
+    ),
+    "path in the query": (
+        {"select": ["via(customer_region, supplier) AS r", "net_revenue"], "order_by": ["r"]},
+        "SELECT via(customer_region, supplier) AS r, net_revenue ORDER BY r",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(CONSTRUCTS))
+def test_every_construct_is_expressible_as_json(project: Project, name: str) -> None:
+    query, text = CONSTRUCTS[name]
+    got = rows(project.query(query))
+    assert got, "no rows: the comparison would prove nothing"
+    assert got == rows(project.query(text))
+
+
+@pytest.mark.parametrize(
+    ("query", "where"),
+    [
+        (  # a PER dimension the query does not group by
+            {"select": ["customer_nation", "MEASURE(net_revenue) PER (customer_region) AS s"]},
+            "$.select[1]:1:27: SEM350",
+        ),
+        (  # QUALIFY computing an aggregate
+            {"select": ["supplier_name", "net_revenue AS v"], "qualify": ["v > 0", "sum(v) > 0"]},
+            "$.qualify[1]:1:1: SEM365",
+        ),
+        (  # a rank by a dimension the query does not select
+            {
+                "select": ["supplier_name", "net_revenue"],
+                "qualify": "RANK() OVER (PARTITION BY supplier_nation ORDER BY net_revenue) = 1",
+            },
+            "$.qualify:1:27: SEM366",
+        ),
+        (  # a window function that is no rank
+            {"select": ["customer_nation"], "order_by": ["sum(net_revenue) OVER ()"]},
+            "$.order_by[0]:1:1: SEM302",
+        ),
+        ({"select": ["order_count"], "where": "EXISTS(ship_mod = 'AIR')"}, "$.where:1:8: SEM303"),
+        ({"select": ["via(customer_nation, suplier)", "net_revenue"]}, "$.select[0]:1:22: SEM367"),
+        ({"select": ["supplier_name"], "qualify": "r <= (1"}, "$.qualify:1:7: SEM301"),
+    ],
+)
+def test_the_new_constructs_errors_point_into_the_json(
+    project: Project, query: dict[str, object], where: str
+) -> None:
+    with pytest.raises(SemanticError) as caught:
+        project.compile(query)
+    assert str(caught.value).startswith(where), str(caught.value)

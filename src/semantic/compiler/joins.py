@@ -238,6 +238,12 @@ def plan_aggregate(
             for alias, eid in read
             if eid in query.restrict or eid in query.per_rows
         ),
+        by_role=tuple(alias for alias, eid in read if eid in query.restrict),
+        per_values=tuple(
+            (alias, value.column, value.label)
+            for alias, eid in read
+            for value in query.per_rows.get(eid, ())
+        ),
         conditions=own,
         not_null=tuple(
             key for key, expr in physical_keys if never_null(model, expr, entity, joins.joins)

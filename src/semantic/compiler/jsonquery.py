@@ -39,6 +39,8 @@ class JsonQuery(BaseModel):
     select: list[str] = Field(min_length=1)
     where: str | list[str] | None = None
     having: str | list[str] | None = None
+    #: conditions on the ranks of `select` (`QUALIFY r <= 3`), after HAVING
+    qualify: str | list[str] | None = None
     group_by: list[str] | None = None
     order_by: list[str] | None = None
     limit: int | None = Field(None, ge=0)
@@ -111,6 +113,7 @@ class _Assembly:
         self.clause("WHERE ", "AND ", listed(spec.where, "where"), "where")
         self.clause("GROUP BY ", ", ", listed(spec.group_by, "group_by"), "group_by")
         self.clause("HAVING ", "AND ", listed(spec.having, "having"), "having")
+        self.clause("QUALIFY ", "AND ", listed(spec.qualify, "qualify"), "qualify")
         self.clause("ORDER BY ", ", ", listed(spec.order_by, "order_by"), "order_by")
         if spec.limit is not None:
             self.add(f"LIMIT {spec.limit} ")
@@ -177,7 +180,7 @@ def _check_expression(
         probe = exp.select("x")
         if key == "select":
             exp.select(value, dialect=QUERY_DIALECT)
-        elif key in ("where", "having"):
+        elif key in ("where", "having", "qualify"):  # a condition, each alike
             where = probe.where(value, dialect=QUERY_DIALECT).args.get("where")
             return where.this if isinstance(where, exp.Where) else None
         elif key == "group_by":

@@ -29,6 +29,7 @@ from sqlglot import exp
 from semantic.compiler.resolve import Path, find_path
 from semantic.errors import SemanticError
 from semantic.model import FILE_DIALECT, Model, Term
+from semantic.model.perterms import own_columns
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +62,7 @@ def term_sources(model: Model, term: Term) -> list[LineageNode]:
     whole when it reads no column (a `count(*)`)."""
     found: dict[str, LineageNode] = {}
     if term.entity is not None:
-        for column in term.expr.find_all(exp.Column):
+        for column in own_columns(term.expr):
             entity = column.table if column.table in model.entities else _reached(model, term)
             key = f"{entity}.{column.name}"
             found.setdefault(f"column:{key}", LineageNode(key, "column", key, entity))
@@ -218,7 +219,7 @@ def _physical(model: Model, term: Term) -> tuple[list[dict[str, str]], list[dict
     if term.path:
         start = term.path[0].partition(".")[0]
         joins += _joins(model, _path(model, start, term))
-    for column in term.expr.find_all(exp.Column):
+    for column in own_columns(term.expr):
         entity = term.entity
         if column.table and column.table in model.entities and column.table != term.entity:
             entity = column.table

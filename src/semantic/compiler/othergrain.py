@@ -36,6 +36,7 @@ from semantic.compiler.refs import (
     OutputColumn,
     Ref,
     ref_of,
+    show,
 )
 from semantic.compiler.render import build_tree
 from semantic.errors import Span, error
@@ -134,6 +135,7 @@ def plan_other_grains(
     if query.offset is not None:
         select.set("offset", exp.Offset(expression=exp.Literal.number(query.offset)))
     shown = {k: query.columns[dims[int(v[1:])][0]].name for k, v in base_plan.shown.items()}
+    notes = [_note(query, dims, kept, values) for kept, values in grains.items()]
     return replace(
         base_plan,
         tree=select,
@@ -143,7 +145,35 @@ def plan_other_grains(
         offset=query.offset,
         shown=shown,
         policy=query.decision,
+        notes=(*base_plan.notes, *notes),
     )
+
+
+def _note(
+    query: BusinessQuery,
+    dims: list[tuple[int, OutputColumn]],
+    kept: tuple[int, ...],
+    values: dict[str, tuple[str, exp.Expression]],
+) -> str:
+    """One grain of the query in words: its metrics, what they are grouped by, how they
+    meet the query's groups."""
+    metrics = ", ".join(show(_bare(e)) for _, e in values.values())
+    names = [dims[n][1].name for n in kept]
+    if not names:
+        return (
+            f"at another grain: {metrics} over all the query's groups (the grand total, "
+            "under the same WHERE), beside each group"
+        )
+    return (
+        f"at another grain: {metrics} by {', '.join(names)} only (under the same WHERE), "
+        f"joined to each group on {', '.join(names)}"
+    )
+
+
+def _bare(tree: exp.Expression) -> exp.Expression:
+    """`tree` without the parentheses around it."""
+    inner = tree.unnest()
+    return inner if isinstance(inner, exp.Expression) else tree
 
 
 def _grain_alias(grains: list[tuple[int, ...]], kept: tuple[int, ...]) -> str:
@@ -176,9 +206,9 @@ def _kept(
     how = mode(node)
     if how == ALL:
         return ()
-    named = [r for e in node.expressions[1:] if (r := ref_of(e)) is not None]
+    named = [(r, e) for e in node.expressions[1:] if (r := ref_of(e)) is not None]
     matched: set[int] = set()
-    for ref in named:
+    for ref, written in named:
         found = {n for n, (_, c) in enumerate(dims) if _matches(ref, c.expr)}
         if not found:
             grouped = ", ".join(c.name for _, c in dims) or "nothing"
@@ -186,13 +216,22 @@ def _kept(
                 "SEM350",
                 f"PER names '{ref.ident}{'.' + ref.grain if ref.grain else ''}', which the "
                 f"query does not group by (it groups by {grouped})",
-                query.place(ref.ident) if ref.ident in query.places else Span(QUERY_FILE, 1, 1),
+                _place(query, ref.ident, written),
                 f"add {ref.ident} to SELECT, or name one of the query's dimensions",
             )
         matched |= found
     if how == EXCLUDE:
         return tuple(n for n in range(len(dims)) if n not in matched)
     return tuple(sorted(matched))
+
+
+def _place(query: BusinessQuery, ident: str, written: exp.Expression) -> Span:
+    """Where the query names a dimension of PER: its own place in the PER written in the
+    query (`pernodes.resolve_per`) or the saved metric's (`savedgrain`)."""
+    span = written.meta.get("span")
+    if isinstance(span, Span):
+        return span
+    return query.place(ident) if ident in query.places else Span(QUERY_FILE, 1, 1)
 
 
 def _matches(ref: Ref, expr: exp.Expression) -> bool:

@@ -19,7 +19,7 @@ from sqlglot.errors import ParseError, TokenError
 from sqlglot.tokens import Token
 
 from semantic.compiler import pernodes, via
-from semantic.compiler.allow import check_nesting, check_query
+from semantic.compiler.allow import check_nesting, check_query, locate
 from semantic.compiler.jsonquery import QueryInput as QueryInput  # re-exported for callers
 from semantic.compiler.jsonquery import query_text as query_text  # re-exported for callers
 from semantic.compiler.locate import QUERY_FILE, parse_error_offset, relocated, span_at
@@ -182,7 +182,7 @@ def _parse_select(model: Model, text: str) -> tuple[exp.Select, Ranking | None]:
             Span(QUERY_FILE, 1, 1),
             "a business query reads the glossary's terms; it cannot change anything",
         )
-    ranked = take_ranking(statement)
+    ranked = take_ranking(statement, text)
     refused = {
         "from_": "FROM: the compiler finds the tables itself",
         "joins": "JOIN: the compiler finds the join paths itself",
@@ -201,7 +201,7 @@ def _parse_select(model: Model, text: str) -> tuple[exp.Select, Ranking | None]:
     for node in statement.walk():
         for kinds, message, hint in _REFUSED_NODES:
             if node is not statement and isinstance(node, kinds) and not pernodes.allowed(node):
-                raise error("SEM302", message, Span(QUERY_FILE, 1, 1), hint)
+                raise error("SEM302", message, locate(node, text), hint)
     return statement, ranked
 
 

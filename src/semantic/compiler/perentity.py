@@ -23,7 +23,7 @@ from dataclasses import replace
 from sqlglot import exp
 
 from semantic.compiler.locate import QUERY_FILE
-from semantic.compiler.pernodes import ALL, entity_of, is_per_entity, mode
+from semantic.compiler.pernodes import ALL, entity_of, is_per_entity, mode, per_words, saved_per
 from semantic.compiler.perrows import VALUE, PerValue, key_column
 from semantic.compiler.plannodes import Plan
 from semantic.compiler.refs import (
@@ -46,18 +46,48 @@ def with_per_entity(
     model: Model, query: BusinessQuery, plan: Callable[[Model, BusinessQuery], Plan]
 ) -> tuple[Model, BusinessQuery]:
     """`model` with a dimension for each per-entity value of `query`, and `query` reading
-    them (`plan` plans the subquery of each)."""
+    them (`plan` plans the subquery of each); the glossary's dimensions and segments that
+    hold such values (`model.perterms`) read them from the same columns. The grand totals
+    read as values of rows become scalar subqueries in place."""
     columns = tuple(replace(c, expr=c.expr.copy()) for c in query.columns)
     filters = tuple(f.copy() for f in query.filters)
     rooted = [(c.expr, not c.is_metric) for c in columns] + [(f, True) for f in filters]
     grand_ids = {id(n) for t, row in rooted for n in grand_row_values(t, row)}
-    if not grand_ids and not any(is_per_entity(n) for t, _ in rooted for n in t.find_all(exp.Per)):
+    trees = [t for t, _ in rooted] + [o.expr for o in query.order if o.expr is not None]
+    read = model.terms_read(r.ident for t in trees for r in find_refs(t, "term"))
+    saved = [t for t in sorted(read) if _holds_per(model.terms[t])]
+    per_nodes = any(is_per_entity(n) for t in trees for n in t.find_all(exp.Per))
+    if not grand_ids and not saved and not per_nodes:
         return model, query
     terms = dict(model.terms)
     made: dict[str, str] = {}
     rows: dict[str, list[PerValue]] = {}
     keys: dict[str, list[str]] = {}
     extended = replace(model, terms=terms, path_cache=model.path_cache)
+
+    def value_column(node: exp.Per, place: Span, saved: str = "") -> str:
+        """The column of the entity's rows that holds `node`'s value, made once."""
+        text = node.sql(QUERY_DIALECT)
+        if text not in made:
+            eid = entity_of(node)
+            entity = model.entities[eid]
+            if not entity.primary_key:
+                raise error(
+                    "SEM353",
+                    f"'{show(node)}': entity '{eid}' has no primary key to compute a metric "
+                    "per entity",
+                    place,
+                    f"declare primary_key for entity '{eid}' in models/",
+                )
+            if eid not in keys:
+                keys[eid] = [_key_term(terms, eid, c) for c in entity.primary_key]
+            made[text] = column = f"per_{len(made) + 1}"
+            sub = _subquery(query, keys[eid], node.this)
+            label = f"{saved}: {per_words(node)}" if saved else per_words(node)
+            tree = build_tree(plan(extended, sub))
+            per = PerValue(column, tree, metric_fill(model, node.this), label)
+            rows.setdefault(eid, []).append(per)
+        return made[text]
 
     grand: dict[str, exp.Expression] = {}
 
@@ -77,28 +107,23 @@ def with_per_entity(
         if not is_per_entity(node):
             return node
         assert isinstance(node, exp.Per)
-        text = node.sql(QUERY_DIALECT)
-        if text not in made:
-            eid = entity_of(node)
-            entity = model.entities[eid]
-            if not entity.primary_key:
-                raise error(
-                    "SEM353",
-                    f"'{show(node)}': entity '{eid}' has no primary key to compute a metric "
-                    "per entity",
-                    Span(QUERY_FILE, 1, 1),
-                    f"declare primary_key for entity '{eid}' in models/",
-                )
-            if eid not in keys:
-                keys[eid] = [_key_term(terms, eid, c) for c in entity.primary_key]
-            column = f"per_{len(made) + 1}"
-            made[text] = tid = f"{PREFIX}{len(made) + 1}"
-            terms[tid] = _term(tid, eid, column)
-            sub = _subquery(query, keys[eid], node.this)
-            per = PerValue(column, build_tree(plan(extended, sub)), metric_fill(model, node.this))
-            rows.setdefault(eid, []).append(per)
-        return make_ref("term", made[text])
+        column = value_column(node, Span(QUERY_FILE, 1, 1))
+        tid = per_words(node)  # no glossary id has a space: `semantic explain` shows it
+        if tid in terms and terms[tid].expr.name != column:  # two values, one wording
+            tid = f"{tid} ({column})"
+        terms.setdefault(tid, _term(tid, entity_of(node), column))
+        return make_ref("term", tid)
 
+    for tid in saved:  # the term reads its entity's new columns in place of its PER nodes
+        term = model.terms[tid]
+
+        def column_of(node: exp.Expression, term: Term = term) -> exp.Expression:
+            if not isinstance(node, exp.Per):
+                return node
+            per = saved_per(node, model)
+            return exp.column(value_column(per, query.place(term.id), term.id))
+
+        terms[tid] = replace(term, expr=term.expr.transform(column_of, copy=True))
     columns = tuple(replace(c, expr=c.expr.transform(swap, copy=False)) for c in columns)
     filters = tuple(f.transform(swap, copy=False) for f in filters)
     per_rows = dict(query.per_rows)
@@ -127,6 +152,11 @@ def _in_filter_condition(node: exp.Expression) -> bool:
             return True
         child, parent = parent, parent.parent
     return False
+
+
+def _holds_per(term: Term) -> bool:
+    """A dimension or segment of the glossary that reads a metric per its entity."""
+    return not term.is_metric and term.expr.find(exp.Per) is not None
 
 
 def _subquery(query: BusinessQuery, keys: list[str], metric: exp.Expression) -> BusinessQuery:

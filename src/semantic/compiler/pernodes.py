@@ -26,9 +26,10 @@ from collections.abc import Callable
 
 from sqlglot import exp
 
-from semantic.compiler.refs import QUERY_DIALECT, ref_of, show
+from semantic.compiler.refs import QUERY_DIALECT, make_ref, ref_of, show
 from semantic.errors import Span, error
 from semantic.model import Model
+from semantic.model.perterms import measured, per_entity
 
 ALL, EXCLUDE, AT, ENTITY = "ALL", "EXCLUDE", "AT", "ENTITY"
 
@@ -95,7 +96,7 @@ def row_kinds(tree: exp.Expression, found: set[str], place: Span) -> set[str]:
     if "row" in found and grouped:
         raise error(
             "SEM369",
-            f"'{_written(grouped[0])}' is a metric at a grain of the query's groups, read "
+            f"'{per_words(grouped[0])}' is a metric at a grain of the query's groups, read "
             "next to dimensions",
             place,
             "next to dimensions a metric is PER (ALL), the grand total, or PER (entity), "
@@ -129,7 +130,10 @@ def resolve_per(
         if not excluded or first.args.get("replace") or first.args.get("rename"):
             what = "PER (*) takes EXCLUDE and the dimensions to leave out"
             raise error("SEM351", what, place, hint)
-        head, refs = EXCLUDE, [_dimension(model, term(c), span(c)) for c in _columns(names, place)]
+        head, refs = (
+            EXCLUDE,
+            [_dimension(model, resolve(c), span(c)) for c in _columns(names, place)],
+        )
     elif _bare(first) and first.name.casefold() == "all" and not first.args.get("quoted"):
         if len(items) > 1:
             raise error("SEM351", "PER (ALL) names nothing else", place, hint)
@@ -142,7 +146,8 @@ def resolve_per(
         head, refs = ENTITY, [exp.Literal.string(entity)]
     else:
         head = AT
-        refs = [_dimension(model, term(c), span(c)) for c in _columns(items, place)]
+        # resolved as any name of the query, so that the query knows where it names them
+        refs = [_dimension(model, resolve(c), span(c)) for c in _columns(items, place)]
     metric = resolve(node.this)
     return exp.Per(this=metric, expressions=[exp.Var(this=head), *refs])
 
@@ -180,12 +185,53 @@ def _dimension(model: Model, ref: exp.Expression, place: Span) -> exp.Expression
     return ref
 
 
-def _written(node: exp.Per) -> str:
-    """A normalised PER node as the analyst wrote it: `MEASURE(m) PER (* EXCLUDE d)`."""
-    names = ", ".join(show(r) for r in node.expressions[1:])
-    star = "* EXCLUDE " if mode(node) == EXCLUDE else ""
-    metric = node.this.unnest()
-    filtered = " FILTER (...)" if isinstance(metric, exp.Filter) else ""
-    if isinstance(metric, exp.Filter):
-        metric = metric.this.unnest()
-    return f"MEASURE({show(metric)}){filtered} PER ({star}{names})"
+def saved_per(node: exp.Per, model: Model) -> exp.Per:
+    """The normalised PER node of one written in a glossary term (`model.perterms`, checked
+    there): its names are term ids, made term references as the parser makes them."""
+
+    def named(tree: exp.Expression) -> exp.Expression:
+        def swap(n: exp.Expression) -> exp.Expression:
+            if not isinstance(n, exp.Column):
+                return n
+            if n.table:  # a time dimension at a grain: order_date.year
+                return make_ref("term", n.table, n.name.casefold())
+            return make_ref("term", n.name)
+
+        return tree.copy().transform(swap, copy=False)
+
+    inside = measured(node)
+    assert inside is not None  # checked with the glossary
+    metric: exp.Expression = exp.paren(named(inside[0]), copy=False)
+    if inside[1] is not None:
+        metric = exp.Filter(this=metric, expression=exp.Where(this=named(inside[1])))
+    entity = per_entity(node)
+    items = list(node.expressions)
+    if entity is not None and entity in model.entities:
+        return exp.Per(this=metric, expressions=[exp.Var(this=ENTITY), exp.Literal.string(entity)])
+    if entity is not None and entity.casefold() == "all":
+        return exp.Per(this=metric, expressions=[exp.Var(this=ALL)])
+    if len(items) == 1 and isinstance(items[0], exp.Star):
+        left_out = [named(c) for c in items[0].args.get("except_") or []]
+        return exp.Per(this=metric, expressions=[exp.Var(this=EXCLUDE), *left_out])
+    return exp.Per(this=metric, expressions=[exp.Var(this=AT), *(named(c) for c in items)])
+
+
+def per_words(node: exp.Per) -> str:
+    """A normalised PER node as the analyst writes it, with term ids:
+    `MEASURE(order_count) FILTER (WHERE order_status = 'F') PER (customer)`."""
+    inner = node.this
+    condition = ""
+    if isinstance(inner, exp.Filter):
+        condition = f" FILTER (WHERE {show(inner.expression.this)})"
+        inner = inner.this
+    bare = inner.unnest() if isinstance(inner, exp.Paren) else inner
+    assert isinstance(bare, exp.Expression)
+    metric = show(bare)
+    how = mode(node)
+    named = [show(e) for e in node.expressions[1:]]
+    grain = {
+        ALL: "ALL",
+        EXCLUDE: "* EXCLUDE " + ", ".join(named),
+        ENTITY: entity_of(node),
+    }.get(how, ", ".join(named))
+    return f"MEASURE({metric}){condition} PER ({grain})"

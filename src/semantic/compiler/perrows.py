@@ -23,11 +23,14 @@ from semantic.model.nodes import column, identifier, table
 @dataclass(frozen=True, slots=True)
 class PerValue:
     """One per-entity value: the column it is read as, the subquery computing it (its
-    columns `k0`, `k1`, ... the entity's primary key, `v` the value) and its fill."""
+    columns `k0`, `k1`, ... the entity's primary key, `v` the value), its fill and its
+    business words."""
 
     column: str
     rows: exp.Select
     fill: exp.Expression | None
+    #: what it is in business words, for `semantic explain`: MEASURE(order_count) PER (customer)
+    label: str = ""
 
 
 #: entity id -> its per-entity values (`BusinessQuery.per_rows`)

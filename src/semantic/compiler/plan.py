@@ -30,6 +30,7 @@ from semantic.compiler.plannodes import Aggregate, Join, OverTime, Plan
 from semantic.compiler.policy import mask_value
 from semantic.compiler.ranking import plan_ranked
 from semantic.compiler.refs import QUERY_DIALECT, BusinessQuery, OrderItem, make_ref, ref_of, show
+from semantic.compiler.savedgrain import with_saved_grains
 from semantic.compiler.semiadditive import (
     plan_semi_additive,
     refuse_windows,
@@ -52,6 +53,7 @@ def plan_query(model: Model, query: BusinessQuery) -> Plan:
     if ranked is not None:
         return ranked
     query = prepared(model, query)  # ALL(...) spelled as NOT EXISTS(...), existences checked
+    query = with_saved_grains(model, query)  # the glossary's metrics at another grain
     model, query = with_per_entity(model, query, plan_query)
     composed = plan_other_grains(model, query, plan_query)
     if composed is not None:
@@ -211,8 +213,13 @@ def describe_plan(plan: Plan) -> str:
         lines.append(f"{metrics}: aggregated over rows of {agg.entity} ({rows})")
         lines += [f"  path {p}" for p in agg.paths]
         lines += [f"  filter {f.sql(QUERY_DIALECT)}" for f in agg.filters]
-        if agg.restricted:
-            lines.append(f"  only the role's rows of {', '.join(a for a, _ in agg.restricted)}")
+        if agg.by_role:
+            lines.append(f"  only the role's rows of {', '.join(agg.by_role)}")
+        lines += [
+            f"  each {alias} row reads {label} as {alias}.{col} (computed per {alias} row "
+            "over all the rows it reads, the query's WHERE aside)"
+            for alias, col, label in agg.per_values
+        ]
         lines += [f"  {m} only where {c.sql(QUERY_DIALECT)}" for m, c in agg.conditions]
         if agg.fanout:
             lines.append(
@@ -258,6 +265,7 @@ def describe_plan(plan: Plan) -> str:
     lines += describe_empty_periods(plan.spine, plan.shown)
     lines += [f"periods shown: {_words(p, plan.shown)}" for p in plan.periods]
     lines += [f"groups kept: {_words(h, plan.shown)}" for h in plan.having]
+    lines += list(plan.notes)
     return "\n".join(lines)
 
 

@@ -60,6 +60,12 @@ class Aggregate:
     #: (alias, rows) of each entity read (the aggregate's own as its id) that a role's row
     #: filters restrict: read from these rows instead of its table (`compiler.policy`)
     restricted: tuple[tuple[str, exp.Select], ...] = ()
+    #: the aliases of `restricted` that a role's row filters restrict (the others are read
+    #: for their per-entity values only)
+    by_role: tuple[str, ...] = ()
+    #: (alias, column, business words) of each per-entity value its rows read
+    #: (`MEASURE(metric) PER (entity)`, `compiler.perentity`)
+    per_values: tuple[tuple[str, str, str], ...] = ()
     #: (measure id, condition) of the measures that aggregate only the rows meeting a
     #: condition of their own (the metrics of one entity under different filters, computed
     #: in one pass: `FILTER (WHERE ...)`); `filters` then hold what every measure shares
@@ -108,6 +114,9 @@ class Plan:
     tree: exp.Select | None = None
     #: every period of a time key, those without rows included (`compiler.spine`)
     spine: EmptyPeriods | None = None
+    #: what the composition adds, in business words, for `describe_plan`: the metrics at
+    #: another grain (`othergrain`), the ranks over the result (`ranking`)
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

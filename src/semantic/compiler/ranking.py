@@ -35,11 +35,12 @@ from dataclasses import replace
 
 from sqlglot import exp
 
+from semantic.compiler.allow import locate
 from semantic.compiler.locate import QUERY_FILE
 from semantic.compiler.naming import Names
 from semantic.compiler.plannodes import Plan
 from semantic.compiler.ranks import Ranking
-from semantic.compiler.refs import QUERY_DIALECT, BusinessQuery, OutputColumn, show
+from semantic.compiler.refs import QUERY_DIALECT, BusinessQuery, OutputColumn, find_refs, show
 from semantic.compiler.render import build_tree
 from semantic.errors import SemanticError, Span, error
 from semantic.model import Model
@@ -59,10 +60,11 @@ GROUPS = "ranked_groups"
 RANKED = "ranked"
 
 
-def take_ranking(select: exp.Select) -> Ranking | None:
+def take_ranking(select: exp.Select, text: str = "") -> Ranking | None:
     """Take the ranks, QUALIFY and (with them) ORDER BY out of `select`, in place; the
     metrics they order by that the query does not select are added to its SELECT list,
-    under names of their own (`Ranking.hidden`). None when the query ranks nothing."""
+    under names of their own (`Ranking.hidden`). None when the query ranks nothing; `text`,
+    the query's, places the refusals (SEM365) where the construct is written."""
     qualify = select.args.get("qualify")
     if qualify is None and not any(
         type(w.this) in RANKS for i in select.expressions for w in i.find_all(exp.Window)
@@ -89,10 +91,10 @@ def take_ranking(select: exp.Select) -> Ranking | None:
             for name in names:
                 if name.casefold() == written.casefold():
                     if name.casefold() in ranks and not ranks_allowed:
-                        raise _refused(f"a rank cannot be ordered by the rank '{name}'")
+                        raise _refused(f"a rank cannot be ordered by the rank '{name}'", node, text)
                     return column(name)
         if node.find(exp.Window) is not None:
-            raise _refused(f"'{node.sql(QUERY_DIALECT)}' computes with a rank")
+            raise _refused(f"'{node.sql(QUERY_DIALECT)}' computes with a rank", node, text)
         name = taken.new("ranked_by")
         hidden.append((name, node.copy()))
         return column(name)
@@ -103,14 +105,16 @@ def take_ranking(select: exp.Select) -> Ranking | None:
             raise error(
                 "SEM302",
                 "window functions are not part of a business query",
-                Span(QUERY_FILE, 1, 1),
+                locate(node, text),
                 "rank in the SELECT list (RANK() OVER (...) AS r), or define a cumulative metric",
             )
         if func.args.get("this") or func.expressions:
-            raise _refused(f"'{func.sql(QUERY_DIALECT)}' takes no arguments")
+            raise _refused(f"'{func.sql(QUERY_DIALECT)}' takes no arguments", node, text)
         order = node.args.get("order")
         if node.args.get("spec") or node.args.get("alias") or not order:
-            raise _refused("a rank takes PARTITION BY and ORDER BY only, and needs ORDER BY")
+            raise _refused(
+                "a rank takes PARTITION BY and ORDER BY only, and needs ORDER BY", node, text
+            )
         return exp.Window(
             this=func.copy(),
             partition_by=[ref(e, ranks_allowed=False) for e in node.args.get("partition_by") or []],
@@ -131,7 +135,7 @@ def take_ranking(select: exp.Select) -> Ranking | None:
         elif _is_rank(item):
             shown.append((name, window(item.unalias())))
         else:
-            raise _refused(f"'{item.sql(QUERY_DIALECT)}' computes with a rank")
+            raise _refused(f"'{item.sql(QUERY_DIALECT)}' computes with a rank", item, text)
     condition = None
     if qualify is not None:
 
@@ -139,7 +143,7 @@ def take_ranking(select: exp.Select) -> Ranking | None:
             if isinstance(node, exp.Window):
                 return window(node)
             if isinstance(node, _NOT_IN_QUALIFY):
-                raise _refused(f"QUALIFY cannot compute '{node.sql(QUERY_DIALECT)}'")
+                raise _refused(f"QUALIFY cannot compute '{node.sql(QUERY_DIALECT)}'", node, text)
             if isinstance(node, exp.Column):
                 return ref(node, ranks_allowed=True)
             return node
@@ -179,7 +183,7 @@ def with_ranking(query: BusinessQuery, ranking: Ranking | None) -> BusinessQuery
             raise error(
                 "SEM366",
                 f"the ranking names '{show(c.expr)}', a dimension the query does not group by",
-                Span(QUERY_FILE, 1, 1),
+                _place(query, c.expr),
                 "a rank is taken among the query's groups: select the dimension, or rank by "
                 "a metric",
             )
@@ -250,7 +254,36 @@ def plan_ranked(
         limit=ranking.limit,
         offset=ranking.offset,
         policy=query.decision,
+        notes=(*inner.notes, *_notes(query, ranking)),
     )
+
+
+def _notes(query: BusinessQuery, ranking: Ranking) -> list[str]:
+    """The ranks and QUALIFY in words, over the result's columns by their names (a metric
+    added for the ranking only by its term)."""
+    hidden = {c.name: show(c.expr) for c in query.columns if c.name in ranking.hidden}
+
+    def words(node: exp.Expression) -> str:
+        def swap(n: exp.Expression) -> exp.Expression:
+            if isinstance(n, exp.Column) and n.name in hidden:
+                return exp.column(hidden[n.name])
+            return n
+
+        return node.transform(swap, copy=True).sql(QUERY_DIALECT)
+
+    ties = {
+        exp.Rank: "tied groups share a rank, the next rank skips as many",
+        exp.DenseRank: "tied groups share a rank, the next rank follows",
+        exp.RowNumber: "ties broken by the query's dimensions, ascending",
+    }
+    lines = [
+        f"{name}: {words(e)} among the query's groups ({ties[type(e.this)]})"
+        for name, e in ranking.shown
+        if isinstance(e, exp.Window)
+    ]
+    if ranking.condition is not None:
+        lines.append(f"groups kept after ranking: {words(ranking.condition)}")
+    return lines
 
 
 def _tie_broken(node: exp.Window, dimensions: list[str]) -> exp.Window:
@@ -293,11 +326,18 @@ def _output_name(item: exp.Expression) -> str:
     return item.sql(QUERY_DIALECT)
 
 
-def _refused(message: str) -> SemanticError:
+def _place(query: BusinessQuery, expr: exp.Expression) -> Span:
+    """Where the query writes the first term of `expr` (the start of the query if none)."""
+    refs = find_refs(expr, "term")
+    return query.place(refs[0].ident) if refs else Span(QUERY_FILE, 1, 1)
+
+
+def _refused(message: str, node: exp.Expression, text: str) -> SemanticError:
+    """SEM365 at `node`, where the query writes it."""
     return error(
         "SEM365",
         message,
-        Span(QUERY_FILE, 1, 1),
+        locate(node, text) if text else Span(QUERY_FILE, 1, 1),
         "rank the query's groups in the SELECT list, "
         "RANK() OVER (PARTITION BY supplier_nation ORDER BY net_revenue DESC) AS r, "
         "then keep some with QUALIFY r <= 3",

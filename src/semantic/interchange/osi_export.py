@@ -182,7 +182,7 @@ class _Exporter:
                 ext = self.term_ext(gdoc.data.domain, tid, term)
                 self.governance(gdoc, tid, term, main)
                 dim = term.dimension or term.time_dimension
-                if dim is not None and not dim.path:
+                if dim is not None and tid in core:
                     item = CommentedMap(name=tid, expression=_expression(self.sql(dim.expr)))
                     datatype = self.datatype(_type_of(parse_sql(dim.expr), types, dim.entity))
                     if datatype:
@@ -299,10 +299,14 @@ class _Exporter:
             for tid, term in doc.data.terms.items():
                 dim = term.dimension or term.time_dimension
                 metric = term.metric
-                if dim is not None and not dim.path:
+                if dim is not None and not dim.path and not _reads_per(dim.expr):
                     core.add(tid)
                 elif metric is not None and not (
-                    metric.filter or metric.window or metric.shift or metric.conversion
+                    metric.filter
+                    or metric.window
+                    or metric.shift
+                    or metric.conversion
+                    or _reads_per(metric.expr)
                 ):
                     if metric.entity is not None:
                         core.add(tid)
@@ -381,6 +385,9 @@ class _Exporter:
             return "segment", "OSI has no named conditions"
         if term.concept is not None:
             return "business concept", "OSI has no terms without an expression"
+        meaning = term.dimension or term.time_dimension or term.metric
+        if meaning is not None and _reads_per(meaning.expr):
+            return "metric per entity or at another grain", "OSI has no MEASURE(...) PER"
         if term.metric is None:
             return "role-playing dimension", "OSI fields have no join path"
         kind = next(
@@ -394,6 +401,11 @@ class _Exporter:
         if kind is None:
             return "metric", "it uses metrics that OSI cannot carry"
         return f"metric with {kind.replace('_', ' ')}", f"OSI metrics have no {kind}"
+
+
+def _reads_per(text: str) -> bool:
+    """Whether an expression reads `MEASURE(metric) PER (...)` (`model.perterms`)."""
+    return parse_sql(text).find(exp.Per) is not None
 
 
 def _number(value: float) -> exp.Expression:

@@ -268,6 +268,11 @@ def _place(house: Warehouse, term: Term, pending: dict[str, Term]) -> None:
     model, lang = house.model, house.language
     if term.kind == "concept":
         raise NotCarried("a business concept has no expression to export")
+    if term.reads_per:
+        raise NotCarried(
+            "it reads a metric per entity or at another grain (MEASURE(...) PER), which has "
+            "no equivalent there"
+        )
     if term.kind in ("dimension", "time_dimension", "segment"):
         assert term.entity is not None
         home = term.path[0].split(".")[0] if term.path else term.entity

@@ -19,6 +19,7 @@ from semantic.errors import suggest
 from semantic.model.conversion import check_conversion
 from semantic.model.draft import Draft
 from semantic.model.entities import quality_rules
+from semantic.model.perterms import check_per, own_columns, per_nodes, with_all_written
 from semantic.model.semiadditive import check_semi_additive
 from semantic.model.types import FILE_DIALECT, Edge, Entity, Term
 
@@ -81,8 +82,12 @@ def _check_term(draft: Draft, term: Term) -> bool:
         )
         return False
     ok = _check_columns(draft, term)
+    if not term.is_metric and per_nodes(term.expr):  # a metric per its entity (`perterms`)
+        per_ok, metrics = check_per(draft, term)
+        ok = per_ok and ok
+        term = draft.terms[term.id] = replace(term, refs=metrics)
     if term.id in draft.pending_quality:
-        entity = draft.entities[term.entity]
+        entity = draft.entities[term.entity or ""]
         rules = quality_rules(
             draft,
             draft.term_docs[term.id],
@@ -149,7 +154,7 @@ def _check_columns(draft: Draft, term: Term) -> bool:
     assert term.entity is not None
     ok = True
     key = "condition" if term.kind == "segment" else "expr"
-    for column in term.expr.find_all(exp.Column):
+    for column in own_columns(term.expr):
         qualifier = column.table
         entity = draft.entities[term.entity]
         if qualifier:
@@ -425,7 +430,11 @@ def _check_derived(draft: Draft, term: Term) -> bool:
             "add `entity:` to aggregate rows of one entity",
         )
         return False
-    for column in term.expr.find_all(exp.Column):
+    if per_nodes(term.expr):  # a metric at another grain (`perterms`)
+        ok, metrics = check_per(draft, term)
+        refs += metrics
+        term = replace(term, expr=with_all_written(term.expr))
+    for column in own_columns(term.expr):
         name = column.sql(dialect=FILE_DIALECT) if column.table else column.name
         other = draft.terms.get(name)
         if other is None and name in draft.broken:

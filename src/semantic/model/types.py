@@ -281,6 +281,13 @@ class Term:
         return self.conversion is not None
 
     @property
+    def reads_per(self) -> bool:
+        """Whether its expression reads a metric per entity or at another grain,
+        `MEASURE(metric) PER (...)` (`model.perterms`): the query language's, which other
+        tools' files cannot carry."""
+        return self.expr.find(exp.Per) is not None
+
+    @property
     def is_derived(self) -> bool:
         """A metric computed from other metrics rather than from rows."""
         return self.kind == "metric" and self.entity is None

@@ -419,14 +419,17 @@ def entity_view(
 ) -> View:
     """The view of one entity: its key columns, then the dimensions, time dimensions and
     segments defined on it (role-playing ones, which have a `path`, belong to the entities
-    their path starts from and are left out). A key column that a dimension states exactly
+    their path starts from and are left out, as are the metrics per entity, which only a
+    query computes). A key column that a dimension states exactly
     takes the dimension's name; other keys keep their physical name. Terms that are not
     `allowed` are left out, with the key columns they state. With a role's `access`, its
     masked dimensions show masked and only the rows its filters let it read are read."""
     terms = [
         t
         for t in model.terms.values()
-        if t.entity == entity.id and t.kind in _ROW_KINDS and not t.path
+        # a metric per entity (MEASURE(...) PER) is a query's value, not a column's: it is
+        # read through a subject area, where the compiler computes it
+        if t.entity == entity.id and t.kind in _ROW_KINDS and not t.path and not t.reads_per
     ]
     hidden = {t.expr.name for t in terms if not allowed(t) and isinstance(t.expr, exp.Column)}
     terms = [t for t in terms if allowed(t)]

@@ -219,6 +219,11 @@ class _Metrics:
         """A metric over metrics (a derived metric); a shift is one whose inputs are offset,
         a window a cumulative metric of its measure."""
         metric: dict[str, Any] = {"name": term.id, **self.ex.names(term)}
+        if term.reads_per:
+            raise NotCarried(
+                "it reads a metric at another grain (MEASURE(...) PER): MetricFlow's derived "
+                "metrics combine metrics at the query's grain"
+            )
         if term.window is not None:
             metric.update(self.cumulative(term))
         elif term.conversion is not None:

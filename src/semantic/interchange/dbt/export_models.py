@@ -194,6 +194,11 @@ class Exporter:
             problem = mf_name_problem(term.id)
             if semantic is None:
                 problem = f"its entity '{term.entity}' is not carried"
+            elif term.reads_per:
+                problem = (
+                    "it reads a metric per entity (MEASURE(...) PER): MetricFlow's "
+                    "dimensions are expressions of their semantic model's columns"
+                )
             elif term.path:
                 problem = (
                     "a dimension reached through a named path (role-playing): MetricFlow's "

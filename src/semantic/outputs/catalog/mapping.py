@@ -19,6 +19,7 @@ from markupsafe import Markup
 from sqlglot import exp
 
 from semantic.model import FILE_DIALECT, Model, Term
+from semantic.outputs.catalog.kinds import kind_rows
 from semantic.outputs.catalog.lineage import term_sources
 from semantic.outputs.catalog.messages import Messages
 from semantic.outputs.search import entity_url
@@ -90,7 +91,7 @@ def term_mapping(model: Model, term: Term, t: Messages) -> list[tuple[str, Any]]
             grain = s.grain or ""
             shifted = t("shift_earlier", periods=t.periods(s.periods, grain), time=s.time)
         rows.append((t.word("map_shift"), str(shifted)))
-    return rows
+    return rows + kind_rows(model, term, t)
 
 
 def own_columns(model: Model, term: Term, entity_id: str) -> list[str]:

@@ -28,8 +28,10 @@ from rdflib.term import Node
 from sqlglot import exp
 
 from semantic.model import FILE_DIALECT, Edge, Entity, Model, QualityRule, SubjectArea, Term
+from semantic.model.perterms import own_columns
 from semantic.outputs.quality import QualityResult
 from semantic.outputs.rdf.iris import SEMANTIC_NS, Iris, default_base
+from semantic.outputs.rdf.kinds import add_kind_details
 from semantic.outputs.rdf.text import FORMATS, serialize
 from semantic.outputs.rdf.vocab import ACCESS_RIGHT, DCAT, DCATAP, DQV, RR, SEM, VCARD, XSD
 
@@ -404,6 +406,7 @@ def _add_meaning(graph: Graph, iris: Iris, model: Model, concept: URIRef, term: 
         if shift.grain is not None:  # else the start of the period (`to_start_of`)
             graph.add((concept, SEM.shiftPeriods, _count(shift.periods)))
         graph.add((concept, SEM.periodGrain, Literal(shift.grain or shift.to_start_of)))
+    add_kind_details(graph, iris, model, concept, term)
 
 
 def _add_lineage(graph: Graph, iris: Iris, concept: URIRef, term: Term) -> None:
@@ -553,7 +556,7 @@ def _columns_read(term: Term) -> list[tuple[str, str]]:
     if term.entity is None:
         return []
     found: dict[tuple[str, str], None] = {}
-    for column in term.expr.find_all(exp.Column):
+    for column in own_columns(term.expr):  # those of MEASURE(...) PER are terms (`kinds`)
         found[(column.table or term.entity, column.name)] = None
     return list(found)
 

@@ -40,6 +40,11 @@ class SEM(namespace.DefinedNamespace):
     Segment: URIRef  # a named boolean condition over one entity's rows
     Relationship: URIRef  # a join between two datasets, with cardinality and join keys
     SubjectArea: URIRef  # a skos:Collection of dimensions and metrics, published as one view
+    SemiAdditiveMetric: URIRef  # a metric not summed over a time dimension (a balance)
+    ConversionMetric: URIRef  # a metric of base events followed by conversion events
+    MetricAtAnotherGrain: URIRef  # a metric reading a metric at another grain (share of total)
+    PerEntityDimension: URIRef  # a dimension reading a metric per row of its entity
+    MeasureAtGrain: URIRef  # one MEASURE(metric) PER (...) a term reads
 
     # what a term means
     expression: URIRef  # SQL text (DuckDB dialect) of a value, aggregate, formula or condition
@@ -56,6 +61,22 @@ class SEM(namespace.DefinedNamespace):
     shiftAlong: URIRef  # metric -> the time dimension along which it is shifted
     shiftPeriods: URIRef  # how many periods earlier a shifted metric is taken
     periodGrain: URIRef  # the unit of windowLast or shiftPeriods
+    semiAdditiveOver: URIRef  # metric -> the time dimension it is not summed over
+    periodValue: URIRef  # a semi-additive period's value: "last", "first" or "average"
+    conversionMetric: URIRef  # conversion metric -> the metric of the conversion events
+    conversionEntity: URIRef  # conversion metric -> the dataset whose events are matched
+    baseTime: URIRef  # conversion metric -> the time dimension of the base events
+    conversionTime: URIRef  # conversion metric -> the time dimension of the conversions
+    calculation: URIRef  # conversion metric: "conversion_rate" or "conversions"
+    constantProperty: URIRef  # conversion metric -> a pair of dimensions both events share
+    baseDimension: URIRef  # a constant property -> its dimension on the base events
+    conversionDimension: URIRef  # a constant property -> its dimension on the conversions
+    measures: URIRef  # term -> a sem:MeasureAtGrain it reads
+    measuredMetric: URIRef  # MeasureAtGrain -> the metric inside MEASURE(...)
+    measureFilter: URIRef  # MeasureAtGrain -> SQL condition of its FILTER (WHERE ...)
+    grainMode: URIRef  # MeasureAtGrain: "ALL", "EXCLUDE", "AT" (dimensions) or "ENTITY"
+    grainDimension: URIRef  # MeasureAtGrain -> a dimension PER names (kept, or left out)
+    perEntity: URIRef  # MeasureAtGrain -> the dataset of whose rows it is a value
 
     # what a subject area selects
     areaDimensions: URIRef  # subject area -> rdf:List of its dimensions, in column order

@@ -1,0 +1,95 @@
+"""Metrics of the glossary at another grain: a derived metric whose `expr` reads
+`MEASURE(metric) PER (ALL | * EXCLUDE dimension | dimension, ...)` (`model.perterms`),
+such as a share of the total, `net_revenue / MEASURE(net_revenue) PER (ALL)`.
+
+`with_saved_grains` runs before planning: a reference to such a metric, in SELECT, HAVING
+and ORDER BY, becomes its expression, its PER nodes normalised as the parser normalises a
+query's (`pernodes.saved_per`), so that `compiler.othergrain` plans it as if the analyst
+had written it. The grain is the query's: `PER (ALL)` is the total under the query's WHERE,
+and a dimension named in PER must be one the query groups by (SEM350, pointed at the metric
+in the query).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from sqlglot import exp
+
+from semantic.compiler.pernodes import saved_per
+from semantic.compiler.refs import BusinessQuery, make_ref, ref_of
+from semantic.errors import error
+from semantic.model import Model, Term
+
+
+def with_saved_grains(model: Model, query: BusinessQuery) -> BusinessQuery:
+    """`query` with each metric of the glossary that reads another grain written out as its
+    expression (the query itself when it names none)."""
+    holding: dict[str, bool] = {}
+
+    def holds(term: Term) -> bool:
+        if term.id not in holding:
+            holding[term.id] = False  # a cycle was refused with the glossary (SEM205)
+            own = term.is_derived and term.expr.find(exp.Per) is not None
+            holding[term.id] = own or any(
+                holds(model.terms[r]) for r in term.refs if r in model.terms
+            )
+        return holding[term.id]
+
+    def inline(tree: exp.Expression) -> exp.Expression:
+        def swap(node: exp.Expression) -> exp.Expression:
+            ref = ref_of(node)
+            if ref is None or ref.kind != "term" or ref.ident not in model.terms:
+                return node
+            term = model.terms[ref.ident]
+            if not term.is_metric or not holds(term):
+                return node
+            return exp.paren(inline(_written(model, query, term)), copy=False)
+
+        return tree.transform(swap, copy=True)
+
+    if not any(holds(t) for t in model.terms.values() if t.is_metric):
+        return query
+    columns = tuple(replace(c, expr=inline(c.expr)) if c.is_metric else c for c in query.columns)
+    order = tuple(replace(o, expr=inline(o.expr)) if o.expr is not None else o for o in query.order)
+    having = tuple(inline(h) for h in query.having)
+    if columns == query.columns and having == query.having and order == query.order:
+        return query
+    return replace(query, columns=columns, having=having, order=order)
+
+
+def _written(model: Model, query: BusinessQuery, term: Term) -> exp.Expression:
+    """The expression of metric `term` over term references, its PER nodes normalised;
+    SEM237 for a metric computed over time or with its own filter, which reads its parts
+    otherwise than its expression says."""
+    if not term.is_derived or term.filter is not None or term.is_over_time or term.conversion:
+        what = (
+            "a filter"
+            if term.filter is not None
+            else "a window or shift"
+            if term.is_over_time
+            else "a conversion"
+            if term.conversion
+            else "an entity"
+        )
+        raise error(
+            "SEM237",
+            f"metric '{term.id}' has {what} and reads a metric at another grain (MEASURE(...) PER)",
+            query.place(term.id),
+            "compute the metric at another grain in a derived metric of its own, with no "
+            "filter, window or shift, and name that one in the query",
+        )
+
+    place = query.place(term.id)
+
+    def swap(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Per):
+            per = saved_per(node, model)
+            for named in per.expressions[1:]:  # SEM350 points at the metric in the query
+                named.meta["span"] = place
+            return per
+        if isinstance(node, exp.Column) and node.find_ancestor(exp.Per) is None:
+            return make_ref("term", node.name)
+        return node
+
+    return term.expr.transform(swap, copy=True)
