@@ -23,11 +23,7 @@ def hand(project: Project, sql: str) -> list[tuple[object, ...]]:
 def test_check_passes_on_the_default_project(project: Project) -> None:
     code, _, err = run_cli("check")
     assert code == 0, err
-<<<<<<< ours
-    assert "ok: 8 entities, 75 terms" in err
-=======
-    assert "ok: 8 entities, 74 terms" in err
->>>>>>> theirs
+    assert "ok: 8 entities, 78 terms" in err
     code, out, _ = run_cli("check", "--data", "--format", "json")
     assert code == 0 and json.loads(out) == {"ok": True, "diagnostics": []}
 

@@ -30,6 +30,7 @@ from semantic.compiler.refs import (
     QUERY_DIALECT,
     BusinessQuery,
     OutputColumn,
+    find_refs,
     make_ref,
     ref_of,
     show,
