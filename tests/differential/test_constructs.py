@@ -1,0 +1,478 @@
+"""Differential property tests of four constructs of issue #13, each composed with the
+ingredients of `test_differential.py` (dimensions reached through one-to-many paths, row
+conditions, time grains, filtered metrics, conditions on metrics, ORDER BY and LIMIT),
+compiled and run on DuckDB, against the independent meaning of `reference_constructs.py`:
+
+- **ranks**: `RANK()`, `DENSE_RANK()` or `ROW_NUMBER()` `OVER (PARTITION BY dims ORDER BY
+  metric, dim)`, over any query of the main generator (HAVING included), ordered by a
+  selected exact metric or by one not selected, kept by `QUALIFY` (ties kept), the rank
+  shown or written in QUALIFY only, then ORDER BY and LIMIT;
+- **every period**: `all_periods(time.grain)` for metrics of every entity that reaches the
+  time dimension (customers by the month of their orders too), with other dimensions, a
+  coarser grain beside it, filtered metrics, and conditions on the time dimension that
+  bound the periods (`>=`, `<`, `BETWEEN`, `.year = DATE ...`) or other conditions;
+- **semi-additive metrics**: last, first and average periods of sums and counts, over the
+  order date and the ship and receipt dates of lines (and the order date of lines, on
+  another entity), under every grain or none, by other dimensions, beside additive metrics
+  of the same entity, filtered, with row conditions. TPC-H has no snapshot table, so the
+  test project adds these metrics in a glossary file of its own (`SEMI`), on the real rows;
+- **via(term, through)**: the nation and region terms through an entity, a relationship or
+  a term (`supplier`, `lineitem.supplier`, `supplier_name`, `supplier_nation`...), for
+  metrics of every entity (on the many side: orders by the nation of their lines'
+  suppliers), in SELECT, in WHERE (`via(customer_nation, supplier) = customer_nation`) and
+  in a metric's FILTER, beside the term on its own path.
+
+Derandomized examples: 25 per construct in `make test` (about 100 in all), 100 each in `make
+test-all`; SEMANTIC_DIFFERENTIAL_CONSTRUCTS sets the number per construct.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import functools
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, note, settings
+from hypothesis import strategies as st
+
+from semantic import Project
+from semantic.errors import SemanticError
+from tests.budget import examples
+from tests.differential.reference import (
+    DERIVED,
+    LEVELS,
+    METRICS,
+    Cmp,
+    D,
+    Dim,
+    Expr,
+    In,
+    Lit,
+    Metric,
+    Order,
+    Query,
+    Reference,
+    metric_entities,
+    reachable,
+)
+from tests.differential.reference_constructs import (
+    OFF_PATH,
+    SEMI,
+    VIA,
+    Bound,
+    Key,
+    Rank,
+    Ranked,
+    Spine,
+    by_keys,
+    evaluate_ranked,
+    evaluate_semi,
+    exact,
+    fill_periods,
+    semi_glossary,
+    via,
+    with_via,
+)
+from tests.differential.test_differential import (
+    CONDITIONS,
+    DIMENSIONS,
+    GLOSSARY_DIMS,
+    METRIC_TERMS,
+    allowed_nodes,
+    d,
+    differences,
+    fits,
+    queries,
+    rows_of,
+)
+
+EXAMPLES = examples(full=100, fast=25, variable="SEMANTIC_DIFFERENTIAL_CONSTRUCTS")
+SETTINGS = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.filter_too_much,
+    ],
+)
+
+
+@pytest.fixture(scope="module")
+def project(tpch_project: Project, tmp_path_factory: pytest.TempPathFactory) -> Project:
+    """The test project with the semi-additive metrics of SEMI in a glossary file."""
+    root = tmp_path_factory.mktemp("tpch-constructs")
+    for item in ("models", "glossary", "semantic.yml"):
+        source = tpch_project.root / item
+        if source.is_dir():
+            shutil.copytree(source, root / item)
+        else:
+            shutil.copy(source, root / item)
+    (root / "glossary" / "constructs.yml").write_text(semi_glossary())
+    return Project.load(Path(root))
+
+
+class Subject:
+    """The project and the reference, shown briefly (hypothesis prints a failing example's
+    arguments, and a project's fields hold its whole model)."""
+
+    def __init__(self, project: Project, reference: Reference) -> None:
+        self.project = project
+        self.reference = reference
+
+    def __repr__(self) -> str:
+        return f"Subject({self.project.root})"
+
+
+@pytest.fixture(scope="module")
+def both(project: Project, reference: Reference) -> Subject:
+    return Subject(project, with_via(reference))
+
+
+def node(dim: Dim) -> str:
+    if dim.term.startswith("via("):
+        return next(info.node for (t, th), info in VIA.items() if via(t, th) == dim)
+    return GLOSSARY_DIMS[dim.term].node
+
+
+def fit(expr: Expr | Dim, nodes: frozenset[str]) -> bool:
+    dims = {expr} if isinstance(expr, Dim) else expr.dims()
+    return all(node(dim) in nodes for dim in dims)
+
+
+def total_order(draw: st.DrawFn, columns: tuple[Any, ...]) -> tuple[Order, ...]:
+    """Every dimension, in any order and direction (NULL last): one answer for LIMIT."""
+    positions = [i + 1 for i, c in enumerate(columns) if isinstance(c, Dim)]
+    return tuple(Order(p, draw(st.booleans())) for p in draw(st.permutations(positions)))
+
+
+def ordered(query: Query, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """`rows` in the query's ORDER BY (NULLS LAST everywhere), then LIMIT."""
+    keys = tuple(Key("", o.position - 1, o.descending) for o in query.order)
+    rows = sorted(rows, key=functools.cmp_to_key(functools.partial(by_keys, keys)))
+    return rows if query.limit is None else rows[: query.limit]
+
+
+# --- ranks ----------------------------------------------------------------------------------
+
+FUNCTIONS = ("RANK", "DENSE_RANK", "ROW_NUMBER")
+
+
+@st.composite
+def ranked_queries(draw: st.DrawFn) -> Ranked:
+    base = draw(queries())
+    dims = [i for i, c in enumerate(base.columns) if isinstance(c, Dim)]
+    if not dims:
+        column = draw(st.sampled_from([c for c in DIMENSIONS if fits(c, _nodes(base))]))
+        base = dataclasses.replace(base, columns=(column, *base.columns), aliases=())
+        dims = [0]
+    base = dataclasses.replace(base, order=(), limit=None, offset=None, group_by=None)
+    names = [base.output_name(i) for i in range(len(base.columns))]
+    partition = tuple(
+        (names[i], i) for i in draw(st.lists(st.sampled_from(dims), max_size=2, unique=True))
+    )
+    # the metrics a rank may order by: selected exact ones, or one of an entity the query
+    # already reads (so that it adds no group), not selected
+    selected = [
+        i
+        for i, c in enumerate(base.columns)
+        if isinstance(c, Metric) and not c.by_hand and exact(c.term)
+    ]
+    entities = frozenset().union(
+        *(metric_entities(c.term) for c in base.metrics if c.filter is None)
+    )
+    taken = {n.strip('"').casefold() for n in names} | {c.term for c in base.metrics}
+    hidden_pool = [
+        t
+        for t in METRIC_TERMS
+        if exact(t) and METRICS[t].entity in entities and t.casefold() not in taken
+    ]
+    hidden = None
+    choices = [*(("shown", i) for i in selected), *(("hidden", t) for t in hidden_pool)]
+    if not choices:
+        first = Key(names[dims[0]], dims[0], draw(st.booleans()))
+    else:
+        kind, which = draw(st.sampled_from(choices))
+        if kind == "shown":
+            assert isinstance(which, int)
+            first = Key(names[which], which, draw(st.booleans()))
+        else:
+            assert isinstance(which, str)
+            hidden = which
+            first = Key(which, len(base.columns), draw(st.booleans()))
+    keys = (first,)
+    if draw(st.sampled_from([False, True, False])):
+        second = draw(st.sampled_from(dims))
+        keys += (Key(names[second], second, draw(st.booleans())),)
+    rank = Rank(draw(st.sampled_from(FUNCTIONS)), partition, keys)
+    qualify = draw(st.sampled_from([("<=", 3), ("=", 1), ("<=", 1), ("<", 3), None]))
+    shown = qualify is None or draw(st.sampled_from([True, True, False]))
+    width = len(base.columns) + (1 if shown else 0)
+    order: tuple[tuple[int, bool], ...] = ()
+    limit = None
+    if draw(st.booleans()):
+        if shown and draw(st.booleans()):
+            order += ((width - 1, False),)
+        order += tuple((i, draw(st.booleans())) for i in draw(st.permutations(dims)))
+        if draw(st.booleans()):
+            limit = draw(st.integers(1, 12))
+    return Ranked(base, rank, qualify, shown, "r", hidden, order, limit)
+
+
+def _nodes(query: Query) -> frozenset[str]:
+    return allowed_nodes([m.term for m in query.metrics], fanout=True)
+
+
+@SETTINGS
+@given(ranked=ranked_queries())
+def test_ranks_agree_with_the_reference(both: Subject, ranked: Ranked) -> None:
+    project, reference = both.project, both.reference
+    note(f"query: {ranked.text}")
+    # compared as a query whose keys are the base's dimensions, in order when ordered
+    columns = (*ranked.base.columns, *((Metric("r"),) if ranked.shown else ()))
+    shape = Query(columns, order=(Order(1),) if ranked.order else ())
+    params = ranked.base.params
+    check(
+        shape,
+        ranked.text,
+        params,
+        answer(project, ranked.text, params),
+        evaluate_ranked(reference, ranked),
+    )
+
+
+# --- comparing --------------------------------------------------------------------------------
+
+
+def answer(project: Project, text: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+    try:
+        return rows_of(project.query(text, params))
+    except SemanticError as exc:
+        codes = ", ".join(d.code for d in exc.diagnostics)
+        pytest.fail(f"{text}\nparams: {params}\nrefused: {codes}\n{exc}", pytrace=False)
+
+
+def check(
+    shape: Query,
+    text: str,
+    params: dict[str, Any],
+    actual: list[tuple[Any, ...]],
+    expected: list[tuple[Any, ...]],
+) -> None:
+    """The rows agree (`shape` says which columns are keys, and whether order counts)."""
+    problems = differences(shape, actual, expected)
+    if problems:
+        shown = "\n  ".join(sorted(problems)[:20])
+        more = f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else ""
+        pytest.fail(
+            f"{text}\nparams: {params}\n"
+            f"{len(actual)} rows, expected {len(expected)}:\n  {shown}{more}",
+            pytrace=False,
+        )
+
+
+# --- every period ---------------------------------------------------------------------------
+
+#: time dimension -> the grains a spine is drawn at
+SPINES = {
+    "order_date": ("week", "month", "quarter", "year", "fiscal_quarter"),
+    "ship_date": ("month", "quarter", "year"),
+}
+#: conditions on the time dimension that bound the periods shown
+BOUNDS = tuple(
+    bound
+    for time in SPINES
+    for bound in (
+        Bound(time, ">=", dt.date(1994, 3, 15)),
+        Bound(time, ">", dt.date(1995, 5, 31)),
+        Bound(time, "<", dt.date(1996, 1, 1)),
+        Bound(time, "<=", dt.date(1995, 2, 10)),
+        Bound(time, "between", dt.date(1993, 11, 2), dt.date(1994, 7, 20)),
+        Bound(time, "=", dt.date(1995, 1, 1), grain="year"),
+    )
+)
+
+
+def coarser(time: str, grain: str) -> list[Dim]:
+    """The grains of `time` coarser than `grain` a query may select beside its spine."""
+    found = {"week": [], "month": ["quarter", "year"], "quarter": ["year"], "year": []}
+    found["fiscal_quarter"] = ["fiscal_year"]
+    return [Dim(time, g) for g in found[grain]]
+
+
+@st.composite
+def spine_queries(draw: st.DrawFn) -> tuple[Query, Spine, tuple[Bound, ...]]:
+    time = draw(st.sampled_from(sorted(SPINES)))
+    spine = Spine(time, draw(st.sampled_from(SPINES[time])))
+    terms = [
+        t for t in METRIC_TERMS if all(node(spine) in reachable(e) for e in metric_entities(t))
+    ]
+    n = draw(st.sampled_from([1, 2]))
+    chosen = draw(st.lists(st.sampled_from(terms), min_size=n, max_size=n, unique=True))
+    nodes = allowed_nodes(chosen, fanout=True)
+    metrics = [Metric(t) for t in chosen]
+    others = [c for c in CONDITIONS if fits(c, nodes) and all(x.term != time for x in c.dims())]
+    if draw(st.sampled_from([False, True, False])):
+        term = draw(st.sampled_from(chosen))
+        pool = [c for c in others if fits(c, allowed_nodes([term], fanout=True))]
+        metrics.append(Metric(term, draw(st.sampled_from(pool)), f"filtered_{term}"))
+    columns: list[Dim | Metric] = [spine.plain]
+    if draw(st.sampled_from([False, True, False])) and coarser(time, spine.grain or ""):
+        columns.append(draw(st.sampled_from(coarser(time, spine.grain or ""))))
+    pool_dims = [x for x in DIMENSIONS if fits(x, nodes) and x.term != time]
+    if draw(st.sampled_from([False, True])):
+        columns.append(draw(st.sampled_from(pool_dims)))
+    columns = [*draw(st.permutations(columns)), *metrics]
+    bounds = tuple(
+        draw(st.lists(st.sampled_from([b for b in BOUNDS if b.term == time]), max_size=2))
+    )
+    where: list[Expr] = [b.condition() for b in bounds]
+    if draw(st.booleans()):
+        where.append(draw(st.sampled_from(others)))
+    query = Query(tuple(columns), tuple(where))
+    if draw(st.booleans()):
+        query = dataclasses.replace(
+            query, order=total_order(draw, query.columns), limit=draw(st.sampled_from([None, 10]))
+        )
+    return query, spine, bounds
+
+
+def spine_text(query: Query, spine: Spine) -> Query:
+    """The query with its spine's dimension written `all_periods(...)`."""
+    columns = tuple(spine if c == spine.plain else c for c in query.columns)
+    return dataclasses.replace(query, columns=columns)
+
+
+@SETTINGS
+@given(case=spine_queries())
+def test_every_period_agrees_with_the_reference(
+    both: Subject, case: tuple[Query, Spine, tuple[Bound, ...]]
+) -> None:
+    project, reference = both.project, both.reference
+    query, spine, bounds = case
+    shown = spine_text(query, spine)
+    note(f"query: {shown.text}")
+    unordered = dataclasses.replace(query, order=(), limit=None)
+
+    def empty(metric: Metric) -> Any:
+        return None if metric.term in DERIVED else reference.empty(metric.term)
+
+    rows = fill_periods(reference, query, spine, bounds, reference.evaluate(unordered), empty)
+    check(
+        shown,
+        shown.text,
+        shown.params,
+        answer(project, shown.text, shown.params),
+        ordered(query, rows),
+    )
+
+
+# --- semi-additive metrics ------------------------------------------------------------------
+
+
+@st.composite
+def semi_queries(draw: st.DrawFn) -> Query:
+    entity = draw(st.sampled_from(["orders", "lineitem"]))
+    semis = [t for t, s in SEMI.items() if s.entity == entity]
+    n = draw(st.sampled_from([1, 2]))
+    chosen = draw(st.lists(st.sampled_from(semis), min_size=n, max_size=n, unique=True))
+    metrics = [Metric(t) for t in chosen]
+    nodes = LEVELS[entity][0]  # a dimension on the many side is refused (SEM359)
+    conditions = [c for c in CONDITIONS if fits(c, nodes)]
+    if draw(st.booleans()):
+        additive = [t for t in METRIC_TERMS if t in METRICS and METRICS[t].entity == entity]
+        metrics.append(Metric(draw(st.sampled_from(additive))))
+    if draw(st.sampled_from([False, True, False])):
+        term = draw(st.sampled_from(semis))
+        metrics.append(Metric(term, draw(st.sampled_from(conditions)), f"filtered_{term}"))
+    times = [Dim(SEMI[chosen[0]].time, g) for g in ("day", "month", "quarter", "year")]
+    pool = [x for x in (*DIMENSIONS, *times) if fits(x, nodes)]
+    n = draw(st.sampled_from([1, 0, 2]))
+    dims = draw(st.lists(st.sampled_from(pool), min_size=n, max_size=n, unique=True))
+    where = draw(st.lists(st.sampled_from(conditions), max_size=1))
+    columns = tuple(draw(st.permutations([*dims, *metrics])))
+    return Query(columns, tuple(where))
+
+
+@SETTINGS
+@given(query=semi_queries())
+def test_semi_additive_metrics_agree_with_the_reference(both: Subject, query: Query) -> None:
+    project, reference = both.project, both.reference
+    note(f"query: {query.text}")
+    check(
+        query,
+        query.text,
+        query.params,
+        answer(project, query.text, query.params),
+        evaluate_semi(reference, query),
+    )
+
+
+# --- via --------------------------------------------------------------------------------------
+
+
+@st.composite
+def via_queries(draw: st.DrawFn) -> Query:
+    n = draw(st.sampled_from([1, 2]))
+    terms = draw(st.lists(st.sampled_from(METRIC_TERMS), min_size=n, max_size=n, unique=True))
+    nodes = allowed_nodes(terms, fanout=True)
+    entities = frozenset().union(*(metric_entities(t) for t in terms))
+    vias = [
+        via(t, th)
+        for t, th in VIA
+        if fit(via(t, th), nodes) and not any((e, th) in OFF_PATH for e in entities)
+    ]
+    plain = [x for x in DIMENSIONS if fit(x, nodes)]
+    dims = [draw(st.sampled_from(vias))]
+    if draw(st.booleans()):
+        dims.append(draw(st.sampled_from([x for x in (*vias, *plain) if x not in dims])))
+    chosen = draw(st.sampled_from(vias))
+    pairs = {
+        "nation": ("customer_nation", "supplier_nation"),
+        "region": ("customer_region", "supplier_region"),
+    }
+    kind = "nation" if node(chosen).endswith("nation") else "region"
+    values = {"nation": ("FRANCE", "GERMANY", "CHINA"), "region": ("ASIA", "EUROPE")}[kind]
+    via_conditions: list[Expr] = [
+        *(Cmp("=", D(chosen), d(t)) for t in pairs[kind] if fit(Dim(t), nodes)),
+        Cmp("<>", D(chosen), Lit(values[0])),
+        In(D(chosen), values),
+    ]
+    others = [c for c in CONDITIONS if fit(c, nodes) and not c.params()]
+    where: list[Expr] = []
+    if draw(st.booleans()):
+        where.append(draw(st.sampled_from(via_conditions)))
+    if draw(st.sampled_from([False, True, False])):
+        where.append(draw(st.sampled_from(others)))
+    metrics = [Metric(t) for t in terms]
+    if draw(st.sampled_from([False, True, False])):
+        term = draw(st.sampled_from(terms))
+        pool = [c for c in via_conditions if fit(c, allowed_nodes([term], fanout=True))]
+        metrics.append(Metric(term, draw(st.sampled_from(pool)), f"filtered_{term}"))
+    columns = tuple(draw(st.permutations([*dims, *metrics])))
+    query = Query(columns, tuple(where))
+    if draw(st.booleans()):
+        query = dataclasses.replace(
+            query, order=total_order(draw, columns), limit=draw(st.sampled_from([None, 5]))
+        )
+    return query
+
+
+@SETTINGS
+@given(query=via_queries())
+def test_chosen_paths_agree_with_the_reference(both: Subject, query: Query) -> None:
+    project, ref = both.project, both.reference
+    note(f"query: {query.text}")
+    check(
+        query,
+        query.text,
+        query.params,
+        answer(project, query.text, query.params),
+        ref.evaluate(query),
+    )
