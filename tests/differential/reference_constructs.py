@@ -338,12 +338,16 @@ def _aggregate(definition: SemiDef, rows: list[Combined]) -> Any:
 
 
 def semi_empty(term: str) -> Any:
-    """What a group without rows shows for semi-additive `term`: as any metric's (0 for a
-    count, else `fill_null`, else NULL)."""
+    """What a group without rows shows for semi-additive `term`: as any metric's, 0 for a
+    count, else `fill_null`, else NULL; a float for an average of periods (the column's
+    type: DuckDB's AVG gives a double)."""
     definition = SEMI[term]
-    if definition.aggregate == "count" and definition.period_value != "average":
-        return 0
-    return None if definition.fill_null is None else decimal.Decimal(definition.fill_null)
+    fill = 0 if definition.aggregate == "count" else definition.fill_null
+    if fill is None:
+        return None
+    if definition.period_value == "average":
+        return float(fill)
+    return fill if definition.aggregate == "count" else decimal.Decimal(fill)
 
 
 def evaluate_semi(reference: Reference, query: Query) -> list[tuple[Any, ...]]:

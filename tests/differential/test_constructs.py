@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, note, settings
+from hypothesis import HealthCheck, example, given, note, settings
 from hypothesis import strategies as st
 
 from semantic import Project
@@ -162,6 +162,14 @@ def ordered(query: Query, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
 # --- ranks ----------------------------------------------------------------------------------
 
 FUNCTIONS = ("RANK", "DENSE_RANK", "ROW_NUMBER")
+FEW_VALUES = (
+    Dim("return_flag"),
+    Dim("order_status"),
+    Dim("customer_region"),
+    Dim("supplier_region"),
+    Dim("market_segment"),
+    Dim("order_date", "year"),
+)
 
 
 @st.composite
@@ -172,6 +180,15 @@ def ranked_queries(draw: st.DrawFn) -> Ranked:
         column = draw(st.sampled_from([c for c in DIMENSIONS if fits(c, _nodes(base))]))
         base = dataclasses.replace(base, columns=(column, *base.columns), aliases=())
         dims = [0]
+    coarse = [c for c in FEW_VALUES if fits(c, _nodes(base)) and c not in base.columns]
+    if len(dims) == 1 and coarse and draw(st.booleans()):
+        # a second dimension of few values: groups that tie, ranked within or across it
+        column = draw(st.sampled_from(coarse))
+        aliases = (*base.aliases, None) if base.aliases else ()
+        trial = dataclasses.replace(base, columns=(*base.columns, column), aliases=aliases)
+        names = [trial.output_name(i).strip('"').casefold() for i in range(len(trial.columns))]
+        if len(set(names)) == len(names):
+            base, dims = trial, [*dims, len(base.columns)]
     base = dataclasses.replace(base, order=(), limit=None, offset=None, group_by=None)
     names = [base.output_name(i) for i in range(len(base.columns))]
     partition = tuple(
@@ -194,18 +211,24 @@ def ranked_queries(draw: st.DrawFn) -> Ranked:
         if exact(t) and METRICS[t].entity in entities and t.casefold() not in taken
     ]
     hidden = None
-    choices = [*(("shown", i) for i in selected), *(("hidden", t) for t in hidden_pool)]
-    if not choices:
-        first = Key(names[dims[0]], dims[0], draw(st.booleans()))
+    # a dimension not partitioned by, first, makes ties (every group of a ship mode)
+    free = [i for i in dims if i not in {p for _, p in partition}]
+    kinds = [
+        k
+        for k, pool in (
+            ("dim", free if len(dims) > 1 else []),
+            ("shown", selected),
+            ("hidden", hidden_pool),
+        )
+        if pool
+    ]
+    kind = draw(st.sampled_from(kinds)) if kinds else "any"
+    if kind == "hidden":
+        hidden = draw(st.sampled_from(hidden_pool))
+        first = Key(hidden, len(base.columns), draw(st.booleans()))
     else:
-        kind, which = draw(st.sampled_from(choices))
-        if kind == "shown":
-            assert isinstance(which, int)
-            first = Key(names[which], which, draw(st.booleans()))
-        else:
-            assert isinstance(which, str)
-            hidden = which
-            first = Key(which, len(base.columns), draw(st.booleans()))
+        which = draw(st.sampled_from({"dim": free, "shown": selected, "any": dims}[kind]))
+        first = Key(names[which], which, draw(st.booleans()))
     keys = (first,)
     if draw(st.sampled_from([False, True, False])):
         second = draw(st.sampled_from(dims))
@@ -229,8 +252,21 @@ def _nodes(query: Query) -> frozenset[str]:
     return allowed_nodes([m.term for m in query.metrics], fanout=True)
 
 
+def _ties(function: str) -> Ranked:
+    """Groups that tie on the rank's first key: lines by return flag and order status,
+    ranked by flag within the customer's region, three kept (ties kept)."""
+    base = Query(
+        (Dim("customer_region"), Dim("return_flag"), Dim("order_status"), Metric("line_count"))
+    )
+    rank = Rank(function, (("customer_region", 0),), (Key("return_flag", 1, True),))
+    return Ranked(base, rank, ("<=", 3), order=((0, False), (4, False), (1, False), (2, False)))
+
+
 @SETTINGS
 @given(ranked=ranked_queries())
+@example(ranked=_ties("RANK"))
+@example(ranked=_ties("DENSE_RANK"))
+@example(ranked=_ties("ROW_NUMBER"))
 def test_ranks_agree_with_the_reference(both: Subject, ranked: Ranked) -> None:
     project, reference = both.project, both.reference
     note(f"query: {ranked.text}")
