@@ -74,6 +74,7 @@ from tests.differential.reference_constructs import (
     evaluate_semi,
     exact,
     fill_periods,
+    semi_empty,
     semi_glossary,
     via,
     with_via,
@@ -231,7 +232,7 @@ def ranked_queries(draw: st.DrawFn) -> Ranked:
     else:
         which = draw(st.sampled_from({"dim": free, "shown": selected, "any": dims}[kind]))
         first = Key(names[which], which, draw(st.booleans()))
-    keys = (first,)
+    keys: tuple[Key, ...] = (first,)
     if draw(st.sampled_from([False, True, False])):
         second = draw(st.sampled_from(dims))
         keys += (Key(names[second], second, draw(st.booleans())),)
@@ -348,17 +349,25 @@ def coarser(time: str, grain: str) -> list[Dim]:
 def spine_queries(draw: st.DrawFn) -> tuple[Query, Spine, tuple[Bound, ...]]:
     time = draw(st.sampled_from(sorted(SPINES)))
     spine = Spine(time, draw(st.sampled_from(SPINES[time])))
-    terms = [
-        t for t in METRIC_TERMS if all(node(spine) in reachable(e) for e in metric_entities(t))
-    ]
-    n = draw(st.sampled_from([1, 2]))
-    chosen = draw(st.lists(st.sampled_from(terms), min_size=n, max_size=n, unique=True))
-    nodes = allowed_nodes(chosen, fanout=True)
+    semis = [t for t, x in SEMI.items() if node(spine) in LEVELS[x.entity][0]]
+    if draw(st.sampled_from([False, True, False])):
+        # a semi-additive metric by every period: its dimensions to-one only (SEM359)
+        chosen = [draw(st.sampled_from(semis))]
+        entity = SEMI[chosen[0]].entity
+        if draw(st.booleans()):
+            chosen.append("line_count" if entity == "lineitem" else "order_value")
+    else:
+        terms = [
+            t for t in METRIC_TERMS if all(node(spine) in reachable(e) for e in metric_entities(t))
+        ]
+        n = draw(st.sampled_from([1, 2]))
+        chosen = draw(st.lists(st.sampled_from(terms), min_size=n, max_size=n, unique=True))
+    nodes = frozenset.intersection(*(nodes_of(t) for t in chosen))
     metrics = [Metric(t) for t in chosen]
     others = [c for c in CONDITIONS if fits(c, nodes) and all(x.term != time for x in c.dims())]
     if draw(st.sampled_from([False, True, False])):
         term = draw(st.sampled_from(chosen))
-        pool = [c for c in others if fits(c, allowed_nodes([term], fanout=True))]
+        pool = [c for c in others if fits(c, nodes_of(term))]
         metrics.append(Metric(term, draw(st.sampled_from(pool)), f"filtered_{term}"))
     columns: list[Dim | Metric] = [spine.plain]
     if draw(st.sampled_from([False, True, False])) and coarser(time, spine.grain or ""):
@@ -374,8 +383,8 @@ def spine_queries(draw: st.DrawFn) -> tuple[Query, Spine, tuple[Bound, ...]]:
     if draw(st.booleans()):
         where.append(draw(st.sampled_from(others)))
     having: tuple[Having, ...] = ()
-    if draw(st.sampled_from([False, True, False])):
-        term = draw(st.sampled_from(chosen))
+    if draw(st.sampled_from([False, True, False])) and chosen[-1] in THRESHOLDS:
+        term = chosen[-1]
         op = draw(st.sampled_from(["<", ">=", "<=", ">"]))
         threshold = draw(st.sampled_from(THRESHOLDS[term]))
         having = (Having(term, op, threshold, in_where=draw(st.booleans())),)
@@ -385,6 +394,13 @@ def spine_queries(draw: st.DrawFn) -> tuple[Query, Spine, tuple[Bound, ...]]:
             query, order=total_order(draw, query.columns), limit=draw(st.sampled_from([None, 10]))
         )
     return query, spine, bounds
+
+
+def nodes_of(term: str) -> frozenset[str]:
+    """The nodes a metric may be grouped or filtered by: to-one only for a semi-additive one."""
+    if term in SEMI:
+        return LEVELS[SEMI[term].entity][0]
+    return allowed_nodes([term], fanout=True)
 
 
 def spine_text(query: Query, spine: Spine) -> Query:
@@ -424,9 +440,15 @@ def test_every_period_agrees_with_the_reference(
     unordered = dataclasses.replace(query, order=(), limit=None, having=())
 
     def empty(metric: Metric) -> Any:
+        if metric.term in SEMI:
+            return semi_empty(metric.term)
         return None if metric.term in DERIVED else reference.empty(metric.term)
 
-    rows = fill_periods(reference, query, spine, bounds, reference.evaluate(unordered), empty)
+    if any(m.term in SEMI for m in query.metrics):
+        found = evaluate_semi(reference, unordered)
+    else:
+        found = reference.evaluate(unordered)
+    rows = fill_periods(reference, query, spine, bounds, found, empty)
     for having in query.having:
         at = query.columns.index(Metric(having.term))
         rows = [
@@ -472,8 +494,13 @@ def semi_queries(draw: st.DrawFn) -> Query:
     n = draw(st.sampled_from([1, 0, 2]))
     dims = draw(st.lists(st.sampled_from(pool), min_size=n, max_size=n, unique=True))
     where = draw(st.lists(st.sampled_from(conditions), max_size=1))
-    columns = tuple(draw(st.permutations([*dims, *metrics])))
-    return Query(columns, tuple(where))
+    columns: tuple[Dim | Metric, ...] = tuple(draw(st.permutations([*dims, *metrics])))
+    query = Query(columns, tuple(where))
+    if dims and draw(st.booleans()):
+        query = dataclasses.replace(
+            query, order=total_order(draw, columns), limit=draw(st.sampled_from([None, 4]))
+        )
+    return query
 
 
 @SETTINGS
@@ -486,7 +513,7 @@ def test_semi_additive_metrics_agree_with_the_reference(both: Subject, query: Qu
         query.text,
         query.params,
         answer(project, query.text, query.params),
-        evaluate_semi(reference, query),
+        ordered(query, evaluate_semi(reference, dataclasses.replace(query, order=(), limit=None))),
     )
 
 
@@ -531,7 +558,7 @@ def via_queries(draw: st.DrawFn) -> Query:
         term = draw(st.sampled_from(terms))
         pool = [c for c in via_conditions if fit(c, allowed_nodes([term], fanout=True))]
         metrics.append(Metric(term, draw(st.sampled_from(pool)), f"filtered_{term}"))
-    columns = tuple(draw(st.permutations([*dims, *metrics])))
+    columns: tuple[Dim | Metric, ...] = tuple(draw(st.permutations([*dims, *metrics])))
     query = Query(columns, tuple(where))
     if draw(st.booleans()):
         query = dataclasses.replace(
