@@ -469,13 +469,15 @@ class Ranked:
         return " ".join(parts)
 
 
-def evaluate_ranked(reference: Reference, ranked: Ranked) -> list[tuple[Any, ...]]:
+def evaluate_ranked(
+    reference: Reference, ranked: Ranked, evaluate: Callable[[Query], list[tuple[Any, ...]]]
+) -> list[tuple[Any, ...]]:
     """The rows of a ranked query: the base query's groups (with the hidden metric, which
-    adds no group: it is of an entity the query's metrics already read), ranked, kept by
-    QUALIFY, ordered and limited."""
+    adds no group: it is of an entity the query's metrics already read), found by
+    `evaluate`, ranked, kept by QUALIFY, ordered and limited."""
     base = ranked.base
     columns = base.columns + ((Metric(ranked.hidden),) if ranked.hidden else ())
-    rows = reference.evaluate(dataclasses.replace(base, columns=columns, aliases=()))
+    rows = evaluate(dataclasses.replace(base, columns=columns, aliases=()))
     partitions: dict[tuple[Any, ...], list[tuple[Any, ...]]] = defaultdict(list)
     for row in rows:
         partitions[tuple(row[p] for _, p in ranked.rank.partition)].append(row)

@@ -137,6 +137,30 @@ def test_the_conditions_bound_the_periods(engine: Engine, sales: Project) -> Non
     )
 
 
+def test_no_row_at_all_and_conditions_on_metrics(engine: Engine, sales: Project) -> None:
+    """Found by tests/differential/test_constructs.py, and said in docs/query-language.md:
+    without other dimensions, the periods the conditions bound are shown when no row at
+    all meets them; a condition on a metric is read on the empty periods too."""
+    since = "DATE '2024-06-01'" if engine.dialect != "sqlite" else "date('2024-06-01')"
+    check_rows(
+        engine,
+        sales,
+        "SELECT all_periods(day.month), revenue, sale_count "
+        "WHERE day >= DATE '2024-06-01' AND day <= DATE '2024-08-31'",
+        by_hand(engine, "2024-06-01", "2024-08-01").replace(
+            "FROM sales GROUP BY", f"FROM sales WHERE day >= {since} GROUP BY"
+        ),
+        [(D(2024, 6, 1), None, 0), (D(2024, 7, 1), None, 0), (D(2024, 8, 1), None, 0)],
+    )
+    check_rows(
+        engine,
+        sales,
+        "SELECT all_periods(day.month), revenue, sale_count HAVING sale_count < 1",
+        by_hand(engine) + " WHERE COALESCE(totals.n, 0) < 1",
+        [(D(2024, 3, 1), None, 0)],
+    )
+
+
 def _rows(engine: Engine, project: Project, text: str) -> list[tuple]:
     return sorted(normal_rows(engine.query(project, text)), key=repr)
 
