@@ -516,7 +516,7 @@ def semi_queries(draw: st.DrawFn) -> Query:
     where = draw(st.lists(st.sampled_from(conditions), max_size=1))
     columns: tuple[Dim | Metric, ...] = tuple(draw(st.permutations([*dims, *metrics])))
     query = Query(columns, tuple(where))
-    if dims and draw(st.booleans()):
+    if draw(st.booleans()) and dims:
         query = dataclasses.replace(
             query, order=total_order(draw, columns), limit=draw(st.sampled_from([None, 4]))
         )
