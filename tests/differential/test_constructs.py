@@ -54,6 +54,7 @@ from hypothesis import strategies as st
 from semantic import Project
 from semantic.errors import SemanticError
 from tests.budget import examples
+from tests.differential.conftest import Subject
 from tests.differential.reference import (
     DERIVED,
     LEVELS,
@@ -133,20 +134,10 @@ def project(tpch_project: Project, tmp_path_factory: pytest.TempPathFactory) -> 
     return Project.load(Path(root))
 
 
-class Subject:
-    """The project and the reference, shown briefly (hypothesis prints a failing example's
-    arguments, and a project's fields hold its whole model)."""
-
-    def __init__(self, project: Project, reference: Reference) -> None:
-        self.project = project
-        self.reference = reference
-
-    def __repr__(self) -> str:
-        return f"Subject({self.project.root})"
-
-
 @pytest.fixture(scope="module")
 def both(project: Project, reference: Reference) -> Subject:
+    """The project with SEMI, and the reference knowing the `via(...)` dimensions (shown
+    briefly: hypothesis prints a failing example's arguments)."""
     return Subject(project, with_via(reference))
 
 
