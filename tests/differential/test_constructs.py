@@ -570,7 +570,8 @@ def via_queries(draw: st.DrawFn) -> Query:
         pool = [c for c in via_conditions if fit(c, allowed_nodes([term], fanout=True))]
         metrics.append(Metric(term, draw(st.sampled_from(pool)), f"filtered_{term}"))
     columns: tuple[Dim | Metric, ...] = tuple(draw(st.permutations([*dims, *metrics])))
-    query = Query(columns, tuple(where))
+    # GROUP BY names the same path: by position, or as written (`via(...)`)
+    query = Query(columns, tuple(where), group_by=draw(st.sampled_from([None, True, False])))
     if draw(st.booleans()):
         query = dataclasses.replace(
             query, order=total_order(draw, columns), limit=draw(st.sampled_from([None, 5]))
