@@ -161,6 +161,37 @@ def test_no_row_at_all_and_conditions_on_metrics(engine: Engine, sales: Project)
     )
 
 
+def test_ranks_over_every_period(engine: Engine, sales: Project) -> None:
+    """Found by tests/differential/test_constructs.py: a rank beside `all_periods(...)`
+    without an alias named the column `ALL_PERIODS(day.month)` and the engine refused the
+    SQL (SEM404); partitioned by the term at its grain, it was refused as another cut of
+    the time dimension (SEM358, naming an internal column). The empty periods are ranked
+    as the others."""
+    hand = by_hand(engine).replace("COALESCE(totals.n, 0)", "COALESCE(totals.n, 0) AS n")
+    check_rows(
+        engine,
+        sales,
+        "SELECT all_periods(day.month), sale_count, RANK() OVER (ORDER BY sale_count DESC) AS r",
+        f"SELECT m, n, RANK() OVER (ORDER BY n DESC) FROM ({hand}) AS t",
+        [
+            (D(2024, 1, 1), 2, 1),
+            (D(2024, 2, 1), 1, 2),
+            (D(2024, 3, 1), 0, 5),
+            (D(2024, 4, 1), 1, 2),
+            (D(2024, 5, 1), 1, 2),
+        ],
+    )
+    got = _rows(
+        engine,
+        sales,
+        "SELECT all_periods(day.month), shop, sale_count, "
+        "RANK() OVER (PARTITION BY day.month ORDER BY sale_count DESC) AS r QUALIFY r = 1",
+    )
+    months = [(1, "A", 1), (1, "B", 1), (2, "A", 1), (3, "A", 0), (3, "B", 0), (4, "A", 1)]
+    expected = [(D(2024, m, 1), shop, n, 1) for m, shop, n in [*months, (5, "B", 1)]]
+    assert got == sorted(normal_rows(expected), key=repr)
+
+
 def _rows(engine: Engine, project: Project, text: str) -> list[tuple]:
     return sorted(normal_rows(engine.query(project, text)), key=repr)
 
