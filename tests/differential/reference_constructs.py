@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tests.differential.reference import (
+    DERIVED,
     METRICS,
     Between,
     Cmp,
@@ -221,6 +222,40 @@ def fill_periods(
                     row[i] = empty(column)
             result.append(tuple(row))
     return result
+
+
+def evaluate_spine(
+    reference: Reference, query: Query, spine: Spine, bounds: Sequence[Bound]
+) -> list[tuple[Any, ...]]:
+    """The rows of `query` (its column `spine.plain` asked for every period; its metrics
+    base, derived or semi-additive), unordered: conditions on metrics are read last, on the
+    empty periods too (a month without orders passes `order_count < 8`), the combinations
+    being those of the groups with rows."""
+    unordered = dataclasses.replace(query, order=(), limit=None, having=())
+
+    def empty(metric: Metric) -> Any:
+        if metric.term in SEMI:
+            return semi_empty(metric.term)
+        return None if metric.term in DERIVED else reference.empty(metric.term)
+
+    if any(m.term in SEMI for m in query.metrics):
+        found = evaluate_semi(reference, unordered)
+    else:
+        found = reference.evaluate(unordered)
+    rows = fill_periods(reference, query, spine, bounds, found, empty)
+    for having in query.having:
+        at = query.columns.index(Metric(having.term))
+        compare = _COMPARE[having.op]
+        rows = [row for row in rows if row[at] is not None and compare(row[at], having.value)]
+    return rows
+
+
+_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+}
 
 
 def _coarser(column: Dim, spine: Spine) -> bool:
@@ -427,6 +462,8 @@ class Ranked:
     hidden: str | None = None
     order: tuple[tuple[int, bool], ...] = ()
     limit: int | None = None
+    #: the conditions that bound the periods, when `base` has a column of every period
+    bounds: tuple[Bound, ...] = ()
 
     @property
     def width(self) -> int:
