@@ -6,10 +6,10 @@ with each other, compiled and run on DuckDB, against the independent meaning of
 
 - **ranks**: `RANK()`, `DENSE_RANK()` or `ROW_NUMBER()` `OVER (PARTITION BY dims ORDER BY
   key, dim)` over a query of the main generator (HAVING, aliases, parameters included), of
-  the `via` generator, of the semi-additive one or of every period; the key a selected exact metric, one not
-  selected, or a dimension (ties: every group of a flag); kept by `QUALIFY` (ties kept), the
-  rank shown or written in QUALIFY only, then ORDER BY and LIMIT. Three pinned examples
-  rank tied groups with each function;
+  the `via` generator, of the semi-additive one or of every period; the key a selected
+  exact metric, one not selected, or a dimension (ties: every group of a flag); kept by
+  `QUALIFY` (ties kept), the rank shown or written in QUALIFY only, then ORDER BY and
+  LIMIT. Three pinned examples rank tied groups with each function;
 - **every period**: `all_periods(time.grain)` (week to year, fiscal quarters) for metrics of
   every entity that reaches the time dimension (customers by the month of their orders
   too) and for semi-additive ones, with other dimensions, a coarser grain beside it,
