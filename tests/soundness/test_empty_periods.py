@@ -137,6 +137,61 @@ def test_the_conditions_bound_the_periods(engine: Engine, sales: Project) -> Non
     )
 
 
+def test_no_row_at_all_and_conditions_on_metrics(engine: Engine, sales: Project) -> None:
+    """Found by tests/differential/test_constructs.py, and said in docs/query-language.md:
+    without other dimensions, the periods the conditions bound are shown when no row at
+    all meets them; a condition on a metric is read on the empty periods too."""
+    since = "DATE '2024-06-01'" if engine.dialect != "sqlite" else "date('2024-06-01')"
+    check_rows(
+        engine,
+        sales,
+        "SELECT all_periods(day.month), revenue, sale_count "
+        "WHERE day >= DATE '2024-06-01' AND day <= DATE '2024-08-31'",
+        by_hand(engine, "2024-06-01", "2024-08-01").replace(
+            "FROM sales GROUP BY", f"FROM sales WHERE day >= {since} GROUP BY"
+        ),
+        [(D(2024, 6, 1), None, 0), (D(2024, 7, 1), None, 0), (D(2024, 8, 1), None, 0)],
+    )
+    check_rows(
+        engine,
+        sales,
+        "SELECT all_periods(day.month), revenue, sale_count HAVING sale_count < 1",
+        by_hand(engine) + " WHERE COALESCE(totals.n, 0) < 1",
+        [(D(2024, 3, 1), None, 0)],
+    )
+
+
+def test_ranks_over_every_period(engine: Engine, sales: Project) -> None:
+    """Found by tests/differential/test_constructs.py: a rank beside `all_periods(...)`
+    without an alias named the column `ALL_PERIODS(day.month)` and the engine refused the
+    SQL (SEM404); partitioned by the term at its grain, it was refused as another cut of
+    the time dimension (SEM358, naming an internal column). The empty periods are ranked
+    as the others."""
+    hand = by_hand(engine).replace("COALESCE(totals.n, 0)", "COALESCE(totals.n, 0) AS n")
+    check_rows(
+        engine,
+        sales,
+        "SELECT all_periods(day.month), sale_count, RANK() OVER (ORDER BY sale_count DESC) AS r",
+        f"SELECT m, n, RANK() OVER (ORDER BY n DESC) FROM ({hand}) AS t",
+        [
+            (D(2024, 1, 1), 2, 1),
+            (D(2024, 2, 1), 1, 2),
+            (D(2024, 3, 1), 0, 5),
+            (D(2024, 4, 1), 1, 2),
+            (D(2024, 5, 1), 1, 2),
+        ],
+    )
+    got = _rows(
+        engine,
+        sales,
+        "SELECT all_periods(day.month), shop, sale_count, "
+        "RANK() OVER (PARTITION BY day.month ORDER BY sale_count DESC) AS r QUALIFY r = 1",
+    )
+    months = [(1, "A", 1), (1, "B", 1), (2, "A", 1), (3, "A", 0), (3, "B", 0), (4, "A", 1)]
+    expected = [(D(2024, m, 1), shop, n, 1) for m, shop, n in [*months, (5, "B", 1)]]
+    assert got == sorted(normal_rows(expected), key=repr)
+
+
 def _rows(engine: Engine, project: Project, text: str) -> list[tuple]:
     return sorted(normal_rows(engine.query(project, text)), key=repr)
 

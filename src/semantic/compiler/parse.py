@@ -64,7 +64,7 @@ def parse_query(model: Model, text: str) -> BusinessQuery:
         every_period = take_all_periods(select)  # spine
         check_query(model, select, text)
         query = _resolved_query(model, select, text)
-        return with_ranking(with_empty_periods(model, query, every_period), ranked)
+        return with_empty_periods(model, with_ranking(query, ranked), every_period)
     except SemanticError as exc:
         raise relocated(exc, text) from None  # a JSON query's errors, in its fields
     except RecursionError:

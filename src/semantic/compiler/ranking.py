@@ -42,6 +42,7 @@ from semantic.compiler.plannodes import Plan
 from semantic.compiler.ranks import Ranking
 from semantic.compiler.refs import QUERY_DIALECT, BusinessQuery, OutputColumn, find_refs, show
 from semantic.compiler.render import build_tree
+from semantic.compiler.spine import ALL_PERIODS
 from semantic.errors import SemanticError, Span, error
 from semantic.model import Model
 from semantic.model.nodes import column, identifier
@@ -166,7 +167,10 @@ def take_ranking(select: exp.Select, text: str = "") -> Ranking | None:
 def with_ranking(query: BusinessQuery, ranking: Ranking | None) -> BusinessQuery:
     """`query` ranked by `ranking` (from `take_ranking`): a hidden column that is a selected
     one is read from it, a hidden dimension is refused (SEM366); the query's LIMIT and
-    OFFSET move to the ranking, after QUALIFY."""
+    OFFSET move to the ranking, after QUALIFY. Called before `spine.with_empty_periods`, so
+    that a rank's key naming the spine's term at its grain is read from the spine's column,
+    not taken for another cut of the time dimension (the selected columns keep their
+    places: what a rank adds goes after them)."""
     if ranking is None:
         return query
     hidden = {h.casefold() for h in ranking.hidden}
@@ -321,6 +325,14 @@ def _output_name(item: exp.Expression) -> str:
         return item.alias
     if isinstance(item, exp.Window):
         return RANKS.get(type(item.this), "rank")
+    if (
+        isinstance(item, exp.Anonymous)
+        and str(item.this).casefold() == ALL_PERIODS
+        and len(item.expressions) == 1
+    ):
+        # every period (`spine.take_all_periods` unwraps it later): the column is named
+        # after what it goes around, `order_date.month`
+        return _output_name(item.expressions[0])
     if isinstance(item, exp.Column):
         return ".".join(p.name for p in item.parts)
     return item.sql(QUERY_DIALECT)
