@@ -76,7 +76,7 @@ Runner = Callable[[str], Rows]
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> Project:
     root = tmp_path_factory.mktemp("ranking")
     return Project.load(write_project(root, {"models/m.yml": MODEL, "glossary/g.yml": GLOSSARY}))
 
@@ -139,7 +139,7 @@ def other(request: pytest.FixtureRequest) -> Iterator[tuple[str, Loader, Runner]
 
 @pytest.mark.parametrize("case", range(len(CASES)))
 def test_ranks_match_hand_written_sql(
-    project: Project, other: tuple[str, Loader, Runner], case: int
+    tiny: Project, other: tuple[str, Loader, Runner], case: int
 ) -> None:
     dialect, load, run = other
     business, hand, ordered = CASES[case]
@@ -172,17 +172,17 @@ def test_ranks_match_hand_written_sql(
         note(text)
         load_duckdb(regions, sales)
         want = con.execute(sql).fetchall()
-        got = con.execute(project.compile(text)).fetchall()
+        got = con.execute(tiny.compile(text)).fetchall()
         assert_same_rows(got, want, ordered=ordered)
         load(regions, sales)
-        assert_same_rows(run(project.compile(text, dialect)), want, ordered=ordered)
+        assert_same_rows(run(tiny.compile(text, dialect)), want, ordered=ordered)
 
     check()
 
 
-def test_a_dimension_the_query_does_not_group_by_is_refused(project: Project) -> None:
+def test_a_dimension_the_query_does_not_group_by_is_refused(tiny: Project) -> None:
     with pytest.raises(Exception, match="SEM366"):
-        project.compile(
+        tiny.compile(
             "SELECT kind, total QUALIFY RANK() OVER (PARTITION BY zone ORDER BY total) = 1"
         )
 
@@ -195,9 +195,9 @@ def test_a_dimension_the_query_does_not_group_by_is_refused(project: Project) ->
         "SELECT kind, total, RANK() OVER (ORDER BY total) AS r QUALIFY sum(total) > 1",
     ],
 )
-def test_what_is_not_a_rank_is_refused(project: Project, query: str) -> None:
+def test_what_is_not_a_rank_is_refused(tiny: Project, query: str) -> None:
     with pytest.raises(Exception, match="SEM365"):
-        project.compile(query)
+        tiny.compile(query)
 
 
 @pytest.mark.parametrize(
@@ -208,6 +208,6 @@ def test_what_is_not_a_rank_is_refused(project: Project, query: str) -> None:
         "SELECT kind, total WHERE RANK() OVER (ORDER BY total) = 1",
     ],
 )
-def test_other_window_functions_are_refused_as_before(project: Project, query: str) -> None:
+def test_other_window_functions_are_refused_as_before(tiny: Project, query: str) -> None:
     with pytest.raises(Exception, match="SEM302"):
-        project.compile(query)
+        tiny.compile(query)
