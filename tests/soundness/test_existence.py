@@ -81,21 +81,21 @@ def _query(form: str, condition: str, anchor: str = "") -> str:
 
 
 @pytest.fixture(scope="module")
-def tiny(tmp_path_factory: pytest.TempPathFactory) -> Project:
+def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
     root = tmp_path_factory.mktemp("existence")
     files = {"models/m.yml": MODEL, "glossary/g.yml": GLOSSARY + NOTES}
     return Project.load(write_project(root, files))
 
 
-def _run(tiny: Project, tables: Any, text: str, oracle: str) -> None:
+def _run(project: Project, tables: Any, text: str, oracle: str) -> None:
     regions, sales, notes = tables
     con = _duckdb(regions, sales, notes)
     want = con.execute(oracle).fetchall()
-    assert_same_rows(con.execute(tiny.compile(text)).fetchall(), want, ordered=False)
+    assert_same_rows(con.execute(project.compile(text)).fetchall(), want, ordered=False)
     lite = sqlite3.connect(":memory:")
     _fill(lite, regions, sales, notes)
     assert_same_rows(lite.execute(oracle).fetchall(), want, ordered=False)
-    assert_same_rows(lite.execute(tiny.compile(text, "sqlite")).fetchall(), want, ordered=False)
+    assert_same_rows(lite.execute(project.compile(text, "sqlite")).fetchall(), want, ordered=False)
 
 
 FORMS = ["EXISTS", "NOT EXISTS", "ALL"]
@@ -117,7 +117,7 @@ SETTINGS = settings(
     metric=st.sampled_from(sorted(SALE_METRICS)),
 )
 def test_existence_about_the_metrics_entity(
-    tiny: Project,
+    project: Project,
     tables: Any,
     form: str,
     tag: tuple[str, str],
@@ -135,7 +135,7 @@ def test_existence_about_the_metrics_entity(
         "LEFT JOIN regions AS r ON s.region_id = r.region_id "
         f"WHERE {' AND '.join(conditions)}" + (f" GROUP BY {', '.join(group)}" if group else "")
     )
-    _run(tiny, tables, text, oracle)
+    _run(project, tables, text, oracle)
 
 
 @SETTINGS
@@ -147,7 +147,7 @@ def test_existence_about_the_metrics_entity(
     by_kind=st.booleans(),
 )
 def test_existence_about_the_entity_of_a_dimension(
-    tiny: Project, tables: Any, form: str, tag: tuple[str, str], metric: str, by_kind: bool
+    project: Project, tables: Any, form: str, tag: tuple[str, str], metric: str, by_kind: bool
 ) -> None:
     """A metric of notes, kept when the note's sale has (none, all) notes meeting `tag`:
     the other notes of the same sale count."""
@@ -159,24 +159,24 @@ def test_existence_about_the_entity_of_a_dimension(
         "LEFT JOIN sales AS s ON n.sale_id = s.sale_id "
         f"WHERE {_oracle_test(form, tag[1], 's')}" + (" GROUP BY s.kind" if by_kind else "")
     )
-    _run(tiny, tables, text, oracle)
+    _run(project, tables, text, oracle)
 
 
-def test_an_existence_within_the_entity_itself_is_refused(tiny: Project) -> None:
+def test_an_existence_within_the_entity_itself_is_refused(project: Project) -> None:
     """`tag` is one value per note: which rows would a note have? The anchor must be said."""
     with pytest.raises(SemanticError) as caught:
-        tiny.compile("SELECT note_count WHERE NOT EXISTS(tag = 'x')")
+        project.compile("SELECT note_count WHERE NOT EXISTS(tag = 'x')")
     assert caught.value.code == "SEM355"
     assert "sale_key" not in caught.value.diagnostics[0].message
     with pytest.raises(SemanticError) as caught:
-        tiny.compile("SELECT sale_count WHERE EXISTS(tag = 'x', total)")
+        project.compile("SELECT sale_count WHERE EXISTS(tag = 'x', total)")
     assert caught.value.code in ("SEM354", "SEM305")
     with pytest.raises(SemanticError) as caught:
-        tiny.compile("SELECT sale_count WHERE EXISTS(note_count > 1)")
+        project.compile("SELECT sale_count WHERE EXISTS(note_count > 1)")
     assert caught.value.code == "SEM354"
 
 
-def test_a_bare_dimension_means_any_row(tiny: Project) -> None:
+def test_a_bare_dimension_means_any_row(project: Project) -> None:
     """`NOT EXISTS(tag)`: sales without any note, whatever the notes' tags (NULL included)."""
     regions: list[dict[str, Any]] = []
     sales = [
@@ -186,15 +186,17 @@ def test_a_bare_dimension_means_any_row(tiny: Project) -> None:
     ]
     notes = [(0, 1, None), (1, 2, "x")]
     con = _duckdb(regions, sales, notes)
-    got = con.execute(tiny.compile("SELECT raw_total WHERE NOT EXISTS(tag)")).fetchall()
+    got = con.execute(project.compile("SELECT raw_total WHERE NOT EXISTS(tag)")).fetchall()
     assert got == [(4,)]
-    got = con.execute(tiny.compile("SELECT raw_total WHERE EXISTS(tag)")).fetchall()
+    got = con.execute(project.compile("SELECT raw_total WHERE EXISTS(tag)")).fetchall()
     assert got == [(3,)]
 
 
 @SETTINGS
 @given(tables=data(), form=st.sampled_from(FORMS), op=st.sampled_from(["<>", "=", "<"]))
-def test_this_is_the_tested_rows_own_value(tiny: Project, tables: Any, form: str, op: str) -> None:
+def test_this_is_the_tested_rows_own_value(
+    project: Project, tables: Any, form: str, op: str
+) -> None:
     """`THIS(tag)` inside is the counted note's tag; `tag` alone, the sale's other notes'."""
     text = f"SELECT note_count WHERE {_query(form, f'tag {op} THIS(tag)', 'sale_key')}"
     note(text)
@@ -202,12 +204,12 @@ def test_this_is_the_tested_rows_own_value(tiny: Project, tables: Any, form: str
         "SELECT COUNT(*) FROM notes AS n LEFT JOIN sales AS s ON n.sale_id = s.sale_id "
         f"WHERE {_oracle_test(form, f'n.tag {op} n_outer.tag', 's')}"
     ).replace("n_outer.", "n.")
-    _run(tiny, tables, text, oracle)
+    _run(project, tables, text, oracle)
 
 
-def test_this_outside_an_existence_is_refused(tiny: Project) -> None:
+def test_this_outside_an_existence_is_refused(project: Project) -> None:
     with pytest.raises(SemanticError) as caught:
-        tiny.compile("SELECT note_count WHERE tag = THIS(tag)")
+        project.compile("SELECT note_count WHERE tag = THIS(tag)")
     assert caught.value.code == "SEM354"
 
 
@@ -215,8 +217,8 @@ def test_this_outside_an_existence_is_refused(tiny: Project) -> None:
 
 
 @pytest.fixture(scope="module")
-def spark(tiny: Project, request: pytest.FixtureRequest) -> Iterator[SparkRows]:
-    for engine in spark_rows(request, tiny):
+def spark(project: Project, request: pytest.FixtureRequest) -> Iterator[SparkRows]:
+    for engine in spark_rows(request, project):
         load_pinned(engine)
         yield engine
 
@@ -258,9 +260,9 @@ SPARK_CASES = [
 
 @pytest.mark.slow
 @pytest.mark.parametrize("case", range(len(SPARK_CASES)))
-def test_existence_on_spark(tiny: Project, spark: SparkRows, case: int) -> None:
+def test_existence_on_spark(project: Project, spark: SparkRows, case: int) -> None:
     text, oracle = SPARK_CASES[case]
     regions, sales, notes = PINNED
     want = _duckdb(regions, sales, notes).execute(oracle).fetchall()
     assert want, oracle
-    assert_same_rows(spark.run(tiny.compile(text, "spark")), want, ordered=False)
+    assert_same_rows(spark.run(project.compile(text, "spark")), want, ordered=False)

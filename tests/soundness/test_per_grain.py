@@ -55,7 +55,7 @@ WHERES = ["", "amount > 3", "amount > 100", "kind = 'a'"]
 
 
 @pytest.fixture(scope="module")
-def tiny(tmp_path_factory: pytest.TempPathFactory) -> Project:
+def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
     root = tmp_path_factory.mktemp("per-grain")
     return Project.load(write_project(root, {"models/m.yml": MODEL, "glossary/g.yml": GLOSSARY}))
 
@@ -127,7 +127,7 @@ CASES = [
 )
 @given(tables=data(), case=st.sampled_from(range(len(CASES))), condition=st.sampled_from(WHERES))
 def test_per_grain_and_per_entity_match_hand_written_sql(
-    tiny: Project,
+    project: Project,
     tables: tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]],
     case: int,
     condition: str,
@@ -145,15 +145,15 @@ def test_per_grain_and_per_entity_match_hand_written_sql(
     con = duckdb.connect()
     _fill(con, regions, sales)
     want = con.execute(sql).fetchall()
-    assert_same_rows(con.execute(tiny.compile(text)).fetchall(), want, ordered=False)
+    assert_same_rows(con.execute(project.compile(text)).fetchall(), want, ordered=False)
     lite = sqlite3.connect(":memory:")
     _fill(lite, regions, sales)
-    assert_same_rows(lite.execute(tiny.compile(text, "sqlite")).fetchall(), want, ordered=False)
+    assert_same_rows(lite.execute(project.compile(text, "sqlite")).fetchall(), want, ordered=False)
 
 
-def test_a_dimension_the_query_does_not_group_by_is_refused(tiny: Project) -> None:
+def test_a_dimension_the_query_does_not_group_by_is_refused(project: Project) -> None:
     with pytest.raises(Exception, match="SEM350"):
-        tiny.compile("SELECT kind, MEASURE(total) PER (zone) AS z")
+        project.compile("SELECT kind, MEASURE(total) PER (zone) AS z")
 
 
 # --- Spark: the same cases on pinned tables ----------------------------------------------
@@ -180,8 +180,8 @@ PINNED = [
 
 
 @pytest.fixture(scope="module")
-def spark(tiny: Project, request: pytest.FixtureRequest) -> Iterator[SparkRows]:
-    yield from spark_rows(request, tiny)
+def spark(project: Project, request: pytest.FixtureRequest) -> Iterator[SparkRows]:
+    yield from spark_rows(request, project)
 
 
 #: (case, condition, pinned tables) run on Spark: each case once, with and without conditions
@@ -191,7 +191,7 @@ SPARK_RUNS = [(0, "amount > 3", 0), (0, "", 0), (1, "", 0), (1, "", 1), (2, "kin
 @pytest.mark.slow
 @pytest.mark.parametrize(("case", "condition", "tables"), SPARK_RUNS)
 def test_per_grain_on_spark(
-    tiny: Project, spark: SparkRows, case: int, condition: str, tables: int
+    project: Project, spark: SparkRows, case: int, condition: str, tables: int
 ) -> None:
     business, hand = CASES[case]
     regions, sales = PINNED[tables]
@@ -208,4 +208,4 @@ def test_per_grain_on_spark(
     )
     want = con.execute(sql).fetchall()
     assert want, "the hand-written SQL finds rows"
-    assert_same_rows(spark.run(tiny.compile(text, "spark")), want, ordered=False)
+    assert_same_rows(spark.run(project.compile(text, "spark")), want, ordered=False)

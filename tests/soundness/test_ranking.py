@@ -77,7 +77,7 @@ Runner = Callable[[str], Rows]
 
 
 @pytest.fixture(scope="module")
-def tiny(tmp_path_factory: pytest.TempPathFactory) -> Project:
+def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
     root = tmp_path_factory.mktemp("ranking")
     return Project.load(write_project(root, {"models/m.yml": MODEL, "glossary/g.yml": GLOSSARY}))
 
@@ -140,7 +140,7 @@ def other(request: pytest.FixtureRequest) -> Iterator[tuple[str, Loader, Runner]
 
 @pytest.mark.parametrize("case", range(len(CASES)))
 def test_ranks_match_hand_written_sql(
-    tiny: Project, other: tuple[str, Loader, Runner], case: int
+    project: Project, other: tuple[str, Loader, Runner], case: int
 ) -> None:
     dialect, load, run = other
     business, hand, ordered = CASES[case]
@@ -173,17 +173,17 @@ def test_ranks_match_hand_written_sql(
         note(text)
         load_duckdb(regions, sales)
         want = con.execute(sql).fetchall()
-        got = con.execute(tiny.compile(text)).fetchall()
+        got = con.execute(project.compile(text)).fetchall()
         assert_same_rows(got, want, ordered=ordered)
         load(regions, sales)
-        assert_same_rows(run(tiny.compile(text, dialect)), want, ordered=ordered)
+        assert_same_rows(run(project.compile(text, dialect)), want, ordered=ordered)
 
     check()
 
 
-def test_a_dimension_the_query_does_not_group_by_is_refused(tiny: Project) -> None:
+def test_a_dimension_the_query_does_not_group_by_is_refused(project: Project) -> None:
     with pytest.raises(Exception, match="SEM366"):
-        tiny.compile(
+        project.compile(
             "SELECT kind, total QUALIFY RANK() OVER (PARTITION BY zone ORDER BY total) = 1"
         )
 
@@ -196,9 +196,9 @@ def test_a_dimension_the_query_does_not_group_by_is_refused(tiny: Project) -> No
         "SELECT kind, total, RANK() OVER (ORDER BY total) AS r QUALIFY sum(total) > 1",
     ],
 )
-def test_what_is_not_a_rank_is_refused(tiny: Project, query: str) -> None:
+def test_what_is_not_a_rank_is_refused(project: Project, query: str) -> None:
     with pytest.raises(Exception, match="SEM365"):
-        tiny.compile(query)
+        project.compile(query)
 
 
 @pytest.mark.parametrize(
@@ -209,14 +209,14 @@ def test_what_is_not_a_rank_is_refused(tiny: Project, query: str) -> None:
         "SELECT kind, total WHERE RANK() OVER (ORDER BY total) = 1",
     ],
 )
-def test_other_window_functions_are_refused_as_before(tiny: Project, query: str) -> None:
+def test_other_window_functions_are_refused_as_before(project: Project, query: str) -> None:
     with pytest.raises(Exception, match="SEM302"):
-        tiny.compile(query)
+        project.compile(query)
 
 
 @pytest.fixture(scope="module")
-def spark(tiny: Project, request: pytest.FixtureRequest) -> Iterator[SparkRows]:
-    for engine in spark_rows(request, tiny):
+def spark(project: Project, request: pytest.FixtureRequest) -> Iterator[SparkRows]:
+    for engine in spark_rows(request, project):
         regions, sales = PINNED[0]
         engine.load("regions", "region_id INT, zone STRING", regions)
         engine.load("sales", "sale_id INT, region_id INT, kind STRING, amount INT", sales)
@@ -231,7 +231,7 @@ SPARK_RUNS = [(0, "", False), (1, "amount > 3", False), (2, "", True), (3, "kind
 @pytest.mark.slow
 @pytest.mark.parametrize(("case", "condition", "having"), SPARK_RUNS)
 def test_ranks_on_spark(
-    tiny: Project, spark: SparkRows, case: int, condition: str, having: bool
+    project: Project, spark: SparkRows, case: int, condition: str, having: bool
 ) -> None:
     business, hand, ordered = CASES[case]
     text = business.format(
@@ -252,4 +252,4 @@ def test_ranks_on_spark(
     _fresh(con.execute, con.executemany, "?")(*PINNED[0])
     want = con.execute(sql).fetchall()
     assert want, sql
-    assert_same_rows(spark.run(tiny.compile(text, "spark")), want, ordered=ordered)
+    assert_same_rows(spark.run(project.compile(text, "spark")), want, ordered=ordered)

@@ -98,7 +98,7 @@ def data(draw: st.DrawFn) -> tuple[list[dict[str, Any]], list[Sale], list[tuple[
 
 
 @pytest.fixture(scope="module")
-def tiny(tmp_path_factory: pytest.TempPathFactory) -> Project:
+def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
     root = tmp_path_factory.mktemp("semi-joins")
     return Project.load(write_project(root, {"models/m.yml": MODEL, "glossary/g.yml": GLOSSARY}))
 
@@ -117,7 +117,7 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> Project:
     filtered=st.one_of(st.none(), st.sampled_from(MANY)),
 )
 def test_many_side_conditions_keep_each_row_once(
-    tiny: Project,
+    project: Project,
     tables: tuple[list[dict[str, Any]], list[Sale], list[tuple[Any, ...]]],
     keys: tuple[str, ...],
     terms: list[str],
@@ -132,7 +132,7 @@ def test_many_side_conditions_keep_each_row_once(
     if where is not None:
         text += f" WHERE {where.text}"
     note(text)
-    note(format_shape(shape_plan(tiny.plan(text))))
+    note(format_shape(shape_plan(project.plan(text))))
     zones = {r["region_id"]: r["zone"] for r in regions}
     joined = [{**s, "zone": zones.get(s["region_id"])} for s in sales]
     tags: dict[int, list[str | None]] = {}
@@ -141,18 +141,18 @@ def test_many_side_conditions_keep_each_row_once(
             tags.setdefault(sale_id, []).append(tag)
     want = expected(joined, tags, keys, measures, where)
     con = _duckdb(regions, sales, notes)
-    assert_same_rows(con.execute(tiny.compile(text)).fetchall(), want, ordered=False)
+    assert_same_rows(con.execute(project.compile(text)).fetchall(), want, ordered=False)
     lite = sqlite3.connect(":memory:")
     _fill(lite, regions, sales, notes)
-    assert_same_rows(lite.execute(tiny.compile(text, "sqlite")).fetchall(), want, ordered=False)
+    assert_same_rows(lite.execute(project.compile(text, "sqlite")).fetchall(), want, ordered=False)
 
 
-def test_conditions_that_hold_on_nulls_keep_distinct_rows(tiny: Project) -> None:
+def test_conditions_that_hold_on_nulls_keep_distinct_rows(project: Project) -> None:
     """The shape: `tag = 'x'` is a semi-join; `tag IS NULL` (true for a sale without notes)
     and `tag = 'x' OR kind = 'a'` keep the distinct joined rows."""
 
     def source(query: str) -> object:
-        shape = shape_plan(tiny.plan(query)).source
+        shape = shape_plan(project.plan(query)).source
         return getattr(shape, "source", None)
 
     semi = source("SELECT kind, total WHERE tag = 'x'")
@@ -162,7 +162,7 @@ def test_conditions_that_hold_on_nulls_keep_distinct_rows(tiny: Project) -> None
     assert isinstance(source("SELECT tag, total"), DistinctRows)
 
 
-def test_a_sale_without_notes_is_kept_by_a_condition_on_nulls(tiny: Project) -> None:
+def test_a_sale_without_notes_is_kept_by_a_condition_on_nulls(project: Project) -> None:
     """By hand: sale 1 has no notes, sale 2 a note tagged x, sale 3 a NULL key."""
     con = _duckdb(
         [],
@@ -174,7 +174,7 @@ def test_a_sale_without_notes_is_kept_by_a_condition_on_nulls(tiny: Project) -> 
         [(1, 2, "x"), (2, 2, "x"), (3, None, "x")],
     )
     rows = {
-        q: con.execute(tiny.compile(f"SELECT kind, total WHERE {q}")).fetchall()
+        q: con.execute(project.compile(f"SELECT kind, total WHERE {q}")).fetchall()
         for q in ("tag = 'x'", "tag IS NULL", "tag <> 'y'")
     }
     assert rows == {
@@ -227,8 +227,8 @@ def load_pinned(spark: SparkRows) -> None:
 
 
 @pytest.fixture(scope="module")
-def spark(tiny: Project, request: pytest.FixtureRequest) -> Iterator[SparkRows]:
-    for engine in spark_rows(request, tiny):
+def spark(project: Project, request: pytest.FixtureRequest) -> Iterator[SparkRows]:
+    for engine in spark_rows(request, project):
         load_pinned(engine)
         yield engine
 
@@ -245,7 +245,7 @@ SPARK_QUERIES = [
 
 @pytest.mark.slow
 @pytest.mark.parametrize("query", range(len(SPARK_QUERIES)))
-def test_many_side_conditions_on_spark(tiny: Project, spark: SparkRows, query: int) -> None:
+def test_many_side_conditions_on_spark(project: Project, spark: SparkRows, query: int) -> None:
     keys, terms, where, filtered = SPARK_QUERIES[query]
     measures = [Measure(t, None) for t in terms]
     if filtered is not None:
@@ -261,4 +261,4 @@ def test_many_side_conditions_on_spark(tiny: Project, spark: SparkRows, query: i
             tags.setdefault(sale_id, []).append(tag)
     want = expected(joined, tags, keys, measures, where)
     assert want, text
-    assert_same_rows(spark.run(tiny.compile(text, "spark")), want, ordered=False)
+    assert_same_rows(spark.run(project.compile(text, "spark")), want, ordered=False)
