@@ -26,11 +26,19 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
 @pytest.fixture(scope="session")
-def project() -> Project:
-    """The repository's own project (TPC-H, English and French), data ready."""
+def repository_project() -> Project:
+    """The repository's own project (TPC-H, English and French), data ready: `project`,
+    under a name that no test module overrides, for the session's fixtures (the Spark
+    engine) that a module with a `project` of its own reaches too."""
     loaded = Project.load(ROOT)
     loaded.prepare_data()
     return loaded
+
+
+@pytest.fixture(scope="session")
+def project(repository_project: Project) -> Project:
+    """The repository's own project (TPC-H, English and French), data ready."""
+    return repository_project
 
 
 @pytest.fixture(scope="session")

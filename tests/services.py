@@ -113,9 +113,10 @@ class SparkMasters:
 
 
 @pytest.fixture(scope="session")
-def spark_masters(project: Project) -> Iterator[SparkMasters]:
-    """The session's classic Spark engine (local or on the cluster), stopped at the end."""
-    masters = SparkMasters(project)
+def spark_masters(repository_project: Project) -> Iterator[SparkMasters]:
+    """The session's classic Spark engine (local or on the cluster), stopped at the end; on
+    the repository's project, even when asked from a module whose `project` is its own."""
+    masters = SparkMasters(repository_project)
     yield masters
     masters.close()
 

@@ -1,8 +1,9 @@
 """The join path chosen in the query (`via(term, through)`, issue #13): revenue by the
 supplier's nation with the one nation term the glossary has for the customer's, compared
 with SQL written by hand on the TPC-H data, on DuckDB and on PostgreSQL (when
-SEMANTIC_TEST_POSTGRES is set), in SELECT, WHERE and GROUP BY, with French labels, next to
-the glossary's own path, on the many side, and with a role's restricted rows.
+SEMANTIC_TEST_POSTGRES is set), and a few on Spark, in SELECT, WHERE and GROUP BY, with
+French labels, next to the glossary's own path, on the many side, and with a role's
+restricted rows.
 
 Never weaken these tests (see README.md in this folder).
 """
@@ -16,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from semantic.engines.spark import SparkEngine
 from semantic.project import Project
 from tests.compare import assert_same_rows
 from tests.projects import copy_to_postgres
@@ -130,4 +132,24 @@ def test_chosen_path_on_postgres(project: Project, pg: Any, query: str) -> None:
     expected = pg.execute(CASES[query]).fetchall()
     assert expected
     got = pg.execute(project.compile(query, "postgres")).fetchall()
+    assert_same_rows(got, expected, ordered=False)
+
+
+#: on Spark: each way of choosing a path once (SELECT, French labels, WHERE, the many side,
+#: two entities)
+SPARK_CASES = [
+    "SELECT via(customer_nation, supplier) AS nation, net_revenue",
+    'SELECT via("Pays client", "Nom du fournisseur") AS pays, "Chiffre d\'affaires net"',
+    "SELECT customer_nation, net_revenue WHERE via(customer_nation, supplier) = customer_nation",
+    "SELECT via(customer_nation, supplier) AS n, order_count",
+    "SELECT via(customer_nation, supplier) AS n, net_revenue, supplier_count",
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("query", SPARK_CASES)
+def test_chosen_path_on_spark(project: Project, spark_engine: SparkEngine, query: str) -> None:
+    expected = project.engine.connection.execute(CASES[query]).fetchall()
+    assert expected
+    got = spark_engine.fetch(project.compile(query, "spark"))
     assert_same_rows(got, expected, ordered=False)

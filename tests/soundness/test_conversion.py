@@ -9,7 +9,7 @@ latest visit of its customer on its day or before it within the window (a correl
 MAX), whose group (month, channel: the smallest on a tie, NULL last) gets the order; the
 rate is the orders credited to a group's visits divided by its visits. The compiled SQL
 does not depend on the data, so each query is compiled once per engine and run on every
-generated table.
+generated table. On Spark, each query runs on the pinned edges and a few more events.
 
 Never weaken these tests (see README.md in this folder).
 """
@@ -29,6 +29,7 @@ from semantic.errors import SemanticError
 from semantic.project import Project
 from tests.budget import examples
 from tests.compare import assert_same_rows
+from tests.spark_rows import SparkRows, spark_rows
 from tests.tiny_engines import normal_rows, tiny_project
 
 MODEL = """
@@ -347,3 +348,44 @@ def test_events_repeated_by_a_join_are_refused(shop: Project) -> None:
         shop.compile("SELECT visit_day.month, jaffle_conversion")
     assert caught.value.diagnostics[0].code == "SEM345"
     assert "one-to-many" in caught.value.diagnostics[0].message
+
+
+# --- Spark: each query on the edges and on a few more events --------------------------------
+
+#: visits and orders of no customer, NULL channels, two visits of one customer on one day in
+#: two channels, orders across a month's end
+MORE_VISITS = _rows([(1, 0, "web"), (1, 0, "app"), (2, 3, None), (None, 4, "web"), (4, 12, "app")])
+MORE_ORDERS = _rows([(1, 1, "app"), (1, 9, "web"), (2, 3, None), (None, 5, "web"), (4, 13, "app")])
+EVENT_COLUMNS = "id INT, customer_id INT, day DATE, channel STRING"
+
+
+@pytest.fixture(scope="module")
+def spark(shop: Project, request: pytest.FixtureRequest) -> Iterator[SparkRows]:
+    for engine in spark_rows(request, shop):
+        engine.load("customers", "id INT, region STRING", CUSTOMERS)
+        engine.load("lines", "id INT, order_id INT, product STRING", [(1, 1, "jaffle")])
+        yield engine
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("query", sorted(CASES))
+def test_conversions_on_spark(shop: Project, spark: SparkRows, query: str) -> None:
+    compiled = shop.compile(query, "spark")
+    for _, load, run in _duckdb():
+        for visits, orders in ((EDGES_VISITS, EDGES_ORDERS), (MORE_VISITS, MORE_ORDERS)):
+            load(visits, orders)
+            spark.load("visits", EVENT_COLUMNS, visits)
+            spark.load("orders", EVENT_COLUMNS, orders)
+            want = normal_rows(run(CASES[query]))
+            assert want
+            assert_same_rows(normal_rows(spark.run(compiled)), want, ordered=False)
+
+
+@pytest.mark.slow
+def test_the_edges_on_spark(shop: Project, spark: SparkRows) -> None:
+    spark.load("visits", EVENT_COLUMNS, EDGES_VISITS)
+    spark.load("orders", EVENT_COLUMNS, EDGES_ORDERS)
+    got = spark.run(shop.compile("SELECT visit_channel, conversion_3d, conversions_1w", "spark"))
+    assert_same_rows(
+        normal_rows(got), normal_rows([("app", 2.0, 2), ("web", 0.0, 1)]), ordered=False
+    )

@@ -238,6 +238,43 @@ def test_other_dimensions_windows_and_shifts(engine: Engine, sales: Project) -> 
     )
 
 
+def _series(first: dt.date, step: int, last: dt.date) -> list[dt.date]:
+    days = []
+    while first <= last:
+        days.append(first)
+        first += dt.timedelta(days=step)
+    return days
+
+
+def test_days_weeks_quarters_and_years(engine: Engine, sales: Project) -> None:
+    """The other grains' series, each bounded by a condition or by the rows (weeks start on
+    Monday: 1 January 2024 is one), counted by hand from TABLES."""
+    sale_days = [row[1] for row in TABLES["sales"][1]]
+    weeks = _series(D(2024, 1, 1), 7, D(2024, 5, 27))
+    expected = [(w, sum(w <= d < w + dt.timedelta(days=7) for d in sale_days)) for w in weeks]
+    got = _rows(engine, sales, "SELECT all_periods(day.week), sale_count")
+    assert got == sorted(normal_rows(expected), key=repr)
+    days = _series(D(2024, 1, 27), 1, D(2024, 2, 2))
+    got = _rows(
+        engine,
+        sales,
+        "SELECT all_periods(day.day), sale_count "
+        "WHERE day >= DATE '2024-01-27' AND day <= DATE '2024-02-02'",
+    )
+    assert got == sorted(normal_rows([(d, int(d in sale_days)) for d in days]), key=repr)
+    got = _rows(
+        engine, sales, "SELECT all_periods(day.quarter), revenue WHERE day >= DATE '2023-05-01'"
+    )
+    quarters = [(D(2023, 4, 1), None), (D(2023, 7, 1), None), (D(2023, 10, 1), None)]
+    quarters += [(D(2024, 1, 1), 70), (D(2024, 4, 1), 11)]
+    assert got == sorted(normal_rows(quarters), key=repr)
+    got = _rows(
+        engine, sales, "SELECT all_periods(day.year), sale_count WHERE day >= DATE '2022-03-01'"
+    )
+    expected = [(D(2022, 1, 1), 0), (D(2023, 1, 1), 0), (D(2024, 1, 1), 5)]
+    assert got == sorted(normal_rows(expected), key=repr)
+
+
 @pytest.mark.parametrize(
     "text",
     [

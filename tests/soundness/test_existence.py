@@ -5,9 +5,10 @@ it); with a second argument, about the rows of that dimension's entity instead o
 metric's own.
 
 Random tiny tables (NULL and repeated keys, notes of no sale, sales without notes, NULL tags)
-and random queries, run on DuckDB and SQLite against SQL written here by hand: `EXISTS` and
-`NOT EXISTS` over the notes of each sale, `ALL` as two counts that must be equal, so that
-the oracle does not share the compiler's rewriting of ALL.
+and random queries, run on DuckDB and SQLite (each form on pinned tables on Spark) against
+SQL written here by hand: `EXISTS` and `NOT EXISTS` over the notes of each sale, `ALL` as
+two counts that must be equal, so that the oracle does not share the compiler's rewriting
+of ALL.
 
 Never weaken these tests (see README.md in this folder).
 """
@@ -15,6 +16,7 @@ Never weaken these tests (see README.md in this folder).
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -27,7 +29,8 @@ from tests.budget import examples
 from tests.compare import assert_same_rows
 from tests.projects import write_project
 from tests.soundness.test_one_pass_filters import GLOSSARY, MODEL, _duckdb, _fill
-from tests.soundness.test_semi_joins import data
+from tests.soundness.test_semi_joins import PINNED, data, load_pinned
+from tests.spark_rows import SparkRows, spark_rows
 
 NOTES = """
   note_count: {label: {en: Notes}, metric: {entity: notes, expr: count(*)}}
@@ -237,3 +240,58 @@ def test_a_required_hop_read_only_for_its_key_is_not_joined() -> None:
     )
     inner = sql[sql.index("EXISTS") :]
     assert "has_supplier" not in inner and "has_lineitem.l_suppkey <> supplier.s_suppkey" in inner
+
+
+# --- Spark: each form once on pinned tables --------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def spark(project: Project, request: pytest.FixtureRequest) -> Iterator[SparkRows]:
+    for engine in spark_rows(request, project):
+        load_pinned(engine)
+        yield engine
+
+
+def _about_sales(
+    form: str, tag: tuple[str, str], row: tuple[str, str], key: str, metric: str
+) -> tuple[str, str]:
+    """The business query and its oracle of `test_existence_about_the_metrics_entity`."""
+    text = f"SELECT {key}, {metric} WHERE {_query(form, tag[0])} AND {row[0]}"
+    oracle = (
+        f"SELECT {KEYS[key]}, {SALE_METRICS[metric]} FROM sales AS s "
+        "LEFT JOIN regions AS r ON s.region_id = r.region_id "
+        f"WHERE {_oracle_test(form, tag[1], 's')} AND {row[1]} GROUP BY {KEYS[key]}"
+    )
+    return text, oracle
+
+
+def _about_notes(form: str, tag: str, metric: str) -> tuple[str, str]:
+    """The business query and its oracle of `test_existence_about_the_entity_of_a_dimension`
+    (by kind), or with `THIS(tag)` in `tag` that of `test_this_is_the_tested_rows_own_value`."""
+    text = f"SELECT kind, {metric} WHERE {_query(form, tag, 'sale_key')}"
+    measure = "COUNT(*)" if metric == "note_count" else "COUNT(n.tag)"
+    inner = "n." + tag.replace("THIS(tag)", "n_outer.tag")
+    oracle = (
+        f"SELECT s.kind, {measure} FROM notes AS n LEFT JOIN sales AS s ON n.sale_id = s.sale_id "
+        f"WHERE {_oracle_test(form, inner, 's')} GROUP BY s.kind"
+    ).replace("n_outer.", "n.")
+    return text, oracle
+
+
+SPARK_CASES = [
+    _about_sales("EXISTS", TAGS[0], ROWS[2], "kind", "sale_count"),
+    _about_sales("NOT EXISTS", TAGS[4], ROWS[2], "zone", "raw_total"),
+    _about_sales("ALL", TAGS[1], ROWS[2], "zone", "kinds"),
+    _about_notes("NOT EXISTS", "tag IS NULL", "tagged_notes"),
+    _about_notes("ALL", "tag <> THIS(tag)", "note_count"),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", range(len(SPARK_CASES)))
+def test_existence_on_spark(project: Project, spark: SparkRows, case: int) -> None:
+    text, oracle = SPARK_CASES[case]
+    regions, sales, notes = PINNED
+    want = _duckdb(regions, sales, notes).execute(oracle).fetchall()
+    assert want, oracle
+    assert_same_rows(spark.run(project.compile(text, "spark")), want, ordered=False)

@@ -1,7 +1,7 @@
 """Metrics at another grain (`MEASURE(m) PER (ALL | * EXCLUDE dims | dims)`) and metrics per
 entity (`MEASURE(m) PER (entity)`) give what hand-written SQL gives, on random tiny tables
 (NULL keys, sales of a region that does not exist, regions without sales, filters that
-match nothing), on DuckDB and SQLite.
+match nothing), on DuckDB and SQLite, and on Spark on pinned tables.
 
 Never weaken these tests (see README.md in this folder).
 """
@@ -9,6 +9,7 @@ Never weaken these tests (see README.md in this folder).
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 from typing import Any
 
 import duckdb
@@ -20,6 +21,7 @@ from semantic.project import Project
 from tests.budget import examples
 from tests.compare import assert_same_rows
 from tests.projects import write_project
+from tests.spark_rows import SparkRows, spark_rows
 
 MODEL = """
 entities:
@@ -152,3 +154,58 @@ def test_per_grain_and_per_entity_match_hand_written_sql(
 def test_a_dimension_the_query_does_not_group_by_is_refused(project: Project) -> None:
     with pytest.raises(Exception, match="SEM350"):
         project.compile("SELECT kind, MEASURE(total) PER (zone) AS z")
+
+
+# --- Spark: the same cases on pinned tables ----------------------------------------------
+
+#: regions: one without sales, one of NULL zone; sales: of no region (3), of a NULL region,
+#: NULL kinds and amounts, two zones tying
+PINNED = [
+    (
+        [(0, "north"), (1, "south"), (2, None), (4, "north")],
+        [
+            (0, 0, "a", 5),
+            (1, 0, "b", 2),
+            (2, 1, "a", None),
+            (3, 1, None, 9),
+            (4, 3, "a", 4),
+            (5, None, "b", 7),
+            (6, 2, "a", -2),
+            (7, 0, "a", 5),
+            (8, 1, "a", 3),
+        ],
+    ),
+    ([(0, None)], []),  # no sales at all
+]
+
+
+@pytest.fixture(scope="module")
+def spark(project: Project, request: pytest.FixtureRequest) -> Iterator[SparkRows]:
+    yield from spark_rows(request, project)
+
+
+#: (case, condition, pinned tables) run on Spark: each case once, with and without conditions
+SPARK_RUNS = [(0, "amount > 3", 0), (0, "", 0), (1, "", 0), (1, "", 1), (2, "kind = 'a'", 0)]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("case", "condition", "tables"), SPARK_RUNS)
+def test_per_grain_on_spark(
+    project: Project, spark: SparkRows, case: int, condition: str, tables: int
+) -> None:
+    business, hand = CASES[case]
+    regions, sales = PINNED[tables]
+    spark.load("regions", "region_id INT, zone STRING", regions)
+    spark.load("sales", "sale_id INT, region_id INT, kind STRING, amount INT", sales)
+    con = duckdb.connect()
+    _fill(con, regions, sales)
+    text = business.format(
+        where=_where(condition), and_where=f" AND {condition}" if condition else ""
+    )
+    sql = hand.format(
+        w=_where(condition.replace("amount", "s.amount").replace("kind", "s.kind")),
+        and_w=f" AND s.{condition}" if condition else "",
+    )
+    want = con.execute(sql).fetchall()
+    assert want, "the hand-written SQL finds rows"
+    assert_same_rows(spark.run(project.compile(text, "spark")), want, ordered=False)

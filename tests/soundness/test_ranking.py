@@ -1,7 +1,7 @@
 """Ranks over the query's groups (`RANK()`, `DENSE_RANK()`, `ROW_NUMBER()` with QUALIFY,
 docs/query-language.md "Ranking") give what hand-written SQL gives, on random tiny tables
 whose groups tie and whose metrics and dimensions are NULL, on DuckDB and SQLite, and on
-PostgreSQL when SEMANTIC_TEST_POSTGRES is set.
+PostgreSQL when SEMANTIC_TEST_POSTGRES is set; each case on pinned tables on Spark.
 
 Never weaken these tests (see README.md in this folder).
 """
@@ -23,7 +23,8 @@ from tests.budget import examples
 from tests.compare import assert_same_rows
 from tests.projects import write_project
 from tests.services import postgres_url  # noqa: F401 (a fixture)
-from tests.soundness.test_per_grain import GLOSSARY, MODEL, data
+from tests.soundness.test_per_grain import GLOSSARY, MODEL, PINNED, data
+from tests.spark_rows import SparkRows, spark_rows
 
 Rows = list[tuple[Any, ...]]
 WHERES = ["", "amount > 3", "kind = 'a'"]
@@ -211,3 +212,44 @@ def test_what_is_not_a_rank_is_refused(project: Project, query: str) -> None:
 def test_other_window_functions_are_refused_as_before(project: Project, query: str) -> None:
     with pytest.raises(Exception, match="SEM302"):
         project.compile(query)
+
+
+@pytest.fixture(scope="module")
+def spark(project: Project, request: pytest.FixtureRequest) -> Iterator[SparkRows]:
+    for engine in spark_rows(request, project):
+        regions, sales = PINNED[0]
+        engine.load("regions", "region_id INT, zone STRING", regions)
+        engine.load("sales", "sale_id INT, region_id INT, kind STRING, amount INT", sales)
+        yield engine
+
+
+#: (case, condition, HAVING) run on Spark, on test_per_grain's pinned tables (ties, NULL
+#: zones, kinds and amounts)
+SPARK_RUNS = [(0, "", False), (1, "amount > 3", False), (2, "", True), (3, "kind = 'a'", False)]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("case", "condition", "having"), SPARK_RUNS)
+def test_ranks_on_spark(
+    project: Project, spark: SparkRows, case: int, condition: str, having: bool
+) -> None:
+    business, hand, ordered = CASES[case]
+    text = business.format(
+        where=f" WHERE {condition}" if condition else "",
+        having=" HAVING sale_count > 1" if having else "",
+    )
+    hand_condition = condition.replace("amount", "s.amount").replace("kind", "s.kind")
+    sql = (
+        GROUPS.format(
+            w=f" WHERE {hand_condition}" if condition else "",
+            having=" HAVING COUNT(*) > 1" if having else "",
+        )
+        + hand
+    )
+    con = duckdb.connect()
+    for statement in CREATE:
+        con.execute(statement)
+    _fresh(con.execute, con.executemany, "?")(*PINNED[0])
+    want = con.execute(sql).fetchall()
+    assert want, sql
+    assert_same_rows(spark.run(project.compile(text, "spark")), want, ordered=ordered)

@@ -5,9 +5,9 @@ condition holds on NULLs (`tag IS NULL`: those keep their distinct rows, as does
 or a condition across two branches of the many side).
 
 Random tiny tables (NULL keys on both sides, notes of no sale, sales without notes) and
-random queries, run on DuckDB and SQLite against the evaluator of test_one_pass_filters.py,
-which joins each sale to its notes (or to none) and keeps it when one joined row meets every
-condition.
+random queries, run on DuckDB and SQLite (a few, on pinned tables, on Spark) against the
+evaluator of test_one_pass_filters.py, which joins each sale to its notes (or to none) and
+keeps it when one joined row meets every condition.
 
 Never weaken these tests (see README.md in this folder).
 """
@@ -15,6 +15,7 @@ Never weaken these tests (see README.md in this folder).
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -40,6 +41,7 @@ from tests.soundness.test_one_pass_filters import (
     _fill,
     expected,
 )
+from tests.spark_rows import SparkRows, spark_rows
 
 
 def _or(*values: bool | None) -> bool | None:
@@ -180,3 +182,83 @@ def test_a_sale_without_notes_is_kept_by_a_condition_on_nulls(project: Project) 
         "tag IS NULL": [("a", 101)],
         "tag <> 'y'": [("a", 10)],
     }
+
+
+# --- Spark: a few of the same queries on pinned tables -------------------------------------
+
+#: a NULL sale key, a sale of no region, a sale without notes (4), notes of no sale (9) and
+#: of a NULL sale, NULL tags, a sale with notes of two tags (0)
+PINNED: tuple[list[dict[str, Any]], list[Sale], list[tuple[Any, ...]]] = (
+    [{"region_id": 0, "zone": "north"}, {"region_id": 1, "zone": None}],
+    [
+        {"sale_id": s, "region_id": r, "kind": k, "amount": a}
+        for s, r, k, a in [
+            (0, 0, "a", 5),
+            (1, 1, "b", 2),
+            (2, None, "a", 7),
+            (None, 0, "b", 4),
+            (4, 1, None, None),
+            (5, 0, "a", 9),
+        ]
+    ],
+    [
+        (0, 0, "x"),
+        (1, 0, "y"),
+        (2, 1, None),
+        (3, 2, "x"),
+        (4, 9, "x"),
+        (5, None, "y"),
+        (6, 5, "y"),
+        (7, 5, "y"),
+    ],
+)
+
+
+def load_pinned(spark: SparkRows) -> None:
+    """The pinned tables, as Spark views."""
+    regions, sales, notes = PINNED
+    spark.load("regions", "region_id INT, zone STRING", [tuple(r.values()) for r in regions])
+    spark.load(
+        "sales",
+        "sale_id INT, region_id INT, kind STRING, amount INT",
+        [tuple(s.values()) for s in sales],
+    )
+    spark.load("notes", "note_id INT, sale_id INT, tag STRING", notes)
+
+
+@pytest.fixture(scope="module")
+def spark(project: Project, request: pytest.FixtureRequest) -> Iterator[SparkRows]:
+    for engine in spark_rows(request, project):
+        load_pinned(engine)
+        yield engine
+
+
+#: (keys, metrics, WHERE, the filter of one metric more): a semi-join, a condition on NULLs
+#: that keeps distinct rows, a condition across both sides, a filtered metric
+SPARK_QUERIES = [
+    (("kind",), ["total", "kinds"], TAG_X, None),
+    (("zone",), ["sale_count", "average"], MANY[2], MANY[1]),
+    ((), ["raw_total", "spread"], _either(TAG_X, KIND_A), None),
+    (("zone", "kind"), ["biggest"], _both(MANY[3], CONDITIONS[3]), TAG_X),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("query", range(len(SPARK_QUERIES)))
+def test_many_side_conditions_on_spark(project: Project, spark: SparkRows, query: int) -> None:
+    keys, terms, where, filtered = SPARK_QUERIES[query]
+    measures = [Measure(t, None) for t in terms]
+    if filtered is not None:
+        measures.append(Measure(terms[0], filtered))
+    text = "SELECT " + ", ".join([*keys, *(m.text(i) for i, m in enumerate(measures))])
+    text += f" WHERE {where.text}"
+    regions, sales, notes = PINNED
+    zones = {r["region_id"]: r["zone"] for r in regions}
+    joined = [{**s, "zone": zones.get(s["region_id"])} for s in sales]
+    tags: dict[int, list[str | None]] = {}
+    for _, sale_id, tag in notes:
+        if sale_id is not None:
+            tags.setdefault(sale_id, []).append(tag)
+    want = expected(joined, tags, keys, measures, where)
+    assert want, text
+    assert_same_rows(spark.run(project.compile(text, "spark")), want, ordered=False)
