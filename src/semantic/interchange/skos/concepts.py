@@ -140,8 +140,8 @@ class _Concepts(_Reader):
         sem:Owner (other attributions are reported)."""
         owners: set[str] = set()
         for attribution in self.take(concept, PROV.qualifiedAttribution):
-            agent = self.graph.value(attribution, PROV.agent)
-            role = self.graph.value(attribution, DCAT.hadRole)
+            agent = next(iter(self.values(attribution, PROV.agent)), None)
+            role = next(iter(self.values(attribution, DCAT.hadRole)), None)
             if agent is None or role != SEM.Owner:
                 what = f"role <{role}>" if role is not None else "no role"
                 self.note(

@@ -5,7 +5,7 @@ resources, and the helpers the other modules of `semantic.interchange.skos` shar
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -19,6 +19,7 @@ from rdflib.util import guess_format
 
 from semantic.errors import Span, error
 from semantic.interchange.common import Notice, NoticeKind
+from semantic.interchange.skos.store import INDEXED_FORMATS, TripleIndex, index_of
 from semantic.outputs.rdf.export import KIND_CLASSES, PREFIXES, SENSITIVITIES, STATUSES
 from semantic.outputs.rdf.vocab import ACCESS_RIGHT, SEM, SKOSXL
 
@@ -58,7 +59,9 @@ def _parse(path: Path, fmt: str | None) -> Graph:
     _check_readable(path)
     fmt = fmt or guess_format(str(path)) or "turtle"
     try:
-        return Graph().parse(path, format=fmt)
+        # parsed straight into the index the import reads, where the format's parser allows
+        store = TripleIndex() if fmt in INDEXED_FORMATS else "default"
+        return Graph(store=store).parse(path, format=fmt)
     except Exception as exc:  # rdflib's parsers raise many error types
         message = " ".join(str(exc).split())[:300]
         raise error(
@@ -168,6 +171,14 @@ class _Reader:
         self.ids: dict[Node, str] = {}
         self.concepts: set[Node] = set()
         self.areas: set[Node] = set()
+        # the triples grouped by subject then predicate (`semantic.interchange.skos.store`): a
+        # look-up is two dict reads, not a query of rdflib's store (a third of a large import)
+        self.index = index_of(graph)
+        #: the schemes that name each concept with skos:hasTopConcept
+        self.tops: dict[Node, list[Node]] = {}
+        for subject, pairs in self.index.items():
+            for obj in pairs.get(SKOS.hasTopConcept, ()):
+                self.tops.setdefault(obj, []).append(subject)
 
     def note(
         self,
@@ -185,9 +196,19 @@ class _Reader:
 
     def take(self, subject: Node, predicate: Node) -> list[Node]:
         """Every value of `predicate` on `subject`, in a fixed order, marked used."""
-        values = sorted(self.graph.objects(subject, predicate), key=_order)
+        found = self.values(subject, predicate)
+        values = sorted(found, key=_order) if len(found) > 1 else list(found)
         self.used.update((subject, predicate, v) for v in values)
         return values
+
+    def values(self, subject: Node, predicate: Node) -> Collection[Node]:
+        """The values of `predicate` on `subject`, in no fixed order, not marked used."""
+        return self.index.get(subject, {}).get(predicate, ())
+
+    def typed(self, cls: Node) -> list[Node]:
+        """The resources that are a `cls`, in a fixed order."""
+        index = self.index
+        return sorted((s for s in index if cls in index[s].get(RDF.type, ())), key=_order)
 
     def take_one(self, subject: Node, predicate: Node) -> Node | None:
         """The value of `predicate` on `subject`; further values are reported."""
@@ -198,7 +219,7 @@ class _Reader:
 
     def take_type(self, subject: Node, cls: Node) -> bool:
         """Whether `subject` is a `cls` (the triple is marked used)."""
-        if (subject, RDF.type, cls) in self.graph:
+        if cls in self.index.get(subject, {}).get(RDF.type, ()):
             self.used.add((subject, RDF.type, cls))
             return True
         return False
