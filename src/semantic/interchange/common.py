@@ -68,6 +68,7 @@ from semantic.model.names import normalize_name
 __all__ = [
     "ImportResult",
     "Importer",
+    "NameChange",
     "Notice",
     "NoticeKind",
     "dump_yaml",
@@ -108,10 +109,10 @@ class Notice:
     over in another form: where it is written (`file`, 1-based `line`, 0 when unknown),
     what it is, why, and what kind of notice it is.
 
-    An RDF source has no lines: `what` is then the resource (an IRI, or `_:b0`) and
-    `predicate` and `object` the triple, when the notice is about one. `prefix` replaces
-    the kind's opening words in the message (an exporter names the format: `OSI cannot
-    carry`)."""
+    From an RDF source, `what` is the resource (an IRI, or `_:b0`) and `predicate` and
+    `object` the triple, when the notice is about one; `line` and `column` are where the
+    resource is stated in the file (0 when unknown). `prefix` replaces the kind's opening
+    words in the message (an exporter names the format: `OSI cannot carry`)."""
 
     file: str
     line: int
@@ -121,6 +122,8 @@ class Notice:
     predicate: str | None = None
     object: str | None = None
     prefix: str | None = None
+    #: the 1-based column of the construct on its line, 0 when unknown (then 1 is shown)
+    column: int = 0
 
     @property
     def code(self) -> str:
@@ -129,7 +132,7 @@ class Notice:
 
     def diagnostic(self) -> Diagnostic:
         """The notice as a warning diagnostic, printed like every other problem."""
-        span = Span(self.file, self.line, 1 if self.line else 0)
+        span = Span(self.file, self.line, (self.column or 1) if self.line else 0)
         opening = self.prefix or _PREFIXES[self.kind]
         return Diagnostic(self.code, f"{opening}: {self.what}", span, self.reason, "warning")
 
@@ -215,15 +218,42 @@ def english_label(name: str) -> str:
 _NAME_KEYS = (("label", "label"), ("synonyms", "synonym"), ("hidden_labels", "hidden label"))
 
 
+@dataclass(frozen=True)
+class NameChange:
+    """A name of an imported term that `settle_names` changed: the term, the key it is under
+    (`label`, `synonyms`, `hidden_labels`), its language and text, why and what was done,
+    and whether it was replaced (`changed`) or left out (`unmapped`)."""
+
+    term: str
+    key: str
+    language: str
+    text: str
+    reason: str
+    kind: NoticeKind
+
+    @property
+    def what(self) -> str:
+        """`label 'Notes' (en) of term 'returns_notes'`."""
+        return f"{dict(_NAME_KEYS)[self.key]} '{self.text}' ({self.language}) of term '{self.term}'"
+
+    def notice(self, file: str, line: int) -> Notice:
+        """The change as a notice at `file`:`line`."""
+        return Notice(file, line, self.what, self.reason, self.kind)
+
+
 def settle_names(
     terms: Mapping[str, dict[str, Any]],
     where: Callable[[str], tuple[str, int]],
     existing: Collection[str] = (),
+    *,
+    report: Callable[[NameChange], Notice] | None = None,
 ) -> list[Notice]:
     """Make imported terms (id -> spec as plain data: `label`, `synonyms`, `hidden_labels`
     by language) follow the glossary's naming rule (SEM206: in one language a name names
     one term, and no name is another term's id), in place, and report every change at
-    `where(term id)` (file, line). Names are compared as `semantic check` compares them
+    `where(term id)` (file, line), or as `report` makes a notice of it (an importer whose
+    report names things its own way: the SKOS import names the concept and the triple).
+    Names are compared as `semantic check` compares them
     (case, accents, spaces and underscores ignored); `existing` are the ids of terms
     already in the project. A name shared by several terms names none of them, whichever
     came first:
@@ -257,9 +287,10 @@ def settle_names(
                     found = named.setdefault((lang, normalize_name(text)), {})
                     found.setdefault(key, set()).add(tid)
     notices = []
+    relabelled: set[tuple[str, str, str]] = set()  # (term, language, the label made from the id)
     for tid in sorted(terms):
         spec = terms[tid]
-        for key, how in _NAME_KEYS:
+        for key, _ in _NAME_KEYS:
             for lang, texts in list((spec.get(key) or {}).items()):
                 kept = []
                 for text in [texts] if isinstance(texts, str) else list(texts):
@@ -267,6 +298,13 @@ def settle_names(
                     found = named[(lang, name)]
                     others = {k: sorted(v - {tid}) for k, v in found.items() if v - {tid}}
                     clash = ids.get(name)
+                    if clash == tid and (tid, lang, text) in relabelled:
+                        # the label made from the id has this very text now: a synonym
+                        # equal to the label would break SKOS S13 (SEM243)
+                        why = "the same text as the label made from the term's id: left out"
+                        change = NameChange(tid, key, lang, text, why, "unmapped")
+                        notices.append(report(change) if report else change.notice(*where(tid)))
+                        continue
                     if clash == tid:  # a name that is the term's own id is the term's
                         kept.append(text)
                         continue
@@ -280,14 +318,16 @@ def settle_names(
                     else:
                         kept.append(text)
                         continue
-                    file, line = where(tid)
-                    what = f"{how} '{text}' ({lang}) of term '{tid}'"
                     if key == "label":
                         kept.append(english_label(tid))
+                        relabelled.add((tid, lang, kept[-1]))
                         why = f"also {who}: the label is '{kept[-1]}' instead"
-                        notices.append(Notice(file, line, what, why, "changed"))
+                        change = NameChange(tid, key, lang, text, why, "changed")
                     else:
-                        notices.append(Notice(file, line, what, f"also {who}: left out"))
+                        change = NameChange(
+                            tid, key, lang, text, f"also {who}: left out", "unmapped"
+                        )
+                    notices.append(report(change) if report else change.notice(*where(tid)))
                 if key == "label":
                     spec[key][lang] = kept[0]
                 elif kept:

@@ -51,6 +51,7 @@ from semantic.interchange.skos.read import (
     DEFAULT_DOMAIN,
     _check_readable,
     _parse,
+    _positions,
     _valid_id,
 )
 from semantic.interchange.skos.result import (
@@ -109,6 +110,8 @@ def import_skos(
     coming back). A vocabulary that breaks a SKOS integrity condition
     (`semantic.model.skos.RULES`) is refused (SemanticError: SEM243, SEM214, SEM205, each
     naming the concept), unless `repair`: then each is repaired and reported.
+    Read from a file, each notice (and each refusal) says where its resource is stated
+    (`line` and `column`; see `semantic.interchange.skos.positions`).
     Raises SemanticError (SEM101) when the file cannot be read as RDF.
     """
     if not _LANGUAGE.match(language):
@@ -117,6 +120,8 @@ def import_skos(
         raise ValueError(f"domain {domain!r} is not a snake_case id")
     graph = source if isinstance(source, Graph) else _parse(Path(source), format)
     file = "" if isinstance(source, Graph) else str(source)
+    # rdflib keeps no positions: the file's text is scanned once for where each resource is
+    positions = None if isinstance(source, Graph) else _positions(Path(source), format)
     return _Importer(
         graph,
         language,
@@ -126,6 +131,7 @@ def import_skos(
         keep_iris=keep_iris,
         base=base,
         repair=repair,
+        positions=positions,
     ).run()
 
 

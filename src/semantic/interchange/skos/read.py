@@ -19,6 +19,7 @@ from rdflib.util import guess_format
 
 from semantic.errors import Span, error
 from semantic.interchange.common import Notice, NoticeKind
+from semantic.interchange.skos.positions import SCANNED_FORMATS, Positions
 from semantic.interchange.skos.store import INDEXED_FORMATS, TripleIndex, index_of
 from semantic.outputs.rdf.export import KIND_CLASSES, PREFIXES, SENSITIVITIES, STATUSES
 from semantic.outputs.rdf.vocab import ACCESS_RIGHT, SEM, SKOSXL
@@ -55,9 +56,27 @@ _REASONS: dict[Node, str] = {
 _DERIVED = (SEM.representedBy, PROV.wasDerivedFrom)
 
 
+def _format(path: Path, fmt: str | None) -> str:
+    """The rdflib format of a file: `fmt`, else guessed from its name, else Turtle."""
+    return fmt or guess_format(str(path)) or "turtle"
+
+
+def _positions(path: Path, fmt: str | None) -> Positions | None:
+    """Where the resources of the file at `path` are stated (None when its format has no
+    scanner, or it is not text)."""
+    fmt = _format(path, fmt)
+    if fmt not in SCANNED_FORMATS:
+        return None
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    return Positions.scan(text, fmt, path.resolve().as_uri())
+
+
 def _parse(path: Path, fmt: str | None) -> Graph:
     _check_readable(path)
-    fmt = fmt or guess_format(str(path)) or "turtle"
+    fmt = _format(path, fmt)
     try:
         # parsed straight into the index the import reads, where the format's parser allows
         store = TripleIndex() if fmt in INDEXED_FORMATS else "default"
@@ -160,8 +179,11 @@ class _Reader:
         keep_iris: bool = False,
         base: str | None = None,
         repair: bool = False,
+        positions: Positions | None = None,
     ) -> None:
         self.graph, self.file, self.language = graph, file, language
+        #: where each resource is stated in the file, for the report
+        self.positions = positions
         self.existing, self.domain = existing, domain
         self.keep_iris, self.base, self.repair = keep_iris, base, repair
         #: the SKOS-XL labels read (their other triples are reported)
@@ -189,10 +211,27 @@ class _Reader:
         kind: NoticeKind = "unmapped",
     ) -> None:
         """Add a notice about `subject` (and a triple of it, with `predicate`)."""
+        self.notices.append(self.notice(subject, predicate, obj, reason, kind))
+
+    def notice(
+        self,
+        subject: Node,
+        predicate: Node | None,
+        obj: Node | str | None,
+        reason: str,
+        kind: NoticeKind = "unmapped",
+    ) -> Notice:
+        """A notice about `subject` (and a triple of it), at the place the file states it."""
         shown = _show(obj) if isinstance(obj, Node) else obj
         name = str(subject) if isinstance(subject, URIRef) else subject.n3()
         about = str(predicate) if predicate is not None else None
-        self.notices.append(Notice(self.file, 0, name, reason, kind, about, shown))
+        line, column = self.where(subject)
+        return Notice(self.file, line, name, reason, kind, about, shown, column=column)
+
+    def where(self, subject: Node) -> tuple[int, int]:
+        """(line, column) where `subject` is stated in the file, (0, 0) when unknown."""
+        found = self.positions.of(subject) if self.positions is not None else None
+        return found or (0, 0)
 
     def take(self, subject: Node, predicate: Node) -> list[Node]:
         """Every value of `predicate` on `subject`, in a fixed order, marked used."""
