@@ -296,8 +296,11 @@ def settle_names(
                 for text in [texts] if isinstance(texts, str) else list(texts):
                     name = normalize_name(text)
                     found = named[(lang, name)]
-                    others = {k: sorted(v - {tid}) for k, v in found.items() if v - {tid}}
                     clash = ids.get(name)
+                    if clash is None and len(found) == 1 and len(next(iter(found.values()))) == 1:
+                        kept.append(text)  # the usual case: a name of this term only
+                        continue
+                    others = {k: sorted(v - {tid}) for k, v in found.items() if v - {tid}}
                     if clash == tid and (tid, lang, text) in relabelled:
                         # the label made from the id has this very text now: a synonym
                         # equal to the label would break SKOS S13 (SEM243)

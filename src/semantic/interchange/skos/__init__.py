@@ -36,7 +36,9 @@ terms:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import gc
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -118,21 +120,36 @@ def import_skos(
         raise ValueError(f"language {language!r} is not a language code such as en or pt-BR")
     if domain is not None and not _valid_id(domain):
         raise ValueError(f"domain {domain!r} is not a snake_case id")
-    graph = source if isinstance(source, Graph) else _parse(Path(source), format)
-    file = "" if isinstance(source, Graph) else str(source)
-    # rdflib keeps no positions: the file's text is scanned once for where each resource is
-    positions = None if isinstance(source, Graph) else _positions(Path(source), format)
-    return _Importer(
-        graph,
-        language,
-        dict(existing or {}),
-        domain,
-        file,
-        keep_iris=keep_iris,
-        base=base,
-        repair=repair,
-        positions=positions,
-    ).run()
+    with _paused_gc():
+        graph = source if isinstance(source, Graph) else _parse(Path(source), format)
+        file = "" if isinstance(source, Graph) else str(source)
+        # rdflib keeps no positions: the file's text is scanned once for where each resource is
+        positions = None if isinstance(source, Graph) else _positions(Path(source), format)
+        return _Importer(
+            graph,
+            language,
+            dict(existing or {}),
+            domain,
+            file,
+            keep_iris=keep_iris,
+            base=base,
+            repair=repair,
+            positions=positions,
+        ).run()
+
+
+@contextmanager
+def _paused_gc() -> Iterator[None]:
+    """No cyclic garbage collection inside: an import makes millions of objects that live
+    until it ends (the graph, its index, the terms), and each full collection walks all of
+    them to free almost nothing: a third of the CPU of importing 5,000 concepts."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 @dataclass(frozen=True)
