@@ -99,7 +99,7 @@ def test_clashing_names_are_settled_as_every_importer_settles_them(tmp_path: Pat
         ("c2", "altLabel", '"Shore"@en'): ("unmapped", "also the id of term 'shore': left out"),
         ("c3", "altLabel", '"Shore"@en'): (
             "unmapped",
-            "the same text as the label made from the term's id: left out",
+            "also the label made from the term's id: left out",
         ),
         ("c3", "hiddenLabel", '"Orilla"@es'): (
             "unmapped",

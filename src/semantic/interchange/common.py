@@ -220,9 +220,8 @@ _NAME_KEYS = (("label", "label"), ("synonyms", "synonym"), ("hidden_labels", "hi
 
 @dataclass(frozen=True)
 class NameChange:
-    """A name of an imported term that `settle_names` changed: the term, the key it is under
-    (`label`, `synonyms`, `hidden_labels`), its language and text, why and what was done,
-    and whether it was replaced (`changed`) or left out (`unmapped`)."""
+    """A name that `settle_names` changed: term, key (`label`, `synonyms`, `hidden_labels`),
+    language, text, why, and whether it was replaced (`changed`) or left out (`unmapped`)."""
 
     term: str
     key: str
@@ -235,10 +234,6 @@ class NameChange:
     def what(self) -> str:
         """`label 'Notes' (en) of term 'returns_notes'`."""
         return f"{dict(_NAME_KEYS)[self.key]} '{self.text}' ({self.language}) of term '{self.term}'"
-
-    def notice(self, file: str, line: int) -> Notice:
-        """The change as a notice at `file`:`line`."""
-        return Notice(file, line, self.what, self.reason, self.kind)
 
 
 def settle_names(
@@ -286,6 +281,7 @@ def settle_names(
                 for text in [texts] if isinstance(texts, str) else texts:
                     found = named.setdefault((lang, normalize_name(text)), {})
                     found.setdefault(key, set()).add(tid)
+    made = report or (lambda c: Notice(*where(c.term), c.what, c.reason, c.kind))
     notices = []
     relabelled: set[tuple[str, str, str]] = set()  # (term, language, the label made from the id)
     for tid in sorted(terms):
@@ -302,16 +298,12 @@ def settle_names(
                         continue
                     others = {k: sorted(v - {tid}) for k, v in found.items() if v - {tid}}
                     if clash == tid and (tid, lang, text) in relabelled:
-                        # the label made from the id has this very text now: a synonym
-                        # equal to the label would break SKOS S13 (SEM243)
-                        why = "the same text as the label made from the term's id: left out"
-                        change = NameChange(tid, key, lang, text, why, "unmapped")
-                        notices.append(report(change) if report else change.notice(*where(tid)))
-                        continue
-                    if clash == tid:  # a name that is the term's own id is the term's
+                        # the label made from the id has this text: as a synonym too, S13 breaks
+                        who = "the label made from the term's id"
+                    elif clash == tid:  # a name that is the term's own id is the term's
                         kept.append(text)
                         continue
-                    if clash is not None:
+                    elif clash is not None:
                         who = f"the id of term '{clash}'"
                     elif others.get("label"):
                         who = f"the label of term '{others['label'][0]}'"
@@ -324,13 +316,10 @@ def settle_names(
                     if key == "label":
                         kept.append(english_label(tid))
                         relabelled.add((tid, lang, kept[-1]))
-                        why = f"also {who}: the label is '{kept[-1]}' instead"
-                        change = NameChange(tid, key, lang, text, why, "changed")
-                    else:
-                        change = NameChange(
-                            tid, key, lang, text, f"also {who}: left out", "unmapped"
-                        )
-                    notices.append(report(change) if report else change.notice(*where(tid)))
+                    kind: NoticeKind = "changed" if key == "label" else "unmapped"
+                    why = f"the label is '{kept[-1]}' instead" if key == "label" else "left out"
+                    change = NameChange(tid, key, lang, text, f"also {who}: {why}", kind)
+                    notices.append(made(change))
                 if key == "label":
                     spec[key][lang] = kept[0]
                 elif kept:
