@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from rdflib import Graph
 
+from semantic.errors import SemanticError
 from semantic.interchange.common import settle_names
 from semantic.interchange.skos import import_skos, report_line
 from tests.cli_runner import run_cli
@@ -202,3 +203,17 @@ def test_every_format_imports_the_same_terms(tmp_path: Path, fmt: str) -> None:
             assert name == f"<{notice.what}>" or (
                 ":" in name and notice.what.endswith(name.split(":", 1)[1])
             ), at
+
+
+def test_a_refused_vocabulary_names_the_place_of_each_concept() -> None:
+    """Without --repair, a break of SKOS integrity is refused at the concept's statement."""
+    path = Path(__file__).parent / "fixtures" / "skos" / "s14-two-pref-labels.ttl"
+    with pytest.raises(SemanticError) as caught:
+        import_skos(path, language="en")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert caught.value.diagnostics
+    for diagnostic in caught.value.diagnostics:
+        assert diagnostic.span is not None and diagnostic.span.file == str(path)
+        iri = diagnostic.message.split(">")[0].lstrip("<")
+        stated = lines[diagnostic.span.line - 1][diagnostic.span.col - 1 :]
+        assert stated.startswith("ex:" + iri.rsplit("/", 1)[-1]), (stated, iri)
