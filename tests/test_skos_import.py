@@ -566,11 +566,11 @@ def test_names_that_name_two_terms_are_left_out_and_reported(tmp_path: Path) -> 
     assert ("Margin", '"Profit"@en', "also the id of term 'profit': left out") in unmapped
     assert ("Profit", '"Gain"@en', "also the id of term 'gain': left out") in unmapped
     assert ("Profit", '"margin"@en', "also the id of term 'margin': left out") in unmapped
-    assert ("Gain", '"Margin"@en', "also the id of term 'margin': the id is the label instead") in (
+    assert ("Gain", '"Margin"@en', "also the id of term 'margin': the label is 'Gain' instead") in (
         unmapped
     )
     root = tiny_project(tmp_path, result)
-    assert Project.load(root).model.terms["gain"].labels == {"en": "gain"}
+    assert Project.load(root).model.terms["gain"].labels == {"en": "Gain"}
 
 
 def test_one_domain_for_everything(tmp_path: Path) -> None:

@@ -68,6 +68,7 @@ from semantic.model.names import normalize_name
 __all__ = [
     "ImportResult",
     "Importer",
+    "NameChange",
     "Notice",
     "NoticeKind",
     "dump_yaml",
@@ -108,10 +109,10 @@ class Notice:
     over in another form: where it is written (`file`, 1-based `line`, 0 when unknown),
     what it is, why, and what kind of notice it is.
 
-    An RDF source has no lines: `what` is then the resource (an IRI, or `_:b0`) and
-    `predicate` and `object` the triple, when the notice is about one. `prefix` replaces
-    the kind's opening words in the message (an exporter names the format: `OSI cannot
-    carry`)."""
+    From an RDF source, `what` is the resource (an IRI, or `_:b0`) and `predicate` and
+    `object` the triple, when the notice is about one; `line` and `column` are where the
+    resource is stated in the file (0 when unknown). `prefix` replaces the kind's opening
+    words in the message (an exporter names the format: `OSI cannot carry`)."""
 
     file: str
     line: int
@@ -121,6 +122,8 @@ class Notice:
     predicate: str | None = None
     object: str | None = None
     prefix: str | None = None
+    #: the 1-based column of the construct on its line, 0 when unknown (then 1 is shown)
+    column: int = 0
 
     @property
     def code(self) -> str:
@@ -129,7 +132,7 @@ class Notice:
 
     def diagnostic(self) -> Diagnostic:
         """The notice as a warning diagnostic, printed like every other problem."""
-        span = Span(self.file, self.line, 1 if self.line else 0)
+        span = Span(self.file, self.line, (self.column or 1) if self.line else 0)
         opening = self.prefix or _PREFIXES[self.kind]
         return Diagnostic(self.code, f"{opening}: {self.what}", span, self.reason, "warning")
 
@@ -215,15 +218,37 @@ def english_label(name: str) -> str:
 _NAME_KEYS = (("label", "label"), ("synonyms", "synonym"), ("hidden_labels", "hidden label"))
 
 
+@dataclass(frozen=True)
+class NameChange:
+    """A name that `settle_names` changed: term, key (`label`, `synonyms`, `hidden_labels`),
+    language, text, why, and whether it was replaced (`changed`) or left out (`unmapped`)."""
+
+    term: str
+    key: str
+    language: str
+    text: str
+    reason: str
+    kind: NoticeKind
+
+    @property
+    def what(self) -> str:
+        """`label 'Notes' (en) of term 'returns_notes'`."""
+        return f"{dict(_NAME_KEYS)[self.key]} '{self.text}' ({self.language}) of term '{self.term}'"
+
+
 def settle_names(
     terms: Mapping[str, dict[str, Any]],
     where: Callable[[str], tuple[str, int]],
     existing: Collection[str] = (),
+    *,
+    report: Callable[[NameChange], Notice] | None = None,
 ) -> list[Notice]:
     """Make imported terms (id -> spec as plain data: `label`, `synonyms`, `hidden_labels`
     by language) follow the glossary's naming rule (SEM206: in one language a name names
     one term, and no name is another term's id), in place, and report every change at
-    `where(term id)` (file, line). Names are compared as `semantic check` compares them
+    `where(term id)` (file, line), or as `report` makes a notice of it (an importer whose
+    report names things its own way: the SKOS import names the concept and the triple).
+    Names are compared as `semantic check` compares them
     (case, accents, spaces and underscores ignored); `existing` are the ids of terms
     already in the project. A name shared by several terms names none of them, whichever
     came first:
@@ -256,21 +281,29 @@ def settle_names(
                 for text in [texts] if isinstance(texts, str) else texts:
                     found = named.setdefault((lang, normalize_name(text)), {})
                     found.setdefault(key, set()).add(tid)
+    made = report or (lambda c: Notice(*where(c.term), c.what, c.reason, c.kind))
     notices = []
+    relabelled: set[tuple[str, str, str]] = set()  # (term, language, the label made from the id)
     for tid in sorted(terms):
         spec = terms[tid]
-        for key, how in _NAME_KEYS:
+        for key, _ in _NAME_KEYS:
             for lang, texts in list((spec.get(key) or {}).items()):
                 kept = []
                 for text in [texts] if isinstance(texts, str) else list(texts):
                     name = normalize_name(text)
                     found = named[(lang, name)]
-                    others = {k: sorted(v - {tid}) for k, v in found.items() if v - {tid}}
                     clash = ids.get(name)
-                    if clash == tid:  # a name that is the term's own id is the term's
+                    if clash is None and len(found) == 1 and len(next(iter(found.values()))) == 1:
+                        kept.append(text)  # the usual case: a name of this term only
+                        continue
+                    others = {k: sorted(v - {tid}) for k, v in found.items() if v - {tid}}
+                    if clash == tid and (tid, lang, text) in relabelled:
+                        # the label made from the id has this text: as a synonym too, S13 breaks
+                        who = "the label made from the term's id"
+                    elif clash == tid:  # a name that is the term's own id is the term's
                         kept.append(text)
                         continue
-                    if clash is not None:
+                    elif clash is not None:
                         who = f"the id of term '{clash}'"
                     elif others.get("label"):
                         who = f"the label of term '{others['label'][0]}'"
@@ -280,14 +313,13 @@ def settle_names(
                     else:
                         kept.append(text)
                         continue
-                    file, line = where(tid)
-                    what = f"{how} '{text}' ({lang}) of term '{tid}'"
                     if key == "label":
                         kept.append(english_label(tid))
-                        why = f"also {who}: the label is '{kept[-1]}' instead"
-                        notices.append(Notice(file, line, what, why, "changed"))
-                    else:
-                        notices.append(Notice(file, line, what, f"also {who}: left out"))
+                        relabelled.add((tid, lang, kept[-1]))
+                    kind: NoticeKind = "changed" if key == "label" else "unmapped"
+                    why = f"the label is '{kept[-1]}' instead" if key == "label" else "left out"
+                    change = NameChange(tid, key, lang, text, f"also {who}: {why}", kind)
+                    notices.append(made(change))
                 if key == "label":
                     spec[key][lang] = kept[0]
                 elif kept:

@@ -17,6 +17,7 @@ from sqlglot.errors import ParseError
 
 from semantic.errors import Diagnostic, SemanticError, Span
 from semantic.files.schema import GRAINS
+from semantic.interchange.common import NameChange, Notice, settle_names
 from semantic.interchange.skos.read import (
     _ACCESS_LEVELS,
     _DERIVED,
@@ -30,7 +31,6 @@ from semantic.interchange.skos.read import (
 )
 from semantic.interchange.skos.result import ImportedTerm
 from semantic.model import FILE_DIALECT
-from semantic.model.names import normalize_name
 from semantic.model.skos import SkosNames, skos_violations
 from semantic.outputs.rdf.export import ACCESS_RIGHTS, KIND_CLASSES
 from semantic.outputs.rdf.iris import Iris
@@ -140,8 +140,8 @@ class _Concepts(_Reader):
         sem:Owner (other attributions are reported)."""
         owners: set[str] = set()
         for attribution in self.take(concept, PROV.qualifiedAttribution):
-            agent = self.graph.value(attribution, PROV.agent)
-            role = self.graph.value(attribution, DCAT.hadRole)
+            agent = next(iter(self.values(attribution, PROV.agent)), None)
+            role = next(iter(self.values(attribution, DCAT.hadRole)), None)
             if agent is None or role != SEM.Owner:
                 what = f"role <{role}>" if role is not None else "no role"
                 self.note(
@@ -387,7 +387,7 @@ class _Concepts(_Reader):
                 Diagnostic(
                     v.rule.code,
                     f"<{iris[v.term]}>: {v.message}",
-                    Span(self.file or "<graph>"),
+                    Span(self.file or "<graph>", *self.where(iris[v.term])),
                     f"fix the vocabulary, or import with --repair ({v.rule.repair})",
                 )
                 for v in found
@@ -447,54 +447,31 @@ class _Concepts(_Reader):
                 getattr(drafts[start], key).add(self.ids[end])
 
     def names(self, concepts: list[Node], drafts: Mapping[Node, _Draft]) -> None:
-        """The glossary's naming rule (SEM206): in one language a label, synonym or hidden
-        label names one term, and no name equals another term's id. A name that breaks it
-        is left out and reported, the term first by id keeping it."""
-        ids = {normalize_name(t): t for t in [*self.existing, *(self.ids[c] for c in concepts)]}
-        seen: dict[tuple[str, str], str] = {}
-        for concept in sorted(concepts, key=lambda c: self.ids[c]):
-            tid = self.ids[concept]
-            data = drafts[concept].data
-            for key, predicate in (
-                ("label", SKOS.prefLabel),
-                ("synonyms", SKOS.altLabel),
-                ("hidden_labels", SKOS.hiddenLabel),
-            ):
-                for lang, value in list(data[key].items()):
-                    for text in list(value) if isinstance(value, list) else [value]:
-                        name = normalize_name(text)
-                        clash, other = ids.get(name), seen.get((lang, name))
-                        if clash is not None and clash != tid:
-                            who = f"the id of term '{clash}'"
-                        elif other is not None and other != tid:
-                            who = f"a name of term '{other}' in '{lang}'"
-                        else:
-                            seen[(lang, name)] = tid
-                            continue
-                        shown = Literal(text, lang=lang).n3()
-                        if key != "label":
-                            value.remove(text)
-                            self.note(concept, predicate, shown, f"also {who}: left out")
-                        elif len(data["label"]) > 1:
-                            del data["label"][lang]
-                            self.note(concept, predicate, shown, f"also {who}: left out")
-                        else:
-                            data["label"] = {lang: tid}
-                            self.note(
-                                concept,
-                                predicate,
-                                shown,
-                                f"also {who}: the id is the label instead",
-                                "changed",
-                            )
-                data[key] = {k: v for k, v in data[key].items() if v}
+        """The glossary's naming rule (SEM206), settled as every importer settles it
+        (`semantic.interchange.common.settle_names`): a synonym or hidden label that names
+        another term too is left out, a label that is another term's label or id is
+        replaced by one made from the term's own id; each reported on the concept, with
+        the triple that stated the name."""
+        concept_of = {self.ids[c]: c for c in concepts}
+
+        def report(change: NameChange) -> Notice:
+            predicate = _NAME_PREDICATES[change.key]
+            shown = Literal(change.text, lang=change.language).n3()
+            return self.notice(
+                concept_of[change.term], predicate, shown, change.reason, change.kind
+            )
+
+        terms = {self.ids[c]: drafts[c].data for c in concepts}
+        self.notices += settle_names(
+            terms, lambda tid: (self.file, 0), self.existing, report=report
+        )
 
     def finish(self, concept: Node, draft: _Draft) -> ImportedTerm:
         """The term's keys in file order, empty ones left out, the meaning last (or the
         business concept)."""
         tid = self.ids[concept]
         data = draft.data
-        if not data["label"]:
+        if not data.get("label"):
             data["label"] = {self.language: tid}
             self.note(concept, SKOS.prefLabel, None, "no prefLabel: the id is the label", "changed")
         ordered = {k: v for k, v in data.items() if v not in (None, [], {})}
@@ -514,6 +491,14 @@ class _Concepts(_Reader):
             ordered["quality"] = meaning["quality"]
         ordered[kind] = meaning[kind]
         return ImportedTerm(tid, str(concept), ordered)
+
+
+#: the predicate that states each key of a term's names
+_NAME_PREDICATES = {
+    "label": SKOS.prefLabel,
+    "synonyms": SKOS.altLabel,
+    "hidden_labels": SKOS.hiddenLabel,
+}
 
 
 def _when(value: Node) -> date | None:

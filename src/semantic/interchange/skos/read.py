@@ -5,7 +5,7 @@ resources, and the helpers the other modules of `semantic.interchange.skos` shar
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -19,6 +19,8 @@ from rdflib.util import guess_format
 
 from semantic.errors import Span, error
 from semantic.interchange.common import Notice, NoticeKind
+from semantic.interchange.skos.positions import SCANNED_FORMATS, Positions
+from semantic.interchange.skos.store import INDEXED_FORMATS, TripleIndex, index_of
 from semantic.outputs.rdf.export import KIND_CLASSES, PREFIXES, SENSITIVITIES, STATUSES
 from semantic.outputs.rdf.vocab import ACCESS_RIGHT, SEM, SKOSXL
 
@@ -54,11 +56,31 @@ _REASONS: dict[Node, str] = {
 _DERIVED = (SEM.representedBy, PROV.wasDerivedFrom)
 
 
+def _format(path: Path, fmt: str | None) -> str:
+    """The rdflib format of a file: `fmt`, else guessed from its name, else Turtle."""
+    return fmt or guess_format(str(path)) or "turtle"
+
+
+def _positions(path: Path, fmt: str | None) -> Positions | None:
+    """Where the resources of the file at `path` are stated (None when its format has no
+    scanner, or it is not text)."""
+    fmt = _format(path, fmt)
+    if fmt not in SCANNED_FORMATS:
+        return None
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    return Positions.scan(text, fmt, path.resolve().as_uri())
+
+
 def _parse(path: Path, fmt: str | None) -> Graph:
     _check_readable(path)
-    fmt = fmt or guess_format(str(path)) or "turtle"
+    fmt = _format(path, fmt)
     try:
-        return Graph().parse(path, format=fmt)
+        # parsed straight into the index the import reads, where the format's parser allows
+        store = TripleIndex() if fmt in INDEXED_FORMATS else "default"
+        return Graph(store=store).parse(path, format=fmt)
     except Exception as exc:  # rdflib's parsers raise many error types
         message = " ".join(str(exc).split())[:300]
         raise error(
@@ -157,8 +179,11 @@ class _Reader:
         keep_iris: bool = False,
         base: str | None = None,
         repair: bool = False,
+        positions: Positions | None = None,
     ) -> None:
         self.graph, self.file, self.language = graph, file, language
+        #: where each resource is stated in the file, for the report
+        self.positions = positions
         self.existing, self.domain = existing, domain
         self.keep_iris, self.base, self.repair = keep_iris, base, repair
         #: the SKOS-XL labels read (their other triples are reported)
@@ -168,6 +193,14 @@ class _Reader:
         self.ids: dict[Node, str] = {}
         self.concepts: set[Node] = set()
         self.areas: set[Node] = set()
+        # the triples grouped by subject then predicate (`semantic.interchange.skos.store`): a
+        # look-up is two dict reads, not a query of rdflib's store (a third of a large import)
+        self.index = index_of(graph)
+        #: the schemes that name each concept with skos:hasTopConcept
+        self.tops: dict[Node, list[Node]] = {}
+        for subject, pairs in self.index.items():
+            for obj in pairs.get(SKOS.hasTopConcept, ()):
+                self.tops.setdefault(obj, []).append(subject)
 
     def note(
         self,
@@ -178,16 +211,43 @@ class _Reader:
         kind: NoticeKind = "unmapped",
     ) -> None:
         """Add a notice about `subject` (and a triple of it, with `predicate`)."""
+        self.notices.append(self.notice(subject, predicate, obj, reason, kind))
+
+    def notice(
+        self,
+        subject: Node,
+        predicate: Node | None,
+        obj: Node | str | None,
+        reason: str,
+        kind: NoticeKind = "unmapped",
+    ) -> Notice:
+        """A notice about `subject` (and a triple of it), at the place the file states it."""
         shown = _show(obj) if isinstance(obj, Node) else obj
         name = str(subject) if isinstance(subject, URIRef) else subject.n3()
         about = str(predicate) if predicate is not None else None
-        self.notices.append(Notice(self.file, 0, name, reason, kind, about, shown))
+        line, column = self.where(subject)
+        return Notice(self.file, line, name, reason, kind, about, shown, column=column)
+
+    def where(self, subject: Node) -> tuple[int, int]:
+        """(line, column) where `subject` is stated in the file, (0, 0) when unknown."""
+        found = self.positions.of(subject) if self.positions is not None else None
+        return found or (0, 0)
 
     def take(self, subject: Node, predicate: Node) -> list[Node]:
         """Every value of `predicate` on `subject`, in a fixed order, marked used."""
-        values = sorted(self.graph.objects(subject, predicate), key=_order)
+        found = self.values(subject, predicate)
+        values = sorted(found, key=_order) if len(found) > 1 else list(found)
         self.used.update((subject, predicate, v) for v in values)
         return values
+
+    def values(self, subject: Node, predicate: Node) -> Collection[Node]:
+        """The values of `predicate` on `subject`, in no fixed order, not marked used."""
+        return self.index.get(subject, {}).get(predicate, ())
+
+    def typed(self, cls: Node) -> list[Node]:
+        """The resources that are a `cls`, in a fixed order."""
+        index = self.index
+        return sorted((s for s in index if cls in index[s].get(RDF.type, ())), key=_order)
 
     def take_one(self, subject: Node, predicate: Node) -> Node | None:
         """The value of `predicate` on `subject`; further values are reported."""
@@ -198,7 +258,7 @@ class _Reader:
 
     def take_type(self, subject: Node, cls: Node) -> bool:
         """Whether `subject` is a `cls` (the triple is marked used)."""
-        if (subject, RDF.type, cls) in self.graph:
+        if cls in self.index.get(subject, {}).get(RDF.type, ()):
             self.used.add((subject, RDF.type, cls))
             return True
         return False

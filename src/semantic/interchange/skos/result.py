@@ -27,26 +27,32 @@ _CONCEPT_COMMENT = (
 
 
 def report_line(notice: Notice) -> str:
-    """A notice of the import as one line, `kind: <subject> predicate object: reason`, with
-    the export's prefixes for the predicate (`skos:changeNote`).
+    """A notice of the import as one line, `file:line:col: kind: <subject> predicate object:
+    reason`, with the export's prefixes for the predicate (`skos:changeNote`); the place is
+    where the subject is stated (the file alone when unknown, nothing for a graph).
 
     >>> from rdflib.namespace import SKOS
-    >>> print(report_line(Notice("", 0, "https://x.org/a", "no key", "unmapped",
-    ...                          str(SKOS.changeNote), '"v2"@en')))
-    unmapped: <https://x.org/a> skos:changeNote "v2"@en: no key
+    >>> print(report_line(Notice("v.ttl", 12, "https://x.org/a", "no key", "unmapped",
+    ...                          str(SKOS.changeNote), '"v2"@en', column=1)))
+    v.ttl:12:1: unmapped: <https://x.org/a> skos:changeNote "v2"@en: no key
     """
     parts = [notice.what if notice.what.startswith("_:") else f"<{notice.what}>"]
     if notice.predicate:
         parts.append(_prefixed(notice.predicate))
     if notice.object:
         parts.append(notice.object)
-    return f"{notice.kind}: {' '.join(parts)}: {notice.reason}"
+    place = f"{notice.file}:{notice.line}:{notice.column or 1}" if notice.line else notice.file
+    place = f"{place}: " if place else ""
+    return f"{place}{notice.kind}: {' '.join(parts)}: {notice.reason}"
 
 
-def report_dict(notice: Notice) -> dict[str, str | None]:
-    """A notice of the import in a JSON-ready form: kind, subject, predicate, object,
-    reason."""
+def report_dict(notice: Notice) -> dict[str, str | int | None]:
+    """A notice of the import in a JSON-ready form: file, line, column (0 when unknown),
+    kind, subject, predicate, object, reason."""
     return {
+        "file": notice.file,
+        "line": notice.line,
+        "column": notice.column if notice.line else 0,
         "kind": notice.kind,
         "subject": notice.what,
         "predicate": notice.predicate,

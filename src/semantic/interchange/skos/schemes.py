@@ -43,20 +43,18 @@ class _Importer(_Concepts):
 
     def run(self) -> SkosImport:
         """Read the whole graph: ids, domains, terms, relations, names, then the rest."""
-        graph = self.graph
         concepts = sorted(
-            {s for cls in (SKOS.Concept, *_KINDS) for s in graph.subjects(RDF.type, cls)},
-            key=_order,
+            {s for cls in (SKOS.Concept, *_KINDS) for s in self.typed(cls)}, key=_order
         )
         self.concepts = set(concepts)
         for concept in concepts:
             self.take_type(concept, SKOS.Concept)
         schemes = sorted(
             {
-                *graph.subjects(RDF.type, SKOS.ConceptScheme),
-                *(o for c in concepts for o in graph.objects(c, SKOS.inScheme)),
-                *(o for c in concepts for o in graph.objects(c, SKOS.topConceptOf)),
-                *graph.subjects(SKOS.hasTopConcept, None),
+                *self.typed(SKOS.ConceptScheme),
+                *(o for c in concepts for o in self.values(c, SKOS.inScheme)),
+                *(o for c in concepts for o in self.values(c, SKOS.topConceptOf)),
+                *(s for tops in self.tops.values() for s in tops),
             }
             - self.concepts,
             key=_order,
@@ -110,7 +108,7 @@ class _Importer(_Concepts):
         for resource in resources:
             raw, given = "", None
             for predicate in (DCTERMS.identifier, SKOS.notation):
-                objects = self.graph.objects(resource, predicate)
+                objects = self.values(resource, predicate)
                 values = sorted((v for v in objects if isinstance(v, Literal)), key=_order)
                 if values:
                     raw, given = str(values[0]), (predicate, values[0])
@@ -143,7 +141,7 @@ class _Importer(_Concepts):
         members: dict[Node, str] = {}
         for concept in concepts:
             found = {*self.take(concept, SKOS.inScheme), *self.take(concept, SKOS.topConceptOf)}
-            for scheme in self.graph.subjects(SKOS.hasTopConcept, concept):
+            for scheme in self.tops.get(concept, ()):
                 self.used.add((scheme, SKOS.hasTopConcept, concept))
                 found.add(scheme)
             mine = sorted((s for s in found if s in schemes), key=lambda s: self.ids[s])
@@ -217,7 +215,7 @@ class _Importer(_Concepts):
         (with grains), metrics and segments, and its filter. skos:member is what the lists
         name, so it is not read on its own."""
         found: list[tuple[str, ImportedSubjectArea]] = []
-        resources = sorted(self.graph.subjects(RDF.type, SEM.SubjectArea), key=_order)
+        resources = self.typed(SEM.SubjectArea)
         self.areas = set(resources)
         self.assign_ids(resources, "subject_area")
         for resource in resources:
@@ -266,12 +264,18 @@ class _Importer(_Concepts):
         with a triple not used (once per resource; a blank node that hangs off another
         resource counts as part of it)."""
         glossary = self.concepts | schemes | self.areas | self.xl_labels
-        hanging = {o for o in self.graph.objects() if isinstance(o, BNode)}
+        used = self.used
+        hanging: set[Node] = set()
+        unused = []
+        for subject, pairs in self.index.items():
+            for predicate, objects in pairs.items():
+                for obj in objects:
+                    if isinstance(obj, BNode):
+                        hanging.add(obj)
+                    if (subject, predicate, obj) not in used:
+                        unused.append((subject, predicate, obj))
         others: set[Node] = set()
-        for triple in self.graph:
-            if triple in self.used:
-                continue
-            subject, predicate, obj = triple
+        for subject, predicate, obj in unused:
             if subject in glossary:
                 if subject in self.xl_labels:
                     reason = "the glossary keeps the literal form of a SKOS-XL label only"
@@ -283,7 +287,7 @@ class _Importer(_Concepts):
             elif not (isinstance(subject, BNode) and subject in hanging):
                 others.add(subject)
         for subject in others:
-            types = sorted(self.graph.objects(subject, RDF.type), key=_order)
+            types = sorted(self.values(subject, RDF.type), key=_order)
             what = ", ".join(self.graph.namespace_manager.normalizeUri(str(t)) for t in types)
             self.note(
                 subject,
