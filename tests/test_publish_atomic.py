@@ -411,7 +411,7 @@ def test_hiding_terms_in_a_file_that_holds_the_tables_is_refused(
     (diagnostic,) = caught.value.diagnostics
     assert diagnostic.code == "SEM437"
     assert diagnostic.message.startswith(
-        "--max-confidentiality internal cannot hide 'customer_account_balance'"
+        "--max-confidentiality internal cannot hide 'average_account_balance'"
     )
     assert "reads every column of them" in diagnostic.message
     assert contents(path) == before
