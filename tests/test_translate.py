@@ -33,15 +33,16 @@ NOT_TRANSLATED = {
     # the official text is a WITH of the revenue per supplier and a scalar subquery of its
     # maximum; translate reads neither as a rank (`QUALIFY RANK() ... = 1`)
     "q15": "a WITH clause",
-}
-EXPRESSED = sorted(set(QUERIES) - NOT_TRANSLATED.keys())
-NOT_EXPRESSED = sorted({f"q{n:02d}" for n in range(1, 23)} - set(QUERIES))
-#: the construct each query the business language cannot express is refused for
-REASONS = {
+    # a grand total or a value per entity read in a row condition (`PER (ALL)`, `PER
+    # (part)`, `PER (partsupp)` next to dimensions): translate reads Q11's and Q17's scalar
+    # subqueries back, not these (correlated over another entity's rows, or filtered inside a
+    # derived table)
     "q02": "a scalar subquery",
     "q20": "a scalar subquery",
     "q22": "a scalar subquery",
 }
+EXPRESSED = sorted(set(QUERIES) - NOT_TRANSLATED.keys())
+NOT_EXPRESSED = sorted({f"q{n:02d}" for n in range(1, 23)} - set(QUERIES))
 
 #: Hand-written SQL with explicit joins, aliases and filters, and its business form.
 JOINED = (
@@ -76,14 +77,8 @@ def test_every_expressible_tpch_query_is_translated_and_proven_equal(
     assert [tuple(r.values()) for r in ours] == [tuple(r.values()) for r in theirs]
 
 
-@pytest.mark.parametrize("name", NOT_EXPRESSED)
-def test_the_other_tpch_queries_are_refused_with_the_construct(project: Project, name: str) -> None:
-    found = project.translate(official(name))
-    assert found.business is None and found.refusal is not None
-    assert found.refusal.code == "SEM340"
-    assert found.refusal.message.startswith(f"cannot translate {REASONS[name]}")
-    assert found.terms, "the columns' terms are named even so"
-    assert not found.compared
+def test_every_tpch_query_is_expressed() -> None:
+    assert NOT_EXPRESSED == []
 
 
 def test_the_new_constructs_are_read_back(project: Project) -> None:
@@ -114,15 +109,17 @@ def test_q17_is_translated_but_its_rows_differ_over_no_rows(project: Project) ->
     assert found.difference == "row 1, column 1: 0.0 against None"
 
 
-def test_q15_is_expressed_but_its_official_text_is_refused_with_the_construct(
-    project: Project,
+@pytest.mark.parametrize("name", ["q02", "q15", "q20", "q22"])
+def test_expressed_queries_whose_official_text_is_refused_name_the_construct(
+    project: Project, name: str
 ) -> None:
-    found = project.translate(official("q15"))
+    found = project.translate(official(name))
     assert found.business is None and found.refusal is not None
     assert found.refusal.code == "SEM340"
-    assert found.refusal.message.startswith(f"cannot translate {NOT_TRANSLATED['q15']}")
+    assert found.refusal.message.startswith(f"cannot translate {NOT_TRANSLATED[name]}")
+    assert found.terms, "the columns' terms are named even so"
     assert not found.compared
-    assert project.query(QUERIES["q15"]["en"]).num_rows == 1
+    assert project.query(QUERIES[name]["en"]).num_rows > 0
 
 
 def test_a_share_of_the_total_and_a_value_per_entity(project: Project) -> None:
