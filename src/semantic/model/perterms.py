@@ -17,12 +17,15 @@ metrics read, which become the term's `refs`; the compiler reads the same nodes
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
 from semantic.errors import Span, suggest
-from semantic.model.draft import Draft
 from semantic.model.types import FILE_DIALECT, Term
+
+if TYPE_CHECKING:  # the checks run while a model is built; the compiler reads the rest
+    from semantic.model.draft import Draft
 
 
 def per_nodes(expr: exp.Expression) -> list[exp.Per]:
