@@ -298,7 +298,7 @@ def test_tpch_terms_read_like_the_hand_written_files(tpch_import: SkosImport) ->
         "    examples:\n"
         '      en: ["SELECT customer_region, net_revenue WHERE order_date.year = '
         "DATE '1995-01-01'\"]\n"
-        "    related: [charge, discount_amount, gross_revenue]\n"
+        "    related: [charge, discount_amount, gross_revenue, revenue_share]\n"
         "    metric:\n"
         "      entity: lineitem\n"
         "      expr: SUM(l_extendedprice * (1 - l_discount))\n"

@@ -18,6 +18,7 @@ from sqlglot.errors import ParseError
 from semantic.errors import Diagnostic, SemanticError, Span
 from semantic.files.schema import GRAINS
 from semantic.interchange.common import NameChange, Notice, settle_names
+from semantic.interchange.skos.kinds import _KindReader
 from semantic.interchange.skos.read import (
     _ACCESS_LEVELS,
     _DERIVED,
@@ -27,7 +28,6 @@ from semantic.interchange.skos.read import (
     _Draft,
     _last_segment,
     _number,
-    _Reader,
 )
 from semantic.interchange.skos.result import ImportedTerm
 from semantic.model import FILE_DIALECT
@@ -37,7 +37,7 @@ from semantic.outputs.rdf.iris import Iris
 from semantic.outputs.rdf.vocab import DCAT, DQV, SEM, SKOSXL
 
 
-class _Concepts(_Reader):
+class _Concepts(_KindReader):
     """The reading of concepts into terms."""
 
     def term(self, concept: Node) -> _Draft:
@@ -248,6 +248,7 @@ class _Concepts(_Reader):
             spec["grains"] = self.grains(concept)
         if kind == "metric":
             self.metric(concept, spec)
+        self.kind_details(concept, kind, spec)
         for predicate in _DERIVED:
             self.take(concept, predicate)
         rules = {}
