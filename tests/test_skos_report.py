@@ -1,5 +1,5 @@
 """The report of `semantic import skos`: names that clash are settled by the rule every
-importer shares (`semantic.interchange.common.settle_names`), so that the project passes
+importer shares (`semantic.interchange.names.settle_names`), so that the project passes
 `semantic check`; and every item says where its resource is stated in the file
 (`file:line:col`), in Turtle, N-Triples and RDF/XML alike.
 """
@@ -13,7 +13,7 @@ import pytest
 from rdflib import Graph
 
 from semantic.errors import SemanticError
-from semantic.interchange.common import settle_names
+from semantic.interchange.names import settle_names
 from semantic.interchange.skos import import_skos, report_line
 from tests.cli_runner import run_cli
 from tests.projects import write_project
