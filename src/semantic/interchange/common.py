@@ -380,16 +380,23 @@ def line_of(node: Any, key: str | None = None) -> int:
 # --- writing ---------------------------------------------------------------------------------
 
 
-def _term_ids(text: str) -> set[str]:
+def _defined(text: str) -> set[tuple[str, str]]:
+    """What a glossary or model file defines: ("term", id), ("domain", id), ("entity", id)."""
     tree = load_yaml(text)
-    terms = tree.get("terms") if isinstance(tree, Mapping) else None
-    return set(terms) if isinstance(terms, Mapping) else set()
+    if not isinstance(tree, Mapping):
+        return set()
+    found = {("domain", str(tree["domain"]))} if isinstance(tree.get("domain"), str) else set()
+    for kind, key in (("term", "terms"), ("entity", "entities")):
+        ids = tree.get(key)
+        found |= {(kind, str(i)) for i in ids} if isinstance(ids, Mapping) else set()
+    return found
 
 
 def write_files(root: Path, files: Mapping[str, str], *, replace: bool = False) -> list[Path]:
     """Write `files` (path relative to `root` -> text) atomically, one by one; refuse with
     SEM220, writing nothing, when any exists and `replace` is false, and with SEM103 when a
-    glossary file written defines a term that another glossary file of `root` keeps.
+    glossary or model file written defines a term, domain or entity that another file of
+    `root` keeps (`semantic check` would find it defined twice).
 
     The JSON Schemas that the files' `$schema` comments point at are written too when the
     project has none yet, so that an editor finds them (`semantic schema` refreshes them)."""
@@ -405,35 +412,36 @@ def write_files(root: Path, files: Mapping[str, str], *, replace: bool = False) 
             )
             for name in existing
         )
-    written_terms: dict[str, str] = {}
+    written: dict[tuple[str, str], str] = {}
     for name, text in files.items():
-        if name.startswith("glossary/"):
-            written_terms |= dict.fromkeys(_term_ids(text), name)
+        if name.startswith(("glossary/", "models/")):
+            written |= dict.fromkeys(_defined(text), name)
     clashes = []
-    for path in sorted((root / "glossary").glob("*.y*ml")):
-        name = f"glossary/{path.name}"
+    kept_files = [*(root / "glossary").glob("*.y*ml"), *(root / "models").glob("*.y*ml")]
+    for path in sorted(kept_files):
+        name = f"{path.parent.name}/{path.name}"
         if name in files:
             continue  # replaced as a whole (refused above unless replacing)
         try:
-            kept = _term_ids(path.read_text(encoding="utf-8"))
+            kept = _defined(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, YAMLError):  # `semantic check` reports it
             continue
         clashes += [
             Diagnostic(
                 "SEM103",
-                f"term '{term}' of {written_terms[term]} is already defined in {name}",
+                f"{kind} '{ident}' of {written[(kind, ident)]} is already defined in {name}",
                 Span(str(path)),
                 "rename or remove one of them, or import into another folder with --into",
             )
-            for term in sorted(kept & set(written_terms))
+            for kind, ident in sorted(kept & set(written))
         ]
     if clashes:
         raise SemanticError(clashes)
-    written = []
+    paths = []
     for name, text in sorted(files.items()):
         write_atomically(root / name, text)
-        written.append(root / name)
-    return written
+        paths.append(root / name)
+    return paths
 
 
 _SCHEMA_COMMENT = re.compile(r"^# yaml-language-server: \$schema=(\S+)$", re.MULTILINE)

@@ -199,7 +199,8 @@ def settle_names(
         Notice(*where(tid), f"term '{wanted}'", why, "changed")
         for tid, (wanted, owner) in sorted((moved or {}).items())
         if tid in terms
-        for why in [f"also a name of term '{owner}' in the project: written as term '{tid}'"]
+        for how in ["the id" if owner == wanted else "a name"]
+        for why in [f"also {how} of term '{owner}' in the project: written as term '{tid}'"]
     ]
     relabelled: set[tuple[str, str, str]] = set()  # (term, language, the label made from the id)
     for tid in sorted(terms):

@@ -246,6 +246,7 @@ class _Models:
                 )
                 continue
             term_id = self.unique_id(name, model.id)
+            self.where[term_id] = (node.file, node.line())
             term = self.term_names(node, term_id)
             meaning: dict[str, Any] = {"entity": model.id, "expr": expr}
             if kind == "time":
