@@ -414,7 +414,7 @@ def write_files(root: Path, files: Mapping[str, str], *, replace: bool = False) 
         )
     written: dict[tuple[str, str], str] = {}
     for name, text in files.items():
-        if name.startswith(("glossary/", "models/")):
+        if name.startswith(("glossary/", "models/")) and name.endswith((".yml", ".yaml")):
             written |= dict.fromkeys(_defined(text), name)
     clashes = []
     kept_files = [*(root / "glossary").glob("*.y*ml"), *(root / "models").glob("*.y*ml")]

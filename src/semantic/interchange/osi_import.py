@@ -8,7 +8,7 @@ dialects, model-wide instructions) is reported. In a model that marks its dimens
 field has `dimension:`), a bare column field (no such mark, no label, no ai_context: see
 `_Importer.is_column`) is a column of its entity, not a term. A field name that several
 datasets share becomes `<dataset>_<field>` in each of them, and names that would clash
-(SEM206) are settled by `common.settle_names`, each change reported.
+(SEM206) are settled by `names.settle_names`, each change reported.
 
 A file written by `semantic export osi` carries our own `custom_extensions` (see
 `osi_spec.extension`), read back so that the round trip is lossless, concept IRIs included.
