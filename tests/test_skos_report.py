@@ -130,7 +130,10 @@ def test_the_imported_clashing_vocabulary_passes_check(tmp_path: Path) -> None:
     path.write_text(CLASHING, encoding="utf-8")
     imported = run_cli("import", "skos", path, project=root)
     assert imported.exit_code == 0, imported.stderr
-    line = f'{path}:{LINES["c2"]}:1: changed: <{EX}c2> skos:prefLabel "Bank"@en: also the id'
+    line = (
+        f"{path}:{LINES['c2']}:1: warning: SEM224 carried over differently: "
+        f'<{EX}c2> skos:prefLabel "Bank"@en\n  help: also the id'
+    )
     assert line in imported.stderr
     checked = run_cli("check", project=root)
     assert checked.exit_code == 0, checked.stderr
@@ -161,11 +164,13 @@ def test_the_report_names_file_line_and_column_in_rdf_xml(tmp_path: Path) -> Non
     path.write_text(RDF_XML, encoding="utf-8")
     lines = [report_line(n) for n in import_skos(path, language="en").notices]
     assert (
-        f'{path}:6:3: unmapped: <{EX}a> skos:changeNote "Renamed in 2023."@en: the glossary '
+        f"{path}:6:3: warning: SEM224 not carried over: "
+        f'<{EX}a> skos:changeNote "Renamed in 2023."@en\n  help: the glossary '
         "keeps definitions and scope notes only (history is in git)"
     ) in lines
     assert (
-        f'{path}:11:5: changed: <{EX}b> skos:prefLabel "Alpha"@en: also the label of term '
+        f"{path}:11:5: warning: SEM224 carried over differently: "
+        f'<{EX}b> skos:prefLabel "Alpha"@en\n  help: also the label of term '
         "'a': the label is 'B' instead"
     ) in lines
     root = project(tmp_path / "p")
