@@ -157,9 +157,14 @@ def test_an_import_never_defines_a_term_twice(tmp_path: Path) -> None:
     mine = "domain: mine\nterms:\n  revenue:\n    label: {en: Mine}\n    concept: {}\n"
     (target / "glossary" / "mine.yml").write_text(mine)
     result = run_cli("import", "dbt", str(dbt), "--into", str(target), project=None)
-    assert result.exit_code == 1
-    assert "SEM103 term 'revenue' of glossary/order_items.yml is already defined" in result.stderr
-    assert sorted(p.name for p in (target / "glossary").iterdir()) == ["mine.yml"]
+    # the project's term keeps its id: the imported one is renamed, and says so
+    assert result.exit_code == 0, result.stderr
+    assert (target / "glossary" / "mine.yml").read_text() == mine
+    assert "SEM224 carried over differently: term 'revenue'" in result.stderr
+    assert "written as term 'revenue_2'" in result.stderr
+    assert "revenue_2:" in (target / "glossary" / "metrics.yml").read_text()
+    checked = run_cli("check", project=target)
+    assert checked.exit_code == 0, checked.stderr
 
 
 #: jaffle-sl-template's shapes (dbt-labs/jaffle-sl-template, models/marts/customer360/*.yml),

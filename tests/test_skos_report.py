@@ -1,5 +1,5 @@
 """The report of `semantic import skos`: names that clash are settled by the rule every
-importer shares (`semantic.interchange.common.settle_names`), so that the project passes
+importer shares (`semantic.interchange.names.settle_names`), so that the project passes
 `semantic check`; and every item says where its resource is stated in the file
 (`file:line:col`), in Turtle, N-Triples and RDF/XML alike.
 """
@@ -13,7 +13,7 @@ import pytest
 from rdflib import Graph
 
 from semantic.errors import SemanticError
-from semantic.interchange.common import settle_names
+from semantic.interchange.names import settle_names
 from semantic.interchange.skos import import_skos, report_line
 from tests.cli_runner import run_cli
 from tests.projects import write_project
@@ -130,7 +130,10 @@ def test_the_imported_clashing_vocabulary_passes_check(tmp_path: Path) -> None:
     path.write_text(CLASHING, encoding="utf-8")
     imported = run_cli("import", "skos", path, project=root)
     assert imported.exit_code == 0, imported.stderr
-    line = f'{path}:{LINES["c2"]}:1: changed: <{EX}c2> skos:prefLabel "Bank"@en: also the id'
+    line = (
+        f"{path}:{LINES['c2']}:1: warning: SEM224 carried over differently: "
+        f'<{EX}c2> skos:prefLabel "Bank"@en\n  help: also the id'
+    )
     assert line in imported.stderr
     checked = run_cli("check", project=root)
     assert checked.exit_code == 0, checked.stderr
@@ -161,11 +164,13 @@ def test_the_report_names_file_line_and_column_in_rdf_xml(tmp_path: Path) -> Non
     path.write_text(RDF_XML, encoding="utf-8")
     lines = [report_line(n) for n in import_skos(path, language="en").notices]
     assert (
-        f'{path}:6:3: unmapped: <{EX}a> skos:changeNote "Renamed in 2023."@en: the glossary '
+        f"{path}:6:3: warning: SEM224 not carried over: "
+        f'<{EX}a> skos:changeNote "Renamed in 2023."@en\n  help: the glossary '
         "keeps definitions and scope notes only (history is in git)"
     ) in lines
     assert (
-        f'{path}:11:5: changed: <{EX}b> skos:prefLabel "Alpha"@en: also the label of term '
+        f"{path}:11:5: warning: SEM224 carried over differently: "
+        f'<{EX}b> skos:prefLabel "Alpha"@en\n  help: also the label of term '
         "'a': the label is 'B' instead"
     ) in lines
     root = project(tmp_path / "p")

@@ -30,7 +30,7 @@ import os
 import re
 import types
 import unicodedata
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -63,12 +63,10 @@ from semantic.files.schema import (
     ShiftSpec,
     WindowSpec,
 )
-from semantic.model.names import normalize_name
 
 __all__ = [
     "ImportResult",
     "Importer",
-    "NameChange",
     "Notice",
     "NoticeKind",
     "dump_yaml",
@@ -78,7 +76,6 @@ __all__ = [
     "load_yaml",
     "new_id",
     "read_yaml",
-    "settle_names",
     "snake_id",
     "write_files",
     "yaml_text",
@@ -210,125 +207,6 @@ def english_label(name: str) -> str:
     upper case, the rest as written."""
     words = re.sub(r"[_\s]+", " ", name).strip()
     return words[:1].upper() + words[1:] if words else name
-
-
-# --- names -----------------------------------------------------------------------------------
-
-#: the keys of a term's names, and how a notice calls each
-_NAME_KEYS = (("label", "label"), ("synonyms", "synonym"), ("hidden_labels", "hidden label"))
-
-
-@dataclass(frozen=True)
-class NameChange:
-    """A name that `settle_names` changed: term, key (`label`, `synonyms`, `hidden_labels`),
-    language, text, why, and whether it was replaced (`changed`) or left out (`unmapped`)."""
-
-    term: str
-    key: str
-    language: str
-    text: str
-    reason: str
-    kind: NoticeKind
-
-    @property
-    def what(self) -> str:
-        """`label 'Notes' (en) of term 'returns_notes'`."""
-        return f"{dict(_NAME_KEYS)[self.key]} '{self.text}' ({self.language}) of term '{self.term}'"
-
-
-def settle_names(
-    terms: Mapping[str, dict[str, Any]],
-    where: Callable[[str], tuple[str, int]],
-    existing: Collection[str] = (),
-    *,
-    report: Callable[[NameChange], Notice] | None = None,
-) -> list[Notice]:
-    """Make imported terms (id -> spec as plain data: `label`, `synonyms`, `hidden_labels`
-    by language) follow the glossary's naming rule (SEM206: in one language a name names
-    one term, and no name is another term's id), in place, and report every change at
-    `where(term id)` (file, line), or as `report` makes a notice of it (an importer whose
-    report names things its own way: the SKOS import names the concept and the triple).
-    Names are compared as `semantic check` compares them
-    (case, accents, spaces and underscores ignored); `existing` are the ids of terms
-    already in the project. A name shared by several terms names none of them, whichever
-    came first:
-
-    - a synonym or hidden label that is another term's id or label, or that another term
-      has too, is left out;
-    - a label that is another term's id or label is replaced by one made from the term's
-      own id (`Orders status` for `orders_status`), which no other name can equal;
-    - a name that is a term's own id stays that term's.
-
-    >>> terms = {
-    ...     "s_city": {"label": {"en": "City"}, "synonyms": {"en": ["location"]}},
-    ...     "ss_store_sk": {"label": {"en": "Store"}, "synonyms": {"en": ["location", "shop"]}},
-    ...     "notes": {"label": {"en": "Notes"}},
-    ...     "returns_notes": {"label": {"en": "Notes"}},
-    ... }
-    >>> for item in settle_names(terms, lambda tid: ("f.yml", 1)):
-    ...     print(item.diagnostic().message, "|", item.reason)
-    carried over differently: label 'Notes' (en) of term 'returns_notes' | also the id of term 'notes': the label is 'Returns notes' instead
-    not carried over: synonym 'location' (en) of term 's_city' | also a synonym of term 'ss_store_sk': left out
-    not carried over: synonym 'location' (en) of term 'ss_store_sk' | also a synonym of term 's_city': left out
-    >>> terms["ss_store_sk"]["synonyms"], terms["returns_notes"]["label"]
-    ({'en': ['shop']}, {'en': 'Returns notes'})
-    """  # noqa: E501
-    ids = {normalize_name(t): t for t in [*existing, *terms]}
-    named: dict[tuple[str, str], dict[str, set[str]]] = {}  # (lang, name) -> how -> term ids
-    for tid, spec in terms.items():
-        for key, _ in _NAME_KEYS:
-            for lang, texts in (spec.get(key) or {}).items():
-                for text in [texts] if isinstance(texts, str) else texts:
-                    found = named.setdefault((lang, normalize_name(text)), {})
-                    found.setdefault(key, set()).add(tid)
-    made = report or (lambda c: Notice(*where(c.term), c.what, c.reason, c.kind))
-    notices = []
-    relabelled: set[tuple[str, str, str]] = set()  # (term, language, the label made from the id)
-    for tid in sorted(terms):
-        spec = terms[tid]
-        for key, _ in _NAME_KEYS:
-            for lang, texts in list((spec.get(key) or {}).items()):
-                kept = []
-                for text in [texts] if isinstance(texts, str) else list(texts):
-                    name = normalize_name(text)
-                    found = named[(lang, name)]
-                    clash = ids.get(name)
-                    if clash is None and len(found) == 1 and len(next(iter(found.values()))) == 1:
-                        kept.append(text)  # the usual case: a name of this term only
-                        continue
-                    others = {k: sorted(v - {tid}) for k, v in found.items() if v - {tid}}
-                    if clash == tid and (tid, lang, text) in relabelled:
-                        # the label made from the id has this text: as a synonym too, S13 breaks
-                        who = "the label made from the term's id"
-                    elif clash == tid:  # a name that is the term's own id is the term's
-                        kept.append(text)
-                        continue
-                    elif clash is not None:
-                        who = f"the id of term '{clash}'"
-                    elif others.get("label"):
-                        who = f"the label of term '{others['label'][0]}'"
-                    elif key != "label" and others:
-                        first = next(iter(others.values()))[0]
-                        who = f"a {dict(_NAME_KEYS)[next(iter(others))]} of term '{first}'"
-                    else:
-                        kept.append(text)
-                        continue
-                    if key == "label":
-                        kept.append(english_label(tid))
-                        relabelled.add((tid, lang, kept[-1]))
-                    kind: NoticeKind = "changed" if key == "label" else "unmapped"
-                    why = f"the label is '{kept[-1]}' instead" if key == "label" else "left out"
-                    change = NameChange(tid, key, lang, text, f"also {who}: {why}", kind)
-                    notices.append(made(change))
-                if key == "label":
-                    spec[key][lang] = kept[0]
-                elif kept:
-                    spec[key][lang] = kept
-                else:
-                    del spec[key][lang]
-            if key in spec and not spec[key]:
-                del spec[key]
-    return notices
 
 
 # --- YAML ------------------------------------------------------------------------------------
@@ -502,16 +380,23 @@ def line_of(node: Any, key: str | None = None) -> int:
 # --- writing ---------------------------------------------------------------------------------
 
 
-def _term_ids(text: str) -> set[str]:
+def _defined(text: str) -> set[tuple[str, str]]:
+    """What a glossary or model file defines: ("term", id), ("domain", id), ("entity", id)."""
     tree = load_yaml(text)
-    terms = tree.get("terms") if isinstance(tree, Mapping) else None
-    return set(terms) if isinstance(terms, Mapping) else set()
+    if not isinstance(tree, Mapping):
+        return set()
+    found = {("domain", str(tree["domain"]))} if isinstance(tree.get("domain"), str) else set()
+    for kind, key in (("term", "terms"), ("entity", "entities")):
+        ids = tree.get(key)
+        found |= {(kind, str(i)) for i in ids} if isinstance(ids, Mapping) else set()
+    return found
 
 
 def write_files(root: Path, files: Mapping[str, str], *, replace: bool = False) -> list[Path]:
     """Write `files` (path relative to `root` -> text) atomically, one by one; refuse with
     SEM220, writing nothing, when any exists and `replace` is false, and with SEM103 when a
-    glossary file written defines a term that another glossary file of `root` keeps.
+    glossary or model file written defines a term, domain or entity that another file of
+    `root` keeps (`semantic check` would find it defined twice).
 
     The JSON Schemas that the files' `$schema` comments point at are written too when the
     project has none yet, so that an editor finds them (`semantic schema` refreshes them)."""
@@ -527,35 +412,36 @@ def write_files(root: Path, files: Mapping[str, str], *, replace: bool = False) 
             )
             for name in existing
         )
-    written_terms: dict[str, str] = {}
+    written: dict[tuple[str, str], str] = {}
     for name, text in files.items():
-        if name.startswith("glossary/"):
-            written_terms |= dict.fromkeys(_term_ids(text), name)
+        if name.startswith(("glossary/", "models/")) and name.endswith((".yml", ".yaml")):
+            written |= dict.fromkeys(_defined(text), name)
     clashes = []
-    for path in sorted((root / "glossary").glob("*.y*ml")):
-        name = f"glossary/{path.name}"
+    kept_files = [*(root / "glossary").glob("*.y*ml"), *(root / "models").glob("*.y*ml")]
+    for path in sorted(kept_files):
+        name = f"{path.parent.name}/{path.name}"
         if name in files:
             continue  # replaced as a whole (refused above unless replacing)
         try:
-            kept = _term_ids(path.read_text(encoding="utf-8"))
+            kept = _defined(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, YAMLError):  # `semantic check` reports it
             continue
         clashes += [
             Diagnostic(
                 "SEM103",
-                f"term '{term}' of {written_terms[term]} is already defined in {name}",
+                f"{kind} '{ident}' of {written[(kind, ident)]} is already defined in {name}",
                 Span(str(path)),
                 "rename or remove one of them, or import into another folder with --into",
             )
-            for term in sorted(kept & set(written_terms))
+            for kind, ident in sorted(kept & set(written))
         ]
     if clashes:
         raise SemanticError(clashes)
-    written = []
+    paths = []
     for name, text in sorted(files.items()):
         write_atomically(root / name, text)
-        written.append(root / name)
-    return written
+        paths.append(root / name)
+    return paths
 
 
 _SCHEMA_COMMENT = re.compile(r"^# yaml-language-server: \$schema=(\S+)$", re.MULTILINE)

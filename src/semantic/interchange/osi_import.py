@@ -8,7 +8,7 @@ dialects, model-wide instructions) is reported. In a model that marks its dimens
 field has `dimension:`), a bare column field (no such mark, no label, no ai_context: see
 `_Importer.is_column`) is a column of its entity, not a term. A field name that several
 datasets share becomes `<dataset>_<field>` in each of them, and names that would clash
-(SEM206) are settled by `common.settle_names`, each change reported.
+(SEM206) are settled by `names.settle_names`, each change reported.
 
 A file written by `semantic export osi` carries our own `custom_extensions` (see
 `osi_spec.extension`), read back so that the round trip is lossless, concept IRIs included.
@@ -33,12 +33,17 @@ from semantic.interchange.common import (
     config_text,
     english_label,
     line_of,
-    new_id,
     read_yaml,
-    settle_names,
     snake_id,
     write_files,
     yaml_text,
+)
+from semantic.interchange.names import (
+    ProjectNames,
+    TakenIds,
+    glossary_files,
+    project_names,
+    settle_names,
 )
 from semantic.interchange.osi_spec import (
     FILE_DIALECT,
@@ -100,7 +105,7 @@ class _Dataset:
 
 
 class _Importer:
-    def __init__(self, name: str, tree: Any) -> None:
+    def __init__(self, name: str, tree: Any, project: ProjectNames | None = None) -> None:
         self.name = name
         self.tree = tree
         self.notices: list[Notice] = []
@@ -108,7 +113,7 @@ class _Importer:
         self.entities: dict[str, Any] = {}
         self.domains: dict[str, dict[str, Any]] = {}
         self.domain_specs: dict[str, Any] = {}
-        self.taken: set[str] = set()
+        self.taken = TakenIds(project)  # never an id or a name of the project's terms
         self.metric_names: dict[str, str] = {}
         self.where: dict[str, int] = {}  # term id -> line of its field or metric
         self.iris: dict[str, str] = {}  # term id -> its concept IRI in our extension
@@ -173,9 +178,7 @@ class _Importer:
 
     def unique_id(self, name: str, prefix: str) -> str:
         base = snake_id(name)
-        term_id = new_id(self.taken, base, base, snake_id(f"{prefix}_{name}"))
-        self.taken.add(term_id)
-        return term_id
+        return self.taken.take(base, base, snake_id(f"{prefix}_{name}"))
 
     def add(self, domain: str, term_id: str, spec: Mapping[str, Any], node: Any = None) -> None:
         self.domains.setdefault(domain, {})[term_id] = spec
@@ -239,7 +242,12 @@ class _Importer:
             self.add(kept.get("domain", "imported"), tid, kept["term"], model)
             self.iris[tid] = str(kept.get("iri") or "")
         terms = {tid: spec for specs in self.domains.values() for tid, spec in specs.items()}
-        self.notices += settle_names(terms, lambda tid: (self.name, self.where.get(tid, 0)))
+        self.notices += settle_names(
+            terms,
+            lambda tid: (self.name, self.where.get(tid, 0)),
+            self.taken.project,
+            moved=self.taken.moved,
+        )
         self.keep_iris(project, str(extension.get("base") or ""), terms)
         return OsiImport(self.files(str(model["name"])), tuple(self.notices), project)
 
@@ -543,13 +551,14 @@ class _Importer:
         return files
 
 
-def import_osi(path: Path) -> OsiImport:
+def import_osi(path: Path, project: ProjectNames | None = None) -> OsiImport:
     """Read an OSI YAML file into models and glossary files, with the report of what could
-    not be carried over (SEM223 when the file is not OSI)."""
+    not be carried over (SEM223 when the file is not OSI). The names of `project`'s terms
+    are theirs (`settle_names`)."""
     name = str(path)
     tree = read_yaml(path, name, "SEM223")
     try:
-        return _Importer(name, tree).run()
+        return _Importer(name, tree, project).run()
     except SemanticError:
         raise
     except (KeyError, TypeError, AttributeError, ValueError) as exc:
@@ -568,6 +577,8 @@ def import_osi_into(
     (see `write_files`), with a new semantic.yml of the file's settings when `root` has none.
     Returns the import and the files written."""
     result = import_osi(source)
+    if (root / "glossary").is_dir():  # the names of the terms kept are theirs
+        result = import_osi(source, project_names(root / "glossary", glossary_files(result.files)))
     files = dict(result.files)
     if not (root / "semantic.yml").exists():
         files["semantic.yml"] = config_text(result.project)

@@ -41,13 +41,18 @@ from semantic.interchange.common import (
     english_label,
     new_config,
     read_yaml,
-    settle_names,
     write_files,
     yaml_text,
 )
 from semantic.interchange.dbt.extras import READ, metric_is_exposure
 from semantic.interchange.dbt.latest import _Latest
 from semantic.interchange.dbt.models import _Node
+from semantic.interchange.names import (
+    ProjectNames,
+    glossary_files,
+    project_names,
+    settle_names,
+)
 from semantic.progress import task
 
 __all__ = ["DbtImport", "DbtImporter", "import_dbt", "import_dbt_into"]
@@ -152,7 +157,12 @@ class _Importer(_Latest):
         self.forget_helpers()
         self.seeds(project)
         terms = {tid: spec for specs in self.domains.values() for tid, spec in specs.items()}
-        self.notices += settle_names(terms, lambda tid: self.where.get(tid, ("", 0)))
+        self.notices += settle_names(
+            terms,
+            lambda tid: self.where.get(tid, ("", 0)),
+            self.taken.project,
+            moved=self.taken.moved,
+        )
         return DbtImport(self.files(), tuple(self.notices), tuple(self.terms), self.data)
 
     def seeds(self, project: Any) -> None:
@@ -205,11 +215,12 @@ class _Importer(_Latest):
         return files
 
 
-def import_dbt(root: Path) -> DbtImport:
+def import_dbt(root: Path, project: ProjectNames | None = None) -> DbtImport:
     """Read the dbt project at `root` and return the files of our models and glossary, with
-    the report of every construct not carried over (SEM222 when it cannot be read)."""
+    the report of every construct not carried over (SEM222 when it cannot be read). The
+    names of `project`'s terms are theirs (`settle_names`)."""
     try:
-        return _Importer(root).run()
+        return _Importer(root, project).run()
     except SemanticError:
         raise
     except (KeyError, TypeError, AttributeError) as exc:
@@ -230,6 +241,8 @@ def import_dbt_into(
     (see `write_files`), with a new semantic.yml reading the seeds when `root` has none.
     Returns the import and the files written."""
     result = import_dbt(source)
+    if (root / "glossary").is_dir():  # the names of the terms kept are theirs
+        result = import_dbt(source, project_names(root / "glossary", glossary_files(result.files)))
     files = dict(result.files)
     if not (root / "semantic.yml").exists():
         files["semantic.yml"] = config_text(new_config(root, result.data))

@@ -22,6 +22,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from semantic.interchange.dbt.extras import _Extras, metric_is_exposure
 from semantic.interchange.dbt.models import _Model, _Node
+from semantic.interchange.names import ProjectNames
 
 #: the keys of a metric of the latest spec, by type (besides name, label, description...)
 _COMMON = frozenset({"name", "label", "description", "type", "filter", "config", "meta"})
@@ -82,8 +83,8 @@ def _first(source: CommentedMap, keys: set[str]) -> str | None:
 class _Latest(_Extras):
     """The reading of the latest layout into the classic structures."""
 
-    def __init__(self, root: Any) -> None:
-        super().__init__(root)
+    def __init__(self, root: Any, project: ProjectNames | None = None) -> None:
+        super().__init__(root, project)
         #: simple metric of the latest spec -> its dbt model's semantic model, and whether it
         #: is its measure alone (no filter, fill_nulls_with, join_to_timespine)
         self.simple_of: dict[str, tuple[str, bool]] = {}

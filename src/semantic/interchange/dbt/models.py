@@ -18,9 +18,9 @@ from semantic.interchange.common import (
     Notice,
     english_label,
     line_of,
-    new_id,
     snake_id,
 )
+from semantic.interchange.names import ProjectNames, TakenIds
 
 FILE_DIALECT = "duckdb"
 
@@ -86,7 +86,7 @@ class _Model:
 class _Models:
     """The state of one import, and the reading of semantic models."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, project: ProjectNames | None = None) -> None:
         self.root = root
         self.notices: list[Notice] = []
         self.terms: list[str] = []
@@ -95,7 +95,7 @@ class _Models:
         self.by_entity: dict[str, _Model] = {}  # primary/unique entity name -> model
         self.metric_ids: dict[str, str] = {}  # dbt metric or measure name -> term id
         self.measures: dict[str, tuple[_Model, str, _Node]] = {}  # name -> model, agg, node
-        self.taken: set[str] = set()
+        self.taken = TakenIds(project)  # never an id or a name of the project's terms
         self.domains: dict[str, dict[str, dict[str, Any]]] = {}
         self.column_types: dict[str, dict[str, str]] = {}
         self.measure_of: dict[str, str] = {}  # simple metric -> its measure
@@ -118,13 +118,10 @@ class _Models:
         given and another semantic model shares the name, else with a number behind."""
         base = snake_id(name)
         if model is None:
-            term_id = new_id(self.taken, base)
-        elif self.shared.get(name, 0) > 1:
-            term_id = new_id(self.taken, base, snake_id(f"{model}_{name}"))
-        else:
-            term_id = new_id(self.taken, base, base, snake_id(f"{model}_{name}"))
-        self.taken.add(term_id)
-        return term_id
+            return self.taken.take(base)
+        if self.shared.get(name, 0) > 1:
+            return self.taken.take(base, snake_id(f"{model}_{name}"))
+        return self.taken.take(base, base, snake_id(f"{model}_{name}"))
 
     def add_term(self, domain: str, term_id: str, term: dict[str, Any]) -> None:
         self.domains.setdefault(domain, {})[term_id] = term
@@ -249,6 +246,7 @@ class _Models:
                 )
                 continue
             term_id = self.unique_id(name, model.id)
+            self.where[term_id] = (node.file, node.line())
             term = self.term_names(node, term_id)
             meaning: dict[str, Any] = {"entity": model.id, "expr": expr}
             if kind == "time":

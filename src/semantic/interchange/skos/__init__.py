@@ -48,6 +48,7 @@ from semantic.errors import SemanticError, Span, error
 from semantic.files.read import read_file
 from semantic.files.root import CONFIG_FILE, find_root
 from semantic.files.schema import ProjectFile
+from semantic.interchange.names import ProjectNames, project_names
 from semantic.interchange.skos.read import (
     _LANGUAGE,
     DEFAULT_DOMAIN,
@@ -97,6 +98,7 @@ def import_skos(
     keep_iris: bool = False,
     base: str | None = None,
     repair: bool = False,
+    names: ProjectNames | None = None,
 ) -> SkosImport:
     """Turn a SKOS vocabulary into glossary domains, one per concept scheme.
 
@@ -104,7 +106,10 @@ def import_skos(
     guessed from the file name, else Turtle). Literals without a language get `language`,
     the project's first language. `existing` maps the ids of the project's terms to their
     domain (see `glossary_terms`): an imported term with such an id is a conflict, reported
-    and left out of `files`. With `domain`, every concept goes into that one domain.
+    and left out of `files`. `names` are the ids and names of the project's terms
+    (`project_names`), which stay theirs: an imported id, label or synonym equal to one of
+    them is renamed or left out, and reported (`settle_names`). With `domain`, every
+    concept goes into that one domain.
 
     Each concept's IRI is kept: as the term's `iri` with `keep_iris` (the export then names
     the concept with it), else as one of its `exact_match` links, unless it is the IRI the
@@ -135,6 +140,7 @@ def import_skos(
             base=base,
             repair=repair,
             positions=positions,
+            names=names,
         ).run()
 
 
@@ -163,6 +169,7 @@ class SkosImporter:
     keep_iris: bool = False
     base: str | None = None
     repair: bool = False
+    names: ProjectNames | None = None
 
     def read(self, source: Graph | Path | str) -> SkosImport:
         """The glossary files of the vocabulary `source` (a graph or an RDF file)."""
@@ -175,6 +182,7 @@ class SkosImporter:
             keep_iris=self.keep_iris,
             base=self.base,
             repair=self.repair,
+            names=self.names,
         )
 
 
@@ -214,8 +222,17 @@ def import_skos_into(
         keep_iris=keep_iris,
         base=configured_base(config),
         repair=repair,
+        names=_names(ours, glossary),
     )
     return result, write_import(result, glossary, replace=replace)
+
+
+def _names(*glossaries: Path) -> ProjectNames:
+    """The ids and names of the terms of the glossary folders (the first's first)."""
+    found = [project_names(g) for g in dict.fromkeys(glossaries)]
+    names = {k: v for n in reversed(found) for k, v in n.names.items()}
+    keys = {k: v for n in reversed(found) for k, v in n.keys.items()}
+    return ProjectNames(frozenset().union(*(n.ids for n in found)), names, keys)
 
 
 def project_config(start: Path) -> tuple[Path, ProjectFile]:

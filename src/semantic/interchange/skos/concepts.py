@@ -17,7 +17,8 @@ from sqlglot.errors import ParseError
 
 from semantic.errors import Diagnostic, SemanticError, Span
 from semantic.files.schema import GRAINS
-from semantic.interchange.common import NameChange, Notice, settle_names
+from semantic.interchange.common import Notice
+from semantic.interchange.names import NameChange, settle_names
 from semantic.interchange.skos.kinds import _KindReader
 from semantic.interchange.skos.read import (
     _ACCESS_LEVELS,
@@ -449,7 +450,7 @@ class _Concepts(_KindReader):
 
     def names(self, concepts: list[Node], drafts: Mapping[Node, _Draft]) -> None:
         """The glossary's naming rule (SEM206), settled as every importer settles it
-        (`semantic.interchange.common.settle_names`): a synonym or hidden label that names
+        (`semantic.interchange.names.settle_names`): a synonym or hidden label that names
         another term too is left out, a label that is another term's label or id is
         replaced by one made from the term's own id; each reported on the concept, with
         the triple that stated the name."""
@@ -462,10 +463,10 @@ class _Concepts(_KindReader):
                 concept_of[change.term], predicate, shown, change.reason, change.kind
             )
 
-        terms = {self.ids[c]: drafts[c].data for c in concepts}
-        self.notices += settle_names(
-            terms, lambda tid: (self.file, 0), self.existing, report=report
-        )
+        # a term the project keeps (a conflict) is not written: its names stay the project's
+        kept = [c for c in concepts if self.ids[c] not in self.existing]
+        terms = {self.ids[c]: drafts[c].data for c in kept}
+        self.notices += settle_names(terms, lambda tid: (self.file, 0), self.project, report=report)
 
     def finish(self, concept: Node, draft: _Draft) -> ImportedTerm:
         """The term's keys in file order, empty ones left out, the meaning last (or the

@@ -19,6 +19,7 @@ from rdflib.util import guess_format
 
 from semantic.errors import Span, error
 from semantic.interchange.common import Notice, NoticeKind
+from semantic.interchange.names import ProjectNames
 from semantic.interchange.skos.positions import SCANNED_FORMATS, Positions
 from semantic.interchange.skos.store import INDEXED_FORMATS, TripleIndex, index_of
 from semantic.outputs.rdf.export import KIND_CLASSES, PREFIXES, SENSITIVITIES, STATUSES
@@ -180,11 +181,14 @@ class _Reader:
         base: str | None = None,
         repair: bool = False,
         positions: Positions | None = None,
+        names: ProjectNames | None = None,
     ) -> None:
         self.graph, self.file, self.language = graph, file, language
         #: where each resource is stated in the file, for the report
         self.positions = positions
         self.existing, self.domain = existing, domain
+        #: the ids and names of the project's terms, which stay theirs
+        self.project = names or ProjectNames(frozenset(existing))
         self.keep_iris, self.base, self.repair = keep_iris, base, repair
         #: the SKOS-XL labels read (their other triples are reported)
         self.xl_labels: set[Node] = set()

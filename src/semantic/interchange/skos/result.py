@@ -5,7 +5,7 @@ report's own form, one line or one JSON object per notice about a triple."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ruamel.yaml.comments import CommentedMap
@@ -27,23 +27,24 @@ _CONCEPT_COMMENT = (
 
 
 def report_line(notice: Notice) -> str:
-    """A notice of the import as one line, `file:line:col: kind: <subject> predicate object:
-    reason`, with the export's prefixes for the predicate (`skos:changeNote`); the place is
-    where the subject is stated (the file alone when unknown, nothing for a graph).
+    """A notice of the import as every importer prints one (`Notice.diagnostic`): `file:line:col:
+    warning: SEM224 <what the kind says>: <subject> predicate object`, then `help: reason`,
+    with the export's prefixes for the predicate (`skos:changeNote`); the place is where the
+    subject is stated (the file alone when unknown, nothing for a graph).
 
     >>> from rdflib.namespace import SKOS
     >>> print(report_line(Notice("v.ttl", 12, "https://x.org/a", "no key", "unmapped",
     ...                          str(SKOS.changeNote), '"v2"@en', column=1)))
-    v.ttl:12:1: unmapped: <https://x.org/a> skos:changeNote "v2"@en: no key
+    v.ttl:12:1: warning: SEM224 not carried over: <https://x.org/a> skos:changeNote "v2"@en
+      help: no key
     """
     parts = [notice.what if notice.what.startswith("_:") else f"<{notice.what}>"]
     if notice.predicate:
         parts.append(_prefixed(notice.predicate))
     if notice.object:
         parts.append(notice.object)
-    place = f"{notice.file}:{notice.line}:{notice.column or 1}" if notice.line else notice.file
-    place = f"{place}: " if place else ""
-    return f"{place}{notice.kind}: {' '.join(parts)}: {notice.reason}"
+    diagnostic = replace(notice, what=" ".join(parts), predicate=None, object=None).diagnostic()
+    return (diagnostic if notice.file else replace(diagnostic, span=None)).render()
 
 
 def report_dict(notice: Notice) -> dict[str, str | int | None]:

@@ -11,7 +11,8 @@ from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, SKOS, VANN
 from rdflib.term import Node
 
-from semantic.interchange.common import new_id, snake_id
+from semantic.interchange.common import snake_id
+from semantic.interchange.names import TakenIds
 from semantic.interchange.skos.concepts import _Concepts
 from semantic.interchange.skos.read import (
     _KINDS,
@@ -105,6 +106,8 @@ class _Importer(_Concepts):
         """Ids from dct:identifier, else skos:notation, else the IRI's last segment, as
         snake_case; never from a label. A taken id gets a number and is reported."""
         taken: dict[str, Node] = {}
+        # a term's id is never another term's name in the project (its id: a conflict)
+        fresh = TakenIds(self.project if kind == "term" else None, ids_free=True)
         for resource in resources:
             raw, given = "", None
             for predicate in (DCTERMS.identifier, SKOS.notation):
@@ -123,8 +126,13 @@ class _Importer(_Concepts):
                 note = f"not a snake_case id: written as '{ident}'"
                 self.note(resource, *given, note, "changed")
             base = ident
-            ident = new_id(taken, base)
-            if ident != base:
+            ident = fresh.take(base)
+            if ident in fresh.moved:
+                owner = fresh.moved[ident][1]
+                note = f"id '{base}' is a name of term '{owner}' in the project: "
+                note += f"written as '{ident}'"
+                self.note(resource, None, None, note, "changed")
+            elif ident != base:
                 self.note(
                     resource,
                     None,
