@@ -232,7 +232,16 @@ def tiny(tmp_path: Path) -> Project:
         ),
         ("SELECT amount", "SEM303", "<query>:1:8", "physical column of entity 'orders'"),
         ("SELECT orders.amount", "SEM302", "<query>:1:8", "glossary terms only"),
-        ("SELECT revenue FROM orders", "SEM302", "<query>:1:1", "finds the tables itself"),
+        ("SELECT revenue FROM orders", "SEM302", "<query>:1:16", "finds the tables itself"),
+        # at the clause's own keyword, not a FROM inside parentheses
+        (
+            "SELECT extract(year FROM day) AS y,\n  revenue FROM orders JOIN x ON 1 = 1",
+            "SEM302",
+            "<query>:2:11",
+            "finds the tables itself",
+        ),
+        ("SELECT DISTINCT region, revenue", "SEM302", "<query>:1:8", "one row per group"),
+        ("WITH a AS (SELECT 1) SELECT revenue", "SEM302", "<query>:1:1", "remove it"),
         ("DELETE FROM orders", "SEM302", "<query>:1:1", "cannot change anything"),
         ("SELECT revenue; SELECT region", "SEM302", "<query>:1:1", "one SELECT at a time"),
         ("SELECT revenue WHERE", "SEM301", "<query>:1:", "SELECT <terms>"),
@@ -251,6 +260,14 @@ def tiny(tmp_path: Path) -> Project:
         ("SELECT revenue LIMIT 'ten'", "SEM311", "<query>:1:1", "LIMIT 10"),
         ("SELECT * ", "SEM302", "<query>:1:8", "name the terms"),
         ("SELECT region, Region, revenue", "SEM313", "<query>:1:16", "AS other_Region"),
+        # at the name given twice: the second alias
+        ("SELECT revenue AS x,\n  region AS x", "SEM313", "<query>:2:13", "AS other_x"),
+        (
+            "SELECT region, revenue AS r, RANK() OVER (ORDER BY revenue) AS r",
+            "SEM313",
+            "<query>:1:64",
+            "AS other_r",
+        ),
         ("SELECT revenue WHERE region = ?", "SEM309", "<query>:1:1", "name them: $region"),
         ("SELECT revenue WHERE", "SEM301", "<query>:1:", "WHERE is incomplete"),
         ("SELECT revenue LIMIT 'a'", "SEM311", "<query>:1:1", "not 'a'\n"),
