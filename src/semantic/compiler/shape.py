@@ -157,7 +157,8 @@ class Aggregate:
     def describe(self) -> str:
         """One line saying what this node computes."""
         keys = ", ".join(f"{k} = {show(e)}" for k, e in self.keys) or "(all rows)"
-        measures = ", ".join(f"{m} = {show(e)}" for m, e in self.measures)
+        # no measure: the distinct combinations of the keys among the rows (`listing`)
+        measures = ", ".join(f"{m} = {show(e)}" for m, e in self.measures) or "distinct keys"
         grain = f" at {self.rows.entity} grain ({', '.join(self.grain)})" if self.grain else ""
         counted = " + row count" if self.counted else ""
         kept = ""
