@@ -232,13 +232,21 @@ def tiny(tmp_path: Path) -> Project:
         ),
         ("SELECT amount", "SEM303", "<query>:1:8", "physical column of entity 'orders'"),
         ("SELECT orders.amount", "SEM302", "<query>:1:8", "glossary terms only"),
-        ("SELECT revenue FROM orders", "SEM302", "<query>:1:1", "finds the tables itself"),
+        ("SELECT revenue FROM orders", "SEM302", "<query>:1:16", "finds the tables itself"),
+        # at the clause's own keyword, not a FROM inside parentheses
+        (
+            "SELECT extract(year FROM day) AS y,\n  revenue FROM orders JOIN x ON 1 = 1",
+            "SEM302",
+            "<query>:2:11",
+            "finds the tables itself",
+        ),
+        ("SELECT DISTINCT region, revenue", "SEM302", "<query>:1:8", "one row per group"),
+        ("WITH a AS (SELECT 1) SELECT revenue", "SEM302", "<query>:1:1", "remove it"),
         ("DELETE FROM orders", "SEM302", "<query>:1:1", "cannot change anything"),
         ("SELECT revenue; SELECT region", "SEM302", "<query>:1:1", "one SELECT at a time"),
         ("SELECT revenue WHERE", "SEM301", "<query>:1:", "SELECT <terms>"),
         ("SELECT region + revenue", "SEM305", "<query>:1:8", "separate columns"),
         ("SELECT sum(revenue)", "SEM305", "<query>:1:12", "aggregated already"),
-        ("SELECT region", "SEM305", "<query>:1:1", "add a metric"),
         (
             "SELECT region, revenue WHERE region = 'A' OR revenue > 1",
             "SEM305",
@@ -251,6 +259,14 @@ def tiny(tmp_path: Path) -> Project:
         ("SELECT revenue LIMIT 'ten'", "SEM311", "<query>:1:1", "LIMIT 10"),
         ("SELECT * ", "SEM302", "<query>:1:8", "name the terms"),
         ("SELECT region, Region, revenue", "SEM313", "<query>:1:16", "AS other_Region"),
+        # at the name given twice: the second alias
+        ("SELECT revenue AS x,\n  region AS x", "SEM313", "<query>:2:13", "AS other_x"),
+        (
+            "SELECT region, revenue AS r, RANK() OVER (ORDER BY revenue) AS r",
+            "SEM313",
+            "<query>:1:64",
+            "AS other_r",
+        ),
         ("SELECT revenue WHERE region = ?", "SEM309", "<query>:1:1", "name them: $region"),
         ("SELECT revenue WHERE", "SEM301", "<query>:1:", "WHERE is incomplete"),
         ("SELECT revenue LIMIT 'a'", "SEM311", "<query>:1:1", "not 'a'\n"),
@@ -312,6 +328,13 @@ def test_query_errors(tiny: Project, query: str, code: str, where: str, fragment
     assert d.code == code
     assert str(d.span).startswith(where)
     assert fragment in d.render()
+
+
+def test_dimensions_alone_are_a_list_of_values_not_an_error(tiny: Project) -> None:
+    """`SELECT region` was SEM305 ("selects no metric"); it now lists the regions of the
+    customers (tests/soundness/test_listing.py compares such lists with SELECT DISTINCT)."""
+    sql = " ".join(tiny.compile("SELECT region").split())
+    assert "GROUP BY customers.region" in sql and "COUNT" not in sql.upper()
 
 
 def test_unknown_dialect(tiny: Project) -> None:

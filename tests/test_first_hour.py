@@ -361,7 +361,13 @@ def test_json_conditions_stay_in_their_field(project: Project) -> None:
             "$.where[0]:2:7",
             "unknown term 'revnue'",
         ),
-        ({"select": ["Région client"]}, "SEM305", "$", "selects no metric"),
+        # dimensions alone are listed among one entity's rows: none has both (SEM371)
+        (
+            {"select": ["Région client", "Nom de la pièce"]},
+            "SEM371",
+            "$.select[1]:1:1",
+            "selects no metric",
+        ),
         ({"select": ["net_revenue"], "limt": 3}, "SEM302", "$.limt", "unknown key 'limt'"),
         ({"select": ["net_revenue", 3]}, "SEM302", "$.select[1]", "valid string"),
     ],

@@ -350,3 +350,32 @@ def test_a_refusal_names_the_measure_as_sql_does(served: tuple[Service, int]) ->
     hint = refused.value.diag.message_hint or ""
     # double quotes: 'Order count' would be a string in SQL
     assert hint.startswith('write SUM("Order count") or MEASURE("Order count"):'), hint
+
+
+def test_a_saved_per_entity_value_over_the_wire_is_counted_per_customer(
+    served: tuple[Service, int],
+) -> None:
+    """A BI tool's SQL over the customer table groups by and filters on the saved metric per
+    customer (`customer_order_count`, its band): each customer's orders, all of them, as
+    hand-written SQL counts them."""
+    from tests.test_saved_grain import BAND, ORDERS_PER_CUSTOMER
+
+    service, port = served
+    data = project(service).engine.connection
+    with psycopg.connect(dsn(port), autocommit=True) as conn:
+        bands = conn.execute(
+            'SELECT "Customer order count band", COUNT(*) FROM customer GROUP BY 1 ORDER BY 1'
+        ).fetchall()
+        busy = conn.execute(
+            'SELECT "Market segment", SUM("Customer count") FROM customer '
+            'WHERE "Customer order count" >= 20 GROUP BY 1 ORDER BY 1'
+        ).fetchall()
+    want = data.execute(
+        f"SELECT {BAND}, count(*) FROM {ORDERS_PER_CUSTOMER} c GROUP BY 1 ORDER BY 1"
+    ).fetchall()
+    assert len(want) > 1 and same_value([list(r) for r in bands], [list(r) for r in want])
+    want = data.execute(
+        f"SELECT c_mktsegment, count(*) FROM customer JOIN {ORDERS_PER_CUSTOMER} c "
+        "USING (c_custkey) WHERE n >= 20 GROUP BY 1 ORDER BY 1"
+    ).fetchall()
+    assert want and same_value([list(r) for r in busy], [list(r) for r in want])

@@ -109,3 +109,14 @@ def test_every_snapshot_belongs_to_a_query() -> None:
     known = {*QUERIES, *MORE, *SELF, *ROWS}
     stale = [p for p in SHAPES.glob("*.txt") if p.stem not in known]
     assert not stale, f"shape snapshots of no query: {stale}"
+
+
+def test_rows_say_a_roles_rows_apart_from_per_entity_values(project: Project) -> None:
+    """A role's restricted rows and the per-entity values read in their place both come
+    from `Aggregate.restricted`, but mean different things: the shape names each."""
+    query = QUERIES["q13"]["en"]
+    owner = format_shape(shape_plan(project.plan(query)))
+    assert "Rows of customer (customer, with per_1 = MEASURE(order_count)" in owner
+    assert "restricted" not in owner
+    emea = format_shape(shape_plan(project.plan(query, role="emea_analyst")))
+    assert "Rows of customer (customer, restricted by role, with per_1 = " in emea

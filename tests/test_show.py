@@ -135,3 +135,25 @@ def test_the_show_example_of_the_catalog_doc_is_true() -> None:
             assert out.rstrip("\n").splitlines() == shown, line
             commands += 1
     assert commands >= 1
+
+
+@pytest.mark.parametrize(
+    ("term", "expression"),
+    [
+        (
+            "revenue_growth",
+            "(net_revenue - revenue_previous_year) / NULLIF(revenue_previous_year, 0)",
+        ),
+        ("revenue_share", "net_revenue / NULLIF(MEASURE(net_revenue) PER (ALL), 0)"),
+        ("average_order_value", "net_revenue / NULLIF(order_count, 0)"),
+    ],
+)
+def test_a_division_is_guarded_once(project: Project, term: str, expression: str) -> None:
+    """A divisor written `NULLIF(y, 0)` is already safe: the model does not guard it again,
+    so neither the card nor the compiled SQL reads `NULLIF(NULLIF(y, 0), 0)`."""
+    code, out, err = run_cli("show", term, "--format", "json", "--sql")
+    assert code == 0, err
+    shown = json.loads(out)
+    assert shown["physical"]["expression"] == expression
+    flat = " ".join(project.compile(shown["example"], pretty=False).split())
+    assert "NULLIF(NULLIF" not in flat and "NULLIF( NULLIF" not in flat

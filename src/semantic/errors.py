@@ -152,6 +152,8 @@ CODES: dict[str, str] = {
     "SEM365": "a rank or QUALIFY is written where it cannot be computed",
     "SEM366": "a ranking names a dimension the query does not group by",
     "SEM369": "a metric at a grain of the query's groups is read next to dimensions",
+    "SEM370": "a role's row filter names a value counted per row over other rows",
+    "SEM371": "a query of dimensions alone names no one entity whose rows list them",
     # SEM4xx: execution and publication
     "SEM401": "table is missing from the database",
     "SEM402": "column is missing from the table",

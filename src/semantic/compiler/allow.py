@@ -40,7 +40,7 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 from sqlglot.tokens import Token
 
-from semantic.compiler.locate import span_at
+from semantic.compiler.locate import keyword_span, span_at
 from semantic.compiler.pernodes import allowed as per_allowed
 from semantic.compiler.resolve import resolve_name
 from semantic.errors import SemanticError, Span, error, suggest
@@ -281,6 +281,30 @@ def _check_depth(select: exp.Select, text: str) -> None:
         depth = depths[id(node)] = depths.get(id(parent), 0) + 1 if parent is not None else 0
         if depth > MAX_DEPTH:
             raise _too_deep(locate(node, text))
+
+
+#: the clauses of a SELECT a business query may not have (by `exp.Select` arg): the
+#: refusal, and the hint after the colon
+_REFUSED_CLAUSES = {
+    "from_": "FROM: the compiler finds the tables itself",
+    "joins": "JOIN: the compiler finds the join paths itself",
+    "with_": "WITH",
+    "distinct": "DISTINCT: results are already one row per group",
+    "windows": "WINDOW",
+}
+
+
+def check_clauses(select: exp.Select, text: str) -> None:
+    """Refuse (SEM302) the clauses a business query may not have (FROM, JOIN, WITH,
+    DISTINCT, WINDOW), at the keyword that starts the clause in `text`."""
+    for arg, what in _REFUSED_CLAUSES.items():
+        if select.args.get(arg):
+            raise error(
+                "SEM302",
+                f"{what.split(':')[0]} is not part of a business query",
+                keyword_span(text, arg),
+                what.split(": ", 1)[1] if ": " in what else "remove it",
+            )
 
 
 def locate(node: exp.Expr, text: str) -> Span:

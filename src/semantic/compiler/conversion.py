@@ -90,9 +90,7 @@ class ConversionAggregate(plannodes.Aggregate):
 
     def shaped(self, counted: bool) -> ConversionShape:
         """Its node in the SQL's shape (`shape.aggregate` asks for it)."""
-        rows = shape.Rows(
-            self.entity, self.table, self.joins, self.filters, restricted=self.restricted
-        )
+        rows = shape.rows_of(self)
         return ConversionShape(
             self.name, rows, self.keys, self.measures, self.grain, counted, events=self.events
         )
@@ -353,7 +351,7 @@ def _rows(agg: plannodes.Aggregate, columns: list[tuple[str, exp.Expression]]) -
     """The rows of `agg`'s entity, joined and filtered, with `columns` (name, expression):
     read as every aggregate's rows are (`sources.rows_sql`: a role's rows only)."""
     body = exp.Select(expressions=[exp.alias_(e.copy(), identifier(n)) for n, e in columns])
-    rows = shape.Rows(agg.entity, agg.table, agg.joins, agg.filters, restricted=agg.restricted)
+    rows = shape.rows_of(agg)
     rows_sql(rows, body)
     return body
 

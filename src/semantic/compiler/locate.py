@@ -17,6 +17,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from sqlglot.dialects.dialect import Dialect
+from sqlglot.errors import TokenError
+from sqlglot.tokens import TokenType
+
 from semantic.errors import SemanticError, Span
 
 QUERY_FILE = "<query>"
@@ -67,6 +71,38 @@ def span_at(text: str, offset: int) -> Span:
             break
         line, line_start = line + 1, brk.end()
     return Span(QUERY_FILE, line, offset - line_start + 1)
+
+
+#: the keyword that starts each clause a business query refuses (by its `exp.Select` arg)
+_CLAUSE_KEYWORDS = {
+    "from_": TokenType.FROM,
+    "joins": TokenType.JOIN,
+    "with_": TokenType.WITH,
+    "distinct": TokenType.DISTINCT,
+    "windows": TokenType.WINDOW,
+}
+
+
+def keyword_span(text: str, clause: str) -> Span:
+    """Where the top-level clause `clause` (an `exp.Select` arg: `from_`, `joins`...) of
+    the query `text` starts: its keyword outside parentheses (a FROM inside `EXTRACT(year
+    FROM d)` is not the clause), else the start of the query.
+
+    >>> keyword_span("SELECT extract(year FROM d), m\\n  FROM t", "from_")
+    Span(file='<query>', line=2, col=3)
+    """
+    wanted = _CLAUSE_KEYWORDS.get(clause)
+    try:
+        tokens = Dialect.get_or_raise("duckdb").tokenize(text)
+    except TokenError:  # the query parsed, so its tokens are read: a backstop only
+        tokens = []
+    depth = 0
+    for token in tokens:
+        if token.token_type in (TokenType.L_PAREN, TokenType.R_PAREN):
+            depth += 1 if token.token_type == TokenType.L_PAREN else -1
+        elif token.token_type == wanted and depth == 0:
+            return span_at(text, token.start)
+    return span_at(text, 0)
 
 
 def offset_of(text: str, line: int, col: int) -> int:

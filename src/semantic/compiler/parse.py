@@ -19,7 +19,7 @@ from sqlglot.errors import ParseError, TokenError
 from sqlglot.tokens import Token
 
 from semantic.compiler import pernodes, via
-from semantic.compiler.allow import check_nesting, check_query, locate
+from semantic.compiler.allow import check_clauses, check_nesting, check_query, locate
 from semantic.compiler.jsonquery import QueryInput as QueryInput  # re-exported for callers
 from semantic.compiler.jsonquery import query_text as query_text  # re-exported for callers
 from semantic.compiler.locate import QUERY_FILE, parse_error_offset, relocated, span_at
@@ -83,12 +83,13 @@ def _resolved_query(model: Model, select: exp.Select, text: str) -> BusinessQuer
     if not columns:
         raise error("SEM302", "the query selects nothing", Span(QUERY_FILE, 1, 1))
     seen: set[str] = set()
-    for column in columns:
-        if column.name.casefold() in seen:
+    for column, item in zip(columns, select.expressions, strict=True):
+        if column.name.casefold() in seen:  # at the name given twice: an alias, or a term
+            named_at = item.args.get("alias") if isinstance(item, exp.Alias) else None
             raise error(
                 "SEM313",
                 f"two output columns are named '{column.name}'",
-                resolver.span(column.expr),
+                resolver.span(column.expr) if named_at is None else locate(named_at, text),
                 f"give one an alias: ... AS other_{column.name.replace(' ', '_')}",
             )
         seen.add(column.name.casefold())
@@ -183,21 +184,7 @@ def _parse_select(model: Model, text: str) -> tuple[exp.Select, Ranking | None]:
             "a business query reads the glossary's terms; it cannot change anything",
         )
     ranked = take_ranking(statement, text)
-    refused = {
-        "from_": "FROM: the compiler finds the tables itself",
-        "joins": "JOIN: the compiler finds the join paths itself",
-        "with_": "WITH",
-        "distinct": "DISTINCT: results are already one row per group",
-        "windows": "WINDOW",
-    }
-    for arg, what in refused.items():
-        if statement.args.get(arg):
-            raise error(
-                "SEM302",
-                f"{what.split(':')[0]} is not part of a business query",
-                Span(QUERY_FILE, 1, 1),
-                what.split(": ", 1)[1] if ": " in what else "remove it",
-            )
+    check_clauses(statement, text)
     for node in statement.walk():
         for kinds, message, hint in _REFUSED_NODES:
             if node is not statement and isinstance(node, kinds) and not pernodes.allowed(node):

@@ -21,7 +21,7 @@ from semantic.compiler.conversion import plan_conversions
 from semantic.compiler.eager import eager_by, having_first
 from semantic.compiler.existence import prepared
 from semantic.compiler.joins import plan_aggregate
-from semantic.compiler.locate import QUERY_FILE
+from semantic.compiler.listing import plan_listing
 from semantic.compiler.measures import Measures
 from semantic.compiler.naming import Names, readable
 from semantic.compiler.othergrain import plan_other_grains
@@ -39,7 +39,6 @@ from semantic.compiler.semiadditive import (
 from semantic.compiler.spine import describe_empty_periods, plan_empty_periods
 from semantic.compiler.via import with_paths
 from semantic.compiler.windows import split_period_filters, windows_over_rows
-from semantic.errors import Span, error
 from semantic.model import Model
 from semantic.model.nodes import column
 
@@ -87,16 +86,12 @@ def plan_query(model: Model, query: BusinessQuery) -> Plan:
         )
         for o in query.order
     )
-    if not measures.groups:
-        raise error(
-            "SEM305",
-            "the query selects no metric",
-            Span(QUERY_FILE, 1, 1),
-            "add a metric such as a count; a list of distinct values needs a metric to group",
-        )
     row_filters, periods = split_period_filters(model, query.filters, measures.over_time, query)
     names = Names()
     aggregates: list[Aggregate] = []
+    if not measures.groups and not measures.over_time and not measures.conversions:
+        # no metric: the distinct combinations of the dimensions among one entity's rows
+        aggregates.append(plan_listing(model, names, keys, row_filters, query))
     # semi-additive metrics are parts of their own (`semiadditive`)
     refuse_windows(model, measures.aliases, measures.over_time, query)
     plain_groups, semi_additive = split_semi_additive(model, measures.groups)
@@ -210,7 +205,10 @@ def describe_plan(plan: Plan) -> str:
     for agg in plan.aggregates:
         metrics = ", ".join(m for m, _ in agg.measures)
         rows = f"one per {', '.join(agg.grain)}" if agg.grain else "no declared key"
-        lines.append(f"{metrics}: aggregated over rows of {agg.entity} ({rows})")
+        if agg.measures:
+            lines.append(f"{metrics}: aggregated over rows of {agg.entity} ({rows})")
+        else:  # no metric (`listing`)
+            lines.append(f"the distinct values among rows of {agg.entity} ({rows})")
         lines += [f"  path {p}" for p in agg.paths]
         lines += [f"  filter {f.sql(QUERY_DIALECT)}" for f in agg.filters]
         if agg.by_role:

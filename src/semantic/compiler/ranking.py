@@ -74,12 +74,12 @@ def take_ranking(select: exp.Select, text: str = "") -> Ranking | None:
     names = [_output_name(item) for item in select.expressions]
     ranks = {n.casefold() for n, i in zip(names, select.expressions, strict=True) if _is_rank(i)}
     seen: set[str] = set()
-    for name in names:
+    for name, item in zip(names, select.expressions, strict=True):
         if name.casefold() in seen:
             raise error(
                 "SEM313",
                 f"two output columns are named '{name}'",
-                Span(QUERY_FILE, 1, 1),
+                locate(item.args.get("alias") or item, text),
                 f"give one an alias: ... AS other_{name.replace(' ', '_')}",
             )
         seen.add(name.casefold())

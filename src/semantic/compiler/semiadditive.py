@@ -56,9 +56,7 @@ class SemiAdditiveAggregate(plannodes.Aggregate):
 
     def shaped(self, counted: bool) -> SemiAdditiveShape:
         """Its node in the SQL's shape (`shape.aggregate` asks for it)."""
-        rows = shape.Rows(
-            self.entity, self.table, self.joins, self.filters, restricted=self.restricted
-        )
+        rows = shape.rows_of(self)
         return SemiAdditiveShape(
             self.name,
             rows,
@@ -207,6 +205,8 @@ def plan_semi_additive(
                     ),
                     grain=rows.grain,
                     restricted=rows.restricted,
+                    by_role=rows.by_role,
+                    per_values=rows.per_values,
                     instant=physical,
                     period_value=spec.period_value,
                 )

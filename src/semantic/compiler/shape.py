@@ -55,6 +55,10 @@ class Rows:
     #: (alias, rows) of the entities read that a role restricts (`Aggregate.restricted`):
     #: read from these rows instead of their table, in the joins and the semi-joins alike
     restricted: tuple[tuple[str, exp.Select], ...] = ()
+    #: the aliases of `restricted` that a role's row filters restrict (`Aggregate.by_role`)
+    by_role: tuple[str, ...] = ()
+    #: (alias, column, business words) of each per-entity value read (`Aggregate.per_values`)
+    per_values: tuple[tuple[str, str, str], ...] = ()
 
     @property
     def tables(self) -> tuple[str, ...]:
@@ -65,24 +69,30 @@ class Rows:
 
     def describe(self) -> str:
         """One line saying what this node computes."""
-        mine = {alias for alias, _ in self.restricted}
-        line = f"Rows of {self.entity} ({self.table}{', restricted' * (self.entity in mine)})"
+        line = f"Rows of {self.entity} ({self.table}{self._read_as(self.entity)})"
         if self.joins:
             line += " left join " + ", ".join(
-                f"{j.alias} ({j.table}{', restricted' * (j.alias in mine)}{', inner' * j.inner})"
+                f"{j.alias} ({j.table}{self._read_as(j.alias)}{', inner' * j.inner})"
                 for j in self.joins
             )
         conditions = [show(f) for f in self.filters]
         for e in self.exists:
-            joins = ", ".join(
-                f"{j.alias} ({j.table}{', restricted' * (j.alias in mine)})" for j in e.joins
-            )
+            joins = ", ".join(f"{j.alias} ({j.table}{self._read_as(j.alias)})" for j in e.joins)
             conditions.append(
                 f"exists ({joins} where " + " and ".join(show(c) for c in e.conditions) + ")"
             )
         if conditions:
             line += " where " + " and ".join(conditions)
         return line
+
+    def _read_as(self, alias: str) -> str:
+        """What `alias`'s rows are read with, for `describe`: only a role's rows, and its
+        per-entity values (both are read from `restricted`, but mean different things)."""
+        words = ", restricted by role" * (alias in self.by_role)
+        for of, col, label in self.per_values:
+            if of == alias:
+                words += f", with {col} = {label}"
+        return words
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +157,8 @@ class Aggregate:
     def describe(self) -> str:
         """One line saying what this node computes."""
         keys = ", ".join(f"{k} = {show(e)}" for k, e in self.keys) or "(all rows)"
-        measures = ", ".join(f"{m} = {show(e)}" for m, e in self.measures)
+        # no measure: the distinct combinations of the keys among the rows (`listing`)
+        measures = ", ".join(f"{m} = {show(e)}" for m, e in self.measures) or "distinct keys"
         grain = f" at {self.rows.entity} grain ({', '.join(self.grain)})" if self.grain else ""
         counted = " + row count" if self.counted else ""
         kept = ""
@@ -390,6 +401,26 @@ def shape_plan(plan: Plan) -> Project:
     )
 
 
+def rows_of(
+    agg: plannodes.Aggregate,
+    joins: tuple[Join, ...] | None = None,
+    filters: tuple[exp.Expression, ...] | None = None,
+    exists: tuple[Exists, ...] = (),
+) -> Rows:
+    """The rows `agg` aggregates (its joins and filters unless others are given), read as
+    a role and its per-entity values say."""
+    return Rows(
+        agg.entity,
+        agg.table,
+        agg.joins if joins is None else joins,
+        agg.filters if filters is None else filters,
+        exists,
+        restricted=agg.restricted,
+        by_role=agg.by_role,
+        per_values=agg.per_values,
+    )
+
+
 def aggregate(
     agg: plannodes.Aggregate,
     *,
@@ -404,7 +435,7 @@ def aggregate(
     shaped = getattr(agg, "shaped", None)
     if shaped is not None:  # a part with SQL of its own (`compiler.conversion`)
         return cast(Aggregate, shaped(counted))
-    rows = Rows(agg.entity, agg.table, agg.joins, agg.filters, restricted=agg.restricted)
+    rows = rows_of(agg)
     source: Rows | DistinctRows | EagerRows = rows
     semi = semi_joins(agg) if agg.fanout and not rows_of_window else None
     measures = agg.measures
@@ -413,7 +444,7 @@ def aggregate(
         source = EagerRows(rows, eager.by, eager.partials, eager.having)
         measures = eager.measures
     elif semi is not None:
-        source = Rows(agg.entity, agg.table, *semi, restricted=agg.restricted)
+        source = rows_of(agg, *semi)
     elif rows_of_window:
         source = DistinctRows(rows, agg.fanout, distinct=bool(agg.fanout))
     elif agg.fanout:

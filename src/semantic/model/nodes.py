@@ -56,11 +56,19 @@ def settle(tree: exp.Expression) -> exp.Expression:
     """A parsed tree made ready to compile, in place: without the parser's token positions
     and empty comment lists (sqlglot deep-copies both on every copy, and the compiler copies
     term expressions into each query), and with every division safe (x / 0 is NULL in every
-    dialect; DuckDB would give NaN)."""
+    dialect; DuckDB would give NaN) unless its divisor is already guarded (`NULLIF(y, 0)` as
+    written: guarding it again would compile and show `NULLIF(NULLIF(y, 0), 0)`)."""
     for node in tree.walk():
         node._meta = None
         if not node.comments:
             node.comments = None
-        if isinstance(node, exp.Div):
+        if isinstance(node, exp.Div) and not _guarded(node.expression):
             node.set("safe", True)
     return tree
+
+
+def _guarded(divisor: exp.Expression) -> bool:
+    """Whether `divisor` is `NULLIF(y, 0)` (in parentheses or not): never zero."""
+    inner = divisor.unnest()
+    zero = inner.expression if isinstance(inner, exp.Nullif) else None
+    return isinstance(zero, exp.Literal) and zero.is_number and float(zero.name) == 0

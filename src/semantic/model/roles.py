@@ -1,6 +1,7 @@
 """The policy file read into `policy` records and checked against the finished model:
 clearances among the project's levels (SEM111), filters that parse and name row terms and
-declared attributes (SEM112), masks on known dimensions (SEM113).
+declared attributes (SEM112) and read each row's own values (SEM370), masks on known
+dimensions (SEM113).
 """
 
 from __future__ import annotations
@@ -133,6 +134,21 @@ def _row_filter(
                 suggest(name, row_terms) or "name dimensions and segments by term id",
             )
             return None
+        counted = _per_entity(model, name)
+        if counted is not None:
+            # a value counted over other rows (a customer's orders) would be counted over
+            # rows the role may not read, and the role's rows would depend on them
+            found.append(
+                Diagnostic(
+                    "SEM370",
+                    f"filter of role '{rid}' names '{name}', a value counted per row over "
+                    f"other rows ({counted}): a role's rows are chosen by their own values",
+                    span,
+                    "filter on dimensions of the rows' own columns (customer_region = "
+                    "'EUROPE'); or publish a view whose filter reads the per-entity value",
+                )
+            )
+            return None
         terms.append(name)
     attributes: list[str] = []
     for holder in list(tree.find_all(exp.Placeholder)):
@@ -158,3 +174,20 @@ def _row_filter(
     return RowFilter(
         text, tree, tuple(dict.fromkeys(terms)), tuple(dict.fromkeys(attributes)), span
     )
+
+
+def _per_entity(model: Model, tid: str) -> str | None:
+    """The `MEASURE(metric) PER (entity)` that term `tid` reads (itself or through the terms
+    it names), as written, or None."""
+    seen: set[str] = set()
+    todo = [tid]
+    while todo:
+        term = model.terms.get(todo.pop())
+        if term is None or term.id in seen:
+            continue
+        seen.add(term.id)
+        node = term.expr.find(exp.Per)
+        if node is not None:
+            return node.sql(FILE_DIALECT)
+        todo += list(term.refs)
+    return None

@@ -1,0 +1,117 @@
+"""A query that selects dimensions and no metric: the distinct combinations of its
+dimensions among the rows of one entity (the "list of values" a BI tool asks for).
+
+`SELECT supplier_name WHERE part_name LIKE 'forest%'` lists the suppliers of the offers
+(`partsupp` rows) whose part's name starts with "forest": the rows are those of the one
+entity the query names from which every selected dimension and every row condition is read
+through to-one relationships, so each row has one value of each, and the answer is the set
+of the combinations these rows have (`GROUP BY` the dimensions, no aggregate). The entity:
+
+- among the entities the query's terms are on (a term reached through a path is on the
+  entity its path starts from: `customer_region` on `customer`), those from which every
+  term of SELECT and WHERE is read through to-one relationships only;
+- one of them: that one; several (entities in one-to-one relationships): the one every
+  selected dimension is on, when they share one;
+- none, or no way to choose: SEM371, with the entities each term is on and the fix (a
+  metric counting the rows meant, such as `HAVING offer_count > 0`, says which rows).
+
+A metric anywhere in the query (SELECT, HAVING, ORDER BY) makes it an ordinary query.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from sqlglot import exp
+
+from semantic.compiler.existence import outer_refs
+from semantic.compiler.joins import plan_aggregate
+from semantic.compiler.locate import QUERY_FILE
+from semantic.compiler.naming import Names
+from semantic.compiler.plannodes import Aggregate
+from semantic.compiler.refs import BusinessQuery
+from semantic.errors import SemanticError, Span, error
+from semantic.model import Model, Term
+
+
+def plan_listing(
+    model: Model,
+    names: Names,
+    keys: list[tuple[str, exp.Expression]],
+    filters: tuple[exp.Expression, ...],
+    query: BusinessQuery,
+) -> Aggregate:
+    """The aggregate without measures that lists the distinct combinations of `keys` among
+    the rows of the entity the query's terms are read from through to-one relationships
+    (see the module); SEM371 when there is none, or no way to choose one."""
+    selected = [model.terms[r.ident] for _, e in keys for r in outer_refs(e)]
+    used = [*selected, *(model.terms[r.ident] for f in filters for r in outer_refs(f))]
+    named = list(dict.fromkeys(_entity_of(t) for t in used))
+    found: dict[str, Aggregate] = {}
+    for entity in named:
+        try:
+            agg = plan_aggregate(model, "", entity, [], keys, filters, query)
+        except SemanticError:
+            continue  # a term this entity cannot reach: not the rows of the list
+        if not agg.fanout:  # to-one joins only: each row has one value of each term
+            found[entity] = agg
+    on = {_entity_of(t) for t in selected}
+    if len(found) > 1 and len(on) == 1 and next(iter(on)) in found:
+        found = {e: a for e, a in found.items() if e in on}
+    if len(found) == 1:
+        ((entity, agg),) = found.items()
+        return replace(agg, name=names.new(f"{entity}_values"))
+    # the place: the first term on another entity than the first term's
+    other = next((t for t in used if _entity_of(t) != named[0]), used[0]) if used else None
+    why = (
+        f"the rows of {' or '.join(sorted(found))} could be listed"
+        if found
+        else "no entity it names reaches all its terms through to-one relationships"
+    )
+    # the example of the hint: a count of rows that do reach every term, when some do
+    reaching = list(found) or [
+        e for e in model.entities if e not in named and _reaches(model, e, keys, filters, query)
+    ]
+    order = reaching or named
+    counts = sorted(
+        (
+            (t.id, t.entity)
+            for t in model.terms.values()
+            if t.is_metric and t.entity in order and _counts_rows(t.expr)
+        ),
+        key=lambda c: order.index(c[1]),  # in the order of the model
+    )
+    raise error(
+        "SEM371",
+        f"the query selects no metric, and {why} (its terms are on {', '.join(named)})",
+        query.place(other.id) if other is not None else Span(QUERY_FILE, 1, 1),
+        "say whose rows the values are listed among with a metric counting them, e.g. "
+        + (f"HAVING {counts[0][0]} > 0 (the {counts[0][1]} rows)" if counts else "a count")
+        + ", or select a metric with the dimensions",
+    )
+
+
+def _reaches(
+    model: Model,
+    entity: str,
+    keys: list[tuple[str, exp.Expression]],
+    filters: tuple[exp.Expression, ...],
+    query: BusinessQuery,
+) -> bool:
+    """Whether the rows of `entity` read every key and filter through to-one joins."""
+    try:
+        return not plan_aggregate(model, "", entity, [], keys, filters, query).fanout
+    except SemanticError:
+        return False
+
+
+def _entity_of(term: Term) -> str:
+    """The entity whose rows carry `term`'s value: where its path starts, else its own."""
+    if term.path:
+        return term.path[0].partition(".")[0]
+    return term.entity or ""
+
+
+def _counts_rows(expr: exp.Expression) -> bool:
+    """Whether a metric's expression is `COUNT(*)`: the number of its entity's rows."""
+    return isinstance(expr, exp.Count) and isinstance(expr.this, exp.Star)
