@@ -16,6 +16,7 @@ Never weaken these tests (see README.md in this folder).
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import duckdb
@@ -206,3 +207,137 @@ def test_the_shapes_are_narrowed(loose: Project, required: Project) -> None:
     for business, _, dropped in KEY_CASES:
         assert ("JOIN regions AS" not in required.compile(business)) == dropped
         assert "JOIN regions AS" in loose.compile(business)
+
+
+# --- a condition on an entity reached to-one from the entity of the value -----------------
+
+#: each sale with its number of notes; a sale whose key is NULL (or repeats) is a row too
+NOTED = (
+    "WITH sv AS (SELECT s.*, (SELECT COUNT(*) FROM notes n WHERE n.sale_id = s.sale_id) AS v "
+    "FROM sales s) "
+)
+THREE = (
+    MORE
+    + """
+  note_count: {label: {en: Notes}, metric: {entity: notes, expr: count(*)}}
+  shop_zone: {label: {en: Shop zone}, dimension: {entity: regions, expr: zone}}
+"""
+)
+
+#: (business query, the same by hand): values of sales, conditions on their regions
+TO_ONE_CASES = [
+    (
+        "SELECT kind, sale_count WHERE zone = 'north' AND MEASURE(note_count) PER (sales) > 0",
+        f"{NOTED} SELECT sv.kind, COUNT(*) FROM sv LEFT JOIN regions r "
+        "ON sv.region_id = r.region_id WHERE r.zone = 'north' AND sv.v > 0 GROUP BY sv.kind",
+    ),
+    (
+        "SELECT zone, total "
+        "WHERE COALESCE(zone, 'none') <> 'south' AND MEASURE(note_count) PER (sales) < 2",
+        f"{NOTED} SELECT r.zone, SUM(sv.amount) FROM sv LEFT JOIN regions r "
+        "ON sv.region_id = r.region_id WHERE COALESCE(r.zone, 'none') <> 'south' AND sv.v < 2 "
+        "GROUP BY r.zone",
+    ),
+    (
+        # the query's metric is of notes: each note's region is its sale's, yet the value
+        # is computed for every sale (the query's rows are not the sales')
+        "SELECT note_count WHERE zone = 'north' AND MEASURE(note_count) PER (sales) > 1",
+        f"{NOTED} SELECT COUNT(*) FROM notes n LEFT JOIN sv ON n.sale_id = sv.sale_id "
+        "LEFT JOIN regions r ON sv.region_id = r.region_id WHERE r.zone = 'north' AND sv.v > 1",
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def three(tmp_path_factory: pytest.TempPathFactory) -> Project:
+    from tests.soundness.test_one_pass_filters import GLOSSARY as SHOP
+    from tests.soundness.test_one_pass_filters import MODEL as SHOP_MODEL
+
+    root = tmp_path_factory.mktemp("narrowed-three")
+    files = {"models/m.yml": SHOP_MODEL, "glossary/g.yml": SHOP + THREE}
+    return Project.load(write_project(root, files))
+
+
+def test_values_narrowed_by_an_entity_reached_to_one_match_hand_written_sql(
+    three: Project, request: pytest.FixtureRequest
+) -> None:
+    import sqlite3
+
+    from tests.soundness.test_one_pass_filters import _duckdb, _fill
+    from tests.soundness.test_semi_joins import data
+
+    runs: list[tuple[str, Any]] = [("sqlite", None)]
+    if os.environ.get("SEMANTIC_TEST_POSTGRES"):
+        runs.append(("postgres", request.getfixturevalue("postgres_url")))
+
+    @settings(
+        max_examples=examples(full=300, fast=60),
+        derandomize=True,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+    @given(tables=data(), case=st.sampled_from(range(len(TO_ONE_CASES))))
+    def check(tables: Any, case: int) -> None:
+        regions, sales, notes = tables
+        business, hand = TO_ONE_CASES[case]
+        note(business)
+        con = _duckdb(regions, sales, notes)
+        want = con.execute(hand).fetchall()
+        assert_same_rows(con.execute(three.compile(business)).fetchall(), want, ordered=False)
+        lite = sqlite3.connect(":memory:")
+        _fill(lite, regions, sales, notes)
+        got = lite.execute(three.compile(business, "sqlite")).fetchall()
+        assert_same_rows(got, want, ordered=False)
+
+    check()
+    assert three.compile(TO_ONE_CASES[0][0]).count("zone = 'north'") == 2
+    assert three.compile(TO_ONE_CASES[2][0]).count("zone = 'north'") == 1
+    if len(runs) > 1:
+        _on_postgres(three, runs[1][1])
+
+
+def _on_postgres(project: Project, url: str) -> None:
+    """The cases on PostgreSQL, on a few fixed tables with NULL keys and orphans."""
+    import uuid
+
+    import psycopg
+
+    regions = [{"region_id": 0, "zone": "north"}, {"region_id": 1, "zone": None}]
+    sales = [
+        {"sale_id": i, "region_id": r, "kind": k, "amount": a}
+        for i, r, k, a in [
+            (0, 0, "a", 3),
+            (1, 0, "b", None),
+            (None, 0, "a", 2),
+            (2, 3, "a", 1),
+            (3, None, "b", 5),
+            (4, 1, "a", 4),
+            (0, 1, "b", 7),
+        ]
+    ]
+    notes = [(0, 0, "x"), (1, 0, "y"), (2, 2, None), (3, None, "x"), (4, 9, "y"), (5, 4, "x")]
+    con = duckdb.connect()
+    from tests.soundness.test_one_pass_filters import _fill
+
+    _fill(con, regions, sales, notes)
+    schema = f"narrowed_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(url, autocommit=True) as pg:
+        pg.execute(f"CREATE SCHEMA {schema}")
+        try:
+            pg.execute(f"SET search_path TO {schema}")
+
+            class Lite:  # the loader's DuckDB-style calls, on PostgreSQL
+                def execute(self, sql: str) -> None:
+                    pg.execute(sql)
+
+                def executemany(self, sql: str, rows: list[Any]) -> None:
+                    with pg.cursor() as cursor:
+                        cursor.executemany(sql.replace("?", "%s"), rows)
+
+            _fill(Lite(), regions, sales, notes)
+            for business, hand in TO_ONE_CASES:
+                want = con.execute(hand).fetchall()
+                got = pg.execute(project.compile(business, "postgres")).fetchall()
+                assert_same_rows(got, want, ordered=False)
+        finally:
+            pg.execute(f"DROP SCHEMA {schema} CASCADE")

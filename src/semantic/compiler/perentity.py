@@ -19,12 +19,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from typing import cast
 
 from sqlglot import exp
 
-from semantic.compiler.existence import is_existence
 from semantic.compiler.locate import QUERY_FILE
+from semantic.compiler.perkept import kept_entities
 from semantic.compiler.pernodes import ALL, entity_of, is_per_entity, mode, per_words, saved_per
 from semantic.compiler.perrows import VALUE, PerValue, key_column
 from semantic.compiler.plannodes import Plan
@@ -62,8 +61,8 @@ def with_per_entity(
     per_nodes = any(is_per_entity(n) for t in trees for n in t.find_all(exp.Per))
     if not grand_ids and not saved and not per_nodes:
         return model, query
-    kept = kept_entities(model, query, trees, saved)
     terms = dict(model.terms)
+    kept = kept_entities(model, query, trees, saved, terms)
     made: dict[str, str] = {}
     rows: dict[str, list[PerValue]] = {}
     keys: dict[str, list[str]] = {}
@@ -184,67 +183,6 @@ def _subquery(
         offset=None,
         masks={},
     )
-
-
-def kept_entities(
-    model: Model, query: BusinessQuery, trees: list[exp.Expression], saved: list[str]
-) -> dict[str, tuple[exp.Expression, ...]]:
-    """The conditions of the query's WHERE, by entity, that say which of its entities the
-    query can keep, so that its per-entity values need computing for those only (TPC-H
-    Q17's average quantity of the parts of one brand and container, not of every part).
-
-    A value is a property of its entity, computed over all its rows: leaving out of the
-    subquery the entities that fail a condition on the entity's own columns changes no
-    value of the others (each entity's rows are all kept or all left out), and the
-    entities left out get the fill instead, where the query never reads them: the
-    condition is AND-ed at the top of the WHERE, so every row the query keeps (aggregated,
-    grouped, shown) is of an entity that meets it, and the per-entity value is read on
-    those same rows (one alias per entity, the default path). Where the value could be
-    read on other rows, nothing is kept: inside an existence (its own rows of the entity),
-    through a path chosen in the glossary, and any condition on a date or time column
-    (windows and period comparisons read rows of other periods than the WHERE keeps)."""
-    if any(is_existence(n) for t in trees for n in t.find_all(exp.Exists)):
-        return {}
-    if any(model.terms[t].path for t in saved):
-        return {}
-    found: dict[str, list[exp.Expression]] = {}
-    for condition in query.filters:
-        for part in condition.flatten() if isinstance(condition, exp.And) else [condition]:
-            conjunct = cast(exp.Expression, part)
-            eid = _own_condition(model, conjunct)
-            if eid is not None:
-                found.setdefault(eid, []).append(conjunct)
-    return {eid: tuple(cs) for eid, cs in found.items()}
-
-
-def _own_condition(model: Model, condition: exp.Expression) -> str | None:
-    """The entity whose own columns alone `condition` reads, through plain dimensions of
-    it (no per-entity value, subquery, parameter, date or time), or None."""
-    if condition.find(exp.Per, exp.Exists, exp.Query, exp.Placeholder, exp.Parameter, exp.Column):
-        return None
-    refs = [ref_of(n) for n in condition.find_all(exp.Anonymous)]
-    if any(r is not None and r.kind != "term" for r in refs):
-        return None
-    entities = set()
-    for ref in find_refs(condition, "term"):
-        term = model.terms.get(ref.ident)
-        if term is None or term.is_metric or term.entity is None or term.path or ref.grain:
-            return None
-        if term.expr.find(exp.Per) or _holds_per(term):
-            return None
-        entity = model.entities[term.entity]
-        for used in term.expr.find_all(exp.Column):
-            col = entity.columns.get(used.name)
-            if used.table or col is None or _is_time(col.type):
-                return None
-        entities.add(term.entity)
-    return entities.pop() if len(entities) == 1 else None
-
-
-def _is_time(type_: str | None) -> bool:
-    """Whether a column of this declared type may hold dates or times (untyped: may)."""
-    text = (type_ or "").lower()
-    return not text or "date" in text or "time" in text or "interval" in text
 
 
 def _key_term(terms: dict[str, Term], eid: str, key: str) -> str:
