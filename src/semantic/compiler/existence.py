@@ -29,6 +29,7 @@ from typing import Protocol, TypeVar
 
 from sqlglot import exp
 
+from semantic.compiler.keyjoins import key_reads
 from semantic.compiler.naming import Names
 from semantic.compiler.plannodes import Join
 from semantic.compiler.refs import BusinessQuery, Ref, ref_nodes, ref_of, show
@@ -321,7 +322,7 @@ def without_key_joins(
     """`select` without the joins of `hops` ((alias, parent alias, keys) of `required`
     to-one joins) that nothing reads but the columns they join on and nothing joins from:
     every row finds its one row there, whose key *is* the foreign key, so the foreign key is
-    read instead.
+    read instead (`keyjoins.key_reads` decides, as for an aggregate's own joins).
 
     >>> s = exp.select("1").from_("l").join("s", on="l.sk = s.k", join_type="left")
     >>> s = s.where("s.k <> 3")
@@ -334,7 +335,6 @@ def without_key_joins(
         if len(found) != 1:
             continue
         join = found[0]
-        source = {t: s for s, t in keys}
         used = [
             c
             for c in select.find_all(exp.Column)
@@ -343,7 +343,8 @@ def without_key_joins(
         others = any(
             c.table == alias for j in joins if j is not join for c in j.find_all(exp.Column)
         )
-        if others or any(c.name not in source for c in used):
+        source = key_reads(alias, keys, used)
+        if others or source is None:
             continue
         for c in used:
             c.replace(column(source[c.name], parent))

@@ -23,6 +23,7 @@ from dataclasses import replace
 from sqlglot import exp
 
 from semantic.compiler.locate import QUERY_FILE
+from semantic.compiler.perkept import kept_entities
 from semantic.compiler.pernodes import ALL, entity_of, is_per_entity, mode, per_words, saved_per
 from semantic.compiler.perrows import VALUE, PerValue, key_column
 from semantic.compiler.plannodes import Plan
@@ -61,6 +62,7 @@ def with_per_entity(
     if not grand_ids and not saved and not per_nodes:
         return model, query
     terms = dict(model.terms)
+    kept = kept_entities(model, query, trees, saved, terms)
     made: dict[str, str] = {}
     rows: dict[str, list[PerValue]] = {}
     keys: dict[str, list[str]] = {}
@@ -83,7 +85,7 @@ def with_per_entity(
             if eid not in keys:
                 keys[eid] = [_key_term(terms, eid, c) for c in entity.primary_key]
             made[text] = column = f"per_{len(made) + 1}"
-            sub = _subquery(query, keys[eid], node.this)
+            sub = _subquery(query, keys[eid], node.this, kept.get(eid, ()))
             label = f"{saved}: {per_words(node)}" if saved else per_words(node)
             tree = build_tree(plan(extended, sub))
             per = PerValue(column, tree, metric_fill(model, node.this), label)
@@ -160,15 +162,21 @@ def _holds_per(term: Term) -> bool:
     return not term.is_metric and term.expr.find(exp.Per) is not None
 
 
-def _subquery(query: BusinessQuery, keys: list[str], metric: exp.Expression) -> BusinessQuery:
+def _subquery(
+    query: BusinessQuery,
+    keys: list[str],
+    metric: exp.Expression,
+    kept: tuple[exp.Expression, ...] = (),
+) -> BusinessQuery:
     """The business query of a per-entity value: the metric by the entity's key, over all
-    the rows a role may read (not the query's WHERE, which it may help decide)."""
+    the rows a role may read (not the query's WHERE, which it may help decide), for the
+    entities that meet `kept` only (`kept_entities`: each value of those is unchanged)."""
     columns = [OutputColumn(key_column(i), make_ref("term", k), False) for i, k in enumerate(keys)]
     columns.append(OutputColumn(VALUE, metric.copy(), True))
     return replace(
         query,
         columns=tuple(columns),
-        filters=(),
+        filters=tuple(k.copy() for k in kept),
         having=(),
         order=(),
         limit=None,

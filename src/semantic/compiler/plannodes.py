@@ -79,6 +79,9 @@ class Aggregate:
     #: rows, that its eager partial aggregates apply before the joins, where each group is
     #: the rows of one partial group (`eager.having_first`)
     having: tuple[exp.Expression, ...] = ()
+    #: the inner joins left out because they were read only for their key, read from the
+    #: foreign key instead (`keyjoins`): the answer still relies on their `required` promise
+    key_joins: tuple[Join, ...] = ()
 
     @property
     def description(self) -> str:

@@ -19,11 +19,12 @@ def read_by(plan: Plan, named: Iterable[str], model: Model) -> tuple[set[str], s
     `named` (with those that its derived metrics, windows and shifts are made of).
 
     The entities are those whose tables its SQL reads anywhere: the aggregates' rows and
-    joins, and also semi-joins (EXISTS), per-entity values, metrics at another grain and
-    a role's restricted rows, which live in subqueries the aggregates do not list."""
+    joins (those left out too, read through their foreign key), and also semi-joins
+    (EXISTS), per-entity values, metrics at another grain and a role's restricted rows,
+    which live in subqueries the aggregates do not list."""
     aggregates = [*plan.aggregates, *(ot.rows for ot in plan.over_time if ot.rows is not None)]
     entities = {a.entity for a in aggregates}
-    entities |= {j.edge.target for a in aggregates for j in a.joins}
+    entities |= {j.edge.target for a in aggregates for j in (*a.joins, *a.key_joins)}
     tables = {_table_key(t) for t in build_tree(plan).find_all(exp.Table)}
     entities |= {eid for eid, e in model.entities.items() if _table_key(table(e.table)) in tables}
     metrics: set[str] = set()
@@ -56,7 +57,10 @@ def broken_key(model: Model, measure: KeyMeasure) -> Diagnostic:
             f"{measure.failing} row(s) have a {columns} that is NULL or finds no row in "
             f"'{measure.detail}', yet {measure.why} is declared `required: true`"
         )
-        effect = "the SQL joins them with an inner join, which leaves them out"
+        effect = (
+            "the SQL joins them with an inner join, which leaves them out, or reads the "
+            "foreign key in place of the key it would find"
+        )
     elif measure.kind == "not_null":
         what = f"{measure.failing} row(s) have a NULL in its primary key ({columns})"
         effect = "each counts as a row of its own and matches no relationship"
