@@ -25,6 +25,34 @@ from semantic.model import Model, Term
 def with_saved_grains(model: Model, query: BusinessQuery) -> BusinessQuery:
     """`query` with each metric of the glossary that reads another grain written out as its
     expression (the query itself when it names none)."""
+    holders = _holders(model)
+
+    def inline(tree: exp.Expression) -> exp.Expression:
+        def swap(node: exp.Expression) -> exp.Expression:
+            ref = ref_of(node)
+            if ref is None or ref.kind != "term" or ref.ident not in holders:
+                return node
+            term = model.terms[ref.ident]
+            return exp.paren(inline(_written(model, query, term)), copy=False)
+
+        return tree.transform(swap, copy=True)
+
+    if not holders:
+        return query
+    columns = tuple(replace(c, expr=inline(c.expr)) if c.is_metric else c for c in query.columns)
+    order = tuple(replace(o, expr=inline(o.expr)) if o.expr is not None else o for o in query.order)
+    having = tuple(inline(h) for h in query.having)
+    if columns == query.columns and having == query.having and order == query.order:
+        return query
+    return replace(query, columns=columns, having=having, order=order)
+
+
+def _holders(model: Model) -> frozenset[str]:
+    """The metrics that read another grain, themselves or through the metrics they are
+    computed from: found once per model (`Model.memo`), not once per query."""
+    found = model.memo.get("saved grains")
+    if isinstance(found, frozenset):
+        return found
     holding: dict[str, bool] = {}
 
     def holds(term: Term) -> bool:
@@ -36,26 +64,9 @@ def with_saved_grains(model: Model, query: BusinessQuery) -> BusinessQuery:
             )
         return holding[term.id]
 
-    def inline(tree: exp.Expression) -> exp.Expression:
-        def swap(node: exp.Expression) -> exp.Expression:
-            ref = ref_of(node)
-            if ref is None or ref.kind != "term" or ref.ident not in model.terms:
-                return node
-            term = model.terms[ref.ident]
-            if not term.is_metric or not holds(term):
-                return node
-            return exp.paren(inline(_written(model, query, term)), copy=False)
-
-        return tree.transform(swap, copy=True)
-
-    if not any(holds(t) for t in model.terms.values() if t.is_metric):
-        return query
-    columns = tuple(replace(c, expr=inline(c.expr)) if c.is_metric else c for c in query.columns)
-    order = tuple(replace(o, expr=inline(o.expr)) if o.expr is not None else o for o in query.order)
-    having = tuple(inline(h) for h in query.having)
-    if columns == query.columns and having == query.having and order == query.order:
-        return query
-    return replace(query, columns=columns, having=having, order=order)
+    holders = frozenset(t.id for t in model.terms.values() if t.is_metric and holds(t))
+    model.memo["saved grains"] = holders
+    return holders
 
 
 def _written(model: Model, query: BusinessQuery, term: Term) -> exp.Expression:
