@@ -463,7 +463,7 @@ class _Resolver:
                 "metrics are aggregated already; define a new metric in the glossary "
                 "for another aggregate",
             )
-        return pernodes.row_kinds(resolved, kinds, self.span(resolved))
+        return pernodes.row_kinds(resolved, kinds, lambda: self.span(resolved))
 
     def output(self, item: exp.Expression) -> OutputColumn:
         if isinstance(item, exp.Alias):

@@ -17,7 +17,14 @@ from dataclasses import replace
 from sqlglot import exp
 
 from semantic.compiler.pernodes import saved_per
-from semantic.compiler.refs import BusinessQuery, make_ref, ref_of
+from semantic.compiler.refs import (
+    BusinessQuery,
+    OrderItem,
+    OutputColumn,
+    find_refs,
+    make_ref,
+    ref_of,
+)
 from semantic.errors import error
 from semantic.model import Model, Term
 
@@ -35,16 +42,32 @@ def with_saved_grains(model: Model, query: BusinessQuery) -> BusinessQuery:
             term = model.terms[ref.ident]
             return exp.paren(inline(_written(model, query, term)), copy=False)
 
+        if not any(r.ident in holders for r in find_refs(tree, "term")):
+            return tree  # the same tree: nothing to write out, nothing to copy
         return tree.transform(swap, copy=True)
 
     if not holders:
         return query
-    columns = tuple(replace(c, expr=inline(c.expr)) if c.is_metric else c for c in query.columns)
-    order = tuple(replace(o, expr=inline(o.expr)) if o.expr is not None else o for o in query.order)
+
+    def column(c: OutputColumn) -> OutputColumn:
+        new = inline(c.expr) if c.is_metric else c.expr
+        return c if new is c.expr else replace(c, expr=new)
+
+    def item(o: OrderItem) -> OrderItem:
+        new = None if o.expr is None else inline(o.expr)
+        return o if new is o.expr else replace(o, expr=new)
+
+    columns = tuple(column(c) for c in query.columns)
+    order = tuple(item(o) for o in query.order)
     having = tuple(inline(h) for h in query.having)
-    if columns == query.columns and having == query.having and order == query.order:
+    same = (a is b for a, b in zip((*columns, *having, *order), _parts(query), strict=True))
+    if all(same):
         return query
     return replace(query, columns=columns, having=having, order=order)
+
+
+def _parts(query: BusinessQuery) -> tuple[object, ...]:
+    return (*query.columns, *query.having, *query.order)
 
 
 def _holders(model: Model) -> frozenset[str]:
