@@ -305,13 +305,14 @@ def _positioned(node: exp.Expr) -> Iterator[exp.Expr]:
 
 
 def _check_node(model: Model, node: exp.Expr, select: exp.Select, text: str) -> None:
-    if per_allowed(node):
-        return
+    # the most frequent nodes first: a name's identifier, a literal (neither is PER's)
     if isinstance(node, exp.Identifier):
         parent = node.parent
         if isinstance(parent, (exp.Column, exp.Alias, exp.DataType)):
             return
         raise _refused(node, text, f"'{node.name}' is not a term here")
+    if type(node) is exp.Literal or per_allowed(node):
+        return
     if isinstance(node, exp.Var):
         if isinstance(node.parent, (exp.Interval, exp.Extract, exp.Func, exp.DataType)):
             return
