@@ -245,6 +245,20 @@ def check_query(model: Model, select: exp.Select, text: str) -> None:
         _check_condition(model, node.this, text)
 
 
+def conjuncts(condition: exp.Expression) -> Iterator[exp.Expression]:
+    """The parts of `condition` that AND joins (the condition itself when it is one)."""
+    # iterative: a long chain of ANDs is a deep tree
+    stack = [condition]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, exp.And):
+            stack += [node.expression, node.this]
+        elif isinstance(node, exp.Paren) and isinstance(node.this, exp.And):
+            stack.append(node.this)
+        else:
+            yield node
+
+
 def check_nesting(text: str, tokens: Sequence[Token] | None = None) -> None:
     """SEM324 when brackets nest deeper than `MAX_DEPTH` in `text`, before sqlglot's parser
     (which recurses on each level) reads it. `tokens`: those of `text`, when the caller has

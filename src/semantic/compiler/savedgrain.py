@@ -13,6 +13,7 @@ in the query).
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import cast
 
 from sqlglot import exp
 
@@ -32,22 +33,22 @@ from semantic.model import Model, Term
 def with_saved_grains(model: Model, query: BusinessQuery) -> BusinessQuery:
     """`query` with each metric of the glossary that reads another grain written out as its
     expression (the query itself when it names none)."""
-    holders = _holders(model)
+
+    def holder(tid: str) -> bool:
+        term = model.terms.get(tid)
+        return term is not None and term.is_metric and _holds(model, term)
 
     def inline(tree: exp.Expression) -> exp.Expression:
         def swap(node: exp.Expression) -> exp.Expression:
             ref = ref_of(node)
-            if ref is None or ref.kind != "term" or ref.ident not in holders:
+            if ref is None or ref.kind != "term" or not holder(ref.ident):
                 return node
             term = model.terms[ref.ident]
             return exp.paren(inline(_written(model, query, term)), copy=False)
 
-        if not any(r.ident in holders for r in find_refs(tree, "term")):
+        if not any(holder(r.ident) for r in find_refs(tree, "term")):
             return tree  # the same tree: nothing to write out, nothing to copy
         return tree.transform(swap, copy=True)
-
-    if not holders:
-        return query
 
     def column(c: OutputColumn) -> OutputColumn:
         new = inline(c.expr) if c.is_metric else c.expr
@@ -70,15 +71,21 @@ def _parts(query: BusinessQuery) -> tuple[object, ...]:
     return (*query.columns, *query.having, *query.order)
 
 
-def _holders(model: Model) -> frozenset[str]:
-    """The metrics that read another grain, themselves or through the metrics they are
-    computed from: found once per model (`Model.memo`), not once per query."""
-    found = model.memo.get("saved grains")
-    if isinstance(found, frozenset):
-        return found
+def _holds(model: Model, term: Term) -> bool:
+    """Whether `term` reads another grain, itself or through the terms it is computed from.
+
+    Kept per model in `path_cache` (shared with the models a query extends with terms of
+    its own, whose ids never name two different metrics), so that a query asks about its
+    own metrics only, whatever the size of the glossary; only final answers are kept
+    there (a server compiles in several threads)."""
+    known = cast(dict[str, bool], model.path_cache.setdefault(_HOLDS, {}))
+    if term.id in known:
+        return known[term.id]
     holding: dict[str, bool] = {}
 
     def holds(term: Term) -> bool:
+        if term.id in known:
+            return known[term.id]
         if term.id not in holding:
             holding[term.id] = False  # a cycle was refused with the glossary (SEM205)
             own = term.is_derived and term.expr.find(exp.Per) is not None
@@ -87,9 +94,13 @@ def _holders(model: Model) -> frozenset[str]:
             )
         return holding[term.id]
 
-    holders = frozenset(t.id for t in model.terms.values() if t.is_metric and holds(t))
-    model.memo["saved grains"] = holders
-    return holders
+    found = holds(term)
+    known.update(holding)
+    return found
+
+
+#: the key of `_holds`'s answers in `Model.path_cache`
+_HOLDS = "metrics at another grain"
 
 
 def _written(model: Model, query: BusinessQuery, term: Term) -> exp.Expression:

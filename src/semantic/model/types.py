@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from functools import cached_property
 from typing import Literal
 
 from sqlglot import exp
@@ -373,13 +372,6 @@ class Model:
     levels: tuple[str, ...] = DEFAULT_LEVELS
     #: the roles of the access policy file (none: only the owner's full access)
     policy: Policy = field(default_factory=Policy)
-
-    @cached_property
-    def memo(self) -> dict[str, object]:
-        """What the compiler works out once per model rather than once per query (which
-        metrics read another grain, ...), by name. A model made by `replace` (a query's
-        own terms added) starts with an empty one, unlike `path_cache`."""
-        return {}
 
     def level_of(self, term_id: str) -> str:
         """A term's effective confidentiality: the most secret of its own level, its
