@@ -105,7 +105,8 @@ def show(tree: exp.Expression) -> str:
             return node
         return exp.column(ref.grain, ref.ident) if ref.grain else exp.column(ref.ident)
 
-    return tree.transform(swap, copy=True).sql(QUERY_DIALECT)
+    # the transformed tree is a copy of our own: the generator need not copy it again
+    return tree.transform(swap, copy=True).sql(QUERY_DIALECT, copy=False)
 
 
 def query_span(text: str, start: int, line: int = 0) -> Span:
