@@ -245,6 +245,20 @@ def check_query(model: Model, select: exp.Select, text: str) -> None:
         _check_condition(model, node.this, text)
 
 
+def conjuncts(condition: exp.Expression) -> Iterator[exp.Expression]:
+    """The parts of `condition` that AND joins (the condition itself when it is one)."""
+    # iterative: a long chain of ANDs is a deep tree
+    stack = [condition]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, exp.And):
+            stack += [node.expression, node.this]
+        elif isinstance(node, exp.Paren) and isinstance(node.this, exp.And):
+            stack.append(node.this)
+        else:
+            yield node
+
+
 def check_nesting(text: str, tokens: Sequence[Token] | None = None) -> None:
     """SEM324 when brackets nest deeper than `MAX_DEPTH` in `text`, before sqlglot's parser
     (which recurses on each level) reads it. `tokens`: those of `text`, when the caller has
@@ -329,13 +343,14 @@ def _positioned(node: exp.Expr) -> Iterator[exp.Expr]:
 
 
 def _check_node(model: Model, node: exp.Expr, select: exp.Select, text: str) -> None:
-    if per_allowed(node):
-        return
+    # the most frequent nodes first: a name's identifier, a literal (neither is PER's)
     if isinstance(node, exp.Identifier):
         parent = node.parent
         if isinstance(parent, (exp.Column, exp.Alias, exp.DataType)):
             return
         raise _refused(node, text, f"'{node.name}' is not a term here")
+    if type(node) is exp.Literal or per_allowed(node):
+        return
     if isinstance(node, exp.Var):
         if isinstance(node.parent, (exp.Interval, exp.Extract, exp.Func, exp.DataType)):
             return

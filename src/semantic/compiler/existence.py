@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Protocol, TypeVar
+from typing import Protocol, TypeVar, cast
 
 from sqlglot import exp
 
@@ -186,16 +186,21 @@ def _check(model: Model, query: BusinessQuery, node: exp.Exists) -> None:
 def outer_refs(tree: exp.Expression) -> list[Ref]:
     """The term references of `tree` that its own rows read: those inside an existence's
     condition are read by the existence's subquery, its anchor by the rows."""
-    inside = {
-        id(n)
-        for e in tree.find_all(exp.Exists)
-        if is_existence(e)
-        for _, n in ref_nodes(e.this, "term")
-    }
+    existences: list[exp.Exists] = []
+    refs: list[tuple[Ref, exp.Expression]] = []
+    for node in tree.find_all(exp.Exists, exp.Anonymous):  # one walk: most trees have no EXISTS
+        if isinstance(node, exp.Exists):
+            if is_existence(node):
+                existences.append(node)
+        elif (ref := ref_of(cast(exp.Expression, node))) is not None and ref.kind == "term":
+            refs.append((ref, cast(exp.Expression, node)))
+    if not existences:
+        return [ref for ref, _ in refs]
+    inside = {id(n) for e in existences for _, n in ref_nodes(e.this, "term")}
     for call in tree.find_all(exp.Anonymous):
         if is_this(call):  # THIS(x): the tested row's own value
             inside -= {id(n) for _, n in ref_nodes(call, "term")}
-    return [ref for ref, node in ref_nodes(tree, "term") if id(node) not in inside]
+    return [ref for ref, node in refs if id(node) not in inside]
 
 
 def existence_sql(

@@ -127,6 +127,8 @@ def _qualify(expr: exp.Expression, joins: Joins, term: Term) -> exp.Expression:
             return column(node.name, alias)
         return node
 
+    if isinstance(expr, exp.Column):  # most terms: a column, made anew without a copy
+        return swap(expr)
     return expr.copy().transform(swap, copy=False)
 
 
@@ -155,6 +157,8 @@ def _physical(model: Model, expr: exp.Expression, joins: Joins) -> exp.Expressio
             value = exp.paren(value, copy=False)
         return value
 
+    if ref_of(expr) is not None:  # a term read alone: its value is made anew, not copied
+        return swap(expr)
     return expr.copy().transform(swap, copy=False)
 
 

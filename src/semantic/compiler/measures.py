@@ -62,6 +62,9 @@ class Measures:
                 return self._metric(self.model.terms[ref.ident], context)
             return node
 
+        alone = ref_of(expr)
+        if alone is not None and alone.kind == "term":  # a metric alone: its value is new
+            return swap(expr)
         return expr.copy().transform(swap, copy=False)
 
     def _metric(self, term: Term, context: tuple[exp.Expression, ...]) -> exp.Expression:

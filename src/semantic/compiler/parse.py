@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlglot import exp
@@ -19,7 +19,7 @@ from sqlglot.errors import ParseError, TokenError
 from sqlglot.tokens import Token
 
 from semantic.compiler import pernodes, via
-from semantic.compiler.allow import check_clauses, check_nesting, check_query, locate
+from semantic.compiler.allow import check_clauses, check_nesting, check_query, conjuncts, locate
 from semantic.compiler.jsonquery import QueryInput as QueryInput  # re-exported for callers
 from semantic.compiler.jsonquery import query_text as query_text  # re-exported for callers
 from semantic.compiler.locate import QUERY_FILE, parse_error_offset, relocated, span_at
@@ -100,7 +100,7 @@ def _resolved_query(model: Model, select: exp.Select, text: str) -> BusinessQuer
     for clause in (select.args.get("where"), select.args.get("having")):
         if clause is None:
             continue
-        for condition in _conjuncts(clause.this):
+        for condition in conjuncts(clause.this):
             outputs = _Outputs(named, "having" if isinstance(clause, exp.Having) else "where")
             resolved = resolver.resolve(condition, outputs)
             kinds = resolver.kinds(resolved)
@@ -192,6 +192,8 @@ def _parse_select(model: Model, text: str) -> tuple[exp.Select, Ranking | None]:
     return statement, ranked
 
 
+#: the nodes `_Resolver.resolve` replaces or reads; it leaves every other one as it is
+_RESOLVED = (exp.Per, exp.Anonymous, exp.Filter, exp.Column, exp.Placeholder)
 _WINDOW_HINT = "rank in the SELECT list (RANK() OVER (...) AS r), or define a cumulative metric"
 #: what a business query may not hold anywhere: node classes, the refusal, the hint
 _REFUSED_NODES: tuple[tuple[tuple[type[exp.Expression], ...], str, str], ...] = (
@@ -203,19 +205,6 @@ _REFUSED_NODES: tuple[tuple[tuple[type[exp.Expression], ...], str, str], ...] = 
     ((exp.Window,), "window functions are not part of a business query", _WINDOW_HINT),
     ((exp.Star,), "SELECT * is not allowed", "name the terms you want"),
 )
-
-
-def _conjuncts(condition: exp.Expression) -> Iterator[exp.Expression]:
-    # iterative: a long chain of ANDs is a deep tree
-    stack = [condition]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, exp.And):
-            stack += [node.expression, node.this]
-        elif isinstance(node, exp.Paren) and isinstance(node.this, exp.And):
-            stack.append(node.this)
-        else:
-            yield node
 
 
 @dataclass(frozen=True, slots=True)
@@ -320,6 +309,8 @@ class _Resolver:
         `outputs`, by the expression of the output column it names)."""
 
         def swap(n: exp.Expression) -> exp.Expression:
+            if not isinstance(n, _RESOLVED):
+                return n  # most nodes: operators, literals, aliases' names
             if isinstance(n, exp.Per):
                 return pernodes.resolve_per(self.model, n, self.resolve, self.term, self.span)
             if via.is_via(n):  # a path chosen in the query
@@ -450,7 +441,7 @@ class _Resolver:
                 "metrics are aggregated already; define a new metric in the glossary "
                 "for another aggregate",
             )
-        return pernodes.row_kinds(resolved, kinds, self.span(resolved))
+        return pernodes.row_kinds(resolved, kinds, lambda: self.span(resolved))
 
     def output(self, item: exp.Expression) -> OutputColumn:
         if isinstance(item, exp.Alias):

@@ -51,13 +51,17 @@ def with_per_entity(
     them (`plan` plans the subquery of each); the glossary's dimensions and segments that
     hold such values (`model.perterms`) read them from the same columns. The grand totals
     read as values of rows become scalar subqueries in place."""
+    given = [c.expr for c in query.columns] + list(query.filters)
+    given += [o.expr for o in query.order if o.expr is not None]
+    read = model.terms_read(r.ident for t in given for r in find_refs(t, "term"))
+    saved = [t for t in sorted(read) if _holds_per(model.terms[t])]
+    if not saved and not any(t.find(exp.Per) for t in given):
+        return model, query  # nothing per entity: the query's trees need no copy
     columns = tuple(replace(c, expr=c.expr.copy()) for c in query.columns)
     filters = tuple(f.copy() for f in query.filters)
     rooted = [(c.expr, not c.is_metric) for c in columns] + [(f, True) for f in filters]
     grand_ids = {id(n) for t, row in rooted for n in grand_row_values(t, row)}
     trees = [t for t, _ in rooted] + [o.expr for o in query.order if o.expr is not None]
-    read = model.terms_read(r.ident for t in trees for r in find_refs(t, "term"))
-    saved = [t for t in sorted(read) if _holds_per(model.terms[t])]
     per_nodes = any(is_per_entity(n) for t in trees for n in t.find_all(exp.Per))
     if not grand_ids and not saved and not per_nodes:
         return model, query

@@ -72,33 +72,37 @@ def kinds(tree: exp.Expression) -> tuple[set[int], set[str]]:
     FILTER condition or a PER construct) and what the PER constructs are: 'row' per
     entity, 'grand' the grand total (`PER (ALL)`: a metric next to metrics, a row value next
     to dimensions, `row_kinds`), 'metric' at another grain of the query's groups."""
-    inside = {id(n) for per in tree.find_all(exp.Per) for n in per.find_all(exp.Anonymous)}
-    inside |= {
-        id(n) for f in tree.find_all(exp.Filter) for n in f.expression.find_all(exp.Anonymous)
-    }
-    found = {_kind(per) for per in tree.find_all(exp.Per)}
-    return inside, found
+    pers: list[exp.Per] = []
+    conditions: list[exp.Expression] = []
+    for node in tree.find_all(exp.Per, exp.Filter):  # one walk: most trees hold neither
+        if isinstance(node, exp.Per):
+            pers.append(node)
+        else:
+            conditions.append(node.expression)
+    inside = {id(n) for top in (*pers, *conditions) for n in top.find_all(exp.Anonymous)}
+    return inside, {_kind(per) for per in pers}
 
 
 def _kind(per: exp.Per) -> str:
     return {ENTITY: "row", ALL: "grand"}.get(mode(per), "metric")
 
 
-def row_kinds(tree: exp.Expression, found: set[str], place: Span) -> set[str]:
+def row_kinds(tree: exp.Expression, found: set[str], place: Callable[[], Span]) -> set[str]:
     """`found` (the kinds of `tree`) with the grand total settled: a value of every row
     when `tree` reads dimensions and no metric (`customer_account_balance >
     MEASURE(average_account_balance) PER (ALL)`, planned in `compiler.perentity`), else a
     metric. A metric at another grain of the query's groups (`PER (d)`, `PER (* EXCLUDE
-    d)`) next to dimensions is SEM369: a row has no groups to read it from."""
+    d)`) next to dimensions is SEM369: a row has no groups to read it from. `place` gives
+    where `tree` is written, asked for the error only."""
     if "row" in found and "metric" not in found:
         return {"row"}
-    grouped = [p for p in tree.find_all(exp.Per) if mode(p) in (EXCLUDE, AT)]
-    if "row" in found and grouped:
+    grouped = "row" in found and [p for p in tree.find_all(exp.Per) if mode(p) in (EXCLUDE, AT)]
+    if grouped:
         raise error(
             "SEM369",
             f"'{per_words(grouped[0])}' is a metric at a grain of the query's groups, read "
             "next to dimensions",
-            place,
+            place(),
             "next to dimensions a metric is PER (ALL), the grand total, or PER (entity), "
             "each row's entity, e.g. PER (customer); PER (dimension) and PER (* EXCLUDE ...) "
             "are read at the query's groups, in SELECT, HAVING and ORDER BY",

@@ -55,6 +55,10 @@ _QUOTING = (
 )
 
 
+#: what may separate the words of a run: spaces and tabs, on one line
+_BLANKS = re.compile(r"[ \t]+")
+
+
 def _is_word(token: Token) -> bool:
     return token.token_type not in (TokenType.IDENTIFIER, TokenType.STRING) and bool(
         _WORD.fullmatch(token.text)
@@ -66,17 +70,13 @@ def _runs(text: str, tokens: Sequence[Token]) -> list[list[Token]]:
     runs: list[list[Token]] = []
     current: list[Token] = []
     for token in tokens:
-        joined = (
-            current
-            and _is_word(token)
-            and re.fullmatch(r"[ \t]+", text[current[-1].end + 1 : token.start])
-        )
-        if joined:
+        word = _is_word(token)
+        if current and word and _BLANKS.fullmatch(text, current[-1].end + 1, token.start):
             current.append(token)
             continue
         if len(current) > 1:
             runs.append(current)
-        current = [token] if _is_word(token) else []
+        current = [token] if word else []
     if len(current) > 1:
         runs.append(current)
     return runs

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from sqlglot import exp
@@ -71,7 +72,13 @@ def ref_of(node: exp.Expression) -> Ref | None:
     if not isinstance(node, exp.Anonymous) or node.this != REF:
         return None
     args = [a.name for a in node.expressions]
-    return Ref(args[0], args[1], args[2] if len(args) > 2 else None)
+    return _ref(args[0], args[1], args[2] if len(args) > 2 else None)
+
+
+@lru_cache(maxsize=8192)
+def _ref(kind: str, ident: str, grain: str | None) -> Ref:
+    # one Ref per reference: a frozen dataclass is slow to make, and the passes ask often
+    return Ref(kind, ident, grain)
 
 
 def ref_nodes(tree: exp.Expression, kind: str) -> list[tuple[Ref, exp.Anonymous]]:
@@ -98,7 +105,8 @@ def show(tree: exp.Expression) -> str:
             return node
         return exp.column(ref.grain, ref.ident) if ref.grain else exp.column(ref.ident)
 
-    return tree.transform(swap, copy=True).sql(QUERY_DIALECT)
+    # the transformed tree is a copy of our own: the generator need not copy it again
+    return tree.transform(swap, copy=True).sql(QUERY_DIALECT, copy=False)
 
 
 def query_span(text: str, start: int, line: int = 0) -> Span:

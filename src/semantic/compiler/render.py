@@ -311,6 +311,9 @@ def _swap_refs(
         replace_with = key if ref.kind == "key" else measure
         return replace_with(ref.ident) if replace_with is not None else n
 
+    swapped = swap(node)
+    if swapped is not node:  # a reference alone (most columns): what replaces it is new
+        return swapped
     return node.copy().transform(swap, copy=False)
 
 

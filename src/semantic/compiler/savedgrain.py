@@ -13,11 +13,19 @@ in the query).
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import cast
 
 from sqlglot import exp
 
 from semantic.compiler.pernodes import saved_per
-from semantic.compiler.refs import BusinessQuery, make_ref, ref_of
+from semantic.compiler.refs import (
+    BusinessQuery,
+    OrderItem,
+    OutputColumn,
+    find_refs,
+    make_ref,
+    ref_of,
+)
 from semantic.errors import error
 from semantic.model import Model, Term
 
@@ -25,9 +33,59 @@ from semantic.model import Model, Term
 def with_saved_grains(model: Model, query: BusinessQuery) -> BusinessQuery:
     """`query` with each metric of the glossary that reads another grain written out as its
     expression (the query itself when it names none)."""
+
+    def holder(tid: str) -> bool:
+        term = model.terms.get(tid)
+        return term is not None and term.is_metric and _holds(model, term)
+
+    def inline(tree: exp.Expression) -> exp.Expression:
+        def swap(node: exp.Expression) -> exp.Expression:
+            ref = ref_of(node)
+            if ref is None or ref.kind != "term" or not holder(ref.ident):
+                return node
+            term = model.terms[ref.ident]
+            return exp.paren(inline(_written(model, query, term)), copy=False)
+
+        if not any(holder(r.ident) for r in find_refs(tree, "term")):
+            return tree  # the same tree: nothing to write out, nothing to copy
+        return tree.transform(swap, copy=True)
+
+    def column(c: OutputColumn) -> OutputColumn:
+        new = inline(c.expr) if c.is_metric else c.expr
+        return c if new is c.expr else replace(c, expr=new)
+
+    def item(o: OrderItem) -> OrderItem:
+        new = None if o.expr is None else inline(o.expr)
+        return o if new is o.expr else replace(o, expr=new)
+
+    columns = tuple(column(c) for c in query.columns)
+    order = tuple(item(o) for o in query.order)
+    having = tuple(inline(h) for h in query.having)
+    same = (a is b for a, b in zip((*columns, *having, *order), _parts(query), strict=True))
+    if all(same):
+        return query
+    return replace(query, columns=columns, having=having, order=order)
+
+
+def _parts(query: BusinessQuery) -> tuple[object, ...]:
+    return (*query.columns, *query.having, *query.order)
+
+
+def _holds(model: Model, term: Term) -> bool:
+    """Whether `term` reads another grain, itself or through the terms it is computed from.
+
+    Kept per model in `path_cache` (shared with the models a query extends with terms of
+    its own, whose ids never name two different metrics), so that a query asks about its
+    own metrics only, whatever the size of the glossary; only final answers are kept
+    there (a server compiles in several threads)."""
+    known = cast(dict[str, bool], model.path_cache.setdefault(_HOLDS, {}))
+    if term.id in known:
+        return known[term.id]
     holding: dict[str, bool] = {}
 
     def holds(term: Term) -> bool:
+        if term.id in known:
+            return known[term.id]
         if term.id not in holding:
             holding[term.id] = False  # a cycle was refused with the glossary (SEM205)
             own = term.is_derived and term.expr.find(exp.Per) is not None
@@ -36,26 +94,13 @@ def with_saved_grains(model: Model, query: BusinessQuery) -> BusinessQuery:
             )
         return holding[term.id]
 
-    def inline(tree: exp.Expression) -> exp.Expression:
-        def swap(node: exp.Expression) -> exp.Expression:
-            ref = ref_of(node)
-            if ref is None or ref.kind != "term" or ref.ident not in model.terms:
-                return node
-            term = model.terms[ref.ident]
-            if not term.is_metric or not holds(term):
-                return node
-            return exp.paren(inline(_written(model, query, term)), copy=False)
+    found = holds(term)
+    known.update(holding)
+    return found
 
-        return tree.transform(swap, copy=True)
 
-    if not any(holds(t) for t in model.terms.values() if t.is_metric):
-        return query
-    columns = tuple(replace(c, expr=inline(c.expr)) if c.is_metric else c for c in query.columns)
-    order = tuple(replace(o, expr=inline(o.expr)) if o.expr is not None else o for o in query.order)
-    having = tuple(inline(h) for h in query.having)
-    if columns == query.columns and having == query.having and order == query.order:
-        return query
-    return replace(query, columns=columns, having=having, order=order)
+#: the key of `_holds`'s answers in `Model.path_cache`
+_HOLDS = "metrics at another grain"
 
 
 def _written(model: Model, query: BusinessQuery, term: Term) -> exp.Expression:

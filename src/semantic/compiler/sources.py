@@ -61,7 +61,10 @@ def left_join(join: Join, restricted: Restricted = ()) -> exp.Join:
     """The join of `join`: a LEFT JOIN, or an inner one where the model promises every row
     finds its row (`Join.inner`)."""
     on = all_of(
-        [column(src, join.parent).eq(column(tgt, join.alias)) for src, tgt in join.edge.keys]
+        [
+            exp.EQ(this=column(src, join.parent), expression=column(tgt, join.alias))
+            for src, tgt in join.edge.keys
+        ]
     )
     side = None if join.inner else "LEFT"
     return exp.Join(this=read(join.table, join.alias, restricted), on=on, side=side)
@@ -71,7 +74,10 @@ def exists_sql(semi: Exists, restricted: Restricted = ()) -> exp.Exists:
     """`EXISTS (SELECT 1 FROM many LEFT JOIN ... WHERE many.key = entity.key AND ...)`:
     the many side's aliases are the aggregate's, distinct from the outer query's."""
     first, *below = semi.joins
-    match = [column(tgt, first.alias).eq(column(src, first.parent)) for src, tgt in first.edge.keys]
+    match = [
+        exp.EQ(this=column(tgt, first.alias), expression=column(src, first.parent))
+        for src, tgt in first.edge.keys
+    ]
     inner = exp.Select(expressions=[exp.Literal.number(1)])
     inner.set("from_", exp.From(this=read(first.table, first.alias, restricted)))
     inner.set("joins", [left_join(join, restricted) for join in below])

@@ -205,7 +205,11 @@ def to_sql(
     node = cast(exp.Expression, tree.copy() if copy else tree)
     adapted = adapt(node, dialect, schema)
     try:
-        return adapted.sql(dialect=target, pretty=pretty, unsupported_level=ErrorLevel.RAISE)
+        # `node` is this call's own tree (copied above, or built for it): the generator
+        # need not copy it once more before its own rewrites
+        return adapted.sql(
+            dialect=target, pretty=pretty, unsupported_level=ErrorLevel.RAISE, copy=False
+        )
     except SqlglotError as exc:
         raise error(
             "SEM317",

@@ -66,6 +66,8 @@ WRITERS: dict[str, Callable[[exp.Select], exp.Expression]] = {
 
 def adapt_series(tree: exp.Expression, dialect: str) -> None:
     """Each series of `tree` written for `dialect`, in place; SEM316 where it has none."""
+    if WRITERS.get(dialect) is _as_is:
+        return  # DuckDB's series as it is: no walk over the whole tree
     for node in list(tree.find_all(exp.Select)):
         if SERIES not in node.meta:
             continue
