@@ -70,6 +70,18 @@ PER_CASES = [
         f"{MEAN} SELECT COUNT(*) {JOINED} WHERE rv.zone = 'north' OR s.amount < rv.v",
     ),
     (
+        # a list of values among the regions (no metric): narrowed by the region's own zone
+        "SELECT zone WHERE zone <> 'south' AND MEASURE(total) PER (regions) > 3",
+        f"{TOTAL} SELECT DISTINCT zone FROM rv WHERE zone <> 'south' AND v > 3",
+    ),
+    (
+        # a list of values among the sales: narrowed through the sale's region (to-one)
+        "SELECT kind WHERE zone = 'north' AND MEASURE(total) PER (sales) > 3",
+        "SELECT DISTINCT s.kind FROM sales s LEFT JOIN regions r ON s.region_id = r.region_id "
+        "WHERE r.zone = 'north' AND (SELECT SUM(t.amount) FROM sales t "
+        "WHERE t.sale_id = s.sale_id) > 3",
+    ),
+    (
         "SELECT MEASURE(mean) PER (regions) AS m, sale_count WHERE zone = 'north' AND kind = 'a'",
         f"{MEAN} SELECT rv.v, COUNT(*) {JOINED} WHERE rv.zone = 'north' AND s.kind = 'a' "
         "GROUP BY rv.v",
@@ -204,6 +216,9 @@ def test_the_shapes_are_narrowed(loose: Project, required: Project) -> None:
     narrowed = loose.compile(PER_CASES[0][0])
     assert narrowed.count("zone = 'north'") == 2  # the outer WHERE, and the per-region subquery
     assert loose.compile(PER_CASES[3][0]).count("zone = 'north'") == 1  # an OR: all regions
+    # lists of values (no metric): the regions', and the sales' through their region
+    assert loose.compile(PER_CASES[4][0]).count("zone <> 'south'") == 2
+    assert loose.compile(PER_CASES[5][0]).count("zone = 'north'") == 2
     for business, _, dropped in KEY_CASES:
         assert ("JOIN regions AS" not in required.compile(business)) == dropped
         assert "JOIN regions AS" in loose.compile(business)

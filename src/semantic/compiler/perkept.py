@@ -14,7 +14,8 @@ get the fill instead, where the query never reads them. That holds for a conditi
   it reaches by to-one relationships (`part_name LIKE 'forest%'` for an offer), when every
   metric of the query is the entity's own: each aggregate's rows are then the entity's,
   and reach that other entity along the path the subquery pins (its terms are made for
-  the subquery with that path, as `via` makes them);
+  the subquery with that path, as `via` makes them); a list of values without metrics
+  (`compiler.listing`) counts as the entity's own when its rows are the entity's (`_listed`);
 
 and not where the value could be read on rows the condition does not hold for: inside an
 existence (its own rows of the entity), next to a metric at another grain, on a date or
@@ -61,6 +62,8 @@ def kept_entities(
         if is_per_entity(n)
     }
     outer = _metric_entities(model, [*trees, *query.having])
+    if outer == set() and len(valued) == 1 and _listed(model, trees, next(iter(valued))):
+        outer = set(valued)  # a list of values among the rows of the valued entity
     found: dict[str, list[exp.Expression]] = {}
     for condition in query.filters:
         for part in condition.flatten() if isinstance(condition, exp.And) else [condition]:
@@ -93,6 +96,36 @@ def _metric_entities(model: Model, trees: list[exp.Expression]) -> set[str] | No
     ]
     read = [model.terms[t] for t in model.terms_read(ids)]
     return {t.entity for t in read if t.is_metric and t.entity is not None}
+
+
+def _listed(model: Model, trees: list[exp.Expression], eid: str) -> bool:
+    """Whether a query without metrics lists values among the rows of `eid`
+    (`compiler.listing`): `eid` is the one entity its terms are on (a term with a path is on
+    the entity its path starts from) that reads every one of them through to-one
+    relationships, so its rows are the listing's, and they reach each term as the
+    subquery pins it."""
+    inside = {id(r) for t in trees for p in t.find_all(exp.Per) for r in p.find_all(exp.Anonymous)}
+    used = [
+        model.terms[ref.ident]
+        for t in trees
+        for n in t.find_all(exp.Anonymous)
+        if id(n) not in inside and (ref := ref_of(n)) is not None and ref.kind == "term"
+    ]
+    used = [t for t in used if t.entity is not None]
+    named = {t.path[0].partition(".")[0] if t.path else t.entity for t in used} | {eid}
+
+    def reaches(start: str) -> bool:
+        for term in used:
+            assert term.entity is not None
+            try:
+                path = find_path(model, start, term.entity, term.path, fan=True)
+            except SemanticError:
+                return False
+            if not all(e.to_one for e in path):
+                return False
+        return True
+
+    return [e for e in sorted(n for n in named if n) if reaches(e)] == [eid]
 
 
 def _through(
