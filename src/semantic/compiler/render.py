@@ -21,6 +21,7 @@ from typing import cast
 
 from sqlglot import exp
 
+from semantic.compiler.ctenames import unique_ctes
 from semantic.compiler.dialects import to_sql
 from semantic.compiler.naming import Names
 from semantic.compiler.plannodes import Plan
@@ -68,8 +69,8 @@ def build_tree(plan: Plan) -> exp.Select:
     """The sqlglot tree of `plan`, written from its shape (`shape.shape_plan`), or the
     tree it was composed into (`Plan.tree`)."""
     if plan.tree is not None:
-        return plan.tree.copy()
-    return render_shape(shape_plan(plan))
+        return cast(exp.Select, unique_ctes(plan.tree.copy()))
+    return cast(exp.Select, unique_ctes(render_shape(shape_plan(plan))))
 
 
 def render_shape(project: Project) -> exp.Select:

@@ -84,7 +84,24 @@ def semi_joins(
 
 
 def _aliases(expr: exp.Expression) -> set[str]:
-    return {c.table for c in expr.find_all(exp.Column) if c.table}
+    """The aliases of the aggregate's rows that `expr` reads: the tables of its columns,
+    but not those a subquery inside it names itself (an existence's own rows, the rows of
+    a per-entity value inside it), which read nothing of the aggregate's."""
+    return {
+        c.table for c in expr.find_all(exp.Column) if c.table and c.table not in _local(c, expr)
+    }
+
+
+def _local(node: exp.Expression, root: exp.Expression) -> set[str]:
+    """The aliases named by the FROM and JOINs of the queries between `node` and `root`."""
+    names: set[str] = set()
+    parent = node.parent
+    while parent is not None and parent is not root:
+        if isinstance(parent, exp.Select):
+            sources = [parent.args.get("from_"), *(parent.args.get("joins") or [])]
+            names |= {s.this.alias_or_name for s in sources if s is not None}
+        parent = parent.parent
+    return names
 
 
 #: operators that are NULL when either operand is
