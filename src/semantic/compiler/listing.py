@@ -46,7 +46,7 @@ def plan_listing(
     (see the module); SEM371 when there is none, or no way to choose one."""
     selected = [model.terms[r.ident] for _, e in keys for r in outer_refs(e)]
     used = [*selected, *(model.terms[r.ident] for f in filters for r in outer_refs(f))]
-    named = list(dict.fromkeys(_entity_of(t) for t in used))
+    named = list(dict.fromkeys(row_entity(t) for t in used))
     found: dict[str, Aggregate] = {}
     for entity in named:
         try:
@@ -55,14 +55,14 @@ def plan_listing(
             continue  # a term this entity cannot reach: not the rows of the list
         if not agg.fanout:  # to-one joins only: each row has one value of each term
             found[entity] = agg
-    on = {_entity_of(t) for t in selected}
+    on = {row_entity(t) for t in selected}
     if len(found) > 1 and len(on) == 1 and next(iter(on)) in found:
         found = {e: a for e, a in found.items() if e in on}
     if len(found) == 1:
         ((entity, agg),) = found.items()
         return replace(agg, name=names.new(f"{entity}_values"))
     # the place: the first term on another entity than the first term's
-    other = next((t for t in used if _entity_of(t) != named[0]), used[0]) if used else None
+    other = next((t for t in used if row_entity(t) != named[0]), used[0]) if used else None
     why = (
         f"the rows of {' or '.join(sorted(found))} could be listed"
         if found
@@ -105,7 +105,7 @@ def _reaches(
         return False
 
 
-def _entity_of(term: Term) -> str:
+def row_entity(term: Term) -> str:
     """The entity whose rows carry `term`'s value: where its path starts, else its own."""
     if term.path:
         return term.path[0].partition(".")[0]

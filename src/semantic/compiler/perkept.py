@@ -31,6 +31,7 @@ from typing import cast
 from sqlglot import exp
 
 from semantic.compiler.existence import is_existence
+from semantic.compiler.listing import row_entity
 from semantic.compiler.pernodes import entity_of, is_per_entity
 from semantic.compiler.refs import BusinessQuery, find_refs, make_ref, ref_of
 from semantic.compiler.resolve import find_path
@@ -112,7 +113,7 @@ def _listed(model: Model, trees: list[exp.Expression], eid: str) -> bool:
         if id(n) not in inside and (ref := ref_of(n)) is not None and ref.kind == "term"
     ]
     used = [t for t in used if t.entity is not None]
-    named = {t.path[0].partition(".")[0] if t.path else t.entity for t in used} | {eid}
+    named = {row_entity(t) for t in used} | {eid}
 
     def reaches(start: str) -> bool:
         for term in used:
