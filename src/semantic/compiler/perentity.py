@@ -7,7 +7,8 @@ of the entity made for this query only, read from a column that the entity's row
 JOINed on it, so an entity without rows gets the metric's fill (0 for a count). The value
 is a property of the entity: the query's WHERE does not change it (only the metric's own
 FILTER does), and a role's row filters apply inside it as everywhere else, since the
-subquery is planned from the query itself.
+subquery is planned from the query itself. The values of one entity whose subqueries read
+the same rows (the same FILTER...) are columns of one subquery (`compiler.pershare`).
 
 The grand total read next to dimensions (`WHERE customer_account_balance >
 MEASURE(average_account_balance) PER (ALL)`, `pernodes.row_kinds`) is a value of rows by the
@@ -26,6 +27,7 @@ from semantic.compiler.locate import QUERY_FILE
 from semantic.compiler.perkept import kept_entities
 from semantic.compiler.pernodes import ALL, entity_of, is_per_entity, mode, per_words, saved_per
 from semantic.compiler.perrows import VALUE, PerValue, key_column
+from semantic.compiler.pershare import shared_column
 from semantic.compiler.plannodes import Plan
 from semantic.compiler.refs import (
     QUERY_DIALECT,
@@ -92,8 +94,10 @@ def with_per_entity(
             sub = _subquery(query, keys[eid], node.this, kept.get(eid, ()))
             label = f"{saved}: {per_words(node)}" if saved else per_words(node)
             tree = build_tree(plan(extended, sub))
-            per = PerValue(column, tree, metric_fill(model, node.this), label)
-            rows.setdefault(eid, []).append(per)
+            made_rows = rows.setdefault(eid, [])
+            shared = shared_column(list({id(v.rows): v.rows for v in made_rows}.values()), tree)
+            tree, value = shared if shared is not None else (tree, VALUE)
+            made_rows.append(PerValue(column, tree, metric_fill(model, node.this), label, value))
         return made[text]
 
     grand: dict[str, exp.Expression] = {}

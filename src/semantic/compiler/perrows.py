@@ -20,24 +20,28 @@ from semantic.model import Model
 from semantic.model.nodes import column, identifier, table
 
 
+#: the name of the value column of a per-entity subquery
+VALUE = "v"
+
+
 @dataclass(frozen=True, slots=True)
 class PerValue:
     """One per-entity value: the column it is read as, the subquery computing it (its
     columns `k0`, `k1`, ... the entity's primary key, `v` the value), its fill and its
-    business words."""
+    business words. Values computed by one subquery (`compiler.pershare`) hold the same
+    `rows` object, each its own column of it (`value`: `v`, `v2`...)."""
 
     column: str
     rows: exp.Select
     fill: exp.Expression | None
     #: what it is in business words, for `semantic explain`: MEASURE(order_count) PER (customer)
     label: str = ""
+    #: the column of `rows` holding the value
+    value: str = VALUE
 
 
 #: entity id -> its per-entity values (`BusinessQuery.per_rows`)
 PerRows = Mapping[str, tuple[PerValue, ...]]
-
-#: the name of the value column of a per-entity subquery
-VALUE = "v"
 
 
 def key_column(i: int) -> str:
@@ -60,8 +64,13 @@ def entity_rows(
     select = exp.Select(expressions=[column(c, eid) for c in entity.columns])
     select.set("from_", exp.From(this=source))
     joins = []
+    joined: dict[int, str] = {}  # id of a subquery -> its alias
     for value in values:
-        alias = aliases.new("per")
+        alias = joined.get(id(value.rows), "")
+        if alias:
+            select.append("expressions", _read(value, alias))
+            continue
+        alias = joined[id(value.rows)] = aliases.new("per")
         on = [
             column(key, eid).eq(column(key_column(i), alias))
             for i, key in enumerate(entity.primary_key)
@@ -75,9 +84,15 @@ def entity_rows(
                 side="LEFT",
             )
         )
-        read: exp.Expression = column(VALUE, alias)
-        if value.fill is not None:
-            read = exp.Coalesce(this=read, expressions=[value.fill.copy()])
-        select.append("expressions", exp.Alias(this=read, alias=identifier(value.column)))
+        select.append("expressions", _read(value, alias))
     select.set("joins", joins)
     return select
+
+
+def _read(value: PerValue, alias: str) -> exp.Alias:
+    """`COALESCE(alias.v, fill) AS per_1`: the value read from its subquery joined as
+    `alias`, the fill where the entity has no row there."""
+    read: exp.Expression = column(value.value, alias)
+    if value.fill is not None:
+        read = exp.Coalesce(this=read, expressions=[value.fill.copy()])
+    return exp.Alias(this=read, alias=identifier(value.column))
