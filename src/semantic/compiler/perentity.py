@@ -26,8 +26,8 @@ from sqlglot import exp
 from semantic.compiler.locate import QUERY_FILE
 from semantic.compiler.perkept import kept_entities
 from semantic.compiler.pernodes import ALL, entity_of, is_per_entity, mode, per_words, saved_per
-from semantic.compiler.perrows import VALUE, PerValue, key_column
-from semantic.compiler.pershare import shared_column
+from semantic.compiler.perrows import PerValue, key_column, value_name
+from semantic.compiler.pershare import rows_key, shared_columns
 from semantic.compiler.plannodes import Plan
 from semantic.compiler.refs import (
     QUERY_DIALECT,
@@ -70,12 +70,14 @@ def with_per_entity(
     terms = dict(model.terms)
     kept = kept_entities(model, query, trees, saved, terms)
     made: dict[str, str] = {}
-    rows: dict[str, list[PerValue]] = {}
+    #: (entity, what decides the rows of its value) -> the values planned as one subquery
+    pending: dict[tuple[str, str], list[tuple[str, exp.Per, str]]] = {}
     keys: dict[str, list[str]] = {}
     extended = replace(model, terms=terms, path_cache=model.path_cache)
 
     def value_column(node: exp.Per, place: Span, saved: str = "") -> str:
-        """The column of the entity's rows that holds `node`'s value, made once."""
+        """The column of the entity's rows that holds `node`'s value, made once (planned
+        with the values of the same rows, below)."""
         text = node.sql(QUERY_DIALECT)
         if text not in made:
             eid = entity_of(node)
@@ -91,13 +93,8 @@ def with_per_entity(
             if eid not in keys:
                 keys[eid] = [_key_term(terms, eid, c) for c in entity.primary_key]
             made[text] = column = f"per_{len(made) + 1}"
-            sub = _subquery(query, keys[eid], node.this, kept.get(eid, ()))
             label = f"{saved}: {per_words(node)}" if saved else per_words(node)
-            tree = build_tree(plan(extended, sub))
-            made_rows = rows.setdefault(eid, [])
-            shared = shared_column(list({id(v.rows): v.rows for v in made_rows}.values()), tree)
-            tree, value = shared if shared is not None else (tree, VALUE)
-            made_rows.append(PerValue(column, tree, metric_fill(model, node.this), label, value))
+            pending.setdefault((eid, rows_key(model, node.this)), []).append((column, node, label))
         return made[text]
 
     grand: dict[str, exp.Expression] = {}
@@ -108,7 +105,7 @@ def with_per_entity(
             text = node.sql(QUERY_DIALECT)
             if text not in grand:
                 # one row, whatever the data: an aggregate without groups
-                sub = _subquery(query, [], node.this)
+                sub = _subquery(query, [], [node.this])
                 value: exp.Expression = exp.Subquery(this=build_tree(plan(extended, sub)))
                 fill = metric_fill(model, node.this)
                 if fill is not None:
@@ -137,8 +134,20 @@ def with_per_entity(
         terms[tid] = replace(term, expr=term.expr.transform(column_of, copy=True))
     columns = tuple(replace(c, expr=c.expr.transform(swap, copy=False)) for c in columns)
     filters = tuple(f.transform(swap, copy=False) for f in filters)
+    rows: dict[str, list[PerValue]] = {}
+    for (eid, _), group in pending.items():  # one subquery per entity and rows read
+        sub = _subquery(query, keys[eid], [n.this for _, n, _ in group], kept.get(eid, ()))
+        tree = build_tree(plan(extended, sub))
+        values = rows.setdefault(eid, [])
+        names = [value_name(i) for i in range(len(group))]
+        shared = shared_columns(list({id(v.rows): v.rows for v in values}.values()), tree)
+        if shared is not None:  # the same SQL as another group's: more columns of it
+            tree, names = shared
+        for (column, node, label), name in zip(group, names, strict=True):
+            values.append(PerValue(column, tree, metric_fill(model, node.this), label, name))
     per_rows = dict(query.per_rows)
     for eid, values in rows.items():
+        values.sort(key=_number)  # the order written, whatever subquery computes each
         per_rows[eid] = (*per_rows.get(eid, ()), *values)
     return extended, replace(query, columns=columns, filters=filters, per_rows=per_rows)
 
@@ -170,17 +179,23 @@ def _holds_per(term: Term) -> bool:
     return not term.is_metric and term.expr.find(exp.Per) is not None
 
 
+def _number(value: PerValue) -> int:
+    """The number of `value`'s column (per_3: 3): the order the query writes them in."""
+    return int(value.column.rsplit("_", 1)[1])
+
+
 def _subquery(
     query: BusinessQuery,
     keys: list[str],
-    metric: exp.Expression,
+    metrics: list[exp.Expression],
     kept: tuple[exp.Expression, ...] = (),
 ) -> BusinessQuery:
-    """The business query of a per-entity value: the metric by the entity's key, over all
-    the rows a role may read (not the query's WHERE, which it may help decide), for the
-    entities that meet `kept` only (`kept_entities`: each value of those is unchanged)."""
+    """The business query of per-entity values: the metrics by the entity's key (columns
+    `v`, `v2`...), over all the rows a role may read (not the query's WHERE, which it may
+    help decide), for the entities that meet `kept` only (`kept_entities`: each value of
+    those is unchanged)."""
     columns = [OutputColumn(key_column(i), make_ref("term", k), False) for i, k in enumerate(keys)]
-    columns.append(OutputColumn(VALUE, metric.copy(), True))
+    columns += [OutputColumn(value_name(i), m.copy(), True) for i, m in enumerate(metrics)]
     return replace(
         query,
         columns=tuple(columns),

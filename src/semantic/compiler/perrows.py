@@ -3,7 +3,9 @@
 
 Each value is computed by a subquery grouped by the entity's primary key and LEFT JOINed to
 the entity's rows on it, so an entity without rows for the metric gets the metric's fill (0
-for a count) and a NULL key matches nothing. The planner reads these rows wherever it reads
+for a count), an entity whose rows give NULL (a sum of NULL amounts) shows NULL, as a
+group of the query's own would, and a NULL key matches nothing. Values computed over the
+same rows are columns of one subquery, joined once (`compiler.pershare`). The planner reads these rows wherever it reads
 the entity (FROM, joins, semi-joins), as it reads a role's restricted rows
 (`sources.read`), and from a role's restricted rows when a role restricts the entity.
 """
@@ -42,6 +44,11 @@ class PerValue:
 
 #: entity id -> its per-entity values (`BusinessQuery.per_rows`)
 PerRows = Mapping[str, tuple[PerValue, ...]]
+
+
+def value_name(i: int) -> str:
+    """The name of the `i`th value column of a per-entity subquery: v, v2, v3..."""
+    return f"{VALUE}{i + 1}" if i else VALUE
 
 
 def key_column(i: int) -> str:
@@ -90,9 +97,22 @@ def entity_rows(
 
 
 def _read(value: PerValue, alias: str) -> exp.Alias:
-    """`COALESCE(alias.v, fill) AS per_1`: the value read from its subquery joined as
-    `alias`, the fill where the entity has no row there."""
+    """The value read from its subquery joined as `alias`, the fill where the entity has no
+    row there (its key is NULL: a row found has the entity's key, never NULL), not where
+    the value is NULL over rows (`SUM` of NULL amounts): `CASE WHEN alias.k0 IS NULL THEN
+    fill ELSE alias.v END`, or `COALESCE(alias.v, fill)` for a count, never NULL."""
     read: exp.Expression = column(value.value, alias)
-    if value.fill is not None:
+    if value.fill is not None and _never_null(value):
         read = exp.Coalesce(this=read, expressions=[value.fill.copy()])
+    elif value.fill is not None:
+        missing = exp.Is(this=column(key_column(0), alias), expression=exp.null())
+        read = exp.Case(ifs=[exp.If(this=missing, true=value.fill.copy())], default=read)
     return exp.Alias(this=read, alias=identifier(value.column))
+
+
+def _never_null(value: PerValue) -> bool:
+    """Whether the value is a count, never NULL on a row of its subquery."""
+    for projection in value.rows.expressions:
+        if isinstance(projection, exp.Alias) and projection.alias == value.value:
+            return isinstance(projection.this.unnest(), exp.Count)
+    return False

@@ -1,18 +1,25 @@
 """One subquery for the per-entity values that read the same rows (`MEASURE(quantity)
 FILTER (WHERE ...) PER (partsupp)` and `MEASURE(line_count) FILTER (WHERE ...) PER
-(partsupp)` in TPC-H Q20): each value of an entity is planned alone (`compiler.perentity`),
-and a subquery that differs from one already made for the entity only by the expression of
-its value column becomes one more column of that subquery, joined once, its fact table
-scanned once.
+(partsupp)` in TPC-H Q20), joined once, its fact table scanned once.
 
-The rule is on the SQL, not on the business words, so it holds whatever made the two
-subqueries alike (the same FILTER, the same narrowing by `compiler.perkept`, the same role's
-row filters, the same joins): their FROM, joins, WHERE, GROUP BY, HAVING and every other
-clause are the same text, so each keeps the same groups of the same rows, and each value
-column is computed over its group whatever the other columns are. Values whose subqueries
-differ in anything else (another FILTER pushed into the WHERE, another entity reached) stay
-apart. Not shared: a subquery with DISTINCT (its rows depend on its columns), or whose
-other clauses read a value column by its bare name (they would read the first one's).
+Two steps, each keeping every value what it is alone:
+
+- `compiler.perentity` plans the values of one entity with the same FILTER over the same
+  base entities (`rows_key`) as one query, one column each (`v`, `v2`...), grouped by the
+  entity's key: the query's planner computes each metric of a query over the rows of its
+  group as it would alone (the soundness tests hold it to that at every grain), and the
+  entity's narrowing (`compiler.perkept`) and a role's row filters are the entity's, the
+  same for all. A common FILTER goes into the WHERE, as for one value.
+- a subquery that differs from one already made for the entity only by its value columns
+  becomes more columns of that one (`shared_columns`): the rule is on the SQL, so it holds
+  whatever made the two alike (a glossary metric's own filter written again as a FILTER):
+  their FROM, joins, WHERE, GROUP BY, HAVING and every other clause are the same text, so
+  each keeps the same groups of the same rows, and each value column is computed over its
+  group whatever the other columns are. Not shared: a subquery with DISTINCT (its rows
+  depend on its columns), or whose clauses read a value column by its bare name.
+
+Values under different FILTERs stay apart: each subquery keeps only its FILTER's rows, so
+an entity without such rows gets the fill (`perrows`), and the scan reads only those rows.
 """
 
 from __future__ import annotations
@@ -20,57 +27,67 @@ from __future__ import annotations
 from sqlglot import exp
 
 from semantic.compiler.perrows import VALUE
+from semantic.compiler.refs import QUERY_DIALECT, find_refs
+from semantic.model import Model
 from semantic.model.nodes import identifier
 
 
-def shared_column(made: list[exp.Select], tree: exp.Select) -> tuple[exp.Select, str] | None:
-    """The subquery of `made` (those of one entity so far) that computes `tree`'s value
-    over the same rows, with `tree`'s value added to it as a column of its own, and the name
-    of that column; None when none does (`tree` is then a subquery of its own)."""
+def rows_key(model: Model, metric: exp.Expression) -> str:
+    """What decides the rows a per-entity value reads besides its entity: the conditions
+    of the FILTERs around `MEASURE(...)` and the entities of the base metrics it reads."""
+    filters = []
+    inner = metric.unnest()
+    while isinstance(inner, exp.Filter):
+        filters.append(inner.expression.sql(QUERY_DIALECT))
+        inner = inner.this.unnest()
+    read = model.terms_read(r.ident for r in find_refs(inner, "term"))
+    metrics = [model.terms[t] for t in read if model.terms[t].is_metric]
+    entities = sorted({t.entity for t in metrics if t.entity is not None})
+    return "\n".join([*filters, "|", *entities])
+
+
+def shared_columns(
+    made: list[exp.Select], tree: exp.Select
+) -> tuple[exp.Select, list[str]] | None:
+    """The subquery of `made` (those of one entity so far) that computes `tree`'s values
+    over the same rows, with `tree`'s value columns added to it under names of their own,
+    and those names in `tree`'s order; None when none does (`tree` is then a subquery of
+    its own)."""
     rest = _rest(tree)
     if rest is None:
         return None
     for other in made:
         if _rest(other) != rest:
             continue
-        value = _value(tree)
-        assert value is not None
-        name = f"{VALUE}{sum(_is_value(p) for p in other.expressions) + 1}"
-        other.append("expressions", exp.Alias(this=value.this.copy(), alias=identifier(name)))
-        return other, name
-    return None
-
-
-def _value(tree: exp.Select) -> exp.Alias | None:
-    """The first value column of a per-entity subquery (`... AS v`)."""
-    for projection in tree.expressions:
-        if isinstance(projection, exp.Alias) and projection.alias == VALUE:
-            return projection
+        count = sum(_is_value(p) for p in other.expressions)
+        names = []
+        for projection in [p for p in tree.expressions if _is_value(p)]:
+            count += 1
+            names.append(f"{VALUE}{count}")
+            alias = exp.Alias(this=projection.this.copy(), alias=identifier(names[-1]))
+            other.append("expressions", alias)
+        return other, names
     return None
 
 
 def _rest(tree: exp.Expression) -> str | None:
-    """The text of `tree` without its value columns (the one of `made` holds several), or
-    None when its rows could depend on them or its clauses read them by name."""
-    if not isinstance(tree, exp.Select) or tree.args.get("distinct") or _value(tree) is None:
+    """The text of `tree` without its value columns, or None when its rows could depend on
+    them or its clauses read them by name."""
+    if not isinstance(tree, exp.Select) or tree.args.get("distinct"):
+        return None
+    if not any(_is_value(p) for p in tree.expressions):
         return None
     bare = tree.copy()
-    values = [p for p in bare.expressions if _is_value(p)]
-    for projection in values:
+    for projection in [p for p in bare.expressions if _is_value(p)]:
         projection.pop()
-    if any(_is_value_name(c) for c in bare.find_all(exp.Column)):
+    if any(not c.table and _is_value_text(c.name) for c in bare.find_all(exp.Column)):
         return None
     return bare.sql()
 
 
 def _is_value(projection: exp.Expression) -> bool:
-    """A value column: `v`, or `v2`, `v3`... as `shared_column` names them."""
+    """A value column: `v`, `v2`, `v3`... (`perrows.value_name`)."""
     return isinstance(projection, exp.Alias) and _is_value_text(projection.alias)
-
-
-def _is_value_name(node: exp.Column) -> bool:
-    """A column read by the bare name of a value column (no table: the subquery's own)."""
-    return not node.table and _is_value_text(node.name)
 
 
 def _is_value_text(name: str) -> bool:
