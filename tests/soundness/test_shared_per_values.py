@@ -34,7 +34,9 @@ MORE = """
   region_count: {label: {en: Regions}, metric: {entity: regions, expr: count(*)}}
   a_sales:
     label: {en: A sales}
-    dimension: {entity: regions, expr: "MEASURE(sale_count) FILTER (WHERE kind = 'a') PER (regions)"}
+    dimension:
+      entity: regions
+      expr: "MEASURE(sale_count) FILTER (WHERE kind = 'a') PER (regions)"
 """
 POLICIES = "roles: {no_b: {clearance: internal, filters: [\"kind <> 'b'\"]}}"
 

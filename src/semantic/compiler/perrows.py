@@ -3,10 +3,10 @@
 
 Each value is computed by a subquery grouped by the entity's primary key and LEFT JOINed to
 the entity's rows on it, so an entity without rows for the metric gets the metric's fill (0
-for a count), an entity whose rows give NULL (a sum of NULL amounts) shows NULL, as a
-group of the query's own would, and a NULL key matches nothing. Values computed over the
-same rows are columns of one subquery, joined once (`compiler.pershare`). The planner reads these rows wherever it reads
-the entity (FROM, joins, semi-joins), as it reads a role's restricted rows
+for a count), an entity whose rows give NULL (a sum of NULL amounts) shows NULL, as a group
+of the query's own would, and a NULL key matches nothing. Values computed over the same rows
+are columns of one subquery, joined once (`compiler.pershare`). The planner reads these rows
+wherever it reads the entity (FROM, joins, semi-joins), as it reads a role's restricted rows
 (`sources.read`), and from a role's restricted rows when a role restricts the entity.
 """
 
@@ -20,7 +20,6 @@ from sqlglot import exp
 from semantic.compiler.naming import Names
 from semantic.model import Model
 from semantic.model.nodes import column, identifier, table
-
 
 #: the name of the value column of a per-entity subquery
 VALUE = "v"

@@ -24,6 +24,8 @@ an entity without such rows gets the fill (`perrows`), and the scan reads only t
 
 from __future__ import annotations
 
+from typing import cast
+
 from sqlglot import exp
 
 from semantic.compiler.perrows import VALUE
@@ -40,15 +42,13 @@ def rows_key(model: Model, metric: exp.Expression) -> str:
     while isinstance(inner, exp.Filter):
         filters.append(inner.expression.sql(QUERY_DIALECT))
         inner = inner.this.unnest()
-    read = model.terms_read(r.ident for r in find_refs(inner, "term"))
+    read = model.terms_read(r.ident for r in find_refs(cast(exp.Expression, inner), "term"))
     metrics = [model.terms[t] for t in read if model.terms[t].is_metric]
     entities = sorted({t.entity for t in metrics if t.entity is not None})
     return "\n".join([*filters, "|", *entities])
 
 
-def shared_columns(
-    made: list[exp.Select], tree: exp.Select
-) -> tuple[exp.Select, list[str]] | None:
+def shared_columns(made: list[exp.Select], tree: exp.Select) -> tuple[exp.Select, list[str]] | None:
     """The subquery of `made` (those of one entity so far) that computes `tree`'s values
     over the same rows, with `tree`'s value columns added to it under names of their own,
     and those names in `tree`'s order; None when none does (`tree` is then a subquery of
