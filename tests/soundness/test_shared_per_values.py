@@ -57,7 +57,10 @@ REGIONS = (
     f"{_of('SUM(amount)', A)} AS ra, "
     f"{_of('COUNT(*)', B)} AS nb, "
     f"{_of('CASE WHEN COUNT(*) > 0 THEN AVG(amount) ELSE -1 END', B)} AS mb, "
-    f"{_of('SUM(amount)')} AS rt "
+    f"{_of('SUM(amount)')} AS rt, "
+    f"{_of('CASE WHEN COUNT(*) > 0 THEN SUM(amount) ELSE 0 END', A + ' AND t.amount > 5')} AS ba, "
+    f"{_of('COUNT(*) * 2 + CASE WHEN COUNT(*) > 0 THEN SUM(amount) ELSE 0 END', A)} AS da, "
+    f"{_of('MAX(amount)', A)} AS xa "
     "FROM regions r) "
 )
 SALES = "sales"
@@ -111,11 +114,22 @@ CASES: list[tuple[str, str, int, str | None]] = [
         None,
     ),
     (
+        # a metric with a filter of its own (a subquery of its own, its filter in the WHERE),
+        # an expression of metrics and a metric without fill (one subquery): each value
+        # with its own fill where a region has no such sale
+        "SELECT zone, MEASURE(big_total) FILTER (WHERE kind = 'a') PER (regions) AS bt, "
+        "MEASURE(sale_count * 2 + total) FILTER (WHERE kind = 'a') PER (regions) AS d, "
+        "MEASURE(biggest) FILTER (WHERE kind = 'a') PER (regions) AS x, region_count",
+        f"{REGIONS} SELECT zone, ba, da, xa, COUNT(*) FROM rv GROUP BY zone, ba, da, xa",
+        2,
+        None,
+    ),
+    (
         # under a role's row filter: every value is over the rows the role reads
         "SELECT zone, MEASURE(sale_count) FILTER (WHERE kind = 'a') PER (regions) AS n, "
         "MEASURE(raw_total) FILTER (WHERE kind = 'a') PER (regions) AS r, "
         "MEASURE(sale_count) PER (regions) AS c, region_count",
-        f"{REGIONS.replace('AS rt', 'AS rt, ' + _of('COUNT(*)') + ' AS nt')} "
+        f"{REGIONS.replace('AS rt,', 'AS rt, ' + _of('COUNT(*)') + ' AS nt,')} "
         "SELECT zone, na, ra, nt, COUNT(*) FROM rv GROUP BY zone, na, ra, nt",
         2,
         "no_b",

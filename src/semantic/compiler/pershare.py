@@ -4,12 +4,13 @@ FILTER (WHERE ...) PER (partsupp)` and `MEASURE(line_count) FILTER (WHERE ...) P
 
 Two steps, each keeping every value what it is alone:
 
-- `compiler.perentity` plans the values of one entity with the same FILTER over the same
-  base entities (`rows_key`) as one query, one column each (`v`, `v2`...), grouped by the
-  entity's key: the query's planner computes each metric of a query over the rows of its
-  group as it would alone (the soundness tests hold it to that at every grain), and the
-  entity's narrowing (`compiler.perkept`) and a role's row filters are the entity's, the
-  same for all. A common FILTER goes into the WHERE, as for one value.
+- `compiler.perentity` plans the values of one entity with the same FILTER over metrics of
+  the same entities with the same filters of their own (`rows_key`) as one query, one
+  column each (`v`, `v2`...), grouped by the entity's key: the query's planner computes
+  each metric of a query over the rows of its group as it would alone (the soundness tests
+  hold it to that at every grain), and the entity's narrowing (`compiler.perkept`) and a
+  role's row filters are the entity's, the same for all. The common FILTER goes into the
+  WHERE, as for one value.
 - a subquery that differs from one already made for the entity only by its value columns
   becomes more columns of that one (`shared_columns`): the rule is on the SQL, so it holds
   whatever made the two alike (a glossary metric's own filter written again as a FILTER):
@@ -45,7 +46,10 @@ def rows_key(model: Model, metric: exp.Expression) -> str:
     read = model.terms_read(r.ident for r in find_refs(cast(exp.Expression, inner), "term"))
     metrics = [model.terms[t] for t in read if model.terms[t].is_metric]
     entities = sorted({t.entity for t in metrics if t.entity is not None})
-    return "\n".join([*filters, "|", *entities])
+    # a metric's own filter: with it, the planner keeps the FILTER inside each aggregate
+    # (one scan of all the rows) rather than in the WHERE (a scan of the FILTER's rows)
+    own = sorted({t.filter.sql() for t in metrics if t.filter is not None})
+    return "\n".join([*filters, "|", *entities, "|", *own])
 
 
 def shared_columns(made: list[exp.Select], tree: exp.Select) -> tuple[exp.Select, list[str]] | None:
