@@ -105,11 +105,8 @@ def with_per_entity(
             if text not in grand:
                 # one row, whatever the data: an aggregate without groups
                 sub = _subquery(query, [], node.this)
-                value: exp.Expression = exp.Subquery(this=build_tree(plan(extended, sub)))
-                fill = metric_fill(model, node.this)
-                if fill is not None:
-                    value = exp.Coalesce(this=value, expressions=[fill.copy()])
-                grand[text] = exp.paren(value, copy=False)
+                rows = build_tree(plan(extended, sub))
+                grand[text] = _scalar(rows, metric_fill(model, node.this))
             return grand[text].copy()
         if not is_per_entity(node):
             return node
@@ -213,15 +210,43 @@ def _term(tid: str, eid: str, column: str) -> Term:
     )
 
 
+def _scalar(rows: exp.Query, fill: exp.Expression | None) -> exp.Expression:
+    """The value of `rows` (one row, whatever the data, of column `v`) as a scalar subquery;
+    `fill` only where it has no row at all. A NULL aggregate over rows that exist stays
+    NULL, as the metric shows it at its own grain (`COALESCE` would fill it)."""
+    if fill is None:
+        return exp.paren(exp.Subquery(this=rows), copy=False)
+    alias = exp.TableAlias(this=exp.to_identifier("grand"))
+    none = exp.Count(this=exp.Star()).eq(0)
+    value = exp.Max(this=exp.column(VALUE, table="grand"))
+    picked = exp.Case(ifs=[exp.If(this=none, true=fill.copy())], default=value)
+    inner = exp.select(picked).from_(exp.Subquery(this=rows, alias=alias))
+    return exp.paren(exp.Subquery(this=inner), copy=False)
+
+
 def metric_fill(model: Model, metric: exp.Expression) -> exp.Expression | None:
     """What an entity (or a group) without rows shows: what the same expression gives at
     the query's own grain for a group without rows, where each base metric shows its fill
     (0 for a count, else NULL) and derived metrics are computed from their parts' fills
-    (`MEASURE(order_count + line_count)`: 0 + 0). None when no part has a fill (NULL)."""
+    (`MEASURE(order_count + line_count)`: 0 + 0), a conversion metric's conversions from its
+    conversion metric's (its rate: those over its base metric's fill, NULL over 0). A derived
+    metric's own `fill_null` is read nowhere (SEM229). None when no part has a fill (NULL)."""
     filled = False
 
     def fill_of(term: Term) -> exp.Expression:
         nonlocal filled
+        if term.conversion is not None:  # its conversions show its conversion metric's fill
+            conversions = fill_of(model.terms[term.conversion.metric])
+            if term.conversion.calculation == "conversions":
+                return conversions
+            # the rate, as `conversion.conversion_value` computes it over the two fills
+            rate = exp.Div(
+                this=exp.cast(conversions, exp.DataType.Type.DOUBLE),
+                expression=exp.Nullif(
+                    this=fill_of(model.terms[term.expr.name]), expression=exp.Literal.number(0)
+                ),
+            )
+            return exp.paren(rate, copy=False)
         if term.is_derived:
             return exp.paren(
                 term.expr.copy().transform(

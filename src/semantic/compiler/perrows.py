@@ -49,7 +49,8 @@ def entity_rows(
     model: Model, eid: str, values: tuple[PerValue, ...], base: exp.Select | None
 ) -> exp.Select:
     """The rows of `eid` (or of `base`, a role's restricted rows of it) with each of
-    `values` as a column: `SELECT e.*, COALESCE(p.v, fill) AS per FROM e LEFT JOIN (...) p`."""
+    `values` as a column: `SELECT e.*, CASE WHEN p.k0 IS NULL THEN fill ELSE p.v END AS per
+    FROM e LEFT JOIN (...) p` (a key joined is never NULL: a NULL key matches nothing)."""
     entity = model.entities[eid]
     source: exp.Expression = (
         table(entity.table, eid)
@@ -77,7 +78,10 @@ def entity_rows(
         )
         read: exp.Expression = column(VALUE, alias)
         if value.fill is not None:
-            read = exp.Coalesce(this=read, expressions=[value.fill.copy()])
+            # only an entity the subquery has no row for takes the fill: a NULL sum over
+            # rows that exist stays NULL, as the metric shows it at its own grain
+            absent = exp.Is(this=column(key_column(0), alias), expression=exp.Null())
+            read = exp.Case(ifs=[exp.If(this=absent, true=value.fill.copy())], default=read)
         select.append("expressions", exp.Alias(this=read, alias=identifier(value.column)))
     select.set("joins", joins)
     return select
