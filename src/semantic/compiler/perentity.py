@@ -26,7 +26,7 @@ from semantic.compiler.locate import QUERY_FILE
 from semantic.compiler.perkept import kept_entities
 from semantic.compiler.pernodes import ALL, entity_of, is_per_entity, mode, per_words, saved_per
 from semantic.compiler.perrows import VALUE, PerValue, key_column
-from semantic.compiler.plannodes import Plan
+from semantic.compiler.plannodes import Plan, entities_relied_on
 from semantic.compiler.refs import (
     QUERY_DIALECT,
     BusinessQuery,
@@ -71,6 +71,7 @@ def with_per_entity(
     rows: dict[str, list[PerValue]] = {}
     keys: dict[str, list[str]] = {}
     extended = replace(model, terms=terms, path_cache=model.path_cache)
+    relied: set[str] = set(query.relied_on)  # for SEM441: see `Plan.relied_on`
 
     def value_column(node: exp.Per, place: Span, saved: str = "") -> str:
         """The column of the entity's rows that holds `node`'s value, made once."""
@@ -91,7 +92,9 @@ def with_per_entity(
             made[text] = column = f"per_{len(made) + 1}"
             sub = _subquery(query, keys[eid], node.this, kept.get(eid, ()))
             label = f"{saved}: {per_words(node)}" if saved else per_words(node)
-            tree = build_tree(plan(extended, sub))
+            planned = plan(extended, sub)
+            relied.update(entities_relied_on(planned))
+            tree = build_tree(planned)
             per = PerValue(column, tree, metric_fill(model, node.this), label)
             rows.setdefault(eid, []).append(per)
         return made[text]
@@ -105,7 +108,9 @@ def with_per_entity(
             if text not in grand:
                 # one row, whatever the data: an aggregate without groups
                 sub = _subquery(query, [], node.this)
-                rows = build_tree(plan(extended, sub))
+                planned = plan(extended, sub)
+                relied.update(entities_relied_on(planned))
+                rows = build_tree(planned)
                 grand[text] = _scalar(rows, metric_fill(model, node.this))
             return grand[text].copy()
         if not is_per_entity(node):
@@ -133,7 +138,13 @@ def with_per_entity(
     per_rows = dict(query.per_rows)
     for eid, values in rows.items():
         per_rows[eid] = (*per_rows.get(eid, ()), *values)
-    return extended, replace(query, columns=columns, filters=filters, per_rows=per_rows)
+    return extended, replace(
+        query,
+        columns=columns,
+        filters=filters,
+        per_rows=per_rows,
+        relied_on=frozenset(relied),
+    )
 
 
 def grand_row_values(tree: exp.Expression, row: bool) -> list[exp.Per]:
