@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -222,6 +223,7 @@ def test_a_metric_per_entity_fills_an_entity_as_at_its_own_grain(
     engine: Engine, shop: Project, query: str
 ) -> None:
     hand = BY_CUSTOMER
+    expected: list[tuple[Any, ...]]
     if "customer_count" in query:  # the own grain's extra count, every customer's 1
         hand = hand.replace("SELECT c.id,", "SELECT c.id, 1,")
         expected = [(row[0], 1, *row[1:]) for row in PER_CUSTOMER]
