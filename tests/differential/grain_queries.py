@@ -45,6 +45,7 @@ from tests.differential.reference_grain import (
     This,
     Times,
     all_dims,
+    grand_total,
     per_entity,
 )
 
@@ -97,6 +98,34 @@ PER_CONDITIONS: tuple[Expr, ...] = (
     Cmp("=", D(per_entity("order_count", "customer", URGENT)), Lit(0)),
     Cmp("<=", D(per_entity("line_count", "orders")), Param("lines", 2)),
     Cmp(">", D(per_entity("net_revenue", "supplier")), Lit(Decimal("20000000.5"))),
+)
+
+#: row conditions on grand totals (`PER (ALL)` read as a value of rows, TPC-H Q22's kind):
+#: an average, a count's share, a metric per entity against a total, and totals whose FILTER
+#: keeps no row (shows the fill: 0 for net revenue; NULL for quantity, which has none)
+NOTHING = Cmp("=", d("ship_mode"), Lit("NONE"))
+GRAND_CONDITIONS: tuple[Expr, ...] = (
+    Cmp(">", d("line_quantity"), D(grand_total("average_quantity", "line_quantity"))),
+    Cmp(
+        "<",
+        d("line_quantity"),
+        Times(Lit(Decimal("0.2")), D(grand_total("average_quantity", "line_quantity", AIR))),
+    ),
+    Cmp(
+        "<", d("part_size"), Times(Lit(Decimal("0.001")), D(grand_total("line_count", "part_size")))
+    ),
+    Cmp(
+        ">",
+        D(per_entity("order_count", "customer")),
+        Times(Lit(Decimal("0.001")), D(grand_total("order_count", "customer_key"))),
+    ),
+    Cmp(">", d("line_quantity"), D(grand_total("net_revenue", "line_quantity", NOTHING))),
+    Cmp("<", d("line_quantity"), D(grand_total("quantity", "line_quantity", NOTHING))),
+    Cmp(
+        ">=",
+        d("discount"),
+        Times(Lit(Decimal("0.5")), D(grand_total("average_discount", "discount", URGENT))),
+    ),
 )
 
 #: existences: (condition, anchor or None for the metric's own entity)
@@ -157,7 +186,8 @@ def existence_fits(
 
 @st.composite
 def row_conditions(draw: st.DrawFn, entities: frozenset[str], nodes: frozenset[str]) -> list[Expr]:
-    """Maybe an existence, maybe a condition on a metric per entity."""
+    """Maybe an existence, maybe a condition on a metric per entity, maybe one on a grand
+    total."""
     found: list[Expr] = []
     if draw(st.sampled_from([False, False, True])):
         options = [(i, a) for i, a in EXISTENCES if existence_fits(i, a, entities, nodes)]
@@ -169,6 +199,10 @@ def row_conditions(draw: st.DrawFn, entities: frozenset[str], nodes: frozenset[s
         options2 = [c for c in PER_CONDITIONS if all(NODES[x.term] in nodes for x in c.dims())]
         if options2:
             found.append(draw(st.sampled_from(options2)))
+    if draw(st.sampled_from([False, False, False, True])):
+        options3 = [c for c in GRAND_CONDITIONS if all(NODES[x.term] in nodes for x in c.dims())]
+        if options3:
+            found.append(draw(st.sampled_from(options3)))
     return found
 
 

@@ -14,6 +14,10 @@ the compiler), as docs/query-language.md describes them:
   of the entity, m over all the rows related to it (f applies, the query's WHERE does not),
   or m's value over no rows when it has none; NULL where the row reaches no such entity.
   `Band` puts it in a CASE of three bands (a NULL value falls in the last, SQL's ELSE).
+- `MEASURE(m) [FILTER (WHERE f)] PER (ALL)` in a row condition (`GrandTotal`, beside a
+  dimension: `line_quantity > MEASURE(average_quantity) PER (ALL)`) is one value for every
+  row: m over all the rows (f applies, the query's WHERE does not), m's value over no rows
+  when none counts (a NULL aggregate over rows that exist stays NULL).
 - `EXISTS(c [, anchor])` is true on a row when the row of the anchor entity (the entity of
   the anchor dimension on that row, else the metric's own entity) has at least one related
   row on its many side (rows that exist: an inner join down) where c is true; `NOT EXISTS`
@@ -84,6 +88,24 @@ class PerEntity(Dim):
 
 def per_entity(metric: str, entity: str, condition: Expr | None = None) -> PerEntity:
     return PerEntity(KEYS[entity], metric=metric, entity=entity, filter=condition)
+
+
+@dataclass(frozen=True)
+class GrandTotal(Dim):
+    """`MEASURE(metric) [FILTER (WHERE filter)] PER (ALL)` read as a value of rows, in a row
+    condition: `term` is the dimension it is compared with (where the value is read, for the
+    reference's paths); the value is one number, whatever the row."""
+
+    metric: str = ""
+    filter: Expr | None = None
+
+    @property
+    def sql(self) -> str:
+        return f"{_measure(self.metric, self.filter)} PER (ALL)"
+
+
+def grand_total(metric: str, beside: str, condition: Expr | None = None) -> GrandTotal:
+    return GrandTotal(beside, metric=metric, filter=condition)
 
 
 @dataclass(frozen=True)
@@ -294,6 +316,8 @@ class GrainReference(Reference):
     """The reference evaluator, knowing the constructs of this module."""
 
     def column(self, entity: str, depth: int, dim: Dim) -> list[Any]:
+        if isinstance(dim, GrandTotal):
+            return [self.grand_value(dim)] * len(self.combined(entity, depth))
         if not isinstance(dim, (PerEntity, Band)):
             return super().column(entity, depth, dim)
         key = (entity, depth, dim)
@@ -313,6 +337,15 @@ class GrainReference(Reference):
             conditions = [per.filter] if per.filter is not None else []
             self._cache[cached] = [self._filled_any(per.metric, [Dim(per.term)], conditions)]
         return self._cache[cached][0]((key,))
+
+    def grand_value(self, total: GrandTotal) -> Any:
+        """The grand total of `total`: its metric over all the rows (its FILTER applies, the
+        query's WHERE does not), or its value over no rows when none counts."""
+        cached = ("grand", total)
+        if cached not in self._cache:
+            conditions = [total.filter] if total.filter is not None else []
+            self._cache[cached] = [self._filled_any(total.metric, [], conditions)(())]
+        return self._cache[cached][0]
 
     def _filled_any(
         self,

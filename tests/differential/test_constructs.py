@@ -31,8 +31,9 @@ with each other, compiled and run on DuckDB, against the independent meaning of
 
 Found: a rank beside `all_periods(...)` without an alias gave SQL the engine refused, and
 one partitioned by the spine's term was refused (fixed; tests/soundness/test_empty_periods.py).
-Not covered: windows and shifts with `all_periods` (test_windows.py has windows), engines
-other than DuckDB.
+The same constructs run on SQLite (and PostgreSQL with SEMANTIC_TEST_POSTGRES) in
+test_constructs_engines.py, fewer examples each. Not covered: windows and shifts with
+`all_periods` (test_windows.py has windows).
 
 Derandomized examples: 25 per construct in `make test` (about 100 in all, some 20 s), 100
 each in `make test-all`; SEMANTIC_DIFFERENTIAL_CONSTRUCTS sets the number per construct.
@@ -298,7 +299,17 @@ def _ties(function: str) -> Ranked:
 @example(ranked=_ties("DENSE_RANK"))
 @example(ranked=_ties("ROW_NUMBER"))
 def test_ranks_agree_with_the_reference(both: Subject, ranked: Ranked) -> None:
-    project, reference = both.project, both.reference
+    shape, text, params, expected = ranks_case(both, ranked)
+    check(shape, text, params, answer(both.project, text, params), expected)
+
+
+#: what a construct's test compares: the query's shape (its keys, whether ordered), its text,
+#: its parameters, the reference's rows
+Case = tuple[Query, str, dict[str, Any], list[tuple[Any, ...]]]
+
+
+def ranks_case(both: Subject, ranked: Ranked) -> Case:
+    reference = both.reference
     note(f"query: {ranked.text}")
     # compared as a query whose keys are the base's dimensions, in order when ordered
     columns = (*ranked.base.columns, *((Metric("r"),) if ranked.shown else ()))
@@ -317,7 +328,7 @@ def test_ranks_agree_with_the_reference(both: Subject, ranked: Ranked) -> None:
         expected = evaluate_ranked(reference, ranked, functools.partial(evaluate_semi, reference))
     else:
         expected = evaluate_ranked(reference, ranked, reference.evaluate)
-    check(shape, ranked.text, params, answer(project, ranked.text, params), expected)
+    return shape, ranked.text, params, expected
 
 
 # --- comparing --------------------------------------------------------------------------------
@@ -465,17 +476,16 @@ NO_ROWS_BOUNDED = (
 def test_every_period_agrees_with_the_reference(
     both: Subject, case: tuple[Query, Spine, tuple[Bound, ...]]
 ) -> None:
-    project, reference = both.project, both.reference
+    shape, text, params, expected = spine_case(both, case)
+    check(shape, text, params, answer(both.project, text, params), expected)
+
+
+def spine_case(both: Subject, case: tuple[Query, Spine, tuple[Bound, ...]]) -> Case:
     query, spine, bounds = case
     shown = spine_text(query, spine)
     note(f"query: {shown.text}")
-    check(
-        shown,
-        shown.text,
-        shown.params,
-        answer(project, shown.text, shown.params),
-        ordered(query, evaluate_spine(reference, query, spine, bounds)),
-    )
+    expected = ordered(query, evaluate_spine(both.reference, query, spine, bounds))
+    return shown, shown.text, shown.params, expected
 
 
 # --- semi-additive metrics ------------------------------------------------------------------
@@ -513,15 +523,14 @@ def semi_queries(draw: st.DrawFn) -> Query:
 @SETTINGS
 @given(query=semi_queries())
 def test_semi_additive_metrics_agree_with_the_reference(both: Subject, query: Query) -> None:
-    project, reference = both.project, both.reference
+    shape, text, params, expected = semi_case(both, query)
+    check(shape, text, params, answer(both.project, text, params), expected)
+
+
+def semi_case(both: Subject, query: Query) -> Case:
     note(f"query: {query.text}")
-    check(
-        query,
-        query.text,
-        query.params,
-        answer(project, query.text, query.params),
-        ordered(query, evaluate_semi(reference, dataclasses.replace(query, order=(), limit=None))),
-    )
+    plain = dataclasses.replace(query, order=(), limit=None)
+    return query, query.text, query.params, ordered(query, evaluate_semi(both.reference, plain))
 
 
 # --- via --------------------------------------------------------------------------------------
@@ -578,12 +587,10 @@ def via_queries(draw: st.DrawFn) -> Query:
 @SETTINGS
 @given(query=via_queries())
 def test_chosen_paths_agree_with_the_reference(both: Subject, query: Query) -> None:
-    project, ref = both.project, both.reference
+    shape, text, params, expected = via_case(both, query)
+    check(shape, text, params, answer(both.project, text, params), expected)
+
+
+def via_case(both: Subject, query: Query) -> Case:
     note(f"query: {query.text}")
-    check(
-        query,
-        query.text,
-        query.params,
-        answer(project, query.text, query.params),
-        ref.evaluate(query),
-    )
+    return query, query.text, query.params, both.reference.evaluate(query)

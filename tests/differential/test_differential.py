@@ -22,6 +22,8 @@ The newer constructs are drawn into the same queries (`grain_queries`, answered 
 - metrics per entity, `MEASURE(m) [FILTER (WHERE ...)] PER (customer | orders | part |
   supplier)`, as a group key, inside a CASE of bands, and in row conditions (TPC-H Q17's
   `line_quantity < 0.2 * MEASURE(average_quantity) PER (part)` among them);
+- grand totals in row conditions, `line_quantity > MEASURE(average_quantity) PER (ALL)`
+  (filtered too, and filtered to no row: the fill, or NULL);
 - existence, `EXISTS(c [, anchor])`, `NOT EXISTS(...)` and `ALL(...)`, about the metric's
   own entity or an anchor's (an order, a customer, a supplier, reached through a fan-out
   too), with a bare dimension for "any row" and `THIS(d)` (TPC-H Q21's tests).

@@ -210,10 +210,13 @@ def existence_sql(
     make_joins: Callable[[str, list[Ref]], J],
     physical: Callable[[exp.Expression, J], exp.Expression],
     restricted_rows: Callable[[str], exp.Select],
+    left_out: list[Join] | None = None,
 ) -> exp.Exists:
     """The correlated `EXISTS (SELECT 1 ...)` of an existence, for the rows joined as
     `outer`: SEM355 when its condition reads no row on the many side of its anchor, SEM306
-    when the anchor entity has no primary key to match its rows on."""
+    when the anchor entity has no primary key to match its rows on. The joins its subquery
+    leaves out (read for their key only) are added to `left_out`: their promise is still
+    relied on (SEM441)."""
     query = outer.query
     anchor_ref = ref_of(node.expression) if node.expression is not None else None
     if anchor_ref is not None:
@@ -316,6 +319,9 @@ def existence_sql(
             if j.edge.to_one and j.edge.required and j.edge.target not in query.restrict
         ],
     )
+    if left_out is not None:
+        joined = {j.this.alias_or_name for j in select.args.get("joins") or ()}
+        left_out += [j for j in inner.joins if renamed[j.alias] not in joined]
     if entity not in query.restrict:  # a role's rows stay read as they are
         select = without_anchor(select, renamed[entity], outer_alias, key)
     return exp.Exists(this=select)

@@ -132,8 +132,11 @@ def _qualify(expr: exp.Expression, joins: Joins, term: Term) -> exp.Expression:
     return expr.copy().transform(swap, copy=False)
 
 
-def _physical(model: Model, expr: exp.Expression, joins: Joins) -> exp.Expression:
-    """A row-level expression over term references made physical for `joins`' root."""
+def _physical(
+    model: Model, expr: exp.Expression, joins: Joins, left_out: list[Join] | None = None
+) -> exp.Expression:
+    """A row-level expression over term references made physical for `joins`' root; the
+    joins its existences' subqueries leave out are added to `left_out`."""
 
     def swap(node: exp.Expression) -> exp.Expression:
         if isinstance(node, exp.Exists) and is_existence(node):
@@ -144,6 +147,7 @@ def _physical(model: Model, expr: exp.Expression, joins: Joins) -> exp.Expressio
                 _inner_joins(model, joins.query),
                 _physical_of(model),
                 lambda eid: rows_read(model, eid, joins.query),
+                left_out,
             )
         ref = ref_of(node)
         if ref is None:
@@ -218,10 +222,14 @@ def plan_aggregate(
             Span(QUERY_FILE, 1, 1),
             f"declare primary_key for entity '{entity}' in models/",
         )
-    physical_keys = tuple((key, _physical(model, expr, joins)) for key, expr in keys)
+    # the joins its existences leave out: relied on all the same (SEM441, `key_joins`)
+    left_out: list[Join] = []
+    physical_keys = tuple((key, _physical(model, expr, joins, left_out)) for key, expr in keys)
     read = [(entity, entity), *((j.alias, j.edge.target) for j in joins.joins)]
-    own = tuple((alias, _physical(model, _all(cs), joins)) for alias, cs in conditions if cs)
-    physical = tuple(_physical(model, f, joins) for f in filters)
+    own = tuple(
+        (alias, _physical(model, _all(cs), joins, left_out)) for alias, cs in conditions if cs
+    )
+    physical = tuple(_physical(model, f, joins, left_out) for f in filters)
     # an inner join read only for its key reads the foreign key instead (TPC-H Q11)
     aggregate = Aggregate(
         name=name,
@@ -254,6 +262,7 @@ def plan_aggregate(
         not_null=tuple(
             key for key, expr in physical_keys if never_null(model, expr, entity, joins.joins)
         ),
+        key_joins=tuple(left_out),
     )
     return without_key_joins(aggregate, query.per_rows)
 

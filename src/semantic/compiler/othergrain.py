@@ -27,7 +27,7 @@ from sqlglot import exp
 from semantic.compiler.locate import QUERY_FILE
 from semantic.compiler.perentity import metric_fill
 from semantic.compiler.pernodes import ALL, EXCLUDE, mode, other_grain_nodes
-from semantic.compiler.plannodes import Plan
+from semantic.compiler.plannodes import Plan, entities_relied_on
 from semantic.compiler.policy import mask_value
 from semantic.compiler.refs import (
     QUERY_DIALECT,
@@ -114,10 +114,13 @@ def plan_other_grains(
     select = exp.Select(expressions=outputs)
     select.set("from_", exp.From(this=_derived(build_tree(base_plan), BASE)))
     joins = []
+    relied = entities_relied_on(base_plan)  # for SEM441: see `Plan.relied_on`
     for kept, values in grains.items():
         alias = _grain_alias(list(grains), kept)
         named = [(f"k{n}", dims[n][1].expr) for n in kept]
-        tree = build_tree(plan(model, _sub(query, named, list(values.values()))))
+        planned = plan(model, _sub(query, named, list(values.values())))
+        relied |= entities_relied_on(planned)
+        tree = build_tree(planned)
         if named:  # the grand total always has its row
             tree.select(exp.alias_(exp.Literal.number(1), PRESENT), copy=False)
         on = [exp.NullSafeEQ(this=column(k, BASE), expression=column(k, alias)) for k, _ in named]
@@ -146,6 +149,7 @@ def plan_other_grains(
         shown=shown,
         policy=query.decision,
         notes=(*base_plan.notes, *notes),
+        relied_on=relied,
     )
 
 

@@ -26,9 +26,9 @@ from sqlglot import exp
 from semantic.compiler.locate import QUERY_FILE
 from semantic.compiler.perkept import kept_entities
 from semantic.compiler.pernodes import ALL, entity_of, is_per_entity, mode, per_words, saved_per
-from semantic.compiler.perrows import PerValue, key_column, value_name
+from semantic.compiler.perrows import VALUE, PerValue, key_column, value_name
 from semantic.compiler.pershare import rows_key, shared_columns
-from semantic.compiler.plannodes import Plan
+from semantic.compiler.plannodes import Plan, entities_relied_on
 from semantic.compiler.refs import (
     QUERY_DIALECT,
     BusinessQuery,
@@ -74,6 +74,7 @@ def with_per_entity(
     pending: dict[tuple[str, str], list[tuple[str, exp.Per, str]]] = {}
     keys: dict[str, list[str]] = {}
     extended = replace(model, terms=terms, path_cache=model.path_cache)
+    relied: set[str] = set(query.relied_on)  # for SEM441: see `Plan.relied_on`
 
     def value_column(node: exp.Per, place: Span, saved: str = "") -> str:
         """The column of the entity's rows that holds `node`'s value, made once (planned
@@ -106,11 +107,9 @@ def with_per_entity(
             if text not in grand:
                 # one row, whatever the data: an aggregate without groups
                 sub = _subquery(query, [], [node.this])
-                value: exp.Expression = exp.Subquery(this=build_tree(plan(extended, sub)))
-                fill = metric_fill(model, node.this)
-                if fill is not None:
-                    value = exp.Coalesce(this=value, expressions=[fill.copy()])
-                grand[text] = exp.paren(value, copy=False)
+                planned = plan(extended, sub)
+                relied.update(entities_relied_on(planned))
+                grand[text] = _scalar(build_tree(planned), metric_fill(model, node.this))
             return grand[text].copy()
         if not is_per_entity(node):
             return node
@@ -137,7 +136,9 @@ def with_per_entity(
     rows: dict[str, list[PerValue]] = {}
     for (eid, _), group in pending.items():  # one subquery per entity and rows read
         sub = _subquery(query, keys[eid], [n.this for _, n, _ in group], kept.get(eid, ()))
-        tree = build_tree(plan(extended, sub))
+        planned = plan(extended, sub)
+        relied.update(entities_relied_on(planned))
+        tree = build_tree(planned)
         values = rows.setdefault(eid, [])
         names = [value_name(i) for i in range(len(group))]
         shared = shared_columns(list({id(v.rows): v.rows for v in values}.values()), tree)
@@ -149,7 +150,13 @@ def with_per_entity(
     for eid, values in rows.items():
         values.sort(key=_number)  # the order written, whatever subquery computes each
         per_rows[eid] = (*per_rows.get(eid, ()), *values)
-    return extended, replace(query, columns=columns, filters=filters, per_rows=per_rows)
+    return extended, replace(
+        query,
+        columns=columns,
+        filters=filters,
+        per_rows=per_rows,
+        relied_on=frozenset(relied),
+    )
 
 
 def grand_row_values(tree: exp.Expression, row: bool) -> list[exp.Per]:
@@ -232,15 +239,43 @@ def _term(tid: str, eid: str, column: str) -> Term:
     )
 
 
+def _scalar(rows: exp.Query, fill: exp.Expression | None) -> exp.Expression:
+    """The value of `rows` (one row, whatever the data, of column `v`) as a scalar subquery;
+    `fill` only where it has no row at all. A NULL aggregate over rows that exist stays
+    NULL, as the metric shows it at its own grain (`COALESCE` would fill it)."""
+    if fill is None:
+        return exp.paren(exp.Subquery(this=rows), copy=False)
+    alias = exp.TableAlias(this=exp.to_identifier("grand"))
+    none = exp.Count(this=exp.Star()).eq(0)
+    value = exp.Max(this=exp.column(VALUE, table="grand"))
+    picked = exp.Case(ifs=[exp.If(this=none, true=fill.copy())], default=value)
+    inner = exp.select(picked).from_(exp.Subquery(this=rows, alias=alias))
+    return exp.paren(exp.Subquery(this=inner), copy=False)
+
+
 def metric_fill(model: Model, metric: exp.Expression) -> exp.Expression | None:
     """What an entity (or a group) without rows shows: what the same expression gives at
     the query's own grain for a group without rows, where each base metric shows its fill
     (0 for a count, else NULL) and derived metrics are computed from their parts' fills
-    (`MEASURE(order_count + line_count)`: 0 + 0). None when no part has a fill (NULL)."""
+    (`MEASURE(order_count + line_count)`: 0 + 0), a conversion metric's conversions from its
+    conversion metric's (its rate: those over its base metric's fill, NULL over 0). A derived
+    metric's own `fill_null` is read nowhere (SEM229). None when no part has a fill (NULL)."""
     filled = False
 
     def fill_of(term: Term) -> exp.Expression:
         nonlocal filled
+        if term.conversion is not None:  # its conversions show its conversion metric's fill
+            conversions = fill_of(model.terms[term.conversion.metric])
+            if term.conversion.calculation == "conversions":
+                return conversions
+            # the rate, as `conversion.conversion_value` computes it over the two fills
+            rate = exp.Div(
+                this=exp.cast(conversions, exp.DataType.Type.DOUBLE),
+                expression=exp.Nullif(
+                    this=fill_of(model.terms[term.expr.name]), expression=exp.Literal.number(0)
+                ),
+            )
+            return exp.paren(rate, copy=False)
         if term.is_derived:
             return exp.paren(
                 term.expr.copy().transform(

@@ -59,7 +59,8 @@ def entity_rows(
     model: Model, eid: str, values: tuple[PerValue, ...], base: exp.Select | None
 ) -> exp.Select:
     """The rows of `eid` (or of `base`, a role's restricted rows of it) with each of
-    `values` as a column: `SELECT e.*, COALESCE(p.v, fill) AS per FROM e LEFT JOIN (...) p`."""
+    `values` as a column: `SELECT e.*, CASE WHEN p.k0 IS NULL THEN fill ELSE p.v END AS per
+    FROM e LEFT JOIN (...) p` (a key joined is never NULL: a NULL key matches nothing)."""
     entity = model.entities[eid]
     source: exp.Expression = (
         table(entity.table, eid)

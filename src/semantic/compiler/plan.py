@@ -141,6 +141,7 @@ def plan_query(model: Model, query: BusinessQuery) -> Plan:
         shown,
         query.decision,
         spine=plan_empty_periods(model, query, key_ids),
+        relied_on=query.relied_on,
     )
 
 

@@ -120,6 +120,17 @@ class Plan:
     #: what the composition adds, in business words, for `describe_plan`: the metrics at
     #: another grain (`othergrain`), the ranks over the result (`ranking`)
     notes: tuple[str, ...] = ()
+    #: the entities that the subqueries of the SQL (per-entity values, grand totals, metrics
+    #: at another grain) rely on through a join left out (`keyjoins`: read for its key
+    #: only), whose tables the SQL does not name: SEM441 checks their promise all the same
+    relied_on: frozenset[str] = frozenset()
+
+
+def entities_relied_on(plan: Plan) -> frozenset[str]:
+    """The entities that `plan`'s SQL relies on without reading their rows: the targets of
+    the `required` to-one joins left out of its aggregates and of its subqueries."""
+    aggregates = [*plan.aggregates, *(ot.rows for ot in plan.over_time if ot.rows is not None)]
+    return plan.relied_on | {j.edge.target for a in aggregates for j in a.key_joins}
 
 
 @dataclass(frozen=True, slots=True)

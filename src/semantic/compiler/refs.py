@@ -166,6 +166,9 @@ class BusinessQuery:
     empty_periods: int | None = None
     #: ranks, QUALIFY and the order computed over the query's result (`ranking`)
     ranking: Ranking | None = None
+    #: the entities its per-entity values and grand totals rely on through a join left out
+    #: (`Plan.relied_on`, set by `compiler.perentity`)
+    relied_on: frozenset[str] = frozenset()
 
     def place(self, term_id: str) -> Span:
         """Where the query names `term_id` (the start of the query if it does not)."""

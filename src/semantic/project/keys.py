@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from sqlglot import exp
 
 from semantic.compiler.plan import Plan
+from semantic.compiler.plannodes import entities_relied_on
 from semantic.compiler.render import build_tree
 from semantic.engines.integrity import KeyMeasure
 from semantic.errors import Diagnostic
@@ -24,7 +25,8 @@ def read_by(plan: Plan, named: Iterable[str], model: Model) -> tuple[set[str], s
     which live in subqueries the aggregates do not list."""
     aggregates = [*plan.aggregates, *(ot.rows for ot in plan.over_time if ot.rows is not None)]
     entities = {a.entity for a in aggregates}
-    entities |= {j.edge.target for a in aggregates for j in (*a.joins, *a.key_joins)}
+    entities |= {j.edge.target for a in aggregates for j in a.joins}
+    entities |= entities_relied_on(plan)  # joins left out, in subqueries too
     tables = {_table_key(t) for t in build_tree(plan).find_all(exp.Table)}
     entities |= {eid for eid, e in model.entities.items() if _table_key(table(e.table)) in tables}
     metrics: set[str] = set()
