@@ -247,6 +247,21 @@ CASES = [
         query="SELECT sample_id, {id} ORDER BY sample_id",
     ),
     Case(
+        "average_filtered",
+        "`avg(x) FILTER (WHERE ...)`, `PER (ALL)`",
+        "avg(amount / 3)",
+        "DOUBLE, of the rows the FILTER keeps",
+        {
+            **same("`CAST(AVG(x) FILTER (WHERE c) AS DOUBLE PRECISION)`"),
+            "sqlite": "as is",
+            "spark": "`AVG(CAST(x AS DOUBLE)) FILTER (WHERE c)`",
+        },
+        kind="metric",
+        query="SELECT sample_id, MEASURE({id}) FILTER (WHERE sample_id > 2) AS kept,"
+        " MEASURE({id}) FILTER (WHERE sample_id > 2) PER (ALL) AS total,"
+        " MEASURE({id}) PER (ALL) AS everything ORDER BY sample_id",
+    ),
+    Case(
         "date_trunc",
         "`date_trunc('month', d)`",
         "date_trunc('month', d1)",

@@ -21,6 +21,7 @@ from typing import Any
 
 import duckdb
 import pytest
+import sqlglot
 
 from semantic.errors import SemanticError
 from semantic.project import Project
@@ -220,3 +221,27 @@ def test_docs_table_is_written_from_the_cases(request: pytest.FixtureRequest) ->
         DOCS.write_text(head + start + meaning_table() + end + tail)
         return
     assert body == meaning_table(), "run pytest tests/soundness --update-goldens"
+
+
+#: an average inside an aggregate call's FILTER and OVER: PostgreSQL's cast to DOUBLE goes
+#: around the whole call (a cast between AVG and its FILTER is a syntax error there)
+AVERAGE_CALLS = (
+    "SELECT sample_id, AVG(amount) FILTER (WHERE x > 1) OVER () AS a,"
+    " AVG(amount) OVER (ORDER BY sample_id) AS b,"
+    " AVG(amount) FILTER (WHERE x > 1) OVER (PARTITION BY count > 0 ORDER BY sample_id) AS c"
+    " FROM samples ORDER BY sample_id",
+    "SELECT AVG(amount) FILTER (WHERE x > 1) AS a, AVG(DISTINCT count) AS b FROM samples",
+)
+
+
+@pytest.mark.parametrize("sql", AVERAGE_CALLS, ids=["over", "filter"])
+def test_an_average_call_is_cast_whole(meaning: Project, postgres_meaning: Any, sql: str) -> None:
+    from semantic.compiler.dialects import to_sql
+
+    duck = duckdb.connect()
+    duck.execute(f"CREATE TABLE samples ({', '.join(f'{n} {t}' for n, t in COLUMNS.items())})")
+    duck.executemany(f"INSERT INTO samples VALUES ({', '.join('?' * len(COLUMNS))})", SAMPLES)
+    expected = duck.execute(sql).fetchall()
+    written = to_sql(sqlglot.parse_one(sql, read="duckdb"), "postgres")
+    assert not re.search(r"DOUBLE PRECISION\) (FILTER|OVER)", written), written
+    _assert_same(postgres_meaning.fetch(written), expected, written)

@@ -239,6 +239,10 @@ def _check_refused(tree: exp.Expression, dialect: str, refused: dict[str, str]) 
             refuse(dialect, "a query with metrics of several entities (WITH)", refused["WITH"])
 
 
+#: what wraps an aggregate and belongs to its call: `agg FILTER (WHERE ...)`, `agg OVER (...)`
+AVERAGE_CALL = (exp.Filter, exp.Window)
+
+
 def _rewrite(node: exp.Expression, ctx: Context, parent: exp.Expr | None) -> exp.Expression:
     """`node` as the dialect of `ctx` computes what DuckDB computes (`node` itself when it
     needs no change)."""
@@ -285,8 +289,19 @@ def _rewrite(node: exp.Expression, ctx: Context, parent: exp.Expr | None) -> exp
     if isinstance(node, exp.Div) and target.double_division:
         node.set("this", exp.cast(node.this, exp.DataType.Type.DOUBLE))
         return node
-    if isinstance(node, exp.Avg) and target.average_as_double:
-        return average_as_double(node, target.average_cast_after)
+    if target.average_as_double and target.average_cast_after:
+        # the cast goes around the whole aggregate call: `CAST(AVG(x) FILTER (...) OVER
+        # (...) AS DOUBLE PRECISION)`, never between AVG and its FILTER or OVER
+        if isinstance(node, exp.Avg) and not isinstance(parent, AVERAGE_CALL):
+            return average_as_double(node, after=True)
+        if isinstance(node, AVERAGE_CALL) and not isinstance(parent, AVERAGE_CALL):
+            inner = node.this
+            while isinstance(inner, AVERAGE_CALL):
+                inner = inner.this
+            if isinstance(inner, exp.Avg):
+                return average_as_double(node, after=True)
+    elif isinstance(node, exp.Avg) and target.average_as_double:
+        return average_as_double(node)
     if isinstance(node, exp.NullSafeEQ) and target.null_safe_eq is not None:
         return target.null_safe_eq(node)
     if isinstance(node, exp.AtTimeZone) and target.time_zone is not None:
