@@ -230,10 +230,10 @@ _SPECIAL: dict[type[exp.Expr], str] = {
 def check_query(model: Model, select: exp.Select, text: str) -> None:
     """Raise SEM324-SEM327 for the first part of `select` (parsed from `text`) that is not
     part of the business query language; names are left to the resolver."""
-    _check_depth(select, text)
-    for node in select.walk():
-        if node is select:
-            continue
+    # the walk that checks the depth gives the nodes too (breadth first, as `walk` would),
+    # the depth of all of them checked first
+    nodes = _check_depth(select, text)
+    for node in nodes[1:]:
         _check_node(model, node, select, text)
     for clause in ("where", "having"):
         found = select.args.get(clause)
@@ -287,14 +287,17 @@ def _too_deep(span: Span) -> SemanticError:
     )
 
 
-def _check_depth(select: exp.Select, text: str) -> None:
+def _check_depth(select: exp.Select, text: str) -> list[exp.Expr]:
+    """SEM324 when `select` nests deeper than `MAX_DEPTH`; else its nodes, breadth first."""
     # sqlglot's walk is iterative; the parent chain gives each node's depth
     depths: dict[int, int] = {id(select): 0}
-    for node in select.walk(bfs=True):
+    nodes = list(select.walk(bfs=True))
+    for node in nodes:
         parent = node.parent
         depth = depths[id(node)] = depths.get(id(parent), 0) + 1 if parent is not None else 0
         if depth > MAX_DEPTH:
             raise _too_deep(locate(node, text))
+    return nodes
 
 
 #: the clauses of a SELECT a business query may not have (by `exp.Select` arg): the
