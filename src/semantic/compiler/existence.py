@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Protocol, TypeVar, cast
+from typing import Protocol, TypeVar
 
 from sqlglot import exp
 
@@ -192,8 +192,8 @@ def outer_refs(tree: exp.Expression) -> list[Ref]:
         if isinstance(node, exp.Exists):
             if is_existence(node):
                 existences.append(node)
-        elif (ref := ref_of(cast(exp.Expression, node))) is not None and ref.kind == "term":
-            refs.append((ref, cast(exp.Expression, node)))
+        elif (ref := ref_of(node)) is not None and ref.kind == "term":
+            refs.append((ref, node))
     if not existences:
         return [ref for ref, _ in refs]
     inside = {id(n) for e in existences for _, n in ref_nodes(e.this, "term")}

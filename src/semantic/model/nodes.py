@@ -32,9 +32,12 @@ def identifier(name: str) -> exp.Identifier:
 
 def column(name: str, table: str | None = None) -> exp.Column:
     """The column `name`, of `table` when given."""
+    # the identifiers made here, not by `identifier`: the compiler makes some 40 columns a
+    # query, and a call less each counts
+    this = exp.Identifier(this=name, quoted=_quoted(name))
     if table is None:
-        return exp.Column(this=identifier(name))
-    return exp.Column(this=identifier(name), table=identifier(table))
+        return exp.Column(this=this)
+    return exp.Column(this=this, table=exp.Identifier(this=table, quoted=_quoted(table)))
 
 
 def table(name: str, alias: str | None = None) -> exp.Table:
