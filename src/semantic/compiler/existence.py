@@ -187,7 +187,7 @@ def outer_refs(tree: exp.Expression) -> list[Ref]:
     """The term references of `tree` that its own rows read: those inside an existence's
     condition are read by the existence's subquery, its anchor by the rows."""
     existences: list[exp.Exists] = []
-    refs: list[tuple[Ref, exp.Expression]] = []
+    refs: list[tuple[Ref, exp.Expr]] = []
     for node in tree.find_all(exp.Exists, exp.Anonymous):  # one walk: most trees have no EXISTS
         if isinstance(node, exp.Exists):
             if is_existence(node):

@@ -67,7 +67,7 @@ class Ref:
     grain: str | None
 
 
-def ref_of(node: exp.Expression) -> Ref | None:
+def ref_of(node: exp.Expr) -> Ref | None:
     """The reference that `node` is, or None."""
     if not isinstance(node, exp.Anonymous) or node.this != REF:
         return None
