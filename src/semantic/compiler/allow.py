@@ -234,6 +234,13 @@ def check_query(model: Model, select: exp.Select, text: str) -> None:
     # the depth of all of them checked first
     nodes = _check_depth(select, text)
     for node in nodes[1:]:
+        # the most frequent nodes, tested here without a call: a name's identifier, and
+        # the nodes that are allowed wherever they are
+        kind = type(node)
+        if kind is exp.Identifier and isinstance(node.parent, _NAMED):
+            continue
+        if kind in _PLAIN or (kind not in _NOT_PLAIN and _plain(kind)):
+            continue
         _check_node(model, node, select, text)
     for clause in ("where", "having"):
         found = select.args.get(clause)
@@ -345,11 +352,42 @@ def _positioned(node: exp.Expr) -> Iterator[exp.Expr]:
         parent = parent.parent
 
 
+#: what an identifier may name: a column, an alias, a type
+_NAMED = (exp.Column, exp.Alias, exp.DataType)
+#: the node classes `_check_node` looks at more closely than "one of `_NODES`"
+_SPECIFIC: tuple[type[exp.Expr], ...] = (
+    exp.Identifier,
+    exp.Literal,
+    exp.Var,
+    exp.Column,
+    exp.Func,
+    *_CLAUSES,
+    exp.Cast,
+    exp.TryCast,
+    *_COMPARISONS,
+    exp.In,
+    exp.Filter,
+    exp.Distinct,
+    exp.Per,
+    exp.Star,
+)
+#: the node classes `_check_node` accepts wherever they are, and the others, as met
+_PLAIN: set[type[exp.Expr]] = set()
+_NOT_PLAIN: set[type[exp.Expr]] = set()
+
+
+def _plain(kind: type[exp.Expr]) -> bool:
+    """Whether `_check_node` accepts every node of class `kind` (learned once per class)."""
+    plain = issubclass(kind, _NODES) and not issubclass(kind, _SPECIFIC)
+    (_PLAIN if plain else _NOT_PLAIN).add(kind)
+    return plain
+
+
 def _check_node(model: Model, node: exp.Expr, select: exp.Select, text: str) -> None:
     # the most frequent nodes first: a name's identifier, a literal (neither is PER's)
     if isinstance(node, exp.Identifier):
         parent = node.parent
-        if isinstance(parent, (exp.Column, exp.Alias, exp.DataType)):
+        if isinstance(parent, _NAMED):
             return
         raise _refused(node, text, f"'{node.name}' is not a term here")
     if type(node) is exp.Literal or per_allowed(node):

@@ -65,8 +65,9 @@ def settle(tree: exp.Expression) -> exp.Expression:
         node._meta = None
         if not node.comments:
             node.comments = None
-        if isinstance(node, exp.Div) and not _guarded(node.expression):
-            node.set("safe", True)
+    for div in tree.find_all(exp.Div):  # sqlglot's walk picks them out
+        if not _guarded(div.expression):
+            div.set("safe", True)
     return tree
 
 
