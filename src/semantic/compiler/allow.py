@@ -237,7 +237,9 @@ def check_query(model: Model, select: exp.Select, text: str) -> None:
         # the most frequent nodes, tested here without a call: a name's identifier, and
         # the nodes that are allowed wherever they are
         kind = type(node)
-        if kind is exp.Identifier and isinstance(node.parent, _NAMED):
+        if kind is exp.Literal or (kind is exp.Identifier and isinstance(node.parent, _NAMED)):
+            continue
+        if kind is exp.Column and _plain_column(node):
             continue
         if kind in _PLAIN or (kind not in _NOT_PLAIN and _plain(kind)):
             continue
@@ -360,7 +362,6 @@ _SPECIFIC: tuple[type[exp.Expr], ...] = (
     exp.Literal,
     exp.Var,
     exp.Column,
-    exp.Func,
     *_CLAUSES,
     exp.Cast,
     exp.TryCast,
@@ -381,6 +382,17 @@ def _plain(kind: type[exp.Expr]) -> bool:
     plain = issubclass(kind, _NODES) and not issubclass(kind, _SPECIFIC)
     (_PLAIN if plain else _NOT_PLAIN).add(kind)
     return plain
+
+
+def _plain_column(node: exp.Expr) -> bool:
+    """Whether the column `node` is a name (`x`, `x.grain`), as `_check_node` accepts."""
+    parts = node.parts
+    count = len(parts)
+    return (
+        count <= 2
+        and (count < 1 or isinstance(parts[0], exp.Identifier))
+        and (count < 2 or isinstance(parts[1], exp.Identifier))
+    )
 
 
 def _check_node(model: Model, node: exp.Expr, select: exp.Select, text: str) -> None:
