@@ -298,9 +298,15 @@ def _too_deep(span: Span) -> SemanticError:
 
 def _check_depth(select: exp.Select, text: str) -> list[exp.Expr]:
     """SEM324 when `select` nests deeper than `MAX_DEPTH`; else its nodes, breadth first."""
+    nodes = list(select.walk(bfs=True))
+    # breadth first, the last node is the deepest: most queries need no more than its depth
+    depth, parent = 0, nodes[-1].parent
+    while parent is not None and depth <= MAX_DEPTH:
+        depth, parent = depth + 1, parent.parent
+    if depth <= MAX_DEPTH:
+        return nodes
     # sqlglot's walk is iterative; the parent chain gives each node's depth
     depths: dict[int, int] = {id(select): 0}
-    nodes = list(select.walk(bfs=True))
     for node in nodes:
         parent = node.parent
         depth = depths[id(node)] = depths.get(id(parent), 0) + 1 if parent is not None else 0
