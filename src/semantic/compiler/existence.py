@@ -294,18 +294,24 @@ def existence_sql(
     select.set("from_", exp.From(this=read(entity, renamed[entity])))
     joins = []
     for join in inner.joins:
+        # EQ nodes of new columns, not `.eq()`, which copies both sides
         on = exp.and_(
             *(
-                column(s, renamed[join.parent]).eq(column(t, renamed[join.alias]))
+                exp.EQ(
+                    this=column(s, renamed[join.parent]), expression=column(t, renamed[join.alias])
+                )
                 for s, t in join.edge.keys
-            )
+            ),
+            copy=False,
         )
         # down the to-many hops a row must exist; up a to-one hop a missing row is NULLs
         side = "LEFT" if join.edge.to_one else None
         joins.append(exp.Join(this=read(join.edge.target, renamed[join.alias]), on=on, side=side))
     select.set("joins", joins)
-    match = [column(c, renamed[entity]).eq(column(c, outer_alias)) for c in key]
-    select.set("where", exp.Where(this=exp.and_(*match, condition)))
+    match = [
+        exp.EQ(this=column(c, renamed[entity]), expression=column(c, outer_alias)) for c in key
+    ]
+    select.set("where", exp.Where(this=exp.and_(*match, condition.copy(), copy=False)))
     # a hop to one row that every row finds and no role restricts, read only for the key it
     # joins on, reads the foreign key instead (TPC-H Q21's supplier_key <> THIS(...))
     select = without_key_joins(

@@ -62,8 +62,9 @@ def entity_rows(
     joins = []
     for value in values:
         alias = aliases.new("per")
+        # EQ nodes of new columns, not `.eq()`, which copies both sides
         on = [
-            column(key, eid).eq(column(key_column(i), alias))
+            exp.EQ(this=column(key, eid), expression=column(key_column(i), alias))
             for i, key in enumerate(entity.primary_key)
         ]
         joins.append(
@@ -71,7 +72,7 @@ def entity_rows(
                 this=exp.Subquery(
                     this=value.rows.copy(), alias=exp.TableAlias(this=identifier(alias))
                 ),
-                on=exp.and_(*on) if len(on) > 1 else on[0],
+                on=exp.and_(*on, copy=False) if len(on) > 1 else on[0],
                 side="LEFT",
             )
         )
