@@ -152,7 +152,16 @@ def _physical(model: Model, expr: exp.Expression, joins: Joins) -> exp.Expressio
 
     if ref_of(expr) is not None:  # a term read alone: its value is made anew, not copied
         return swap(expr)
-    return expr.copy().transform(swap, copy=False)
+    copied = expr.copy()
+    if copied.find(exp.Exists) is not None:
+        return copied.transform(swap, copy=False)
+    # without an existence only the references change: sqlglot's walk picks them out (a
+    # reference holds no other node, and the values put in are not walked again)
+    for node in list(copied.find_all(exp.Anonymous)):
+        ref = ref_of(node)
+        if ref is not None:
+            node.replace(_term_value(model, model.terms[ref.ident], ref.grain, joins))
+    return copied
 
 
 #: the key of `_term_value`'s memo in `Model.path_cache`
