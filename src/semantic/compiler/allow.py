@@ -239,7 +239,7 @@ def check_query(model: Model, select: exp.Select, text: str) -> None:
         kind = type(node)
         if kind is exp.Literal or (kind is exp.Identifier and isinstance(node.parent, _NAMED)):
             continue
-        if kind is exp.Column and _plain_column(node):
+        if kind is exp.Column and isinstance(node, exp.Column) and _plain_column(node):
             continue
         if kind in _PLAIN or (kind not in _NOT_PLAIN and _plain(kind)):
             continue
@@ -390,7 +390,7 @@ def _plain(kind: type[exp.Expr]) -> bool:
     return plain
 
 
-def _plain_column(node: exp.Expr) -> bool:
+def _plain_column(node: exp.Column) -> bool:
     """Whether the column `node` is a name (`x`, `x.grain`), as `_check_node` accepts."""
     parts = node.parts
     count = len(parts)
