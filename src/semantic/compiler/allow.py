@@ -363,21 +363,9 @@ def _positioned(node: exp.Expr) -> Iterator[exp.Expr]:
 #: what an identifier may name: a column, an alias, a type
 _NAMED = (exp.Column, exp.Alias, exp.DataType)
 #: the node classes `_check_node` looks at more closely than "one of `_NODES`"
-_SPECIFIC: tuple[type[exp.Expr], ...] = (
-    exp.Identifier,
-    exp.Literal,
-    exp.Var,
-    exp.Column,
-    *_CLAUSES,
-    exp.Cast,
-    exp.TryCast,
-    *_COMPARISONS,
-    exp.In,
-    exp.Filter,
-    exp.Distinct,
-    exp.Per,
-    exp.Star,
-)
+_SPECIFIC: tuple[type[exp.Expr], ...] = (exp.Identifier, exp.Literal, exp.Var, exp.Column)
+_SPECIFIC += (*_CLAUSES, exp.Cast, exp.TryCast, *_COMPARISONS, exp.In, exp.Filter)
+_SPECIFIC += (exp.Distinct, exp.Per, exp.Star)
 #: the node classes `_check_node` accepts wherever they are, and the others, as met
 _PLAIN: set[type[exp.Expr]] = set()
 _NOT_PLAIN: set[type[exp.Expr]] = set()
