@@ -230,9 +230,18 @@ _SPECIAL: dict[type[exp.Expr], str] = {
 def check_query(model: Model, select: exp.Select, text: str) -> None:
     """Raise SEM324-SEM327 for the first part of `select` (parsed from `text`) that is not
     part of the business query language; names are left to the resolver."""
-    _check_depth(select, text)
-    for node in select.walk():
-        if node is select:
+    # the walk that checks the depth gives the nodes too (breadth first, as `walk` would),
+    # the depth of all of them checked first
+    nodes = _check_depth(select, text)
+    for node in nodes[1:]:
+        # the most frequent nodes, tested here without a call: a name's identifier, and
+        # the nodes that are allowed wherever they are
+        kind = type(node)
+        if kind is exp.Literal or (kind is exp.Identifier and isinstance(node.parent, _NAMED)):
+            continue
+        if kind is exp.Column and isinstance(node, exp.Column) and _plain_column(node):
+            continue
+        if kind in _PLAIN or (kind not in _NOT_PLAIN and _plain(kind)):
             continue
         _check_node(model, node, select, text)
     for clause in ("where", "having"):
@@ -287,14 +296,23 @@ def _too_deep(span: Span) -> SemanticError:
     )
 
 
-def _check_depth(select: exp.Select, text: str) -> None:
+def _check_depth(select: exp.Select, text: str) -> list[exp.Expr]:
+    """SEM324 when `select` nests deeper than `MAX_DEPTH`; else its nodes, breadth first."""
+    nodes = list(select.walk(bfs=True))
+    # breadth first, the last node is the deepest: most queries need no more than its depth
+    depth, parent = 0, nodes[-1].parent
+    while parent is not None and depth <= MAX_DEPTH:
+        depth, parent = depth + 1, parent.parent
+    if depth <= MAX_DEPTH:
+        return nodes
     # sqlglot's walk is iterative; the parent chain gives each node's depth
     depths: dict[int, int] = {id(select): 0}
-    for node in select.walk(bfs=True):
+    for node in nodes:
         parent = node.parent
         depth = depths[id(node)] = depths.get(id(parent), 0) + 1 if parent is not None else 0
         if depth > MAX_DEPTH:
             raise _too_deep(locate(node, text))
+    return nodes
 
 
 #: the clauses of a SELECT a business query may not have (by `exp.Select` arg): the
@@ -342,11 +360,40 @@ def _positioned(node: exp.Expr) -> Iterator[exp.Expr]:
         parent = parent.parent
 
 
+#: what an identifier may name: a column, an alias, a type
+_NAMED = (exp.Column, exp.Alias, exp.DataType)
+#: the node classes `_check_node` looks at more closely than "one of `_NODES`"
+_SPECIFIC: tuple[type[exp.Expr], ...] = (exp.Identifier, exp.Literal, exp.Var, exp.Column)
+_SPECIFIC += (*_CLAUSES, exp.Cast, exp.TryCast, *_COMPARISONS, exp.In, exp.Filter)
+_SPECIFIC += (exp.Distinct, exp.Per, exp.Star)
+#: the node classes `_check_node` accepts wherever they are, and the others, as met
+_PLAIN: set[type[exp.Expr]] = set()
+_NOT_PLAIN: set[type[exp.Expr]] = set()
+
+
+def _plain(kind: type[exp.Expr]) -> bool:
+    """Whether `_check_node` accepts every node of class `kind` (learned once per class)."""
+    plain = issubclass(kind, _NODES) and not issubclass(kind, _SPECIFIC)
+    (_PLAIN if plain else _NOT_PLAIN).add(kind)
+    return plain
+
+
+def _plain_column(node: exp.Column) -> bool:
+    """Whether the column `node` is a name (`x`, `x.grain`), as `_check_node` accepts."""
+    parts = node.parts
+    count = len(parts)
+    return (
+        count <= 2
+        and (count < 1 or isinstance(parts[0], exp.Identifier))
+        and (count < 2 or isinstance(parts[1], exp.Identifier))
+    )
+
+
 def _check_node(model: Model, node: exp.Expr, select: exp.Select, text: str) -> None:
     # the most frequent nodes first: a name's identifier, a literal (neither is PER's)
     if isinstance(node, exp.Identifier):
         parent = node.parent
-        if isinstance(parent, (exp.Column, exp.Alias, exp.DataType)):
+        if isinstance(parent, _NAMED):
             return
         raise _refused(node, text, f"'{node.name}' is not a term here")
     if type(node) is exp.Literal or per_allowed(node):

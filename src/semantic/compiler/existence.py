@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Protocol, TypeVar, cast
+from typing import Protocol, TypeVar
 
 from sqlglot import exp
 
@@ -187,13 +187,13 @@ def outer_refs(tree: exp.Expression) -> list[Ref]:
     """The term references of `tree` that its own rows read: those inside an existence's
     condition are read by the existence's subquery, its anchor by the rows."""
     existences: list[exp.Exists] = []
-    refs: list[tuple[Ref, exp.Expression]] = []
+    refs: list[tuple[Ref, exp.Expr]] = []
     for node in tree.find_all(exp.Exists, exp.Anonymous):  # one walk: most trees have no EXISTS
         if isinstance(node, exp.Exists):
             if is_existence(node):
                 existences.append(node)
-        elif (ref := ref_of(cast(exp.Expression, node))) is not None and ref.kind == "term":
-            refs.append((ref, cast(exp.Expression, node)))
+        elif (ref := ref_of(node)) is not None and ref.kind == "term":
+            refs.append((ref, node))
     if not existences:
         return [ref for ref, _ in refs]
     inside = {id(n) for e in existences for _, n in ref_nodes(e.this, "term")}
@@ -297,18 +297,24 @@ def existence_sql(
     select.set("from_", exp.From(this=read(entity, renamed[entity])))
     joins = []
     for join in inner.joins:
+        # EQ nodes of new columns, not `.eq()`, which copies both sides
         on = exp.and_(
             *(
-                column(s, renamed[join.parent]).eq(column(t, renamed[join.alias]))
+                exp.EQ(
+                    this=column(s, renamed[join.parent]), expression=column(t, renamed[join.alias])
+                )
                 for s, t in join.edge.keys
-            )
+            ),
+            copy=False,
         )
         # down the to-many hops a row must exist; up a to-one hop a missing row is NULLs
         side = "LEFT" if join.edge.to_one else None
         joins.append(exp.Join(this=read(join.edge.target, renamed[join.alias]), on=on, side=side))
     select.set("joins", joins)
-    match = [column(c, renamed[entity]).eq(column(c, outer_alias)) for c in key]
-    select.set("where", exp.Where(this=exp.and_(*match, condition)))
+    match = [
+        exp.EQ(this=column(c, renamed[entity]), expression=column(c, outer_alias)) for c in key
+    ]
+    select.set("where", exp.Where(this=exp.and_(*match, condition.copy(), copy=False)))
     # a hop to one row that every row finds and no role restricts, read only for the key it
     # joins on, reads the foreign key instead (TPC-H Q21's supplier_key <> THIS(...))
     select = without_key_joins(

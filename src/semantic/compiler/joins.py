@@ -152,18 +152,75 @@ def _physical(
         ref = ref_of(node)
         if ref is None:
             return node
-        term = model.terms[ref.ident]
-        value = in_project_time(model, term, _qualify(term.expr, joins, term))
-        is_date = _is_date(model, term)
-        if ref.grain and not (ref.grain == "day" and is_date):
-            value = truncate(value, ref.grain, is_date, model.fiscal_year_start)
-        if not isinstance(value, (exp.Column, exp.Func, exp.Literal, exp.Paren)):
-            value = exp.paren(value, copy=False)
-        return value
+        return _term_value(model, model.terms[ref.ident], ref.grain, joins)
 
     if ref_of(expr) is not None:  # a term read alone: its value is made anew, not copied
         return swap(expr)
-    return expr.copy().transform(swap, copy=False)
+    copied = expr.copy()
+    if copied.find(exp.Exists) is not None:
+        return copied.transform(swap, copy=False)
+    # without an existence only the references change: sqlglot's walk picks them out (a
+    # reference holds no other node, and the values put in are not walked again)
+    for node in list(copied.find_all(exp.Anonymous)):
+        ref = ref_of(node)
+        if ref is not None:
+            node.replace(_term_value(model, model.terms[ref.ident], ref.grain, joins))
+    return copied
+
+
+#: the key of `_term_value`'s memo in `Model.path_cache`
+_PHYSICAL = "physical term values"
+
+#: at most this many terms in the memo: a server's queries may make terms of their own
+_PHYSICAL_TERMS = 4096
+
+
+def _term_value(model: Model, term: Term, grain: str | None, joins: Joins) -> exp.Expression:
+    """The physical value of `term` (at `grain`) over `joins`' aliases, a tree of the
+    caller's own.
+
+    Made once per (term, grain, aliases) and kept per model in `path_cache`, shared by
+    every query (a reload makes a new model): what a compile gets is a copy, so the kept
+    tree is never part of a query's tree and no later pass can change it. An entry is
+    used only for the very term it was made of (the models a query extends with terms of
+    its own share `path_cache`, and their ids may name another expression there)."""
+    memo = cast(
+        dict[str, tuple[Term, tuple[str, ...], bool, dict[tuple[object, ...], exp.Expression]]],
+        model.path_cache.setdefault(_PHYSICAL, {}),
+    )
+    entry = memo.get(term.id)
+    if entry is None or entry[0] is not term:
+        columns = (
+            [term.expr] if isinstance(term.expr, exp.Column) else term.expr.find_all(exp.Column)
+        )
+        tables: dict[str, None] = {}
+        bare = False
+        for used in columns:
+            if used.table:
+                tables[used.table] = None
+            else:
+                bare = True
+        entry = (term, tuple(tables), bare, {})
+        if len(memo) < _PHYSICAL_TERMS:
+            memo[term.id] = entry
+    _, tables_read, bare, values = entry
+    key = (
+        grain,
+        joins.reach(term.entity, term.path) if bare and term.entity is not None else None,
+        *(joins.reach(t, ()) for t in tables_read),
+    )
+    value = values.get(key)
+    if value is None:
+        value = in_project_time(model, term, _qualify(term.expr, joins, term))
+        is_date = _is_date(model, term)
+        if grain and not (grain == "day" and is_date):
+            value = truncate(value, grain, is_date, model.fiscal_year_start)
+        if not isinstance(value, (exp.Column, exp.Func, exp.Literal, exp.Paren)):
+            value = exp.paren(value, copy=False)
+        values[key] = value
+    if isinstance(value, exp.Column):  # most terms: a column, made anew more cheaply
+        return column(value.name, value.table or None)
+    return value.copy()
 
 
 def _inner_joins(model: Model, query: BusinessQuery) -> Callable[[str, list[Ref]], Joins]:

@@ -72,14 +72,18 @@ def with_per_entity(
     made: dict[str, str] = {}
     #: (entity, what decides the rows of its value) -> the values planned as one subquery
     pending: dict[tuple[str, str], list[tuple[str, exp.Per, str]]] = {}
+    #: each value's words (`per_words`), by its text: written once (it renders SQL)
+    words: dict[str, str] = {}
     keys: dict[str, list[str]] = {}
     extended = replace(model, terms=terms, path_cache=model.path_cache)
     relied: set[str] = set(query.relied_on)  # for SEM441: see `Plan.relied_on`
 
-    def value_column(node: exp.Per, place: Span, saved: str = "") -> str:
+    def value_column(node: exp.Per, place: Span, saved: str = "") -> tuple[str, str]:
         """The column of the entity's rows that holds `node`'s value, made once (planned
-        with the values of the same rows, below)."""
+        with the values of the same rows, below), and the value in words."""
         text = node.sql(QUERY_DIALECT)
+        if text not in words:
+            words[text] = per_words(node)
         if text not in made:
             eid = entity_of(node)
             entity = model.entities[eid]
@@ -94,9 +98,9 @@ def with_per_entity(
             if eid not in keys:
                 keys[eid] = [_key_term(terms, eid, c) for c in entity.primary_key]
             made[text] = column = f"per_{len(made) + 1}"
-            label = f"{saved}: {per_words(node)}" if saved else per_words(node)
+            label = f"{saved}: {words[text]}" if saved else words[text]
             pending.setdefault((eid, rows_key(model, node.this)), []).append((column, node, label))
-        return made[text]
+        return made[text], words[text]
 
     grand: dict[str, exp.Expression] = {}
 
@@ -114,8 +118,8 @@ def with_per_entity(
         if not is_per_entity(node):
             return node
         assert isinstance(node, exp.Per)
-        column = value_column(node, Span(QUERY_FILE, 1, 1))
-        tid = per_words(node)  # no glossary id has a space: `semantic explain` shows it
+        column, tid = value_column(node, Span(QUERY_FILE, 1, 1))
+        # the words are the id: no glossary id has a space, and `semantic explain` shows it
         if tid in terms and terms[tid].expr.name != column:  # two values, one wording
             tid = f"{tid} ({column})"
         terms.setdefault(tid, _term(tid, entity_of(node), column))
@@ -128,7 +132,7 @@ def with_per_entity(
             if not isinstance(node, exp.Per):
                 return node
             per = saved_per(node, model)
-            return exp.column(value_column(per, query.place(term.id), term.id))
+            return exp.column(value_column(per, query.place(term.id), term.id)[0])
 
         terms[tid] = replace(term, expr=term.expr.transform(column_of, copy=True))
     columns = tuple(replace(c, expr=c.expr.transform(swap, copy=False)) for c in columns)

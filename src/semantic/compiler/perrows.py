@@ -78,8 +78,9 @@ def entity_rows(
             select.append("expressions", _read(value, alias))
             continue
         alias = joined[id(value.rows)] = aliases.new("per")
+        # EQ nodes of new columns, not `.eq()`, which copies both sides
         on = [
-            column(key, eid).eq(column(key_column(i), alias))
+            exp.EQ(this=column(key, eid), expression=column(key_column(i), alias))
             for i, key in enumerate(entity.primary_key)
         ]
         joins.append(
@@ -87,7 +88,7 @@ def entity_rows(
                 this=exp.Subquery(
                     this=value.rows.copy(), alias=exp.TableAlias(this=identifier(alias))
                 ),
-                on=exp.and_(*on) if len(on) > 1 else on[0],
+                on=exp.and_(*on, copy=False) if len(on) > 1 else on[0],
                 side="LEFT",
             )
         )

@@ -59,18 +59,18 @@ _QUOTING = (
 _BLANKS = re.compile(r"[ \t]+")
 
 
-def _is_word(token: Token) -> bool:
-    return token.token_type not in (TokenType.IDENTIFIER, TokenType.STRING) and bool(
-        _WORD.fullmatch(token.text)
-    )
+#: the tokens that are never a bare word
+_NOT_WORDS = (TokenType.IDENTIFIER, TokenType.STRING)
 
 
 def _runs(text: str, tokens: Sequence[Token]) -> list[list[Token]]:
     """The runs of two or more bare words that only spaces separate, on one line."""
     runs: list[list[Token]] = []
     current: list[Token] = []
+    word_match = _WORD.fullmatch
     for token in tokens:
-        word = _is_word(token)
+        # whether the token is a bare word, tested here: every query's every token
+        word = token.token_type not in _NOT_WORDS and word_match(token.text) is not None
         if current and word and _BLANKS.fullmatch(text, current[-1].end + 1, token.start):
             current.append(token)
             continue

@@ -67,12 +67,12 @@ class Ref:
     grain: str | None
 
 
-def ref_of(node: exp.Expression) -> Ref | None:
+def ref_of(node: exp.Expr) -> Ref | None:
     """The reference that `node` is, or None."""
     if not isinstance(node, exp.Anonymous) or node.this != REF:
         return None
-    args = [a.name for a in node.expressions]
-    return _ref(args[0], args[1], args[2] if len(args) > 2 else None)
+    args = node.expressions  # no list of names made: the passes ask about 100 times a compile
+    return _ref(args[0].name, args[1].name, args[2].name if len(args) > 2 else None)
 
 
 @lru_cache(maxsize=8192)

@@ -170,7 +170,8 @@ class Project:
             parsed = apply_policy(self.model, parsed, role, user)
         except SemanticError as exc:
             raise relocated(exc, text) from None  # a JSON query's errors, in its fields
-        self._parsed = (deepcopy(key), self.model, parsed)
+        # a text (most queries) and the caller's attributes cannot change: a JSON query can
+        self._parsed = (key if isinstance(query, str) else deepcopy(key), self.model, parsed)
         self._keep(memo, parsed)
         return parsed
 
