@@ -75,8 +75,18 @@ def locate(tree: Any, path: Path_, *, value: bool = False) -> tuple[int, int]:
     """1-based (line, col) of the node at `path` in a tree, or of its nearest parent."""
     node = tree
     line, col = _start(tree)
+    end = len(path) - 1
     for i, key in enumerate(path):
-        last = i == len(path) - 1
+        last = i == end
+        if type(node) is MarkedMap:  # the usual tree (libyaml's): its marks read inline
+            marks = node.marks.get(key)
+            if marks is None:
+                break
+            line, col = (
+                (marks[2] + 1, marks[3] + 1) if (last and value) else (marks[0] + 1, marks[1] + 1)
+            )
+            node = node[key]
+            continue
         if isinstance(node, dict) and key in node:
             ln, cl = _value_mark(node, key) if (last and value) else _key_mark(node, key)
         elif isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):

@@ -5,9 +5,10 @@ subject areas and the names that point to terms. `build` makes them; nothing cha
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
-from typing import Literal
+from operator import attrgetter
+from typing import Any, Literal, TypeVar
 
 from sqlglot import exp
 
@@ -20,7 +21,31 @@ Cardinality = Literal["many_to_one", "one_to_one", "one_to_many"]
 #: The dialect that expressions in files are written in.
 FILE_DIALECT = "duckdb"
 
+_C = TypeVar("_C", bound=type)
 
+
+def _tuple_state(cls: _C) -> _C:
+    """`cls` (a frozen slotted dataclass) pickled as the tuple of its fields, read and set
+    by C-level getters and slot setters: the pickle dataclasses give a slotted class asks
+    `fields()` for the names on every object, and a loaded model keeps 10,000 terms and
+    their columns (`files.loadcache`). The state is the same values in the same order."""
+    names = tuple(f.name for f in fields(cls))
+    getter = attrgetter(*names)
+    setters = tuple(vars(cls)[name].__set__ for name in names)
+
+    def __getstate__(self: Any) -> tuple[Any, ...]:
+        return getter(self)  # type: ignore[no-any-return]
+
+    def __setstate__(self: Any, state: tuple[Any, ...]) -> None:
+        for setter, value in zip(setters, state, strict=True):
+            setter(self, value)
+
+    cls.__getstate__ = __getstate__  # type: ignore[attr-defined]
+    cls.__setstate__ = __setstate__  # type: ignore[attr-defined]
+    return cls
+
+
+@_tuple_state
 @dataclass(frozen=True, slots=True)
 class Column:
     """A physical column of an entity."""
@@ -117,6 +142,7 @@ class QualityRule:
         return self.kind in ROW_RULES
 
 
+@_tuple_state
 @dataclass(frozen=True, slots=True)
 class Entity:
     """A table, view or file and what is known about it."""
@@ -213,6 +239,7 @@ class Conversion:
     constant_properties: tuple[ConstantProperty, ...] = ()
 
 
+@_tuple_state
 @dataclass(frozen=True, slots=True)
 class Term:
     """A business term and its physical meaning.
