@@ -25,7 +25,15 @@ from semantic.files.schema import (
     SubjectAreaSpec,
 )
 from semantic.model.nodes import settle
-from semantic.model.types import FILE_DIALECT, Domain, Edge, Entity, SubjectArea, Term
+from semantic.model.types import (
+    FILE_DIALECT,
+    Domain,
+    Edge,
+    Entity,
+    NameEntry,
+    SubjectArea,
+    Term,
+)
 
 #: the codes of references to what another file defines: not reported when a file is missing
 _ECHOES = ("SEM201", "SEM202")
@@ -56,6 +64,9 @@ class Draft:
         default_factory=list
     )
     subject_areas: dict[str, SubjectArea] = field(default_factory=dict)
+    #: each term's names with their comparison keys, as `relations.check_names` found them
+    #: (a term's names never change once read): the model's name index is made of them
+    names: dict[str, list[tuple[str, NameEntry]]] = field(default_factory=dict)
 
     def report(self, code: str, message: str, span: Span, hint: str | None = None) -> None:
         """Record an error, unless it may only echo a file that could not be read."""
