@@ -76,10 +76,11 @@ class Document(Generic[S]):
         return Below(self.name, *_walk(self.tree, *_start(self.tree), path, False))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a frozen class's __init__ sets each field the slow way
 class Below:
     """Where the key at a path of a document is (`Document.below`): `span(rest)` is the
-    document's `span(path + rest)`."""
+    document's `span(path + rest)`. Made by the tens of thousands for a large glossary,
+    and never changed."""
 
     name: str
     node: Any
