@@ -322,7 +322,9 @@ class _Builder:
         for key_node, value_node in node.value:
             if key_node.id != "scalar" or key_node.tag:
                 raise Unusual("a key that is not a plain value")
-            key = key_node.value if key_node.style else _plain(key_node.value)
+            key = key_node.value
+            if not key_node.style and (key in words or key[0] in special):  # `_plain` inline
+                key = _plain(key)
             if key in keys or key == "<<":
                 raise Unusual("a duplicate key or a merge")
             k, v = key_node.start_mark, value_node.start_mark
