@@ -70,22 +70,81 @@ class Document(Generic[S]):
         line, col = locate(self.tree, path, value=value)
         return Span(self.name, line, col)
 
+    def below(self, path: Path_) -> Below:
+        """The place of the key at `path`, from which the spans of longer paths are found
+        without walking `path` again (a term's labels, synonyms and keys)."""
+        return Below(self.name, *_walk(self.tree, *_start(self.tree), path, False))
+
+
+@dataclass(slots=True)  # not frozen: a frozen class's __init__ sets each field the slow way
+class Below:
+    """Where the key at a path of a document is (`Document.below`): `span(rest)` is the
+    document's `span(path + rest)`. Made by the tens of thousands for a large glossary,
+    and never changed."""
+
+    name: str
+    node: Any
+    line: int
+    col: int
+    #: False when the path stopped short (a key missing): every longer path stops there too
+    whole: bool
+
+    @property
+    def here(self) -> Span:
+        """The span of the path itself (of its key)."""
+        return Span(self.name, self.line, self.col)
+
+    def span(self, rest: Path_, *, value: bool = False) -> Span:
+        """The document's span of the path followed by `rest` (not empty)."""
+        if not self.whole:
+            return Span(self.name, self.line, self.col)
+        node = self.node
+        if len(rest) == 1 and type(node) is MarkedMap:  # the usual case, inline
+            marks = node.marks.get(rest[0])
+            if marks is not None:
+                at = 2 if value else 0
+                return Span(self.name, marks[at] + 1, marks[at + 1] + 1)
+        _, line, col, _ = _walk(node, self.line, self.col, rest, value)
+        return Span(self.name, line, col)
+
+    def below(self, rest: Path_) -> Below:
+        """The place of the path followed by `rest` (not empty)."""
+        if not self.whole:
+            return self
+        return Below(self.name, *_walk(self.node, self.line, self.col, rest, False))
+
 
 def locate(tree: Any, path: Path_, *, value: bool = False) -> tuple[int, int]:
     """1-based (line, col) of the node at `path` in a tree, or of its nearest parent."""
-    node = tree
-    line, col = _start(tree)
+    _, line, col, _ = _walk(tree, *_start(tree), path, value)
+    return line, col
+
+
+def _walk(node: Any, line: int, col: int, path: Path_, value: bool) -> tuple[Any, int, int, bool]:
+    """From `node`, whose key is at (`line`, `col`) (1-based), down `path`: the node
+    reached, the position of its key (or, with `value`, of the last key's value), and
+    whether the whole path was found (else the nearest parent's)."""
+    end = len(path) - 1
     for i, key in enumerate(path):
-        last = i == len(path) - 1
+        last = i == end
+        if type(node) is MarkedMap:  # the usual tree (libyaml's): its marks read inline
+            marks = node.marks.get(key)
+            if marks is None:
+                return node, line, col, False
+            line, col = (
+                (marks[2] + 1, marks[3] + 1) if (last and value) else (marks[0] + 1, marks[1] + 1)
+            )
+            node = node[key]
+            continue
         if isinstance(node, dict) and key in node:
             ln, cl = _value_mark(node, key) if (last and value) else _key_mark(node, key)
         elif isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):
             ln, cl = _item_mark(node, key)
         else:
-            break
+            return node, line, col, False
         line, col = ln + 1, cl + 1
         node = node[key]
-    return line, col
+    return node, line, col, True
 
 
 def _start(tree: Any) -> tuple[int, int]:

@@ -71,17 +71,24 @@ def _model(draft: Draft) -> Model:
         edges={k: tuple(v) for k, v in draft.edges.items()},
         terms=draft.terms,
         domains=draft.domains,
-        names=_name_index(draft.terms),
+        names=_name_index(draft.terms, draft.names),
         subject_areas=draft.subject_areas,
         time_zone=config.time_zone,
         levels=tuple(config.confidentiality_levels),
     )
 
 
-def _name_index(terms: Mapping[str, Term]) -> dict[str, tuple[NameEntry, ...]]:
-    """Every id, label, synonym and misspelling of the terms, by its comparison key."""
+def _name_index(
+    terms: Mapping[str, Term], keyed: Mapping[str, list[tuple[str, NameEntry]]]
+) -> dict[str, tuple[NameEntry, ...]]:
+    """Every id, label, synonym and misspelling of the terms, by its comparison key
+    (`keyed`: the names of each term with their keys, when `check_names` made them)."""
     names: dict[str, list[NameEntry]] = {}
     for tid, term in terms.items():
-        for entry in [NameEntry(tid, "id", None, tid), *name_entries(term)]:
-            names.setdefault(normalize_name(entry.text), []).append(entry)
+        names.setdefault(normalize_name(tid), []).append(NameEntry(tid, "id", None, tid))
+        found = keyed.get(tid)
+        if found is None:
+            found = [(normalize_name(e.text), e) for e in name_entries(term)]
+        for key, entry in found:
+            names.setdefault(key, []).append(entry)
     return {k: tuple(v) for k, v in names.items()}

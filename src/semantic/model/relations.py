@@ -126,8 +126,8 @@ def check_names(draft: Draft) -> None:
     seen: dict[tuple[str | None, str], NameEntry] = {}
     ids = {normalize_name(t): t for t in draft.terms}
     for tid, term in draft.terms.items():
-        for entry in name_entries(term):
-            key = normalize_name(entry.text)
+        keyed = draft.names[tid] = [(normalize_name(e.text), e) for e in name_entries(term)]
+        for key, entry in keyed:
             clash = ids.get(key)
             other = seen.get((entry.language, key))
             if clash is not None and clash != tid:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from semantic.errors import Span
-from semantic.files.read import Document
+from semantic.files.read import Below, Document
 from semantic.files.schema import (
     ConversionSpec,
     GlossaryFile,
@@ -24,6 +24,7 @@ from semantic.model.types import (
     ConversionWindow,
     Domain,
     Kind,
+    NameSpans,
     SemiAdditive,
     Shift,
     Term,
@@ -46,11 +47,13 @@ def add_domain(draft: Draft, doc: Document[GlossaryFile]) -> None:
         return
     ids: list[str] = []
     for tid, spec in data.terms.items():
-        span = doc.span(("terms", tid))
+        # the term's keys are found from its place, not from the top of the file each time
+        place = doc.below(("terms", tid))
+        span = place.here
         if tid in draft.terms:
             draft.defined_twice(f"term '{tid}'", span, draft.terms[tid].span)
             continue
-        term = _read_term(draft, doc, tid, spec, span)
+        term = _read_term(draft, doc, tid, spec, place)
         if term is None:
             draft.broken.add(tid)
             continue
@@ -70,11 +73,14 @@ def add_domain(draft: Draft, doc: Document[GlossaryFile]) -> None:
 
 
 def _read_term(
-    draft: Draft, doc: Document[GlossaryFile], tid: str, spec: TermSpec, span: Span
+    draft: Draft, doc: Document[GlossaryFile], tid: str, spec: TermSpec, place: Below
 ) -> Term | None:
     """The term as written, its expression and filter parsed; None once SEM104 is reported."""
     kind = next(k for k in _KIND_KEYS if getattr(spec, k) is not None)
     meaning = getattr(spec, kind)
+    # the keys of this kind of meaning, by name: `getattr` of a key another kind has (a
+    # dimension's `filter`) goes through pydantic's `__getattr__` and an exception
+    given = vars(meaning)
     if kind == "concept":  # no expression: NULL stands for it, and nothing ever compiles it
         key = "expr"
         parsed: exp.Expression | None = settle(exp.Null())
@@ -83,19 +89,19 @@ def _read_term(
         parsed = draft.parse(
             getattr(meaning, key),
             f"{key} of term '{tid}'",
-            doc.span(("terms", tid, kind, key), value=True),
+            place.span((kind, key), value=True),
             "write a SQL expression, e.g. sum(l_extendedprice * (1 - l_discount))",
             at_error=True,
         )
     if parsed is None:
         return None
-    condition = getattr(meaning, "filter", None)
+    condition = given.get("filter")
     parsed_filter = None
     if condition is not None:
         parsed_filter = draft.parse(
             condition,
             f"filter of term '{tid}'",
-            doc.span(("terms", tid, kind, "filter"), value=True),
+            place.span((kind, "filter"), value=True),
             "write a condition on terms, e.g. part_type LIKE 'PROMO%'",
         )
         if parsed_filter is None:
@@ -110,19 +116,19 @@ def _read_term(
         owners=tuple(spec.owners),
         status=spec.status,
         confidentiality=draft.level(
-            spec.confidentiality, doc.span(("terms", tid, "confidentiality"), value=True)
+            spec.confidentiality, place.span(("confidentiality",), value=True)
         ),
         tags=tuple(spec.tags),
-        entity=getattr(meaning, "entity", None),
+        entity=given.get("entity"),
         expr=parsed,
-        path=tuple(getattr(meaning, "path", ()) or ()),
-        grains=tuple(getattr(meaning, "grains", ()) or ()),
+        path=tuple(given.get("path") or ()),
+        grains=tuple(given.get("grains") or ()),
         filter=parsed_filter,
         fill_null=_fill_value(meaning, parsed),
-        window=_window(getattr(meaning, "window", None)),
-        shift=_shift(getattr(meaning, "shift", None)),
-        conversion=_conversion(getattr(meaning, "conversion", None)),
-        semi_additive=_semi_additive(getattr(meaning, "semi_additive", None)),
+        window=_window(given.get("window")),
+        shift=_shift(given.get("shift")),
+        conversion=_conversion(given.get("conversion")),
+        semi_additive=_semi_additive(given.get("semi_additive")),
         hidden_labels={lang: tuple(v) for lang, v in spec.hidden_labels.items()},
         scope_note=dict(spec.scope_note),
         examples={lang: tuple(v) for lang, v in spec.examples.items()},
@@ -134,8 +140,8 @@ def _read_term(
         iri=spec.iri,
         created=spec.created,
         modified=spec.modified,
-        span=span,
-        name_spans=_name_spans(doc, tid, spec),
+        span=place.here,
+        name_spans=_name_spans(place, spec),
     )
 
 
@@ -172,22 +178,32 @@ def _conversion(spec: ConversionSpec | None) -> Conversion | None:
     )
 
 
-def _name_spans(
-    doc: Document[GlossaryFile], tid: str, spec: TermSpec
-) -> dict[tuple[str, str, str], Span]:
-    """Where each label, synonym and hidden label of a term is written."""
-    found = {
-        ("label", lang, text): doc.span(("terms", tid, "label", lang), value=True)
-        for lang, text in spec.label.items()
-    }
+def _name_spans(place: Below, spec: TermSpec) -> NameSpans:
+    """Where each label, synonym and hidden label of a term is written (`place`: the
+    term's); a name written twice is where it is first written."""
+    flat: list[str | int] = []
+    seen: set[tuple[str, str, str]] = set()
+
+    def add(how: str, lang: str, text: str, span: Span) -> None:
+        if (how, lang, text) not in seen:
+            seen.add((how, lang, text))
+            flat.extend((how, lang, text, span.line, span.col))
+
+    labels = place.below(("label",))
+    for lang, text in spec.label.items():
+        add("label", lang, text, labels.span((lang,), value=True))
     for how, key, named in (
         ("synonym", "synonyms", spec.synonyms),
         ("misspelling", "hidden_labels", spec.hidden_labels),
     ):
+        if not named:
+            continue
+        names = place.below((key,))
         for lang, texts in named.items():
+            written = names.below((lang,))
             for i, text in enumerate(texts):
-                found.setdefault((how, lang, text), doc.span(("terms", tid, key, lang, i)))
-    return found
+                add(how, lang, text, written.span((i,)))
+    return NameSpans(place.name, tuple(flat))
 
 
 def _fill_value(meaning: object, parsed: exp.Expression) -> exp.Expression | None:
