@@ -22,7 +22,7 @@ from semantic.compiler.locate import MappedText, Piece, parse_error_offset, span
 from semantic.compiler.quoting import names_with_spaces, quoting_check, unclosed_quote
 from semantic.compiler.refs import QUERY_DIALECT
 from semantic.errors import SemanticError, Span, error, suggest
-from semantic.files.schema import GRAINS
+from semantic.files.grains import GRAINS
 from semantic.model import Model
 from semantic.model.names import normalize_name
 

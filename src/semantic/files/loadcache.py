@@ -58,7 +58,7 @@ from pathlib import Path
 from semantic.files.cache import _trusted, _write_bytes, cache_dir
 
 #: changes when what a slot holds changes
-_VERSION = 2
+_VERSION = 3
 #: the libraries whose objects a loaded model holds (a pickle refers to their classes), and
 #: the YAML readers (what the model is made of)
 _LIBRARIES = ("sqlglot", "pydantic", "pydantic_core", "ruamel.yaml", "yaml")
