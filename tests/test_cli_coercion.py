@@ -1,7 +1,8 @@
 """`semantic.cli.coercion` converts command-line values as typer's own conversion does:
 for every parameter of every command and a range of values (plain and odd strings, lists,
 choices in any case, numbers, paths, values of the wrong type), the value converted, or
-the error's message, is the same with both."""
+the error's message, is the same with both. (And one regular expression of the start,
+written more cheaply, is checked to be the same.)"""
 
 from __future__ import annotations
 
@@ -96,3 +97,16 @@ def test_common_values_are_converted_without_typers_adapter() -> None:
             except Exception:  # noqa: BLE001, S112 - a failure goes to typer's conversion
                 continue
     assert handled > 100  # the string, choice, path and flag values of the commands
+
+
+def test_the_search_punctuation_is_the_negated_class() -> None:
+    """`semantic.model.rank` writes its punctuation as ranges (cheaper to compile at each
+    start): the same characters as "neither a digit, a-z nor from U+00C0 on"."""
+    import re
+
+    from semantic.model.rank import _PUNCTUATION
+
+    negated = re.compile(r"[^0-9a-z\u00c0-\U0010ffff]")
+    for code in [*range(0x300), 0xFFFF, 0x10000, 0x10FFFF]:
+        char = chr(code)
+        assert bool(_PUNCTUATION.fullmatch(char)) == bool(negated.fullmatch(char)), hex(code)
