@@ -203,3 +203,20 @@ def test_text_is_printed_as_written(project: Project) -> None:
         code, out, err = run_cli(command, query)
         assert code == 0, err
         assert "':fire:'" in out
+
+
+@pytest.mark.parametrize(("before", "after"), [("", "True"), ("gc.disable(); ", "False")])
+def test_the_collector_is_as_it_was_after_the_imports(
+    tmp_path: Path, before: str, after: str
+) -> None:
+    """`semantic.project` pauses the garbage collector while it imports the compiler
+    (`semantic.project.importing`), then leaves it as it found it."""
+    code = f"import gc; {before}import semantic.project; print(gc.isenabled())"
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env=child_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert (done.returncode, done.stdout.strip()) == (0, after), done.stderr
