@@ -10,7 +10,9 @@ time (user + system, of the child process) are printed, in milliseconds. On a ma
 with other work the wall time waits for a free CPU; the CPU time moves much less. With
 `--against`, each command is also run with another checkout's `src` folder first on
 PYTHONPATH (`git worktree add /tmp/old REV`), the two taking turns so that both see the same
-load; a failing command (an option the other version lacks) is marked `!`. With
+load, each with a cache folder of its own (`SEMANTIC_CACHE_DIR`: the kept load of a project
+is one slot, which the other checkout's code would replace at each turn); a failing
+command (an option the other version lacks) is marked `!`. With
 `--importtime`, the modules that each command imports are listed too (the ten slowest, from
 `python -X importtime`), and which of the heavy libraries are loaded.
 
@@ -41,6 +43,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -155,6 +158,10 @@ def main() -> None:
     if args.against:
         other = [str(args.against.resolve()), os.environ.get("PYTHONPATH", "")]
         envs.append({**base, "PYTHONPATH": os.pathsep.join(filter(None, other))})
+        # a kept load is one slot per project folder, keyed by the code: two checkouts
+        # taking turns on one cache would each find the other's slot and load cold
+        for env in envs:
+            env["SEMANTIC_CACHE_DIR"] = tempfile.mkdtemp(prefix="startup-bench-")
         print(f"left: this checkout; right: {args.against}\n")
         header += header[48:]
     if args.instructions:

@@ -36,7 +36,7 @@ UNUSED = {
     "jinja2",
     "openlineage",
 }
-#: what compiling needs, and no more: help and the version need none of it
+#: what compiling loads (pydantic only to read a changed file): help and the version need none
 COMPILING = {"sqlglot", "pydantic"}
 #: what only writing YAML back (fmt) or a file libyaml cannot promise to read needs
 ROUND_TRIP = {"ruamel"}
@@ -124,12 +124,14 @@ def test_compile_loads_only_what_it_uses(tmp_path: Path) -> None:
         modules, done = loaded(tmp_path, "compile", query)
         assert (done.returncode, done.stdout) == (0, expected), done.stderr
         assert modules & (UNUSED | ROUND_TRIP) == set()
-        assert modules >= COMPILING
+        assert modules >= {"sqlglot"}
     # the second time the load is kept (semantic.files.loadcache): no file is parsed, so
-    # neither YAML reader is loaded, nor the reading of files and the steps of the build.
-    # (pydantic is: typer validates the command's parameters with it, and semantic.yml's
-    # kept object is a pydantic model; its schemas are built only to validate a file.)
-    assert modules & (ROUND_TRIP | {"yaml"}) == set()
+    # neither YAML reader is loaded, nor the reading of files and the steps of the build;
+    # nor pydantic: typer's conversion of the command's values is spared it
+    # (semantic.cli.coercion), semantic.yml's kept object is unpickled only when a nested
+    # setting is read (semantic.files.keptconfig), and a query given as text needs no
+    # schema of the JSON form (semantic.compiler.jsonspec)
+    assert modules & (ROUND_TRIP | {"yaml", "pydantic", "pydantic_core"}) == set()
     assert (
         modules & {"semantic.files.read", "semantic.model.build", "semantic.model.terms"} == set()
     )
@@ -201,3 +203,20 @@ def test_text_is_printed_as_written(project: Project) -> None:
         code, out, err = run_cli(command, query)
         assert code == 0, err
         assert "':fire:'" in out
+
+
+@pytest.mark.parametrize(("before", "after"), [("", "True"), ("gc.disable(); ", "False")])
+def test_the_collector_is_as_it_was_after_the_imports(
+    tmp_path: Path, before: str, after: str
+) -> None:
+    """`semantic.project` pauses the garbage collector while it imports the compiler
+    (`semantic.project.importing`), then leaves it as it found it."""
+    code = f"import gc; {before}import semantic.project; print(gc.isenabled())"
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env=child_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert (done.returncode, done.stdout.strip()) == (0, after), done.stderr

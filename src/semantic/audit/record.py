@@ -15,12 +15,8 @@ the error's own text (an engine's message may quote the data).
 
 from __future__ import annotations
 
-import getpass
-import hashlib
 import json
 import os
-import socket
-import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import cache
@@ -92,6 +88,8 @@ def audit_record(
     who = caller or attributes.get("name") or os_user()
     outcome = "failure" if failure is not None else "success"
     codes = _codes(failure)
+    import uuid  # here: a command that writes no record imports none of what a record needs
+
     kind = ["access"] if action in DATA_ACTIONS else ["info"]
     return {
         "@timestamp": _iso(start_ns),
@@ -170,6 +168,8 @@ def engine_facts(
 def model_hash(root: Path, folders: Iterable[str]) -> str:
     """The SHA-256 of the project's files: semantic.yml and the YAML files of `folders`
     (models, glossary), each as its path from `root` and its bytes, in name order."""
+    import hashlib
+
     digest = hashlib.sha256()
     files = [root / CONFIG_FILE]
     for folder in folders:
@@ -187,6 +187,8 @@ def model_hash(root: Path, folders: Iterable[str]) -> str:
 @cache
 def os_user() -> str:
     """The operating-system user this process runs as (its uid when it has no name)."""
+    import getpass
+
     try:
         return getpass.getuser()
     except (OSError, KeyError):  # no name for the uid in a container
@@ -196,6 +198,8 @@ def os_user() -> str:
 @cache
 def host_name() -> str:
     """This machine's name."""
+    import socket
+
     return socket.gethostname()
 
 

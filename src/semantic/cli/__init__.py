@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 
 import semantic.cli.check as check
+import semantic.cli.coercion as coercion
 import semantic.cli.exchange as exchange
 import semantic.cli.lineage as lineage
 import semantic.cli.mcp as agents
@@ -49,6 +50,7 @@ app.add_typer(views.views_app, name="views")
 app.command()(serving.serve)
 app.command()(agents.mcp)
 app.command()(completion)
+coercion.install()  # typer converts the common values without a pydantic schema each
 
 
 def main() -> None:

@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ParseError, TokenError
@@ -23,28 +22,12 @@ from semantic.compiler.locate import MappedText, Piece, parse_error_offset, span
 from semantic.compiler.quoting import names_with_spaces, quoting_check, unclosed_quote
 from semantic.compiler.refs import QUERY_DIALECT
 from semantic.errors import SemanticError, Span, error, suggest
-from semantic.files.schema import GRAINS
+from semantic.files.grains import GRAINS
 from semantic.model import Model
 from semantic.model.names import normalize_name
 
-
-class JsonQuery(BaseModel):
-    """A business query as JSON, for programs: each value is written as in the query
-    language (`"customer_region"`, `"net_revenue DESC"`, `"order_date >= DATE '1995-01-01'"`),
-    or, where a name goes, as a label (`"Région client"`); conditions given as a list are
-    joined with AND."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    select: list[str] = Field(min_length=1)
-    where: str | list[str] | None = None
-    having: str | list[str] | None = None
-    #: conditions on the ranks of `select` (`QUALIFY r <= 3`), after HAVING
-    qualify: str | list[str] | None = None
-    group_by: list[str] | None = None
-    order_by: list[str] | None = None
-    limit: int | None = Field(None, ge=0)
-    offset: int | None = Field(None, ge=0)
+if TYPE_CHECKING:
+    from semantic.compiler.jsonspec import JsonQuery
 
 
 QueryInput = str | Mapping[str, Any]
@@ -68,6 +51,11 @@ def query_text(query: QueryInput, model: Model | None = None) -> str:
     """
     if isinstance(query, str):
         return query
+    # the JSON form's pydantic model is imported only for a query given as JSON
+    from pydantic import ValidationError
+
+    from semantic.compiler.jsonspec import JsonQuery
+
     try:
         spec = JsonQuery.model_validate(query)
     except ValidationError as exc:

@@ -47,7 +47,7 @@ from semantic.compiler.refs import (
 from semantic.compiler.resolve import resolve_name
 from semantic.compiler.spine import take_all_periods, with_empty_periods
 from semantic.errors import SemanticError, Span, error
-from semantic.files.schema import GRAINS
+from semantic.files.grains import GRAINS
 from semantic.model import Model, Term
 from semantic.model.nodes import settle
 

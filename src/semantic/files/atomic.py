@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import secrets
 import stat
 from pathlib import Path
 
@@ -56,6 +55,8 @@ def create_temporary(target: Path) -> tuple[int, str]:
 
     It is created with mode 0666 so that the umask decides, as for any file a program
     writes; `tempfile.mkstemp` would make it 0600, and the rename would carry that over."""
+    import secrets  # here: it loads OpenSSL (hmac), which a command that writes nothing spares
+
     for _ in range(100):
         name = target.parent / f".{target.name}.{secrets.token_hex(4)}"
         try:

@@ -32,7 +32,6 @@ user's own, never a file that came with a project.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import pickle
 import stat
@@ -41,6 +40,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar, cast
+
+from semantic.files.digest import sha256
 
 T = TypeVar("T")
 
@@ -63,9 +64,10 @@ def cached_tree(path: Path, text: str, maker: str, scan: Callable[[str], T]) -> 
     file's slot when it was made from this very text by the same `maker` (a string that
     changes whenever `scan` would give another tree), else scanned now and kept.
     Exceptions of `scan` are not kept: a broken file is scanned each time."""
-    digest = hashlib.sha256(
-        f"{_VERSION}\0{sys.version_info[:2]}\0{maker}\0".encode() + text.encode("utf-8")
-    ).hexdigest()
+    data = f"{_VERSION}\0{sys.version_info[:2]}\0{maker}\0".encode() + text.encode("utf-8")
+    hashed = sha256(len(data))
+    hashed.update(data)
+    digest = hashed.hexdigest()
     slot = _slot(path)
     if slot is not None:
         kept = _read(slot, digest)
@@ -79,7 +81,9 @@ def cached_tree(path: Path, text: str, maker: str, scan: Callable[[str], T]) -> 
 
 def _slot(path: Path) -> Path | None:
     try:
-        name = hashlib.sha256(os.fsencode(os.path.abspath(path))).hexdigest()[:32]
+        hashed = sha256()
+        hashed.update(os.fsencode(os.path.abspath(path)))
+        name = hashed.hexdigest()[:32]
         return cache_dir() / "yaml" / f"{name}.pickle"
     except (OSError, RuntimeError):  # no home folder to find the cache in
         return None

@@ -44,7 +44,6 @@ True
 from __future__ import annotations
 
 import gc
-import hashlib
 import os
 import pickle
 import stat
@@ -56,9 +55,10 @@ from importlib.util import find_spec
 from pathlib import Path
 
 from semantic.files.cache import _trusted, _write_bytes, cache_dir
+from semantic.files.digest import sha256
 
 #: changes when what a slot holds changes
-_VERSION = 2
+_VERSION = 3
 #: the libraries whose objects a loaded model holds (a pickle refers to their classes), and
 #: the YAML readers (what the model is made of)
 _LIBRARIES = ("sqlglot", "pydantic", "pydantic_core", "ruamel.yaml", "yaml")
@@ -68,7 +68,8 @@ def config_key(root: Path, config: bytes | str) -> str:
     """The first part of the key of a load of the project at `root` whose semantic.yml is
     `config` (`file_content`): see the module's doc."""
     data = config if isinstance(config, bytes) else config.encode()
-    digest = hashlib.sha256(f"{_VERSION}\0{_code_version()}\0{root.resolve()}\0".encode())
+    digest = sha256(len(data))
+    digest.update(f"{_VERSION}\0{_code_version()}\0{root.resolve()}\0".encode())
     digest.update(data)
     return digest.hexdigest()
 
@@ -76,7 +77,7 @@ def config_key(root: Path, config: bytes | str) -> str:
 def files_key(contents: Mapping[Path, bytes | str]) -> object:
     """The second part: the name and content (`file_content`) of each model and glossary
     file, in the order they are read."""
-    digest = hashlib.sha256()
+    digest = sha256(sum(len(content) for content in contents.values()))
     for file, content in contents.items():
         data = content if isinstance(content, bytes) else content.encode()
         digest.update(f"\0{file}\0{len(data)}\0".encode())
@@ -169,7 +170,9 @@ def paused_gc() -> Iterator[None]:
 
 def _slot(root: Path) -> Path | None:
     try:
-        name = hashlib.sha256(os.fsencode(root.resolve())).hexdigest()[:32]
+        digest = sha256()
+        digest.update(os.fsencode(root.resolve()))
+        name = digest.hexdigest()[:32]
         return cache_dir() / "projects" / f"{name}.pickle"
     except (OSError, RuntimeError):  # no home folder to find the cache in
         return None
@@ -183,7 +186,8 @@ def _code_version() -> str:
     and asking importlib.metadata for the libraries' versions took about a tenth of a
     `semantic compile`)."""
     package = Path(__file__).resolve().parents[1]
-    digest = hashlib.sha256(f"{sys.version}\0".encode())
+    digest = sha256()
+    digest.update(f"{sys.version}\0".encode())
     for library in _LIBRARIES:
         origin = _library_file(library)
         digest.update(f"{library} {_stamp(origin) if origin else 'none'}\0".encode())

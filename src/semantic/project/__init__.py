@@ -22,6 +22,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
+import semantic.project.importing as importing  # first: no collection while importing
 from semantic.audit import audited, note, recorded
 from semantic.compiler.dialects import column_types, dialect_of
 from semantic.compiler.jsonquery import QueryInput, query_text
@@ -51,6 +52,8 @@ from semantic.files.root import CONFIG_FILE, find_root
 from semantic.model.types import Model
 from semantic.project.keys import broken_key, read_by
 from semantic.project.loading import listed_files, read_project
+
+importing.resume()
 
 if TYPE_CHECKING:
     # DuckDB and Arrow are imported by the methods that run queries, so that loading a

@@ -14,6 +14,7 @@ from semantic.compiler.localtime import known_time_zone, time_zone_names
 from semantic.compiler.resolve import find_path
 from semantic.engines.connect import check_engines
 from semantic.errors import Diagnostic, SemanticError, suggest
+from semantic.files.keptconfig import KeptConfig
 from semantic.files.loadcache import file_content, files_key, keep_load
 from semantic.files.root import CONFIG_FILE
 from semantic.model.types import Model
@@ -68,7 +69,8 @@ def read_project(
     if not any(d.severity == "error" for d in diagnostics):
         # the key is of the very bytes parsed: a file changed meanwhile is seen next time
         kept_files = (names, config.policies, files_key(read))
-        keep_load(root, key, kept_files, (config, diagnostics, model))
+        # semantic.yml's object kept without pydantic's classes (`files.keptconfig`)
+        keep_load(root, key, kept_files, (KeptConfig(config), diagnostics, model))
     return config, model, diagnostics
 
 

@@ -12,6 +12,9 @@ from pydantic import (
     StringConstraints,
 )
 
+from semantic.files.grains import GRAINS as GRAINS  # re-exported: defined without pydantic
+from semantic.files.grains import Grain as Grain
+
 Id = Annotated[
     str,
     StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=128),
@@ -48,7 +51,6 @@ SqlText = Annotated[str, AfterValidator(_shallow)]
 Language = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")]
 LangText = dict[Language, str]
 Cardinality = Literal["many_to_one", "one_to_one", "one_to_many"]
-Grain = Literal["day", "week", "month", "quarter", "year", "fiscal_quarter", "fiscal_year"]
 Status = Literal["draft", "approved", "deprecated"]
 #: a confidentiality level: a name among the project's `confidentiality_levels`
 Confidentiality = Annotated[
@@ -56,16 +58,6 @@ Confidentiality = Annotated[
     StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=128),
     Field(description="A confidentiality level of the project's `confidentiality_levels`."),
 ]
-#: the levels of a project that does not name its own, from the least to the most secret
-GRAINS: tuple[Grain, ...] = (
-    "day",
-    "week",
-    "month",
-    "quarter",
-    "year",
-    "fiscal_quarter",
-    "fiscal_year",
-)
 
 
 class Strict(BaseModel):
