@@ -43,6 +43,13 @@ class Translator(Protocol):
 
     def condition(self, node: exp.Expression) -> exp.Expression: ...
 
+    def own_conditions(
+        self,
+        own: list[exp.Expression],
+        place_of: Callable[[exp.Column], Place | None],
+        scope: dict[str, tuple[str, Place]],
+    ) -> exp.Expression: ...
+
 
 #: Where translate places what it says about the SQL it was given.
 SQL = "<sql>"
@@ -128,6 +135,8 @@ class Joins:
     subqueries: list[tuple[exp.Expression, bool]] = field(default_factory=list)
     #: `[NOT] EXISTS` over the root's own table, tied on a to-one key (`compiler.translategrain`)
     existences: list[tuple[exp.Exists, bool]] = field(default_factory=list)
+    #: `NOT EXISTS` over another table (`compiler.translaterows`)
+    absences: list[exp.Exists] = field(default_factory=list)
 
     @property
     def root_entity(self) -> str:
@@ -185,7 +194,8 @@ class Joins:
             def inside(column: exp.Column, tie: _Tie = tie, place: Place = place) -> Place | None:
                 return place if column.table == tie.alias else None
 
-            business = translator.rows(cast(exp.Expression, exp.and_(*tie.own)), inside)
+            scope = {tie.alias: (tie.entity, place)}
+            business = translator.own_conditions(tie.own, inside, scope)
             if negated:
                 business = exp.Not(this=exp.Paren(this=business))
             translator.matches.append(_match("where", node, business, negated))
@@ -233,10 +243,10 @@ class Joins:
     def _inner(self, node: exp.Expression, inner: exp.Select) -> _Tie:
         """The subquery's one table, its own conditions, and the outer column it is tied to
         (by the correlation of an EXISTS, or the left side of an IN)."""
-        tables = list(inner.find_all(exp.Table))
-        if len(tables) != 1 or inner.args.get("joins"):
+        table = inner.args["from_"].this
+        if not isinstance(table, exp.Table) or inner.args.get("joins"):
             raise refusal(node, "a subquery over several tables")
-        alias = tables[0].alias_or_name
+        alias = table.alias_or_name
         split = correlation(inner, alias)
         if split is None:
             raise refusal(
@@ -303,7 +313,7 @@ def _match(clause: str, node: exp.Expression, business: exp.Expression, negated:
 
 
 def _entity_of_table(model: Model, inner: exp.Select) -> str:
-    table = next(inner.find_all(exp.Table)).name
+    table = inner.args["from_"].this.name
     return next(e.id for e in model.entities.values() if e.table == table)
 
 
@@ -415,8 +425,9 @@ def join_tables(model: Model, tree: exp.Select) -> Joins:
             joins.existences.append((body, negated))
         elif isinstance(body, exp.Exists) or (isinstance(body, exp.In) and body.args.get("query")):
             if negated and isinstance(body, exp.Exists):
-                raise refusal(conjunct, "NOT EXISTS (rows that have no such row)")
-            joins.subqueries.append((body, negated))
+                joins.absences.append(body)
+            else:
+                joins.subqueries.append((body, negated))
         elif _scalar_comparison(conjunct):
             joins.conditions.append(conjunct)
         elif conjunct.find(exp.Select, exp.Exists):
@@ -525,7 +536,11 @@ def correlation(
     own: list[exp.Expression] = []
     tied: list[tuple[exp.Column, exp.Column]] = []
     for conjunct in conjuncts(inner.args.get("where")):
-        outside = [c for c in conjunct.find_all(exp.Column) if c.table != alias]
+        outside = [  # a nested subquery's columns are its own to read
+            c
+            for c in conjunct.find_all(exp.Column)
+            if c.table != alias and c.parent_select is inner
+        ]
         if not outside:
             own.append(conjunct)
         elif (

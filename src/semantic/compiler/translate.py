@@ -37,12 +37,22 @@ from semantic.compiler.refs import QUERY_DIALECT
 from semantic.compiler.termmatch import Place, PlaceOf, TermIndex
 from semantic.compiler.translategrain import (
     Derived,
+    correlated,
     derived_candidate,
     derived_value,
     existence,
     replace_derived,
     scalar,
     scalar_candidate,
+)
+from semantic.compiler.translaterows import (
+    Scope,
+    absence,
+    compared,
+    is_comparison,
+    own_conditions,
+    row_value,
+    scope_of,
 )
 from semantic.errors import Diagnostic, SemanticError, Span, error, suggest
 from semantic.model import Model
@@ -301,7 +311,7 @@ class Translator:
         if node.meta.get("translated"):  # THIS(...) of an existence, already in terms
             return node.copy()
         if isinstance(node, exp.Subquery):
-            return scalar(self, node, metric=False)
+            return row_value(self, node, scope_of(self), guarded=False)[0]
         if isinstance(node, exp.Column) and node.table in self.derived:
             return derived_value(self, node)
         found = self.index.find(node, where)
@@ -350,7 +360,9 @@ class Translator:
         formula over metrics by the derived metric it is."""
         where = place_of or self.place_of
         if isinstance(node, exp.Subquery):
-            return scalar(self, node, metric=True)
+            if correlated(node):
+                return row_value(self, node, scope_of(self), guarded=False)[0]
+            return scalar(self, node)
         if not node.find(exp.AggFunc):
             return self.rows(node, where)
         if isinstance(node, (exp.AggFunc, exp.Filter)):
@@ -410,6 +422,13 @@ class Translator:
         where = exp.Where(this=self.rows(condition, place_of))
         return exp.Filter(this=measure, expression=where)
 
+    def own_conditions(
+        self, own: list[exp.Expression], place_of: PlaceOf, scope: Scope
+    ) -> exp.Expression:
+        """A semi-join's own conditions (`compiler.translaterows.own_conditions`), tied to
+        the tables of `scope` or of this query."""
+        return own_conditions(self, own, place_of, {**scope_of(self), **scope})
+
     # --- the clauses ---------------------------------------------------------------------
 
     def run(self) -> None:
@@ -432,6 +451,7 @@ class Translator:
         conditions = [self.condition(c) for c in self.joins.conditions]
         conditions += self.joins.semijoin_conditions(self)
         conditions += [existence(self, node, no) for node, no in self.joins.existences]
+        conditions += [absence(self, node) for node in self.joins.absences]
         conditions += self.joins.residual(self)
         self.check_grouping(tree, shown, bool(self.joins.aggregates(tree)))
         having = tree.args.get("having")
@@ -461,6 +481,8 @@ class Translator:
 
     def condition(self, node: exp.Expression) -> exp.Expression:
         """A condition on rows, in business terms (noted among the matches)."""
+        if is_comparison(node):  # a value of rows: compiler.translaterows
+            return compared(self, node, None, scope_of(self))
         business = self.rows(node)
         self.result.matches.append(Match("where", node.sql(), business.sql()))
         return business
@@ -487,10 +509,11 @@ class Translator:
         group = tree.args.get("group")
         if group is None:
             if not aggregates and not tree.args.get("distinct"):
-                raise refusal(
-                    tree,
-                    "a listing of rows without GROUP BY or DISTINCT",
-                    "a business query returns one row per group",
+                root = self.joins.root_entity
+                self.note(
+                    f"the SQL lists one row per {root} row, the business query each distinct "
+                    "row once (a list of values): they are equal when no two rows repeat; the "
+                    "comparison of rows checks it on the data"
                 )
             return
         grouped = [self.rows(g) for g in group.expressions]

@@ -24,7 +24,7 @@ from typing import Protocol, cast
 
 from sqlglot import exp
 
-from semantic.compiler.joingraph import Joins, Match, conjuncts, correlation, mapped, refusal
+from semantic.compiler.joingraph import Joins, Match, conjuncts, mapped, refusal
 from semantic.compiler.resolve import find_path
 from semantic.compiler.termmatch import Place, PlaceOf, TermIndex, canonical
 from semantic.errors import SemanticError
@@ -54,6 +54,12 @@ class Translator(Protocol):
 
     def spawn(self, tree: exp.Select) -> Translator: ...
 
+    def condition(self, node: exp.Expression) -> exp.Expression: ...
+
+    def own_conditions(
+        self, own: list[exp.Expression], place_of: PlaceOf, scope: dict[str, tuple[str, Place]]
+    ) -> exp.Expression: ...
+
 
 @dataclass
 class Derived:
@@ -71,9 +77,11 @@ class Derived:
 
 
 def scalar_candidate(sub: exp.Subquery, tree: exp.Select) -> bool:
-    """Whether scalar subquery `sub` has a shape this module may read: one aggregate, no
-    grouping, directly in `tree` (HAVING, SELECT, ORDER BY; in WHERE over one table, as an
-    operand of a comparison)."""
+    """Whether scalar subquery `sub` has a shape this module (or `compiler.translaterows`)
+    may read: one aggregate, no grouping, over tables joined without OUTER; directly in
+    `tree`'s HAVING, SELECT or ORDER BY, or an operand of a comparison that is a condition
+    of the WHERE of the rows `tree` reads (its own, a derived table's merged into it, a
+    semi-join's)."""
     inner = sub.this
     if (
         not isinstance(inner, exp.Select)
@@ -82,20 +90,42 @@ def scalar_candidate(sub: exp.Subquery, tree: exp.Select) -> bool:
         or len(inner.expressions) != 1
         or not inner.expressions[0].find(exp.AggFunc)
         or any(s is not inner for s in inner.find_all(exp.Select))
-        or sub.parent_select is not tree
+        or not isinstance(inner.args["from_"].this, exp.Table)
+        or any(not isinstance(j.this, exp.Table) for j in inner.args.get("joins") or [])
     ):
         return False
+    outer = sub.parent_select
     node: exp.Expr = sub
-    while node.parent is not None and node.parent is not tree:
+    while node.parent is not None and node.parent is not outer:
         node = node.parent
-    if node.arg_key in ("having", "expressions", "order"):
+    if outer is tree and node.arg_key in ("having", "expressions", "order"):
         return True
     return (
         node.arg_key == "where"
         and isinstance(sub.parent, COMPARISONS)
-        and not inner.args.get("joins")
-        and isinstance(inner.args["from_"].this, exp.Table)
+        and outer is not None
+        and any(c is sub.parent for c in conjuncts(outer.args.get("where")))
+        and _row_select(outer, tree)
     )
+
+
+def _row_select(select: exp.Select, tree: exp.Select) -> bool:
+    """Whether `select`'s rows are read as rows of `tree`: `tree` itself, a derived table
+    in its FROM that does not aggregate, or a subquery of a semi-join in their WHERE."""
+    if select is tree:
+        return True
+    parent = select.parent
+    if isinstance(parent, exp.Subquery) and isinstance(parent.parent, (exp.From, exp.Join)):
+        aggregates = select.args.get("group") or any(
+            e.find(exp.AggFunc) for e in select.expressions
+        )
+        outer = parent.parent_select
+        return not aggregates and outer is not None and _row_select(outer, tree)
+    node = parent.parent if isinstance(parent, exp.Subquery) else parent
+    if not isinstance(node, (exp.In, exp.Exists)):
+        return False
+    outer = node.parent_select
+    return outer is not None and _row_select(outer, tree)
 
 
 def derived_candidate(inner: exp.Select) -> bool:
@@ -218,7 +248,7 @@ def derived_value(tr: Translator, column: exp.Column) -> exp.Expression:
     business = sub.measures(_retabled(body, derived.many, table))
     condition = _condition(sub, [_retabled(f, derived.many, table) for f in derived.filters])
     _check_fill(tr.model, column, business, derived.entity, "a derived table that aggregates")
-    value = _per(tr.model, business, exp.column(derived.entity), condition)
+    value = per(tr.model, business, exp.column(derived.entity), condition)
     original = _original(derived, column.name)
     if body.sql() != original.sql():
         tr.note(
@@ -256,32 +286,30 @@ def _retabled(node: exp.Expression, alias: str, table: str) -> exp.Expression:
 # --- scalar subqueries ----------------------------------------------------------------------
 
 
-def scalar(tr: Translator, node: exp.Subquery, metric: bool) -> exp.Expression:
-    """A scalar subquery in business terms: a metric PER (ALL) (uncorrelated, `metric`:
-    in a place for metrics) or a metric per entity (correlated with a primary key)."""
+def scalar(tr: Translator, node: exp.Subquery) -> exp.Expression:
+    """An uncorrelated scalar subquery in a place for metrics (SELECT, HAVING, ORDER BY):
+    the grand total, `MEASURE(m) PER (ALL)`, when it reads the same tables under the same
+    conditions as its query."""
     inner = node.this
     assert isinstance(inner, exp.Select)
     value = inner.expressions[0].unalias()
+    if _sources(inner) != _sources(tr.tree) or _filters(inner) != _filters(tr.tree):
+        raise refusal(
+            node,
+            "a scalar subquery",
+            "an uncorrelated subquery reads PER (ALL) only over the same tables and "
+            "conditions as its query",
+        )
+    business = per(tr.model, tr.measures(value), exp.Var(this="ALL"), None)
+    tr.matches.append(Match("subquery", node.sql(), business.sql()))
+    return business
+
+
+def correlated(node: exp.Subquery) -> bool:
+    """Whether a scalar subquery reads a column of an outer query."""
+    inner = node.this
     aliases = {t.alias_or_name for t in inner.find_all(exp.Table)}
-    outside = [c for c in inner.find_all(exp.Column) if c.table not in aliases]
-    if not outside:
-        if not metric:
-            raise refusal(
-                node,
-                "a scalar subquery",
-                "a metric at another grain inside a row condition is not in the language yet",
-            )
-        if _sources(inner) != _sources(tr.tree) or _filters(inner) != _filters(tr.tree):
-            raise refusal(
-                node,
-                "a scalar subquery",
-                "an uncorrelated subquery reads PER (ALL) only over the same tables and "
-                "conditions as its query",
-            )
-        business = _per(tr.model, tr.measures(value), exp.Var(this="ALL"), None)
-        tr.matches.append(Match("subquery", node.sql(), business.sql()))
-        return business
-    return _per_entity(tr, node, inner, value)
+    return any(c.table not in aliases for c in inner.find_all(exp.Column))
 
 
 def _sources(tree: exp.Select) -> set[str]:
@@ -294,42 +322,6 @@ def _filters(tree: exp.Select) -> set[str]:
     for join in tree.args.get("joins") or []:
         found += conjuncts(join.args.get("on"))
     return {canonical(c).sql() for c in found}
-
-
-def _per_entity(
-    tr: Translator, node: exp.Subquery, inner: exp.Select, value: exp.Expression
-) -> exp.Expression:
-    why = "a scalar subquery"
-    table = inner.args["from_"].this
-    alias = table.alias_or_name
-    split = correlation(inner, alias)
-    if split is None:
-        raise refusal(node, why, "it compares its rows with the outer row beyond keys")
-    own, tied = split
-    outer = {o.table for o, _ in tied}
-    if len(outer) != 1 or next(iter(outer)) not in tr.joins.entities:
-        raise refusal(node, why, "it is tied to no single table of the query")
-    outer_alias = next(iter(outer))
-    entity = tr.joins.entities[outer_alias]
-    inner_entity = next(e.id for e in tr.model.entities.values() if e.table == table.name)
-    pairs = {(i.name, o.name) for o, i in tied}
-    key = set(tr.model.entities[entity].primary_key)
-    if {o.name for o, _ in tied} != key or not any(
-        e.target == entity and e.to_one and set(e.keys) == pairs
-        for e in tr.model.edges.get(inner_entity, ())
-    ):
-        raise refusal(
-            node, why, f"it is not tied to the primary key of '{entity}' by a relationship"
-        )
-    _check_place(tr, node, entity, outer_alias)
-    own_tree = exp.select("*").from_(exp.to_table(table.name))
-    sub = tr.spawn(own_tree)
-    business = sub.measures(_retabled(value, alias, table.name))
-    condition = _condition(sub, [_retabled(c, alias, table.name) for c in own])
-    _check_fill(tr.model, node, business, entity, why)
-    result = _per(tr.model, business, exp.column(entity), condition)
-    tr.matches.append(Match("subquery", node.sql(), result.sql()))
-    return result
 
 
 def _check_place(tr: Translator, node: exp.Expression, entity: str, alias: str) -> None:
@@ -351,11 +343,10 @@ def _check_place(tr: Translator, node: exp.Expression, entity: str, alias: str) 
         )
 
 
-def _check_fill(
-    model: Model, node: exp.Expression, business: exp.Expression, entity: str, what: str
-) -> None:
-    """A metric per entity gives an entity without rows its `fill_null`; the SQL's
-    aggregate over no rows is NULL: refused, rather than read as another value."""
+def filled_metrics(model: Model, business: exp.Expression) -> list[str]:
+    """The metrics `business` reads (through derived metrics) that fill a value where an
+    aggregate over no rows is NULL (`fill_null`; a count's 0 is the same either way)."""
+    found = []
     names = [c.name for c in business.find_all(exp.Column) if not c.table]
     while names:
         term = model.terms.get(names.pop())
@@ -366,12 +357,24 @@ def _check_fill(
         elif term.fill_null is not None and not (
             isinstance(term.expr, exp.Count) and term.fill_null.sql() == "0"  # a count of none
         ):
-            raise refusal(
-                node,
-                what,
-                f"{term.id} fills a {entity} without rows with {term.fill_null.sql()}, the SQL's "
-                "aggregate over no rows is NULL",
-            )
+            found.append(term.id)
+    return found
+
+
+def _check_fill(
+    model: Model, node: exp.Expression, business: exp.Expression, entity: str, what: str
+) -> None:
+    """A metric per entity gives an entity without rows its `fill_null`; the SQL's
+    aggregate over no rows is NULL: refused, rather than read as another value."""
+    for name in filled_metrics(model, business)[:1]:
+        fill = model.terms[name].fill_null
+        assert fill is not None
+        raise refusal(
+            node,
+            what,
+            f"{name} fills a {entity} without rows with {fill.sql()}, the SQL's "
+            "aggregate over no rows is NULL",
+        )
 
 
 def _condition(sub: Translator, own: list[exp.Expression]) -> exp.Expression | None:
@@ -380,7 +383,7 @@ def _condition(sub: Translator, own: list[exp.Expression]) -> exp.Expression | N
     return sub.rows(cast(exp.Expression, exp.and_(*own)) if len(own) > 1 else own[0])
 
 
-def _per(
+def per(
     model: Model,
     business: exp.Expression,
     grain: exp.Expression,
