@@ -6,7 +6,10 @@ its join conditions matched with the model's relationships to find the root tabl
 which every other is reached by to-one relationships) and the place of each table, then
 each column, aggregate and condition looked up among the terms (`compiler.termmatch`).
 Subqueries at another grain (a metric PER (ALL) or per entity, an existence over the same
-fact) are read by `compiler.translategrain`.
+fact) are read by `compiler.translategrain`, values of rows in row conditions (a value per
+entity, a grand total, `NOT EXISTS` on a key, semi-joins inside semi-joins) by
+`compiler.translaterows`; a SELECT without GROUP BY, DISTINCT or aggregate is a list of
+values.
 What has a counterpart becomes an equivalent business query; what has none is refused
 with a code naming the construct (SEM340), the table (SEM264), the column or aggregate
 (SEM265, SEM341) or the join (SEM342). The compiler never runs SQL: `Project.translate`
