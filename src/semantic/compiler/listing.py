@@ -33,6 +33,10 @@ from semantic.compiler.refs import BusinessQuery
 from semantic.errors import SemanticError, Span, error
 from semantic.model import Model, Term
 
+#: an existence the rows of an entity cannot test (no many side to look in, a metric
+#: inside): said as such when no entity lists the values, rather than as SEM371
+EXISTENCE_CODES = frozenset({"SEM354", "SEM355"})
+
 
 def plan_listing(
     model: Model,
@@ -48,10 +52,13 @@ def plan_listing(
     used = [*selected, *(model.terms[r.ident] for f in filters for r in outer_refs(f))]
     named = list(dict.fromkeys(row_entity(t) for t in used))
     found: dict[str, Aggregate] = {}
+    refused: list[SemanticError] = []
     for entity in named:
         try:
             agg = plan_aggregate(model, "", entity, [], keys, filters, query)
-        except SemanticError:
+        except SemanticError as exc:
+            if exc.code in EXISTENCE_CODES:
+                refused.append(exc)
             continue  # a term this entity cannot reach: not the rows of the list
         if not agg.fanout:  # to-one joins only: each row has one value of each term
             found[entity] = agg
@@ -61,6 +68,8 @@ def plan_listing(
     if len(found) == 1:
         ((entity, agg),) = found.items()
         return replace(agg, name=names.new(f"{entity}_values"))
+    if not found and refused:  # an existence none of them can test: its own problem
+        raise refused[0]
     # the place: the first term on another entity than the first term's
     other = next((t for t in used if row_entity(t) != named[0]), used[0]) if used else None
     why = (
