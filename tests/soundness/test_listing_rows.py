@@ -28,6 +28,7 @@ from typing import Any
 import duckdb
 import pytest
 
+from semantic.errors import SemanticError
 from semantic.project import Project
 from tests.compare import assert_same_rows
 from tests.projects import write_project
@@ -141,6 +142,12 @@ CASES = {
         "SELECT DISTINCT c.segment, (SELECT SUM(l.amount) FROM lines l JOIN orders o "
         "ON l.order_id = o.order_id JOIN customers d ON o.customer_id = d.customer_id "
         "WHERE d.segment = c.segment) FROM customers c",
+    ),
+    "a condition on a metric by the query's dimensions but one": (
+        "SELECT customer_key, segment WHERE MEASURE(revenue) PER (* EXCLUDE customer_key) > 5",
+        "SELECT c.customer_id, c.segment FROM customers c WHERE (SELECT SUM(l.amount) "
+        "FROM lines l JOIN orders o ON l.order_id = o.order_id JOIN customers d "
+        "ON o.customer_id = d.customer_id WHERE d.segment = c.segment) > 5",
     ),
     # a value per entity is a column of its entity
     "a value per customer": (
@@ -263,3 +270,10 @@ def test_the_same_on_postgres(shop: Project, postgres_url: str) -> None:  # noqa
     finally:
         connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
         connection.close()
+
+
+def test_an_existence_the_rows_cannot_test_is_its_own_error(shop: Project) -> None:
+    """An existence over a to-one path is SEM355 in a list as with a metric, not SEM371."""
+    with pytest.raises(SemanticError) as caught:
+        shop.compile("SELECT status WHERE EXISTS(customer_key)")
+    assert caught.value.code == "SEM355", caught.value

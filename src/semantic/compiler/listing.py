@@ -15,7 +15,15 @@ of the combinations these rows have (`GROUP BY` the dimensions, no aggregate). T
 - none, or no way to choose: SEM371, with the entities each term is on and the fix (a
   metric counting the rows meant, such as `HAVING offer_count > 0`, says which rows).
 
-A metric anywhere in the query (SELECT, HAVING, ORDER BY) makes it an ordinary query.
+What says whose rows are listed: the selected dimensions and the terms the row conditions
+read on the rows (`existence.outer_refs`), nothing else. A metric per entity is a term made
+on its entity (`compiler.perentity`), a column of it; a grand total next to dimensions is a
+scalar subquery there, read by no row; an existence's condition is read by its subquery,
+only its anchor and `THIS(d)` by the rows. A metric at the query's own grain anywhere
+(SELECT, HAVING, ORDER BY) makes it an ordinary query; a metric at another grain alone
+(`WHERE MEASURE(m) PER (ALL) > 0`, a condition on the groups; `PER (dimension)`) does not:
+`compiler.othergrain` plans the list without it and reads it beside, so its metric's rows
+never choose the list's.
 """
 
 from __future__ import annotations
