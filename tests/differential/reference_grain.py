@@ -347,6 +347,12 @@ class GrainReference(Reference):
             self._cache[cached] = [self._filled_any(total.metric, [], conditions)(())]
         return self._cache[cached][0]
 
+    def total_under(self, total: GrandTotal, conditions: Sequence[Expr]) -> Any:
+        """The grand total of `total` over the rows that meet `conditions` (and its own
+        FILTER): a grand total alone in a condition, on the groups, under the query's WHERE."""
+        own = [total.filter] if total.filter is not None else []
+        return self._filled_any(total.metric, [], [*conditions, *own])(())
+
     def _filled_any(
         self,
         term: str,

@@ -8,7 +8,11 @@ SQL, no part of the compiler), as docs/query-language.md describes them:
   from: `customer_region` on `customer`), the one from which every term of SELECT and WHERE
   is read through to-one relationships; several: the one every selected dimension is on;
   none, or no way to choose: refused (SEM371). A metric per entity is on its entity; a grand
-  total in a condition is one value for every row.
+  total next to a dimension is one value for every row (over all the rows, its own FILTER
+  only); a grand total alone in a condition (`MEASURE(net_revenue) PER (ALL) > 0`, a
+  condition on the groups, `GroupTotal`) is its metric over the rows the query's other
+  conditions keep, the same for every row: it keeps all the list or none of it. Neither
+  decides the entity: its metric's rows are not the list's.
 - **a saved per-entity term** (a glossary dimension whose expression is `MEASURE(m) [FILTER
   (WHERE f)] PER (its entity)`): the same value as the expression written in the query
   (`SavedPer`, a `PerEntity` named by its term).
@@ -39,6 +43,19 @@ TO_ONE = {**{entity: levels[0] for entity, levels in LEVELS.items()}, "part": fr
 def _on(reference: Reference, dim: Dim) -> str:
     node = reference.node_of(dim)
     return ON.get(node, node)
+
+
+@dataclasses.dataclass(frozen=True)
+class GroupTotal(GrandTotal):
+    """`MEASURE(metric) [FILTER (WHERE filter)] PER (ALL)` alone in a condition (no
+    dimension beside it): a condition on the groups, the metric computed under the query's
+    WHERE. `term` is a dimension of the metric's entity (for the generator's pools)."""
+
+
+def on_groups(condition: Expr) -> bool:
+    """Whether `condition` reads grand totals alone: a condition on the groups."""
+    dims = condition.dims()
+    return bool(dims) and all(isinstance(d, GroupTotal) for d in dims)
 
 
 def listing_entity(reference: Reference, query: Query) -> str | None:
@@ -83,10 +100,16 @@ def evaluate_listing(reference: GrainReference, query: Query) -> list[tuple[Any,
     entity = listing_entity(reference, query)
     if entity is None:
         return None
+    rows_where = [c for c in query.where if not on_groups(c)]
+    for condition in query.where:
+        if on_groups(condition):  # the same for every row: all of the list, or none
+            values = {t: reference.total_under(t, rows_where) for t in condition.dims()}
+            if condition.eval(values) is not True:
+                return []
     found = {
         tuple(_value(reference, row, d) for d in query.dims)
         for row in _rows(reference, entity)
-        if all(_meets(reference, row, c) for c in query.where)
+        if all(_meets(reference, row, c) for c in rows_where)
     }
     return list(found)
 

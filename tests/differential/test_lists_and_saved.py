@@ -3,9 +3,12 @@
 
 - **lists of values**: dimensions and no metric (`compiler.listing`), one to three of them
   (metrics per entity and their bands among them), under row conditions of the main
-  generator's pools (on metrics per entity and on grand totals too), ordered and limited or
-  not; a query whose terms no one entity reaches through to-one relationships is refused
-  (SEM371), as the reference decides;
+  generator's pools (on metrics per entity and on grand totals too, some true of every
+  row), maybe with a grand total alone in a condition (`MEASURE(net_revenue) PER (ALL) >
+  0`: on the groups, computed under the other conditions, all of the list or none of it,
+  whose metric never says whose rows are listed), ordered and limited or not; a query
+  whose terms no one entity reaches through to-one relationships is refused (SEM371), as
+  the reference decides;
 - **saved per-entity terms**: the main generator's queries (`test_differential.queries`)
   with each metric per entity, in SELECT, in a band or in a row condition, read through a
   glossary dimension that holds it (`MEASURE(m) PER (customer)` saved as a term of
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -29,11 +33,18 @@ from semantic import Project
 from semantic.errors import SemanticError
 from tests.budget import examples
 from tests.differential.conftest import Subject
-from tests.differential.grain_queries import GRAND_CONDITIONS, PER_CONDITIONS, PER_DIMS
-from tests.differential.reference import Dim, Order, Query, Reference
+from tests.differential.grain_queries import (
+    AIR,
+    GRAND_CONDITIONS,
+    PER_CONDITIONS,
+    PER_DIMS,
+    per_entity,
+)
+from tests.differential.reference import METRICS, Cmp, D, Dim, Expr, Lit, Order, Query, Reference
 from tests.differential.reference_grain import GrainReference
 from tests.differential.reference_listing import (
     TO_ONE,
+    GroupTotal,
     as_saved,
     evaluate_listing,
     per_values,
@@ -97,7 +108,35 @@ def target(request: pytest.FixtureRequest, project: Project) -> Iterator[Target]
 # --- lists of values --------------------------------------------------------------------------
 
 LIST_DIMS: tuple[Dim, ...] = (*DIMENSIONS, *PER_DIMS)
-LIST_CONDITIONS = (*CONDITIONS, *SAVED_CONDITIONS)
+#: values per entity true of every row of their entity: they list what the query would
+#: without them, among the rows of that entity
+EVERY_ROW: tuple[Expr, ...] = (
+    Cmp(">=", D(per_entity("order_count", "customer")), Lit(0)),
+    Cmp(">=", D(per_entity("line_count", "orders", AIR)), Lit(0)),
+)
+LIST_CONDITIONS = (*CONDITIONS, *SAVED_CONDITIONS, *EVERY_ROW)
+
+
+def _group(metric: str, beside: str, op: str, value: object, keep: Expr | None = None) -> Expr:
+    return Cmp(op, D(GroupTotal(beside, metric=metric, filter=keep)), Lit(value))
+
+
+#: grand totals alone in a condition (on the groups: the metric under the other conditions),
+#: true or false; the reference reads their metric over rows that reach the other
+#: conditions' terms to-one
+GROUP_CONDITIONS: tuple[Expr, ...] = (
+    _group("net_revenue", "line_quantity", ">", 0),
+    _group("line_count", "line_quantity", ">=", 0),
+    _group("net_revenue", "line_quantity", ">", Decimal("1000000.5"), AIR),
+    _group("average_quantity", "line_quantity", "<", 10),
+    _group("order_count", "order_priority", ">", 100),
+)
+
+
+def _metric_of(condition: Expr) -> str:
+    (total,) = condition.dims()
+    assert isinstance(total, GroupTotal)
+    return total.metric
 
 
 @st.composite
@@ -113,6 +152,11 @@ def listing_queries(draw: st.DrawFn) -> Query:
     ]
     n = min(len(cond_pool), draw(st.sampled_from([0, 1, 2])))
     where = draw(st.lists(st.sampled_from(cond_pool), min_size=n, max_size=n, unique=True))
+    read = {node(x) for c in where for x in c.dims()}
+    groups = [c for c in GROUP_CONDITIONS if read <= TO_ONE[METRICS[_metric_of(c)].entity]]
+    if groups and draw(st.sampled_from([False, False, True])):
+        at = draw(st.integers(0, len(where)))
+        where.insert(at, draw(st.sampled_from(groups)))
     aliases = tuple(f"per_key_{i}" if type(x) is not Dim else None for i, x in enumerate(dims))
     order: tuple[Order, ...] = ()
     limit = None

@@ -15,7 +15,15 @@ of the combinations these rows have (`GROUP BY` the dimensions, no aggregate). T
 - none, or no way to choose: SEM371, with the entities each term is on and the fix (a
   metric counting the rows meant, such as `HAVING offer_count > 0`, says which rows).
 
-A metric anywhere in the query (SELECT, HAVING, ORDER BY) makes it an ordinary query.
+What says whose rows are listed: the selected dimensions and the terms the row conditions
+read on the rows (`existence.outer_refs`), nothing else. A metric per entity is a term made
+on its entity (`compiler.perentity`), a column of it; a grand total next to dimensions is a
+scalar subquery there, read by no row; an existence's condition is read by its subquery,
+only its anchor and `THIS(d)` by the rows. A metric at the query's own grain anywhere
+(SELECT, HAVING, ORDER BY) makes it an ordinary query; a metric at another grain alone
+(`WHERE MEASURE(m) PER (ALL) > 0`, a condition on the groups; `PER (dimension)`) does not:
+`compiler.othergrain` plans the list without it and reads it beside, so its metric's rows
+never choose the list's.
 """
 
 from __future__ import annotations
@@ -33,6 +41,10 @@ from semantic.compiler.refs import BusinessQuery
 from semantic.errors import SemanticError, Span, error
 from semantic.model import Model, Term
 
+#: an existence the rows of an entity cannot test (no many side to look in, a metric
+#: inside): said as such when no entity lists the values, rather than as SEM371
+EXISTENCE_CODES = frozenset({"SEM354", "SEM355"})
+
 
 def plan_listing(
     model: Model,
@@ -48,10 +60,13 @@ def plan_listing(
     used = [*selected, *(model.terms[r.ident] for f in filters for r in outer_refs(f))]
     named = list(dict.fromkeys(row_entity(t) for t in used))
     found: dict[str, Aggregate] = {}
+    refused: list[SemanticError] = []
     for entity in named:
         try:
             agg = plan_aggregate(model, "", entity, [], keys, filters, query)
-        except SemanticError:
+        except SemanticError as exc:
+            if exc.code in EXISTENCE_CODES:
+                refused.append(exc)
             continue  # a term this entity cannot reach: not the rows of the list
         if not agg.fanout:  # to-one joins only: each row has one value of each term
             found[entity] = agg
@@ -61,6 +76,8 @@ def plan_listing(
     if len(found) == 1:
         ((entity, agg),) = found.items()
         return replace(agg, name=names.new(f"{entity}_values"))
+    if not found and refused:  # an existence none of them can test: its own problem
+        raise refused[0]
     # the place: the first term on another entity than the first term's
     other = next((t for t in used if row_entity(t) != named[0]), used[0]) if used else None
     why = (

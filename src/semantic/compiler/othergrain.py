@@ -15,6 +15,12 @@ and LIMIT are computed over the joined values. A group the other grain has no ro
 metric has none there: a FILTER, or groups made by the query's other metrics) shows the
 metric's value over no rows, its fill (0 for a count), as the metric would at that grain.
 A dimension named in PER must be one the query groups by (SEM350).
+
+A query whose only metrics are at another grain (`SELECT customer_key WHERE
+MEASURE(net_revenue) PER (ALL) > 0`: a condition without dimensions is one on groups) is a
+list of values (`compiler.listing`) with them beside: its own query has no metric, so the
+metrics inside PER never decide whose rows are listed. A value the same for every group
+(the grand total) keeps all of the list or none of it, as it would keep every row.
 """
 
 from __future__ import annotations
@@ -58,6 +64,9 @@ def plan_other_grains(
     if not any(other_grain_nodes(t) for t in metric_trees):
         return None
     dims = [(i, c) for i, c in enumerate(query.columns) if not c.is_metric]
+    # the groups of a query with metrics of its own grain are those of every metric it
+    # names; without any, a list of values, whose rows the metrics beside it do not choose
+    own_grain = any(_own_grain_metric(model, t) for t in metric_trees)
     atoms: dict[str, tuple[str, exp.Expression]] = {}
     grains: dict[tuple[int, ...], dict[str, tuple[str, exp.Expression]]] = {}
 
@@ -75,7 +84,8 @@ def plan_other_grains(
                 text = node.this.sql(QUERY_DIALECT)
                 if text not in values:
                     values[text] = (f"v{len(values)}", node.this.copy())
-                atom(node.this)  # the groups of the query are those of every metric it names
+                if own_grain:  # the groups of the query are those of every metric it names
+                    atom(node.this)
                 alias = _grain_alias(list(grains), kept)
                 value = column(values[text][0], alias)
                 fill = metric_fill(model, node.this)
@@ -178,6 +188,20 @@ def _bare(tree: exp.Expression) -> exp.Expression:
     """`tree` without the parentheses around it."""
     inner = tree.unnest()
     return inner if isinstance(inner, exp.Expression) else tree
+
+
+def _own_grain_metric(model: Model, tree: exp.Expression) -> bool:
+    """Whether `tree` reads a metric at the query's own grain: a metric, or a filtered
+    one, outside every `PER` construct."""
+    outside = tree.copy().transform(
+        lambda n: exp.null() if isinstance(n, exp.Per) else n, copy=False
+    )
+    if outside.find(exp.Filter) is not None:
+        return True
+    return any(
+        (ref := ref_of(n)) is not None and ref.kind == "term" and model.terms[ref.ident].is_metric
+        for n in outside.find_all(exp.Anonymous)
+    )
 
 
 def _grain_alias(grains: list[tuple[int, ...]], kept: tuple[int, ...]) -> str:
