@@ -89,8 +89,13 @@ def ref_nodes(tree: exp.Expression, kind: str) -> list[tuple[Ref, exp.Anonymous]
     """Every reference of `kind` in `tree` with its node, in order."""
     found = []
     for node in tree.find_all(exp.Anonymous):
-        ref = ref_of(node)
-        if ref is not None and ref.kind == kind:
+        # `ref_of` inline, its Ref made only for the kind asked for: the passes ask some 20
+        # times a compile, each over every function call of a tree
+        if node.this != REF:
+            continue
+        args = node.expressions
+        if args[0].name == kind:
+            ref = _ref(kind, args[1].name, args[2].name if len(args) > 2 else None)
             found.append((ref, node))
     return found
 
