@@ -19,6 +19,7 @@ from functools import lru_cache
 from typing import Any
 
 from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
 
 from semantic.compiler.decision import PolicyDecision
 from semantic.compiler.locate import span_at
@@ -29,6 +30,9 @@ from semantic.model import Model
 
 #: The dialect business queries are written in.
 QUERY_DIALECT = "duckdb"
+
+#: the dialect `show` writes in, made once (sqlglot makes one on every lookup by name)
+_SHOWN_IN = Dialect.get_or_raise(QUERY_DIALECT)
 
 #: The comparisons of a condition: where a value meets a term (a parameter takes its type
 #: from the other side; a quoted name on one side may be a misquoted value).
@@ -85,8 +89,13 @@ def ref_nodes(tree: exp.Expression, kind: str) -> list[tuple[Ref, exp.Anonymous]
     """Every reference of `kind` in `tree` with its node, in order."""
     found = []
     for node in tree.find_all(exp.Anonymous):
-        ref = ref_of(node)
-        if ref is not None and ref.kind == kind:
+        # `ref_of` inline, its Ref made only for the kind asked for: the passes ask some 20
+        # times a compile, each over every function call of a tree
+        if node.this != REF:
+            continue
+        args = node.expressions
+        if args[0].name == kind:
+            ref = _ref(kind, args[1].name, args[2].name if len(args) > 2 else None)
             found.append((ref, node))
     return found
 
@@ -106,7 +115,7 @@ def show(tree: exp.Expression) -> str:
         return exp.column(ref.grain, ref.ident) if ref.grain else exp.column(ref.ident)
 
     # the transformed tree is a copy of our own: the generator need not copy it again
-    return tree.transform(swap, copy=True).sql(QUERY_DIALECT, copy=False)
+    return tree.transform(swap, copy=True).sql(_SHOWN_IN, copy=False)
 
 
 def query_span(text: str, start: int, line: int = 0) -> Span:

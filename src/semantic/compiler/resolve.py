@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from sqlglot import exp
 
-from semantic.errors import Span, error
+from semantic.errors import SemanticError, Span, error
 from semantic.model import Edge, Model, NameEntry, Term
 from semantic.model.names import normalize_name
 from semantic.model.rank import closest_names
@@ -114,14 +114,16 @@ def find_path(
     if cached is None:
         cached = _choose_path(model, start, target, pinned, fan)
         model.path_cache[key] = cached
-    if isinstance(cached, Exception):
-        raise cached
+    if isinstance(cached, SemanticError):
+        # a new error each time: raising the kept one again would add this call's frames
+        # to its traceback, which would then keep every failed compile's trees alive
+        raise SemanticError(cached.diagnostics)
     return cached  # type: ignore[return-value]
 
 
 def _choose_path(
     model: Model, start: str, target: str, pinned: tuple[str, ...], fan: bool
-) -> Path | Exception:
+) -> Path | SemanticError:
     candidates = [p for p in _paths(model, start, target, True) if _ends_with(p, pinned)]
     candidates += _through_self(model, start, pinned, True)
     fanned = False
@@ -264,7 +266,7 @@ def _equivalent(model: Model, a: Path, b: Path) -> bool:
     return False
 
 
-def _no_path(model: Model, start: str, target: str, pinned: tuple[str, ...]) -> Exception:
+def _no_path(model: Model, start: str, target: str, pinned: tuple[str, ...]) -> SemanticError:
     # with a pinned path, the question is how to reach the entity where the pin begins
     via = pinned[0].partition(".")[0] if pinned else target
     fan = _any_path(model, start, via)

@@ -172,7 +172,7 @@ def column_types(model: Model) -> dict[str, dict[str, str]]:
 def dialect_of(name: str) -> Dialect:
     """The sqlglot dialect called `name`, or SEM312 with suggestions."""
     try:
-        return Dialect.get_or_raise(name)
+        return _dialect(name)
     except (ValueError, SqlglotError):
         known = [d.value for d in Dialects if d.value]
         raise error(
@@ -181,6 +181,14 @@ def dialect_of(name: str) -> Dialect:
             None,
             suggest(name, known) or f"known dialects: {', '.join(sorted(known))}",
         ) from None
+
+
+@lru_cache(maxsize=64)
+def _dialect(name: str) -> Dialect:
+    """One dialect object per name (a name sqlglot does not know raises, and is not kept):
+    sqlglot makes a new one on every lookup by name, and a compile asks more than once. A
+    dialect object holds its settings only, which nothing changes."""
+    return Dialect.get_or_raise(name)
 
 
 def to_sql(
