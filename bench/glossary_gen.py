@@ -4,6 +4,7 @@ to load and check them, cold and warm.
 Run from the repository root:
 
     .venv/bin/python bench/glossary_gen.py [--sizes 100:10,1000:100,10000:1000] [--profile]
+        [--against OTHER/src --rounds 5]
 
 Each size `TERMS:ENTITIES` is a project written into a temporary folder: `ENTITIES`
 entities (a tree of many-to-one relationships, eight columns each, 100 entities per model
@@ -15,6 +16,8 @@ processes with an empty cache folder (`SEMANTIC_CACHE_DIR`): the first run fills
 caches, the second finds them warm; the wall and CPU seconds of each are printed. With
 `--profile`, `Project.inspect` of the largest
 size runs under cProfile (caches warm) and the 30 most expensive functions are printed.
+With `--against`, this checkout and another (`git worktree add /tmp/before lead`) take
+turns, cold then warm, and the CPU seconds of each run and their medians are printed.
 
 This is not a test; it only prints. See docs/benchmarks.md for a recorded run.
 """
@@ -129,10 +132,12 @@ def write_project(root: Path, terms: int, entities: int) -> Path:
     return root
 
 
-def run_check(root: Path, cache: Path) -> tuple[float, float, int, str]:
+def run_check(root: Path, cache: Path, source: str | None = None) -> tuple[float, float, int, str]:
     """Wall and CPU seconds, exit code and last output line of `semantic check` in a fresh
-    process."""
+    process (of the `semantic` package under `source`, when given)."""
     environment = {**os.environ, "SEMANTIC_CACHE_DIR": str(cache)}
+    if source is not None:
+        environment["PYTHONPATH"] = source
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(
@@ -157,9 +162,18 @@ def main() -> None:
         "--sizes", default="100:10,1000:100,10000:1000", help="comma-separated TERMS:ENTITIES"
     )
     parser.add_argument("--profile", action="store_true", help="cProfile the largest size")
+    parser.add_argument(
+        "--against",
+        metavar="SRC",
+        help="the src folder of another checkout: both take turns, --rounds times each",
+    )
+    parser.add_argument("--rounds", type=int, default=5, help="rounds of --against")
     args = parser.parse_args()
     sizes = [tuple(int(n) for n in s.split(":")) for s in args.sizes.split(",")]
     print(f"machine: {platform.platform()}, CPython {platform.python_version()}")
+    if args.against:
+        against(sizes, args.against, args.rounds)
+        return
     print(
         f"{'terms':>7} {'entities':>8} {'MB':>5} {'cold s':>7} {'cpu':>6} {'warm s':>7} "
         f"{'cpu':>6}  output"
@@ -183,6 +197,42 @@ def main() -> None:
             profile = cProfile.Profile()
             profile.runcall(Project.inspect, Path(folder) / f"p{terms}")
             pstats.Stats(profile).sort_stats("cumulative").print_stats(30)
+
+
+def against(sizes: list[tuple[int, ...]], other: str, rounds: int) -> None:
+    """Cold and warm CPU seconds of this checkout and of the one at `other` (its src
+    folder), taking turns, each run with an empty cache folder of its own; the bytecode of
+    both is compiled first (with PYTHONDONTWRITEBYTECODE set, every run would compile
+    semantic's 150 modules again: about 0.2 s)."""
+    import compileall
+    import statistics
+
+    here = str(Path(__file__).resolve().parents[1] / "src")
+    for source in (here, other):
+        compileall.compile_dir(source, quiet=1)
+    sources = {"this": here, "other": other}
+    with tempfile.TemporaryDirectory() as folder:
+        for terms, entities in sizes:
+            root = write_project(Path(folder) / f"p{terms}", terms, entities)
+            found: dict[str, dict[str, list[float]]] = {
+                name: {"cold": [], "warm": []} for name in sources
+            }
+            for turn in range(rounds):
+                order = list(sources) if turn % 2 == 0 else list(sources)[::-1]
+                for name in order:
+                    cache = Path(tempfile.mkdtemp(dir=folder))
+                    cold = run_check(root, cache, sources[name])
+                    warm = run_check(root, cache, sources[name])
+                    found[name]["cold"].append(cold[1])
+                    found[name]["warm"].append(warm[1])
+                    print(f"{terms:>7} {name:>5} cold {cold[1]:.2f} warm {warm[1]:.2f}  {warm[3]}")
+            for name, runs in found.items():
+                for kind, cpu in runs.items():
+                    listed = ", ".join(f"{c:.2f}" for c in sorted(cpu))
+                    print(
+                        f"{terms:>7} {name:>5} {kind} CPU s: {listed} "
+                        f"(median {statistics.median(cpu):.2f})"
+                    )
 
 
 if __name__ == "__main__":
