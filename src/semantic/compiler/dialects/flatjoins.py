@@ -25,6 +25,8 @@ binds looser than JOIN). Other engines plan both forms alike; only DuckDB's SQL 
 
 from __future__ import annotations
 
+from typing import cast
+
 from sqlglot import exp
 
 
@@ -53,7 +55,7 @@ def _flatten(select: exp.Select) -> None:
 def _conjuncts(condition: exp.Expression) -> list[exp.Expression]:
     """The terms of `condition`'s top-level AND (itself when it is none)."""
     if isinstance(condition, exp.And):
-        return list(condition.flatten())
+        return [cast(exp.Expression, c) for c in condition.flatten()]
     return [condition]
 
 
