@@ -30,7 +30,8 @@ one road from a tree to the SQL an engine runs (queries, views, quality rules, l
 
 The modules, by seam: `core` (the pass and `to_sql`), `dates` (truncation, shifts, date
 parts per dialect), `functions` (function meanings), `zones` (time zones), `targets` (the
-table of dialects) and `base` (what they all use).
+table of dialects), `flatjoins` (DuckDB: inner joins as a FROM list where a WHERE tests an
+EXISTS, which DuckDB then plans as a semi-join) and `base` (what they all use).
 
 >>> from sqlglot import exp
 >>> from semantic.model.nodes import column

@@ -120,6 +120,9 @@ class Target:
     byte_collation: bool = False
     #: functions that sqlglot writes for the dialect under a name the engine lacks
     missing: tuple[type[exp.Expression], ...] = ()
+    #: inner joins written as a FROM list where a WHERE tests an EXISTS (DuckDB flattens the
+    #: existence into a semi-join only then: `dialects.flatjoins`)
+    flat_joins: bool = False
 
     @property
     def rewrites(self) -> bool:

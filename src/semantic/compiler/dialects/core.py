@@ -33,6 +33,7 @@ from semantic.compiler.dialects.dates import (
     interval_shift,
     is_date_literal,
 )
+from semantic.compiler.dialects.flatjoins import flat_inner_joins
 from semantic.compiler.dialects.functions import (
     AGGREGATE_FILTER,
     average_as_double,
@@ -88,6 +89,8 @@ def adapt(
                 "settings",
                 [exp.EQ(this=exp.column(k), expression=number(v)) for k, v in target.settings],
             )
+    if target.flat_joins:
+        tree = flat_inner_joins(tree)
     _quote_output_names(tree, dialect)
     if typed:
         # the types served the rewrites; sqlglot's generator would read them too, and write

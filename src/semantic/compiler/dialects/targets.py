@@ -83,7 +83,7 @@ _SPARK = Target(
 )
 
 TARGETS: dict[str, Target] = {
-    "duckdb": Target(duckdb_weeks=True),
+    "duckdb": Target(duckdb_weeks=True, flat_joins=True),
     "postgres": _POSTGRES,
     "materialize": replace(_POSTGRES, byte_collation=False),
     "risingwave": replace(_POSTGRES, byte_collation=False),
