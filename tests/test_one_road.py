@@ -20,6 +20,8 @@ GLOSSARY_DIALECTS = {"FILE_DIALECT", "QUERY_DIALECT"}
 #: (module, function) -> why its `.sql(...)` call is not a tree written for an engine
 ALLOWED = {
     ("compiler.dialects.core", "to_sql"): "the one road itself",
+    ("compiler.refs", "show"): "a business query in its own language (QUERY_DIALECT's "
+    "dialect object, made once)",
     ("compiler.allow", "_check_node"): "the analyst's expression, shown in a refusal",
     ("compiler.allow", "_check_condition"): "the analyst's expression, shown in a refusal",
     ("compiler.allow", "_check_type"): "the analyst's expression, shown in a refusal",
