@@ -88,6 +88,26 @@ def test_every_parameter_converts_as_typer_does(name: str, param: Any) -> None:
         assert type(mine[1]) is type(theirs[1]), (name, value)
 
 
+def test_a_typer_whose_internals_changed_keeps_its_own_conversion(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """If typer's private `RuntimeParam` no longer takes what the cheap conversion gives
+    it, each parameter gets typer's own conversion, and the command still runs."""
+    original = _coercion.RuntimeParam.__init__
+
+    def changed(self: Any, *args: Any, **kwargs: Any) -> None:
+        if type(self).__name__ == "CheapRuntimeParam":
+            raise TypeError("RuntimeParam.__init__() got an unexpected keyword argument")
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(_coercion.RuntimeParam, "__init__", changed)
+    _, param = next(p for p in parameters() if p[1].name == "project")
+    built = typer.core.build_runtime_param(param.type_descriptor)
+    assert type(built).__name__ != "CheapRuntimeParam"
+    ctx = get_command(app).make_context("semantic", ["--help"], resilient_parsing=True)
+    assert built.coerce("models", param=param, ctx=ctx) == Path("models")
+
+
 def test_common_values_are_converted_without_typers_adapter() -> None:
     handled = 0
     for _, param in parameters():

@@ -103,7 +103,10 @@ def install() -> None:
     def build_runtime_param(descriptor: Any) -> Any:
         if descriptor.file_annotation is not None:  # files: typer's, which builds no adapter
             return typers_conversion(descriptor)
-        return CheapRuntimeParam(descriptor)
+        try:
+            return CheapRuntimeParam(descriptor)
+        except Exception:  # noqa: BLE001 - a typer whose internals changed: its own conversion
+            return typers_conversion(descriptor)
 
     build_runtime_param.semantic_cheap = True  # type: ignore[attr-defined]
     core.build_runtime_param = build_runtime_param
