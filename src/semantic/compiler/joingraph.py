@@ -15,7 +15,7 @@ conditions (`IN` over a grouped subquery) when they follow a relationship.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from dataclasses import dataclass, field
 from typing import Protocol, cast
 
@@ -243,32 +243,10 @@ class Joins:
     def _inner(self, node: exp.Expression, inner: exp.Select) -> _Tie:
         """The subquery's one table, its own conditions, and the outer column it is tied to
         (by the correlation of an EXISTS, or the left side of an IN)."""
-        table = inner.args["from_"].this
-        if not isinstance(table, exp.Table) or inner.args.get("joins"):
-            raise refusal(node, "a subquery over several tables")
-        alias = table.alias_or_name
-        split = correlation(inner, alias)
-        if split is None:
-            raise refusal(
-                node,
-                "a correlated subquery that compares its rows with the outer row beyond a "
-                "relationship's keys",
-            )
-        own, tied = split
-        if isinstance(node, exp.In):
-            if tied:
-                raise refusal(node, "a correlated IN subquery")
-            column = node.this
-            key = inner.expressions[0].unalias() if len(inner.expressions) == 1 else None
-            if not isinstance(column, exp.Column) or not isinstance(key, exp.Column):
-                raise refusal(node, "an IN subquery that is not `column IN (SELECT key ...)`")
-            tied = [(column, key)]
-        outer_tables = {o.table for o, _ in tied}
-        if len(outer_tables) != 1 or next(iter(outer_tables)) not in self.places:
-            raise refusal(node, "a subquery tied to no single table of the query")
+        alias, own, tied = tied_subquery(node, inner, self.places)
         outer = tied[0][0]
         pairs = frozenset((o.name, i.name) for o, i in tied)
-        entity = _entity_of_table(self.model, inner)
+        entity = entity_of_table(self.model, inner)
         return _Tie(alias, entity, own, (outer.table, outer.name), pairs)
 
     def _reached(self, node: exp.Expression, tie: _Tie, negated: bool) -> Place:
@@ -312,7 +290,8 @@ def _match(clause: str, node: exp.Expression, business: exp.Expression, negated:
     return Match(clause, ("NOT " if negated else "") + node.sql(), business.sql())
 
 
-def _entity_of_table(model: Model, inner: exp.Select) -> str:
+def entity_of_table(model: Model, inner: exp.Select) -> str:
+    """The entity whose table the subquery `inner` reads."""
     table = inner.args["from_"].this.name
     return next(e.id for e in model.entities.values() if e.table == table)
 
@@ -525,6 +504,39 @@ def _unjoined(order: list[str], parents: dict[str, list[tuple[str, Edge]]]) -> s
     best = max(order, key=lambda a: len(_reach(a, parents, order)))
     missing = [a for a in order if a not in _reach(best, parents, order)]
     return f"from '{best}', no to-one relationship reaches {', '.join(repr(m) for m in missing)}"
+
+
+def tied_subquery(
+    node: exp.Expression, inner: exp.Select, outer_tables: Container[str]
+) -> tuple[str, list[exp.Expression], list[tuple[exp.Column, exp.Column]]]:
+    """The subquery `inner` of an EXISTS or IN (`node`) over one table: its alias, its
+    conditions on its own rows, and the (outer, inner) column pairs that tie it to one
+    table of `outer_tables` (the correlation of an EXISTS, the left side of an IN), or
+    SEM340 naming what it is not."""
+    table = inner.args["from_"].this
+    if not isinstance(table, exp.Table) or inner.args.get("joins"):
+        raise refusal(node, "a subquery over several tables")
+    alias = table.alias_or_name
+    split = correlation(inner, alias)
+    if split is None:
+        raise refusal(
+            node,
+            "a correlated subquery that compares its rows with the outer row beyond a "
+            "relationship's keys",
+        )
+    own, tied = split
+    if isinstance(node, exp.In):
+        if tied:
+            raise refusal(node, "a correlated IN subquery")
+        column = node.this
+        key = inner.expressions[0].unalias() if len(inner.expressions) == 1 else None
+        if not isinstance(column, exp.Column) or not isinstance(key, exp.Column):
+            raise refusal(node, "an IN subquery that is not `column IN (SELECT key ...)`")
+        tied = [(column, key)]
+    tables = {o.table for o, _ in tied}
+    if len(tables) != 1 or next(iter(tables)) not in outer_tables:
+        raise refusal(node, "a subquery tied to no single table of the query")
+    return alias, own, tied
 
 
 def correlation(

@@ -26,7 +26,13 @@ from typing import cast
 
 from sqlglot import exp
 
-from semantic.compiler.joingraph import Match, conjuncts, correlation, refusal
+from semantic.compiler.joingraph import (
+    Match,
+    conjuncts,
+    entity_of_table,
+    refusal,
+    tied_subquery,
+)
 from semantic.compiler.resolve import find_path
 from semantic.compiler.termmatch import Place, PlaceOf
 from semantic.compiler.translategrain import Translator, filled_metrics, per
@@ -224,30 +230,11 @@ def _tie(
     conditions, the place of the outer table it is tied to, and whether the relationship
     it follows is to-one."""
     inner = node.this if isinstance(node, exp.Exists) else node.args["query"].this
-    if not isinstance(inner, exp.Select) or inner.args.get("joins"):
+    if not isinstance(inner, exp.Select):
         raise refusal(node, "a subquery over several tables")
-    table = inner.args["from_"].this
-    if not isinstance(table, exp.Table):
-        raise refusal(node, "a subquery over several tables")
-    alias = table.alias_or_name
-    split = correlation(inner, alias)
-    if split is None:
-        raise refusal(
-            node,
-            "a correlated subquery that compares its rows with the outer row beyond a "
-            "relationship's keys",
-        )
-    own, tied = split
-    if isinstance(node, exp.In):
-        key = inner.expressions[0].unalias() if len(inner.expressions) == 1 else None
-        if tied or not isinstance(node.this, exp.Column) or not isinstance(key, exp.Column):
-            raise refusal(node, "an IN subquery that is not `column IN (SELECT key ...)`")
-        tied = [(node.this, key)]
-    outer = {o.table for o, _ in tied}
-    if len(outer) != 1 or next(iter(outer)) not in scope:
-        raise refusal(node, "a subquery tied to no single table of the query")
-    source, place = scope[next(iter(outer))]
-    entity = next(e.id for e in tr.model.entities.values() if e.table == table.name)
+    alias, own, tied = tied_subquery(node, inner, scope)
+    source, place = scope[tied[0][0].table]
+    entity = entity_of_table(tr.model, inner)
     pairs = {(o.name, i.name) for o, i in tied}
     for edge in tr.model.edges.get(source, ()):
         if edge.target == entity and set(edge.keys) == pairs:
