@@ -22,38 +22,38 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-import semantic.project.importing as importing  # first: no collection while importing
-from semantic.audit import audited, note, recorded
-from semantic.compiler.dialects import column_types, dialect_of
-from semantic.compiler.jsonquery import QueryInput, query_text
-from semantic.compiler.localtime import known_time_zone
-from semantic.compiler.locate import relocated
-from semantic.compiler.memo import PlanMemo, memo_key
-from semantic.compiler.params import bind_params
-from semantic.compiler.parse import parse_query
-from semantic.compiler.plan import Plan, describe_plan, plan_query
-from semantic.compiler.policy import apply_policy
-from semantic.compiler.refs import BusinessQuery
-from semantic.compiler.render import render_sql, used_params
-from semantic.engines.base import Engine, Limits
-from semantic.engines.connect import open_engine
-from semantic.engines.datagen import ensure_tpch
-from semantic.engines.integrity import KeyMeasure, check_keys, key_diagnostics
-from semantic.engines.quality_gate import quality_failures
-from semantic.errors import Diagnostic, SemanticError, Span, error, suggest
-from semantic.files.loadcache import (
-    config_key,
-    file_content,
-    files_key,
-    kept_load,
-    paused_gc,
-)
-from semantic.files.root import CONFIG_FILE, find_root
-from semantic.model.types import Model
-from semantic.project.keys import broken_key, read_by
-from semantic.project.loading import listed_files, read_project
+from semantic.project.importing import collector_paused
 
-importing.resume()
+with collector_paused():  # no collection while the compiler and sqlglot are imported
+    from semantic.audit import audited, note, recorded
+    from semantic.compiler.dialects import column_types, dialect_of
+    from semantic.compiler.jsonquery import QueryInput, query_text
+    from semantic.compiler.localtime import known_time_zone
+    from semantic.compiler.locate import relocated
+    from semantic.compiler.memo import PlanMemo, memo_key
+    from semantic.compiler.params import bind_params
+    from semantic.compiler.parse import parse_query
+    from semantic.compiler.plan import Plan, describe_plan, plan_query
+    from semantic.compiler.policy import apply_policy
+    from semantic.compiler.refs import BusinessQuery
+    from semantic.compiler.render import render_sql, used_params
+    from semantic.engines.base import Engine, Limits
+    from semantic.engines.connect import open_engine
+    from semantic.engines.datagen import ensure_tpch
+    from semantic.engines.integrity import KeyMeasure, check_keys, key_diagnostics
+    from semantic.engines.quality_gate import quality_failures
+    from semantic.errors import Diagnostic, SemanticError, Span, error, suggest
+    from semantic.files.loadcache import (
+        config_key,
+        file_content,
+        files_key,
+        kept_load,
+        paused_gc,
+    )
+    from semantic.files.root import CONFIG_FILE, find_root
+    from semantic.model.types import Model
+    from semantic.project.keys import broken_key, read_by
+    from semantic.project.loading import listed_files, read_project
 
 if TYPE_CHECKING:
     # DuckDB and Arrow are imported by the methods that run queries, so that loading a
